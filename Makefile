@@ -1,0 +1,78 @@
+# The kata's commands. Every target sets itself up on first use (a virtual environment in .venv with
+# the pinned requirements), so a fresh clone needs nothing else. `make help` lists them.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TARGET ?= $(or $(KATA_TARGET),exercises)
+GRADER := $(PY) -m grader
+
+.DEFAULT_GOAL := help
+.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all clean
+
+help:
+	@echo "Learner:"
+	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR)"
+	@echo "  make check EX=layers    run one exercise's tests with readable failures"
+	@echo "  make hint EX=layers     show the next hint for an exercise"
+	@echo "  make compare EX=layers  compare your outputs and gradients with the reference, in numbers"
+	@echo "  make watch [EX=layers]  re-run the current exercise's tests whenever you save"
+	@echo "  make progress           your points over time"
+	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup)"
+	@echo "Instructor and maintainer:"
+	@echo "  make grade-all DIR=submissions/   grade every sub-folder, write a gradebook"
+	@echo "  make test               the repository's own test suite"
+	@echo "  make bench              reference vs PyTorch timings"
+	@echo "  make stubs              regenerate exercises/ from solutions/ (backs up changed files)"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "This kata needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
+	@echo "Setting up $(VENV) with the pinned requirements (first run only, about a minute)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored: it is neither" || true
+	@$(PY) -c 'import numpy, pytest, pytest_timeout, tabulate, matplotlib, torch' || \
+		{ echo "Installing the requirements failed; see the messages above."; exit 1; }
+	@touch $(STAMP)
+
+grade: setup
+	@$(GRADER) grade --target "$(TARGET)" $(if $(REPORT),--report "$(REPORT)")
+
+check: setup
+	@$(GRADER) check $(EX) --target "$(TARGET)"
+
+test: setup
+	@$(PY) -m pytest -q
+
+stubs: setup
+	@$(PY) -m grader.stubgen
+
+mutants: setup
+	@$(PY) -m grader.mutation $(EX)
+
+bench: setup
+	@$(GRADER) bench
+
+hint: setup
+	@$(GRADER) hint $(EX)
+
+watch: setup
+	@$(GRADER) watch $(EX) --target "$(TARGET)"
+
+compare: setup
+	@$(GRADER) compare $(EX) --target "$(TARGET)"
+
+progress: setup
+	@$(GRADER) progress
+
+reset: setup
+	@$(GRADER) reset $(EX)
+
+grade-all: setup
+	@$(GRADER) grade-all $(DIR)
+
+clean:
+	rm -rf .grade .pytest_cache

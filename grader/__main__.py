@@ -1,0 +1,53 @@
+"""`python -m grader COMMAND ...`: the commands behind the Makefile's targets.
+
+Each command lives in its own module with a `main(argv) -> int`; this file only dispatches, so a
+learner who mistypes gets the list of commands instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "grade": ("grader.grade", "grade a target and say what to do next"),
+    "check": ("grader.check", "run one exercise's tests with readable output"),
+    "hint": ("grader.hints", "show the next hint for an exercise"),
+    "compare": ("grader.compare", "compare a target's outputs and gradients with the reference"),
+    "watch": ("grader.watch", "re-run the current exercise's tests on every save"),
+    "progress": ("grader.progress", "points over time"),
+    "reset": ("grader.reset", "restore one stub (asks first, keeps a backup)"),
+    "grade-all": ("grader.gradebook", "grade every sub-folder of a directory of submissions"),
+    "bench": ("grader.bench", "reference vs PyTorch timings"),
+    "milestone": ("grader.milestones", "run one milestone on its own"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m grader COMMAND [ARGS]", "", "commands:"]
+    lines += [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module_name = COMMANDS[command][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            print(f"`{command}` is not available in this version of the kata.", file=sys.stderr)
+            return 2
+        raise
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Compare an array with its expected value and say, from the numbers alone, what the mistake probably is.
+
+Used by every test (through `check_close`) and by `make compare`. A diagnosis never reads the learner's
+source: it recognises the fingerprints of common mistakes in the numbers.
+
+- a *known-wrong alternative* the test computed (e.g. the gradient with the mask taken from the output):
+  "your value equals <explanation>";
+- the opposite sign; a constant factor (the batch size N or 1/N, 2 or 1/2); a transpose; all zeros;
+  NaN or inf;
+- errors confined to a region the test names (e.g. "where x <= 0");
+- a wrong shape, with the likely reason (transposed, a summed or missing batch axis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_RTOL = 1e-5
+DEFAULT_ATOL = 1e-7
+
+
+def relative_error(actual, expected) -> float:
+    """||actual - expected|| / max(||actual||, ||expected||); 0 when both are zero, at most 2."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
+    if scale == 0.0:
+        return 0.0
+    return float(np.linalg.norm(actual - expected) / scale)
+
+
+@dataclass
+class Comparison:
+    ok: bool
+    relative_error: float
+    diagnosis: str | None
+    first_index: tuple | None = None
+    got_at_first: float | None = None
+    expected_at_first: float | None = None
+    n_wrong: int = 0
+    size: int = 0
+    shape_problem: str | None = None
+
+
+def _close(a, b, rtol, atol) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
+    if len(got) == 2 and got == want[::-1]:
+        return "It has the expected shape transposed: check the order of a matrix product or a missing .T."
+    if len(got) == len(want) - 1 and any(want[:k] + want[k + 1:] == got for k in range(len(want))):
+        axis = next(k for k in range(len(want)) if want[:k] + want[k + 1:] == got)
+        return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
+    if len(got) == len(want) + 1 and any(got[:k] + got[k + 1:] == want for k in range(len(got))):
+        axis = next(k for k in range(len(got)) if got[:k] + got[k + 1:] == want)
+        if batch_size is not None and got[axis] == batch_size:
+            return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
+        return f"It has an extra axis {axis}: did you forget to sum over it?"
+    if int(np.prod(got)) == int(np.prod(want)):
+        return "It has the right number of entries in another layout: check a reshape or transpose."
+    return "Check which axes you multiply, sum and broadcast over."
+
+
+def _scale_diagnosis(k: float, batch_size: int | None) -> str:
+    if batch_size and batch_size > 1:
+        if np.isclose(k, 1.0 / batch_size, rtol=1e-3):
+            return (f"It equals the expected value divided by {batch_size}, the batch size: did you take the "
+                    "mean over the batch where a sum is needed (or divide by N twice)?")
+        if np.isclose(k, batch_size, rtol=1e-3):
+            return (f"It equals the expected value times {batch_size}, the batch size: did you forget to "
+                    "divide by N (a sum where the mean is needed)?")
+    if np.isclose(k, 2.0, rtol=1e-3):
+        return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
+                "missing?")
+    if np.isclose(k, 0.5, rtol=1e-3):
+        return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
+    return f"It is the expected value times {k:.4g}: a constant factor is wrong."
+
+
+def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
+            alternatives=(), regions=()) -> Comparison:
+    """Compare and diagnose.
+
+    alternatives: (array, explanation) pairs of known-wrong answers the caller computed; when `actual`
+        matches one, the explanation is the diagnosis ("your gradient equals ...").
+    regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
+        diagnosis says "only wrong where <description>: <advice>".
+    """
+    if actual is None:
+        return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
+                          shape_problem="None")
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Comparison(False, float("inf"), f"It is a {type(actual).__name__}, not an array of numbers.",
+                          shape_problem=type(actual).__name__)
+    want = np.asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        problem = f"It has shape {got.shape}, expected {want.shape}. " + _shape_diagnosis(
+            got.shape, want.shape, batch_size)
+        return Comparison(False, float("inf"), problem, shape_problem=problem, size=want.size)
+
+    wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
+    rel = relative_error(got, want) if np.all(np.isfinite(got)) else float("inf")
+    result = Comparison(not wrong.any(), rel, None, n_wrong=int(wrong.sum()), size=int(want.size))
+    if result.ok:
+        return result
+    first = tuple(int(i) for i in np.argwhere(wrong)[0])
+    result.first_index = first
+    result.got_at_first = float(got[first])
+    result.expected_at_first = float(want[first])
+    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions)
+    return result
+
+
+def _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions) -> str | None:
+    loose_rtol = max(rtol, 1e-4)
+    for alternative, explanation in alternatives:
+        alternative = np.asarray(alternative, dtype=np.float64)
+        if _close(got, alternative, loose_rtol, atol):
+            return f"It equals {explanation}"
+    if not np.all(np.isfinite(got)):
+        kinds = "NaN" if np.isnan(got).any() else "inf"
+        return (f"It contains {kinds} where the expected value is finite: something overflowed "
+                "(exp of a large number?) or divided by zero.")
+    if not got.any() and want.any():
+        return "It is all zeros: was it never computed, never returned, or overwritten with zeros?"
+    if _close(got, -want, loose_rtol, atol):
+        return "It has the right size but the opposite sign: a minus sign is flipped."
+    denominator = float(np.sum(want * want))
+    if denominator > 0:
+        k = float(np.sum(got * want) / denominator)
+        if k != 0 and _close(got, k * want, loose_rtol, atol):
+            return _scale_diagnosis(k, batch_size)
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, want, loose_rtol, atol):
+        return "It is the transpose of the expected value: check the order of a matrix product."
+    for mask, description, advice in regions:
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)
+        if wrong.any() and not (wrong & ~mask).any():
+            return f"It is wrong only where {description}: {advice}"
+    if wrong.sum() == 1:
+        return "Only one entry is wrong: look for an off-by-one index or an edge case."
+    return None
+
+
+def describe(what: str, result: Comparison) -> str:
+    """The failure message for a comparison, a few plain lines."""
+    if result.shape_problem is not None:
+        return f"{what} is wrong. {result.diagnosis}"
+    lines = [f"{what} is wrong (relative error {result.relative_error:.3g})."]
+    if result.diagnosis:
+        lines.append(result.diagnosis)
+    if result.first_index is not None:
+        index = result.first_index if len(result.first_index) != 1 else result.first_index[0]
+        lines.append(f"First difference at index {index}: got {result.got_at_first:.6g}, expected "
+                     f"{result.expected_at_first:.6g} ({result.n_wrong} of {result.size} entries differ).")
+    return "\n".join(lines)
+
+
+def check_close(what: str, actual, expected, **options) -> None:
+    """Raise AssertionError with a diagnosis unless `actual` matches `expected`; see `compare`."""
+    __tracebackhide__ = True
+    result = compare(actual, expected, **options)
+    if not result.ok:
+        raise AssertionError(describe(what, result))

@@ -1,0 +1,195 @@
+"""Exercise 1: parameters, the Layer base class, and the fully connected (Linear) layer.
+
+Every layer of this kata follows one contract:
+
+    y = layer.forward(x)            # remembers whatever backward will need
+    grad_x = layer.backward(grad_y) # grad_y = dL/dy, same shape as y; returns dL/dx, same shape as x
+
+and *adds* dL/dp into p.grad for each of its parameters p. Adding (never assigning) is what makes a
+layer that is used twice in one network receive both contributions, exactly as the chain rule sums
+over every path from a parameter to the loss. Call zero_grad() before each backward pass.
+"""
+
+import numpy as np
+
+from . import init as initializers
+
+
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it.
+
+    data: the values, any shape (kept as given; integer input becomes float64).
+    grad: dL/d(data), same shape and dtype as data, starting at zeros.
+    """
+
+    def __init__(self, data):
+        # <exercise>
+        data = np.asarray(data)
+        if not np.issubdtype(data.dtype, np.floating):
+            data = data.astype(np.float64)
+        self.data = data
+        self.grad = np.zeros_like(data)
+        # </exercise>
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def __repr__(self):
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Layer:
+    """Base class of every layer: parameter bookkeeping, train/eval mode, and calling.
+
+    A subclass stores its Parameters and sub-layers as attributes (a list or tuple of layers counts
+    too) and implements forward and backward. `training` is True until eval() is called.
+    """
+
+    def __init__(self):
+        # <exercise>
+        self.training = True
+        # </exercise>
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
+
+    def backward(self, grad_out):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
+
+    def __call__(self, x):
+        """layer(x) is layer.forward(x)."""
+        # <exercise>
+        return self.forward(x)
+        # </exercise>
+
+    def _children(self):
+        """(name, Parameter or Layer) pairs stored directly on this layer, in attribute order."""
+        for attribute, value in vars(self).items():
+            if isinstance(value, (Parameter, Layer)):
+                yield attribute, value
+            elif isinstance(value, (list, tuple)):
+                for index, item in enumerate(value):
+                    if isinstance(item, (Parameter, Layer)):
+                        yield str(index), item
+
+    def named_parameters(self):
+        """[(name, Parameter)] for this layer's parameters and, recursively, its sub-layers'.
+
+        Names join attribute names with dots; layers held in a list are named by their index, so the
+        weight of the first layer of a Sequential is "0.W". A parameter reachable twice (a layer used
+        twice) is listed once, under the first name found.
+        """
+        # <exercise>
+        found = []
+        seen = set()
+        # An explicit stack instead of recursion: (prefix, layer) pairs still to visit.
+        stack = [("", self)]
+        while stack:
+            prefix, layer = stack.pop()
+            sublayers = []
+            for name, child in layer._children():
+                if isinstance(child, Parameter):
+                    if id(child) not in seen:
+                        seen.add(id(child))
+                        found.append((prefix + name, child))
+                else:
+                    sublayers.append((prefix + name + ".", child))
+            # Reversed so that the first sub-layer is visited first.
+            stack.extend(reversed(sublayers))
+        return found
+        # </exercise>
+
+    def parameters(self):
+        """[Parameter] of this layer and its sub-layers, each once."""
+        # <exercise>
+        return [p for _, p in self.named_parameters()]
+        # </exercise>
+
+    def zero_grad(self):
+        """Set every parameter's gradient to zero, in place (an optimiser may hold a reference to it)."""
+        # <exercise>
+        for p in self.parameters():
+            p.grad[...] = 0
+        # </exercise>
+
+    def _set_mode(self, training):
+        self.training = training
+        for _, child in self._children():
+            if isinstance(child, Layer):
+                child._set_mode(training)
+
+    def train(self):
+        """Training mode for this layer and all sub-layers (dropout drops, batch norm uses the batch)."""
+        # <exercise>
+        self._set_mode(True)
+        return self
+        # </exercise>
+
+    def eval(self):
+        """Evaluation mode for this layer and all sub-layers."""
+        # <exercise>
+        self._set_mode(False)
+        return self
+        # </exercise>
+
+
+INITIALIZERS = {
+    "he": initializers.he_normal,
+    "he_uniform": initializers.he_uniform,
+    "xavier": initializers.xavier_normal,
+    "xavier_uniform": initializers.xavier_uniform,
+}
+
+
+class Linear(Layer):
+    """A fully connected layer: Y = X W + b.
+
+    X: (N, in_features)   Y: (N, out_features)
+    self.W: Parameter of shape (in_features, out_features), drawn by `init`
+    self.b: Parameter of shape (out_features,), zeros
+
+    init: "he" (for ReLU networks, the default), "xavier" (for tanh/sigmoid), "he_uniform",
+    "xavier_uniform" (the functions of init.py, looked up in INITIALIZERS), or a function
+    (fan_in, fan_out, rng) -> array. rng: a numpy Generator (a fresh one when None).
+    dtype: float64 for gradient checks; float32 trains twice as fast with the same accuracy.
+    """
+
+    def __init__(self, in_features, out_features, *, rng=None, init="he", dtype=np.float64):
+        # <exercise>
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        initializer = INITIALIZERS[init] if isinstance(init, str) else init
+        self.in_features = in_features
+        self.out_features = out_features
+        self.W = Parameter(np.asarray(initializer(in_features, out_features, rng), dtype=dtype))
+        self.b = Parameter(np.zeros(out_features, dtype=dtype))
+        self._x = None
+        # </exercise>
+
+    def forward(self, x):
+        """Y = X W + b for a batch X of shape (N, in_features); returns (N, out_features)."""
+        # <exercise>
+        if x.ndim != 2 or x.shape[1] != self.W.data.shape[0]:
+            raise ValueError(f"Linear expects input of shape (N, {self.W.data.shape[0]}), got {x.shape}")
+        self._x = x  # backward needs the input for dL/dW
+        return x @ self.W.data + self.b.data
+        # </exercise>
+
+    def backward(self, grad_out):
+        """Backpropagate through Y = X W + b.
+
+        grad_out: dL/dY, shape (N, out_features).
+        Returns dL/dX, shape (N, in_features).
+
+        Chain rule, one row of the batch at a time, then summed over the batch:
+            dL/dW = X^T · dL/dY          (in, N) @ (N, out) -> (in, out)
+            dL/db = sum over rows of dL/dY                     -> (out,)
+            dL/dX = dL/dY · W^T          (N, out) @ (out, in) -> (N, in)
+        The parameter gradients are added into W.grad and b.grad, never assigned.
+        """
+        # <exercise>
+        self.W.grad += self._x.T @ grad_out
+        self.b.grad += grad_out.sum(axis=0)
+        return grad_out @ self.W.data.T
+        # </exercise>

@@ -1,0 +1,111 @@
+"""Fixtures shared by every exercise's tests.
+
+Which code is tested: `--target` (exercises, solutions or a directory; may be given several times, then
+every test runs once per target), else the environment variable KATA_TARGET, else `exercises`.
+
+Fixtures, for a test in tests/test_<exercise>.py:
+  ex    the module under test, from the target (e.g. the learner's activations.py)
+  pkg   the package it lives in: the exercise's module from the target, every other module from the
+        reference (so `pkg.layers.Linear` is the reference Linear the learner's code imports). Build the
+        objects a test needs from `pkg`, so a bug elsewhere cannot fail this exercise.
+  ref   the reference implementation (solutions/), only for computing expected values at test time
+  rng   a seeded numpy Generator
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader import manifest
+from grader import target as targets
+
+MANIFEST = manifest.load()
+
+
+class Modules:
+    """Attribute access to the modules of a target package: `pkg.layers` imports layers lazily."""
+
+    def __init__(self, package):
+        self._package = package
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return targets.module(self._package, name)
+
+    def __repr__(self):
+        return f"<modules of {self._package.__doc__}>"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--target", action="append", default=None, metavar="DIR",
+                     help="exercises (default), solutions, or a directory with the same module files")
+
+
+def pytest_configure(config):
+    for ex in MANIFEST.exercises:
+        config.addinivalue_line("markers", f"{ex.name}: tests of exercise {ex.number}, {ex.title}")
+    specs = config.getoption("target") or [None]
+    try:
+        config.kata_targets = [targets.resolve(spec) for spec in specs]
+    except targets.TargetError as error:
+        raise pytest.UsageError(f"cannot grade: {error}") from None
+
+
+def exercise_of(path) -> str | None:
+    """tests/test_<name>.py belongs to exercise <name>, when the manifest has it."""
+    stem = path.stem
+    name = stem[len("test_"):] if stem.startswith("test_") else None
+    return name if name in MANIFEST.names else None
+
+
+def pytest_collection_modifyitems(config, items):
+    # The file name is the single link from a test to its exercise: mark it, and give it the
+    # exercise's time limit (a learner's infinite loop costs one test, with a message saying so).
+    for item in items:
+        name = exercise_of(item.path)
+        if name is not None:
+            item.add_marker(getattr(pytest.mark, name))
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(MANIFEST.exercise(name).test_timeout))
+
+
+def pytest_generate_tests(metafunc):
+    chosen = metafunc.config.kata_targets
+    if len(chosen) > 1 and "target_dir" in metafunc.fixturenames:
+        metafunc.parametrize("target_dir", chosen, indirect=True,
+                             ids=[targets.display_name(path) for path in chosen])
+
+
+@pytest.fixture
+def target_dir(request):
+    return getattr(request, "param", request.config.kata_targets[0])
+
+
+@pytest.fixture
+def exercise_name(request):
+    name = exercise_of(request.path)
+    if name is None:
+        raise RuntimeError(f"{request.path.name} is not the test file of an exercise in the manifest")
+    return name
+
+
+@pytest.fixture
+def pkg(target_dir, exercise_name):
+    return Modules(targets.load_package(target_dir, own={exercise_name}))
+
+
+@pytest.fixture
+def ex(pkg, exercise_name):
+    return getattr(pkg, exercise_name)
+
+
+@pytest.fixture(scope="session")
+def ref():
+    return Modules(targets.load_package(manifest.SOLUTIONS_DIR, own=None))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261125)
