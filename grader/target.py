@@ -135,3 +135,18 @@ def module(package: types.ModuleType, name: str) -> types.ModuleType:
 def load_module(target, name: str, own=None) -> types.ModuleType:
     """Shorthand: the module `name` of the target, other modules from the reference unless own=None."""
     return module(load_package(target, own), name)
+
+
+class Modules:
+    """Attribute access to the modules of a package made by load_package: `m.layers` imports lazily."""
+
+    def __init__(self, package: types.ModuleType):
+        self._package = package
+
+    def __getattr__(self, name: str) -> types.ModuleType:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return module(self._package, name)
+
+    def __repr__(self) -> str:
+        return f"<modules of {self._package.__doc__}>"

@@ -19,23 +19,9 @@ import pytest
 
 from grader import manifest
 from grader import target as targets
+from grader.target import Modules
 
 MANIFEST = manifest.load()
-
-
-class Modules:
-    """Attribute access to the modules of a target package: `pkg.layers` imports layers lazily."""
-
-    def __init__(self, package):
-        self._package = package
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return targets.module(self._package, name)
-
-    def __repr__(self):
-        return f"<modules of {self._package.__doc__}>"
 
 
 def pytest_addoption(parser):
