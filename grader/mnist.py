@@ -72,8 +72,8 @@ def _decompressed(path: Path) -> bytes:
     raw = path.read_bytes()
     if raw.startswith(_LFS_POINTER):
         raise DataError(
-            f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs pull` "
-            f"(or {_RESTORE[4:]} from a clone with the real files)."
+            f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs install && "
+            "git lfs pull` in the repository, or re-clone it with git-lfs installed."
         )
     try:
         data = gzip.decompress(raw)
