@@ -104,7 +104,7 @@ def run_exercise(exercise: Exercise, targets: list[Path], *, preexec_fn=None, ex
                    "--no-header", "-p", "no:cacheprovider"]
         for target in targets:
             command += ["--target", str(target)]
-        limit = child_seconds or min(MAX_CHILD_SECONDS, CHILD_MARGIN_SECONDS + 20 * exercise.test_timeout)
+        limit = child_seconds or min(MAX_CHILD_SECONDS, CHILD_MARGIN_SECONDS + 20 * exercise.time_limit)
         child_problem = None
         try:
             completed = subprocess.run(command, cwd=ROOT, env=child_environment(results_path, extra_env),
@@ -137,7 +137,7 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
             message = record.get("message", "")
             if kind == "timeout":
                 outcome = "timeout"
-                message = _timeout_message(exercise.test_timeout)
+                message = _timeout_message(exercise.time_limit)
             result = TestResult(test=record["test"], outcome=outcome, message=message, kind=kind,
                                 where=record.get("where"), function=record.get("function"))
             run = runs.get(record.get("target") or str(targets[0]))

@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config, items):
         if name is not None:
             item.add_marker(getattr(pytest.mark, name))
             if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(MANIFEST.exercise(name).test_timeout))
+                item.add_marker(pytest.mark.timeout(MANIFEST.exercise(name).time_limit))
 
 
 def pytest_generate_tests(metafunc):
