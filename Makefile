@@ -45,7 +45,7 @@ check: setup
 	@$(GRADER) check $(EX) --target "$(TARGET)"
 
 test: setup
-	@$(PY) -m pytest -q
+	@KATA_TARGET=solutions $(PY) -m pytest -q
 
 stubs: setup
 	@$(PY) -m grader.stubgen
