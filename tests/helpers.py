@@ -124,3 +124,13 @@ def torch_float64(array, requires_grad=False):
     import torch
 
     return torch.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+@contextmanager
+def no_overflow_warnings(what):
+    """Like no_warnings, but underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a
+    stable softmax or sigmoid underflows on purpose. Overflow, invalid values (inf - inf, 0/0) and
+    division by zero still fail."""
+    __tracebackhide__ = True
+    with no_warnings(what), np.errstate(under="ignore"):
+        yield
