@@ -22,7 +22,8 @@ from grader.runner import run_exercise
 
 KATA = manifest.load()
 NAMES = KATA.names
-pytestmark = pytest.mark.slow
+# The first test of a group waits for all child runs of that group (module-scoped fixtures).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_every_exercise_has_a_solution_a_stub_tests_mutants_and_hints():

@@ -20,7 +20,7 @@ from grader import manifest
 from grader.grade import write_report
 from grader.manifest import ROOT, SOLUTIONS_DIR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 BROKEN = {
     "hangs": ("append", "\n\ndef _forever(self, x):\n    while True:\n        pass\n\n\nLinear.forward = _forever\n"),
