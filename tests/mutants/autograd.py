@@ -1,0 +1,76 @@
+"""Known-wrong variants of solutions/autograd.py (spoilers: each quotes a line of the reference)."""
+
+from grader.mutation import Mutant
+
+_ITERATIVE_SORT = """        order = []
+        visited = set()
+        stack = [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for parent in node._parents:
+                if parent.requires_grad and parent not in visited:
+                    stack.append((parent, False))
+        return order
+"""
+
+_RECURSIVE_SORT = """        order = []
+        visited = set()
+
+        def visit(node):
+            if node in visited:
+                return
+            visited.add(node)
+            for parent in node._parents:
+                if parent.requires_grad:
+                    visit(parent)
+            order.append(node)
+
+        visit(self)
+        return order
+"""
+
+MUTANTS = [
+    Mutant("broadcast_not_summed", "returns the gradient of the broadcast result for a broadcast operand",
+           "    if grad.shape == shape:\n        return grad\n", "    return grad\n",
+           diagnosis="summed over the broadcast axes"),
+    Mutant("shared_gradient_overwritten", "overwrites a node's gradient when a second use delivers one",
+           "grads[parent] = grads[parent] + parent_grad", "grads[parent] = parent_grad",
+           diagnosis="not overwritten"),
+    Mutant("leaf_gradient_assigned", "assigns a leaf's .grad on every backward call instead of adding",
+           "node.grad += g", "node.grad = np.array(g, dtype=node.data.dtype)",
+           diagnosis="across backward calls"),
+    Mutant("product_without_upstream", "forgets the chain-rule factor g in the product's gradient",
+           "unbroadcast(g * b.data, a.data.shape)", "unbroadcast(b.data, a.data.shape)",
+           diagnosis="without the upstream gradient"),
+    Mutant("subtraction_sign", "gives the subtracted operand +g instead of -g",
+           "unbroadcast(-g, b.data.shape)", "unbroadcast(g, b.data.shape)",
+           diagnosis="minus sign is lost"),
+    Mutant("division_sign", "differentiates a / b in b as +a / b^2",
+           "-g * a.data / (b.data * b.data)", "g * a.data / (b.data * b.data)",
+           diagnosis="minus sign is lost"),
+    Mutant("index_gradient_overwritten", "scatters the indexing gradient with assignment, not np.add.at",
+           "np.add.at(grad, index, g)\n", "grad[index] = g\n",
+           diagnosis="np.add.at"),
+    Mutant("visited_when_pushed", "marks a node visited when it is pushed, so shared nodes come too early",
+           "            if node in visited:\n                continue\n            visited.add(node)\n"
+           "            stack.append((node, True))\n            for parent in node._parents:\n"
+           "                if parent.requires_grad and parent not in visited:\n"
+           "                    stack.append((parent, False))\n",
+           "            stack.append((node, True))\n            for parent in node._parents:\n"
+           "                if parent.requires_grad and parent not in visited:\n"
+           "                    visited.add(parent)\n                    stack.append((parent, False))\n",
+           diagnosis="topological order is wrong"),
+    Mutant("recursive_sort", "builds the topological order with a recursive function",
+           _ITERATIVE_SORT, _RECURSIVE_SORT,
+           diagnosis="explicit stack"),
+    Mutant("cross_entropy_without_max", "exponentiates the logits without subtracting the row maximum",
+           "shifted = z - z.max(axis=1, keepdims=True)", "shifted = z",
+           diagnosis="subtract each row's maximum"),
+]
