@@ -203,7 +203,6 @@ def test_a_tensor_used_twice_accumulates_both_contributions(ex, ref, rng):
     for name, fn, once in [
         ("x * x", lambda t: t * t, g * x),
         ("x + x", lambda t: t + t, g),
-        ("x * x.exp()", lambda t: t * t.exp(), g * np.exp(x)),
     ]:
         _, (grad,) = engine_gradients(ex, fn, [x], g)
         expected = finite_differences(ref, ex, fn, [x], g)[0]
@@ -213,12 +212,12 @@ def test_a_tensor_used_twice_accumulates_both_contributions(ex, ref, rng):
 
 
 def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, ref, rng):
-    # p feeds both q = exp(p) and the product p * q; with more uses the order matters more.
+    # p feeds both q = tanh(p) and the product p * q: p's gradient is complete only after q's node
+    # has passed its share back, so p must come after q in the reverse order.
     def fn(x):
         p = x * 3.0
         q = p.tanh()
-        r = q * p
-        return r * q + p
+        return p * q
     x = signed(rng, (3, 4)) * 0.3
     g = random_upstream(rng, (3, 4))
     _, (grad,) = engine_gradients(ex, fn, [x], g)
