@@ -1,0 +1,145 @@
+"""Exercise 3: stable softmax, log-softmax, logsumexp, and the softmax cross-entropy loss.
+
+softmax turns a vector of scores (logits) z into probabilities:
+    softmax(z)_i = exp(z_i) / sum_j exp(z_j)
+exp overflows above 709 in float64 (88 in float32), and when every z_j is very negative every
+exp(z_j) underflows to 0 and the ratio is 0/0. Both disappear with one identity: for any constant c,
+    softmax(z) = softmax(z - c),    log sum_j exp(z_j) = c + log sum_j exp(z_j - c).
+Choose c = m = max_j z_j: every exponent is <= 0 (no overflow) and the largest term is exp(0) = 1,
+so the sum lies in [1, C] and its log is finite (no log 0). From there
+    logsumexp(z)   = m + log sum_j exp(z_j - m)
+    log_softmax(z) = z - logsumexp(z) = (z - m) - log sum_j exp(z_j - m)
+
+Cross-entropy of a batch: logits Z of shape (N, C), integer labels y of shape (N,) in [0, C):
+    L = -(1/N) sum_n log softmax(Z_n)_{y_n}
+Its gradient is short because log and exp cancel:
+    dL/dZ_nk = (softmax(Z_n)_k - [k == y_n]) / N
+Computing it in one step ("fused") never forms the (C, C) Jacobian of softmax, and it stays exact
+where softmax(Z_n)_k rounds to 0 or 1.
+
+Speed habits (this loss also trains MNIST): keep the caller's dtype (float32 trains about twice as
+fast as float64), and avoid copies, e.g. divide in place an array this module has just created.
+"""
+
+import numpy as np
+
+
+def _as_float(z):
+    """z as a NumPy float array: floating dtypes are kept as they are (no copy); integers become float64."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    return z
+
+
+def logsumexp(z, axis=-1, keepdims=False):
+    """log(sum(exp(z), axis)) without overflow or log 0, for any finite z.
+
+    z: array of any shape. Returns z's shape without `axis` (or with it as size 1 when keepdims).
+        logsumexp(z) = m + log sum exp(z - m),   m = max of z along axis
+    Float dtypes are kept (float32 in, float32 out).
+    """
+    # <exercise>
+    z = _as_float(z)
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    if not keepdims:
+        out = np.squeeze(out, axis=axis)
+    return out
+    # </exercise>
+
+
+def softmax(z, axis=-1):
+    """exp(z) / sum(exp(z), axis), shape and float dtype of z; entries in [0, 1] summing to 1 along axis.
+
+    Computed as exp(z - m) / sum exp(z - m) with m = max of z along axis (same value, no overflow).
+    For logits of shape (N, C) the default axis=-1 normalises each row: one distribution per sample.
+    """
+    # <exercise>
+    z = _as_float(z)
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # e was created just above, so dividing it in place is safe and saves a temporary array.
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+    # </exercise>
+
+
+def log_softmax(z, axis=-1):
+    """log(softmax(z)) along axis, exactly: (z - m) - log sum exp(z - m); shape and float dtype of z.
+
+    Never log(softmax(z)): where softmax rounds to 0 that is log 0 = -inf, while the true value
+    (about z_i - max z) is finite.
+    """
+    # <exercise>
+    z = _as_float(z)
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    # Subtract log sum exp(z - m) from z - m instead of logsumexp(z) from z: adding m and taking it
+    # away again would round away the small digits (about 1e-3 at |z| = 1e4 in float32).
+    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+    # </exercise>
+
+
+class SoftmaxCrossEntropy:
+    """Mean cross-entropy of softmax(logits) against integer labels, with its fused gradient.
+
+        loss = SoftmaxCrossEntropy()
+        value = loss.forward(logits, labels)   # logits (N, C) float, labels (N,) int in [0, C) -> float
+        dlogits = loss.backward()              # (N, C), same dtype as logits
+
+    Not a Layer: it takes two inputs, has no parameters, and its backward needs no upstream gradient
+    (the loss is where backpropagation starts, dL/dL = 1).
+    """
+
+    def __init__(self):
+        self._log_probs = None
+        self._labels = None
+
+    def forward(self, logits, labels):
+        """L = -(1/N) sum_n log_softmax(logits)[n, labels[n]], a Python float.
+
+        logits: (N, C) float array (its dtype is kept). labels: (N,) integer array, values in [0, C).
+        Raises ValueError, saying what is wrong, when logits is not 2-D, or labels are not integers,
+        not of shape (N,), negative, or >= C. Remembers what backward needs.
+        """
+        # <exercise>
+        logits = _as_float(logits)
+        labels = np.asarray(labels)
+        if logits.ndim != 2:
+            raise ValueError(f"logits must be 2-D of shape (N, C), got shape {logits.shape}")
+        n, c = logits.shape
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have shape (N,) = ({n},) to match logits of shape "
+                             f"{logits.shape}, got shape {labels.shape}")
+        # A negative label would silently index from the end (-1 is the last class): reject it.
+        if n > 0 and labels.min() < 0:
+            raise ValueError(f"labels must be in [0, {c - 1}], got a negative label {labels.min()}")
+        if n > 0 and labels.max() >= c:
+            raise ValueError(f"labels must be in [0, {c - 1}] for {c} classes, got label {labels.max()}")
+        log_probs = log_softmax(logits, axis=1)
+        self._log_probs = log_probs
+        self._labels = labels
+        return float(-np.mean(log_probs[np.arange(n), labels]))
+        # </exercise>
+
+    def backward(self):
+        """dL/dlogits = (softmax(logits) - onehot(labels)) / N, shape (N, C), for the last forward.
+
+        Raises RuntimeError if forward has not been called.
+        """
+        # <exercise>
+        if self._log_probs is None:
+            raise RuntimeError("SoftmaxCrossEntropy.backward() called before forward(logits, labels)")
+        n = self._log_probs.shape[0]
+        # exp of the saved log-probabilities is softmax, in a new array we are free to modify.
+        grad = np.exp(self._log_probs)
+        grad[np.arange(n), self._labels] -= 1
+        grad /= n
+        return grad
+        # </exercise>
+
+    def __call__(self, logits, labels):
+        """loss(logits, labels) is loss.forward(logits, labels)."""
+        return self.forward(logits, labels)
