@@ -24,6 +24,10 @@ the axes NumPy added or stretched (`unbroadcast`).
 Speed habits (so the engine can keep up with PyTorch on an MLP; see grader/benchmarks/autograd.py):
 work in float32, never compute a gradient nobody needs, fuse softmax and cross-entropy into one node,
 avoid copies, and keep the Python work per node small: the matrix products should dominate.
+
+Training. A leaf Tensor has .data and .grad like a layers.Parameter, so optim.SGD updates Tensors
+unchanged once each parameter's .grad is an array (set `p.grad = np.zeros_like(p.data)` before the first
+optimizer.zero_grad()); grader/milestones/autograd_mnist.py trains an MLP this way.
 """
 
 import numpy as np
@@ -319,36 +323,3 @@ def cross_entropy(logits, labels):
     """
     raise NotImplementedError('autograd: cross_entropy is not implemented yet. Run `make check EX=autograd`.')
 
-
-class SGD:
-    """Plain or momentum SGD over Tensors (given: the optim exercise teaches the update rule).
-
-    params: list of leaf Tensors with requires_grad=True. Each step, for every parameter with a gradient:
-        v <- momentum * v + grad   (v = grad on the first step);   data <- data - lr * v
-    Updates are in place, on the arrays the model already uses.
-    """
-
-    def __init__(self, params, lr=0.1, momentum=0.0):
-        self.params = list(params)
-        self.lr = lr
-        self.momentum = momentum
-        self.velocities = [None] * len(self.params)
-
-    def zero_grad(self):
-        for p in self.params:
-            p.zero_grad()
-
-    def step(self):
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            if self.momentum:
-                if self.velocities[i] is None:
-                    self.velocities[i] = p.grad.copy()
-                else:
-                    self.velocities[i] *= self.momentum
-                    self.velocities[i] += p.grad
-                update = self.velocities[i]
-            else:
-                update = p.grad
-            p.data -= self.lr * update
