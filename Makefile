@@ -9,19 +9,21 @@ TARGET ?= $(or $(KATA_TARGET),exercises)
 GRADER := $(PY) -m grader
 
 .DEFAULT_GOAL := help
-.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all clean
+.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all integrity readme clean
 
 help:
 	@echo "Learner:"
 	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR)"
 	@echo "  make check EX=layers    run one exercise's tests with readable failures"
-	@echo "  make hint EX=layers     show the next hint for an exercise"
+	@echo "  make hint [EX=layers]   show the next hint (default: the exercise you are on)"
 	@echo "  make compare EX=layers  compare your outputs and gradients with the reference, in numbers"
 	@echo "  make watch [EX=layers]  re-run the current exercise's tests whenever you save"
 	@echo "  make progress           your points over time"
-	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup)"
+	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"
-	@echo "  make grade-all DIR=submissions/   grade every sub-folder, write a gradebook"
+	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1]   grade every sub-folder, write a gradebook"
+	@echo "  make integrity          record the hashes of tests/ and grader/ (after changing them)"
+	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite"
 	@echo "  make bench              reference vs PyTorch timings"
 	@echo "  make stubs              regenerate exercises/ from solutions/ (backs up changed files)"
@@ -66,13 +68,19 @@ compare: setup
 	@$(GRADER) compare $(EX) --target "$(TARGET)"
 
 progress: setup
-	@$(GRADER) progress
+	@$(GRADER) progress --target "$(TARGET)"
 
 reset: setup
-	@$(GRADER) reset $(EX)
+	@$(GRADER) reset $(EX) $(if $(filter 1 y yes true,$(YES)),--yes)
 
 grade-all: setup
-	@$(GRADER) grade-all $(DIR)
+	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)")
+
+integrity: setup
+	@$(PY) -m grader.integrity --update
+
+readme: setup
+	@$(PY) -m grader.readme
 
 clean:
 	rm -rf .grade .pytest_cache
