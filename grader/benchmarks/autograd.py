@@ -1,0 +1,181 @@
+"""Benchmark `autograd`: one epoch of MNIST training with the reference autograd engine against PyTorch.
+
+The same network and recipe on both sides: MLP 784-256-128-10 with ReLU, float32, fused softmax
+cross-entropy, SGD with lr 0.1 and momentum 0.9, mini-batches of 128 from one permutation of the 60,000
+training images. The reference side is exactly the autograd_mnist milestone's loop on solutions/
+(Tensors from `autograd`, `optim.SGD`, `training.minibatches`); the PyTorch side is the ordinary loop
+(zero_grad, forward, cross_entropy, backward, step). Both start from the same weights.
+
+How it is measured:
+  - each framework runs in a FRESH Python process (no shared caches, threads or allocator state), with
+    the same number of threads (PyTorch is set to NumPy's OpenBLAS thread count);
+  - 10 untimed warm-up steps, then perf_counter around one epoch;
+  - ROUNDS rounds, alternating the frameworks, and the fastest epoch of each is kept: other processes on
+    the machine slow a run down, never speed it up, so the minimum is the fairest estimate;
+  - test accuracy on the 10,000 test images after the first round's epoch.
+Goal: the engine's epoch within 1.3x of PyTorch's (ratio <= 1.3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader.manifest import ROOT, SOLUTIONS_DIR
+
+LEARNING_RATE = 0.1
+MOMENTUM = 0.9
+BATCH_SIZE = 128
+SEED = 20261125
+WARMUP_STEPS = 10
+QUICK_TRAIN = 10000
+ROUNDS = 2
+GOAL_RATIO = 1.3
+
+
+def child(framework: str, quick: bool) -> dict:
+    """One epoch with one framework in this (fresh) process; returns the measurements."""
+    from grader import mnist
+    from grader.milestones.autograd_mnist import build_parameters, logits_of, numpy_accuracy
+    from grader.milestones.speed import numpy_blas_threads
+    from grader.target import Modules, load_package
+
+    ref = Modules(load_package(SOLUTIONS_DIR, own=None))
+    X, y = mnist.load("train")
+    X_test, y_test = mnist.load("test")
+    if quick:
+        X, y = X[:QUICK_TRAIN], y[:QUICK_TRAIN]
+    threads, how = numpy_blas_threads()
+    params = build_parameters(ref.autograd, np.random.default_rng(SEED))
+    rng = np.random.default_rng(SEED + 1)
+
+    if framework == "autograd":
+        ag = ref.autograd
+        optimizer = ref.optim.SGD(params, lr=LEARNING_RATE, momentum=MOMENTUM)
+
+        def epoch(X_part, y_part, generator):
+            for X_batch, y_batch in ref.training.minibatches(X_part, y_part, BATCH_SIZE, rng=generator):
+                optimizer.zero_grad()
+                loss = ag.cross_entropy(logits_of(ag, params, X_batch), y_batch)
+                loss.backward()
+                optimizer.step()
+
+        warm = WARMUP_STEPS * BATCH_SIZE
+        epoch(X[:warm], y[:warm], np.random.default_rng(0))
+        started = time.perf_counter()
+        epoch(X, y, rng)
+        seconds = time.perf_counter() - started
+        accuracy = numpy_accuracy(params, X_test, y_test)
+        version = f"numpy {np.__version__}"
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+        modules = []
+        for index in range(0, len(params), 2):
+            W, b = params[index].data, params[index + 1].data
+            if index:
+                modules.append(torch.nn.ReLU())
+            linear = torch.nn.Linear(W.shape[0], W.shape[1])
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # torch stores (out, in)
+                linear.bias.copy_(torch.from_numpy(b))
+            modules.append(linear)
+        net = torch.nn.Sequential(*modules)
+        optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+
+        def epoch(n_examples, generator):
+            order = torch.from_numpy(generator.permutation(n_examples))
+            for start in range(0, n_examples, BATCH_SIZE):
+                index = order[start:start + BATCH_SIZE]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(net(X_t[index]), y_t[index])
+                loss.backward()
+                optimizer.step()
+
+        epoch(WARMUP_STEPS * BATCH_SIZE, np.random.default_rng(0))
+        started = time.perf_counter()
+        epoch(len(X), rng)
+        seconds = time.perf_counter() - started
+        with torch.no_grad():
+            predicted = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
+        accuracy = float(np.mean(predicted == y_test))
+        version = f"torch {torch.__version__}"
+    return {"framework": framework, "epoch_seconds": seconds, "test_accuracy": accuracy, "threads": threads,
+            "threads_source": how, "train_size": len(X), "version": version}
+
+
+def _run_child(framework: str, quick: bool) -> dict:
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
+        out = Path(scratch) / "result.json"
+        command = [sys.executable, "-m", "grader.benchmarks.autograd", "--child", framework, "--out", str(out)]
+        if quick:
+            command.append("--quick")
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        if completed.returncode != 0 or not out.exists():
+            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
+            raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
+        return json.loads(out.read_text())
+
+
+def run(quick: bool = False) -> dict:
+    from tabulate import tabulate
+
+    try:
+        import torch  # noqa: F401  (only to know whether the comparison can run)
+    except ImportError as error:
+        print(f"(skipped: PyTorch cannot be imported: {error})")
+        return {"status": "skipped", "reason": "no torch"}
+    rounds = 1 if quick else ROUNDS
+    print(f"One epoch of MLP 784-256-128-10 ReLU, float32, SGD lr {LEARNING_RATE} momentum {MOMENTUM}, batch "
+          f"{BATCH_SIZE}" + (f", QUICK: {QUICK_TRAIN} images" if quick else ", 60,000 images")
+          + f"; reference autograd engine vs PyTorch autograd, each in a fresh process, best of {rounds}.")
+    runs: dict[str, list[dict]] = {"autograd": [], "torch": []}
+    for _ in range(rounds):
+        for name in ("torch", "autograd"):
+            runs[name].append(_run_child(name, quick))
+    best = {name: min(r["epoch_seconds"] for r in results) for name, results in runs.items()}
+    ours, theirs = runs["autograd"][0], runs["torch"][0]
+    rows = [[f"reference autograd ({ours['version']})", f"{best['autograd']:.3f}",
+             " ".join(f"{r['epoch_seconds']:.2f}" for r in runs["autograd"]), f"{100 * ours['test_accuracy']:.2f}"],
+            [theirs["version"], f"{best['torch']:.3f}",
+             " ".join(f"{r['epoch_seconds']:.2f}" for r in runs["torch"]), f"{100 * theirs['test_accuracy']:.2f}"]]
+    print(tabulate(rows, headers=["", "best epoch s", "all rounds s", "test acc %"], tablefmt="simple",
+                   disable_numparse=True))
+    ratio = best["autograd"] / best["torch"]
+    print(f"threads: {ours['threads']} each ({ours['threads_source']})")
+    print(f"time ratio reference autograd / PyTorch = {ratio:.2f} (goal <= {GOAL_RATIO}: "
+          f"{'met' if ratio <= GOAL_RATIO else 'NOT met'})")
+    return {"autograd_epoch_seconds": best["autograd"], "torch_epoch_seconds": best["torch"],
+            "time_ratio": ratio, "goal_ratio": GOAL_RATIO, "goal_met": ratio <= GOAL_RATIO,
+            "autograd_test_accuracy": ours["test_accuracy"], "torch_test_accuracy": theirs["test_accuracy"],
+            "threads": ours["threads"], "rounds": rounds, "quick": quick, "runs": runs}
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m grader.benchmarks.autograd")
+    parser.add_argument("--child", choices=["autograd", "torch"], default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        result = child(args.child, args.quick)
+        Path(args.out).write_text(json.dumps(result))
+        return 0
+    run(quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
