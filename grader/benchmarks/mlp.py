@@ -1,0 +1,267 @@
+"""Benchmark `mlp`: one epoch of MNIST training, the reference (solutions/) against PyTorch on the CPU.
+
+The same network and recipe on both sides: MLP 784-256-128-10 with ReLU, float32, softmax
+cross-entropy, SGD with lr 0.1 and momentum 0.9, mini-batches of 128 drawn from one permutation of the
+60,000 training images per epoch; the reference runs its own `training.train_epoch`, PyTorch an
+ordinary loop (zero_grad, forward, cross_entropy, backward, step). Both start from the same weights and
+use the same number of threads (PyTorch is set to NumPy's OpenBLAS thread count).
+
+How it is measured, honestly:
+  - each framework runs in a FRESH Python process, so neither inherits the other's caches, threads or
+    allocator state;
+  - after the imports, the data and the model are ready, both take 10 untimed warm-up steps;
+  - time: perf_counter around one epoch;
+  - memory: the kernel's peak resident set size (VmHWM) is reset just before the epoch
+    (`echo 5 > /proc/self/clear_refs`, Linux) and read after it; the figure is the peak minus the
+    resident size at the reset, i.e. the largest amount of extra memory the epoch needed, whatever
+    allocated it (NumPy arrays, PyTorch tensors, BLAS buffers, Python objects). Without that file
+    (macOS) the lifetime peak (ru_maxrss) minus the size before the epoch is used, and said so;
+  - accuracy: on the 10,000 test images after that one epoch.
+Goal: the reference's epoch no slower than PyTorch's (ratio <= 1.0) with no larger peak memory.
+
+It then runs the `mnist` milestone on the reference (its full recipe, MNIST_SETTINGS) and reports its
+test accuracy and training time (goal: >= 98% in < 30 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader.manifest import ROOT, SOLUTIONS_DIR
+
+SIZES = (784, 256, 128, 10)
+LEARNING_RATE = 0.1
+MOMENTUM = 0.9
+BATCH_SIZE = 128
+SEED = 20261125
+WARMUP_STEPS = 10
+QUICK_TRAIN = 10000
+MILESTONE_GOAL = (0.98, 30.0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the child process
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class PeakMemory:
+    """Extra resident memory (MiB) used between start() and stop(): peak minus the size at start()."""
+
+    def start(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")  # resets VmHWM, the peak resident set size, to the current size
+            self.method = "VmHWM reset by /proc/self/clear_refs"
+            self.base = _status_kib("VmRSS")
+        except OSError:
+            self.method = "ru_maxrss (lifetime peak) minus the resident size before the epoch"
+            self.base = _status_kib("VmRSS") or self._maxrss_kib()
+        return self
+
+    @staticmethod
+    def _maxrss_kib() -> int:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
+
+    def stop(self) -> float:
+        peak = _status_kib("VmHWM") if "clear_refs" in self.method else self._maxrss_kib()
+        return max(0, (peak or 0) - (self.base or 0)) / 1024.0
+
+
+def _reference_model(ref, rng):
+    layers = []
+    for index, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        if index:
+            layers.append(ref.activations.ReLU())
+        layers.append(ref.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32))
+    return ref.network.Sequential(*layers), layers
+
+
+def child(framework: str, quick: bool) -> dict:
+    """One epoch with one framework in this (fresh) process; returns the measurements."""
+    from grader import mnist
+    from grader.milestones.speed import numpy_blas_threads, torch_copy
+    from grader.target import Modules, load_package
+
+    ref = Modules(load_package(SOLUTIONS_DIR, own=None))
+    X, y = mnist.load("train")
+    X_test, y_test = mnist.load("test")
+    if quick:
+        X, y = X[:QUICK_TRAIN], y[:QUICK_TRAIN]
+    threads, how = numpy_blas_threads()
+    model, layers = _reference_model(ref, np.random.default_rng(SEED))
+    rng = np.random.default_rng(SEED + 1)
+    memory = PeakMemory()
+
+    if framework == "numpy":
+        loss_fn = ref.losses.SoftmaxCrossEntropy()
+        optimizer = ref.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        warm = WARMUP_STEPS * BATCH_SIZE
+        ref.training.train_epoch(model, loss_fn, optimizer, X[:warm], y[:warm], batch_size=BATCH_SIZE,
+                                 rng=np.random.default_rng(0))
+        memory.start()
+        started = time.perf_counter()
+        ref.training.train_epoch(model, loss_fn, optimizer, X, y, batch_size=BATCH_SIZE, rng=rng)
+        seconds = time.perf_counter() - started
+        peak = memory.stop()
+        logits = np.concatenate([model.eval().forward(X_test[i:i + 2000]) for i in range(0, len(X_test), 2000)])
+        accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
+        version = f"numpy {np.__version__}"
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+        net = torch_copy(torch, [layer for layer in layers if isinstance(layer, ref.layers.Linear)])
+        optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+
+        def epoch(n_examples, generator):
+            order = torch.from_numpy(generator.permutation(n_examples))
+            for start in range(0, n_examples, BATCH_SIZE):
+                index = order[start:start + BATCH_SIZE]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(net(X_t[index]), y_t[index])
+                loss.backward()
+                optimizer.step()
+
+        epoch(WARMUP_STEPS * BATCH_SIZE, np.random.default_rng(0))
+        memory.start()
+        started = time.perf_counter()
+        epoch(len(X), rng)
+        seconds = time.perf_counter() - started
+        peak = memory.stop()
+        with torch.no_grad():
+            predicted = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
+        accuracy = float(np.mean(predicted == y_test))
+        version = f"torch {torch.__version__}"
+    return {"framework": framework, "epoch_seconds": seconds, "peak_extra_mib": peak,
+            "memory_method": memory.method, "test_accuracy": accuracy, "threads": threads,
+            "threads_source": how, "train_size": len(X), "version": version}
+
+
+def _run_child(framework: str, quick: bool) -> dict:
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
+        out = Path(scratch) / "result.json"
+        command = [sys.executable, "-m", "grader.benchmarks.mlp", "--child", framework, "--out", str(out)]
+        if quick:
+            command.append("--quick")
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        if completed.returncode != 0 or not out.exists():
+            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
+            raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
+        return json.loads(out.read_text())
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the parent (make bench)
+
+
+def profile_reference(quick: bool) -> None:
+    """Where a reference training step spends its time (printed when the reference is slower)."""
+    from grader import mnist
+    from grader.milestones import speed
+    from grader.target import Modules, load_package
+
+    ref = Modules(load_package(SOLUTIONS_DIR, own=None))
+    X, y = mnist.load("test")
+    model, layers = _reference_model(ref, np.random.default_rng(SEED))
+    optimizer = ref.optim.SGD(model.parameters(), lr=0.01, momentum=MOMENTUM)
+    profile = speed.profile_step(ref, layers, ref.losses.SoftmaxCrossEntropy(), optimizer,
+                                 X[:BATCH_SIZE], y[:BATCH_SIZE], 5 if quick else 50)
+    speed.print_profile(profile, sum(profile.values()))
+
+
+def milestone_on_reference(quick: bool) -> dict:
+    """Run the mnist milestone on solutions/ in its own process; return its result."""
+    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
+        result_file = Path(scratch) / "result.json"
+        command = [sys.executable, "-m", "grader", "milestone", "mnist", "--target", "solutions",
+                   "--out", str(ROOT / ".grade" / "bench"), "--result", str(result_file)]
+        if quick:
+            command.append("--quick")
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        if not result_file.exists():
+            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
+            return {"status": "failed", "reason": f"the milestone process failed: {tail}"}
+        return json.loads(result_file.read_text())
+
+
+def run(quick: bool = False) -> dict:
+    from tabulate import tabulate
+
+    try:
+        import torch  # noqa: F401  (only to know whether the comparison can run)
+    except ImportError as error:
+        print(f"(skipped: PyTorch cannot be imported: {error})")
+        return {"status": "skipped", "reason": "no torch"}
+    print(f"One epoch of MLP {'-'.join(map(str, SIZES))} ReLU, float32, SGD lr {LEARNING_RATE} momentum "
+          f"{MOMENTUM}, batch {BATCH_SIZE}" + (f", QUICK: {QUICK_TRAIN} images" if quick else ", 60,000 images")
+          + "; each framework in a fresh process.")
+    results = {name: _run_child(name, quick) for name in ("numpy", "torch")}
+    ours, theirs = results["numpy"], results["torch"]
+    rows = [[f"reference ({r['version']})" if name == "numpy" else r["version"], f"{r['epoch_seconds']:.3f}",
+             f"{r['peak_extra_mib']:.1f}", f"{100 * r['test_accuracy']:.2f}"] for name, r in results.items()]
+    print(tabulate(rows, headers=["", "epoch s", "peak extra MiB", "test acc %"], tablefmt="simple",
+                   disable_numparse=True))
+    ratio = ours["epoch_seconds"] / theirs["epoch_seconds"]
+    memory_ratio = ours["peak_extra_mib"] / max(theirs["peak_extra_mib"], 1e-9)
+    print(f"threads: {ours['threads']} each ({ours['threads_source']}); memory: {ours['memory_method']}")
+    print(f"time ratio reference / PyTorch = {ratio:.2f} (goal <= 1.0: "
+          f"{'met' if ratio <= 1.0 else 'NOT met'}); peak memory {ours['peak_extra_mib']:.1f} vs "
+          f"{theirs['peak_extra_mib']:.1f} MiB ({'met' if ours['peak_extra_mib'] <= theirs['peak_extra_mib'] else 'NOT met'})")
+    if ratio > 1.0:
+        print("The reference is slower; where its training step spends time:")
+        profile_reference(quick)
+    milestone = milestone_on_reference(quick)
+    accuracy, seconds = milestone.get("test_accuracy"), milestone.get("train_seconds")
+    goal_accuracy, goal_seconds = MILESTONE_GOAL
+    if accuracy is not None and seconds is not None:
+        met = accuracy >= goal_accuracy and seconds < goal_seconds
+        print(f"mnist milestone on the reference{' (quick)' if quick else ''}: {milestone['status']}, test "
+              f"accuracy {100 * accuracy:.2f}% after {milestone.get('epochs')} epoch(s), training {seconds:.1f} s "
+              f"(goal >= {100 * goal_accuracy:.0f}% in < {goal_seconds:.0f} s: {'met' if met else 'NOT met'})")
+    else:
+        print(f"mnist milestone on the reference: {milestone.get('status')}: {milestone.get('reason')}")
+    return {"numpy": ours, "torch": theirs, "time_ratio": ratio, "memory_ratio": memory_ratio,
+            "milestone": {k: milestone.get(k) for k in ("status", "test_accuracy", "train_seconds", "epochs")}}
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m grader.benchmarks.mlp")
+    parser.add_argument("--child", choices=["numpy", "torch"], default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        result = child(args.child, args.quick)
+        Path(args.out).write_text(json.dumps(result))
+        return 0
+    run(quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
