@@ -1,0 +1,276 @@
+"""Milestone "stability": where do the textbook formulas break? A measured table, float32 and float64.
+
+Using the target's own stability module, every function is evaluated on inputs of growing magnitude M
+(logits up to +-M, so probabilities as small as exp(-M)) in float32 and float64, and each result is
+compared with the exact value, computed here with Python's decimal module at 50 significant digits (no
+floating-point range limits, independent of NumPy and of the code under test). A result is
+
+    ok          within 1e-3 of the exact value (relative; absolute for log-probabilities and losses
+                below 1 in size, whose natural accuracy is absolute)
+    overflow    inf where the exact value is finite (for the losses: -log of a probability that underflowed)
+    NaN         inf / inf, 0 / 0 or 0 * inf happened somewhere
+    underflow   0 or -inf where the exact value is finite and representable
+    lost        finite but off by more than 1e-3
+
+and a * marks a NumPy warning (overflow, division by zero, invalid value; underflow to 0 is harmless and
+not counted). The milestone passes when every stable_* function is ok, without warnings, at every M in
+both dtypes; the naive_* rows are the lesson: the first magnitude where each one breaks.
+
+The exact_* functions are also the oracle of tests/test_stability.py.
+"""
+
+from __future__ import annotations
+
+import warnings
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import numpy as np
+
+TIME_LIMIT = 120
+
+MAGNITUDES = (1.0, 10.0, 20.0, 50.0, 100.0, 500.0, 1000.0, 10000.0)
+QUICK_MAGNITUDES = (1.0, 100.0, 10000.0)
+DTYPES = (np.float32, np.float64)
+TOLERANCE = 1e-3
+PRECISION = 50  # decimal digits of the exact reference
+
+# Which outputs are probabilities (relative error down to the smallest normal number) and which are
+# log-probabilities or losses (absolute error for values below 1 in size).
+PROBABILITY_FUNCTIONS = ("softmax", "sigmoid")
+FUNCTIONS = ("softmax", "log_softmax", "cross_entropy", "sigmoid", "bce_with_logits")
+
+
+# --- the exact reference ------------------------------------------------------------------------------
+
+def _decimal(value) -> Decimal:
+    """The exact value of a binary float (float32 values are exactly representable in float64)."""
+    return Decimal(float(value))
+
+
+def _log1p(u: Decimal) -> Decimal:
+    """log(1 + u) for u >= 0, accurate also when 1 + u would round to 1 at the working precision."""
+    if u < Decimal("1e-20"):
+        return u - u * u / 2 + u * u * u / 3
+    return (1 + u).ln()
+
+
+def _softplus(a: Decimal) -> Decimal:
+    """log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|))."""
+    return max(a, Decimal(0)) + _log1p((-abs(a)).exp())
+
+
+def _rows(z):
+    z = np.asarray(z, dtype=np.float64)
+    return z.reshape(-1, z.shape[-1]), z.shape
+
+
+def _row_log_softmax(row) -> list[Decimal]:
+    values = [_decimal(v) for v in row]
+    top = max(range(len(values)), key=lambda j: values[j])
+    m = values[top]
+    rest = sum(((v - m).exp() for j, v in enumerate(values) if j != top), Decimal(0))
+    log_sum = _log1p(rest)  # log sum_j exp(z_j - m), the max's own term being exactly 1
+    return [(v - m) - log_sum for v in values]
+
+
+def exact_log_softmax(z) -> np.ndarray:
+    """log softmax along the last axis, exact to 50 digits, rounded to float64."""
+    rows, shape = _rows(z)
+    with localcontext() as context:
+        context.prec = PRECISION
+        out = [[float(v) for v in _row_log_softmax(row)] for row in rows]
+    return np.array(out, dtype=np.float64).reshape(shape)
+
+
+def exact_softmax(z) -> np.ndarray:
+    """softmax along the last axis, exact to 50 digits, rounded to float64."""
+    rows, shape = _rows(z)
+    with localcontext() as context:
+        context.prec = PRECISION
+        out = [[float(v.exp()) for v in _row_log_softmax(row)] for row in rows]
+    return np.array(out, dtype=np.float64).reshape(shape)
+
+
+def exact_cross_entropy(logits, labels) -> float:
+    """-(1/N) sum_n log softmax(logits_n)[labels_n], exact to 50 digits, rounded to float64."""
+    rows, _ = _rows(logits)
+    with localcontext() as context:
+        context.prec = PRECISION
+        total = sum((-_row_log_softmax(row)[int(label)] for row, label in zip(rows, np.ravel(labels))),
+                    Decimal(0))
+        return float(total / len(rows))
+
+
+def exact_sigmoid(x) -> np.ndarray:
+    """1 / (1 + exp(-x)), exact to 50 digits, rounded to float64."""
+    x = np.asarray(x, dtype=np.float64)
+    with localcontext() as context:
+        context.prec = PRECISION
+        out = [float((-_softplus(-_decimal(v))).exp()) for v in x.ravel()]
+    return np.array(out, dtype=np.float64).reshape(x.shape)
+
+
+def exact_bce_with_logits(logits, targets) -> float:
+    """(1/N) sum [t softplus(-z) + (1 - t) softplus(z)], exact to 50 digits, rounded to float64."""
+    z = np.ravel(np.asarray(logits, dtype=np.float64))
+    t = np.ravel(np.asarray(targets, dtype=np.float64))
+    with localcontext() as context:
+        context.prec = PRECISION
+        total = Decimal(0)
+        for zi, ti in zip(z, t):
+            a, b = _decimal(zi), _decimal(ti)
+            total += b * _softplus(-a) + (1 - b) * _softplus(a)
+        return float(total / len(z))
+
+
+# --- the sweep ---------------------------------------------------------------------------------------
+
+def sweep_inputs(function: str, magnitude: float, dtype):
+    """The arguments for one function at one magnitude M, in dtype, and the exact result."""
+    if function in ("softmax", "log_softmax", "cross_entropy"):
+        # A spread row (overflow at +M) and a row of large negative logits only (0 / 0 when all underflow).
+        z = np.array([[1.0, 0.5, 0.0, -0.5, -1.0], [-1.0, -1.25, -1.5, -1.75, -2.0]]) * magnitude
+        z = z.astype(dtype)
+        if function == "softmax":
+            return (z,), exact_softmax(z)
+        if function == "log_softmax":
+            return (z,), exact_log_softmax(z)
+        labels = np.array([2, 4])
+        return (z, labels), exact_cross_entropy(z, labels)
+    x = (np.array([-1.0, -0.5, 0.5, 1.0]) * magnitude).astype(dtype)
+    if function == "sigmoid":
+        return (x,), exact_sigmoid(x)
+    targets = np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype)
+    return (x, targets), exact_bce_with_logits(x, targets)
+
+
+def call_recording_warnings(f, *args):
+    """(result, [warning messages]); overflow, division by zero and invalid values count, underflow not."""
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        result = f(*args)
+    return result, [str(w.message) for w in caught]
+
+
+def classify(got, exact, dtype, function: str) -> tuple[str, float]:
+    """(class, error) of one result; classes: ok, overflow, NaN, underflow, lost, wrong shape."""
+    got = np.asarray(got, dtype=np.float64)
+    exact = np.asarray(exact, dtype=np.float64)
+    if got.shape != exact.shape:
+        return "wrong shape", float("inf")
+    if np.isnan(got).any():
+        return "NaN", float("inf")
+    tiny = float(np.finfo(dtype).tiny)
+    floor = tiny if function in PROBABILITY_FUNCTIONS else 1.0
+    finite = np.isfinite(exact)
+    if (np.isposinf(got) & finite).any():
+        return "overflow", float("inf")
+    # 0 is an underflow only where it is itself a wrong answer: a probability above the smallest normal
+    # number, or a log-probability further than the tolerance from 0.
+    zero_is_wrong = np.abs(exact) >= max(tiny, floor * TOLERANCE)
+    if ((np.isneginf(got) | ((got == 0) & zero_is_wrong)) & finite).any():
+        return "underflow", float("inf")
+    if (np.isinf(got) & finite).any():
+        return "overflow", float("inf")
+    error = float(np.max(np.abs(got - exact) / np.maximum(np.abs(exact), floor)))
+    return ("ok" if error <= TOLERANCE else "lost"), error
+
+
+def measure(module, magnitudes=MAGNITUDES) -> list[dict]:
+    """One row per (function, dtype): {function, dtype, cells: {M: class}, errors, warned, first_break}."""
+    rows = []
+    for kind in ("naive", "stable"):
+        for function in FUNCTIONS:
+            name = f"{kind}_{function}"
+            f = getattr(module, name)
+            for dtype in DTYPES:
+                row = {"function": name, "dtype": np.dtype(dtype).name, "cells": {}, "errors": {},
+                       "warnings": {}, "first_break": None}
+                for magnitude in magnitudes:
+                    args, exact = sweep_inputs(function, magnitude, dtype)
+                    key = f"{magnitude:g}"
+                    try:
+                        got, caught = call_recording_warnings(f, *args)
+                        status, error = classify(got, exact, dtype, function)
+                    except Exception as error:  # the learner's function raised: report it in the cell
+                        status, caught = f"error: {type(error).__name__}: {error}", []
+                        error = float("inf")
+                    row["cells"][key] = status
+                    row["errors"][key] = error if np.isfinite(error) else None  # JSON has no inf
+                    if caught:
+                        row["warnings"][key] = caught[0]
+                    if status != "ok" and row["first_break"] is None:
+                        row["first_break"] = magnitude
+                rows.append(row)
+    return rows
+
+
+SHORT = {"ok": "ok", "overflow": "inf", "NaN": "NaN", "underflow": "0/-inf", "lost": "lost",
+         "wrong shape": "shape"}
+
+
+def format_table(rows, magnitudes) -> str:
+    from tabulate import tabulate
+
+    body = []
+    for row in rows:
+        cells = []
+        for magnitude in magnitudes:
+            key = f"{magnitude:g}"
+            status = row["cells"][key]
+            text = SHORT.get(status, "error")
+            cells.append(text + ("*" if key in row["warnings"] else ""))
+        first = row["first_break"]
+        body.append([row["function"], row["dtype"], *cells, "-" if first is None else f"{first:g}"])
+    headers = ["function", "dtype", *[f"M={m:g}" for m in magnitudes], "breaks at"]
+    return tabulate(body, headers=headers, tablefmt="simple")
+
+
+LEGEND = (
+    "ok: within 1e-3 of the exact value | inf: overflow | NaN | 0/-inf: underflow where the exact value is\n"
+    "finite | lost: off by more than 1e-3 | *: NumPy warned (overflow, divide by zero or invalid value).\n"
+    "Inputs at magnitude M: logits M*[1, .5, 0, -.5, -1] and -M*[1, 1.25, 1.5, 1.75, 2] (softmax family,\n"
+    "labels 2 and 4), x = M*[-1, -.5, .5, 1] (sigmoid; targets 0, 1, 0, 1 for the binary cross-entropy)."
+)
+
+
+def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    from grader import target as targets
+
+    magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
+    module = targets.module(targets.load_package(target_dir, own=None), "stability")
+    rows = measure(module, magnitudes)
+    table = format_table(rows, magnitudes)
+    print("Where the textbook formulas break (each cell: the result at logit magnitude M)\n")
+    print(table)
+    print("\n" + LEGEND + "\n")
+    first_break = {f"{r['function']}/{r['dtype']}": r["first_break"] for r in rows}
+    for row in rows:
+        if row["function"].startswith("naive_"):
+            first = row["first_break"]
+            where = "never in this sweep" if first is None else f"at M = {first:g} ({row['cells'][f'{first:g}']})"
+            if first is None and row["warnings"]:
+                key = next(iter(row["warnings"]))
+                where += f", but warns from M = {key} ({row['warnings'][key]}) while its values stay right"
+            print(f"  {row['function']:<24} {row['dtype']:<8} breaks {where}")
+    failures = []
+    for row in rows:
+        if not row["function"].startswith("stable_"):
+            continue
+        bad = [f"M={key}: {status}" for key, status in row["cells"].items() if status != "ok"]
+        bad += [f"M={key}: warned '{text}'" for key, text in row["warnings"].items()]
+        if bad:
+            failures.append(f"{row['function']} ({row['dtype']}) " + ", ".join(bad))
+    result = {"table": rows, "table_text": table, "first_break": first_break, "magnitudes": list(magnitudes)}
+    if failures:
+        print("\nNot yet exact:\n  " + "\n  ".join(failures))
+        result.update(status="failed", reason="some stable versions are not exact across the sweep: "
+                      + "; ".join(failures), stable_failures=failures)
+    else:
+        print("\nEvery stable_* function is exact, without warnings, at every magnitude in float32 and float64.")
+        result.update(status="passed", reason="every stable version is exact (within 1e-3, no warnings) at every "
+                      f"magnitude from {magnitudes[0]:g} to {magnitudes[-1]:g} in float32 and float64",
+                      stable_failures=[])
+    return result
