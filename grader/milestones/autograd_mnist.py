@@ -11,16 +11,18 @@ your `loss.backward()`. The rest is your code too: `optim.SGD` updates the Tenso
     per mini-batch: optimizer.zero_grad(); loss.backward(); optimizer.step()
     SGD with lr = LR, momentum = MOMENTUM, batches of BATCH_SIZE, EPOCHS epochs
 
-Passes when the test accuracy is above 90% AND training takes at most BUDGET_SECONDS. The reference
-engine trains the EPOCHS epochs in about 5 s on a 2-core machine (about 1.5 s per epoch in float32,
-within 1.3x of PyTorch: `make bench`); 150 s is a generous multiple, so any engine that keeps the matrix
-products vectorised meets it, even in float64. An engine with a Python loop over entries does not:
-training stops as soon as it is clear the budget will be missed.
+Passes when the test accuracy is above 90% AND training takes at most BUDGET_SECONDS. Measured with the
+reference engine (float32, one BLAS thread): 97.5% test accuracy after the 3 epochs, 10 s of training on
+a 2-core machine busy with other work (about 1.2 s per epoch on an idle core, as fast as PyTorch: `make
+bench`). 150 s is a generous multiple, so any engine that keeps the matrix products vectorised meets it,
+even in float64. An engine with a Python loop over entries does not: training stops as soon as it is
+clear the budget will be missed. (On a busy machine, multi-threaded BLAS can be several times slower
+than one thread; OPENBLAS_NUM_THREADS=1 helps.)
 
 The test accuracy is computed by the grader with plain NumPy from the trained arrays W1.data, ...,
 b3.data (argmax of the logits), not from your forward pass.
 
-quick=True (the repository's own tests): 5,000 training and 1,000 test images, 1 epoch, pass threshold
+quick=True (the repository's own tests): 5,000 training and 1,000 test images, QUICK_EPOCHS epochs, pass threshold
 QUICK_THRESHOLD.
 """
 
@@ -41,6 +43,7 @@ BUDGET_SECONDS = 150.0
 QUICK_THRESHOLD = 0.80
 QUICK_BUDGET_SECONDS = 60.0
 QUICK_SIZES = (5000, 1000)
+QUICK_EPOCHS = 2
 SIZES = (784, 256, 128, 10)
 EPOCHS = 3
 BATCH_SIZE = 128
@@ -101,7 +104,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
     threshold = QUICK_THRESHOLD if quick else THRESHOLD
     budget = QUICK_BUDGET_SECONDS if quick else BUDGET_SECONDS
-    epochs = 1 if quick else EPOCHS
+    epochs = QUICK_EPOCHS if quick else EPOCHS
     try:
         X_train, y_train = data.load("train")
         X_test, y_test = data.load("test")
@@ -113,7 +116,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     record = {"seed": SEED, "threshold": threshold, "budget_seconds": budget, "quick": quick,
               "epochs": epochs, "batch_size": BATCH_SIZE, "lr": LR, "momentum": MOMENTUM,
               "train_size": len(X_train), "test_size": len(X_test)}
-    print(f"Autograd MNIST milestone{' (QUICK mode: a subset, 1 epoch)' if quick else ''}: an MLP "
+    print(f"Autograd MNIST milestone{f' (QUICK mode: a subset, {QUICK_EPOCHS} epochs)' if quick else ''}: an MLP "
           f"{'-'.join(map(str, SIZES))} trained by your autograd engine; pass at test accuracy > "
           f"{100 * threshold:.0f}% with training in at most {budget:.0f} s; seed {SEED}.")
     try:
