@@ -305,7 +305,11 @@ class Tensor:
         Visit the nodes of _topological_order() in reverse (the output first). Keep the gradients
         flowing through the graph in a dict {node: dL/dnode}: when a node is visited its entry is
         complete; call node._backward(g) and *add* each returned gradient into its parent's entry
-        (a tensor used twice receives both contributions). A leaf adds its gradient into .grad.
+        (a tensor used twice receives both contributions). A leaf (no _backward) adds its gradient into
+        .grad: the first time a private copy (g may be the caller's array, or shared by two leaves of
+        a + b), afterwards in place, so gradients accumulate across backward calls until zero_grad().
+        Raises ValueError when grad is omitted for a several-element self or has the wrong shape, and
+        RuntimeError when self does not require a gradient.
         """
         raise NotImplementedError('autograd: Tensor.backward is not implemented yet. Run `make check EX=autograd`.')
 

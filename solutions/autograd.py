@@ -294,6 +294,8 @@ class Tensor:
             if a.data.ndim == 1:
                 g = np.expand_dims(g, -2)
             grad_a = grad_b = None
+            # Only the gradients someone needs: the input batch X of X @ W1 needs none, and skipping
+            # G W1^T saves the largest product of an MNIST MLP's backward pass.
             if a.requires_grad:
                 grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.data.shape)
             if b.requires_grad:
@@ -492,7 +494,11 @@ class Tensor:
         Visit the nodes of _topological_order() in reverse (the output first). Keep the gradients
         flowing through the graph in a dict {node: dL/dnode}: when a node is visited its entry is
         complete; call node._backward(g) and *add* each returned gradient into its parent's entry
-        (a tensor used twice receives both contributions). A leaf adds its gradient into .grad.
+        (a tensor used twice receives both contributions). A leaf (no _backward) adds its gradient into
+        .grad: the first time a private copy (g may be the caller's array, or shared by two leaves of
+        a + b), afterwards in place, so gradients accumulate across backward calls until zero_grad().
+        Raises ValueError when grad is omitted for a several-element self or has the wrong shape, and
+        RuntimeError when self does not require a gradient.
         """
         # <exercise>
         if not self.requires_grad:
