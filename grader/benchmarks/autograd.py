@@ -7,8 +7,10 @@ training images. The reference side is exactly the autograd_mnist milestone's lo
 (zero_grad, forward, cross_entropy, backward, step). Both start from the same weights.
 
 How it is measured:
-  - each framework runs in a FRESH Python process (no shared caches, threads or allocator state), with
-    the same number of threads (PyTorch is set to NumPy's OpenBLAS thread count);
+  - each framework runs in a FRESH Python process (no shared caches, threads or allocator state), both
+    single-threaded (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1, and PyTorch set to NumPy's OpenBLAS thread
+    count): the ratio then measures the engine's own overhead rather than BLAS threading, it is stable
+    on a machine busy with other work, and the benchmark leaves the other core free;
   - 10 untimed warm-up steps, then perf_counter around one epoch;
   - ROUNDS rounds, alternating the frameworks, and the fastest epoch of each is kept: other processes on
     the machine slow a run down, never speed it up, so the minimum is the fairest estimate;
@@ -120,7 +122,8 @@ def _run_child(framework: str, quick: bool) -> dict:
         if quick:
             command.append("--quick")
         completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
+                                            OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"))
         if completed.returncode != 0 or not out.exists():
             tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
             raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
