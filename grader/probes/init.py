@@ -1,8 +1,8 @@
 """`make compare EX=init`: draws and their statistics, learner's versus reference.
 
 The small draws match the reference exactly when the same generator method is used (rng.uniform(-a, a),
-rng.normal(0, std)); the variances over 240,000 draws divided by the formula's should be 1.0 (rounded to one decimal),
-whichever method draws them. A ratio such as 0.667, 0.5 or 0.333 names a wrong formula.
+rng.normal(0, std)). The variance over 240,000 draws divided by the formula's is 1.0 (to one decimal)
+whichever method draws them; 0.7, 0.5 or 0.3 names a wrong formula (fan_out, a missing 2, a = sqrt(Var)).
 """
 
 import numpy as np
