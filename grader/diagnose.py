@@ -25,9 +25,14 @@ def relative_error(actual, expected) -> float:
     """||actual - expected|| / max(||actual||, ||expected||); 0 when both are zero, at most 2."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
-    if scale == 0.0:
+    # Divide by the largest magnitude first: norms of values near the float64 maximum would overflow.
+    largest = max(np.max(np.abs(actual), initial=0.0), np.max(np.abs(expected), initial=0.0))
+    if largest == 0.0:
         return 0.0
+    if not np.isfinite(largest):
+        return float("inf")
+    actual, expected = actual / largest, expected / largest
+    scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
     return float(np.linalg.norm(actual - expected) / scale)
 
 
