@@ -37,10 +37,9 @@ def tolerances(dtype, kind):
 
 
 def call(what, f, *args):
-    """Call f, then fail with a sentence if NumPy warned (overflow, division by zero, invalid value)."""
-    __tracebackhide__ = True
-    result, caught = call_recording_warnings(f, *args)
-    return result, caught
+    """(result of f(*args), [NumPy warnings]): warnings are recorded, never raised, so that a naive
+    function can be measured; the stable tests then fail on them with `assert_quiet(what, caught)`."""
+    return call_recording_warnings(f, *args)
 
 
 def assert_quiet(what, caught):
@@ -228,7 +227,7 @@ def test_stable_functions_agree_with_pytorch_in_float64(ex, rng):
 
 # --- naive versions: right for moderate inputs, broken where the textbook formula must break ----------
 
-NOT_NAIVE = ("the naive version must be the textbook formula written literally (no max shift, no "
+NOT_NAIVE = ("The naive version must be the textbook formula written literally (no max shift, no "
              "branches, no log1p), so that you can see, and the stability milestone can measure, where it "
              "breaks; the rearranged formula belongs in the stable_ version.")
 
@@ -244,12 +243,12 @@ def test_naive_softmax_is_right_for_moderate_logits_and_breaks_at_large_ones(ex,
     overflow, caught = call("naive_softmax", ex.naive_softmax, np.array([[big, 0.0]], dtype=dtype))
     assert np.isnan(overflow).any(), (
         f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name} gave {overflow}, but exp({big:g}) overflows "
-        f"to inf and inf / inf is NaN: {NOT_NAIVE}"
+        f"to inf and inf / inf is NaN. {NOT_NAIVE}"
     )
     tiny, _ = call("naive_softmax", ex.naive_softmax, np.array([[-big * 1.1, -big * 1.2]], dtype=dtype))
     assert np.isnan(tiny).all(), (
         f"naive_softmax of logits [{-big * 1.1:g}, {-big * 1.2:g}] in {np.dtype(dtype).name} gave {tiny}, but "
-        f"both exponentials underflow to 0 and 0 / 0 is NaN: {NOT_NAIVE}"
+        f"both exponentials underflow to 0 and 0 / 0 is NaN. {NOT_NAIVE}"
     )
 
 
