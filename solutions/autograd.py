@@ -134,6 +134,8 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
         data = np.asarray(data)
         if not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float64)
