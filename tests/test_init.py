@@ -29,7 +29,8 @@ def wrong_variances(name, fan_in=FAN_IN, fan_out=FAN_OUT):
         formulas = [
             (1.0 / (fan_in + fan_out), "Var = 1 / (fan_in + fan_out): Xavier has a 2 on top, "
                                        "Var = 2 / (fan_in + fan_out)."),
-            (2.0 / fan_in, "Var = 2 / fan_in, which is He's: Xavier averages both fans, Var = 2 / (fan_in + fan_out)."),
+            (2.0 / fan_in, "Var = 2 / fan_in, which is He's: Xavier averages both fans, "
+                           "Var = 2 / (fan_in + fan_out)."),
             (2.0 / fan_out, "Var = 2 / fan_out: Xavier averages both fans, Var = 2 / (fan_in + fan_out)."),
             (1.0 / fan_in, "Var = 1 / fan_in: Xavier averages both fans, Var = 2 / (fan_in + fan_out)."),
         ]
@@ -122,7 +123,8 @@ def test_initializer_has_mean_zero_and_the_variance_of_the_formula(ex, name):
         "mean 0."
     )
     if abs(second - var) > var_tolerance:
-        matches = [text for value, text in wrong_variances(name) if abs(second - value) < relative_tolerance * value]
+        matches = [text for value, text in wrong_variances(name)
+                   if abs(second - value) < relative_tolerance * value]
         guess = f" Your variance matches {matches[0]}" if matches else ""
         raise AssertionError(
             f"{name}({FAN_IN}, {FAN_OUT}): the variance of the weights is {second:.4g}, expected {var:.4g} "

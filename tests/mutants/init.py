@@ -23,7 +23,8 @@ MUTANTS = [
            "return rng.uniform(-limit, limit, size=(fan_out, fan_in))",
            diagnosis="swapped", count=2),
     Mutant("xavier_uniform_draws_normal", "draws xavier_uniform from a normal distribution",
-           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n"
+           "    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
            "limit = np.sqrt(6.0 / (fan_in + fan_out))\n"
            "    return rng.normal(0.0, limit / np.sqrt(3.0), size=(fan_in, fan_out))",
            diagnosis="must draw from a uniform distribution"),
