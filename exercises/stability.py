@@ -14,9 +14,10 @@ Then inf / inf = NaN, log(0) = -inf and 0 * inf = NaN. Every function below come
 
 - naive_*: the textbook formula, written literally ON PURPOSE. It is right for moderate inputs and
   breaks for large ones; the tests check that it breaks where the mathematics says it must, and
-  `make milestone NAME=stability` measures where (a table of magnitudes, float32 and float64).
+  the stability milestone (`make grade`, or `.venv/bin/python -m grader milestone stability`)
+  measures where: a table of magnitudes, float32 and float64.
 - stable_*: the same mathematical function rearranged so that no intermediate overflows or loses
-  the answer, exact to a few units of the last place for every finite input (tested up to |z| = 1e4).
+  the answer, accurate to rounding error for every finite input (tested up to |z| = 1e4).
 
 The rearrangements:
     softmax(z) = softmax(z - c) for any c; with c = max(z) every exponent is <= 0 and the largest is 0.
