@@ -108,10 +108,13 @@ INITIALIZERS = {
 class Linear(Layer):
     """A fully connected layer: Y = X W + b.
 
-    X: (N, in_features)   W: (in_features, out_features)   b: (out_features,)   Y: (N, out_features)
+    X: (N, in_features)   Y: (N, out_features)
+    self.W: Parameter of shape (in_features, out_features), drawn by `init`
+    self.b: Parameter of shape (out_features,), zeros
 
     init: "he" (for ReLU networks, the default), "xavier" (for tanh/sigmoid), "he_uniform",
-    "xavier_uniform", or a function (fan_in, fan_out, rng) -> array. The bias starts at zero.
+    "xavier_uniform" (the functions of init.py, looked up in INITIALIZERS), or a function
+    (fan_in, fan_out, rng) -> array. rng: a numpy Generator (a fresh one when None).
     dtype: float64 for gradient checks; float32 trains twice as fast with the same accuracy.
     """
 
