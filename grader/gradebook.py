@@ -209,6 +209,11 @@ def report_problems(report: dict, limits: Limits) -> list[str]:
         messages = [t.get("message", "") for t in entry.get("tests", [])] + [entry.get("problem") or ""]
         if any("MemoryError" in m or "Cannot allocate memory" in m for m in messages):
             memory_hit = True
+        exits = [t for t in entry.get("tests", []) if t.get("kind") == "SystemExit"]
+        if exits and status not in GRADING_STATUSES:
+            where = f" ({exits[0]['where']})" if exits[0].get("where") else ""
+            problems.append(f"{entry.get('name')}: the code calls sys.exit(){where}, which ends the program that "
+                            "runs it: raise an exception or return instead")
         if status in GRADING_STATUSES:
             problems.append(f"{entry.get('name')}: {status}: {_short(entry.get('detail') or entry.get('problem') or '')}")
     if memory_hit:
