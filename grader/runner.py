@@ -152,6 +152,12 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
         problem = "the test file could not be collected: " + collect_errors[0].strip().splitlines()[-1]
         for run in runs.values():
             run.problem = problem
+    if not started and not collect_errors and child_problem is None:
+        # pytest itself could not start (a missing test file, bad arguments): not the learner's doing.
+        tail = " ".join(output.strip().splitlines()[-3:]) or f"exit status {returncode}"
+        for run in runs.values():
+            run.problem = f"the tests could not start: {tail}"
+        return runs
     unfinished = [nodeid for nodeid in started if nodeid not in finished]
     if finish is None:
         # The child died, or was killed, before the end: name the test that was running.
@@ -171,8 +177,4 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
                     run.tests.append(TestResult(test=name, outcome="crashed", message=child_problem,
                                                 kind="crash"))
                     break
-    if not records and not collect_errors:
-        tail = "\n".join(output.strip().splitlines()[-5:])
-        for run in runs.values():
-            run.problem = run.problem or f"pytest did not start: {tail}"
     return runs
