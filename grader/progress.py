@@ -123,8 +123,9 @@ def current_exercise(target: str = "exercises") -> str:
     return manifest.load().exercises[0].name
 
 
-def render(report: dict) -> str:
-    """A few lines for the end of `make grade`: the bar with points, the exercises done, what is next."""
+def render(report: dict, advice: bool = False) -> str:
+    """A few lines for the end of `make grade`: the bar with points, the exercises done, what is next
+    (with advice=True, also how to start on it)."""
     score = float(report.get("score", 0.0))
     maximum = float(report.get("max_score", 0.0)) or 1.0
     exercises = report.get("exercises", [])
@@ -138,8 +139,9 @@ def render(report: dict) -> str:
         entry = next((e for e in exercises if e.get("name") == upcoming.name), {})
         tests = f" ({entry.get('passed', 0)}/{entry.get('total', 0)} tests pass)" if entry.get("total") else ""
         lines.append(f"Next: exercise {upcoming.number}, {upcoming.name} -- {upcoming.title}{tests}.")
-        lines.append(f"      Read exercises/{upcoming.module_file}, then `make check EX={upcoming.name}`; "
-                     f"stuck? `make hint EX={upcoming.name}`.")
+        if advice:
+            lines.append(f"      Read exercises/{upcoming.module_file}, then `make check EX={upcoming.name}`; "
+                         f"stuck? `make hint EX={upcoming.name}`.")
     return "\n".join(lines)
 
 
@@ -167,7 +169,7 @@ def render_latest(entry: dict) -> str:
         "exercises": [{"name": name, "points": points, "status": "passed" if name in entry.get("done", []) else ""}
                       for name, points in entry.get("points", {}).items()],
     }
-    return render(fake)
+    return render(fake, advice=True)
 
 
 def main(argv: list[str] | None = None) -> int:
