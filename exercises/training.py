@@ -71,7 +71,8 @@ def minibatches(X, y, batch_size, *, shuffle=True, rng=None):
     indices 0..N-1: `rng.permutation(N)` (one draw per call, so the same seed gives the same batches)
     when shuffle is True, else 0, 1, ..., N-1 (then the batches are views of X and y, no copies). Every
     batch has batch_size examples except the last, which holds the N mod batch_size left over.
-    rng: a numpy Generator (a fresh one when None). X and y are never modified.
+    rng: a numpy Generator (a fresh one when None). X and y are never modified. Raises ValueError when
+    X and y differ in length or batch_size < 1.
     """
     raise NotImplementedError('training: minibatches is not implemented yet. Run `make check EX=training`.')
 

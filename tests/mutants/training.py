@@ -1,0 +1,38 @@
+"""Known-wrong variants of solutions/training.py (spoilers: each quotes a line of the reference)."""
+
+from grader.mutation import Mutant
+
+_SHUFFLED_LOOP = """    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        index = order[start:start + batch_size]
+        yield X[index], y[index]"""
+
+MUTANTS = [
+    Mutant("minibatches_drop_the_last_batch", "drops the short last batch",
+           "range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)", count=2,
+           diagnosis="keep the short last batch"),
+    Mutant("minibatches_shuffle_labels_separately", "shuffles X and y with two different permutations",
+           _SHUFFLED_LOOP,
+           _SHUFFLED_LOOP.replace("    order = rng.permutation(n)\n",
+                                  "    order = rng.permutation(n)\n    label_order = rng.permutation(n)\n")
+           .replace("yield X[index], y[index]",
+                    "yield X[index], y[label_order[start:start + batch_size]]"),
+           diagnosis="shuffled with different orders"),
+    Mutant("minibatches_ignore_shuffle", "never shuffles", "if not shuffle:", "if True:",
+           diagnosis="original order although shuffle=True"),
+    Mutant("train_epoch_without_zero_grad", "never clears the gradients between batches",
+           "        optimizer.zero_grad()\n", "", diagnosis="gradients pile up"),
+    Mutant("train_epoch_unweighted_mean", "averages the batch losses without weighting by batch size",
+           "total += loss * len(X_batch)\n    return total / n\n", "total += loss\n    return total / n_batches\n",
+           diagnosis="weight each batch's mean by its size"),
+    Mutant("train_epoch_no_divergence_check", "goes on training when the loss is NaN",
+           "if not np.isfinite(loss):", "if False:", diagnosis="raise TrainingDiverged"),
+    Mutant("evaluate_in_training_mode", "evaluates without switching to eval mode",
+           "    model.eval()\n", "", diagnosis="call model.eval()"),
+    Mutant("evaluate_accuracy_as_count", "returns the number of correct predictions",
+           "correct / len(X)", "correct", diagnosis="number of correct predictions"),
+    Mutant("gradient_norms_of_the_weights", "takes the norm of p.data instead of p.grad",
+           "np.linalg.norm(p.grad)", "np.linalg.norm(p.data)", diagnosis="not of its gradient"),
+    Mutant("gradient_health_misses_nan", "compares NaN with the thresholds (always False)",
+           "if not np.isfinite(norm):", "if np.isnan(norm) and False:", diagnosis="test np.isfinite first"),
+]
