@@ -109,9 +109,11 @@ def assert_unchanged(what, before, after):
 
 @contextmanager
 def no_warnings(what):
-    """Fail with a sentence if NumPy warns (overflow, invalid value, divide by zero) inside the block."""
+    """Fail with a sentence if NumPy warns of overflow, an invalid value or a division by zero inside the
+    block. Underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a stable softmax or
+    sigmoid underflows on purpose."""
     __tracebackhide__ = True
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         yield
     if caught:
@@ -124,13 +126,3 @@ def torch_float64(array, requires_grad=False):
     import torch
 
     return torch.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)
-
-
-@contextmanager
-def no_overflow_warnings(what):
-    """Like no_warnings, but underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a
-    stable softmax or sigmoid underflows on purpose. Overflow, invalid values (inf - inf, 0/0) and
-    division by zero still fail."""
-    __tracebackhide__ = True
-    with no_warnings(what), np.errstate(under="ignore"):
-        yield
