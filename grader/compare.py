@@ -53,6 +53,9 @@ def _where(error: BaseException, target_dir: Path) -> str:
 
 def explain_failure(error: BaseException, target_dir: Path) -> str:
     where = _where(error, target_dir)
+    if isinstance(error, SystemExit):
+        return (f"your code called sys.exit({error.code!r})" + (f" in {where}" if where else "")
+                + ": that ends the program running it; raise an exception or return instead.")
     if isinstance(error, NotImplementedError):
         if where:
             function, _, location = where.partition(" (")
@@ -127,7 +130,7 @@ def compare(name: str, target_dir: Path, *, seed: int = DEFAULT_SEED) -> tuple[i
     learner = Modules(targets.load_package(target_dir, own={name}))
     try:
         yours = run_probe(probe, learner, seed)
-    except Exception as error:  # the learner's code: report it in a sentence, no traceback
+    except (Exception, SystemExit) as error:  # the learner's code: report it in a sentence, no traceback
         lines = [header, explain_failure(error, target_dir),
                  "Nothing to compare until the probe runs to the end. "
                  f"`make check EX={name}` shows the tests' messages; `make hint EX={name}` gives a hint."]
@@ -169,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     except targets.TargetError as error:
         print(f"make compare: {error.args[0]}", file=sys.stderr)
         return 2
-    status, text = compare(args.exercise, target_dir, seed=args.seed)
+    try:
+        status, text = compare(args.exercise, target_dir, seed=args.seed)
+    except KeyboardInterrupt:
+        print("\nStopped. If it never finishes, look for an endless loop in your code "
+              f"(`make check EX={args.exercise}` stops each test after its time limit).")
+        return 130
     print(text)
     # Differences are the answer to the question asked, not a failure of the command (make would
     # print an error line after them); only a missing probe is reported as a failure.

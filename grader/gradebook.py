@@ -40,7 +40,7 @@ from grader.manifest import ROOT
 
 DEFAULT_OUT = ROOT / ".grade" / "gradebook"
 # Measured on the reference: an exercise's test process (Python, NumPy, PyTorch) passes with RLIMIT_AS =
-# 1 GiB, and the full MNIST milestone (60,000 images, 5 epochs) passes with 1.5 GiB. 4 GiB leaves room for
+# 1 GiB, and the full MNIST milestone (all 60,000 training images) passes with 1.5 GiB. 4 GiB leaves room for
 # a learner's float64 copies without letting one submission take the machine's memory.
 DEFAULT_MEMORY_GB = 4.0
 DEFAULT_TIMEOUT = 900.0            # seconds of wall clock for a whole grade without milestones
