@@ -293,18 +293,20 @@ class Flatten(Layer):
 def build_mnist_cnn(rng, dtype=np.float32):
     """The CNN of the `cnn` milestone and of `make bench`, built from your layers (given, not an exercise).
 
-    (N, 1, 28, 28) -> conv 5x5, 16 channels, padding 2 -> ReLU -> max-pool 2 -> (N, 16, 14, 14)
-                   -> conv 5x5, 32 channels, padding 2 -> ReLU -> max-pool 2 -> (N, 32, 7, 7)
+    (N, 1, 28, 28) -> conv 5x5, 16 channels, padding 2 -> max-pool 2 -> ReLU -> (N, 16, 14, 14)
+                   -> conv 5x5, 32 channels, padding 2 -> max-pool 2 -> ReLU -> (N, 32, 7, 7)
                    -> Flatten -> Linear(32*7*7, 10) -> logits (N, 10)
-    float32 by default: half the memory traffic of float64, and the accuracy is the same.
+    Pooling before the ReLU computes exactly the usual conv -> ReLU -> pool: ReLU and max commute
+    (max(relu(a), relu(b)) = relu(max(a, b)), both are increasing), but the ReLU then touches 4x fewer
+    values, forward and backward. float32 by default: half the memory traffic of float64, same accuracy.
     """
     return Sequential(
         Conv2d(1, 16, 5, padding=2, rng=rng, dtype=dtype),
-        ReLU(),
         MaxPool2d(2),
+        ReLU(),
         Conv2d(16, 32, 5, padding=2, rng=rng, dtype=dtype),
-        ReLU(),
         MaxPool2d(2),
+        ReLU(),
         Flatten(),
         Linear(32 * 7 * 7, 10, rng=rng, dtype=dtype),
     )
