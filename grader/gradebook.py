@@ -269,7 +269,8 @@ def grade_one(name: str, source: Path, scratch_root: Path, limits: Limits, *, mi
             except ValueError:
                 row.problems.append("the grade report was unreadable")
         if row.report is None and not any("time limit" in p for p in row.problems):
-            tail = _short(" ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:]))
+            log = log_path.read_text(errors="replace").replace(str(target), name).replace(str(scratch), "...")
+            tail = _short(" ".join(log.strip().splitlines()[-3:]))
             if code is not None and code < 0:
                 reason = {signal.SIGXCPU: f"it used more than {limits.cpu_seconds:g} s of CPU time",
                           signal.SIGKILL: "it was killed (out of memory?)"}.get(-code, f"signal {-code}")

@@ -43,6 +43,8 @@ def build_submissions(folder):
         shutil.copytree(SOLUTIONS_DIR, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         module = folder / name / "layers.py"
         module.write_text(prelude + module.read_text())
+    (folder / "no_exercise_files").mkdir()
+    (folder / "no_exercise_files" / "notes.txt").write_text("I ran out of time.")
     # A student's zip that unpacked one level deeper is still found.
     nested = folder / "nested_zip" / "kata-main"
     shutil.copytree(SOLUTIONS_DIR, nested / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
@@ -77,6 +79,12 @@ def test_an_untouched_stub_scores_zero_without_problems(graded):
 def test_a_submission_one_folder_deeper_is_found(graded):
     row = graded["rows"]["nested_zip"]
     assert row.score == 10, row.problems
+
+
+def test_a_folder_without_exercise_files_gets_a_row_that_says_so(graded):
+    row = graded["rows"]["no_exercise_files"]
+    assert row.score == 0 and row.max_score == 10
+    assert any("holds none of the exercise files" in p for p in row.problems), row.problems
 
 
 def test_a_submission_that_hangs_is_stopped_by_the_time_limit(graded):
