@@ -186,7 +186,7 @@ def profile_step(m, layers, loss_fn, optimizer, x, y, repeats: int) -> dict:
     return {key: statistics.median(values) for key, values in parts.items()}
 
 
-def print_profile(profile: dict, step_seconds: float) -> dict:
+def print_profile(profile: dict, step_seconds: float | None = None) -> dict:
     """Print the profile as a table plus totals; return the totals (milliseconds)."""
     from tabulate import tabulate
 
@@ -201,7 +201,8 @@ def print_profile(profile: dict, step_seconds: float) -> dict:
     total = sum(profile.values())
     print("Profile of your training step (median per part, milliseconds):")
     print(tabulate(rows, headers=["part", "pass", "work", "ms"], tablefmt="simple", disable_numparse=True))
-    print(f"sum of parts {total * 1e3:.3f} ms (the whole step measured above: {step_seconds * 1e3:.3f} ms)")
+    print(f"sum of parts {total * 1e3:.3f} ms"
+          + (f" (the whole step measured above: {step_seconds * 1e3:.3f} ms)" if step_seconds else ""))
     print("  " + ", ".join(f"{phase} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
                            for phase, seconds in by_phase.items()))
     print("  " + ", ".join(f"{kind} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
