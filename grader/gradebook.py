@@ -13,6 +13,9 @@ around its own, the submissions in DIR, and the repository's tests/, grader/, so
 (reported; never written). Milestones (MNIST training, a speed benchmark) are off by default: they take minutes per
 submission; --milestones turns them on.
 
+Sub-folders whose name starts with "." or "_" are skipped; a submission whose exercise files sit one or
+more folders deeper (an unpacked zip) is graded from the first folder holding them.
+
 Outputs in OUT (default .grade/gradebook/): gradebook.csv and gradebook.json (one row per submission:
 name, score, max, points per exercise, milestone statuses, problems in plain words) and
 reports/<name>.json (the full grade report of each submission).

@@ -6,7 +6,9 @@ the real exercises/ or .kata/.
 
 import io
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -197,7 +199,6 @@ def test_snapshot_sees_a_change_of_size_even_with_the_same_time(tmp_path):
     before = watch.snapshot(tmp_path)
     stat = path.stat()
     path.write_text("ab")
-    import os
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert watch.snapshot(tmp_path) != before
 
@@ -303,3 +304,23 @@ def test_reset_of_an_untouched_stub_does_nothing(tmp_path, state):
 def test_reset_of_an_unknown_exercise_lists_them(capsys):
     assert reset.main(["nope"]) == 2
     assert "layers" in capsys.readouterr().err
+
+
+# --- the Makefile passes the options through --------------------------------------------------------------
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["reset", "EX=layers", "YES=1"], "-m grader reset layers --yes"),
+    (["reset", "EX=layers"], "-m grader reset layers"),
+    (["hint"], "-m grader hint"),
+    (["compare", "EX=layers", "TARGET=solutions"], '-m grader compare layers --target "solutions"'),
+    (["grade-all", "DIR=subs", "OUT=book", "MILESTONES=1"], '-m grader grade-all subs --out "book" --milestones'),
+])
+def test_make_targets_call_the_commands(arguments, expected):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shown = subprocess.run(["make", "-n", *arguments], cwd=manifest.ROOT, capture_output=True, text=True,
+                           env={"PATH": os.environ["PATH"]}).stdout
+    last = shown.strip().splitlines()[-1]
+    assert last.endswith(expected), last
+    if "YES" not in " ".join(arguments) and arguments[0] == "reset":
+        assert "--yes" not in last
