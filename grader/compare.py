@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -69,8 +70,24 @@ def explain_failure(error: BaseException, target_dir: Path) -> str:
     return sentence
 
 
-def run_probe(probe, modules: Modules, seed: int) -> dict:
-    results = probe.probe(modules, np.random.default_rng(seed))
+def _accepts_out(probe) -> bool:
+    try:
+        return "out" in inspect.signature(probe.probe).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_probe(probe, modules: Modules, seed: int, partial: dict | None = None) -> dict:
+    """The probe's named outputs. A probe written as `probe(m, rng, out=None)` also stores each quantity
+    in `out` as soon as it has it, so the quantities computed before the learner's code raised can still
+    be compared (`partial` receives them)."""
+    rng = np.random.default_rng(seed)
+    if _accepts_out(probe):
+        out = {} if partial is None else partial
+        results = probe.probe(modules, rng, out=out)
+        results = out if results is None else results
+    else:
+        results = probe.probe(modules, rng)
     return {str(k): v for k, v in results.items()}
 
 
@@ -128,27 +145,37 @@ def compare(name: str, target_dir: Path, *, seed: int = DEFAULT_SEED) -> tuple[i
                    f"`make check EX={name}` runs its tests, whose failure messages say what differs.")
     reference = run_probe(probe, Modules(targets.load_package(SOLUTIONS_DIR, own=None)), seed)
     learner = Modules(targets.load_package(target_dir, own={name}))
+    partial: dict = {}
+    failure = None
     try:
-        yours = run_probe(probe, learner, seed)
+        yours = run_probe(probe, learner, seed, partial)
     except (Exception, SystemExit) as error:  # the learner's code: report it in a sentence, no traceback
-        lines = [header, explain_failure(error, target_dir),
-                 "Nothing to compare until the probe runs to the end. "
+        failure = explain_failure(error, target_dir)
+        yours = {str(k): v for k, v in partial.items()}
+    if failure is not None and not yours:
+        lines = [header, failure,
+                 "Nothing to compare until the probe gets further. "
                  f"`make check EX={name}` shows the tests' messages; `make hint EX={name}` gives a hint."]
         return 1, "\n".join(lines)
     batch_size = getattr(probe, "BATCH_SIZE", None)
     lines = [header, ""]
     lines.append(f"{'quantity':<32} {'yours':>10} {'reference':>10}  {'max abs diff':>12} {'max rel diff':>12}  verdict")
-    all_equal = True
+    all_equal = failure is None
     for key, expected in reference.items():
         if key not in yours:
             all_equal = False
-            lines.append(f"{key:<32} {'missing':>10} {_shape(expected):>10}")
+            if failure is None:
+                lines.append(f"{key:<32} {'missing':>10} {_shape(expected):>10}")
             continue
         equal, quantity_lines = compare_quantity(key, yours[key], expected, batch_size)
         all_equal &= equal
         lines += quantity_lines
     lines.append("")
-    if all_equal:
+    if failure is not None:
+        missing = [key for key in reference if key not in yours]
+        lines.append(f"Stopped there: {failure}")
+        lines.append("Not compared: " + "; ".join(missing) + ".")
+    elif all_equal:
         lines.append(f"Every quantity matches the reference. `make check EX={name}` runs the full tests.")
     else:
         lines.append("Start with the first DIFFERENT quantity: later ones often inherit its error. "

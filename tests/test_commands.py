@@ -116,6 +116,21 @@ def test_compare_on_the_stub_says_what_is_not_implemented():
     assert "Traceback" not in text
 
 
+def test_compare_shows_what_was_computed_before_the_code_raised(tmp_path):
+    folder = tmp_path / "half_done"
+    shutil.copytree(SOLUTIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "layers.py"
+    text = module.read_text()
+    start = text.index("self.W.grad += self._x.T @ grad_out")
+    end = text.index("# </exercise>", start)
+    module.write_text(text[:start] + "raise NotImplementedError('layers: Linear.backward')\n        " + text[end:])
+    status, shown = compare.compare("layers", folder)
+    assert status == 1
+    assert next(line for line in shown.splitlines() if line.startswith("forward Y")).endswith("same")
+    assert "Stopped there: Linear.backward is not implemented yet (layers.py line" in shown
+    assert "Not compared: dL/dX;" in shown
+
+
 def test_compare_says_so_when_an_exercise_has_no_probe(monkeypatch):
     monkeypatch.setattr(compare, "load_probe", lambda name: None)
     status, text = compare.compare("layers", SOLUTIONS_DIR)
