@@ -398,6 +398,9 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                        "wall_seconds": limits.wall_seconds},
             "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     csv_path, json_path = write_outputs(rows, out, meta)
+    troubled = [row.name for row in rows if row.problems]
+    say(f"{len(rows)} submissions graded" + (f"; {len(troubled)} with problems (see the problems column): "
+                                              + ", ".join(troubled) if troubled else "; no problems."))
     say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
     return rows
 

@@ -14,6 +14,7 @@ import textwrap
 
 from grader import manifest
 from grader import progress
+from grader import target as targets
 
 STATE_FILE = "hints.json"
 LEVELS = ("a nudge", "the formula", "nearly the code")
@@ -89,13 +90,21 @@ def forget(name: str | None = None) -> None:
     _save(counts)
 
 
+def _default_target() -> str:
+    """The target `make grade` grades by default (KATA_TARGET or exercises), as history names it."""
+    try:
+        return targets.display_name(targets.resolve(None))
+    except targets.TargetError:
+        return "exercises"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make hint", description=__doc__.splitlines()[0])
     parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
     parser.add_argument("--forget", action="store_true", help="forget the hints seen for this exercise")
     args = parser.parse_args(argv)
     kata = manifest.load()
-    name = args.exercise or progress.current_exercise()
+    name = args.exercise or progress.current_exercise(_default_target())
     if name not in kata.names:
         print(f"There is no exercise called {name!r}. The exercises are:", file=sys.stderr)
         for exercise in kata.exercises:
