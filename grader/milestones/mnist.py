@@ -7,10 +7,12 @@ momentum of `training.MNIST_SETTINGS`, and your training loop `training.fit`. Th
 verified and recorded).
 
 Passes when the test accuracy after the last epoch is above 90% AND training (the call to `fit`) takes
-at most BUDGET_SECONDS = 120 s. The reference implementation trains in about 5 s on a 2-core laptop
-(0.5-0.6 s per epoch, float32); 120 s is a generous multiple, so any vectorised implementation
-meets it, even in float64 on an older machine. A Python loop over the examples of a batch does not:
-training is stopped as soon as it is clear the budget will be missed.
+at most BUDGET_SECONDS = 120 s. Measured with the reference (8 epochs of MNIST_SETTINGS, each followed
+by an evaluation on the training and test sets, float32, one BLAS thread) on a 2-core machine:
+15-22 s while other jobs were running on it (1.5-2.9 s per epoch). 120 s is 6x that, so any
+vectorised implementation meets it, even in float64 on an older laptop. A Python loop over the
+examples of a batch does not (20-50x slower per step): training is stopped as soon as the time
+already spent, or the projected total (more than 3x the budget), shows the budget will be missed.
 
 The test accuracy is computed by the grader (argmax of your model's logits against the labels), not
 taken from your `evaluate`, so a mistake there cannot pass the milestone; your numbers are shown too.
