@@ -165,21 +165,25 @@ def compare(name: str, target_dir: Path, *, seed: int = DEFAULT_SEED) -> tuple[i
         if key not in yours:
             all_equal = False
             if failure is None:
-                lines.append(f"{key:<32} {'missing':>10} {_shape(expected):>10}")
+                lines.append(f"{key:<32} {'-':>10} {_shape(expected):>10}  {'-':>12} {'-':>12}  NOT COMPUTED")
             continue
         equal, quantity_lines = compare_quantity(key, yours[key], expected, batch_size)
         all_equal &= equal
         lines += quantity_lines
     lines.append("")
-    if failure is not None:
-        missing = [key for key in reference if key not in yours]
-        lines.append(f"Stopped there: {failure}")
-        lines.append("Not compared: " + "; ".join(missing) + ".")
-    elif all_equal:
-        lines.append(f"Every quantity matches the reference. `make check EX={name}` runs the full tests.")
-    else:
+    missing = [key for key in reference if key not in yours]
+    different = any(line.endswith("DIFFERENT") for line in lines)
+    if different:
         lines.append("Start with the first DIFFERENT quantity: later ones often inherit its error. "
                      f"`make check EX={name}` shows the tests' explanations.")
+    if failure is not None:
+        lines.append(f"Stopped there: {failure}")
+        lines.append("Not compared: " + "; ".join(missing) + ".")
+    elif missing:
+        lines.append("NOT COMPUTED: the probe skipped these quantities, usually because a function they need is "
+                     f"not implemented yet. `make check EX={name}` names it.")
+    elif all_equal:
+        lines.append(f"Every quantity matches the reference. `make check EX={name}` runs the full tests.")
     return (0 if all_equal else 1), "\n".join(lines)
 
 
