@@ -34,8 +34,10 @@ import numpy as np
 class Optimizer:
     """Base class: the parameter list, the learning rate, and zero_grad().
 
-    params: an iterable of Parameter (e.g. model.parameters()); it is turned into a list, because a
-    generator would be exhausted after the first step.
+    params: an iterable of Parameter (e.g. model.parameters()); keep it as a list in self.params,
+    because a generator would be exhausted after the first step.
+    lr: the learning rate, kept in self.lr and read at every step (a schedule may change it between
+    steps, e.g. optimizer.lr *= 0.1). Raises ValueError for an empty list or lr < 0.
     """
 
     def __init__(self, params, lr):

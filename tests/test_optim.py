@@ -198,6 +198,20 @@ def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
                           "model.parameters() given as (p for p in ...) is empty after the first pass.")
 
 
+def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg, rng):
+    params = make_params(pkg, rng)
+    grads = gradient_sequence(rng, steps=2)
+    optimizer = ex.SGD(params, lr=0.1)
+    for step, deltas in run_updates(optimizer, params, grads):
+        if step == 1:
+            optimizer.lr = 0.01  # what a learning-rate schedule does between epochs
+            continue
+        check_close("the change of parameter 0 at step 2, after setting optimizer.lr = 0.01", deltas[0],
+                    -0.01 * grads[1][0],
+                    alternatives=[(-0.1 * grads[1][0], "a step with the old rate 0.1: keep the rate in self.lr "
+                                                       "and read self.lr in step(), so schedules can change it.")])
+
+
 @pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, momentum=-0.5),
                                       dict(lr=0.1, weight_decay=-1.0), dict(lr=0.1, nesterov=True)],
                          ids=settings_id)
