@@ -174,3 +174,15 @@ def test_speed_is_not_run_when_torch_cannot_be_imported(tmp_path):
 def test_speed_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("speed", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# make bench
+
+
+def test_bench_skips_a_section_whose_module_does_not_exist_yet(capsys):
+    from grader import bench
+
+    result = bench.run_section("grader.benchmarks.no_such_section", quick=True)
+    assert result["status"] == "skipped" and "does not exist" in capsys.readouterr().out
+    assert bench.main(["--only", "no_such_section"]) == 2, "an unknown --only name must be refused"
