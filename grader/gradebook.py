@@ -165,6 +165,30 @@ class Pristine:
         _copy_kata(folder)
         self.hashes = tree_hashes(folder, skip={"data"})
         self.repository = self.repository_hashes()
+        self.test_counts = self.count_tests()
+
+    def count_tests(self) -> dict[str, int]:
+        """{exercise: number of tests in its test file}, collected once from the untouched copy.
+
+        A grade report with more results than that for an exercise was tampered with (learner code can
+        append fake results to the file the test process writes them to)."""
+        files = [f"tests/test_{ex.name}.py" for ex in manifest.load().exercises
+                 if (self.folder / "tests" / f"test_{ex.name}.py").exists()]
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                 "--target", "solutions", *files],
+                cwd=self.folder, env=dict(_environment(self.folder, self.folder), HOME=os.environ.get("HOME", "/")),
+                capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+        counts: dict[str, int] = {}
+        for line in completed.stdout.splitlines():
+            path, sep, _ = line.partition("::")
+            if sep and path.startswith("tests/test_") and path.endswith(".py"):
+                name = path[len("tests/test_"):-len(".py")]
+                counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def repository_hashes(self) -> dict[str, str]:
         found = {}
@@ -204,12 +228,17 @@ def _short(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def report_problems(report: dict, limits: Limits) -> list[str]:
+def report_problems(report: dict, limits: Limits, test_counts: dict[str, int] | None = None) -> list[str]:
     """Plain-language problems from a grade report: exercises that could not be graded properly."""
     problems = []
     memory_hit = False
     for entry in report.get("exercises", []):
         status = entry.get("status", "")
+        expected = (test_counts or {}).get(entry.get("name"))
+        if expected is not None and (entry.get("total") or 0) > expected:
+            problems.append(f"{entry.get('name')}: {entry.get('total')} test results for a test file of {expected} "
+                            "tests: the results were tampered with (fake results written by the code); "
+                            "its points cannot be trusted")
         messages = [t.get("message", "") for t in entry.get("tests", [])] + [entry.get("problem") or ""]
         if any("MemoryError" in m or "Cannot allocate memory" in m for m in messages):
             memory_hit = True
@@ -285,7 +314,7 @@ def grade_one(name: str, source: Path, scratch_root: Path, limits: Limits, *, mi
             row.max_score = float(row.report.get("max_score", 0.0))
             row.points = {e["name"]: float(e.get("points", 0.0)) for e in row.report.get("exercises", [])}
             row.milestones = {m["name"]: m.get("status", "") for m in row.report.get("milestones", [])}
-            row.problems += report_problems(row.report, limits)
+            row.problems += report_problems(row.report, limits, pristine.test_counts)
 
         # Where did it write? Its own folder is its business; anything else is reported.
         edited = changed(kata_before, tree_hashes(kata))

@@ -30,6 +30,16 @@ HOSTILE_PRELUDES = {
 }
 
 
+FORGER = (
+    "import json as _json, os as _os\n"
+    "if _os.environ.get('KATA_RESULTS'):\n"
+    "    with open(_os.environ['KATA_RESULTS'], 'a') as _out:\n"
+    "        for _i in range(40):\n"
+    "            _out.write(_json.dumps({'event': 'result', 'nodeid': f'x::test_{_i}', 'test': f'test_{_i}',\n"
+    "                                    'outcome': 'passed'}) + '\\n')\n"
+)
+
+
 def own_problems(row):
     """The row's problems, without the note that the repository changed while it ran: other people may
     edit this working tree while the suite runs, and such a change is attributed by time only."""
@@ -45,6 +55,10 @@ def build_submissions(folder):
         module.write_text(prelude + module.read_text())
     (folder / "no_exercise_files").mkdir()
     (folder / "no_exercise_files" / "notes.txt").write_text("I ran out of time.")
+    # A stub that appends fake passing results to the file the test process reports to.
+    shutil.copytree(EXERCISES_DIR, folder / "forges_results", ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "forges_results" / "layers.py"
+    module.write_text(FORGER + module.read_text())
     # A student's zip that unpacked one level deeper is still found.
     nested = folder / "nested_zip" / "kata-main"
     shutil.copytree(SOLUTIONS_DIR, nested / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
@@ -113,6 +127,11 @@ def test_writing_outside_its_folder_or_editing_the_tests_is_reported(graded):
     problems = " | ".join(row.problems)
     assert "wrote outside its own folder: pwned.txt" in problems
     assert "modified the kata's own files" in problems and "tests/test_layers.py" in problems
+
+
+def test_fake_results_written_by_the_code_are_detected(graded):
+    row = graded["rows"]["forges_results"]
+    assert any("tampered with" in p for p in row.problems), row.problems
 
 
 def test_nothing_outside_the_scratch_copies_was_changed(graded):
