@@ -107,6 +107,33 @@ def test_a_nan_loss_is_reported_not_crashed_on():
     assert "nan" in reason and "learning rate" in reason
 
 
+def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
+
+    class NanAfterFiveSteps(ref.losses.SoftmaxCrossEntropy):
+        calls = 0
+
+        def forward(self, logits, labels):
+            NanAfterFiveSteps.calls += 1
+            value = super().forward(logits, labels)
+            return float("nan") if NanAfterFiveSteps.calls > 5 else value
+
+    m = SimpleNamespace(training=ref.training, optim=ref.optim,
+                        losses=SimpleNamespace(SoftmaxCrossEntropy=NanAfterFiveSteps))
+    rng = np.random.default_rng(0)
+    X, y = rng.random((640, 784), dtype=np.float32), rng.integers(0, 10, 640)
+    settings = {"lr": 0.1, "momentum": 0.9, "epochs": 2, "batch_size": 64}
+    with pytest.raises(mnist_milestone.Stop) as stopped:
+        mnist_milestone.train(m, settings, 2, 64, 60.0, X, y, X[:64], y[:64], tmp_path, {"quick": True})
+    result = stopped.value.result
+    assert result["status"] == "failed" and "nan" in result["reason"], result
+    assert "during epoch 1 (after 5 steps)" in result["reason"], result["reason"]
+
+
 class _ConstantLoss:
     def __init__(self, value):
         self.value = value

@@ -78,6 +78,10 @@ def unfinished(error: BaseException) -> dict | None:
     return None
 
 
+# Which part of the run is going on, to say where an exception came from.
+_STAGE = ["setting up"]
+
+
 class Stop(Exception):
     """Ends the run early with a milestone result (a failed sanity check, divergence, too slow)."""
 
@@ -238,6 +242,7 @@ def sanity_ladder(m, X, y, settings, *, quick: bool) -> dict:
     found = {}
     loss_fn = m.losses.SoftmaxCrossEntropy()
 
+    _STAGE[0] = "sanity check 1/3 (initial loss)"
     # 1. Initial loss: with 10 classes and small random weights the softmax is nearly uniform, so the
     #    cross-entropy is close to -log(1/10) = ln 10.
     model = m.training.build_mnist_model(np.random.default_rng(SEED))
@@ -258,6 +263,7 @@ def sanity_ladder(m, X, y, settings, *, quick: bool) -> dict:
             "learnt yet: the loss is not -mean(log softmax at the label). Check the softmax normalisation "
             "(probabilities summing to 1 per row), the sign, and that you average over the batch"), **found})
 
+    _STAGE[0] = f"sanity check 2/3 (memorising {OVERFIT_EXAMPLES} examples)"
     # 2. Memorise 50 examples: a correct backward and optimiser fit them perfectly in a few dozen steps.
     model = m.training.build_mnist_model(np.random.default_rng(SEED + 1))
     optimizer = make_optimizer(m, model, settings)
@@ -286,6 +292,7 @@ def sanity_ladder(m, X, y, settings, *, quick: bool) -> dict:
             "layer, a wrong sign, a gradient overwritten instead of added) or the optimiser (update "
             "not in place, zero_grad missing or clearing too much)"), **found})
 
+    _STAGE[0] = "sanity check 3/3 (a short training run)"
     # 3. The loss goes down over a few hundred ordinary mini-batch steps.
     n_steps = 60 if quick else DECREASE_STEPS
     batch_size = settings["batch_size"]
@@ -390,7 +397,7 @@ def _run(target_dir, out_dir, quick, threshold, budget, checksums, X_train, y_tr
         return {**record, **stop.result}
     except FloatingPointError as error:  # e.g. training.TrainingDiverged, or np.seterr(all="raise")
         return {**record, "status": "failed",
-                "reason": f"{type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
+                "reason": f"during {_STAGE[0]}: {type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
     except (NotImplementedError, ImportError) as error:
         locked = unfinished(error)
         if locked is None:
@@ -401,6 +408,7 @@ def _run(target_dir, out_dir, quick, threshold, budget, checksums, X_train, y_tr
 
 def train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_test, out_dir, record):
     """The long run: the learner's fit, watched step by step; then the plot and the verdict."""
+    _STAGE[0] = "the training run"
     steps_per_epoch = math.ceil(len(X_train) / batch_size)
     total_steps = steps_per_epoch * epochs
     model = m.training.build_mnist_model(np.random.default_rng(SEED))
