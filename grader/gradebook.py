@@ -249,6 +249,9 @@ def report_problems(report: dict, limits: Limits, test_counts: dict[str, int] | 
                             "runs it: raise an exception or return instead")
         if status in GRADING_STATUSES:
             problems.append(f"{entry.get('name')}: {status}: {_short(entry.get('detail') or entry.get('problem') or '')}")
+        if any(f"(signal {int(signal.SIGXCPU)}" in m for m in messages):
+            problems.append(f"{entry.get('name')}: a test process used more than {limits.cpu_seconds:g} s of CPU "
+                            "time, the limit, and was stopped")
     if memory_hit:
         problems.append(f"ran out of memory: it tried to use more than the {limits.memory_gb:g} GB limit")
     return problems
@@ -336,6 +339,9 @@ def grade_one(name: str, source: Path, scratch_root: Path, limits: Limits, *, mi
     except Exception as error:  # a gradebook bug must not lose the other rows
         row.problems.append(f"the gradebook failed on this submission: {type(error).__name__}: {error}")
     finally:
+        # Scratch paths mean nothing to the reader of the gradebook.
+        row.problems = [p.replace(str(scratch / "work" / name), name).replace(str(scratch), "...")
+                        for p in row.problems]
         if row.report is None:
             row.report = {"target": name, "score": 0.0, "max_score": row.max_score, "exercises": [],
                           "milestones": []}
@@ -400,7 +406,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         say("Warning: this repository's tests/ or grader/ differ from grader/integrity.json: "
             + ", ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
     others = {path.name: tree_hashes(path) for path in submissions}
-    say(f"Grading {len(submissions)} submissions from {directory} "
+    say(f"Grading {_count(len(submissions), 'submission')} from {directory} "
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.cpu_seconds:g} s CPU per process, {limits.wall_seconds:g} s per submission)")
     rows = []
@@ -428,10 +434,14 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     csv_path, json_path = write_outputs(rows, out, meta)
     troubled = [row.name for row in rows if row.problems]
-    say(f"{len(rows)} submissions graded" + (f"; {len(troubled)} with problems (see the problems column): "
+    say(f"{_count(len(rows), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems column): "
                                               + ", ".join(troubled) if troubled else "; no problems."))
     say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
     return rows
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _shown(path: Path) -> str:
