@@ -229,7 +229,10 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     threads, threads_how = numpy_blas_threads()
     torch.set_num_threads(threads)
     try:
-        X, y = mnist.load("train")
+        try:
+            X, y = mnist.load("train")
+        except mnist.DataError as error:
+            return {"status": "not-run", "reason": f"the MNIST data cannot be used: {error}"}
         x, labels = np.ascontiguousarray(X[:BATCH_SIZE]), y[:BATCH_SIZE].copy()
         try:
             m = learner_modules(target_dir)
@@ -273,7 +276,10 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
                   f"ratio {ratio:.2f} (pass at <= {MAX_RATIO:g})")
             profile = profile_step(m, layers, loss_fn, optimizer, x, labels, repeats)
         except (NotImplementedError, ImportError) as error:
-            return unfinished(error)
+            locked = unfinished(error)
+            if locked is None:
+                raise
+            return locked
         totals = print_profile(profile, medians["yours"])
         print(WHY_FRAMEWORKS_ARE_FASTER)
     finally:
