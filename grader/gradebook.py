@@ -34,7 +34,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,8 +165,10 @@ class Pristine:
         self.root = root
         self.folder = folder
         _copy_kata(folder)
+        self.lock = threading.Lock()
         self.hashes = tree_hashes(folder, skip={"data"})
         self.repository = self.repository_hashes()
+        self.submissions_dir, self.submissions = None, {}
         self.test_counts = self.count_tests()
 
     def count_tests(self) -> dict[str, int]:
@@ -202,11 +206,28 @@ class Pristine:
         shutil.copytree(self.folder, destination, symlinks=True)
 
     def repository_changes(self) -> list[str]:
-        """Paths under tests/, grader/, solutions/ of the repository that changed since the last call."""
-        now = self.repository_hashes()
-        paths = changed(self.repository, now)
-        self.repository = now
-        return paths
+        """Paths under tests/, grader/, solutions/, data/ of the repository changed since the last call."""
+        with self.lock:
+            now = self.repository_hashes()
+            paths = changed(self.repository, now)
+            self.repository = now
+            return paths
+
+    def watch_submissions(self, directory: Path, names: list[str]) -> None:
+        self.submissions_dir = directory
+        self.submissions = {name: tree_hashes(directory / name) for name in names}
+
+    def submission_changes(self, own: str) -> list[str]:
+        """The other submissions in DIR whose files changed since the last call."""
+        with self.lock:
+            found = []
+            for name, before in self.submissions.items():
+                now = tree_hashes(self.submissions_dir / name)
+                if now != before:
+                    self.submissions[name] = now
+                    if name != own:
+                        found.append(name)
+            return found
 
 
 def _environment(kata: Path, state: Path) -> dict:
@@ -258,8 +279,7 @@ def report_problems(report: dict, limits: Limits, test_counts: dict[str, int] | 
 
 
 def grade_one(name: str, source: Path, scratch_root: Path, limits: Limits, *, milestones: bool, quick: bool,
-              only: str | None, others: dict[str, dict[str, str]], submissions_dir: Path,
-              pristine: Pristine, say=print, notes: list[str] | None = None) -> Row:
+              only: str | None, pristine: Pristine, say=print, notes: list[str] | None = None) -> Row:
     """Grade one submission in its own scratch folder; never raises for anything the submission does."""
     chosen = [e for e in manifest.load().exercises if not only or e.name in only.split(",")]
     row = Row(name=name, problems=list(notes or []), max_score=float(sum(e.points for e in chosen)))
@@ -327,8 +347,7 @@ def grade_one(name: str, source: Path, scratch_root: Path, limits: Limits, *, mi
         outside = [p for p in changed(work_before, tree_hashes(work)) if not p.startswith(f"{name}/")]
         if outside:
             row.problems.append("wrote outside its own folder: " + ", ".join(outside[:5]))
-        neighbours = [other for other, hashes in others.items()
-                      if other != name and hashes != tree_hashes(submissions_dir / other)]
+        neighbours = pristine.submission_changes(name)
         if neighbours:
             row.problems.append("changed other submissions' files: " + ", ".join(neighbours))
         repository = pristine.repository_changes()
@@ -396,7 +415,13 @@ def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
 
 
 def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = False, quick: bool = False,
-              only: str | None = None, say=print) -> list[Row]:
+              only: str | None = None, jobs: int = 1, say=print) -> list[Row]:
+    """Grade every sub-folder of directory into out; returns the rows in name order.
+
+    jobs > 1 grades that many submissions at once. Each row's own checks (its kata copy, its scratch
+    folder) stay exact; a change to the repository or to DIR is then reported on the row that finished
+    first after it.
+    """
     submissions = discover(directory, out)
     if not submissions:
         say(f"No sub-folders in {directory}: put one folder per submission there.")
@@ -405,29 +430,30 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
     if problems:
         say("Warning: this repository's tests/ or grader/ differ from grader/integrity.json: "
             + ", ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
-    others = {path.name: tree_hashes(path) for path in submissions}
     say(f"Grading {_count(len(submissions), 'submission')} from {directory} "
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.cpu_seconds:g} s CPU per process, {limits.wall_seconds:g} s per submission)")
-    rows = []
     # Two separate temporary folders: the private copies, and the scratch folders the submissions run in.
     with tempfile.TemporaryDirectory(prefix="kata-gradebook-private-") as private_root, \
             tempfile.TemporaryDirectory(prefix="kata-gradebook-") as scratch_root:
         private = Path(private_root)
         pristine = Pristine(private / "kata")
+        pristine.watch_submissions(directory, [path.name for path in submissions])
         copies, copied = {}, {}
         for source in submissions:
             copies[source.name] = private / "submissions" / source.name
             _copy_regular_files(source, copies[source.name])
             copied[source.name] = tree_hashes(copies[source.name])
-        for source in submissions:
-            row_notes = []
+
+        def one(source: Path) -> Row:
+            notes = []
             if tree_hashes(copies[source.name]) != copied[source.name]:
-                row_notes.append("its files were changed by a submission graded before it: regrade it alone")
-            row = grade_one(source.name, copies[source.name], Path(scratch_root), limits, milestones=milestones,
-                            quick=quick, only=only, others=others, submissions_dir=directory, pristine=pristine,
-                            say=say, notes=row_notes)
-            rows.append(row)
+                notes.append("its files were changed by another submission during grading: regrade it alone")
+            return grade_one(source.name, copies[source.name], Path(scratch_root), limits, milestones=milestones,
+                             quick=quick, only=only, pristine=pristine, say=say, notes=notes)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            rows = list(pool.map(one, submissions))
     meta = {"directory": str(directory), "milestones": milestones, "integrity_problems": problems,
             "limits": {"memory_gb": limits.memory_gb, "cpu_seconds": limits.cpu_seconds,
                        "wall_seconds": limits.wall_seconds},
@@ -461,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-gb", type=float, default=DEFAULT_MEMORY_GB, help="address space per process")
     parser.add_argument("--timeout", type=float, default=None, help="wall-clock seconds per submission")
     parser.add_argument("--cpu-seconds", type=float, default=None, help="CPU seconds per process")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     args = parser.parse_args(argv)
     if not args.directory:
         print("Say which folder: make grade-all DIR=submissions/ (one sub-folder per submission)", file=sys.stderr)
@@ -472,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = args.timeout or (DEFAULT_MILESTONE_TIMEOUT if args.milestones else DEFAULT_TIMEOUT)
     limits = Limits(memory_gb=args.memory_gb, cpu_seconds=args.cpu_seconds or wall, wall_seconds=wall)
     out = Path(args.out).expanduser().resolve() if args.out else DEFAULT_OUT
-    grade_all(directory, out, limits, milestones=args.milestones, quick=args.quick, only=args.only,
+    grade_all(directory, out, limits, milestones=args.milestones, quick=args.quick, only=args.only, jobs=args.jobs,
               say=lambda *a, **k: print(*a, **k, flush=True))
     return 0
 

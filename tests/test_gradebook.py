@@ -73,7 +73,7 @@ def graded(tmp_path_factory):
     repository_tests = integrity.hashes(ROOT)
     messages = []
     limits = gradebook.Limits(memory_gb=2.0, cpu_seconds=60, wall_seconds=25)
-    rows = gradebook.grade_all(folder, out, limits, only="layers", say=messages.append)
+    rows = gradebook.grade_all(folder, out, limits, only="layers", jobs=2, say=messages.append)
     return {"rows": {row.name: row for row in rows}, "folder": folder, "out": out, "before": before,
             "messages": messages, "repository_tests": repository_tests}
 
