@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,16 @@ def _read_records(path: Path) -> list[dict]:
     return records
 
 
+def _signal_meaning(number: int) -> str:
+    meanings = {
+        signal.SIGXCPU: "the CPU time limit was reached: an infinite loop, or far too much work",
+        signal.SIGKILL: "killed: out of memory, or over a time limit",
+        signal.SIGSEGV: "a crash in native code, often from running out of memory",
+        signal.SIGABRT: "aborted, often from running out of memory",
+    }
+    return f"signal {number}: " + meanings.get(number, "killed by the system")
+
+
 def _timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
 
@@ -164,7 +175,7 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
         if child_problem is None:
             reason = "the test process ended abruptly"
             if returncode is not None and returncode < 0:
-                reason += f" (signal {-returncode}: out of memory, or a crash in native code?)"
+                reason += f" ({_signal_meaning(-returncode)})"
             else:
                 reason += f" (exit status {returncode}: does the code call exit() or os._exit()?)"
             child_problem = reason
