@@ -352,7 +352,8 @@ def _progress_hook(report: dict, shown: str) -> None:
         return
     if shown == "exercises":
         progress.record(report)
-    print("\n" + progress.render(report))
+    # grade.py prints its own, more detailed, "Next:" paragraph after the bar.
+    print("\n" + progress.render(report, upcoming_line=False))
 
 
 if __name__ == "__main__":

@@ -123,9 +123,9 @@ def current_exercise(target: str = "exercises") -> str:
     return manifest.load().exercises[0].name
 
 
-def render(report: dict, advice: bool = False) -> str:
+def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
     """A few lines for the end of `make grade`: the bar with points, the exercises done, what is next
-    (with advice=True, also how to start on it)."""
+    (with advice=True, also how to start on it; upcoming_line=False leaves "what next" to the caller)."""
     score = float(report.get("score", 0.0))
     maximum = float(report.get("max_score", 0.0)) or 1.0
     exercises = report.get("exercises", [])
@@ -133,6 +133,8 @@ def render(report: dict, advice: bool = False) -> str:
     lines = [f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)",
              f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else "")]
     upcoming = next_exercise(done)
+    if not upcoming_line:
+        return "\n".join(lines)
     if upcoming is None:
         lines.append("Every exercise passes. Look at the milestones above, or compare your code with solutions/.")
     else:
