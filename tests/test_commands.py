@@ -25,9 +25,11 @@ FIRST, SECOND = KATA.exercises[0], KATA.exercises[1]
 
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch):
-    """A private state folder, and no last report to read."""
+    """A private state folder, no last report to read, and the learner's default target (`make test`
+    sets KATA_TARGET=solutions for the exercise tests)."""
     folder = tmp_path / "state"
     monkeypatch.setenv(progress.STATE_ENV_VAR, str(folder))
+    monkeypatch.delenv("KATA_TARGET", raising=False)
     monkeypatch.setattr(progress, "LAST_REPORT", tmp_path / "no-report.json")
     return folder
 
