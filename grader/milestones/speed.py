@@ -6,9 +6,9 @@ What is timed, for your code and for PyTorch, in the same process:
     (lr 0.01, momentum 0.9).
 Both networks start from the SAME weights (yours, copied into PyTorch: torch.nn.Linear stores W^T).
 Each side is warmed up first (BLAS threads start, memory is allocated once), then timed in rounds of
-several steps, rounds of the two alternating (with a short untimed pause between them, so that the
-idle worker threads of one library have stopped spinning when the other starts) so that any
-background load hits both alike; the time per step is the MEDIAN over rounds. ratio = your step time / PyTorch's step time; passes at <= 3.
+several steps, rounds of the two alternating so that any background load hits both alike; every
+step is timed on its own, and the time per step is the MEDIAN over all of them (a step interrupted
+by another process is an outlier the median ignores). ratio = your step time / PyTorch's step time; passes at <= 3.
 
 Threads: ONE for both. NumPy's BLAS (OpenBLAS) is set to THREADS = 1 thread for the measurement, and
 PyTorch is told to use as many threads as NumPy's BLAS then reports (read from OpenBLAS itself; if
@@ -47,8 +47,9 @@ SEED = 20261125
 # (warm-up steps, rounds, steps per round, profile repeats)
 FULL = (20, 15, 20, 40)
 QUICK = (5, 5, 5, 5)
-# Idle BLAS / OpenMP worker threads keep spinning for a while after each call (OpenBLAS up to about
-# 0.1 s), stealing a core from the other library if it starts at once: pause (untimed) between sides.
+# With several threads, idle BLAS / OpenMP workers keep spinning for a while after each call
+# (OpenBLAS up to about 0.1 s), stealing a core from the other library if it starts at once: then
+# pause (untimed) between the two sides. With one thread there are no workers and no pause.
 PAUSE_SECONDS = 0.15
 
 WHY_FRAMEWORKS_ARE_FASTER = """\
@@ -134,19 +135,25 @@ def torch_copy(torch, linear_layers):
 
 
 def _median_step_seconds(steps: dict, warmup: int, rounds: int, per_round: int,
-                         pause: float = PAUSE_SECONDS) -> dict[str, float]:
-    """Warm each step function up, then time alternating rounds; {name: median seconds per step}."""
+                         pause: float = 0.0) -> dict[str, float]:
+    """Warm each step function up, then time alternating rounds; {name: median seconds per step}.
+
+    Every step is timed on its own and the median is over all of them: on a busy machine a few steps
+    are interrupted by other processes, and a median ignores them where a mean (or a round's total)
+    would not.
+    """
     for step in steps.values():
         for _ in range(warmup):
             step()
     samples = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            time.sleep(pause)
-            started = time.perf_counter()
+            if pause:
+                time.sleep(pause)
             for _ in range(per_round):
+                started = time.perf_counter()
                 step()
-            samples[name].append((time.perf_counter() - started) / per_round)
+                samples[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -265,12 +272,13 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
             dtype = np.asarray(linears[0].W.data).dtype
             print(f"Timing one training step (batch {BATCH_SIZE}, MLP {'-'.join(map(str, SIZES))} ReLU, "
                   f"your dtype {dtype}, PyTorch float32) with {threads} thread(s) each ({threads_how}); "
-                  f"median of {rounds} rounds of {per_round} steps after {warmup} warm-up steps.")
+                  f"median of {rounds * per_round} steps timed one by one, in {rounds} alternating rounds, "
+                  f"after {warmup} warm-up steps.")
             if not np.isfinite(first_loss) or abs(first_loss - first_torch) > 1e-3 * max(1.0, abs(first_torch)):
                 print(f"warning: your first loss {first_loss:.6f} differs from PyTorch's {first_torch:.6f} "
                       "on the same weights and batch; the timing below compares different computations.")
             medians = _median_step_seconds({"yours": learner_step, "torch": torch_step}, warmup, rounds,
-                                           per_round, pause=0.0 if quick else PAUSE_SECONDS)
+                                           per_round, pause=PAUSE_SECONDS if threads > 1 else 0.0)
             ratio = medians["yours"] / medians["torch"]
             print(f"your step {medians['yours'] * 1e3:.3f} ms, PyTorch {medians['torch'] * 1e3:.3f} ms: "
                   f"ratio {ratio:.2f} (pass at <= {MAX_RATIO:g})")
