@@ -95,7 +95,13 @@ class Conv2d(Layer):
     self.b: Parameter (out_channels,), zeros
     kernel_size: int or (kh, kw); stride, padding: ints. rng: a numpy Generator (a fresh one when None).
     dtype: float64 for gradient checks; float32 trains about twice as fast.
+
+    input_gradient: when False, backward returns None instead of dL/dx. Set it on a network's first
+    layer (build_mnist_cnn does): nothing uses the gradient with respect to the images, and computing it
+    is over half of that layer's backward. PyTorch skips it the same way (images do not require grad).
     """
+
+    input_gradient = True
 
     def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, padding=0, rng=None,
                  dtype=np.float64):
@@ -122,7 +128,7 @@ class Conv2d(Layer):
                                    then reshaped to (out, kh, kw, in) and transposed to (out, in, kh, kw)
             dL/db  = sum of G over all rows (every sample AND every pixel)   -> (out,)
             dL/dx  = col2im(G Wm)  (N*OH*OW, out) @ (out, kh*kw*in), folded -> (N, in, H, W)
-        Added into W.grad and b.grad, never assigned.
+        Added into W.grad and b.grad, never assigned. Returns None when self.input_gradient is False.
         """
         raise NotImplementedError('conv: Conv2d.backward is not implemented yet. Run `make check EX=conv`.')
 
@@ -159,9 +165,11 @@ class Flatten(Layer):
         raise NotImplementedError('conv: Flatten.__init__ is not implemented yet. Run `make check EX=conv`.')
 
     def forward(self, x):
+        """x: (N, C, H, W) -> (N, C*H*W); remembers x's shape for backward."""
         raise NotImplementedError('conv: Flatten.forward is not implemented yet. Run `make check EX=conv`.')
 
     def backward(self, grad_out):
+        """grad_out: (N, C*H*W) -> dL/dx of x's shape (N, C, H, W): flattening moves no value."""
         raise NotImplementedError('conv: Flatten.backward is not implemented yet. Run `make check EX=conv`.')
 
 
@@ -175,8 +183,10 @@ def build_mnist_cnn(rng, dtype=np.float32):
     (max(relu(a), relu(b)) = relu(max(a, b)), both are increasing), but the ReLU then touches 4x fewer
     values, forward and backward. float32 by default: half the memory traffic of float64, same accuracy.
     """
+    first = Conv2d(1, 16, 5, padding=2, rng=rng, dtype=dtype)
+    first.input_gradient = False  # nothing uses dL/d(images)
     return Sequential(
-        Conv2d(1, 16, 5, padding=2, rng=rng, dtype=dtype),
+        first,
         MaxPool2d(2),
         ReLU(),
         Conv2d(16, 32, 5, padding=2, rng=rng, dtype=dtype),

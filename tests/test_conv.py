@@ -376,8 +376,22 @@ def test_the_mnist_cnn_maps_images_to_ten_logits_with_float32(ex, rng):
         f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in (check the "
         "dtype of W, b and of arrays you create with np.zeros)."
     )
-    grad_x = model.backward(np.ones_like(logits))
-    assert np.asarray(grad_x).dtype == np.float32, (
-        f"The CNN's backward returned {np.asarray(grad_x).dtype}: create gradient buffers with the "
-        "gradient's dtype (np.zeros(..., dtype=grad.dtype)) so float32 training stays float32."
+    model.backward(np.ones_like(logits))
+    first = model.parameters()[0]
+    assert first.grad.dtype == np.float32 and np.any(first.grad), (
+        "After backward, the first layer's weight gradient should be a non-zero float32 array: is every "
+        "layer's backward called, and are gradient buffers created with the gradient's dtype?"
     )
+
+
+def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, rng):
+    conv = make_conv(ex, rng, 1, 2, 3, 1, 1)
+    conv.input_gradient = False
+    x = rng.standard_normal((2, 1, 4, 4))
+    grad_out = random_upstream(rng, (2, 2, 4, 4))
+    _, _, gw, gb = torch_conv(x, conv, grad_out)
+    conv.zero_grad()
+    conv.forward(x)
+    conv.backward(grad_out)
+    check_close("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, gw, batch_size=2)
+    check_close("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, gb, batch_size=2)
