@@ -267,7 +267,10 @@ class MaxPool2d(Layer):
         # The gradient of each window not yet given to a position. Offsets are visited in row-major
         # order and the first one equal to the maximum takes it all; a later tie then gets
         # unrouted * 1 - unrouted = exactly 0.
-        unrouted = grad_out.copy(order="K")
+        # Copied into y's memory layout (grad_out may come channels-first from a Flatten): every array
+        # below then shares one layout and is walked in one contiguous sweep.
+        unrouted = np.empty_like(self._y, dtype=grad_out.dtype)
+        unrouted[...] = grad_out
         for i in range(kh):
             for j in range(kw):
                 window = self._x[:, :, i:i + s * out_h:s, j:j + s * out_w:s]
