@@ -13,10 +13,10 @@ _SGD_DECAY = ("# A new array, not `g += ...`: p.grad belongs to the model and mu
 # Weight decay after the momentum needs two edits (remove it from g, add it to the step): one
 # replacement of the reference's text between them.
 _SOURCE = (SOLUTIONS_DIR / "optim.py").read_text()
-_SGD_BODY = _SOURCE[_SOURCE.index(_SGD_DECAY):_SOURCE.index("p.data -= self.lr * update")
-                    + len("p.data -= self.lr * update")]
+_SGD_SCALE = "np.multiply(update, self.lr, out=self._steps[i])"
+_SGD_BODY = _SOURCE[_SOURCE.index(_SGD_DECAY):_SOURCE.index(_SGD_SCALE) + len(_SGD_SCALE)]
 _SGD_BODY_DECAY_LATE = _SGD_BODY.replace("g = g + self.weight_decay * p.data", "pass").replace(
-    "p.data -= self.lr * update", "p.data -= self.lr * (update + self.weight_decay * p.data)")
+    _SGD_SCALE, "np.multiply(update + self.weight_decay * p.data, self.lr, out=self._steps[i])")
 
 _ADAM_DECAY = ("# L2 on the loss, so it goes through the moments (AdamW would subtract lr*wd*w apart).\n"
                "                g = g + self.weight_decay * p.data")
@@ -37,7 +37,7 @@ MUTANTS = [
            _SGD_DECAY, _SGD_DECAY.replace("g = g + self.weight_decay", "g += self.weight_decay"),
            diagnosis="p.grad must stay"),
     Mutant("sgd_rebinds_data", "replaces p.data by a new array instead of updating it in place",
-           "p.data -= self.lr * update", "p.data = p.data - self.lr * update", diagnosis="in place"),
+           "p.data -= self._steps[i]", "p.data = p.data - self._steps[i]", diagnosis="in place"),
     Mutant("adam_without_bias_correction", "uses m and v without dividing by 1 - beta^t",
            "m_hat = m / correction1\n            v_hat = v / correction2",
            "m_hat = m\n            v_hat = v", diagnosis="without bias correction"),
