@@ -134,6 +134,19 @@ def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch(tmp_p
     assert "during epoch 1 (after 5 steps)" in result["reason"], result["reason"]
 
 
+def test_the_step_decay_of_the_settings_is_applied_after_its_epoch(tmp_path):
+    import numpy as np
+
+    ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((256, 784), dtype=np.float32), rng.integers(0, 10, 256)
+    settings = {"lr": 0.1, "momentum": 0.9, "epochs": 2, "batch_size": 128, "lr_drop_epoch": 1,
+                "lr_drop_factor": 0.1}
+    result = mnist_milestone.train(ref, settings, 2, 128, 60.0, X, y, X[:64], y[:64], tmp_path,
+                                   {"quick": True, "threshold": 0.0, "budget_seconds": 60.0, "epochs": 2})
+    assert result["final_lr"] == pytest.approx(0.01), result
+
+
 class _ConstantLoss:
     def __init__(self, value):
         self.value = value

@@ -2,14 +2,16 @@
 
 Everything comes from your modules: the model from `training.build_mnist_model(rng)` (784-256-128-10
 with ReLU), the loss `losses.SoftmaxCrossEntropy`, the optimiser `optim.SGD` with the learning rate and
-momentum of `training.MNIST_SETTINGS`, and your training loop `training.fit`. The seed is fixed
+momentum of `training.MNIST_SETTINGS` (and its step decay of the learning rate, if the settings have
+one, through `training.step_decay`), and your training loop `training.fit`. The seed is fixed
 (SEED below), the data are the full 60,000 training images and the 10,000 test images (checksums
 verified and recorded).
 
 Passes when the test accuracy after the last epoch is above 90% AND training (the call to `fit`) takes
-at most BUDGET_SECONDS = 120 s. Measured with the reference (8 epochs of MNIST_SETTINGS, each followed
-by an evaluation on the training and test sets, float32, one BLAS thread) on a 2-core machine:
-15-22 s while other jobs were running on it (1.5-2.9 s per epoch). 120 s is 6x that, so any
+at most BUDGET_SECONDS = 120 s. Measured with the reference (10 epochs of MNIST_SETTINGS, each
+followed by an evaluation on the training and test sets, float32, one BLAS thread) on a 2-core
+machine: 14-18 s while other jobs were running on it (1.4-2.0 s per epoch), 98.35% test accuracy.
+120 s is 7x that, so any
 vectorised implementation meets it, even in float64 on an older laptop. A Python loop over the
 examples of a batch does not (20-50x slower per step): training is stopped as soon as the time
 already spent, or the projected total (more than 3x the budget), shows the budget will be missed.
@@ -224,6 +226,26 @@ def make_optimizer(m, model, settings):
                        weight_decay=settings.get("weight_decay", 0.0))
 
 
+def learning_rate_schedule(m, optimizer, settings):
+    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as a fit callback, or None.
+
+    Uses the target's training.step_decay when it has one, else the same rule written here: after
+    epoch lr_drop_epoch, optimizer.lr *= lr_drop_factor (once).
+    """
+    at_epoch, factor = settings.get("lr_drop_epoch"), settings.get("lr_drop_factor")
+    if at_epoch is None or factor is None:
+        return None
+    if hasattr(m.training, "step_decay"):
+        return m.training.step_decay(optimizer, at_epoch=at_epoch, factor=factor)
+
+    def decay(epoch, history):
+        if epoch == at_epoch:
+            optimizer.lr *= factor
+        return False
+
+    return decay
+
+
 def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
     """The grader's own test accuracy: argmax of the model's logits, in eval mode, in chunks."""
     if hasattr(model, "eval"):
@@ -389,7 +411,8 @@ def _run(target_dir, out_dir, quick, threshold, budget, checksums, X_train, y_tr
         epochs = 1 if quick else int(settings["epochs"])
         batch_size = int(settings["batch_size"])
         record.update(epochs=epochs, batch_size=batch_size, lr=settings["lr"],
-                      momentum=settings.get("momentum", 0.0))
+                      momentum=settings.get("momentum", 0.0), lr_drop_epoch=settings.get("lr_drop_epoch"),
+                      lr_drop_factor=settings.get("lr_drop_factor"))
         record.update(sanity_ladder(m, X_train, y_train, settings, quick=quick))
         result = train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_test, out_dir,
                        record)
@@ -440,7 +463,11 @@ def train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_t
 
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=check_loss)
     optimizer = WatchedOptimizer(make_optimizer(m, model, settings), on_step)
+    decay = learning_rate_schedule(m, optimizer, settings)
+
     def end_of_epoch(epoch, history):
+        if decay is not None:
+            decay(epoch, history)
         text = []
         for key, label in (("loss", "loss"), ("train_accuracy", "train"), ("test_accuracy", "test")):
             if history.get(key):
@@ -477,7 +504,9 @@ def train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_t
         print("warning: your evaluate's test accuracy differs from the grader's by more than half a point: "
               "check evaluate (eval mode, argmax over axis 1, the whole test set)")
 
+    final_lr = getattr(optimizer, "lr", None)
     record.update(test_accuracy=round(accuracy, 5), reported_test_accuracy=reported,
+                  final_lr=float(final_lr) if isinstance(final_lr, (int, float)) else None,
                   train_seconds=round(train_seconds, 2), plot=str(plot) if plot else None,
                   history={k: v for k, v in history.items() if k != "grad_norms"},
                   final_grad_norms=(history.get("grad_norms") or [None])[-1])
