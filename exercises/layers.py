@@ -116,7 +116,13 @@ class Linear(Layer):
     "xavier_uniform" (the functions of init.py, looked up in INITIALIZERS), or a function
     (fan_in, fan_out, rng) -> array. rng: a numpy Generator (a fresh one when None).
     dtype: float64 for gradient checks; float32 trains twice as fast with the same accuracy.
+
+    input_gradient: when False, backward still fills W.grad and b.grad but returns None instead of
+    dL/dX. Set it on a network's first layer: nothing uses the gradient with respect to the images, and
+    computing it is a third of that layer's backward. PyTorch skips it the same way.
     """
+
+    input_gradient = True
 
     def __init__(self, in_features, out_features, *, rng=None, init="he", dtype=np.float64):
         raise NotImplementedError('layers: Linear.__init__ is not implemented yet. Run `make check EX=layers`.')
@@ -135,6 +141,7 @@ class Linear(Layer):
             dL/dW = X^T · dL/dY          (in, N) @ (N, out) -> (in, out)
             dL/db = sum over rows of dL/dY                     -> (out,)
             dL/dX = dL/dY · W^T          (N, out) @ (out, in) -> (N, in)
-        The parameter gradients are added into W.grad and b.grad, never assigned.
+        The parameter gradients are added into W.grad and b.grad, never assigned. Returns None when
+        self.input_gradient is False.
         """
         raise NotImplementedError('layers: Linear.backward is not implemented yet. Run `make check EX=layers`.')

@@ -153,7 +153,13 @@ class Linear(Layer):
     "xavier_uniform" (the functions of init.py, looked up in INITIALIZERS), or a function
     (fan_in, fan_out, rng) -> array. rng: a numpy Generator (a fresh one when None).
     dtype: float64 for gradient checks; float32 trains twice as fast with the same accuracy.
+
+    input_gradient: when False, backward still fills W.grad and b.grad but returns None instead of
+    dL/dX. Set it on a network's first layer: nothing uses the gradient with respect to the images, and
+    computing it is a third of that layer's backward. PyTorch skips it the same way.
     """
+
+    input_gradient = True
 
     def __init__(self, in_features, out_features, *, rng=None, init="he", dtype=np.float64):
         # <exercise>
@@ -173,7 +179,9 @@ class Linear(Layer):
         if x.ndim != 2 or x.shape[1] != self.W.data.shape[0]:
             raise ValueError(f"Linear expects input of shape (N, {self.W.data.shape[0]}), got {x.shape}")
         self._x = x  # backward needs the input for dL/dW
-        return x @ self.W.data + self.b.data
+        out = x @ self.W.data
+        out += self.b.data  # in place: no second (N, out) array for the sum
+        return out
         # </exercise>
 
     def backward(self, grad_out):
@@ -186,10 +194,13 @@ class Linear(Layer):
             dL/dW = X^T · dL/dY          (in, N) @ (N, out) -> (in, out)
             dL/db = sum over rows of dL/dY                     -> (out,)
             dL/dX = dL/dY · W^T          (N, out) @ (out, in) -> (N, in)
-        The parameter gradients are added into W.grad and b.grad, never assigned.
+        The parameter gradients are added into W.grad and b.grad, never assigned. Returns None when
+        self.input_gradient is False.
         """
         # <exercise>
         self.W.grad += self._x.T @ grad_out
         self.b.grad += grad_out.sum(axis=0)
+        if not self.input_gradient:
+            return None
         return grad_out @ self.W.data.T
         # </exercise>

@@ -175,3 +175,18 @@ def test_linear_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
     layer.backward(grad_out)
     assert_unchanged("Linear.forward", x_before, x)
     assert_unchanged("Linear.backward", grad_before, grad_out)
+
+
+def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(ex, pkg, rng):
+    layer = make_linear(pkg, rng)
+    x = rng.standard_normal((4, 5))
+    grad_out = random_upstream(rng, (4, 3))
+    layer.input_gradient = False
+    layer.zero_grad()
+    layer.forward(x)
+    returned = layer.backward(grad_out)
+    assert returned is None, (
+        "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
+        "is never used, and skipping it saves a third of its backward."
+    )
+    check_close("W.grad with input_gradient = False", layer.W.grad, x.T @ grad_out)

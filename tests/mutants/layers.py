@@ -16,7 +16,7 @@ MUTANTS = [
            "self.W.grad += self._x.T @ grad_out", "self.W.grad += grad_out.T @ self._x",
            diagnosis="transpose"),
     Mutant("forward_without_bias", "forgets the bias in forward",
-           "return x @ self.W.data + self.b.data", "return x @ self.W.data",
+           "out += self.b.data", "pass",
            diagnosis="without the bias"),
     Mutant("zero_grad_rebinds", "replaces p.grad by a new array instead of clearing it in place",
            "p.grad[...] = 0", "p.grad = np.zeros_like(p.grad)",
