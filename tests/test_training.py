@@ -498,17 +498,18 @@ def test_build_mnist_model_maps_784_pixels_to_10_float32_logits(ex, rng):
 def test_build_mnist_model_learns_a_2000_image_subset_of_mnist(ex, pkg, rng):
     settings = ex.MNIST_SETTINGS
     assert {"epochs", "batch_size", "lr", "momentum"} <= set(settings), f"MNIST_SETTINGS is {settings}"
-    X, y = mnist.load("train")
-    X, y = X[:2000], y[:2000]
-    X_test, y_test = mnist.load("test")
-    X_test, y_test = X_test[:1000], y_test[:1000]
+    # Both subsets from the smaller test file (10,000 images load 6 times faster than 60,000); they do
+    # not overlap, so the accuracy is still measured on images the model never saw.
+    images, labels = mnist.load("test")
+    X, y = images[:2000], labels[:2000]
+    X_test, y_test = images[5000:6000], labels[5000:6000]
     model = ex.build_mnist_model(rng)
     optimizer = pkg.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings["momentum"])
     loss_fn = pkg.losses.SoftmaxCrossEntropy()
-    for epoch in range(1, 4):
+    for epoch in range(1, 6):
         ex.train_epoch(model, loss_fn, optimizer, X, y, batch_size=settings["batch_size"], rng=rng, epoch=epoch)
     test_accuracy = accuracy(model, X_test, y_test)
     assert test_accuracy > 0.85, (
-        f"3 epochs on 2000 MNIST images gave a test accuracy of {test_accuracy:.3f} on 1000 test images "
-        "(a 784-256-128-10 MLP reaches about 0.9): check the model and MNIST_SETTINGS."
+        f"5 epochs on 2000 MNIST images gave a test accuracy of {test_accuracy:.3f} on 1000 other images "
+        "(a 784-256-128-10 MLP reaches 0.9 to 0.92): check the model and MNIST_SETTINGS."
     )
