@@ -159,6 +159,7 @@ def build_mnist_model(rng):
 
     rng: numpy Generator for the weights. Input (N, 784) float32 pixels in [0, 1]; output (N, 10)
     logits. float32 halves the memory traffic of every matrix product (about twice as fast as float64)
-    and 7 significant digits are far more than SGD's noise needs.
+    and 7 significant digits are far more than SGD's noise needs. The first layer's input_gradient is
+    off (see Linear): the images need no gradient.
     """
     raise NotImplementedError('training: build_mnist_model is not implemented yet. Run `make check EX=training`.')
