@@ -226,3 +226,30 @@ def test_bench_skips_a_section_whose_module_does_not_exist_yet(capsys):
     result = bench.run_section("grader.benchmarks.no_such_section", quick=True)
     assert result["status"] == "skipped" and "does not exist" in capsys.readouterr().out
     assert bench.main(["--only", "no_such_section"]) == 2, "an unknown --only name must be refused"
+
+
+# ---------------------------------------------------------------------------------------------------
+# stretch milestones: autograd_mnist and stability
+
+def test_autograd_mnist_quick_run_passes_with_the_reference_engine(tmp_path):
+    result, output = run_milestone("autograd_mnist", "solutions", tmp_path)
+    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
+
+
+def test_autograd_mnist_is_locked_on_the_stubs(tmp_path):
+    result, output = run_milestone("autograd_mnist", "exercises", tmp_path)
+    assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
+
+
+def test_the_stability_table_passes_with_the_reference_and_shows_where_naive_formulas_break(tmp_path):
+    result, output = run_milestone("stability", "solutions", tmp_path)
+    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
+    assert "float32" in output and "float64" in output, output[-2000:]
+
+
+def test_a_textbook_sigmoid_posing_as_the_stable_one_fails_the_stability_milestone(tmp_path):
+    target = defective_copy(tmp_path, "stability",
+                            "def stable_sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n")
+    result, output = run_milestone("stability", target, tmp_path)
+    assert result["status"] == "failed", f"{result}\n{output[-1500:]}"
+    assert "stable_sigmoid" in result["reason"], result["reason"]
