@@ -207,10 +207,12 @@ class Conv2d(Layer):
         # out of the product contiguous, so the adds run over whole image rows, whereas the blocks of
         # G Wm are strided (in values at a time, then a jump), and NumPy pays per contiguous run.
         padded = np.zeros((n, height + 2 * p, width + 2 * p, in_channels), dtype=grad.dtype)
+        # One buffer reused for all kh*kw blocks: a fresh megabyte-sized array each time costs page faults.
+        block = np.empty((len(grad), in_channels), dtype=grad.dtype)
         for i in range(kh):
             for j in range(kw):
-                block = (grad @ self.W.data[:, :, i, j]).reshape(n, out_h, out_w, in_channels)
-                padded[:, i:i + s * out_h:s, j:j + s * out_w:s, :] += block
+                np.matmul(grad, self.W.data[:, :, i, j], out=block)
+                padded[:, i:i + s * out_h:s, j:j + s * out_w:s, :] += block.reshape(n, out_h, out_w, in_channels)
         return padded[:, p:p + height, p:p + width, :].transpose(0, 3, 1, 2)
         # </exercise>
 
