@@ -253,3 +253,16 @@ def test_a_textbook_sigmoid_posing_as_the_stable_one_fails_the_stability_milesto
     result, output = run_milestone("stability", target, tmp_path)
     assert result["status"] == "failed", f"{result}\n{output[-1500:]}"
     assert "stable_sigmoid" in result["reason"], result["reason"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# stretch milestone: cnn
+
+def test_cnn_quick_run_passes_with_the_reference(tmp_path):
+    result, output = run_milestone("cnn", "solutions", tmp_path)
+    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
+
+
+def test_cnn_is_locked_on_the_stubs(tmp_path):
+    result, output = run_milestone("cnn", "exercises", tmp_path)
+    assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
