@@ -20,17 +20,18 @@ Goal: the engine's epoch within 1.3x of PyTorch's (ratio <= 1.3).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
-from grader.manifest import ROOT, SOLUTIONS_DIR
+from grader.benchmarks import common
+from grader.manifest import SOLUTIONS_DIR
+
+MODULE = "grader.benchmarks.autograd"
+# One BLAS thread for both frameworks, set before the child imports NumPy (see the docstring).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 LEARNING_RATE = 0.1
 MOMENTUM = 0.9
@@ -46,7 +47,7 @@ def child(framework: str, quick: bool) -> dict:
     """One epoch with one framework in this (fresh) process; returns the measurements."""
     from grader import mnist
     from grader.milestones.autograd_mnist import build_parameters, logits_of, numpy_accuracy
-    from grader.milestones.speed import numpy_blas_threads
+    from grader.milestones.speed import numpy_blas_threads, torch_copy
     from grader.target import Modules, load_package
 
     ref = Modules(load_package(SOLUTIONS_DIR, own=None))
@@ -80,64 +81,30 @@ def child(framework: str, quick: bool) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-        modules = []
-        for index in range(0, len(params), 2):
-            W, b = params[index].data, params[index + 1].data
-            if index:
-                modules.append(torch.nn.ReLU())
-            linear = torch.nn.Linear(W.shape[0], W.shape[1])
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # torch stores (out, in)
-                linear.bias.copy_(torch.from_numpy(b))
-            modules.append(linear)
-        net = torch.nn.Sequential(*modules)
+        # The parameters come in (W, b) pairs, one pair per Linear layer; torch_copy reads W.data, b.data.
+        linears = [SimpleNamespace(W=params[index], b=params[index + 1]) for index in range(0, len(params), 2)]
+        net = torch_copy(torch, linears)
         optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
         X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
 
-        def epoch(n_examples, generator):
-            order = torch.from_numpy(generator.permutation(n_examples))
-            for start in range(0, n_examples, BATCH_SIZE):
-                index = order[start:start + BATCH_SIZE]
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(net(X_t[index]), y_t[index])
-                loss.backward()
-                optimizer.step()
-
-        epoch(WARMUP_STEPS * BATCH_SIZE, np.random.default_rng(0))
+        warm_order = np.random.default_rng(0).permutation(WARMUP_STEPS * BATCH_SIZE)
+        common.torch_epoch(net, optimizer, X_t, y_t, warm_order, BATCH_SIZE)
         started = time.perf_counter()
-        epoch(len(X), rng)
+        # The permutation is drawn inside the timed region, as minibatches draws its own.
+        common.torch_epoch(net, optimizer, X_t, y_t, rng.permutation(len(X)), BATCH_SIZE)
         seconds = time.perf_counter() - started
-        with torch.no_grad():
-            predicted = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
-        accuracy = float(np.mean(predicted == y_test))
+        accuracy = common.torch_accuracy(net, X_test, y_test)
         version = f"torch {torch.__version__}"
     return {"framework": framework, "epoch_seconds": seconds, "test_accuracy": accuracy, "threads": threads,
             "threads_source": how, "train_size": len(X), "version": version}
 
 
-def _run_child(framework: str, quick: bool) -> dict:
-    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
-        out = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "grader.benchmarks.autograd", "--child", framework, "--out", str(out)]
-        if quick:
-            command.append("--quick")
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
-                                            OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"))
-        if completed.returncode != 0 or not out.exists():
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
-            raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
-        return json.loads(out.read_text())
-
-
 def run(quick: bool = False) -> dict:
     from tabulate import tabulate
 
-    try:
-        import torch  # noqa: F401  (only to know whether the comparison can run)
-    except ImportError as error:
-        print(f"(skipped: PyTorch cannot be imported: {error})")
-        return {"status": "skipped", "reason": "no torch"}
+    skipped = common.torch_unavailable()
+    if skipped:
+        return skipped
     rounds = 1 if quick else ROUNDS
     print(f"One epoch of MLP 784-256-128-10 ReLU, float32, SGD lr {LEARNING_RATE} momentum {MOMENTUM}, batch "
           f"{BATCH_SIZE}" + (f", QUICK: {QUICK_TRAIN} images" if quick else ", 60,000 images")
@@ -145,7 +112,7 @@ def run(quick: bool = False) -> dict:
     runs: dict[str, list[dict]] = {"autograd": [], "torch": []}
     for _ in range(rounds):
         for name in ("torch", "autograd"):
-            runs[name].append(_run_child(name, quick))
+            runs[name].append(common.run_child(MODULE, name, quick, env=ONE_THREAD))
     best = {name: min(r["epoch_seconds"] for r in results) for name, results in runs.items()}
     ours, theirs = runs["autograd"][0], runs["torch"][0]
     rows = [[f"reference autograd ({ours['version']})", f"{best['autograd']:.3f}",
@@ -165,19 +132,7 @@ def run(quick: bool = False) -> dict:
 
 
 def main(argv=None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m grader.benchmarks.autograd")
-    parser.add_argument("--child", choices=["autograd", "torch"], default=None)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    if args.child:
-        result = child(args.child, args.quick)
-        Path(args.out).write_text(json.dumps(result))
-        return 0
-    run(quick=args.quick)
-    return 0
+    return common.main(MODULE, ("autograd", "torch"), child, run, argv)
 
 
 if __name__ == "__main__":

@@ -27,19 +27,17 @@ test accuracy and training time (goal: >= 98% in < 30 s).
 
 from __future__ import annotations
 
-import json
-import os
 import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from grader.manifest import ROOT, SOLUTIONS_DIR
+from grader.benchmarks import common
+from grader.manifest import SOLUTIONS_DIR
+
+MODULE = "grader.benchmarks.mlp"
 
 SIZES = (784, 256, 128, 10)
 LEARNING_RATE = 0.1
@@ -131,8 +129,7 @@ def child(framework: str, quick: bool, threads: int) -> dict:
         ref.training.train_epoch(model, loss_fn, optimizer, X, y, batch_size=BATCH_SIZE, rng=rng)
         seconds = time.perf_counter() - started
         peak = memory.stop()
-        logits = np.concatenate([model.eval().forward(X_test[i:i + 2000]) for i in range(0, len(X_test), 2000)])
-        accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
+        accuracy = common.reference_accuracy(model, X_test, y_test, chunk=2000)
         version = f"numpy {np.__version__}"
     else:
         import torch
@@ -142,44 +139,20 @@ def child(framework: str, quick: bool, threads: int) -> dict:
         optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
         X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
 
-        def epoch(n_examples, generator):
-            order = torch.from_numpy(generator.permutation(n_examples))
-            for start in range(0, n_examples, BATCH_SIZE):
-                index = order[start:start + BATCH_SIZE]
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(net(X_t[index]), y_t[index])
-                loss.backward()
-                optimizer.step()
-
         memory.start()
-        epoch(WARMUP_STEPS * BATCH_SIZE, np.random.default_rng(0))
+        warm_order = np.random.default_rng(0).permutation(WARMUP_STEPS * BATCH_SIZE)
+        common.torch_epoch(net, optimizer, X_t, y_t, warm_order, BATCH_SIZE)
         started = time.perf_counter()
-        epoch(len(X), rng)
+        # The permutation is drawn inside the timed region, as train_epoch draws its own.
+        common.torch_epoch(net, optimizer, X_t, y_t, rng.permutation(len(X)), BATCH_SIZE)
         seconds = time.perf_counter() - started
         peak = memory.stop()
-        with torch.no_grad():
-            predicted = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
-        accuracy = float(np.mean(predicted == y_test))
+        accuracy = common.torch_accuracy(net, X_test, y_test)
         version = f"torch {torch.__version__}"
     return {"framework": framework, "epoch_seconds": seconds, "peak_extra_mib": peak,
             "resident_before_mib": memory.base_mib,
             "memory_method": memory.method, "test_accuracy": accuracy, "threads": threads,
             "threads_source": how, "train_size": len(X), "version": version}
-
-
-def _run_child(framework: str, quick: bool, threads: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
-        out = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "grader.benchmarks.mlp", "--child", framework, "--out", str(out),
-                   "--threads", str(threads)]
-        if quick:
-            command.append("--quick")
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-        if completed.returncode != 0 or not out.exists():
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
-            raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
-        return json.loads(out.read_text())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -214,30 +187,12 @@ def profile_reference(quick: bool) -> None:
           f"{unneeded:.3f} ms, {100 * unneeded / totals['total_ms']:.0f}% of the step")
 
 
-def milestone_on_reference(quick: bool) -> dict:
-    """Run the mnist milestone on solutions/ in its own process; return its result."""
-    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
-        result_file = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "grader", "milestone", "mnist", "--target", "solutions",
-                   "--out", str(ROOT / ".grade" / "bench"), "--result", str(result_file)]
-        if quick:
-            command.append("--quick")
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-        if not result_file.exists():
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
-            return {"status": "failed", "reason": f"the milestone process failed: {tail}"}
-        return json.loads(result_file.read_text())
-
-
 def run(quick: bool = False) -> dict:
     from tabulate import tabulate
 
-    try:
-        import torch  # noqa: F401  (only to know whether the comparison can run)
-    except ImportError as error:
-        print(f"(skipped: PyTorch cannot be imported: {error})")
-        return {"status": "skipped", "reason": "no torch"}
+    skipped = common.torch_unavailable()
+    if skipped:
+        return skipped
     print(f"One epoch of MLP {'-'.join(map(str, SIZES))} ReLU, float32, SGD lr {LEARNING_RATE} momentum "
           f"{MOMENTUM}, batch {BATCH_SIZE}" + (f", QUICK: {QUICK_TRAIN} images" if quick else ", 60,000 images")
           + "; each framework in a fresh process.")
@@ -246,7 +201,8 @@ def run(quick: bool = False) -> dict:
     default_threads = numpy_blas_threads()[0]
     rows, runs = [], {}
     for threads in sorted({1, default_threads}):
-        results = {name: _run_child(name, quick, threads) for name in ("numpy", "torch")}
+        results = {name: common.run_child(MODULE, name, quick, options={"threads": threads})
+                   for name in ("numpy", "torch")}
         ours, theirs = results["numpy"], results["torch"]
         ratio = ours["epoch_seconds"] / theirs["epoch_seconds"]
         runs[threads] = {"numpy": ours, "torch": theirs, "time_ratio": ratio}
@@ -275,7 +231,7 @@ def run(quick: bool = False) -> dict:
     if slower:
         print("The reference is slower somewhere; where its training step spends time (1 thread):")
         profile_reference(quick)
-    milestone = milestone_on_reference(quick)
+    milestone = common.milestone_on_reference("mnist", quick)
     accuracy, seconds = milestone.get("test_accuracy"), milestone.get("train_seconds")
     goal_accuracy, goal_seconds = MILESTONE_GOAL
     if quick and accuracy is not None:
@@ -294,20 +250,7 @@ def run(quick: bool = False) -> dict:
 
 
 def main(argv=None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m grader.benchmarks.mlp")
-    parser.add_argument("--child", choices=["numpy", "torch"], default=None)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    if args.child:
-        result = child(args.child, args.quick, args.threads)
-        Path(args.out).write_text(json.dumps(result))
-        return 0
-    run(quick=args.quick)
-    return 0
+    return common.main(MODULE, ("numpy", "torch"), child, run, argv, options={"threads": 1})
 
 
 if __name__ == "__main__":
