@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.mnist import Progress, learner_modules, unfinished
+from grader.milestones.mnist import EARLY_END, Progress, Stop, check_budget, ended_early, learner_modules
 
 TIME_LIMIT = 600
 SEED = 20261125
@@ -50,14 +50,8 @@ BATCH_SIZE = 128
 LR = 0.05
 MOMENTUM = 0.9
 LN10 = math.log(10.0)
-
-
-class Stop(Exception):
-    """Ends the run early with a milestone result."""
-
-    def __init__(self, result: dict):
-        super().__init__(result["reason"])
-        self.result = result
+TOO_SLOW_ADVICE = ("Keep every operation vectorised (no Python loops over entries), use np.add.at only for "
+                   "indexing, and keep float32 data float32")
 
 
 def build_parameters(ag, rng) -> list:
@@ -122,13 +116,8 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     try:
         m = learner_modules(target_dir)
         return train(m, record, epochs, budget, X_train, y_train, X_test, y_test)
-    except Stop as stop:
-        return {**record, **stop.result}
-    except (NotImplementedError, ImportError) as error:
-        locked = unfinished(error)
-        if locked is None:
-            raise
-        return {**record, **locked}
+    except EARLY_END as error:
+        return ended_early(record, error)
 
 
 def train(m, record, epochs, budget, X_train, y_train, X_test, y_test) -> dict:
@@ -176,14 +165,7 @@ def train(m, record, epochs, budget, X_train, y_train, X_test, y_test) -> dict:
             losses.append(value)
             steps += 1
             progress.step(value)
-            elapsed = time.perf_counter() - started
-            projected = elapsed / steps * total_steps
-            if elapsed > budget or (steps >= 20 and projected > 3 * budget):
-                raise Stop({"status": "failed", "train_seconds": round(elapsed, 2), "reason": (
-                    f"training is too slow: {elapsed:.1f} s for {steps} of {total_steps} steps, about "
-                    f"{projected:.0f} s in all, over the budget of {budget:.0f} s. Keep every operation "
-                    "vectorised (no Python loops over entries), use np.add.at only for indexing, and keep "
-                    "float32 data float32")})
+            check_budget(time.perf_counter() - started, steps, total_steps, budget, TOO_SLOW_ADVICE)
         epoch_losses.append(float(np.mean(losses)))
         accuracy = numpy_accuracy(params, X_test, y_test)
         progress.end_epoch(f"loss {epoch_losses[-1]:.4f}, test {100 * accuracy:.2f}%")

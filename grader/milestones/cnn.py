@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.mnist import (DIVERGENCE_ADVICE, Progress, Stop, WatchedLoss, WatchedOptimizer,
-                                     accuracy_of, diverged, learner_modules, loss_value, unfinished)
+from grader.milestones.mnist import (DIVERGENCE_ADVICE, EARLY_END, Progress, Stop, WatchedLoss,
+                                     WatchedOptimizer, accuracy_of, check_budget, diverged, ended_early,
+                                     learner_modules, loss_value)
 
 TIME_LIMIT = 1200           # the grader kills the milestone's process after this (seconds)
 SEED = 20261125
@@ -50,6 +51,8 @@ QUICK_THRESHOLD = 0.80
 QUICK_BUDGET_SECONDS = 120.0
 QUICK_SIZES = (3000, 1000)  # training and test images in quick mode
 IMAGE_SHAPE = (1, 28, 28)
+TOO_SLOW_ADVICE = ("Loop over the kh*kw kernel offsets only (never over pixels or samples), add with slices "
+                   "rather than np.add.at, and keep float32 (`make bench` shows the reference's time per layer)")
 
 
 def as_images(X: np.ndarray) -> np.ndarray:
@@ -82,15 +85,10 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     try:
         m = learner_modules(target_dir)
         return train(m, epochs, budget, X_train, y_train, X_test, y_test, record)
-    except Stop as stop:
-        return {**record, **stop.result}
     except FloatingPointError as error:  # e.g. training.TrainingDiverged
         return {**record, "status": "failed", "reason": f"{type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
-    except (NotImplementedError, ImportError) as error:
-        locked = unfinished(error)
-        if locked is None:
-            raise
-        return {**record, **locked}
+    except EARLY_END as error:
+        return ended_early(record, error)
 
 
 def train(m, epochs, budget, X_train, y_train, X_test, y_test, record) -> dict:
@@ -116,16 +114,7 @@ def train(m, epochs, budget, X_train, y_train, X_test, y_test, record) -> dict:
     def on_step():
         state["steps"] += 1
         progress.step(loss_value(loss_fn.last) if loss_fn.last is not None else None)
-        spent = elapsed()
-        projected = spent / state["steps"] * total_steps
-        if spent > budget or (state["steps"] >= 20 and projected > 3 * budget):
-            if progress.tty:
-                print()
-            raise Stop({**record, "status": "failed", "train_seconds": round(spent, 2), "reason": (
-                f"training is too slow: {spent:.1f} s for {state['steps']} of {total_steps} steps, about "
-                f"{projected:.0f} s in all, over the budget of {budget:.0f} s. Loop over the kh*kw kernel "
-                "offsets only (never over pixels or samples), add with slices rather than np.add.at, and "
-                "keep float32 (`make bench` shows the reference's time per layer)")})
+        check_budget(elapsed(), state["steps"], total_steps, budget, TOO_SLOW_ADVICE, progress)
 
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=check_loss)
     rng = np.random.default_rng(SEED)

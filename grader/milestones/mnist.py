@@ -60,10 +60,12 @@ INITIAL_LOSS_RANGE = (0.7 * LN10, 1.6 * LN10)
 OVERFIT_EXAMPLES = 50
 OVERFIT_MAX_STEPS = 300
 DECREASE_STEPS = 300       # quick: 60
+TOO_SLOW_ADVICE = ("Look for a Python loop over the examples of a batch (use matrix products over the whole "
+                   "batch) or float64 copies (`make bench` and the speed milestone show where time goes)")
 
 
 # ---------------------------------------------------------------------------------------------------
-# Shared with the speed milestone
+# Shared with the other milestones (speed, cnn, autograd_mnist)
 
 
 def learner_modules(target_dir) -> Modules:
@@ -90,6 +92,42 @@ class Stop(Exception):
     def __init__(self, result: dict):
         super().__init__(result["reason"])
         self.result = result
+
+
+# What ended_early turns into a result; any other exception is a crash, reported by the milestone runner.
+EARLY_END = (Stop, NotImplementedError, ImportError)
+
+
+def ended_early(record: dict, error: BaseException) -> dict:
+    """The result of a run ended by one of EARLY_END: what was recorded so far, plus the Stop's verdict
+    or "locked" for unfinished code. Any other error (an ImportError of something that is not a
+    learner's module, say) is re-raised, so that it is reported as the crash it is."""
+    if isinstance(error, Stop):
+        return {**record, **error.result}
+    locked = unfinished(error)
+    if locked is None:
+        raise error
+    return {**record, **locked}
+
+
+def check_budget(elapsed: float, steps: int, total_steps: int, budget: float, advice: str,
+                 progress: Progress | None = None) -> None:
+    """Stop training as soon as it is clear that it will not finish within `budget` seconds.
+
+    Called after each step: `elapsed` seconds spent on the first `steps` of `total_steps`. Stops when
+    the budget is already spent, or when the projected total (elapsed / steps * total_steps) is over
+    three times the budget, judged only after 20 steps so that a slow first step (allocations, caches)
+    cannot stop a run that would have made it. `advice` ends the reason: what usually makes this
+    milestone's code slow. A `progress` bar drawn on a terminal is ended first, so the verdict starts
+    on a line of its own.
+    """
+    projected = elapsed / steps * total_steps
+    if elapsed > budget or (steps >= 20 and projected > 3 * budget):
+        if progress is not None and progress.tty:
+            print()
+        raise Stop({"status": "failed", "train_seconds": round(elapsed, 2), "reason": (
+            f"training is too slow: {elapsed:.1f} s for {steps} of {total_steps} steps, about "
+            f"{projected:.0f} s in all, over the budget of {budget:.0f} s. {advice}")})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -416,16 +454,11 @@ def _run(target_dir, out_dir, quick, threshold, budget, checksums, X_train, y_tr
         record.update(sanity_ladder(m, X_train, y_train, settings, quick=quick))
         result = train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_test, out_dir,
                        record)
-    except Stop as stop:
-        return {**record, **stop.result}
     except FloatingPointError as error:  # e.g. training.TrainingDiverged, or np.seterr(all="raise")
         return {**record, "status": "failed",
                 "reason": f"during {_STAGE[0]}: {type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
-    except (NotImplementedError, ImportError) as error:
-        locked = unfinished(error)
-        if locked is None:
-            raise
-        return {**record, **locked}
+    except EARLY_END as error:
+        return ended_early(record, error)
     return result
 
 
@@ -450,16 +483,8 @@ def train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_t
             # fit did not call callback(epoch, history) at the end of the last epoch: close its line.
             progress.end_epoch("(fit did not call callback(epoch, history); accuracies follow at the end)")
         progress.step(loss_value(loss_fn.last) if loss_fn.last is not None else None)
-        elapsed = time.perf_counter() - started
-        projected = elapsed / state["steps"] * total_steps
-        if elapsed > budget or (state["steps"] >= 20 and projected > 3 * budget):
-            if progress.tty:
-                print()
-            raise Stop({**record, "status": "failed", "train_seconds": round(elapsed, 2), "reason": (
-                f"training is too slow: {elapsed:.1f} s for {state['steps']} of {total_steps} steps, about "
-                f"{projected:.0f} s in all, over the budget of {budget:.0f} s. Look for a Python loop over "
-                "the examples of a batch (use matrix products over the whole batch) or float64 copies "
-                "(`make bench` and the speed milestone show where time goes)")})
+        check_budget(time.perf_counter() - started, state["steps"], total_steps, budget, TOO_SLOW_ADVICE,
+                     progress)
 
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=check_loss)
     optimizer = WatchedOptimizer(make_optimizer(m, model, settings), on_step)
