@@ -49,6 +49,45 @@ def run_updates(optimizer, params, grads):
         yield step, [p.data - b for p, b in zip(params, before)]
 
 
+def simulated_alternatives(simulation, mistakes, w0, grads, settings, step, param):
+    """(wrong change, explanation) of parameter `param` at `step` for each named mistake in `mistakes` that
+    `simulation` (sgd_simulation or adam_simulation) can tell apart from the correct update there: a
+    mistake that happens to give the same change cannot be what went wrong, so it is not offered."""
+    expected = simulation(w0, grads, **settings)
+    alternatives = []
+    for mistake, explanation in mistakes.items():
+        wrong = simulation(w0, grads, mistake=mistake, **settings)
+        if not np.allclose(wrong[step - 1][param], expected[step - 1][param], rtol=1e-4, atol=1e-7):
+            alternatives.append((wrong[step - 1][param], explanation))
+    return alternatives
+
+
+def check_step_for_step(name, optimizer_class, torch_class, simulation, mistakes, params, grads, settings):
+    """Run `optimizer_class(params, **settings)` over `grads` and compare the change it makes to each
+    parameter at each step with what `torch_class` makes, offering the simulated mistakes as diagnoses."""
+    w0 = [p.data.copy() for p in params]
+    expected = torch_updates(lambda ts: torch_class(ts, **settings), params, grads)
+    optimizer = optimizer_class(params, **settings)
+    for step, deltas in run_updates(optimizer, params, grads):
+        for i, delta in enumerate(deltas):
+            check_close(f"{name}({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
+                        expected[step - 1][i],
+                        alternatives=simulated_alternatives(simulation, mistakes, w0, grads, settings, step, i))
+
+
+def check_rejects_like_pytorch(name, optimizer_class, torch_class, params, settings, why):
+    """`settings` must make optimizer_class raise ValueError, as they make torch_class do (checked first,
+    so that a setting PyTorch accepts is never demanded to be refused)."""
+    with pytest.raises(ValueError):
+        torch_class([torch.zeros(2, requires_grad=True)], **settings)
+    try:
+        optimizer_class(params, **settings)
+    except ValueError:
+        return
+    raise AssertionError(f"{name}({settings_id(settings)}) must raise ValueError, as torch.optim.{name} does "
+                         f"({why}).")
+
+
 def sgd_simulation(w0, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0, mistake=None):
     """Deltas of SGD written from the formulas, optionally with one named mistake."""
     w = [x.copy() for x in w0]
@@ -91,16 +130,6 @@ SGD_MISTAKES = {
 }
 
 
-def sgd_alternatives(w0, grads, settings, step, param):
-    expected = sgd_simulation(w0, grads, **settings)
-    alternatives = []
-    for mistake, explanation in SGD_MISTAKES.items():
-        wrong = sgd_simulation(w0, grads, mistake=mistake, **settings)
-        if not np.allclose(wrong[step - 1][param], expected[step - 1][param], rtol=1e-4, atol=1e-7):
-            alternatives.append((wrong[step - 1][param], explanation))
-    return alternatives
-
-
 SGD_SETTINGS = [
     dict(lr=0.1),
     dict(lr=0.05, weight_decay=0.1),
@@ -119,13 +148,7 @@ def settings_id(settings):
 def test_sgd_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     params = make_params(pkg, rng)
     grads = gradient_sequence(rng)
-    w0 = [p.data.copy() for p in params]
-    expected = torch_updates(lambda ts: torch.optim.SGD(ts, **settings), params, grads)
-    optimizer = ex.SGD(params, **settings)
-    for step, deltas in run_updates(optimizer, params, grads):
-        for i, delta in enumerate(deltas):
-            check_close(f"SGD({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
-                        expected[step - 1][i], alternatives=sgd_alternatives(w0, grads, settings, step, i))
+    check_step_for_step("SGD", ex.SGD, torch.optim.SGD, sgd_simulation, SGD_MISTAKES, params, grads, settings)
 
 
 def test_sgd_without_momentum_moves_against_the_gradient_by_lr(ex, pkg, rng):
@@ -216,14 +239,8 @@ def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg
                                       dict(lr=0.1, weight_decay=-1.0), dict(lr=0.1, nesterov=True)],
                          ids=settings_id)
 def test_sgd_rejects_invalid_settings_like_pytorch(ex, pkg, rng, settings):
-    with pytest.raises(ValueError):
-        torch.optim.SGD([torch.zeros(2, requires_grad=True)], **settings)
-    try:
-        ex.SGD(make_params(pkg, rng), **settings)
-    except ValueError:
-        return
-    raise AssertionError(f"SGD({settings_id(settings)}) must raise ValueError, as torch.optim.SGD does "
-                         "(a negative rate or decay, or Nesterov without momentum, is a mistake to report).")
+    check_rejects_like_pytorch("SGD", ex.SGD, torch.optim.SGD, make_params(pkg, rng), settings,
+                               "a negative rate or decay, or Nesterov without momentum, is a mistake to report")
 
 
 def adam_simulation(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, mistake=None):
@@ -269,16 +286,6 @@ ADAM_MISTAKES = {
 }
 
 
-def adam_alternatives(w0, grads, settings, step, param):
-    expected = adam_simulation(w0, grads, **settings)
-    alternatives = []
-    for mistake, explanation in ADAM_MISTAKES.items():
-        wrong = adam_simulation(w0, grads, mistake=mistake, **settings)
-        if not np.allclose(wrong[step - 1][param], expected[step - 1][param], rtol=1e-4, atol=1e-7):
-            alternatives.append((wrong[step - 1][param], explanation))
-    return alternatives
-
-
 ADAM_SETTINGS = [
     dict(lr=0.01),
     dict(lr=0.01, weight_decay=0.1),
@@ -292,13 +299,8 @@ def test_adam_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     params = make_params(pkg, rng)
     # Small gradients so that eps matters where the settings make it large.
     grads = gradient_sequence(rng, scale=0.1)
-    w0 = [p.data.copy() for p in params]
-    expected = torch_updates(lambda ts: torch.optim.Adam(ts, **settings), params, grads)
-    optimizer = ex.Adam(params, **settings)
-    for step, deltas in run_updates(optimizer, params, grads):
-        for i, delta in enumerate(deltas):
-            check_close(f"Adam({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
-                        expected[step - 1][i], alternatives=adam_alternatives(w0, grads, settings, step, i))
+    check_step_for_step("Adam", ex.Adam, torch.optim.Adam, adam_simulation, ADAM_MISTAKES, params, grads,
+                        settings)
 
 
 def test_adam_first_step_moves_every_weight_by_about_lr(ex, pkg, rng):
@@ -311,7 +313,8 @@ def test_adam_first_step_moves_every_weight_by_about_lr(ex, pkg, rng):
         for i, (delta, g) in enumerate(zip(deltas, grads[0])):
             check_close(f"Adam(lr=0.01): the change of parameter {i} at the first step", delta,
                         -0.01 * g / (np.abs(g) + 1e-8),
-                        alternatives=adam_alternatives(w0, grads, dict(lr=0.01), 1, i))
+                        alternatives=simulated_alternatives(adam_simulation, ADAM_MISTAKES, w0, grads,
+                                                            dict(lr=0.01), 1, i))
 
 
 def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
@@ -335,11 +338,5 @@ def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
                                       dict(lr=0.1, betas=(0.9, -0.1)), dict(lr=0.1, weight_decay=-1.0)],
                          ids=settings_id)
 def test_adam_rejects_invalid_settings_like_pytorch(ex, pkg, rng, settings):
-    with pytest.raises(ValueError):
-        torch.optim.Adam([torch.zeros(2, requires_grad=True)], **settings)
-    try:
-        ex.Adam(make_params(pkg, rng), **settings)
-    except ValueError:
-        return
-    raise AssertionError(f"Adam({settings_id(settings)}) must raise ValueError, as torch.optim.Adam does "
-                         "(betas must lie in [0, 1); lr, eps and weight decay must not be negative).")
+    check_rejects_like_pytorch("Adam", ex.Adam, torch.optim.Adam, make_params(pkg, rng), settings,
+                               "betas must lie in [0, 1); lr, eps and weight decay must not be negative")
