@@ -71,6 +71,28 @@ def assert_dtype(what, got, dtype):
     )
 
 
+def check_stable(ex, name, args, exact, dtype, kind, advice, **check):
+    """What every stable_ function promises on `args`: a finite result wherever the exact value is finite
+    (else `advice`), within tolerances(dtype, kind) of `exact` (`check`: further check_close arguments),
+    no NumPy warning, and the input's dtype kept."""
+    __tracebackhide__ = True
+    got, caught = call(name, getattr(ex, name), *args)
+    assert_finite_where_exact_is(name, got, exact, advice)
+    check_close(f"{name} ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, kind), **check)
+    assert_quiet(name, caught)
+    assert_dtype(name, got, dtype)
+
+
+def check_moderate(ex, name, args, exact, dtype, kind, inputs="logits", **check):
+    """A naive_ function is right where its formula is safe: within tolerances(dtype, kind) of `exact` on
+    the moderate `inputs` `args` (`check`: further check_close arguments), in the input's dtype."""
+    __tracebackhide__ = True
+    got, _ = call(name, getattr(ex, name), *args)
+    check_close(f"{name} of moderate {inputs} ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, kind),
+                **check)
+    assert_dtype(name, got, dtype)
+
+
 def softmax_logits(dtype):
     """Rows spread over +-M and rows of large negative logits only, for every magnitude M."""
     rows = [m * np.array([1.0, 0.5, 0.0, -0.5, -1.0]) for m in MAGNITUDES]
@@ -93,14 +115,9 @@ def moderate(rng, dtype, shape):
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_softmax_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     z = softmax_logits(dtype)
-    exact = exact_softmax(z)
-    got, caught = call("stable_softmax", ex.stable_softmax, z)
-    assert_finite_where_exact_is("stable_softmax", got, exact,
-                                 "subtract each row's max before exp, so no exponent is positive and "
-                                 "the largest term is exactly 1 (never inf / inf or 0 / 0).")
-    check_close(f"stable_softmax ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, "probability"))
-    assert_quiet("stable_softmax", caught)
-    assert_dtype("stable_softmax", got, dtype)
+    check_stable(ex, "stable_softmax", (z,), exact_softmax(z), dtype, "probability",
+                 "subtract each row's max before exp, so no exponent is positive and the largest term is "
+                 "exactly 1 (never inf / inf or 0 / 0).")
 
 
 def test_stable_softmax_normalises_each_row_with_its_own_max(ex):
@@ -117,14 +134,9 @@ def test_stable_softmax_normalises_each_row_with_its_own_max(ex):
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_log_softmax_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     z = softmax_logits(dtype)
-    exact = exact_log_softmax(z)
-    got, caught = call("stable_log_softmax", ex.stable_log_softmax, z)
-    assert_finite_where_exact_is("stable_log_softmax", got, exact,
-                                 "a probability underflowed to 0 and its log is -inf (or exp overflowed). "
-                                 "Do not take the log of softmax: compute (z - m) - log(sum(exp(z - m))).")
-    check_close(f"stable_log_softmax ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, "log"))
-    assert_quiet("stable_log_softmax", caught)
-    assert_dtype("stable_log_softmax", got, dtype)
+    check_stable(ex, "stable_log_softmax", (z,), exact_log_softmax(z), dtype, "log",
+                 "a probability underflowed to 0 and its log is -inf (or exp overflowed). Do not take the log "
+                 "of softmax: compute (z - m) - log(sum(exp(z - m))).")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -132,30 +144,18 @@ def test_stable_cross_entropy_is_exact_over_the_whole_range_without_warnings(ex,
     logits = np.array([m * np.array([1.0, 0.0, -1.0, 0.5]) for m in MAGNITUDES]
                       + [[0.2, -0.3, 1.1, 0.4]]).astype(dtype)
     labels = np.array([2, 2, 1, 3, 2, 0])
-    n = len(labels)
-    exact = exact_cross_entropy(logits, labels)
-    got, caught = call("stable_cross_entropy", ex.stable_cross_entropy, logits, labels)
-    assert_finite_where_exact_is("stable_cross_entropy", got, exact,
-                                 "the probability of a true class underflowed to 0 (log 0 = -inf): take the "
-                                 "entries of stable_log_softmax, never the log of softmax.")
-    check_close(f"stable_cross_entropy ({np.dtype(dtype).name})", got, exact, batch_size=n,
-                **tolerances(dtype, "log"))
-    assert_quiet("stable_cross_entropy", caught)
-    assert_dtype("stable_cross_entropy", got, dtype)
+    check_stable(ex, "stable_cross_entropy", (logits, labels), exact_cross_entropy(logits, labels), dtype, "log",
+                 "the probability of a true class underflowed to 0 (log 0 = -inf): take the entries of "
+                 "stable_log_softmax, never the log of softmax.", batch_size=len(labels))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_sigmoid_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     x = sigmoid_inputs(dtype)
-    exact = exact_sigmoid(x)
-    got, caught = call("stable_sigmoid", ex.stable_sigmoid, x)
-    assert_finite_where_exact_is("stable_sigmoid", got, exact,
-                                 "exp of a large number overflowed: only ever compute exp(-|x|).")
-    check_close(f"stable_sigmoid ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, "probability"),
-                alternatives=[(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
-                               "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
-    assert_quiet("stable_sigmoid", caught)
-    assert_dtype("stable_sigmoid", got, dtype)
+    check_stable(ex, "stable_sigmoid", (x,), exact_sigmoid(x), dtype, "probability",
+                 "exp of a large number overflowed: only ever compute exp(-|x|).",
+                 alternatives=[(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
+                                "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -164,17 +164,11 @@ def test_stable_bce_with_logits_is_exact_over_the_whole_range_without_warnings(e
     z = np.concatenate([magnitudes, -magnitudes, magnitudes, -magnitudes, [0.0, 2.0, -3.0]]).astype(dtype)
     k = len(magnitudes)
     t = np.concatenate([np.zeros(2 * k), np.ones(2 * k), [0.25, 0.5, 0.9]]).astype(dtype)
-    exact = exact_bce_with_logits(z, t)
-    got, caught = call("stable_bce_with_logits", ex.stable_bce_with_logits, z, t)
-    assert_finite_where_exact_is("stable_bce_with_logits", got, exact,
-                                 "sigmoid(z) rounded to 0 or 1 and its log is -inf (or 0 * inf = NaN). Work "
-                                 "with the logits: max(z, 0) - z t + log1p(exp(-|z|)).")
-    check_close(f"stable_bce_with_logits ({np.dtype(dtype).name})", got, exact, batch_size=len(z),
-                **tolerances(dtype, "log"),
-                alternatives=[(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
-                               "the loss for targets 1 - t: the linear term is - z * t.")])
-    assert_quiet("stable_bce_with_logits", caught)
-    assert_dtype("stable_bce_with_logits", got, dtype)
+    check_stable(ex, "stable_bce_with_logits", (z, t), exact_bce_with_logits(z, t), dtype, "log",
+                 "sigmoid(z) rounded to 0 or 1 and its log is -inf (or 0 * inf = NaN). Work with the logits: "
+                 "max(z, 0) - z t + log1p(exp(-|z|)).", batch_size=len(z),
+                 alternatives=[(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
+                                "the loss for targets 1 - t: the linear term is - z * t.")])
 
 
 def test_stable_bce_with_logits_keeps_the_tiny_loss_of_confident_right_answers(ex):
@@ -235,10 +229,7 @@ NOT_NAIVE = ("The naive version must be the textbook formula written literally (
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_softmax_is_right_for_moderate_logits_and_breaks_at_large_ones(ex, rng, dtype):
     z = moderate(rng, dtype, (4, 6))
-    got, _ = call("naive_softmax", ex.naive_softmax, z)
-    check_close(f"naive_softmax of moderate logits ({np.dtype(dtype).name})", got, exact_softmax(z),
-                **tolerances(dtype, "probability"))
-    assert_dtype("naive_softmax", got, dtype)
+    check_moderate(ex, "naive_softmax", (z,), exact_softmax(z), dtype, "probability")
     big = 1000.0 if dtype == np.float64 else 100.0
     overflow, caught = call("naive_softmax", ex.naive_softmax, np.array([[big, 0.0]], dtype=dtype))
     assert np.isnan(overflow).any(), (
@@ -256,10 +247,7 @@ def test_naive_softmax_is_right_for_moderate_logits_and_breaks_at_large_ones(ex,
 def test_naive_log_softmax_is_right_for_moderate_logits_and_gives_minus_inf_for_tiny_probabilities(ex, rng,
                                                                                                    dtype):
     z = moderate(rng, dtype, (4, 6))
-    got, _ = call("naive_log_softmax", ex.naive_log_softmax, z)
-    check_close(f"naive_log_softmax of moderate logits ({np.dtype(dtype).name})", got, exact_log_softmax(z),
-                **tolerances(dtype, "log"))
-    assert_dtype("naive_log_softmax", got, dtype)
+    check_moderate(ex, "naive_log_softmax", (z,), exact_log_softmax(z), dtype, "log")
     gap = 1000.0 if dtype == np.float64 else 120.0
     under, _ = call("naive_log_softmax", ex.naive_log_softmax, np.array([[0.0, -gap]], dtype=dtype))
     assert np.isneginf(np.asarray(under)[0, 1]), (
@@ -273,10 +261,8 @@ def test_naive_cross_entropy_is_right_for_moderate_logits_and_infinite_when_a_pr
                                                                                                     dtype):
     logits = moderate(rng, dtype, (5, 4))
     labels = np.array([0, 3, 1, 2, 1])
-    got, _ = call("naive_cross_entropy", ex.naive_cross_entropy, logits, labels)
-    check_close(f"naive_cross_entropy of moderate logits ({np.dtype(dtype).name})", got,
-                exact_cross_entropy(logits, labels), batch_size=5, **tolerances(dtype, "log"))
-    assert_dtype("naive_cross_entropy", got, dtype)
+    check_moderate(ex, "naive_cross_entropy", (logits, labels), exact_cross_entropy(logits, labels), dtype, "log",
+                   batch_size=5)
     gap = 1000.0 if dtype == np.float64 else 120.0
     broken, _ = call("naive_cross_entropy", ex.naive_cross_entropy, np.array([[0.0, -gap]], dtype=dtype),
                      np.array([1]))
@@ -290,10 +276,7 @@ def test_naive_cross_entropy_is_right_for_moderate_logits_and_infinite_when_a_pr
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_sigmoid_is_right_for_moderate_inputs_and_overflows_for_large_negative_ones(ex, rng, dtype):
     x = moderate(rng, dtype, 12)
-    got, _ = call("naive_sigmoid", ex.naive_sigmoid, x)
-    check_close(f"naive_sigmoid of moderate inputs ({np.dtype(dtype).name})", got, exact_sigmoid(x),
-                **tolerances(dtype, "probability"))
-    assert_dtype("naive_sigmoid", got, dtype)
+    check_moderate(ex, "naive_sigmoid", (x,), exact_sigmoid(x), dtype, "probability", inputs="inputs")
     big = 1000.0 if dtype == np.float64 else 100.0
     value, caught = call("naive_sigmoid", ex.naive_sigmoid, np.array([-big], dtype=dtype))
     assert any("overflow" in message for message in caught), (
@@ -306,10 +289,7 @@ def test_naive_sigmoid_is_right_for_moderate_inputs_and_overflows_for_large_nega
 def test_naive_bce_is_right_for_moderate_logits_and_breaks_once_sigmoid_rounds_to_one(ex, rng, dtype):
     z = moderate(rng, dtype, 10)
     t = rng.choice([0.0, 1.0], size=10).astype(dtype)
-    got, _ = call("naive_bce_with_logits", ex.naive_bce_with_logits, z, t)
-    check_close(f"naive_bce_with_logits of moderate logits ({np.dtype(dtype).name})", got,
-                exact_bce_with_logits(z, t), batch_size=10, **tolerances(dtype, "log"))
-    assert_dtype("naive_bce_with_logits", got, dtype)
+    check_moderate(ex, "naive_bce_with_logits", (z, t), exact_bce_with_logits(z, t), dtype, "log", batch_size=10)
     big = 50.0 if dtype == np.float64 else 20.0
     wrong, _ = call("naive_bce_with_logits", ex.naive_bce_with_logits, np.array([big], dtype=dtype),
                     np.array([0.0], dtype=dtype))
