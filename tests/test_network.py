@@ -40,6 +40,13 @@ def scale_layer(pkg, k, log):
     return Scale()
 
 
+def assert_parameter_names(net, description, expected, advice):
+    """net.named_parameters() must give exactly the names `expected`, in order (`advice` says how)."""
+    __tracebackhide__ = True
+    names = [name for name, _ in net.named_parameters()]
+    assert names == expected, f"{description}.named_parameters() gave {names}; expected {expected}: {advice}"
+
+
 # ----------------------------------------------------------------------------------------------------
 # Sequential
 
@@ -117,11 +124,8 @@ def test_sequential_keeps_its_layers_and_names_parameters_by_position(ex, pkg, r
         "Sequential(*layers) must keep the layer objects themselves, in order, in the list attribute "
         "self.layers (the training code and the parameter names rely on it)."
     )
-    names = [name for name, _ in net.named_parameters()]
-    assert names == ["0.W", "0.b", "2.W", "2.b"], (
-        f"Sequential(Linear, ReLU, Linear).named_parameters() gave {names}; expected ['0.W', '0.b', '2.W', "
-        "'2.b']: keep the layers in a list attribute so that the base class names them by position."
-    )
+    assert_parameter_names(net, "Sequential(Linear, ReLU, Linear)", ["0.W", "0.b", "2.W", "2.b"],
+                           "keep the layers in a list attribute so that the base class names them by position.")
 
 
 def test_an_empty_sequential_is_the_identity(ex, rng):
@@ -177,11 +181,9 @@ def shared_linear_gradients(layer, x, grad_out):
 def test_a_layer_used_twice_lists_its_parameters_once(ex, pkg, rng):
     shared = linear(pkg, rng, 4, 4)
     net = ex.Sequential(shared, pkg.activations.Tanh(), shared)
-    names = [name for name, _ in net.named_parameters()]
-    assert names == ["0.W", "0.b"], (
-        f"Sequential(lin, Tanh(), lin).named_parameters() gave {names}; expected ['0.W', '0.b']: a shared "
-        "layer's parameters are listed once (an optimiser would otherwise update them twice per step)."
-    )
+    assert_parameter_names(net, "Sequential(lin, Tanh(), lin)", ["0.W", "0.b"],
+                           "a shared layer's parameters are listed once (an optimiser would otherwise update "
+                           "them twice per step).")
 
 
 def test_a_linear_used_twice_receives_both_contributions(ex, pkg, ref, rng):
@@ -260,11 +262,8 @@ def test_residual_backward_sums_the_identity_and_the_block_paths(ex, pkg, ref, r
 
 def test_residual_names_its_block_parameters(ex, pkg, rng):
     net = ex.Residual(linear(pkg, rng, 3, 3))
-    names = [name for name, _ in net.named_parameters()]
-    assert names == ["block.W", "block.b"], (
-        f"Residual(Linear).named_parameters() gave {names}; expected ['block.W', 'block.b']: keep the block "
-        "in the attribute self.block."
-    )
+    assert_parameter_names(net, "Residual(Linear)", ["block.W", "block.b"],
+                           "keep the block in the attribute self.block.")
 
 
 def test_a_network_with_a_residual_block_matches_finite_differences(ex, pkg, ref, rng):
