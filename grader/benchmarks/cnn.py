@@ -41,17 +41,15 @@ sum(axis=0) of tall matrices, and on computing a dL/dx of the images that nobody
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from grader.manifest import ROOT, SOLUTIONS_DIR
+from grader.benchmarks import common
+from grader.manifest import SOLUTIONS_DIR
+
+MODULE = "grader.benchmarks.cnn"
 
 BATCH_SIZE = 128
 LEARNING_RATE = 0.05
@@ -118,8 +116,7 @@ def child(framework: str, quick: bool) -> dict:
         started = time.perf_counter()
         epoch(order)
         seconds = time.perf_counter() - started
-        logits = np.concatenate([model.eval().forward(X_test[i:i + 1000]) for i in range(0, len(X_test), 1000)])
-        accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
+        accuracy = common.reference_accuracy(model, X_test, y_test, chunk=1000)
         version = f"numpy {np.__version__}"
     else:
         import torch
@@ -129,38 +126,14 @@ def child(framework: str, quick: bool) -> dict:
         optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
         X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
 
-        def epoch(indices):
-            indices = torch.from_numpy(indices)
-            for start in range(0, len(indices), BATCH_SIZE):
-                index = indices[start:start + BATCH_SIZE]
-                optimizer.zero_grad()
-                torch.nn.functional.cross_entropy(net(X_t[index]), y_t[index]).backward()
-                optimizer.step()
-
-        epoch(warm)
+        common.torch_epoch(net, optimizer, X_t, y_t, warm, BATCH_SIZE)
         started = time.perf_counter()
-        epoch(order)
+        common.torch_epoch(net, optimizer, X_t, y_t, order, BATCH_SIZE)
         seconds = time.perf_counter() - started
-        with torch.no_grad():
-            predicted = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
-        accuracy = float(np.mean(predicted == y_test))
+        accuracy = common.torch_accuracy(net, X_test, y_test)
         version = f"torch {torch.__version__}"
     return {"framework": framework, "epoch_seconds": seconds, "test_accuracy": accuracy, "threads": threads,
             "threads_source": how, "train_size": len(X), "version": version}
-
-
-def _run_child(framework: str, quick: bool) -> dict:
-    with tempfile.TemporaryDirectory(prefix="kata-bench-") as scratch:
-        out = Path(scratch) / "result.json"
-        command = [sys.executable, "-m", "grader.benchmarks.cnn", "--child", framework, "--out", str(out)]
-        if quick:
-            command.append("--quick")
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-        if completed.returncode != 0 or not out.exists():
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
-            raise RuntimeError(f"the {framework} benchmark process failed:\n{tail}")
-        return json.loads(out.read_text())
 
 
 def profile_reference(steps: int) -> dict[str, float]:
@@ -208,16 +181,14 @@ def profile_reference(steps: int) -> dict[str, float]:
 def run(quick: bool = False) -> dict:
     from tabulate import tabulate
 
-    try:
-        import torch  # noqa: F401  (only to know whether the comparison can run)
-    except ImportError as error:
-        print(f"(skipped: PyTorch cannot be imported: {error})")
-        return {"status": "skipped", "reason": "no torch"}
+    skipped = common.torch_unavailable()
+    if skipped:
+        return skipped
     print(f"One epoch of the MNIST CNN (conv5x5x16 pad 2, ReLU, pool 2, conv5x5x32 pad 2, ReLU, pool 2, "
           f"Linear 1568->10; the reference pools before its ReLU, the same function), float32, batch {BATCH_SIZE}, SGD lr {LEARNING_RATE} momentum {MOMENTUM}"
           + (f", QUICK: {QUICK_TRAIN} images" if quick else ", 60,000 images") + "; each framework in a fresh "
           "process.", flush=True)
-    results = {name: _run_child(name, quick) for name in ("numpy", "torch")}
+    results = {name: common.run_child(MODULE, name, quick) for name in ("numpy", "torch")}
     ours, theirs = results["numpy"], results["torch"]
     rows = [[f"reference ({r['version']})" if name == "numpy" else r["version"], f"{r['epoch_seconds']:.2f}",
              f"{100 * r['test_accuracy']:.2f}"] for name, r in results.items()]
@@ -238,19 +209,7 @@ def run(quick: bool = False) -> dict:
 
 
 def main(argv=None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m grader.benchmarks.cnn")
-    parser.add_argument("--child", choices=["numpy", "torch"], default=None)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    if args.child:
-        result = child(args.child, args.quick)
-        Path(args.out).write_text(json.dumps(result))
-        return 0
-    run(quick=args.quick)
-    return 0
+    return common.main(MODULE, ("numpy", "torch"), child, run, argv)
 
 
 if __name__ == "__main__":
