@@ -165,7 +165,7 @@ def train(m, record, epochs, budget, X_train, y_train, X_test, y_test) -> dict:
             losses.append(value)
             steps += 1
             progress.step(value)
-            check_budget(time.perf_counter() - started, steps, total_steps, budget, TOO_SLOW_ADVICE)
+            check_budget(time.perf_counter() - started, steps, total_steps, budget, TOO_SLOW_ADVICE, progress)
         epoch_losses.append(float(np.mean(losses)))
         accuracy = numpy_accuracy(params, X_test, y_test)
         progress.end_epoch(f"loss {epoch_losses[-1]:.4f}, test {100 * accuracy:.2f}%")
