@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.mnist import EARLY_END, Progress, Stop, check_budget, ended_early, learner_modules
+from grader.milestones.mnist import (EARLY_END, Progress, Stop, check_budget, ended_early, learner_modules,
+                                     load_mnist)
 
 TIME_LIMIT = 600
 SEED = 20261125
@@ -100,13 +101,9 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     budget = QUICK_BUDGET_SECONDS if quick else BUDGET_SECONDS
     epochs = QUICK_EPOCHS if quick else EPOCHS
     try:
-        X_train, y_train = data.load("train")
-        X_test, y_test = data.load("test")
+        X_train, y_train, X_test, y_test = load_mnist(QUICK_SIZES if quick else None)
     except data.DataError as error:
         return {"status": "not-run", "reason": f"the MNIST data cannot be used: {error}"}
-    if quick:
-        X_train, y_train = X_train[:QUICK_SIZES[0]], y_train[:QUICK_SIZES[0]]
-        X_test, y_test = X_test[:QUICK_SIZES[1]], y_test[:QUICK_SIZES[1]]
     record = {"seed": SEED, "threshold": threshold, "budget_seconds": budget, "quick": quick,
               "epochs": epochs, "batch_size": BATCH_SIZE, "lr": LR, "momentum": MOMENTUM,
               "train_size": len(X_train), "test_size": len(X_test)}

@@ -35,7 +35,7 @@ import numpy as np
 
 from grader.milestones.mnist import (DIVERGENCE_ADVICE, EARLY_END, Progress, Stop, WatchedLoss,
                                      WatchedOptimizer, accuracy_of, check_budget, diverged, ended_early,
-                                     learner_modules, loss_value)
+                                     learner_modules, load_mnist, loss_value)
 
 TIME_LIMIT = 1200           # the grader kills the milestone's process after this (seconds)
 SEED = 20261125
@@ -68,13 +68,9 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     epochs = 1 if quick else len(LR_SCHEDULE)
     try:
         checksums = data.verify()
-        X_train, y_train = data.load("train")
-        X_test, y_test = data.load("test")
+        X_train, y_train, X_test, y_test = load_mnist(QUICK_SIZES if quick else None)
     except data.DataError as error:
         return {"status": "not-run", "reason": f"the MNIST data cannot be used: {error}"}
-    if quick:
-        X_train, y_train = X_train[:QUICK_SIZES[0]], y_train[:QUICK_SIZES[0]]
-        X_test, y_test = X_test[:QUICK_SIZES[1]], y_test[:QUICK_SIZES[1]]
     X_train, X_test = as_images(X_train), as_images(X_test)
     record = {"seed": SEED, "threshold": threshold, "budget_seconds": budget, "quick": quick,
               "epochs": epochs, "batch_size": BATCH_SIZE, "lr_schedule": LR_SCHEDULE[:epochs], "momentum": MOMENTUM,
