@@ -22,13 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, e.g. -k forward")
     args = parser.parse_args(argv)
     kata = manifest.load()
-    if not args.exercise:
-        print("Say which exercise: make check EX=<name>, one of: " + ", ".join(kata.names), file=sys.stderr)
+    problem = kata.usage_problem(args.exercise, "check")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
+    exercise = kata.exercise(args.exercise)
     try:
-        exercise = kata.exercise(args.exercise)
         target_dir = targets.resolve(args.target)
-    except (KeyError, targets.TargetError) as error:
+    except targets.TargetError as error:
         print(f"make check: {error.args[0]}", file=sys.stderr)
         return 2
     print(f"Exercise {exercise.number}: {exercise.title} -- target {targets.display_name(target_dir)}")

@@ -194,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     kata = manifest.load()
-    if args.exercise not in kata.names:
-        what = f"There is no exercise called {args.exercise!r}. " if args.exercise else "Say which exercise. "
-        print(what + "Usage: make compare EX=<name>, one of: " + ", ".join(kata.names), file=sys.stderr)
+    problem = kata.usage_problem(args.exercise, "compare")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     try:
         target_dir = targets.resolve(args.target)

@@ -82,6 +82,13 @@ class Manifest:
         known = ", ".join(self.names)
         raise KeyError(f"there is no exercise called {name!r}; the exercises are: {known}")
 
+    def usage_problem(self, name: str | None, command: str) -> str | None:
+        """The sentence for a command given no exercise or an unknown one (None when `name` is fine)."""
+        if name in self.names:
+            return None
+        what = f"There is no exercise called {name!r}. " if name else "Say which exercise. "
+        return what + f"Usage: make {command} EX=<name>, one of: " + ", ".join(self.names)
+
     def milestone(self, name: str) -> Milestone:
         for ms in self.milestones:
             if ms.name == name:

@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercises-dir", type=Path, default=EXERCISES_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     kata = manifest.load()
-    if args.exercise not in kata.names:
-        what = f"There is no exercise called {args.exercise!r}. " if args.exercise else "Say which exercise. "
-        print(what + "Usage: make reset EX=<name>, one of: " + ", ".join(kata.names), file=sys.stderr)
+    problem = kata.usage_problem(args.exercise, "reset")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
     return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)
