@@ -24,14 +24,16 @@ def random_upstream(rng, shape):
     return rng.standard_normal(shape)
 
 
-def shape_errors_explained(layer_name):
-    """Turn NumPy's 'shapes do not match' errors inside a forward/backward into a sentence."""
-    return _ShapeErrors(layer_name)
+def shape_errors_explained(layer_name, advice=None):
+    """Turn NumPy's 'shapes do not match' errors inside a forward/backward into a sentence: `advice`
+    when the caller knows the likely cause, else a general one about the shapes of a product."""
+    return _ShapeErrors(layer_name, advice)
 
 
 class _ShapeErrors:
-    def __init__(self, layer_name):
+    def __init__(self, layer_name, advice=None):
         self.layer_name = layer_name
+        self.advice = advice
 
     def __enter__(self):
         return self
@@ -40,6 +42,8 @@ class _ShapeErrors:
         __tracebackhide__ = True
         text = str(error) if error is not None else ""
         if kind is ValueError and any(word in text for word in ("mismatch", "shape", "broadcast", "align")):
+            if self.advice is not None:
+                raise AssertionError(f"{self.layer_name} raised ValueError: {text}\n{self.advice}") from error
             shapes = {tuple(int(n) for n in found.split(",") if n.strip())
                       for found in re.findall(r"\((\d+(?:,\s*\d+)+)\)", text)}
             transposed = [s for s in shapes if len(s) == 2 and s[::-1] in shapes and s[0] != s[1]]

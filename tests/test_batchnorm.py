@@ -11,29 +11,19 @@ import pytest
 import torch
 
 from grader.diagnose import check_close
-from helpers import assert_unchanged, check_layer_backward, random_upstream
+from helpers import assert_unchanged, check_layer_backward, random_upstream, shape_errors_explained
 
 TIGHT = dict(rtol=1e-9, atol=1e-12)  # float64 against float64: only rounding differs
 
 
-class explain_axes:
-    """Turn a broadcasting error inside BatchNorm2d into the likely reason: a sum over the wrong axes."""
+# The likely reason for a broadcasting error inside BatchNorm2d: a sum over the wrong axes.
+AXES_ADVICE = ("For (N, C, H, W) input every per-channel quantity (mean, variance, dL/dgamma, dL/dbeta and "
+               "the sums in dL/dx) is reduced over axes (0, 2, 3): N, H and W, leaving C. Summing over axis "
+               "0 only leaves a (C, H, W) array.")
 
-    def __init__(self, what):
-        self.what = what
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        __tracebackhide__ = True
-        if kind is ValueError and any(w in str(error) for w in ("broadcast", "shape", "mismatch")):
-            raise AssertionError(
-                f"{self.what} raised ValueError: {error}\nFor (N, C, H, W) input every per-channel quantity "
-                "(mean, variance, dL/dgamma, dL/dbeta and the sums in dL/dx) is reduced over axes (0, 2, 3): "
-                "N, H and W, leaving C. Summing over axis 0 only leaves a (C, H, W) array."
-            ) from error
-        return False
+def explain_axes(what):
+    return shape_errors_explained(what, advice=AXES_ADVICE)
 
 
 def batch(rng, shape):
