@@ -50,10 +50,10 @@ test: setup
 	@KATA_TARGET=solutions $(PY) -m pytest -q
 
 stubs: setup
-	@$(PY) -m grader.stubgen
+	@$(PY) -m grader.maintainer.stubgen
 
 mutants: setup
-	@$(PY) -m grader.mutation $(EX)
+	@$(PY) -m grader.maintainer.mutation $(EX)
 
 bench: setup
 	@$(GRADER) bench
@@ -77,10 +77,10 @@ grade-all: setup
 	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(JOBS),--jobs $(JOBS))
 
 integrity: setup
-	@$(PY) -m grader.integrity --update
+	@$(PY) -m grader.instructor.integrity --update
 
 readme: setup
-	@$(PY) -m grader.readme
+	@$(PY) -m grader.maintainer.readme
 
 clean:
 	rm -rf .grade .pytest_cache

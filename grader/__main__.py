@@ -10,15 +10,15 @@ import importlib
 import sys
 
 COMMANDS = {
-    "grade": ("grader.grade", "grade a target and say what to do next"),
-    "check": ("grader.check", "run one exercise's tests with readable output"),
-    "hint": ("grader.hints", "show the next hint for an exercise"),
-    "compare": ("grader.compare", "compare a target's outputs and gradients with the reference"),
-    "watch": ("grader.watch", "re-run the current exercise's tests on every save"),
-    "progress": ("grader.progress", "points over time"),
-    "reset": ("grader.reset", "restore one stub (asks first, keeps a backup)"),
-    "grade-all": ("grader.gradebook", "grade every sub-folder of a directory of submissions"),
-    "bench": ("grader.bench", "reference vs PyTorch timings"),
+    "grade": ("grader.learner.grade", "grade a target and say what to do next"),
+    "check": ("grader.learner.check", "run one exercise's tests with readable output"),
+    "hint": ("grader.learner.hints", "show the next hint for an exercise"),
+    "compare": ("grader.learner.compare", "compare a target's outputs and gradients with the reference"),
+    "watch": ("grader.learner.watch", "re-run the current exercise's tests on every save"),
+    "progress": ("grader.learner.progress", "points over time"),
+    "reset": ("grader.learner.reset", "restore one stub (asks first, keeps a backup)"),
+    "grade-all": ("grader.instructor.gradebook", "grade every sub-folder of a directory of submissions"),
+    "bench": ("grader.maintainer.bench", "reference vs PyTorch timings"),
     "milestone": ("grader.milestones", "run one milestone on its own"),
 }
 

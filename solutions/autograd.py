@@ -19,7 +19,7 @@ Broadcasting. When a (4,) bias is added to a (5, 4) batch, NumPy silently copies
 receives a gradient, and the bias's gradient is their sum: undo broadcasting by summing the gradient over
 the axes NumPy added or stretched (`unbroadcast`).
 
-Speed habits (so the engine can keep up with PyTorch on an MLP; see grader/benchmarks/autograd.py):
+Speed habits (so the engine can keep up with PyTorch on an MLP; see grader/maintainer/benchmarks/autograd.py):
 work in float32, never compute a gradient nobody needs, fuse softmax and cross-entropy into one node,
 avoid copies, and keep the Python work per node small: the matrix products should dominate.
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import manifest
-from grader import target as targets
-from grader.target import Modules
+from grader.core import manifest
+from grader.core import target as targets
+from grader.core.target import Modules
 
 MANIFEST = manifest.load()
 
@@ -40,7 +40,7 @@ def pytest_configure(config):
 
 
 def exercise_of(path) -> str | None:
-    """tests/test_<name>.py belongs to exercise <name>, when the manifest has it."""
+    """tests/exercises/test_<name>.py belongs to exercise <name>, when the manifest has it."""
     stem = path.stem
     name = stem[len("test_"):] if stem.startswith("test_") else None
     return name if name in MANIFEST.names else None

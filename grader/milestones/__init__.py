@@ -22,8 +22,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader import manifest
-from grader import target as targets
+from grader.core import manifest
+from grader.core import target as targets
 
 STATUSES = ("passed", "failed", "locked", "not-run")
 

@@ -95,7 +95,7 @@ def loss_float(loss) -> float:
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    from grader import mnist as data
+    from grader.data import mnist as data
 
     threshold = QUICK_THRESHOLD if quick else THRESHOLD
     budget = QUICK_BUDGET_SECONDS if quick else BUDGET_SECONDS

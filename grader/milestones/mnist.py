@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.milestones.speed import numpy_blas_threads, set_numpy_blas_threads
-from grader.target import Modules, load_package
+from grader.core.target import Modules, load_package
 
 TIME_LIMIT = 600           # the grader kills the milestone's process after this (seconds)
 BLAS_THREADS = 1
@@ -382,7 +382,7 @@ def sanity_ladder(m, X, y, settings, *, quick: bool) -> dict:
 
 def curve_summary(history: dict) -> list[str]:
     """A few lines describing the training curve: per epoch loss, accuracies, gradient norm range."""
-    from grader.plots import grad_norm_series
+    from grader.milestones.plots import grad_norm_series
 
     lines = []
     loss = list(history.get("loss") or [])
@@ -415,8 +415,8 @@ def curve_summary(history: dict) -> list[str]:
 
 def load_mnist(quick_sizes: tuple[int, int] | None = None):
     """(X_train, y_train, X_test, y_test) from the vendored files; with quick_sizes = (n_train, n_test)
-    only the first images of each split. Raises grader.mnist.DataError, which callers report as not-run."""
-    from grader import mnist as data
+    only the first images of each split. Raises grader.data.mnist.DataError, which callers report as not-run."""
+    from grader.data import mnist as data
 
     X_train, y_train = data.load("train")
     X_test, y_test = data.load("test")
@@ -427,7 +427,7 @@ def load_mnist(quick_sizes: tuple[int, int] | None = None):
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    from grader import mnist as data
+    from grader.data import mnist as data
 
     threshold = QUICK_THRESHOLD if quick else THRESHOLD
     budget = QUICK_BUDGET_SECONDS if quick else BUDGET_SECONDS
@@ -520,7 +520,7 @@ def train(m, settings, epochs, batch_size, budget, X_train, y_train, X_test, y_t
     reported = (history.get("test_accuracy") or [None])[-1]
     plot = out_dir / "mnist_curve.png"
     try:
-        from grader.plots import training_curve
+        from grader.milestones.plots import training_curve
 
         training_curve(history, plot, title=f"MNIST MLP, seed {SEED}: test accuracy {100 * accuracy:.2f}%"
                        + (" (quick)" if quick_mode(record) else ""))

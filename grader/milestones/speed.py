@@ -226,7 +226,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
         return {"status": "not-run",
                 "reason": f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
                           "with; install the pinned requirements (`make setup`) and grade again"}
-    from grader import mnist
+    from grader.data import mnist
     from grader.milestones.mnist import learner_modules, unfinished
 
     warmup, rounds, per_round, repeats = QUICK if quick else FULL

@@ -16,7 +16,7 @@ and a * marks a NumPy warning (overflow, division by zero, invalid value; underf
 not counted). The milestone passes when every stable_* function is ok, without warnings, at every M in
 both dtypes; the naive_* rows are the lesson: the first magnitude where each one breaks.
 
-The exact_* functions are also the oracle of tests/test_stability.py.
+The exact_* functions are also the oracle of tests/exercises/test_stability.py.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ LEGEND = (
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    from grader import target as targets
+    from grader.core import target as targets
 
     magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
     module = targets.module(targets.load_package(target_dir, own=None), "stability")

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/activations.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 STABLE_SIGMOID = """        e = np.exp(-np.abs(x))
         positive = 1.0 / (1.0 + e)  # sigmoid(|x|)

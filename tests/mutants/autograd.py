@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/autograd.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 _ITERATIVE_SORT = """        order = []
         visited = set()

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/batchnorm.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("running_var_biased", "updates the running variance with the biased batch variance",

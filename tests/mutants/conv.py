@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/conv.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("col2im_overwrites", "assigns each window into the image instead of adding, so overlaps are lost",

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/gradcheck.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("forward_difference", "uses the forward difference (f(x + eps) - f(x)) / eps",

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/init.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("he_uses_fan_out", "divides by fan_out in He's variance",

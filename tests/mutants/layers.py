@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/layers.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("bias_grad_mean", "averages the bias gradient over the batch instead of summing",

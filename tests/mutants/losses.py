@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/losses.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 VALIDATION = """        if logits.ndim != 2:
             raise ValueError(f"logits must be 2-D of shape (N, C), got shape {logits.shape}")

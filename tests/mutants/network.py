@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/network.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("backward_in_forward_order", "calls the layers' backward first to last",

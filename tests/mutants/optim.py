@@ -4,8 +4,8 @@ Not a mutant: starting the velocity at zeros instead of g. With v = mu * v + g a
 velocity is g either way, so it is not a mistake.
 """
 
-from grader.manifest import SOLUTIONS_DIR
-from grader.mutation import Mutant
+from grader.core.manifest import SOLUTIONS_DIR
+from grader.maintainer.mutation import Mutant
 
 _SGD_DECAY = ("# A new array, not `g += ...`: p.grad belongs to the model and must stay dL/dw.\n"
               "                g = g + self.weight_decay * p.data")

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/regularization.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("keeps_with_probability_p", "keeps an entry with probability p instead of 1 - p",

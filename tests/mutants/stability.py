@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/stability.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 MUTANTS = [
     Mutant("stable_softmax_without_shift", "forgets to subtract the max in the stable softmax",

@@ -1,6 +1,6 @@
 """Known-wrong variants of solutions/training.py (spoilers: each quotes a line of the reference)."""
 
-from grader.mutation import Mutant
+from grader.maintainer.mutation import Mutant
 
 _SHUFFLED_LOOP = """    order = rng.permutation(n)
     for start in range(0, n, batch_size):

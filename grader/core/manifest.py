@@ -1,0 +1,159 @@
+"""Read grader/manifest.toml, the single list of exercises and milestones.
+
+Nothing else in the repository lists exercises: the grader, the hint command, the README's exercise map,
+pytest's markers and the contract tests all come through `load()`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST_PATH = ROOT / "grader" / "manifest.toml"
+SOLUTIONS_DIR = ROOT / "solutions"
+EXERCISES_DIR = ROOT / "exercises"
+TESTS_DIR = ROOT / "tests"
+EXERCISE_TESTS_DIR = TESTS_DIR / "exercises"  # one test_<name>.py per exercise
+GRADER_TESTS_DIR = TESTS_DIR / "grader"  # tests of the grader itself
+DATA_DIR = ROOT / "data"
+
+DEFAULT_TEST_TIMEOUT = 10  # seconds per test; vectorised code needs well under one
+
+
+@dataclass(frozen=True)
+class Exercise:
+    number: int
+    name: str
+    title: str
+    points: float
+    needs: tuple[str, ...]
+    stretch: bool
+    teaches: str
+    hints: tuple[str, ...]
+    parts: dict[str, str] = field(default_factory=dict)
+    test_timeout: float = DEFAULT_TEST_TIMEOUT
+
+    @property
+    def module_file(self) -> str:
+        return f"{self.name}.py"
+
+    @property
+    def time_limit(self) -> float:
+        """Per-test limit in seconds; KATA_TEST_TIMEOUT overrides it (the grader's own tests use 2 s)."""
+        override = os.environ.get("KATA_TEST_TIMEOUT")
+        return float(override) if override else self.test_timeout
+
+    @property
+    def test_file(self) -> Path:
+        return EXERCISE_TESTS_DIR / f"test_{self.name}.py"
+
+    def part_of(self, test_name: str) -> str | None:
+        """The part a test belongs to (its name starts with test_<part>_), or None."""
+        for part in self.parts:
+            if test_name.startswith(f"test_{part}_"):
+                return part
+        return None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str
+    title: str
+    needs: tuple[str, ...]
+    module: str
+    stretch: bool
+
+
+@dataclass(frozen=True)
+class Manifest:
+    exercises: tuple[Exercise, ...]
+    milestones: tuple[Milestone, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [ex.name for ex in self.exercises]
+
+    def exercise(self, name: str) -> Exercise:
+        for ex in self.exercises:
+            if ex.name == name:
+                return ex
+        known = ", ".join(self.names)
+        raise KeyError(f"there is no exercise called {name!r}; the exercises are: {known}")
+
+    def usage_problem(self, name: str | None, command: str) -> str | None:
+        """The sentence for a command given no exercise or an unknown one (None when `name` is fine)."""
+        if name in self.names:
+            return None
+        what = f"There is no exercise called {name!r}. " if name else "Say which exercise. "
+        return what + f"Usage: make {command} EX=<name>, one of: " + ", ".join(self.names)
+
+    def milestone(self, name: str) -> Milestone:
+        for ms in self.milestones:
+            if ms.name == name:
+                return ms
+        known = ", ".join(ms.name for ms in self.milestones)
+        raise KeyError(f"there is no milestone called {name!r}; the milestones are: {known}")
+
+
+class ManifestError(ValueError):
+    """The manifest is malformed; the message says where."""
+
+
+def _exercise_from(number: int, entry: dict) -> Exercise:
+    required = ("name", "title", "points", "needs", "stretch", "teaches", "hints")
+    missing = [key for key in required if key not in entry]
+    if missing:
+        raise ManifestError(f"exercise #{number} in {MANIFEST_PATH.name} lacks {', '.join(missing)}")
+    if len(entry["hints"]) < 3:
+        raise ManifestError(f"exercise {entry['name']!r} needs at least three hints")
+    return Exercise(
+        number=number,
+        name=entry["name"],
+        title=entry["title"],
+        points=float(entry["points"]),
+        needs=tuple(entry["needs"]),
+        stretch=bool(entry["stretch"]),
+        teaches=entry["teaches"],
+        hints=tuple(entry["hints"]),
+        parts=dict(entry.get("parts", {})),
+        test_timeout=float(entry.get("test_timeout", DEFAULT_TEST_TIMEOUT)),
+    )
+
+
+def _check_references(manifest: Manifest) -> None:
+    names = set(manifest.names)
+    for ex in manifest.exercises:
+        unknown = [need for need in ex.needs if need not in names]
+        if unknown:
+            raise ManifestError(f"exercise {ex.name!r} needs unknown exercises {unknown}")
+    for ms in manifest.milestones:
+        for need in ms.needs:
+            name, _, part = need.partition(".")
+            if name not in names:
+                raise ManifestError(f"milestone {ms.name!r} needs unknown exercise {name!r}")
+            if part and part not in manifest.exercise(name).parts:
+                raise ManifestError(f"milestone {ms.name!r} needs unknown part {need!r}")
+
+
+@lru_cache(maxsize=None)
+def load(path: Path = MANIFEST_PATH) -> Manifest:
+    with open(path, "rb") as handle:
+        raw = tomllib.load(handle)
+    exercises = tuple(_exercise_from(i, entry) for i, entry in enumerate(raw.get("exercise", []), 1))
+    milestones = tuple(
+        Milestone(
+            name=entry["name"],
+            title=entry["title"],
+            needs=tuple(entry["needs"]),
+            module=entry["module"],
+            stretch=bool(entry.get("stretch", False)),
+        )
+        for entry in raw.get("milestone", [])
+    )
+    manifest = Manifest(exercises, milestones)
+    _check_references(manifest)
+    return manifest

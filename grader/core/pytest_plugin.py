@@ -1,0 +1,104 @@
+"""A pytest plugin that records each test's outcome as JSON lines, for the grader.
+
+Loaded with `-p grader.core.pytest_plugin`; writes to the file named by KATA_RESULTS. A line is written when
+a test starts and when it ends, so if learner code kills the interpreter (os._exit, a segfault, the
+memory limit) the grader still knows which test was running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+_PATH = os.environ.get("KATA_RESULTS")
+
+
+def _write(record: dict) -> None:
+    if not _PATH:
+        return
+    with open(_PATH, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+
+
+def _where_in_target(excinfo, target_dirs) -> str | None:
+    """'layers.py line 42' for the deepest traceback entry inside a target directory."""
+    for entry in reversed(excinfo.traceback):
+        path = Path(str(entry.path))
+        for directory in target_dirs:
+            if directory in path.parents:
+                return f"{path.name} line {entry.lineno + 1}"
+    return None
+
+
+def _short_message(excinfo) -> str:
+    value = excinfo.value
+    if isinstance(value, AssertionError):
+        text = str(value)
+    elif excinfo.typename == "Failed" and "Timeout" in str(value):
+        text = "Timeout"
+    else:
+        text = f"{excinfo.typename}: {value}"
+    # pytest's assertion rewriting appends the failing expression after a blank line; the first part
+    # is our explanation.
+    return text.split("\nassert ")[0].strip()
+
+
+def _kind(excinfo) -> str:
+    if excinfo.typename == "Failed" and "Timeout" in str(excinfo.value):
+        return "timeout"
+    return excinfo.typename
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    target_dirs = getattr(item.config, "kata_targets", [])
+    callspec = getattr(item, "callspec", None)
+    target = callspec.params.get("target_dir") if callspec is not None else None
+    if target is None and target_dirs:
+        target = target_dirs[0]
+    report.kata = {"test": item.name, "function": item.originalname, "target": str(target)}
+    if call.excinfo is not None and report.failed:
+        report.kata.update(
+            message=_short_message(call.excinfo),
+            kind=_kind(call.excinfo),
+            where=_where_in_target(call.excinfo, target_dirs),
+        )
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _write({"event": "start", "nodeid": nodeid})
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        info = getattr(report, "kata", {})
+        outcome = report.outcome
+        if report.when == "setup" and report.failed:
+            outcome = "error"
+        _write({
+            "event": "result",
+            "nodeid": report.nodeid,
+            "test": info.get("test", report.nodeid.split("::")[-1]),
+            "function": info.get("function"),
+            "target": info.get("target"),
+            "outcome": outcome,
+            "duration": round(report.duration, 4),
+            "message": info.get("message", "") if not report.skipped else str(report.longrepr),
+            "kind": info.get("kind", ""),
+            "where": info.get("where"),
+        })
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _write({"event": "collect_error", "nodeid": report.nodeid, "message": str(report.longrepr)[-2000:]})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _write({"event": "finish", "exitstatus": int(exitstatus)})

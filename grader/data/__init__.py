@@ -1,0 +1,1 @@
+"""Data sets the grader loads (MNIST, vendored and verified)."""

@@ -1,0 +1,1 @@
+"""Feedback for learners: the checks tests call, diagnoses from the numbers, compare probes."""

@@ -1,0 +1,1 @@
+"""The instructor's commands: grade-all and its gradebook, integrity."""

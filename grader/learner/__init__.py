@@ -1,0 +1,1 @@
+"""The learner's commands: grade, check, compare, watch, hint, progress, reset."""

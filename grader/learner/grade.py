@@ -1,0 +1,360 @@
+"""`make grade [TARGET=...] [REPORT=...]`: score a target, run the milestones it has unlocked, say what next.
+
+Each exercise's tests run in a child process with a per-test time limit (grader/core/runner.py), so an
+infinite loop, a crash, a syntax error or an import error costs that exercise its points and nothing
+else. The report is written atomically to .grade/report.json (or --report). The exit status says
+whether the grade run itself worked (0), not whether the learner passed; 2 means it could not start
+(unknown target, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tabulate import tabulate
+
+from grader.core import manifest
+from grader.core import target as targets
+from grader.core.manifest import ROOT, Exercise, Milestone
+from grader.core.runner import TargetRun, TestResult, run_exercise
+
+DEFAULT_REPORT = ROOT / ".grade" / "report.json"
+IMPORT_FAILURES = {"SyntaxError": "syntax error", "IndentationError": "syntax error", "TabError": "syntax error"}
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    run: TargetRun
+    status: str = ""
+    detail: str = ""
+    parts: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> int:
+        return self.run.passed
+
+    @property
+    def total(self) -> int:
+        return self.run.total
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and self.passed == self.total and self.run.problem is None
+
+    @property
+    def points(self) -> float:
+        if self.total == 0:
+            return 0.0
+        return round(self.exercise.points * self.passed / self.total, 1)
+
+    def first_failure(self) -> TestResult | None:
+        return next((t for t in self.run.tests if not t.passed), None)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.exercise.name,
+            "number": self.exercise.number,
+            "title": self.exercise.title,
+            "stretch": self.exercise.stretch,
+            "passed": self.passed,
+            "total": self.total,
+            "points": self.points,
+            "max_points": self.exercise.points,
+            "status": self.status,
+            "detail": self.detail,
+            "parts": self.parts,
+            "problem": self.run.problem,
+            "tests": [
+                {"test": t.test, "outcome": t.outcome, "message": t.message, "kind": t.kind, "where": t.where}
+                for t in self.run.tests
+            ],
+        }
+
+
+def _location(test: TestResult) -> str:
+    return f" ({test.where})" if test.where else ""
+
+
+def classify(result: ExerciseResult) -> None:
+    """Set status and a one-sentence detail from the test outcomes."""
+    run, tests = result.run, result.run.tests
+    failures = [t for t in tests if not t.passed]
+    if run.problem and not tests:
+        result.status, result.detail = "error", run.problem
+    elif any(t.outcome == "crashed" for t in tests):
+        crashed = next(t for t in tests if t.outcome == "crashed")
+        result.status, result.detail = "crashed", f"{crashed.test}: {crashed.message}"
+    elif not tests:
+        result.status, result.detail = "error", "no tests ran"
+    elif not failures:
+        result.status, result.detail = "done", ""
+    elif len(failures) == len(tests) and all(t.not_implemented for t in failures):
+        result.status, result.detail = "not started", "every function still raises NotImplementedError"
+    elif (len(failures) == len(tests) and all(t.outcome == "error" for t in failures)
+          and len({t.message for t in failures}) == 1):
+        # Every test failed while setting up, with the same error: the module cannot be imported.
+        first = failures[0]
+        result.status = IMPORT_FAILURES.get(first.kind, "import error")
+        result.detail = f"{result.exercise.name}.py cannot be imported: {first.message}{_location(first)}"
+    elif any(t.outcome == "timeout" for t in failures):
+        slow = next(t for t in failures if t.outcome == "timeout")
+        result.status, result.detail = "timed out", f"{slow.test} {slow.message}"
+    else:
+        first = failures[0]
+        result.status = "in progress" if result.passed else "failing"
+        # The first two lines: what is wrong, and the diagnosis of the likely mistake.
+        summary = " ".join(first.message.splitlines()[:2]) if first.message else first.outcome
+        result.detail = f"{first.test}: {summary}"
+    for part in result.exercise.parts:
+        in_part = [t for t in tests if result.exercise.part_of(t.function or t.test) == part]
+        result.parts[part] = {"passed": sum(t.passed for t in in_part), "total": len(in_part),
+                              "done": bool(in_part) and all(t.passed for t in in_part)}
+
+
+def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say) -> list[ExerciseResult]:
+    chosen = [ex for ex in kata.exercises if ex.name in names]
+
+    def one(exercise: Exercise) -> ExerciseResult:
+        run = run_exercise(exercise, [target_dir])[str(target_dir)]
+        result = ExerciseResult(exercise, run)
+        classify(result)
+        say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(one, chosen))
+    return results
+
+
+def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
+    name, _, part = need.partition(".")
+    result = results.get(name)
+    if result is None:
+        return False
+    if part:
+        return result.parts.get(part, {}).get("done", False)
+    return result.done
+
+
+def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say) -> dict:
+    try:
+        module = importlib.import_module(milestone.module)
+    except ModuleNotFoundError as error:
+        if error.name and milestone.module.startswith(error.name):
+            return {"status": "not-run", "reason": "this milestone is not available in this version"}
+        raise
+    limit = float(getattr(module, "TIME_LIMIT", 600))
+    with tempfile.TemporaryDirectory(prefix="kata-milestone-") as scratch:
+        result_file = Path(scratch) / "result.json"
+        command = [sys.executable, "-m", "grader", "milestone", milestone.name, "--target", str(target_dir),
+                   "--out", str(out_dir), "--result", str(result_file)] + (["--quick"] if quick else [])
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        started = time.perf_counter()
+        try:
+            completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return {"status": "failed",
+                    "reason": f"stopped after {limit:g} s, the milestone's time limit: training is far too "
+                              "slow (a Python loop over samples?) or never ends"}
+        elapsed = time.perf_counter() - started
+        if result_file.exists():
+            result = json.loads(result_file.read_text())
+        else:
+            result = {"status": "failed",
+                      "reason": f"the milestone process ended without a result (exit status "
+                                f"{completed.returncode}): did the code call exit(), or run out of memory?"}
+    result.setdefault("wall_seconds", round(elapsed, 1))
+    return result
+
+
+def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say) -> list[dict]:
+    by_name = {r.exercise.name: r for r in results}
+    reports = []
+    for milestone in kata.milestones:
+        missing = [need for need in milestone.needs if not need_met(need, by_name)]
+        entry = {"name": milestone.name, "title": milestone.title, "stretch": milestone.stretch,
+                 "needs": list(milestone.needs)}
+        if missing:
+            entry.update(status="locked", reason="needs all tests passing in: " + ", ".join(missing),
+                         missing=missing)
+        elif not enabled:
+            entry.update(status="not-run", reason="milestones were not run (--no-milestones)")
+        else:
+            say(f"\n== Milestone: {milestone.title} ==")
+            entry.update(run_milestone(milestone, target_dir, out_dir, quick, say))
+            say(f"-> {entry['status']}: {entry.get('reason', '')}")
+        reports.append(entry)
+    return reports
+
+
+def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
+    pending = [r for r in results if not r.done]
+    core = [r for r in pending if not r.exercise.stretch] or pending
+    if core:
+        result = core[0]
+        ex = result.exercise
+        lines = [f"Next: exercise {ex.number}, `{ex.name}` ({ex.title})."]
+        if result.status == "not started":
+            lines.append(f"Open exercises/{ex.name}.py, read the docstrings, replace the first "
+                         f"`raise NotImplementedError`, then run `make check EX={ex.name}`.")
+        else:
+            lines.append(f"{result.status}: {result.detail}")
+            lines.append(f"Run `make check EX={ex.name}` for every failure in full.")
+        lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time) or `make compare EX={ex.name}`.")
+        return "\n".join(lines)
+    unfinished = [m for m in milestones if m["status"] in ("failed", "not-run")]
+    if unfinished:
+        m = unfinished[0]
+        return f"Next: the milestone `{m['name']}` ({m['title']}): {m.get('reason', '')}"
+    return "Every exercise and milestone passes. Well done: compare your code with solutions/ to see another way."
+
+
+def data_checksums() -> tuple[dict, str | None]:
+    try:
+        from grader.data import mnist
+    except ImportError:
+        return {}, "the MNIST loader is not available in this version"
+    try:
+        return mnist.verify(), None
+    except Exception as error:  # DataError and friends: reported, not fatal for the unit tests
+        return {}, str(error)
+
+
+def integrity_problems() -> list[str] | None:
+    try:
+        from grader.instructor import integrity
+    except ImportError:
+        return None
+    return integrity.check()
+
+
+def write_report(report: dict, path: Path) -> None:
+    """Write JSON atomically: a reader never sees half a report, a crash never leaves one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(report, out, indent=2, default=float)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def table(results: list[ExerciseResult]) -> str:
+    rows = []
+    for r in results:
+        label = f"{r.exercise.name}" + (" (stretch)" if r.exercise.stretch else "")
+        rows.append([r.exercise.number, label, f"{r.passed}/{r.total}",
+                     f"{r.points:g}/{r.exercise.points:g}", r.status])
+    return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
+
+
+def milestone_table(milestones: list[dict]) -> str:
+    rows = [[m["name"] + (" (stretch)" if m["stretch"] else ""), m["status"], m.get("reason", "")]
+            for m in milestones]
+    return tabulate(rows, headers=["milestone", "status", "why"], tablefmt="simple", maxcolwidths=[None, None, 70])
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="make grade", description="Grade a target.")
+    parser.add_argument("--target", default=None, help="exercises (default), solutions, or a directory")
+    parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="where to write the JSON report")
+    parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
+    parser.add_argument("--no-milestones", action="store_true", help="score the tests only")
+    parser.add_argument("--quick", action="store_true", help="milestones in quick mode (for the test suite)")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="exercises graded at once")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    kata = manifest.load()
+    say = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
+    try:
+        target_dir = targets.resolve(args.target)
+    except targets.TargetError as error:
+        print(f"make grade: cannot grade: {error}", file=sys.stderr)
+        return 2
+    names = kata.names if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in kata.names]
+    if unknown:
+        print(f"make grade: unknown exercises {unknown}; the exercises are {', '.join(kata.names)}", file=sys.stderr)
+        return 2
+    report_path = Path(args.report) if args.report else DEFAULT_REPORT
+    started = time.perf_counter()
+    shown = targets.display_name(target_dir)
+    say(f"Grading `{shown}`: {len(names)} exercises, then the milestones they unlock.")
+    checksums, data_problem = data_checksums()
+    results = grade_exercises(kata, target_dir, names, args.jobs, say)
+    score = round(sum(r.points for r in results), 1)
+    max_score = sum(r.exercise.points for r in results)
+    print("\n" + table(results), flush=True)
+    milestones = grade_milestones(kata, target_dir, results, report_path.parent / "milestones",
+                                  enabled=not args.no_milestones, quick=args.quick, say=say)
+    print("\n" + milestone_table(milestones), flush=True)
+    report = {
+        "target": shown,
+        "target_path": str(target_dir),
+        "score": score,
+        "max_score": max_score,
+        "core_score": round(sum(r.points for r in results if not r.exercise.stretch), 1),
+        "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
+        "exercises": [r.to_dict() for r in results],
+        "milestones": milestones,
+        "data_checksums": checksums,
+        "data_problem": data_problem,
+        "integrity_problems": integrity_problems(),
+        "next": next_step(results, milestones),
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    write_report(report, report_path)
+    print(f"\nScore: {score:g} / {max_score:g} points (core {report['core_score']:g} / "
+          f"{report['core_max_score']:g}).")
+    if data_problem:
+        print(f"Data problem: {data_problem}")
+    if report["integrity_problems"]:
+        print("Warning: the tests or the grader differ from the committed versions: "
+              + ", ".join(report["integrity_problems"][:5]))
+    _progress_hook(report, shown)
+    print("\n" + report["next"])
+    print(f"\n(report: {_relative(report_path)}; {report['seconds']:g} s)")
+    return 0
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _progress_hook(report: dict, shown: str) -> None:
+    """Keep the learner's history (make progress) and show the bar, when that command exists."""
+    try:
+        from grader.learner import progress
+    except ImportError:
+        return
+    if shown == "exercises":
+        progress.record(report)
+    # grade.py prints its own, more detailed, "Next:" paragraph after the bar.
+    print("\n" + progress.render(report, upcoming_line=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""`make hint [EX=layers]`: the next hint for an exercise, one at a time.
+
+Hints come from grader/manifest.toml, from a nudge to nearly the code. The hints you have seen are
+remembered in .kata/hints.json, so each call reveals one more. Without EX, the hint is for the exercise
+you are on (the first one not finished at your last `make grade`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+from grader.core import manifest
+from grader.learner import progress
+from grader.core import target as targets
+
+STATE_FILE = "hints.json"
+LEVELS = ("a nudge", "the formula", "nearly the code")
+
+
+def _path():
+    return progress.state_dir() / STATE_FILE
+
+
+def seen_counts() -> dict[str, int]:
+    path = _path()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save(counts: dict[str, int]) -> None:
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(counts, indent=2, sort_keys=True))
+    temporary.replace(path)
+
+
+def _level(index: int, count: int) -> str:
+    """The first hint is a nudge, the last nearly the code, the ones between give the formula."""
+    if index == 0:
+        return LEVELS[0]
+    return LEVELS[2] if index == count - 1 else LEVELS[1]
+
+
+def _wrap(text: str, hanging: str = "  ") -> str:
+    return "\n".join(textwrap.wrap(text, width=100, initial_indent="  ", subsequent_indent=hanging,
+                                   break_on_hyphens=False, break_long_words=False))
+
+
+def show(name: str) -> str:
+    """Reveal the next hint of `name` (remembering it) and return what to print."""
+    exercise = manifest.load().exercise(name)
+    counts = seen_counts()
+    seen = counts.get(name, 0)
+    total = len(exercise.hints)
+    header = f"Exercise {exercise.number}, {exercise.name}: {exercise.title}"
+    if seen >= total:
+        lines = [header, f"You have seen all {total} hints for `{name}`:"]
+        for i, hint in enumerate(exercise.hints, 1):
+            lines.append(_wrap(f"{i}. {hint}", hanging="     "))
+        lines.append(f"No more hints. `make compare EX={name}` puts your outputs and gradients next to the "
+                     "reference's, in numbers, and says where they first differ.")
+        lines.append(f"(`python -m grader hint {name} --forget` starts the hints of `{name}` again.)")
+        return "\n".join(lines)
+    hint = exercise.hints[seen]
+    counts[name] = seen + 1
+    _save(counts)
+    left = total - seen - 1
+    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(hint)]
+    if left:
+        lines.append(f"{left} more hint{'s' if left > 1 else ''}: run `make hint EX={name}` again.")
+    else:
+        lines.append(f"That was the last hint. Next: `make compare EX={name}` shows where your numbers differ "
+                     "from the reference's.")
+    return "\n".join(lines)
+
+
+def forget(name: str | None = None) -> None:
+    counts = seen_counts()
+    if name is None:
+        counts.clear()
+    else:
+        counts.pop(name, None)
+    _save(counts)
+
+
+def _default_target() -> str:
+    """The target `make grade` grades by default (KATA_TARGET or exercises), as history names it."""
+    try:
+        return targets.display_name(targets.resolve(None))
+    except targets.TargetError:
+        return "exercises"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make hint", description=__doc__.splitlines()[0])
+    parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
+    parser.add_argument("--forget", action="store_true", help="forget the hints seen for this exercise")
+    args = parser.parse_args(argv)
+    kata = manifest.load()
+    name = args.exercise or progress.current_exercise(_default_target())
+    if name not in kata.names:
+        print(f"There is no exercise called {name!r}. The exercises are:", file=sys.stderr)
+        for exercise in kata.exercises:
+            print(f"  {exercise.name:<15} {exercise.title}", file=sys.stderr)
+        print("Example: make hint EX=" + kata.names[0], file=sys.stderr)
+        return 2
+    if args.forget:
+        forget(name)
+        print(f"Forgot the hints seen for `{name}`; `make hint EX={name}` starts again from the first.")
+        return 0
+    print(show(name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""`make progress`: your points over time, and the progress bar `make grade` prints.
+
+Every `make grade` appends one line to the history in .kata/progress.jsonl (`record`) and prints the bar
+(`render`). The history lives in .kata/ (not in git); set KATA_STATE_DIR to keep it elsewhere.
+
+The same state folder also remembers which hints you have seen (hints.json) and keeps a backup of every
+file `make reset` replaced (backups/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from grader.core import manifest
+from grader.core import target as targets
+from grader.core.manifest import ROOT
+
+STATE_ENV_VAR = "KATA_STATE_DIR"
+HISTORY_FILE = "progress.jsonl"
+LAST_REPORT = ROOT / ".grade" / "report.json"
+BAR_WIDTH = 30
+
+
+def state_dir() -> Path:
+    """The folder holding hints seen, the grade history and backups (.kata/, or $KATA_STATE_DIR)."""
+    configured = os.environ.get(STATE_ENV_VAR)
+    return Path(configured).expanduser().resolve() if configured else ROOT / ".kata"
+
+
+def history_path() -> Path:
+    return state_dir() / HISTORY_FILE
+
+
+def exercise_done(entry: dict) -> bool:
+    """An exercise counts as done when every one of its tests passes."""
+    if entry.get("status") == "passed":
+        return True
+    total = entry.get("total") or 0
+    return total > 0 and entry.get("passed") == total
+
+
+def _target_label(report: dict) -> str:
+    label = str(report.get("target", ""))
+    try:
+        return targets.display_name(Path(label).resolve()) if label not in targets.NAMED_TARGETS else label
+    except (OSError, ValueError):
+        return label
+
+
+def summary(report: dict) -> dict:
+    """The one line of history kept for a grade report."""
+    exercises = report.get("exercises", [])
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "target": _target_label(report),
+        "score": float(report.get("score", 0.0)),
+        "max_score": float(report.get("max_score", 0.0)),
+        "done": [e["name"] for e in exercises if exercise_done(e)],
+        "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
+        "milestones": {m["name"]: m.get("status") for m in report.get("milestones", [])},
+    }
+
+
+def record(report: dict) -> None:
+    """Append a summary of this grade to the history (called by `make grade` after each grade)."""
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(summary(report)) + "\n")
+
+
+def history(target: str | None = None) -> list[dict]:
+    """The recorded grades, oldest first; only those of `target` (a display name) when given."""
+    path = history_path()
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short: skip it rather than lose the whole history
+        if isinstance(entry, dict) and (target is None or entry.get("target") == target):
+            entries.append(entry)
+    return entries
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(round(fraction * width))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def next_exercise(done: set[str] | list[str]):
+    """The first exercise of the manifest that is not done, or None when all are."""
+    for exercise in manifest.load().exercises:
+        if exercise.name not in done:
+            return exercise
+    return None
+
+
+def current_exercise(target: str = "exercises") -> str:
+    """The exercise to work on: the first unfinished one by the last grade, else the first one."""
+    entries = history(target)
+    if entries:
+        upcoming = next_exercise(set(entries[-1].get("done", [])))
+        if upcoming is not None:
+            return upcoming.name
+    elif LAST_REPORT.exists():
+        try:
+            report = json.loads(LAST_REPORT.read_text())
+            if _target_label(report) == target:
+                upcoming = next_exercise({e["name"] for e in report.get("exercises", []) if exercise_done(e)})
+                if upcoming is not None:
+                    return upcoming.name
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return manifest.load().exercises[0].name
+
+
+def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
+    """A few lines for the end of `make grade`: the bar with points, the exercises done, what is next
+    (with advice=True, also how to start on it; upcoming_line=False leaves "what next" to the caller)."""
+    score = float(report.get("score", 0.0))
+    maximum = float(report.get("max_score", 0.0)) or 1.0
+    exercises = report.get("exercises", [])
+    done = [e["name"] for e in exercises if exercise_done(e)]
+    lines = [f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)",
+             f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else "")]
+    upcoming = next_exercise(done)
+    if not upcoming_line:
+        return "\n".join(lines)
+    if upcoming is None:
+        lines.append("Every exercise passes. Look at the milestones above, or compare your code with solutions/.")
+    else:
+        entry = next((e for e in exercises if e.get("name") == upcoming.name), {})
+        tests = f" ({entry.get('passed', 0)}/{entry.get('total', 0)} tests pass)" if entry.get("total") else ""
+        lines.append(f"Next: exercise {upcoming.number}, {upcoming.name} -- {upcoming.title}{tests}.")
+        if advice:
+            lines.append(f"      Read exercises/{upcoming.module_file}, then `make check EX={upcoming.name}`; "
+                         f"stuck? `make hint EX={upcoming.name}`.")
+    return "\n".join(lines)
+
+
+def render_history(entries: list[dict], limit: int = 20) -> str:
+    """A table of the last `limit` grades: date, score, exercises done."""
+    if not entries:
+        return "No grades recorded yet: run `make grade`."
+    shown = entries[-limit:]
+    lines = [f"{'date (UTC)':<17}  {'score':>15}  done"]
+    for entry in shown:
+        when = str(entry.get("time", "?")).replace("T", " ").rstrip("Z")[:16]
+        score = f"{entry.get('score', 0):g} / {entry.get('max_score', 0):g}"
+        done = entry.get("done", [])
+        lines.append(f"{when:<17}  {score:>15}  {len(done):>2}  {', '.join(done)}")
+    if len(entries) > limit:
+        lines.insert(1, f"... {len(entries) - limit} older grades not shown")
+    return "\n".join(lines)
+
+
+def render_latest(entry: dict) -> str:
+    """The bar for a history line (the same as `render` for the report it came from)."""
+    fake = {
+        "score": entry.get("score", 0.0),
+        "max_score": entry.get("max_score", 0.0),
+        "exercises": [{"name": name, "points": points, "status": "passed" if name in entry.get("done", []) else ""}
+                      for name, points in entry.get("points", {}).items()],
+    }
+    return render(fake, advice=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make progress", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default=None, help="whose history (default: exercises)")
+    parser.add_argument("--all", action="store_true", help="every recorded grade, of every target")
+    args = parser.parse_args(argv)
+    try:
+        label = targets.display_name(targets.resolve(args.target))
+    except targets.TargetError as error:
+        print(f"make progress: {error.args[0]}", file=sys.stderr)
+        return 2
+    entries = history(None if args.all else label)
+    print(f"Grades of {'every target' if args.all else label} (history in {_shown(history_path())}):")
+    print(render_history(entries))
+    if entries:
+        print()
+        print(render_latest(entries[-1]))
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""`make reset EX=layers [YES=1]`: put back the original stub of one exercise.
+
+Asks first (answer y); without a terminal, or with no answer, nothing is changed. Your current file is
+copied to .kata/backups/ before it is replaced, so nothing you wrote is ever lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from grader.core import manifest
+from grader.learner import progress
+from grader.maintainer import stubgen
+from grader.core.manifest import EXERCISES_DIR, ROOT
+
+
+def backup(path: Path, folder: Path | None = None) -> Path:
+    """Copy `path` into the backups folder (.kata/backups/ by default) under a time-stamped name."""
+    folder = folder or progress.state_dir() / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
+    counter = 1
+    while copy.exists():  # two resets within one second keep both files
+        copy = folder / f"{path.stem}-{stamp}-{counter}{path.suffix}"
+        counter += 1
+    shutil.copy2(path, copy)
+    return copy
+
+
+def confirm(question: str, stdin=None) -> bool:
+    """Ask a y/N question; anything but y/yes, no terminal, or end of input means no."""
+    stdin = stdin or sys.stdin
+    if not stdin.isatty():
+        return False
+    print(question + " [y/N] ", end="", flush=True)
+    answer = stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, stdin=None,
+          out=print) -> int:
+    """Restore exercises_dir/<name>.py from the generator; returns the exit status."""
+    exercise = manifest.load().exercise(name)
+    path = exercises_dir / exercise.module_file
+    stub = stubgen.expected_stubs([name])[name]
+    if path.exists() and path.read_text() == stub:
+        out(f"{_shown(path)} is already the original stub: nothing to do.")
+        return 0
+    if not yes:
+        if not (stdin or sys.stdin).isatty():
+            out(f"Not resetting {_shown(path)}: confirmation needs a terminal. To reset without being asked: "
+                f"make reset EX={name} YES=1 (your file is backed up first).")
+            return 1
+        question = f"Replace {_shown(path)} with the original stub? Your version is backed up first."
+        if not confirm(question, stdin):
+            out("Nothing changed.")
+            return 1
+    if path.exists():
+        copy = backup(path)
+        out(f"Your version is saved as {_shown(copy)}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(stub)
+    out(f"Restored {_shown(path)} to the original stub. Start again with `make check EX={name}`.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make reset", description=__doc__.splitlines()[0])
+    parser.add_argument("exercise", nargs="?")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask (also: environment YES=1)")
+    parser.add_argument("--exercises-dir", type=Path, default=EXERCISES_DIR, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    kata = manifest.load()
+    problem = kata.usage_problem(args.exercise, "reset")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
+    return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

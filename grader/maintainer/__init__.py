@@ -1,0 +1,1 @@
+"""The maintainer's tools: stubs, mutants, the README map, benchmarks."""

@@ -1,0 +1,84 @@
+"""`make bench` (`python -m grader bench [--only NAME] [--quick]`): the reference against PyTorch.
+
+Runs each section listed in SECTIONS in turn. A section is a module with `run(quick=False) -> dict`
+that prints its own lines and returns its measurements; a section whose module does not exist yet is
+skipped with a note, and a section that crashes is reported without stopping the others.
+
+--only NAME   run the one section whose module name ends with NAME (mlp, cnn, autograd, optimizers)
+--quick       smaller runs (subsets, fewer repeats): checks that the benchmarks work, not how fast
+--json FILE   also write {section: result} to FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+SECTIONS = [
+    "grader.maintainer.benchmarks.mlp",
+    "grader.maintainer.benchmarks.cnn",
+    "grader.maintainer.benchmarks.autograd",
+    "grader.maintainer.benchmarks.optimizers",
+]
+
+
+def short_name(module_name: str) -> str:
+    return module_name.rsplit(".", 1)[-1]
+
+
+def run_section(module_name: str, *, quick: bool) -> dict:
+    """Import and run one section; {"status": "ran"|"skipped"|"crashed", ...}."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            print(f"(skipped: {module_name} does not exist yet)")
+            return {"status": "skipped", "reason": f"{module_name} does not exist yet"}
+        raise
+    started = time.perf_counter()
+    try:
+        result = module.run(quick=quick) or {}
+    except Exception as error:  # one broken section must not hide the others' numbers
+        traceback.print_exc()
+        return {"status": "crashed", "reason": f"{type(error).__name__}: {error}"}
+    result = dict(result)
+    result.setdefault("status", "ran")
+    result["section_seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None, help="one section: " + ", ".join(map(short_name, SECTIONS)))
+    parser.add_argument("--quick", action="store_true", help="small runs, to check the benchmarks work")
+    parser.add_argument("--json", default=None, help="write the results to this JSON file")
+    args = parser.parse_args(argv)
+    sections = SECTIONS
+    if args.only:
+        sections = [s for s in SECTIONS if short_name(s) == args.only or s == args.only]
+        if not sections:
+            print(f"bench: no section {args.only!r}; the sections are "
+                  f"{', '.join(map(short_name, SECTIONS))}", file=sys.stderr)
+            return 2
+    results = {}
+    for module_name in sections:
+        print(f"\n== {short_name(module_name)} " + "=" * max(0, 60 - len(short_name(module_name))), flush=True)
+        results[short_name(module_name)] = run_section(module_name, quick=args.quick)
+        sys.stdout.flush()
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=2, default=float))
+    crashed = [name for name, r in results.items() if r.get("status") == "crashed"]
+    if crashed:
+        print(f"\nbench: section(s) crashed: {', '.join(crashed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Known-wrong variants ("mutants") of the reference: the mistakes learners really make.
+
+Each exercise has a bank in tests/mutants/<exercise>.py: `MUTANTS = [Mutant(...), ...]`, each one
+deliberate bug applied as a text replacement to solutions/<exercise>.py. The contract (tests/grader/test_contract.py)
+proves that every mutant is caught by its own exercise's tests and that a failure message names the
+mistake (`diagnosis` must appear in it).
+
+Run `python -m grader.maintainer.mutation [EXERCISE ...]` to see each mutant, whether it was caught, and the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.core import manifest
+from grader.core.manifest import SOLUTIONS_DIR, TESTS_DIR
+from grader.core.runner import run_exercise
+
+MUTANTS_DIR = TESTS_DIR / "mutants"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str       # a short identifier, also the folder name of the mutated target
+    mistake: str    # the learner's mistake in one line
+    find: str       # exact text of solutions/<exercise>.py to replace
+    replace: str    # the wrong version
+    diagnosis: str  # text a failure message must contain (case-insensitive) to count as diagnosed
+    count: int = 1  # how many times `find` occurs (all are replaced)
+
+
+@dataclass
+class Verdict:
+    mutant: Mutant
+    caught: bool
+    diagnosed: bool
+    failed_tests: list[str]
+    messages: list[str]
+
+
+def load_mutants(exercise: str) -> list[Mutant]:
+    path = MUTANTS_DIR / f"{exercise}.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"kata_mutants_{exercise}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTANTS)
+
+
+def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
+    """A copy of solutions/ in parent/<mutant.name>/ with the mutant applied; returns that folder."""
+    folder = parent / mutant.name
+    folder.mkdir(parents=True)
+    for source in SOLUTIONS_DIR.glob("*.py"):
+        shutil.copy(source, folder / source.name)
+    module = folder / f"{exercise}.py"
+    text = module.read_text()
+    found = text.count(mutant.find)
+    if found != mutant.count:
+        raise ValueError(f"mutant {exercise}/{mutant.name}: expected {mutant.count} occurrence(s) of "
+                         f"{mutant.find!r} in solutions/{exercise}.py, found {found}")
+    module.write_text(text.replace(mutant.find, mutant.replace))
+    return folder
+
+
+def check(exercise_name: str) -> list[Verdict]:
+    exercise = manifest.load().exercise(exercise_name)
+    mutants = load_mutants(exercise_name)
+    if not mutants:
+        return []
+    names = [m.name for m in mutants]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ValueError(f"mutants of {exercise_name} share names: {sorted(duplicates)}")
+    with tempfile.TemporaryDirectory(prefix=f"kata-mutants-{exercise_name}-") as scratch:
+        folders = [build(m, exercise_name, Path(scratch)) for m in mutants]
+        runs = run_exercise(exercise, folders, child_seconds=900)
+        verdicts = []
+        for mutant, folder in zip(mutants, folders):
+            run = runs[str(folder)]
+            failed = [t for t in run.tests if not t.passed]
+            messages = [t.message for t in failed] + ([run.problem] if run.problem else [])
+            caught = bool(failed) or run.problem is not None
+            diagnosed = any(mutant.diagnosis.lower() in (m or "").lower() for m in messages)
+            verdicts.append(Verdict(mutant, caught, diagnosed, [t.test for t in failed], messages))
+    return verdicts
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Check that each known-wrong variant is caught and diagnosed.")
+    parser.add_argument("exercises", nargs="*")
+    args = parser.parse_args(argv)
+    names = args.exercises or manifest.load().names
+    bad = 0
+    for name in names:
+        for verdict in check(name):
+            ok = verdict.caught and verdict.diagnosed
+            bad += not ok
+            state = "caught+diagnosed" if ok else ("caught, NOT diagnosed" if verdict.caught else "NOT CAUGHT")
+            print(f"{name}/{verdict.mutant.name}: {state} ({len(verdict.failed_tests)} failing tests)")
+            if verdict.messages:
+                best = next((m for m in verdict.messages
+                             if verdict.mutant.diagnosis.lower() in (m or "").lower()), verdict.messages[0])
+                print("    " + (best or "").replace("\n", "\n    "))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Generate the learner's stubs in exercises/ from the reference code in solutions/.
+
+A solution marks the part the learner writes:
+
+        def backward(self, grad_out):
+            \"\"\"Docstring with the shapes and the math (kept in the stub).\"\"\"
+            # <exercise>
+            ...reference code...
+            # </exercise>
+
+Inside a function the marked lines become one `raise NotImplementedError(...)` naming the exercise and
+the function; at module level (a helper only the solution needs) they are removed. Everything outside
+the markers is copied unchanged, so stubs and solutions cannot drift: `make stubs` rewrites exercises/
+and a test proves the committed stubs equal what this generator produces.
+
+Usage: python -m grader.maintainer.stubgen [--check] [NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from grader.core import manifest
+from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+
+BEGIN = "# <exercise>"
+END = "# </exercise>"
+
+HEADER = (
+    "# Your exercise file: replace each `raise NotImplementedError(...)` with your code.\n"
+    "# Generated from solutions/{name}.py by `make stubs`; `make reset EX={name}` restores it.\n"
+)
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def _qualname_at(tree: ast.Module, line: int) -> str | None:
+    """Qualified name (Class.method) of the innermost function containing `line`, or None."""
+    best: tuple[int, str] | None = None
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if child.lineno <= line <= child.end_lineno:
+                    if not isinstance(child, ast.ClassDef):
+                        if best is None or child.lineno > best[0]:
+                            best = (child.lineno, name)
+                    visit(child, name + ".")
+
+    visit(tree, "")
+    return None if best is None else best[1]
+
+
+def make_stub(source: str, exercise: str) -> str:
+    """The stub text for one solution module."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    out: list[str] = [HEADER.format(name=exercise)]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() != BEGIN:
+            if line.strip() == END:
+                raise MarkerError(f"{exercise}: line {i + 1}: {END} without {BEGIN}")
+            out.append(line)
+            i += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        qualname = _qualname_at(tree, i + 1)
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != END:
+            if lines[j].strip() == BEGIN:
+                raise MarkerError(f"{exercise}: line {j + 1}: nested {BEGIN}")
+            j += 1
+        if j == len(lines):
+            raise MarkerError(f"{exercise}: line {i + 1}: {BEGIN} is never closed")
+        if qualname is not None:
+            message = f"{exercise}: {qualname} is not implemented yet. Run `make check EX={exercise}`."
+            out.append(f"{indent}raise NotImplementedError({message!r})\n")
+        else:
+            # A module-level helper that only the solution needs: drop it and the blank line after it.
+            if j + 1 < len(lines) and not lines[j + 1].strip():
+                j += 1
+        i = j + 1
+    return "".join(out)
+
+
+def backup(path: Path) -> Path:
+    """Copy a file the learner may have edited to .kata/backups/ before it is replaced; nothing is lost."""
+    folder = ROOT / ".kata" / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
+    shutil.copy2(path, copy)
+    return copy.relative_to(ROOT)
+
+
+def expected_stubs(names: list[str] | None = None) -> dict[str, str]:
+    """{exercise name: stub text} for the given exercises (default: all in the manifest)."""
+    names = names or manifest.load().names
+    return {name: make_stub((SOLUTIONS_DIR / f"{name}.py").read_text(), name) for name in names}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stubs that differ; exit 1 if any")
+    parser.add_argument("names", nargs="*", help="exercises (default: all)")
+    args = parser.parse_args(argv)
+    names = args.names or [n for n in manifest.load().names if (SOLUTIONS_DIR / f"{n}.py").exists()]
+    stale = []
+    for name, text in expected_stubs(names).items():
+        path = EXERCISES_DIR / f"{name}.py"
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            if path.exists():
+                print(f"kept your old exercises/{name}.py as {backup(path)}")
+            path.write_text(text)
+            print(f"wrote exercises/{name}.py")
+    if args.check and stale:
+        print("stubs out of date (run `make stubs`): " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Checks shared by the exercise tests. No expected value lives here: every one is computed at test time,
+by finite differences (the reference `numerical_gradient`, itself tested against closed forms in
+test_gradcheck.py), by PyTorch, or by the reference implementation.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+
+from grader.feedback.diagnose import check_close
+
+
+def numerical_gradient(ref, f, x, eps=1e-6):
+    """Central differences of the scalar f() with respect to x (float64), by the reference checker."""
+    return ref.gradcheck.numerical_gradient(f, x, eps=eps)
+
+
+def random_upstream(rng, shape):
+    """A random dL/dY. Ones would hide bugs (a wrong sum axis, a missing term) in many layers."""
+    return rng.standard_normal(shape)
+
+
+def shape_errors_explained(layer_name, advice=None):
+    """Turn NumPy's 'shapes do not match' errors inside a forward/backward into a sentence: `advice`
+    when the caller knows the likely cause, else a general one about the shapes of a product."""
+    return _ShapeErrors(layer_name, advice)
+
+
+class _ShapeErrors:
+    def __init__(self, layer_name, advice=None):
+        self.layer_name = layer_name
+        self.advice = advice
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        __tracebackhide__ = True
+        text = str(error) if error is not None else ""
+        if kind is ValueError and any(word in text for word in ("mismatch", "shape", "broadcast", "align")):
+            if self.advice is not None:
+                raise AssertionError(f"{self.layer_name} raised ValueError: {text}\n{self.advice}") from error
+            shapes = {tuple(int(n) for n in found.split(",") if n.strip())
+                      for found in re.findall(r"\((\d+(?:,\s*\d+)+)\)", text)}
+            transposed = [s for s in shapes if len(s) == 2 and s[::-1] in shapes and s[0] != s[1]]
+            advice = (f" Shapes {transposed[0]} and {transposed[0][::-1]} are transposes of each other: a "
+                      "product is in the wrong order or misses a .T." if transposed else "")
+            raise AssertionError(
+                f"{self.layer_name} raised ValueError: {text}\nThe shapes in a product or sum do not fit."
+                f"{advice} Write each factor's shape next to the formula in the docstring, e.g. "
+                "dL/dX = dL/dY W^T is (N, out) @ (out, in) -> (N, in)."
+            ) from error
+        return False
+
+
+def backward_gradients(layer, x, grad_out, layer_name="the layer"):
+    """Run forward and backward once from zeroed gradients; return (dL/dx, {param name: dL/dparam})."""
+    layer.zero_grad()
+    with shape_errors_explained(f"{layer_name}.forward"):
+        layer.forward(x)
+    with shape_errors_explained(f"{layer_name}.backward"):
+        grad_x = layer.backward(grad_out)
+    params = {name: p.grad.copy() for name, p in layer.named_parameters()}
+    return grad_x, params
+
+
+def finite_difference_gradients(ref, layer, x, grad_out):
+    """Finite-difference gradients of L = sum(layer(x) * grad_out) for x and every parameter."""
+
+    def loss():
+        return float(np.sum(layer.forward(x) * grad_out))
+
+    expected = {"x": numerical_gradient(ref, loss, x)}
+    for name, p in layer.named_parameters():
+        expected[name] = numerical_gradient(ref, loss, p.data)
+    return expected
+
+
+def check_layer_backward(ref, layer, x, grad_out, *, layer_name, batch_size=None, alternatives=None,
+                         regions=None, rtol=1e-5, atol=1e-7):
+    """Compare a layer's backward (input and parameter gradients) with finite differences.
+
+    alternatives / regions: {gradient name: [...]} passed on to `check_close` for that gradient.
+    """
+    __tracebackhide__ = True
+    expected = finite_difference_gradients(ref, layer, x, grad_out)
+    grad_x, grads = backward_gradients(layer, x, grad_out, layer_name)
+    alternatives = alternatives or {}
+    regions = regions or {}
+    check_close(f"{layer_name}.backward: dL/dx (the returned gradient)", grad_x, expected["x"],
+                batch_size=batch_size, alternatives=alternatives.get("x", ()), regions=regions.get("x", ()),
+                rtol=rtol, atol=atol)
+    for name, grad in grads.items():
+        check_close(f"{layer_name}.backward: dL/d{name} (in {name}.grad)", grad, expected[name],
+                    batch_size=batch_size, alternatives=alternatives.get(name, ()),
+                    regions=regions.get(name, ()), rtol=rtol, atol=atol)
+
+
+def assert_unchanged(what, before, after):
+    """Inputs belong to the caller: a layer must never modify them in place."""
+    __tracebackhide__ = True
+    if not np.array_equal(before, after, equal_nan=True):
+        changed = int(np.sum(before != after))
+        raise AssertionError(
+            f"{what} modified its input in place ({changed} entries changed). The caller still needs "
+            "that array: compute into a new array (e.g. np.maximum(x, 0), not x[x < 0] = 0)."
+        )
+
+
+@contextmanager
+def no_warnings(what):
+    """Fail with a sentence if NumPy warns of overflow, an invalid value or a division by zero inside the
+    block. Underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a stable softmax or
+    sigmoid underflows on purpose."""
+    __tracebackhide__ = True
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        yield
+    if caught:
+        raise AssertionError(f"{what} raised a warning: {caught[0].message}. A stable formula never "
+                             "overflows or divides by zero for finite inputs.")
+
+
+def torch_float64(array, requires_grad=False):
+    """A float64 PyTorch tensor with a copy of `array` (PyTorch is a second, independent oracle)."""
+    import torch
+
+    return torch.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)

@@ -1,0 +1,232 @@
+"""Exercise 2 (activations): ReLU, Sigmoid and Tanh.
+
+Expected values come from PyTorch (float64), from closed forms, and from finite differences, computed
+here at test time.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from grader.feedback.diagnose import check_close
+from helpers import (assert_unchanged, check_layer_backward, no_warnings, random_upstream,
+                     shape_errors_explained)
+
+NAMES = ["ReLU", "Sigmoid", "Tanh"]
+TORCH = {"ReLU": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh}
+
+
+def away_from_zero(rng, shape):
+    """Random inputs at least 0.1 away from ReLU's kink, where finite differences are meaningful."""
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < 0.1, x + np.sign(x + 1e-12) * 0.2, x)
+
+
+def with_exact_zeros(rng, shape):
+    """Random inputs in which every third entry is exactly 0.0."""
+    x = rng.standard_normal(shape)
+    x.reshape(-1)[::3] = 0.0
+    return x
+
+
+def extremes(dtype):
+    """The largest finite inputs there are, and values where the textbook exp(-x) overflows."""
+    info = np.finfo(dtype)
+    values = [info.max, info.min, 1000.0, -1000.0, 710.0, -710.0, 89.0, -89.0, 100.0, -100.0,
+              30.0, -30.0, info.tiny, -info.tiny, 0.0, -0.0, 1.0, -1.0]
+    return np.array(values, dtype=dtype)
+
+
+def torch_forward(name, x):
+    return TORCH[name](torch.tensor(np.asarray(x, dtype=np.float64))).numpy()
+
+
+def torch_backward(name, x, grad_out):
+    tx = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    TORCH[name](tx).backward(torch.tensor(grad_out))
+    return tx.grad.numpy()
+
+
+def run(layer, name, x, grad_out):
+    """Forward then backward; returns (y, dL/dx)."""
+    with shape_errors_explained(f"{name}.forward"):
+        y = layer.forward(x)
+    with shape_errors_explained(f"{name}.backward"):
+        grad_x = layer.backward(grad_out)
+    return y, grad_x
+
+
+def derivative_alternatives(name, x, grad_out):
+    """Known-wrong gradients for each activation, with what each one means."""
+    if name == "Sigmoid":
+        s = torch_forward("Sigmoid", x)
+        return [
+            (grad_out * s, "grad_out * s: the derivative of the sigmoid is s(1 - s), not s."),
+            (grad_out * (1 - s), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s)."),
+            (grad_out * x * (1 - x), "grad_out * x(1 - x): s(1 - s) must be evaluated at the output "
+                                     "s = sigmoid(x), not at the input x."),
+            (grad_out * s * s, "grad_out * s^2: the derivative of the sigmoid is s(1 - s)."),
+        ]
+    if name == "Tanh":
+        y = np.tanh(x)
+        return [
+            (grad_out * (1 - x ** 2), "grad_out * (1 - x^2), computed from the input x: tanh'(x) = "
+                                      "1 - tanh(x)^2 uses the output y = tanh(x); keep y in forward."),
+            (grad_out * (1 - y), "grad_out * (1 - y): the derivative of tanh is 1 - y^2, with y squared."),
+            (grad_out * y ** 2, "grad_out * y^2: the derivative of tanh is 1 - y^2."),
+        ]
+    return [
+        (grad_out * (x < 0), "grad_out * [x < 0]: the mask is inverted; the gradient passes where x > 0."),
+        (np.ones_like(x) * (x > 0), "the mask [x > 0] alone: multiply it by grad_out."),
+    ]
+
+
+RELU_REGIONS = [
+    (None, "x == 0 exactly (the kink)", "ReLU's gradient at x == 0 is 0, as in PyTorch: build the mask "
+                                        "with a strict x > 0 from the input, not x >= 0."),
+    (None, "x <= 0", "the gradient must be 0 wherever x <= 0: take the mask x > 0 from the input."),
+]
+
+
+def relu_regions(x):
+    masks = [x == 0, x <= 0]
+    return [(mask, description, advice) for mask, (_, description, advice) in zip(masks, RELU_REGIONS)]
+
+
+def test_activations_are_layers_without_parameters(ex, pkg, rng):
+    x = rng.standard_normal((3, 4))
+    for name in NAMES:
+        layer = getattr(ex, name)()
+        assert isinstance(layer, pkg.layers.Layer), (
+            f"{name} must be a subclass of Layer (class {name}(Layer): ... calling super().__init__())."
+        )
+        assert layer.parameters() == [], f"{name} has parameters {layer.parameters()}; it should have none."
+        check_close(f"{name}(x), calling the layer", layer(x), torch_forward(name, x))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_matches_pytorch(ex, rng, name):
+    x = 3 * with_exact_zeros(rng, (5, 7))
+    layer = getattr(ex, name)()
+    with shape_errors_explained(f"{name}.forward"):
+        y = layer.forward(x)
+    alternatives = []
+    if name == "Sigmoid":
+        alternatives = [(1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is "
+                                              "flipped; sigmoid(x) = 1 / (1 + exp(-x)).")]
+    check_close(f"{name}.forward", y, torch_forward(name, x), alternatives=alternatives)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_finite_differences(ex, ref, rng, name):
+    x = away_from_zero(rng, (4, 6)) * 2
+    grad_out = random_upstream(rng, x.shape)
+    check_layer_backward(ref, getattr(ex, name)(), x, grad_out, layer_name=name,
+                         alternatives={"x": derivative_alternatives(name, x, grad_out)})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_pytorch_with_a_random_upstream_gradient(ex, rng, name):
+    x = 2 * with_exact_zeros(rng, (6, 5))
+    grad_out = random_upstream(rng, x.shape)
+    _, grad_x = run(getattr(ex, name)(), name, x, grad_out)
+    check_close(f"{name}.backward: dL/dx", grad_x, torch_backward(name, x, grad_out),
+                alternatives=derivative_alternatives(name, x, grad_out),
+                regions=relu_regions(x) if name == "ReLU" else ())
+
+
+def test_relu_gradient_is_exactly_zero_at_zero(ex, rng):
+    x = np.array([[-2.0, -0.0, 0.0, 0.5], [0.0, 3.0, -1e-300, 1e-300]])
+    grad_out = random_upstream(rng, x.shape)
+    _, grad_x = run(ex.ReLU(), "ReLU", x, grad_out)
+    check_close("ReLU.backward at inputs including exact zeros", grad_x, grad_out * (x > 0),
+                regions=relu_regions(x))
+    check_close("ReLU.backward compared with PyTorch", grad_x, torch_backward("ReLU", x, grad_out),
+                regions=relu_regions(x))
+
+
+def test_relu_forward_clips_only_negative_values(ex, rng):
+    x = with_exact_zeros(rng, (3, 8))
+    y = ex.ReLU().forward(x)
+    check_close("ReLU.forward", y, np.where(x > 0, x, 0.0),
+                alternatives=[(np.abs(x), "|x|: negative inputs must become 0, not positive.")],
+                regions=[(x < 0, "x < 0", "negative inputs must become 0.")])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_sigmoid_never_overflows_even_at_the_largest_finite_inputs(ex, rng, dtype):
+    x = extremes(dtype)
+    layer = ex.Sigmoid()
+    grad_out = np.ones_like(x)
+    try:
+        with no_warnings(f"Sigmoid on {np.dtype(dtype).name} inputs as large as ±1000 and ±max"):
+            y, grad_x = run(layer, "Sigmoid", x, grad_out)
+    except AssertionError as error:
+        raise AssertionError(f"{error} Compute exp only of -|x|. Note that np.where(c, a, b) evaluates "
+                             "both a and b on every entry before choosing: the branch you do not keep "
+                             "still overflows.") from None
+    assert np.all(np.isfinite(y)), (
+        f"Sigmoid.forward returned {y[~np.isfinite(y)]} for inputs {x[~np.isfinite(y)]}: the result must "
+        "be finite for every finite input. Use exp(-|x|), which never overflows."
+    )
+    assert y.dtype == dtype, f"Sigmoid.forward turned {np.dtype(dtype).name} input into {y.dtype}."
+    check_close(f"Sigmoid.forward at extreme {np.dtype(dtype).name} inputs", y, torch_forward("Sigmoid", x),
+                rtol=1e-6 if dtype == np.float64 else 1e-5)
+    check_close(f"Sigmoid.backward at extreme {np.dtype(dtype).name} inputs", grad_x,
+                torch_backward("Sigmoid", x, np.ones(x.shape)), atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["ReLU", "Tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_relu_and_tanh_stay_finite_at_the_largest_finite_inputs(ex, name, dtype):
+    x = extremes(dtype)
+    with no_warnings(f"{name} on {np.dtype(dtype).name} inputs as large as ±max"):
+        y, grad_x = run(getattr(ex, name)(), name, x, np.ones_like(x))
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(grad_x)), (
+        f"{name} returned NaN or inf for finite inputs (forward: {y}, backward: {grad_x})."
+    )
+    if name == "ReLU":
+        # Exact comparison: the norms inside check_close would overflow at float64's max.
+        expected = np.where(x > 0, x, 0.0)
+        assert np.array_equal(y, expected), (
+            f"ReLU.forward at extreme inputs {x} gave {y}, expected {expected}."
+        )
+    else:
+        check_close(f"{name}.forward at extreme inputs", y, torch_forward(name, x))
+    check_close(f"{name}.backward at extreme inputs", grad_x, torch_backward(name, x, np.ones(x.shape)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_in_gives_float32_out_forward_and_backward(ex, rng, name):
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+    grad_out = random_upstream(rng, x.shape).astype(np.float32)
+    y, grad_x = run(getattr(ex, name)(), name, x, grad_out)
+    assert y.dtype == np.float32, (
+        f"{name}.forward turned float32 input into {y.dtype}: keep the input's dtype (float32 trains about "
+        "twice as fast; a float64 constant array such as np.ones(shape) silently upcasts)."
+    )
+    assert grad_x.dtype == np.float32, f"{name}.backward turned a float32 gradient into {grad_x.dtype}."
+    check_close(f"{name}.forward in float32", y, torch_forward(name, x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_and_backward_do_not_modify_their_inputs(ex, rng, name):
+    x = with_exact_zeros(rng, (4, 5)) * 2
+    grad_out = random_upstream(rng, x.shape)
+    x_before, grad_before = x.copy(), grad_out.copy()
+    run(getattr(ex, name)(), name, x, grad_out)
+    assert_unchanged(f"{name}.forward", x_before, x)
+    assert_unchanged(f"{name}.backward", grad_before, grad_out)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_uses_the_latest_forward(ex, rng, name):
+    layer = getattr(ex, name)()
+    first = rng.standard_normal((3, 4))
+    second = away_from_zero(rng, (3, 4))
+    grad_out = random_upstream(rng, second.shape)
+    layer.forward(first)
+    _, grad_x = run(layer, name, second, grad_out)
+    check_close(f"{name}.backward after two forward calls", grad_x, torch_backward(name, second, grad_out),
+                alternatives=[(torch_backward(name, first, grad_out), "the gradient at the input of the "
+                               "first forward call: forward must overwrite what it remembered.")])

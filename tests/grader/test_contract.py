@@ -1,0 +1,137 @@
+"""The kata's contract, proven on every run of `make test`:
+
+- solutions pass everything (the exercise tests themselves run against solutions/ in `make test`);
+- every stub fails only its own tests, each with a 'not implemented' message naming its exercise;
+- every known-wrong variant (tests/mutants/) is caught by its own exercise's tests, with a diagnosis;
+- stubs and solutions do not drift: same public names and signatures, stubs equal the generated ones.
+
+The stub and mutant runs happen in child processes (the grader's own runner), two at a time.
+"""
+
+from __future__ import annotations
+
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from grader.core import manifest
+from grader.maintainer import mutation, stubgen
+from grader.core import target as targets
+from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
+from grader.core.runner import run_exercise
+
+KATA = manifest.load()
+NAMES = KATA.names
+# The first test of a group waits for all child runs of that group (module-scoped fixtures).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+def test_every_exercise_has_a_solution_a_stub_tests_mutants_and_hints():
+    problems = []
+    for ex in KATA.exercises:
+        for path in (SOLUTIONS_DIR / ex.module_file, EXERCISES_DIR / ex.module_file, ex.test_file,
+                     mutation.MUTANTS_DIR / ex.module_file):
+            if not path.exists():
+                problems.append(f"{ex.name}: missing {path.relative_to(manifest.ROOT)}")
+        if len(ex.hints) < 3:
+            problems.append(f"{ex.name}: fewer than three hints")
+        bank = mutation.MUTANTS_DIR / ex.module_file
+        if bank.exists() and not mutation.load_mutants(ex.name):
+            problems.append(f"{ex.name}: tests/mutants/{ex.module_file} has no mutants")
+    assert not problems, "\n".join(problems)
+
+
+def test_committed_stubs_equal_what_the_generator_makes_from_the_solutions():
+    stale = [name for name, text in stubgen.expected_stubs().items()
+             if (EXERCISES_DIR / f"{name}.py").read_text() != text]
+    assert not stale, f"exercises/ is out of date for {stale}: run `make stubs` and commit the result."
+
+
+def _public_api(module) -> dict[str, str]:
+    """{name: signature} of the functions, classes and methods a module defines (not imports)."""
+    api = {}
+    for name, value in vars(module).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isfunction(value):
+            api[name] = str(inspect.signature(value))
+        elif inspect.isclass(value):
+            api[name] = "class"
+            for attribute, member in vars(value).items():
+                if inspect.isfunction(member) and (not attribute.startswith("_") or attribute == "__init__"):
+                    api[f"{name}.{attribute}"] = str(inspect.signature(member))
+    return api
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_and_solution_define_the_same_public_names_and_signatures(name):
+    stub = targets.load_module(EXERCISES_DIR, name)
+    solution = targets.load_module(SOLUTIONS_DIR, name)
+    stub_api, solution_api = _public_api(stub), _public_api(solution)
+    missing = sorted(set(solution_api) - set(stub_api))
+    extra = sorted(set(stub_api) - set(solution_api))
+    different = sorted(k for k in set(stub_api) & set(solution_api) if stub_api[k] != solution_api[k])
+    assert not (missing or extra or different), (
+        f"exercises/{name}.py and solutions/{name}.py disagree: missing in the stub {missing}, only in the "
+        f"stub {extra}, different signatures {different}"
+    )
+
+
+@pytest.fixture(scope="module")
+def stub_runs():
+    """Each exercise's tests run against the untouched stubs, in child processes."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = pool.map(lambda ex: run_exercise(ex, [EXERCISES_DIR])[str(EXERCISES_DIR)], KATA.exercises)
+        return dict(zip(NAMES, runs))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_stub_fails_only_its_own_tests_with_a_not_implemented_message(stub_runs, name):
+    run = stub_runs[name]
+    assert run.problem is None, f"the tests of {name} did not run cleanly against the stubs: {run.problem}"
+    assert run.total > 0, f"no tests ran for {name}"
+    passing = [t.test for t in run.tests if t.passed]
+    assert not passing, (
+        f"these tests of {name} pass against the untouched stub, so they cannot fail: {passing}"
+    )
+    foreign = [f"{t.test}: {t.kind}: {t.message.splitlines()[0] if t.message else ''}"
+               for t in run.tests if not (t.not_implemented and t.message.startswith(f"NotImplementedError: {name}:"))]
+    assert not foreign, (
+        f"these tests of {name} fail against the stubs for another reason than {name}'s own "
+        "NotImplementedError:\n" + "\n".join(foreign)
+    )
+
+
+@pytest.fixture(scope="module")
+def mutant_verdicts():
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(NAMES, pool.map(mutation.check, NAMES)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_known_wrong_variant_is_caught_and_diagnosed(mutant_verdicts, name):
+    verdicts = mutant_verdicts[name]
+    assert verdicts, f"{name} has no known-wrong variants in tests/mutants/{name}.py"
+    escaped = [v.mutant.name for v in verdicts if not v.caught]
+    assert not escaped, f"{name}: these known-wrong variants pass every test: {escaped}"
+    undiagnosed = [f"{v.mutant.name} (expected the message to mention {v.mutant.diagnosis!r}; got: "
+                   f"{(v.messages[0] or '').splitlines()[0] if v.messages else 'nothing'})"
+                   for v in verdicts if not v.diagnosed]
+    assert not undiagnosed, f"{name}: caught without naming the mistake:\n" + "\n".join(undiagnosed)
+
+
+def test_every_part_and_milestone_in_the_manifest_is_backed_by_code():
+    problems = []
+    for ex in KATA.exercises:
+        if not ex.parts:
+            continue
+        text = ex.test_file.read_text() if ex.test_file.exists() else ""
+        for part in ex.parts:
+            if f"def test_{part}_" not in text:
+                problems.append(f"{ex.name}: part {part!r} has no test named test_{part}_...")
+    for milestone in KATA.milestones:
+        module_file = manifest.ROOT / (milestone.module.replace(".", "/") + ".py")
+        if not module_file.exists():
+            problems.append(f"milestone {milestone.name}: {module_file.relative_to(manifest.ROOT)} is missing")
+    assert not problems, "\n".join(problems)
