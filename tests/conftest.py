@@ -8,8 +8,8 @@ Fixtures, for a test in tests/test_<exercise>.py:
   pkg   the package it lives in: the exercise's module from the target, every other module from the
         reference (so `pkg.layers.Linear` is the reference Linear the learner's code imports). Build the
         objects a test needs from `pkg`, so a bug elsewhere cannot fail this exercise.
-  ref   the reference implementation (solutions/), only for computing expected values at test time
-  rng   a seeded numpy Generator
+  ref   the reference implementation (solutions/), only inside expected-value callables (the judge's)
+  rng   the test's generator, for inputs only (seeded by the judge; learner objects get their own)
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ import pytest
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.target import Modules
+from grader.core import seeds
 
 MANIFEST = manifest.load()
+
+# Every exercise test runs observed against the target and judged against the reference.
+pytest_plugins = ["grader.core.judge_plugin"]
 
 
 def pytest_addoption(parser):
@@ -37,6 +41,9 @@ def pytest_configure(config):
         config.kata_targets = [targets.resolve(spec) for spec in specs]
     except targets.TargetError as error:
         raise pytest.UsageError(f"cannot grade: {error}") from None
+    reference = []
+    config.kata_reference = lambda: reference[0] if reference else reference.append(
+        Modules(targets.load_package(manifest.SOLUTIONS_DIR, own=None))) or reference[0]
 
 
 def exercise_of(path) -> str | None:
@@ -94,4 +101,6 @@ def ref():
 
 @pytest.fixture
 def rng():
-    return np.random.default_rng(20261125)
+    """The test's own generator: inputs only. Learner objects get generators of their own, so that the
+    learner's and the reference's runs of a test draw the same inputs."""
+    return np.random.default_rng(seeds.current())

@@ -1,6 +1,10 @@
-"""Checks shared by the exercise tests. No expected value lives here: every one is computed at test time,
-by finite differences (the reference `numerical_gradient`, itself tested against closed forms in
-test_gradcheck.py), by PyTorch, or by the reference implementation.
+"""Scenarios and checks shared by the exercise tests. No expected value lives here: every one is computed
+by the judge at test time, by finite differences (the reference `numerical_gradient`, itself tested
+against closed forms in test_gradcheck.py), by PyTorch, or by the reference implementation.
+
+Two rules make a test judgeable (see grader/feedback/checks.py): expected values that need `ref` or
+PyTorch are callables, and learner objects draw from generators of their own (`own_rng()`), never from
+the test's `rng`, so the learner's run and the reference's run see the same inputs.
 """
 
 from __future__ import annotations
@@ -11,7 +15,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from grader.feedback.diagnose import check_close
+from grader.feedback.checks import check_close, check_unchanged
+
+
+def own_rng(seed=0):
+    """A generator for a learner object's own random draws (initialisation, dropout masks), separate from
+    the test's inputs: the learner may draw differently from the reference without shifting the inputs."""
+    return np.random.default_rng(seed)
 
 
 def numerical_gradient(ref, f, x, eps=1e-6):
@@ -80,35 +90,34 @@ def finite_difference_gradients(ref, layer, x, grad_out):
     return expected
 
 
+def _once(compute):
+    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
+    kept = []
+    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
+
+
 def check_layer_backward(ref, layer, x, grad_out, *, layer_name, batch_size=None, alternatives=None,
                          regions=None, rtol=1e-5, atol=1e-7):
     """Compare a layer's backward (input and parameter gradients) with finite differences.
 
-    alternatives / regions: {gradient name: [...]} passed on to `check_close` for that gradient.
+    The judge computes the finite differences of its own (reference) layer on the same inputs.
+    alternatives / regions: {gradient name: [...] or a callable returning it} for that gradient.
     """
     __tracebackhide__ = True
-    expected = finite_difference_gradients(ref, layer, x, grad_out)
     grad_x, grads = backward_gradients(layer, x, grad_out, layer_name)
+    expected = _once(lambda: finite_difference_gradients(ref, layer, x, grad_out))
     alternatives = alternatives or {}
     regions = regions or {}
-    check_close(f"{layer_name}.backward: dL/dx (the returned gradient)", grad_x, expected["x"],
+    check_close(f"{layer_name}.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"],
                 batch_size=batch_size, alternatives=alternatives.get("x", ()), regions=regions.get("x", ()),
                 rtol=rtol, atol=atol)
-    for name, grad in grads.items():
-        check_close(f"{layer_name}.backward: dL/d{name} (in {name}.grad)", grad, expected[name],
-                    batch_size=batch_size, alternatives=alternatives.get(name, ()),
-                    regions=regions.get(name, ()), rtol=rtol, atol=atol)
+    for index, (name, grad) in enumerate(grads.items()):
+        check_close(f"{layer_name}.backward: dL/d{name} (in {name}.grad)", grad,
+                    lambda name=name: expected()[name], batch_size=batch_size,
+                    alternatives=alternatives.get(name, ()), regions=regions.get(name, ()), rtol=rtol, atol=atol)
 
 
-def assert_unchanged(what, before, after):
-    """Inputs belong to the caller: a layer must never modify them in place."""
-    __tracebackhide__ = True
-    if not np.array_equal(before, after, equal_nan=True):
-        changed = int(np.sum(before != after))
-        raise AssertionError(
-            f"{what} modified its input in place ({changed} entries changed). The caller still needs "
-            "that array: compute into a new array (e.g. np.maximum(x, 0), not x[x < 0] = 0)."
-        )
+assert_unchanged = check_unchanged  # inputs belong to the caller: a layer never modifies them in place
 
 
 @contextmanager
@@ -126,7 +135,7 @@ def no_warnings(what):
 
 
 def torch_float64(array, requires_grad=False):
-    """A float64 PyTorch tensor with a copy of `array` (PyTorch is a second, independent oracle)."""
-    import torch
+    """A float64 PyTorch tensor with a copy of `array` (PyTorch is a second, independent oracle; judge only)."""
+    from grader.feedback.oracle import torch
 
     return torch.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)

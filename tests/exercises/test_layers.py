@@ -4,16 +4,17 @@ Expected values come from PyTorch and from finite differences, computed here at 
 """
 
 import numpy as np
-import pytest
-import torch
 
-from grader.feedback.diagnose import check_close
-from helpers import assert_unchanged, check_layer_backward, random_upstream
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.oracle import torch
+from helpers import check_layer_backward, own_rng, random_upstream
 
 
 def make_linear(pkg, rng, n_in=5, n_out=3):
-    """A float64 Linear with a non-zero bias, so a forgotten bias cannot pass unnoticed."""
-    layer = pkg.layers.Linear(n_in, n_out, rng=rng)
+    """A float64 Linear with weights and a non-zero bias drawn from the test's generator (so a forgotten
+    bias cannot pass unnoticed, and the learner's and the reference's runs hold the same parameters)."""
+    layer = pkg.layers.Linear(n_in, n_out, rng=own_rng())
+    layer.W.data[...] = rng.standard_normal((n_in, n_out))
     layer.b.data[...] = rng.standard_normal(n_out)
     return layer
 
@@ -25,8 +26,8 @@ def two_layer_block(pkg, rng, shared=False):
     class Block(Layer):
         def __init__(self):
             super().__init__()
-            first = pkg.layers.Linear(4, 4, rng=rng)
-            second = first if shared else pkg.layers.Linear(4, 2, rng=rng)
+            first = pkg.layers.Linear(4, 4, rng=own_rng())
+            second = first if shared else pkg.layers.Linear(4, 2, rng=own_rng())
             self.layers = [first, second]
 
     return Block()
@@ -36,54 +37,55 @@ def test_parameter_holds_data_and_a_zero_gradient_of_the_same_shape(ex, rng):
     data = rng.standard_normal((3, 4))
     p = ex.Parameter(data)
     check_close("Parameter.data", p.data, data)
-    assert p.grad is not None, "Parameter.grad is None: start it as np.zeros_like(data)."
-    assert p.grad.shape == data.shape, f"Parameter.grad has shape {p.grad.shape}, expected {data.shape}."
-    assert not np.any(p.grad), "Parameter.grad must start at zeros."
+    check_that("Parameter.grad", p.grad, lambda grad: grad is not None and grad.shape == data.shape,
+               lambda grad: "Parameter.grad is None: start it as np.zeros_like(data)." if grad is None else
+               f"Parameter.grad has shape {getattr(grad, 'shape', None)}, expected {data.shape}.")
+    check_that("Parameter.grad", p.grad, lambda grad: not np.any(grad), "Parameter.grad must start at zeros.")
 
 
 def test_a_new_layer_is_in_training_mode_and_calling_it_runs_forward(ex, pkg, rng):
     layer = make_linear(pkg, rng)
-    assert layer.training is True, "A new layer must start in training mode (layer.training == True)."
+    check_equal("layer.training", layer.training, True,
+                "A new layer must start in training mode (layer.training == True).")
     x = rng.standard_normal((2, 5))
-    check_close("layer(x)", layer(x), layer.forward(x))
+    check_close("layer(x)", layer(x), lambda: layer.forward(x))
 
 
 def test_train_and_eval_switch_every_sublayer(ex, pkg, rng):
     block = two_layer_block(pkg, rng)
     returned = block.eval()
     modes = [block.training] + [layer.training for layer in block.layers]
-    assert modes == [False, False, False], (
+    check_equal("training flags after eval()", modes, [False, False, False], lambda modes: (
         f"after eval(), training flags of the block and its two sub-layers are {modes}: eval() must "
-        "switch every sub-layer too (dropout and batch norm behave differently in eval mode)."
-    )
-    assert returned is block, "eval() should return the layer itself, so `model = Net().eval()` works."
+        "switch every sub-layer too (dropout and batch norm behave differently in eval mode)."))
+    check_equal("eval() returns the layer itself", returned is block, True,
+                "eval() should return the layer itself, so `model = Net().eval()` works.")
     block.train()
     modes = [block.training] + [layer.training for layer in block.layers]
-    assert modes == [True, True, True], f"after train(), training flags are {modes}; expected all True."
+    check_equal("training flags after train()", modes, [True, True, True],
+                lambda modes: f"after train(), training flags are {modes}; expected all True.")
 
 
 def test_named_parameters_name_sublayers_by_their_index(ex, pkg, rng):
     block = two_layer_block(pkg, rng)
     names = [name for name, _ in block.named_parameters()]
-    assert names == ["0.W", "0.b", "1.W", "1.b"], (
+    check_equal("named_parameters()", names, ["0.W", "0.b", "1.W", "1.b"], lambda names: (
         f"named_parameters() gave {names}; expected ['0.W', '0.b', '1.W', '1.b']: a layer held in a list "
-        "is named by its index, its parameters by their attribute names, joined with a dot."
-    )
+        "is named by its index, its parameters by their attribute names, joined with a dot."))
     listed = block.parameters()
     expected = [block.layers[0].W, block.layers[0].b, block.layers[1].W, block.layers[1].b]
-    assert len(listed) == 4 and all(a is b for a, b in zip(listed, expected)), (
+    check_equal("parameters() are the Parameter objects", len(listed) == 4 and all(
+        a is b for a, b in zip(listed, expected)), True,
         "parameters() must return the Parameter objects themselves (not copies), in the order of "
-        "named_parameters()."
-    )
+        "named_parameters().")
 
 
 def test_a_layer_used_twice_lists_its_parameters_once(ex, pkg, rng):
     block = two_layer_block(pkg, rng, shared=True)
     names = [name for name, _ in block.named_parameters()]
-    assert len(names) == 2, (
-        f"named_parameters() gave {names} for a block whose two entries are the same layer: the shared "
-        "parameters are listed twice, so an optimiser would update them twice per step."
-    )
+    check_that("named_parameters() of a block holding one layer twice", names, lambda names: len(names) == 2,
+               lambda names: f"named_parameters() gave {names} for a block whose two entries are the same "
+               "layer: the shared parameters are listed twice, so an optimiser would update them twice per step.")
 
 
 def test_zero_grad_clears_gradients_in_place(ex, pkg, rng):
@@ -92,38 +94,44 @@ def test_zero_grad_clears_gradients_in_place(ex, pkg, rng):
     for grad in held:
         grad[...] = 1.0
     block.zero_grad()
-    for (name, p), old in zip(block.named_parameters(), held):
-        assert not np.any(p.grad), f"after zero_grad(), {name}.grad is not all zeros."
-        assert not np.any(old), (
-            f"after zero_grad(), the array {name}.grad held before is not zero: zero_grad must clear the "
-            "gradient in place (p.grad[...] = 0), not replace it with a new array that others never see."
-        )
+    for index, (p, old) in enumerate(zip(block.parameters(), held)):
+        check_that(f"parameter {index}'s grad after zero_grad()", p.grad, lambda grad: not np.any(grad),
+                   f"after zero_grad(), the gradient of parameter {index} is not all zeros.")
+        check_that(f"the array parameter {index}'s grad held before zero_grad()", old,
+                   lambda grad: not np.any(grad),
+                   f"after zero_grad(), the array that was parameter {index}'s .grad is not zero: zero_grad must "
+                   "clear the gradient in place (p.grad[...] = 0), not replace it with a new array that others "
+                   "(an optimiser) never see.")
 
 
 def test_linear_weight_is_in_by_out_and_bias_starts_at_zero(ex, rng):
-    layer = ex.Linear(6, 4, rng=rng)
-    assert layer.W.data.shape == (6, 4), (
-        f"Linear(6, 4).W has shape {layer.W.data.shape}; expected (in_features, out_features) = (6, 4)."
-    )
-    assert layer.b.data.shape == (4,), f"Linear(6, 4).b has shape {layer.b.data.shape}; expected (4,)."
-    assert not np.any(layer.b.data), "The bias must start at zero."
-    assert np.std(layer.W.data) > 0, "The weights are all equal: draw them with the initialiser and rng."
+    layer = ex.Linear(6, 4, rng=own_rng())
+    check_equal("Linear(6, 4).W's shape", layer.W.data.shape, (6, 4), lambda shape: (
+        f"Linear(6, 4).W has shape {shape}; expected (in_features, out_features) = (6, 4)."))
+    check_equal("Linear(6, 4).b's shape", layer.b.data.shape, (4,),
+                lambda shape: f"Linear(6, 4).b has shape {shape}; expected (4,).")
+    check_that("Linear(6, 4).b", layer.b.data, lambda b: not np.any(b), "The bias must start at zero.")
+    check_that("Linear(6, 4).W", layer.W.data, lambda w: np.std(w) > 0,
+               "The weights are all equal: draw them with the initialiser and rng.")
 
 
 def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):
     seeds = [ex.Linear(8, 3, rng=np.random.default_rng(7)).W.data for _ in range(2)]
-    check_close("W from two Linear layers built with the same seed", seeds[0], seeds[1])
-    ones = ex.Linear(3, 2, rng=rng, init=lambda fan_in, fan_out, _rng: np.ones((fan_in, fan_out)))
+    check_that("W of two Linear layers built with generators of the same seed", seeds,
+               lambda pair: pair[0].shape == pair[1].shape and np.allclose(pair[0], pair[1]),
+               "Two Linear(8, 3) layers built with np.random.default_rng(7) got different weights: draw them "
+               "from the rng passed in (through init), never from np.random's global state.")
+    ones = ex.Linear(3, 2, rng=own_rng(), init=lambda fan_in, fan_out, _rng: np.ones((fan_in, fan_out)))
     check_close("W of Linear(3, 2, init=<function returning ones>)", ones.W.data, np.ones((3, 2)))
 
 
 def test_linear_forward_matches_pytorch(ex, pkg, rng):
     layer = make_linear(pkg, rng)
     x = rng.standard_normal((7, 5))
-    expected = torch.nn.functional.linear(torch.tensor(x), torch.tensor(layer.W.data.T),
-                                          torch.tensor(layer.b.data)).numpy()
-    check_close("Linear.forward", layer.forward(x), expected,
-                alternatives=[(x @ layer.W.data, "X W without the bias: add + b.")])
+    W, b = layer.W.data.copy(), layer.b.data.copy()
+    check_close("Linear.forward", layer.forward(x),
+                lambda: torch.nn.functional.linear(torch.tensor(x), torch.tensor(W.T), torch.tensor(b)).numpy(),
+                alternatives=lambda: [(x @ W, "X W without the bias: add + b.")])
 
 
 def test_linear_backward_matches_finite_differences(ex, pkg, ref, rng):
@@ -138,17 +146,20 @@ def test_linear_backward_matches_pytorch(ex, pkg, rng):
     layer = make_linear(pkg, rng, 4, 4)  # square W: a missing transpose keeps the shape
     x = rng.standard_normal((n, 4))
     grad_out = random_upstream(rng, (n, 4))
-    tx = torch.tensor(x, requires_grad=True)
-    tw = torch.tensor(layer.W.data, requires_grad=True)
-    tb = torch.tensor(layer.b.data, requires_grad=True)
-    (tx @ tw + tb).backward(torch.tensor(grad_out))
+    W, b = layer.W.data.copy(), layer.b.data.copy()
+
+    def pytorch(which):
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+        (tx @ tw + tb).backward(torch.tensor(grad_out))
+        return {"x": tx, "W": tw, "b": tb}[which].grad.numpy()
+
     layer.zero_grad()
     layer.forward(x)
     grad_x = layer.backward(grad_out)
-    check_close("Linear.backward: dL/dx", grad_x, tx.grad.numpy(), batch_size=n,
-                alternatives=[(grad_out @ layer.W.data, "dL/dY W instead of dL/dY W^T: transpose W.")])
-    check_close("Linear.backward: dL/dW", layer.W.grad, tw.grad.numpy(), batch_size=n)
-    check_close("Linear.backward: dL/db", layer.b.grad, tb.grad.numpy(), batch_size=n)
+    check_close("Linear.backward: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
+                alternatives=lambda: [(grad_out @ W, "dL/dY W instead of dL/dY W^T: transpose W.")])
+    check_close("Linear.backward: dL/dW", layer.W.grad, lambda: pytorch("W"), batch_size=n)
+    check_close("Linear.backward: dL/db", layer.b.grad, lambda: pytorch("b"), batch_size=n)
 
 
 def test_linear_backward_adds_into_parameter_gradients(ex, pkg, rng):
@@ -173,8 +184,8 @@ def test_linear_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
     x_before, grad_before = x.copy(), grad_out.copy()
     layer.forward(x)
     layer.backward(grad_out)
-    assert_unchanged("Linear.forward", x_before, x)
-    assert_unchanged("Linear.backward", grad_before, grad_out)
+    check_unchanged("Linear.forward", x_before, x)
+    check_unchanged("Linear.backward", grad_before, grad_out)
 
 
 def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(ex, pkg, rng):
@@ -185,8 +196,7 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
     layer.zero_grad()
     layer.forward(x)
     returned = layer.backward(grad_out)
-    assert returned is None, (
-        "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
-        "is never used, and skipping it saves a third of its backward."
-    )
+    check_equal("Linear.backward's return value with input_gradient = False", returned, None,
+                "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
+                "is never used, and skipping it saves a third of its backward.")
     check_close("W.grad with input_gradient = False", layer.W.grad, x.T @ grad_out)

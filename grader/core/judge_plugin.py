@@ -1,0 +1,138 @@
+"""How an exercise test runs: observed against the learner's code, judged against the reference.
+
+Loaded by tests/conftest.py. The mode comes from KATA_MODE:
+
+  split    (the default) both halves in this process, one after the other: the scenario runs against
+           the target in observe mode, then against the reference in judge mode. Quick, and it proves
+           that every test is written so that it can be judged; it is not tamper-proof.
+  observe  the worker (grader/core/worker.py): run the scenario against the learner's code and send the
+           observations of each test to the judge as a frame; decide nothing.
+  judge    the judge: take each test's observations from the worker (grader/core/judge.py) and decide.
+  local    both at once, like an ordinary test suite (the reference, for maintainers).
+
+In every mode but local, each half gets a fresh generator from the same seed, so both see the same
+inputs, and the learner's half gets no `ref` (the reference is the judge's).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.core import seeds, wire
+from grader.feedback import checks
+
+SPLIT, OBSERVE, JUDGE, LOCAL = "split", "observe", "judge", "local"
+MODES = (SPLIT, OBSERVE, JUDGE, LOCAL)
+
+
+def kata_mode() -> str:
+    mode = os.environ.get("KATA_MODE", SPLIT)
+    if mode not in MODES:
+        raise pytest.UsageError(f"KATA_MODE={mode!r}; expected one of {', '.join(MODES)}")
+    return mode
+
+
+class Unavailable:
+    """Stands for the reference in the learner's half: any use is a bug in the test, said plainly."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(
+            f"kata bug: the test used ref.{name} while running the learner's code; the reference belongs "
+            "to the judge, so compute expected values inside a callable (lambda: ...).")
+
+
+def _where(excinfo_traceback, target_dirs) -> str | None:
+    """'layers.py line 42' for the deepest frame inside a target directory."""
+    for frame in reversed(excinfo_traceback):
+        path = Path(frame.filename)
+        if any(directory in path.parents for directory in target_dirs):
+            return f"{path.name} line {frame.lineno}"
+    return None
+
+
+def _error_of(error: BaseException, target_dirs) -> dict:
+    import traceback
+
+    kind = type(error).__name__
+    message = str(error)
+    if kind == "Failed" and "Timeout" in message:
+        kind = "timeout"
+    elif not isinstance(error, AssertionError):
+        message = f"{kind}: {message}"
+    frames = traceback.extract_tb(error.__traceback__)
+    return {"kind": kind, "message": message.split("\nassert ")[0].strip()[:4000],
+            "where": _where(frames, target_dirs)}
+
+
+def _call(item, arguments: dict) -> None:
+    item.obj(**{name: arguments[name] for name in item._fixtureinfo.argnames if name in arguments})
+
+
+def _arguments(item) -> dict:
+    return {name: item.funcargs[name] for name in item._fixtureinfo.argnames if name in item.funcargs}
+
+
+def observe(item) -> tuple[list, dict | None]:
+    """Run the scenario against the learner's code; return its observations and its exception, if any."""
+    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()), ref=Unavailable())
+    checks.begin(checks.OBSERVE)
+    error = None
+    try:
+        _call(item, arguments)
+    except (Exception, pytest.fail.Exception) as raised:  # noqa: BLE001 - any failure is an observation
+        error = _error_of(raised, getattr(item.config, "kata_targets", []))
+    run = checks.end()
+    return run.observations, error
+
+
+def judge(item, observations: list, error: dict | None) -> None:
+    """Run the scenario against the reference; each check compares with the worker's observation."""
+    __tracebackhide__ = True
+    reference = item.config.kata_reference()
+    exercise = item.funcargs.get("exercise_name")
+    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()), ref=reference, pkg=reference)
+    if exercise is not None:
+        arguments["ex"] = getattr(reference, exercise)
+    checks.begin(checks.JUDGE, observations, error)
+    try:
+        _call(item, arguments)
+        run = checks.end()
+    finally:
+        checks.begin(checks.LOCAL)
+    if not run.kinds:
+        raise RuntimeError("kata bug: this test judges nothing (it makes no check_* call).")
+    item.kata_kinds = run.kinds
+
+
+def _is_exercise_test(item) -> bool:
+    return "exercise_name" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    if not _is_exercise_test(pyfuncitem):
+        return None
+    __tracebackhide__ = True
+    mode = kata_mode()
+    if mode == LOCAL:
+        checks.begin(checks.LOCAL)
+        _call(pyfuncitem, _arguments(pyfuncitem))
+        checks.end()
+        return True
+    if mode == JUDGE:
+        observations, error = pyfuncitem.config.kata_observations(pyfuncitem)
+    else:
+        observations, error = observe(pyfuncitem)
+        frame = wire.pack_observations(pyfuncitem.nodeid, observations, error)
+        if mode == OBSERVE:
+            pyfuncitem.config.kata_send(frame)
+            return True
+        # Split: the same bytes the judge would receive from a worker, decoded the same way.
+        _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame)))
+    judge(pyfuncitem, observations, error)
+    return True

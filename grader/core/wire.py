@@ -1,0 +1,233 @@
+"""What crosses from the worker (learner code) to the judge: plain data, checked on arrival.
+
+A value is encoded as a JSON tree with its arrays set aside as raw bytes; a message is one frame:
+
+    8-byte length | JSON header | for each array: 8-byte length | raw bytes
+
+Decoding never calls anything the worker defined: no pickle, no `__array__`, no `__eq__`. It accepts
+only JSON types, tagged tuples and dicts, and arrays of a numeric dtype whose byte count matches their
+shape, and builds fresh base-class ndarrays from the bytes. A subclass whose comparisons always succeed,
+or an object that lies through `__array__`, arrives as plain numbers or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# dtypes an observation may carry; anything else (object, structured, strings) is refused.
+DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                    "float16", "float32", "float64", "complex64", "complex128"])
+MAX_HEADER_BYTES = 64 << 20
+MAX_ARRAY_BYTES = 1 << 31
+MAX_DEPTH = 20
+_LENGTH = struct.Struct("<Q")
+
+
+class WireError(ValueError):
+    """A frame or value that is not what the protocol allows; the message says what was wrong."""
+
+
+@dataclass
+class Packed:
+    """An encoded value: a JSON-able tree whose arrays are {"__array__": i, ...} and `arrays[i]` bytes."""
+
+    tree: object
+    arrays: list = field(default_factory=list)
+
+
+def _encode(value, arrays: list, depth: int):
+    if depth > MAX_DEPTH:
+        return {"__object__": "nested too deeply"}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, np.generic):
+        return int(value)
+    if isinstance(value, float) and not isinstance(value, np.generic):
+        return float(value) if math.isfinite(value) else {"__float__": repr(float(value))}
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.array(value, subok=False)  # a copy, as the base class
+        if array.dtype.name not in DTYPES:
+            return {"__object__": f"array of dtype {array.dtype}"}
+        arrays.append(np.ascontiguousarray(array).tobytes())
+        return {"__array__": len(arrays) - 1, "dtype": array.dtype.name, "shape": list(array.shape)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, arrays, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, arrays, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[str(k), _encode(v, arrays, depth + 1)] for k, v in value.items()]}
+    return {"__object__": type(value).__name__}
+
+
+def encode_value(value) -> Packed:
+    """Worker side: the learner's value as plain data (never raises on odd objects)."""
+    arrays: list = []
+    try:
+        tree = _encode(value, arrays, 0)
+    except Exception as error:  # noqa: BLE001 - a learner object whose conversion raises
+        return Packed({"__object__": f"{type(value).__name__} (could not be read: {error})"}, [])
+    return Packed(tree, arrays)
+
+
+class Opaque:
+    """A value the worker could not send as data (a learner object, an object array)."""
+
+    def __init__(self, description: str):
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"<{self.description}>"
+
+
+def _decode(tree, arrays: list, depth: int):
+    if depth > MAX_DEPTH:
+        raise WireError("a value is nested too deeply")
+    if tree is None or type(tree) in (bool, str, int, float):
+        return tree
+    if type(tree) is list:
+        return [_decode(v, arrays, depth + 1) for v in tree]
+    if type(tree) is not dict or len(tree) not in (1, 3):
+        raise WireError(f"unexpected value of type {type(tree).__name__}")
+    if "__array__" in tree:
+        return _decode_array(tree, arrays)
+    (tag, inner), = tree.items()
+    if tag == "__tuple__" and type(inner) is list:
+        return tuple(_decode(v, arrays, depth + 1) for v in inner)
+    if tag == "__dict__" and type(inner) is list:
+        pairs = [(k, v) for k, v in (_pair(p) for p in inner)]
+        return {k: _decode(v, arrays, depth + 1) for k, v in pairs}
+    if tag == "__float__" and inner in ("nan", "inf", "-inf"):
+        return float(inner)
+    if tag == "__object__" and type(inner) is str:
+        return Opaque(inner[:200])
+    raise WireError(f"unknown tag {tag!r}")
+
+
+def _pair(pair):
+    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+        raise WireError("a dict entry is not a [key, value] pair")
+    return pair
+
+
+def _decode_array(tree: dict, arrays: list) -> np.ndarray:
+    index, dtype, shape = tree.get("__array__"), tree.get("dtype"), tree.get("shape")
+    if type(index) is not int or not 0 <= index < len(arrays):
+        raise WireError("an array refers to missing bytes")
+    if dtype not in DTYPES:
+        raise WireError(f"an array has the dtype {dtype!r}, which is not allowed")
+    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise WireError("an array has an invalid shape")
+    data = arrays[index]
+    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if len(data) != expected:
+        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} came with {len(data)} bytes")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+def decode_value(packed: Packed):
+    """Judge side: plain Python values and fresh ndarrays; raises WireError on anything else."""
+    if not isinstance(packed, Packed):
+        raise WireError("not an encoded value")
+    return _decode(packed.tree, packed.arrays, 0)
+
+
+# ---- frames -------------------------------------------------------------------------------------------
+
+def pack_message(header: dict, arrays: list[bytes]) -> bytes:
+    """One frame: a JSON header and the raw bytes of the arrays it refers to."""
+    text = json.dumps(header, allow_nan=False).encode()
+    parts = [_LENGTH.pack(len(text)), text, _LENGTH.pack(len(arrays))]
+    for data in arrays:
+        parts += [_LENGTH.pack(len(data)), data]
+    return b"".join(parts)
+
+
+def _read_exactly(stream, n: int) -> bytes:
+    chunks, remaining = [], n
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError("the worker's stream ended in the middle of a message")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(stream) -> tuple[dict, list[bytes]] | None:
+    """The next frame from a binary stream, or None at a clean end of stream."""
+    first = stream.read(_LENGTH.size)
+    if not first:
+        return None
+    if len(first) < _LENGTH.size:
+        first += _read_exactly(stream, _LENGTH.size - len(first))
+    (size,) = _LENGTH.unpack(first)
+    if size > MAX_HEADER_BYTES:
+        raise WireError(f"a message header of {size} bytes is larger than allowed")
+    try:
+        header = json.loads(_read_exactly(stream, size))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"a message header is not JSON: {error}") from None
+    if type(header) is not dict:
+        raise WireError("a message header is not a JSON object")
+    (count,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
+    if count > 100_000:
+        raise WireError("a message carries too many arrays")
+    arrays = []
+    for _ in range(count):
+        (n,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
+        if n > MAX_ARRAY_BYTES:
+            raise WireError(f"an array of {n} bytes is larger than allowed")
+        arrays.append(_read_exactly(stream, n))
+    return header, arrays
+
+
+def pack_observations(nodeid: str, observations: list, error: dict | None, extra: dict | None = None) -> bytes:
+    """The frame the worker sends at the end of one test: its observations in order, and its error."""
+    arrays: list[bytes] = []
+    items = []
+    for observation in observations:
+        packed = observation.value
+        offset = len(arrays)
+        arrays.extend(packed.arrays)
+        items.append({"what": observation.what, "kind": observation.kind,
+                      "tree": _shift(packed.tree, offset)})
+    header = {"type": "test", "nodeid": nodeid, "observations": items, "error": error}
+    header.update(extra or {})
+    return pack_message(header, arrays)
+
+
+def _shift(tree, offset: int):
+    if offset == 0:
+        return tree
+    if type(tree) is list:
+        return [_shift(v, offset) for v in tree]
+    if type(tree) is dict:
+        if "__array__" in tree:
+            return dict(tree, __array__=tree["__array__"] + offset)
+        return {k: _shift(v, offset) for k, v in tree.items()}
+    return tree
+
+
+def unpack_observations(header: dict, arrays: list[bytes]):
+    """Judge side: (nodeid, [Observation with Packed values], error) from a test frame, validated."""
+    from grader.feedback.checks import Observation
+
+    nodeid, items, error = header.get("nodeid"), header.get("observations"), header.get("error")
+    if type(nodeid) is not str or type(items) is not list:
+        raise WireError("a test message lacks its test id or observations")
+    observations = []
+    for item in items:
+        if type(item) is not dict or type(item.get("what")) is not str or type(item.get("kind")) is not str:
+            raise WireError("an observation lacks its name or kind")
+        packed = Packed(item.get("tree"), arrays)
+        decode_value(packed)  # validate now: a bad value fails the message, not a later check
+        observations.append(Observation(item["what"], item["kind"], packed))
+    if error is not None and (type(error) is not dict or
+                              any(type(error.get(k)) not in (str, type(None)) for k in ("kind", "message", "where"))):
+        raise WireError("a test message has a malformed error")
+    return nodeid, observations, error

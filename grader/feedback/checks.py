@@ -1,0 +1,280 @@
+"""The checks an exercise test makes, and where each one is decided.
+
+A test of exercise K is one scenario, written once, that runs in two processes:
+
+- the **worker** runs it against the learner's code. Every check only *observes*: it records the
+  learner's value under the check's name and decides nothing. Expected values are callables that the
+  worker never calls, so it needs neither PyTorch nor the reference.
+- the **judge** runs the same scenario against the reference, on the same inputs (the same seed). Every
+  check evaluates its expected value, takes the worker's observation of the same name, and compares them
+  with a diagnosis; the first mismatch fails the test with that sentence.
+
+So the verdict never depends on anything the learner's code computes *about* itself: only on the raw
+values it returned for inputs it could not choose. Locally (`KATA_MODE=local`, a plain pytest run of the
+reference) both halves happen at once.
+
+The checks:
+    check_close(what, got, expected, ...)     arrays and numbers, with a diagnosis (see diagnose.compare)
+    check_equal(what, got, expected, ...)     plain values: names, shapes, flags, None
+    check_that(what, got, predicate, ...)     a property the judge computes from the raw value
+                                              (statistics of an initialisation, a dropout mask)
+    check_raises(what, exception, call, ...)  the learner's code must raise
+    check_unchanged(what, before, after)      an input must not be modified in place
+
+`expected`, `alternatives`, `regions`, `predicate` and `message` may be callables: they are evaluated only
+in the judge (and in local mode). Anything that needs PyTorch or `ref` must be inside such a callable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.core import wire
+from grader.feedback import diagnose
+
+LOCAL, OBSERVE, JUDGE = "local", "observe", "judge"
+
+# Kinds whose expected value the judge computes from inputs it chose (a *judged quantity*), and kinds that
+# rest on a fact the worker reports about its own objects (a flag, an identity, an exception's class).
+QUANTITY_KINDS = frozenset({"close", "that", "unchanged"})
+FACT_KINDS = frozenset({"equal", "raises"})
+
+
+class TestPathDiverged(AssertionError):
+    """The learner's run of a test made different checks from the reference's run."""
+
+
+class WorkerFailure(AssertionError):
+    """The learner's code raised (or a plain assert failed) in the worker; `kind` is the exception's class."""
+
+    def __init__(self, kind: str, message: str, where: str | None = None):
+        super().__init__(message)
+        self.kind, self.where = kind, where
+
+
+@dataclass
+class Observation:
+    what: str
+    kind: str
+    value: object
+
+
+@dataclass
+class Run:
+    """The checks of one test in one process: what the worker observed, or what the judge consumed."""
+
+    mode: str
+    observations: list = field(default_factory=list)  # observe: recorded; judge: the worker's, to consume
+    error: dict | None = None  # judge: the worker's exception after its last observation, if any
+    position: int = 0
+    kinds: list = field(default_factory=list)  # judge and local: the kind of every check made
+
+
+_current = Run(LOCAL)
+
+
+def begin(mode: str, observations=None, error=None) -> Run:
+    """Start the checks of one test; `observations` and `error` are the worker's, in judge mode."""
+    global _current
+    _current = Run(mode, list(observations or []), error)
+    return _current
+
+
+def end() -> Run:
+    """Finish a test: in judge mode, fail on anything the worker did after the reference's last check."""
+    global _current
+    run, _current = _current, Run(LOCAL)
+    if run.mode == JUDGE:
+        if run.position < len(run.observations):
+            extra = run.observations[run.position]
+            raise TestPathDiverged(
+                f"Your code's run of this test made a check the reference's run did not ({extra.what!r}): "
+                "it took another path, e.g. a different number of layers or parameters.")
+        _raise_worker_error(run)
+    return run
+
+
+def mode() -> str:
+    return _current.mode
+
+
+def _evaluate(value):
+    return value() if callable(value) else value
+
+
+def _raise_worker_error(run: Run) -> None:
+    if run.error is not None:
+        error = run.error
+        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", ""), error.get("where"))
+
+
+def _take(what: str, kind: str):
+    """Judge: the worker's next observation, which must be the check of the same name."""
+    run = _current
+    if run.position >= len(run.observations):
+        _raise_worker_error(run)
+        raise TestPathDiverged(
+            f"Your code's run of this test ended before the check of {what!r}, without an error: it took "
+            "another path than the reference's run (a loop over fewer layers or parameters?).")
+    observation = run.observations[run.position]
+    run.position += 1
+    if observation.what != what or observation.kind != kind:
+        raise TestPathDiverged(
+            f"Your code's run of this test checked {observation.what!r} where the reference's run checked "
+            f"{what!r}: it took another path (different parameter names, or a different number of them?).")
+    return observation.value
+
+
+def _observe(what: str, kind: str, got):
+    """Record (observe) or fetch (judge) the learner's value; local mode keeps `got` after a round trip.
+
+    The round trip through the wire format turns any array-like, subclass or lying object into the plain
+    data the judge would receive, so local runs behave like judged ones."""
+    run = _current
+    if run.mode == OBSERVE:
+        run.observations.append(Observation(what, kind, wire.encode_value(got)))
+        return None
+    run.kinds.append(kind)
+    if run.mode == JUDGE:
+        return wire.decode_value(_take(what, kind))
+    return wire.decode_value(wire.encode_value(got))
+
+
+def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
+    """Judge: the reference's own value must pass every check, or the test itself is wrong."""
+    if not ok:
+        raise RuntimeError(f"kata bug: the reference fails the check of {what!r} ({detail}); please report it.")
+
+
+def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
+                batch_size=None, alternatives=(), regions=()) -> None:
+    """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
+    __tracebackhide__ = True
+    reference_value = got
+    observed = _observe(what, "close", got)
+    if _current.mode == OBSERVE:
+        return
+    expected = _evaluate(expected)
+    options = dict(rtol=rtol, atol=atol, batch_size=batch_size, alternatives=_evaluate(alternatives),
+                   regions=_evaluate(regions))
+    if _current.mode == JUDGE:
+        mine = diagnose.compare(reference_value, expected, **options)
+        _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
+    result = diagnose.compare(observed, expected, **options)
+    if not result.ok:
+        raise AssertionError(diagnose.describe(what, result))
+
+
+def _plain(value):
+    """A value as comparable plain data (tuples and lists alike, arrays as nested lists)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _message(message, default: str, got) -> str:
+    if message is None:
+        return default
+    return message(got) if callable(message) else message
+
+
+def check_equal(what: str, got, expected, message=None) -> None:
+    """`got` must equal `expected` as plain data (lists and tuples alike). `message` may use `got`."""
+    __tracebackhide__ = True
+    reference_value = got
+    observed = _observe(what, "equal", got)
+    if _current.mode == OBSERVE:
+        return
+    expected = _plain(_evaluate(expected))
+    if _current.mode == JUDGE:
+        _reference_must_pass(what, _plain(wire.decode_value(wire.encode_value(reference_value))) == expected,
+                             f"got {reference_value!r}")
+    if _plain(observed) != expected:
+        raise AssertionError(_message(message, f"{what} is {_shown(observed)}; expected {_shown(expected)}.",
+                                      observed))
+
+
+def _shown(value) -> str:
+    text = repr(_plain(value))
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def check_that(what: str, got, predicate, message) -> None:
+    """`predicate(got)` must hold, computed by the judge from the raw value (e.g. a variance within a
+    confidence band, a mask that keeps about 1 - p of the entries). `message` may be a callable of `got`."""
+    __tracebackhide__ = True
+    reference_value = got
+    observed = _observe(what, "that", got)
+    if _current.mode == OBSERVE:
+        return
+    if _current.mode == JUDGE:
+        mine = wire.decode_value(wire.encode_value(reference_value))
+        _reference_must_pass(what, bool(_safely(predicate, mine)), "its predicate is false")
+    if not _safely(predicate, observed):
+        raise AssertionError(_message(message, f"{what} does not have the expected property.", observed))
+
+
+def _safely(predicate, value) -> bool:
+    try:
+        return bool(predicate(value))
+    except Exception:  # a None or a wrong shape where an array was expected: the property fails
+        return False
+
+
+def check_unchanged(what: str, before, after) -> None:
+    """An input array must not be modified in place: `after` (the array passed in) must equal `before`
+    (a copy taken before the call)."""
+    __tracebackhide__ = True
+    observed = _observe(what, "unchanged", after)
+    if _current.mode == OBSERVE:
+        return
+    observed = np.asarray(observed) if observed is not None else None
+    if observed is None or observed.shape != np.shape(before) or \
+            not np.array_equal(observed, before, equal_nan=True):
+        changed = int(np.sum(observed != before)) if observed is not None and observed.shape == np.shape(before) \
+            else "some"
+        raise AssertionError(
+            f"{what} modified its input in place ({changed} entries changed). The caller still needs that "
+            "array: compute into a new array (e.g. np.maximum(x, 0), not x[x < 0] = 0).")
+
+
+def _outcome(call) -> dict:
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the kind of exception is the observation
+        names = [klass.__name__ for klass in type(error).__mro__]
+        return {"raised": names, "message": str(error)[:2000]}
+    return {"raised": None, "message": ""}
+
+
+def check_raises(what: str, exception: type[BaseException], call, match: str | None = None,
+                 message=None) -> None:
+    """`call()` must raise `exception` (or a subclass), with `match` found in its message if given."""
+    __tracebackhide__ = True
+    outcome = _outcome(call)
+    if _current.mode == JUDGE:
+        ok = outcome["raised"] is not None and exception.__name__ in outcome["raised"]
+        _reference_must_pass(what, ok, f"raised {outcome['raised']}")
+    observed = _observe(what, "raises", outcome)
+    if _current.mode == OBSERVE:
+        return
+    raised = observed.get("raised") if isinstance(observed, dict) else None
+    text = str(observed.get("message", "")) if isinstance(observed, dict) else ""
+    if not raised:
+        raise AssertionError(_message(message, f"{what} did not raise {exception.__name__}.", observed))
+    if exception.__name__ not in raised:
+        raise AssertionError(_message(
+            message, f"{what} raised {raised[0]} ({text[:200]}); expected {exception.__name__}.", observed))
+    if match is not None and not re.search(match, text):
+        raise AssertionError(_message(
+            message, f"{what} raised {exception.__name__} but its message {text[:200]!r} does not mention "
+            f"{match!r}.", observed))
