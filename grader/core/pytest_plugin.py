@@ -36,6 +36,8 @@ def _where_in_target(excinfo, target_dirs) -> str | None:
 
 def _short_message(excinfo) -> str:
     value = excinfo.value
+    if hasattr(value, "kind") and isinstance(value, AssertionError):  # checks.WorkerFailure: the learner's error
+        return str(value).split("\nassert ")[0].strip()
     if isinstance(value, AssertionError):
         text = str(value)
     elif excinfo.typename == "Failed" and "Timeout" in str(value):
@@ -48,6 +50,8 @@ def _short_message(excinfo) -> str:
 
 
 def _kind(excinfo) -> str:
+    if isinstance(getattr(excinfo.value, "kind", None), str):  # checks.WorkerFailure carries the learner's
+        return excinfo.value.kind
     if excinfo.typename == "Failed" and "Timeout" in str(excinfo.value):
         return "timeout"
     return excinfo.typename
@@ -67,7 +71,7 @@ def pytest_runtest_makereport(item, call):
         report.kata.update(
             message=_short_message(call.excinfo),
             kind=_kind(call.excinfo),
-            where=_where_in_target(call.excinfo, target_dirs),
+            where=getattr(call.excinfo.value, "where", None) or _where_in_target(call.excinfo, target_dirs),
         )
 
 
