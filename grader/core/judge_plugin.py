@@ -55,7 +55,7 @@ def _where(excinfo_traceback, target_dirs) -> str | None:
     return None
 
 
-def _error_of(error: BaseException, target_dirs) -> dict:
+def error_of(error: BaseException, target_dirs) -> dict:
     import traceback
 
     kind = type(error).__name__
@@ -85,7 +85,7 @@ def observe(item) -> tuple[list, dict | None]:
     try:
         _call(item, arguments)
     except (Exception, pytest.fail.Exception) as raised:  # noqa: BLE001 - any failure is an observation
-        error = _error_of(raised, getattr(item.config, "kata_targets", []))
+        error = error_of(raised, getattr(item.config, "kata_targets", []))
     run = checks.end()
     return run.observations, error
 
@@ -136,3 +136,41 @@ def pytest_pyfunc_call(pyfuncitem):
         _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame)))
     judge(pyfuncitem, observations, error)
     return True
+
+
+# ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
+
+def _exercise_of_item(item) -> str | None:
+    from grader.core import manifest
+
+    stem = Path(str(item.path)).stem
+    name = stem[len("test_"):] if stem.startswith("test_") else None
+    return name if name in manifest.load().names else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    if kata_mode() != JUDGE:
+        return
+    from grader.core import manifest
+    from grader.core.judge import WorkerSession
+
+    targets = getattr(config, "kata_targets", [])
+    if len(targets) != 1:
+        raise pytest.UsageError("KATA_MODE=judge grades one target at a time")
+    kata = manifest.load()
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        name = _exercise_of_item(item)
+        if name is not None:
+            groups.setdefault(name, []).append(item.nodeid)
+    sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids,
+                                    reference_modules=kata.reference_modules(name))
+                for name, nodeids in groups.items()}
+    config.kata_sessions = sessions
+    config.kata_observations = lambda item: sessions[_exercise_of_item(item)].result(item.nodeid)
+
+
+def pytest_unconfigure(config):
+    for worker in getattr(config, "kata_sessions", {}).values():
+        worker.close()

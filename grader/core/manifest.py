@@ -91,12 +91,38 @@ class Manifest:
         what = f"There is no exercise called {name!r}. " if name else "Say which exercise. "
         return what + f"Usage: make {command} EX=<name>, one of: " + ", ".join(self.names)
 
+    def reference_modules(self, name: str) -> list[str]:
+        """The reference modules a worker grading exercise `name` may see: what its tests build on (the
+        closure of `needs`, and what those modules import), never `name` itself."""
+        seen: list[str] = []
+        stack = list(self.exercise(name).needs) + _relative_imports(SOLUTIONS_DIR / f"{name}.py")
+        while stack:
+            module = stack.pop().split(".")[0]
+            if module == name or module in seen or module not in self.names and module != "init":
+                continue
+            seen.append(module)
+            stack += list(self.exercise(module).needs) + _relative_imports(SOLUTIONS_DIR / f"{module}.py")
+        return sorted(seen)
+
     def milestone(self, name: str) -> Milestone:
         for ms in self.milestones:
             if ms.name == name:
                 return ms
         known = ", ".join(ms.name for ms in self.milestones)
         raise KeyError(f"there is no milestone called {name!r}; the milestones are: {known}")
+
+
+def _relative_imports(path: Path) -> list[str]:
+    """Modules a solution imports relatively (`from .layers import Layer`, `from . import init`)."""
+    import ast
+
+    if not path.exists():
+        return []
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found += [node.module.split(".")[0]] if node.module else [alias.name for alias in node.names]
+    return found
 
 
 class ManifestError(ValueError):

@@ -1,28 +1,29 @@
-"""Run one exercise's tests in a child process and read back what happened to each test.
+"""Run exercises' tests in a judge process and read back the verdict of each test.
 
-The child is plain pytest with grader/core/pytest_plugin.py recording results. Whatever the learner's code
-does (loop forever, raise, fail to import, call exit(), kill the interpreter), it happens in the child:
-the grader turns it into a plain sentence and goes on with the next exercise.
+The child is pytest in judge mode (judge_plugin.py) with pytest_plugin.py recording each verdict as it
+is decided. The judge itself runs no learner code: each exercise's scenarios run against the learner's
+code in a sandboxed worker (judge.py), so whatever that code does (loop forever, raise, fail to import,
+exit, kill the interpreter) costs the test it happened in, with a plain sentence.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core import sandbox, seeds
+from grader.core.judge import TIMEOUT_ADVICE, signal_meaning, timeout_message
 from grader.core.manifest import ROOT, Exercise
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
 MAX_CHILD_SECONDS = 600
-
-TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vectorised NumPy expression is needed"
 
 
 @dataclass
@@ -59,22 +60,17 @@ class TargetRun:
     def total(self) -> int:
         return len(self.tests)
 
-    def to_dict(self) -> dict:
-        return {"target": self.target, "problem": self.problem, "tests": [asdict(t) for t in self.tests]}
 
-
-def child_environment(results_path: Path, extra: dict | None = None) -> dict:
+def child_environment(results_path: Path, extra: dict | None = None, *, mode: str, seed: int) -> dict:
     env = dict(os.environ)
     env.update(
         KATA_RESULTS=str(results_path),
+        KATA_MODE=mode,
         # Never write __pycache__ into a learner's or a student's folder.
         PYTHONDONTWRITEBYTECODE="1",
-        # Small test arrays: one BLAS thread each avoids oversubscribing the cores when the grader
-        # runs two children at once.
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
     )
+    env[seeds.ENV_VAR] = str(seed)
+    env.update(sandbox.THREADS)  # every command pins BLAS threads alike (a loaded machine collapses otherwise)
     env.pop("KATA_TARGET", None)  # the child gets --target explicitly
     env.update(extra or {})
     return env
@@ -91,45 +87,75 @@ def _read_records(path: Path) -> list[dict]:
     return records
 
 
-def _signal_meaning(number: int) -> str:
-    meanings = {
-        signal.SIGXCPU: "the CPU time limit was reached: an infinite loop, or far too much work",
-        signal.SIGKILL: "killed: out of memory, or over a time limit",
-        signal.SIGSEGV: "a crash in native code, often from running out of memory",
-        signal.SIGABRT: "aborted, often from running out of memory",
-    }
-    return f"signal {number}: " + meanings.get(number, "killed by the system")
+def exercise_of(nodeid: str) -> str | None:
+    stem = Path(nodeid.split("::")[0]).stem
+    return stem[len("test_"):] if stem.startswith("test_") else None
 
 
-def _timeout_message(seconds: float) -> str:
-    return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
+def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str | None = None,
+                  seed: int | None = None, preexec_fn=None, extra_env=None, child_seconds: float | None = None,
+                  on_progress=None) -> dict[str, dict[str, TargetRun]]:
+    """Run the exercises' tests against each target in one judge process; {exercise: {target: TargetRun}}.
 
-
-def run_exercise(exercise: Exercise, targets: list[Path], *, preexec_fn=None, extra_env=None,
-                 child_seconds: float | None = None, test_file: Path | None = None) -> dict[str, TargetRun]:
-    """Run the exercise's test file against each target in one child; {str(target): TargetRun}."""
-    test_file = test_file or exercise.test_file
+    mode: judge (the default for one target: learner code in sandboxed workers, verdicts here) or split
+    (several targets at once, in-process: for the reference and the mutants, which are trusted code).
+    on_progress(records) is called about three times a second with the records so far.
+    """
+    mode = mode or ("judge" if len(targets) == 1 else "split")
+    seed = seeds.current() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         results_path = Path(scratch) / "results.jsonl"
-        command = [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "grader.core.pytest_plugin",
-                   "--no-header", "-p", "no:cacheprovider"]
+        command = [sys.executable, "-m", "pytest", *[str(ex.test_file) for ex in exercises], "-q",
+                   "-p", "grader.core.pytest_plugin", "--no-header", "-p", "no:cacheprovider"]
         for target in targets:
             command += ["--target", str(target)]
-        limit = child_seconds or min(MAX_CHILD_SECONDS, CHILD_MARGIN_SECONDS + 20 * exercise.time_limit)
-        child_problem = None
-        try:
-            completed = subprocess.run(command, cwd=ROOT, env=child_environment(results_path, extra_env),
-                                       capture_output=True, text=True, timeout=limit,
-                                       preexec_fn=preexec_fn, stdin=subprocess.DEVNULL)
-            output = completed.stdout + completed.stderr
-            returncode = completed.returncode
-        except subprocess.TimeoutExpired as expired:
-            output = (expired.stdout or b"").decode(errors="replace") if isinstance(expired.stdout, bytes) \
-                else (expired.stdout or "")
-            returncode = None
-            child_problem = f"the tests were stopped after {limit:g} s in total: {TIMEOUT_ADVICE}"
+        limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
+                                     sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
+        output, returncode, child_problem = _run_child(
+            command, child_environment(results_path, extra_env, mode=mode, seed=seed), limit, preexec_fn,
+            lambda: on_progress(_read_records(results_path)) if on_progress else None)
         records = _read_records(results_path)
-    return _collect(exercise, targets, records, output, returncode, child_problem)
+    by_exercise: dict[str, list[dict]] = {ex.name: [] for ex in exercises}
+    for record in records:
+        name = exercise_of(record.get("nodeid", ""))
+        if name in by_exercise:
+            by_exercise[name].append(record)
+        elif record.get("event") == "finish":
+            for found in by_exercise.values():
+                found.append(record)
+    return {ex.name: _collect(ex, targets, by_exercise[ex.name], output, returncode, child_problem)
+            for ex in exercises}
+
+
+def _run_child(command, env, limit, preexec_fn, poll) -> tuple[str, int | None, str | None]:
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
+        deadline = time.monotonic() + limit
+        child_problem = None
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                process.kill()
+                child_problem = f"the tests were stopped after {limit:g} s in total: {TIMEOUT_ADVICE}"
+                break
+            if poll is not None:
+                poll()
+            time.sleep(0.3)
+        returncode = process.wait()
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    return output, (None if child_problem else returncode), child_problem
+
+
+def collect_one(exercise: Exercise, target: Path, records: list[dict]) -> TargetRun:
+    """The verdicts of one exercise's tests among the records so far (for live progress)."""
+    mine = [r for r in records if exercise_of(r.get("nodeid", "")) == exercise.name or r.get("event") == "finish"]
+    return _collect(exercise, [target], mine + [{"event": "finish", "exitstatus": 0}], "", 0, None)[str(target)]
+
+
+def run_exercise(exercise: Exercise, targets: list[Path], **options) -> dict[str, TargetRun]:
+    """Run one exercise's test file against each target; {str(target): TargetRun}."""
+    return run_exercises([exercise], targets, **options)[exercise.name]
 
 
 def _collect(exercise, targets, records, output, returncode, child_problem) -> dict[str, TargetRun]:
@@ -148,7 +174,9 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
             message = record.get("message", "")
             if kind == "timeout":
                 outcome = "timeout"
-                message = _timeout_message(exercise.time_limit)
+                message = timeout_message(exercise.time_limit)
+            elif kind == "crash":
+                outcome = "crashed"
             result = TestResult(test=record["test"], outcome=outcome, message=message, kind=kind,
                                 where=record.get("where"), function=record.get("function"))
             run = runs.get(record.get("target") or str(targets[0]))
@@ -175,7 +203,7 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
         if child_problem is None:
             reason = "the test process ended abruptly"
             if returncode is not None and returncode < 0:
-                reason += f" ({_signal_meaning(-returncode)})"
+                reason += f" ({signal_meaning(-returncode)})"
             else:
                 reason += f" (exit status {returncode}: does the code call exit() or os._exit()?)"
             child_problem = reason

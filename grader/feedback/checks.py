@@ -50,6 +50,8 @@ class TestPathDiverged(AssertionError):
 class WorkerFailure(AssertionError):
     """The learner's code raised (or a plain assert failed) in the worker; `kind` is the exception's class."""
 
+    __module__ = "builtins"  # pytest then shows "WorkerFailure: ...", not the grader's module path
+
     def __init__(self, kind: str, message: str, where: str | None = None):
         super().__init__(message)
         self.kind, self.where = kind, where
@@ -85,6 +87,7 @@ def begin(mode: str, observations=None, error=None) -> Run:
 
 def end() -> Run:
     """Finish a test: in judge mode, fail on anything the worker did after the reference's last check."""
+    __tracebackhide__ = True
     global _current
     run, _current = _current, Run(LOCAL)
     if run.mode == JUDGE:
@@ -106,13 +109,16 @@ def _evaluate(value):
 
 
 def _raise_worker_error(run: Run) -> None:
+    __tracebackhide__ = True
     if run.error is not None:
         error = run.error
-        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", ""), error.get("where"))
+        where = f" ({error['where']})" if error.get("where") else ""
+        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where, error.get("where"))
 
 
 def _take(what: str, kind: str):
     """Judge: the worker's next observation, which must be the check of the same name."""
+    __tracebackhide__ = True
     run = _current
     if run.position >= len(run.observations):
         _raise_worker_error(run)
@@ -133,6 +139,7 @@ def _observe(what: str, kind: str, got):
 
     The round trip through the wire format turns any array-like, subclass or lying object into the plain
     data the judge would receive, so local runs behave like judged ones."""
+    __tracebackhide__ = True
     run = _current
     if run.mode == OBSERVE:
         run.observations.append(Observation(what, kind, wire.encode_value(got)))

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from grader.core import manifest
+from grader.core import manifest, sandbox, seeds
 from grader.core import target as targets
 from grader.core.manifest import ROOT
 
@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Exercise {exercise.number}: {exercise.title} -- target {targets.display_name(target_dir)}")
     command = [sys.executable, "-m", "pytest", str(exercise.test_file), "--target", str(target_dir),
                "-q", "--no-header", "--tb=short", "-rN", *args.pytest_args]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # Judged like `make grade` (learner code in the sandboxed worker, threads pinned alike), but with the
+    # fixed seed, so the same mistake always prints the same numbers.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE="judge", **sandbox.THREADS)
+    env[seeds.ENV_VAR] = str(seeds.DEFAULT_SEED)
     code = subprocess.call(command, cwd=ROOT, env=env)
     if code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +25,12 @@ from tabulate import tabulate
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise, Milestone
-from grader.core.runner import TargetRun, TestResult, run_exercise
+from grader.core import runner, seeds
+from grader.core.runner import TargetRun, TestResult
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
 IMPORT_FAILURES = {"SyntaxError": "syntax error", "IndentationError": "syntax error", "TabError": "syntax error"}
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 
 
 @dataclass
@@ -101,8 +102,8 @@ def classify(result: ExerciseResult) -> None:
         result.status, result.detail = "done", ""
     elif len(failures) == len(tests) and all(t.not_implemented for t in failures):
         result.status, result.detail = "not started", "every function still raises NotImplementedError"
-    elif (len(failures) == len(tests) and all(t.outcome == "error" for t in failures)
-          and len({t.message for t in failures}) == 1):
+    elif (len(failures) == len(tests) and len({t.message for t in failures}) == 1
+          and all(t.outcome == "error" or t.kind in IMPORT_FAILURES or t.kind in IMPORT_ERRORS for t in failures)):
         # Every test failed while setting up, with the same error: the module cannot be imported.
         first = failures[0]
         result.status = IMPORT_FAILURES.get(first.kind, "import error")
@@ -122,18 +123,34 @@ def classify(result: ExerciseResult) -> None:
                               "done": bool(in_part) and all(t.passed for t in in_part)}
 
 
-def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say) -> list[ExerciseResult]:
+def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, seed: int | None = None,
+                    preexec_fn=None) -> list[ExerciseResult]:
+    """Every chosen exercise judged in one process (learner code in sandboxed workers), with a fresh seed
+    unless one is given; each exercise's line is printed, in course order, as soon as it is decided."""
     chosen = [ex for ex in kata.exercises if ex.name in names]
+    shown: list[str] = []
 
-    def one(exercise: Exercise) -> ExerciseResult:
-        run = run_exercise(exercise, [target_dir])[str(target_dir)]
-        result = ExerciseResult(exercise, run)
+    def progress(records: list[dict]) -> None:
+        started = {runner.exercise_of(r["nodeid"]) for r in records if r.get("event") == "start"}
+        finished = any(r.get("event") == "finish" for r in records)
+        for index, exercise in enumerate(chosen):
+            later = {ex.name for ex in chosen[index + 1:]}
+            if exercise.name not in shown and (finished or started & later):
+                shown.append(exercise.name)
+                run = runner.collect_one(exercise, target_dir, records)
+                result = ExerciseResult(exercise, run)
+                classify(result)
+                say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
+
+    runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seeds.fresh() if seed is None else seed,
+                                preexec_fn=preexec_fn, on_progress=progress)
+    results = []
+    for exercise in chosen:
+        result = ExerciseResult(exercise, runs[exercise.name][str(target_dir)])
         classify(result)
-        say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, chosen))
+        if exercise.name not in shown:
+            say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
+        results.append(result)
     return results
 
 

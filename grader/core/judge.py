@@ -1,0 +1,220 @@
+"""The judge's side of a worker: start it in the sandbox, read its frames, survive whatever it does.
+
+A `WorkerSession` runs one exercise's tests against one target in a worker process (worker.py) and
+collects, per test, the observations the worker reports (validated by wire.py). The judge's pytest
+items ask for them with `result(nodeid)` and decide (judge_plugin.py). When a test hangs past its
+limit, the session kills the worker (and everything it started) and records a time-out for that test
+only; when the worker dies, the test that was running gets the reason; then a fresh worker carries on
+with the tests not yet run. So a hang, a crash or a stray thread costs that test, never the exercise
+or the row.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from grader.core import sandbox, seeds, wire
+from grader.core.manifest import Exercise, ROOT
+
+TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vectorised NumPy expression is needed"
+# Beyond a test's own limit (which pytest-timeout enforces inside the worker), the judge waits this long
+# before it kills the worker: imports and a slow machine must never cost a correct test.
+HARD_MARGIN_SECONDS = 30
+
+
+def signal_meaning(number: int) -> str:
+    meanings = {
+        signal.SIGXCPU: "the CPU time limit was reached: an infinite loop, or far too much work",
+        signal.SIGKILL: "killed: out of memory, or over a time limit",
+        signal.SIGSEGV: "a crash in native code, often from running out of memory",
+        signal.SIGABRT: "aborted, often from running out of memory",
+    }
+    return f"signal {number}: " + meanings.get(number, "killed by the system")
+
+
+def timeout_message(seconds: float) -> str:
+    return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
+
+
+def copy_submission(target: Path, into: Path) -> Path:
+    """The learner's top-level .py files (regular files only), copied where the worker reads them."""
+    into.mkdir(parents=True, exist_ok=True)
+    for path in sorted(target.glob("*.py")):
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, into / path.name)
+    return into
+
+
+class WorkerSession:
+    """One exercise's tests against one target, in a sandboxed worker; see the module docstring."""
+
+    def __init__(self, exercise: Exercise, target: Path, nodeids: list[str], *, reference_modules: list[str],
+                 seed: int | None = None, limits: sandbox.Limits | None = None, cgroup=None):
+        self.exercise, self.target, self.pending = exercise, Path(target), list(nodeids)
+        self.reference_modules = reference_modules
+        self.seed = seeds.current() if seed is None else seed
+        self.limits = limits or sandbox.Limits()
+        self.cgroup = cgroup
+        self.results: dict[str, tuple[list, dict | None]] = {}
+        self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
+        self.durations: dict[str, float] = {}
+        self._done = threading.Condition()
+        self._finished = False
+        self._process = None
+        self._thread = threading.Thread(target=self._run, name=f"worker-{exercise.name}", daemon=True)
+        self._scratch = Path(tempfile.mkdtemp(prefix="kata-worker-"))
+
+    # ---- the judge's view ------------------------------------------------------------------------
+    def start(self) -> "WorkerSession":
+        if not self._thread.is_alive() and not self._finished:
+            self._thread.start()
+        return self
+
+    def result(self, nodeid: str) -> tuple[list, dict | None]:
+        """The worker's observations and error for one test, waiting for them if needed."""
+        self.start()
+        with self._done:
+            while nodeid not in self.results and not self._finished:
+                self._done.wait(timeout=1.0)
+        if nodeid in self.results:
+            return self.results[nodeid]
+        reason = self.problem or "the worker never ran this test"
+        return [], {"kind": "crash", "message": reason, "where": None}
+
+    def close(self) -> None:
+        self._kill()
+        self._thread.join(timeout=10)
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    # ---- the worker's lifetime -------------------------------------------------------------------
+    def _record(self, nodeid: str, observations: list, error: dict | None) -> None:
+        with self._done:
+            if nodeid not in self.results:
+                self.results[nodeid] = (observations, error)
+                if nodeid in self.pending:
+                    self.pending.remove(nodeid)
+            self._done.notify_all()
+
+    def _run(self) -> None:
+        try:
+            reference = sandbox.stage_reference(self.reference_modules, self._scratch / "reference")
+            submission = copy_submission(self.target, self._scratch / "submission")
+            while self.pending:
+                before = len(self.pending)
+                self._one_worker(submission, reference)
+                if len(self.pending) == before:  # no progress: the rest cannot run
+                    self.problem = self.problem or "the tests could not start in the worker"
+                    break
+        except Exception as error:  # noqa: BLE001 - a judge-side failure must still end every wait
+            self.problem = f"the grader could not run the worker: {error}"
+        finally:
+            with self._done:
+                self._finished = True
+                self._done.notify_all()
+
+    def _command(self, submission: Path, reference: Path, channel_fd: int) -> tuple[list[str], dict | None]:
+        worker = [sys.executable, "-B", "-m", "grader.core.worker", "-p", "no:randomly"]
+        nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
+        env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed), "KATA_CHANNEL_FD": str(channel_fd)}
+        if sandbox.isolation().kind == sandbox.BUBBLEWRAP:
+            command = worker + ["--target", "/submission", *nodeids]
+            env = sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT)))
+            return sandbox.bubblewrap_command(command, target=submission, reference=reference, env=env,
+                                              channel_fd=channel_fd), None
+        command = worker + ["--target", str(submission), *nodeids]
+        full = dict(os.environ)
+        full.pop("KATA_TARGET", None)
+        full.update(sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT))))
+        full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        return command, full
+
+    def _one_worker(self, submission: Path, reference: Path) -> None:
+        read_end, write_end = os.pipe()
+        command, env = self._command(submission, reference, write_end)
+        log = open(self._scratch / "worker.log", "ab")
+        try:
+            self._process = subprocess.Popen(
+                command, cwd=self._scratch, env=env if env is not None else {}, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, pass_fds=(write_end,),
+                preexec_fn=sandbox.preexec(self.limits, self.cgroup))
+        finally:
+            os.close(write_end)
+            log.close()
+        state = {"current": None, "started": 0.0, "killed_for": None}
+        watchdog = threading.Thread(target=self._watch, args=(state,), daemon=True)
+        watchdog.start()
+        with os.fdopen(read_end, "rb") as stream:
+            self._read(stream, state)
+        self._kill()  # a worker with a stray thread may not exit by itself; its tests are all reported
+        returncode = self._process.wait()
+        state["done"] = True
+        self._settle(state, returncode)
+
+    def _read(self, stream, state: dict) -> None:
+        try:
+            while True:
+                message = wire.read_message(stream)
+                if message is None:
+                    return
+                header, arrays = message
+                kind = header.get("type")
+                if kind == "start" and isinstance(header.get("nodeid"), str):
+                    state["current"], state["started"] = header["nodeid"], time.monotonic()
+                elif kind == "test":
+                    nodeid, observations, error = wire.unpack_observations(header, arrays)
+                    if state["current"] == nodeid:
+                        self.durations[nodeid] = time.monotonic() - state["started"]
+                    state["current"] = None if state["current"] == nodeid else state["current"]
+                    self._record(nodeid, observations, error)
+                elif kind == "collect_error":
+                    self.problem = "the test file could not be collected: " + \
+                        str(header.get("message", "")).strip().splitlines()[-1:][0] if header.get("message") else ""
+                elif kind == "finish":
+                    return
+        except (wire.WireError, EOFError) as error:
+            self.problem = f"the worker's report was unreadable ({error}); its remaining tests count as failed"
+            if state["current"]:
+                self._record(state["current"], [], {"kind": "crash", "message": self.problem, "where": None})
+            for nodeid in list(self.pending):
+                self._record(nodeid, [], {"kind": "crash", "message": self.problem, "where": None})
+
+    def _watch(self, state: dict) -> None:
+        limit = self.exercise.time_limit
+        while not state.get("done") and self._process.poll() is None:
+            current = state["current"]
+            if current and time.monotonic() - state["started"] > limit + HARD_MARGIN_SECONDS:
+                state["killed_for"] = current
+                self._kill()
+                return
+            time.sleep(0.2)
+
+    def _settle(self, state: dict, returncode: int) -> None:
+        current = state["current"]
+        if current is None or current in self.results:
+            return
+        if state["killed_for"] == current:
+            error = {"kind": "timeout", "message": timeout_message(self.exercise.time_limit), "where": None}
+        else:
+            reason = "the test process ended abruptly"
+            if returncode < 0:
+                reason += f" ({signal_meaning(-returncode)})"
+            else:
+                reason += f" (exit status {returncode}: does the code call exit() or os._exit()?)"
+            error = {"kind": "crash", "message": reason, "where": None}
+        self._record(current, [], error)
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()

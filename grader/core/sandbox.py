@@ -1,0 +1,198 @@
+"""Where learner code runs: a sandbox it cannot see out of, or the weaker fallbacks, said plainly.
+
+`isolation()` picks, once per process, the strongest mechanism this machine allows:
+
+  bubblewrap  Linux user, mount, PID, network and IPC namespaces (Debian package `bubblewrap`). The
+              worker sees a read-only view of the Python installation, the grader and the tests (not the
+              mutant banks), the submission, and only the reference modules its exercise's tests load as
+              dependencies; a private /tmp is its only writable place. It cannot see other processes,
+              other submissions, PyTorch, the MNIST test labels or the instructor's files, and every
+              process it starts dies with it (its PID namespace ends with the worker).
+  none        an ordinary child process: grading works, but the scores are not tamper-proof, and the
+              report and gradebook say so in a sentence.
+
+Limits: memory and process count per submission through cgroups when running as root (v1 or v2,
+whichever is writable), else memory per process only (RLIMIT_AS); CPU time per process (RLIMIT_CPU).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
+
+BUBBLEWRAP, NONE = "bubblewrap", "none"
+NOT_TAMPER_PROOF = ("Learner code ran without a sandbox (bubblewrap is not available here), so these scores "
+                    "are not tamper-proof: a submission could read the reference or forge its results.")
+# The only environment the worker gets; BLAS threads pinned alike for every command.
+THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TERM")
+# Files of the kata a worker never sees: the mutant banks quote the reference's lines.
+HIDDEN_TEST_DIRS = ("tests/mutants",)
+HIDDEN_PACKAGES = ("torch", "torchgen", "functorch", "nvidia", "triton")
+MNIST_VISIBLE = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "SHA256SUMS", "README.md")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    kind: str
+    sentence: str  # what the report says about it
+
+    @property
+    def tamper_proof(self) -> bool:
+        return self.kind == BUBBLEWRAP
+
+
+@dataclass
+class Limits:
+    memory_bytes: int = 4 << 30
+    cpu_seconds: int = 3600
+    processes: int = 64
+
+
+def _bwrap_works() -> bool:
+    binary = shutil.which("bwrap")
+    if binary is None or os.environ.get("KATA_NO_SANDBOX"):
+        return False
+    probe = [binary, *_base_arguments(Path(tempfile.gettempdir())), sys.executable, "-c", "pass"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def isolation() -> Isolation:
+    if _bwrap_works():
+        return Isolation(BUBBLEWRAP, "Learner code ran in a bubblewrap sandbox (no view of the reference, "
+                                     "PyTorch, other submissions or the grader's outputs).")
+    return Isolation(NONE, NOT_TAMPER_PROOF)
+
+
+def _python_roots() -> list[Path]:
+    """The directories the interpreter and its libraries live in (a virtual environment and its base)."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+    return sorted(roots)
+
+
+def _base_arguments(scratch: Path) -> list[str]:
+    arguments = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                 "--uid", "65534", "--gid", "65534", "--clearenv",
+                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/scratch",
+                 "--chdir", "/tmp/scratch"]
+    for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/alternatives"):
+        arguments += ["--ro-bind-try", system, system]
+    for root in _python_roots():
+        arguments += ["--ro-bind", str(root), str(root)]
+        for package in HIDDEN_PACKAGES:
+            for found in root.glob(f"lib/python3*/site-packages/{package}"):
+                arguments += ["--tmpfs", str(found)]
+    return arguments
+
+
+def stage_reference(modules: list[str], into: Path) -> Path:
+    """A folder holding only the reference modules a worker may import (its exercise's dependencies)."""
+    into.mkdir(parents=True, exist_ok=True)
+    (into / "__init__.py").write_text('"""The reference modules this exercise\'s tests build on."""\n')
+    for name in modules:
+        shutil.copy2(SOLUTIONS_DIR / f"{name}.py", into / f"{name}.py")
+    return into
+
+
+def bubblewrap_command(command: list[str], *, target: Path, reference: Path, env: dict,
+                       channel_fd: int) -> list[str]:
+    """The bwrap command line that runs `command` in the sandbox described in the module docstring."""
+    arguments = ["bwrap", *_base_arguments(Path("/tmp"))]
+    for part in ("grader", "tests", "pyproject.toml"):
+        arguments += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
+    for hidden in HIDDEN_TEST_DIRS:
+        if (ROOT / hidden).exists():
+            arguments += ["--tmpfs", str(ROOT / hidden)]
+    arguments += ["--ro-bind", str(reference), str(SOLUTIONS_DIR)]
+    for name in MNIST_VISIBLE:
+        path = DATA_DIR / "mnist" / name
+        if path.exists():
+            arguments += ["--ro-bind", str(path), str(path)]
+    arguments += ["--ro-bind", str(target), "/submission"]
+    for key, value in env.items():
+        arguments += ["--setenv", key, value]
+    return arguments + command
+
+
+def worker_environment(extra: dict) -> dict:
+    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
+    env.update(THREADS, PATH="/usr/bin:/bin", HOME="/tmp", PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
+               PYTHONHASHSEED="0")
+    env.update(extra)
+    return env
+
+
+class CGroup:
+    """A memory and process-count limit for every process of one submission (root only, else absent)."""
+
+    def __init__(self, limits: Limits):
+        self.paths: list[Path] = []
+        if os.geteuid() != 0 or os.environ.get("KATA_NO_CGROUP"):
+            return
+        name = f"kata-{uuid.uuid4().hex[:12]}"
+        v1 = {"memory": ("memory.limit_in_bytes", limits.memory_bytes), "pids": ("pids.max", limits.processes)}
+        for controller, (knob, value) in v1.items():
+            base = Path("/sys/fs/cgroup") / controller
+            try:
+                path = base / name
+                path.mkdir()
+                (path / knob).write_text(str(value))
+                self.paths.append(path)
+            except OSError:
+                continue
+
+    @property
+    def active(self) -> bool:
+        return bool(self.paths)
+
+    def enter(self) -> None:
+        """Called in the child before exec: put this process (and so its descendants) in the group."""
+        for path in self.paths:
+            try:
+                (path / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        for path in self.paths:
+            procs = path / "cgroup.procs"
+            try:
+                for pid in procs.read_text().split():
+                    try:
+                        os.kill(int(pid), 9)
+                    except OSError:
+                        pass
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def preexec(limits: Limits, cgroup: CGroup | None):
+    """Limits applied in the child before exec (per process; the cgroup adds per-submission ones)."""
+
+    def apply() -> None:
+        os.setsid()  # its own process group, so a kill takes every process it started
+        if cgroup is not None:
+            cgroup.enter()
+        for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds)):
+            try:
+                resource.setrlimit(which, (value, value))
+            except (ValueError, OSError):
+                pass
+
+    return apply

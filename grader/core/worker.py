@@ -1,0 +1,66 @@
+"""The worker: runs one exercise's tests against the learner's code and reports observations, nothing else.
+
+    python -m grader.core.worker TEST_FILE --target DIR [NODEID ...]
+
+It is pytest in observe mode (see judge_plugin.py) with this module as a plugin that sends, on the file
+descriptor KATA_CHANNEL_FD, one frame when a test starts, one with the test's observations when it ends
+(or with its error, when a fixture such as the import of the learner's module failed), and one at the
+end. It decides nothing: the judge reads the frames and computes every verdict. It runs inside the
+sandbox (sandbox.py), so it sees no reference for its own exercise, no PyTorch and no other submission.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from grader.core import wire
+
+_CHANNEL = None
+
+
+def _send(frame: bytes) -> None:
+    _CHANNEL.write(frame)
+    _CHANNEL.flush()
+
+
+def pytest_configure(config):
+    config.kata_send = _send
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _send(wire.pack_message({"type": "start", "nodeid": nodeid}, []))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "setup" and report.failed and call.excinfo is not None:
+        # The scenario never ran (the learner's module failed to import, say): report why, as its error.
+        from grader.core.judge_plugin import error_of
+
+        error = error_of(call.excinfo.value, getattr(item.config, "kata_targets", []))
+        _send(wire.pack_observations(item.nodeid, [], error))
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _send(wire.pack_message({"type": "collect_error", "message": str(report.longrepr)[-3000:]}, []))
+
+
+def main(argv: list[str]) -> int:
+    from grader.core import worker as plugin  # this file runs as __main__; pytest needs the module
+
+    plugin._CHANNEL = os.fdopen(int(os.environ["KATA_CHANNEL_FD"]), "wb", buffering=0)
+    sys.stdout = sys.stderr  # the learner's prints must not mix with anything the judge reads
+    os.environ["KATA_MODE"] = "observe"
+    code = pytest.main([*argv, "-q", "-p", "no:cacheprovider", "--no-header"], plugins=[plugin])
+    plugin._send(wire.pack_message({"type": "finish", "status": int(code)}, []))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
