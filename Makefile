@@ -74,7 +74,7 @@ reset: setup
 	@$(GRADER) reset $(EX) $(if $(filter 1 y yes true,$(YES)),--yes)
 
 grade-all: setup
-	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(JOBS),--jobs $(JOBS))
+	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh)
 
 integrity: setup
 	@$(PY) -m grader.instructor.integrity --update

@@ -28,6 +28,9 @@ TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vector
 # Beyond a test's own limit (which pytest-timeout enforces inside the worker), the judge waits this long
 # before it kills the worker: imports and a slow machine must never cost a correct test.
 HARD_MARGIN_SECONDS = 30
+# One exercise's whole run may take this many times its per-test limit (plus the margin) before its
+# remaining tests are failed: a submission that hangs in every test still finishes in bounded time.
+EXERCISE_BUDGET_TESTS = 20
 
 
 def signal_meaning(number: int) -> str:
@@ -107,12 +110,17 @@ class WorkerSession:
         try:
             reference = sandbox.stage_reference(self.reference_modules, self._scratch / "reference")
             submission = copy_submission(self.target, self._scratch / "submission")
-            while self.pending:
+            self._budget = HARD_MARGIN_SECONDS + EXERCISE_BUDGET_TESTS * self.exercise.time_limit
+            self._deadline = time.monotonic() + self._budget
+            while self.pending and time.monotonic() < self._deadline:
                 before = len(self.pending)
                 self._one_worker(submission, reference)
                 if len(self.pending) == before:  # no progress: the rest cannot run
                     self.problem = self.problem or "the tests could not start in the worker"
                     break
+            kind = "timeout" if time.monotonic() >= self._deadline else "crash"
+            for nodeid in list(self.pending):  # out of time, or unable to start: the rest fail with the reason
+                self._record(nodeid, [], {"kind": kind, "message": self.problem or "not run", "where": None})
         except Exception as error:  # noqa: BLE001 - a judge-side failure must still end every wait
             self.problem = f"the grader could not run the worker: {error}"
         finally:
@@ -191,6 +199,12 @@ class WorkerSession:
         while not state.get("done") and self._process.poll() is None:
             current = state["current"]
             if current and time.monotonic() - state["started"] > limit + HARD_MARGIN_SECONDS:
+                state["killed_for"] = current
+                self._kill()
+                return
+            if time.monotonic() > self._deadline:
+                self.problem = (f"the exercise's tests used up their time budget "
+                                f"({self._budget:g} s): {TIMEOUT_ADVICE}")
                 state["killed_for"] = current
                 self._kill()
                 return

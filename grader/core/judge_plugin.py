@@ -158,13 +158,16 @@ def pytest_collection_modifyitems(session, config, items):
     targets = getattr(config, "kata_targets", [])
     if len(targets) != 1:
         raise pytest.UsageError("KATA_MODE=judge grades one target at a time")
+    from grader.core import sandbox
+
     kata = manifest.load()
+    limits, cgroup = sandbox.limits_from_environment()
     groups: dict[str, list[str]] = {}
     for item in items:
         name = _exercise_of_item(item)
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
-    sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids,
+    sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
                                     reference_modules=kata.reference_modules(name))
                 for name, nodeids in groups.items()}
     config.kata_sessions = sessions

@@ -129,8 +129,13 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
 
 def _run_child(command, env, limit, preexec_fn, poll) -> tuple[str, int | None, str | None]:
     with tempfile.TemporaryFile() as log:
+        def start() -> None:
+            sandbox.die_with_parent()
+            if preexec_fn is not None:
+                preexec_fn()
+
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
+                                   stdin=subprocess.DEVNULL, preexec_fn=start)
         deadline = time.monotonic() + limit
         child_problem = None
         while process.poll() is None:

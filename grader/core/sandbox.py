@@ -18,6 +18,7 @@ whichever is writable), else memory per process only (RLIMIT_AS); CPU time per p
 from __future__ import annotations
 
 import functools
+import json
 import os
 import resource
 import shutil
@@ -137,11 +138,38 @@ def worker_environment(extra: dict) -> dict:
     return env
 
 
+LIMITS_VAR = "KATA_WORKER_LIMITS"
+
+
+def limits_environment(limits: Limits, cgroup: "CGroup | None", wall_seconds: float | None = None) -> dict:
+    """What the judge process needs to start its workers within one submission's limits."""
+    data = {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
+            "cgroup": [str(p) for p in cgroup.paths] if cgroup else [], "wall_seconds": wall_seconds}
+    return {LIMITS_VAR: json.dumps(data)}
+
+
+def limits_from_environment() -> tuple[Limits, "CGroup | None"]:
+    """The judge's side of limits_environment (defaults when grading outside grade-all)."""
+    text = os.environ.get(LIMITS_VAR)
+    if not text:
+        return Limits(), None
+    data = json.loads(text)
+    cgroup = CGroup.existing([Path(p) for p in data.get("cgroup", [])])
+    return Limits(data["memory_bytes"], data["cpu_seconds"], data["processes"]), cgroup
+
+
 class CGroup:
     """A memory and process-count limit for every process of one submission (root only, else absent)."""
 
+    @classmethod
+    def existing(cls, paths: list[Path]) -> "CGroup":
+        group = cls.__new__(cls)
+        group.paths, group.owned = list(paths), False
+        return group
+
     def __init__(self, limits: Limits):
         self.paths: list[Path] = []
+        self.owned = True
         if os.geteuid() != 0 or os.environ.get("KATA_NO_CGROUP"):
             return
         name = f"kata-{uuid.uuid4().hex[:12]}"
@@ -169,6 +197,8 @@ class CGroup:
                 pass
 
     def close(self) -> None:
+        if not self.owned:
+            return
         for path in self.paths:
             procs = path / "cgroup.procs"
             try:
@@ -182,11 +212,23 @@ class CGroup:
                 pass
 
 
+def die_with_parent() -> None:
+    """In a child before exec: be killed when the process that started it dies (Linux prctl), so a killed
+    grading run leaves no judge or worker behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def preexec(limits: Limits, cgroup: CGroup | None):
     """Limits applied in the child before exec (per process; the cgroup adds per-submission ones)."""
 
     def apply() -> None:
         os.setsid()  # its own process group, so a kill takes every process it started
+        die_with_parent()
         if cgroup is not None:
             cgroup.enter()
         for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds)):

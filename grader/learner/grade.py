@@ -25,11 +25,15 @@ from tabulate import tabulate
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise, Milestone
-from grader.core import runner, seeds
+from grader.core import report as reports
+from grader.core import policy, runner, sandbox, seeds
+from grader.core.report import ExerciseStatus as Status
+from grader.core.report import MilestoneStatus
 from grader.core.runner import TargetRun, TestResult
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
-IMPORT_FAILURES = {"SyntaxError": "syntax error", "IndentationError": "syntax error", "TabError": "syntax error"}
+IMPORT_FAILURES = {"SyntaxError": Status.SYNTAX_ERROR, "IndentationError": Status.SYNTAX_ERROR,
+                   "TabError": Status.SYNTAX_ERROR}
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 
 
@@ -37,9 +41,10 @@ IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 class ExerciseResult:
     exercise: Exercise
     run: TargetRun
-    status: str = ""
+    status: Status | str = ""
     detail: str = ""
     parts: dict[str, dict] = field(default_factory=dict)
+    forfeited: bool = False  # a forbidden import (grader/core/policy.py): no points whatever the tests say
 
     @property
     def passed(self) -> int:
@@ -51,16 +56,13 @@ class ExerciseResult:
 
     @property
     def done(self) -> bool:
-        return self.total > 0 and self.passed == self.total and self.run.problem is None
+        return not self.forfeited and self.total > 0 and self.passed == self.total and self.run.problem is None
 
     @property
     def points(self) -> float:
-        if self.total == 0:
+        if self.total == 0 or self.forfeited:
             return 0.0
         return round(self.exercise.points * self.passed / self.total, 1)
-
-    def first_failure(self) -> TestResult | None:
-        return next((t for t in self.run.tests if not t.passed), None)
 
     def to_dict(self) -> dict:
         return {
@@ -92,28 +94,28 @@ def classify(result: ExerciseResult) -> None:
     run, tests = result.run, result.run.tests
     failures = [t for t in tests if not t.passed]
     if run.problem and not tests:
-        result.status, result.detail = "error", run.problem
+        result.status, result.detail = Status.ERROR, run.problem
     elif any(t.outcome == "crashed" for t in tests):
         crashed = next(t for t in tests if t.outcome == "crashed")
-        result.status, result.detail = "crashed", f"{crashed.test}: {crashed.message}"
+        result.status, result.detail = Status.CRASHED, f"{crashed.test}: {crashed.message}"
     elif not tests:
-        result.status, result.detail = "error", "no tests ran"
+        result.status, result.detail = Status.ERROR, "no tests ran"
     elif not failures:
-        result.status, result.detail = "done", ""
+        result.status, result.detail = Status.DONE, ""
     elif len(failures) == len(tests) and all(t.not_implemented for t in failures):
-        result.status, result.detail = "not started", "every function still raises NotImplementedError"
+        result.status, result.detail = Status.NOT_STARTED, "every function still raises NotImplementedError"
     elif (len(failures) == len(tests) and len({t.message for t in failures}) == 1
           and all(t.outcome == "error" or t.kind in IMPORT_FAILURES or t.kind in IMPORT_ERRORS for t in failures)):
         # Every test failed while setting up, with the same error: the module cannot be imported.
         first = failures[0]
-        result.status = IMPORT_FAILURES.get(first.kind, "import error")
+        result.status = IMPORT_FAILURES.get(first.kind, Status.IMPORT_ERROR)
         result.detail = f"{result.exercise.name}.py cannot be imported: {first.message}{_location(first)}"
     elif any(t.outcome == "timeout" for t in failures):
         slow = next(t for t in failures if t.outcome == "timeout")
-        result.status, result.detail = "timed out", f"{slow.test} {slow.message}"
+        result.status, result.detail = Status.TIMED_OUT, f"{slow.test} {slow.message}"
     else:
         first = failures[0]
-        result.status = "in progress" if result.passed else "failing"
+        result.status = Status.IN_PROGRESS if result.passed else Status.FAILING
         # The first two lines: what is wrong, and the diagnosis of the likely mistake.
         summary = " ".join(first.message.splitlines()[:2]) if first.message else first.outcome
         result.detail = f"{first.test}: {summary}"
@@ -124,7 +126,7 @@ def classify(result: ExerciseResult) -> None:
 
 
 def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, seed: int | None = None,
-                    preexec_fn=None) -> list[ExerciseResult]:
+                    worker_env: dict | None = None) -> list[ExerciseResult]:
     """Every chosen exercise judged in one process (learner code in sandboxed workers), with a fresh seed
     unless one is given; each exercise's line is printed, in course order, as soon as it is decided."""
     chosen = [ex for ex in kata.exercises if ex.name in names]
@@ -143,7 +145,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, se
                 say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
 
     runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seeds.fresh() if seed is None else seed,
-                                preexec_fn=preexec_fn, on_progress=progress)
+                                extra_env=worker_env, on_progress=progress)
     results = []
     for exercise in chosen:
         result = ExerciseResult(exercise, runs[exercise.name][str(target_dir)])
@@ -169,8 +171,7 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         module = importlib.import_module(milestone.module)
     except ModuleNotFoundError as error:
         if error.name and milestone.module.startswith(error.name):
-            return {"status": "not-run", "reason": "this milestone is not available in this version"}
-        raise
+                    raise
     limit = float(getattr(module, "TIME_LIMIT", 600))
     with tempfile.TemporaryDirectory(prefix="kata-milestone-") as scratch:
         result_file = Path(scratch) / "result.json"
@@ -181,14 +182,14 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         try:
             completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            return {"status": "failed",
+            return {"status": MilestoneStatus.FAILED,
                     "reason": f"stopped after {limit:g} s, the milestone's time limit: training is far too "
                               "slow (a Python loop over samples?) or never ends"}
         elapsed = time.perf_counter() - started
         if result_file.exists():
             result = json.loads(result_file.read_text())
         else:
-            result = {"status": "failed",
+            result = {"status": MilestoneStatus.FAILED,
                       "reason": f"the milestone process ended without a result (exit status "
                                 f"{completed.returncode}): did the code call exit(), or run out of memory?"}
     result.setdefault("wall_seconds", round(elapsed, 1))
@@ -203,10 +204,10 @@ def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say)
         entry = {"name": milestone.name, "title": milestone.title, "stretch": milestone.stretch,
                  "needs": list(milestone.needs)}
         if missing:
-            entry.update(status="locked", reason="needs all tests passing in: " + ", ".join(missing),
+            entry.update(status=MilestoneStatus.LOCKED, reason="needs all tests passing in: " + ", ".join(missing),
                          missing=missing)
         elif not enabled:
-            entry.update(status="not-run", reason="milestones were not run (--no-milestones)")
+            entry.update(status=MilestoneStatus.NOT_RUN, reason="milestones were not run (--no-milestones)")
         else:
             say(f"\n== Milestone: {milestone.title} ==")
             entry.update(run_milestone(milestone, target_dir, out_dir, quick, say))
@@ -222,7 +223,7 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
         result = core[0]
         ex = result.exercise
         lines = [f"Next: exercise {ex.number}, `{ex.name}` ({ex.title})."]
-        if result.status == "not started":
+        if result.status == Status.NOT_STARTED:
             lines.append(f"Open exercises/{ex.name}.py, read the docstrings, replace the first "
                          f"`raise NotImplementedError`, then run `make check EX={ex.name}`.")
         else:
@@ -230,7 +231,7 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
             lines.append(f"Run `make check EX={ex.name}` for every failure in full.")
         lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time) or `make compare EX={ex.name}`.")
         return "\n".join(lines)
-    unfinished = [m for m in milestones if m["status"] in ("failed", "not-run")]
+    unfinished = [m for m in milestones if m["status"] in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN)]
     if unfinished:
         m = unfinished[0]
         return f"Next: the milestone `{m['name']}` ({m['title']}): {m.get('reason', '')}"
@@ -238,10 +239,8 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
 
 
 def data_checksums() -> tuple[dict, str | None]:
-    try:
-        from grader.data import mnist
-    except ImportError:
-        return {}, "the MNIST loader is not available in this version"
+    from grader.data import mnist
+
     try:
         return mnist.verify(), None
     except Exception as error:  # DataError and friends: reported, not fatal for the unit tests
@@ -249,26 +248,12 @@ def data_checksums() -> tuple[dict, str | None]:
 
 
 def integrity_problems() -> list[str] | None:
-    try:
-        from grader.instructor import integrity
-    except ImportError:
-        return None
+    from grader.instructor import integrity
+
     return integrity.check()
 
 
-def write_report(report: dict, path: Path) -> None:
-    """Write JSON atomically: a reader never sees half a report, a crash never leaves one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(report, out, indent=2, default=float)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+write_report = reports.write
 
 
 def table(results: list[ExerciseResult]) -> str:
@@ -298,6 +283,38 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, quick: bool, say,
+                 milestone_dir: Path, seed: int | None = None, worker_env: dict | None = None) -> dict:
+    """Grade the exercises (judged, fresh seed) and the milestones they unlock; return the report dict."""
+    started = time.perf_counter()
+    checksums, data_problem = data_checksums()
+    results = grade_exercises(kata, target_dir, names, 1, say, seed=seed, worker_env=worker_env)
+    policy.apply(results, target_dir)
+    milestone_entries = grade_milestones(kata, target_dir, results, milestone_dir, enabled=milestones,
+                                         quick=quick, say=say)
+    return {
+        "format": reports.REPORT_FORMAT,
+        "kata_version": reports.kata_version(),
+        "target": targets.display_name(target_dir),
+        "target_path": str(target_dir),
+        "score": round(sum(r.points for r in results), 1),
+        "max_score": sum(r.exercise.points for r in results),
+        "core_score": round(sum(r.points for r in results if not r.exercise.stretch), 1),
+        "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
+        "exercises": [r.to_dict() for r in results],
+        "milestones": milestone_entries,
+        "isolation": sandbox.isolation().sentence,
+        "tamper_proof": sandbox.isolation().tamper_proof,
+        "data_checksums": checksums,
+        "data_problem": data_problem,
+        "integrity_problems": integrity_problems(),
+        "next": next_step(results, milestone_entries),
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "table": table(results),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     kata = manifest.load()
@@ -313,38 +330,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make grade: unknown exercises {unknown}; the exercises are {', '.join(kata.names)}", file=sys.stderr)
         return 2
     report_path = Path(args.report) if args.report else DEFAULT_REPORT
-    started = time.perf_counter()
     shown = targets.display_name(target_dir)
     say(f"Grading `{shown}`: {len(names)} exercises, then the milestones they unlock.")
-    checksums, data_problem = data_checksums()
-    results = grade_exercises(kata, target_dir, names, args.jobs, say)
-    score = round(sum(r.points for r in results), 1)
-    max_score = sum(r.exercise.points for r in results)
-    print("\n" + table(results), flush=True)
-    milestones = grade_milestones(kata, target_dir, results, report_path.parent / "milestones",
-                                  enabled=not args.no_milestones, quick=args.quick, say=say)
-    print("\n" + milestone_table(milestones), flush=True)
-    report = {
-        "target": shown,
-        "target_path": str(target_dir),
-        "score": score,
-        "max_score": max_score,
-        "core_score": round(sum(r.points for r in results if not r.exercise.stretch), 1),
-        "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
-        "exercises": [r.to_dict() for r in results],
-        "milestones": milestones,
-        "data_checksums": checksums,
-        "data_problem": data_problem,
-        "integrity_problems": integrity_problems(),
-        "next": next_step(results, milestones),
-        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    report = grade_target(kata, target_dir, names, milestones=not args.no_milestones, quick=args.quick, say=say,
+                          milestone_dir=report_path.parent / "milestones")
+    print("\n" + report.pop("table"), flush=True)
+    print("\n" + milestone_table(report["milestones"]), flush=True)
     write_report(report, report_path)
-    print(f"\nScore: {score:g} / {max_score:g} points (core {report['core_score']:g} / "
+    print(f"\nScore: {report['score']:g} / {report['max_score']:g} points (core {report['core_score']:g} / "
           f"{report['core_max_score']:g}).")
-    if data_problem:
-        print(f"Data problem: {data_problem}")
+    if not report["tamper_proof"]:
+        print(report["isolation"])
+    if report["data_problem"]:
+        print(f"Data problem: {report['data_problem']}")
     if report["integrity_problems"]:
         print("Warning: the tests or the grader differ from the committed versions: "
               + ", ".join(report["integrity_problems"][:5]))
@@ -362,11 +360,9 @@ def _relative(path: Path) -> str:
 
 
 def _progress_hook(report: dict, shown: str) -> None:
-    """Keep the learner's history (make progress) and show the bar, when that command exists."""
-    try:
-        from grader.learner import progress
-    except ImportError:
-        return
+    """Keep the learner's history (make progress) and show the bar."""
+    from grader.learner import progress
+
     if shown == "exercises":
         progress.record(report)
     # grade.py prints its own, more detailed, "Next:" paragraph after the bar.
