@@ -131,7 +131,8 @@ class WorkerSession:
     def _command(self, submission: Path, reference: Path, channel_fd: int) -> tuple[list[str], dict | None]:
         worker = [sys.executable, "-B", "-m", "grader.core.worker", "-p", "no:randomly"]
         nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
-        env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed), "KATA_CHANNEL_FD": str(channel_fd)}
+        env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed), "KATA_CHANNEL_FD": str(channel_fd),
+               "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
         if sandbox.isolation().kind == sandbox.BUBBLEWRAP:
             command = worker + ["--target", "/submission", *nodeids]
             env = sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT)))

@@ -1,11 +1,14 @@
-"""Detect edited tests or grader: SHA-256 of every file under tests/ and grader/, kept in grader/integrity.json.
+"""Detect edited tests or grader: every file under tests/ and grader/ against a record derived when needed.
 
-A learner (or a submission) that edits a test, adds a conftest.py that patches the checks, or changes the
-grader would otherwise get points it did not earn. `make integrity` records the hashes of the committed
-files (maintainers run it after changing tests or grader, and commit the result); `make grade` and
-`make grade-all` call `check()` and report every difference.
+A learner who edits a test, adds a conftest.py or changes the grader in their own copy changes only their
+own local grade (the authoritative grade is the instructor's, judged from a pristine kata), but the local
+report should say so. The record is never committed by hand:
+- in a git checkout, the files are compared with the committed versions (`git status` of tests/ and
+  grader/), so nothing needs regenerating after an edit that is committed;
+- a student release (`make release`) carries grader/integrity.json, written by `write()` as the release
+  is built, and `check()` compares with it.
 
-Usage: python -m grader.instructor.integrity [--update]
+Usage: python -m grader.instructor.integrity [--update]   (--update writes the record, for releases)
 """
 
 from __future__ import annotations
@@ -78,16 +81,40 @@ def differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
     return problems
 
 
-def check(root: Path = ROOT) -> list[str]:
-    """Every file under tests/ and grader/ that differs from grader/integrity.json, as
-    'modified: PATH', 'missing: PATH' or 'extra: PATH'; [] when all match.
+def _git_changes(root: Path) -> list[str] | None:
+    """Files under tests/ and grader/ that differ from the last commit, or None outside a git checkout."""
+    import subprocess
 
-    When the record itself is missing or unreadable the list says so in one entry.
+    try:
+        completed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *TREES],
+                                   cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if completed.returncode != 0:
+        return None
+    words = {"M": "modified", "A": "extra", "?": "extra", "D": "missing", "R": "modified"}
+    problems = []
+    for line in completed.stdout.splitlines():
+        code, path = line[:2].strip() or "M", line[3:].strip()
+        if _included(Path(path)):
+            problems.append(f"{words.get(code[0], 'modified')}: {path}")
+    return sorted(problems, key=lambda p: p.split(": ", 1)[1])
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Every file under tests/ and grader/ that differs from the record, as 'modified: PATH',
+    'missing: PATH' or 'extra: PATH'; [] when all match.
+
+    The record is grader/integrity.json when present (a release), else the last git commit; without
+    either the list says so in one entry.
     """
     expected = recorded(root)
-    if expected is None:
-        return [f"missing: {RECORD.as_posix()} (the record of the test and grader files; `make integrity`)"]
-    return differences(expected, hashes(root))
+    if expected is not None:
+        return differences(expected, hashes(root))
+    changes = _git_changes(root)
+    if changes is not None:
+        return changes
+    return [f"missing: {RECORD.as_posix()} (no record of the test and grader files, and no git history)"]
 
 
 def write(root: Path = ROOT) -> Path:
@@ -110,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     problems = check()
     if not problems:
-        print("tests/ and grader/ match grader/integrity.json.")
+        print("tests/ and grader/ match the record (the release record, or the last commit).")
         return 0
-    print("tests/ or grader/ differ from grader/integrity.json:")
+    print("tests/ or grader/ differ from the record (the release record, or the last commit):")
     for problem in problems:
         print("  " + problem)
     return 1

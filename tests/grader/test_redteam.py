@@ -1,0 +1,158 @@
+"""Trusted grading under attack: hostile submissions (tests/grader/redteam/) graded by `make grade-all`
+beside honest, blank and "zeros" submissions.
+
+Proven here: no attacker earns more than the zeros submission (every method returns zeros of the right
+shape); honest rows keep full marks whatever their order; a row with one hanging function loses only the
+tests that call it; no process outlives its row; a killed batch keeps its finished rows and resumes.
+Where bubblewrap is missing the sandbox cannot be proven, and the tests that need it say so and check
+the weaker guarantee: the report and every row state that the scores are not tamper-proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.core import manifest, sandbox, seeds
+from grader.core.judge import WorkerSession
+from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+from grader.instructor import gradebook
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+REDTEAM = Path(__file__).parent / "redteam"
+ATTACKS = sorted(p.stem for p in REDTEAM.glob("*.py") if p.stem not in ("zeros", "stray_thread", "hangs_in_backward"))
+SANDBOXED = sandbox.isolation().tamper_proof
+LIMITS = gradebook.Limits(memory_gb=2.0, cpu_seconds=120, wall_seconds=300, processes=64)
+
+
+def submission(folder: Path, name: str, base: Path, code: str = "") -> Path:
+    own = folder / name
+    shutil.copytree(EXERCISES_DIR, own, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(base / "layers.py", own / "layers.py")
+    if code:
+        with open(own / "layers.py", "a") as out:
+            out.write("\n\n" + code)
+    return own
+
+
+def lookup_table() -> str:
+    """The reference's observations of every layers test for the default seed, as a Python module."""
+    kata = manifest.load()
+    exercise = kata.exercise("layers")
+    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", str(exercise.test_file),
+                             "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True).stdout
+    nodeids = [line for line in listed.splitlines() if "::" in line]
+    session = WorkerSession(exercise, SOLUTIONS_DIR, nodeids, reference_modules=kata.reference_modules("layers"),
+                            seed=seeds.DEFAULT_SEED).start()
+    table = {}
+    try:
+        for nodeid in nodeids:
+            observations, _ = session.result(nodeid)
+            table[nodeid] = [[o.value.tree, [base64.b64encode(a).decode() for a in o.value.arrays]]
+                             for o in observations]
+    finally:
+        session.close()
+    return f"TABLE = {json.dumps(table)!r}\nimport json as _json\nTABLE = _json.loads(TABLE)\n"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("gradebook")
+    shutil.copytree(SOLUTIONS_DIR, folder / "a_honest", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SOLUTIONS_DIR, folder / "z_honest", ignore=shutil.ignore_patterns("__pycache__"))
+    submission(folder, "blank", EXERCISES_DIR)
+    submission(folder, "zeros", EXERCISES_DIR, (REDTEAM / "zeros.py").read_text())
+    for name in ATTACKS:
+        submission(folder, f"m_{name}", EXERCISES_DIR, (REDTEAM / f"{name}.py").read_text())
+    (folder / "m_lookup_table" / "lookup_table_data.py").write_text(lookup_table())
+    for name in ("stray_thread", "hangs_in_backward"):
+        submission(folder, f"h_{name}", SOLUTIONS_DIR, (REDTEAM / f"{name}.py").read_text())
+    messages = []
+    started = time.monotonic()
+    rows = gradebook.grade_all(folder, out, LIMITS, only="layers", say=messages.append)
+    return {"rows": {row.name: row for row in rows}, "out": out, "folder": folder, "messages": messages,
+            "seconds": time.monotonic() - started}
+
+
+def test_honest_rows_keep_full_marks_whatever_their_order(graded):
+    for name in ("a_honest", "z_honest", "h_stray_thread"):
+        row = graded["rows"][name]
+        assert row.score == row.max_score == 10, (name, row.score, row.problems)
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_attacker_earns_more_than_the_zeros_submission(graded, attack):
+    if not SANDBOXED and attack in ("import_reference", "walk_up_and_exec", "copy_classmate"):
+        pytest.skip("without bubblewrap the reference is readable: the row says the score is not tamper-proof")
+    zeros = graded["rows"]["zeros"].score
+    row = graded["rows"][f"m_{attack}"]
+    assert row.score <= zeros, (attack, row.score, zeros, row.problems, row.report["exercises"][0]["tests"])
+
+
+def test_the_zeros_baseline_is_low(graded):
+    assert graded["rows"]["zeros"].score <= 3.6, graded["rows"]["zeros"].report["exercises"][0]["tests"]
+    assert graded["rows"]["blank"].score == 0
+
+
+def test_a_hanging_function_costs_only_the_tests_that_call_it(graded):
+    row = graded["rows"]["h_hangs_in_backward"]
+    tests = row.report["exercises"][0]["tests"]
+    failed = [t["test"] for t in tests if t["outcome"] != "passed"]
+    assert failed and all("backward" in name or "input" in name or "modify" in name for name in failed), failed
+    assert sum(t["outcome"] == "passed" for t in tests) >= 6, tests
+
+
+def test_no_row_can_write_into_the_gradebook_or_other_submissions(graded):
+    time.sleep(8)  # the detached process sleeps 6 s before it tries
+    csv_text = (graded["out"] / "gradebook.csv").read_text()
+    assert "detached_process,170,170" not in csv_text
+    assert not list(graded["folder"].rglob("zz_kata_sabotage.pth"))
+    assert not list(ROOT.rglob("zz_kata_sabotage.pth")), "a .pth file reached the kata's environment"
+
+
+def test_the_sandbox_is_in_force_or_every_row_says_it_is_not(graded):
+    rows = graded["rows"].values()
+    if SANDBOXED:
+        assert all(sandbox.NOT_TAMPER_PROOF not in row.problems for row in rows)
+    else:
+        assert all(sandbox.NOT_TAMPER_PROOF in row.problems for row in rows)
+
+
+def test_the_lookup_table_works_for_the_default_seed_only(graded, tmp_path):
+    """The table attack is real: with the fixed seed of `make check` it passes; grading uses a fresh seed."""
+    target = graded["folder"] / "m_lookup_table"
+    env = dict(os.environ, KATA_MODE="judge", KATA_SEED=str(seeds.DEFAULT_SEED))
+    completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--target",
+                                str(target), str(manifest.load().exercise("layers").test_file)],
+                               cwd=ROOT, env=env, capture_output=True, text=True)
+    assert " passed" in completed.stdout and graded["rows"]["m_lookup_table"].score == 0, completed.stdout[-800:]
+
+
+def test_a_killed_batch_keeps_its_finished_rows_and_resumes(tmp_path):
+    folder, out = tmp_path / "submissions", tmp_path / "out"
+    for name in ("first", "second", "third"):
+        shutil.copytree(SOLUTIONS_DIR, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    command = [sys.executable, "-m", "grader", "grade-all", str(folder), "--out", str(out), "--only", "layers"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (out / "rows" / "first.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert (out / "rows" / "first.json").exists()
+    assert "first" in (out / "gradebook.csv").read_text()
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert "first" in resumed.stdout and "unchanged since the last run" in resumed.stdout, resumed.stdout
+    rows = json.loads((out / "gradebook.json").read_text())["rows"]
+    assert [r["name"] for r in rows] == ["first", "second", "third"] and all(r["score"] == 10 for r in rows)
