@@ -20,7 +20,7 @@ import pytest
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.target import Modules
-from grader.core import seeds
+from grader.core import judge_plugin, seeds
 
 MANIFEST = manifest.load()
 
@@ -36,6 +36,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for ex in MANIFEST.exercises:
         config.addinivalue_line("markers", f"{ex.name}: tests of exercise {ex.number}, {ex.title}")
+    config.addinivalue_line("markers", "part(name): the manifest part of its exercise this test belongs to")
     specs = config.getoption("target") or [None]
     try:
         config.kata_targets = [targets.resolve(spec) for spec in specs]
@@ -86,12 +87,14 @@ def exercise_name(request):
 
 @pytest.fixture
 def pkg(target_dir, exercise_name):
+    if judge_plugin.kata_mode() == judge_plugin.JUDGE:
+        return None  # the judge never imports the learner's code: its workers do (judge_plugin.py)
     return Modules(targets.load_package(target_dir, own={exercise_name}))
 
 
 @pytest.fixture
 def ex(pkg, exercise_name):
-    return getattr(pkg, exercise_name)
+    return None if pkg is None else getattr(pkg, exercise_name)
 
 
 @pytest.fixture(scope="session")

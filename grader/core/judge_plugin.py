@@ -98,15 +98,15 @@ def judge(item, observations: list, error: dict | None) -> None:
     arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()), ref=reference, pkg=reference)
     if exercise is not None:
         arguments["ex"] = getattr(reference, exercise)
-    checks.begin(checks.JUDGE, observations, error)
+    run = checks.begin(checks.JUDGE, observations, error)
     try:
         _call(item, arguments)
-        run = checks.end()
+        checks.end()
     finally:
+        item.kata_kinds = list(run.kinds)  # recorded with the verdict: the contract counts judged quantities
         checks.begin(checks.LOCAL)
     if not run.kinds:
         raise RuntimeError("kata bug: this test judges nothing (it makes no check_* call).")
-    item.kata_kinds = run.kinds
 
 
 def _is_exercise_test(item) -> bool:

@@ -51,12 +51,6 @@ class Exercise:
     def test_file(self) -> Path:
         return EXERCISE_TESTS_DIR / f"test_{self.name}.py"
 
-    def part_of(self, test_name: str) -> str | None:
-        """The part a test belongs to (its name starts with test_<part>_), or None."""
-        for part in self.parts:
-            if test_name.startswith(f"test_{part}_"):
-                return part
-        return None
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,10 @@ def pytest_runtest_makereport(item, call):
     target = callspec.params.get("target_dir") if callspec is not None else None
     if target is None and target_dirs:
         target = target_dirs[0]
-    report.kata = {"test": item.name, "function": item.originalname, "target": str(target)}
+    marker = item.get_closest_marker("part")
+    report.kata = {"test": item.name, "function": item.originalname, "target": str(target),
+                   "part": marker.args[0] if marker and marker.args else None,
+                   "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
         report.kata.update(
             message=_short_message(call.excinfo),
@@ -96,6 +99,8 @@ def pytest_runtest_logreport(report):
             "message": info.get("message", "") if not report.skipped else str(report.longrepr),
             "kind": info.get("kind", ""),
             "where": info.get("where"),
+            "part": info.get("part"),
+            "kinds": info.get("kinds"),
         })
 
 

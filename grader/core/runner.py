@@ -34,6 +34,8 @@ class TestResult:
     kind: str = ""
     where: str | None = None
     function: str | None = None
+    part: str | None = None  # the manifest part the test is marked with (@pytest.mark.part("sgd"))
+    kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, FACT_KINDS)
 
     @property
     def passed(self) -> bool:
@@ -183,7 +185,8 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
             elif kind == "crash":
                 outcome = "crashed"
             result = TestResult(test=record["test"], outcome=outcome, message=message, kind=kind,
-                                where=record.get("where"), function=record.get("function"))
+                                where=record.get("where"), function=record.get("function"),
+                                part=record.get("part"), kinds=record.get("kinds"))
             run = runs.get(record.get("target") or str(targets[0]))
             if run is not None:
                 run.tests.append(result)

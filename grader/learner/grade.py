@@ -120,7 +120,7 @@ def classify(result: ExerciseResult) -> None:
         summary = " ".join(first.message.splitlines()[:2]) if first.message else first.outcome
         result.detail = f"{first.test}: {summary}"
     for part in result.exercise.parts:
-        in_part = [t for t in tests if result.exercise.part_of(t.function or t.test) == part]
+        in_part = [t for t in tests if t.part == part]
         result.parts[part] = {"passed": sum(t.passed for t in in_part), "total": len(in_part),
                               "done": bool(in_part) and all(t.passed for t in in_part)}
 

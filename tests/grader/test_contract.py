@@ -19,7 +19,8 @@ from grader.core import manifest
 from grader.maintainer import mutation, stubgen
 from grader.core import target as targets
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
-from grader.core.runner import run_exercise
+from grader.core.runner import run_exercises
+from grader.feedback import checks
 
 KATA = manifest.load()
 NAMES = KATA.names
@@ -80,10 +81,41 @@ def test_stub_and_solution_define_the_same_public_names_and_signatures(name):
 
 @pytest.fixture(scope="module")
 def stub_runs():
-    """Each exercise's tests run against the untouched stubs, in child processes."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = pool.map(lambda ex: run_exercise(ex, [EXERCISES_DIR])[str(EXERCISES_DIR)], KATA.exercises)
-        return dict(zip(NAMES, runs))
+    """Each exercise's tests judged against the untouched stubs (sandboxed workers, one judge)."""
+    runs = run_exercises(list(KATA.exercises), [EXERCISES_DIR], mode="judge")
+    return {name: runs[name][str(EXERCISES_DIR)] for name in NAMES}
+
+
+@pytest.fixture(scope="module")
+def solution_runs():
+    """Each exercise's tests judged against the reference as a submission: proves that every test runs in
+    a worker that sees only its exercise's dependencies, and passes there."""
+    runs = run_exercises(list(KATA.exercises), [SOLUTIONS_DIR], mode="judge")
+    return {name: runs[name][str(SOLUTIONS_DIR)] for name in NAMES}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reference_passes_every_test_when_judged_in_the_sandbox(solution_runs, name):
+    run = solution_runs[name]
+    failing = [f"{t.test}: {t.message[:300]}" for t in run.tests if not t.passed]
+    assert run.problem is None and run.total > 0 and not failing, (run.problem, failing)
+
+
+def test_every_test_judges_a_quantity_and_fact_only_tests_are_worth_little(solution_runs):
+    """A judged quantity is a value the judge computed for inputs it chose (checks.QUANTITY_KINDS); a test
+    resting only on facts the worker reports about its own objects (a flag, an identity, an exception's
+    class) can be faked by a submission, so those few are listed here and must stay under 5% of the points."""
+    fact_only, worth, total = [], 0.0, 0.0
+    for name in NAMES:
+        exercise, run = KATA.exercise(name), solution_runs[name]
+        for test in run.tests:
+            assert test.kinds, f"{name}: {test.test} decided nothing"
+            if not set(test.kinds) & checks.QUANTITY_KINDS:
+                fact_only.append(f"{name}: {test.test}")
+                worth += exercise.points / run.total
+        total += exercise.points
+    assert worth / total < 0.05, (f"{worth:.1f} of {total:g} points rest on worker-reported facts only:\n"
+                                  + "\n".join(fact_only))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -128,8 +160,8 @@ def test_every_part_and_milestone_in_the_manifest_is_backed_by_code():
             continue
         text = ex.test_file.read_text() if ex.test_file.exists() else ""
         for part in ex.parts:
-            if f"def test_{part}_" not in text:
-                problems.append(f"{ex.name}: part {part!r} has no test named test_{part}_...")
+            if f'part("{part}")' not in text:
+                problems.append(f"{ex.name}: part {part!r} has no test marked @pytest.mark.part({part!r})")
     for milestone in KATA.milestones:
         module_file = manifest.ROOT / (milestone.module.replace(".", "/") + ".py")
         if not module_file.exists():
