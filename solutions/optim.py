@@ -85,8 +85,6 @@ class SGD(Optimizer):
         self.weight_decay = weight_decay
         # One velocity per parameter, created on the first step (v = g there, as in PyTorch).
         self.velocities = [None] * len(self.params)
-        # Room for lr * update, reused every step (see step()).
-        self._steps = [np.empty_like(p.data) for p in self.params]
         # </exercise>
 
     def step(self):
@@ -97,30 +95,21 @@ class SGD(Optimizer):
             if self.weight_decay != 0:
                 # A new array, not `g += ...`: p.grad belongs to the model and must stay dL/dw.
                 g = g + self.weight_decay * p.data
-            if self.momentum != 0:
-                v = self.velocities[i]
-                if v is None:
-                    # A copy: zero_grad() clears p.grad in place, which would also wipe a velocity
-                    # that shared its memory.
-                    v = self.velocities[i] = g.copy()
-                else:
-                    # In place: no new array per step, and v keeps p's dtype (float32 stays float32).
-                    v *= self.momentum
-                    v += g
-                if self.nesterov:
-                    update = g + self.momentum * v
-                else:
-                    update = v
-            else:
+            if self.momentum == 0:
                 update = g
-            # lr * update goes into an array kept from step to step: a fresh temporary the size of the
-            # weights costs an allocation and page faults every step (measured: the step took 1.6 times
-            # as long for a 784 x 256 float32 matrix).
-            np.multiply(update, self.lr, out=self._steps[i])
-            # In place (not `p.data = p.data - ...`): everything holding this array (code that kept
-            # `w = layer.W.data`, a view into it, a weight tied between two layers) sees the new
-            # values, no array is reallocated each step, and a float32 parameter stays float32.
-            p.data -= self._steps[i]
+            else:
+                if self.velocities[i] is None:
+                    # A copy: the next backward pass refills p.grad in place, which would also
+                    # overwrite a velocity that shared its memory.
+                    self.velocities[i] = g.copy()
+                else:
+                    self.velocities[i] = self.momentum * self.velocities[i] + g
+                v = self.velocities[i]
+                update = g + self.momentum * v if self.nesterov else v
+            # In place (not `p.data = p.data - ...`): everything holding this array (a layer, code
+            # that kept `w = layer.W.data`, a weight tied between two layers) sees the new values,
+            # and a float32 parameter stays float32.
+            p.data -= self.lr * update
         # </exercise>
 
 
@@ -161,19 +150,14 @@ class Adam(Optimizer):
         # <exercise>
         self.t += 1
         b1, b2 = self.betas
-        correction1 = 1.0 - b1 ** self.t
-        correction2 = 1.0 - b2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
+        for i, p in enumerate(self.params):
             g = p.grad
             if self.weight_decay != 0:
                 # L2 on the loss, so it goes through the moments (AdamW would subtract lr*wd*w apart).
                 g = g + self.weight_decay * p.data
-            # The moments are updated in place: they keep their dtype and no array is reallocated.
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * np.square(g)
-            m_hat = m / correction1
-            v_hat = v / correction2
+            self.m[i] = b1 * self.m[i] + (1 - b1) * g
+            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
+            m_hat = self.m[i] / (1 - b1 ** self.t)
+            v_hat = self.v[i] / (1 - b2 ** self.t)
             p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         # </exercise>

@@ -101,8 +101,7 @@ def minibatches(X, y, batch_size, *, shuffle=True, rng=None):
             yield X[start:start + batch_size], y[start:start + batch_size]
         return
     rng = np.random.default_rng() if rng is None else rng
-    # Indexing with a slice of the permutation gathers one batch at a time: a new (batch, ...) array,
-    # never a shuffled copy of the whole data set, and the caller's X and y stay as they are.
+    # One order for both arrays, so that every input keeps its own label.
     order = rng.permutation(n)
     for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
@@ -157,7 +156,7 @@ def train_epoch(model, loss_fn, optimizer, X, y, *, batch_size, rng, epoch=1):
     # <exercise>
     model.train()
     n = len(X)
-    n_batches = -(-n // batch_size)
+    n_batches = int(np.ceil(n / batch_size))
     total = 0.0
     for batch, (X_batch, y_batch) in enumerate(minibatches(X, y, batch_size, rng=rng), start=1):
         optimizer.zero_grad()

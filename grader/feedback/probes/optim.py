@@ -1,8 +1,9 @@
 """Probe for `make compare EX=optim`: the change each optimiser makes in its first steps.
 
-The same parameters and gradients go to every optimiser setting; the change made at each step is
-returned, so a wrong sign or factor shows up in the step where it first matters (momentum and Nesterov
-differ from plain SGD only from the second step, Adam's bias correction mostly in the first).
+The same parameters (a weight matrix W and a bias b) and gradients go to every optimiser setting; the
+change made to each at each step is returned, so a wrong sign or factor shows up in the step where it
+first matters (momentum and Nesterov differ from plain SGD only from the second step, Adam's bias
+correction mostly in the first; a state or step count kept per parameter instead of per step shows in b).
 """
 
 import numpy as np
@@ -20,16 +21,18 @@ SETTINGS = {
 
 
 def probe(m, rng):
-    w0 = rng.standard_normal((4, 3))
-    grads = [0.1 * rng.standard_normal((4, 3)) for _ in range(STEPS)]
+    w0 = {"W": rng.standard_normal((4, 3)), "b": rng.standard_normal(3)}
+    grads = [{name: 0.1 * rng.standard_normal(w.shape) for name, w in w0.items()} for _ in range(STEPS)]
     results = {}
     for label, (kind, settings) in SETTINGS.items():
-        p = m.layers.Parameter(w0.copy())
-        optimizer = getattr(m.optim, kind)([p], **settings)
-        for step, g in enumerate(grads, start=1):
-            before = p.data.copy()
+        params = {name: m.layers.Parameter(w.copy()) for name, w in w0.items()}
+        optimizer = getattr(m.optim, kind)(list(params.values()), **settings)
+        for step, step_grads in enumerate(grads, start=1):
+            before = {name: p.data.copy() for name, p in params.items()}
             optimizer.zero_grad()
-            p.grad += g
+            for name, p in params.items():
+                p.grad += step_grads[name]
             optimizer.step()
-            results[f"{label}, step {step}"] = p.data - before
+            for name, p in params.items():
+                results[f"{label}, step {step}, {name}"] = p.data - before[name]
     return results

@@ -30,4 +30,21 @@ def probe(m, rng):
     eval_loss, eval_accuracy = m.training.evaluate(model, loss_fn, X, y, batch_size=10)
     results["evaluate: loss"] = eval_loss
     results["evaluate: accuracy"] = eval_accuracy
+
+    # A layer that behaves differently in training and eval mode (as dropout does), after the same model:
+    # evaluate must run in eval mode, where it is the identity.
+    modal = m.network.Sequential(*model.layers, _halves_while_training(m))
+    modal.train()
+    results["evaluate, dropout-like: loss"] = m.training.evaluate(modal, loss_fn, X, y, batch_size=10)[0]
     return results
+
+
+def _halves_while_training(m):
+    class HalvesWhileTraining(m.layers.Layer):
+        def forward(self, x):
+            return 0.5 * x if self.training else x
+
+        def backward(self, grad_out):
+            return 0.5 * grad_out if self.training else grad_out
+
+    return HalvesWhileTraining()
