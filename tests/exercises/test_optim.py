@@ -180,6 +180,7 @@ SGD_SETTINGS = [
 ]
 
 
+@pytest.mark.part("sgd")
 @pytest.mark.parametrize("settings", SGD_SETTINGS, ids=settings_id)
 def test_sgd_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     params = make_params(pkg, rng)
@@ -187,6 +188,7 @@ def test_sgd_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     check_step_for_step("SGD", ex.SGD, sgd_simulation, SGD_MISTAKES, params, grads, settings)
 
 
+@pytest.mark.part("sgd")
 def test_sgd_without_momentum_moves_against_the_gradient_by_lr(ex, pkg, rng):
     params = make_params(pkg, rng)
     grads = gradient_sequence(rng, steps=1)
@@ -197,6 +199,7 @@ def test_sgd_without_momentum_moves_against_the_gradient_by_lr(ex, pkg, rng):
                         alternatives=lambda g=g: [(-g, "-g: the learning rate was not applied (w -= lr * g).")])
 
 
+@pytest.mark.part("sgd")
 def test_sgd_updates_parameters_in_place_and_keeps_their_dtype(ex, pkg, rng):
     settings = dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
     params = make_params(pkg, rng, dtype=np.float32)
@@ -220,6 +223,7 @@ def test_sgd_updates_parameters_in_place_and_keeps_their_dtype(ex, pkg, rng):
                                 "the parameter's dtype (an in-place update does).")
 
 
+@pytest.mark.part("sgd")
 @pytest.mark.parametrize("settings", [dict(lr=0.1, momentum=0.9),
                                       dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)],
                          ids=settings_id)
@@ -239,6 +243,7 @@ def test_sgd_never_changes_the_gradients(ex, pkg, rng, settings):
                        "shares memory with p.grad) and add weight decay into a new array (g = g + wd * w).")
 
 
+@pytest.mark.part("sgd")
 def test_sgd_zero_grad_clears_every_gradient_in_place(ex, pkg, rng):
     params = make_params(pkg, rng)
     held = [p.grad for p in params]
@@ -253,6 +258,7 @@ def test_sgd_zero_grad_clears_every_gradient_in_place(ex, pkg, rng):
                    lambda grad: not np.any(grad), message)
 
 
+@pytest.mark.part("sgd")
 def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
     params = make_params(pkg, rng)
     optimizer = ex.SGD((p for p in params), lr=0.1)
@@ -265,6 +271,7 @@ def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
                     "model.parameters() given as (p for p in ...) is empty after the first pass."))])
 
 
+@pytest.mark.part("sgd")
 def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg, rng):
     params = make_params(pkg, rng)
     grads = gradient_sequence(rng, steps=2)
@@ -280,6 +287,7 @@ def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg
                         "so schedules can change it."))])
 
 
+@pytest.mark.part("sgd")
 @pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, momentum=-0.5),
                                       dict(lr=0.1, weight_decay=-1.0), dict(lr=0.1, nesterov=True)],
                          ids=settings_id)
@@ -347,6 +355,7 @@ ADAM_SETTINGS = [
 ]
 
 
+@pytest.mark.part("adam")
 @pytest.mark.parametrize("settings", ADAM_SETTINGS, ids=settings_id)
 def test_adam_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     params = make_params(pkg, rng)
@@ -355,6 +364,7 @@ def test_adam_matches_pytorch_step_for_step(ex, pkg, rng, settings):
     check_step_for_step("Adam", ex.Adam, adam_simulation, ADAM_MISTAKES, params, grads, settings)
 
 
+@pytest.mark.part("adam")
 def test_adam_first_step_moves_every_weight_by_about_lr(ex, pkg, rng):
     # At t = 1, m_hat = g and v_hat = g^2 exactly, so the step is -lr * g / (|g| + eps): about -lr sign(g).
     params = make_params(pkg, rng)
@@ -369,6 +379,7 @@ def test_adam_first_step_moves_every_weight_by_about_lr(ex, pkg, rng):
                                                                         dict(lr=0.01), 1, i))
 
 
+@pytest.mark.part("adam")
 def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
     settings = dict(lr=0.01, weight_decay=0.1)
     params = make_params(pkg, rng, dtype=np.float32)
@@ -394,6 +405,7 @@ def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
                    lambda data: f"Adam.step turned a float32 parameter into {getattr(data, 'dtype', data)}.")
 
 
+@pytest.mark.part("adam")
 @pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, eps=-1e-8), dict(lr=0.1, betas=(1.0, 0.999)),
                                       dict(lr=0.1, betas=(0.9, -0.1)), dict(lr=0.1, weight_decay=-1.0)],
                          ids=settings_id)
