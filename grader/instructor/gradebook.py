@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader.core import manifest, sandbox, seeds
+from grader.core import target as targets
 from grader.core import report as reports
 from grader.core.manifest import ROOT
 from grader.core.report import GRADING_PROBLEMS
@@ -147,9 +148,10 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
     started = time.perf_counter()
     cgroup = sandbox.CGroup(limits.for_workers())
     try:
+        target = targets.resolve(str(_submission_files(source)))
         with tempfile.TemporaryDirectory(prefix="kata-milestones-") as milestone_dir:
             row.report = grade.grade_target(
-                kata, _submission_files(source), names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
+                kata, target, names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
                 milestone_dir=Path(milestone_dir), seed=seed,
                 worker_env=sandbox.limits_environment(limits.for_workers(), cgroup, limits.wall_seconds))
         row.report.pop("table", None)
@@ -159,6 +161,8 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
         row.problems += report_problems(row.report, limits)
         if not cgroup.active:
             row.problems.append("limits were per process only (no cgroup: not running as root)")
+    except targets.TargetError as error:
+        row.problems.append(f"cannot grade it: {error}")
     except Exception as error:  # a gradebook bug must not lose the other rows
         row.problems.append(f"the gradebook failed on this submission: {type(error).__name__}: {error}")
     finally:
