@@ -146,7 +146,9 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     """Compare and diagnose.
 
     alternatives: (array, explanation) pairs of known-wrong answers the caller computed; when `actual`
-        matches one, the explanation is the diagnosis ("your gradient equals ...").
+        matches one, the explanation is the diagnosis ("your gradient equals ..."). It must also be nearer
+        to that alternative than to the expected value: an alternative within the tolerance of the expected
+        value (a forward difference with a tiny step) is named only when the numbers tell them apart.
     regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
         diagnosis says "only wrong where <description>: <advice>".
     """
@@ -211,11 +213,16 @@ def _single_entry_diagnosis(got, want, wrong) -> str | None:
     return "Only one entry is wrong: look for an off-by-one index or an edge case."
 
 
+def _nearer(got, alternative, want) -> bool:
+    """`got` is strictly nearer to `alternative` than to `want` (Euclidean distance over all entries)."""
+    return bool(np.linalg.norm(got - alternative) < np.linalg.norm(got - want))
+
+
 def _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions, precision) -> str | None:
     loose_rtol = max(rtol, 1e-4)
     for alternative, explanation in alternatives:
         alternative = np.asarray(alternative, dtype=np.float64)
-        if _close(got, alternative, loose_rtol, atol):
+        if _close(got, alternative, loose_rtol, atol) and _nearer(got, alternative, want):
             return f"It equals {explanation}"
     if not np.all(np.isfinite(got)):
         kinds = "NaN" if np.isnan(got).any() else "inf"

@@ -191,3 +191,13 @@ def test_relative_differences_stay_finite_where_the_reference_is_zero():
     assert differences[5] == np.inf
     assert diagnose.max_relative_difference(got[:4], want[:4]) == pytest.approx(2.0)
     assert diagnose.max_relative_difference(np.zeros(0), np.zeros(0)) == 0.0
+
+
+def test_an_alternative_is_named_only_when_the_value_is_nearer_to_it_than_to_the_expected_value(expected):
+    forward = expected + 1e-4 * np.abs(expected)  # an approximation inside the loose tolerance
+    assert diagnose.compare(forward, expected, alternatives=[(forward, "the forward difference.")]).diagnosis == \
+        "It equals the forward difference."
+    alternative = expected + 1.2e-4 * np.abs(expected)
+    nearer_the_expected = expected + 3e-5 * np.abs(expected)  # within the loose tolerance of both
+    result = diagnose.compare(nearer_the_expected, expected, alternatives=[(alternative, "the forward difference.")])
+    assert not result.ok and "forward difference" not in (result.diagnosis or "")
