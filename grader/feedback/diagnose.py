@@ -125,7 +125,9 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     return "Check which axes you multiply, sum and broadcast over."
 
 
-def _scale_diagnosis(k: float, batch_size: int | None) -> str:
+def _scale_diagnosis(k: float, batch_size: int | None, size: int) -> str | None:
+    """The named factors (the batch size, 2, 1/2), else "a constant factor" for arrays; for a single
+    number every wrong value is some multiple of the right one, so an unnamed factor says nothing."""
     if batch_size and batch_size > 1:
         if np.isclose(k, 1.0 / batch_size, rtol=1e-3):
             return (f"It equals the expected value divided by {batch_size}, the batch size: did you take the "
@@ -138,6 +140,8 @@ def _scale_diagnosis(k: float, batch_size: int | None) -> str:
                 "missing?")
     if np.isclose(k, 0.5, rtol=1e-3):
         return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
+    if size < 2:
+        return None
     return f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
@@ -240,7 +244,7 @@ def _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions, p
         k = float(np.sum(got * want) / denominator)
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
-            return _scale_diagnosis(k, batch_size)
+            return _scale_diagnosis(k, batch_size, got.size)
     if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, want, loose_rtol, atol):
         return "It is the transpose of the expected value: check the order of a matrix product."
     for mask, description, advice in regions:

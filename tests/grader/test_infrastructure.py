@@ -201,3 +201,9 @@ def test_an_alternative_is_named_only_when_the_value_is_nearer_to_it_than_to_the
     nearer_the_expected = expected + 3e-5 * np.abs(expected)  # within the loose tolerance of both
     result = diagnose.compare(nearer_the_expected, expected, alternatives=[(alternative, "the forward difference.")])
     assert not result.ok and "forward difference" not in (result.diagnosis or "")
+
+
+def test_a_single_number_gets_only_the_named_factors():
+    assert "times 6, the batch size" in diagnose.compare(6 * 1.40545, 1.40545, batch_size=6).diagnosis
+    assert "twice" in diagnose.compare(2.5, 1.25).diagnosis
+    assert diagnose.compare(0.5, 1.39e-10).diagnosis is None  # any two numbers differ by some factor
