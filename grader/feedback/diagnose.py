@@ -50,16 +50,20 @@ def relative_error(actual, expected) -> float:
     return float(np.linalg.norm(actual - expected) / scale)
 
 
-def relative_difference(actual, expected, floor=DEFAULT_ATOL) -> np.ndarray:
+def relative_difference(actual, expected, floor=None) -> np.ndarray:
     """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64.
 
     Sane where a value is 0: the result lies in [0, 2] for finite entries (0 where both are equal, also
-    both zero; 2 for opposite values), and two entries that differ by less than `floor` near 0 count as
-    (floor-sized) absolute differences instead of dividing by 0 (the 1e308 of dividing by the smallest
-    float). An entry where either side is NaN or inf and the two differ gives inf. Shapes must broadcast.
+    both zero; 2 for opposite values), never the 1e308 of dividing by the smallest float. `floor`
+    defaults to 1e-6 times the largest finite magnitude in either array, so an entry that is tiny next to
+    the others (rounding noise where the reference is 0) is measured against the array's scale. An entry
+    where either side is NaN or inf and the two differ gives inf. Shapes must broadcast.
     """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
+    if floor is None:
+        finite = np.concatenate([np.abs(actual[np.isfinite(actual)]), np.abs(expected[np.isfinite(expected)])])
+        floor = 1e-6 * float(np.max(finite, initial=0.0))
     with np.errstate(all="ignore"):
         difference = np.abs(actual - expected)
         scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
@@ -68,7 +72,7 @@ def relative_difference(actual, expected, floor=DEFAULT_ATOL) -> np.ndarray:
     return np.where(same, 0.0, np.where(np.isfinite(result), result, np.inf))
 
 
-def max_relative_difference(actual, expected, floor=DEFAULT_ATOL) -> float:
+def max_relative_difference(actual, expected, floor=None) -> float:
     """The largest entry of `relative_difference` (0.0 for empty arrays): the "max rel diff" of compare."""
     differences = relative_difference(actual, expected, floor)
     return float(np.max(differences)) if differences.size else 0.0

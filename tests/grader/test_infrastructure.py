@@ -186,11 +186,13 @@ def test_relative_differences_stay_finite_where_the_reference_is_zero():
     want = np.array([0.0, 0.0, 0.0, 1.0, np.nan, np.inf])
     differences = diagnose.relative_difference(got, want)
     assert differences[0] == 0.0 and differences[4] == 0.0  # equal, also two zeros and two NaN
-    assert differences[1] == pytest.approx(1e-12 / diagnose.DEFAULT_ATOL)  # noise near 0 stays small
+    assert differences[1] == pytest.approx(1e-12 / 5e-6)  # noise near 0, against the array's scale
     assert differences[2] == pytest.approx(1.0) and differences[3] == pytest.approx(2.0)
     assert differences[5] == np.inf
     assert diagnose.max_relative_difference(got[:4], want[:4]) == pytest.approx(2.0)
     assert diagnose.max_relative_difference(np.zeros(0), np.zeros(0)) == 0.0
+    assert diagnose.max_relative_difference(2.8e-10, 1.4e-10) == pytest.approx(0.5)  # tiny, yet twice
+    assert diagnose.max_relative_difference(np.array([1e-300, 2.0]), np.zeros(2)) <= 2.0
 
 
 def test_an_alternative_is_named_only_when_the_value_is_nearer_to_it_than_to_the_expected_value(expected):
