@@ -19,8 +19,7 @@ Its gradient is short because log and exp cancel:
 Computing it in one step ("fused") never forms the (C, C) Jacobian of softmax, and it stays exact
 where softmax(Z_n)_k rounds to 0 or 1.
 
-Speed habits (this loss also trains MNIST): keep the caller's dtype (float32 trains about twice as
-fast as float64), and avoid copies, e.g. divide in place an array this module has just created.
+Every function keeps the caller's floating dtype: float32 logits give float32 results.
 """
 
 import numpy as np
@@ -81,15 +80,17 @@ class SoftmaxCrossEntropy:
         """L = -(1/N) sum_n log_softmax(logits)[n, labels[n]], a Python float.
 
         logits: (N, C) float array (its dtype is kept). labels: (N,) integer array, values in [0, C).
-        Raises ValueError, saying what is wrong, when logits is not 2-D, or labels are not integers,
-        not of shape (N,), negative, or >= C. Remembers what backward needs.
+        Raises ValueError when logits is not 2-D, or labels are not integers, not of shape (N,),
+        negative, or >= C; its message says what is wrong and names the offending value or shape
+        (e.g. "got label 9 for 7 classes"). Remembers what backward needs.
         """
         raise NotImplementedError('losses: SoftmaxCrossEntropy.forward is not implemented yet. Run `make check EX=losses`.')
 
     def backward(self):
         """dL/dlogits = (softmax(logits) - onehot(labels)) / N, shape (N, C), for the last forward.
 
-        Raises RuntimeError if forward has not been called.
+        Raises RuntimeError if forward has not been called. Calling it again without a new forward
+        returns the same gradient: build it in a new array, never in what forward saved.
         """
         raise NotImplementedError('losses: SoftmaxCrossEntropy.backward is not implemented yet. Run `make check EX=losses`.')
 

@@ -2,7 +2,36 @@
 
 from grader.maintainer.mutation import Mutant
 
+CENTRAL_LOOP = """    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        f_plus = f()
+        x[index] = original - eps
+        f_minus = f()
+        # Restore the saved value rather than adding eps back: (v - eps) + eps != v in floating point.
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2.0 * eps)
+"""
+
 MUTANTS = [
+    Mutant("forward_difference_from_one_f_of_x", "evaluates f(x) once, then (f(x + eps) - f(x)) / eps per entry",
+           CENTRAL_LOOP, """    f_x = f()
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        f_plus = f()
+        x[index] = original
+        grad[index] = (f_plus - f_x) / eps
+""", diagnosis="forward difference"),
+    Mutant("backward_difference", "uses the backward difference (f(x) - f(x - eps)) / eps",
+           CENTRAL_LOOP, """    f_x = f()
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original - eps
+        f_minus = f()
+        x[index] = original
+        grad[index] = (f_x - f_minus) / eps
+""", diagnosis="backward difference"),
     Mutant("forward_difference", "uses the forward difference (f(x + eps) - f(x)) / eps",
            "x[index] = original - eps\n        f_minus = f()\n"
            "        # Restore the saved value rather than adding eps back: (v - eps) + eps != v in floating point.\n"
@@ -27,6 +56,9 @@ MUTANTS = [
            "upstream = rng.standard_normal(layer.forward(x).shape)",
            "upstream = np.ones(layer.forward(x).shape)",
            diagnosis="all ones"),
+    Mutant("upstream_not_from_the_seed", "draws the upstream gradient from a fresh, unseeded generator",
+           "rng = np.random.default_rng(seed)", "rng = np.random.default_rng()",
+           diagnosis="default_rng(seed)"),
     Mutant("no_zero_grad", "does not zero the parameter gradients before backward",
            "    layer.zero_grad()\n", "",
            diagnosis="zero_grad"),

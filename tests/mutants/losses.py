@@ -20,8 +20,7 @@ VALIDATION = """        if logits.ndim != 2:
 STABLE_LOG_SOFTMAX = """    shifted = z - np.max(z, axis=axis, keepdims=True)
     # Subtract log sum exp(z - m) from z - m instead of logsumexp(z) from z: adding m and taking it
     # away again would round away the small digits (about 1e-3 at |z| = 1e4 in float32).
-    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return shifted
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 """
 
 MUTANTS = [
@@ -43,14 +42,19 @@ MUTANTS = [
            "return float(-np.sum(log_probs[np.arange(n), labels]))",
            diagnosis="instead of the mean"),
     Mutant("cross_entropy_gradient_without_1_over_n", "forgets the 1/N of the mean in backward",
-           "        grad /= n\n", "",
+           "return grad / n", "return grad",
            diagnosis="batch size"),
     Mutant("cross_entropy_gradient_sign_flipped", "returns (onehot - softmax) / N",
-           "grad /= n", "grad /= -n",
+           "return grad / n", "return grad / -n",
            diagnosis="opposite sign"),
     Mutant("cross_entropy_gradient_without_onehot", "forgets to subtract the one-hot labels",
            "        grad[np.arange(n), self._labels] -= 1\n", "",
            diagnosis="one-hot"),
+    Mutant("cross_entropy_backward_in_the_saved_array",
+           "computes the gradient in place in the array forward saved, so a second backward differs",
+           "        grad = np.exp(self._log_probs)\n",
+           "        np.exp(self._log_probs, out=self._log_probs)\n        grad = self._log_probs\n",
+           diagnosis="second call"),
     Mutant("cross_entropy_without_validation", "uses the labels as indices without checking them",
            VALIDATION, "        n, c = logits.shape\n",
            diagnosis="instead of a ValueError"),

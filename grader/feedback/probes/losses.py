@@ -1,4 +1,5 @@
-"""Probe for `make compare EX=losses`: the three functions and the cross-entropy's value and gradient.
+"""Probe for `make compare EX=losses`: the three functions and the cross-entropy's value and gradient
+(twice: a second backward without a new forward must return the same gradient).
 
 The logits include one row shifted by +1000 and one by -1000, where an unshifted exp overflows or
 underflows to 0.
@@ -23,5 +24,6 @@ def probe(m, rng):
         results["log_softmax(z)"] = np.asarray(losses.log_softmax(logits.copy()))
         loss = losses.SoftmaxCrossEntropy()
         results["cross-entropy loss"] = float(loss.forward(logits.copy(), labels.copy()))
-        results["dL/dlogits"] = np.asarray(loss.backward())
+        results["dL/dlogits"] = np.array(loss.backward())  # a copy: the second call must not change it
+        results["dL/dlogits, second backward"] = np.asarray(loss.backward())
     return results
