@@ -20,7 +20,7 @@ import pytest
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.target import Modules
-from grader.core import judge_plugin, seeds
+from grader.core import seeds
 
 MANIFEST = manifest.load()
 
@@ -87,6 +87,8 @@ def exercise_name(request):
 
 @pytest.fixture
 def pkg(target_dir, exercise_name):
+    from grader.core import judge_plugin  # registered by pytest_plugins above; imported here, not twice
+
     if judge_plugin.kata_mode() == judge_plugin.JUDGE:
         return None  # the judge never imports the learner's code: its workers do (judge_plugin.py)
     return Modules(targets.load_package(target_dir, own={exercise_name}))
