@@ -54,6 +54,20 @@ def exercise_of(path) -> str | None:
     return name if name in MANIFEST.names else None
 
 
+def _time_limit(limit: float) -> float:
+    """The pytest-timeout of an exercise test in this process. The worker gets the exercise's limit (the
+    learner's code runs there); split mode runs the scenario twice; the judge waits for the worker (which
+    it stops itself, judge.py) and runs the reference, so its own limit only guards against a kata bug."""
+    from grader.core import judge, judge_plugin
+
+    mode = judge_plugin.kata_mode()
+    if mode == judge_plugin.SPLIT:
+        return 2 * limit + 5
+    if mode == judge_plugin.JUDGE:
+        return 3 * limit + judge.HARD_MARGIN_SECONDS + 60
+    return limit
+
+
 def pytest_collection_modifyitems(config, items):
     # The file name is the single link from a test to its exercise: mark it, and give it the
     # exercise's time limit (a learner's infinite loop costs one test, with a message saying so).
@@ -62,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
         if name is not None:
             item.add_marker(getattr(pytest.mark, name))
             if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(MANIFEST.exercise(name).time_limit))
+                item.add_marker(pytest.mark.timeout(_time_limit(MANIFEST.exercise(name).time_limit)))
 
 
 def pytest_generate_tests(metafunc):
