@@ -56,6 +56,35 @@ def copy_submission(target: Path, into: Path) -> Path:
     return into
 
 
+TARGET_MARK = "{submission}"  # replaced by where the submission is, inside or outside the sandbox
+
+
+def start_worker(arguments: list[str], *, submission: Path, reference: Path, scratch: Path, channel_fd: int,
+                 env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None) -> subprocess.Popen:
+    """Start `python -m grader.core.worker ARGUMENTS` on a copy of the submission, in the sandbox when there
+    is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd)."""
+    inside = "/submission" if sandbox.isolation().kind == sandbox.BUBBLEWRAP else str(submission)
+    command = [sys.executable, "-B", "-m", "grader.core.worker",
+               *[inside if a == TARGET_MARK else a for a in arguments]]
+    env = dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT))
+    fds = (channel_fd,)
+    if input_fd is not None:
+        env["KATA_INPUT_FD"] = str(input_fd)
+        fds = (channel_fd, input_fd)
+    if sandbox.isolation().kind == sandbox.BUBBLEWRAP:
+        command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
+                                             env=sandbox.worker_environment(env), channel_fd=channel_fd)
+        full = {}
+    else:
+        full = dict(os.environ)
+        full.pop("KATA_TARGET", None)
+        full.update(sandbox.worker_environment(env))
+        full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    with open(scratch / "worker.log", "ab") as log:
+        return subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
+
+
 class WorkerSession:
     """One exercise's tests against one target, in a sandboxed worker; see the module docstring."""
 
@@ -128,35 +157,17 @@ class WorkerSession:
                 self._finished = True
                 self._done.notify_all()
 
-    def _command(self, submission: Path, reference: Path, channel_fd: int) -> tuple[list[str], dict | None]:
-        worker = [sys.executable, "-B", "-m", "grader.core.worker", "-p", "no:randomly"]
-        nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
-        env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed), "KATA_CHANNEL_FD": str(channel_fd),
-               "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
-        if sandbox.isolation().kind == sandbox.BUBBLEWRAP:
-            command = worker + ["--target", "/submission", *nodeids]
-            env = sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT)))
-            return sandbox.bubblewrap_command(command, target=submission, reference=reference, env=env,
-                                              channel_fd=channel_fd), None
-        command = worker + ["--target", str(submission), *nodeids]
-        full = dict(os.environ)
-        full.pop("KATA_TARGET", None)
-        full.update(sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT))))
-        full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-        return command, full
-
     def _one_worker(self, submission: Path, reference: Path) -> None:
         read_end, write_end = os.pipe()
-        command, env = self._command(submission, reference, write_end)
-        log = open(self._scratch / "worker.log", "ab")
+        nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
+        env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed),
+               "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
         try:
-            self._process = subprocess.Popen(
-                command, cwd=self._scratch, env=env if env is not None else {}, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, pass_fds=(write_end,),
-                preexec_fn=sandbox.preexec(self.limits, self.cgroup))
+            self._process = start_worker(
+                ["-p", "no:randomly", "--target", TARGET_MARK, *nodeids], submission=submission, reference=reference,
+                scratch=self._scratch, channel_fd=write_end, env=env, limits=self.limits, cgroup=self.cgroup)
         finally:
             os.close(write_end)
-            log.close()
         state = {"current": None, "started": 0.0, "killed_for": None}
         watchdog = threading.Thread(target=self._watch, args=(state,), daemon=True)
         watchdog.start()

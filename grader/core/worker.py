@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,11 +52,46 @@ def pytest_collectreport(report):
         _send(wire.pack_message({"type": "collect_error", "message": str(report.longrepr)[-3000:]}, []))
 
 
+def run_task(entry: str, target: str) -> int:
+    """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package.
+
+    The judge's inputs arrive as one frame on KATA_INPUT_FD (arrays, numbers); `send(kind, value)` sends
+    progress and, last, the result frame. Used by the milestones: the learner's code trains here, the
+    judge keeps the test labels and computes the accuracy (grader/core/task.py)."""
+    import importlib
+
+    from grader.core import target as targets
+    from grader.core.target import Modules
+
+    module_name, _, function_name = entry.partition(":")
+    with os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb") as stream:
+        header, arrays = wire.read_message(stream)
+    inputs = wire.decode_value(wire.Packed(header["value"], arrays))
+
+    def send(kind: str, value) -> None:
+        packed = wire.encode_value(value)
+        _send(wire.pack_message({"type": kind, "value": packed.tree}, packed.arrays))
+
+    try:
+        modules = Modules(targets.load_package(targets.resolve(target), own=None))
+        function = getattr(importlib.import_module(module_name), function_name)
+        send("result", function(modules, inputs, send))
+    except BaseException as error:  # noqa: BLE001 - the learner's failure is the report
+        from grader.core.judge_plugin import error_of
+
+        send("error", error_of(error, [Path(target)]))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     from grader.core import worker as plugin  # this file runs as __main__; pytest needs the module
 
     plugin._CHANNEL = os.fdopen(int(os.environ["KATA_CHANNEL_FD"]), "wb", buffering=0)
     sys.stdout = sys.stderr  # the learner's prints must not mix with anything the judge reads
+    if argv[:1] == ["--task"]:
+        global _CHANNEL
+        _CHANNEL = plugin._CHANNEL
+        return run_task(argv[1], argv[2])
     os.environ["KATA_MODE"] = "observe"
     code = pytest.main([*argv, "-q", "-p", "no:cacheprovider", "--no-header"], plugins=[plugin])
     plugin._send(wire.pack_message({"type": "finish", "status": int(code)}, []))
