@@ -46,27 +46,27 @@ class Unavailable:
             "to the judge, so compute expected values inside a callable (lambda: ...).")
 
 
-def _where(excinfo_traceback, target_dirs) -> str | None:
-    """'layers.py line 42' for the deepest frame inside a target directory."""
-    for frame in reversed(excinfo_traceback):
+def where_in_target(error: BaseException, target_dirs) -> str | None:
+    """'layers.py line 42': the deepest frame of the error's traceback inside a target directory (the one
+    helper every command uses to point at the learner's line)."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename)
-        if any(directory in path.parents for directory in target_dirs):
+        if any(Path(directory) in path.parents for directory in target_dirs):
             return f"{path.name} line {frame.lineno}"
     return None
 
 
 def error_of(error: BaseException, target_dirs) -> dict:
-    import traceback
-
     kind = type(error).__name__
     message = str(error)
     if kind == "Failed" and "Timeout" in message:
         kind = "timeout"
     elif not isinstance(error, AssertionError):
         message = f"{kind}: {message}"
-    frames = traceback.extract_tb(error.__traceback__)
     return {"kind": kind, "message": message.split("\nassert ")[0].strip()[:4000],
-            "where": _where(frames, target_dirs)}
+            "where": where_in_target(error, target_dirs)}
 
 
 def _call(item, arguments: dict) -> None:

@@ -24,14 +24,10 @@ def _write(record: dict) -> None:
         handle.flush()
 
 
-def _where_in_target(excinfo, target_dirs) -> str | None:
-    """'layers.py line 42' for the deepest traceback entry inside a target directory."""
-    for entry in reversed(excinfo.traceback):
-        path = Path(str(entry.path))
-        for directory in target_dirs:
-            if directory in path.parents:
-                return f"{path.name} line {entry.lineno + 1}"
-    return None
+def _where(error, target_dirs):
+    from grader.core.judge_plugin import where_in_target  # imported late: conftest registers that plugin
+
+    return where_in_target(error, target_dirs)
 
 
 def _short_message(excinfo) -> str:
@@ -74,7 +70,7 @@ def pytest_runtest_makereport(item, call):
         report.kata.update(
             message=_short_message(call.excinfo),
             kind=_kind(call.excinfo),
-            where=getattr(call.excinfo.value, "where", None) or _where_in_target(call.excinfo, target_dirs),
+            where=getattr(call.excinfo.value, "where", None) or _where(call.excinfo.value, target_dirs),
         )
 
 
