@@ -216,9 +216,9 @@ def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex):
                lambda W: f"std(W) = {np.std(W):.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} with "
                "fan_in = in_channels * kh * kw = 192 (every input a single output sees).")
     small = ex.Conv2d(2, 3, 3, rng=own_rng(), dtype=np.float32)
-    check_equal("dtypes of W and b for Conv2d(..., dtype=np.float32)",
-                [str(small.W.data.dtype), str(small.b.data.dtype)], ["float32", "float32"],
-                "Conv2d(..., dtype=np.float32) must store W and b as float32.")
+    check_that("W and b of Conv2d(..., dtype=np.float32)", [small.W.data, small.b.data],
+               lambda arrays: all(array.dtype == np.float32 for array in arrays),
+               "Conv2d(..., dtype=np.float32) must store W and b as float32.")
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
@@ -423,9 +423,9 @@ def test_the_mnist_cnn_maps_images_to_ten_logits_with_float32(ex, rng):
     logits = np.asarray(model.forward(x))
     check_equal("the shape of build_mnist_cnn's logits", logits.shape, (3, 10),
                 lambda shape: f"build_mnist_cnn(rng) gave logits of shape {tuple(shape)}; expected (3, 10).")
-    check_equal("the dtype of the CNN's logits for float32 images", str(logits.dtype), "float32", lambda dtype: (
-        f"The CNN's logits are {dtype} for float32 input: a float64 array crept in (check the dtype of W, b "
-        "and of arrays you create with np.zeros)."))
+    check_that("the CNN's logits for float32 images", logits, lambda logits: logits.dtype == np.float32,
+               lambda logits: f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in "
+               "(check the dtype of W, b and of arrays you create with np.zeros).")
     model.backward(np.ones_like(logits))
     check_that("the first layer's W.grad after backward", model.parameters()[0].grad,
                lambda grad: grad.dtype == np.float32 and np.any(grad),
