@@ -26,13 +26,10 @@ row back into the window it came from. It is the adjoint (transpose) of the line
 Max pooling keeps the largest value of each window; its gradient goes to that position only (the others
 did not influence the output). Flatten reshapes (N, C, H, W) to (N, C*H*W) for a Linear layer.
 
-Layout (why the columns are ordered (i, j, c), channel fastest). NumPy is fast when the innermost loop
-runs over long contiguous memory. Activations here are stored *channels-last* in memory, (N, H, W, C),
-and handed to the next layer as an (N, C, H, W) *view* (`.transpose(0, 3, 1, 2)` costs nothing). Then the
-rows of cols copy C adjacent values at a time, the product's output (N*OH*OW, out) already is the next
-layer's channels-last input, and no activation is ever copied just to change its layout. The weights are
-kept in PyTorch's (out, in, kh, kw) layout; moving their `in` axis last to match the columns is a copy of
-a few kilobytes.
+Layout. Within a row of cols the kernel offset (i, j) varies slowest and the channel c fastest (this
+kata's convention; PyTorch's unfold orders them (c, i, j)). The weights are kept in PyTorch's layout
+(out, in, kh, kw), so the weight matrix moves W's `in` axis last to match the columns:
+Wm = W.transpose(0, 2, 3, 1).reshape(out, kh*kw*in).
 """
 
 import numpy as np
@@ -150,7 +147,8 @@ class MaxPool2d(Layer):
         raise NotImplementedError('conv: MaxPool2d.__init__ is not implemented yet. Run `make check EX=conv`.')
 
     def forward(self, x):
-        """The maximum of every window, (N, C, OH, OW). Remembers x and y for backward."""
+        """The maximum of every window, (N, C, OH, OW). Remembers, for backward, x's shape and which
+        position of each window holds its first maximum."""
         raise NotImplementedError('conv: MaxPool2d.forward is not implemented yet. Run `make check EX=conv`.')
 
     def backward(self, grad_out):

@@ -19,9 +19,9 @@ Broadcasting. When a (4,) bias is added to a (5, 4) batch, NumPy silently copies
 receives a gradient, and the bias's gradient is their sum: undo broadcasting by summing the gradient over
 the axes NumPy added or stretched (`unbroadcast`).
 
-Speed habits (so the engine can keep up with PyTorch on an MLP; see grader/maintainer/benchmarks/autograd.py):
-work in float32, never compute a gradient nobody needs, fuse softmax and cross-entropy into one node,
-avoid copies, and keep the Python work per node small: the matrix products should dominate.
+Precision. The engine keeps the dtype it is given: float32 data gives float32 results and gradients (a
+Python number takes the dtype of the tensor it meets), so a model trains in float32 as the layers of the
+earlier exercises do.
 
 Training. A leaf Tensor has .data and .grad like a layers.Parameter, so optim.SGD updates Tensors
 unchanged once each parameter's .grad is an array (set `p.grad = np.zeros_like(p.data)` before the first
@@ -83,7 +83,7 @@ def _as_tensor(value, like):
     """`value` as a Tensor; a Python number takes the dtype of the Tensor `like`.
 
     np.asarray(0.5) would be a float64 array, and float32 * float64 array is float64 in NumPy 2: one
-    stray constant would silently double the cost of everything after it.
+    stray constant would silently turn everything after it into float64.
     """
     if isinstance(value, Tensor):
         return value
@@ -100,17 +100,11 @@ def _result(data, parents, backward):
     Recording is skipped inside no_grad() and when no input requires a gradient, so evaluation and
     constant arithmetic build no graph and keep nothing alive.
     """
-    out = Tensor.__new__(Tensor)  # skip __init__'s conversions: data is already a NumPy result
-    out.data = np.asarray(data)
-    out.grad = None
-    if _grad_enabled and any(p.requires_grad for p in parents):
-        out.requires_grad = True
+    recording = _grad_enabled and any(p.requires_grad for p in parents)
+    out = Tensor(data, requires_grad=recording)
+    if recording:
         out._parents = parents
         out._backward = backward
-    else:
-        out.requires_grad = False
-        out._parents = ()
-        out._backward = None
     return out
 
 
@@ -128,8 +122,6 @@ class Tensor:
     methods below. Shapes follow NumPy broadcasting.
     """
 
-    # __slots__: no per-object dict, so creating the many small node objects of a graph is cheaper.
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward")
     # Makes `ndarray + Tensor` call Tensor.__radd__ instead of NumPy treating the Tensor as an object.
     __array_ufunc__ = None
 
@@ -296,8 +288,6 @@ class Tensor:
             if a.data.ndim == 1:
                 g = np.expand_dims(g, -2)
             grad_a = grad_b = None
-            # Only the gradients someone needs: the input batch X of X @ W1 needs none, and skipping
-            # G W1^T saves the largest product of an MNIST MLP's backward pass.
             if a.requires_grad:
                 grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.data.shape)
             if b.requires_grad:
@@ -321,7 +311,6 @@ class Tensor:
         def backward(g):
             if axis is not None and not keepdims:
                 g = np.expand_dims(g, axis)
-            # A read-only broadcast view, not a copy: nothing downstream writes into a gradient it got.
             return (np.broadcast_to(g, a.data.shape),)
 
         return _result(a.data.sum(axis=axis, keepdims=keepdims), (a,), backward)
@@ -453,8 +442,6 @@ class Tensor:
         a = self
 
         def backward(g):
-            # The mask is recomputed here rather than stored in forward: one comparison is cheaper
-            # than keeping a boolean array alive for every ReLU of the graph.
             return (g * (a.data > 0),)
 
         return _result(np.maximum(a.data, 0), (a,), backward)
@@ -526,7 +513,7 @@ class Tensor:
                     # A private copy: g may be the caller's array or shared with another node.
                     node.grad = np.array(g, dtype=node.data.dtype)
                 else:
-                    # In place, no allocation: .grad was copied when first set, so it is ours.
+                    # .grad was copied when first set, so it is ours to add into.
                     node.grad += g
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(g)):

@@ -24,13 +24,10 @@ row back into the window it came from. It is the adjoint (transpose) of the line
 Max pooling keeps the largest value of each window; its gradient goes to that position only (the others
 did not influence the output). Flatten reshapes (N, C, H, W) to (N, C*H*W) for a Linear layer.
 
-Layout (why the columns are ordered (i, j, c), channel fastest). NumPy is fast when the innermost loop
-runs over long contiguous memory. Activations here are stored *channels-last* in memory, (N, H, W, C),
-and handed to the next layer as an (N, C, H, W) *view* (`.transpose(0, 3, 1, 2)` costs nothing). Then the
-rows of cols copy C adjacent values at a time, the product's output (N*OH*OW, out) already is the next
-layer's channels-last input, and no activation is ever copied just to change its layout. The weights are
-kept in PyTorch's (out, in, kh, kw) layout; moving their `in` axis last to match the columns is a copy of
-a few kilobytes.
+Layout. Within a row of cols the kernel offset (i, j) varies slowest and the channel c fastest (this
+kata's convention; PyTorch's unfold orders them (c, i, j)). The weights are kept in PyTorch's layout
+(out, in, kh, kw), so the weight matrix moves W's `in` axis last to match the columns:
+Wm = W.transpose(0, 2, 3, 1).reshape(out, kh*kw*in).
 """
 
 import numpy as np
@@ -71,18 +68,12 @@ def im2col(x, kernel_size, stride=1, padding=0):
     n, channels, height, width = x.shape
     out_h = output_size(height, kh, stride, padding)
     out_w = output_size(width, kw, stride, padding)
-    # Channels last: the C values of one window position are then adjacent in memory, so the copy below
-    # moves contiguous runs. For an input stored channels-last already (our layers' outputs) it is free.
-    x = x.transpose(0, 2, 3, 1)
-    if padding:
-        padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels), dtype=x.dtype)
-        padded[:, padding:padding + height, padding:padding + width, :] = x
-        x = padded
-    # A view of every window, no copy: windows[n, oh, ow, c, i, j] = xp[n, c, oh*s + i, ow*s + j].
-    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
-    windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, OH, OW, kh, kw, C), still a view
-    # The one real copy: the matrix product needs the rows laid out one after the other.
-    return windows.reshape(n * out_h * out_w, kh * kw * channels)
+    # Channels last, (N, H, W, C): each row of cols lists its window with the channel varying fastest.
+    xp = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    # windows[n, oh, ow, c, i, j] = xp[n, oh*stride + i, ow*stride + j, c] (a view: nothing is copied yet)
+    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+    # Rows (n, oh, ow), columns (i, j, c): move the channel axis after the kernel offsets, then flatten.
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, kh * kw * channels)
     # </exercise>
 
 
@@ -103,14 +94,15 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     n, channels, height, width = x_shape
     out_h = output_size(height, kh, stride, padding)
     out_w = output_size(width, kw, stride, padding)
+    # blocks[n, oh, ow, i, j, c]: row (n, oh, ow) of cols, split into its kernel offsets and channels.
     blocks = cols.reshape(n, out_h, out_w, kh, kw, channels)
+    # Channels last, like the rows of cols; turned back into (N, C, H, W) at the end.
     padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             # +=, not =: a pixel covered by several windows collects a contribution from each.
             padded[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] += blocks[:, :, :, i, j, :]
-    # Gradients that landed on the padding belong to no input pixel. Returned as an (N, C, H, W) view of
-    # channels-last memory, which is what the layer before (a channels-last convolution) wants.
+    # Gradients that landed on the padding belong to no input pixel.
     return padded[:, padding:padding + height, padding:padding + width, :].transpose(0, 3, 1, 2)
     # </exercise>
 
@@ -170,9 +162,7 @@ class Conv2d(Layer):
         out_w = output_size(width, kw, self.stride, self.padding)
         self._x_shape = x.shape
         self._cols = im2col(x, self.kernel_size, self.stride, self.padding)
-        y = self._cols @ self._weight_matrix().T  # (N*OH*OW, out)
-        y += self.b.data  # in place: no second (N*OH*OW, out) array
-        # Rows are pixels, columns channels: channels-last memory, shown as an (N, out, OH, OW) view.
+        y = self._cols @ self._weight_matrix().T + self.b.data  # (N*OH*OW, out): one row per output pixel
         return y.reshape(n, out_h, out_w, -1).transpose(0, 3, 1, 2)
         # </exercise>
 
@@ -189,31 +179,15 @@ class Conv2d(Layer):
         """
         # <exercise>
         out_channels, in_channels, kh, kw = self.W.data.shape
-        n, _, height, width = self._x_shape
-        s, p = self.stride, self.padding
-        # Channels last again: free when grad_out is a view of channels-last memory, as y was.
+        # G: grad_out in the layout of Y, one row per output pixel (n, oh, ow), one column per channel.
         grad = grad_out.transpose(0, 2, 3, 1).reshape(-1, out_channels)
-        out_h, out_w = grad_out.shape[2:]
         grad_w = grad.T @ self._cols  # (out, kh*kw*in), columns in (i, j, c) order
         self.W.grad += grad_w.reshape(out_channels, kh, kw, in_channels).transpose(0, 3, 1, 2)
-        # dL/db = 1^T G as a matrix-vector product: NumPy's grad.sum(axis=0) over a tall, narrow matrix
-        # runs one short inner loop per row, about 10x slower than BLAS here.
-        self.b.grad += np.ones(len(grad), dtype=grad.dtype) @ grad
+        self.b.grad += grad.sum(axis=0)
         if not self.input_gradient:
             return None
-        # dL/dx = col2im(G Wm), computed one kernel offset at a time: the block of G Wm for offset (i, j)
-        # is G @ W[:, :, i, j], an (N*OH*OW, in) matrix, added straight into its shifted window. Same
-        # sums as col2im(grad @ self._weight_matrix(), ...), about twice as fast: here each block comes
-        # out of the product contiguous, so the adds run over whole image rows, whereas the blocks of
-        # G Wm are strided (in values at a time, then a jump), and NumPy pays per contiguous run.
-        padded = np.zeros((n, height + 2 * p, width + 2 * p, in_channels), dtype=grad.dtype)
-        # One buffer reused for all kh*kw blocks: a fresh megabyte-sized array each time costs page faults.
-        block = np.empty((len(grad), in_channels), dtype=grad.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                np.matmul(grad, self.W.data[:, :, i, j], out=block)
-                padded[:, i:i + s * out_h:s, j:j + s * out_w:s, :] += block.reshape(n, out_h, out_w, in_channels)
-        return padded[:, p:p + height, p:p + width, :].transpose(0, 3, 1, 2)
+        grad_cols = grad @ self._weight_matrix()  # dL/dcols, (N*OH*OW, kh*kw*in)
+        return col2im(grad_cols, self._x_shape, self.kernel_size, self.stride, self.padding)
         # </exercise>
 
 
@@ -235,28 +209,26 @@ class MaxPool2d(Layer):
         super().__init__()
         self.kernel_size = _pair(kernel_size)
         self.stride = self.kernel_size[0] if stride is None else stride
-        self._argmax = None
-        self._x = None
+        self._first_max = None
+        self._x_shape = None
         # </exercise>
 
     def forward(self, x):
-        """The maximum of every window, (N, C, OH, OW). Remembers x and y for backward."""
+        """The maximum of every window, (N, C, OH, OW). Remembers, for backward, x's shape and which
+        position of each window holds its first maximum."""
         # <exercise>
         kh, kw = self.kernel_size
         s = self.stride
-        out_h = (x.shape[2] - kh) // s + 1
-        out_w = (x.shape[3] - kw) // s + 1
-        # One pass per kernel offset (i, j): x[..., i::s, j::s] holds offset (i, j) of every window at
-        # once, so each step is one vectorised maximum over all samples, channels and pixels.
-        # order="K" keeps x's memory order (channels-last after a convolution): arrays sharing one layout
-        # are walked in one contiguous sweep, mixed layouts several times more slowly.
-        y = x[:, :, 0:s * out_h:s, 0:s * out_w:s].copy(order="K")
-        for i in range(kh):
-            for j in range(kw):
-                np.maximum(y, x[:, :, i:i + s * out_h:s, j:j + s * out_w:s], out=y)
-        self._x = x
-        self._y = y
-        return y
+        n, channels, height, width = x.shape
+        out_h = (height - kh) // s + 1
+        out_w = (width - kw) // s + 1
+        # windows[n, c, oh, ow, i*kw + j] = x[n, c, oh*s + i, ow*s + j]
+        windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::s, ::s]
+        windows = windows.reshape(n, channels, out_h, out_w, kh * kw)
+        # argmax gives the FIRST maximum in row-major window order: the one position that takes the gradient.
+        self._first_max = np.arange(kh * kw) == windows.argmax(axis=-1)[..., np.newaxis]
+        self._x_shape = x.shape
+        return windows.max(axis=-1)
         # </exercise>
 
     def backward(self, grad_out):
@@ -265,22 +237,14 @@ class MaxPool2d(Layer):
         kh, kw = self.kernel_size
         s = self.stride
         out_h, out_w = grad_out.shape[2:]
-        grad_x = np.zeros_like(self._x, dtype=grad_out.dtype)  # keeps x's memory layout
-        # The gradient of each window not yet given to a position. Offsets are visited in row-major
-        # order and the first one equal to the maximum takes it all; a later tie then gets
-        # unrouted * 1 - unrouted = exactly 0.
-        # Copied into y's memory layout (grad_out may come channels-first from a Flatten): every array
-        # below then shares one layout and is walked in one contiguous sweep.
-        unrouted = np.empty_like(self._y, dtype=grad_out.dtype)
-        unrouted[...] = grad_out
+        # Each window's gradient at the position of its first maximum, 0 at the others: (N, C, OH, OW, kh, kw).
+        routed = (grad_out[..., np.newaxis] * self._first_max).reshape(*grad_out.shape, kh, kw)
+        grad_x = np.zeros(self._x_shape, dtype=grad_out.dtype)
         for i in range(kh):
             for j in range(kw):
-                window = self._x[:, :, i:i + s * out_h:s, j:j + s * out_w:s]
-                routed = unrouted * (window == self._y)
-                unrouted -= routed
                 # += because with overlapping windows (stride < kernel) one pixel can be the maximum of
                 # several windows and must collect every one of their gradients.
-                grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed
+                grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed[..., i, j]
         return grad_x
         # </exercise>
 

@@ -1,18 +1,18 @@
 """Stretch exercise (autograd): a reverse-mode automatic differentiation engine.
 
-Every gradient is compared with two independent oracles computed here at test time: central finite
-differences of the engine's own forward pass (float64, random upstream gradients), and PyTorch's
-autograd on the same expression.
+Every gradient is compared with two independent oracles computed by the judge at test time: central
+finite differences of the reference engine's forward pass (float64, random upstream gradients), and
+PyTorch's autograd on the same expression.
 """
 
 import sys
 
 import numpy as np
 import pytest
-import torch
 
-from grader.feedback.diagnose import check_close
-from helpers import assert_unchanged, numerical_gradient, random_upstream, torch_float64
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.oracle import torch
+from helpers import numerical_gradient, random_upstream, torch_float64
 
 
 # ----- helpers -----
@@ -28,10 +28,14 @@ def positive(rng, shape):
 
 
 def engine_gradients(ex, fn, arrays, upstream):
-    """Run fn on leaf Tensors, backward(upstream); return (forward data, [grad of each input])."""
+    """Run fn on leaf Tensors, backward(upstream); return (forward data, [grad of each input]).
+
+    upstream: an array, or a function of the output's shape that returns one."""
     leaves = [ex.Tensor(a.copy(), requires_grad=True) for a in arrays]
     out = fn(*leaves)
     assert isinstance(out, ex.Tensor), f"the operation returned a {type(out).__name__}, not a Tensor."
+    if callable(upstream):
+        upstream = upstream(np.shape(out.data))
     out.backward(upstream)
     return out.data, [leaf.grad for leaf in leaves]
 
@@ -53,45 +57,62 @@ def finite_differences(ref, ex, fn, arrays, upstream):
 
 
 def check_input_gradient(what, got, expected_shape, out_shape):
-    """Fail with a sentence when a leaf's gradient is missing or has the wrong shape."""
+    """A sentence when a leaf's gradient is missing or has the wrong shape (judged from its shape)."""
     __tracebackhide__ = True
-    assert got is not None, (
-        f"{what} is None after backward(): the backward pass never reached this input. Does the "
-        "operation return a Tensor whose _backward returns one gradient per parent?")
-    got = np.asarray(got)
-    if got.shape != expected_shape and got.shape == out_shape:
-        raise AssertionError(
-            f"{what} has shape {got.shape}, the shape of the result, but the input has shape "
-            f"{expected_shape}: it was broadcast, so its gradient must be summed over the broadcast axes "
-            "(unbroadcast) to get back to the input's shape.")
-    assert got.shape == expected_shape, f"{what} has shape {got.shape}, expected {expected_shape}."
+
+    def message(shape):
+        if shape is None:
+            return (f"{what} is None after backward(): the backward pass never reached this input. Does the "
+                    "operation return a Tensor whose _backward returns one gradient per parent?")
+        if tuple(shape) == tuple(out_shape):
+            return (f"{what} has shape {tuple(shape)}, the shape of the result, but the input has shape "
+                    f"{expected_shape}: it was broadcast, so its gradient must be summed over the broadcast "
+                    "axes (unbroadcast) to get back to the input's shape.")
+        return f"{what} has shape {tuple(shape)}, expected {expected_shape}."
+
+    check_equal(f"{what}: its shape", None if got is None else np.shape(got), expected_shape, message)
+
+
+def _once(compute):
+    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
+    kept = []
+    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 def check_operation(ex, ref, rng, name, fn, torch_fn, arrays, alternatives=None, batch_size=None,
                     regions=None):
-    """Forward against PyTorch; each input's gradient against finite differences and PyTorch."""
+    """Forward against PyTorch; each input's gradient against finite differences and PyTorch.
+
+    The upstream gradient G has the output's shape; it comes from a generator seeded from rng, so that
+    the test's later draws do not depend on the shape the learner's operation returns."""
     __tracebackhide__ = True
     alternatives = alternatives or (lambda arrays, g: {})
     regions = regions or (lambda arrays: {})
-    out_probe = torch_fn(*[torch_float64(a) for a in arrays]).numpy()
-    upstream = random_upstream(rng, out_probe.shape)
-    expected_out, torch_grads = torch_gradients(torch_fn, arrays, upstream)
+    upstream_seed = int(rng.integers(2**32))
+    drawn = []
+
+    def upstream_of(shape):
+        drawn.append(random_upstream(np.random.default_rng(upstream_seed), shape))
+        return drawn[-1]
+
     before = [a.copy() for a in arrays]
+    out, grads = engine_gradients(ex, fn, arrays, upstream_of)
+    upstream = drawn[0]
     upstream_before = upstream.copy()
-    out, grads = engine_gradients(ex, fn, arrays, upstream)
-    check_close(f"{name}: the forward value", out, expected_out)
-    numeric = finite_differences(ref, ex, fn, arrays, upstream)
-    wrong = alternatives(arrays, upstream)
-    masks = regions(arrays)
-    for i, (grad, fd, tg) in enumerate(zip(grads, numeric, torch_grads)):
+    out_shape = upstream.shape
+    expected = _once(lambda: torch_gradients(torch_fn, arrays, upstream))
+    numeric = _once(lambda: finite_differences(ref, ex, fn, arrays, upstream))
+    check_close(f"{name}: the forward value", out, lambda: expected()[0])
+    for i, grad in enumerate(grads):
         what = f"{name}: dL/d(input {i}) after backward(G)"
-        check_input_gradient(what, grad, arrays[i].shape, out_probe.shape)
-        options = dict(batch_size=batch_size, alternatives=wrong.get(i, ()), regions=masks.get(i, ()))
-        check_close(what + " (against finite differences)", grad, fd, **options)
-        check_close(what + " (against PyTorch)", grad, tg, **options)
+        check_input_gradient(what, grad, arrays[i].shape, out_shape)
+        options = dict(batch_size=batch_size, alternatives=lambda i=i: alternatives(arrays, upstream).get(i, ()),
+                       regions=lambda i=i: regions(arrays).get(i, ()))
+        check_close(what + " (against finite differences)", grad, lambda i=i: numeric()[i], **options)
+        check_close(what + " (against PyTorch)", grad, lambda i=i: expected()[1][i], **options)
     for a, b in zip(before, arrays):
-        assert_unchanged(f"{name} (forward or backward)", a, b)
-    assert_unchanged(f"{name}: backward(G)", upstream_before, upstream)
+        check_unchanged(f"{name} (forward or backward)", a, b)
+    check_unchanged(f"{name}: backward(G)", upstream_before, upstream)
 
 
 # ----- every operation: (id, engine fn, torch fn, input maker, alternatives) -----
@@ -205,13 +226,13 @@ def test_a_tensor_used_twice_accumulates_both_contributions(ex, ref, rng):
         ("x + x", lambda t: t + t, g),
     ]:
         _, (grad,) = engine_gradients(ex, fn, [x], g)
-        expected = finite_differences(ref, ex, fn, [x], g)[0]
-        check_close(f"{name}: dL/dx", grad, expected, alternatives=[(
-            once, "the contribution of one use of x only: when a tensor is used twice, the gradients "
-                  "from both uses must be added (accumulate with +), not overwritten.")])
+        check_close(f"{name}: dL/dx", grad, lambda fn=fn: finite_differences(ref, ex, fn, [x], g)[0],
+                    alternatives=[(once, "the contribution of one use of x only: when a tensor is used twice, "
+                                   "the gradients from both uses must be added (accumulate with +), not "
+                                   "overwritten.")])
 
 
-def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, ref, rng):
+def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
     # p feeds both q = tanh(p) and the product p * q: p's gradient is complete only after q's node
     # has passed its share back, so p must come after q in the reverse order.
     def fn(x):
@@ -220,17 +241,31 @@ def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, ref, rng):
         return p * q
     x = signed(rng, (3, 4)) * 0.3
     g = random_upstream(rng, (3, 4))
+    # The premise, checked first: a node that receives two gradients adds them. A wrong result below
+    # then comes from the order in which the nodes are visited, and the message can say so.
+    _, (twice,) = engine_gradients(ex, lambda t: t + t, [x], g)
+    check_close("x + x: dL/dx (a tensor used twice, the premise of this test)", twice, 2 * g,
+                alternatives=[(g, "the gradient of one use of x only: the second gradient that reached x replaced "
+                               "the first. When a gradient arrives for a node that already has one, add it "
+                               "(accumulate with +=), never assign it.")])
     _, (grad,) = engine_gradients(ex, fn, [x], g)
-    tx = torch_float64(x, requires_grad=True)
-    fn(tx).backward(torch.as_tensor(g))
-    expected = tx.grad.numpy()
-    assert grad is not None, "x.grad is None after backward()."
-    if not np.allclose(grad, expected, rtol=1e-5, atol=1e-7):
-        raise AssertionError(
-            f"dL/dx through a graph where one node feeds several others is wrong (relative error "
-            f"{np.linalg.norm(grad - expected) / np.linalg.norm(expected):.3g}), though single operations "
-            "pass: the topological order is wrong. A node must be processed only after every node that "
-            "uses it; in the depth-first search mark a node visited when you expand it, not when you push it.")
+
+    def pytorch():
+        tx = torch_float64(x, requires_grad=True)
+        fn(tx).backward(torch.as_tensor(g))
+        return tx.grad.numpy()
+
+    p, q = 3.0 * x, np.tanh(3.0 * x)
+    check_close("dL/dx through p = 3x, q = tanh(p), out = p * q (p feeds two nodes)", grad, pytorch,
+                alternatives=[
+                    (3.0 * g * p * (1 - q * q), "the gradient through tanh(p) only: the second gradient that "
+                     "reached p replaced the first. When a gradient arrives for a node that already has one, add "
+                     "it (accumulate with +=), never assign it."),
+                    (3.0 * g * q, "the gradient of the direct path p * q only, though a tensor used twice gets "
+                     "both contributions (x + x passed): p passed its gradient on before tanh(p) had added its "
+                     "share, so the topological order is wrong. A node must be processed only after every node "
+                     "that uses it; in the depth-first search mark a node visited when you expand it, not when "
+                     "you push it.")])
 
 
 def test_gradients_accumulate_across_backward_calls(ex, rng):
@@ -257,7 +292,7 @@ def test_leaf_gradients_are_private_arrays(ex, rng):
     check_close("b.grad after a.grad was zeroed in place", b.grad, g_before,
                 alternatives=[(np.zeros_like(g), "zeros: a.grad and b.grad are the same array (aliasing). "
                                "Copy the gradient when a leaf's .grad is first set.")])
-    assert_unchanged("backward(G)", g_before, g)
+    check_unchanged("backward(G)", g_before, g)
 
 
 def test_a_chain_of_10000_operations_backpropagates_without_recursion(ex):
@@ -286,12 +321,15 @@ def test_no_grad_records_no_graph(ex, rng):
         with ex.no_grad():
             pass
         z = x + 1.0  # still inside the outer block after the inner one ended
-    assert not y.requires_grad and not z.requires_grad, (
-        "results computed inside `with no_grad():` have requires_grad True: no graph may be recorded there "
-        "(no parents, no backward function), including after a nested no_grad block ends.")
-    assert y._parents == () and y._backward is None, "inside no_grad() a result must keep no parents."
+    check_equal("requires_grad of results made inside no_grad()", [y.requires_grad, z.requires_grad],
+                [False, False],
+                "results computed inside `with no_grad():` have requires_grad True: no graph may be recorded there "
+                "(no parents, no backward function), including after a nested no_grad block ends.")
+    check_equal("a result made inside no_grad() keeps no parents and no backward function",
+                len(y._parents) == 0 and y._backward is None, True, "inside no_grad() a result must keep no parents.")
     w = (x * 2.0).sum()
-    assert w.requires_grad, "after the no_grad block ends, operations must record the graph again."
+    check_equal("requires_grad of a result made after the no_grad block", w.requires_grad, True,
+                "after the no_grad block ends, operations must record the graph again.")
     w.backward()
     check_close("dL/dx of sum(2 x) after a no_grad block", x.grad, np.full(3, 2.0))
 
@@ -307,8 +345,15 @@ def test_detach_stops_the_gradient(ex, rng):
 def test_backward_checks_the_upstream_gradient(ex, rng):
     t = ex.Tensor(signed(rng, (3,)), requires_grad=True)
     y = t * 2.0
-    with pytest.raises((ValueError, RuntimeError)):
+    try:
         y.backward()  # three elements: dL/dy must be given
+        raised = []
+    except Exception as error:  # noqa: BLE001 - the kind of exception is the observation
+        raised = [klass.__name__ for klass in type(error).__mro__]
+    check_that("backward() without a gradient on a tensor of 3 elements", raised,
+               lambda names: "ValueError" in names or "RuntimeError" in names,
+               lambda names: "backward() without a gradient on a tensor of 3 elements must raise ValueError: dL/dy "
+               "can only default to 1 for a one-element output." + (f" It raised {names[0]}." if names else ""))
     y.backward(np.ones(3))
     check_close("dL/dx of 2x with upstream ones", t.grad, np.full(3, 2.0))
 
@@ -317,11 +362,13 @@ def test_float32_stays_float32(ex, rng):
     x = ex.Tensor(signed(rng, (4, 3)).astype(np.float32), requires_grad=True)
     w = ex.Tensor(signed(rng, (3, 2)).astype(np.float32), requires_grad=True)
     out = ((x @ w) * 0.5 + 1.0).relu().sum() / 3.0
-    assert out.data.dtype == np.float32, (
-        f"float32 inputs with Python-number constants gave a {out.data.dtype} result: a constant became a "
-        "float64 array. Make numbers Tensors of the other operand's dtype (float32 is twice as fast).")
+    check_that("a float32 expression with number constants", out.data, lambda data: data.dtype == np.float32,
+               lambda data: f"float32 inputs with Python-number constants gave a {data.dtype} result: a constant "
+               "became a float64 array. Make numbers Tensors of the other operand's dtype (float32 is twice as "
+               "fast).")
     out.backward()
-    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32, "gradients must keep the data's dtype."
+    check_that("x.grad and w.grad for float32 data", [x.grad, w.grad],
+               lambda grads: all(grad.dtype == np.float32 for grad in grads), "gradients must keep the data's dtype.")
 
 
 # ----- matmul shapes, indexing -----
@@ -387,15 +434,21 @@ def test_cross_entropy_is_one_node_and_stable_for_logits_of_1e4(ex, rng):
             raise AssertionError(
                 f"cross_entropy with logits of +-1e4 ({np.dtype(dtype).name}) raised '{error}': exp "
                 "overflowed. Subtract each row's maximum before exp (logsumexp).") from None
-        assert loss._parents == (t,), (
-            "cross_entropy must be one graph node whose only parent is the logits (fused forward and "
-            "backward), not a chain of exp, sum, log and indexing.")
-        tl = torch_float64(logits, requires_grad=True)
-        expected = _torch_cross_entropy(tl, labels)
-        expected.backward()
+        check_equal(f"cross_entropy's node has the logits as its only parent ({np.dtype(dtype).name})",
+                    len(loss._parents) == 1 and loss._parents[0] is t, True,
+                    "cross_entropy must be one graph node whose only parent is the logits (fused forward and "
+                    "backward), not a chain of exp, sum, log and indexing.")
+
+        def pytorch():
+            tl = torch_float64(logits, requires_grad=True)
+            expected = _torch_cross_entropy(tl, labels)
+            expected.backward()
+            return expected.item(), tl.grad.numpy()
+
         tol = dict(rtol=1e-5, atol=1e-7) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
-        check_close(f"cross_entropy of logits +-1e4 ({np.dtype(dtype).name})", loss.data, expected.item(), **tol)
-        check_close(f"dL/dlogits for logits +-1e4 ({np.dtype(dtype).name})", t.grad, tl.grad.numpy(),
+        check_close(f"cross_entropy of logits +-1e4 ({np.dtype(dtype).name})", loss.data, lambda: pytorch()[0],
+                    **tol)
+        check_close(f"dL/dlogits for logits +-1e4 ({np.dtype(dtype).name})", t.grad, lambda: pytorch()[1],
                     batch_size=n, **tol)
 
 
@@ -419,6 +472,7 @@ def test_a_small_mlp_trained_with_the_engine_fits_its_data(ex, pkg, rng):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.2 * losses[0], (
-        f"an MLP trained with the engine and SGD went from loss {losses[0]:.3f} to {losses[-1]:.3f} in 300 "
-        "steps on 64 points: the gradients reaching the parameters are wrong or missing.")
+    check_that("the first and last loss of an MLP trained with the engine", [losses[0], losses[-1]],
+               lambda pair: pair[1] < 0.2 * pair[0],
+               lambda pair: f"an MLP trained with the engine and SGD went from loss {pair[0]:.3f} to {pair[1]:.3f} "
+               "in 300 steps on 64 points: the gradients reaching the parameters are wrong or missing.")

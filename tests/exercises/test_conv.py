@@ -1,16 +1,17 @@
 """Stretch exercise (conv): im2col, col2im, Conv2d, MaxPool2d and Flatten.
 
 Expected values come from PyTorch (unfold, fold, conv2d, max_pool2d, float64), from finite differences,
-and from the closed-form adjoint identity <im2col(x), c> = <x, col2im(c)>, all computed at test time.
+and from the closed-form adjoint identity <im2col(x), c> = <x, col2im(c)>, all computed by the judge at
+test time. Layers get their weights from the test's generator after construction, so the learner's and
+the reference's runs hold the same parameters.
 """
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
-from grader.feedback.diagnose import check_close
-from helpers import assert_unchanged, backward_gradients, check_layer_backward, random_upstream
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.oracle import F, torch
+from helpers import backward_gradients, check_layer_backward, own_rng, random_upstream
 
 # (N, C, H, W, out_channels, kernel, stride, padding): square and non-square inputs and kernels,
 # strides 1 to 3, with and without padding, overlapping and non-overlapping windows.
@@ -27,6 +28,19 @@ def as_pair(k):
     return (k, k) if isinstance(k, int) else k
 
 
+def output_shape(n, h, w, channels, kernel, stride, padding):
+    """(N, channels, OH, OW) of a convolution, from the formula (never from the learner's output)."""
+    kh, kw = as_pair(kernel)
+    return n, channels, (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+
+
+def cols_shape(n, c, h, w, kernel, stride, padding):
+    """(N*OH*OW, kh*kw*C), the shape of im2col's result."""
+    kh, kw = as_pair(kernel)
+    _, _, oh, ow = output_shape(n, h, w, c, kernel, stride, padding)
+    return n * oh * ow, kh * kw * c
+
+
 def torch_cols(x, kernel, stride, padding):
     """im2col's layout built from torch's unfold: rows (n, oh, ow), columns (i, j, c)."""
     kh, kw = as_pair(kernel)
@@ -36,12 +50,12 @@ def torch_cols(x, kernel, stride, padding):
     return unfolded.reshape(n, c, kh, kw, windows).permute(0, 4, 2, 3, 1).reshape(n * windows, -1).numpy()
 
 
-def cols_from_torch_layout(cols, x_shape, kernel):
-    """Our (N*L, kh*kw*C) columns as torch's (N, C*kh*kw, L), for fold."""
+def torch_col2im(cols, x_shape, kernel, stride, padding):
+    """col2im by torch's fold: our (N*L, kh*kw*C) columns reordered as torch's (N, C*kh*kw, L) first."""
     kh, kw = as_pair(kernel)
-    n, c = x_shape[:2]
-    blocks = torch.tensor(cols).reshape(n, -1, kh, kw, c)
-    return blocks.permute(0, 4, 2, 3, 1).reshape(n, c * kh * kw, -1)
+    n, c, h, w = x_shape
+    blocks = torch.tensor(cols).reshape(n, -1, kh, kw, c).permute(0, 4, 2, 3, 1).reshape(n, c * kh * kw, -1)
+    return F.fold(blocks, (h, w), (kh, kw), padding=padding, stride=stride).numpy()
 
 
 def overwriting_col2im(cols, x_shape, kernel, stride, padding):
@@ -57,23 +71,52 @@ def overwriting_col2im(cols, x_shape, kernel, stride, padding):
     return padded[:, padding:padding + h, padding:padding + w, :].transpose(0, 3, 1, 2)
 
 
+def coverage(x_shape, kernel, stride, padding):
+    """How many windows cover each pixel of x (judge only: folds all-ones columns with PyTorch)."""
+    n, c, h, w = x_shape
+    return torch_col2im(np.ones(cols_shape(n, c, h, w, kernel, stride, padding)), x_shape, kernel, stride,
+                        padding)
+
+
+OVERLAPS_ADD = ("a pixel covered by several windows must ADD all their contributions (+=). You overwrote "
+                "them, keeping only one window's value.")
+
+
+def check_col2im_shape(folded, x_shape, padding):
+    """col2im must return x's shape; the padded image's shape has its own sentence."""
+    __tracebackhide__ = True
+    n, c, h, w = x_shape
+    padded = (n, c, h + 2 * padding, w + 2 * padding)
+    check_equal("col2im's output shape", np.shape(folded), x_shape, lambda shape: (
+        f"col2im returned shape {tuple(shape)}, the PADDED input's: cut the padding off the edges "
+        f"([p:p + H, p:p + W]) to get x's shape {x_shape}." if padding and tuple(shape) == padded else
+        f"col2im returned shape {tuple(shape)}; it must return x's shape {x_shape}."))
+
+
 def make_conv(ex, rng, c_in, c_out, kernel, stride=1, padding=0):
-    """A float64 Conv2d with a non-zero bias, so a forgotten bias cannot pass unnoticed."""
-    conv = ex.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, rng=rng)
+    """A float64 Conv2d with weights and a non-zero bias from the test's generator (so a forgotten bias
+    cannot pass unnoticed, and the learner's and the reference's runs hold the same parameters)."""
+    kh, kw = as_pair(kernel)
+    conv = ex.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, rng=own_rng())
+    conv.W.data[...] = rng.standard_normal((c_out, c_in, kh, kw)) * np.sqrt(2.0 / (c_in * kh * kw))
     conv.b.data[...] = rng.standard_normal(c_out)
     return conv
 
 
-def torch_conv(x, conv, grad_out=None):
-    """(y, dL/dx, dL/dW, dL/db) from PyTorch for the layer's current W and b."""
-    tx = torch.tensor(x, requires_grad=True)
-    tw = torch.tensor(np.array(conv.W.data), requires_grad=True)
-    tb = torch.tensor(np.array(conv.b.data), requires_grad=True)
-    y = F.conv2d(tx, tw, tb, stride=conv.stride, padding=conv.padding)
+def torch_conv(x, W, b, stride, padding, grad_out=None):
+    """{"y", "x", "W", "b"}: PyTorch's output and (given grad_out) gradients for weights W and bias b."""
+    tx, tw, tb = (torch.tensor(np.array(a), requires_grad=True) for a in (x, W, b))
+    y = F.conv2d(tx, tw, tb, stride=stride, padding=padding)
     if grad_out is None:
-        return y.detach().numpy(), None, None, None
+        return {"y": y.detach().numpy()}
     y.backward(torch.tensor(grad_out))
-    return y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()
+    return {"y": y.detach().numpy(), "x": tx.grad.numpy(), "W": tw.grad.numpy(), "b": tb.grad.numpy()}
+
+
+def _once(compute):
+    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
+    kept = []
+    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 # ----------------------------------------------------------------------------------------------- im2col
@@ -85,14 +128,18 @@ def test_im2col_puts_each_window_in_one_row_like_pytorch_unfold(ex, rng, case):
     x = rng.standard_normal((n, c, h, w))
     before = x.copy()
     cols = ex.im2col(x, kernel, stride, padding)
-    assert_unchanged("im2col", before, x)
+    check_unchanged("im2col", before, x)
     kh, kw = as_pair(kernel)
-    unfolded = F.unfold(torch.tensor(x), (kh, kw), padding=padding, stride=stride)
-    channel_first = unfolded.permute(0, 2, 1).reshape(-1, c * kh * kw).numpy()
+
+    def channel_first():
+        unfolded = F.unfold(torch.tensor(x), (kh, kw), padding=padding, stride=stride)
+        return unfolded.permute(0, 2, 1).reshape(-1, c * kh * kw).numpy()
+
     check_close(f"im2col(x of shape {x.shape}, kernel {kernel}, stride {stride}, padding {padding})", cols,
-                torch_cols(x, kernel, stride, padding),
-                alternatives=[(channel_first, "the columns in (c, i, j) order (channel slowest); this kata "
-                               "orders each row (i, j, c), channel fastest: cols[r, (i*kw + j)*C + c].")])
+                lambda: torch_cols(x, kernel, stride, padding),
+                alternatives=lambda: [(channel_first(), "the columns in (c, i, j) order (channel slowest); this "
+                                       "kata orders each row (i, j, c), channel fastest: "
+                                       "cols[r, (i*kw + j)*C + c].")])
 
 
 # ----------------------------------------------------------------------------------------------- col2im
@@ -101,43 +148,49 @@ def test_im2col_puts_each_window_in_one_row_like_pytorch_unfold(ex, rng, case):
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
 def test_col2im_is_the_adjoint_of_im2col(ex, rng, case):
     n, c, h, w, _, kernel, stride, padding = case
-    x = rng.standard_normal((n, c, h, w))
-    cols = ex.im2col(x, kernel, stride, padding)
-    upstream = rng.standard_normal(cols.shape)
+    x_shape = (n, c, h, w)
+    x = rng.standard_normal(x_shape)
+    upstream = rng.standard_normal(cols_shape(n, c, h, w, kernel, stride, padding))
     before = upstream.copy()
-    folded = ex.col2im(upstream, x.shape, kernel, stride, padding)
-    assert_unchanged("col2im", before, upstream)
-    if padding and np.shape(folded) == (n, c, h + 2 * padding, w + 2 * padding):
-        raise AssertionError(f"col2im returned shape {np.shape(folded)}, the PADDED input's: cut the "
-                             f"padding off the edges ([p:p + H, p:p + W]) to get x's shape {x.shape}.")
-    # <im2col(x), c> = <x, col2im(c)>: what "adjoint" means, and why col2im computes dL/dx.
-    check_close("<x, col2im(c)> (should equal <im2col(x), c> for every x and c)",
-                np.sum(x * np.asarray(folded)), np.sum(cols * upstream))
+    folded = ex.col2im(upstream, x_shape, kernel, stride, padding)
+    check_unchanged("col2im", before, upstream)
+    check_col2im_shape(folded, x_shape, padding)
+    # Every case has overlapping windows. The adjoint identity holds only if each pixel collects the SUM
+    # over the windows covering it: col2im(ones) must count them.
+    ones = ex.col2im(np.ones(upstream.shape), x_shape, kernel, stride, padding)
+    check_close("col2im(ones) (how many windows cover each pixel)", ones,
+                lambda: coverage(x_shape, kernel, stride, padding),
+                alternatives=lambda: [(np.minimum(coverage(x_shape, kernel, stride, padding), 1),
+                                       "1 on every pixel a window reaches, however many windows cover it: each "
+                                       "window overwrote the ones before it. For <x, col2im(c)> to equal "
+                                       "<im2col(x), c>, overlapping windows must be added (+=), not assigned "
+                                       "(=).")])
+    # <im2col(x), c> = <x, col2im(c)>, one inner product per sample: what "adjoint" means, and why col2im
+    # computes dL/dx. im2col(x) comes from PyTorch, so a mistake in your im2col does not fail col2im.
+    check_close("<x, col2im(c)> per sample (should equal <im2col(x), c> for every x and c)",
+                np.sum(x * np.asarray(folded), axis=(1, 2, 3)),
+                lambda: np.sum((torch_cols(x, kernel, stride, padding) * upstream).reshape(n, -1), axis=1))
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
 def test_col2im_matches_pytorch_fold_and_adds_where_windows_overlap(ex, rng, case):
     n, c, h, w, _, kernel, stride, padding = case
-    kh, kw = as_pair(kernel)
-    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
-    cols = rng.standard_normal((n * oh * ow, kh * kw * c))
-    folded = ex.col2im(cols, (n, c, h, w), kernel, stride, padding)
-    if padding and np.shape(folded) == (n, c, h + 2 * padding, w + 2 * padding):
-        raise AssertionError(f"col2im returned shape {np.shape(folded)}, the PADDED input's: cut the "
-                             f"padding off the edges ([p:p + H, p:p + W]) to get shape {(n, c, h, w)}.")
-    expected = F.fold(cols_from_torch_layout(cols, (n, c, h, w), kernel), (h, w), (kh, kw),
-                      padding=padding, stride=stride).numpy()
-    check_close(f"col2im(cols, kernel {kernel}, stride {stride}, padding {padding})", folded, expected,
-                alternatives=[(overwriting_col2im(cols, (n, c, h, w), kernel, stride, padding),
-                               "what you get by assigning each window (=) into the image: a pixel covered "
-                               "by several windows must ADD all their contributions (+=). You overwrote "
-                               "them, keeping only the last window's value.")])
+    x_shape = (n, c, h, w)
+    cols = rng.standard_normal(cols_shape(n, c, h, w, kernel, stride, padding))
+    folded = ex.col2im(cols, x_shape, kernel, stride, padding)
+    check_col2im_shape(folded, x_shape, padding)
+    check_close(f"col2im(cols, kernel {kernel}, stride {stride}, padding {padding})", folded,
+                lambda: torch_col2im(cols, x_shape, kernel, stride, padding),
+                alternatives=lambda: [(overwriting_col2im(cols, x_shape, kernel, stride, padding),
+                                       "what you get by assigning each window (=) into the image: " + OVERLAPS_ADD)],
+                regions=lambda: [(coverage(x_shape, kernel, stride, padding) > 1, "several windows overlap",
+                                  "there a pixel collects the SUM of every window covering it (+=, never =).")])
 
 
 def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
     # 3x3 kernel, stride 1, no padding, on a 5x5 image: the centre is covered by 9 windows, a corner by 1.
     x_shape = (1, 1, 5, 5)
-    folded = np.asarray(ex.col2im(np.ones((9, 9)), x_shape, 3, 1, 0))
+    folded = ex.col2im(np.ones((9, 9)), x_shape, 3, 1, 0)
     per_axis = np.array([1, 2, 3, 2, 1], dtype=float)
     check_close("col2im(ones) for a 3x3 kernel on a 5x5 image (= how many windows cover each pixel)",
                 folded, np.outer(per_axis, per_axis)[None, None],
@@ -148,51 +201,52 @@ def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
 # ----------------------------------------------------------------------------------------------- Conv2d
 
 
-def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex, rng):
-    conv = ex.Conv2d(32, 64, (3, 2), rng=rng)
-    assert conv.W.data.shape == (64, 32, 3, 2), (
-        f"Conv2d(32, 64, (3, 2)).W has shape {conv.W.data.shape}; expected (out, in, kh, kw) = (64, 32, 3, 2), "
-        "PyTorch's layout."
-    )
-    assert conv.b.data.shape == (64,), f"Conv2d(32, 64, ...).b has shape {conv.b.data.shape}; expected (64,)."
-    assert not np.any(conv.b.data), "The bias must start at zero."
+def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex):
+    conv = ex.Conv2d(32, 64, (3, 2), rng=own_rng())
+    check_equal("Conv2d(32, 64, (3, 2)).W's shape", conv.W.data.shape, (64, 32, 3, 2), lambda shape: (
+        f"Conv2d(32, 64, (3, 2)).W has shape {tuple(shape)}; expected (out, in, kh, kw) = (64, 32, 3, 2), "
+        "PyTorch's layout."))
+    check_equal("Conv2d(32, 64, ...).b's shape", conv.b.data.shape, (64,),
+                lambda shape: f"Conv2d(32, 64, ...).b has shape {tuple(shape)}; expected (64,).")
+    check_that("Conv2d(32, 64, ...).b", conv.b.data, lambda b: not np.any(b), "The bias must start at zero.")
     fan_in = 32 * 3 * 2
-    std = float(np.std(conv.W.data))
-    assert abs(std / np.sqrt(2.0 / fan_in) - 1) < 0.05, (
-        f"std(W) = {std:.4f}; He initialisation gives sqrt(2 / fan_in) = {np.sqrt(2.0 / fan_in):.4f} with "
-        "fan_in = in_channels * kh * kw = 192 (every input a single output sees)."
-    )
-    small = ex.Conv2d(2, 3, 3, rng=rng, dtype=np.float32)
-    assert small.W.data.dtype == np.float32 and small.b.data.dtype == np.float32, (
-        "Conv2d(..., dtype=np.float32) must store W and b as float32."
-    )
+    he = np.sqrt(2.0 / fan_in)
+    # 12,288 normal draws: the sample standard deviation is within 5% of the true one with near certainty.
+    check_that("std of Conv2d(32, 64, (3, 2)).W", conv.W.data, lambda W: abs(np.std(W) / he - 1) < 0.05,
+               lambda W: f"std(W) = {np.std(W):.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} with "
+               "fan_in = in_channels * kh * kw = 192 (every input a single output sees).")
+    small = ex.Conv2d(2, 3, 3, rng=own_rng(), dtype=np.float32)
+    check_that("W and b of Conv2d(..., dtype=np.float32)", [small.W.data, small.b.data],
+               lambda arrays: all(array.dtype == np.float32 for array in arrays),
+               "Conv2d(..., dtype=np.float32) must store W and b as float32.")
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
 def test_conv2d_forward_matches_pytorch(ex, rng, case):
     n, c, h, w, out, kernel, stride, padding = case
     conv = make_conv(ex, rng, c, out, kernel, stride, padding)
+    W, b = conv.W.data.copy(), conv.b.data.copy()
     x = rng.standard_normal((n, c, h, w))
     before = x.copy()
-    expected, _, _, _ = torch_conv(x, conv)
     y = conv.forward(x)
-    assert_unchanged("Conv2d.forward", before, x)
-    tw = torch.tensor(np.array(conv.W.data))
-    flipped = F.conv2d(torch.tensor(x), tw.flip(2, 3), torch.tensor(conv.b.data), stride=stride,
-                       padding=padding).numpy()
+    check_unchanged("Conv2d.forward", before, x)
     kh, kw = as_pair(kernel)
-    # W.reshape(out, -1) read as if its columns were in im2col's (i, j, c) order.
-    misread = tw.reshape(out, kh, kw, c).permute(0, 3, 1, 2)
-    wrong_order = F.conv2d(torch.tensor(x), misread, torch.tensor(conv.b.data), stride=stride,
-                           padding=padding).numpy()
-    check_close(f"Conv2d.forward (kernel {kernel}, stride {stride}, padding {padding})", y, expected,
-                alternatives=[(expected - conv.b.data[:, None, None], "the convolution without the bias: add "
-                               "+ b (one value per output channel)."),
-                              (flipped, "a convolution with the kernel flipped: deep-learning 'convolution' is "
-                               "a cross-correlation, W[o, c, i, j] multiplies x[.., oh*s + i, ow*s + j]."),
-                              (wrong_order, "W.reshape(out, -1) with im2col's (i, j, c) columns: W's columns "
-                               "are in (c, i, j) order. Move W's in axis last first: "
-                               "W.transpose(0, 2, 3, 1).reshape(out, -1).")])
+
+    def alternatives():
+        expected = torch_conv(x, W, b, stride, padding)["y"]
+        flipped = torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding)["y"]
+        # W.reshape(out, -1) read as if its columns were in im2col's (i, j, c) order.
+        misread = W.reshape(out, kh, kw, c).transpose(0, 3, 1, 2)
+        wrong_order = torch_conv(x, misread, b, stride, padding)["y"]
+        return [(expected - b[:, None, None], "the convolution without the bias: add + b (one value per "
+                 "output channel)."),
+                (flipped, "a convolution with the kernel flipped: deep-learning 'convolution' is a "
+                 "cross-correlation, W[o, c, i, j] multiplies x[.., oh*s + i, ow*s + j]."),
+                (wrong_order, "W.reshape(out, -1) with im2col's (i, j, c) columns: W's columns are in (c, i, j) "
+                 "order. Move W's in axis last first: W.transpose(0, 2, 3, 1).reshape(out, -1).")]
+
+    check_close(f"Conv2d.forward (kernel {kernel}, stride {stride}, padding {padding})", y,
+                lambda: torch_conv(x, W, b, stride, padding)["y"], alternatives=alternatives)
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
@@ -200,42 +254,32 @@ def test_conv2d_backward_matches_pytorch(ex, rng, case):
     n, c, h, w, out, kernel, stride, padding = case
     kh, kw = as_pair(kernel)
     conv = make_conv(ex, rng, c, out, kernel, stride, padding)
+    W, b = conv.W.data.copy(), conv.b.data.copy()
     x = rng.standard_normal((n, c, h, w))
-    y, _, _, _ = torch_conv(x, conv)
-    grad_out = random_upstream(rng, y.shape)
-    _, gx, gw, gb = torch_conv(x, conv, grad_out)
+    y_shape = output_shape(n, h, w, out, kernel, stride, padding)
+    grad_out = random_upstream(rng, y_shape)
     before = grad_out.copy()
     grad_x, grads = backward_gradients(conv, x, grad_out, "Conv2d")
-    assert_unchanged("Conv2d.backward", before, grad_out)
-    pixels = y.shape[2] * y.shape[3]
+    check_unchanged("Conv2d.backward", before, grad_out)
+    pixels = y_shape[2] * y_shape[3]
+    expected = _once(lambda: torch_conv(x, W, b, stride, padding, grad_out))
+    flipped = _once(lambda: torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding, grad_out)["x"])
+    check_close("Conv2d.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"], batch_size=n,
+                alternatives=lambda: [(flipped(), "dL/dx of a convolution with the kernel flipped: each "
+                                       "window's gradient is G @ W[:, :, i, j] added back at offset (i, j), no "
+                                       "flip needed.")])
     # dL/dW as the (out, kh*kw*in) matrix G^T cols, reshaped straight to (out, in, kh, kw).
-    misshaped = gw.transpose(0, 2, 3, 1).reshape(out, c, kh, kw)
-    _, gx_flipped, _, _ = torch_conv(x, _with_weights(conv, np.array(conv.W.data)[:, :, ::-1, ::-1]), grad_out)
-    check_close("Conv2d.backward: dL/dx (the returned gradient)", grad_x, gx, batch_size=n,
-                alternatives=[(gx_flipped, "dL/dx of a convolution with the kernel flipped: each window's "
-                               "gradient is G @ W[:, :, i, j] added back at offset (i, j), no flip needed.")])
-    check_close("Conv2d.backward: dL/dW (in W.grad)", grads["W"], gw, batch_size=n,
-                alternatives=[(misshaped, "G^T cols reshaped straight to (out, in, kh, kw): its columns are in "
-                               "im2col's (i, j, c) order, so reshape to (out, kh, kw, in) and then "
-                               "transpose(0, 3, 1, 2).")])
-    check_close("Conv2d.backward: dL/db (in b.grad)", grads["b"], gb, batch_size=n,
-                alternatives=[(gb / (n * pixels), f"the mean of G over all N*OH*OW = {n * pixels} rows: the "
-                               "bias gets the SUM over every sample and every pixel."),
-                              (gb / pixels, f"the mean over the OH*OW = {pixels} output pixels: sum over the "
-                               "pixels too, every pixel used the bias.")])
-
-
-def _with_weights(conv, weights):
-    """A stand-in with the same stride and padding and other weights, for torch_conv."""
-
-    class Stand:
-        pass
-
-    stand = Stand()
-    stand.W, stand.b = Stand(), conv.b
-    stand.W.data = np.ascontiguousarray(weights)
-    stand.stride, stand.padding = conv.stride, conv.padding
-    return stand
+    check_close("Conv2d.backward: dL/dW (in W.grad)", grads.get("W"), lambda: expected()["W"], batch_size=n,
+                alternatives=lambda: [(expected()["W"].transpose(0, 2, 3, 1).reshape(out, c, kh, kw),
+                                       "G^T cols reshaped straight to (out, in, kh, kw): its columns are in "
+                                       "im2col's (i, j, c) order, so reshape to (out, kh, kw, in) and then "
+                                       "transpose(0, 3, 1, 2).")])
+    check_close("Conv2d.backward: dL/db (in b.grad)", grads.get("b"), lambda: expected()["b"], batch_size=n,
+                alternatives=lambda: [
+                    (expected()["b"] / (n * pixels), f"the mean of G over all N*OH*OW = {n * pixels} rows: the "
+                     "bias gets the SUM over every sample and every pixel."),
+                    (expected()["b"] / pixels, f"the mean over the OH*OW = {pixels} output pixels: sum over the "
+                     "pixels too, every pixel used the bias.")])
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 1), (2, 0)], ids=["s1-p1", "s2-p0"])
@@ -243,24 +287,23 @@ def test_conv2d_backward_matches_finite_differences(ex, ref, rng, stride, paddin
     n = 2
     conv = make_conv(ex, rng, 2, 3, 3, stride, padding)
     x = rng.standard_normal((n, 2, 5, 4))
-    y = conv.forward(x)
-    check_layer_backward(ref, conv, x, random_upstream(rng, np.shape(y)), layer_name="Conv2d",
-                         batch_size=n)
+    grad_out = random_upstream(rng, output_shape(n, 5, 4, 3, 3, stride, padding))
+    check_layer_backward(ref, conv, x, grad_out, layer_name="Conv2d", batch_size=n)
 
 
 def test_conv2d_backward_adds_into_parameter_gradients(ex, rng):
     conv = make_conv(ex, rng, 2, 3, 3, 1, 1)
+    W, b = conv.W.data.copy(), conv.b.data.copy()
     x = rng.standard_normal((2, 2, 4, 4))
     first, second = random_upstream(rng, (2, 3, 4, 4)), random_upstream(rng, (2, 3, 4, 4))
-    _, _, gw_first, _ = torch_conv(x, conv, first)
-    _, _, gw_second, _ = torch_conv(x, conv, second)
     conv.zero_grad()
     conv.forward(x)
     conv.backward(first)
     conv.backward(second)
-    check_close("W.grad after two backward calls without zero_grad", conv.W.grad, gw_first + gw_second,
-                alternatives=[(gw_second, "the gradient of the last backward call only: add (+=) into "
-                               "W.grad, do not assign (=).")])
+    check_close("W.grad after two backward calls without zero_grad", conv.W.grad,
+                lambda: torch_conv(x, W, b, 1, 1, first)["W"] + torch_conv(x, W, b, 1, 1, second)["W"],
+                alternatives=lambda: [(torch_conv(x, W, b, 1, 1, second)["W"], "the gradient of the last backward "
+                                       "call only: add (+=) into W.grad, do not assign (=).")])
 
 
 # -------------------------------------------------------------------------------------------- MaxPool2d
@@ -271,7 +314,14 @@ POOL_CASES = [(2, 3, 8, 6, 2, None), (2, 2, 7, 9, 3, 2), (1, 2, 5, 5, 2, 1), (2,
 POOL_IDS = ["2x2-s2", "3x3-s2-overlap", "2x2-s1-overlap", "2x2-s3"]
 
 
+def pooled_shape(x_shape, kernel, stride):
+    n, c, h, w = x_shape
+    stride = stride or kernel
+    return n, c, (h - kernel) // stride + 1, (w - kernel) // stride + 1
+
+
 def torch_pool(x, kernel, stride, grad_out=None):
+    """(y, dL/dx) of PyTorch's max pooling (judge only); dL/dx is None without grad_out."""
     tx = torch.tensor(x, requires_grad=True)
     y = F.max_pool2d(tx, kernel, stride)
     if grad_out is None:
@@ -294,30 +344,30 @@ def test_maxpool_forward_matches_pytorch(ex, rng, case):
     x = rng.standard_normal((n, c, h, w))
     before = x.copy()
     y = ex.MaxPool2d(kernel, stride).forward(x)
-    assert_unchanged("MaxPool2d.forward", before, x)
-    expected, _ = torch_pool(x, kernel, stride or kernel)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).forward", y, expected)
+    check_unchanged("MaxPool2d.forward", before, x)
+    check_close(f"MaxPool2d({kernel}, stride={stride}).forward", y,
+                lambda: torch_pool(x, kernel, stride or kernel)[0])
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
 def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, rng, case):
     n, c, h, w, kernel, stride = case
     x = rng.standard_normal((n, c, h, w))
-    y, _ = torch_pool(x, kernel, stride or kernel)
-    grad_out = random_upstream(rng, y.shape)
-    _, expected = torch_pool(x, kernel, stride or kernel, grad_out)
+    grad_out = random_upstream(rng, pooled_shape(x.shape, kernel, stride))
     pool = ex.MaxPool2d(kernel, stride)
     pool.forward(x)
     before = grad_out.copy()
     grad_x = pool.backward(grad_out)
-    assert_unchanged("MaxPool2d.backward", before, grad_out)
-    everywhere = spread_to_every_position(x.shape, grad_out, kernel, stride)
-    averaged = spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x, expected,
-                alternatives=[(everywhere, "the gradient copied to every position of the window: only the "
-                               "maximum influenced the output, so only it gets the gradient."),
-                              (averaged, "the gradient of AVERAGE pooling (shared equally by the window): "
-                               "max pooling gives it all to the maximum and 0 to the others.")])
+    check_unchanged("MaxPool2d.backward", before, grad_out)
+    check_close(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x,
+                lambda: torch_pool(x, kernel, stride or kernel, grad_out)[1],
+                alternatives=lambda: [
+                    (spread_to_every_position(x.shape, grad_out, kernel, stride), "the gradient copied to every "
+                     "position of the window: only the maximum influenced the output, so only it gets the "
+                     "gradient."),
+                    (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
+                     "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
+                     "the maximum and 0 to the others.")])
 
 
 def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
@@ -325,25 +375,26 @@ def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
     # first maximum in row-major order; the total gradient must not grow with the number of ties.
     x = np.maximum(rng.standard_normal((2, 2, 6, 6)), 0.0)
     x[:, :, :2, :2] = 0.5
-    y, _ = torch_pool(x, 2, 2)
-    grad_out = random_upstream(rng, y.shape)
-    _, expected = torch_pool(x, 2, 2, grad_out)
+    grad_out = random_upstream(rng, (2, 2, 3, 3))
     pool = ex.MaxPool2d(2)
-    window_max = np.asarray(pool.forward(x))
+    pool.forward(x)
     grad_x = pool.backward(grad_out)
-    is_max = x == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
-    every_tie = np.repeat(np.repeat(grad_out, 2, axis=2), 2, axis=3) * is_max
-    check_close("MaxPool2d.backward with tied maxima", grad_x, expected,
-                alternatives=[(every_tie, "the full gradient given to EVERY tied maximum: it then counts "
-                               "several times. Give it to the first maximum of the window only (row-major "
-                               "order), as PyTorch does.")])
+
+    def every_tie():
+        window_max = torch_pool(x, 2, 2)[0]
+        is_max = x == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
+        return np.repeat(np.repeat(grad_out, 2, axis=2), 2, axis=3) * is_max
+
+    check_close("MaxPool2d.backward with tied maxima", grad_x, lambda: torch_pool(x, 2, 2, grad_out)[1],
+                alternatives=lambda: [(every_tie(), "the full gradient given to EVERY tied maximum: it then counts "
+                                       "several times. Give it to the first maximum of the window only "
+                                       "(row-major order), as PyTorch does.")])
 
 
 def test_maxpool_backward_matches_finite_differences(ex, ref, rng):
     pool = ex.MaxPool2d(2)
     x = rng.standard_normal((2, 2, 4, 6))
-    y = pool.forward(x)
-    check_layer_backward(ref, pool, x, random_upstream(rng, np.shape(y)), layer_name="MaxPool2d", batch_size=2)
+    check_layer_backward(ref, pool, x, random_upstream(rng, (2, 2, 2, 3)), layer_name="MaxPool2d", batch_size=2)
 
 
 # ---------------------------------------------------------------------------------------------- Flatten
@@ -354,13 +405,12 @@ def test_flatten_keeps_pytorch_order_and_backward_restores_the_shape(ex, rng):
     before = x.copy()
     flatten = ex.Flatten()
     y = flatten.forward(x)
-    assert_unchanged("Flatten.forward", before, x)
-    check_close("Flatten.forward", y, torch.flatten(torch.tensor(x), 1).numpy())
+    check_unchanged("Flatten.forward", before, x)
+    check_close("Flatten.forward", y, lambda: torch.flatten(torch.tensor(x), 1).numpy())
     grad_out = random_upstream(rng, (3, 40))
     grad_x = flatten.backward(grad_out)
-    assert np.shape(grad_x) == x.shape, (
-        f"Flatten.backward returned shape {np.shape(grad_x)}; it must give back the input's shape {x.shape}."
-    )
+    check_equal("Flatten.backward's output shape", np.shape(grad_x), x.shape, lambda shape: (
+        f"Flatten.backward returned shape {tuple(shape)}; it must give back the input's shape {x.shape}."))
     check_close("Flatten.backward", grad_x, grad_out.reshape(x.shape))
 
 
@@ -368,30 +418,35 @@ def test_flatten_keeps_pytorch_order_and_backward_restores_the_shape(ex, rng):
 
 
 def test_the_mnist_cnn_maps_images_to_ten_logits_with_float32(ex, rng):
-    model = ex.build_mnist_cnn(rng)
+    model = ex.build_mnist_cnn(own_rng())
     x = rng.random((3, 1, 28, 28), dtype=np.float32)
     logits = np.asarray(model.forward(x))
-    assert logits.shape == (3, 10), f"build_mnist_cnn(rng) gave logits of shape {logits.shape}; expected (3, 10)."
-    assert logits.dtype == np.float32, (
-        f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in (check the "
-        "dtype of W, b and of arrays you create with np.zeros)."
-    )
+    check_equal("the shape of build_mnist_cnn's logits", logits.shape, (3, 10),
+                lambda shape: f"build_mnist_cnn(rng) gave logits of shape {tuple(shape)}; expected (3, 10).")
+    check_that("the CNN's logits for float32 images", logits, lambda logits: logits.dtype == np.float32,
+               lambda logits: f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in "
+               "(check the dtype of W, b and of arrays you create with np.zeros).")
     model.backward(np.ones_like(logits))
-    first = model.parameters()[0]
-    assert first.grad.dtype == np.float32 and np.any(first.grad), (
-        "After backward, the first layer's weight gradient should be a non-zero float32 array: is every "
-        "layer's backward called, and are gradient buffers created with the gradient's dtype?"
-    )
+    check_that("the first layer's W.grad after backward", model.parameters()[0].grad,
+               lambda grad: grad.dtype == np.float32 and np.any(grad),
+               "After backward, the first layer's weight gradient should be a non-zero float32 array: is every "
+               "layer's backward called, and are gradient buffers created with the gradient's dtype?")
 
 
 def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, rng):
     conv = make_conv(ex, rng, 1, 2, 3, 1, 1)
+    W, b = conv.W.data.copy(), conv.b.data.copy()
     conv.input_gradient = False
     x = rng.standard_normal((2, 1, 4, 4))
     grad_out = random_upstream(rng, (2, 2, 4, 4))
-    _, _, gw, gb = torch_conv(x, conv, grad_out)
     conv.zero_grad()
     conv.forward(x)
-    conv.backward(grad_out)
-    check_close("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, gw, batch_size=2)
-    check_close("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, gb, batch_size=2)
+    returned = conv.backward(grad_out)
+    check_equal("Conv2d.backward's return value with input_gradient = False", returned is None, True,
+                "with conv.input_gradient = False, Conv2d.backward should return None: a first layer's dL/dx "
+                "is never used.")
+    expected = _once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
+    check_close("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
+                batch_size=2)
+    check_close("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],
+                batch_size=2)

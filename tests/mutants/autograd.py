@@ -43,6 +43,17 @@ MUTANTS = [
     Mutant("shared_gradient_overwritten", "overwrites a node's gradient when a second use delivers one",
            "grads[parent] = grads[parent] + parent_grad", "grads[parent] = parent_grad",
            diagnosis="not overwritten"),
+    # Issue 9 item 4: with a correct topological order and only this mistake, the shared-intermediate test
+    # must name the accumulation (its message says "+="; the tensor-used-twice test's says "+"), not the order.
+    Mutant("shared_gradient_assigned_with_a_correct_order",
+           "assigns (=) each gradient that reaches a node, so only the last use counts; the order is right",
+           "                if parent in grads:\n"
+           "                    # Not `+=`: the stored array may alias g of another node or the caller's array.\n"
+           "                    grads[parent] = grads[parent] + parent_grad\n"
+           "                else:\n"
+           "                    grads[parent] = parent_grad\n",
+           "                grads[parent] = parent_grad\n",
+           diagnosis="accumulate with +="),
     Mutant("leaf_gradient_assigned", "assigns a leaf's .grad on every backward call instead of adding",
            "node.grad += g", "node.grad = np.array(g, dtype=node.data.dtype)",
            diagnosis="across backward calls"),

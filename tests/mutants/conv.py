@@ -2,41 +2,54 @@
 
 from grader.maintainer.mutation import Mutant
 
+_COL2IM_ADD = ("padded[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] += "
+               "blocks[:, :, :, i, j, :]")
+
 MUTANTS = [
     Mutant("col2im_overwrites", "assigns each window into the image instead of adding, so overlaps are lost",
-           "padded[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] += blocks[:, :, :, i, j, :]",
-           "padded[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :] = blocks[:, :, :, i, j, :]",
+           _COL2IM_ADD, _COL2IM_ADD.replace(" += ", " = "),
            diagnosis="overwrote"),
+    # Issue 9 item 6: the same mistake with the windows visited in another order, which the fold test's
+    # known-wrong answer does not reproduce; the adjoint test must still name it.
+    Mutant("col2im_overwrites_last_offset_first", "assigns each window (=), visiting the offsets backwards",
+           "    for i in range(kh):\n        for j in range(kw):\n"
+           "            # +=, not =: a pixel covered by several windows collects a contribution from each.\n"
+           "            " + _COL2IM_ADD,
+           "    for i in reversed(range(kh)):\n        for j in reversed(range(kw)):\n"
+           "            " + _COL2IM_ADD.replace(" += ", " = "),
+           diagnosis="overlapping windows must be added"),
     Mutant("col2im_keeps_padding", "returns the padded image from col2im without cutting the padding off",
            "return padded[:, padding:padding + height, padding:padding + width, :].transpose(0, 3, 1, 2)",
            "return padded.transpose(0, 3, 1, 2)",
            diagnosis="cut the padding off"),
     Mutant("im2col_channel_first_columns", "orders each row (c, i, j) while the weights expect (i, j, c)",
-           "windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, OH, OW, kh, kw, C), still a view",
-           "windows = windows  # (N, OH, OW, C, kh, kw)",
+           "return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, kh * kw * channels)",
+           "return windows.reshape(n * out_h * out_w, kh * kw * channels)",
            diagnosis="(c, i, j) order"),
     Mutant("weight_grad_wrong_reshape", "reshapes G^T cols straight to (out, in, kh, kw)",
            "grad_w.reshape(out_channels, kh, kw, in_channels).transpose(0, 3, 1, 2)",
            "grad_w.reshape(out_channels, in_channels, kh, kw)",
            diagnosis="reshaped straight to (out, in, kh, kw)"),
     Mutant("bias_grad_mean_over_batch", "averages the bias gradient over the batch",
-           "self.b.grad += np.ones(len(grad), dtype=grad.dtype) @ grad",
-           "self.b.grad += np.ones(len(grad), dtype=grad.dtype) @ grad / n",
+           "self.b.grad += grad.sum(axis=0)", "self.b.grad += grad.sum(axis=0) / len(grad_out)",
            diagnosis="batch size"),
     Mutant("bias_grad_mean_over_pixels", "averages the bias gradient over all samples and pixels",
-           "self.b.grad += np.ones(len(grad), dtype=grad.dtype) @ grad", "self.b.grad += grad.mean(axis=0)",
+           "self.b.grad += grad.sum(axis=0)", "self.b.grad += grad.mean(axis=0)",
            diagnosis="over all N*OH*OW"),
     Mutant("input_grad_flipped_kernel", "uses the flipped kernel for dL/dx, as in a textbook convolution",
-           "np.matmul(grad, self.W.data[:, :, i, j], out=block)",
-           "np.matmul(grad, self.W.data[:, :, kh - 1 - i, kw - 1 - j], out=block)",
+           "grad_cols = grad @ self._weight_matrix()",
+           "grad_cols = grad @ self.W.data[:, :, ::-1, ::-1].transpose(0, 2, 3, 1).reshape(out_channels, -1)",
            diagnosis="kernel flipped"),
     Mutant("maxpool_gradient_everywhere", "copies the gradient to every position of the window",
-           "routed = unrouted * (window == self._y)", "routed = grad_out.copy()",
+           "routed = (grad_out[..., np.newaxis] * self._first_max)",
+           "routed = (grad_out[..., np.newaxis] * np.ones_like(self._first_max))",
            diagnosis="every position of the window"),
     Mutant("maxpool_gradient_averaged", "shares the gradient equally over the window (average pooling)",
-           "routed = unrouted * (window == self._y)", "routed = grad_out / (kh * kw)",
+           "routed = (grad_out[..., np.newaxis] * self._first_max)",
+           "routed = (grad_out[..., np.newaxis] * np.ones_like(self._first_max) / (kh * kw))",
            diagnosis="AVERAGE pooling"),
     Mutant("maxpool_ties_all_get_it", "gives the full gradient to every tied maximum",
-           "routed = unrouted * (window == self._y)", "routed = grad_out * (window == self._y)",
+           "self._first_max = np.arange(kh * kw) == windows.argmax(axis=-1)[..., np.newaxis]",
+           "self._first_max = windows == windows.max(axis=-1)[..., np.newaxis]",
            diagnosis="EVERY tied maximum"),
 ]
