@@ -22,7 +22,7 @@ help:
 	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"
 	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1]   grade every sub-folder, write a gradebook"
-	@echo "  make integrity          record the hashes of tests/ and grader/ (after changing them)"
+	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite"
 	@echo "  make bench              reference vs PyTorch timings"
