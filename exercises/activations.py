@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/activations.py by `make stubs`; `make reset EX=activations` restores it.
+# `make check EX=activations` runs its tests; `make reset EX=activations` puts this original stub back.
 """Exercise 2: element-wise activations, ReLU, Sigmoid and Tanh.
 
 An activation applies one scalar function f to every entry: y = f(x), any shape, y has x's shape and

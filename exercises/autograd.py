@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/autograd.py by `make stubs`; `make reset EX=autograd` restores it.
+# `make check EX=autograd` runs its tests; `make reset EX=autograd` puts this original stub back.
 """Stretch exercise: a reverse-mode automatic differentiation engine.
 
 Until now every layer carried its own hand-written backward. An autograd engine writes them for you:

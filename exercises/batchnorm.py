@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/batchnorm.py by `make stubs`; `make reset EX=batchnorm` restores it.
+# `make check EX=batchnorm` runs its tests; `make reset EX=batchnorm` puts this original stub back.
 """Stretch exercise: batch normalisation for fully connected (N, C) and convolutional (N, C, H, W) inputs.
 
 For each channel c, over the m values it has in the batch (m = N for (N, C); m = N H W for (N, C, H, W)):

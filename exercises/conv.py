@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/conv.py by `make stubs`; `make reset EX=conv` restores it.
+# `make check EX=conv` runs its tests; `make reset EX=conv` puts this original stub back.
 """Stretch exercise: convolution as one matrix product (im2col), its adjoint (col2im), max pooling, Flatten.
 
 A 2-D convolution layer (strictly, a cross-correlation, as in every deep-learning library) with weights

@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/gradcheck.py by `make stubs`; `make reset EX=gradcheck` restores it.
+# `make check EX=gradcheck` runs its tests; `make reset EX=gradcheck` puts this original stub back.
 """Exercise 4: numerical gradient checking, the test every backward pass must pass.
 
 The central difference

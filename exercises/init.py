@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/init.py by `make stubs`; `make reset EX=init` restores it.
+# `make check EX=init` runs its tests; `make reset EX=init` puts this original stub back.
 """Exercise 6: weight initialisation that keeps signals alive through deep networks.
 
 For y = x W with independent zero-mean entries, Var(y_j) = fan_in * Var(W) * Var(x). To keep the

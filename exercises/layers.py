@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/layers.py by `make stubs`; `make reset EX=layers` restores it.
+# `make check EX=layers` runs its tests; `make reset EX=layers` puts this original stub back.
 """Exercise 1: parameters, the Layer base class, and the fully connected (Linear) layer.
 
 Every layer of this kata follows one contract:

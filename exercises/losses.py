@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/losses.py by `make stubs`; `make reset EX=losses` restores it.
+# `make check EX=losses` runs its tests; `make reset EX=losses` puts this original stub back.
 """Exercise 3: stable softmax, log-softmax, logsumexp, and the softmax cross-entropy loss.
 
 softmax turns a vector of scores (logits) z into probabilities:

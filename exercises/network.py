@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/network.py by `make stubs`; `make reset EX=network` restores it.
+# `make check EX=network` runs its tests; `make reset EX=network` puts this original stub back.
 """Exercise 5: networks built from layers, Sequential and Residual.
 
 A Sequential network is a composition y = f_K(...f_2(f_1(x))). With h_0 = x and h_k = f_k(h_{k-1}),

@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/optim.py by `make stubs`; `make reset EX=optim` restores it.
+# `make check EX=optim` runs its tests; `make reset EX=optim` puts this original stub back.
 """Exercise 7 (optim): gradient descent with momentum and Nesterov's look-ahead, and Adam.
 
 An optimiser holds a list of Parameters (p.data, p.grad) and, per parameter, whatever state its rule

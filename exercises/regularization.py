@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/regularization.py by `make stubs`; `make reset EX=regularization` restores it.
+# `make check EX=regularization` runs its tests; `make reset EX=regularization` puts this original stub back.
 """Stretch exercise: regularisation with inverted dropout and an L2 weight penalty.
 
 Dropout. In training mode every entry of the input is kept with probability 1 - p and set to zero

@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/stability.py by `make stubs`; `make reset EX=stability` restores it.
+# `make check EX=stability` runs its tests; `make reset EX=stability` puts this original stub back.
 """Stretch exercise: numerical stability, the textbook formula next to the one that survives.
 
 Floating-point numbers have a limited range and precision:

@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/training.py by `make stubs`; `make reset EX=training` restores it.
+# `make check EX=training` runs its tests; `make reset EX=training` puts this original stub back.
 """Exercise 8 (training): mini-batches, the training loop, evaluation, and watching gradient norms.
 
 Stochastic gradient descent estimates the gradient of the mean loss over all N training examples

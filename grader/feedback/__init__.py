@@ -1,1 +1,2 @@
-"""Feedback for learners: the checks tests call, diagnoses from the numbers, compare probes."""
+"""Feedback for learners: the checks tests call and the diagnoses from the numbers (`make check` and
+`make compare` print the same ones)."""

@@ -1,5 +1,6 @@
-"""`make check EX=layers [TARGET=...]`: one exercise's tests, with readable failures.
+"""`make check [EX=layers] [TARGET=...]`: one exercise's tests, with readable failures.
 
+Without EX it checks the exercise you are on (the first one not finished at your last `make grade`).
 Exits non-zero when a test fails, so it can gate a script.
 """
 
@@ -9,37 +10,79 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from grader.core import manifest, sandbox, seeds
 from grader.core import target as targets
-from grader.core.manifest import ROOT
+from grader.core.manifest import ROOT, Exercise
+from grader.learner import progress
+
+# How `make check` runs an exercise's tests, and so `make compare` too (the same verdicts, the same
+# numbers): judged like `make grade` (learner code in the sandboxed worker, threads pinned alike), but
+# with the fixed seed, so the same mistake always prints the same numbers.
+MODE = "judge"
+SEED = seeds.DEFAULT_SEED
+
+
+def environment(extra: dict | None = None) -> dict:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE=MODE, **sandbox.THREADS)
+    env[seeds.ENV_VAR] = str(SEED)
+    env.update(extra or {})
+    return env
+
+
+def syntax_problem(exercise: Exercise, target_dir: Path) -> str | None:
+    """One line naming the file and line of a syntax error in the learner's module, else None.
+
+    Only compiled, never run: a file that cannot be parsed would otherwise fail every test with the
+    same error and a long traceback."""
+    path = target_dir / exercise.module_file
+    try:
+        source = path.read_bytes()
+    except OSError:
+        return None  # a missing file: the tests say how to start it
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as error:  # IndentationError and TabError included
+        shown = f"{targets.display_name(target_dir)}/{exercise.module_file}"
+        line = f" line {error.lineno}" if error.lineno else ""
+        return (f"{shown}{line}: {type(error).__name__}: {error.msg}. Python cannot read the file, so none "
+                f"of the tests of `{exercise.name}` can run until it is fixed.")
+    except ValueError as error:  # null bytes
+        return f"{targets.display_name(target_dir)}/{exercise.module_file}: {error}."
+    return None
+
+
+def pick(name: str | None, command: str, target_dir: Path) -> tuple[Exercise | None, str]:
+    """(exercise, note) for a command whose EX may be left out; (None, problem) for an unknown EX."""
+    chosen, note = progress.choose_exercise(name, command, targets.display_name(target_dir))
+    return (manifest.load().exercise(chosen) if chosen else None), note
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make check", description=__doc__.splitlines()[0])
-    parser.add_argument("exercise", nargs="?", help="exercise name, e.g. layers")
+    parser.add_argument("exercise", nargs="?", help="exercise name, e.g. layers (default: the one you are on)")
     parser.add_argument("--target", default=None)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, e.g. -k forward")
     args = parser.parse_args(argv)
-    kata = manifest.load()
-    problem = kata.usage_problem(args.exercise, "check")
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
-    exercise = kata.exercise(args.exercise)
     try:
         target_dir = targets.resolve(args.target)
     except targets.TargetError as error:
         print(f"make check: {error.args[0]}", file=sys.stderr)
         return 2
-    print(f"Exercise {exercise.number}: {exercise.title} -- target {targets.display_name(target_dir)}")
+    exercise, note = pick(args.exercise, "check", target_dir)
+    if exercise is None:
+        print(note, file=sys.stderr)
+        return 2
+    print(f"Exercise {exercise.number}: {exercise.title} -- target {targets.display_name(target_dir)}"
+          + (f" {note}" if note else ""))
+    problem = syntax_problem(exercise, target_dir)
+    if problem:
+        print(problem)
+        return 1
     command = [sys.executable, "-m", "pytest", str(exercise.test_file), "--target", str(target_dir),
                "-q", "--no-header", "--tb=short", "-rN", *args.pytest_args]
-    # Judged like `make grade` (learner code in the sandboxed worker, threads pinned alike), but with the
-    # fixed seed, so the same mistake always prints the same numbers.
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE="judge", **sandbox.THREADS)
-    env[seeds.ENV_VAR] = str(seeds.DEFAULT_SEED)
-    code = subprocess.call(command, cwd=ROOT, env=env)
+    code = subprocess.call(command, cwd=ROOT, env=environment())
     if code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")
     elif code == 1:

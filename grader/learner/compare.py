@@ -1,219 +1,288 @@
-"""`make compare EX=layers [TARGET=...]`: your outputs and gradients next to the reference's, in numbers.
+"""`make compare [EX=layers] [TARGET=...]`: every quantity the tests check, yours next to the reference's.
 
-The probe of the exercise (grader/feedback/probes/<exercise>.py) runs the exercise's main computations on small
-random inputs, once with your module and once with the reference, from the same seed. For each quantity
-it prints both shapes, the largest absolute and relative differences, the first entry that differs and,
-when the numbers show a known fingerprint (a factor N, a sign, a transpose), the likely mistake. It shows
-numbers only, never the reference's code.
+It runs the exercise's tests exactly as `make check` does (judged, the same fixed seed, threads pinned
+alike) and reads the judge's ledger (KATA_LEDGER, grader/feedback/checks.py): for every quantity a test
+checked, your value, the expected value and the diagnosis `make check` prints. For each it shows both
+shapes, the largest absolute and relative differences, the first entry that differs and that diagnosis,
+so the two commands name the same mistakes. Numbers only, never the reference's code.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
+import json
+import re
 import sys
-import traceback
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from grader.feedback import diagnose
-from grader.core import manifest
+from grader.core import manifest, runner
 from grader.core import target as targets
-from grader.core.manifest import SOLUTIONS_DIR
-from grader.core.target import Modules
+from grader.core.manifest import Exercise
+from grader.feedback import checks, diagnose
+from grader.learner import check
 
-DEFAULT_SEED = 20261125
+ROW = "{what:<44} {yours:>14} {expected:>14}  {abs:>9} {rel:>9} {index:>11}  {verdict}"
+WIDE = 44  # a longer quantity name gets a line of its own
+NUMERIC_KINDS = ("close", "unchanged")  # checks whose values are compared entry by entry
 
 
-class ProbeFailed(Exception):
-    """The learner's code raised inside the probe; the message says where, in a sentence."""
+@dataclass
+class Entry:
+    """One decided check from the ledger."""
+
+    test: str
+    what: str
+    kind: str
+    ok: bool
+    message: str | None
+    yours: object
+    expected: object
 
 
-def load_probe(name: str):
-    """The probe module of an exercise, or None when it has none."""
-    try:
-        return importlib.import_module(f"grader.feedback.probes.{name}")
-    except ModuleNotFoundError as error:
-        if error.name == f"grader.feedback.probes.{name}":
+def read_ledger(path: Path) -> list[Entry]:
+    entries = []
+    if not path.exists():
+        return entries
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            raw = json.loads(line)
+            entries.append(Entry(raw["test"].split("::")[-1], str(raw["what"]), str(raw["kind"]), bool(raw["ok"]),
+                                 raw.get("message"), raw.get("yours"), raw.get("expected")))
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a killed judge
+    return entries
+
+
+_SCALAR_REPR = re.compile(r"^(?:np\.)?\w+\((?P<number>[^()]*)\)$")
+
+
+def as_array(value) -> np.ndarray | None:
+    """The numbers of a ledger value as a float64 array, or None when it holds none (a name, None, an
+    array too large to be listed, an exception)."""
+    if isinstance(value, dict):
+        return np.asarray(value["array"], dtype=np.float64) if "array" in value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return np.asarray(float(value))
+    if isinstance(value, str):  # a non-finite float or a NumPy scalar, written as its repr
+        match = _SCALAR_REPR.match(value)
+        try:
+            return np.asarray(float(match.group("number") if match else value))
+        except ValueError:
             return None
-        raise
+    if isinstance(value, list):
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+        return array
+    return None
 
 
-def _where(error: BaseException, target_dir: Path) -> str:
-    """'Linear.backward (layers.py line 42)' for the deepest frame inside the target, else ''."""
-    if isinstance(error, SyntaxError) and error.filename:
-        return f"{Path(error.filename).name} line {error.lineno}"
-    found = ""
-    for frame, lineno in traceback.walk_tb(error.__traceback__):
-        path = Path(frame.f_code.co_filename)
-        if target_dir in path.parents:
-            found = f"{frame.f_code.co_qualname} ({path.name} line {lineno})"
-    return found
+def max_relative_difference(yours: np.ndarray, expected: np.ndarray) -> float:
+    """The largest |yours - expected| / max(|yours|, |expected|, floor) over the entries: 0 where both are
+    equal (zeros included), at most 2 for finite values, never the 1e308 of dividing by the smallest float
+    where the reference is 0. The floor, 1e-6 of the largest finite magnitude, measures rounding noise
+    next to a 0 against the array's scale."""
+    both = np.concatenate([np.abs(yours[np.isfinite(yours)]), np.abs(expected[np.isfinite(expected)])])
+    floor = 1e-6 * float(np.max(both, initial=0.0))
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.maximum(np.abs(yours), np.abs(expected)), floor)
+        relative = np.abs(yours - expected) / scale
+    same = (yours == expected) | (np.isnan(yours) & np.isnan(expected))
+    relative = np.where(same, 0.0, np.where(np.isfinite(relative), relative, np.inf))
+    return float(np.max(relative)) if relative.size else 0.0
 
 
-def explain_failure(error: BaseException, target_dir: Path) -> str:
-    where = _where(error, target_dir)
-    if isinstance(error, SystemExit):
-        return (f"your code called sys.exit({error.code!r})" + (f" in {where}" if where else "")
-                + ": that ends the program running it; raise an exception or return instead.")
-    if isinstance(error, NotImplementedError):
-        if where:
-            function, _, location = where.partition(" (")
-            return f"{function} is not implemented yet ({location}: write it, then compare again."
-        return f"A function of the exercise is not implemented yet: {error}"
-    text = f"{type(error).__name__}: {error}".strip()
-    sentence = f"your code raised {text}" + (f" in {where}" if where else "") + "."
-    if isinstance(error, ValueError) and any(w in str(error) for w in ("mismatch", "broadcast", "align", "shape")):
-        sentence += ("\nThe shapes in a product or sum do not fit: write each factor's shape next to the formula "
-                     "in the docstring, e.g. (N, out) @ (out, in) -> (N, in).")
-    return sentence
-
-
-def _accepts_out(probe) -> bool:
-    try:
-        return "out" in inspect.signature(probe.probe).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def run_probe(probe, modules: Modules, seed: int, partial: dict | None = None) -> dict:
-    """The probe's named outputs. A probe written as `probe(m, rng, out=None)` also stores each quantity
-    in `out` as soon as it has it, so the quantities computed before the learner's code raised can still
-    be compared (`partial` receives them)."""
-    rng = np.random.default_rng(seed)
-    if _accepts_out(probe):
-        out = {} if partial is None else partial
-        results = probe.probe(modules, rng, out=out)
-        results = out if results is None else results
-    else:
-        results = probe.probe(modules, rng)
-    return {str(k): v for k, v in results.items()}
-
-
-def _shape(value) -> str:
+def _shape(value, array: np.ndarray | None) -> str:
+    if isinstance(value, dict) and "shape" in value:
+        shape = tuple(value["shape"])
+        return "scalar" if shape == () else str(shape).replace(" ", "")
+    if array is not None and array.ndim == 0:
+        return "scalar"
     if value is None:
         return "None"
-    try:
-        array = np.asarray(value)
-    except Exception:  # an object NumPy cannot hold
-        return type(value).__name__
-    if array.dtype == object:
-        return type(value).__name__
-    return "scalar" if array.shape == () else str(tuple(array.shape))
+    if isinstance(value, dict) and "raised" in value:
+        return value["raised"] or "no error"
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 14 else text[:11] + "..."
 
 
-def _number(x: float) -> str:
-    return f"{x:.3g}"
-
-
-def compare_quantity(name: str, yours, reference, batch_size=None) -> tuple[bool, list[str]]:
-    """(equal, lines) for one quantity."""
-    result = diagnose.compare(yours, reference, batch_size=batch_size)
-    shapes = f"{_shape(yours):>10} {_shape(reference):>10}"
-    if result.shape_problem is not None:
-        return False, [f"{name:<32} {shapes}  {'-':>12} {'-':>12}  DIFFERENT", f"    {result.diagnosis}"]
-    got = np.asarray(yours, dtype=np.float64)
-    want = np.asarray(reference, dtype=np.float64)
+def _first_index(yours: np.ndarray, expected: np.ndarray) -> str:
+    """Where the two first differ beyond the default tolerance (else where they first differ at all)."""
     with np.errstate(all="ignore"):
-        difference = np.abs(got - want)
-        relative = difference / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
-    max_abs = float(np.max(difference)) if difference.size else 0.0
-    max_rel = float(np.max(np.where(difference == 0, 0.0, relative))) if difference.size else 0.0
-    verdict = "same" if result.ok else "DIFFERENT"
-    lines = [f"{name:<32} {shapes}  {_number(max_abs):>12} {_number(max_rel):>12}  {verdict}"]
-    if not result.ok:
-        if result.first_index is not None:
-            index = result.first_index if len(result.first_index) != 1 else result.first_index[0]
-            index_text = "" if result.first_index == () else f" at index {index}"
-            lines.append(f"    first difference{index_text}: yours {result.got_at_first:.6g}, reference "
-                         f"{result.expected_at_first:.6g} ({result.n_wrong} of {result.size} entries differ)")
-        if result.diagnosis:
-            lines.append(f"    {result.diagnosis}")
-    return result.ok, lines
+        wrong = ~np.isclose(yours, expected, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL)
+        if not wrong.any():
+            wrong = ~((yours == expected) | (np.isnan(yours) & np.isnan(expected)))
+    if not wrong.any():
+        return "-"
+    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    return "scalar" if index == () else str(index[0] if len(index) == 1 else index).replace(" ", "")
 
 
-def compare(name: str, target_dir: Path, *, seed: int = DEFAULT_SEED) -> tuple[int, str]:
-    """(exit status, text): 0 when every quantity matches, 1 when some differ or the code raised."""
-    kata = manifest.load()
-    exercise = kata.exercise(name)
-    probe = load_probe(name)
-    header = (f"Exercise {exercise.number}, {name}: your {targets.display_name(target_dir)}/{exercise.module_file} "
-              f"next to the reference (seed {seed}).")
-    if probe is None:
-        return 2, (f"{header}\nThere is no probe for `{name}` yet, so there are no numbers to compare. "
-                   f"`make check EX={name}` runs its tests, whose failure messages say what differs.")
-    reference = run_probe(probe, Modules(targets.load_package(SOLUTIONS_DIR, own=None)), seed)
-    learner = Modules(targets.load_package(target_dir, own={name}))
-    partial: dict = {}
-    failure = None
-    try:
-        yours = run_probe(probe, learner, seed, partial)
-    except (Exception, SystemExit) as error:  # the learner's code: report it in a sentence, no traceback
-        failure = explain_failure(error, target_dir)
-        yours = {str(k): v for k, v in partial.items()}
-    if failure is not None and not yours:
-        lines = [header, failure,
-                 "Nothing to compare until the probe gets further. "
-                 f"`make check EX={name}` shows the tests' messages; `make hint EX={name}` gives a hint."]
-        return 1, "\n".join(lines)
-    batch_size = getattr(probe, "BATCH_SIZE", None)
-    lines = [header, ""]
-    lines.append(f"{'quantity':<32} {'yours':>10} {'reference':>10}  {'max abs diff':>12} {'max rel diff':>12}  verdict")
-    all_equal = failure is None
-    for key, expected in reference.items():
-        if key not in yours:
-            all_equal = False
-            if failure is None:
-                lines.append(f"{key:<32} {'-':>10} {_shape(expected):>10}  {'-':>12} {'-':>12}  NOT COMPUTED")
+def _numbers(entry: Entry, computed: bool) -> dict:
+    """The table's cells for one checked quantity."""
+    if not computed:
+        return {"yours": "-", "expected": "-", "abs": "-", "rel": "-", "index": "-"}
+    yours, expected = as_array(entry.yours), as_array(entry.expected)
+    cells = {"yours": _shape(entry.yours, yours),
+             "expected": "(a property)" if entry.kind == "that" else _shape(entry.expected, expected),
+             "abs": "-", "rel": "-", "index": "-"}
+    if entry.kind not in NUMERIC_KINDS or yours is None or expected is None or yours.shape != expected.shape:
+        return cells
+    if yours.size:
+        with np.errstate(all="ignore"):
+            cells["abs"] = f"{float(np.max(np.abs(yours - expected))):.3g}"
+        cells["rel"] = f"{max_relative_difference(yours, expected):.3g}"
+    if not entry.ok:
+        cells["index"] = _first_index(yours, expected)
+    return cells
+
+
+def _row(entry: Entry, computed: bool) -> list[str]:
+    cells = _numbers(entry, computed)
+    verdict = "same" if entry.ok else ("DIFFERENT" if computed else "NOT COMPUTED")
+    if len(entry.what) > WIDE:
+        return [f"{entry.what}", ROW.format(what="", verdict=verdict, **cells)]
+    return [ROW.format(what=entry.what, verdict=verdict, **cells)]
+
+
+def _indented(message: str) -> list[str]:
+    return ["    " + line for line in message.strip().splitlines()]
+
+
+def _computed(entry: Entry, run) -> bool:
+    """False when the learner's code raised (or took another path) before this check: the judge then
+    records the failure with neither value."""
+    if entry.ok or entry.yours is not None or entry.expected is not None:
+        return True
+    if entry.kind != "that":
+        return False
+    result = next((t for t in run.tests if t.test == entry.test), None)
+    return result is None or result.kind in ("AssertionError", "")
+
+
+def table(entries: list[Entry], run) -> list[str]:
+    """The rows, grouped by test in the order the tests ran, each failed check followed by the
+    diagnosis `make check` prints (a diagnosis repeated word for word is shown once)."""
+    lines = [ROW.format(what="quantity", yours="yours", expected="expected", abs="max abs", rel="max rel",
+                        index="first diff", verdict="verdict")]
+    shown: set[str] = set()
+    test = None
+    for entry in entries:
+        if entry.test != test:
+            test = entry.test
+            lines.append(f"{test}:")
+        lines += ["  " + line for line in _row(entry, _computed(entry, run))]
+        if entry.message:
+            if entry.message.strip() in shown:
+                lines.append("    (the same message as above)")
+            else:
+                shown.add(entry.message.strip())
+                lines += _indented(entry.message)
+    return lines
+
+
+def _unexplained(entries: list[Entry], run) -> list[str]:
+    """Failures `make check` reports that no checked quantity carries (an assert in your half of the test,
+    a time-out, a crash, a different path through the test): listed in full, so nothing check names is
+    missing here."""
+    messages: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.message:
+            messages.setdefault(entry.test, set()).add(entry.message.strip())
+    lines = []
+    for result in run.tests:
+        if result.passed or (result.message or "").strip() in messages.get(result.test, set()):
             continue
-        equal, quantity_lines = compare_quantity(key, yours[key], expected, batch_size)
-        all_equal &= equal
-        lines += quantity_lines
-    lines.append("")
-    missing = [key for key in reference if key not in yours]
-    different = any(line.endswith("DIFFERENT") for line in lines)
-    if different:
-        lines.append("Start with the first DIFFERENT quantity: later ones often inherit its error. "
-                     f"`make check EX={name}` shows the tests' explanations.")
-    if failure is not None:
-        lines.append(f"Stopped there: {failure}")
-        lines.append("Not compared: " + "; ".join(missing) + ".")
-    elif missing:
-        lines.append("NOT COMPUTED: the probe skipped these quantities, usually because a function they need is "
-                     f"not implemented yet. `make check EX={name}` names it.")
-    elif all_equal:
-        lines.append(f"Every quantity matches the reference. `make check EX={name}` runs the full tests.")
-    return (0 if all_equal else 1), "\n".join(lines)
+        where = f" ({result.where})" if result.where and result.where not in (result.message or "") else ""
+        lines.append(f"{result.test}: {result.outcome}{where}")
+        lines += _indented(result.message or result.outcome)
+    return lines
+
+
+def _header(exercise: Exercise, target_dir: Path) -> str:
+    return (f"Exercise {exercise.number}, {exercise.name}: your {targets.display_name(target_dir)}/"
+            f"{exercise.module_file} next to the reference, on the inputs `make check EX={exercise.name}` "
+            f"uses (seed {check.SEED}).")
+
+
+def judged_run(exercise: Exercise, target_dir: Path):
+    """(TargetRun, ledger entries) of the exercise's tests, run as `make check` runs them."""
+    with tempfile.TemporaryDirectory(prefix="kata-compare-") as scratch:
+        ledger = Path(scratch) / "ledger.jsonl"
+        run = runner.run_exercise(exercise, [target_dir], mode=check.MODE, seed=check.SEED,
+                                  extra_env={checks.LEDGER_VAR: str(ledger)})[str(target_dir)]
+        return run, read_ledger(ledger)
+
+
+def compare(name: str, target_dir: Path) -> tuple[int, str]:
+    """(status, text): 0 when every checked quantity matches and every test passes, else 1."""
+    exercise = manifest.load().exercise(name)
+    header = _header(exercise, target_dir)
+    problem = check.syntax_problem(exercise, target_dir)
+    if problem:
+        return 1, f"{header}\n{problem}"
+    run, entries = judged_run(exercise, target_dir)
+    lines = [header, ""]
+    if entries:
+        lines += table(entries, run) + [""]
+    unexplained = _unexplained(entries, run)
+    if run.problem:
+        lines.append(f"Problem: {run.problem}")
+    if unexplained:
+        lines += ["Failing tests whose message is not about one quantity above:"] + unexplained + [""]
+    different = sum(not e.ok for e in entries)
+    not_computed = sum(not _computed(e, run) for e in entries)
+    failed = sum(not t.passed for t in run.tests)
+    if not entries and not run.tests:
+        lines.append(f"No test ran. `make check EX={name}` shows why.")
+    elif different or failed or run.problem:
+        lines.append(f"{len(entries) - different} of {len(entries)} checked quantities match the reference; "
+                     f"{failed} of {run.total} tests fail, the same as in `make check EX={name}`.")
+        if different > not_computed:
+            lines.append("Start with the first DIFFERENT quantity: later ones often inherit its error.")
+        if not_computed:
+            lines.append("NOT COMPUTED: your code raised (or took another path through the test) before that "
+                         "quantity; the message under it says where.")
+    else:
+        lines.append(f"Every quantity matches the reference ({len(entries)} checked) and all {run.total} tests "
+                     "pass.")
+    ok = not different and not failed and not run.problem and bool(run.tests)
+    return (0 if ok else 1), "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make compare", description=__doc__.splitlines()[0])
-    parser.add_argument("exercise", nargs="?")
+    parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
     parser.add_argument("--target", default=None)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
-    kata = manifest.load()
-    problem = kata.usage_problem(args.exercise, "compare")
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
     try:
         target_dir = targets.resolve(args.target)
     except targets.TargetError as error:
         print(f"make compare: {error.args[0]}", file=sys.stderr)
         return 2
+    exercise, note = check.pick(args.exercise, "compare", target_dir)
+    if exercise is None:
+        print(note, file=sys.stderr)
+        return 2
+    if note:
+        print(f"Comparing `{exercise.name}` {note}.")
     try:
-        status, text = compare(args.exercise, target_dir, seed=args.seed)
+        status, text = compare(exercise.name, target_dir)
     except KeyboardInterrupt:
         print("\nStopped. If it never finishes, look for an endless loop in your code "
-              f"(`make check EX={args.exercise}` stops each test after its time limit).")
+              f"(`make check EX={exercise.name}` stops each test after its time limit).")
         return 130
     print(text)
     # Differences are the answer to the question asked, not a failure of the command (make would
-    # print an error line after them); only a missing probe is reported as a failure.
-    return 2 if status == 2 else 0
+    # print an error line after them).
+    return 0
 
 
 if __name__ == "__main__":

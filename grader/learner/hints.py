@@ -103,20 +103,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
     parser.add_argument("--forget", action="store_true", help="forget the hints seen for this exercise")
     args = parser.parse_args(argv)
-    kata = manifest.load()
-    name = args.exercise or progress.current_exercise(_default_target())
-    if name not in kata.names:
-        print(f"There is no exercise called {name!r}. The exercises are:", file=sys.stderr)
-        for exercise in kata.exercises:
-            print(f"  {exercise.name:<15} {exercise.title}", file=sys.stderr)
-        print("Example: make hint EX=" + kata.names[0], file=sys.stderr)
-        return 2
+    target = _default_target()
+    name, note = progress.choose_exercise(args.exercise, "hint", target)
+    if name is None:
+        if args.exercise:
+            print(note, file=sys.stderr)
+            return 2
+        print(progress.milestones_line(_last_milestones(target)))
+        print("No hint needed (by your last `make grade`); `make hint EX=<name>` still shows an exercise's hints.")
+        return 0
     if args.forget:
         forget(name)
         print(f"Forgot the hints seen for `{name}`; `make hint EX={name}` starts again from the first.")
         return 0
     print(show(name))
     return 0
+
+
+def _last_milestones(target: str) -> list[dict]:
+    """The milestones of the last recorded grade of `target`, as report entries."""
+    entries = progress.history(target)
+    if not entries:
+        return []
+    latest = entries[-1]
+    reasons = latest.get("milestone_reasons", {})
+    return [{"name": name, "status": status, "reason": reasons.get(name, "")}
+            for name, status in latest.get("milestones", {}).items()]
 
 
 if __name__ == "__main__":

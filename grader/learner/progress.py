@@ -10,6 +10,7 @@ file `make reset` replaced (backups/).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT
+from grader.core.report import ExerciseStatus, MilestoneStatus, exercise_done
 
 STATE_ENV_VAR = "KATA_STATE_DIR"
 HISTORY_FILE = "progress.jsonl"
@@ -34,14 +36,6 @@ def state_dir() -> Path:
 
 def history_path() -> Path:
     return state_dir() / HISTORY_FILE
-
-
-def exercise_done(entry: dict) -> bool:
-    """An exercise counts as done when every one of its tests passes."""
-    if entry.get("status") == "passed":
-        return True
-    total = entry.get("total") or 0
-    return total > 0 and entry.get("passed") == total
 
 
 def _target_label(report: dict) -> str:
@@ -63,6 +57,8 @@ def summary(report: dict) -> dict:
         "done": [e["name"] for e in exercises if exercise_done(e)],
         "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
         "milestones": {m["name"]: m.get("status") for m in report.get("milestones", [])},
+        "milestone_reasons": {m["name"]: m.get("reason", "") for m in report.get("milestones", [])
+                              if m.get("status") == MilestoneStatus.FAILED},
     }
 
 
@@ -104,23 +100,50 @@ def next_exercise(done: set[str] | list[str]):
     return None
 
 
-def current_exercise(target: str = "exercises") -> str:
-    """The exercise to work on: the first unfinished one by the last grade, else the first one."""
+def last_done(target: str = "exercises") -> set[str] | None:
+    """The exercises done at the last grade of `target` (a display name), or None if it was never graded."""
     entries = history(target)
     if entries:
-        upcoming = next_exercise(set(entries[-1].get("done", [])))
-        if upcoming is not None:
-            return upcoming.name
-    elif LAST_REPORT.exists():
+        return set(entries[-1].get("done", []))
+    if LAST_REPORT.exists():
         try:
             report = json.loads(LAST_REPORT.read_text())
             if _target_label(report) == target:
-                upcoming = next_exercise({e["name"] for e in report.get("exercises", []) if exercise_done(e)})
-                if upcoming is not None:
-                    return upcoming.name
+                return {e["name"] for e in report.get("exercises", []) if exercise_done(e)}
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    return manifest.load().exercises[0].name
+    return None
+
+
+def current_exercise(target: str = "exercises") -> str | None:
+    """The exercise to work on: the first unfinished one by the last grade (the first one when never
+    graded), or None when every exercise passed at the last grade."""
+    done = last_done(target)
+    if done is None:
+        return manifest.load().exercises[0].name
+    upcoming = next_exercise(done)
+    return None if upcoming is None else upcoming.name
+
+
+def unknown_exercise(name: str, command: str) -> str:
+    """The sentence for `make <command> EX=<name>` with a name that is not an exercise: the nearest name
+    ("did you mean layers?") when there is one, and the list."""
+    names = manifest.load().names
+    near = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    guess = f" Did you mean `{near[0]}`? (make {command} EX={near[0]})" if near else ""
+    return f"There is no exercise called {name!r}.{guess}\nThe exercises are: {', '.join(names)}."
+
+
+def choose_exercise(name: str | None, command: str, target: str = "exercises") -> tuple[str | None, str]:
+    """(exercise, note) for a command whose EX is optional: EX when it names an exercise, else the one
+    the learner is on; (None, sentence) when EX is unknown or every exercise already passes."""
+    if name:
+        return (name, "") if name in manifest.load().names else (None, unknown_exercise(name, command))
+    current = current_exercise(target)
+    if current is None:
+        return None, (f"Every exercise passed at your last `make grade` of {target}. Name one to {command} it "
+                      f"again: make {command} EX=<name>, one of: {', '.join(manifest.load().names)}.")
+    return current, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
 
 
 def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
@@ -136,7 +159,7 @@ def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> st
     if not upcoming_line:
         return "\n".join(lines)
     if upcoming is None:
-        lines.append("Every exercise passes. Look at the milestones above, or compare your code with solutions/.")
+        lines.append(milestones_line(report.get("milestones", [])))
     else:
         entry = next((e for e in exercises if e.get("name") == upcoming.name), {})
         tests = f" ({entry.get('passed', 0)}/{entry.get('total', 0)} tests pass)" if entry.get("total") else ""
@@ -145,6 +168,27 @@ def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> st
             lines.append(f"      Read exercises/{upcoming.module_file}, then `make check EX={upcoming.name}`; "
                          f"stuck? `make hint EX={upcoming.name}`.")
     return "\n".join(lines)
+
+
+def milestones_line(milestones: list[dict]) -> str:
+    """What to do once every exercise passes: the milestones that failed or did not run, if any."""
+    def named(status) -> list[dict]:
+        return [m for m in milestones if m.get("status") == status]
+
+    failed, not_run, locked = (named(MilestoneStatus.FAILED), named(MilestoneStatus.NOT_RUN),
+                               named(MilestoneStatus.LOCKED))
+    if failed:
+        first = failed[0]
+        reason = f": {first['reason']}" if first.get("reason") else ""
+        others = f" (also failed: {', '.join(m['name'] for m in failed[1:])})" if len(failed) > 1 else ""
+        return (f"Every exercise passes, but the milestone `{first['name']}` failed{reason}{others}. "
+                "Fix it, then `make grade` runs it again.")
+    if not_run or locked:
+        waiting = ", ".join(m["name"] for m in not_run + locked)
+        return f"Every exercise passes; these milestones have not run yet: {waiting}. `make grade` runs them."
+    if milestones:
+        return "Every exercise and every milestone passes. Well done."
+    return "Every exercise passes. `make grade` runs the milestones."
 
 
 def render_history(entries: list[dict], limit: int = 20) -> str:
@@ -168,8 +212,11 @@ def render_latest(entry: dict) -> str:
     fake = {
         "score": entry.get("score", 0.0),
         "max_score": entry.get("max_score", 0.0),
-        "exercises": [{"name": name, "points": points, "status": "passed" if name in entry.get("done", []) else ""}
+        "exercises": [{"name": name, "points": points,
+                       "status": ExerciseStatus.DONE if name in entry.get("done", []) else ExerciseStatus.FAILING}
                       for name, points in entry.get("points", {}).items()],
+        "milestones": [{"name": name, "status": status, "reason": entry.get("milestone_reasons", {}).get(name, "")}
+                       for name, status in entry.get("milestones", {}).items()],
     }
     return render(fake, advice=True)
 

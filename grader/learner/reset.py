@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercises-dir", type=Path, default=EXERCISES_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     kata = manifest.load()
-    problem = kata.usage_problem(args.exercise, "reset")
-    if problem:
-        print(problem, file=sys.stderr)
+    if args.exercise not in kata.names:  # never a default here: reset replaces a file
+        print(progress.unknown_exercise(args.exercise, "reset") if args.exercise
+              else kata.usage_problem(None, "reset"), file=sys.stderr)
         return 2
     yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
     return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)

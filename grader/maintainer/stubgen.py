@@ -31,9 +31,12 @@ from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 BEGIN = "# <exercise>"
 END = "# </exercise>"
 
+# The first line of every stub (tests recognise a stub by it). The header points the learner at the
+# commands, never at where the answers are.
+MARKER = "# Your exercise file: replace each `raise NotImplementedError(...)` with your code."
 HEADER = (
-    "# Your exercise file: replace each `raise NotImplementedError(...)` with your code.\n"
-    "# Generated from solutions/{name}.py by `make stubs`; `make reset EX={name}` restores it.\n"
+    MARKER + "\n"
+    "# `make check EX={name}` runs its tests; `make reset EX={name}` puts this original stub back.\n"
 )
 
 

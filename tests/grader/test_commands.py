@@ -1,4 +1,4 @@
-"""The learner's commands: hint, compare, watch, progress and reset.
+"""The learner's commands: check, hint, compare, watch, progress and reset.
 
 Every test keeps its state in a temporary folder (KATA_STATE_DIR) and works on temporary copies, never on
 the real exercises/ or .kata/.
@@ -13,12 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.learner import compare, hints, progress, reset, watch
-from grader.core import manifest
+import numpy as np
+
+from grader.core import manifest, sandbox, seeds
+from grader.feedback import checks
+from grader.learner import check, compare, hints, progress, reset, watch
 from grader.maintainer import stubgen
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 from grader.maintainer.mutation import build, load_mutants
 from grader.core.runner import TargetRun
+from grader.core.report import ExerciseStatus, MilestoneStatus
 from grader.core.runner import TestResult as Outcome  # a name pytest does not try to collect
 
 KATA = manifest.load()
@@ -42,15 +46,16 @@ def report(done=(), failing=()):
     for ex in KATA.exercises:
         if ex.name in done:
             exercises.append({"name": ex.name, "title": ex.title, "passed": 5, "total": 5, "points": ex.points,
-                              "max_points": ex.points, "status": "done", "tests": []})
+                              "max_points": ex.points, "status": ExerciseStatus.DONE, "tests": []})
         else:
             passed = 2 if ex.name in failing else 0
             exercises.append({"name": ex.name, "title": ex.title, "passed": passed, "total": 5,
                               "points": ex.points * passed / 5, "max_points": ex.points,
-                              "status": "in progress" if passed else "not started", "tests": []})
+                              "status": ExerciseStatus.IN_PROGRESS if passed else ExerciseStatus.NOT_STARTED,
+                              "tests": []})
     return {"target": "exercises", "score": sum(e["points"] for e in exercises),
             "max_score": sum(ex.points for ex in KATA.exercises), "exercises": exercises,
-            "milestones": [{"name": "mnist", "status": "locked", "reason": "needs ..."}]}
+            "milestones": [{"name": "mnist", "status": MilestoneStatus.LOCKED, "reason": "needs ..."}]}
 
 
 # --- hints ---------------------------------------------------------------------------------------------
@@ -92,32 +97,110 @@ def test_without_an_exercise_the_hint_is_for_the_first_unfinished_one(capsys):
     assert f"{SECOND.name}: {SECOND.title}" in capsys.readouterr().out
 
 
+def test_hint_without_an_exercise_when_every_exercise_passes_says_so(capsys):
+    progress.record(report(done=set(KATA.names)))
+    assert hints.main([]) == 0
+    out = capsys.readouterr().out
+    assert "Every exercise passes" in out and "No hint needed" in out and "Hint 1 of" not in out
+    assert hints.main([FIRST.name]) == 0 and "Hint 1 of" in capsys.readouterr().out  # asked for: still given
+
+
+# --- check ---------------------------------------------------------------------------------------------
+
+def _broken_copy(tmp_path) -> tuple[Path, int]:
+    """A copy of the reference whose layers.py Python cannot parse, and the line of the error."""
+    folder = tmp_path / "broken"
+    shutil.copytree(SOLUTIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "layers.py"
+    lines = module.read_text().splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("class Parameter:"))
+    lines[number] = "class Parameter(\n"
+    module.write_text("".join(lines))
+    return folder, number + 1
+
+
+def test_a_syntax_error_is_one_line_with_the_file_and_line_in_check_compare_and_watch(tmp_path, capfd):
+    folder, line = _broken_copy(tmp_path)
+    assert check.main(["layers", "--target", str(folder)]) == 1
+    out = capfd.readouterr().out
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, out
+    assert f"layers.py line {line}: SyntaxError" in lines[1] and "Traceback" not in out
+    status, text = compare.compare("layers", folder)
+    assert status == 1 and lines[1] in text and len(text.splitlines()) == 2
+    run, calls = fake_run([(0, 1)])
+    printed = []
+    watch.watch("layers", folder, max_cycles=1, sleep=lambda s: None, clear=False, run=run,
+                out=lambda *a, **k: printed.append(" ".join(map(str, a))))
+    assert calls == [] and lines[1] in "\n".join(printed)
+
+
+def test_check_without_an_exercise_checks_the_one_you_are_on(monkeypatch, capfd):
+    commands = []
+    monkeypatch.setattr(check.subprocess, "call", lambda command, **options: commands.append(command) or 0)
+    assert check.main([]) == 0
+    progress.record(report(done={FIRST.name}))
+    assert check.main([]) == 0
+    assert str(FIRST.test_file) in commands[0] and str(SECOND.test_file) in commands[1]
+    assert "the exercise you are on" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("command", [check.main, compare.main, hints.main, reset.main, watch.main],
+                         ids=["check", "compare", "hint", "reset", "watch"])
+def test_a_misspelt_exercise_gets_a_did_you_mean(command, capsys):
+    assert command(["layer"]) == 2
+    assert "Did you mean `layers`?" in capsys.readouterr().err
+
+
 # --- compare -------------------------------------------------------------------------------------------
 
 def test_compare_on_the_solutions_finds_every_quantity_equal():
     status, text = compare.compare("layers", SOLUTIONS_DIR)
     assert status == 0, text
     assert "DIFFERENT" not in text and "Every quantity matches" in text
-    assert "dL/dW" in text and "max abs diff" in text
+    assert "Linear.backward: dL/dW" in text and "max abs" in text and "first diff" in text
 
 
-def test_compare_on_a_known_mistake_shows_where_and_the_diagnosis(tmp_path):
-    mutant = next(m for m in load_mutants("layers") if m.name == "bias_grad_mean")
-    folder = build(mutant, "layers", tmp_path)
-    status, text = compare.compare("layers", folder)
-    assert status == 1
-    line = next(line for line in text.splitlines() if line.startswith("dL/db"))
-    assert "DIFFERENT" in line
-    assert "first difference at index 0" in text and "the batch size" in text
-    # Numbers only: the reference's code never appears.
-    assert mutant.find not in text and mutant.replace not in text
+def _check_output(exercise: str, folder: Path, capfd) -> str:
+    """What `make check EX=exercise TARGET=folder` prints (pytest's output comes through the file
+    descriptors, hence capfd)."""
+    capfd.readouterr()
+    check.main([exercise, "--target", str(folder)])
+    return capfd.readouterr().out
 
 
-def test_compare_on_the_stub_says_what_is_not_implemented():
-    status, text = compare.compare("layers", EXERCISES_DIR)
-    assert status == 1
-    assert "is not implemented yet" in text and "layers.py line" in text
-    assert "Traceback" not in text
+def _diagnoses(check_output: str) -> list[str]:
+    """The lines of every failure message `make check` printed (pytest's `E   ` lines)."""
+    lines = []
+    for line in check_output.splitlines():
+        if line.startswith("E   "):
+            text = line[4:].strip()
+            for prefix in ("AssertionError: ", "WorkerFailure: ", "TestPathDiverged: "):
+                text = text.removeprefix(prefix)
+            if text:
+                lines.append(text)
+    return lines
+
+
+@pytest.mark.parametrize("exercise, mutant_name", [
+    ("layers", "bias_grad_mean"),             # check_close: a factor of the batch size
+    ("layers", "zero_grad_rebinds"),          # check_that: a property of the raw value
+    ("layers", "eval_not_recursive"),         # check_equal: flags
+])
+def test_compare_names_every_mistake_check_names(exercise, mutant_name, tmp_path, capfd):
+    mutant = next(m for m in load_mutants(exercise) if m.name == mutant_name)
+    folder = build(mutant, exercise, tmp_path)
+    diagnoses = _diagnoses(_check_output(exercise, folder, capfd))
+    assert any(mutant.diagnosis.lower() in line.lower() for line in diagnoses), diagnoses
+    status, text = compare.compare(exercise, folder)
+    assert status == 1 and "DIFFERENT" in text
+    missing = [line for line in diagnoses if line not in text]
+    assert not missing, f"make check says what make compare does not:\n{missing}\n\n{text}"
+    if mutant_name == "bias_grad_mean":
+        row = next(line for line in text.splitlines() if line.strip().startswith("Linear.backward: dL/db "))
+        assert row.split()[-1] == "DIFFERENT" and row.split()[-2] == "0" and "(3,)" in row  # the first index
+        # Numbers only: the reference's code never appears.
+        assert mutant.find not in text and mutant.replace not in text
 
 
 def test_compare_shows_what_was_computed_before_the_code_raised(tmp_path):
@@ -130,23 +213,46 @@ def test_compare_shows_what_was_computed_before_the_code_raised(tmp_path):
     module.write_text(text[:start] + "raise NotImplementedError('layers: Linear.backward')\n        " + text[end:])
     status, shown = compare.compare("layers", folder)
     assert status == 1
-    assert next(line for line in shown.splitlines() if line.startswith("forward Y")).endswith("same")
-    assert "Stopped there: Linear.backward is not implemented yet (layers.py line" in shown
-    assert "Not compared: dL/dX;" in shown
+    lines = shown.splitlines()
+    assert next(line for line in lines if line.strip().startswith("Linear.forward ")).endswith("same")
+    not_computed = [line for line in lines if line.endswith("NOT COMPUTED")]
+    assert not_computed and "NotImplementedError: layers: Linear.backward (layers.py line" in shown
+    assert "Traceback" not in shown
 
 
-def test_compare_says_so_when_an_exercise_has_no_probe(monkeypatch):
-    monkeypatch.setattr(compare, "load_probe", lambda name: None)
-    status, text = compare.compare("layers", SOLUTIONS_DIR)
-    assert status == 2 and "There is no probe for `layers`" in text
+def test_compare_relative_differences_stay_sane_where_the_reference_is_zero():
+    assert compare.max_relative_difference(np.array([1e-3, 0.0, 2.0]), np.array([0.0, 0.0, 2.0])) <= 2.0
+    assert compare.max_relative_difference(np.zeros(3), np.zeros(3)) == 0.0
+    entry = compare.Entry("test_x", "dL/db", "close", False, "dL/db is wrong.",
+                          {"array": [0.5, 0.0], "shape": [2], "dtype": "float64"},
+                          {"array": [0.0, 0.0], "shape": [2], "dtype": "float64"})
+    row = compare.table([entry], TargetRun(target="t", tests=[Outcome("test_x", "failed", "dL/db is wrong.")]))
+    numbers = row[2].split()
+    assert numbers[-4:] == ["0.5", "1", "0", "DIFFERENT"], row  # abs, rel (not 1e308), first index, verdict
 
 
-def test_every_probe_matches_the_reference_against_itself():
-    for ex in KATA.exercises:
-        if compare.load_probe(ex.name) is None or not (SOLUTIONS_DIR / ex.module_file).exists():
-            continue
-        status, text = compare.compare(ex.name, SOLUTIONS_DIR)
-        assert status == 0, f"the probe of {ex.name} is not deterministic or fails on the reference:\n{text}"
+def test_compare_lists_failures_that_no_quantity_carries():
+    entries = [compare.Entry("test_a", "y", "close", True, None, 1.0, 1.0)]
+    run = TargetRun(target="t", tests=[Outcome("test_a", "failed", message="a plain assert failed in your half"),
+                                       Outcome("test_b", "timeout", message="timed out after 10 s")])
+    lines = compare._unexplained(entries, run)
+    assert "a plain assert failed in your half" in "\n".join(lines) and "timed out after 10 s" in "\n".join(lines)
+
+
+def test_compare_runs_the_tests_as_check_does(monkeypatch):
+    seen = {}
+
+    def run_exercise(exercise, targets, **options):
+        seen.update(options)
+        return {str(targets[0]): TargetRun(target=str(targets[0]))}
+
+    monkeypatch.setattr(compare.runner, "run_exercise", run_exercise)
+    compare.compare("layers", SOLUTIONS_DIR)
+    environment = check.environment()
+    assert seen["mode"] == environment["KATA_MODE"] == "judge"
+    assert str(seen["seed"]) == environment[seeds.ENV_VAR] == str(seeds.DEFAULT_SEED)
+    assert checks.LEDGER_VAR in seen["extra_env"]
+    assert all(environment[name] == value for name, value in sandbox.THREADS.items())
 
 
 # --- watch ---------------------------------------------------------------------------------------------
@@ -186,6 +292,26 @@ def test_watch_reruns_on_a_change_and_moves_on_when_everything_passes(tmp_path):
     assert "3/5 tests pass" in text and "First failure: test_fails_0" in text
     assert f"Moving on to exercise {SECOND.number}, {SECOND.name}" in text
     assert len(cycles) == 4
+
+
+def test_watch_runs_the_exercise_whose_file_changed_and_shows_a_regression(tmp_path):
+    target = tmp_path / "mine"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    run, calls = fake_run([(0, 4), (3, 5)])  # the exercise you are on fails; then the saved one fails
+    printed = []
+
+    def sleep(seconds):
+        if not calls[1:]:  # the learner edits an earlier exercise that passed, and a note
+            path = target / FIRST.module_file
+            path.write_text(path.read_text() + "\n# edited\n")
+            (target / "notes.txt").write_text("not Python: runs nothing")
+
+    watch.watch(SECOND.name, target, max_cycles=3, sleep=sleep, clear=False, run=run, passing={FIRST.name},
+                out=lambda *a, **k: printed.append(" ".join(map(str, a))))
+    text = "\n".join(printed)
+    assert calls == [SECOND.name, FIRST.name]
+    assert f"{target}/{FIRST.module_file} changed" in text and "notes.txt" not in text
+    assert f"`{FIRST.name}` passed before and fails now" in text
 
 
 def test_watch_without_changes_runs_the_tests_once(tmp_path):
@@ -235,6 +361,17 @@ def test_render_shows_points_done_exercises_and_the_next_one():
 def test_render_when_everything_is_done():
     text = progress.render(report(done=set(KATA.names)))
     assert "100%" in text and "Every exercise passes" in text
+
+
+def test_a_failed_milestone_is_named_when_every_exercise_passes(capsys):
+    graded = report(done=set(KATA.names))
+    graded["milestones"] = [{"name": "mnist", "status": MilestoneStatus.FAILED, "reason": "test accuracy 85% < 90%"}]
+    expected = "the milestone `mnist` failed: test accuracy 85% < 90%"
+    assert expected in progress.render(graded)
+    progress.record(graded)
+    assert progress.main([]) == 0
+    out = capsys.readouterr().out
+    assert expected in out and "Every exercise passes." not in out
 
 
 def test_record_keeps_a_history_that_progress_shows(state, capsys):
@@ -323,6 +460,15 @@ def test_reset_of_an_untouched_stub_does_nothing(tmp_path, state):
 def test_reset_of_an_unknown_exercise_lists_them(capsys):
     assert reset.main(["nope"]) == 2
     assert "layers" in capsys.readouterr().err
+
+
+# --- stubs --------------------------------------------------------------------------------------------
+
+def test_every_stub_starts_with_the_marker_and_does_not_point_at_the_answers():
+    for ex in KATA.exercises:
+        header = (EXERCISES_DIR / ex.module_file).read_text().splitlines()[:2]
+        assert header[0] == stubgen.MARKER, ex.name
+        assert not any("solutions" in line for line in header), header
 
 
 # --- the Makefile passes the options through --------------------------------------------------------------
