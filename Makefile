@@ -14,10 +14,10 @@ GRADER := $(PY) -m grader
 help:
 	@echo "Learner:"
 	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR)"
-	@echo "  make check EX=layers    run one exercise's tests with readable failures"
+	@echo "  make check [EX=layers]  run one exercise's tests with readable failures (default: the one you are on)"
 	@echo "  make hint [EX=layers]   show the next hint (default: the exercise you are on)"
-	@echo "  make compare EX=layers  compare your outputs and gradients with the reference, in numbers"
-	@echo "  make watch [EX=layers]  re-run the current exercise's tests whenever you save"
+	@echo "  make compare [EX=layers] your numbers next to the expected ones, with the same diagnoses as check"
+	@echo "  make watch [EX=layers]  re-run the tests of the exercise whose file you save"
 	@echo "  make progress           your points over time"
 	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"

@@ -14,7 +14,7 @@ COMMANDS = {
     "check": ("grader.learner.check", "run one exercise's tests with readable output"),
     "hint": ("grader.learner.hints", "show the next hint for an exercise"),
     "compare": ("grader.learner.compare", "compare a target's outputs and gradients with the reference"),
-    "watch": ("grader.learner.watch", "re-run the current exercise's tests on every save"),
+    "watch": ("grader.learner.watch", "re-run the tests of the exercise whose file you save"),
     "progress": ("grader.learner.progress", "points over time"),
     "reset": ("grader.learner.reset", "restore one stub (asks first, keeps a backup)"),
     "grade-all": ("grader.instructor.gradebook", "grade every sub-folder of a directory of submissions"),
@@ -39,13 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module_name = COMMANDS[command][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name == module_name:
-            print(f"`{command}` is not available in this version of the kata.", file=sys.stderr)
-            return 2
-        raise
+    module = importlib.import_module(module_name)
     return int(module.main(rest) or 0)
 
 

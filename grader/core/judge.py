@@ -123,7 +123,8 @@ class WorkerSession:
 
     def close(self) -> None:
         self._kill()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     # ---- the worker's lifetime -------------------------------------------------------------------

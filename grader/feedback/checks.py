@@ -91,13 +91,24 @@ def end() -> Run:
     global _current
     run, _current = _current, Run(LOCAL)
     if run.mode == JUDGE:
-        if run.position < len(run.observations):
-            extra = run.observations[run.position]
-            raise TestPathDiverged(
-                f"Your code's run of this test made a check the reference's run did not ({extra.what!r}): "
-                "it took another path, e.g. a different number of layers or parameters.")
-        _raise_worker_error(run)
+        try:
+            _end_of_judged_test(run)
+        except AssertionError as failure:
+            _ledger("(the end of the test)", "end", None, None, str(failure), raised=True)
+            raise
     return run
+
+
+def _end_of_judged_test(run: Run) -> None:
+    """Anything the worker did after the reference's last check fails the test: an extra check, or an
+    exception (a plain assert of the scenario, or the learner's code raising after its last check)."""
+    __tracebackhide__ = True
+    if run.position < len(run.observations):
+        extra = run.observations[run.position]
+        raise TestPathDiverged(
+            f"Your code's run of this test made a check the reference's run did not ({extra.what!r}): "
+            "it took another path, e.g. a different number of layers or parameters.")
+    _raise_worker_error(run)
 
 
 def mode() -> str:
@@ -149,7 +160,7 @@ def _observe(what: str, kind: str, got):
         try:
             return wire.decode_value(_take(what, kind))
         except AssertionError as failure:  # the learner's code raised, or took another path
-            _ledger(what, kind, None, None, str(failure))
+            _ledger(what, kind, None, None, str(failure), raised=True)
             raise
     return wire.decode_value(wire.encode_value(got))
 
@@ -169,7 +180,7 @@ def _listed(value):
     return repr(value)
 
 
-def _ledger(what: str, kind: str, yours, expected, message: str | None) -> None:
+def _ledger(what: str, kind: str, yours, expected, message: str | None, raised: bool = False) -> None:
     """Judge and local modes: record every decided check for `make compare` (KATA_LEDGER names the file).
 
     The ledger holds numbers and sentences only: the learner's value, the expected value and the
@@ -182,7 +193,7 @@ def _ledger(what: str, kind: str, yours, expected, message: str | None) -> None:
         return
     test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
     entry = {"test": test, "what": what, "kind": kind, "ok": message is None, "message": message,
-             "yours": _listed(yours), "expected": _listed(expected)}
+             "raised": raised, "yours": _listed(yours), "expected": _listed(expected)}
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(entry, default=repr) + "\n")
 

@@ -84,19 +84,6 @@ def as_array(value) -> np.ndarray | None:
     return None
 
 
-def max_relative_difference(yours: np.ndarray, expected: np.ndarray) -> float:
-    """The largest |yours - expected| / max(|yours|, |expected|, floor) over the entries: 0 where both are
-    equal (zeros included), at most 2 for finite values, never the 1e308 of dividing by the smallest float
-    where the reference is 0. The floor, 1e-6 of the largest finite magnitude, measures rounding noise
-    next to a 0 against the array's scale."""
-    both = np.concatenate([np.abs(yours[np.isfinite(yours)]), np.abs(expected[np.isfinite(expected)])])
-    floor = 1e-6 * float(np.max(both, initial=0.0))
-    with np.errstate(all="ignore"):
-        scale = np.maximum(np.maximum(np.abs(yours), np.abs(expected)), floor)
-        relative = np.abs(yours - expected) / scale
-    same = (yours == expected) | (np.isnan(yours) & np.isnan(expected))
-    relative = np.where(same, 0.0, np.where(np.isfinite(relative), relative, np.inf))
-    return float(np.max(relative)) if relative.size else 0.0
 
 
 def _shape(value, array: np.ndarray | None) -> str:
@@ -138,7 +125,7 @@ def _numbers(entry: Entry, computed: bool) -> dict:
     if yours.size:
         with np.errstate(all="ignore"):
             cells["abs"] = f"{float(np.max(np.abs(yours - expected))):.3g}"
-        cells["rel"] = f"{max_relative_difference(yours, expected):.3g}"
+        cells["rel"] = f"{diagnose.max_relative_difference(yours, expected):.3g}"
     if not entry.ok:
         cells["index"] = _first_index(yours, expected)
     return cells
