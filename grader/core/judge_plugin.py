@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,11 @@ def error_of(error: BaseException, target_dirs) -> dict:
     kind = type(error).__name__
     message = str(error)
     if kind == "Failed" and "Timeout" in message:
-        kind = "timeout"
+        # The kata's sentence, never pytest-timeout's: what a time-out usually means, and where it was.
+        from grader.core.judge import timeout_message
+
+        found = re.search(r">\s*([0-9.]+)\s*s", message)
+        kind, message = "timeout", timeout_message(float(found.group(1)) if found else 0.0)
     elif not isinstance(error, AssertionError):
         message = f"{kind}: {message}"
     return {"kind": kind, "message": message.split("\nassert ")[0].strip()[:4000],
