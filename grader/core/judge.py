@@ -71,10 +71,16 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     if input_fd is not None:
         env["KATA_INPUT_FD"] = str(input_fd)
         fds = (channel_fd, input_fd)
-    if sandbox.isolation().kind == sandbox.BUBBLEWRAP:
+    kind = sandbox.isolation().kind
+    if kind == sandbox.BUBBLEWRAP:
         command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
                                              env=sandbox.worker_environment(env), channel_fd=channel_fd)
         full = {}
+    elif kind == sandbox.UID:
+        # No namespaces: the worker reads its exercise's reference modules from its own scratch copy.
+        full = sandbox.worker_environment(dict(env, HOME=str(scratch), TMPDIR=str(scratch),
+                                               KATA_REFERENCE_DIR=str(reference)))
+        sandbox.prepare_scratch(scratch)
     else:
         full = dict(os.environ)
         full.pop("KATA_TARGET", None)
@@ -123,6 +129,7 @@ class WorkerSession:
 
     def close(self) -> None:
         self._kill()
+        sandbox.kill_unprivileged()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         shutil.rmtree(self._scratch, ignore_errors=True)

@@ -8,6 +8,10 @@
               dependencies; a private /tmp is its only writable place. It cannot see other processes,
               other submissions, PyTorch, the MNIST test labels or the instructor's files, and every
               process it starts dies with it (its PID namespace ends with the worker).
+  uid         as root where namespaces are refused (a course platform's container): the worker runs as
+              an unprivileged user (uid 65534, no new privileges) in a scratch folder of its own. It cannot
+              write the kata, read anything private to root (KATA_PRIVATE_DIRS, e.g. the reference, are
+              made unreadable to it first), or signal the grader; its processes are killed after it.
   none        an ordinary child process: grading works, but the scores are not tamper-proof, and the
               report and gradebook say so in a sentence.
 
@@ -31,7 +35,8 @@ from pathlib import Path
 
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 
-BUBBLEWRAP, NONE = "bubblewrap", "none"
+BUBBLEWRAP, UID, NONE = "bubblewrap", "uid", "none"
+UNPRIVILEGED = 65534  # nobody
 NOT_TAMPER_PROOF = ("Learner code ran without a sandbox (bubblewrap is not available here), so these scores "
                     "are not tamper-proof: a submission could read the reference or forge its results.")
 # The only environment the worker gets; BLAS threads pinned alike for every command.
@@ -51,7 +56,7 @@ class Isolation:
 
     @property
     def tamper_proof(self) -> bool:
-        return self.kind == BUBBLEWRAP
+        return self.kind in (BUBBLEWRAP, UID)
 
 
 @dataclass
@@ -72,11 +77,49 @@ def _bwrap_works() -> bool:
         return False
 
 
+def _private_dirs() -> list[Path]:
+    """Folders the unprivileged worker must not read (uid mode): the reference unless told otherwise."""
+    listed = os.environ.get("KATA_PRIVATE_DIRS")
+    return [Path(p) for p in listed.split(os.pathsep) if p] if listed else [SOLUTIONS_DIR]
+
+
+def _readable_by_nobody(path: Path) -> bool:
+    """Whether uid 65534 could read a file below `path` (every folder on the way searchable by others)."""
+    for folder in [path, *path.parents]:
+        if folder.exists() and not folder.stat().st_mode & 0o001:
+            return False
+    return any(p.stat().st_mode & 0o004 for p in path.glob("*.py")) if path.is_dir() else True
+
+
+def _uid_works() -> bool:
+    """Whether the unprivileged user can run this Python (it cannot when it lives under a private /root)."""
+    def drop() -> None:
+        os.setgroups([])
+        os.setresgid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+        os.setresuid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+
+    try:
+        return subprocess.run([sys.executable, "-c", "import numpy"], preexec_fn=drop, capture_output=True,
+                              timeout=60, cwd="/", stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 @functools.lru_cache(maxsize=1)
 def isolation() -> Isolation:
-    if _bwrap_works():
+    mode = os.environ.get("KATA_SANDBOX", "")
+    if mode != UID and _bwrap_works():
         return Isolation(BUBBLEWRAP, "Learner code ran in a bubblewrap sandbox (no view of the reference, "
                                      "PyTorch, other submissions or the grader's outputs).")
+    if os.geteuid() == 0 and _uid_works() and not os.environ.get("KATA_NO_SANDBOX"):
+        exposed = [str(p) for p in _private_dirs() if _readable_by_nobody(p)]
+        if exposed:
+            return Isolation(NONE, "Learner code ran as an unprivileged user (no namespaces here), but "
+                                   f"{', '.join(exposed)} is readable by it, so these scores are not tamper-proof: "
+                                   "make the reference private (chmod 700) before grading.")
+        return Isolation(UID, "Learner code ran as an unprivileged user without namespaces: it could not read "
+                              "the reference or change the kata, but PyTorch was visible to it (imports of it "
+                              "are refused from the source).")
     return Isolation(NONE, NOT_TAMPER_PROOF)
 
 
@@ -213,6 +256,26 @@ class CGroup:
                 pass
 
 
+def kill_unprivileged() -> None:
+    """uid mode: end every process of the unprivileged user (a double-forked one outlives its group)."""
+    if isolation().kind != UID:
+        return
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == UNPRIVILEGED:
+                    os.kill(int(entry.name), 9)
+            except OSError:
+                pass
+
+
+def prepare_scratch(scratch: Path) -> None:
+    """uid mode: the worker's scratch folder belongs to the unprivileged user, its only writable place."""
+    if isolation().kind == UID:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, UNPRIVILEGED, UNPRIVILEGED)
+
+
 def die_with_parent() -> None:
     """In a child before exec: be killed when the process that started it dies (Linux prctl), so a killed
     grading run leaves no judge or worker behind."""
@@ -227,11 +290,17 @@ def die_with_parent() -> None:
 def preexec(limits: Limits, cgroup: CGroup | None):
     """Limits applied in the child before exec (per process; the cgroup adds per-submission ones)."""
 
+    unprivileged = isolation().kind == UID
+
     def apply() -> None:
         os.setsid()  # its own process group, so a kill takes every process it started
         die_with_parent()
         if cgroup is not None:
             cgroup.enter()
+        if unprivileged:
+            os.setgroups([])
+            os.setresgid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+            os.setresuid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
         for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds)):
             try:
                 resource.setrlimit(which, (value, value))

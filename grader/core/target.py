@@ -69,6 +69,12 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
+def reference_dir() -> Path:
+    """Where the reference modules of a mixed package come from: solutions/, or in a worker without
+    namespaces the copy of its exercise's dependencies only (KATA_REFERENCE_DIR, set by the judge)."""
+    return Path(os.environ.get("KATA_REFERENCE_DIR") or SOLUTIONS_DIR)
+
+
 class _MixedPackageFinder(importlib.abc.MetaPathFinder):
     """Serves the submodules of packages made by `load_package` from the right directory."""
 
@@ -80,11 +86,12 @@ class _MixedPackageFinder(importlib.abc.MetaPathFinder):
         if package not in self.packages or not dot:
             return None
         target_dir, own = self.packages[package]
-        takes_from_target = own is None or module in own or not (SOLUTIONS_DIR / f"{module}.py").exists()
-        directory = target_dir if takes_from_target else SOLUTIONS_DIR
+        reference = reference_dir()
+        takes_from_target = own is None or module in own or not (reference / f"{module}.py").exists()
+        directory = target_dir if takes_from_target else reference
         file = directory / f"{module}.py"
         if not file.exists():
-            if takes_from_target and (SOLUTIONS_DIR / f"{module}.py").exists():
+            if takes_from_target and (reference / f"{module}.py").exists():
                 raise ImportError(
                     f"the target {display_name(target_dir)} has no {module}.py "
                     f"(copy exercises/{module}.py into it to start that exercise)",
