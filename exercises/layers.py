@@ -20,7 +20,9 @@ from . import init as initializers
 class Parameter:
     """A trainable array and the gradient of the loss with respect to it.
 
-    data: the values, any shape (kept as given; integer input becomes float64).
+    data: the values, any shape. A floating-point array keeps its dtype (float32 stays float32);
+        anything else (integers, booleans, a list of ints) becomes float64: gradients and updates are
+        fractions, and NumPy refuses to add them in place into an integer array (`p.data -= lr * p.grad`).
     grad: dL/d(data), same shape and dtype as data, starting at zeros.
     """
 
@@ -69,8 +71,9 @@ class Layer:
         """[(name, Parameter)] for this layer's parameters and, recursively, its sub-layers'.
 
         Names join attribute names with dots; layers held in a list are named by their index, so the
-        weight of the first layer of a Sequential is "0.W". A parameter reachable twice (a layer used
-        twice) is listed once, under the first name found.
+        weight of the first layer of a Sequential is "0.W". A layer's own parameters come first, then
+        each sub-layer's, in attribute order. A parameter reachable twice (a layer used twice) is listed
+        once, under the first name found.
         """
         raise NotImplementedError('layers: Layer.named_parameters is not implemented yet. Run `make check EX=layers`.')
 
@@ -115,7 +118,8 @@ class Linear(Layer):
     init: "he" (for ReLU networks, the default), "xavier" (for tanh/sigmoid), "he_uniform",
     "xavier_uniform" (the functions of init.py, looked up in INITIALIZERS), or a function
     (fan_in, fan_out, rng) -> array. rng: a numpy Generator (a fresh one when None).
-    dtype: float64 for gradient checks; float32 trains twice as fast with the same accuracy.
+    dtype: the dtype of W and b, so also of Y and of every gradient for inputs of that dtype: float64
+    for gradient checks; float32 trains twice as fast with the same accuracy.
 
     input_gradient: when False, backward still fills W.grad and b.grad but returns None instead of
     dL/dX. Set it on a network's first layer: nothing uses the gradient with respect to the images, and
@@ -128,7 +132,13 @@ class Linear(Layer):
         raise NotImplementedError('layers: Linear.__init__ is not implemented yet. Run `make check EX=layers`.')
 
     def forward(self, x):
-        """Y = X W + b for a batch X of shape (N, in_features); returns (N, out_features)."""
+        """Y = X W + b for a batch X of shape (N, in_features); returns (N, out_features).
+
+        Keep X: backward needs it for dL/dW.
+        """
+        # Given: a wrong input shape gets a sentence naming this layer instead of NumPy's matmul error.
+        if x.ndim != 2 or x.shape[1] != self.W.data.shape[0]:
+            raise ValueError(f"Linear expects input of shape (N, {self.W.data.shape[0]}), got {x.shape}")
         raise NotImplementedError('layers: Linear.forward is not implemented yet. Run `make check EX=layers`.')
 
     def backward(self, grad_out):

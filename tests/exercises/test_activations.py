@@ -4,16 +4,17 @@ Expected values come from PyTorch (float64), from closed forms, and from finite 
 here at test time.
 """
 
+import warnings
+
 import numpy as np
 import pytest
-import torch
 
-from grader.feedback.diagnose import check_close
-from helpers import (assert_unchanged, check_layer_backward, no_warnings, random_upstream,
-                     shape_errors_explained)
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.oracle import torch
+from helpers import check_layer_backward, random_upstream, shape_errors_explained
 
 NAMES = ["ReLU", "Sigmoid", "Tanh"]
-TORCH = {"ReLU": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh}
+TORCH = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}  # functions of torch, looked up in the judge
 
 
 def away_from_zero(rng, shape):
@@ -38,13 +39,38 @@ def extremes(dtype):
 
 
 def torch_forward(name, x):
-    return TORCH[name](torch.tensor(np.asarray(x, dtype=np.float64))).numpy()
+    """PyTorch's value in float64 (judge only: call it inside an expected-value callable)."""
+    return getattr(torch, TORCH[name])(torch.tensor(np.asarray(x, dtype=np.float64))).numpy()
 
 
 def torch_backward(name, x, grad_out):
+    """PyTorch's dL/dx in float64 (judge only)."""
     tx = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
-    TORCH[name](tx).backward(torch.tensor(grad_out))
+    getattr(torch, TORCH[name])(tx).backward(torch.tensor(np.asarray(grad_out, dtype=np.float64)))
     return tx.grad.numpy()
+
+
+def check_dtype(what, array, dtype, message):
+    """The judge reads the dtype from the raw array the learner's code returned (it crosses with it)."""
+    check_that(f"the dtype of {what}", array, lambda a: isinstance(a, np.ndarray) and a.dtype == dtype,
+               lambda a: message.format(got=getattr(a, "dtype", type(a).__name__)))
+
+
+def warnings_of(call):
+    """(call's result, the messages of the overflow, invalid-value and division warnings NumPy gave).
+    Underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a stable sigmoid underflows
+    on purpose."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        result = call()
+    return result, [str(warning.message) for warning in caught]
+
+
+def check_no_warnings(what, messages, advice=""):
+    """No warning inside the learner's forward and backward: a fact the worker reports about its run."""
+    check_equal(f"warnings of {what}", messages, [], lambda messages: (
+        f"{what} raised a warning: {messages[0]}. A stable formula never overflows or divides by zero for "
+        f"finite inputs.{advice}"))
 
 
 def run(layer, name, x, grad_out):
@@ -97,11 +123,11 @@ def test_activations_are_layers_without_parameters(ex, pkg, rng):
     x = rng.standard_normal((3, 4))
     for name in NAMES:
         layer = getattr(ex, name)()
-        assert isinstance(layer, pkg.layers.Layer), (
-            f"{name} must be a subclass of Layer (class {name}(Layer): ... calling super().__init__())."
-        )
-        assert layer.parameters() == [], f"{name} has parameters {layer.parameters()}; it should have none."
-        check_close(f"{name}(x), calling the layer", layer(x), torch_forward(name, x))
+        check_equal(f"{name} is a Layer", isinstance(layer, pkg.layers.Layer), True,
+                    f"{name} must be a subclass of Layer (class {name}(Layer): ... calling super().__init__()).")
+        check_equal(f"the number of {name}'s parameters", len(layer.parameters()), 0,
+                    lambda count, name=name: f"{name} has {count} parameters; it should have none.")
+        check_close(f"{name}(x), calling the layer", layer(x), lambda name=name: torch_forward(name, x))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -114,7 +140,7 @@ def test_forward_matches_pytorch(ex, rng, name):
     if name == "Sigmoid":
         alternatives = [(1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is "
                                               "flipped; sigmoid(x) = 1 / (1 + exp(-x)).")]
-    check_close(f"{name}.forward", y, torch_forward(name, x), alternatives=alternatives)
+    check_close(f"{name}.forward", y, lambda: torch_forward(name, x), alternatives=alternatives)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -122,7 +148,7 @@ def test_backward_matches_finite_differences(ex, ref, rng, name):
     x = away_from_zero(rng, (4, 6)) * 2
     grad_out = random_upstream(rng, x.shape)
     check_layer_backward(ref, getattr(ex, name)(), x, grad_out, layer_name=name,
-                         alternatives={"x": derivative_alternatives(name, x, grad_out)})
+                         alternatives={"x": lambda: derivative_alternatives(name, x, grad_out)})
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -130,8 +156,8 @@ def test_backward_matches_pytorch_with_a_random_upstream_gradient(ex, rng, name)
     x = 2 * with_exact_zeros(rng, (6, 5))
     grad_out = random_upstream(rng, x.shape)
     _, grad_x = run(getattr(ex, name)(), name, x, grad_out)
-    check_close(f"{name}.backward: dL/dx", grad_x, torch_backward(name, x, grad_out),
-                alternatives=derivative_alternatives(name, x, grad_out),
+    check_close(f"{name}.backward: dL/dx", grad_x, lambda: torch_backward(name, x, grad_out),
+                alternatives=lambda: derivative_alternatives(name, x, grad_out),
                 regions=relu_regions(x) if name == "ReLU" else ())
 
 
@@ -141,7 +167,7 @@ def test_relu_gradient_is_exactly_zero_at_zero(ex, rng):
     _, grad_x = run(ex.ReLU(), "ReLU", x, grad_out)
     check_close("ReLU.backward at inputs including exact zeros", grad_x, grad_out * (x > 0),
                 regions=relu_regions(x))
-    check_close("ReLU.backward compared with PyTorch", grad_x, torch_backward("ReLU", x, grad_out),
+    check_close("ReLU.backward compared with PyTorch", grad_x, lambda: torch_backward("ReLU", x, grad_out),
                 regions=relu_regions(x))
 
 
@@ -158,42 +184,41 @@ def test_sigmoid_never_overflows_even_at_the_largest_finite_inputs(ex, rng, dtyp
     x = extremes(dtype)
     layer = ex.Sigmoid()
     grad_out = np.ones_like(x)
-    try:
-        with no_warnings(f"Sigmoid on {np.dtype(dtype).name} inputs as large as ±1000 and ±max"):
-            y, grad_x = run(layer, "Sigmoid", x, grad_out)
-    except AssertionError as error:
-        raise AssertionError(f"{error} Compute exp only of -|x|. Note that np.where(c, a, b) evaluates "
-                             "both a and b on every entry before choosing: the branch you do not keep "
-                             "still overflows.") from None
-    assert np.all(np.isfinite(y)), (
-        f"Sigmoid.forward returned {y[~np.isfinite(y)]} for inputs {x[~np.isfinite(y)]}: the result must "
-        "be finite for every finite input. Use exp(-|x|), which never overflows."
-    )
-    assert y.dtype == dtype, f"Sigmoid.forward turned {np.dtype(dtype).name} input into {y.dtype}."
-    check_close(f"Sigmoid.forward at extreme {np.dtype(dtype).name} inputs", y, torch_forward("Sigmoid", x),
+    dtype_name = np.dtype(dtype).name
+    (y, grad_x), messages = warnings_of(lambda: run(layer, "Sigmoid", x, grad_out))
+    check_no_warnings(f"Sigmoid on {dtype_name} inputs as large as ±1000 and ±max", messages,
+                      " Compute exp only of -|x|. Note that np.where(c, a, b) evaluates both a and b on every "
+                      "entry before choosing: the branch you do not keep still overflows.")
+    check_that(f"Sigmoid.forward at extreme {dtype_name} inputs is finite", y,
+               lambda y: np.all(np.isfinite(y)), lambda y: (
+                   f"Sigmoid.forward returned {y[~np.isfinite(y)]} for inputs {x[~np.isfinite(y)]}: the result "
+                   "must be finite for every finite input. Use exp(-|x|), which never overflows."))
+    check_dtype(f"Sigmoid.forward of {dtype_name} inputs", y, dtype,
+                f"Sigmoid.forward turned {dtype_name} input into {{got}}.")
+    check_close(f"Sigmoid.forward at extreme {dtype_name} inputs", y, lambda: torch_forward("Sigmoid", x),
                 rtol=1e-6 if dtype == np.float64 else 1e-5)
-    check_close(f"Sigmoid.backward at extreme {np.dtype(dtype).name} inputs", grad_x,
-                torch_backward("Sigmoid", x, np.ones(x.shape)), atol=1e-7)
+    check_close(f"Sigmoid.backward at extreme {dtype_name} inputs", grad_x,
+                lambda: torch_backward("Sigmoid", x, np.ones(x.shape)), atol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["ReLU", "Tanh"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_relu_and_tanh_stay_finite_at_the_largest_finite_inputs(ex, name, dtype):
     x = extremes(dtype)
-    with no_warnings(f"{name} on {np.dtype(dtype).name} inputs as large as ±max"):
-        y, grad_x = run(getattr(ex, name)(), name, x, np.ones_like(x))
-    assert np.all(np.isfinite(y)) and np.all(np.isfinite(grad_x)), (
-        f"{name} returned NaN or inf for finite inputs (forward: {y}, backward: {grad_x})."
-    )
+    (y, grad_x), messages = warnings_of(lambda: run(getattr(ex, name)(), name, x, np.ones_like(x)))
+    check_no_warnings(f"{name} on {np.dtype(dtype).name} inputs as large as ±max", messages)
+    check_that(f"{name}'s forward and backward at extreme inputs are finite", [y, grad_x],
+               lambda pair: all(np.all(np.isfinite(a)) for a in pair),
+               lambda pair: f"{name} returned NaN or inf for finite inputs (forward: {pair[0]}, backward: "
+                            f"{pair[1]}).")
     if name == "ReLU":
         # Exact comparison: the norms inside check_close would overflow at float64's max.
         expected = np.where(x > 0, x, 0.0)
-        assert np.array_equal(y, expected), (
-            f"ReLU.forward at extreme inputs {x} gave {y}, expected {expected}."
-        )
+        check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, expected),
+                   lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {expected}.")
     else:
-        check_close(f"{name}.forward at extreme inputs", y, torch_forward(name, x))
-    check_close(f"{name}.backward at extreme inputs", grad_x, torch_backward(name, x, np.ones(x.shape)))
+        check_close(f"{name}.forward at extreme inputs", y, lambda: torch_forward(name, x))
+    check_close(f"{name}.backward at extreme inputs", grad_x, lambda: torch_backward(name, x, np.ones(x.shape)))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -201,12 +226,13 @@ def test_float32_in_gives_float32_out_forward_and_backward(ex, rng, name):
     x = rng.standard_normal((8, 5)).astype(np.float32)
     grad_out = random_upstream(rng, x.shape).astype(np.float32)
     y, grad_x = run(getattr(ex, name)(), name, x, grad_out)
-    assert y.dtype == np.float32, (
-        f"{name}.forward turned float32 input into {y.dtype}: keep the input's dtype (float32 trains about "
-        "twice as fast; a float64 constant array such as np.ones(shape) silently upcasts)."
-    )
-    assert grad_x.dtype == np.float32, f"{name}.backward turned a float32 gradient into {grad_x.dtype}."
-    check_close(f"{name}.forward in float32", y, torch_forward(name, x), rtol=1e-5, atol=1e-6)
+    check_dtype(f"{name}.forward of float32 inputs", y, np.float32,
+                f"{name}.forward turned float32 input into {{got}}: keep the input's dtype (float32 trains about "
+                "twice as fast; a float64 constant array such as np.ones(shape) silently upcasts).")
+    check_dtype(f"{name}.backward of a float32 gradient", grad_x, np.float32,
+                f"{name}.backward turned a float32 gradient into {{got}}: keep the gradient's dtype (a float64 "
+                "constant array such as np.ones(shape) silently upcasts).")
+    check_close(f"{name}.forward in float32", y, lambda: torch_forward(name, x), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -215,8 +241,8 @@ def test_forward_and_backward_do_not_modify_their_inputs(ex, rng, name):
     grad_out = random_upstream(rng, x.shape)
     x_before, grad_before = x.copy(), grad_out.copy()
     run(getattr(ex, name)(), name, x, grad_out)
-    assert_unchanged(f"{name}.forward", x_before, x)
-    assert_unchanged(f"{name}.backward", grad_before, grad_out)
+    check_unchanged(f"{name}.forward", x_before, x)
+    check_unchanged(f"{name}.backward", grad_before, grad_out)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -227,6 +253,6 @@ def test_backward_uses_the_latest_forward(ex, rng, name):
     grad_out = random_upstream(rng, second.shape)
     layer.forward(first)
     _, grad_x = run(layer, name, second, grad_out)
-    check_close(f"{name}.backward after two forward calls", grad_x, torch_backward(name, second, grad_out),
-                alternatives=[(torch_backward(name, first, grad_out), "the gradient at the input of the "
-                               "first forward call: forward must overwrite what it remembered.")])
+    check_close(f"{name}.backward after two forward calls", grad_x, lambda: torch_backward(name, second, grad_out),
+                alternatives=lambda: [(torch_backward(name, first, grad_out), "the gradient at the input of "
+                                       "the first forward call: forward must overwrite what it remembered.")])

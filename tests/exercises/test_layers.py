@@ -10,6 +10,13 @@ from grader.feedback.oracle import torch
 from helpers import check_layer_backward, own_rng, random_upstream
 
 
+def check_dtype(what, array, dtype, advice):
+    """The judge reads the dtype from the raw array the learner's code produced (it crosses with it)."""
+    name = np.dtype(dtype).name
+    check_that(f"the dtype of {what}", array, lambda a: isinstance(a, np.ndarray) and a.dtype == dtype,
+               lambda a: f"{what} has dtype {getattr(a, 'dtype', type(a).__name__)}, expected {name}: {advice}")
+
+
 def make_linear(pkg, rng, n_in=5, n_out=3):
     """A float64 Linear with weights and a non-zero bias drawn from the test's generator (so a forgotten
     bias cannot pass unnoticed, and the learner's and the reference's runs hold the same parameters)."""
@@ -41,6 +48,23 @@ def test_parameter_holds_data_and_a_zero_gradient_of_the_same_shape(ex, rng):
                lambda grad: "Parameter.grad is None: start it as np.zeros_like(data)." if grad is None else
                f"Parameter.grad has shape {getattr(grad, 'shape', None)}, expected {data.shape}.")
     check_that("Parameter.grad", p.grad, lambda grad: not np.any(grad), "Parameter.grad must start at zeros.")
+
+
+def test_parameter_turns_integer_data_into_float64_and_keeps_float32(ex, rng):
+    integers = rng.integers(-5, 6, size=(2, 3))
+    p = ex.Parameter(integers)
+    integer_advice = ("a Parameter must not keep integer data: gradients and updates are fractions, and NumPy "
+                      "refuses `p.data -= lr * p.grad` on an integer array. Convert integer (and boolean) data "
+                      "to float64, e.g. data.astype(np.float64) when not np.issubdtype(data.dtype, np.floating).")
+    check_dtype("Parameter(integer array).data", p.data, np.float64, integer_advice)
+    check_dtype("Parameter(integer array).grad", p.grad, np.float64, integer_advice)
+    check_close("Parameter(integer array).data", p.data, integers.astype(np.float64))
+    p32 = ex.Parameter(rng.standard_normal((3, 2)).astype(np.float32))
+    float32_advice = ("float32 data must stay float32 (convert only non-float data), or a float32 network "
+                      "silently trains in float64, about 1.7 times slower.")
+    check_dtype("Parameter(float32 array).data", p32.data, np.float32, float32_advice)
+    check_dtype("Parameter(float32 array).grad", p32.grad, np.float32,
+                "the gradient has the dtype of the data: np.zeros_like(data).")
 
 
 def test_a_new_layer_is_in_training_mode_and_calling_it_runs_forward(ex, pkg, rng):
@@ -86,6 +110,11 @@ def test_a_layer_used_twice_lists_its_parameters_once(ex, pkg, rng):
     check_that("named_parameters() of a block holding one layer twice", names, lambda names: len(names) == 2,
                lambda names: f"named_parameters() gave {names} for a block whose two entries are the same "
                "layer: the shared parameters are listed twice, so an optimiser would update them twice per step.")
+    count = len(block.parameters())
+    check_that("parameters() of a block holding one layer twice", count, lambda count: count == 2,
+               lambda count: f"parameters() gave {count} Parameters for a block whose two entries are the same "
+               "layer (2 Parameters): the shared parameters are listed twice, so an optimiser would update them "
+               "twice per step. List each Parameter once, as named_parameters() does.")
 
 
 def test_zero_grad_clears_gradients_in_place(ex, pkg, rng):
@@ -94,14 +123,17 @@ def test_zero_grad_clears_gradients_in_place(ex, pkg, rng):
     for grad in held:
         grad[...] = 1.0
     block.zero_grad()
-    for index, (p, old) in enumerate(zip(block.parameters(), held)):
-        check_that(f"parameter {index}'s grad after zero_grad()", p.grad, lambda grad: not np.any(grad),
-                   f"after zero_grad(), the gradient of parameter {index} is not all zeros.")
-        check_that(f"the array parameter {index}'s grad held before zero_grad()", old,
-                   lambda grad: not np.any(grad),
-                   f"after zero_grad(), the array that was parameter {index}'s .grad is not zero: zero_grad must "
-                   "clear the gradient in place (p.grad[...] = 0), not replace it with a new array that others "
-                   "(an optimiser) never see.")
+    # Two observations of fixed names (not one per parameter the learner's code lists).
+    check_that("every parameter's grad after zero_grad()", [p.grad for p in block.parameters()],
+               lambda grads: not any(np.any(grad) for grad in grads),
+               lambda grads: f"after zero_grad(), the gradient of parameter "
+               f"{next(i for i, grad in enumerate(grads) if np.any(grad))} is not all zeros.")
+    check_that("the arrays that were the parameters' grads before zero_grad()", held,
+               lambda grads: not any(np.any(grad) for grad in grads),
+               lambda grads: f"after zero_grad(), the array that was parameter "
+               f"{next(i for i, grad in enumerate(grads) if np.any(grad))}'s .grad is not zero: zero_grad must "
+               "clear the gradient in place (p.grad[...] = 0), not replace it with a new array that others "
+               "(an optimiser) never see.")
 
 
 def test_linear_weight_is_in_by_out_and_bias_starts_at_zero(ex, rng):
@@ -123,6 +155,36 @@ def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):
                "from the rng passed in (through init), never from np.random's global state.")
     ones = ex.Linear(3, 2, rng=own_rng(), init=lambda fan_in, fan_out, _rng: np.ones((fan_in, fan_out)))
     check_close("W of Linear(3, 2, init=<function returning ones>)", ones.W.data, np.ones((3, 2)))
+
+
+def test_linear_honours_its_dtype_in_parameters_forward_and_gradients(ex, rng):
+    check_dtype("Linear(5, 3).W.data (no dtype given)", ex.Linear(5, 3, rng=own_rng()).W.data, np.float64,
+                "the default dtype is float64, which gradient checks need.")
+    layer = ex.Linear(5, 3, rng=own_rng(), dtype=np.float32)
+    advice = ("create W and b with the dtype argument (np.asarray(init(...), dtype=dtype), "
+              "np.zeros(out_features, dtype=dtype)); otherwise a float32 network silently trains in float64, "
+              "about 1.7 times slower.")
+    check_dtype("Linear(5, 3, dtype=np.float32).W.data", layer.W.data, np.float32, advice)
+    check_dtype("Linear(5, 3, dtype=np.float32).b.data", layer.b.data, np.float32, advice)
+    W, b = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    layer.W.data[...] = W
+    layer.b.data[...] = b
+    W, b = W.astype(np.float64), b.astype(np.float64)
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    grad_out = random_upstream(rng, (6, 3)).astype(np.float32)
+    layer.zero_grad()
+    y = layer.forward(x)
+    grad_x = layer.backward(grad_out)
+    advice = "float32 parameters and float32 inputs must give float32 results; " + advice
+    check_dtype("Linear.forward of float32 inputs", y, np.float32, advice)
+    check_dtype("Linear.backward's dL/dx for float32 inputs", grad_x, np.float32, advice)
+    check_dtype("W.grad of a float32 Linear", layer.W.grad, np.float32, advice)
+    check_dtype("b.grad of a float32 Linear", layer.b.grad, np.float32, advice)
+    x64, g64 = x.astype(np.float64), grad_out.astype(np.float64)
+    check_close("Linear.forward in float32", y, x64 @ W + b, rtol=1e-4, atol=1e-5)
+    check_close("Linear.backward's dL/dx in float32", grad_x, g64 @ W.T, rtol=1e-4, atol=1e-5)
+    check_close("W.grad in float32", layer.W.grad, x64.T @ g64, rtol=1e-4, atol=1e-5)
+    check_close("b.grad in float32", layer.b.grad, g64.sum(axis=0), rtol=1e-4, atol=1e-5, batch_size=6)
 
 
 def test_linear_forward_matches_pytorch(ex, pkg, rng):

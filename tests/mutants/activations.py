@@ -34,4 +34,7 @@ MUTANTS = [
     Mutant("tanh_derivative_not_squared", "uses 1 - y instead of 1 - y^2",
            "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (1.0 - self._y)",
            diagnosis="squared"),
+    Mutant("tanh_backward_upcasts_float32", "builds 1 - y^2 with a float64 array of ones, so float32 becomes float64",
+           "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (np.ones(self._y.shape) - self._y ** 2)",
+           diagnosis="silently upcasts"),
 ]
