@@ -65,3 +65,23 @@ MUTANTS = [
            "        inv_std = 1.0 / np.sqrt(var + self.eps)\n        x_hat = (x - mean) * inv_std\n",
            diagnosis="per channel over N, H and W"),
 ]
+
+# Correct implementations written differently from the reference: every test must pass them.
+LEGITIMATE = [
+    Mutant("gradient_through_mean_and_variance", "dL/dx from dL/dvar and dL/dmu, the long form of the docstring",
+           "        return inv_std / m * (m * g_hat - sum_g - x_hat * sum_gx)",
+           "        x_mu = x_hat / inv_std\n"
+           "        d_var = -0.5 * inv_std ** 3 * (g_hat * x_mu).sum(axis=axes, keepdims=True)\n"
+           "        d_mu = -inv_std * sum_g\n"
+           "        return inv_std * g_hat + d_mu / m + d_var * 2.0 * x_mu / m",
+           diagnosis=""),
+    Mutant("running_averages_in_place", "updates the running averages in place",
+           "            self.running_mean = (1.0 - self.momentum) * self.running_mean"
+           " + self.momentum * mean.reshape(-1)\n",
+           "            self.running_mean *= 1.0 - self.momentum\n"
+           "            self.running_mean += self.momentum * mean.reshape(-1)\n",
+           diagnosis=""),
+    Mutant("variance_written_out", "the biased variance as the mean of squared deviations",
+           "var = x.var(axis=axes, keepdims=True)", "var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)",
+           diagnosis=""),
+]

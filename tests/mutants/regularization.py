@@ -44,3 +44,18 @@ MUTANTS = [
            "p.grad += lam * p.data", "p.grad += 2 * lam * p.data",
            diagnosis="twice the expected value"),
 ]
+
+# Correct implementations that draw or store the mask differently from the reference: every test must pass
+# them (the tests judge dropout by statistics and by the learner's own mask, never by the reference's draw).
+LEGITIMATE = [
+    Mutant("mask_from_binomial", "draws the keep mask with rng.binomial(1, 1 - p)",
+           "keep = self.rng.random(x.shape) >= self.p", "keep = self.rng.binomial(1, 1.0 - self.p, size=x.shape)",
+           diagnosis=""),
+    Mutant("mask_kept_below_one_minus_p", "keeps where rng.random() < 1 - p",
+           "keep = self.rng.random(x.shape) >= self.p", "keep = self.rng.random(x.shape) < 1.0 - self.p",
+           diagnosis=""),
+    Mutant("mask_scaled_in_its_dtype", "converts the 0/1 mask to x's dtype first, then divides by 1 - p",
+           "        self._mask = (keep / (1.0 - self.p)).astype(x.dtype)\n        return x * self._mask",
+           "        self._mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)\n        return x * self._mask",
+           diagnosis=""),
+]
