@@ -85,10 +85,8 @@ class BatchNorm1d(Layer):
             mean = x.mean(axis=axes, keepdims=True)
             # The biased variance normalises this batch; the unbiased one estimates the population's.
             var = x.var(axis=axes, keepdims=True)
-            self.running_mean *= 1.0 - self.momentum
-            self.running_mean += self.momentum * mean.reshape(-1)
-            self.running_var *= 1.0 - self.momentum
-            self.running_var += self.momentum * var.reshape(-1) * m / (m - 1)
+            self.running_mean = (1.0 - self.momentum) * self.running_mean + self.momentum * mean.reshape(-1)
+            self.running_var = (1.0 - self.momentum) * self.running_var + self.momentum * var.reshape(-1) * m / (m - 1)
         else:
             mean = self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)

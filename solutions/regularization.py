@@ -56,7 +56,7 @@ class Dropout(Layer):
             return x
         keep = self.rng.random(x.shape) >= self.p
         # The scaled mask is stored in x's dtype so float32 activations stay float32.
-        self._mask = (keep / (1.0 - self.p)).astype(x.dtype, copy=False)
+        self._mask = (keep / (1.0 - self.p)).astype(x.dtype)
         return x * self._mask
         # </exercise>
 
@@ -83,7 +83,7 @@ def l2_penalty(params, lam):
     # <exercise>
     total = 0.0
     for p in params:
-        total += float(np.sum(p.data * p.data))
+        total += float(np.sum(p.data ** 2))
     return 0.5 * lam * total
     # </exercise>
 

@@ -1,96 +1,141 @@
 """Stretch exercise (stability): naive textbook formulas next to stable ones, float32 and float64.
 
 Expected values come from the exact reference of grader/milestones/stability.py (Python's decimal module
-at 50 digits: no overflow, no underflow, independent of NumPy) and from PyTorch in float64. The stable
-versions must match the exact values over the whole range (|logits| up to 1e4) without NaN, inf or NumPy
-warnings (underflow to 0 excepted: where the exact value is below the smallest float, 0 is the right
-answer). The naive versions are the learner's too: they must match for moderate inputs and break exactly
-where the textbook formula breaks, which the stability milestone then measures.
+at 50 digits: no overflow, no underflow, independent of NumPy) and from PyTorch in float64, computed by the
+judge. The stable versions must match the exact values over the whole range (|logits| up to 1e4) without
+NaN, inf or NumPy warnings (underflow to 0 excepted: where the exact value is below the smallest float, 0 is
+the right answer). The naive versions are the learner's too: they must match for moderate inputs and break
+exactly where the textbook formula breaks, which the stability milestone then measures.
+
+How close is close enough: a result computed from inputs of size |z| carries rounding of about eps |z| (the
+inputs themselves are only known to eps |z|), so every tolerance below grows with the magnitudes involved
+(`tolerance`). A correct formula that subtracts two large numbers, like z - logsumexp(z), stays inside it;
+only a tiny result computed as the difference of large numbers (the loss of a confident right answer) is
+held to its own size, and a failure there names the cancellation.
 """
 
 import numpy as np
 import pytest
-import torch
 
-from grader.feedback.diagnose import check_close
+from grader.feedback import diagnose
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.oracle import torch
 from grader.milestones.stability import (call_recording_warnings, exact_bce_with_logits,
                                          exact_cross_entropy, exact_log_softmax, exact_sigmoid,
                                          exact_softmax)
-from helpers import assert_unchanged
 
 DTYPES = [np.float32, np.float64]
 IDS = ["float32", "float64"]
 MAGNITUDES = [1.0, 10.0, 100.0, 1e3, 1e4]
+ROUNDING = 8  # units of eps * magnitude a correct formula may be off by (measured: at most 2)
 
 
-def tolerances(dtype, kind):
-    """rtol and atol for comparing a result in dtype with the exact value.
+def once(compute):
+    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
+    kept = []
+    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
-    rtol: a few hundred units of the last place (exp(z - m) turns the rounding of z - m into a relative
-    error up to |z - m| eps). atol: probabilities below the smallest normal number have few significant
-    bits; log-probabilities and losses near 0 have an absolute accuracy of a few eps.
+
+def row_scale(z):
+    """The magnitude each entry of a row-wise result is computed from: max(1, max_j |z_j|) of its row."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.broadcast_to(np.maximum(1.0, np.max(np.abs(z), axis=-1, keepdims=True)), z.shape)
+
+
+def entry_scale(x):
+    """The magnitude an elementwise result is computed from: max(1, |x|)."""
+    return np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+
+
+def tolerance(exact, dtype, kind, scale):
+    """The absolute tolerance, entry by entry, for a result in dtype next to its exact value.
+
+    A base relative tolerance (a few hundred units of the last place), plus the rounding of a computation
+    on inputs of size `scale`: ROUNDING * eps * scale. For a probability p = exp(a) that rounding is
+    relative (an error in the exponent a moves p by a factor), for a log-probability or a loss absolute.
+    Probabilities below the smallest normal number have few significant bits: tiny absolute.
     """
     finfo = np.finfo(dtype)
-    rtol = 3e-5 if dtype == np.float32 else 1e-12
-    atol = float(finfo.tiny) if kind == "probability" else 4 * float(finfo.eps)
-    return dict(rtol=rtol, atol=atol)
+    exact = np.abs(np.asarray(exact, dtype=np.float64))
+    base = 3e-5 if dtype == np.float32 else 1e-12
+    rounding = ROUNDING * float(finfo.eps) * np.asarray(scale, dtype=np.float64)
+    if kind == "probability":
+        return np.maximum(exact * np.maximum(base, rounding), float(finfo.tiny))
+    return base * exact + rounding
 
 
-def call(what, f, *args):
+def check_accurate(what, got, exact, dtype, kind, scale, *, batch_size=None, alternatives=(), regions=()):
+    """`got` must equal `exact()` (the judge's) within `tolerance(exact, dtype, kind, scale)`; a failure
+    is described as check_close describes one (alternatives, regions, the first difference)."""
+    __tracebackhide__ = True
+
+    def comparison(value):
+        expected = exact()
+        return diagnose.compare(value, expected, rtol=0.0, atol=tolerance(expected, dtype, kind, scale),
+                                batch_size=batch_size, alternatives=alternatives() if callable(alternatives)
+                                else alternatives, regions=regions)
+
+    check_that(what, got, lambda value: comparison(value).ok,
+               lambda value: diagnose.describe(what, comparison(value)))
+
+
+def call(f, *args):
     """(result of f(*args), [NumPy warnings]): warnings are recorded, never raised, so that a naive
-    function can be measured; the stable tests then fail on them with `assert_quiet(what, caught)`."""
+    function can be measured; the stable tests then check that there were none (`check_quiet`)."""
     return call_recording_warnings(f, *args)
 
 
-def assert_quiet(what, caught):
+def check_quiet(name, caught):
+    check_equal(f"NumPy's warnings during {name}", list(caught), [], lambda caught: (
+        f"{name} made NumPy warn: {caught[0]}. A stable formula never overflows, divides by zero or forms "
+        "inf / inf for finite inputs. Note that np.where(c, a, b) computes a and b everywhere: both branches "
+        "must be safe for every input, not just where they are chosen."))
+
+
+def check_finite_where_exact_is(name, got, exact, advice):
     __tracebackhide__ = True
-    if caught:
-        raise AssertionError(
-            f"{what} made NumPy warn: {caught[0]}. A stable formula never overflows, divides by zero or "
-            "forms inf / inf for finite inputs. Note that np.where(c, a, b) computes a and b everywhere: "
-            "both branches must be safe for every input, not just where they are chosen."
-        )
+
+    def bad_entries(value):
+        value = np.asarray(value, dtype=np.float64)
+        expected = np.asarray(exact(), dtype=np.float64)
+        if value.shape != expected.shape:
+            return []  # the comparison that follows says what is wrong with the shape
+        return np.argwhere(~np.isfinite(value) & np.isfinite(expected))
+
+    def message(value):
+        bad = tuple(int(i) for i in bad_entries(value)[0])
+        return (f"{name} gave {np.asarray(value, dtype=np.float64)[bad]} at index {bad} where the exact value is "
+                f"{np.asarray(exact())[bad]:.6g}: {advice}")
+
+    check_that(f"{name} is finite where the exact value is", got, lambda value: len(bad_entries(value)) == 0,
+               message)
 
 
-def assert_finite_where_exact_is(what, got, exact, advice):
-    __tracebackhide__ = True
-    got = np.asarray(got, dtype=np.float64)
-    exact = np.asarray(exact, dtype=np.float64)
-    if got.shape == exact.shape and not np.all(np.isfinite(got)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
-        raise AssertionError(f"{what} gave {got[bad]} at index {bad} where the exact value is "
-                             f"{exact[bad]:.6g}: {advice}")
+def check_dtype(name, got, dtype):
+    check_that(f"the dtype of {name}'s result", got, lambda value: np.asarray(value).dtype == dtype, lambda value: (
+        f"{name} returned {np.asarray(value).dtype} for {np.dtype(dtype).name} input: keep the input's dtype (no "
+        "astype, no float64 constants arrays) so float32's limits are the ones measured."))
 
 
-def assert_dtype(what, got, dtype):
-    __tracebackhide__ = True
-    actual = np.asarray(got).dtype
-    assert actual == dtype, (
-        f"{what} returned {actual} for {np.dtype(dtype).name} input: keep the input's dtype (no astype, no "
-        "float64 constants arrays) so float32's limits are the ones measured."
-    )
-
-
-def check_stable(ex, name, args, exact, dtype, kind, advice, **check):
+def check_stable(ex, name, args, exact, dtype, kind, scale, advice, **check):
     """What every stable_ function promises on `args`: a finite result wherever the exact value is finite
-    (else `advice`), within tolerances(dtype, kind) of `exact` (`check`: further check_close arguments),
-    no NumPy warning, and the input's dtype kept."""
+    (else `advice`), within tolerance(exact, dtype, kind, scale) of `exact()` (`check`: further
+    check_accurate arguments), no NumPy warning, and the input's dtype kept."""
     __tracebackhide__ = True
-    got, caught = call(name, getattr(ex, name), *args)
-    assert_finite_where_exact_is(name, got, exact, advice)
-    check_close(f"{name} ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, kind), **check)
-    assert_quiet(name, caught)
-    assert_dtype(name, got, dtype)
+    got, caught = call(getattr(ex, name), *args)
+    check_finite_where_exact_is(name, got, exact, advice)
+    check_accurate(f"{name} ({np.dtype(dtype).name})", got, exact, dtype, kind, scale, **check)
+    check_quiet(name, caught)
+    check_dtype(name, got, dtype)
 
 
-def check_moderate(ex, name, args, exact, dtype, kind, inputs="logits", **check):
-    """A naive_ function is right where its formula is safe: within tolerances(dtype, kind) of `exact` on
-    the moderate `inputs` `args` (`check`: further check_close arguments), in the input's dtype."""
+def check_moderate(ex, name, args, exact, dtype, kind, scale, inputs="logits", **check):
+    """A naive_ function is right where its formula is safe: within tolerance of `exact()` on the moderate
+    `inputs` `args` (`check`: further check_accurate arguments), in the input's dtype."""
     __tracebackhide__ = True
-    got, _ = call(name, getattr(ex, name), *args)
-    check_close(f"{name} of moderate {inputs} ({np.dtype(dtype).name})", got, exact, **tolerances(dtype, kind),
-                **check)
-    assert_dtype(name, got, dtype)
+    got, _ = call(getattr(ex, name), *args)
+    check_accurate(f"{name} of moderate {inputs} ({np.dtype(dtype).name})", got, exact, dtype, kind, scale, **check)
+    check_dtype(name, got, dtype)
 
 
 def softmax_logits(dtype):
@@ -115,26 +160,33 @@ def moderate(rng, dtype, shape):
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_softmax_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     z = softmax_logits(dtype)
-    check_stable(ex, "stable_softmax", (z,), exact_softmax(z), dtype, "probability",
+    check_stable(ex, "stable_softmax", (z,), once(lambda: exact_softmax(z)), dtype, "probability", row_scale(z),
                  "subtract each row's max before exp, so no exponent is positive and the largest term is "
                  "exactly 1 (never inf / inf or 0 / 0).")
 
 
 def test_stable_softmax_normalises_each_row_with_its_own_max(ex):
     z = np.array([[700.0, 699.0, 698.0], [0.0, -60.0, -1.0]])
-    exact = exact_softmax(z)
-    got, _ = call("stable_softmax", ex.stable_softmax, z)
-    check_close("stable_softmax of a batch whose rows have very different scales", got, exact,
-                rtol=1e-12, atol=float(np.finfo(np.float64).tiny),
-                regions=[(np.array([[False] * 3, [True] * 3]), "the row whose max (0) is far below the batch's "
-                          "max (700)", "subtract each row's own max (np.max(z, axis=-1, keepdims=True)), not "
-                          "the max of the whole batch, which underflows the other rows.")])
+    got, _ = call(ex.stable_softmax, z)
+    advice = ("subtract each row's own max (np.max(z, axis=-1, keepdims=True)), not the max of the whole batch, "
+              "which underflows the other rows.")
+
+    def shifted_by_the_batch_max():
+        e = np.exp(z - np.max(z))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    check_accurate("stable_softmax of a batch whose rows have very different scales", got,
+                   once(lambda: exact_softmax(z)), np.float64, "probability", row_scale(z),
+                   alternatives=lambda: [(shifted_by_the_batch_max(), "the softmax shifted by the batch's max: "
+                                          + advice)],
+                   regions=[(np.array([[False] * 3, [True] * 3]), "the row whose max (0) is far below the batch's "
+                             "max (700)", advice)])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_log_softmax_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     z = softmax_logits(dtype)
-    check_stable(ex, "stable_log_softmax", (z,), exact_log_softmax(z), dtype, "log",
+    check_stable(ex, "stable_log_softmax", (z,), once(lambda: exact_log_softmax(z)), dtype, "log", row_scale(z),
                  "a probability underflowed to 0 and its log is -inf (or exp overflowed). Do not take the log "
                  "of softmax: compute (z - m) - log(sum(exp(z - m))).")
 
@@ -144,7 +196,8 @@ def test_stable_cross_entropy_is_exact_over_the_whole_range_without_warnings(ex,
     logits = np.array([m * np.array([1.0, 0.0, -1.0, 0.5]) for m in MAGNITUDES]
                       + [[0.2, -0.3, 1.1, 0.4]]).astype(dtype)
     labels = np.array([2, 2, 1, 3, 2, 0])
-    check_stable(ex, "stable_cross_entropy", (logits, labels), exact_cross_entropy(logits, labels), dtype, "log",
+    check_stable(ex, "stable_cross_entropy", (logits, labels), once(lambda: exact_cross_entropy(logits, labels)),
+                 dtype, "log", np.mean(row_scale(logits)[:, 0]),
                  "the probability of a true class underflowed to 0 (log 0 = -inf): take the entries of "
                  "stable_log_softmax, never the log of softmax.", batch_size=len(labels))
 
@@ -152,10 +205,10 @@ def test_stable_cross_entropy_is_exact_over_the_whole_range_without_warnings(ex,
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_stable_sigmoid_is_exact_over_the_whole_range_without_warnings(ex, dtype):
     x = sigmoid_inputs(dtype)
-    check_stable(ex, "stable_sigmoid", (x,), exact_sigmoid(x), dtype, "probability",
+    check_stable(ex, "stable_sigmoid", (x,), once(lambda: exact_sigmoid(x)), dtype, "probability", entry_scale(x),
                  "exp of a large number overflowed: only ever compute exp(-|x|).",
-                 alternatives=[(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
-                                "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
+                 alternatives=lambda: [(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
+                                        "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -164,24 +217,66 @@ def test_stable_bce_with_logits_is_exact_over_the_whole_range_without_warnings(e
     z = np.concatenate([magnitudes, -magnitudes, magnitudes, -magnitudes, [0.0, 2.0, -3.0]]).astype(dtype)
     k = len(magnitudes)
     t = np.concatenate([np.zeros(2 * k), np.ones(2 * k), [0.25, 0.5, 0.9]]).astype(dtype)
-    check_stable(ex, "stable_bce_with_logits", (z, t), exact_bce_with_logits(z, t), dtype, "log",
+    check_stable(ex, "stable_bce_with_logits", (z, t), once(lambda: exact_bce_with_logits(z, t)), dtype, "log",
+                 np.mean(entry_scale(z)),
                  "sigmoid(z) rounded to 0 or 1 and its log is -inf (or 0 * inf = NaN). Work with the logits: "
                  "max(z, 0) - z t + log1p(exp(-|z|)).", batch_size=len(z),
-                 alternatives=[(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
-                                "the loss for targets 1 - t: the linear term is - z * t.")])
+                 alternatives=lambda: [(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
+                                        "the loss for targets 1 - t: the linear term is - z * t.")])
+
+
+# Logits of confident right answers (target 1): the loss is log(1 + exp(-z)), about exp(-z), far below eps.
+CONFIDENT = np.array([20.0, 22.0, 25.0, 28.0, 30.0, 33.0, 36.0, 40.0, 60.0])
+
+LOG1P = ("log(1 + exp(-|z|)) computed as log(1 + tiny) loses the digits: 1 + exp(-z) keeps only the digits of "
+         "exp(-z) above eps = 2.2e-16, and 1 + exp(-40) rounds to exactly 1, a loss of 0. Use np.log1p(u), "
+         "which computes log(1 + u) without forming 1 + u.")
+CANCELLATION = ("the tiny loss was formed next to numbers of size z that cancel afterwards, e.g. np.logaddexp(0, z) - "
+                "z * t, or log1p(exp(-|z|)) added to max(z, 0) before z * t is subtracted: a number of size z keeps "
+                "the loss only to about eps * z = 1e-14 (cancellation), and at z = 40 nothing is left. Compute "
+                "max(z, 0) - z * t first (exactly 0 here), then add log1p(exp(-|z|)), which carries the tiny part "
+                "with full precision.")
+
+
+def tiny_loss_diagnosis(got, exact):
+    """The cancellation that loses a tiny loss, named from the size of the errors: at most about eps
+    (rounding next to 1: the log of 1 + tiny) or about eps * z (rounding next to z: a difference of numbers
+    of size z). None when the errors are larger than either explains."""
+    eps = float(np.finfo(np.float64).eps)
+    errors = np.abs(got - exact)
+    if got.shape != exact.shape or not np.all(np.isfinite(got)):
+        return None
+    if np.all(errors <= 2 * eps):
+        return LOG1P
+    if np.all(errors <= ROUNDING * eps * CONFIDENT):
+        return CANCELLATION
+    return None
 
 
 def test_stable_bce_with_logits_keeps_the_tiny_loss_of_confident_right_answers(ex):
-    z = np.array([20.0, 30.0, 40.0, 60.0])
-    t = np.ones(4)
-    got = np.array([ex.stable_bce_with_logits(z[i:i + 1], t[i:i + 1]) for i in range(4)])
-    exact = np.array([exact_bce_with_logits(z[i:i + 1], t[i:i + 1]) for i in range(4)])
-    with np.errstate(all="ignore"):
-        rounded = np.log(1.0 + np.exp(-z))
-    check_close("stable_bce_with_logits for z = 20, 30, 40, 60 with target 1 (exact: about exp(-z))", got,
-                exact, rtol=1e-10, atol=0.0, alternatives=[
-                    (rounded, "log(1 + exp(-|z|)) computed as written: 1 + exp(-40) rounds to 1 and the loss "
-                              "to 0. np.log1p(u) computes log(1 + u) without forming 1 + u.")])
+    z, t = CONFIDENT, np.ones(len(CONFIDENT))
+    got = [ex.stable_bce_with_logits(z[i:i + 1], t[i:i + 1]) for i in range(len(z))]
+    exact = once(lambda: np.array([exact_bce_with_logits(z[i:i + 1], t[i:i + 1]) for i in range(len(z))]))
+    what = "stable_bce_with_logits for z = 20 ... 60 with target 1 (exact: about exp(-z))"
+
+    def values(value):
+        return np.asarray(value, dtype=np.float64).reshape(-1)
+
+    def comparison(value):
+        return diagnose.compare(values(value), exact(), rtol=1e-10, atol=0.0)
+
+    def message(value):
+        result = comparison(value)
+        cause = tiny_loss_diagnosis(values(value), exact())
+        if cause is None or result.first_index is None:
+            return diagnose.describe(what, result)
+        i = result.first_index[0]
+        got_i, exact_i = float(values(value)[i]), float(exact()[i])
+        return (f"{what} is wrong (relative error {result.relative_error:.3g}).\n{cause}\n"
+                f"At z = {z[i]:g}: got {got_i!r}, exact {exact_i!r} (relative error "
+                f"{abs(got_i - exact_i) / exact_i:.2g}; {result.n_wrong} of {result.size} entries differ).")
+
+    check_that(what, got, lambda value: comparison(value).ok, message)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -194,9 +289,9 @@ def test_stable_functions_do_not_modify_their_inputs(ex, rng, dtype):
                        ("stable_cross_entropy", (z, labels)), ("stable_sigmoid", (x,)),
                        ("stable_bce_with_logits", (x, t))]:
         before = [np.array(a, copy=True) for a in args]
-        call(name, getattr(ex, name), *args)
+        call(getattr(ex, name), *args)
         for old, new in zip(before, args):
-            assert_unchanged(name, old, new)
+            check_unchanged(name, old, new)
 
 
 def test_stable_functions_agree_with_pytorch_in_float64(ex, rng):
@@ -204,19 +299,23 @@ def test_stable_functions_agree_with_pytorch_in_float64(ex, rng):
     labels = rng.integers(0, 5, size=6)
     x = 40.0 * rng.standard_normal(9)
     t = rng.uniform(0, 1, size=9)
-    tz, tx, tt = torch.tensor(z), torch.tensor(x), torch.tensor(t)
-    check_close("stable_softmax vs torch.softmax", ex.stable_softmax(z), torch.softmax(tz, -1).numpy(),
-                rtol=1e-10, atol=1e-300)
+
+    def tensors():
+        return torch.tensor(z), torch.tensor(x), torch.tensor(t)
+
+    check_close("stable_softmax vs torch.softmax", ex.stable_softmax(z),
+                lambda: torch.softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-300)
     check_close("stable_log_softmax vs torch.log_softmax", ex.stable_log_softmax(z),
-                torch.log_softmax(tz, -1).numpy(), rtol=1e-10, atol=1e-14)
-    check_close("stable_cross_entropy vs torch.nn.functional.cross_entropy",
-                ex.stable_cross_entropy(z, labels),
-                torch.nn.functional.cross_entropy(tz, torch.tensor(labels)).item(), rtol=1e-10, batch_size=6)
-    check_close("stable_sigmoid vs torch.sigmoid", ex.stable_sigmoid(x), torch.sigmoid(tx).numpy(),
+                lambda: torch.log_softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-14)
+    check_close("stable_cross_entropy vs torch.nn.functional.cross_entropy", ex.stable_cross_entropy(z, labels),
+                lambda: torch.nn.functional.cross_entropy(tensors()[0], torch.tensor(labels)).item(), rtol=1e-10,
+                batch_size=6)
+    check_close("stable_sigmoid vs torch.sigmoid", ex.stable_sigmoid(x), lambda: torch.sigmoid(tensors()[1]).numpy(),
                 rtol=1e-10, atol=1e-300)
     check_close("stable_bce_with_logits vs torch.nn.functional.binary_cross_entropy_with_logits",
                 ex.stable_bce_with_logits(x, t),
-                torch.nn.functional.binary_cross_entropy_with_logits(tx, tt).item(), rtol=1e-10, batch_size=9)
+                lambda: torch.nn.functional.binary_cross_entropy_with_logits(*tensors()[1:]).item(), rtol=1e-10,
+                batch_size=9)
 
 
 # --- naive versions: right for moderate inputs, broken where the textbook formula must break ----------
@@ -229,31 +328,31 @@ NOT_NAIVE = ("The naive version must be the textbook formula written literally (
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_softmax_is_right_for_moderate_logits_and_breaks_at_large_ones(ex, rng, dtype):
     z = moderate(rng, dtype, (4, 6))
-    check_moderate(ex, "naive_softmax", (z,), exact_softmax(z), dtype, "probability")
+    check_moderate(ex, "naive_softmax", (z,), once(lambda: exact_softmax(z)), dtype, "probability", row_scale(z))
     big = 1000.0 if dtype == np.float64 else 100.0
-    overflow, caught = call("naive_softmax", ex.naive_softmax, np.array([[big, 0.0]], dtype=dtype))
-    assert np.isnan(overflow).any(), (
-        f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name} gave {overflow}, but exp({big:g}) overflows "
-        f"to inf and inf / inf is NaN. {NOT_NAIVE}"
-    )
-    tiny, _ = call("naive_softmax", ex.naive_softmax, np.array([[-big * 1.1, -big * 1.2]], dtype=dtype))
-    assert np.isnan(tiny).all(), (
-        f"naive_softmax of logits [{-big * 1.1:g}, {-big * 1.2:g}] in {np.dtype(dtype).name} gave {tiny}, but "
-        f"both exponentials underflow to 0 and 0 / 0 is NaN. {NOT_NAIVE}"
-    )
+    overflow, _ = call(ex.naive_softmax, np.array([[big, 0.0]], dtype=dtype))
+    check_that(f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name}", overflow,
+               lambda value: np.isnan(value).any(), lambda value: (
+                   f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name} gave {value}, but exp({big:g}) "
+                   f"overflows to inf and inf / inf is NaN. {NOT_NAIVE}"))
+    tiny, _ = call(ex.naive_softmax, np.array([[-big * 1.1, -big * 1.2]], dtype=dtype))
+    check_that(f"naive_softmax([[{-big * 1.1:g}, {-big * 1.2:g}]]) in {np.dtype(dtype).name}", tiny,
+               lambda value: np.isnan(value).all(), lambda value: (
+                   f"naive_softmax of logits [{-big * 1.1:g}, {-big * 1.2:g}] in {np.dtype(dtype).name} gave "
+                   f"{value}, but both exponentials underflow to 0 and 0 / 0 is NaN. {NOT_NAIVE}"))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_log_softmax_is_right_for_moderate_logits_and_gives_minus_inf_for_tiny_probabilities(ex, rng,
                                                                                                    dtype):
     z = moderate(rng, dtype, (4, 6))
-    check_moderate(ex, "naive_log_softmax", (z,), exact_log_softmax(z), dtype, "log")
+    check_moderate(ex, "naive_log_softmax", (z,), once(lambda: exact_log_softmax(z)), dtype, "log", row_scale(z))
     gap = 1000.0 if dtype == np.float64 else 120.0
-    under, _ = call("naive_log_softmax", ex.naive_log_softmax, np.array([[0.0, -gap]], dtype=dtype))
-    assert np.isneginf(np.asarray(under)[0, 1]), (
-        f"naive_log_softmax([[0, {-gap:g}]]) in {np.dtype(dtype).name} gave {under}: the probability "
-        f"exp({-gap:g}) underflows to 0, and log(0) = -inf (the exact value is {-gap:g}). {NOT_NAIVE}"
-    )
+    under, _ = call(ex.naive_log_softmax, np.array([[0.0, -gap]], dtype=dtype))
+    check_that(f"naive_log_softmax([[0, {-gap:g}]]) in {np.dtype(dtype).name}", under,
+               lambda value: np.isneginf(np.asarray(value)[0, 1]), lambda value: (
+                   f"naive_log_softmax([[0, {-gap:g}]]) in {np.dtype(dtype).name} gave {value}: the probability "
+                   f"exp({-gap:g}) underflows to 0, and log(0) = -inf (the exact value is {-gap:g}). {NOT_NAIVE}"))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -261,43 +360,42 @@ def test_naive_cross_entropy_is_right_for_moderate_logits_and_infinite_when_a_pr
                                                                                                     dtype):
     logits = moderate(rng, dtype, (5, 4))
     labels = np.array([0, 3, 1, 2, 1])
-    check_moderate(ex, "naive_cross_entropy", (logits, labels), exact_cross_entropy(logits, labels), dtype, "log",
-                   batch_size=5)
+    check_moderate(ex, "naive_cross_entropy", (logits, labels), once(lambda: exact_cross_entropy(logits, labels)),
+                   dtype, "log", np.mean(row_scale(logits)[:, 0]), batch_size=5)
     gap = 1000.0 if dtype == np.float64 else 120.0
-    broken, _ = call("naive_cross_entropy", ex.naive_cross_entropy, np.array([[0.0, -gap]], dtype=dtype),
-                     np.array([1]))
-    assert np.isposinf(broken), (
-        f"naive_cross_entropy(logits [[0, {-gap:g}]], label 1) in {np.dtype(dtype).name} gave {broken}: the "
-        f"true class's probability exp({-gap:g}) underflows to 0 and -log(0) = inf (the exact loss is "
-        f"{gap:g}). {NOT_NAIVE}"
-    )
+    broken, _ = call(ex.naive_cross_entropy, np.array([[0.0, -gap]], dtype=dtype), np.array([1]))
+    check_that(f"naive_cross_entropy(logits [[0, {-gap:g}]], label 1) in {np.dtype(dtype).name}", broken,
+               lambda value: np.isposinf(value), lambda value: (
+                   f"naive_cross_entropy(logits [[0, {-gap:g}]], label 1) in {np.dtype(dtype).name} gave {value}: "
+                   f"the true class's probability exp({-gap:g}) underflows to 0 and -log(0) = inf (the exact loss "
+                   f"is {gap:g}). {NOT_NAIVE}"))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_sigmoid_is_right_for_moderate_inputs_and_overflows_for_large_negative_ones(ex, rng, dtype):
     x = moderate(rng, dtype, 12)
-    check_moderate(ex, "naive_sigmoid", (x,), exact_sigmoid(x), dtype, "probability", inputs="inputs")
+    check_moderate(ex, "naive_sigmoid", (x,), once(lambda: exact_sigmoid(x)), dtype, "probability", entry_scale(x),
+                   inputs="inputs")
     big = 1000.0 if dtype == np.float64 else 100.0
-    value, caught = call("naive_sigmoid", ex.naive_sigmoid, np.array([-big], dtype=dtype))
-    assert any("overflow" in message for message in caught), (
-        f"naive_sigmoid({-big:g}) in {np.dtype(dtype).name} did not overflow, but 1 / (1 + exp(-x)) computes "
-        f"exp({big:g}) = inf (NumPy warns 'overflow encountered in exp'). {NOT_NAIVE}"
-    )
+    _, caught = call(ex.naive_sigmoid, np.array([-big], dtype=dtype))
+    check_that(f"NumPy's warnings during naive_sigmoid({-big:g}) in {np.dtype(dtype).name}", list(caught),
+               lambda caught: any("overflow" in message for message in caught),
+               f"naive_sigmoid({-big:g}) in {np.dtype(dtype).name} did not overflow, but 1 / (1 + exp(-x)) computes "
+               f"exp({big:g}) = inf (NumPy warns 'overflow encountered in exp'). {NOT_NAIVE}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_naive_bce_is_right_for_moderate_logits_and_breaks_once_sigmoid_rounds_to_one(ex, rng, dtype):
     z = moderate(rng, dtype, 10)
     t = rng.choice([0.0, 1.0], size=10).astype(dtype)
-    check_moderate(ex, "naive_bce_with_logits", (z, t), exact_bce_with_logits(z, t), dtype, "log", batch_size=10)
+    check_moderate(ex, "naive_bce_with_logits", (z, t), once(lambda: exact_bce_with_logits(z, t)), dtype, "log",
+                   np.mean(entry_scale(z)), batch_size=10)
     big = 50.0 if dtype == np.float64 else 20.0
-    wrong, _ = call("naive_bce_with_logits", ex.naive_bce_with_logits, np.array([big], dtype=dtype),
-                    np.array([0.0], dtype=dtype))
-    right, _ = call("naive_bce_with_logits", ex.naive_bce_with_logits, np.array([big], dtype=dtype),
-                    np.array([1.0], dtype=dtype))
-    assert np.isposinf(wrong) and np.isnan(right), (
-        f"naive_bce_with_logits at logit {big:g} in {np.dtype(dtype).name} gave {wrong} for target 0 and "
-        f"{right} for target 1; the textbook formula gives inf and NaN: sigmoid({big:g}) rounds to exactly 1, "
-        "log(1 - p) = -inf, and for target 1 the term (1 - t) log(1 - p) is 0 * (-inf) = NaN. "
-        f"{NOT_NAIVE}"
-    )
+    wrong, _ = call(ex.naive_bce_with_logits, np.array([big], dtype=dtype), np.array([0.0], dtype=dtype))
+    right, _ = call(ex.naive_bce_with_logits, np.array([big], dtype=dtype), np.array([1.0], dtype=dtype))
+    check_that(f"naive_bce_with_logits at logit {big:g} for targets 0 and 1 in {np.dtype(dtype).name}",
+               [wrong, right], lambda pair: np.isposinf(pair[0]) and np.isnan(pair[1]), lambda pair: (
+                   f"naive_bce_with_logits at logit {big:g} in {np.dtype(dtype).name} gave {pair[0]} for target 0 "
+                   f"and {pair[1]} for target 1; the textbook formula gives inf and NaN: sigmoid({big:g}) rounds to "
+                   "exactly 1, log(1 - p) = -inf, and for target 1 the term (1 - t) log(1 - p) is 0 * (-inf) = NaN. "
+                   f"{NOT_NAIVE}"))

@@ -48,7 +48,8 @@ MUTANTS = [
            diagnosis="targets 1 - t"),
     Mutant("bce_from_probabilities", "computes the stable BCE from sigmoid probabilities",
            "    softplus = np.log1p(np.exp(-np.abs(logits)))\n    return np.mean(",
-           "    p = stable_sigmoid(logits)\n    return -np.mean(targets * np.log(p) + (1.0 - targets) * np.log(1.0 - p))\n"
+           "    p = stable_sigmoid(logits)\n"
+           "    return -np.mean(targets * np.log(p) + (1.0 - targets) * np.log(1.0 - p))\n"
            "    return np.mean(",
            diagnosis="Work with the logits"),
     Mutant("naive_softmax_already_stable", "writes the naive softmax with the max shift",
@@ -60,4 +61,43 @@ MUTANTS = [
            "    return stable_bce_with_logits(logits, targets)\n    p = naive_sigmoid(logits)\n"
            "    return -np.mean(targets * np.log(p)",
            diagnosis="textbook formula written literally"),
+    Mutant("bce_logaddexp_difference", "writes the stable BCE as logaddexp(0, z) - z t (a cancellation for large z)",
+           "    softplus = np.log1p(np.exp(-np.abs(logits)))\n"
+           "    return np.mean(np.maximum(logits, 0) - logits * targets + softplus)",
+           "    return np.mean(np.logaddexp(0, logits) - logits * targets)",
+           diagnosis="cancellation"),
+    Mutant("bce_tiny_term_added_first", "adds log1p(exp(-|z|)) to max(z, 0) before subtracting z t",
+           "np.maximum(logits, 0) - logits * targets + softplus",
+           "softplus + np.maximum(logits, 0) - logits * targets",
+           diagnosis="cancellation"),
+]
+
+# Correct rearrangements that a learner may well write instead of the reference's: every test must pass
+# them (a tolerance that fails one of them is a false failure). Each cancels large numbers legitimately:
+# the result keeps an absolute accuracy of about eps times the inputs' magnitude.
+LEGITIMATE = [
+    Mutant("log_softmax_by_logaddexp", "log_softmax as z - logsumexp(z) with np.logaddexp.reduce",
+           "    shifted = z - np.max(z, axis=-1, keepdims=True)\n    return shifted - np.log(",
+           "    return z - np.logaddexp.reduce(z, axis=-1, keepdims=True)\n    return shifted - np.log(",
+           diagnosis=""),
+    Mutant("softmax_by_logaddexp", "softmax as exp(z - logsumexp(z))",
+           "no 0 / 0).\n    shifted = z - np.max(z, axis=-1, keepdims=True)",
+           "no 0 / 0).\n    return np.exp(z - np.logaddexp.reduce(z, axis=-1, keepdims=True))\n"
+           "    shifted = z - np.max(z, axis=-1, keepdims=True)",
+           diagnosis=""),
+    Mutant("cross_entropy_by_logaddexp", "cross-entropy as the mean of logsumexp(z) - z[label]",
+           "    log_probabilities = stable_log_softmax(logits)\n",
+           "    picked = logits[np.arange(logits.shape[0]), labels]\n"
+           "    return np.mean(np.logaddexp.reduce(logits, axis=-1) - picked)\n"
+           "    log_probabilities = stable_log_softmax(logits)\n",
+           diagnosis=""),
+    Mutant("sigmoid_by_logaddexp", "sigmoid as exp(-logaddexp(0, -x))",
+           "    e = np.exp(-np.abs(x))\n    return np.where(",
+           "    return np.exp(-np.logaddexp(0, -x))\n    e = np.exp(-np.abs(x))\n    return np.where(",
+           diagnosis=""),
+    Mutant("bce_by_logaddexp_per_target", "BCE as t logaddexp(0, -z) + (1 - t) logaddexp(0, z)",
+           "    softplus = np.log1p(np.exp(-np.abs(logits)))\n    return np.mean(",
+           "    return np.mean(targets * np.logaddexp(0, -logits) + (1 - targets) * np.logaddexp(0, logits))\n"
+           "    softplus = np.log1p(np.exp(-np.abs(logits)))\n    return np.mean(",
+           diagnosis=""),
 ]
