@@ -10,8 +10,6 @@ the test's `rng`, so the learner's run and the reference's run see the same inpu
 from __future__ import annotations
 
 import re
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -90,7 +88,7 @@ def finite_difference_gradients(ref, layer, x, grad_out):
     return expected
 
 
-def _once(compute):
+def once(compute):
     """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
     kept = []
     return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
@@ -105,7 +103,7 @@ def check_layer_backward(ref, layer, x, grad_out, *, layer_name, batch_size=None
     """
     __tracebackhide__ = True
     grad_x, grads = backward_gradients(layer, x, grad_out, layer_name)
-    expected = _once(lambda: finite_difference_gradients(ref, layer, x, grad_out))
+    expected = once(lambda: finite_difference_gradients(ref, layer, x, grad_out))
     alternatives = alternatives or {}
     regions = regions or {}
     check_close(f"{layer_name}.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"],
@@ -120,18 +118,6 @@ def check_layer_backward(ref, layer, x, grad_out, *, layer_name, batch_size=None
 assert_unchanged = check_unchanged  # inputs belong to the caller: a layer never modifies them in place
 
 
-@contextmanager
-def no_warnings(what):
-    """Fail with a sentence if NumPy warns of overflow, an invalid value or a division by zero inside the
-    block. Underflow is allowed: exp(-1000) = 0 is the correctly rounded answer, and a stable softmax or
-    sigmoid underflows on purpose."""
-    __tracebackhide__ = True
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
-        warnings.simplefilter("always")
-        yield
-    if caught:
-        raise AssertionError(f"{what} raised a warning: {caught[0].message}. A stable formula never "
-                             "overflows or divides by zero for finite inputs.")
 
 
 def torch_float64(array, requires_grad=False):

@@ -12,7 +12,7 @@ import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback.oracle import torch
-from helpers import numerical_gradient, random_upstream, torch_float64
+from helpers import numerical_gradient, once, random_upstream, torch_float64
 
 
 # ----- helpers -----
@@ -73,11 +73,6 @@ def check_input_gradient(what, got, expected_shape, out_shape):
     check_equal(f"{what}: its shape", None if got is None else np.shape(got), expected_shape, message)
 
 
-def _once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
-
 
 def check_operation(ex, ref, rng, name, fn, torch_fn, arrays, alternatives=None, batch_size=None,
                     regions=None):
@@ -100,8 +95,8 @@ def check_operation(ex, ref, rng, name, fn, torch_fn, arrays, alternatives=None,
     upstream = drawn[0]
     upstream_before = upstream.copy()
     out_shape = upstream.shape
-    expected = _once(lambda: torch_gradients(torch_fn, arrays, upstream))
-    numeric = _once(lambda: finite_differences(ref, ex, fn, arrays, upstream))
+    expected = once(lambda: torch_gradients(torch_fn, arrays, upstream))
+    numeric = once(lambda: finite_differences(ref, ex, fn, arrays, upstream))
     check_close(f"{name}: the forward value", out, lambda: expected()[0])
     for i, grad in enumerate(grads):
         what = f"{name}: dL/d(input {i}) after backward(G)"

@@ -11,7 +11,7 @@ import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
 from grader.feedback.oracle import torch
-from helpers import check_layer_backward, random_upstream, shape_errors_explained
+from helpers import check_layer_backward, once, random_upstream, shape_errors_explained
 
 TIGHT = dict(rtol=1e-9, atol=1e-12)  # float64 against float64: only rounding differs
 
@@ -30,11 +30,6 @@ PER_CHANNEL = ("BatchNorm2d normalises per channel over N, H and W: a channel of
 def explain_axes(what):
     return shape_errors_explained(what, advice=AXES_ADVICE)
 
-
-def once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it once per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 def batch(rng, shape):

@@ -11,7 +11,7 @@ import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback.oracle import F, torch
-from helpers import backward_gradients, check_layer_backward, own_rng, random_upstream
+from helpers import backward_gradients, check_layer_backward, once, own_rng, random_upstream
 
 # (N, C, H, W, out_channels, kernel, stride, padding): square and non-square inputs and kernels,
 # strides 1 to 3, with and without padding, overlapping and non-overlapping windows.
@@ -112,11 +112,6 @@ def torch_conv(x, W, b, stride, padding, grad_out=None):
     y.backward(torch.tensor(grad_out))
     return {"y": y.detach().numpy(), "x": tx.grad.numpy(), "W": tw.grad.numpy(), "b": tb.grad.numpy()}
 
-
-def _once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 # ----------------------------------------------------------------------------------------------- im2col
@@ -262,8 +257,8 @@ def test_conv2d_backward_matches_pytorch(ex, rng, case):
     grad_x, grads = backward_gradients(conv, x, grad_out, "Conv2d")
     check_unchanged("Conv2d.backward", before, grad_out)
     pixels = y_shape[2] * y_shape[3]
-    expected = _once(lambda: torch_conv(x, W, b, stride, padding, grad_out))
-    flipped = _once(lambda: torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding, grad_out)["x"])
+    expected = once(lambda: torch_conv(x, W, b, stride, padding, grad_out))
+    flipped = once(lambda: torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding, grad_out)["x"])
     check_close("Conv2d.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"], batch_size=n,
                 alternatives=lambda: [(flipped(), "dL/dx of a convolution with the kernel flipped: each "
                                        "window's gradient is G @ W[:, :, i, j] added back at offset (i, j), no "
@@ -445,7 +440,7 @@ def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, r
     check_equal("Conv2d.backward's return value with input_gradient = False", returned is None, True,
                 "with conv.input_gradient = False, Conv2d.backward should return None: a first layer's dL/dx "
                 "is never used.")
-    expected = _once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
+    expected = once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
     check_close("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
                 batch_size=2)
     check_close("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],

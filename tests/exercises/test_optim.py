@@ -11,16 +11,12 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_raises, check_that, check_unchanged
+from helpers import once
 from grader.feedback.oracle import torch
 
 SHAPES = [(3, 4), (5,)]  # two parameters: per-parameter state and a per-parameter step count show up
 STEPS = 5
 
-
-def once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 def make_params(pkg, rng, dtype=np.float64):

@@ -19,6 +19,7 @@ import pytest
 
 from grader.feedback import diagnose
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from helpers import once
 from grader.feedback.oracle import torch
 from grader.milestones.stability import (call_recording_warnings, exact_bce_with_logits,
                                          exact_cross_entropy, exact_log_softmax, exact_sigmoid,
@@ -29,11 +30,6 @@ IDS = ["float32", "float64"]
 MAGNITUDES = [1.0, 10.0, 100.0, 1e3, 1e4]
 ROUNDING = 8  # units of eps * magnitude a correct formula may be off by (measured: at most 2)
 
-
-def once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 def row_scale(z):

@@ -17,13 +17,8 @@ import numpy as np
 
 from grader.data import mnist
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
-from helpers import own_rng
+from helpers import once, own_rng
 
-
-def once(compute):
-    """A callable that computes its value on first use and keeps it (the judge calls it per check)."""
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
 
 
 # ----------------------------------------------------------------------------------------------------
