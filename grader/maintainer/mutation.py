@@ -3,7 +3,10 @@
 Each exercise has a bank in tests/mutants/<exercise>.py: `MUTANTS = [Mutant(...), ...]`, each one
 deliberate bug applied as a text replacement to solutions/<exercise>.py. The contract (tests/grader/test_contract.py)
 proves that every mutant is caught by its own exercise's tests and that a failure message names the
-mistake (`diagnosis` must appear in it).
+mistake (`diagnosis` must appear in it; with `everywhere=True`, in every failing test's message), and that
+no message names a wrong one (`misdiagnosis`, when given, must appear in none). A bank may also list
+`LEGITIMATE = [Mutant(...)]`: correct rewrites (another formula, another order) that must pass every test,
+so that the tests accept any correct code, not only the reference's.
 
 Run `python -m grader.maintainer.mutation [EXERCISE ...]` to see each mutant, whether it was caught, and the message.
 """
@@ -33,6 +36,8 @@ class Mutant:
     replace: str    # the wrong version
     diagnosis: str  # text a failure message must contain (case-insensitive) to count as diagnosed
     count: int = 1  # how many times `find` occurs (all are replaced)
+    everywhere: bool = False  # every failing test's message must contain `diagnosis`
+    misdiagnosis: str | None = None  # text no failure message may contain (a wrong mistake named)
 
 
 @dataclass
@@ -42,16 +47,37 @@ class Verdict:
     diagnosed: bool
     failed_tests: list[str]
     messages: list[str]
+    legitimate: bool = False  # a correct rewrite: it must pass (caught means a false failure)
+
+    @property
+    def ok(self) -> bool:
+        return not self.caught if self.legitimate else self.caught and self.diagnosed
 
 
-def load_mutants(exercise: str) -> list[Mutant]:
+def _bank(exercise: str, name: str) -> list[Mutant]:
     path = MUTANTS_DIR / f"{exercise}.py"
     if not path.exists():
         return []
     spec = importlib.util.spec_from_file_location(f"kata_mutants_{exercise}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.MUTANTS)
+    return list(getattr(module, name, []))
+
+
+def load_mutants(exercise: str) -> list[Mutant]:
+    return _bank(exercise, "MUTANTS")
+
+
+def load_legitimate(exercise: str) -> list[Mutant]:
+    return _bank(exercise, "LEGITIMATE")
+
+
+def _diagnosed(mutant: Mutant, messages: list[str]) -> bool:
+    found = [mutant.diagnosis.lower() in (m or "").lower() for m in messages]
+    named = all(found) if mutant.everywhere else any(found)
+    wrong = mutant.misdiagnosis is not None and any(mutant.misdiagnosis.lower() in (m or "").lower()
+                                                     for m in messages)
+    return named and not wrong
 
 
 def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
@@ -71,25 +97,27 @@ def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
 
 
 def check(exercise_name: str) -> list[Verdict]:
+    """The verdict on every mutant and every legitimate variant of one exercise (one run, all targets)."""
     exercise = manifest.load().exercise(exercise_name)
     mutants = load_mutants(exercise_name)
-    if not mutants:
+    legitimate = load_legitimate(exercise_name)
+    if not mutants and not legitimate:
         return []
-    names = [m.name for m in mutants]
+    names = [m.name for m in mutants + legitimate]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"mutants of {exercise_name} share names: {sorted(duplicates)}")
     with tempfile.TemporaryDirectory(prefix=f"kata-mutants-{exercise_name}-") as scratch:
-        folders = [build(m, exercise_name, Path(scratch)) for m in mutants]
-        runs = run_exercise(exercise, folders, child_seconds=900)
+        folders = [build(m, exercise_name, Path(scratch)) for m in mutants + legitimate]
+        runs = run_exercise(exercise, folders, child_seconds=900, mode="split")
         verdicts = []
-        for mutant, folder in zip(mutants, folders):
+        for index, (mutant, folder) in enumerate(zip(mutants + legitimate, folders)):
             run = runs[str(folder)]
             failed = [t for t in run.tests if not t.passed]
             messages = [t.message for t in failed] + ([run.problem] if run.problem else [])
             caught = bool(failed) or run.problem is not None
-            diagnosed = any(mutant.diagnosis.lower() in (m or "").lower() for m in messages)
-            verdicts.append(Verdict(mutant, caught, diagnosed, [t.test for t in failed], messages))
+            verdicts.append(Verdict(mutant, caught, _diagnosed(mutant, messages), [t.test for t in failed], messages,
+                                    legitimate=index >= len(mutants)))
     return verdicts
 
 
@@ -101,9 +129,12 @@ def main(argv=None) -> int:
     bad = 0
     for name in names:
         for verdict in check(name):
-            ok = verdict.caught and verdict.diagnosed
+            ok = verdict.ok
             bad += not ok
-            state = "caught+diagnosed" if ok else ("caught, NOT diagnosed" if verdict.caught else "NOT CAUGHT")
+            if verdict.legitimate:
+                state = "legitimate, passes" if ok else "legitimate but FAILS (a false failure)"
+            else:
+                state = "caught+diagnosed" if ok else ("caught, NOT diagnosed" if verdict.caught else "NOT CAUGHT")
             print(f"{name}/{verdict.mutant.name}: {state} ({len(verdict.failed_tests)} failing tests)")
             if verdict.messages:
                 best = next((m for m in verdict.messages

@@ -143,14 +143,26 @@ def mutant_verdicts():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_known_wrong_variant_is_caught_and_diagnosed(mutant_verdicts, name):
-    verdicts = mutant_verdicts[name]
+    verdicts = [v for v in mutant_verdicts[name] if not v.legitimate]
     assert verdicts, f"{name} has no known-wrong variants in tests/mutants/{name}.py"
     escaped = [v.mutant.name for v in verdicts if not v.caught]
     assert not escaped, f"{name}: these known-wrong variants pass every test: {escaped}"
-    undiagnosed = [f"{v.mutant.name} (expected the message to mention {v.mutant.diagnosis!r}; got: "
+    undiagnosed = [f"{v.mutant.name} (expected the message to mention {v.mutant.diagnosis!r}"
+                   + (" in every failing test" if v.mutant.everywhere else "")
+                   + (f" and never {v.mutant.misdiagnosis!r}" if v.mutant.misdiagnosis else "") + "; got: "
                    f"{(v.messages[0] or '').splitlines()[0] if v.messages else 'nothing'})"
                    for v in verdicts if not v.diagnosed]
-    assert not undiagnosed, f"{name}: caught without naming the mistake:\n" + "\n".join(undiagnosed)
+    assert not undiagnosed, f"{name}: caught without naming the mistake (or naming a wrong one):\n" + \
+        "\n".join(undiagnosed)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_legitimate_variant_passes_every_test(mutant_verdicts, name):
+    """Correct code that differs from the reference (another formula, another order of operations) must
+    pass: a test that only accepts the reference's rounding is a false failure for a learner."""
+    failing = [f"{v.mutant.name}: {v.failed_tests[:3]} {(v.messages[0] or '')[:300] if v.messages else ''}"
+               for v in mutant_verdicts[name] if v.legitimate and v.caught]
+    assert not failing, f"{name}: correct variants fail:\n" + "\n".join(failing)
 
 
 def test_every_part_and_milestone_in_the_manifest_is_backed_by_code():

@@ -53,7 +53,7 @@ MUTANTS = [
            "                else:\n"
            "                    grads[parent] = parent_grad\n",
            "                grads[parent] = parent_grad\n",
-           diagnosis="accumulate with +="),
+           diagnosis="accumulate with +=", misdiagnosis="topological order"),
     Mutant("leaf_gradient_assigned", "assigns a leaf's .grad on every backward call instead of adding",
            "node.grad += g", "node.grad = np.array(g, dtype=node.data.dtype)",
            diagnosis="across backward calls"),

@@ -17,7 +17,7 @@ MUTANTS = [
            "            " + _COL2IM_ADD,
            "    for i in reversed(range(kh)):\n        for j in reversed(range(kw)):\n"
            "            " + _COL2IM_ADD.replace(" += ", " = "),
-           diagnosis="overlapping windows must be added"),
+           diagnosis="overlapping windows must be added", misdiagnosis="constant factor"),
     Mutant("col2im_keeps_padding", "returns the padded image from col2im without cutting the padding off",
            "return padded[:, padding:padding + height, padding:padding + width, :].transpose(0, 3, 1, 2)",
            "return padded.transpose(0, 3, 1, 2)",

@@ -22,7 +22,7 @@ MUTANTS = [
         f_plus = f()
         x[index] = original
         grad[index] = (f_plus - f_x) / eps
-""", diagnosis="forward difference"),
+""", diagnosis="forward difference", misdiagnosis="off-by-one"),
     Mutant("backward_difference", "uses the backward difference (f(x) - f(x - eps)) / eps",
            CENTRAL_LOOP, """    f_x = f()
     for index in np.ndindex(x.shape):
@@ -31,7 +31,7 @@ MUTANTS = [
         f_minus = f()
         x[index] = original
         grad[index] = (f_x - f_minus) / eps
-""", diagnosis="backward difference"),
+""", diagnosis="backward difference", misdiagnosis="off-by-one"),
     Mutant("forward_difference", "uses the forward difference (f(x + eps) - f(x)) / eps",
            "x[index] = original - eps\n        f_minus = f()\n"
            "        # Restore the saved value rather than adding eps back: (v - eps) + eps != v in floating point.\n"
@@ -39,7 +39,7 @@ MUTANTS = [
            "        grad[index] = (f_plus - f_minus) / (2.0 * eps)",
            "x[index] = original\n        f_minus = f()\n"
            "        grad[index] = (f_plus - f_minus) / eps",
-           diagnosis="forward difference"),
+           diagnosis="forward difference", misdiagnosis="off-by-one"),
     Mutant("no_restore", "never puts the perturbed entry back",
            "        x[index] = original\n", "",
            diagnosis="put the saved value back"),
