@@ -180,18 +180,22 @@ class WorkerSession:
         watchdog = threading.Thread(target=self._watch, args=(state,), daemon=True)
         watchdog.start()
         with os.fdopen(read_end, "rb") as stream:
-            self._read(stream, state)
-        self._kill()  # a worker with a stray thread may not exit by itself; its tests are all reported
-        returncode = self._process.wait()
+            finished = self._read(stream, state)
+        try:  # a worker that ended by itself (os._exit, a crash) keeps its exit status for the message
+            returncode = self._process.wait(timeout=0.2 if finished else 5)
+        except subprocess.TimeoutExpired:
+            self._kill()  # a worker with a stray thread may not exit by itself; its tests are all reported
+            returncode = self._process.wait()
         state["done"] = True
         self._settle(state, returncode)
 
-    def _read(self, stream, state: dict) -> None:
+    def _read(self, stream, state: dict) -> bool:
+        """Read frames until the stream ends; True when the worker said it finished."""
         try:
             while True:
                 message = wire.read_message(stream)
                 if message is None:
-                    return
+                    return False
                 header, arrays = message
                 kind = header.get("type")
                 if kind == "start" and isinstance(header.get("nodeid"), str):
@@ -203,16 +207,17 @@ class WorkerSession:
                     state["current"] = None if state["current"] == nodeid else state["current"]
                     self._record(nodeid, observations, error)
                 elif kind == "collect_error":
-                    self.problem = "the test file could not be collected: " + \
-                        str(header.get("message", "")).strip().splitlines()[-1:][0] if header.get("message") else ""
+                    last = (str(header.get("message") or "").strip().splitlines() or ["(no message)"])[-1]
+                    self.problem = f"the test file could not be collected: {last}"
                 elif kind == "finish":
-                    return
+                    return True
         except (wire.WireError, EOFError) as error:
             self.problem = f"the worker's report was unreadable ({error}); its remaining tests count as failed"
             if state["current"]:
                 self._record(state["current"], [], {"kind": "crash", "message": self.problem, "where": None})
             for nodeid in list(self.pending):
                 self._record(nodeid, [], {"kind": "crash", "message": self.problem, "where": None})
+        return False
 
     def _watch(self, state: dict) -> None:
         limit = self.exercise.time_limit

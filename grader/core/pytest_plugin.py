@@ -67,6 +67,8 @@ def pytest_runtest_makereport(item, call):
                    "part": marker.args[0] if marker and marker.args else None,
                    "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
+        # The worker failed before the scenario ran (an import error): an error, as in a plain pytest run.
+        report.kata["setup_error"] = getattr(call.excinfo.value, "phase", None) == "setup"
         report.kata.update(
             message=_short_message(call.excinfo),
             kind=_kind(call.excinfo),
@@ -82,7 +84,7 @@ def pytest_runtest_logreport(report):
     if report.when == "call" or (report.when == "setup" and not report.passed):
         info = getattr(report, "kata", {})
         outcome = report.outcome
-        if report.when == "setup" and report.failed:
+        if (report.when == "setup" and report.failed) or info.get("setup_error"):
             outcome = "error"
         _write({
             "event": "result",

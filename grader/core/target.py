@@ -91,7 +91,7 @@ class _MixedPackageFinder(importlib.abc.MetaPathFinder):
         directory = target_dir if takes_from_target else reference
         file = directory / f"{module}.py"
         if not file.exists():
-            if takes_from_target and (reference / f"{module}.py").exists():
+            if takes_from_target and ((reference / f"{module}.py").exists() or module in _manifest.load().names):
                 raise ImportError(
                     f"the target {display_name(target_dir)} has no {module}.py "
                     f"(copy exercises/{module}.py into it to start that exercise)",

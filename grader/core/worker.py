@@ -44,6 +44,7 @@ def pytest_runtest_makereport(item, call):
         from grader.core.judge_plugin import error_of
 
         error = error_of(call.excinfo.value, getattr(item.config, "kata_targets", []))
+        error["phase"] = "setup"  # before the scenario: typically the learner's module failed to import
         _send(wire.pack_observations(item.nodeid, [], error))
 
 

@@ -52,9 +52,9 @@ class WorkerFailure(AssertionError):
 
     __module__ = "builtins"  # pytest then shows "WorkerFailure: ...", not the grader's module path
 
-    def __init__(self, kind: str, message: str, where: str | None = None):
+    def __init__(self, kind: str, message: str, where: str | None = None, phase: str | None = None):
         super().__init__(message)
-        self.kind, self.where = kind, where
+        self.kind, self.where, self.phase = kind, where, phase
 
 
 @dataclass
@@ -124,7 +124,8 @@ def _raise_worker_error(run: Run) -> None:
     if run.error is not None:
         error = run.error
         where = f" ({error['where']})" if error.get("where") else ""
-        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where, error.get("where"))
+        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where, error.get("where"),
+                            error.get("phase") if isinstance(error.get("phase"), str) else None)
 
 
 def _take(what: str, kind: str):
