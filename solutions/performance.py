@@ -1,0 +1,440 @@
+"""Stretch exercise: a fast training step, measured against PyTorch.
+
+DOCSTRING TO BE WRITTEN WITH MEASURED NUMBERS
+"""
+
+import resource
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def _minor_faults():
+    """Minor page faults of this process so far: each is the kernel handing over one fresh page (4 KiB,
+    or 2 MiB with transparent huge pages) the first time the program touches it."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+class Profiler:
+    """Where the time of a training step goes, in parts that add up to the whole step.
+
+    Usage, around each step:
+
+        profiler.start()
+        ...forward of the first layer...
+        profiler.lap("layer 1 forward")      # the time since the previous mark goes to this part
+        ...
+        profiler.lap("update")
+        profiler.stop()                      # the time since the last lap goes to "rest"
+
+    A lap charges everything since the previous mark (start() or the previous lap) to its part and moves
+    the mark to now, so the parts tile the step: Python's own work between NumPy calls, allocations, page
+    faults and garbage collection all land in some part, and nothing is timed twice. Timing each part on
+    its own (a stopwatch around each layer) misses whatever runs between the stopwatches, which is how a
+    profile can add up to a third of the step it claims to explain.
+
+    After each stop():
+        records[-1]  {part: seconds} of that step, parts in the order first lapped; a part lapped twice in
+                     one step (a loop over layers) gets the sum of its laps; the last entry is "rest".
+        totals[-1]   the whole step, stop() minus start(), in seconds (equal to the sum of the parts).
+        faults[-1]   minor page faults during the step (_minor_faults() at stop() minus at start()).
+    One lap costs about 0.1 microseconds (a call of time.perf_counter and a dict update).
+    """
+
+    def __init__(self):
+        self.records = []
+        self.totals = []
+        self.faults = []
+        self._mark = None
+        self._started = None
+        self._faults_at_start = 0
+        self._parts = None
+
+    def start(self):
+        """Begin a step: the mark and the step's start are now."""
+        # <exercise>
+        self._parts = {}
+        self._faults_at_start = _minor_faults()
+        self._started = self._mark = time.perf_counter()
+        # </exercise>
+
+    def lap(self, name):
+        """Charge the time since the previous mark to part `name` (added to what it has), move the mark."""
+        # <exercise>
+        now = time.perf_counter()
+        self._parts[name] = self._parts.get(name, 0.0) + (now - self._mark)
+        self._mark = now
+        # </exercise>
+
+    def stop(self):
+        """End the step: the time since the last mark goes to "rest"; keep the step's record, total, faults."""
+        # <exercise>
+        now = time.perf_counter()
+        self._parts["rest"] = self._parts.get("rest", 0.0) + (now - self._mark)
+        self.records.append(self._parts)
+        self.totals.append(now - self._started)
+        self.faults.append(_minor_faults() - self._faults_at_start)
+        self._parts = None
+        # </exercise>
+
+    def summary(self):
+        """The typical step: {"parts": {part: ms}, "total_ms", "faults", "steps"}.
+
+        Averaged over the middle half of the recorded steps, sorted by their totals: a step interrupted by
+        another process is dropped whole (with all its parts), so the parts still add up to the total.
+        """
+        if not self.records:
+            return {"parts": {}, "total_ms": 0.0, "faults": 0.0, "steps": 0}
+        order = np.argsort(self.totals)
+        quarter = len(order) // 4
+        middle = order[quarter:len(order) - quarter] if len(order) >= 4 else order
+        parts = {}
+        for index in middle:
+            for name, seconds in self.records[index].items():
+                parts[name] = parts.get(name, 0.0) + seconds
+        count = len(middle)
+        return {"parts": {name: 1e3 * seconds / count for name, seconds in parts.items()},
+                "total_ms": 1e3 * sum(self.totals[i] for i in middle) / count,
+                "faults": sum(self.faults[i] for i in middle) / count, "steps": count}
+
+    def report(self, title="Profile of one training step"):
+        """The summary as a table, one line per part with its share, then the total and the page faults."""
+        summary = self.summary()
+        total = summary["total_ms"] or 1.0
+        lines = [f"{title} (mean of the middle {summary['steps']} of {len(self.records)} steps, ms):"]
+        width = max([len(name) for name in summary["parts"]] + [10])
+        for name, ms in summary["parts"].items():
+            lines.append(f"  {name:<{width}} {ms:8.3f}  {100 * ms / total:5.1f}%")
+        lines.append(f"  {'sum of parts':<{width}} {sum(summary['parts'].values()):8.3f}  = the whole step "
+                     f"{summary['total_ms']:.3f} ms; {summary['faults']:.0f} minor page faults per step")
+        return "\n".join(lines)
+
+
+class _NoProfiler:
+    """Stands in for a Profiler when a step is not profiled: every lap costs one empty method call."""
+
+    def lap(self, name):
+        pass
+
+
+_NO_PROFILER = _NoProfiler()
+
+
+# <exercise>
+def _softmax_cross_entropy_step(z, labels, scale):
+    """Loss of logits z (n, C) and, IN z, the gradient of the mean loss times `scale`.
+
+    Fused: (softmax(z) - onehot(labels)) / n, never the (C, C) Jacobian of softmax and no second array.
+    """
+    n = len(z)
+    rows = np.arange(n)
+    z -= z.max(axis=1, keepdims=True)
+    picked = z[rows, labels]  # log softmax at the labels is picked - log(sums): no log of an exp
+    np.exp(z, out=z)
+    sums = z.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(sums[:, 0]) - picked))
+    z *= scale / sums
+    z[rows, labels] -= scale
+    return loss
+
+
+def _flat_view(buffer, shape):
+    """The first prod(shape) entries of a flat buffer, as a contiguous array of that shape."""
+    return buffer[:int(np.prod(shape))].reshape(shape)
+
+
+def _flat_views(buffers, shape):
+    return [_flat_view(buffer, shape) for buffer in buffers]
+
+
+def _window_offsets(y):
+    """The four offsets of every 2 x 2 pooling window of y, as four views: y is either channels-last
+    (n, H, W, c), giving strided views, or (c, 4, n, h, w) with the offsets apart, giving blocks."""
+    if y.ndim == 5:
+        return [y[:, q] for q in range(4)]
+    return [y[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+
+
+def _pool_relu(y, out):
+    """out = max(0, max of each 2 x 2 window of y): max-pool and ReLU, one pass per window offset."""
+    first, *others = _window_offsets(y)
+    np.maximum(first, 0.0, out=out)
+    for offset in others:
+        np.maximum(out, offset, out=out)
+
+
+def _pool_relu_backward(y, out, grad_out, grad_y, remaining, mask):
+    """Fill grad_y: each window's gradient (where out > 0) goes to its first maximum, in place."""
+    np.greater(out, 0.0, out=mask)
+    np.multiply(grad_out, mask, out=remaining)
+    for offset, routed in zip(_window_offsets(y), _window_offsets(grad_y)):
+        np.equal(offset, out, out=mask)
+        np.multiply(remaining, mask, out=routed)
+        remaining -= routed  # a later tie gets nothing: the first maximum took it all
+# </exercise>
+
+
+class FastMLP:
+    """The training step of an MLP (Linear, ReLU, Linear, ..., Linear; softmax cross-entropy; SGD with
+    momentum), computing what the textbook step computes, fast.
+
+    params: the textbook model's parameters, in its order and layouts: [W1, b1, W2, b2, ..., WL, bL] with
+            Wk of shape (in, out) and bk of shape (out,), i.e. [p.data for p in model.parameters()] of
+            Sequential(Linear, ReLU, Linear, ReLU, ..., Linear). They are COPIED, as float32: this object
+            and the textbook model then train independently.
+    lr, momentum: SGD's, with PyTorch's rule (v = momentum * v + g, w -= lr * v, v = g on the first step;
+            a velocity starting at zeros gives exactly that). Fixed for the life of the object.
+    batch_size: the largest batch step() will be given; every buffer is allocated for it, once, here.
+    """
+
+    def __init__(self, params, *, lr, momentum, batch_size):
+        # <exercise>
+        arrays = [np.array(p, dtype=np.float32) for p in params]  # copies, float32
+        self.W, self.b = arrays[0::2], arrays[1::2]
+        self.lr, self.momentum = float(lr), float(momentum)
+        # lr is folded into the loss gradient (an (n, C) array) instead of into every update of every
+        # weight, so the velocities hold lr * v: u = momentum * u + lr * g, w -= u.
+        self.velocity = [np.zeros_like(a) for a in arrays]
+        self.grads = [np.empty_like(a) for a in arrays]
+        # One output buffer per layer, one gradient buffer per hidden layer, one mask per ReLU.
+        self.out = [np.empty((batch_size, W.shape[1]), np.float32) for W in self.W]
+        self.grad_in = [np.empty((batch_size, W.shape[0]), np.float32) for W in self.W]
+        self.ones = np.ones(batch_size, np.float32)
+        # </exercise>
+
+    def step(self, x, labels, profiler=None):
+        """One training step on a batch; returns the loss before the update, as a float.
+
+        x: (n, in_features) with n <= batch_size (float32; other dtypes are converted); labels: (n,) ints.
+        The same arithmetic, within float32 rounding, as this on the textbook model:
+            optimizer.zero_grad(); loss = loss_fn.forward(model.forward(x), labels)
+            model.backward(loss_fn.backward()); optimizer.step()
+        profiler: a Profiler whose lap() is called after each part of the step (forward and backward of
+        each layer, loss, update), or None.
+        """
+        # <exercise>
+        prof = profiler or _NO_PROFILER
+        x = np.asarray(x, dtype=np.float32)
+        n = len(x)
+        last = len(self.W) - 1
+        # Pixels that are zero in every image of the batch (about a third of MNIST's, the borders)
+        # contribute nothing to x W1 and get a zero gradient: leave their rows of W1 out of both products.
+        used = np.flatnonzero(x.any(axis=0))
+        x_used = x[:, used]
+        prof.lap("select the used input columns")
+        h = x_used
+        for k, W in enumerate(self.W):
+            out = self.out[k][:n]
+            np.matmul(h, W[used] if k == 0 else W, out=out)
+            out += self.b[k]
+            if k < last:
+                np.maximum(out, 0.0, out=out)  # ReLU in place; its mask is out > 0, read in backward
+            h = out
+            prof.lap(f"layer {k + 1} forward")
+        g = h
+        loss = _softmax_cross_entropy_step(g, labels, self.lr / n)
+        prof.lap("loss and its gradient")
+        for k in range(last, -1, -1):
+            if k == 0:
+                grad_W = self.grads[0]
+                grad_W[...] = 0.0
+                grad_W[used] = x_used.T @ g
+            else:
+                np.matmul(self.out[k - 1][:n].T, g, out=self.grads[2 * k])
+            # dL/db = 1^T G as a matrix-vector product (BLAS) rather than a reduction over axis 0.
+            np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])
+            if k > 0:  # the first layer's dL/dx would be for the images: nobody needs it
+                grad_in = self.grad_in[k][:n]
+                np.matmul(g, self.W[k].T, out=grad_in)
+                grad_in *= self.out[k - 1][:n] > 0
+                g = grad_in
+            prof.lap(f"layer {k + 1} backward")
+        for w, b, k in zip(self.W, self.b, range(len(self.W))):
+            for p, u, grad in ((w, self.velocity[2 * k], self.grads[2 * k]),
+                               (b, self.velocity[2 * k + 1], self.grads[2 * k + 1])):
+                u *= self.momentum
+                u += grad
+                p -= u
+        prof.lap("update")
+        return loss
+        # </exercise>
+
+    def parameters(self):
+        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ...]."""
+        # <exercise>
+        return [a.copy() for pair in zip(self.W, self.b) for a in pair]
+        # </exercise>
+
+
+class FastCNN:
+    """The training step of the CNN of the `cnn` milestone, computing what the textbook step computes, fast.
+
+        conv k x k, C0 -> C1, padding k // 2 -> max-pool 2 -> ReLU -> conv k x k, C1 -> C2, padding k // 2
+        -> max-pool 2 -> ReLU -> Flatten -> Linear(C2 * H/4 * W/4, classes);  softmax cross-entropy; SGD
+    (ReLU and max-pooling commute: pooling first, or ReLU first as PyTorch's models do, is one function.)
+
+    params: the textbook model's parameters, in its order and layouts (those of conv.build_mnist_cnn):
+            [W1 (C1, C0, k, k), b1 (C1,), W2 (C2, C1, k, k), b2 (C2,), W3 (C2*H/4*W/4, classes), b3], the
+            rows of W3 in Flatten's (c, h, w) order. Copied, as float32.
+    lr, momentum: SGD's, PyTorch's rule, fixed for the life of the object.
+    batch_size: the largest batch step() will be given; buffers are allocated for it here, once.
+    image_shape: (C0, H, W) of one image, H and W divisible by 4; k odd.
+    """
+
+    def __init__(self, params, *, lr, momentum, batch_size, image_shape=(1, 28, 28)):
+        # <exercise>
+        W1, b1, W2, b2, W3, b3 = (np.array(p, dtype=np.float32) for p in params)
+        c1, c0, k, _ = W1.shape
+        c2 = W2.shape[0]
+        _, height, width = image_shape
+        self.dims = (c0, height, width, c1, c2, k)
+        self.lr, self.momentum = float(lr), float(momentum)
+        # Weights as the matrices the products need. The first convolution works channels-first, its
+        # columns in W1's own (c, i, j) order; the second channels-last, its columns in the (i, j, c)
+        # order of a channels-last window; the Linear layer's rows in the (h, w, c) order of
+        # channels-last features.
+        self.W1 = W1.reshape(c1, -1)
+        self.W2 = np.ascontiguousarray(W2.transpose(0, 2, 3, 1).reshape(c2, -1))
+        h2, w2, h4, w4 = height // 2, width // 2, height // 4, width // 4
+        self.W3 = np.ascontiguousarray(W3.reshape(c2, h4, w4, -1).transpose(1, 2, 0, 3).reshape(h4 * w4 * c2, -1))
+        self.params = [self.W1, b1, self.W2, b2, self.W3, b3]
+        self.velocity = [np.zeros_like(p) for p in self.params]
+        self.grads = [np.empty_like(p) for p in self.params]
+        n, pad, f32 = batch_size, k // 2, np.float32
+        # Zero borders written once: each step fills only the interiors.
+        self.x_padded = np.zeros((n, c0, height + 2 * pad, width + 2 * pad), f32)
+        self.a1_padded = np.zeros((n, h2 + 2 * pad, w2 + 2 * pad, c1), f32)
+        # The first convolution's columns, outputs and their gradients are channels-first with the
+        # output pixels grouped by their offset in the 2 x 2 pooling window, (c, offset, n, h2, w2):
+        # pooling is then a maximum of four contiguous blocks. Flat, viewed with each batch's own n.
+        self.cols1 = np.empty(c0 * k * k * n * height * width, f32)
+        self.y1 = np.empty(c1 * n * height * width, f32)
+        self.grad_y1 = np.empty(c1 * n * height * width, f32)
+        self.a1 = np.empty(c1 * n * h2 * w2, f32)
+        self.grad_a1 = np.empty(c1 * n * h2 * w2, f32)
+        # The second convolution is channels-last, (n, h, w, c): its window rows are contiguous runs.
+        self.cols2 = np.empty((n * h2 * w2, k * k * c1), f32)
+        self.y2 = np.empty((n * h2 * w2, c2), f32)
+        self.a2 = np.empty((n, h4, w4, c2), f32)
+        self.logits = np.empty((n, W3.shape[1]), f32)
+        self.grad_a2 = np.empty((n, h4 * w4 * c2), f32)
+        self.grad_y2 = np.empty((n, h2, w2, c2), f32)
+        self.grad_a1_padded = np.zeros((n, h2 + 2 * pad, w2 + 2 * pad, c1), f32)
+        self.block = np.empty((n * h2 * w2, c1), f32)
+        self.pool_scratch = [(np.empty(c1 * n * h2 * w2, f32), np.empty(c1 * n * h2 * w2, bool)),
+                             (np.empty(n * h4 * w4 * c2, f32), np.empty(n * h4 * w4 * c2, bool))]
+        self.ones = np.ones(n * h2 * w2, f32)
+        # </exercise>
+
+    def step(self, x, labels, profiler=None):
+        """One training step on a batch of images; returns the loss before the update, as a float.
+
+        x: (n, C0, H, W) with n <= batch_size (float32; other dtypes are converted); labels: (n,) ints.
+        The same arithmetic, within float32 rounding, as zero_grad, forward, loss, backward and the SGD
+        step of the textbook model. profiler: a Profiler whose lap() is called after each part, or None.
+        """
+        # <exercise>
+        prof = profiler or _NO_PROFILER
+        x = np.asarray(x, dtype=np.float32)
+        n = len(x)
+        c0, height, width, c1, c2, k = self.dims
+        pad = k // 2
+        h2, w2, h4, w4 = height // 2, width // 2, height // 4, width // 4
+        W1, b1, W2, b2, W3, b3 = self.params
+        grads = self.grads
+
+        x_padded = self.x_padded[:n]
+        x_padded[:, :, pad:pad + height, pad:pad + width] = x
+        # cols1[(c, i, j), (di, dj, n, h2, w2)] = x_padded[n, c, 2 h2 + di + i, 2 w2 + dj + j]: one copy
+        # from a view of every window (its rows split in two, a view too).
+        cols1 = _flat_view(self.cols1, (c0, k, k, 2, 2, n, h2, w2))
+        windows = sliding_window_view(x_padded, (k, k), axis=(2, 3)).reshape(n, c0, h2, 2, w2, 2, k, k)
+        np.copyto(cols1, windows.transpose(1, 6, 7, 3, 5, 0, 2, 4))
+        cols1 = cols1.reshape(c0 * k * k, -1)
+        prof.lap("conv 1 im2col")
+        y1 = _flat_view(self.y1, (c1, 4 * n * h2 * w2))
+        np.matmul(W1, cols1, out=y1)
+        y1 += b1[:, None]
+        y1 = y1.reshape(c1, 4, n, h2, w2)
+        prof.lap("conv 1 product")
+        a1 = _flat_view(self.a1, (c1, n, h2, w2))
+        _pool_relu(y1, a1)
+        a1_padded = self.a1_padded[:n]
+        a1_padded[:, pad:pad + h2, pad:pad + w2, :] = a1.transpose(1, 2, 3, 0)
+        prof.lap("pool 1 and ReLU")
+        cols2 = self.cols2[:n * h2 * w2]
+        windows = sliding_window_view(a1_padded, (k, k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+        np.copyto(cols2.reshape(n, h2, w2, k, k, c1), windows)
+        prof.lap("conv 2 im2col")
+        y2 = self.y2[:n * h2 * w2]
+        np.matmul(cols2, W2.T, out=y2)
+        y2 += b2
+        y2 = y2.reshape(n, h2, w2, c2)
+        prof.lap("conv 2 product")
+        a2 = self.a2[:n]
+        _pool_relu(y2, a2)
+        features = a2.reshape(n, -1)
+        prof.lap("pool 2 and ReLU")
+        logits = self.logits[:n]
+        np.matmul(features, W3, out=logits)
+        logits += b3
+        prof.lap("linear forward")
+        g = logits
+        loss = _softmax_cross_entropy_step(g, labels, self.lr / n)
+        prof.lap("loss and its gradient")
+
+        np.matmul(features.T, g, out=grads[4])
+        np.sum(g, axis=0, out=grads[5])
+        grad_a2 = self.grad_a2[:n]
+        np.matmul(g, W3.T, out=grad_a2)
+        prof.lap("linear backward")
+        grad_y2 = self.grad_y2[:n]
+        _pool_relu_backward(y2, a2, grad_a2.reshape(a2.shape), grad_y2, *_flat_views(self.pool_scratch[1], a2.shape))
+        prof.lap("pool 2 and ReLU backward")
+        G2 = grad_y2.reshape(-1, c2)
+        np.matmul(G2.T, cols2, out=grads[2])
+        # dL/db = 1^T G as a matrix-vector product (BLAS): a sum over axis 0 of a tall, narrow matrix
+        # is several times slower in NumPy.
+        np.matmul(self.ones[:len(G2)], G2, out=grads[3])
+        prof.lap("conv 2 dW, db")
+        # dL/dx = col2im(G2 W2), one kernel offset at a time into ONE padded buffer: the block of offset
+        # (i, j) is G2 @ W2[:, i, j, :], contiguous, added to the window it came from.
+        grad_padded = self.grad_a1_padded[:n]
+        grad_padded[...] = 0.0
+        W2_offsets = W2.reshape(c2, k, k, c1)
+        block = self.block[:n * h2 * w2]
+        block_image = block.reshape(n, h2, w2, c1)
+        for i in range(k):
+            for j in range(k):
+                np.matmul(G2, W2_offsets[:, i, j, :], out=block)
+                grad_padded[:, i:i + h2, j:j + w2, :] += block_image
+        prof.lap("conv 2 dx (col2im)")
+        grad_a1 = _flat_view(self.grad_a1, a1.shape)
+        grad_a1[...] = grad_padded[:, pad:pad + h2, pad:pad + w2, :].transpose(3, 0, 1, 2)
+        grad_y1 = _flat_view(self.grad_y1, y1.shape)
+        _pool_relu_backward(y1, a1, grad_a1, grad_y1, *_flat_views(self.pool_scratch[0], a1.shape))
+        prof.lap("pool 1 and ReLU backward")
+        G1 = grad_y1.reshape(c1, -1)
+        np.matmul(G1, cols1.T, out=grads[0])
+        np.sum(G1, axis=1, out=grads[1])  # rows of G1 are contiguous: a fast sum
+        prof.lap("conv 1 dW, db")
+        for p, u, grad in zip(self.params, self.velocity, grads):
+            u *= self.momentum
+            u += grad
+            p -= u
+        prof.lap("update")
+        return loss
+        # </exercise>
+
+    def parameters(self):
+        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ..., b3]."""
+        # <exercise>
+        c0, height, width, c1, c2, k = self.dims
+        W1, b1, W2, b2, W3, b3 = self.params
+        classes = W3.shape[1]
+        return [W1.reshape(c1, c0, k, k).copy(), b1.copy(),
+                W2.reshape(c2, k, k, c1).transpose(0, 3, 1, 2).copy(), b2.copy(),
+                W3.reshape(height // 4, width // 4, c2, classes).transpose(2, 0, 1, 3).reshape(-1, classes),
+                b3.copy()]
+        # </exercise>

@@ -1,0 +1,478 @@
+"""Stretch exercise (performance): a profiler whose parts add up, and fast MLP and CNN training steps.
+
+A fast step must compute what the textbook step computes: every expected value is the judge's own run
+of the reference textbook layers (Linear, ReLU, Conv2d, MaxPool2d, Flatten, SoftmaxCrossEntropy, SGD) in
+float64 on the same parameters and batches. Known mistakes are recognised by running the textbook with
+that mistake built in (gradients never cleared, momentum lost, ...) and comparing.
+"""
+
+import time
+
+import numpy as np
+
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+
+LR, MOMENTUM = 0.1, 0.9
+# float32 end to end against a float64 textbook: the change of a parameter over a few steps agrees to
+# about 1e-6 of its size; a wrong step is off by far more.
+RTOL, ATOL = 2e-3, 2e-6
+
+
+def _once(compute):
+    kept = []
+    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
+
+
+def busy(seconds):
+    """Work (not sleep) for `seconds`: the profiler must see the time spent."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def parameter_names(count):
+    return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The judge's textbook: reference layers in float64, with optional known mistakes built in
+
+
+def textbook_mlp(ref, params):
+    layers = []
+    for index in range(0, len(params), 2):
+        if index:
+            layers.append(ref.activations.ReLU())
+        n_in, n_out = params[index].shape
+        layers.append(ref.layers.Linear(n_in, n_out, rng=np.random.default_rng(0)))
+    return ref.network.Sequential(*layers)
+
+
+class ChannelsLastFlatten:
+    """A Flatten that reads (N, C, H, W) features in (h, w, c) order: the Linear layer's rows taken in the
+    wrong order (a fast CNN that forgot to permute them)."""
+
+    def __init__(self, ref):
+        self.layer = ref.conv.Flatten()
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(len(x), -1)
+
+    def backward(self, grad):
+        n, c, h, w = self.shape
+        return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+class PoolTiesToAll:
+    """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its maximum."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        self.x = x
+        self.y = x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+        return self.y
+
+    def backward(self, grad):
+        up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
+        return up(grad) * (self.x == up(self.y))
+
+
+class InputGradientMistake:
+    """Wraps the second convolution: its dL/dx as a fast step with a known mistake would compute it.
+
+    "stale": the padded buffer is never cleared, so each step returns the sum of all steps' dL/dx so far.
+    "assigned": col2im writes each kernel offset's block with = instead of +=, so where windows overlap
+    only the last offset's contribution survives.
+    """
+
+    def __init__(self, conv, kind):
+        self.conv, self.kind, self.total = conv, kind, None
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return self.conv.forward(x)
+
+    def backward(self, grad):
+        dx = self.conv.backward(grad)
+        if self.kind == "stale":
+            if self.total is None:
+                self.total = dx.copy()  # the first batch is a full one
+            else:
+                self.total[:len(dx)] += dx  # a shorter batch uses the first rows of the buffer
+            return self.total[:len(dx)].copy()
+        W = self.conv.W.data
+        out_channels, in_channels, k, _ = W.shape
+        n, _, height, width = self.x_shape
+        pad = self.conv.padding
+        padded = np.zeros((n, in_channels, height + 2 * pad, width + 2 * pad))
+        for i in range(k):
+            for j in range(k):
+                padded[:, :, i:i + height, j:j + width] = np.einsum("nohw,oc->nchw", grad, W[:, :, i, j])
+        return padded[:, :, pad:pad + height, pad:pad + width]
+
+
+def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_gradient="textbook"):
+    conv = ref.conv
+    (c1, c0, k, _), c2 = params[0].shape, params[2].shape[0]
+    first = conv.Conv2d(c0, c1, k, padding=k // 2, rng=np.random.default_rng(0))
+    second = conv.Conv2d(c1, c2, k, padding=k // 2, rng=np.random.default_rng(0))
+    last = ref.layers.Linear(*params[4].shape, rng=np.random.default_rng(0))
+    model = ref.network.Sequential(first, conv.MaxPool2d(2), ref.activations.ReLU(), second, conv.MaxPool2d(2),
+                                   ref.activations.ReLU(), conv.Flatten(), last)
+    for p, value in zip(model.parameters(), params):
+        p.data[...] = value
+    if pool == "ties to all":
+        model.layers[1], model.layers[4] = PoolTiesToAll(), PoolTiesToAll()
+    if flatten == "channels last":
+        model.layers[6] = ChannelsLastFlatten(ref)
+    if input_gradient != "textbook":
+        model.layers[3] = InputGradientMistake(second, input_gradient)
+    return model, [first.W, first.b, second.W, second.b, last.W, last.b]
+
+
+def textbook_run(ref, model, parameters, batches, *, batch_size, momentum=MOMENTUM, clear=True,
+                 last_divided_by_batch_size=False):
+    """Train a textbook model on the batches as the fast step should; (losses, final parameters)."""
+    optimizer = ref.optim.SGD(parameters, lr=LR, momentum=momentum)
+    loss_fn = ref.losses.SoftmaxCrossEntropy()
+    losses = []
+    for index, (x, labels) in enumerate(batches):
+        if clear:
+            optimizer.zero_grad()
+        losses.append(loss_fn.forward(model.forward(np.asarray(x, dtype=np.float64)), labels))
+        grad = loss_fn.backward()
+        if last_divided_by_batch_size and index == len(batches) - 1:
+            grad = grad * len(x) / batch_size
+        model.backward(grad)
+        optimizer.step()
+    return np.array(losses), [p.data.copy() for p in parameters]
+
+
+def mlp_runs(ref, params, batches, batch_size):
+    """{variant: (losses, final parameters)} of the textbook and of its known-wrong variants."""
+    def run(**options):
+        model = textbook_mlp(ref, params)
+        parameters = model.parameters()
+        for p, value in zip(parameters, params):
+            p.data[...] = value
+        return textbook_run(ref, model, parameters, batches, batch_size=batch_size, **options)
+
+    return {"textbook": run(), "stale": run(clear=False), "no momentum": run(momentum=0.0),
+            "last divided": run(last_divided_by_batch_size=True)}
+
+
+def cnn_runs(ref, params, batches, batch_size):
+    def run(options=None, **model_options):
+        model, parameters = textbook_cnn(ref, params, **model_options)
+        return textbook_run(ref, model, parameters, batches, batch_size=batch_size, **(options or {}))
+
+    return {"textbook": run(), "stale": run({"clear": False}), "no momentum": run({"momentum": 0.0}),
+            "last divided": run({"last_divided_by_batch_size": True}),
+            "channels last": run(flatten="channels last"), "ties to all": run(pool="ties to all"),
+            "stale dx": run(input_gradient="stale"), "assigned dx": run(input_gradient="assigned")}
+
+
+MLP_MISTAKES = {
+    "stale": "what the textbook computes when the gradients of earlier steps are never cleared: a reused "
+             "gradient buffer was added to (+=) without being reset; write it with out= (or clear it) each step.",
+    "no momentum": "what SGD WITHOUT momentum computes: the velocity was overwritten (=) where it must "
+                   "accumulate (u *= momentum, then u += g).",
+    "last divided": "what the textbook computes if the last, shorter batch is averaged over batch_size "
+                    "instead of its own n: divide by len(x).",
+}
+CNN_MISTAKES = {
+    **MLP_MISTAKES,
+    "channels last": "what a model computes whose Linear layer reads channels-last (h, w, c) features with "
+                     "W3's rows still in Flatten's (c, h, w) order: permute W3's rows once, in __init__ (and "
+                     "back in parameters()).",
+    "ties to all": "what max-pooling computes when a tied window gives its gradient to EVERY position "
+                   "equal to its maximum: only the first one (row-major within the window) may take it.",
+    "stale dx": "what the textbook computes if the buffer collecting the second convolution's dL/dx is "
+                "never cleared between steps: a stale buffer adds the old steps' gradients; set it to zero "
+                "at the start of each step.",
+    "assigned dx": "what col2im computes with = instead of +=: where windows overlap, only the last kernel "
+                   "offset's contribution survives; add each offset's block into the buffer.",
+}
+
+
+def check_steps(what, fast, start, batches, runs, mistakes, *, profiler=None):
+    """Run the fast step on the batches; check its losses and each parameter's change against the judge's
+    textbook run (runs: a callable returning mlp_runs or cnn_runs)."""
+    losses = np.array([fast.step(x, labels, profiler) for x, labels in batches], dtype=np.float64)
+
+    def alternatives(pick):
+        return lambda: [(pick(result), mistakes[name]) for name, result in runs().items() if name in mistakes]
+
+    check_close(f"{what}: the losses returned by {len(batches)} steps", losses, lambda: runs()["textbook"][0],
+                rtol=1e-4, atol=1e-5, alternatives=alternatives(lambda result: result[0]))
+    final = fast.parameters()
+    check_equal(f"{what}: parameters() gives one array per parameter", len(final), len(start),
+                lambda got: f"{what}: parameters() returned {got} arrays; expected {len(start)}, one per "
+                            "parameter in the textbook order [W1, b1, W2, b2, ...].")
+    for index, name in enumerate(parameter_names(len(start))):
+        changed = np.asarray(final[index], dtype=np.float64) - start[index]
+        check_close(f"{what}: how {name} changed over {len(batches)} steps (its value from parameters() minus "
+                    "the value it was given)", changed,
+                    lambda index=index: runs()["textbook"][1][index] - start[index], rtol=RTOL, atol=ATOL,
+                    alternatives=alternatives(lambda result, index=index: result[1][index] - start[index]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def mlp_params(rng, sizes):
+    """float32 parameters [W1, b1, ...] of an MLP of these sizes, non-zero biases."""
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32))
+        params.append((0.1 * rng.standard_normal(n_out)).astype(np.float32))
+    return params
+
+
+def mlp_batches(rng, n_in, classes, sizes):
+    """Batches whose first features are zero in every row (like MNIST's border pixels)."""
+    batches = []
+    for n in sizes:
+        x = rng.random((n, n_in)).astype(np.float32)
+        x[:, :n_in // 4] = 0.0
+        x[x < 0.3] = 0.0
+        batches.append((x, rng.integers(0, classes, n)))
+    return batches
+
+
+def cnn_params(rng, c0, c1, c2, k, height, width, classes):
+    """float32 parameters in build_mnist_cnn's layouts; the first biases positive, so that flat regions of
+    an image give tied maxima that survive the ReLU."""
+    features = c2 * (height // 4) * (width // 4)
+    return [(rng.standard_normal((c1, c0, k, k)) * np.sqrt(2.0 / (c0 * k * k))).astype(np.float32),
+            rng.uniform(0.1, 0.5, c1).astype(np.float32),
+            (rng.standard_normal((c2, c1, k, k)) * np.sqrt(2.0 / (c1 * k * k))).astype(np.float32),
+            (0.1 * rng.standard_normal(c2)).astype(np.float32),
+            (rng.standard_normal((features, classes)) * np.sqrt(1.0 / features)).astype(np.float32),
+            (0.1 * rng.standard_normal(classes)).astype(np.float32)]
+
+
+def cnn_batches(rng, shape, classes, sizes):
+    """Images with a flat zero region (like MNIST's background): max-pooling windows there are tied."""
+    c0, height, width = shape
+    batches = []
+    for n in sizes:
+        x = rng.random((n, c0, height, width)).astype(np.float32)
+        x[:, :, : height // 2, : width // 2] = 0.0
+        batches.append((x, rng.integers(0, classes, n)))
+    return batches
+
+
+# ---------------------------------------------------------------------------------------------------
+# Profiler
+
+
+def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
+    profiler = ex.Profiler()
+    started = time.perf_counter()
+    profiler.start()
+    busy(0.002)
+    profiler.lap("first")
+    busy(0.001)
+    profiler.lap("second")
+    busy(0.001)
+    profiler.lap("first")
+    profiler.stop()
+    outside = time.perf_counter() - started
+    record = dict(profiler.records[-1])
+    total = profiler.totals[-1]
+    check_equal("the parts of a step lapped 'first', 'second', 'first', then stopped", list(record), [
+        "first", "second", "rest"], lambda names: (
+        f"the step's record has the parts {names}; expected ['first', 'second', 'rest']: one entry per part "
+        "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'."))
+    check_that("the part 'first', lapped twice (2 ms and 1 ms of work)", record.get("first"),
+               lambda seconds: seconds >= 0.003,
+               lambda seconds: f"'first' holds {seconds} s for two laps of at least 2 ms and 1 ms: a part lapped "
+               "twice in one step gets the SUM of its laps (+=), not the last one.")
+    check_that("the sum of the parts against the step's total", (sum(record.values()), total),
+               lambda pair: abs(pair[0] - pair[1]) <= 1e-6 + 1e-9 * abs(pair[1]),
+               lambda pair: f"the parts add up to {1e3 * pair[0]:.3f} ms but the step took {1e3 * pair[1]:.3f} ms: "
+               + ("the parts overlap: lap() must move the mark to now, so the next part starts where this one ended."
+                  if pair[0] > pair[1] else "some time is in no part: every lap adds to its part, and stop() "
+                  "charges the time since the last mark to 'rest'."))
+    check_that("the part 'second' (1 ms of work)", record.get("second"), lambda seconds: 0.001 <= seconds < 0.5,
+               lambda seconds: f"'second' holds {seconds} s for 1 ms of work: a lap is the time since the "
+               "previous mark (start() or the previous lap).")
+    check_that("the step's total against the time measured around it", (total, outside),
+               lambda pair: 0.004 <= pair[0] <= pair[1],
+               lambda pair: f"totals[-1] is {pair[0]} s for a step measured at {pair[1]} s from outside: it "
+               "must be stop() minus start() in seconds (time.perf_counter).")
+
+
+def test_profiler_keeps_one_record_total_and_fault_count_per_step(ex, rng):
+    profiler = ex.Profiler()
+    for step in range(3):
+        profiler.start()
+        if step == 1:
+            # 64 MiB of fresh memory, touched: the kernel must hand over new pages (page faults).
+            fresh = np.ones(16 << 20, dtype=np.float32)
+            profiler.lap("touch fresh memory")
+            del fresh
+        profiler.lap("work")
+        profiler.stop()
+    counts = [len(profiler.records), len(profiler.totals), len(profiler.faults)]
+    check_equal("lengths of records, totals and faults after 3 steps", counts, [3, 3, 3], lambda got: (
+        f"after 3 profiled steps records, totals and faults have {got} entries; expected one per step: "
+        "stop() appends the step's record, total and page-fault count (start() must not clear them)."))
+    check_that("the page faults of a step that touches 64 MiB of fresh memory", profiler.faults[1],
+               lambda faults: faults >= 16, lambda faults: (
+                   f"faults[1] is {faults} for a step that touched 64 MiB of new memory (at least 16 faults even "
+                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fast MLP
+
+
+def test_mlp_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
+    sizes, batch_size = (24, 16, 12, 5), 8
+    params = mlp_params(rng, sizes)
+    batches = mlp_batches(rng, sizes[0], sizes[-1], (8, 8, 8, 5))
+    start = [p.astype(np.float64) for p in params]
+    fast = ex.FastMLP([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size)
+    runs = _once(lambda: mlp_runs(ref, start, batches, batch_size))
+    check_steps("FastMLP 24-16-12-5, batches of 8, 8, 8, then 5", fast, start, batches, runs, MLP_MISTAKES)
+
+
+def test_mlp_of_other_depths_computes_what_the_textbook_computes(ex, ref, rng):
+    for sizes in ((10, 6, 3), (12, 8, 8, 8, 4)):
+        params = mlp_params(rng, sizes)
+        batches = mlp_batches(rng, sizes[0], sizes[-1], (6, 6, 6))
+        start = [p.astype(np.float64) for p in params]
+        fast = ex.FastMLP([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=6)
+        runs = _once(lambda start=start, batches=batches: mlp_runs(ref, start, batches, 6))
+        check_steps(f"FastMLP {'-'.join(map(str, sizes))}", fast, start, batches, runs, MLP_MISTAKES)
+
+
+def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
+    sizes = (9, 7, 4)
+    params = mlp_params(rng, sizes)
+    given = [p.copy() for p in params]
+    fast = ex.FastMLP(params, lr=LR, momentum=MOMENTUM, batch_size=5)
+    (x, labels), = mlp_batches(rng, sizes[0], sizes[-1], (5,))
+    x_before = x.copy()
+    fast.step(x, labels)
+    for name, before, after in zip(parameter_names(len(params)), given, params):
+        check_unchanged(f"FastMLP (the float32 {name} it was given; copy it in __init__)", before, after)
+    check_unchanged("FastMLP.step (its batch x)", x_before, x)
+
+
+def test_mlp_keeps_float32_and_the_textbook_layouts(ex, rng):
+    sizes = (9, 7, 4)
+    params = [p.astype(np.float64) for p in mlp_params(rng, sizes)]
+    fast = ex.FastMLP(params, lr=LR, momentum=MOMENTUM, batch_size=5)
+    final = fast.parameters()
+    check_equal("dtypes of FastMLP.parameters() (built from float64 arrays)", [str(p.dtype) for p in final],
+                ["float32"] * len(params), lambda got: (
+                    f"parameters() gave dtypes {got}: a fast step keeps float32 end to end (half the bytes of "
+                    "float64 through every product and copy); convert the given arrays once, in __init__."))
+    for name, given, back in zip(parameter_names(len(params)), params, final):
+        check_close(f"FastMLP.parameters() {name} before any step", back, given.astype(np.float32), rtol=0, atol=0)
+
+
+def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
+    sizes = (16, 12, 8, 4)
+    fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
+    batches = mlp_batches(rng, sizes[0], sizes[-1], (8,) * 5)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in batches:
+        started = time.perf_counter()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), time.perf_counter() - started))
+    check_that("the parts of a profiled FastMLP step", [count for count, _, _ in steps],
+               lambda counts: min(counts) >= 4, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each layer's forward and backward, the loss, the update) so that the profile says "
+                   "where the time goes."))
+    check_that("the sum of a profiled FastMLP step's parts against the step measured around it",
+               [(total, outside) for _, total, outside in steps],
+               lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
+               "the parts of a profiled step do not add up to the step: lap the parts inside step() between "
+               "the caller's start() and stop(), and never reset the profiler there.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fast CNN
+
+
+def test_cnn_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
+    shape, (c1, c2, k, classes), batch_size = (1, 8, 8), (3, 4, 3, 5), 6
+    params = cnn_params(rng, shape[0], c1, c2, k, shape[1], shape[2], classes)
+    batches = cnn_batches(rng, shape, classes, (6, 6, 6, 4))
+    start = [p.astype(np.float64) for p in params]
+    fast = ex.FastCNN([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size,
+                      image_shape=shape)
+    runs = _once(lambda: cnn_runs(ref, start, batches, batch_size))
+    check_steps("FastCNN on 1 x 8 x 8 images (3x3 kernels, 3 and 4 channels), batches of 6, 6, 6, then 4",
+                fast, start, batches, runs, CNN_MISTAKES)
+
+
+def test_cnn_with_two_input_channels_and_5x5_kernels_computes_what_the_textbook_computes(ex, ref, rng):
+    shape, (c1, c2, k, classes), batch_size = (2, 12, 8), (2, 3, 5, 4), 3
+    params = cnn_params(rng, shape[0], c1, c2, k, shape[1], shape[2], classes)
+    batches = cnn_batches(rng, shape, classes, (3, 3, 2))
+    start = [p.astype(np.float64) for p in params]
+    fast = ex.FastCNN([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size,
+                      image_shape=shape)
+    runs = _once(lambda: cnn_runs(ref, start, batches, batch_size))
+    check_steps("FastCNN on 2 x 12 x 8 images (5x5 kernels, 2 and 3 channels)", fast, start, batches, runs,
+                CNN_MISTAKES)
+
+
+def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, rng):
+    shape = (2, 8, 12)
+    params = cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5)
+    fast = ex.FastCNN([p.astype(np.float64) for p in params], lr=LR, momentum=MOMENTUM, batch_size=4,
+                      image_shape=shape)
+    final = fast.parameters()
+    check_equal("dtypes of FastCNN.parameters() (built from float64 arrays)", [str(p.dtype) for p in final],
+                ["float32"] * 6, lambda got: f"parameters() gave dtypes {got}: keep float32 end to end.")
+    for name, given, back in zip(parameter_names(6), params, final):
+        check_close(f"FastCNN.parameters() {name} before any step (your layouts converted back to the "
+                    "textbook's)", back, given, rtol=0, atol=0)
+
+
+def test_cnn_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
+    shape = (1, 8, 8)
+    params = cnn_params(rng, shape[0], 2, 3, 3, shape[1], shape[2], 4)
+    given = [p.copy() for p in params]
+    fast = ex.FastCNN(params, lr=LR, momentum=MOMENTUM, batch_size=3, image_shape=shape)
+    (x, labels), = cnn_batches(rng, shape, 4, (3,))
+    x_before = x.copy()
+    fast.step(x, labels)
+    for name, before, after in zip(parameter_names(6), given, params):
+        check_unchanged(f"FastCNN (the float32 {name} it was given; copy it in __init__)", before, after)
+    check_unchanged("FastCNN.step (its batch x)", x_before, x)
+
+
+def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
+    shape = (1, 8, 8)
+    fast = ex.FastCNN(cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5), lr=LR, momentum=MOMENTUM,
+                      batch_size=4, image_shape=shape)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in cnn_batches(rng, shape, 5, (4,) * 5):
+        started = time.perf_counter()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), time.perf_counter() - started))
+    check_that("the parts of a profiled FastCNN step", [count for count, _, _ in steps],
+               lambda counts: min(counts) >= 6, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each convolution's im2col and product, pooling, their backward, the update)."))
+    check_that("the sum of a profiled FastCNN step's parts against the step measured around it",
+               [(total, outside) for _, total, outside in steps],
+               lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
+               "the parts of a profiled step do not add up to the step: lap the parts inside step() between "
+               "the caller's start() and stop(), and never reset the profiler there.")
