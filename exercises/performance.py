@@ -41,7 +41,9 @@ class Profiler:
                      one step (a loop over layers) gets the sum of its laps; the last entry is "rest".
         totals[-1]   the whole step, stop() minus start(), in seconds (equal to the sum of the parts).
         faults[-1]   minor page faults during the step (_minor_faults() at stop() minus at start()).
-    One lap costs about 0.1 microseconds (a call of time.perf_counter and a dict update).
+    Times are CPU seconds of this process (time.process_time), not wall-clock seconds: on a machine
+    shared with other jobs, the wall clock also counts the time other processes ran while this one
+    waited, and puts it in whichever part was running. One lap costs about half a microsecond.
     """
 
     def __init__(self):
