@@ -109,6 +109,9 @@ class _NoProfiler:
 
 _NO_PROFILER = _NoProfiler()
 
+# Images per chunk in the second convolution of FastCNN (see its step).
+CHUNK = 8
+
 
 
 class FastMLP:

@@ -406,14 +406,14 @@ def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
 
 
 def test_cnn_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
-    shape, (c1, c2, k, classes), batch_size = (1, 8, 8), (3, 4, 3, 5), 6
+    shape, (c1, c2, k, classes), batch_size = (1, 8, 8), (3, 4, 3, 5), 20
     params = cnn_params(rng, shape[0], c1, c2, k, shape[1], shape[2], classes)
-    batches = cnn_batches(rng, shape, classes, (6, 6, 6, 4))
+    batches = cnn_batches(rng, shape, classes, (20, 20, 20, 13))
     start = [p.astype(np.float64) for p in params]
     fast = ex.FastCNN([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size,
                       image_shape=shape)
     runs = _once(lambda: cnn_runs(ref, start, batches, batch_size))
-    check_steps("FastCNN on 1 x 8 x 8 images (3x3 kernels, 3 and 4 channels), batches of 6, 6, 6, then 4",
+    check_steps("FastCNN on 1 x 8 x 8 images (3x3 kernels, 3 and 4 channels), batches of 20, 20, 20, then 13",
                 fast, start, batches, runs, CNN_MISTAKES)
 
 
