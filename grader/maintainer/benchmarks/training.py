@@ -1,0 +1,337 @@
+"""Benchmark `training`: the textbook and the performance references against PyTorch, step by step,
+for the MLP, the CNN and the autograd MLP, with peak memory and test accuracy.
+
+Workloads (batch 128 of MNIST, SGD with momentum 0.9, float32, the same initial weights for every variant):
+    mlp       MLP 784-256-128-10 ReLU, lr 0.1, one epoch (469 steps)
+    cnn       the CNN of the `cnn` milestone (conv.build_mnist_cnn), lr 0.05, CNN_STEPS steps
+    autograd  the autograd_mnist MLP written with the reference autograd engine, lr 0.1, one epoch
+Variants:
+    textbook     the reference solutions' layers, loss and optimiser (zero_grad, forward, loss,
+                 backward, step), or the autograd engine's Tensors
+    performance  solutions/performance.py's FastMLP / FastCNN (no autograd variant)
+    torch        the same model in torch.nn, torch.optim.SGD, cross_entropy
+Each variant trains in a FRESH process (no shared caches, allocator state or threads), one thread
+each (OPENBLAS/OMP/MKL_NUM_THREADS=1 before NumPy is imported, torch.set_num_threads(1)), on the
+same batches: one permutation of the 60,000 training images. Per process:
+  - time: every step is timed on its own, by CPU time (time.process_time) and by the wall clock; the
+    figure is the median over the steps after WARMUP (CPU time decides: on a busy machine the wall
+    clock also counts other jobs, and punishes a step longer than a time slice twice);
+  - memory: the peak resident set size (VmHWM, reset through /proc/self/clear_refs) above the resident
+    size after the imports, the data and the initial weights, and the minor page faults per step;
+  - accuracy: on the 10,000 test images after the last step.
+ratio = a variant's median step / PyTorch's median step (CPU time); `make bench` writes them to
+.grade/bench.json as {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}.
+Then the profiles of the textbook and performance CNN steps, each a Profiler whose parts add up to the
+profiled step (solutions/performance.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader.core.manifest import SOLUTIONS_DIR
+from grader.maintainer.benchmarks import common
+
+MODULE = "grader.maintainer.benchmarks.training"
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+BATCH_SIZE = 128
+MOMENTUM = 0.9
+SEED = 20261125
+WARMUP = 5
+CNN_STEPS = 200
+PROFILED_STEPS = 10
+SIZES = (784, 256, 128, 10)
+# workload: (learning rate, steps (None: one epoch), variants)
+WORKLOADS = {
+    "mlp": (0.1, None, ("textbook", "performance", "torch")),
+    "cnn": (0.05, CNN_STEPS, ("textbook", "performance", "torch")),
+    "autograd": (0.1, None, ("textbook", "torch")),
+}
+QUICK_STEPS = {"mlp": 30, "cnn": 8, "autograd": 30}
+QUICK_TEST = 2000
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the child
+
+
+def _status_kib(field: str) -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _reset_peak() -> str:
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return "VmHWM after /proc/self/clear_refs"
+    except OSError:
+        return "ru_maxrss (lifetime peak)"
+
+
+def _peak_kib(method: str) -> int:
+    return _status_kib("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reference():
+    from grader.core.target import Modules, load_package
+
+    return Modules(load_package(SOLUTIONS_DIR, own=None))
+
+
+def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    if workload == "cnn":
+        return [np.array(p.data, dtype=np.float32) for p in ref.conv.build_mnist_cnn(rng).parameters()]
+    params = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        params += [rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out)).astype(np.float32),
+                   np.zeros(n_out, dtype=np.float32)]
+    return params
+
+
+def _textbook_step(ref, workload: str, params, lr: float):
+    """(step(x, labels, profiler=None) -> loss, predict(x) -> logits) of the textbook reference."""
+    if workload == "autograd":
+        ag = ref.autograd
+        tensors = []
+        for value in params:
+            tensor = ag.Tensor(value.copy(), requires_grad=True)
+            tensor.grad = np.zeros_like(tensor.data)
+            tensors.append(tensor)
+        optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+
+        def logits(x):
+            W1, b1, W2, b2, W3, b3 = tensors
+            hidden = (ag.Tensor(x) @ W1 + b1).relu()
+            return (hidden @ W2 + b2).relu() @ W3 + b3
+
+        def step(x, labels, profiler=None):
+            optimizer.zero_grad()
+            loss = ag.cross_entropy(logits(x), labels)
+            loss.backward()
+            optimizer.step()
+            return float(loss.data)
+
+        def predict(x):
+            with ag.no_grad():
+                return np.asarray(logits(x).data)
+        return step, predict
+    if workload == "cnn":
+        model = ref.conv.build_mnist_cnn(np.random.default_rng(SEED))
+    else:
+        layers = []
+        for index in range(0, len(params), 2):
+            if index:
+                layers.append(ref.activations.ReLU())
+            layers.append(ref.layers.Linear(*params[index].shape, dtype=np.float32))
+        model = ref.network.Sequential(*layers)
+    for p, value in zip(model.parameters(), params):
+        p.data[...] = value
+    loss_fn = ref.losses.SoftmaxCrossEntropy()
+    optimizer = ref.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
+
+    def step(x, labels, profiler=None):
+        if profiler is None:
+            optimizer.zero_grad()
+            loss = loss_fn.forward(model.forward(x), labels)
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            return float(loss)
+        # The same step, lapped after every layer's forward and backward: the parts add up to the step.
+        optimizer.zero_grad()
+        profiler.lap("zero_grad")
+        h = x
+        for index, layer in enumerate(model.layers):
+            h = layer.forward(h)
+            profiler.lap(f"{index} {type(layer).__name__} forward")
+        loss = loss_fn.forward(h, labels)
+        g = loss_fn.backward()
+        profiler.lap("loss forward and backward")
+        for index in reversed(range(len(model.layers))):
+            g = model.layers[index].backward(g)
+            profiler.lap(f"{index} {type(model.layers[index]).__name__} backward")
+        optimizer.step()
+        profiler.lap("optimizer step")
+        return float(loss)
+
+    def predict(x):
+        return np.asarray(model.forward(x))
+    return step, predict
+
+
+def _performance_step(ref, workload: str, params, lr: float):
+    kind = ref.performance.FastCNN if workload == "cnn" else ref.performance.FastMLP
+    fast = kind(params, lr=lr, momentum=MOMENTUM, batch_size=BATCH_SIZE)
+
+    def predict(x):
+        # The trained parameters through the plain textbook forward (evaluation needs no fast step).
+        current = fast.parameters()
+        if workload == "cnn":
+            model = ref.conv.build_mnist_cnn(np.random.default_rng(SEED))
+            for p, value in zip(model.parameters(), current):
+                p.data[...] = value
+            return np.asarray(model.forward(x))
+        h = x
+        for index in range(0, len(current), 2):
+            if index:
+                h = np.maximum(h, 0)
+            h = h @ current[index] + current[index + 1]
+        return h
+
+    return (lambda x, labels, profiler=None: float(fast.step(x, labels, profiler))), predict
+
+
+def _torch_step(workload: str, params, lr: float):
+    import torch
+
+    from grader.milestones.performance import torch_model
+
+    torch.set_num_threads(1)
+    net = torch_model(torch, "cnn" if workload == "cnn" else "mlp", params)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=MOMENTUM)
+
+    def step(x, labels, profiler=None):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(labels))
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    def predict(x):
+        with torch.no_grad():
+            return net(torch.from_numpy(x)).numpy()
+    return step, predict
+
+
+def child(variant: str, workload: str, quick: bool) -> dict:
+    """Train one variant of one workload in this fresh process; return its measurements."""
+    from grader.data import mnist
+
+    if variant == "torch":
+        import torch  # before the baseline: its import is not training memory
+
+        torch.set_num_threads(1)
+    lr, steps, _ = WORKLOADS[workload]
+    ref = _reference()
+    X, y = mnist.load("train")
+    X_test, y_test = mnist.load("test")
+    if quick:
+        X_test, y_test = X_test[:QUICK_TEST], y_test[:QUICK_TEST]
+    if workload == "cnn":
+        X, X_test = X.reshape(-1, 1, 28, 28), X_test.reshape(-1, 1, 28, 28)
+    order = np.random.default_rng(SEED + 1).permutation(len(X))
+    total_steps = QUICK_STEPS[workload] if quick else (steps or -(-len(X) // BATCH_SIZE))
+    params = _initial_parameters(ref, workload)
+    method = _reset_peak()
+    base = _status_kib("VmRSS")
+    if variant == "textbook":
+        step, predict = _textbook_step(ref, workload, params, lr)
+    elif variant == "performance":
+        step, predict = _performance_step(ref, workload, params, lr)
+    else:
+        step, predict = _torch_step(workload, params, lr)
+    cpu, wall, losses = [], [], []
+    faults = 0
+    for index in range(total_steps):
+        batch = order[(index * BATCH_SIZE) % len(X):][:BATCH_SIZE]
+        x, labels = np.ascontiguousarray(X[batch]), y[batch]
+        if index == WARMUP:
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        losses.append(step(x, labels))
+        if index >= WARMUP:
+            wall.append(time.perf_counter() - started_wall)
+            cpu.append(time.process_time() - started_cpu)
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(1, len(cpu))
+    peak = _peak_kib(method)
+    correct = 0
+    for start in range(0, len(X_test), 1000):
+        logits = predict(np.ascontiguousarray(X_test[start:start + 1000]))
+        correct += int(np.sum(np.argmax(logits, axis=1) == y_test[start:start + 1000]))
+    profile = None  # after the accuracy: profiling trains a few more steps
+    if variant in ("textbook", "performance") and workload == "cnn":
+        profiler = ref.performance.Profiler()
+        for index in range(2 if quick else PROFILED_STEPS):
+            batch = order[index * BATCH_SIZE:(index + 1) * BATCH_SIZE]
+            profiler.start()
+            step(np.ascontiguousarray(X[batch]), y[batch], profiler)
+            profiler.stop()
+        profile = profiler.report(f"Where a {variant} CNN step goes")
+    return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
+            "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
+            "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,
+            "memory_method": method, "test_accuracy": correct / len(X_test), "last_loss": losses[-1],
+            "profile": profile}
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the parent
+
+
+def run(quick: bool = False) -> dict:
+    from tabulate import tabulate
+
+    skipped = common.torch_unavailable()
+    if skipped:
+        return skipped
+    print("Each variant trains in a fresh process, one thread each; step = median per-step CPU time after "
+          f"{WARMUP} warm-up steps (wall-clock median beside it); ratio = step / PyTorch's step; peak extra = "
+          "resident memory above the level before training; accuracy on the "
+          f"{QUICK_TEST if quick else 10000} test images after the last step." + (" QUICK mode." if quick else ""),
+          flush=True)
+    results, ratios, rows, profiles = {}, {}, [], []
+    for workload, (lr, steps, variants) in WORKLOADS.items():
+        results[workload] = {}
+        for variant in variants:
+            results[workload][variant] = common.run_child(
+                MODULE, variant, quick, options={"workload": workload}, env=ONE_THREAD)
+        torch_ms = results[workload]["torch"]["cpu_ms"]
+        ratios[workload] = {variant: round(r["cpu_ms"] / torch_ms, 3)
+                            for variant, r in results[workload].items() if variant != "torch"}
+        for variant, r in results[workload].items():
+            rows.append([workload, variant, str(r["steps"]), f"{r['cpu_ms']:.3f}", f"{r['wall_ms']:.3f}",
+                         f"{r['cpu_ms'] / torch_ms:.2f}", f"{r['peak_extra_mib']:.1f}", f"{r['faults_per_step']:.0f}",
+                         f"{100 * r['test_accuracy']:.2f}"])
+            if r.get("profile"):
+                profiles.append(r["profile"])
+        print(f"  {workload} done (lr {lr})", flush=True)
+    print(tabulate(rows, headers=["workload", "variant", "steps", "step ms (CPU)", "wall ms", "ratio",
+                                  "peak extra MiB", "faults/step", "test acc %"],
+                   tablefmt="simple", disable_numparse=True))
+    for profile in profiles:
+        print(profile)
+    return {"ratios": ratios, "results": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}")
+    parser.add_argument("--child", choices=("textbook", "performance", "torch"), default=None)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="mlp")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        Path(args.out).write_text(json.dumps(child(args.child, args.workload, args.quick)))
+        return 0
+    print(json.dumps(run(quick=args.quick)["ratios"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
