@@ -11,7 +11,7 @@ Python's own work between NumPy calls, allocations and page faults land in the p
 Then change one thing at a time and measure again.
 
 Every number below was measured on the 2-core machine this kata was built on, one thread for NumPy and
-for PyTorch, CPU time per step (time.process_time), medians, while other jobs kept both cores busy
+for PyTorch, CPU time per step (time.thread_time), medians, while other jobs kept both cores busy
 (load average about 10): on a quiet machine every figure is smaller, the ratios about the same.
 
 The lessons, with what each one saved here
@@ -133,9 +133,11 @@ class Profiler:
                      one step (a loop over layers) gets the sum of its laps; the last entry is "rest".
         totals[-1]   the whole step, stop() minus start(), in seconds (equal to the sum of the parts).
         faults[-1]   minor page faults during the step (_minor_faults() at stop() minus at start()).
-    Times are CPU seconds of this process (time.process_time), not wall-clock seconds: on a machine
+    Times are CPU seconds of the calling thread (time.thread_time), not wall-clock seconds: on a machine
     shared with other jobs, the wall clock also counts the time other processes ran while this one
-    waited, and puts it in whichever part was running. One lap costs about half a microsecond.
+    waited, and puts it in whichever part was running. (The process's CPU clock, time.process_time, is
+    no better: under a CPU-time limit, as in the grader's sandbox, Linux updates it only at each
+    scheduler tick, every few milliseconds.) One lap costs about half a microsecond.
     """
 
     def __init__(self):
@@ -152,13 +154,13 @@ class Profiler:
         # <exercise>
         self._parts = {}
         self._faults_at_start = _minor_faults()
-        self._started = self._mark = time.process_time()
+        self._started = self._mark = time.thread_time()
         # </exercise>
 
     def lap(self, name):
         """Charge the time since the previous mark to part `name` (added to what it has), move the mark."""
         # <exercise>
-        now = time.process_time()
+        now = time.thread_time()
         self._parts[name] = self._parts.get(name, 0.0) + (now - self._mark)
         self._mark = now
         # </exercise>
@@ -166,7 +168,7 @@ class Profiler:
     def stop(self):
         """End the step: the time since the last mark goes to "rest"; keep the step's record, total, faults."""
         # <exercise>
-        now = time.process_time()
+        now = time.thread_time()
         self._parts["rest"] = self._parts.get("rest", 0.0) + (now - self._mark)
         self.records.append(self._parts)
         self.totals.append(now - self._started)
