@@ -12,8 +12,9 @@ skipped with a note, and a section that crashes is reported without stopping the
 
 Writes BENCH_JSON (.grade/bench.json): the training section's time ratios keyed by workload and variant,
 {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}, r = the
-variant's median step / PyTorch's (CPU time, one thread each). About three minutes on the 2-core machine
-the kata was built on (most of it the textbook CNN).
+variant's median step / PyTorch's (CPU time, one thread each). Measured on the 2-core machine the kata
+was built on: 7 minutes with other jobs keeping both cores busy (load average 10 to 14), most of it the
+textbook CNN's 200 steps; about a third of that on a quiet machine.
 
 --only NAME   run the one section whose module name ends with NAME (training, reverse_mode, optimizers)
 --quick       smaller runs (subsets, fewer repeats): checks that the benchmarks work, not how fast
