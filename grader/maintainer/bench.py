@@ -14,7 +14,7 @@ Writes BENCH_JSON (.grade/bench.json): the training section's time ratios keyed 
 {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}, r = the
 variant's median step / PyTorch's (CPU time, one thread each). Measured on the 2-core machine the kata
 was built on: 7 minutes with other jobs keeping both cores busy (load average 10 to 14), most of it the
-textbook CNN's 200 steps; about a third of that on a quiet machine.
+textbook CNN's 200 steps.
 
 --only NAME   run the one section whose module name ends with NAME (training, reverse_mode, optimizers)
 --quick       smaller runs (subsets, fewer repeats): checks that the benchmarks work, not how fast
