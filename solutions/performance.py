@@ -12,7 +12,7 @@ Then change one thing at a time and measure again.
 
 Every number below was measured on the 2-core machine this kata was built on, one thread for NumPy and
 for PyTorch, CPU time per step (time.thread_time), medians, while other jobs kept both cores busy
-(load average about 10): on a quiet machine every figure is smaller, the ratios about the same.
+(load average about 10).
 
 The lessons, with what each one saved here
   1. float32 end to end. Half the bytes of float64 through every product and copy, and BLAS does twice
