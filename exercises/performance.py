@@ -1,5 +1,5 @@
 # Your exercise file: replace each `raise NotImplementedError(...)` with your code.
-# Generated from solutions/performance.py by `make stubs`; `make reset EX=performance` restores it.
+# `make check EX=performance` runs its tests; `make reset EX=performance` puts this original stub back.
 """Stretch exercise: a fast training step, measured before and after, against PyTorch.
 
 Your textbook code (layers, activations, losses, network, optim, conv) is correct and reads like its

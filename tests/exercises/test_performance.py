@@ -9,6 +9,7 @@ that mistake built in (gradients never cleared, momentum lost, ...) and comparin
 import time
 
 import numpy as np
+import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 
@@ -48,68 +49,71 @@ def textbook_mlp(ref, params):
     return ref.network.Sequential(*layers)
 
 
-class ChannelsLastFlatten:
-    """A Flatten that reads (N, C, H, W) features in (h, w, c) order: the Linear layer's rows taken in the
-    wrong order (a fast CNN that forgot to permute them)."""
+def mistake_layers(ref):
+    """Layers (on the reference's Layer base class) that build known mistakes into a textbook CNN."""
+    Layer = ref.layers.Layer
 
-    def __init__(self, ref):
-        self.layer = ref.conv.Flatten()
+    class ChannelsLastFlatten(Layer):
+        """A Flatten that reads (N, C, H, W) features in (h, w, c) order: the Linear layer's rows taken in
+        the wrong order (a fast CNN that forgot to permute them)."""
 
-    def forward(self, x):
-        self.shape = x.shape
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(len(x), -1)
+        def forward(self, x):
+            self.shape = x.shape
+            return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(len(x), -1)
 
-    def backward(self, grad):
-        n, c, h, w = self.shape
-        return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        def backward(self, grad):
+            n, c, h, w = self.shape
+            return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
+    class PoolTiesToAll(Layer):
+        """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its
+        maximum."""
 
-class PoolTiesToAll:
-    """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its maximum."""
+        def forward(self, x):
+            n, c, h, w = x.shape
+            self.x = x
+            self.y = x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+            return self.y
 
-    def forward(self, x):
-        n, c, h, w = x.shape
-        self.x = x
-        self.y = x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-        return self.y
+        def backward(self, grad):
+            up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
+            return up(grad) * (self.x == up(self.y))
 
-    def backward(self, grad):
-        up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
-        return up(grad) * (self.x == up(self.y))
+    class InputGradientMistake(Layer):
+        """Wraps the second convolution: its dL/dx as a fast step with a known mistake would compute it.
 
+        "stale": the padded buffer is never cleared, so each step returns the sum of all steps' dL/dx so
+        far. "assigned": col2im writes each kernel offset's block with = instead of +=, so where windows
+        overlap only the last offset's contribution survives.
+        """
 
-class InputGradientMistake:
-    """Wraps the second convolution: its dL/dx as a fast step with a known mistake would compute it.
+        def __init__(self, conv, kind):
+            super().__init__()
+            self.conv, self.kind, self.total = conv, kind, [None]  # a list: the total outlives recall()
 
-    "stale": the padded buffer is never cleared, so each step returns the sum of all steps' dL/dx so far.
-    "assigned": col2im writes each kernel offset's block with = instead of +=, so where windows overlap
-    only the last offset's contribution survives.
-    """
+        def forward(self, x):
+            self.x_shape = x.shape
+            return self.conv.forward(x)
 
-    def __init__(self, conv, kind):
-        self.conv, self.kind, self.total = conv, kind, None
+        def backward(self, grad):
+            dx = self.conv.backward(grad)
+            if self.kind == "stale":
+                if self.total[0] is None:
+                    self.total[0] = dx.copy()  # the first batch is a full one
+                else:
+                    self.total[0][:len(dx)] += dx  # a shorter batch uses the first rows of the buffer
+                return self.total[0][:len(dx)].copy()
+            W = self.conv.W.data
+            out_channels, in_channels, k, _ = W.shape
+            n, _, height, width = self.x_shape
+            pad = self.conv.padding
+            padded = np.zeros((n, in_channels, height + 2 * pad, width + 2 * pad))
+            for i in range(k):
+                for j in range(k):
+                    padded[:, :, i:i + height, j:j + width] = np.einsum("nohw,oc->nchw", grad, W[:, :, i, j])
+            return padded[:, :, pad:pad + height, pad:pad + width]
 
-    def forward(self, x):
-        self.x_shape = x.shape
-        return self.conv.forward(x)
-
-    def backward(self, grad):
-        dx = self.conv.backward(grad)
-        if self.kind == "stale":
-            if self.total is None:
-                self.total = dx.copy()  # the first batch is a full one
-            else:
-                self.total[:len(dx)] += dx  # a shorter batch uses the first rows of the buffer
-            return self.total[:len(dx)].copy()
-        W = self.conv.W.data
-        out_channels, in_channels, k, _ = W.shape
-        n, _, height, width = self.x_shape
-        pad = self.conv.padding
-        padded = np.zeros((n, in_channels, height + 2 * pad, width + 2 * pad))
-        for i in range(k):
-            for j in range(k):
-                padded[:, :, i:i + height, j:j + width] = np.einsum("nohw,oc->nchw", grad, W[:, :, i, j])
-        return padded[:, :, pad:pad + height, pad:pad + width]
+    return ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake
 
 
 def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_gradient="textbook"):
@@ -122,10 +126,11 @@ def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_grad
                                    ref.activations.ReLU(), conv.Flatten(), last)
     for p, value in zip(model.parameters(), params):
         p.data[...] = value
+    ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake = mistake_layers(ref)
     if pool == "ties to all":
         model.layers[1], model.layers[4] = PoolTiesToAll(), PoolTiesToAll()
     if flatten == "channels last":
-        model.layers[6] = ChannelsLastFlatten(ref)
+        model.layers[6] = ChannelsLastFlatten()
     if input_gradient != "textbook":
         model.layers[3] = InputGradientMistake(second, input_gradient)
     return model, [first.W, first.b, second.W, second.b, last.W, last.b]
@@ -269,6 +274,7 @@ def cnn_batches(rng, shape, classes, sizes):
 # Profiler
 
 
+@pytest.mark.part("profiler")
 def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
     profiler = ex.Profiler()
     started = time.thread_time()
@@ -306,6 +312,7 @@ def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
                "must be stop() minus start() in CPU seconds of the thread (time.thread_time).")
 
 
+@pytest.mark.part("profiler")
 def test_profiler_keeps_one_record_total_and_fault_count_per_step(ex, rng):
     profiler = ex.Profiler()
     for step in range(3):
@@ -331,6 +338,7 @@ def test_profiler_keeps_one_record_total_and_fault_count_per_step(ex, rng):
 # The fast MLP
 
 
+@pytest.mark.part("mlp")
 def test_mlp_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
     sizes, batch_size = (24, 16, 12, 5), 8
     params = mlp_params(rng, sizes)
@@ -341,6 +349,7 @@ def test_mlp_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
     check_steps("FastMLP 24-16-12-5, batches of 8, 8, 8, then 5", fast, start, batches, runs, MLP_MISTAKES)
 
 
+@pytest.mark.part("mlp")
 def test_mlp_of_other_depths_computes_what_the_textbook_computes(ex, ref, rng):
     for sizes in ((10, 6, 3), (12, 8, 8, 8, 4)):
         params = mlp_params(rng, sizes)
@@ -351,6 +360,7 @@ def test_mlp_of_other_depths_computes_what_the_textbook_computes(ex, ref, rng):
         check_steps(f"FastMLP {'-'.join(map(str, sizes))}", fast, start, batches, runs, MLP_MISTAKES)
 
 
+@pytest.mark.part("mlp")
 def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
     sizes = (9, 7, 4)
     params = mlp_params(rng, sizes)
@@ -364,6 +374,7 @@ def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
     check_unchanged("FastMLP.step (its batch x)", x_before, x)
 
 
+@pytest.mark.part("mlp")
 def test_mlp_keeps_float32_and_the_textbook_layouts(ex, rng):
     sizes = (9, 7, 4)
     params = [p.astype(np.float64) for p in mlp_params(rng, sizes)]
@@ -377,6 +388,7 @@ def test_mlp_keeps_float32_and_the_textbook_layouts(ex, rng):
         check_close(f"FastMLP.parameters() {name} before any step", back, given.astype(np.float32), rtol=0, atol=0)
 
 
+@pytest.mark.part("mlp")
 def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
     sizes = (16, 12, 8, 4)
     fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
@@ -405,6 +417,7 @@ def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
 # The fast CNN
 
 
+@pytest.mark.part("cnn")
 def test_cnn_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
     shape, (c1, c2, k, classes), batch_size = (1, 8, 8), (3, 4, 3, 5), 20
     params = cnn_params(rng, shape[0], c1, c2, k, shape[1], shape[2], classes)
@@ -417,6 +430,7 @@ def test_cnn_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
                 fast, start, batches, runs, CNN_MISTAKES)
 
 
+@pytest.mark.part("cnn")
 def test_cnn_with_two_input_channels_and_5x5_kernels_computes_what_the_textbook_computes(ex, ref, rng):
     shape, (c1, c2, k, classes), batch_size = (2, 12, 8), (2, 3, 5, 4), 3
     params = cnn_params(rng, shape[0], c1, c2, k, shape[1], shape[2], classes)
@@ -429,6 +443,7 @@ def test_cnn_with_two_input_channels_and_5x5_kernels_computes_what_the_textbook_
                 CNN_MISTAKES)
 
 
+@pytest.mark.part("cnn")
 def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, rng):
     shape = (2, 8, 12)
     params = cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5)
@@ -442,6 +457,7 @@ def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, rng):
                     "textbook's)", back, given, rtol=0, atol=0)
 
 
+@pytest.mark.part("cnn")
 def test_cnn_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
     shape = (1, 8, 8)
     params = cnn_params(rng, shape[0], 2, 3, 3, shape[1], shape[2], 4)
@@ -455,6 +471,7 @@ def test_cnn_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
     check_unchanged("FastCNN.step (its batch x)", x_before, x)
 
 
+@pytest.mark.part("cnn")
 def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
     shape = (1, 8, 8)
     fast = ex.FastCNN(cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5), lr=LR, momentum=MOMENTUM,

@@ -51,3 +51,18 @@ MUTANTS = [
            "        remaining -= routed  # a later tie gets nothing: the first maximum took it all\n", "",
            diagnosis="EVERY position equal to its maximum"),
 ]
+
+# Correct rewrites: every test must pass them (another speed, the same numbers).
+LEGITIMATE = [
+    Mutant("mlp_every_input_column", "uses every input column, zero or not (slower, same result)",
+           "used = np.flatnonzero(x.any(axis=0))", "used = np.arange(x.shape[1])", diagnosis=""),
+    Mutant("mlp_velocity_as_a_new_array", "writes the velocity update as one expression into the buffer",
+           "                u *= self.momentum\n                u += grad",
+           "                u[...] = self.momentum * u + grad", diagnosis=""),
+    Mutant("cnn_whole_batch_in_one_chunk", "no cache blocking: the second convolution on the whole batch at once",
+           "CHUNK = 8", "CHUNK = 4096", diagnosis=""),
+    Mutant("cnn_one_image_per_chunk", "the second convolution one image at a time",
+           "CHUNK = 8", "CHUNK = 1", diagnosis=""),
+    Mutant("cnn_bias_gradient_as_a_sum", "dL/db as a sum over the rows instead of 1^T G",
+           "np.matmul(self.ones[:len(G2)], G2, out=grads[3])", "np.sum(G2, axis=0, out=grads[3])", diagnosis=""),
+]
