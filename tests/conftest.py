@@ -37,6 +37,7 @@ def pytest_configure(config):
     for ex in MANIFEST.exercises:
         config.addinivalue_line("markers", f"{ex.name}: tests of exercise {ex.number}, {ex.title}")
     config.addinivalue_line("markers", "part(name): the manifest part of its exercise this test belongs to")
+    config.addinivalue_line("markers", "fact: the verdict rests only on facts the worker reports (weighted low)")
     specs = config.getoption("target") or [None]
     try:
         config.kata_targets = [targets.resolve(spec) for spec in specs]

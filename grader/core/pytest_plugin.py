@@ -65,6 +65,7 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("part")
     report.kata = {"test": item.name, "function": item.originalname, "target": str(target),
                    "part": marker.args[0] if marker and marker.args else None,
+                   "fact": item.get_closest_marker("fact") is not None,
                    "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
         # The worker failed before the scenario ran (an import error): an error, as in a plain pytest run.
@@ -98,6 +99,7 @@ def pytest_runtest_logreport(report):
             "kind": info.get("kind", ""),
             "where": info.get("where"),
             "part": info.get("part"),
+            "fact": info.get("fact", False),
             "kinds": info.get("kinds"),
         })
 

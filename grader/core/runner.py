@@ -24,6 +24,9 @@ from grader.core.manifest import ROOT, Exercise
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
 MAX_CHILD_SECONDS = 600
+# A test resting only on facts the worker reports (a flag, a name, an exception's class) counts this much
+# of a test whose verdict rests on a quantity the judge computed: together they stay worth little.
+FACT_WEIGHT = 0.25
 
 
 @dataclass
@@ -36,6 +39,12 @@ class TestResult:
     function: str | None = None
     part: str | None = None  # the manifest part the test is marked with (@pytest.mark.part("sgd"))
     kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, FACT_KINDS)
+    fact: bool = False  # marked @pytest.mark.fact: rests only on what the worker reports about its own objects
+
+    @property
+    def weight(self) -> float:
+        """Its share of the exercise's points: a fact-only test could be faked by a submission."""
+        return FACT_WEIGHT if self.fact else 1.0
 
     @property
     def passed(self) -> bool:
@@ -186,7 +195,8 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
                 outcome = "crashed"
             result = TestResult(test=record["test"], outcome=outcome, message=message, kind=kind,
                                 where=record.get("where"), function=record.get("function"),
-                                part=record.get("part"), kinds=record.get("kinds"))
+                                part=record.get("part"), kinds=record.get("kinds"),
+                                fact=bool(record.get("fact")))
             run = runs.get(record.get("target") or str(targets[0]))
             if run is not None:
                 run.tests.append(result)

@@ -60,9 +60,11 @@ class ExerciseResult:
 
     @property
     def points(self) -> float:
+        """The exercise's points times the weighted share of passed tests (runner.FACT_WEIGHT)."""
         if self.total == 0 or self.forfeited:
             return 0.0
-        return round(self.exercise.points * self.passed / self.total, 1)
+        earned = sum(t.weight for t in self.run.tests if t.passed)
+        return round(self.exercise.points * earned / sum(t.weight for t in self.run.tests), 1)
 
     def to_dict(self) -> dict:
         return {

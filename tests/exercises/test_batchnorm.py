@@ -373,6 +373,7 @@ def wrong_shape_message(name, shape):
     return message
 
 
+@pytest.mark.fact
 def test_batchnorm_rejects_inputs_of_the_wrong_shape(ex):
     for name, bad in (("BatchNorm1d", np.zeros((4, 5))), ("BatchNorm2d", np.zeros((4, 3))),
                       ("BatchNorm2d", np.zeros((2, 5, 4, 4)))):

@@ -547,6 +547,7 @@ def test_check_layer_gradients_leaves_the_input_and_parameters_unchanged(ex, pkg
                 "back exactly (x[i] = old) before moving on."))
 
 
+@pytest.mark.fact
 def test_check_layer_gradients_refuses_float32_input(ex, pkg, rng):
     layer = make_linear(pkg, rng)
     x = rng.standard_normal((4, 5)).astype(np.float32)

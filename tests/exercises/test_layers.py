@@ -4,6 +4,7 @@ Expected values come from PyTorch and from finite differences, computed here at 
 """
 
 import numpy as np
+import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback.oracle import torch
@@ -75,6 +76,7 @@ def test_a_new_layer_is_in_training_mode_and_calling_it_runs_forward(ex, pkg, rn
     check_close("layer(x)", layer(x), lambda: layer.forward(x))
 
 
+@pytest.mark.fact
 def test_train_and_eval_switch_every_sublayer(ex, pkg, rng):
     block = two_layer_block(pkg, rng)
     returned = block.eval()
@@ -90,6 +92,7 @@ def test_train_and_eval_switch_every_sublayer(ex, pkg, rng):
                 lambda modes: f"after train(), training flags are {modes}; expected all True.")
 
 
+@pytest.mark.fact
 def test_named_parameters_name_sublayers_by_their_index(ex, pkg, rng):
     block = two_layer_block(pkg, rng)
     names = [name for name, _ in block.named_parameters()]

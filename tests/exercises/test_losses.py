@@ -340,6 +340,7 @@ def test_cross_entropy_backward_uses_the_latest_forward(ex, rng):
                 alternatives=lambda: backward_alternatives(logits, labels, 3, 4))
 
 
+@pytest.mark.fact
 def test_cross_entropy_backward_before_forward_says_so(ex):
     loss = ex.SoftmaxCrossEntropy()
 
@@ -388,6 +389,7 @@ def mentions_each_group(word_groups):
                              for group in word_groups)
 
 
+@pytest.mark.fact
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_cross_entropy_rejects_bad_inputs_with_a_value_error_saying_what_is_wrong(ex, case):
     _, logits, labels, problem, word_groups, advice = case

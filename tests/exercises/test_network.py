@@ -6,6 +6,7 @@ network chains them is under test.
 """
 
 import numpy as np
+import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_raises, check_unchanged
 from grader.feedback.oracle import torch
@@ -155,6 +156,7 @@ def test_sequential_matches_pytorch(ex, pkg, rng):
         check_close(f"Sequential.backward: dL/d{name}", p.grad, lambda name=name: pytorch(name), batch_size=n)
 
 
+@pytest.mark.fact
 def test_sequential_keeps_its_layers_and_names_parameters_by_position(ex, pkg, rng):
     layers = [linear(pkg, rng, 5, 4), pkg.activations.ReLU(), linear(pkg, rng, 4, 3)]
     net = ex.Sequential(*layers)
@@ -186,6 +188,7 @@ def test_sequential_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng)
     check_unchanged("Sequential.backward", grad_before, grad_out)
 
 
+@pytest.mark.fact
 def test_train_and_eval_reach_every_nested_layer(ex, pkg, rng):
     inner = ex.Sequential(linear(pkg, rng, 4, 4), pkg.activations.ReLU())
     residual = ex.Residual(inner)
@@ -222,6 +225,7 @@ STALE_CACHE = ("what the first use's backward gives with the input cached by the
                "backward.")
 
 
+@pytest.mark.fact
 def test_a_layer_used_twice_lists_its_parameters_once(ex, pkg, rng):
     shared = linear(pkg, rng, 4, 4)
     net = ex.Sequential(shared, pkg.activations.Tanh(), shared)
@@ -466,6 +470,7 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
     check_close(f"{SHARED_BLOCK}: dL/dW of l2", l2.W.grad, lambda: pytorch("W2"), batch_size=n)
 
 
+@pytest.mark.fact
 def test_parameters_lists_each_shared_parameter_once(ex, pkg, rng):
     net, l1, l2 = nested_network(ex, pkg, rng)
     known = [l1.W, l1.b, l2.W, l2.b]
@@ -493,6 +498,7 @@ def test_residual_forward_adds_the_input_to_the_block_output(ex, pkg, rng):
                                                   "return x + block(x).")])
 
 
+@pytest.mark.fact
 def test_residual_refuses_a_block_that_changes_the_shape(ex, pkg, rng):
     net = ex.Residual(linear(pkg, rng, 4, 3))
     x = rng.standard_normal((5, 4))
@@ -519,6 +525,7 @@ def test_residual_backward_sums_the_identity_and_the_block_paths(ex, pkg, ref, r
                          ]})
 
 
+@pytest.mark.fact
 def test_residual_names_its_block_parameters(ex, pkg, rng):
     net = ex.Residual(linear(pkg, rng, 3, 3))
     check_names(net, "Residual(Linear)", ["block.W", "block.b"], "keep the block in the attribute self.block.")

@@ -283,6 +283,7 @@ def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg
                         "so schedules can change it."))])
 
 
+@pytest.mark.fact
 @pytest.mark.part("sgd")
 @pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, momentum=-0.5),
                                       dict(lr=0.1, weight_decay=-1.0), dict(lr=0.1, nesterov=True)],
@@ -401,6 +402,7 @@ def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
                    lambda data: f"Adam.step turned a float32 parameter into {getattr(data, 'dtype', data)}.")
 
 
+@pytest.mark.fact
 @pytest.mark.part("adam")
 @pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, eps=-1e-8), dict(lr=0.1, betas=(1.0, 0.999)),
                                       dict(lr=0.1, betas=(0.9, -0.1)), dict(lr=0.1, weight_decay=-1.0)],

@@ -9,6 +9,7 @@ is checked against its closed form and finite differences.
 """
 
 import numpy as np
+import pytest
 
 from grader.feedback import diagnose
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
@@ -47,6 +48,7 @@ def shape_of(value):
     return getattr(value, "shape", None)
 
 
+@pytest.mark.fact
 def test_dropout_rejects_drop_probabilities_outside_zero_to_one(ex):
     def built():
         try:

@@ -14,6 +14,7 @@ unweighted means, no shuffling, the global generator...) are simulated by the ju
 import copy
 
 import numpy as np
+import pytest
 
 from grader.data import mnist
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
@@ -241,6 +242,7 @@ def test_minibatches_batch_larger_than_the_data_is_one_batch(ex, rng):
                lambda sizes: f"batch_size 100 > N = 6 gave batches of sizes {sizes}; expected one batch of 6.")
 
 
+@pytest.mark.fact
 def test_minibatches_reject_mismatched_data_and_empty_batches(ex, rng):
     X, y = ids_data(rng, 6)
     check_raises("minibatches(X with 6 rows, y with 5)", ValueError, lambda: list(ex.minibatches(X, y[:5], 2,
@@ -609,6 +611,7 @@ def test_fit_calls_the_callback_after_each_epoch_and_stops_when_it_returns_true(
                lambda epochs: f"training went on for {epochs} epochs after the callback said stop.")
 
 
+@pytest.mark.fact
 def test_fit_names_the_epoch_where_training_diverges(ex, pkg, rng):
     X, y = blobs(rng, n=32)
     model, optimizer = diverging_model(pkg, rng, after_steps=2)  # 2 batches per epoch: epoch 2, batch 1

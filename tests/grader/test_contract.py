@@ -103,19 +103,26 @@ def test_the_reference_passes_every_test_when_judged_in_the_sandbox(solution_run
 
 def test_every_test_judges_a_quantity_and_fact_only_tests_are_worth_little(solution_runs):
     """A judged quantity is a value the judge computed for inputs it chose (checks.QUANTITY_KINDS); a test
-    resting only on facts the worker reports about its own objects (a flag, an identity, an exception's
-    class) can be faked by a submission, so those few are listed here and must stay under 5% of the points."""
-    fact_only, worth, total = [], 0.0, 0.0
+    resting only on facts the worker reports about its own objects (a flag, a name, an exception's class)
+    could be faked by a submission. Those are marked @pytest.mark.fact, exactly those, and weigh
+    runner.FACT_WEIGHT of a judged test: together they stay under 5% of the points."""
+    unmarked, overmarked, worth, total = [], [], 0.0, 0.0
     for name in NAMES:
         exercise, run = KATA.exercise(name), solution_runs[name]
+        weights = sum(test.weight for test in run.tests)
         for test in run.tests:
             assert test.kinds, f"{name}: {test.test} decided nothing"
-            if not set(test.kinds) & checks.QUANTITY_KINDS:
-                fact_only.append(f"{name}: {test.test}")
-                worth += exercise.points / run.total
+            fact_only = not set(test.kinds) & checks.QUANTITY_KINDS
+            if fact_only and not test.fact:
+                unmarked.append(f"{name}: {test.test}")
+            if test.fact and not fact_only:
+                overmarked.append(f"{name}: {test.test}")
+            if fact_only:
+                worth += exercise.points * test.weight / weights
         total += exercise.points
-    assert worth / total < 0.05, (f"{worth:.1f} of {total:g} points rest on worker-reported facts only:\n"
-                                  + "\n".join(fact_only))
+    assert not unmarked, "rest on facts only; mark them @pytest.mark.fact:\n" + "\n".join(unmarked)
+    assert not overmarked, "marked fact but judge a quantity; unmark them:\n" + "\n".join(overmarked)
+    assert worth / total < 0.05, f"{worth:.1f} of {total:g} points rest on worker-reported facts only"
 
 
 @pytest.mark.parametrize("name", NAMES)
