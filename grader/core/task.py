@@ -1,11 +1,12 @@
 """Run one function of learner-facing code in a sandboxed worker and talk to it in plain data.
 
-`run_task("grader.milestones.mnist:learner_half", inputs, target)` starts a worker (judge.start_worker)
-that loads the learner's package, calls learner_half(modules, inputs, send) and sends back what it
-returns. The judge sends the inputs (arrays and numbers: training images, test images, settings; never
-what the learner must not see, such as the test labels), receives progress messages as they come (each
-timestamped on arrival, so the judge times the learner's training from outside the worker), and decides
-from the result. Everything crosses as wire frames, validated on arrival.
+`run_task("grader.milestones.skeleton:learn_task", inputs, target)` starts a worker (judge.start_worker)
+that loads the learner's package, calls learn_task(modules, inputs, send) and sends back what it
+returns. The judge sends the inputs (arrays and numbers: test images, settings; never what the learner
+must not see, such as the test labels). Each `send(kind, value)` of the worker is an event the judge
+answers (`on_message` returns the reply), timestamped on arrival, so the judge times the learner's
+training from outside the worker; `deadline()` says within how many seconds the next event must come.
+Everything crosses as wire frames, validated on arrival.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ class TaskFailed(Exception):
     """The learner's side ended without a result; the message says why in a sentence."""
 
 
-def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_message=None,
+def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_message=None, deadline=None,
              reference_modules: tuple[str, ...] = (), limits: sandbox.Limits | None = None) -> tuple[object, list]:
     """(the learner side's result, [(seconds since start, kind, value) for every message]).
 
-    on_message(seconds, kind, value) is called as each progress message arrives; raising StopIteration
-    from it stops the worker (the judge's budget ran out). Raises TaskFailed with the reason otherwise."""
+    on_message(seconds, kind, value) answers each event (its return value is the reply); deadline(), if
+    given, is re-read after each event: seconds within which the next must arrive, else the worker is
+    stopped and TaskFailed says so (as for any other end without a result)."""
     limits = limits or sandbox.Limits()
     _, cgroup = sandbox.limits_from_environment()
     scratch = Path(tempfile.mkdtemp(prefix="kata-task-"))
@@ -45,26 +47,34 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
                                limits=limits, cgroup=cgroup)
         os.close(channel_write)
         os.close(input_read)
-        packed = wire.encode_value(inputs)
-        writer = threading.Thread(target=_write_inputs, args=(input_write, packed), daemon=True)
+        replies = os.fdopen(input_write, "wb")
+        writer = threading.Thread(target=_reply, args=(replies, inputs), daemon=True)
         writer.start()
-        return _collect(process, channel_read, timeout, on_message, scratch)
+        try:
+            return _collect(process, channel_read, timeout, on_message, deadline, replies, scratch)
+        finally:
+            try:
+                replies.close()
+            except OSError:
+                pass
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _write_inputs(fd: int, packed: wire.Packed) -> None:
+def _reply(stream, value) -> None:
+    packed = wire.encode_value(value)
     try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(wire.pack_message({"type": "inputs", "value": packed.tree}, packed.arrays))
-    except OSError:
+        stream.write(wire.pack_message({"type": "reply", "value": packed.tree}, packed.arrays))
+        stream.flush()
+    except (OSError, ValueError):
         pass  # the worker died before reading: its exit says why
 
 
-def _collect(process, channel_read: int, timeout: float, on_message, scratch: Path):
+def _collect(process, channel_read: int, timeout: float, on_message, deadline, replies, scratch: Path):
     started = time.monotonic()
-    timer = threading.Timer(timeout, lambda: _kill(process))
-    timer.start()
+    state = {"next": started + (deadline() if deadline else timeout), "late": False}
+    watchdog = threading.Thread(target=_watch, args=(process, started + timeout, state), daemon=True)
+    watchdog.start()
     messages, result, failure = [], None, None
     try:
         with os.fdopen(channel_read, "rb") as stream:
@@ -83,16 +93,14 @@ def _collect(process, channel_read: int, timeout: float, on_message, scratch: Pa
                     failure = value if isinstance(value, dict) else {"message": str(value)}
                     break
                 messages.append((seconds, kind, value))
-                if on_message is not None:
-                    try:
-                        on_message(seconds, kind, value)
-                    except StopIteration:
-                        _kill(process)
-                        raise
+                answer = on_message(seconds, kind, value) if on_message is not None else None
+                if deadline is not None:
+                    state["next"] = time.monotonic() + deadline()
+                _reply(replies, answer)
     except (wire.WireError, EOFError) as error:
         failure = {"message": f"the learner side's messages were unreadable ({error})"}
     finally:
-        timer.cancel()
+        state["done"] = True
         _kill(process)
         returncode = process.wait()
     if result is not None:
@@ -100,12 +108,22 @@ def _collect(process, channel_read: int, timeout: float, on_message, scratch: Pa
     if failure is not None:
         where = f" ({failure['where']})" if failure.get("where") else ""
         raise TaskFailed(f"{failure.get('message', 'it failed')}{where}")
-    if time.monotonic() - started >= timeout:
-        raise TaskFailed(f"stopped after {timeout:g} s")
+    if state["late"]:
+        raise TaskFailed(f"stopped after {time.monotonic() - started:.0f} s: the next event did not arrive in time")
     reason = signal_meaning(-returncode) if returncode and returncode < 0 else f"exit status {returncode}"
     tail = (scratch / "worker.log").read_text(errors="replace").strip().splitlines()[-1:] if \
         (scratch / "worker.log").exists() else []
     raise TaskFailed(f"the learner's process ended without a result ({reason}){': ' + tail[0] if tail else ''}")
+
+
+def _watch(process, end: float, state: dict) -> None:
+    """Kill the worker past the overall end or past the deadline of its next event."""
+    while not state.get("done") and process.poll() is None:
+        if time.monotonic() > min(end, state["next"]):
+            state["late"] = True
+            _kill(process)
+            return
+        time.sleep(0.1)
 
 
 def _kill(process) -> None:

@@ -65,13 +65,19 @@ def run_task(entry: str, target: str) -> int:
     from grader.core.target import Modules
 
     module_name, _, function_name = entry.partition(":")
-    with os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb") as stream:
-        header, arrays = wire.read_message(stream)
-    inputs = wire.decode_value(wire.Packed(header["value"], arrays))
+    replies = os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb")
 
-    def send(kind: str, value) -> None:
+    def receive():
+        header, arrays = wire.read_message(replies)
+        return wire.decode_value(wire.Packed(header["value"], arrays))
+
+    inputs = dict(receive(), target_dir=target)
+
+    def send(kind: str, value):
+        """One event to the judge; returns the judge's reply (a result or an error ends the exchange)."""
         packed = wire.encode_value(value)
         _send(wire.pack_message({"type": kind, "value": packed.tree}, packed.arrays))
+        return None if kind in ("result", "error") else receive()
 
     try:
         modules = Modules(targets.load_package(targets.resolve(target), own=None))
