@@ -7,7 +7,8 @@ pyproject.toml, Makefile, README.md (caches and .grade/ left out). Gradescope un
 need minutes and more than the platform's 768 MB).
 
 Usage: python -m grader.platforms.gradescope.build [--out dist/gradescope-autograder.zip]
-                                                   [--milestones off|quick|full] [--memory-gb 0.7] [--no-data]
+                                                   [--milestones off|quick|full] [--memory-gb 0.7]
+(the MNIST files always ship: the training exercise's tests use a subset of them)
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
 SKIPPED = {"__pycache__", ".pytest_cache", ".grade"}
 
 
-def kata_files(data: bool = True) -> list[Path]:
+def kata_files() -> list[Path]:
     """The kata's files the autograder needs, relative to the repository root."""
     found = [Path(name) for name in FILES if (ROOT / name).is_file()]
-    trees = TREES + (("data/mnist",) if data else ())
-    for tree in trees:
+    for tree in TREES + ("data/mnist",):
         for path in sorted((ROOT / tree).rglob("*")):
             relative = path.relative_to(ROOT)
             if path.is_file() and not path.is_symlink() and not SKIPPED & set(relative.parts) \
@@ -63,14 +63,14 @@ def run_autograder_text(options: list[str]) -> str:
     return (HERE / "run_autograder").read_text().replace("@OPTIONS@", " ".join(map(shlex.quote, options)))
 
 
-def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7, data: bool = True) -> Path:
+def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
     options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
         _add(archive, "setup.sh", (HERE / "setup.sh").read_bytes(), True)
         _add(archive, "run_autograder", run_autograder_text(options).encode(), True)
-        files = kata_files(data)
+        files = kata_files()
         for relative in files:
             path = ROOT / relative
             _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))
@@ -94,12 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off")
     parser.add_argument("--memory-gb", type=float, default=0.7)
-    parser.add_argument("--no-data", action="store_true", help="leave MNIST out (no milestones then)")
     args = parser.parse_args(argv)
-    if args.no_data and args.milestones != "off":
-        print("make gradescope: milestones need the MNIST data; drop --no-data.", file=sys.stderr)
-        return 2
-    out = build(Path(args.out).resolve(), milestones=args.milestones, memory_gb=args.memory_gb, data=not args.no_data)
+    out = build(Path(args.out).resolve(), milestones=args.milestones, memory_gb=args.memory_gb)
     size = out.stat().st_size / 2**20
     print(f"Wrote {out} ({size:.1f} MB, milestones {args.milestones}). Upload it in Gradescope: the assignment's "
           "Configure Autograder page, Zip file upload (see README, Course platforms).")
