@@ -338,3 +338,69 @@ def test_the_classroom_workflow_is_shaped_as_the_reporter_requires():
         assert f'{runner.upper()}_RESULTS: "${{{{steps.{runner}.outputs.result}}}}"' in text
     assert "uses: classroom-resources/autograding-grading-reporter@v1" in text
     assert "autograding-command-grader" not in text  # plain run: steps (the command grader is all or nothing)
+
+
+# ---- the student release ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    from grader.instructor import release as releases
+
+    out = tmp_path_factory.mktemp("release") / "kata"
+    releases.build(out)
+    (out / ".venv").symlink_to(ROOT / ".venv")
+    return out
+
+
+def _pytest_in(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("KATA_TARGET", "KATA_MODE", "PYTEST_ADDOPTS")}
+    return subprocess.run([str(folder / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "--tb=no", "-p",
+                           "no:randomly", "tests/exercises", *arguments], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_the_release_ships_no_answers(release):
+    assert not (release / "solutions").exists() and not (release / "tests" / "mutants").exists()
+    assert not (release / "tests" / "grader").exists()
+    assert not (release / "grader" / "platforms" / "gradescope").exists()
+    assert (release / ".github" / "workflows" / "classroom.yml").is_file()
+    assert "Student release: advisory grading" in (release / "README.md").read_text()
+    assert "no reference" in (release / "Makefile").read_text().split("\ncompare:")[1].split("\n\n")[0]
+    from grader.instructor import integrity
+
+    assert integrity.check(release) == []
+    recorded = integrity.recorded(release)
+    assert recorded and not [p for p in recorded if p.startswith(("solutions/", "tests/mutants/"))]
+    for path in (release / "exercises").glob("*.py"):
+        assert "# <exercise>" not in path.read_text(), path  # stubs, no solution regions
+
+
+def test_a_release_refuses_a_non_empty_folder_unless_asked(tmp_path):
+    from grader.instructor import release as releases
+
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(releases.ReleaseError, match="not empty"):
+        releases.build(tmp_path)
+    assert (tmp_path / "keep.txt").exists()
+    releases.build(tmp_path, replace=True)
+    assert not (tmp_path / "keep.txt").exists() and (tmp_path / "exercises" / "layers.py").exists()
+
+
+def test_in_the_release_the_stubs_fail_every_test(release):
+    completed = _pytest_in(release)
+    tail = completed.stdout.strip().splitlines()[-1]
+    assert "failed" in tail and "passed" not in tail, completed.stdout[-3000:]
+    assert "Advisory grading" in completed.stdout
+
+
+def test_in_the_release_the_solutions_overlaid_pass_or_are_not_checked(release, tmp_path):
+    overlaid = tmp_path / "kata"
+    shutil.copytree(release, overlaid, symlinks=True)
+    for path in SOLUTIONS_DIR.glob("*.py"):
+        if path.name != "__init__.py":
+            shutil.copyfile(path, overlaid / "exercises" / path.name)
+    completed = _pytest_in(overlaid, "-rs")
+    tail = completed.stdout.strip().splitlines()[-1]
+    assert "failed" not in tail and "passed" in tail, completed.stdout[-3000:]
+    skipped = [line for line in completed.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("not checked here (your instructor's grade checks it)" in line for line in skipped)
