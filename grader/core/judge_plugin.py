@@ -36,11 +36,15 @@ SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY = "split", "observe", "judge", "local", "
 MODES = (SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY)
 
 
-def is_release() -> bool:
-    """A student release: the reference is not there, so only advisory grading is possible."""
-    from grader.core.manifest import SOLUTIONS_DIR
+RELEASE_MARK = Path("grader") / "RELEASE"  # written by `make release` (grader/instructor/release.py)
 
-    return not (SOLUTIONS_DIR / "layers.py").is_file()
+
+def is_release() -> bool:
+    """A student release: no reference anywhere, so only advisory grading is possible. Told by the mark
+    the release carries, never by a missing solutions/ (a worker sees only part of the reference)."""
+    from grader.core.manifest import ROOT
+
+    return (ROOT / RELEASE_MARK).is_file()
 
 
 def kata_mode() -> str:

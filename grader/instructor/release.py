@@ -20,13 +20,15 @@ import shutil
 import sys
 from pathlib import Path
 
+from grader.core.judge_plugin import RELEASE_MARK
 from grader.core.manifest import ROOT
 from grader.instructor import integrity
 
 FILES = ("README.md", "Makefile", "requirements.txt", "pyproject.toml", ".gitignore")
 TREES = ("exercises", "tests", "grader", "data/mnist")
 # Never shipped: they reveal answers, or serve only the instructor and the maintainers.
-LEFT_OUT = ("solutions", "tests/mutants", "tests/grader", "grader/platforms/gradescope", "grader/integrity.json")
+LEFT_OUT = ("solutions", "tests/mutants", "tests/grader", "grader/platforms/gradescope", "grader/integrity.json",
+            "grader/RELEASE")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
 WORKFLOW = Path(".github") / "workflows" / "classroom.yml"
 
@@ -109,8 +111,11 @@ def build(out: Path, *, replace: bool = False, max_score: float = 100.0) -> list
         (out / ".gitignore").write_text("\n".join(kept) + "\n")
     (out / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (out / WORKFLOW).write_text(workflow.render(max_score))
+    (out / RELEASE_MARK).write_text(
+        "This is a student release of the kata: no reference solutions, so grading here is advisory\n"
+        "(grader/core/judge_plugin.py). Written by `make release`; do not remove it.\n")
     integrity.write(out)
-    return files + [WORKFLOW, integrity.RECORD]
+    return files + [WORKFLOW, RELEASE_MARK, integrity.RECORD]
 
 
 def main(argv: list[str] | None = None) -> int:
