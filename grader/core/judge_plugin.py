@@ -41,10 +41,11 @@ RELEASE_MARK = Path("grader") / "RELEASE"  # written by `make release` (grader/i
 
 def is_release() -> bool:
     """A student release: no reference anywhere, so only advisory grading is possible. Told by the mark
-    the release carries, never by a missing solutions/ (a worker sees only part of the reference)."""
-    from grader.core.manifest import ROOT
+    the release carries and by the absence of solutions/ together: a sandboxed worker sees only part of
+    the reference (so a missing module is no sign), and a mark dropped into a full kata changes nothing."""
+    from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
-    return (ROOT / RELEASE_MARK).is_file()
+    return (ROOT / RELEASE_MARK).is_file() and not SOLUTIONS_DIR.is_dir()
 
 
 def kata_mode() -> str:
