@@ -405,3 +405,23 @@ def test_in_the_release_the_solutions_overlaid_pass_or_are_not_checked(release, 
     assert "failed" not in tail and "passed" in tail, completed.stdout[-3000:]
     skipped = [line for line in completed.stdout.splitlines() if line.startswith("SKIPPED")]
     assert all("not checked here (your instructor's grade checks it)" in line for line in skipped)
+
+
+def test_the_release_workflow_runs_offline_and_reports_equal_totals(release, tmp_path):
+    """The workflow's own `run:` commands after the install step, as GitHub Actions would run them."""
+    text = (release / ".github" / "workflows" / "classroom.yml").read_text()
+    commands = [line.split("run: ", 1)[1] for line in text.splitlines()
+                if line.strip().startswith("run: .venv/bin/python")]
+    assert len(commands) == 1 + len(KATA.exercises)
+    output = tmp_path / "github_output"
+    env = {k: v for k, v in os.environ.items() if k not in ("KATA_TARGET", "KATA_MODE")}
+    env.update(GITHUB_WORKSPACE=str(release), GITHUB_OUTPUT=str(output))
+    for command in commands:
+        completed = subprocess.run(command, shell=True, cwd=release, env=env, capture_output=True, text=True,
+                                   timeout=600)
+        assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    decoded = _decode_github_output(output)
+    runners = {export.runner_id(ex.name): result for ex, result in zip(KATA.exercises, decoded)}
+    assert_reporter_totals_agree(runners, 100, passed=0)
+    assert all(r["status"] == "fail" for r in runners.values())
+    assert "NotImplementedError" in runners["layers"]["tests"][0]["message"]

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from grader.core import report as reports
 from grader.core import seeds
+from grader.core.judge_plugin import ONE_WORKER_VAR
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.instructor import export
 
@@ -78,6 +79,7 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
             f"the submission holds none of the exercise files ({names}). Upload the files of your exercises/ "
             "folder (or the folder itself, or your repository).", time.perf_counter() - started)
     make_reference_private()
+    os.environ[ONE_WORKER_VAR] = "1"  # one worker at a time: the judge, a worker and this process fit in 768 MB
     limits = gradebook.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
     with tempfile.TemporaryDirectory(prefix="kata-gradescope-") as private:
         os.chmod(private, 0o755)

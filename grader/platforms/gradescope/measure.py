@@ -66,6 +66,20 @@ def _resident(memory: Path) -> int:
     return int(stat.get("total_rss", 0)) + int(stat.get("total_mapped_file", 0))
 
 
+def _processes(memory: Path) -> list[str]:
+    """'RSS MB command' of the processes in the cgroup, largest first (what the peak is made of)."""
+    found = []
+    for pid in (memory / "cgroup.procs").read_text().split():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        found.append((rss, command[:90]))
+    return [f"{rss // 1024} MB {command}" for rss, command in sorted(found, reverse=True)[:5]]
+
+
 def measure(submission: Path, sandbox: str) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="kata-measure-"))
     folder.chmod(0o755)
@@ -90,9 +104,11 @@ def measure(submission: Path, sandbox: str) -> dict:
         started = time.perf_counter()
         process = subprocess.Popen([str(folder / "source" / "run_autograder")], env=env, cwd=folder,
                                    preexec_fn=enter, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        peak_rss = 0
+        peak_rss, at_peak = 0, []
         while process.poll() is None:  # the peak of anonymous plus mapped memory (page cache excluded)
-            peak_rss = max(peak_rss, _resident(memory))
+            resident = _resident(memory)
+            if resident > peak_rss:
+                peak_rss, at_peak = resident, _processes(memory)
             time.sleep(0.1)
         output = process.stdout.read()
         seconds = time.perf_counter() - started
@@ -102,7 +118,7 @@ def measure(submission: Path, sandbox: str) -> dict:
         isolation = next((t["output"] for t in results["tests"] if t["name"] == "Instructor: isolation"), "")
         return {"seconds": round(seconds, 1), "peak_resident_mb": round(peak_rss / 2**20),
                 "peak_with_page_cache_mb": round(peak / 2**20), "limit_hits": failcnt, "score": results["score"],
-                "isolation": isolation, "returncode": process.returncode, "stdout_tail": output.strip().splitlines()[-1:]}
+                "isolation": isolation, "returncode": process.returncode, "at_peak": at_peak, "stdout_tail": output.strip().splitlines()[-1:]}
     finally:
         remove_cgroup([memory, cpu])
         shutil.rmtree(folder, ignore_errors=True)
