@@ -65,7 +65,7 @@ def _exercise_output(entry: dict) -> str:
 
 def _exercise_test(entry: dict) -> dict:
     done = reports.exercise_done(entry)
-    name = f"{entry.get('number', '?')}. {entry.get('name')}" + (" (stretch)" if entry.get("stretch") else "")
+    name = f"{entry.get('number', '?')}. {entry.get('name')}"
     return {"name": name, "number": str(entry.get("number", "")), "score": float(entry.get("points", 0.0)),
             "max_score": float(entry.get("max_points", 0.0)), "status": "passed" if done else "failed",
             "output": _exercise_output(entry)}
@@ -118,7 +118,7 @@ def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = 
 def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
     """The results.json written when grading itself failed: score 0 and the sentence saying why."""
     kata = manifest.load()
-    tests = [{"name": f"{ex.number}. {ex.name}" + (" (stretch)" if ex.stretch else ""), "score": 0.0,
+    tests = [{"name": f"{ex.number}. {ex.name}", "score": 0.0,
               "max_score": ex.points, "status": "failed", "output": "not graded: " + sentence}
              for ex in kata.exercises]
     return {"score": 0.0, "execution_time": int(round(seconds)), "output_format": "text",

@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     results = root / "results" / "results.json"
     started = time.perf_counter()
     write(results, export.failed_gradescope(
-        "the grader was stopped before it finished (the platform's time or memory limit)."))
+        "the grader was stopped before it finished (the platform's time or memory limit), usually by code that "
+        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."))
     try:
         data = grade(root, milestones=args.milestones, memory_gb=args.memory_gb, wall_seconds=args.timeout,
                      only=args.only)
