@@ -425,3 +425,63 @@ def test_the_release_workflow_runs_offline_and_reports_equal_totals(release, tmp
     assert_reporter_totals_agree(runners, 100, passed=0)
     assert all(r["status"] == "fail" for r in runners.values())
     assert "NotImplementedError" in runners["layers"]["tests"][0]["message"]
+
+
+# ---- Gradescope's containers: root without namespaces ----------------------------------------------------
+
+def _venv_for_nobody(folder: Path) -> Path | None:
+    """A virtual environment whose Python the unprivileged user can run, as on Gradescope (where Python lives
+    under /usr): this repository's own when it can, else one made from the system's Python of the same version
+    that reads this repository's installed packages. None when neither is possible."""
+    from grader.core import sandbox
+
+    if sandbox._uid_works():
+        return ROOT / ".venv"
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    if not system.exists() or not site.is_dir():
+        return None
+    venv = folder / "venv"
+    made = subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], capture_output=True, timeout=120)
+    if made.returncode != 0:
+        return None
+    (next(venv.glob("lib/python3*/site-packages")) / "kata.pth").write_text(f"{site}\n")
+    subprocess.run(["chmod", "-R", "o+rX", str(venv)], check=True)
+    return venv
+
+
+@pytest.fixture(scope="module")
+def uid_source(autograder_zip):
+    import os as _os
+
+    from grader.platforms.gradescope import build
+
+    if _os.geteuid() != 0:
+        pytest.skip("needs root: Gradescope runs the autograder as root (the per-user fallback is tested above)")
+    folder = _readable_temporary_folder()
+    venv = _venv_for_nobody(folder)
+    if venv is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip("no Python here that the unprivileged user can run")
+    build.unpack(autograder_zip, folder / "source")
+    (folder / "source" / ".venv").symlink_to(venv)
+    yield folder / "source"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_as_root_without_namespaces_learner_code_runs_as_nobody_and_cannot_reach_the_reference(uid_source):
+    honest = run_autograder(uid_source, _copy_solutions, "--only", FEW, env={"KATA_SANDBOX": "uid"})
+    assert_valid(honest, FEW.split(","))
+    isolation = next(t for t in honest["tests"] if t["name"] == "Instructor: isolation")["output"]
+    assert "unprivileged user" in isolation and "not tamper-proof" not in isolation, isolation
+    assert honest["score"] == 20
+
+    def hostile(into):
+        for path in EXERCISES_DIR.glob("*.py"):
+            shutil.copyfile(path, into / path.name)
+        (into / "layers.py").write_text((EXERCISES_DIR / "layers.py").read_text() + HOSTILE)
+
+    attacked = run_autograder(uid_source, hostile, "--only", FEW, env={"KATA_SANDBOX": "uid"})
+    assert_valid(attacked, FEW.split(","))
+    assert attacked["score"] == 0
+    assert (uid_source / "solutions").stat().st_mode & 0o077 == 0  # made private before grading

@@ -80,13 +80,13 @@ def _processes(memory: Path) -> list[str]:
     return [f"{rss // 1024} MB {command}" for rss, command in sorted(found, reverse=True)[:5]]
 
 
-def measure(submission: Path, sandbox: str) -> dict:
+def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict:
     folder = Path(tempfile.mkdtemp(prefix="kata-measure-"))
     folder.chmod(0o755)
     memory, cpu = make_cgroup()
     try:
         build.unpack(build.build(folder / "autograder.zip"), folder / "source")
-        (folder / "source" / ".venv").symlink_to(ROOT / ".venv")
+        (folder / "source" / ".venv").symlink_to(venv)
         (folder / "submission").mkdir()
         (folder / "results").mkdir()
         for path in submission.glob("*.py"):
@@ -129,13 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submission", default="solutions", help="exercises, solutions or a folder")
     parser.add_argument("--sandbox", choices=("uid", "auto"), default="uid")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--venv", default=str(ROOT / ".venv"),
+                        help="the virtual environment the autograder uses (in uid mode one whose Python the "
+                             "unprivileged user can run, as on Gradescope where it lives under /usr)")
     args = parser.parse_args(argv)
     if os.geteuid() != 0 or not (CGROUP / "memory").is_dir():
         print("measure: needs root and cgroup v1 (/sys/fs/cgroup/memory and cpu).", file=sys.stderr)
         return 2
     submission = targets.resolve(args.submission)
     for _ in range(args.runs):
-        print(json.dumps(measure(submission, args.sandbox)), flush=True)
+        print(json.dumps(measure(submission, args.sandbox, Path(args.venv))), flush=True)
     return 0
 
 
