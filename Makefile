@@ -9,7 +9,7 @@ TARGET ?= $(or $(KATA_TARGET),exercises)
 GRADER := $(PY) -m grader
 
 .DEFAULT_GOAL := help
-.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all integrity readme clean
+.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
 
 help:
 	@echo "Learner:"
@@ -22,6 +22,8 @@ help:
 	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"
 	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1]   grade every sub-folder, write a gradebook"
+	@echo "  make release OUT=dir [REPLACE=1]   the student repository: no solutions, advisory grading"
+	@echo "  make gradescope [MILESTONES=off|quick|full]   dist/gradescope-autograder.zip for Gradescope"
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite"
@@ -88,6 +90,12 @@ integrity: setup
 
 readme: setup
 	@$(PY) -m grader.maintainer.readme
+
+release: setup
+	@$(PY) -m grader.instructor.release $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(REPLACE)),--replace)
+
+gradescope: setup
+	@$(PY) -m grader.platforms.gradescope.build $(if $(MILESTONES),--milestones "$(MILESTONES)")
 
 clean:
 	rm -rf .grade .pytest_cache

@@ -62,7 +62,7 @@ def _time_limit(limit: float) -> float:
     from grader.core import judge, judge_plugin
 
     mode = judge_plugin.kata_mode()
-    if mode == judge_plugin.SPLIT:
+    if mode in (judge_plugin.SPLIT, judge_plugin.ADVISORY):
         return 2 * limit + 5
     if mode == judge_plugin.JUDGE:
         return 3 * limit + judge.HARD_MARGIN_SECONDS + 60
@@ -106,6 +106,8 @@ def pkg(target_dir, exercise_name):
 
     if judge_plugin.kata_mode() == judge_plugin.JUDGE:
         return None  # the judge never imports the learner's code: its workers do (judge_plugin.py)
+    if judge_plugin.kata_mode() == judge_plugin.ADVISORY:
+        return Modules(targets.load_package(target_dir, own=None))  # a release: every module is the learner's
     return Modules(targets.load_package(target_dir, own={exercise_name}))
 
 
@@ -124,3 +126,15 @@ def rng():
     """The test's own generator: inputs only. Learner objects get generators of their own, so that the
     learner's and the reference's runs of a test draw the same inputs."""
     return np.random.default_rng(seeds.current())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from grader.core import judge_plugin
+
+    if judge_plugin.kata_mode() != judge_plugin.ADVISORY:
+        return
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(
+        "Advisory grading (a student release: no reference here): expected values come from PyTorch, finite "
+        "differences and closed forms, and each exercise runs on your own modules for the exercises it builds on."
+        + (f" {skipped} test(s) were not checked here: your instructor's grade checks them." if skipped else ""))

@@ -9,6 +9,11 @@ Loaded by tests/conftest.py. The mode comes from KATA_MODE:
            observations of each test to the judge as a frame; decide nothing.
   judge    the judge: take each test's observations from the worker (grader/core/judge.py) and decide.
   local    both at once, like an ordinary test suite (the reference, for maintainers).
+  advisory a student release (`make release`: no solutions/), whatever KATA_MODE says: one run against
+           the learner's code, every module from the learner (dependencies too), expected values from
+           PyTorch, finite differences and closed forms. A check that needs the reference is reported as
+           skipped, "not checked here (your instructor's grade checks it)", never as passed; a failure
+           that may come from an earlier exercise says so. Advisory: the learner controls this process.
 
 In every mode but local, each half gets a fresh generator from the same seed, so both see the same
 inputs, and the learner's half gets no `ref` (the reference is the judge's).
@@ -27,15 +32,27 @@ import pytest
 from grader.core import seeds, wire
 from grader.feedback import checks
 
-SPLIT, OBSERVE, JUDGE, LOCAL = "split", "observe", "judge", "local"
-MODES = (SPLIT, OBSERVE, JUDGE, LOCAL)
+SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY = "split", "observe", "judge", "local", "advisory"
+MODES = (SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY)
+
+
+RELEASE_MARK = Path("grader") / "RELEASE"  # written by `make release` (grader/instructor/release.py)
+
+
+def is_release() -> bool:
+    """A student release: no reference anywhere, so only advisory grading is possible. Told by the mark
+    the release carries and by the absence of solutions/ together: a sandboxed worker sees only part of
+    the reference (so a missing module is no sign), and a mark dropped into a full kata changes nothing."""
+    from grader.core.manifest import ROOT, SOLUTIONS_DIR
+
+    return (ROOT / RELEASE_MARK).is_file() and not SOLUTIONS_DIR.is_dir()
 
 
 def kata_mode() -> str:
     mode = os.environ.get("KATA_MODE", SPLIT)
     if mode not in MODES:
         raise pytest.UsageError(f"KATA_MODE={mode!r}; expected one of {', '.join(MODES)}")
-    return mode
+    return ADVISORY if is_release() else mode
 
 
 class Unavailable:
@@ -114,6 +131,149 @@ def judge(item, observations: list, error: dict | None) -> None:
         raise RuntimeError("kata bug: this test judges nothing (it makes no check_* call).")
 
 
+# ---- advisory mode: a student release, no reference ----------------------------------------------------
+
+NOT_CHECKED = ("not checked here (your instructor's grade checks it): this check compares with the reference "
+               "solution, which a student release does not include.")
+
+
+class NeedsReference(Exception):
+    """An expected value that only the reference can give: the check is not made in advisory mode."""
+
+
+_evaluating_expected = [False]
+UNGUARDED = frozenset({"no_grad"})  # a switch, not an answer: finite differences of autograd's forward use it
+
+
+def learner_code_allowed():
+    """A context in which an expected value may run the learner's module under test: finite differences of
+    its forward (helpers.numerical_gradient), which check its backward, never the forward itself."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def allowed():
+        previous, _evaluating_expected[0] = _evaluating_expected[0], False
+        try:
+            yield
+        finally:
+            _evaluating_expected[0] = previous
+
+    return allowed()
+
+
+def _install_expected_guard() -> None:
+    """While checks.py evaluates an expected value, the learner's module under test is out of bounds: an
+    expected value computed from it would compare the learner's code with itself."""
+    original = checks._evaluate
+    if getattr(original, "kata_guarded", False):
+        return
+
+    def guarded(value):
+        previous, _evaluating_expected[0] = _evaluating_expected[0], True
+        try:
+            return original(value)
+        finally:
+            _evaluating_expected[0] = previous
+
+    guarded.kata_guarded = True
+    checks._evaluate = guarded
+
+
+class _ModuleUnderTest:
+    """The learner's module of the exercise being checked; unusable inside an expected value."""
+
+    def __init__(self, module, exercise: str):
+        self._module, self._exercise = module, exercise
+
+    def __getattr__(self, name):
+        if _evaluating_expected[0] and name not in UNGUARDED:
+            raise NeedsReference(f"the expected value needs the reference {self._exercise}.{name}")
+        return getattr(self._module, name)
+
+
+class _LearnerModules:
+    """`pkg` in advisory mode: every module from the learner, the one under test guarded."""
+
+    def __init__(self, modules, exercise: str):
+        self._modules, self._exercise = modules, exercise
+
+    def __getattr__(self, name):
+        module = getattr(self._modules, name)
+        return _ModuleUnderTest(module, name) if name == self._exercise else module
+
+
+class _AdvisoryReference(_LearnerModules):
+    """`ref` in advisory mode: the learner's own modules stand in for the other exercises' reference (they
+    are this exercise's dependencies); the reference of the exercise under test does not exist here."""
+
+    def __getattr__(self, name):
+        if name == self._exercise:
+            raise NeedsReference(f"the expected value needs the reference {name}")
+        return super().__getattr__(name)
+
+
+def _dependency_note(error: BaseException, exercise: str | None, target_dirs) -> str | None:
+    """A sentence when a failure may come from an earlier exercise whose module is the learner's too."""
+    from grader.core import manifest
+
+    if not exercise:
+        return None
+    kata = manifest.load()
+    dependencies = [name for name in kata.reference_modules(exercise) if name in kata.names]
+    if not dependencies:
+        return None
+    where = where_in_target(error, target_dirs) or ""
+    culprit = next((name for name in dependencies if where.startswith(f"{name}.py ")), None)
+    if culprit:
+        number = kata.exercise(culprit).number
+        return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
+                f"`make check EX={culprit}` pass first.")
+    listed = ", ".join(f"{name}.py (exercise {kata.exercise(name).number})" for name in dependencies)
+    return (f"Here this exercise runs on your own {listed} (a student release has no reference to stand in "
+            "for them): if one of those fails its own checks, this failure may come from it.")
+
+
+def _with_note(error: Exception, note: str) -> Exception:
+    try:
+        noted = type(error)(f"{error}\n{note}")
+    except Exception:  # noqa: BLE001 - an exception class with another signature keeps its own message
+        return error
+    for attribute in ("kind", "where"):
+        if hasattr(error, attribute):
+            setattr(noted, attribute, getattr(error, attribute))
+    return noted.with_traceback(error.__traceback__)
+
+
+def advise(item) -> None:
+    """Advisory mode: run the scenario once against the learner's code; see the module docstring."""
+    __tracebackhide__ = True
+    from grader.core import target as targets
+    from grader.core.target import Modules
+
+    _install_expected_guard()
+    exercise = item.funcargs.get("exercise_name")
+    target = item.funcargs.get("target_dir") or item.config.kata_targets[0]
+    learner = Modules(targets.load_package(target, own=None))
+    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()))
+    if exercise is not None:
+        arguments.update(ref=_AdvisoryReference(learner, exercise), pkg=_LearnerModules(learner, exercise),
+                         ex=_ModuleUnderTest(getattr(learner, exercise), exercise))
+    checks.begin(checks.LOCAL)
+    try:
+        _call(item, arguments)
+        run = checks.end()
+    except NeedsReference:
+        checks.end()
+        pytest.skip(NOT_CHECKED)
+    except Exception as error:  # noqa: BLE001 - re-raised, with a sentence when an earlier exercise may be the cause
+        checks.end()
+        note = _dependency_note(error, exercise, getattr(item.config, "kata_targets", []))
+        if note is None:
+            raise
+        raise _with_note(error, note) from None
+    item.kata_kinds = list(run.kinds)
+
+
 def _is_exercise_test(item) -> bool:
     return "exercise_name" in getattr(item, "fixturenames", ())
 
@@ -124,6 +284,9 @@ def pytest_pyfunc_call(pyfuncitem):
         return None
     __tracebackhide__ = True
     mode = kata_mode()
+    if mode == ADVISORY:
+        advise(pyfuncitem)
+        return True
     if mode == LOCAL:
         checks.begin(checks.LOCAL)
         _call(pyfuncitem, _arguments(pyfuncitem))
@@ -144,6 +307,10 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 # ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
+
+# Set to 1 where memory is short (Gradescope's 768 MB): no worker starts before the previous one ended,
+# which saves a worker's memory (about 230 MB) at the peak and costs the overlap of judging and starting.
+ONE_WORKER_VAR = "KATA_ONE_WORKER_AT_A_TIME"
 
 def _exercise_of_item(item) -> str | None:
     from grader.core import manifest
@@ -182,7 +349,7 @@ def pytest_collection_modifyitems(session, config, items):
         # The next exercise's worker starts while this one's are judged: the two cores stay busy.
         name = _exercise_of_item(item)
         following = order.index(name) + 1
-        if following < len(order):
+        if following < len(order) and os.environ.get(ONE_WORKER_VAR) != "1":
             sessions[order[following]].start()
         return sessions[name].result(item.nodeid)
 

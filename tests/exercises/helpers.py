@@ -23,8 +23,29 @@ def own_rng(seed=0):
 
 
 def numerical_gradient(ref, f, x, eps=1e-6):
-    """Central differences of the scalar f() with respect to x (float64), by the reference checker."""
+    """Central differences of the scalar f() with respect to x (float64), by the reference checker (in a
+    student release, which has no reference, by the kata's own central differences below)."""
+    from grader.core import judge_plugin
+
+    if judge_plugin.kata_mode() == judge_plugin.ADVISORY:
+        with judge_plugin.learner_code_allowed():
+            return _central_differences(f, x, eps)
     return ref.gradcheck.numerical_gradient(f, x, eps=eps)
+
+
+def _central_differences(f, x, eps):
+    """(f(x + eps e_i) - f(x - eps e_i)) / 2 eps for every entry i of x, x restored exactly after each."""
+    flat = x.reshape(-1)  # a view: writing it perturbs x, which f reads
+    gradient = np.zeros(flat.shape, dtype=np.float64)
+    for i in range(flat.size):
+        kept = flat[i]
+        flat[i] = kept + eps
+        up = f()
+        flat[i] = kept - eps
+        down = f()
+        flat[i] = kept
+        gradient[i] = (up - down) / (2 * eps)
+    return gradient.reshape(x.shape)
 
 
 def random_upstream(rng, shape):

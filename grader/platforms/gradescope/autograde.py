@@ -1,0 +1,137 @@
+"""Grade one Gradescope submission with the trusted grader and write results/results.json.
+
+Run by run_autograder as `python -m grader.platforms.gradescope.autograde [options]` from the kata's copy
+in $AUTOGRADER_ROOT/source (AUTOGRADER_ROOT defaults to /autograder, so this can be tried anywhere). It
+grades $AUTOGRADER_ROOT/submission (the files flat, or one folder deeper as a GitHub upload puts them)
+exactly as grade-all grades a row (`gradebook.grade_one`: a private copy, learner code in sandboxed
+workers, verdicts in the judge) and converts the report with export.to_gradescope.
+
+results.json is always valid: a placeholder saying that grading did not finish is written first, and
+replaced when grading ends, whatever the submission did; if the grader itself fails, score 0 and the
+sentence saying why. As root (Gradescope runs the autograder as root, usually without user namespaces)
+the reference and the mutant banks are first made private (chmod 700), so learner code runs as an
+unprivileged user that cannot read them (sandbox.py's uid mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.core import report as reports
+from grader.core import seeds
+from grader.core.judge_plugin import ONE_WORKER_VAR
+from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
+from grader.instructor import export
+
+DEFAULT_ROOT = "/autograder"
+PRIVATE = (SOLUTIONS_DIR, ROOT / "tests" / "mutants")
+PRIVATE_FILES = (DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz",)
+DEFAULT_MEMORY_GB = 0.7  # per process (RLIMIT_AS); Gradescope's default container has 768 MB in all
+DEFAULT_WALL_SECONDS = 600.0
+
+
+def autograder_root() -> Path:
+    return Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
+
+
+def make_reference_private() -> None:
+    """As root: the reference, the mutant banks and the MNIST test labels become unreadable to the
+    unprivileged user learner code runs as. Elsewhere nothing changes (the sandbox hides them)."""
+    if os.geteuid() != 0:
+        return
+    for folder in PRIVATE:
+        if folder.is_dir():
+            os.chmod(folder, 0o700)
+    for file in PRIVATE_FILES:
+        if file.is_file():
+            os.chmod(file, 0o600)
+
+
+def submission_files(submission: Path) -> Path | None:
+    """The folder holding the exercise files: the submission itself or one folder deeper; None if neither."""
+    from grader.instructor.gradebook import _submission_files
+    from grader.core import manifest
+
+    if not submission.is_dir():
+        return None
+    folder = _submission_files(submission)
+    names = {ex.module_file for ex in manifest.load().exercises}
+    return folder if any((folder / name).is_file() for name in names) else None
+
+
+def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
+          say=print) -> dict:
+    """Grade root/submission; return Gradescope's results.json as a dict."""
+    from grader.core import manifest
+    from grader.instructor import gradebook
+
+    started = time.perf_counter()
+    folder = submission_files(root / "submission")
+    if folder is None:
+        names = ", ".join(ex.module_file for ex in manifest.load().exercises)
+        return export.failed_gradescope(
+            f"the submission holds none of the exercise files ({names}). Upload the files of your exercises/ "
+            "folder (or the folder itself, or your repository).", time.perf_counter() - started)
+    make_reference_private()
+    os.environ[ONE_WORKER_VAR] = "1"  # one worker at a time: the judge, a worker and this process fit in 768 MB
+    limits = gradebook.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
+    with tempfile.TemporaryDirectory(prefix="kata-gradescope-") as private:
+        os.chmod(private, 0o755)
+        copy = Path(private) / "submission"
+        gradebook._copy_sources(folder, copy)
+        row = gradebook.grade_one("submission", copy, limits, milestones=milestones != "off",
+                                  quick=milestones == "quick", only=only, seed=seeds.fresh(), say=say)
+    report = row.report or {}
+    if not report.get("exercises"):
+        return export.failed_gradescope("; ".join(row.problems) or "no exercise could be graded.",
+                                        time.perf_counter() - started)
+    report.setdefault("kata_version", reports.kata_version())
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    data = export.to_gradescope(report, milestones=milestones != "off")
+    if milestones == "off" and all(reports.exercise_done(e) for e in report["exercises"]):
+        data["output"] = ("Every exercise passes. The milestones (training on MNIST) are not run on Gradescope: "
+                          "try them on your machine with `make grade`.")
+    return data
+
+
+def write(results: Path, data: dict) -> None:
+    reports.write(data, results)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
+    parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off",
+                        help="run the milestones the submission unlocks (default off: the platform's 768 MB)")
+    parser.add_argument("--memory-gb", type=float, default=DEFAULT_MEMORY_GB, help="address space per process")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_WALL_SECONDS, help="seconds for the whole grade")
+    parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    root = autograder_root()
+    results = root / "results" / "results.json"
+    started = time.perf_counter()
+    write(results, export.failed_gradescope(
+        "the grader was stopped before it finished (the platform's time or memory limit), usually by code that "
+        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."))
+    try:
+        data = grade(root, milestones=args.milestones, memory_gb=args.memory_gb, wall_seconds=args.timeout,
+                     only=args.only)
+    except BaseException as error:  # noqa: BLE001 - whatever happened, results.json says it
+        data = export.failed_gradescope(f"the grader itself failed ({type(error).__name__}: {error}).",
+                                        time.perf_counter() - started)
+    write(results, data)
+    print(f"score {data['score']} in {time.perf_counter() - started:.1f} s; wrote {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

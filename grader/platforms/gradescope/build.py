@@ -1,0 +1,106 @@
+"""`make gradescope`: build dist/gradescope-autograder.zip, the file to upload as a Gradescope autograder.
+
+At the zip's root: setup.sh and run_autograder (Gradescope's two required files) and the kata the
+autograder grades with: grader/, tests/, solutions/, exercises/, data/mnist, requirements.txt,
+pyproject.toml, Makefile, README.md (caches and .grade/ left out). Gradescope unpacks it into
+/autograder/source. run_autograder carries the options given here (milestones off by default: they
+need minutes and more than the platform's 768 MB).
+
+Usage: python -m grader.platforms.gradescope.build [--out dist/gradescope-autograder.zip]
+                                                   [--milestones off|quick|full] [--memory-gb 0.7]
+(the MNIST files always ship: the training exercise's tests use a subset of them)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+from grader.core.manifest import ROOT
+from grader.instructor import integrity
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = ROOT / "dist" / "gradescope-autograder.zip"
+TREES = ("grader", "tests", "solutions", "exercises")
+FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
+SKIPPED = {"__pycache__", ".pytest_cache", ".grade"}
+
+
+def kata_files() -> list[Path]:
+    """The kata's files the autograder needs, relative to the repository root."""
+    found = [Path(name) for name in FILES if (ROOT / name).is_file()]
+    for tree in TREES + ("data/mnist",):
+        for path in sorted((ROOT / tree).rglob("*")):
+            relative = path.relative_to(ROOT)
+            if path.is_file() and not path.is_symlink() and not SKIPPED & set(relative.parts) \
+                    and path.suffix not in (".pyc", ".pyo") and relative != integrity.RECORD:
+                found.append(relative)
+    return found
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    mode = 0o755 if executable else 0o644
+    info.external_attr = (stat.S_IFREG | mode) << 16
+    archive.writestr(info, data)
+
+
+def integrity_record(files: list[Path]) -> bytes:
+    """grader/integrity.json for the files shipped (integrity.check() in the unpacked copy compares with it)."""
+    recorded = {p.as_posix(): integrity.sha256(ROOT / p) for p in files
+                if p.parts[0] in integrity.TREES and integrity._included(p)}
+    record = {"algorithm": "sha256", "trees": list(integrity.TREES), "files": recorded}
+    return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
+
+
+def run_autograder_text(options: list[str]) -> str:
+    return (HERE / "run_autograder").read_text().replace("@OPTIONS@", " ".join(map(shlex.quote, options)))
+
+
+def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
+    options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_suffix(".tmp")
+    with zipfile.ZipFile(temporary, "w") as archive:
+        _add(archive, "setup.sh", (HERE / "setup.sh").read_bytes(), True)
+        _add(archive, "run_autograder", run_autograder_text(options).encode(), True)
+        files = kata_files()
+        for relative in files:
+            path = ROOT / relative
+            _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))
+        _add(archive, integrity.RECORD.as_posix(), integrity_record(files), False)
+    temporary.replace(out)
+    return out
+
+
+def unpack(archive_path: Path, into: Path) -> None:
+    """Unpack a built zip keeping the executable bits (as Gradescope does), for the offline simulation."""
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, into)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                (into / info.filename).chmod(mode)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make gradescope", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off")
+    parser.add_argument("--memory-gb", type=float, default=0.7)
+    args = parser.parse_args(argv)
+    out = build(Path(args.out).resolve(), milestones=args.milestones, memory_gb=args.memory_gb)
+    size = out.stat().st_size / 2**20
+    print(f"Wrote {out} ({size:.1f} MB, milestones {args.milestones}). Upload it in Gradescope: the assignment's "
+          "Configure Autograder page, Zip file upload (see README, Course platforms).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Time and peak memory of run_autograder under Gradescope's default limits (half a CPU, 768 MB), as root.
+
+    python -m grader.platforms.gradescope.measure [--submission solutions] [--sandbox uid|auto]
+
+Builds the zip, unpacks it into a temporary autograder root (source/ using this repository's .venv),
+copies the submission, and runs run_autograder inside a cgroup v1 of 768 MB and a CPU quota of 50 ms per
+100 ms (/sys/fs/cgroup/{memory,cpu}). Every process of the grade stays in that cgroup (KATA_NO_CGROUP:
+the grader does not move its workers into cgroups of their own), so memory.max_usage_in_bytes is the
+peak of the whole submission. `--sandbox uid` runs learner code as the unprivileged user without
+namespaces, as in Gradescope's containers. Prints one line per run and the results' score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from grader.core.manifest import ROOT
+from grader.core import target as targets
+from grader.platforms.gradescope import build
+
+CGROUP = Path("/sys/fs/cgroup")
+MEMORY_BYTES = 768 * 2**20
+CPU_PERIOD_US, CPU_QUOTA_US = 100_000, 50_000
+
+
+def make_cgroup() -> tuple[Path, Path]:
+    name = f"kata-measure-{uuid.uuid4().hex[:8]}"
+    memory, cpu = CGROUP / "memory" / name, CGROUP / "cpu" / name
+    memory.mkdir()
+    (memory / "memory.limit_in_bytes").write_text(str(MEMORY_BYTES))
+    try:
+        (memory / "memory.memsw.limit_in_bytes").write_text(str(MEMORY_BYTES))  # no escape into swap
+    except OSError:
+        pass
+    cpu.mkdir()
+    (cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+    (cpu / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA_US))
+    return memory, cpu
+
+
+def remove_cgroup(paths) -> None:
+    for path in paths:
+        for pid in (path / "cgroup.procs").read_text().split() if path.exists() else []:
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+        time.sleep(0.2)
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
+def _resident(memory: Path) -> int:
+    stat = dict(line.split() for line in (memory / "memory.stat").read_text().splitlines())
+    return int(stat.get("total_rss", 0)) + int(stat.get("total_mapped_file", 0))
+
+
+def _processes(memory: Path) -> list[str]:
+    """'RSS MB command' of the processes in the cgroup, largest first (what the peak is made of)."""
+    found = []
+    for pid in (memory / "cgroup.procs").read_text().split():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        found.append((rss, command[:90]))
+    return [f"{rss // 1024} MB {command}" for rss, command in sorted(found, reverse=True)[:5]]
+
+
+def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="kata-measure-"))
+    folder.chmod(0o755)
+    memory, cpu = make_cgroup()
+    try:
+        build.unpack(build.build(folder / "autograder.zip"), folder / "source")
+        (folder / "source" / ".venv").symlink_to(venv)
+        (folder / "submission").mkdir()
+        (folder / "results").mkdir()
+        for path in submission.glob("*.py"):
+            if path.name != "__init__.py":
+                shutil.copyfile(path, folder / "submission" / path.name)
+        env = dict(os.environ, AUTOGRADER_ROOT=str(folder), KATA_NO_CGROUP="1")
+        env.pop("KATA_TARGET", None)
+        if sandbox == "uid":
+            env["KATA_SANDBOX"] = "uid"
+
+        def enter() -> None:
+            for path in (memory, cpu):
+                (path / "cgroup.procs").write_text(str(os.getpid()))
+
+        started = time.perf_counter()
+        process = subprocess.Popen([str(folder / "source" / "run_autograder")], env=env, cwd=folder,
+                                   preexec_fn=enter, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        peak_rss, at_peak = 0, []
+        while process.poll() is None:  # the peak of anonymous plus mapped memory (page cache excluded)
+            resident = _resident(memory)
+            if resident > peak_rss:
+                peak_rss, at_peak = resident, _processes(memory)
+            time.sleep(0.1)
+        output = process.stdout.read()
+        seconds = time.perf_counter() - started
+        peak = int((memory / "memory.max_usage_in_bytes").read_text())
+        failcnt = int((memory / "memory.failcnt").read_text())
+        results = json.loads((folder / "results" / "results.json").read_text())
+        isolation = next((t["output"] for t in results["tests"] if t["name"] == "Instructor: isolation"), "")
+        return {"seconds": round(seconds, 1), "peak_resident_mb": round(peak_rss / 2**20),
+                "peak_with_page_cache_mb": round(peak / 2**20), "limit_hits": failcnt, "score": results["score"],
+                "isolation": isolation, "returncode": process.returncode, "at_peak": at_peak, "stdout_tail": output.strip().splitlines()[-1:]}
+    finally:
+        remove_cgroup([memory, cpu])
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submission", default="solutions", help="exercises, solutions or a folder")
+    parser.add_argument("--sandbox", choices=("uid", "auto"), default="uid")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--venv", default=str(ROOT / ".venv"),
+                        help="the virtual environment the autograder uses (in uid mode one whose Python the "
+                             "unprivileged user can run, as on Gradescope where it lives under /usr)")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0 or not (CGROUP / "memory").is_dir():
+        print("measure: needs root and cgroup v1 (/sys/fs/cgroup/memory and cpu).", file=sys.stderr)
+        return 2
+    submission = targets.resolve(args.submission)
+    for _ in range(args.runs):
+        print(json.dumps(measure(submission, args.sandbox, Path(args.venv))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
