@@ -23,28 +23,29 @@ def own_rng(seed=0):
 
 
 def numerical_gradient(ref, f, x, eps=1e-6):
-    """Central differences of the scalar f() with respect to x (float64), by the reference checker (in a
-    student release, which has no reference, by the kata's own central differences below)."""
+    """Central differences of the scalar f() with respect to x (float64), by the reference checker. In a
+    student release, which has no reference, a five-point stencil of the kata's own serves instead: it is
+    not the gradcheck exercise's formula (at a large eps the two differ), so it answers nothing there."""
     from grader.core import judge_plugin
 
     if judge_plugin.kata_mode() == judge_plugin.ADVISORY:
         with judge_plugin.learner_code_allowed():
-            return _central_differences(f, x, eps)
+            return _five_point_stencil(f, x, min(eps, 1e-3))
     return ref.gradcheck.numerical_gradient(f, x, eps=eps)
 
 
-def _central_differences(f, x, eps):
-    """(f(x + eps e_i) - f(x - eps e_i)) / 2 eps for every entry i of x, x restored exactly after each."""
+def _five_point_stencil(f, x, h):
+    """(-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h per entry of x (error O(h^4)); x restored after."""
     flat = x.reshape(-1)  # a view: writing it perturbs x, which f reads
     gradient = np.zeros(flat.shape, dtype=np.float64)
     for i in range(flat.size):
         kept = flat[i]
-        flat[i] = kept + eps
-        up = f()
-        flat[i] = kept - eps
-        down = f()
+        values = []
+        for step in (2, 1, -1, -2):
+            flat[i] = kept + step * h
+            values.append(f())
         flat[i] = kept
-        gradient[i] = (up - down) / (2 * eps)
+        gradient[i] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
     return gradient.reshape(x.shape)
 
 
