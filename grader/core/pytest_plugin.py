@@ -77,6 +77,12 @@ def pytest_runtest_makereport(item, call):
         )
 
 
+def _skip_reason(longrepr) -> str:
+    """A skip's reason alone ('not checked here ...'), not pytest's (file, line, text) tuple."""
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
 def pytest_runtest_logstart(nodeid, location):
     _write({"event": "start", "nodeid": nodeid})
 
@@ -95,7 +101,7 @@ def pytest_runtest_logreport(report):
             "target": info.get("target"),
             "outcome": outcome,
             "duration": round(report.duration, 4),
-            "message": info.get("message", "") if not report.skipped else str(report.longrepr),
+            "message": info.get("message", "") if not report.skipped else _skip_reason(report.longrepr),
             "kind": info.get("kind", ""),
             "where": info.get("where"),
             "part": info.get("part"),

@@ -120,6 +120,10 @@ def isolation() -> Isolation:
         return Isolation(UID, "Learner code ran as an unprivileged user without namespaces: it could not read "
                               "the reference or change the kata, but PyTorch was visible to it (imports of it "
                               "are refused from the source).")
+    if mode == UID:
+        return Isolation(NONE, "Learner code ran without a sandbox: an unprivileged user was asked for, but it "
+                               "cannot run this Python (is it under a private folder such as /root?), so these "
+                               "scores are not tamper-proof.")
     return Isolation(NONE, NOT_TAMPER_PROOF)
 
 

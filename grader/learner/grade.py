@@ -26,12 +26,14 @@ from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise, Milestone
 from grader.core import report as reports
-from grader.core import policy, runner, sandbox, seeds
+from grader.core import judge_plugin, policy, runner, sandbox, seeds
 from grader.core.report import ExerciseStatus as Status
 from grader.core.report import MilestoneStatus
 from grader.core.runner import TargetRun, TestResult
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
+ADVISORY_SENTENCE = ("Advisory grading (a student release, without the reference): your code is checked against "
+                     "PyTorch, finite differences and closed forms; your instructor's grade is the one that counts.")
 IMPORT_FAILURES = {"SyntaxError": Status.SYNTAX_ERROR, "IndentationError": Status.SYNTAX_ERROR,
                    "TabError": Status.SYNTAX_ERROR}
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
@@ -128,7 +130,7 @@ def classify(result: ExerciseResult) -> None:
 
 
 def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, seed: int | None = None,
-                    worker_env: dict | None = None) -> list[ExerciseResult]:
+                    worker_env: dict | None = None, wall_seconds: float | None = None) -> list[ExerciseResult]:
     """Every chosen exercise judged in one process (learner code in sandboxed workers), with a fresh seed
     unless one is given; each exercise's line is printed, in course order, as soon as it is decided."""
     chosen = [ex for ex in kata.exercises if ex.name in names]
@@ -147,7 +149,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, se
                 say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
 
     runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seeds.fresh() if seed is None else seed,
-                                extra_env=worker_env, on_progress=progress)
+                                extra_env=worker_env, on_progress=progress, child_seconds=wall_seconds)
     results = []
     for exercise in chosen:
         result = ExerciseResult(exercise, runs[exercise.name][str(target_dir)])
@@ -231,12 +233,15 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
         else:
             lines.append(f"{result.status}: {result.detail}")
             lines.append(f"Run `make check EX={ex.name}` for every failure in full.")
-        lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time) or `make compare EX={ex.name}`.")
+        lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time)"
+                     + ("." if judge_plugin.is_release() else f" or `make compare EX={ex.name}`."))
         return "\n".join(lines)
     unfinished = [m for m in milestones if m["status"] in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN)]
     if unfinished:
         m = unfinished[0]
         return f"Next: the milestone `{m['name']}` ({m['title']}): {m.get('reason', '')}"
+    if judge_plugin.is_release():
+        return "Every exercise and milestone passes here. Your instructor's grade is the one that counts."
     return "Every exercise and milestone passes. Well done: compare your code with solutions/ to see another way."
 
 
@@ -286,11 +291,13 @@ def parse_args(argv):
 
 
 def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, quick: bool, say,
-                 milestone_dir: Path, seed: int | None = None, worker_env: dict | None = None) -> dict:
+                 milestone_dir: Path, seed: int | None = None, worker_env: dict | None = None,
+                 wall_seconds: float | None = None) -> dict:
     """Grade the exercises (judged, fresh seed) and the milestones they unlock; return the report dict."""
     started = time.perf_counter()
     checksums, data_problem = data_checksums()
-    results = grade_exercises(kata, target_dir, names, 1, say, seed=seed, worker_env=worker_env)
+    results = grade_exercises(kata, target_dir, names, 1, say, seed=seed, worker_env=worker_env,
+                              wall_seconds=wall_seconds)
     policy.apply(results, target_dir)
     milestone_entries = grade_milestones(kata, target_dir, results, milestone_dir, enabled=milestones,
                                          quick=quick, say=say)
@@ -305,8 +312,8 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
         "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
         "exercises": [r.to_dict() for r in results],
         "milestones": milestone_entries,
-        "isolation": sandbox.isolation().sentence,
-        "tamper_proof": sandbox.isolation().tamper_proof,
+        "isolation": ADVISORY_SENTENCE if judge_plugin.is_release() else sandbox.isolation().sentence,
+        "tamper_proof": sandbox.isolation().tamper_proof and not judge_plugin.is_release(),
         "data_checksums": checksums,
         "data_problem": data_problem,
         "integrity_problems": integrity_problems(),
