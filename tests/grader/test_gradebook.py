@@ -116,8 +116,8 @@ def test_integrity_detects_modified_missing_and_extra_files(tmp_path):
     (tmp_path / "grader" / "__pycache__" / "x.pyc").write_bytes(b"cache files are not checked")
     assert integrity.check(tmp_path) == [
         "extra: tests/conftest_extra.py",
-        "missing: tests/mutants/layers.py",
         "modified: tests/exercises/test_layers.py",
+        "missing: tests/mutants/layers.py",
     ]
 
 
