@@ -17,11 +17,13 @@ judge.py). The test accuracy is computed by the grader with plain NumPy from the
 W1.data, ..., b3.data that your half sends after each epoch (argmax of the logits), not from your
 forward pass, and never with your code seeing the test labels.
 
-MULTIPLE = 5. Measured with the reference engine on the 2-core machine this kata was built on (float32,
-one thread each): 0.95x to 1.1x PyTorch's time for the same steps (quiet), 1.3x with three NumPy and
-one PyTorch matrix-product loop running beside it; the same engine computing every forward operation
-and every backward pass twice: 2.0x quiet, 2.6x under that load. An engine with a Python loop over
-entries does not pass: training stops as soon as it is clear the budget will be missed.
+MULTIPLE = 5. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
+each, other jobs running: load average 7-8): the reference engine at 0.75x PyTorch's time for the same
+steps; with three NumPy and one PyTorch matrix-product loop running beside it as well (load average
+12-14), 0.93x. The same engine computing every operation and every backward pass twice (2.0x its
+step time): 1.27x, and 1.15x under that load (153 s of training there: the old absolute budget of
+150 s would have failed it). An engine with a Python loop over entries does not pass: training stops
+as soon as it is clear the budget will be missed.
 
 Afterwards, in the output directory: the training curve and the gradient flow through the layers.
 
@@ -39,10 +41,11 @@ import numpy as np
 from grader.milestones import skeleton
 from grader.milestones.skeleton import SEED, Spec, Stop
 
-TIME_LIMIT = 1800          # the grader kills the milestone's process after this (seconds): hangs only
+TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
+                           # relative budget ends slow runs and a watchdog the steps that never end
 THRESHOLD = 0.90
 QUICK_THRESHOLD = 0.80
-MULTIPLE = 5.0             # budget: this many times PyTorch's time for the same steps (see above)
+MULTIPLE = 5.0             # x PyTorch for the same steps; measured: reference 0.75-0.93x, twice its step time 1.15-1.27x
 QUICK_MULTIPLE = 15.0
 QUICK_EPOCHS = 2
 SIZES = (784, 256, 128, 10)

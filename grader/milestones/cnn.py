@@ -14,18 +14,19 @@ predictions, is at least 98% AND the training (all calls to train_epoch, plus yo
 of the test images after each epoch) takes at most MULTIPLE times PyTorch's time for the same steps of
 the same CNN, timed in the same run on the same number of threads (skeleton.py, judge.py).
 
-MULTIPLE = 14, set for plain textbook code at twice the textbook reference's step time. Measured on
-the 2-core machine this kata was built on, one thread each: the textbook reference (channels-first
-im2col, conv backward through col2im, max-pool by argmax over the windows, float32) at 3.8x to 4.3x
-PyTorch's time for the same steps (quiet) and 3.5x with three NumPy and one PyTorch matrix-product
-loop running beside it; the same code run twice per forward and backward at 8.5x quiet and 7.5x under
-that load. PyTorch's oneDNN convolutions are about four times faster than the im2col products here;
-the performance exercise shows how to close much of that gap. A Python loop over pixels or samples,
-or col2im with np.add.at, is tens of times slower and does not pass: the run stops as soon as the
-projected time is three budgets.
+MULTIPLE = 16, set for plain textbook code at twice the textbook reference's step time. Measured on
+the 2-core machine this kata was built on, one thread each, over one epoch of 7,500 training images
+with predictions of 1,250 test images (the full run's proportions): the textbook reference
+(channels-first im2col, conv backward through col2im, max pooling by argmax over the windows, float32)
+at 4.6x PyTorch's time for the same steps with other jobs running (load average 7-9), and 4.1x with
+three NumPy and one PyTorch matrix-product loop running beside it as well (load average 12); the same
+code with every forward and backward run twice at 9.6x and 9.9x. PyTorch's oneDNN convolutions are
+about four times faster than the im2col products here; the performance exercise shows how to close
+much of that gap. A Python loop over pixels or samples, or col2im with np.add.at, is tens of times
+slower and does not pass: the run stops as soon as the projected time is three budgets.
 
 Afterwards, in the output directory: the training curve, the gradient flow through the layers, and the
-first convolution's 16 filters as an image grid.
+first convolution's 16 filters as an image grid, with what training changed in them.
 
 quick=True (the repository's own tests): 3,000 training and 1,000 test images, 1 epoch, pass at
 QUICK_THRESHOLD within QUICK_MULTIPLE.
@@ -42,7 +43,8 @@ from grader.milestones import skeleton
 from grader.milestones.mnist import named_parameters
 from grader.milestones.skeleton import SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, predict
 
-TIME_LIMIT = 7200           # the grader kills the milestone's process after this (seconds): hangs only
+TIME_LIMIT = 14400          # the grader kills the process after this (seconds): only hangs in C code; the
+                            # relative budget ends slow runs and a watchdog the steps that never end
 BATCH_SIZE = 128
 # One learning rate per epoch, each epoch with a fresh SGD: large steps first, then smaller ones to settle
 # into the minimum. Measured with the reference: 98.3%, 98.5%, 99.0%, 99.1% after epochs 1-4 (a constant
@@ -51,7 +53,7 @@ LR_SCHEDULE = (0.05, 0.05, 0.02, 0.005)
 MOMENTUM = 0.9
 THRESHOLD = 0.98            # test accuracy needed (at least)
 QUICK_THRESHOLD = 0.80
-MULTIPLE = 14.0             # budget: this many times PyTorch's time for the same steps (see above)
+MULTIPLE = 16.0             # x PyTorch; measured: textbook reference 4.1-4.6x, twice its step time 9.6-9.9x
 QUICK_MULTIPLE = 30.0
 IMAGE_SHAPE = (1, 28, 28)
 TOO_SLOW_ADVICE = ("Loop over the kh*kw kernel offsets only (never over pixels or samples), add with slices "
@@ -94,6 +96,8 @@ def train(session) -> dict:
     epochs = 1 if session.quick else len(LR_SCHEDULE)
     model = m.conv.build_mnist_cnn(np.random.default_rng(SEED))
     params = named_parameters(model)
+    initial = first_filters(params)
+    initial = None if initial is None else initial.copy()
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
     rng = np.random.default_rng(SEED)
     session.start({"epochs": epochs, **SPEC.settings}, params, math.ceil(len(session.X_train) / BATCH_SIZE))
@@ -104,7 +108,7 @@ def train(session) -> dict:
         loss = m.training.train_epoch(model, loss_fn, optimizer, session.X_train, session.y_train,
                                       batch_size=BATCH_SIZE, rng=rng, epoch=epoch)
         session.end_epoch(predictions=predict(model, session.X_test), learner={"loss": loss})
-    return {"filters": first_filters(params)}
+    return {"filters": first_filters(params), "filters_initial": initial}
 
 
 def first_filters(params) -> np.ndarray | None:

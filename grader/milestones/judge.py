@@ -16,13 +16,14 @@ predictions of the test images).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.skeleton import (JUDGE_SLACK_SECONDS, SEED, THREADS, load_mnist, module_of, shaped,
+from grader.milestones.skeleton import (DEADLINE_SLACK, SEED, THREADS, load_mnist, module_of, shaped,
                                         spec_of, summary)
 
 # (steps per timed block, warm-up steps before the first block) of the PyTorch reference: a block
@@ -156,12 +157,13 @@ class Judge:
         return reply
 
     def deadline(self) -> float | None:
-        """Seconds from now within which the learner's next event must arrive (None: no training
-        running, e.g. during the sanity checks, which the milestone's TIME_LIMIT bounds)."""
+        """Seconds from now within which the learner's next event must arrive, negative once missed
+        (None: no training running, e.g. during the sanity checks, which the milestone's TIME_LIMIT
+        bounds). A learner past its budget fails anyway; the deadline catches a step that never ends."""
         if self.running_since is None:
             return None
         spent = self.spent + time.perf_counter() - self.running_since
-        return max(0.0, self.budget() - spent) + JUDGE_SLACK_SECONDS
+        return self.budget() * (1 + DEADLINE_SLACK) + 5.0 - spent
 
     def interrupted(self, out_dir: Path) -> dict:
         """The result when the learner half was stopped from outside for missing its deadline."""
@@ -300,7 +302,9 @@ class Judge:
         drawings = [("curve", plots.epoch_curves, self.history), ("gradient_flow", plots.gradient_flow,
                                                                    self.history)]
         if final.get("filters") is not None:
-            drawings.append(("filters", plots.filter_grid, np.asarray(final["filters"], dtype=np.float64)))
+            initial = final.get("filters_initial")
+            drawings.append(("filters", functools.partial(plots.filter_grid, initial=initial),
+                             np.asarray(final["filters"], dtype=np.float64)))
         for kind, draw, what in drawings:
             if kind != "filters" and not self.history:
                 continue

@@ -13,12 +13,15 @@ evaluations and the grader's predictions after each epoch) takes at most MULTIPL
 for the same steps of the same MLP, timed in the same run on the same number of threads (skeleton.py,
 judge.py). A relative budget means a busy or slow machine slows both sides alike.
 
-MULTIPLE = 6. Measured with the reference on the 2-core machine this kata was built on (float32, one
-thread each): 1.12x to 1.33x PyTorch's time for the same steps (quiet); 1.72x with three NumPy and one
-PyTorch matrix-product loop running beside it. (Per step the reference is 0.7x PyTorch's time; its
-fit also evaluates 60,000 images per epoch.) A correct implementation at twice the reference's step
-time measured 3.4x under that load: it passes, and so does float64 (about 1.7x the float32 time). A
-Python loop over the examples of a batch (20-50x slower per step) does not: training is stopped as soon
+MULTIPLE = 6. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
+each, other jobs running: load average 5-7): the reference at 1.08x and 1.26x PyTorch's time for the
+same steps; with three NumPy and one PyTorch matrix-product loop running beside it as well (load
+average 11-14), 0.90x. (Per step the reference is about 0.7x PyTorch's time; its fit also evaluates
+60,000 images per epoch.) The reference with every forward and backward run twice (2.1x its step
+time): 1.95x, and 1.70x under that load, so a correct implementation at twice the reference's time
+passes with room to spare, even in float64 (about 1.7x the float32 time). Under that load the old
+absolute budget of 120 s failed both: 134 s for the reference, 202 s for the doubled one. A Python
+loop over the examples of a batch (20-50x slower per step) does not pass: training is stopped as soon
 as the time spent, or the projected total (over 3 budgets), shows the budget will be missed.
 
 Before the long run, a sanity ladder fails fast with advice:
@@ -46,10 +49,11 @@ from grader.milestones.skeleton import (  # noqa: F401  (the names other modules
     DIVERGENCE_ADVICE, EARLY_END, SEED, Progress, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of,
     diverged, ended_early, float64_note, learner_modules, load_mnist, loss_value, plain, predict, unfinished)
 
-TIME_LIMIT = 1800          # the grader kills the milestone's process after this (seconds): hangs only
+TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
+                           # relative budget ends slow runs and a watchdog the steps that never end
 THRESHOLD = 0.90           # test accuracy needed
 QUICK_THRESHOLD = 0.80
-MULTIPLE = 6.0             # budget: this many times PyTorch's time for the same steps (see above)
+MULTIPLE = 6.0             # x PyTorch for the same steps; measured: reference 0.9-1.3x, at twice its step time 1.7-2.0x
 QUICK_MULTIPLE = 15.0      # one short epoch: startup costs weigh more, and `make test` runs beside it
 LN10 = math.log(10.0)
 INITIAL_LOSS_RANGE = (0.7 * LN10, 1.6 * LN10)

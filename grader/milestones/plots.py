@@ -196,33 +196,45 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
     return _save(fig, path, title + ": gradient flow through the layers")
 
 
-def filter_grid(weights, path, *, title: str = "First-layer filters") -> Path:
+def filter_grid(weights, path, *, initial=None, title: str = "First-layer filters") -> Path:
     """The first convolution's kernels as small images, one per output channel (its first input
-    channel), on one shared colour scale: red positive, blue negative, white zero. Trained MNIST
-    filters look like strokes and edge detectors; noise means they have not learnt."""
+    channel), on one shared colour scale: red positive, blue negative, white zero. With `initial` (the
+    same kernels before training) a second block shows what training changed, trained - initial, on
+    its own scale: with a few epochs of SGD the first-layer filters keep much of their random start, and
+    the change shows the strokes and edges they learnt."""
     import numpy as np
 
-    weights = np.asarray(weights, dtype=np.float64)
-    kernels = weights[:, 0] if weights.ndim == 4 else weights
+    def first_channel(w):
+        w = np.asarray(w, dtype=np.float64)
+        return w[:, 0] if w.ndim == 4 else w
+
+    kernels = first_channel(weights)
     count = len(kernels)
+    blocks = [(f"{title}: the {count} first-layer filters ({kernels.shape[-2]}x{kernels.shape[-1]}) after "
+               "training", kernels)]
+    if initial is not None and np.shape(initial) == np.shape(weights):
+        blocks.append(("what training changed: trained - initial filters (own colour scale)",
+                       kernels - first_channel(initial)))
     columns = min(8, count)
     rows = math.ceil(count / columns)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns + 1.2, 1.4 * rows + 0.8), squeeze=False)
-    limit = float(np.max(np.abs(kernels))) or 1.0
-    image = None
-    for index, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index < count:
-            image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-            ax.set_title(str(index), fontsize=8)
-        else:
-            ax.axis("off")
-    if image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
-    fig.suptitle(f"{title}: the {count} first-layer filters ({kernels.shape[-2]}x{kernels.shape[-1]})")
+    fig = plt.figure(figsize=(1.3 * columns + 1.6, (1.3 * rows + 0.5) * len(blocks)), layout="constrained")
+    figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
+    for sub, (label, kernels) in zip(figures, blocks):
+        axes = sub.subplots(rows, columns, squeeze=False)
+        limit = float(np.max(np.abs(kernels))) or 1.0
+        image = None
+        for index, ax in enumerate(axes.flat):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if index < count:
+                image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+                ax.set_title(str(index), fontsize=8)
+            else:
+                ax.axis("off")
+        sub.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85, label="weight" if label == blocks[0][0] else "change")
+        sub.suptitle(label, fontsize=11 if label == blocks[0][0] else 10)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path

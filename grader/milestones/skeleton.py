@@ -40,11 +40,13 @@ Events (worker -> judge) and replies (judge -> worker):
               or "weights": {name: float array} (autograd_mnist), "learner": {name: float}}
              -> {"budget_seconds": float, "spent_seconds": float, "stop": None or a sentence}
 Final (worker -> judge): {"status": "trained"} or an early end {"status": "failed" | "locked",
-    "reason": str}, both with "record": {plain values} and optionally "filters": float array.
+    "reason": str}, both with "record": {plain values} and optionally "filters" and "filters_initial":
+    float arrays (the first convolution's kernels after and before training, to draw).
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import ctypes
 import importlib
@@ -52,6 +54,7 @@ import math
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +69,8 @@ MODULES = {"mnist": "grader.milestones.mnist", "cnn": "grader.milestones.cnn",
            "autograd_mnist": "grader.milestones.autograd_mnist"}
 # After `steps`, stop a run whose projected time is this many budgets: it cannot make it.
 HOPELESS = 3.0
-JUDGE_SLACK_SECONDS = 30.0   # deadline() beyond the budget: the last epoch's predictions, a busy moment
+# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last epoch's predictions.
+DEADLINE_SLACK = 0.1
 
 
 @dataclass(frozen=True)
@@ -541,16 +545,48 @@ def learn(name: str, target_dir, job: dict, send) -> dict:
 
 
 def run(name: str, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The whole milestone in this process: the judge half calls the learner half directly."""
+    """The whole milestone in this process: the judge half calls the learner half directly, and a
+    watchdog interrupts training that misses the judge's deadline (a step that never ends)."""
     from grader.milestones.judge import Judge, Unavailable
 
     try:
         judge = Judge(name, quick=quick)
     except Unavailable as error:
         return {"status": "not-run", "reason": str(error)}
-    with pinned_threads(THREADS, torch_too=True):
-        final = learn(name, target_dir, judge.job(), judge.on_event)
-        return judge.verdict(final, out_dir)
+    with pinned_threads(THREADS, torch_too=True), Watchdog(judge) as watchdog:
+        try:
+            final = learn(name, target_dir, judge.job(), judge.on_event)
+        except KeyboardInterrupt:
+            if not watchdog.fired:
+                raise
+            return judge.interrupted(out_dir)
+    return judge.verdict(final, out_dir)
+
+
+class Watchdog:
+    """A daemon thread that interrupts the main thread (KeyboardInterrupt at its next Python
+    instruction) once the judge's deadline for the learner's next event has passed."""
+
+    def __init__(self, judge, period: float = 1.0):
+        self.judge, self.period = judge, period
+        self.fired = False
+        self._done = threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self._watch, name="milestone-watchdog", daemon=True).start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.period):
+            deadline = self.judge.deadline()
+            if deadline is not None and deadline <= 0:
+                self.fired = True
+                _thread.interrupt_main()
+                return
+
+    def __exit__(self, *exc_info):
+        self._done.set()
+        return False
 
 
 def summary(values) -> dict[str, float]:

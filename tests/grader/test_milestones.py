@@ -400,9 +400,21 @@ def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
     judge = Judge("autograd_mnist", quick=True)
     assert judge.deadline() is None, "no deadline before training starts"
     judge.on_event("start", {"settings": {}, "record": {}})
-    assert 0 < judge.deadline() <= judge.budget() + 60
+    assert judge.budget() < judge.deadline() <= 1.1 * judge.budget() + 5
     result = judge.interrupted(tmp_path)
     assert result["status"] == "failed" and result["too_slow"] and "budget" in result["reason"], result
+
+
+def test_a_training_step_that_never_ends_is_interrupted_at_the_judges_deadline(tmp_path):
+    target = defective_copy(tmp_path, "training", (
+        "def fit(*args, **kwargs):\n"
+        "    import time\n"
+        "    while True:\n"
+        "        time.sleep(0.05)\n"))
+    result, output = run_milestone("mnist", target, tmp_path)
+    assert result["status"] == "failed" and result["too_slow"], result
+    assert "did not report back within its budget" in result["reason"], result["reason"]
+    assert result["train_seconds"] < 60, "interrupted at the deadline, not at the milestone's TIME_LIMIT"
 
 
 # ---------------------------------------------------------------------------------------------------
