@@ -499,7 +499,7 @@ class Session:
                  "lr": np.asarray(self._lrs, dtype=np.float64),
                  "grad_names": [name for name, _ in self.params],
                  "grad_shapes": [list(np.shape(getattr(p, "data", None))) for _, p in self.params],
-                 "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(-1, len(self.params)),
+                 "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params)),
                  "learner": plain(learner or {})}
         if predictions is not None:
             event["predictions"] = np.asarray(predictions, dtype=np.int64)
@@ -535,9 +535,10 @@ def learn(name: str, target_dir, job: dict, send) -> dict:
             return {"status": "failed", "record": plain(session.record if session else {}),
                     "reason": f"{type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
         except EARLY_END as error:
-            record = plain(session.record) if session is not None else {}
             result = ended_early({}, error)
-            return {**result, "record": record}
+            verdict = {key: result[key] for key in ("status", "reason", "too_slow") if key in result}
+            found = {key: value for key, value in result.items() if key not in verdict}
+            return {**verdict, "record": plain({**(session.record if session is not None else {}), **found})}
 
 
 # ---------------------------------------------------------------------------------------------------

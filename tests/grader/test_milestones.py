@@ -324,11 +324,6 @@ def test_a_textbook_sigmoid_posing_as_the_stable_one_fails_the_stability_milesto
 # ---------------------------------------------------------------------------------------------------
 # stretch milestone: cnn
 
-def test_cnn_quick_run_passes_with_the_reference(tmp_path):
-    result, output = run_milestone("cnn", "solutions", tmp_path)
-    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
-
-
 def test_cnn_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("cnn", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
@@ -392,6 +387,32 @@ def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(t
     assert "PyTorch" in result["reason"] and "too slow" in result["reason"], result["reason"]
     assert result["train_seconds"] >= 0.5 and len(result["history"]) == 1, result
     assert result["budget_seconds"] == pytest.approx(0.2 * result["torch_seconds"], abs=0.011), result
+
+
+def test_the_two_halves_exchange_only_plain_data_that_crosses_the_wire(tmp_path):
+    import json
+
+    from grader.core import wire
+    from grader.milestones import skeleton
+    from grader.milestones.judge import Judge
+
+    def through_wire(value):
+        packed = wire.encode_value(value)
+        assert "__object__" not in json.dumps(packed.tree), f"not plain data: {packed.tree}"
+        return wire.decode_value(packed)
+
+    judge = Judge("autograd_mnist", quick=True)
+    job = through_wire(judge.job())
+    kinds = []
+
+    def send(kind, data):
+        kinds.append(kind)
+        return through_wire(judge.on_event(kind, through_wire(data)))
+
+    final = through_wire(skeleton.learn("autograd_mnist", SOLUTIONS_DIR, job, send))
+    result = judge.verdict(final, tmp_path)
+    assert result["status"] == "passed", result["reason"]
+    assert kinds == ["start", "epoch", "epoch"] and result["ratio"] > 0, (kinds, result)
 
 
 def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
