@@ -264,9 +264,9 @@ class Judge:
         if self.reference is None:
             return {"train_seconds": round(self.spent, 2)}
         torch_seconds = self.reference.step_seconds * self.total_steps
-        return {"train_seconds": round(self.spent, 2), "budget_seconds": round(self.budget(), 2),
+        return {"train_seconds": round(self.spent, 3), "budget_seconds": round(self.budget(), 4),
                 "torch_step_ms": round(1e3 * self.reference.step_seconds, 4),
-                "torch_seconds": round(torch_seconds, 2), "torch_steps_timed": self.reference.steps,
+                "torch_seconds": round(torch_seconds, 4), "torch_steps_timed": self.reference.steps,
                 "ratio": round(self.spent / torch_seconds, 3) if torch_seconds else None}
 
     def _decide(self) -> dict:

@@ -219,7 +219,7 @@ def train(session) -> dict:
     settings["epochs"] = 1 if session.quick else int(settings["epochs"])
     epochs, batch_size = settings["epochs"], int(settings["batch_size"])
     model = m.training.build_mnist_model(np.random.default_rng(SEED))
-    note = float64_note([p.data for p in model.parameters()], "build_mnist_model's weights")
+    note = float64_note([p.data for p in model.parameters()], "the weights of build_mnist_model")
     if note:
         print(note)
         session.record["float64_note"] = note

@@ -231,11 +231,14 @@ def loss_value(value) -> float:
 
 
 def plain(values):
-    """A history entry as JSON-friendly Python values (floats, dicts of floats), whatever fit stored."""
+    """JSON-friendly Python values (str, bool, int, float, lists and dicts of them), whatever the
+    learner's code stored (NumPy scalars and 0-d arrays become floats, anything else None)."""
     if isinstance(values, dict):
         return {str(k): plain(v) for k, v in values.items()}
     if isinstance(values, (list, tuple)):
         return [plain(v) for v in values]
+    if values is None or isinstance(values, (str, bool)) or type(values) is int:
+        return values
     try:
         return float(values)
     except (TypeError, ValueError):
@@ -247,9 +250,10 @@ def float64_note(arrays, what: str) -> str | None:
     wide = [a for a in arrays if getattr(np.asarray(a), "dtype", None) == np.float64]
     if not wide:
         return None
-    return (f"note: {what} is float64, although the model asks for float32 (does Linear pass its dtype "
-            "on to the initialiser, or does something upcast on the way?). float64 moves twice the bytes "
-            "through every product, about 1.7x slower here; this is not a failure.")
+    return (f"note: your model trains in float64: {what} came out float64 although float32 was asked for "
+            "(does Linear pass its dtype on to the initialiser, or does something upcast on the way?). "
+            "float64 moves twice the bytes through every product, about 1.7x slower here; this is not a "
+            "failure.")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -316,9 +316,9 @@ class StepPair:
     def dtype_note(self) -> str | None:
         """A sentence when your model computes in float64 although it was built for float32."""
         weights = [layer.W.data for layer in self.linears]
-        note = float64_note(weights, "your Linear layers' weights (built with dtype=np.float32)")
+        note = float64_note(weights, "the weights of Linear(..., dtype=np.float32)")
         if note is None:
-            note = float64_note([self.logits], "your forward pass's output (from float32 weights and images)")
+            note = float64_note([self.logits], "the logits computed from float32 weights and images")
         return note
 
 

@@ -1,5 +1,7 @@
-"""The core milestones (`mnist`, `speed`) in quick mode: they pass with the reference, are locked on the
-stubs, and fail with a useful reason for code that is slow, diverges or cannot learn.
+"""The milestones in quick mode: they pass with the reference, are locked on the stubs, and fail with a
+useful reason for code that is slow, diverges or cannot learn; the judge half decides from predictions
+and its own clock against PyTorch; the two halves exchange plain data; results are cached by the files
+they use.
 
 Each run is a child process, exactly as the grader starts it (`python -m grader milestone NAME ...`),
 against solutions/ or a copy of it with one deliberate defect appended to one module.
@@ -71,7 +73,7 @@ def test_mnist_quick_run_passes_with_the_reference_and_records_what_it_measured(
     assert result["data_sha256"] == expected_sums
     assert_pngs(result, "curve", "gradient_flow")
     assert result["torch_step_ms"] > 0 and result["budget_seconds"] == pytest.approx(
-        result["multiple"] * result["torch_seconds"], rel=0.02), "the budget is a multiple of PyTorch's time"
+        result["multiple"] * result["torch_seconds"], rel=1e-3), "the budget is a multiple of PyTorch's time"
     for words in ("sanity 1/3", "sanity 2/3", "sanity 3/3", "epoch 1/1", "Training curve summary", "budget",
                   "judged: test accuracy"):
         assert words in output, f"{words!r} missing from the milestone's output:\n{output}"
