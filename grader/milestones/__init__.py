@@ -11,6 +11,12 @@ Each milestone named in grader/manifest.toml is a module here providing
 
 The grader runs `python -m grader milestone NAME --target DIR --out DIR --result FILE` in a child process,
 so a milestone that hangs or crashes costs only itself.
+
+The training milestones (mnist, cnn, autograd_mnist) share one skeleton (skeleton.py): a learner half
+that trains and predicts, and a judge half (judge.py) that keeps the test labels, times the learner
+against PyTorch and decides; both can run in one process (what `run` does) or in two (the worker and
+the judge). Results are cached by what they depend on: `cached(milestone, target_dir)` and `store(...)`
+(cache.py), so that a repeated `make grade` re-runs only what changed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 
 from grader.core import manifest
 from grader.core import target as targets
+from grader.milestones.cache import cached, store  # noqa: F401  (the API for grade)
 
 STATUSES = ("passed", "failed", "locked", "not-run")
 

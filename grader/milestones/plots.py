@@ -4,10 +4,9 @@ matplotlib is switched to its Agg backend (pure raster, no display needed) befor
 so the grader works the same over ssh, in CI and in a container. Every function writes one PNG and
 returns its path; callers print the path so the learner knows where to look.
 
-A history is what `training.fit` returns: lists with one entry per epoch,
-    {"loss": [...], "train_accuracy": [...], "test_accuracy": [...],
-     "grad_norms": [{parameter name: ||dL/dp||}, ...]}
-Missing keys are simply not drawn.
+The training milestones draw from the judge's history (grader/milestones/judge.py): one entry per
+epoch with the mean loss, the test accuracy, the learning rate and, per parameter, the median, smallest
+and largest gradient norm over the epoch's steps.
 """
 
 from __future__ import annotations
@@ -29,67 +28,223 @@ def _finite(values):
     return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
-def grad_norm_series(grad_norms) -> dict[str, list[float]]:
-    """{parameter name: [norm per epoch]} from a list of per-epoch {name: norm} dicts.
-
-    Also accepts the transposed form {name: [norm per epoch]} (returned unchanged)."""
-    if isinstance(grad_norms, dict):
-        return {str(k): [float(x) for x in v] for k, v in grad_norms.items()}
-    series: dict[str, list[float]] = {}
-    for epoch in grad_norms or []:
-        for name, value in dict(epoch).items():
-            series.setdefault(str(name), []).append(float(value))
-    return series
+def _is_bias(name: str, shape) -> bool:
+    """A bias (one value per unit) rather than a weight matrix or kernel."""
+    if shape is not None:
+        return len(shape) <= 1
+    last = name.rsplit(".", 1)[-1].lower()
+    return last in ("b", "bias") or (last.startswith("b") and last[1:].isdigit())
 
 
-def training_curve(history: dict, path, *, title: str = "Training curve") -> Path:
-    """Three panels side by side: loss per epoch; train and test accuracy; per-parameter gradient norms.
+def _lr_changes(history: list[dict]) -> list[tuple[float, float, float]]:
+    """[(x between the two epochs, old lr, new lr)] wherever the learning rate changed between epochs
+    (or inside an epoch: then at that epoch's middle)."""
+    changes, previous = [], None
+    for entry in history:
+        lr = entry.get("lr") or {}
+        low, high, median = lr.get("min", math.nan), lr.get("max", math.nan), lr.get("median", math.nan)
+        if not math.isfinite(median):
+            continue
+        if previous is not None and not math.isclose(previous, lr.get("min", median), rel_tol=1e-6):
+            changes.append((entry["epoch"] - 0.5, previous, lr.get("min", median)))
+        if math.isfinite(low) and math.isfinite(high) and not math.isclose(low, high, rel_tol=1e-6):
+            changes.append((entry["epoch"], low, high))
+        previous = lr.get("max", median)
+    return changes
 
-    The gradient norms use a log scale: vanishing (norms falling by orders of magnitude towards the
-    first layers) or exploding gradients show up as a fan of lines spread far apart.
+
+def _mark_lr_changes(axes, history: list[dict]) -> None:
+    for x, old, new in _lr_changes(history):
+        for index, ax in enumerate(axes):
+            ax.axvline(x, color="0.35", linestyle="--", linewidth=1,
+                       label=f"learning rate {old:.3g} -> {new:.3g}" if index == 0 else None)
+
+
+def epoch_curves(history: list[dict], path, *, title: str = "Training curve") -> Path:
+    """Three panels, one point per epoch: the mean training loss; the test accuracy computed by the
+    grader (and the train / validation accuracy the learner's evaluate reported, if any); and the
+    gradient norm of each parameter as the median over the epoch's steps with a band from the
+    smallest to the largest step (one batch's dip is then a band edge, not an alarming point).
+    Dashed vertical lines mark changes of the learning rate.
+
+    history: the judge's per-epoch entries, {"epoch", "loss", "test_accuracy", "lr": {"median", "min",
+    "max"}, "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median",
+    "min", "max"}}}.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    loss = history.get("loss") or []
-    epochs = list(range(1, len(loss) + 1))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    epochs = [entry["epoch"] for entry in history]
 
     ax = axes[0]
-    if loss:
-        ax.plot(epochs, _finite(loss), marker="o", color="tab:red", label="training loss")
-    ax.set_title("Loss (cross-entropy)")
+    ax.plot(epochs, _finite([e["loss"] for e in history]), marker="o", color="tab:red", label="training loss")
+    ax.set_title("Loss (mean over the epoch's steps)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("mean loss over the epoch")
-    ax.grid(alpha=0.3)
+    ax.set_ylabel("cross-entropy")
 
     ax = axes[1]
-    for key, label, colour in (("train_accuracy", "train", "tab:blue"), ("test_accuracy", "test", "tab:green")):
-        values = history.get(key) or []
-        if values:
-            ax.plot(range(1, len(values) + 1), [100 * v if v is not None else None for v in _finite(values)],
-                    marker="o", color=colour, label=label)
+    ax.plot(epochs, [100 * v if v is not None else None for v in _finite([e["test_accuracy"] for e in history])],
+            marker="o", color="tab:green", label="test (computed by the grader)")
+    for key, label, colour in (("train_accuracy", "train (your evaluate)", "tab:blue"),
+                               ("validation_accuracy", "validation (your evaluate)", "tab:purple")):
+        values = [e["learner"].get(key) for e in history]
+        if any(isinstance(v, float) for v in values):
+            ax.plot(epochs, [100 * v if isinstance(v, float) else None for v in values], marker=".",
+                    linestyle=":", color=colour, label=label)
     ax.set_title("Accuracy")
     ax.set_xlabel("epoch")
     ax.set_ylabel("% correct")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
 
-    ax = axes[2]
-    series = grad_norm_series(history.get("grad_norms"))
-    for name, values in series.items():
-        positive = [v if v is not None and v > 0 else None for v in _finite(values)]
-        ax.plot(range(1, len(values) + 1), positive, marker=".", label=name)
-    ax.set_title("Gradient norms (last batch of each epoch)")
+    _norm_bands(axes[2], history, epochs)
+    _mark_lr_changes(axes, history)
+    if _lr_changes(history):
+        axes[0].legend(loc="upper right", fontsize=8)
+    for ax in axes:
+        ax.grid(alpha=0.3, which="both")
+        if 0 < len(epochs) <= 20:
+            ax.set_xticks(epochs)
+    return _save(fig, path, title)
+
+
+def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
+    names = list(history[-1]["grad_norms"]) if history else []
+    colours = plt.get_cmap("tab10")
+    for index, name in enumerate(names):
+        stats = [e["grad_norms"].get(name, {}) for e in history]
+        median = [_positive(s.get("median")) for s in stats]
+        low = [_positive(s.get("min")) for s in stats]
+        high = [_positive(s.get("max")) for s in stats]
+        colour = colours(index % 10)
+        if len(epochs) == 1 and all(v is not None for v in low + high + median):
+            # A band needs two epochs: show the range as an error bar, side by side per parameter.
+            x = [epochs[0] + 0.05 * (index - (len(names) - 1) / 2)]
+            ax.errorbar(x, median, yerr=[[median[0] - low[0]], [high[0] - median[0]]], color=colour,
+                        marker="o", markersize=4, capsize=3, linewidth=1, label=name)
+            continue
+        ax.plot(epochs, median, marker=".", color=colour, label=name)
+        if all(v is not None for v in low + high):
+            ax.fill_between(epochs, low, high, color=colour, alpha=0.10, linewidth=0)
+    ax.set_title("Gradient norm of each parameter")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("||dL/dp||")
-    if series:
+    ax.set_ylabel("||dL/dp||: median of the epoch's steps,\nband from the smallest to the largest")
+    if names:
         ax.set_yscale("log")
         ax.legend(fontsize=7, ncol=2, loc="best")
-    ax.grid(alpha=0.3, which="both")
 
-    for ax in axes:
-        if len(epochs) <= 20 and epochs:
-            ax.set_xticks(epochs)
+
+def _layer_of(name: str) -> str:
+    """The layer a parameter belongs to: "0.W" -> "0", "encoder.1.b" -> "encoder.1", "W1" -> "1"."""
+    if "." in name:
+        return name.rsplit(".", 1)[0]
+    stripped = name.lstrip("Wwb_")
+    return stripped or name
+
+
+def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") -> Path:
+    """Gradient flow through the layers: for each layer in forward order (x axis), the root mean square
+    gradient per entry of its weights (solid) and of its biases (dashed), ||dL/dp|| / sqrt(size), as the
+    median over the steps of an epoch; one line per epoch (dark = first, light = last), and for the
+    last epoch the range from its smallest to its largest step. Healthy: lines of similar height across
+    the layers. Vanishing gradients fall towards the first layers (left); exploding ones grow.
+
+    history entries need "grad_norms" and, for the per-entry scale and the weight / bias split,
+    "grad_shapes": {name: shape} (without it, norms are drawn as they are, split by name).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    shapes = (history[-1].get("grad_shapes") or {}) if history else {}
+    names = list(history[-1]["grad_norms"]) if history else []
+    layers = list(dict.fromkeys(_layer_of(n) for n in names))
+    scale = {n: 1.0 / math.sqrt(max(1, math.prod(shapes[n]))) if n in shapes else 1.0 for n in names}
+    kinds = {"weights": [n for n in names if not _is_bias(n, shapes.get(n))],
+             "biases": [n for n in names if _is_bias(n, shapes.get(n))]}
+    colours = plt.get_cmap("viridis")
+    for index, entry in enumerate(history):
+        colour = colours(index / max(1, len(history) - 1) * 0.9)
+        last = index == len(history) - 1
+        for kind, members in kinds.items():
+            xs = [layers.index(_layer_of(n)) + (0.06 if kind == "biases" else 0.0) for n in members]
+            stats = [entry["grad_norms"].get(n, {}) for n in members]
+            ys = [_positive(s.get("median", math.nan) * scale[n]) for s, n in zip(stats, members)]
+            label = None
+            if len(history) <= 2 or last:
+                label = f"epoch {entry['epoch']}, {kind}"
+            ax.plot(xs, ys, marker="o" if kind == "weights" else "s", color=colour, markersize=4,
+                    linestyle="-" if kind == "weights" else "--", label=label)
+            if last and members:
+                low = [_positive(s.get("min", math.nan) * scale[n]) for s, n in zip(stats, members)]
+                high = [_positive(s.get("max", math.nan) * scale[n]) for s, n in zip(stats, members)]
+                if all(v is not None for v in low + high + ys):
+                    ax.errorbar(xs, ys, yerr=[[y - lo for y, lo in zip(ys, low)], [hi - y for y, hi in zip(ys, high)]],
+                                fmt="none", ecolor=colour, capsize=3, linewidth=1)
+    ax.set_xticks(range(len(layers)))
+    ax.set_xticklabels([" / ".join(n for n in names if _layer_of(n) == layer) for layer in layers], fontsize=8)
+    ax.set_xlabel("layer, input side -> output side (weights solid, biases dashed; bars: the last epoch's "
+                  "smallest..largest step)", fontsize=9)
+    ax.set_ylabel("RMS gradient per entry" if shapes else "||dL/dp||")
+    if names:
+        ax.set_yscale("log")
+        ax.legend(fontsize=8, loc="best")
+    if len(history) > 2:
+        epochs = [entry["epoch"] for entry in history]
+        shown = matplotlib.colors.ListedColormap([colours(0.9 * i / 255) for i in range(256)])
+        mappable = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(min(epochs), max(epochs)), shown)
+        fig.colorbar(mappable, ax=ax, label="epoch", pad=0.02)
+    ax.grid(alpha=0.3, which="both")
+    return _save(fig, path, title + ": gradient flow through the layers")
+
+
+def filter_grid(weights, path, *, initial=None, title: str = "First-layer filters") -> Path:
+    """The first convolution's kernels as small images, one per output channel (its first input
+    channel), on one shared colour scale: red positive, blue negative, white zero. With `initial` (the
+    same kernels before training) a second block shows what training changed, trained - initial, on
+    its own scale: with a few epochs of SGD the first-layer filters keep much of their random start, and
+    the change shows the strokes and edges they learnt."""
+    import numpy as np
+
+    def first_channel(w):
+        w = np.asarray(w, dtype=np.float64)
+        return w[:, 0] if w.ndim == 4 else w
+
+    kernels = first_channel(weights)
+    count = len(kernels)
+    blocks = [(f"{title}: the {count} first-layer filters ({kernels.shape[-2]}x{kernels.shape[-1]}) after "
+               "training", kernels)]
+    if initial is not None and np.shape(initial) == np.shape(weights):
+        blocks.append(("what training changed: trained - initial filters (own colour scale)",
+                       kernels - first_channel(initial)))
+    columns = min(8, count)
+    rows = math.ceil(count / columns)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = plt.figure(figsize=(1.3 * columns + 1.6, (1.3 * rows + 0.5) * len(blocks)), layout="constrained")
+    figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
+    for sub, (label, kernels) in zip(figures, blocks):
+        axes = sub.subplots(rows, columns, squeeze=False)
+        limit = float(np.max(np.abs(kernels))) or 1.0
+        image = None
+        for index, ax in enumerate(axes.flat):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if index < count:
+                image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+                ax.set_title(str(index), fontsize=8)
+            else:
+                ax.axis("off")
+        sub.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85, label="weight" if label == blocks[0][0] else "change")
+        sub.suptitle(label, fontsize=11 if label == blocks[0][0] else 10)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def _positive(value):
+    return value if value is not None and math.isfinite(value) and value > 0 else None
+
+
+def _save(fig, path: Path, title: str) -> Path:
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)

@@ -1,5 +1,7 @@
-"""The core milestones (`mnist`, `speed`) in quick mode: they pass with the reference, are locked on the
-stubs, and fail with a useful reason for code that is slow, diverges or cannot learn.
+"""The milestones in quick mode: they pass with the reference, are locked on the stubs, and fail with a
+useful reason for code that is slow, diverges or cannot learn; the judge half decides from predictions
+and its own clock against PyTorch; the two halves exchange plain data; results are cached by the files
+they use.
 
 Each run is a child process, exactly as the grader starts it (`python -m grader milestone NAME ...`),
 against solutions/ or a copy of it with one deliberate defect appended to one module.
@@ -40,6 +42,12 @@ def run_milestone(name, target, tmp_path, *, extra_env=None, quick=True):
     return json.loads(result_file.read_text()), output
 
 
+def assert_pngs(result, *kinds):
+    for kind in kinds:
+        plot = Path(result["plots"][kind])
+        assert plot.exists() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"the {kind} PNG is missing"
+
+
 def defective_copy(tmp_path, module, appended_code, name="defective"):
     """A copy of solutions/ with `appended_code` added at the end of `module`.py."""
     target = tmp_path / name
@@ -63,9 +71,11 @@ def test_mnist_quick_run_passes_with_the_reference_and_records_what_it_measured(
                      for line in (DATA_DIR / "mnist" / "SHA256SUMS").read_text().splitlines()
                      if line.strip() and not line.startswith("#")}
     assert result["data_sha256"] == expected_sums
-    plot = Path(result["plot"])
-    assert plot.exists() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the training curve PNG is missing"
-    for words in ("sanity 1/3", "sanity 2/3", "sanity 3/3", "epoch 1/1", "Training curve summary", "budget"):
+    assert_pngs(result, "curve", "gradient_flow")
+    assert result["torch_step_ms"] > 0 and result["budget_seconds"] == pytest.approx(
+        result["multiple"] * result["torch_seconds"], rel=1e-3), "the budget is a multiple of PyTorch's time"
+    for words in ("sanity 1/3", "sanity 2/3", "sanity 3/3", "epoch 1/1", "Training curve summary", "budget",
+                  "judged: test accuracy"):
         assert words in output, f"{words!r} missing from the milestone's output:\n{output}"
 
 
@@ -107,10 +117,35 @@ def test_a_nan_loss_is_reported_not_crashed_on():
     assert "nan" in reason and "learning rate" in reason
 
 
-def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch(tmp_path):
-    from types import SimpleNamespace
+class FakeJudge:
+    """Replies to the learner half's events like a judge with an endless budget, and keeps them."""
 
+    def __init__(self):
+        self.events = []
+
+    def __call__(self, kind, data):
+        self.events.append((kind, data))
+        return {"budget_seconds": 1e9, "spent_seconds": 0.0, "stop": None}
+
+
+def small_session(m, *, n=256, epochs_of_data=None):
+    """A learner-half Session on `n` random images, talking to a FakeJudge."""
     import numpy as np
+
+    from grader.milestones import skeleton
+
+    judge = FakeJudge()
+    rng = np.random.default_rng(0)
+    job = {"quick": True, "seed": 0, "threads": 1, "multiple": 10.0,
+           "test_images": rng.random((64, 784), dtype=np.float32)}
+    session = skeleton.Session(mnist_milestone.SPEC, m, job, judge)
+    session.X_train, session.y_train = rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
+    session.X_val, session.y_val = session.X_train[:64], session.y_train[:64]
+    return session, judge
+
+
+def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch():
+    from types import SimpleNamespace
 
     ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
 
@@ -124,27 +159,33 @@ def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch(tmp_p
 
     m = SimpleNamespace(training=ref.training, optim=ref.optim,
                         losses=SimpleNamespace(SoftmaxCrossEntropy=NanAfterFiveSteps))
-    rng = np.random.default_rng(0)
-    X, y = rng.random((640, 784), dtype=np.float32), rng.integers(0, 10, 640)
-    settings = {"lr": 0.1, "momentum": 0.9, "epochs": 2, "batch_size": 64}
+    session, _ = small_session(m, n=640)
     with pytest.raises(mnist_milestone.Stop) as stopped:
-        mnist_milestone.train(m, settings, 2, 64, 60.0, X, y, X[:64], y[:64], tmp_path, {"quick": True})
+        mnist_milestone.train(session)
     result = stopped.value.result
     assert result["status"] == "failed" and "nan" in result["reason"], result
     assert "during epoch 1 (after 5 steps)" in result["reason"], result["reason"]
 
 
-def test_the_step_decay_of_the_settings_is_applied_after_its_epoch(tmp_path):
-    import numpy as np
+def test_the_step_decay_of_the_settings_is_applied_after_its_epoch_and_reported_per_step():
+    from types import SimpleNamespace
 
     ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
-    rng = np.random.default_rng(0)
-    X, y = rng.random((256, 784), dtype=np.float32), rng.integers(0, 10, 256)
     settings = {"lr": 0.1, "momentum": 0.9, "epochs": 2, "batch_size": 128, "lr_drop_epoch": 1,
                 "lr_drop_factor": 0.1}
-    result = mnist_milestone.train(ref, settings, 2, 128, 60.0, X, y, X[:64], y[:64], tmp_path,
-                                   {"quick": True, "threshold": 0.0, "budget_seconds": 60.0, "epochs": 2})
-    assert result["final_lr"] == pytest.approx(0.01), result
+    training = SimpleNamespace(**{name: getattr(ref.training, name) for name in
+                                  ("fit", "train_epoch", "build_mnist_model", "step_decay")},
+                               MNIST_SETTINGS=settings)
+    m = SimpleNamespace(training=training, optim=ref.optim, losses=ref.losses)
+    session, judge = small_session(m)
+    session.quick = False  # two epochs, as the settings say
+    mnist_milestone.train(session)
+    assert session.record["final_lr"] == pytest.approx(0.01), session.record
+    epochs = [data for kind, data in judge.events if kind == "epoch"]
+    assert [kind for kind, _ in judge.events] == ["start", "epoch", "epoch"], judge.events
+    assert list(epochs[0]["lr"]) == [0.1, 0.1] and list(epochs[1]["lr"]) == pytest.approx([0.01, 0.01])
+    assert epochs[0]["grad_norms"].shape == (2, 6) and epochs[0]["predictions"].shape == (64,)
+    assert "test_labels" not in str(judge.events) and set(epochs[0]) >= {"grad_names", "grad_shapes", "loss"}
 
 
 class _ConstantLoss:
@@ -180,9 +221,36 @@ def test_speed_quick_run_passes_with_the_reference(tmp_path):
     assert 0 < result["ratio"] <= 3.0 and result["threads"] >= 1
     assert abs(result["first_loss"] - result["first_loss_torch"]) < 1e-4, "the two models must start equal"
     for words in ("Profile of your training step", "matmul", "element-wise", "forward", "backward",
-                  "Why a framework is faster"):
+                  "rest of the step", "Why a framework is faster"):
         assert words in output, f"{words!r} missing from the speed milestone's output:\n{output}"
+    assert result["profile_ms"]["total_ms"] == pytest.approx(result["your_step_ms"], rel=1e-3), (
+        "the profile's parts must add up to the measured step")
+    assert result["float64_note"] is None, result["float64_note"]
 
+
+def test_speed_says_in_a_sentence_when_the_model_trains_in_float64_without_failing_for_it(tmp_path):
+    target = defective_copy(tmp_path, "layers", (
+        "_linear_init = Linear.__init__\n"
+        "def _float64_init(self, *args, **kwargs):\n"
+        "    kwargs['dtype'] = np.float64\n"
+        "    _linear_init(self, *args, **kwargs)\n"
+        "Linear.__init__ = _float64_init\n"))
+    result, output = run_milestone("speed", target, tmp_path)
+    assert result["dtype"] == "float64" and "float64" in (result["float64_note"] or ""), result
+    assert result["float64_note"] in output and "not a failure" in result["float64_note"]
+    assert "float64" not in result["reason"], "float64 alone must not be the verdict"
+
+
+def test_the_speed_profile_adds_its_parts_up_to_the_step_with_a_rest_line():
+    from grader.milestones import speed
+
+    totals = [1.0, 1.1, 5.0, 0.9, 1.2, 1.0, 1.05, 0.95]
+    parts = [{("a", "forward", "matmul"): t * 0.5, ("b", "backward", "matmul"): t * 0.3} for t in totals]
+    step, profile = speed.additive_profile(totals, parts)
+    chosen = speed.middle_half(totals)
+    assert 2 not in chosen and len(chosen) == 4, "the outlier step (5.0) is left out"
+    assert sum(profile.values()) == pytest.approx(step)
+    assert profile[speed.REST] == pytest.approx(0.2 * step)
 
 def test_a_per_sample_loop_fails_the_speed_ratio(tmp_path):
     target = defective_copy(tmp_path, "layers", (
@@ -258,11 +326,151 @@ def test_a_textbook_sigmoid_posing_as_the_stable_one_fails_the_stability_milesto
 # ---------------------------------------------------------------------------------------------------
 # stretch milestone: cnn
 
-def test_cnn_quick_run_passes_with_the_reference(tmp_path):
-    result, output = run_milestone("cnn", "solutions", tmp_path)
-    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
-
-
 def test_cnn_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("cnn", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
+
+
+def test_cnn_quick_run_draws_the_curve_the_gradient_flow_and_the_first_layer_filters(tmp_path):
+    result, output = run_milestone("cnn", "solutions", tmp_path)
+    assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
+    assert_pngs(result, "curve", "gradient_flow", "filters")
+    assert result["multiple"] == pytest.approx(30.0) and 0 < result["ratio"] < result["multiple"], result
+
+
+# ---------------------------------------------------------------------------------------------------
+# the judge half: accuracy from predictions, time from outside, budget relative to PyTorch
+
+
+def judge_run(name="autograd_mnist", *, sleep=0.0, predictions="right", multiple=None):
+    """Drive a quick Judge with events made here (no learner code): returns (judge, result)."""
+    import time
+
+    import numpy as np
+
+    from grader.milestones.judge import Judge
+
+    judge = Judge(name, quick=True)
+    if multiple is not None:
+        judge.multiple = multiple
+    job = judge.job()
+    assert set(job) == {"milestone", "quick", "seed", "threads", "multiple", "test_images"}
+    reply = judge.on_event("start", {"settings": {"epochs": 99, "batch_size": 3}, "record": {"initial_loss": 2.3}})
+    assert reply["budget_seconds"] > 0 and reply["stop"] is None
+    y = judge.y_test
+    for epoch in (1, 2):
+        time.sleep(sleep)
+        guess = y if predictions == "right" else (y + 1) % 10
+        reply = judge.on_event("epoch", {"epoch": epoch, "loss": 0.5, "lr": np.full(4, 0.05),
+                                         "grad_names": ["W1", "b1"], "grad_shapes": [[784, 256], [256]],
+                                         "grad_norms": np.ones((4, 2)), "predictions": guess.astype(np.int64)})
+        if reply["stop"]:
+            break
+    return judge, judge.verdict({"status": "trained", "record": {}}, Path(judge_run.out))
+
+
+def test_the_judge_computes_the_accuracy_from_the_predictions_and_its_own_labels(tmp_path):
+    judge_run.out = tmp_path
+    judge, result = judge_run(predictions="right")
+    assert result["status"] == "passed" and result["test_accuracy"] == 1.0, result
+    assert result["epochs"] == 2 and result["batch_size"] == 128, "the milestone's own settings win"
+    judge_run.out = tmp_path
+    _, result = judge_run(predictions="wrong")
+    assert result["status"] == "failed" and result["test_accuracy"] == 0.0, result
+    assert "not > 80%" in result["reason"], result["reason"]
+
+
+def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(tmp_path):
+    judge_run.out = tmp_path
+    # A multiple of 0.2: 80 steps are allowed 16 PyTorch steps' time (a few tenths of a second); the
+    # first epoch alone takes 0.5 s, as a learner far slower than PyTorch would.
+    judge, result = judge_run(sleep=0.5, multiple=0.2)
+    assert result["status"] == "failed" and result["too_slow"], result
+    assert "PyTorch" in result["reason"] and "too slow" in result["reason"], result["reason"]
+    assert result["train_seconds"] >= 0.5 and len(result["history"]) == 1, result
+    assert result["budget_seconds"] == pytest.approx(0.2 * result["torch_seconds"], abs=0.011), result
+
+
+def test_the_two_halves_exchange_only_plain_data_that_crosses_the_wire(tmp_path):
+    import json
+
+    from grader.core import wire
+    from grader.milestones import skeleton
+    from grader.milestones.judge import Judge
+
+    def through_wire(value):
+        packed = wire.encode_value(value)
+        assert "__object__" not in json.dumps(packed.tree), f"not plain data: {packed.tree}"
+        return wire.decode_value(packed)
+
+    judge = Judge("autograd_mnist", quick=True)
+    job = through_wire(judge.job())
+    kinds = []
+
+    def send(kind, data):
+        kinds.append(kind)
+        return through_wire(judge.on_event(kind, through_wire(data)))
+
+    final = through_wire(skeleton.learn("autograd_mnist", SOLUTIONS_DIR, job, send))
+    result = judge.verdict(final, tmp_path)
+    assert result["status"] == "passed", result["reason"]
+    assert kinds == ["start", "epoch", "epoch"] and result["ratio"] > 0, (kinds, result)
+
+
+def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
+    from grader.milestones.judge import Judge
+
+    judge = Judge("autograd_mnist", quick=True)
+    assert judge.deadline() is None, "no deadline before training starts"
+    judge.on_event("start", {"settings": {}, "record": {}})
+    assert judge.budget() < judge.deadline() <= 1.1 * judge.budget() + 5
+    result = judge.interrupted(tmp_path)
+    assert result["status"] == "failed" and result["too_slow"] and "budget" in result["reason"], result
+
+
+def test_a_training_step_that_never_ends_is_interrupted_at_the_judges_deadline(tmp_path):
+    target = defective_copy(tmp_path, "training", (
+        "def fit(*args, **kwargs):\n"
+        "    import time\n"
+        "    while True:\n"
+        "        time.sleep(0.05)\n"))
+    result, output = run_milestone("mnist", target, tmp_path)
+    assert result["status"] == "failed" and result["too_slow"], result
+    assert "did not report back within its budget" in result["reason"], result["reason"]
+    assert result["train_seconds"] < 60, "interrupted at the deadline, not at the milestone's TIME_LIMIT"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the cache of milestone results
+
+
+def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_path):
+    from grader.milestones import cache
+
+    target = tmp_path / "target"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    store_dir = tmp_path / "cache"
+    assert cache.cached("mnist", target, cache_dir=store_dir) is None
+    assert cache.store("mnist", target, {"status": "passed", "reason": "fine"}, cache_dir=store_dir)
+    assert cache.cached("mnist", target, cache_dir=store_dir) == {"status": "passed", "reason": "fine",
+                                                                  "cached": True}
+    assert cache.cached("mnist", target, quick=True, cache_dir=store_dir) is None, "quick is another key"
+    (target / "batchnorm.py").write_text((target / "batchnorm.py").read_text() + "\n# an unrelated edit\n")
+    assert cache.cached("mnist", target, cache_dir=store_dir) is not None, "mnist does not use batchnorm"
+    (target / "layers.py").write_text((target / "layers.py").read_text() + "\n# an edit\n")
+    assert cache.cached("mnist", target, cache_dir=store_dir) is None, "mnist uses layers.py"
+
+
+def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdict(tmp_path):
+    from grader.milestones import cache
+
+    target = tmp_path / "target"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "helpers_of_mine.py").write_text("X = 1\n")
+    (target / "training.py").write_text((target / "training.py").read_text() + "\nfrom . import helpers_of_mine\n")
+    assert target / "helpers_of_mine.py" in cache.learner_files("mnist", target)
+    assert target / "conv.py" not in cache.learner_files("autograd_mnist", target)
+    for result in ({"status": "failed", "too_slow": True, "reason": "slow"}, {"status": "locked"},
+                   {"status": "not-run"}):
+        assert not cache.store("mnist", target, result, cache_dir=tmp_path / "cache"), result
+    assert cache.store("mnist", target, {"status": "failed", "reason": "89% accuracy"}, cache_dir=tmp_path / "c")

@@ -139,3 +139,11 @@ def test_mnist_data_a_header_that_disagrees_with_the_length_is_reported(data_cop
     rewrite_checksum(data_copy, name)
     with pytest.raises(mnist.DataError, match="IDX header"):
         mnist.load("test", data_copy)
+
+
+def test_mnist_data_the_training_split_loads_without_the_test_files(data_copy):
+    # The learner's half of a milestone loads the training split only; the test labels may be absent.
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (data_copy / name).unlink()
+    X, y = mnist.load("train", data_copy)
+    assert X.shape == (60000, 784) and y.shape == (60000,)
