@@ -13,7 +13,7 @@ GRADER := $(PY) -m grader
 
 help:
 	@echo "Learner:"
-	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR)"
+	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR; MILESTONES=0 skips them)"
 	@echo "  make check [EX=layers]  run one exercise's tests with readable failures (default: the one you are on)"
 	@echo "  make hint [EX=layers]   show the next hint (default: the exercise you are on)"
 	@echo "  make compare [EX=layers] your numbers next to the expected ones, with the same diagnoses as check"
@@ -50,7 +50,7 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 grade: setup
-	@$(GRADER) grade --target "$(TARGET)" $(if $(REPORT),--report "$(REPORT)")
+	@$(GRADER) grade --target "$(TARGET)" $(if $(REPORT),--report "$(REPORT)") $(if $(filter 0 n no false,$(MILESTONES)),--no-milestones)
 
 check: setup
 	@$(GRADER) check $(EX) --target "$(TARGET)"

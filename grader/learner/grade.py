@@ -171,20 +171,25 @@ def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
 
 
 def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say) -> dict:
-    try:
-        module = importlib.import_module(milestone.module)
-    except ModuleNotFoundError as error:
-        if error.name and milestone.module.startswith(error.name):
-                    raise
+    """One milestone in a child process (`python -m grader milestone`), or its cached result when the
+    learner files it uses and the kata are unchanged since it last passed (grader/milestones/cache.py)."""
+    from grader import milestones
+
+    hit = milestones.cached(milestone.name, target_dir, quick=quick)
+    if hit is not None:
+        say("   (unchanged since it last ran: the stored result; change a file it uses to run it again)")
+        return hit
+    module = importlib.import_module(milestone.module)
     limit = float(getattr(module, "TIME_LIMIT", 600))
     with tempfile.TemporaryDirectory(prefix="kata-milestone-") as scratch:
         result_file = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "grader", "milestone", milestone.name, "--target", str(target_dir),
                    "--out", str(out_dir), "--result", str(result_file)] + (["--quick"] if quick else [])
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", **sandbox.THREADS)
         started = time.perf_counter()
         try:
-            completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL)
+            completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL,
+                                       preexec_fn=sandbox.die_with_parent)
         except subprocess.TimeoutExpired:
             return {"status": MilestoneStatus.FAILED,
                     "reason": f"stopped after {limit:g} s, the milestone's time limit: training is far too "
@@ -197,6 +202,7 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
                       "reason": f"the milestone process ended without a result (exit status "
                                 f"{completed.returncode}): did the code call exit(), or run out of memory?"}
     result.setdefault("wall_seconds", round(elapsed, 1))
+    milestones.store(milestone.name, target_dir, result, quick=quick)
     return result
 
 

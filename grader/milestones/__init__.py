@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=".grade")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the learner's code in this process (no sandbox; for debugging)")
     args = parser.parse_args(argv)
     try:
         milestone = manifest.load().milestone(args.name)
@@ -53,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         module = importlib.import_module(milestone.module)
-        result = module.run(target_dir, out_dir, quick=args.quick)
+        from grader.milestones import skeleton
+
+        if args.name in skeleton.MODULES and not args.in_process:
+            # Training milestones: the learner's code trains in a sandboxed worker, this process judges.
+            result = skeleton.run_judged(args.name, target_dir, out_dir, quick=args.quick)
+        else:
+            result = module.run(target_dir, out_dir, quick=args.quick)
     except Exception as error:  # learner code failed inside the milestone: report it, do not crash
         where = traceback.extract_tb(error.__traceback__)[-1]
         result = {"status": "failed",

@@ -545,6 +545,46 @@ def learn(name: str, target_dir, job: dict, send) -> dict:
             return {**verdict, "record": plain({**(session.record if session is not None else {}), **found})}
 
 
+def learn_task(modules, inputs: dict, send) -> dict:
+    """The learner half as a task of a sandboxed worker (grader/core/task.py): inputs {"name", "job"}."""
+    return learn(inputs["name"], Path(inputs["target_dir"]), inputs["job"], send)
+
+
+# ---------------------------------------------------------------------------------------------------
+# In two processes (how `make grade` runs it)
+
+
+def run_judged(name: str, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    """The learner half trains in a sandboxed worker; this process is the judge: it holds the test labels
+    and PyTorch, answers every event, times the learner from outside and kills the worker when the next
+    event misses its deadline."""
+    from grader.core import task
+    from grader.milestones.judge import Judge, Unavailable
+
+    try:
+        judge = Judge(name, quick=quick)
+    except Unavailable as error:
+        return {"status": "not-run", "reason": str(error)}
+    limit = float(getattr(module_of(name), "TIME_LIMIT", 3600))
+
+    def deadline() -> float:
+        remaining = judge.deadline()
+        return limit if remaining is None else max(remaining, 0.0)
+
+    with pinned_threads(THREADS, torch_too=True):
+        try:
+            final, _ = task.run_task("grader.milestones.skeleton:learn_task", {"name": name, "job": judge.job()},
+                                     target_dir, timeout=limit, deadline=deadline,
+                                     on_message=lambda seconds, kind, data: judge.on_event(kind, data))
+        except task.TaskFailed as error:
+            if judge.deadline() is not None and judge.deadline() <= 0:
+                return judge.interrupted(out_dir)
+            return {"status": "failed", "reason": f"the training stopped: {error}"}
+    if not isinstance(final, dict):
+        return {"status": "failed", "reason": "the learner's side returned no result"}
+    return judge.verdict(final, out_dir)
+
+
 # ---------------------------------------------------------------------------------------------------
 # In one process
 
