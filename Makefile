@@ -27,7 +27,7 @@ help:
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite"
-	@echo "  make bench              reference vs PyTorch timings"
+	@echo "  make bench              textbook and performance references vs PyTorch; writes .grade/bench.json"
 	@echo "  make stubs              regenerate exercises/ from solutions/ (backs up changed files)"
 
 setup: $(STAMP)
