@@ -94,7 +94,8 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve") ->
     ax.set_title("Accuracy")
     ax.set_xlabel("epoch")
     ax.set_ylabel("% correct")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.margins(y=0.25)  # a point at the edge of the range (one epoch, say) must not hide under the legend
+    ax.legend(loc="best", fontsize=8)
 
     _norm_bands(axes[2], history, epochs)
     _mark_lr_changes(axes, history)
