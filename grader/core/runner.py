@@ -174,6 +174,18 @@ def run_exercise(exercise: Exercise, targets: list[Path], **options) -> dict[str
     return run_exercises([exercise], targets, **options)[exercise.name]
 
 
+def _test_result(record: dict, exercise: Exercise) -> TestResult:
+    """One verdict record of pytest_plugin.py as a TestResult (time-outs and crashes in plain words)."""
+    outcome, kind, message = record["outcome"], record.get("kind", ""), record.get("message", "")
+    if kind == "timeout":
+        outcome, message = "timeout", timeout_message(exercise.time_limit)
+    elif kind == "crash":
+        outcome = "crashed"
+    return TestResult(test=record["test"], outcome=outcome, message=message, kind=kind, where=record.get("where"),
+                      function=record.get("function"), part=record.get("part"), kinds=record.get("kinds"),
+                      fact=bool(record.get("fact")))
+
+
 def _collect(exercise, targets, records, output, returncode, child_problem) -> dict[str, TargetRun]:
     runs = {str(t): TargetRun(target=str(t)) for t in targets}
     started, finished = [], set()
@@ -185,21 +197,9 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
             started.append(record["nodeid"])
         elif event == "result":
             finished.add(record["nodeid"])
-            outcome = record["outcome"]
-            kind = record.get("kind", "")
-            message = record.get("message", "")
-            if kind == "timeout":
-                outcome = "timeout"
-                message = timeout_message(exercise.time_limit)
-            elif kind == "crash":
-                outcome = "crashed"
-            result = TestResult(test=record["test"], outcome=outcome, message=message, kind=kind,
-                                where=record.get("where"), function=record.get("function"),
-                                part=record.get("part"), kinds=record.get("kinds"),
-                                fact=bool(record.get("fact")))
             run = runs.get(record.get("target") or str(targets[0]))
             if run is not None:
-                run.tests.append(result)
+                run.tests.append(_test_result(record, exercise))
         elif event == "collect_error":
             collect_errors.append(record["message"])
         elif event == "finish":
