@@ -60,9 +60,12 @@ TARGET_MARK = "{submission}"  # replaced by where the submission is, inside or o
 
 
 def start_worker(arguments: list[str], *, submission: Path, reference: Path, scratch: Path, channel_fd: int,
-                 env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None) -> subprocess.Popen:
+                 env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None,
+                 show_output: bool = False) -> subprocess.Popen:
     """Start `python -m grader.core.worker ARGUMENTS` on a copy of the submission, in the sandbox when there
-    is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd)."""
+    is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd). Its
+    prints go to worker.log in the scratch folder, or to this process's terminal with show_output (a
+    milestone's progress bar: shown to the learner, never read by the judge)."""
     inside = "/submission" if sandbox.isolation().kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
@@ -87,8 +90,9 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
         full.update(sandbox.worker_environment(env))
         full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
     with open(scratch / "worker.log", "ab") as log:
-        return subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
+        output = None if show_output else log
+        return subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=output, pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
 
 
 class WorkerSession:

@@ -44,7 +44,7 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
         input_read, input_write = os.pipe()
         process = start_worker(["--task", entry, TARGET_MARK], submission=submission, reference=reference,
                                scratch=scratch, channel_fd=channel_write, input_fd=input_read, env={},
-                               limits=limits, cgroup=cgroup)
+                               limits=limits, cgroup=cgroup, show_output=True)
         os.close(channel_write)
         os.close(input_read)
         replies = os.fdopen(input_write, "wb")
