@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.name in skeleton.MODULES and not args.in_process:
             # Training milestones: the learner's code trains in a sandboxed worker, this process judges.
             result = skeleton.run_judged(args.name, target_dir, out_dir, quick=args.quick)
+        elif hasattr(module, "run_judged") and not args.in_process:
+            result = module.run_judged(target_dir, out_dir, quick=args.quick)
         else:
             result = module.run(target_dir, out_dir, quick=args.quick)
     except Exception as error:  # learner code failed inside the milestone: report it, do not crash

@@ -126,23 +126,54 @@ def exact_bce_with_logits(logits, targets) -> float:
 
 # --- the sweep ---------------------------------------------------------------------------------------
 
-def sweep_inputs(function: str, magnitude: float, dtype):
-    """The arguments for one function at one magnitude M, in dtype, and the exact result."""
+def sweep_arguments(function: str, magnitude: float, dtype) -> tuple:
+    """The arguments for one function at one magnitude M, in dtype (public: the learner's half computes
+    them too)."""
     if function in ("softmax", "log_softmax", "cross_entropy"):
         # A spread row (overflow at +M) and a row of large negative logits only (0 / 0 when all underflow).
         z = np.array([[1.0, 0.5, 0.0, -0.5, -1.0], [-1.0, -1.25, -1.5, -1.75, -2.0]]) * magnitude
         z = z.astype(dtype)
-        if function == "softmax":
-            return (z,), exact_softmax(z)
-        if function == "log_softmax":
-            return (z,), exact_log_softmax(z)
-        labels = np.array([2, 4])
-        return (z, labels), exact_cross_entropy(z, labels)
+        return (z, np.array([2, 4])) if function == "cross_entropy" else (z,)
     x = (np.array([-1.0, -0.5, 0.5, 1.0]) * magnitude).astype(dtype)
-    if function == "sigmoid":
-        return (x,), exact_sigmoid(x)
-    targets = np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype)
-    return (x, targets), exact_bce_with_logits(x, targets)
+    return (x, np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype)) if function == "bce_with_logits" else (x,)
+
+
+EXACT = {"softmax": exact_softmax, "log_softmax": exact_log_softmax, "cross_entropy": exact_cross_entropy,
+         "sigmoid": exact_sigmoid, "bce_with_logits": exact_bce_with_logits}
+
+
+def sweep_inputs(function: str, magnitude: float, dtype):
+    """The arguments for one function at one magnitude M, in dtype, and the exact result."""
+    args = sweep_arguments(function, magnitude, dtype)
+    return args, EXACT[function](*args)
+
+
+def cases(magnitudes):
+    """(kind, function, dtype, magnitude) in the table's order: naive then stable, each function, dtype."""
+    for kind in ("naive", "stable"):
+        for function in FUNCTIONS:
+            for dtype in DTYPES:
+                for magnitude in magnitudes:
+                    yield kind, function, dtype, magnitude
+
+
+def observe(module, magnitudes) -> list[dict]:
+    """The learner's half: every function's raw result and NumPy warnings at every magnitude, nothing
+    judged. In `make grade` it runs in the sandboxed worker (observe_task); the judge classifies."""
+    found = []
+    for kind, function, dtype, magnitude in cases(magnitudes):
+        try:
+            got, caught = call_recording_warnings(getattr(module, f"{kind}_{function}"),
+                                                  *sweep_arguments(function, magnitude, dtype))
+            found.append({"got": got, "warnings": caught})
+        except Exception as raised:  # the learner's function raised: reported in its cell
+            found.append({"error": f"{type(raised).__name__}: {raised}"})
+    return found
+
+
+def observe_task(modules, inputs: dict, send) -> dict:
+    """observe() as a task of a sandboxed worker (grader/core/task.py)."""
+    return {"observations": observe(modules.stability, inputs["magnitudes"])}
 
 
 def call_recording_warnings(f, *args):
@@ -178,32 +209,37 @@ def classify(got, exact, dtype, function: str) -> tuple[str, float]:
     return ("ok" if error <= TOLERANCE else "lost"), error
 
 
-def measure(module, magnitudes=MAGNITUDES) -> list[dict]:
-    """One row per (function, dtype): {function, dtype, cells: {M: class}, errors, warned, first_break}."""
-    rows = []
-    for kind in ("naive", "stable"):
-        for function in FUNCTIONS:
-            name = f"{kind}_{function}"
-            f = getattr(module, name)
-            for dtype in DTYPES:
-                row = {"function": name, "dtype": np.dtype(dtype).name, "cells": {}, "errors": {},
-                       "warnings": {}, "first_break": None}
-                for magnitude in magnitudes:
-                    args, exact = sweep_inputs(function, magnitude, dtype)
-                    key = f"{magnitude:g}"
-                    try:
-                        got, caught = call_recording_warnings(f, *args)
-                        status, error = classify(got, exact, dtype, function)
-                    except Exception as raised:  # the learner's function raised: report it in the cell
-                        status, caught, error = f"error: {type(raised).__name__}: {raised}", [], float("inf")
-                    row["cells"][key] = status
-                    row["errors"][key] = error if np.isfinite(error) else None  # JSON has no inf
-                    if caught:
-                        row["warnings"][key] = caught[0]
-                    if status != "ok" and row["first_break"] is None:
-                        row["first_break"] = magnitude
-                rows.append(row)
-    return rows
+def _judged(observation, function: str, dtype, magnitude: float) -> tuple[str, float, list]:
+    """(class, error, warnings) of one observation, against the exact value the judge computes."""
+    if not isinstance(observation, dict) or "error" in observation:
+        error = observation.get("error") if isinstance(observation, dict) else "no result"
+        return f"error: {error}", float("inf"), []
+    _, exact = sweep_inputs(function, magnitude, dtype)
+    caught = [str(w) for w in observation.get("warnings") or []]
+    try:
+        status, error = classify(observation.get("got"), exact, dtype, function)
+    except (TypeError, ValueError):
+        status, error = f"error: returned a {type(observation.get('got')).__name__}", float("inf")
+    return status, error, caught
+
+
+def measure(observations: list[dict], magnitudes=MAGNITUDES) -> list[dict]:
+    """The judge's half: one row per (function, dtype): {function, dtype, cells: {M: class}, errors,
+    warnings, first_break}, from the learner's raw observations (observe)."""
+    rows: dict[tuple, dict] = {}
+    for (kind, function, dtype, magnitude), observation in zip(cases(magnitudes), observations):
+        name = f"{kind}_{function}"
+        row = rows.setdefault((name, dtype), {"function": name, "dtype": np.dtype(dtype).name, "cells": {},
+                                              "errors": {}, "warnings": {}, "first_break": None})
+        key = f"{magnitude:g}"
+        status, error, caught = _judged(observation, function, dtype, magnitude)
+        row["cells"][key] = status
+        row["errors"][key] = error if np.isfinite(error) else None  # JSON has no inf
+        if caught:
+            row["warnings"][key] = caught[0]
+        if status != "ok" and row["first_break"] is None:
+            row["first_break"] = magnitude
+    return list(rows.values())
 
 
 SHORT = {"ok": "ok", "overflow": "inf", "NaN": "NaN", "underflow": "0/-inf", "lost": "lost",
@@ -235,12 +271,31 @@ LEGEND = (
 )
 
 
+def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    """The learner's functions run in a sandboxed worker (observe_task); this process judges."""
+    from grader.core import task
+
+    magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
+    try:
+        found, _ = task.run_task("grader.milestones.stability:observe_task", {"magnitudes": list(magnitudes)},
+                                 target_dir, timeout=TIME_LIMIT)
+    except task.TaskFailed as error:
+        return {"status": "failed", "reason": f"the sweep stopped: {error}"}
+    return report(measure(found.get("observations", []) if isinstance(found, dict) else [], magnitudes),
+                  magnitudes, quick)
+
+
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    """Both halves in this process (the milestone's own tests, `--in-process`)."""
     from grader.core import target as targets
 
     magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
     module = targets.module(targets.load_package(target_dir, own=None), "stability")
-    rows = measure(module, magnitudes)
+    return report(measure(observe(module, magnitudes), magnitudes), magnitudes, quick)
+
+
+def report(rows: list[dict], magnitudes, quick: bool) -> dict:
+    """Print the table and the verdict; the result dict."""
     table = format_table(rows, magnitudes)
     print("Where the textbook formulas break (each cell: the result at logit magnitude M)\n")
     print(table)
