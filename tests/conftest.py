@@ -48,11 +48,7 @@ def pytest_configure(config):
         Modules(targets.load_package(manifest.SOLUTIONS_DIR, own=None))) or reference[0]
 
 
-def exercise_of(path) -> str | None:
-    """tests/exercises/test_<name>.py belongs to exercise <name>, when the manifest has it."""
-    stem = path.stem
-    name = stem[len("test_"):] if stem.startswith("test_") else None
-    return name if name in MANIFEST.names else None
+exercise_of = manifest.exercise_of_test  # tests/exercises/test_<name>.py belongs to exercise <name>
 
 
 def _time_limit(limit: float) -> float:

@@ -313,11 +313,9 @@ def pytest_pyfunc_call(pyfuncitem):
 ONE_WORKER_VAR = "KATA_ONE_WORKER_AT_A_TIME"
 
 def _exercise_of_item(item) -> str | None:
-    from grader.core import manifest
+    from grader.core.manifest import exercise_of_test
 
-    stem = Path(str(item.path)).stem
-    name = stem[len("test_"):] if stem.startswith("test_") else None
-    return name if name in manifest.load().names else None
+    return exercise_of_test(item.path)
 
 
 @pytest.hookimpl(trylast=True)

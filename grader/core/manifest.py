@@ -106,6 +106,14 @@ class Manifest:
         raise KeyError(f"there is no milestone called {name!r}; the milestones are: {known}")
 
 
+def exercise_of_test(path) -> str | None:
+    """The exercise a test file (or a test id, "tests/exercises/test_<name>.py::...") belongs to: the file
+    name is the one link from a test to its exercise, when the manifest has that exercise."""
+    stem = Path(str(path).split("::")[0]).stem
+    name = stem[len("test_"):] if stem.startswith("test_") else None
+    return name if name in load().names else None
+
+
 def _relative_imports(path: Path) -> list[str]:
     """Modules a solution imports relatively (`from .layers import Layer`, `from . import init`)."""
     import ast

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.core import sandbox, seeds
 from grader.core.judge import TIMEOUT_ADVICE, signal_meaning, timeout_message
-from grader.core.manifest import ROOT, Exercise
+from grader.core.manifest import ROOT, Exercise, exercise_of_test
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
@@ -98,9 +98,7 @@ def _read_records(path: Path) -> list[dict]:
     return records
 
 
-def exercise_of(nodeid: str) -> str | None:
-    stem = Path(nodeid.split("::")[0]).stem
-    return stem[len("test_"):] if stem.startswith("test_") else None
+exercise_of = exercise_of_test  # one test id -> its exercise (manifest.exercise_of_test)
 
 
 def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str | None = None,

@@ -91,16 +91,18 @@ def _readable_by_nobody(path: Path) -> bool:
     return any(p.stat().st_mode & 0o004 for p in path.glob("*.py")) if path.is_dir() else True
 
 
+def _become_unprivileged() -> None:
+    """In a child before exec (as root): no supplementary groups, then the unprivileged group and user."""
+    os.setgroups([])
+    os.setresgid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+    os.setresuid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+
+
 def _uid_works() -> bool:
     """Whether the unprivileged user can run this Python (it cannot when it lives under a private /root)."""
-    def drop() -> None:
-        os.setgroups([])
-        os.setresgid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
-        os.setresuid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
-
     try:
-        return subprocess.run([sys.executable, "-c", "import numpy"], preexec_fn=drop, capture_output=True,
-                              timeout=60, cwd="/", stdin=subprocess.DEVNULL).returncode == 0
+        return subprocess.run([sys.executable, "-c", "import numpy"], preexec_fn=_become_unprivileged,
+                              capture_output=True, timeout=60, cwd="/", stdin=subprocess.DEVNULL).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -302,9 +304,7 @@ def preexec(limits: Limits, cgroup: CGroup | None):
         if cgroup is not None:
             cgroup.enter()
         if unprivileged:
-            os.setgroups([])
-            os.setresgid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
-            os.setresuid(UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED)
+            _become_unprivileged()
         for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds)):
             try:
                 resource.setrlimit(which, (value, value))
