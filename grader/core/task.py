@@ -28,12 +28,14 @@ class TaskFailed(Exception):
 
 
 def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_message=None, deadline=None,
-             reference_modules: tuple[str, ...] = (), limits: sandbox.Limits | None = None) -> tuple[object, list]:
+             reference_modules: tuple[str, ...] = (), limits: sandbox.Limits | None = None,
+             on_start=None) -> tuple[object, list]:
     """(the learner side's result, [(seconds since start, kind, value) for every message]).
 
     on_message(seconds, kind, value) answers each event (its return value is the reply); deadline(), if
     given, is re-read after each event: seconds within which the next must arrive, else the worker is
-    stopped and TaskFailed says so (as for any other end without a result)."""
+    stopped and TaskFailed says so (as for any other end without a result). on_start(pid), if given, is
+    called with the worker's process id as soon as it starts (to read its CPU time: ProcessTreeClock)."""
     limits = limits or sandbox.Limits()
     _, cgroup = sandbox.limits_from_environment()
     scratch = Path(tempfile.mkdtemp(prefix="kata-task-"))
@@ -45,6 +47,8 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
         process = start_worker(["--task", entry, TARGET_MARK], submission=submission, reference=reference,
                                scratch=scratch, channel_fd=channel_write, input_fd=input_read, env={},
                                limits=limits, cgroup=cgroup, show_output=True)
+        if on_start is not None:
+            on_start(process.pid)
         os.close(channel_write)
         os.close(input_read)
         replies = os.fdopen(input_write, "wb")
@@ -132,3 +136,59 @@ def _kill(process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         except OSError:
             process.kill()
+
+
+class ProcessTreeClock:
+    """The CPU time of a process and all its descendants, read from /proc by another process.
+
+    The judge times the learner's steps with this: the kernel's count, which nothing in the worker can
+    change. `read()` gives (precise, coarse) seconds:
+      precise  the sum of every live thread's time on a CPU (/proc/PID/task/TID/schedstat, nanoseconds);
+      coarse   every process's user + system time, its ended threads and waited-for children included
+               (/proc/PID/stat, clock ticks: usually 10 ms).
+    Work done on a thread or a process that ended between two readings escapes `precise` but not
+    `coarse`: comparing the two over a run tells whether anything escaped. Descendants are found by
+    their parent ids, plus every process of the worker's session when it leads one (a process whose
+    parent died is adopted outside the tree). Returns None where /proc is missing (macOS)."""
+
+    TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def _processes(self) -> dict[int, list[str]]:
+        """{pid: the fields of /proc/PID/stat after the command name} of the tree and the session."""
+        table = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        table[int(entry)] = stat.read().rpartition(")")[2].split()
+                except OSError:
+                    continue  # it ended meanwhile
+        if self.pid not in table:
+            return {}
+        # The worker leads its own session (sandbox.preexec): its members belong to it, wherever adopted.
+        session = table[self.pid][3] if table[self.pid][3] == str(self.pid) else None
+        members, grew = {self.pid}, True
+        while grew:
+            grew = False
+            for pid, fields in table.items():
+                if pid not in members and (int(fields[1]) in members or fields[3] == session):
+                    members.add(pid)
+                    grew = True
+        return {pid: table[pid] for pid in members}
+
+    def read(self) -> tuple[float, float] | None:
+        if not os.path.isdir("/proc"):
+            return None
+        precise = coarse = 0.0
+        for pid, fields in self._processes().items():
+            coarse += sum(int(value) for value in fields[11:15]) * self.TICK  # utime stime cutime cstime
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/schedstat") as schedstat:
+                        precise += int(schedstat.read().split()[0]) * 1e-9
+            except OSError:
+                continue
+        return precise, coarse

@@ -66,7 +66,7 @@ def test_performance_milestones_pass_quickly_with_the_reference(tmp_path, name):
     assert set(result["step_ms"]) == {"textbook", "fast", "torch"}
     assert all(v.get("peak_extra_mib", -1) >= 0 for v in result["memory"].values()), result["memory"]
     for words in ("Profile of your fast step", "sum of parts", "Peak memory above the level before training",
-                  "thread(s) each"):
+                  "one thread each"):
         assert words in output, f"{words!r} missing:\n{output[-3000:]}"
 
 
@@ -115,3 +115,32 @@ class FastMLP:
     result, output = run_milestone("fast_mlp", target, tmp_path, quick=False)
     assert result["status"] == "failed", f"{result.get('reason')}\n{output[-2000:]}"
     assert "faster than your textbook step" in result["reason"], result["reason"]
+
+
+def test_a_fast_step_that_stops_training_after_one_cycle_is_caught_by_its_losses(tmp_path):
+    """The judge times the worker from outside, so a faster step could only be a skipped one: every
+    reported loss must be PyTorch's loss of the same step (here the step replays its first cycle's)."""
+    target = tmp_path / "replays"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(target / "performance.py", "a", encoding="utf-8") as handle:
+        handle.write('''
+
+# --- defect added by tests/grader/test_bench.py: trains one cycle of 8 batches, then replays its losses ---
+_HonestFastMLP = FastMLP
+
+
+class FastMLP(_HonestFastMLP):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def step(self, x, labels, profiler=None):
+        if len(self.seen) < 8:
+            self.seen.append(super().step(x, labels, profiler))
+            return self.seen[-1]
+        self.seen.append(self.seen[len(self.seen) % 8])
+        return self.seen[-1]
+''')
+    result, output = run_milestone("fast_mlp", target, tmp_path)
+    assert result["status"] == "failed", f"{result.get('reason')}\n{output[-2000:]}"
+    assert "agree with PyTorch's for 8 steps, then step 9" in result["reason"], result["reason"]

@@ -1,0 +1,320 @@
+"""The learner half of the speed milestones (`speed`, `fast_mlp`, `fast_cnn`): training steps on request.
+
+This runs in the sandboxed worker (grader/core/task.py) on the learner's own modules. It builds the
+models, then runs whatever the judge (grader/milestones/stopwatch.py) asks for, one request at a time,
+and reports plain data. It decides nothing and times nothing that counts: the judge times each block of
+steps from outside this process and checks the losses and the final weights against PyTorch.
+
+Protocol (events worker -> judge, each answered by the judge's next request):
+    "ready"    {"params": [float32 arrays, the textbook model's initial parameters, in its order and
+                layouts], "dtype": str (of those parameters)}
+    "ran"      {"losses": float array (steps,), "logits_dtype": str}      after {"run": variant, "steps": n}
+    "params"   {"params": [float arrays]}                                 after {"params": variant}
+    "profile"  {"rows": [[part, pass, work, seconds]]} (speed) or
+               {"parts": {name: ms}, "total_ms": float, "text": str} (the learner's own Profiler)
+                                                                          after {"profile": variant, "steps": n}
+    the request {"done": true} ends the exchange; the result is {} (or "locked" for unfinished code).
+Variants: "textbook" (the learner's layers, loss and SGD) and "fast" (performance.FastMLP / FastCNN).
+
+memory_task, in a fresh worker per variant, measures the peak memory of a few steps (reported, not judged).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import numpy as np
+
+from grader.milestones.skeleton import EARLY_END, ended_early, set_numpy_blas_threads
+
+THREADS = 1
+BATCH_SIZE = 128
+SIZES = (784, 256, 128, 10)      # the MLP: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)
+IMAGE_SHAPE = (1, 28, 28)        # the CNN's input (the cnn milestone's model)
+LEARNING_RATE = 0.01
+MOMENTUM = 0.9
+LEARNER_VARIANTS = ("textbook", "fast")
+
+
+def textbook_model(m, workload: str, seed: int):
+    """The learner's own model of the workload, float32, initialised from `seed`."""
+    rng = np.random.default_rng(seed)
+    if workload == "cnn":
+        return m.conv.build_mnist_cnn(rng)
+    layers = []
+    for index, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        if index:
+            layers.append(m.activations.ReLU())
+        layers.append(m.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32))
+    return m.network.Sequential(*layers)
+
+
+def batches_of(images: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The judge's images and labels cut into batches of BATCH_SIZE (the cycle every variant trains on)."""
+    return [(np.ascontiguousarray(images[i:i + BATCH_SIZE]), labels[i:i + BATCH_SIZE].copy())
+            for i in range(0, len(images), BATCH_SIZE)]
+
+
+class Cycle:
+    """The next batch of a fixed cycle, for one variant (each variant keeps its own place)."""
+
+    def __init__(self, batches):
+        self.batches, self.position = batches, 0
+
+    def next(self):
+        batch = self.batches[self.position % len(self.batches)]
+        self.position += 1
+        return batch
+
+
+class TextbookStep:
+    """zero_grad, forward, SoftmaxCrossEntropy, backward, SGD.step on the learner's own model."""
+
+    def __init__(self, m, model, batches):
+        self.m, self.model, self.cycle = m, model, Cycle(batches)
+        self.loss_fn = m.losses.SoftmaxCrossEntropy()
+        self.optimizer = m.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.logits_dtype = "?"
+
+    def __call__(self) -> float:
+        x, labels = self.cycle.next()
+        self.optimizer.zero_grad()
+        logits = self.model.forward(x)
+        loss = self.loss_fn.forward(logits, labels)
+        self.model.backward(self.loss_fn.backward())
+        self.optimizer.step()
+        self.logits_dtype = str(getattr(logits, "dtype", "?"))
+        return float(loss)
+
+    def parameters(self) -> list:
+        return [p.data for p in self.model.parameters()]
+
+
+class FastStep:
+    """The learner's performance.FastMLP or FastCNN, built from the textbook model's initial parameters."""
+
+    def __init__(self, m, workload: str, params, batches):
+        kind = m.performance.FastCNN if workload == "cnn" else m.performance.FastMLP
+        options = {"image_shape": IMAGE_SHAPE} if workload == "cnn" else {}
+        self.m, self.cycle, self.logits_dtype = m, Cycle(batches), "float32"
+        self.fast = kind(params, lr=LEARNING_RATE, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
+
+    def __call__(self, profiler=None) -> float:
+        x, labels = self.cycle.next()
+        return float(self.fast.step(x, labels, profiler))
+
+    def parameters(self) -> list:
+        return list(self.fast.parameters())
+
+
+class LearnerSteps:
+    """The variants the judge asked for, from the same initial weights, answering its requests."""
+
+    def __init__(self, m, inputs: dict):
+        workload = inputs["workload"]
+        batches = batches_of(inputs["images"], inputs["labels"])
+        model = textbook_model(m, workload, int(inputs["seed"]))
+        self.initial = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
+        self.dtype = str(np.asarray(model.parameters()[0].data).dtype)
+        self.steps = {"textbook": TextbookStep(m, model, batches)}
+        if "fast" in inputs["variants"]:
+            self.steps["fast"] = FastStep(m, workload, self.initial, batches)
+        self.m = m
+
+    def answer(self, request: dict) -> tuple[str, dict]:
+        """(event kind, value) for one request of the judge."""
+        variant = request.get("run") or request.get("params") or request.get("profile")
+        step = self.steps[variant]
+        if "run" in request:
+            losses = [step() for _ in range(int(request["steps"]))]
+            return "ran", {"losses": np.array(losses, dtype=np.float64), "logits_dtype": step.logits_dtype}
+        if "params" in request:
+            return "params", {"params": [np.array(p, dtype=np.float64) for p in step.parameters()]}
+        if variant == "fast":
+            return "profile", own_profile(self.m, step, int(request["steps"]))
+        return "profile", {"rows": part_profile(step, int(request["steps"]))}
+
+
+def step_task(m, inputs: dict, send) -> dict:
+    """The worker's entry: build, say "ready", then answer requests until the judge says done."""
+    set_numpy_blas_threads(THREADS)
+    try:
+        steps = LearnerSteps(m, inputs)
+        request = send("ready", {"params": steps.initial, "dtype": steps.dtype})
+        while not request.get("done"):
+            request = send(*steps.answer(request))
+    except EARLY_END as error:
+        return ended_early({}, error)  # "locked" for unfinished code; anything else is a crash
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Profiles (shown to the learner; never part of the verdict)
+
+
+def own_profile(m, step: FastStep, repeats: int) -> dict:
+    """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
+    profiler = m.performance.Profiler()
+    for _ in range(repeats):
+        profiler.start()
+        step(profiler)
+        profiler.stop()
+    summary = profiler.summary()
+    return {"parts": {str(k): float(v) for k, v in summary["parts"].items()},
+            "total_ms": float(summary["total_ms"]), "text": str(profiler.report("Profile of your fast step "
+                                                                                "(your Profiler)"))}
+
+
+class PartTimer:
+    """Times the parts of a training step from inside it, by this thread's CPU time (as the judge times the
+    whole step, from outside): each given method of the learner's objects (a
+    layer's forward and backward, the loss's, the optimiser's zero_grad and step) is wrapped, on that
+    object only, with a timer adding its time to the current step's record (about a microsecond a call)."""
+
+    def __init__(self):
+        self.current: dict = {}
+        self._wrapped: list = []
+
+    def wrap(self, obj, method: str, key: tuple) -> None:
+        original, current = getattr(obj, method), self.current
+
+        def timed(*args, **kwargs):
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                current[key] = current.get(key, 0.0) + time.thread_time() - started
+
+        setattr(obj, method, timed)
+        self._wrapped.append((obj, method))
+        current[key] = 0.0  # the dict keeps the order of the wrap calls: the order of a step's parts
+
+    def wrap_step(self, step: TextbookStep) -> None:
+        """Wrap every part of the textbook step, keyed (name, pass, kind) in execution order."""
+        layers = list(getattr(step.model, "layers", []))
+        linear = step.m.layers.Linear
+        self.wrap(step.optimizer, "zero_grad", ("zero_grad", "", "element-wise"))
+        for index, layer in enumerate(layers):
+            kind = "matmul" if isinstance(layer, linear) else "element-wise"
+            self.wrap(layer, "forward", (f"{index} {type(layer).__name__}", "forward", kind))
+        loss_name = "loss " + type(step.loss_fn).__name__
+        self.wrap(step.loss_fn, "forward", (loss_name, "forward", "element-wise"))
+        self.wrap(step.loss_fn, "backward", (loss_name, "backward", "element-wise"))
+        for index in reversed(range(len(layers))):
+            kind = "matmul" if isinstance(layers[index], linear) else "element-wise"
+            self.wrap(layers[index], "backward", (f"{index} {type(layers[index]).__name__}", "backward", kind))
+        self.wrap(step.optimizer, "step", ("optimizer " + type(step.optimizer).__name__, "step", "element-wise"))
+
+    def take(self) -> dict:
+        """The current step's parts (seconds), and a fresh record for the next step."""
+        parts = dict(self.current)
+        for key in self.current:
+            self.current[key] = 0.0
+        return parts
+
+    def unwrap(self) -> None:
+        for obj, method in self._wrapped:
+            try:
+                delattr(obj, method)
+            except AttributeError:
+                pass
+        self._wrapped = []
+
+
+REST = ("rest of the step", "", "Python and allocation")
+
+
+def middle_half(totals: list[float]) -> list[int]:
+    """Indices of the samples between the 25th and the 75th percentile of `totals`."""
+    order = sorted(range(len(totals)), key=totals.__getitem__)
+    quarter = len(order) // 4
+    return order[quarter:len(order) - quarter] or order
+
+
+def additive_profile(totals: list[float], parts: list[dict]) -> tuple[float, dict]:
+    """(mean step over the middle half of the steps, {part: mean seconds over the same steps}) with a REST
+    entry, the step minus its timed parts: Python between them and memory work outside them. The parts
+    add up to the step exactly."""
+    chosen = middle_half(totals)
+    step = sum(totals[i] for i in chosen) / len(chosen)
+    profile = {key: sum(parts[i].get(key, 0.0) for i in chosen) / len(chosen) for key in parts[chosen[0]]}
+    profile[REST] = step - sum(profile.values())
+    return step, profile
+
+
+def part_profile(step: TextbookStep, repeats: int) -> list[list]:
+    """[[part, pass, work, seconds]] of the textbook step, mean over the middle half of `repeats` steps,
+    with a REST row: the rows add up to the mean step."""
+    timer = PartTimer()
+    timer.wrap_step(step)
+    totals, parts = [], []
+    try:
+        timer.take()
+        for _ in range(max(repeats, 1)):
+            started = time.thread_time()
+            step()
+            totals.append(time.thread_time() - started)
+            parts.append(timer.take())
+    finally:
+        timer.unwrap()
+    return [[*key, seconds] for key, seconds in additive_profile(totals, parts)[1].items()]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Memory, in a fresh worker per variant (reported by the learner's process, shown, never judged)
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak() -> tuple[int, str]:
+    """(resident KiB now, how the peak is measured): VmHWM restarts from the current size when the kernel
+    allows it (/proc/self/clear_refs), else the lifetime peak is all there is."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        method = "VmHWM after /proc/self/clear_refs"
+    except OSError:
+        method = "ru_maxrss (the lifetime peak)"
+    return _status_kib("VmRSS") or 0, method
+
+
+def peak_after(step, steps: int, base: int, method: str) -> dict:
+    """Run one warm-up step and `steps` more; the peak above `base` and the minor page faults per step."""
+    step()  # first-touch allocations belong to the peak, not to the per-step faults
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(steps):
+        step()
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(steps, 1)
+    if method.startswith("VmHWM"):
+        peak = _status_kib("VmHWM") or 0
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0,
+            "faults_per_step": faults, "method": method}
+
+
+def memory_task(m, inputs: dict, send) -> dict:
+    """The worker's entry for one variant's memory: build, reset the peak, train, measure."""
+    set_numpy_blas_threads(THREADS)
+    try:
+        batches = batches_of(inputs["images"], inputs["labels"])
+        model = textbook_model(m, inputs["workload"], int(inputs["seed"]))
+        base, method = reset_peak()
+        if inputs["variant"] == "fast":
+            initial = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
+            step = FastStep(m, inputs["workload"], initial, batches)
+        else:
+            step = TextbookStep(m, model, batches)
+        return peak_after(step, int(inputs["steps"]), base, method)
+    except EARLY_END as error:
+        return ended_early({}, error)

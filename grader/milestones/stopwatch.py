@@ -1,0 +1,430 @@
+"""The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
+
+The learner's steps run in a sandboxed worker (grader/milestones/steps.py: the protocol is there). This
+process never runs learner code. It sends the training batches, asks for blocks of steps one at a time,
+and times each block from outside the worker: the wall clock between its request and the worker's
+answer, and the worker's CPU time as the kernel counts it (core.task.ProcessTreeClock: every thread of
+every process the worker started). While the worker waits for its next request, this process runs the
+same number of PyTorch steps of the same model from the same initial weights on the same batches, on
+one thread, timed by this thread's CPU time: rounds alternate, so background load hits both sides alike.
+
+Why CPU time decides: on a machine shared with other jobs, a step longer than the scheduler's time
+slice is interrupted far more often than a shorter one, so wall-clock times punish the slower step
+twice. Measured here with six other jobs on the two cores (reference code, MLP): wall medians textbook
+10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7, 3.3 ms. Both are printed.
+
+Why the numbers can be trusted: every loss the worker reports must match PyTorch's loss of the same step
+(from the same weights, on the same batch: a skipped or faked step changes every later loss), and the
+final weights of each variant must match PyTorch's after as many steps, within a small fraction of the
+distance they travelled (float32 rounding drifts 0.5% of it over 500 MLP steps; we allow 5%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.core import seeds
+from grader.core.task import ProcessTreeClock
+from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, THREADS
+
+BATCHES = 8                  # the cycle of training batches every variant trains on
+LOSS_TOLERANCE = 1e-3        # |loss - PyTorch's| <= this x max(1, |PyTorch's|) at every step
+DRIFT_TOLERANCE = 0.05       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
+TORCH_NOTE = "torch"
+
+
+class Ended(Exception):
+    """The measurement cannot go on: carries the milestone's result (failed, locked or not-run)."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.result = {"status": status, "reason": reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    warmup: int        # untimed steps of each variant first
+    rounds: int        # alternating rounds
+    per_round: int     # steps of each variant per round: one timed block
+    profiled: int      # steps profiled inside the worker (shown, never judged)
+    memory_steps: int = 0  # steps in each fresh memory worker (0: no memory measurement)
+
+
+@dataclass
+class Timing:
+    """What the judge measured: per variant, the per-step time of each timed block (seconds)."""
+
+    cpu: dict = field(default_factory=dict)
+    wall: dict = field(default_factory=dict)
+    coarse: dict = field(default_factory=dict)
+    losses: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    totals: dict = field(default_factory=dict)   # {variant: [precise seconds, coarse seconds]} of all blocks
+
+    def add(self, variant: str, steps: int, cpu: float, wall: float, coarse: float) -> None:
+        for table, value in ((self.cpu, cpu), (self.wall, wall), (self.coarse, coarse)):
+            table.setdefault(variant, []).append(value / steps)
+        total = self.totals.setdefault(variant, [0.0, 0.0])
+        total[0] += cpu
+        total[1] += coarse
+
+    def median_ms(self, variant: str, table: str = "cpu") -> float:
+        return 1e3 * statistics.median(getattr(self, table)[variant])
+
+
+# ---------------------------------------------------------------------------------------------------
+# PyTorch's side
+
+
+def load_batches(workload: str, seed: int, count: int = BATCHES) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels): count x BATCH_SIZE real MNIST training images (float32) chosen by `seed`."""
+    from grader.data import mnist
+
+    X, y = mnist.load("train")
+    chosen = np.sort(np.random.default_rng(seed).choice(len(X), count * BATCH_SIZE, replace=False))
+    images = X[chosen].reshape(-1, *IMAGE_SHAPE) if workload == "cnn" else X[chosen]
+    return np.ascontiguousarray(images, dtype=np.float32), y[chosen].astype(np.int64)
+
+
+def torch_model(torch, workload: str, params: list[np.ndarray]):
+    """The same model in torch.nn with the given parameters (textbook order and layouts); the parameters
+    in that order are kept as `net.kata_targets` (torch.nn.Linear stores W transposed: (out, in))."""
+    nn = torch.nn
+    if workload == "cnn":
+        (c1, c0, k, _), c2 = params[0].shape, params[2].shape[0]
+        net = nn.Sequential(nn.Conv2d(c0, c1, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(c1, c2, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                            nn.Linear(*params[4].shape))
+        targets = [net[0].weight, net[0].bias, net[3].weight, net[3].bias, net[7].weight, net[7].bias]
+    else:
+        modules = []
+        for index in range(0, len(params), 2):
+            if index:
+                modules.append(nn.ReLU())
+            modules.append(nn.Linear(*params[index].shape))
+        net = nn.Sequential(*modules)
+        targets = [p for module in net if isinstance(module, nn.Linear) for p in (module.weight, module.bias)]
+    with torch.no_grad():
+        for target, value in zip(targets, params):
+            value = np.asarray(value, dtype=np.float32)
+            if value.ndim == 2:  # a Linear weight: stored transposed by torch
+                value = value.T
+            target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    net.kata_targets = targets
+    return net
+
+
+def textbook_parameters(net) -> list[np.ndarray]:
+    """The torch model's current parameters in the textbook order and layouts (float64 copies)."""
+    values = []
+    for parameter in net.kata_targets:
+        value = parameter.detach().numpy().astype(np.float64)
+        values.append(value.T if value.ndim == 2 else value)
+    return values
+
+
+class TorchStep:
+    """PyTorch's training step of the workload's model, on the same batch cycle as the learner's."""
+
+    def __init__(self, torch, workload: str, params, images, labels):
+        self.torch = torch
+        self.net = torch_model(torch, workload, params)
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.batches = [(torch.from_numpy(images[i:i + BATCH_SIZE]), torch.from_numpy(labels[i:i + BATCH_SIZE]))
+                        for i in range(0, len(images), BATCH_SIZE)]
+        self.position = 0
+
+    def __call__(self) -> float:
+        x, labels = self.batches[self.position % len(self.batches)]
+        self.position += 1
+        self.optimizer.zero_grad()
+        loss = self.torch.nn.functional.cross_entropy(self.net(x), labels)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def block(self, steps: int) -> tuple[list[float], float, float, float]:
+        """(losses, this thread's CPU seconds, wall seconds, the process's CPU seconds) of `steps` steps."""
+        cpu, wall, process = time.thread_time(), time.perf_counter(), time.process_time()
+        losses = [self() for _ in range(steps)]
+        return (losses, time.thread_time() - cpu, time.perf_counter() - wall, time.process_time() - process)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The judge
+
+
+def schedule(variants: tuple[str, ...], plan: Plan, profile_variant: str):
+    """(action, variant, steps) in order: warm-up, alternating timed rounds, final weights, a profile."""
+    sides = (*variants, TORCH_NOTE)
+    actions = [("warmup", side, plan.warmup) for side in sides if plan.warmup]
+    actions += [("timed", side, plan.per_round) for _ in range(plan.rounds) for side in sides]
+    actions += [("params", variant, 0) for variant in variants]
+    return actions + [("profile", profile_variant, plan.profiled)]
+
+
+def expected_shapes(workload: str) -> list[tuple[int, ...]] | None:
+    from grader.milestones.steps import SIZES
+
+    if workload == "cnn":
+        return None  # the learner's build_mnist_cnn decides its channels; torch_model follows them
+    return [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
+
+
+def float_arrays(value, what: str) -> list[np.ndarray]:
+    """The worker's list of arrays, checked: else the run ends with a sentence."""
+    if not isinstance(value, list) or not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in value):
+        raise Ended("failed", f"{what} did not arrive as a list of float arrays")
+    return value
+
+
+class StepJudge:
+    """Answers the worker's events: sends the requests of the schedule, runs PyTorch's blocks while the
+    worker waits, times the worker's blocks from outside, and keeps what the checks need."""
+
+    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, images, labels,
+                 profile_variant: str):
+        self.torch, self.workload, self.variants = torch, workload, variants
+        self.images, self.labels = images, labels
+        self.actions = schedule(variants, plan, profile_variant)
+        self.timing, self.clock, self.reference = Timing(), None, None
+        self.pending, self.sent = None, None
+        self.initial, self.final, self.profile, self.dtypes = None, {}, None, {}
+
+    def on_start(self, pid: int) -> None:
+        self.clock = ProcessTreeClock(pid)
+
+    def _now(self) -> tuple[float, tuple[float, float] | None]:
+        return time.perf_counter(), (self.clock.read() if self.clock is not None else None)
+
+    def on_event(self, kind: str, value) -> dict:
+        arrived = self._now()  # first: the worker's block ended when its event arrived
+        if not isinstance(value, dict):
+            raise Ended("failed", f"the learner's side sent {kind!r} without its values")
+        if kind == "ready":
+            self._start(value)
+        elif kind == "ran" and self.pending and self.pending[0] in ("warmup", "timed"):
+            self._ran(value, arrived)
+        elif kind == "params" and self.pending and self.pending[0] == "params":
+            self.final[self.pending[1]] = float_arrays(value.get("params"), f"your {self.pending[1]} weights")
+        elif kind == "profile" and self.pending and self.pending[0] == "profile":
+            self.profile = value
+        else:
+            raise Ended("failed", f"the learner's side sent {kind!r}, which was not asked for")
+        return self._next()
+
+    def _start(self, value: dict) -> None:
+        self.initial = float_arrays(value.get("params"), "your model's initial weights")
+        self.dtypes["weights"] = str(value.get("dtype", "?"))
+        shapes = expected_shapes(self.workload)
+        if shapes is not None and [a.shape for a in self.initial] != shapes:
+            raise Ended("failed", f"your MLP's parameters have shapes {[a.shape for a in self.initial]}, not "
+                                  f"{shapes}: Linear(n_in, n_out) keeps W as (n_in, n_out) and b as (n_out,)")
+        try:
+            self.reference = TorchStep(self.torch, self.workload, self.initial, self.images, self.labels)
+        except (RuntimeError, ValueError, IndexError) as error:
+            raise Ended("failed", f"your model's parameters do not fit the milestone's model: {error}") from None
+
+    def _ran(self, value: dict, arrived) -> None:
+        action, variant, steps = self.pending
+        losses = value.get("losses")
+        if not isinstance(losses, np.ndarray) or losses.shape != (steps,):
+            raise Ended("failed", f"your {variant} step's losses did not arrive as {steps} numbers")
+        self.timing.losses.setdefault(variant, []).extend(float(v) for v in losses)
+        self.dtypes[f"{variant} logits"] = str(value.get("logits_dtype", "?"))
+        if action == "timed":
+            wall = arrived[0] - self.sent[0]
+            if arrived[1] is None:  # no /proc: the wall clock is all there is
+                self.timing.add(variant, steps, wall, wall, wall)
+            else:
+                self.timing.add(variant, steps, arrived[1][0] - self.sent[1][0], wall, arrived[1][1] - self.sent[1][1])
+
+    def _next(self) -> dict:
+        while self.actions:
+            action, variant, steps = self.actions.pop(0)
+            if variant == TORCH_NOTE:
+                losses, cpu, wall, process = self.reference.block(steps)
+                self.timing.losses.setdefault(TORCH_NOTE, []).extend(losses)
+                if action == "timed":
+                    self.timing.add(TORCH_NOTE, steps, cpu, wall, process)
+                continue
+            self.pending = (action, variant, steps)
+            request = {"run": variant, "steps": steps} if action in ("warmup", "timed") else \
+                {action: variant, "steps": steps}
+            self.sent = self._now()  # the last thing before the request is written
+            return request
+        self.pending = ("done", None, 0)
+        return {"done": True}
+
+    # -----------------------------------------------------------------------------------------------
+    # After the run
+
+    def check_work(self, advice: dict[str, str]) -> None:
+        """Ended("failed") unless each variant computed PyTorch's losses, step by step, and ended with
+        PyTorch's weights: the timed steps were the real ones."""
+        reference = np.array(self.timing.losses.get(TORCH_NOTE, []))
+        for variant in self.variants:
+            losses = np.array(self.timing.losses.get(variant, []))
+            close = np.abs(losses - reference) <= LOSS_TOLERANCE * np.maximum(1.0, np.abs(reference))
+            wrong = np.flatnonzero(~close) if losses.shape == reference.shape else [0]
+            if len(wrong) and wrong[0] == 0:
+                raise Ended("failed", f"the first loss of your {variant} step ({losses[0] if losses.size else '?'}) "
+                            f"differs from PyTorch's ({reference[0]:.6f}) on the same weights and batch: they "
+                            f"compute different things {advice[variant]}")
+            if len(wrong):
+                k = int(wrong[0])
+                raise Ended("failed", f"your {variant} step's losses agree with PyTorch's for {k} steps, then step "
+                            f"{k + 1} gives {losses[k]:.6f} against {reference[k]:.6f} (same weights, same "
+                            f"batches): its updates differ from SGD with momentum {advice[variant]}")
+        self._check_weights()
+
+    def _check_weights(self) -> None:
+        def flat(arrays):
+            return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+
+        expected, initial = flat(textbook_parameters(self.reference.net)), flat(self.initial)
+        travel = np.linalg.norm(expected - initial)
+        for variant in self.variants:
+            final = self.final.get(variant, [])
+            if flat(final).shape != expected.shape if final else True:
+                raise Ended("failed", f"your {variant} model's parameters() did not give its {len(self.initial)} "
+                                      "arrays in the textbook order and layouts")
+            drift = np.linalg.norm(flat(final) - expected) / max(travel, 1e-12)
+            if not drift <= DRIFT_TOLERANCE:
+                raise Ended("failed", f"after {len(self.timing.losses[variant])} steps with PyTorch's losses, your "
+                            f"{variant} model's parameters() differ from PyTorch's weights by {drift:.1%} of the "
+                            f"distance the weights moved (allowed {DRIFT_TOLERANCE:.0%}): does it return the "
+                            "current weights, in the textbook order and layouts?")
+
+    def seconds_per_step(self) -> dict[str, float]:
+        """The median CPU time per step of each side (seconds), with a note where the precise clock missed
+        work: a learner's thread or process that ended between readings (then its coarse clock, which
+        misses nothing, counts), or PyTorch work on other threads (then this process's CPU time)."""
+        timing, medians = self.timing, {}
+        for side in (*self.variants, TORCH_NOTE):
+            (precise, whole), blocks = timing.totals[side], len(timing.cpu[side])
+            medians[side] = statistics.median(timing.cpu[side])
+            # The coarse clock ticks (10 ms): a margin of a few ticks keeps honest code from tripping this.
+            escaped = whole > 1.25 * precise + 4 * ProcessTreeClock.TICK if side != TORCH_NOTE else \
+                whole > 1.1 * precise
+            if escaped:
+                medians[side] = statistics.median(timing.coarse[side])
+                timing.notes.append(
+                    f"the {side} step ran {1e3 * whole / blocks:.3f} ms of CPU time per block against "
+                    f"{1e3 * precise / blocks:.3f} ms on the threads timed precisely "
+                    "(work on other threads or processes): the whole CPU time is used")
+        return medians
+
+
+def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, *, profile_variant: str,
+            advice: dict[str, str], time_limit: float) -> StepJudge:
+    """Run the learner's steps in a sandboxed worker against PyTorch here; the judge, checked.
+    Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
+    from grader.core import task
+    from grader.data import mnist
+
+    try:
+        import torch
+    except ImportError as error:
+        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
+                               "with; install the pinned requirements (`make setup`) and grade again") from None
+    seed = seeds.current()
+    try:
+        images, labels = load_batches(workload, seed)
+    except mnist.DataError as error:
+        raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
+    judge = StepJudge(torch, workload, variants, plan, images, labels, profile_variant)
+    inputs = {"workload": workload, "variants": list(variants), "images": images, "labels": labels, "seed": seed}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
+                                  on_message=lambda seconds, kind, value: judge.on_event(kind, value),
+                                  on_start=judge.on_start)
+    except task.TaskFailed as error:
+        raise Ended("failed", f"your training step stopped: {error}") from None
+    finally:
+        torch.set_num_threads(previous)
+    if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
+        raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
+    judge.check_work(advice)
+    return judge
+
+
+# ---------------------------------------------------------------------------------------------------
+# Memory: each variant in a fresh process (the learner's in fresh workers), reported, never judged
+
+
+def measure_memory(workload: str, variants: tuple[str, ...], target_dir: Path, steps: int,
+                   initial: list[np.ndarray]) -> dict[str, dict]:
+    """{variant: {"peak_extra_mib", "base_mib", "faults_per_step", "method"} or {"error": sentence}}."""
+    import subprocess
+
+    from grader.core import task
+    from grader.core.manifest import ROOT
+
+    seed = seeds.current()
+    images, labels = load_batches(workload, seed)
+    results = {}
+    for variant in variants:
+        inputs = {"workload": workload, "variant": variant, "steps": steps, "seed": seed, "images": images,
+                  "labels": labels}
+        try:
+            found, _ = task.run_task("grader.milestones.steps:memory_task", inputs, target_dir, timeout=300)
+            results[variant] = found if isinstance(found, dict) and "peak_extra_mib" in found else \
+                {"error": f"the {variant} memory process ended without a measurement"}
+        except task.TaskFailed as error:
+            results[variant] = {"error": f"the {variant} memory process failed: {error}"}
+    with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
+        np.savez(Path(scratch) / "params.npz", *initial)
+        out = Path(scratch) / "memory.json"
+        command = [sys.executable, "-m", "grader.milestones.stopwatch", "--workload", workload, "--params",
+                   str(Path(scratch) / "params.npz"), "--steps", str(steps), "--out", str(out)]
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")
+        completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        tail = (completed.stdout + completed.stderr).strip().splitlines()[-1:] or ["no output"]
+        results[TORCH_NOTE] = json.loads(out.read_text()) if out.exists() else \
+            {"error": f"the PyTorch memory process failed: {tail[0]}"}
+    return results
+
+
+def torch_memory(workload: str, params_file: str, steps: int) -> dict:
+    """In a fresh process: PyTorch's peak memory over warm-up + `steps` steps (the same measure as the
+    learner's variants: grader/milestones/steps.py)."""
+    import torch
+
+    from grader.milestones.steps import peak_after, reset_peak
+
+    torch.set_num_threads(THREADS)
+    with np.load(params_file) as stored:
+        params = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    images, labels = load_batches(workload, seeds.current())
+    base, method = reset_peak()
+    return peak_after(TorchStep(torch, workload, params, images, labels), steps, base, method)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m grader.milestones.stopwatch --workload W --params FILE --steps N --out FILE`: torch_memory."""
+    parser = argparse.ArgumentParser(prog="python -m grader.milestones.stopwatch")
+    parser.add_argument("--workload", choices=("mlp", "cnn"), required=True)
+    parser.add_argument("--params", required=True)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    Path(args.out).write_text(json.dumps(torch_memory(args.workload, args.params, args.steps)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
