@@ -440,12 +440,52 @@ class FastCNN:
         prof = profiler or _NO_PROFILER
         x = np.asarray(x, dtype=np.float32)
         n = len(x)
-        c0, height, width, c1, c2, k = self.dims
-        pad = k // 2
-        h2, w2, h4, w4 = height // 2, width // 2, height // 4, width // 4
-        W1, b1, W2, b2, W3, b3 = self.params
-        grads = self.grads
+        # Forward, layer by layer. Every array below is a view of a buffer made in __init__: backward
+        # reads the forward's arrays (as a textbook layer reads what its forward kept), and nothing is
+        # allocated during a step.
+        cols1 = self._conv1_im2col(x)
+        prof.lap("conv 1 im2col")
+        y1 = self._conv1_product(cols1, n)
+        prof.lap("conv 1 product")
+        a1, a1_padded = self._pool1_forward(y1)
+        prof.lap("pool 1 and ReLU")
+        windows, y2 = self._conv2_forward(a1_padded)
+        prof.lap("conv 2 im2col and product")
+        a2 = self._pool2_forward(y2)
+        features = a2.reshape(n, -1)
+        prof.lap("pool 2 and ReLU")
+        logits = self._linear_forward(features)
+        prof.lap("linear forward")
+        # The loss's gradient, scaled by lr (see FastMLP.__init__), overwrites the logits: g is that buffer.
+        g = logits
+        loss = _softmax_cross_entropy_step(g, labels, self.lr / n)
+        prof.lap("loss and its gradient")
+        # Backward, in the reverse order; each part writes its parameters' gradients into self.grads.
+        grad_a2 = self._linear_backward(features, g)
+        prof.lap("linear backward")
+        grad_y2 = self._pool2_backward(y2, a2, grad_a2)
+        prof.lap("pool 2 and ReLU backward")
+        grad_a1_padded = self._conv2_backward(grad_y2, windows)
+        prof.lap("conv 2 backward (dW, db, col2im)")
+        grad_y1 = self._pool1_backward(grad_a1_padded, y1, a1)
+        prof.lap("pool 1 and ReLU backward")
+        self._conv1_backward(grad_y1, cols1)
+        prof.lap("conv 1 dW, db")
+        self._update()
+        prof.lap("update")
+        return loss
+        # </exercise>
 
+    # <exercise>
+    # The parts of step(), in the order it calls them. Shapes: n images of (C0, H, W); h2, w2 = H/2, W/2
+    # after the first pooling; h4, w4 = H/4, W/4 after the second; pad = k // 2.
+
+    def _conv1_im2col(self, x):
+        """The first convolution's columns of the batch x (n, C0, H, W): (C0 k k, 4 n h2 w2), the output
+        pixels grouped by their offset in the 2 x 2 pooling window (see __init__)."""
+        n = len(x)
+        c0, height, width, _, _, k = self.dims
+        pad, h2, w2 = k // 2, height // 2, width // 2
         x_padded = self.x_padded[:n]
         x_padded[:, :, pad:pad + height, pad:pad + width] = x
         # cols1[(c, i, j), (di, dj, n, h2, w2)] = x_padded[n, c, 2 h2 + di + i, 2 w2 + dj + j]: one copy
@@ -453,52 +493,95 @@ class FastCNN:
         cols1 = _flat_view(self.cols1, (c0, k, k, 2, 2, n, h2, w2))
         windows = sliding_window_view(x_padded, (k, k), axis=(2, 3)).reshape(n, c0, h2, 2, w2, 2, k, k)
         np.copyto(cols1, windows.transpose(1, 6, 7, 3, 5, 0, 2, 4))
-        cols1 = cols1.reshape(c0 * k * k, -1)
-        prof.lap("conv 1 im2col")
-        y1 = _flat_view(self.y1, (c1, 4 * n * h2 * w2))
+        return cols1.reshape(c0 * k * k, -1)
+
+    def _conv1_product(self, cols1, n):
+        """y1 = W1 cols1 + b1, as (C1, 4, n, h2, w2): the four offsets of every pooling window apart."""
+        _, height, width, c1, _, _ = self.dims
+        W1, b1 = self.params[:2]
+        y1 = _flat_view(self.y1, (c1, cols1.shape[1]))
         np.matmul(W1, cols1, out=y1)
         y1 += b1[:, None]
-        y1 = y1.reshape(c1, 4, n, h2, w2)
-        prof.lap("conv 1 product")
+        return y1.reshape(c1, 4, n, height // 2, width // 2)
+
+    def _pool1_forward(self, y1):
+        """Max-pool and ReLU of y1 (C1, 4, n, h2, w2): (a1, a1_padded), a1 of shape (C1, n, h2, w2) and
+        a1_padded the second convolution's input, a1 channels-last with zero borders (n, h2 + 2 pad,
+        w2 + 2 pad, C1)."""
+        c1, _, n, h2, w2 = y1.shape
+        pad = self.dims[5] // 2
         a1 = _flat_view(self.a1, (c1, n, h2, w2))
         _pool_relu(y1, a1)
         a1_padded = self.a1_padded[:n]
         a1_padded[:, pad:pad + h2, pad:pad + w2, :] = a1.transpose(1, 2, 3, 0)
-        prof.lap("pool 1 and ReLU")
-        # The second convolution one CHUNK of images at a time: a chunk's columns (CHUNK * h2 * w2 rows,
-        # 3 MB for 8 MNIST images) stay in the cache between the copy and the product, where the whole
-        # batch's (40 MB) would go out to memory and come back; backward builds them again, also in cache.
+        return a1, a1_padded
+
+    def _conv2_columns(self, windows, start, rows):
+        """The second convolution's columns of images start .. start + rows - 1, (rows h2 w2, k k C1),
+        copied from the view of every window into the one chunk-sized buffer."""
+        _, h2, w2, k, _, c1 = windows.shape
+        cols = self.cols2[:rows * h2 * w2]
+        np.copyto(cols.reshape(rows, h2, w2, k, k, c1), windows[start:start + rows])
+        return cols
+
+    def _conv2_forward(self, a1_padded):
+        """The second convolution of a1_padded (n, h2 + 2 pad, w2 + 2 pad, C1), channels-last: (windows,
+        y2), windows a view of every k x k window, (n, h2, w2, k, k, C1), and y2 of shape (n, h2, w2, C2)."""
+        n, c2, k = len(a1_padded), self.dims[4], self.dims[5]
+        W2, b2 = self.params[2:4]
+        # One CHUNK of images at a time: a chunk's columns (CHUNK * h2 * w2 rows, 3 MB for 8 MNIST images)
+        # stay in the cache between the copy and the product, where the whole batch's (40 MB) would go out
+        # to memory and come back; backward builds them again from the same windows, also in cache.
         windows = sliding_window_view(a1_padded, (k, k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+        _, h2, w2 = windows.shape[:3]
         y2 = self.y2[:n * h2 * w2]
         y2_images = y2.reshape(n, h2 * w2, c2)
         for start in range(0, n, CHUNK):
             rows = min(CHUNK, n - start)
-            cols = self.cols2[:rows * h2 * w2]
-            np.copyto(cols.reshape(rows, h2, w2, k, k, c1), windows[start:start + rows])
+            cols = self._conv2_columns(windows, start, rows)
             np.matmul(cols, W2.T, out=y2_images[start:start + rows].reshape(-1, c2))
         y2 += b2
-        y2 = y2.reshape(n, h2, w2, c2)
-        prof.lap("conv 2 im2col and product")
-        a2 = self.a2[:n]
+        return windows, y2.reshape(n, h2, w2, c2)
+
+    def _pool2_forward(self, y2):
+        """Max-pool and ReLU of y2 (n, h2, w2, C2): a2 (n, h4, w4, C2), channels-last."""
+        a2 = self.a2[:len(y2)]
         _pool_relu(y2, a2)
-        features = a2.reshape(n, -1)
-        prof.lap("pool 2 and ReLU")
-        logits = self.logits[:n]
+        return a2
+
+    def _linear_forward(self, features):
+        """logits = features W3 + b3, (n, classes); features (n, h4 w4 C2) in W3's (h, w, c) row order."""
+        W3, b3 = self.params[4:]
+        logits = self.logits[:len(features)]
         np.matmul(features, W3, out=logits)
         logits += b3
-        prof.lap("linear forward")
-        g = logits
-        loss = _softmax_cross_entropy_step(g, labels, self.lr / n)
-        prof.lap("loss and its gradient")
+        return logits
 
+    def _linear_backward(self, features, g):
+        """dL/dW3 = features^T g and dL/db3 into self.grads; returns dL/dfeatures = g W3^T, (n, h4 w4 C2).
+        g: the (scaled) gradient of the loss with respect to the logits, (n, classes)."""
+        grads = self.grads
         np.matmul(features.T, g, out=grads[4])
         np.sum(g, axis=0, out=grads[5])
-        grad_a2 = self.grad_a2[:n]
-        np.matmul(g, W3.T, out=grad_a2)
-        prof.lap("linear backward")
-        grad_y2 = self.grad_y2[:n]
+        grad_a2 = self.grad_a2[:len(g)]
+        np.matmul(g, self.params[4].T, out=grad_a2)
+        return grad_a2
+
+    def _pool2_backward(self, y2, a2, grad_a2):
+        """dL/dy2 (n, h2, w2, C2) from dL/da2 (n, h4 w4 C2): each window's gradient to its first maximum."""
+        grad_y2 = self.grad_y2[:len(y2)]
         _pool_relu_backward(y2, a2, grad_a2.reshape(a2.shape), grad_y2, *_flat_views(self.pool_scratch[1], a2.shape))
-        prof.lap("pool 2 and ReLU backward")
+        return grad_y2
+
+    def _conv2_backward(self, grad_y2, windows):
+        """dL/dW2 and dL/db2 into self.grads; returns dL/da1_padded, (n, h2 + 2 pad, w2 + 2 pad, C1).
+
+        grad_y2: dL/dy2, (n, h2, w2, C2); windows: the forward's view of the input windows, from which
+        each chunk's columns are built again.
+        """
+        n, h2, w2, c2 = grad_y2.shape
+        c1, k = self.dims[3], self.dims[5]
+        grads = self.grads
         G2 = grad_y2.reshape(-1, c2)
         # dL/db = 1^T G as a matrix-vector product (BLAS): a sum over axis 0 of a tall, narrow matrix
         # is several times slower in NumPy.
@@ -509,13 +592,12 @@ class FastCNN:
         grad_padded = self.grad_a1_padded[:n]
         grad_padded[...] = 0.0
         grads[2][...] = 0.0
-        W2_offsets = W2.reshape(c2, k, k, c1)
+        W2_offsets = self.params[2].reshape(c2, k, k, c1)
         G2_images = grad_y2.reshape(n, h2 * w2, c2)
         for start in range(0, n, CHUNK):
             rows = min(CHUNK, n - start)
             G = G2_images[start:start + rows].reshape(-1, c2)
-            cols = self.cols2[:rows * h2 * w2]
-            np.copyto(cols.reshape(rows, h2, w2, k, k, c1), windows[start:start + rows])
+            cols = self._conv2_columns(windows, start, rows)
             grads[2] += np.matmul(G.T, cols, out=self.grad_W2_chunk)
             block = self.block[:rows * h2 * w2]
             block_image = block.reshape(rows, h2, w2, c1)
@@ -524,23 +606,34 @@ class FastCNN:
                 for j in range(k):
                     np.matmul(G, W2_offsets[:, i, j, :], out=block)
                     grad_chunk[:, i:i + h2, j:j + w2, :] += block_image
-        prof.lap("conv 2 backward (dW, db, col2im)")
+        return grad_padded
+
+    def _pool1_backward(self, grad_a1_padded, y1, a1):
+        """dL/dy1 (C1, 4, n, h2, w2) from the gradient of the second convolution's padded input: its
+        interior is dL/da1, taken back to a1's channels-first layout."""
+        pad = self.dims[5] // 2
+        _, _, h2, w2 = a1.shape
         grad_a1 = _flat_view(self.grad_a1, a1.shape)
-        grad_a1[...] = grad_padded[:, pad:pad + h2, pad:pad + w2, :].transpose(3, 0, 1, 2)
+        grad_a1[...] = grad_a1_padded[:, pad:pad + h2, pad:pad + w2, :].transpose(3, 0, 1, 2)
         grad_y1 = _flat_view(self.grad_y1, y1.shape)
         _pool_relu_backward(y1, a1, grad_a1, grad_y1, *_flat_views(self.pool_scratch[0], a1.shape))
-        prof.lap("pool 1 and ReLU backward")
-        G1 = grad_y1.reshape(c1, -1)
-        np.matmul(G1, cols1.T, out=grads[0])
-        np.sum(G1, axis=1, out=grads[1])  # rows of G1 are contiguous: a fast sum
-        prof.lap("conv 1 dW, db")
-        for p, u, grad in zip(self.params, self.velocity, grads):
+        return grad_y1
+
+    def _conv1_backward(self, grad_y1, cols1):
+        """dL/dW1 = G1 cols1^T and dL/db1 into self.grads, G1 = dL/dy1 as (C1, 4 n h2 w2). No dL/dx: the
+        images need none."""
+        G1 = grad_y1.reshape(len(grad_y1), -1)
+        np.matmul(G1, cols1.T, out=self.grads[0])
+        np.sum(G1, axis=1, out=self.grads[1])  # rows of G1 are contiguous: a fast sum
+
+    def _update(self):
+        """SGD with momentum on every parameter. The velocities hold lr * v, since lr is already in the
+        gradients (see FastMLP.__init__): u = momentum * u + g, p -= u."""
+        for p, u, grad in zip(self.params, self.velocity, self.grads):
             u *= self.momentum
             u += grad
             p -= u
-        prof.lap("update")
-        return loss
-        # </exercise>
+    # </exercise>
 
     def parameters(self):
         """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ..., b3]."""

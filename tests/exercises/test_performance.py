@@ -50,9 +50,14 @@ def textbook_mlp(ref, params):
 
 
 def mistake_layers(ref):
-    """Layers (on the reference's Layer base class) that build known mistakes into a textbook CNN."""
+    """Layers (on the reference's Layer base class) that build known mistakes into a textbook CNN:
+    (ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake). Each class is made by a function of the
+    base class because only the judge has the reference."""
     Layer = ref.layers.Layer
+    return channels_last_flatten(Layer), pool_ties_to_all(Layer), input_gradient_mistake(Layer)
 
+
+def channels_last_flatten(Layer):
     class ChannelsLastFlatten(Layer):
         """A Flatten that reads (N, C, H, W) features in (h, w, c) order: the Linear layer's rows taken in
         the wrong order (a fast CNN that forgot to permute them)."""
@@ -65,6 +70,10 @@ def mistake_layers(ref):
             n, c, h, w = self.shape
             return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
+    return ChannelsLastFlatten
+
+
+def pool_ties_to_all(Layer):
     class PoolTiesToAll(Layer):
         """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its
         maximum."""
@@ -79,6 +88,10 @@ def mistake_layers(ref):
             up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
             return up(grad) * (self.x == up(self.y))
 
+    return PoolTiesToAll
+
+
+def input_gradient_mistake(Layer):
     class InputGradientMistake(Layer):
         """Wraps the second convolution: its dL/dx as a fast step with a known mistake would compute it.
 
@@ -113,7 +126,7 @@ def mistake_layers(ref):
                     padded[:, :, i:i + height, j:j + width] = np.einsum("nohw,oc->nchw", grad, W[:, :, i, j])
             return padded[:, :, pad:pad + height, pad:pad + width]
 
-    return ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake
+    return InputGradientMistake
 
 
 def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_gradient="textbook"):

@@ -109,30 +109,41 @@ def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
 def _textbook_step(ref, workload: str, params, lr: float):
     """(step(x, labels, profiler=None) -> loss, predict(x) -> logits) of the textbook reference."""
     if workload == "autograd":
-        ag = ref.autograd
-        tensors = []
-        for value in params:
-            tensor = ag.Tensor(value.copy(), requires_grad=True)
-            tensor.grad = np.zeros_like(tensor.data)
-            tensors.append(tensor)
-        optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+        return _autograd_step(ref, params, lr)
+    return _layers_step(ref, workload, params, lr)
 
-        def logits(x):
-            W1, b1, W2, b2, W3, b3 = tensors
-            hidden = (ag.Tensor(x) @ W1 + b1).relu()
-            return (hidden @ W2 + b2).relu() @ W3 + b3
 
-        def step(x, labels, profiler=None):
-            optimizer.zero_grad()
-            loss = ag.cross_entropy(logits(x), labels)
-            loss.backward()
-            optimizer.step()
-            return float(loss.data)
+def _autograd_step(ref, params, lr: float):
+    """The textbook step of the autograd_mnist MLP, written with the reference autograd engine's Tensors
+    (not profiled: its parts are the engine's, not layers)."""
+    ag = ref.autograd
+    tensors = []
+    for value in params:
+        tensor = ag.Tensor(value.copy(), requires_grad=True)
+        tensor.grad = np.zeros_like(tensor.data)
+        tensors.append(tensor)
+    optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
 
-        def predict(x):
-            with ag.no_grad():
-                return np.asarray(logits(x).data)
-        return step, predict
+    def logits(x):
+        W1, b1, W2, b2, W3, b3 = tensors
+        hidden = (ag.Tensor(x) @ W1 + b1).relu()
+        return (hidden @ W2 + b2).relu() @ W3 + b3
+
+    def step(x, labels, profiler=None):
+        optimizer.zero_grad()
+        loss = ag.cross_entropy(logits(x), labels)
+        loss.backward()
+        optimizer.step()
+        return float(loss.data)
+
+    def predict(x):
+        with ag.no_grad():
+            return np.asarray(logits(x).data)
+    return step, predict
+
+
+def _layers_step(ref, workload: str, params, lr: float):
+    """The textbook step of the MLP or the CNN built from the reference layers, loss and optimiser."""
     if workload == "cnn":
         model = ref.conv.build_mnist_cnn(np.random.default_rng(SEED))
     else:
@@ -148,32 +159,37 @@ def _textbook_step(ref, workload: str, params, lr: float):
     optimizer = ref.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
 
     def step(x, labels, profiler=None):
-        if profiler is None:
-            optimizer.zero_grad()
-            loss = loss_fn.forward(model.forward(x), labels)
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            return float(loss)
-        # The same step, lapped after every layer's forward and backward: the parts add up to the step.
+        if profiler is not None:
+            return _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler)
         optimizer.zero_grad()
-        profiler.lap("zero_grad")
-        h = x
-        for index, layer in enumerate(model.layers):
-            h = layer.forward(h)
-            profiler.lap(f"{index} {type(layer).__name__} forward")
-        loss = loss_fn.forward(h, labels)
-        g = loss_fn.backward()
-        profiler.lap("loss forward and backward")
-        for index in reversed(range(len(model.layers))):
-            g = model.layers[index].backward(g)
-            profiler.lap(f"{index} {type(model.layers[index]).__name__} backward")
+        loss = loss_fn.forward(model.forward(x), labels)
+        model.backward(loss_fn.backward())
         optimizer.step()
-        profiler.lap("optimizer step")
         return float(loss)
 
     def predict(x):
         return np.asarray(model.forward(x))
     return step, predict
+
+
+def _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler) -> float:
+    """The same step as _layers_step's, lapped after every layer's forward and backward: the parts add
+    up to the step."""
+    optimizer.zero_grad()
+    profiler.lap("zero_grad")
+    h = x
+    for index, layer in enumerate(model.layers):
+        h = layer.forward(h)
+        profiler.lap(f"{index} {type(layer).__name__} forward")
+    loss = loss_fn.forward(h, labels)
+    g = loss_fn.backward()
+    profiler.lap("loss forward and backward")
+    for index in reversed(range(len(model.layers))):
+        g = model.layers[index].backward(g)
+        profiler.lap(f"{index} {type(model.layers[index]).__name__} backward")
+    optimizer.step()
+    profiler.lap("optimizer step")
+    return float(loss)
 
 
 def _performance_step(ref, workload: str, params, lr: float):
