@@ -15,7 +15,10 @@ so a milestone that hangs or crashes costs only itself.
 The training milestones (mnist, cnn, autograd_mnist) share one skeleton (skeleton.py): a learner half
 that trains and predicts, and a judge half (judge.py) that keeps the test labels, times the learner
 against PyTorch and decides; both can run in one process (what `run` does) or in two (the worker and
-the judge). Results are cached by what they depend on: `cached(milestone, target_dir)` and `store(...)`
+the judge). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
+worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
+always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
+stability has both halves in one module. Results are cached by what they depend on: `cached(milestone, target_dir)` and `store(...)`
 (cache.py), so that a repeated `make grade` re-runs only what changed.
 """
 

@@ -288,6 +288,13 @@ def reset_peak() -> tuple[int, str]:
     return _status_kib("VmRSS") or 0, method
 
 
+def peak_kib(method: str) -> int:
+    """The peak resident set size (KiB) by the method reset_peak chose."""
+    if method.startswith("VmHWM"):
+        return _status_kib("VmHWM") or 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def peak_after(step, steps: int, base: int, method: str) -> dict:
     """Run one warm-up step and `steps` more; the peak above `base` and the minor page faults per step."""
     step()  # first-touch allocations belong to the peak, not to the per-step faults
@@ -295,10 +302,7 @@ def peak_after(step, steps: int, base: int, method: str) -> dict:
     for _ in range(steps):
         step()
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(steps, 1)
-    if method.startswith("VmHWM"):
-        peak = _status_kib("VmHWM") or 0
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kib(method)
     return {"peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0,
             "faults_per_step": faults, "method": method}
 

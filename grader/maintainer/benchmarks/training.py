@@ -41,6 +41,7 @@ import numpy as np
 
 from grader.core.manifest import SOLUTIONS_DIR
 from grader.maintainer.benchmarks import common
+from grader.milestones.steps import peak_kib, reset_peak
 
 MODULE = "grader.maintainer.benchmarks.training"
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -63,30 +64,6 @@ QUICK_TEST = 2000
 
 # ---------------------------------------------------------------------------------------------------
 # In the child
-
-
-def _status_kib(field: str) -> int:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _reset_peak() -> str:
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-        return "VmHWM after /proc/self/clear_refs"
-    except OSError:
-        return "ru_maxrss (lifetime peak)"
-
-
-def _peak_kib(method: str) -> int:
-    return _status_kib("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _reference():
@@ -255,8 +232,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     order = np.random.default_rng(SEED + 1).permutation(len(X))
     total_steps = QUICK_STEPS[workload] if quick else (steps or -(-len(X) // BATCH_SIZE))
     params = _initial_parameters(ref, workload)
-    method = _reset_peak()
-    base = _status_kib("VmRSS")
+    base, method = reset_peak()
     if variant == "textbook":
         step, predict = _textbook_step(ref, workload, params, lr)
     elif variant == "performance":
@@ -276,7 +252,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
             wall.append(time.perf_counter() - started_wall)
             cpu.append(time.thread_time() - started_cpu)
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(1, len(cpu))
-    peak = _peak_kib(method)
+    peak = peak_kib(method)
     correct = 0
     for start in range(0, len(X_test), 1000):
         logits = predict(np.ascontiguousarray(X_test[start:start + 1000]))
