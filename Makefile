@@ -14,7 +14,7 @@ GRADER := $(PY) -m grader
 help:
 	@echo "Learner:"
 	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR; MILESTONES=0 skips them)"
-	@echo "  make check [EX=layers]  run one exercise's tests with readable failures (default: the one you are on)"
+	@echo "  make check [EX=layers] [K=words]  one exercise's tests with readable failures (K: only tests whose names match)"
 	@echo "  make hint [EX=layers]   show the next hint (default: the exercise you are on)"
 	@echo "  make compare [EX=layers] your numbers next to the expected ones, with the same diagnoses as check"
 	@echo "  make watch [EX=layers]  re-run the tests of the exercise whose file you save"
@@ -53,7 +53,7 @@ grade: setup
 	@$(GRADER) grade --target "$(TARGET)" $(if $(REPORT),--report "$(REPORT)") $(if $(filter 0 n no false,$(MILESTONES)),--no-milestones)
 
 check: setup
-	@$(GRADER) check $(EX) --target "$(TARGET)"
+	@$(GRADER) check $(EX) --target "$(TARGET)" $(if $(K),-k "$(K)")
 
 test: setup
 	@KATA_TARGET=solutions $(PY) -m pytest -q

@@ -1,4 +1,4 @@
-"""`make check [EX=layers] [TARGET=...]`: one exercise's tests, with readable failures.
+"""`make check [EX=layers] [K=words] [TARGET=...]`: one exercise's tests, with readable failures.
 
 Without EX it checks the exercise you are on (the first one not finished at your last `make grade`).
 Exits non-zero when a test fails, so it can gate a script.
@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make check", description=__doc__.splitlines()[0])
     parser.add_argument("exercise", nargs="?", help="exercise name, e.g. layers (default: the one you are on)")
     parser.add_argument("--target", default=None)
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, e.g. -k forward")
+    parser.add_argument("-k", dest="keyword", default=None,
+                        help="only the tests whose names match, as pytest's -k (make check K=forward)")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     args = parser.parse_args(argv)
     try:
         target_dir = targets.resolve(args.target)
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         print(problem)
         return 1
     command = [sys.executable, "-m", "pytest", str(exercise.test_file), "--target", str(target_dir),
-               "-q", "--no-header", "--tb=short", "-rN", *args.pytest_args]
+               "-q", "--no-header", "--tb=short", "-rN", *(["-k", args.keyword] if args.keyword else []),
+               *args.pytest_args]
     code = subprocess.call(command, cwd=ROOT, env=environment())
     if code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")

@@ -245,6 +245,9 @@ class StepJudge:
         if action == "timed":
             wall = arrived[0] - self.sent[0]
             if arrived[1] is None:  # no /proc: the wall clock is all there is
+                if not self.timing.notes:
+                    self.timing.notes.append("this system does not show a process's CPU time to another "
+                                             "(no /proc): your steps are timed by the wall clock")
                 self.timing.add(variant, steps, wall, wall, wall)
             else:
                 self.timing.add(variant, steps, arrived[1][0] - self.sent[1][0], wall, arrived[1][1] - self.sent[1][1])

@@ -145,6 +145,13 @@ def test_check_without_an_exercise_checks_the_one_you_are_on(monkeypatch, capfd)
     assert "the exercise you are on" in capfd.readouterr().out
 
 
+def test_check_runs_only_the_tests_matching_k(monkeypatch):
+    commands = []
+    monkeypatch.setattr(check.subprocess, "call", lambda command, **options: commands.append(command) or 0)
+    assert check.main(["layers", "-k", "forward"]) == 0
+    assert commands[0][-2:] == ["-k", "forward"], commands[0]
+
+
 @pytest.mark.parametrize("command", [check.main, compare.main, hints.main, reset.main, watch.main],
                          ids=["check", "compare", "hint", "reset", "watch"])
 def test_a_misspelt_exercise_gets_a_did_you_mean(command, capsys):
