@@ -40,7 +40,7 @@ from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOME
 BATCHES = 8                  # the cycle of training batches every variant trains on
 LOSS_TOLERANCE = 1e-3        # |loss - PyTorch's| <= this x max(1, |PyTorch's|) at every step
 DRIFT_TOLERANCE = 0.05       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
-TORCH_NOTE = "torch"
+TORCH = "torch"              # PyTorch's side, beside the learner's variants
 
 
 class Ended(Exception):
@@ -166,7 +166,7 @@ class TorchStep:
 
 def schedule(variants: tuple[str, ...], plan: Plan, profile_variant: str):
     """(action, variant, steps) in order: warm-up, alternating timed rounds, final weights, a profile."""
-    sides = (*variants, TORCH_NOTE)
+    sides = (*variants, TORCH)
     actions = [("warmup", side, plan.warmup) for side in sides if plan.warmup]
     actions += [("timed", side, plan.per_round) for _ in range(plan.rounds) for side in sides]
     actions += [("params", variant, 0) for variant in variants]
@@ -204,8 +204,14 @@ class StepJudge:
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
 
-    def _now(self) -> tuple[float, tuple[float, float] | None]:
-        return time.perf_counter(), (self.clock.read() if self.clock is not None else None)
+    def _now(self, wall_last: bool = False) -> tuple[float, tuple[float, float] | None]:
+        """(wall clock, the worker's CPU clocks). Reading /proc takes a few milliseconds: the wall clock is
+        read after it when a block starts and before it when a block ends, so as not to count it."""
+        if wall_last:
+            cpu = self.clock.read() if self.clock is not None else None
+            return time.perf_counter(), cpu
+        wall = time.perf_counter()
+        return wall, (self.clock.read() if self.clock is not None else None)
 
     def on_event(self, kind: str, value) -> dict:
         arrived = self._now()  # first: the worker's block ended when its event arrived
@@ -255,16 +261,16 @@ class StepJudge:
     def _next(self) -> dict:
         while self.actions:
             action, variant, steps = self.actions.pop(0)
-            if variant == TORCH_NOTE:
+            if variant == TORCH:
                 losses, cpu, wall, process = self.reference.block(steps)
-                self.timing.losses.setdefault(TORCH_NOTE, []).extend(losses)
+                self.timing.losses.setdefault(TORCH, []).extend(losses)
                 if action == "timed":
-                    self.timing.add(TORCH_NOTE, steps, cpu, wall, process)
+                    self.timing.add(TORCH, steps, cpu, wall, process)
                 continue
             self.pending = (action, variant, steps)
             request = {"run": variant, "steps": steps} if action in ("warmup", "timed") else \
                 {action: variant, "steps": steps}
-            self.sent = self._now()  # the last thing before the request is written
+            self.sent = self._now(wall_last=True)  # the last thing before the request is written
             return request
         self.pending = ("done", None, 0)
         return {"done": True}
@@ -275,7 +281,7 @@ class StepJudge:
     def check_work(self, advice: dict[str, str]) -> None:
         """Ended("failed") unless each variant computed PyTorch's losses, step by step, and ended with
         PyTorch's weights: the timed steps were the real ones."""
-        reference = np.array(self.timing.losses.get(TORCH_NOTE, []))
+        reference = np.array(self.timing.losses.get(TORCH, []))
         for variant in self.variants:
             losses = np.array(self.timing.losses.get(variant, []))
             close = np.abs(losses - reference) <= LOSS_TOLERANCE * np.maximum(1.0, np.abs(reference))
@@ -314,11 +320,11 @@ class StepJudge:
         work: a learner's thread or process that ended between readings (then its coarse clock, which
         misses nothing, counts), or PyTorch work on other threads (then this process's CPU time)."""
         timing, medians = self.timing, {}
-        for side in (*self.variants, TORCH_NOTE):
+        for side in (*self.variants, TORCH):
             (precise, whole), blocks = timing.totals[side], len(timing.cpu[side])
             medians[side] = statistics.median(timing.cpu[side])
             # The coarse clock ticks (10 ms): a margin of a few ticks keeps honest code from tripping this.
-            escaped = whole > 1.25 * precise + 4 * ProcessTreeClock.TICK if side != TORCH_NOTE else \
+            escaped = whole > 1.25 * precise + 4 * ProcessTreeClock.TICK if side != TORCH else \
                 whole > 1.1 * precise
             if escaped:
                 medians[side] = statistics.median(timing.coarse[side])
@@ -397,7 +403,7 @@ def measure_memory(workload: str, variants: tuple[str, ...], target_dir: Path, s
                    MKL_NUM_THREADS="1")
         completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         tail = (completed.stdout + completed.stderr).strip().splitlines()[-1:] or ["no output"]
-        results[TORCH_NOTE] = json.loads(out.read_text()) if out.exists() else \
+        results[TORCH] = json.loads(out.read_text()) if out.exists() else \
             {"error": f"the PyTorch memory process failed: {tail[0]}"}
     return results
 
