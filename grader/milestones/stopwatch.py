@@ -14,9 +14,13 @@ twice. Measured here with six other jobs on the two cores (reference code, MLP):
 10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7, 3.3 ms. Both are printed.
 
 Why the numbers can be trusted: every loss the worker reports must match PyTorch's loss of the same step
-(from the same weights, on the same batch: a skipped or faked step changes every later loss), and the
-final weights of each variant must match PyTorch's after as many steps, within a small fraction of the
-distance they travelled (float32 rounding drifts 0.5% of it over 500 MLP steps; we allow 5%).
+(from the same weights, on the same batch: a skipped or faked step changes the later losses), and the
+final weights of each variant must match PyTorch's after as many steps, within a fraction of the
+distance they travelled. The first step must agree to float32 rounding (1e-3); later ones may drift,
+since rounding differences grow once a ReLU flips on one side only. Measured with the reference over
+320 MLP steps (the speed milestone's full run) for 30 seeds: losses within 0.94% and 1.5e-3 of
+PyTorch's (the largest gap from step 12 on, seed 2), weights within 3.7% of their travel; the CNN's
+agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ from grader.core.task import ProcessTreeClock
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, THREADS
 
 BATCHES = 8                  # the cycle of training batches every variant trains on
-LOSS_TOLERANCE = 1e-3        # |loss - PyTorch's| <= this x max(1, |PyTorch's|) at every step
-DRIFT_TOLERANCE = 0.05       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
+FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorch's|)
+LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
+DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
 
 
@@ -188,6 +193,16 @@ def float_arrays(value, what: str) -> list[np.ndarray]:
     return value
 
 
+def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Indices of the steps whose loss is not PyTorch's (all of them when the counts differ)."""
+    if losses.shape != reference.shape or not losses.size:
+        return np.arange(max(len(reference), 1))
+    relative, absolute = LOSS_TOLERANCE
+    close = np.abs(losses - reference) <= relative * np.abs(reference) + absolute
+    close[0] = abs(losses[0] - reference[0]) <= FIRST_LOSS_TOLERANCE * max(1.0, abs(reference[0]))
+    return np.flatnonzero(~close)
+
+
 class StepJudge:
     """Answers the worker's events: sends the requests of the schedule, runs PyTorch's blocks while the
     worker waits, times the worker's blocks from outside, and keeps what the checks need."""
@@ -284,8 +299,7 @@ class StepJudge:
         reference = np.array(self.timing.losses.get(TORCH, []))
         for variant in self.variants:
             losses = np.array(self.timing.losses.get(variant, []))
-            close = np.abs(losses - reference) <= LOSS_TOLERANCE * np.maximum(1.0, np.abs(reference))
-            wrong = np.flatnonzero(~close) if losses.shape == reference.shape else [0]
+            wrong = mismatches(losses, reference)
             if len(wrong) and wrong[0] == 0:
                 raise Ended("failed", f"the first loss of your {variant} step ({losses[0] if losses.size else '?'}) "
                             f"differs from PyTorch's ({reference[0]:.6f}) on the same weights and batch: they "

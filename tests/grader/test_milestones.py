@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
@@ -286,6 +287,18 @@ def test_speed_counts_work_done_on_threads_that_end_before_the_clock_is_read(tmp
     result, output = run_milestone("speed", target, tmp_path, quick=False)
     assert "work on other threads or processes" in output, output[-2000:]
     assert result["ratio"] > 0.5, f"the escaped work must be counted: {result}"
+
+
+def test_the_speed_judge_allows_rounding_drift_after_the_first_step_but_not_a_different_step():
+    from grader.milestones.stopwatch import mismatches
+
+    reference = np.array([2.3, 1.9, 1.2, 0.5, 0.1])
+    assert list(mismatches(reference * (1 + 1e-4), reference)) == [], "float32 rounding everywhere"
+    drifted = reference * np.array([1, 1.01, 0.99, 1.02, 1.0])
+    assert list(mismatches(drifted, reference)) == [], "the drift measured over 30 seeds is at most 1%"
+    assert list(mismatches(reference + np.array([3e-3, 0, 0, 0, 0]), reference)) == [0], "the first must agree"
+    assert list(mismatches(np.array([2.3, 1.9, 1.9, 1.2, 0.5]), reference)) == [2, 3, 4], "a replayed step"
+    assert list(mismatches(reference[:3], reference)) == [0, 1, 2, 3, 4], "missing steps"
 
 
 def test_speed_is_not_run_when_torch_cannot_be_imported(tmp_path):
