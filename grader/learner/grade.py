@@ -170,9 +170,11 @@ def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
     return result.done
 
 
-def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say) -> dict:
+def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say,
+                  seed: int | None = None) -> dict:
     """One milestone in a child process (`python -m grader milestone`), or its cached result when the
-    learner files it uses and the kata are unchanged since it last passed (grader/milestones/cache.py)."""
+    learner files it uses and the kata are unchanged since it last passed (grader/milestones/cache.py).
+    seed: the grading run's seed, for the milestones that draw their inputs from it (the speed ones)."""
     from grader import milestones
 
     hit = milestones.cached(milestone.name, target_dir, quick=quick)
@@ -186,6 +188,8 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         command = [sys.executable, "-m", "grader", "milestone", milestone.name, "--target", str(target_dir),
                    "--out", str(out_dir), "--result", str(result_file)] + (["--quick"] if quick else [])
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", **sandbox.THREADS)
+        if seed is not None:
+            env[seeds.ENV_VAR] = str(seed)
         started = time.perf_counter()
         try:
             completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL,
@@ -206,7 +210,7 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
     return result
 
 
-def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say) -> list[dict]:
+def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say, seed=None) -> list[dict]:
     by_name = {r.exercise.name: r for r in results}
     reports = []
     for milestone in kata.milestones:
@@ -220,7 +224,7 @@ def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say)
             entry.update(status=MilestoneStatus.NOT_RUN, reason="milestones were not run (--no-milestones)")
         else:
             say(f"\n== Milestone: {milestone.title} ==")
-            entry.update(run_milestone(milestone, target_dir, out_dir, quick, say))
+            entry.update(run_milestone(milestone, target_dir, out_dir, quick, say, seed))
             say(f"-> {entry['status']}: {entry.get('reason', '')}")
         reports.append(entry)
     return reports
@@ -301,12 +305,13 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
                  wall_seconds: float | None = None) -> dict:
     """Grade the exercises (judged, fresh seed) and the milestones they unlock; return the report dict."""
     started = time.perf_counter()
+    seed = seeds.fresh() if seed is None else seed  # one per grading run: exercises and milestones
     checksums, data_problem = data_checksums()
     results = grade_exercises(kata, target_dir, names, 1, say, seed=seed, worker_env=worker_env,
                               wall_seconds=wall_seconds)
     policy.apply(results, target_dir)
     milestone_entries = grade_milestones(kata, target_dir, results, milestone_dir, enabled=milestones,
-                                         quick=quick, say=say)
+                                         quick=quick, say=say, seed=seed)
     return {
         "format": reports.REPORT_FORMAT,
         "kata_version": reports.kata_version(),

@@ -122,7 +122,7 @@ def report_times(judge: stopwatch.StepJudge, name: str, quick: bool, plan: Plan)
     for note in timing.notes:
         print(f"  note: {note}")
     record = {"workload": name, "quick": quick, "threads": stopwatch.THREADS, "batch_size": stopwatch.BATCH_SIZE,
-              "steps_timed": plan.rounds * plan.per_round, "first_loss": first,
+              "steps_timed": plan.rounds * plan.per_round, "seed": judge.seed, "first_loss": first,
               "step_ms": {side: round(1e3 * seconds[side], 4) for side in VARIANTS},
               "wall_step_ms": {side: round(timing.median_ms(side, "wall"), 4) for side in VARIANTS}}
     return record, seconds

@@ -119,7 +119,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     return {"ratio": round(ratio, 3), "max_ratio": MAX_RATIO, "your_step_ms": round(yours * 1e3, 4),
             "torch_step_ms": round(theirs * 1e3, 4), "threads": stopwatch.THREADS, "batch_size": stopwatch.BATCH_SIZE,
             "dtype": judge.dtypes.get("weights"), "float64_note": note, "first_loss": losses["textbook"][0],
-            "first_loss_torch": losses[stopwatch.TORCH][0], "steps_timed": plan.rounds * plan.per_round,
+            "first_loss_torch": losses[stopwatch.TORCH][0], "steps_timed": plan.rounds * plan.per_round, "seed": judge.seed,
             "profile_ms": {k: round(v, 4) for k, v in totals.items()}, "quick": quick, **verdict(ratio, profile)}
 
 

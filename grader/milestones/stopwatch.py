@@ -215,6 +215,7 @@ class StepJudge:
         self.timing, self.clock, self.reference = Timing(), None, None
         self.pending, self.sent = None, None
         self.initial, self.final, self.profile, self.dtypes = None, {}, None, {}
+        self.seed = None
 
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
@@ -367,6 +368,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     judge = StepJudge(torch, workload, variants, plan, images, labels, profile_variant)
+    judge.seed = seed  # the run's: it chose the batches and the initial weights
     inputs = {"workload": workload, "variants": list(variants), "images": images, "labels": labels, "seed": seed}
     previous = torch.get_num_threads()
     torch.set_num_threads(THREADS)

@@ -301,6 +301,28 @@ def test_the_speed_judge_allows_rounding_drift_after_the_first_step_but_not_a_di
     assert list(mismatches(reference[:3], reference)) == [0, 1, 2, 3, 4], "missing steps"
 
 
+def test_grade_gives_the_milestones_its_fresh_seed_and_speed_draws_its_batches_from_it(monkeypatch, tmp_path):
+    """A speed milestone on fixed inputs could be answered from a table (losses and final weights of the
+    reference): grade passes its own fresh seed, and the batches and weights follow the seed."""
+    import grader.milestones as milestones
+    from grader.core import manifest as kata_manifest
+    from grader.learner import grade
+    from grader.milestones import stopwatch
+
+    seen = {}
+
+    def fake_run(command, **options):
+        seen.update(options["env"])
+        raise subprocess.TimeoutExpired(command, 1)
+
+    monkeypatch.setattr(milestones, "cached", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grade.subprocess, "run", fake_run)
+    grade.run_milestone(kata_manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True, print, 4242)
+    assert seen["KATA_SEED"] == "4242"
+    first, again, other = (stopwatch.load_batches("mlp", seed) for seed in (4242, 4242, 4243))
+    assert np.array_equal(first[0], again[0]) and not np.array_equal(first[0], other[0])
+
+
 def test_speed_is_not_run_when_torch_cannot_be_imported(tmp_path):
     hidden = tmp_path / "no_torch" / "torch"
     hidden.mkdir(parents=True)
