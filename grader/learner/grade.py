@@ -129,10 +129,10 @@ def classify(result: ExerciseResult) -> None:
                               "done": bool(in_part) and all(t.passed for t in in_part)}
 
 
-def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, seed: int | None = None,
-                    worker_env: dict | None = None, wall_seconds: float | None = None) -> list[ExerciseResult]:
-    """Every chosen exercise judged in one process (learner code in sandboxed workers), with a fresh seed
-    unless one is given; each exercise's line is printed, in course order, as soon as it is decided."""
+def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int, worker_env: dict | None = None,
+                    wall_seconds: float | None = None) -> list[ExerciseResult]:
+    """Every chosen exercise judged in one process (learner code in sandboxed workers) on the grading run's
+    seed; each exercise's line is printed, in course order, as soon as it is decided."""
     chosen = [ex for ex in kata.exercises if ex.name in names]
     shown: list[str] = []
 
@@ -148,7 +148,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], jobs: int, say, se
                 classify(result)
                 say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
 
-    runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seeds.fresh() if seed is None else seed,
+    runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seed,
                                 extra_env=worker_env, on_progress=progress, child_seconds=wall_seconds)
     results = []
     for exercise in chosen:
@@ -307,7 +307,7 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
     started = time.perf_counter()
     seed = seeds.fresh() if seed is None else seed  # one per grading run: exercises and milestones
     checksums, data_problem = data_checksums()
-    results = grade_exercises(kata, target_dir, names, 1, say, seed=seed, worker_env=worker_env,
+    results = grade_exercises(kata, target_dir, names, say, seed=seed, worker_env=worker_env,
                               wall_seconds=wall_seconds)
     policy.apply(results, target_dir)
     milestone_entries = grade_milestones(kata, target_dir, results, milestone_dir, enabled=milestones,

@@ -104,7 +104,7 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
     print(f"speed-up over your textbook step {speedup:.2f} (pass at >= {min_speedup:g}); your fast step / "
           f"PyTorch's {ratio:.2f} (pass at <= {max_ratio:g}); your textbook step / PyTorch's {textbook_ratio:.2f}")
     profile = report_profile(judge.profile or {}, seconds["fast"])
-    memory = stopwatch.measure_memory(name, ("textbook", "fast"), target_dir, plan.memory_steps, judge.initial)
+    memory = stopwatch.measure_memory(judge, target_dir, plan.memory_steps)
     report_memory(memory, plan.memory_steps)
     record.update(speedup=round(speedup, 3), ratio=round(ratio, 3), textbook_ratio=round(textbook_ratio, 3),
                   profile_ms={k: round(v, 4) for k, v in profile["parts"].items()},

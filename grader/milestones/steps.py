@@ -97,7 +97,7 @@ class FastStep:
     def __init__(self, m, workload: str, params, batches):
         kind = m.performance.FastCNN if workload == "cnn" else m.performance.FastMLP
         options = {"image_shape": IMAGE_SHAPE} if workload == "cnn" else {}
-        self.m, self.cycle, self.logits_dtype = m, Cycle(batches), "float32"
+        self.cycle, self.logits_dtype = Cycle(batches), "float32"
         self.fast = kind(params, lr=LEARNING_RATE, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
 
     def __call__(self, profiler=None) -> float:

@@ -39,13 +39,16 @@ import numpy as np
 
 from grader.core import seeds
 from grader.core.task import ProcessTreeClock
-from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, THREADS
+from grader.milestones.steps import (BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS,
+                                     batches_of)
 
 BATCHES = 8                  # the cycle of training batches every variant trains on
 FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorch's|)
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
+WALL_CLOCK_NOTE = "this system does not show a process's CPU time to another (no /proc): your steps are timed " \
+                  "by the wall clock"
 
 
 class Ended(Exception):
@@ -67,7 +70,9 @@ class Plan:
 
 @dataclass
 class Timing:
-    """What the judge measured: per variant, the per-step time of each timed block (seconds)."""
+    """What the judge measured: per side, the per-step time of each timed block (seconds). `cpu` is the
+    precise clock (the learner's live threads; PyTorch's timing thread), `coarse` the one that misses
+    nothing (the learner's whole process tree in ticks; this whole process for PyTorch)."""
 
     cpu: dict = field(default_factory=dict)
     wall: dict = field(default_factory=dict)
@@ -145,8 +150,7 @@ class TorchStep:
         self.torch = torch
         self.net = torch_model(torch, workload, params)
         self.optimizer = torch.optim.SGD(self.net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-        self.batches = [(torch.from_numpy(images[i:i + BATCH_SIZE]), torch.from_numpy(labels[i:i + BATCH_SIZE]))
-                        for i in range(0, len(images), BATCH_SIZE)]
+        self.batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches_of(images, labels)]
         self.position = 0
 
     def __call__(self) -> float:
@@ -179,8 +183,6 @@ def schedule(variants: tuple[str, ...], plan: Plan, profile_variant: str):
 
 
 def expected_shapes(workload: str) -> list[tuple[int, ...]] | None:
-    from grader.milestones.steps import SIZES
-
     if workload == "cnn":
         return None  # the learner's build_mnist_cnn decides its channels; torch_model follows them
     return [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
@@ -207,15 +209,14 @@ class StepJudge:
     """Answers the worker's events: sends the requests of the schedule, runs PyTorch's blocks while the
     worker waits, times the worker's blocks from outside, and keeps what the checks need."""
 
-    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, images, labels,
+    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, images, labels, seed: int,
                  profile_variant: str):
         self.torch, self.workload, self.variants = torch, workload, variants
-        self.images, self.labels = images, labels
+        self.images, self.labels, self.seed = images, labels, seed  # the seed chose the batches and weights
         self.actions = schedule(variants, plan, profile_variant)
         self.timing, self.clock, self.reference = Timing(), None, None
         self.pending, self.sent = None, None
         self.initial, self.final, self.profile, self.dtypes = None, {}, None, {}
-        self.seed = None
 
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
@@ -267,9 +268,8 @@ class StepJudge:
         if action == "timed":
             wall = arrived[0] - self.sent[0]
             if arrived[1] is None:  # no /proc: the wall clock is all there is
-                if not self.timing.notes:
-                    self.timing.notes.append("this system does not show a process's CPU time to another "
-                                             "(no /proc): your steps are timed by the wall clock")
+                if WALL_CLOCK_NOTE not in self.timing.notes:
+                    self.timing.notes.append(WALL_CLOCK_NOTE)
                 self.timing.add(variant, steps, wall, wall, wall)
             else:
                 self.timing.add(variant, steps, arrived[1][0] - self.sent[1][0], wall, arrived[1][1] - self.sent[1][1])
@@ -320,7 +320,7 @@ class StepJudge:
         travel = np.linalg.norm(expected - initial)
         for variant in self.variants:
             final = self.final.get(variant, [])
-            if flat(final).shape != expected.shape if final else True:
+            if not final or flat(final).shape != expected.shape:
                 raise Ended("failed", f"your {variant} model's parameters() did not give its {len(self.initial)} "
                                       "arrays in the textbook order and layouts")
             drift = np.linalg.norm(flat(final) - expected) / max(travel, 1e-12)
@@ -367,8 +367,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
         images, labels = load_batches(workload, seed)
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
-    judge = StepJudge(torch, workload, variants, plan, images, labels, profile_variant)
-    judge.seed = seed  # the run's: it chose the batches and the initial weights
+    judge = StepJudge(torch, workload, variants, plan, images, labels, seed, profile_variant)
     inputs = {"workload": workload, "variants": list(variants), "images": images, "labels": labels, "seed": seed}
     previous = torch.get_num_threads()
     torch.set_num_threads(THREADS)
@@ -390,20 +389,18 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
 # Memory: each variant in a fresh process (the learner's in fresh workers), reported, never judged
 
 
-def measure_memory(workload: str, variants: tuple[str, ...], target_dir: Path, steps: int,
-                   initial: list[np.ndarray]) -> dict[str, dict]:
+def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, dict]:
     """{variant: {"peak_extra_mib", "base_mib", "faults_per_step", "method"} or {"error": sentence}}."""
     import subprocess
 
     from grader.core import task
     from grader.core.manifest import ROOT
 
-    seed = seeds.current()
-    images, labels = load_batches(workload, seed)
+    workload = judge.workload
     results = {}
-    for variant in variants:
-        inputs = {"workload": workload, "variant": variant, "steps": steps, "seed": seed, "images": images,
-                  "labels": labels}
+    for variant in judge.variants:  # the measured run's batches and seed: the same steps, in fresh workers
+        inputs = {"workload": workload, "variant": variant, "steps": steps, "seed": judge.seed,
+                  "images": judge.images, "labels": judge.labels}
         try:
             found, _ = task.run_task("grader.milestones.steps:memory_task", inputs, target_dir, timeout=300)
             results[variant] = found if isinstance(found, dict) and "peak_extra_mib" in found else \
@@ -411,7 +408,7 @@ def measure_memory(workload: str, variants: tuple[str, ...], target_dir: Path, s
         except task.TaskFailed as error:
             results[variant] = {"error": f"the {variant} memory process failed: {error}"}
     with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
-        np.savez(Path(scratch) / "params.npz", *initial)
+        np.savez(Path(scratch) / "params.npz", *judge.initial)
         out = Path(scratch) / "memory.json"
         command = [sys.executable, "-m", "grader.milestones.stopwatch", "--workload", workload, "--params",
                    str(Path(scratch) / "params.npz"), "--steps", str(steps), "--out", str(out)]
