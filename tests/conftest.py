@@ -25,7 +25,7 @@ from grader.core import seeds
 MANIFEST = manifest.load()
 
 # Every exercise test runs observed against the target and judged against the reference.
-pytest_plugins = ["grader.core.judge_plugin"]
+pytest_plugins = ["grader.feedback.judge_plugin"]
 
 
 def pytest_addoption(parser):
@@ -55,7 +55,8 @@ def _time_limit(limit: float) -> float:
     """The pytest-timeout of an exercise test in this process. The worker gets the exercise's limit (the
     learner's code runs there); split mode runs the scenario twice; the judge waits for the worker (which
     it stops itself, judge.py) and runs the reference, so its own limit only guards against a kata bug."""
-    from grader.core import judge, judge_plugin
+    from grader.core import judge
+    from grader.feedback import judge_plugin
 
     mode = judge_plugin.kata_mode()
     if mode in (judge_plugin.SPLIT, judge_plugin.ADVISORY):
@@ -98,7 +99,7 @@ def exercise_name(request):
 
 @pytest.fixture
 def pkg(target_dir, exercise_name):
-    from grader.core import judge_plugin  # registered by pytest_plugins above; imported here, not twice
+    from grader.feedback import judge_plugin  # registered by pytest_plugins above; imported here, not twice
 
     if judge_plugin.kata_mode() == judge_plugin.JUDGE:
         return None  # the judge never imports the learner's code: its workers do (judge_plugin.py)
@@ -125,7 +126,7 @@ def rng():
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    from grader.core import judge_plugin
+    from grader.feedback import judge_plugin
 
     if judge_plugin.kata_mode() != judge_plugin.ADVISORY:
         return

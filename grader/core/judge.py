@@ -2,7 +2,7 @@
 
 A `WorkerSession` runs one exercise's tests against one target in a worker process (worker.py) and
 collects, per test, the observations the worker reports (validated by wire.py). The judge's pytest
-items ask for them with `result(nodeid)` and decide (judge_plugin.py). When a test hangs past its
+items ask for them with `result(nodeid)` and decide (grader/feedback/judge_plugin.py). When a test hangs past its
 limit, the session kills the worker (and everything it started) and records a time-out for that test
 only; when the worker dies, the test that was running gets the reason; then a fresh worker carries on
 with the tests not yet run. So a hang, a crash or a stray thread costs that test, never the exercise

@@ -25,7 +25,7 @@ def _write(record: dict) -> None:
 
 
 def _where(error, target_dirs):
-    from grader.core.judge_plugin import where_in_target  # imported late: conftest registers that plugin
+    from grader.core.mode import where_in_target
 
     return where_in_target(error, target_dirs)
 

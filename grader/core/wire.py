@@ -213,10 +213,17 @@ def _shift(tree, offset: int):
     return tree
 
 
+@dataclass
+class Observation:
+    """One check's record: its name, its kind, and the learner's value (Packed on the judge's side)."""
+
+    what: str
+    kind: str
+    value: object
+
+
 def unpack_observations(header: dict, arrays: list[bytes]):
     """Judge side: (nodeid, [Observation with Packed values], error) from a test frame, validated."""
-    from grader.feedback.checks import Observation
-
     nodeid, items, error = header.get("nodeid"), header.get("observations"), header.get("error")
     if type(nodeid) is not str or type(items) is not list:
         raise WireError("a test message lacks its test id or observations")

@@ -2,7 +2,7 @@
 
     python -m grader.core.worker TEST_FILE --target DIR [NODEID ...]
 
-It is pytest in observe mode (see judge_plugin.py) with this module as a plugin that sends, on the file
+It is pytest in observe mode (see grader/feedback/judge_plugin.py) with this module as a plugin that sends, on the file
 descriptor KATA_CHANNEL_FD, one frame when a test starts, one with the test's observations when it ends
 (or with its error, when a fixture such as the import of the learner's module failed), and one at the
 end. It decides nothing: the judge reads the frames and computes every verdict. It runs inside the
@@ -41,7 +41,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if call.when == "setup" and report.failed and call.excinfo is not None:
         # The scenario never ran (the learner's module failed to import, say): report why, as its error.
-        from grader.core.judge_plugin import error_of
+        from grader.core.mode import error_of
 
         error = error_of(call.excinfo.value, getattr(item.config, "kata_targets", []))
         error["phase"] = "setup"  # before the scenario: typically the learner's module failed to import
@@ -84,7 +84,7 @@ def run_task(entry: str, target: str) -> int:
         function = getattr(importlib.import_module(module_name), function_name)
         send("result", function(modules, inputs, send))
     except BaseException as error:  # noqa: BLE001 - the learner's failure is the report
-        from grader.core.judge_plugin import error_of
+        from grader.core.mode import error_of
 
         send("error", error_of(error, [Path(target)]))
     return 0

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader.core import wire
+from grader.core.wire import Observation
 from grader.feedback import diagnose
 
 LOCAL, OBSERVE, JUDGE = "local", "observe", "judge"
@@ -55,13 +56,6 @@ class WorkerFailure(AssertionError):
     def __init__(self, kind: str, message: str, where: str | None = None, phase: str | None = None):
         super().__init__(message)
         self.kind, self.where, self.phase = kind, where, phase
-
-
-@dataclass
-class Observation:
-    what: str
-    kind: str
-    value: object
 
 
 @dataclass

@@ -9,7 +9,7 @@ ships the reference), caches and reports (.grade/: reference observations, miles
 grader/integrity.json records the test and grader files it ships (grader.instructor.integrity.write), so
 a local report says when a learner has edited them.
 
-In the release, check, watch, hint and grade grade in advisory mode (grader/core/judge_plugin.py): the
+In the release, check, watch, hint and grade grade in advisory mode (grader/core/mode.py): the
 authoritative grade is the instructor's, with the full kata and the judge (grade-all or Gradescope).
 """
 
@@ -20,7 +20,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from grader.core.judge_plugin import RELEASE_MARK
+from grader.core.mode import RELEASE_MARK
 from grader.core.manifest import ROOT
 from grader.instructor import integrity
 
@@ -113,7 +113,7 @@ def build(out: Path, *, replace: bool = False, max_score: float = 100.0) -> list
     (out / WORKFLOW).write_text(workflow.render(max_score))
     (out / RELEASE_MARK).write_text(
         "This is a student release of the kata: no reference solutions, so grading here is advisory\n"
-        "(grader/core/judge_plugin.py). Written by `make release`; do not remove it.\n")
+        "(grader/core/mode.py). Written by `make release`; do not remove it.\n")
     integrity.write(out)
     return files + [WORKFLOW, RELEASE_MARK, integrity.RECORD]
 

@@ -249,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
     parser.add_argument("--target", default=None)
     args = parser.parse_args(argv)
-    from grader.core import judge_plugin
+    from grader.core import mode
 
-    if judge_plugin.is_release():
+    if mode.is_release():
         print("make compare needs the reference implementation, which a student release does not include: "
               "use `make check` (its messages carry the same diagnoses) and `make hint`.")
         return 2

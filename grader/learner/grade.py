@@ -26,7 +26,7 @@ from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise, Milestone
 from grader.core import report as reports
-from grader.core import judge_plugin, policy, runner, sandbox, seeds
+from grader.core import mode, policy, runner, sandbox, seeds
 from grader.core.report import ExerciseStatus as Status
 from grader.core.report import MilestoneStatus
 from grader.core.runner import TargetRun, TestResult
@@ -244,13 +244,13 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
             lines.append(f"{result.status}: {result.detail}")
             lines.append(f"Run `make check EX={ex.name}` for every failure in full.")
         lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time)"
-                     + ("." if judge_plugin.is_release() else f" or `make compare EX={ex.name}`."))
+                     + ("." if mode.is_release() else f" or `make compare EX={ex.name}`."))
         return "\n".join(lines)
     unfinished = [m for m in milestones if m["status"] in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN)]
     if unfinished:
         m = unfinished[0]
         return f"Next: the milestone `{m['name']}` ({m['title']}): {m.get('reason', '')}"
-    if judge_plugin.is_release():
+    if mode.is_release():
         return "Every exercise and milestone passes here. Your instructor's grade is the one that counts."
     return "Every exercise and milestone passes. Well done: compare your code with solutions/ to see another way."
 
@@ -323,8 +323,8 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
         "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
         "exercises": [r.to_dict() for r in results],
         "milestones": milestone_entries,
-        "isolation": ADVISORY_SENTENCE if judge_plugin.is_release() else sandbox.isolation().sentence,
-        "tamper_proof": sandbox.isolation().tamper_proof and not judge_plugin.is_release(),
+        "isolation": ADVISORY_SENTENCE if mode.is_release() else sandbox.isolation().sentence,
+        "tamper_proof": sandbox.isolation().tamper_proof and not mode.is_release(),
         "data_checksums": checksums,
         "data_problem": data_problem,
         "integrity_problems": integrity_problems(),

@@ -26,7 +26,7 @@ def numerical_gradient(ref, f, x, eps=1e-6):
     """Central differences of the scalar f() with respect to x (float64), by the reference checker. In a
     student release, which has no reference, a five-point stencil of the kata's own serves instead: it is
     not the gradcheck exercise's formula (at a large eps the two differ), so it answers nothing there."""
-    from grader.core import judge_plugin
+    from grader.feedback import judge_plugin
 
     if judge_plugin.kata_mode() == judge_plugin.ADVISORY:
         with judge_plugin.learner_code_allowed():

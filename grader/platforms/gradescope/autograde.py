@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader.core import report as reports
 from grader.core import seeds
-from grader.core.judge_plugin import ONE_WORKER_VAR
+from grader.core.mode import ONE_WORKER_VAR
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.instructor import export
 
