@@ -29,7 +29,7 @@ from grader.core import manifest, policy, report
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 
 K, W, MIN_UNIT = 12, 4, 3
-THRESHOLD = 0.8
+THRESHOLD = 0.75
 MIN_PRINTS = 8  # fewer own fingerprints than this (a stub, a few lines) is too little to compare
 _COMMUTATIVE = (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
 _STORES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)
@@ -213,7 +213,12 @@ def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) 
         stub_source = _read(EXERCISES_DIR / exercise.module_file)
         kept = _public_names(stub_source)
         stub = fingerprints({exercise.module_file: stub_source}, kept)
-        prints = {name: fingerprints(_files(folders[name], exercise.module_file, exercises), kept) for name in names}
+        cache: dict[tuple, dict] = {}  # untouched stubs and identical files are fingerprinted once
+        prints = {}
+        for name in names:
+            files = _files(folders[name], exercise.module_file, exercises)
+            key = tuple(files.items())
+            prints[name] = cache[key] if key in cache else cache.setdefault(key, fingerprints(files, kept))
         reference = fingerprints({exercise.module_file: _read(SOLUTIONS_DIR / exercise.module_file)}, kept)
         for i, first in enumerate(names):
             for second in names[i + 1:]:
