@@ -86,7 +86,7 @@ grade-all: setup
 	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh)
 
 integrity: setup
-	@$(PY) -m grader.instructor.integrity --update
+	@$(PY) -m grader.core.integrity --update
 
 readme: setup
 	@$(PY) -m grader.maintainer.readme
