@@ -12,8 +12,10 @@ its manifest `time_limit`; its result is reused while the files it depends on ar
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -274,23 +276,57 @@ def table(results: list[ExerciseResult]) -> str:
     return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
 
 
+def files_hash(folder: Path) -> str:
+    """The SHA-256 of a submission's .py files (names and contents): resume reuses a row only when equal."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def copy_sources(source: Path, destination: Path) -> None:
+    """A private copy of a submission's .py files (no symlinks, which could point into another submission)."""
+    destination.mkdir(parents=True)
+    for path in sorted(source.rglob("*.py")):
+        relative = path.relative_to(source)
+        if path.is_symlink() or not path.is_file() or "__pycache__" in relative.parts:
+            continue
+        (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination / relative)
+
+
+def snapshot(target_dir: Path, scratch: Path) -> tuple[Path, str]:
+    """(copy, hash): the target's Python files copied once, at the start of a grading run, and their hash.
+    The exercise tests and the milestones all grade this copy, so a file saved while `make grade` runs
+    cannot be graded by one and not the other; the report names the hash of what was graded."""
+    os.chmod(scratch, 0o755)  # where workers run as another user (no namespaces), they must read it
+    copy = scratch / target_dir.name
+    copy_sources(target_dir, copy)
+    return copy, files_hash(copy)
+
+
 def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, quick: bool, say,
                  milestone_dir: Path, seed: int | None = None, worker_env: dict | None = None,
                  wall_seconds: float | None = None) -> dict:
-    """Grade the exercises (judged, fresh seed) and the milestones they unlock; return the report dict."""
+    """Grade the exercises (judged, fresh seed) and the milestones they unlock, all on one snapshot of the
+    target's files; return the report dict."""
     started = time.perf_counter()
     seed = seeds.fresh() if seed is None else seed  # one per grading run: exercises and milestones
     checksums, data_problem = data_checksums()
-    results = grade_exercises(kata, target_dir, names, say, seed=seed, worker_env=worker_env,
-                              wall_seconds=wall_seconds)
-    policy.apply(results, target_dir)
-    milestone_entries = grade_milestones(kata, target_dir, results, milestone_dir, enabled=milestones,
-                                         quick=quick, say=say, seed=seed)
+    with tempfile.TemporaryDirectory(prefix="kata-snapshot-") as scratch:
+        graded, digest = snapshot(target_dir, Path(scratch))
+        results = grade_exercises(kata, graded, names, say, seed=seed, worker_env=worker_env,
+                                  wall_seconds=wall_seconds)
+        policy.apply(results, graded)
+        milestone_entries = grade_milestones(kata, graded, results, milestone_dir, enabled=milestones,
+                                             quick=quick, say=say, seed=seed)
     return {
         "format": reports.REPORT_FORMAT,
         "kata_version": reports.kata_version(),
         "target": targets.display_name(target_dir),
         "target_path": str(target_dir),
+        "snapshot_sha256": digest,
         "score": round(sum(r.points for r in results), 1),
         "max_score": sum(r.exercise.points for r in results),
         "core_score": round(sum(r.points for r in results if not r.exercise.stretch), 1),

@@ -5,14 +5,13 @@ grades a folder of these and Gradescope (platforms/gradescope/autograde.py) grad
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.core import grading, manifest, sandbox
+from grader.core.grading import copy_sources, files_hash  # noqa: F401  (part of this module's API)
 from grader.core import target as targets
 from grader.core.report import GRADING_PROBLEMS
 
@@ -53,15 +52,6 @@ class Row:
     report: dict | None = None
 
 
-def files_hash(folder: Path) -> str:
-    """The SHA-256 of a submission's .py files (names and contents): resume reuses a row only when equal."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def submission_files(source: Path) -> Path:
     """The folder holding the exercise files: the submission itself, or a single sub-folder (a zip that
     unpacked into alice/exercises/ or alice/kata-main/exercises/)."""
@@ -71,17 +61,6 @@ def submission_files(source: Path) -> Path:
     candidates = [p.parent for p in source.rglob("*.py") if p.name in names and "__pycache__" not in p.parts]
     folders = sorted(set(candidates), key=lambda p: (len(p.parts), str(p)))
     return folders[0] if folders else source
-
-
-def copy_sources(source: Path, destination: Path) -> None:
-    """A private copy of a submission's .py files (no symlinks, which could point into another submission)."""
-    destination.mkdir(parents=True)
-    for path in sorted(source.rglob("*.py")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or "__pycache__" in relative.parts:
-            continue
-        (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination / relative)
 
 
 def _short(text: str, limit: int = 240) -> str:

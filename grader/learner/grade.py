@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(report["integrity_problems"][:5]))
     _progress_hook(report, shown)
     print("\n" + report["next"])
-    print(f"\n(report: {_relative(report_path)}; {report['seconds']:g} s)")
+    print(f"\n(report: {_relative(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, sha256 "
+          f"{report['snapshot_sha256'][:12]})")
     return 0
 
 
