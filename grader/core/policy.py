@@ -23,19 +23,16 @@ NAMED = {"torch": "PyTorch", "torchvision": "PyTorch", "functorch": "PyTorch", "
          "exercises": "the kata's own package (use a relative import: from .layers import Layer)"}
 ALLOWED = frozenset(sys.stdlib_module_names) | {"numpy"}
 # Standard modules that load, run or hide code, reach other modules' globals, or start other programs.
-DYNAMIC_MODULES = {"importlib", "imp", "builtins", "__builtin__", "runpy", "code", "codeop", "marshal", "pickle",
-                   "_pickle", "shelve", "copyreg", "dill", "ctypes", "_ctypes", "zipimport", "pkgutil", "inspect",
-                   "gc", "subprocess", "multiprocessing", "pty", "base64", "binascii", "codecs", "zlib", "bz2", "lzma"}
-DYNAMIC_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "breakpoint", "__builtins__",
-                 "__loader__", "__spec__"}
-DYNAMIC_ATTRIBUTES = {"__import__", "__builtins__", "__loader__", "__spec__", "__globals__",
-                      "__code__", "__subclasses__", "__getattribute__", "f_globals", "f_builtins", "f_locals", "f_back",
-                      "tb_frame", "gi_frame", "cr_frame", "_getframe", "import_module", "exec_module", "load_module",
-                      "spec_from_file_location", "spec_from_loader", "module_from_spec", "run_path", "run_module",
-                      "SourceFileLoader", "system", "popen", "execv", "execve", "execvp", "execl", "execlp", "spawnv",
-                      "spawnl", "posix_spawn", "fork", "CodeType", "FunctionType", "ctypeslib", "f2py", "attrgetter",
-                      "methodcaller", "importlib", "builtins", "pickle", "marshal", "ctypes", "subprocess", "runpy",
-                      "inspect", "sys"}
+DYNAMIC_MODULES = set("importlib imp builtins __builtin__ runpy code codeop marshal pickle _pickle shelve copyreg dill "
+                      "ctypes _ctypes zipimport pkgutil inspect gc subprocess multiprocessing pty base64 binascii "
+                      "codecs zlib bz2 lzma".split())
+DYNAMIC_NAMES = set("exec eval compile __import__ globals locals breakpoint __builtins__ __loader__ __spec__ chr".split())
+DYNAMIC_ATTRIBUTES = set(
+    "__import__ __builtins__ __loader__ __spec__ __globals__ __code__ __subclasses__ __getattribute__ f_globals "
+    "f_builtins f_locals f_back tb_frame gi_frame cr_frame _getframe import_module exec_module load_module "
+    "spec_from_file_location spec_from_loader module_from_spec run_path run_module SourceFileLoader system popen "
+    "execv execve execvp execl execlp spawnv spawnl posix_spawn fork CodeType FunctionType ctypeslib f2py attrgetter "
+    "methodcaller importlib builtins pickle marshal ctypes subprocess runpy inspect sys".split())
 SYS_ATTRIBUTES = {"modules", "meta_path", "path_hooks", "path", "path_importer_cache"}
 _WORD = re.compile(r"\b(" + "|".join(sorted(DYNAMIC_NAMES | DYNAMIC_ATTRIBUTES | DYNAMIC_MODULES | set(NAMED)))
                    + r")\b")
@@ -50,7 +47,7 @@ def _root(name: str | None) -> str:
 
 
 def _folded(node: ast.AST) -> str | None:
-    """The value of a string built from literals (concatenation, join, f-string, reversal, chr), else None."""
+    """The value of a string built from literals (concatenation, join, f-string, reversal), else None."""
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -64,8 +61,6 @@ def _folded(node: ast.AST) -> str | None:
         return text[::-1] if text is not None and ast.unparse(node.slice.step) == "-1" else None
     if isinstance(node, ast.Call) and node.args and not node.keywords:
         function, first = node.func, node.args[0]
-        if isinstance(function, ast.Name) and function.id == "chr" and isinstance(first, ast.Constant):
-            return chr(first.value) if isinstance(first.value, int) and 0 <= first.value < 0x110000 else None
         if isinstance(function, ast.Attribute) and function.attr == "join" and isinstance(first, (ast.List, ast.Tuple)):
             separator, parts = _folded(function.value), [_folded(e) for e in first.elts]
             return None if separator is None or None in parts else separator.join(parts)

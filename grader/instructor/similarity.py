@@ -1,25 +1,24 @@
 """Which submissions are near-identical, or hide their code: shown beside the scores, never changing them.
 
-Each exercise file, with every helper module it reaches (grader/core/policy.py), is parsed and
-normalised so that mechanical disguises change nothing: docstrings, `pass`, bare constants and stores
-nobody reads (`_ = ()`) are dropped, dead `if False:` branches cut, the operands of + * & | ^ == != and/or
-sorted, `a > b` read as `b < a`, functions and methods put in a canonical order, and names the learner
-invents (variables, arguments, private attributes) replaced by one symbol; NumPy's names, builtins and
-the stub's public names are kept. The syntax tree is then read as a token stream, and its K-token
-windows are fingerprinted by winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003): the smallest hash
-of every W consecutive windows, so any shared run of W + K - 1 tokens is found whatever surrounds it.
-Fingerprints the stub also has are discounted (every learner starts from it). Two files are
-near-identical when THRESHOLD of the smaller one's fingerprints are shared; the report gives the score
-and the matching line spans of each file. Every submission is also compared with the public reference.
-Code that runs hidden text (exec of a compressed string) cannot be compared: it is flagged on its own,
-with the policy's sentences. THRESHOLD was measured (tests/grader/test_policy_similarity.py): honest
-independent solutions of the same exercise stay under it and disguised copies reach it.
+Each exercise file, with the helper modules it reaches (grader/core/policy.py), is parsed and normalised
+so that mechanical disguises change nothing: docstrings, `pass`, bare constants, unread stores (`_ = ()`)
+and `if False:` branches are dropped, the operands of + * & | ^ == != and/or sorted, `a > b` read as
+`b < a`, definitions put in a canonical order, and invented names (variables, arguments, private
+attributes) replaced by one symbol; builtins, NumPy's names and the stub's public names are kept. Each
+statement, and each value a statement stores or returns, becomes a unit of syntax-tree tokens whose
+K-token windows are fingerprinted by winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003), so inserted,
+reordered or split-off statements leave the others' fingerprints unchanged. Fingerprints of the stub are
+discounted. Two files are near-identical when THRESHOLD of the smaller one's fingerprints are shared (the
+report gives matching line spans); each submission is also compared with the public reference. Code run
+from hidden text (exec of a compressed string) cannot be compared: it is flagged on its own. THRESHOLD is
+measured in tests/grader/test_policy_similarity.py on honest independent solutions and disguised copies.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import hashlib
 from pathlib import Path
 
@@ -62,6 +61,11 @@ def _labels(node: ast.AST, kept: set[str]) -> list[tuple[str, int]]:
     return found
 
 
+def _operands(node: ast.AST, op: type) -> list[ast.AST]:
+    same = isinstance(node, ast.BinOp) and type(node.op) is op
+    return _operands(node.left, op) + _operands(node.right, op) if same else [node]
+
+
 class _Normalise(ast.NodeTransformer):
     """Undo the mechanical disguises listed in the module docstring, bottom-up."""
 
@@ -100,17 +104,8 @@ class _Normalise(ast.NodeTransformer):
         self.generic_visit(node)
         if not isinstance(node.op, _COMMUTATIVE):
             return node
-        operands, pending = [], [node]
-        while pending:  # flatten a + b + c into [a, b, c]
-            item = pending.pop()
-            same = isinstance(item, ast.BinOp) and type(item.op) is type(node.op)
-            pending += [item.right, item.left] if same else []
-            operands += [] if same else [item]
-        operands.sort(key=self.key)
-        result = operands[0]
-        for operand in operands[1:]:
-            result = ast.BinOp(left=result, op=node.op, right=operand, lineno=node.lineno)
-        return result
+        operands = sorted(_operands(node, type(node.op)), key=self.key)  # a + b + c in one canonical order
+        return functools.reduce(lambda left, right: ast.BinOp(left, node.op, right, lineno=node.lineno), operands)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
         self.generic_visit(node)
@@ -126,22 +121,22 @@ class _Normalise(ast.NodeTransformer):
         return node
 
 
+def _parse(source: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ast.Module(body=[], type_ignores=[])
+
+
 def tokens(source: str, kept: set[str] = frozenset()) -> list[tuple[str, int]]:
     """(normalised token, line) pairs of a module's source; [] if it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
+    tree = _parse(source)
     return _labels(_Normalise(tree, kept).visit(tree), kept)
 
 
 def _public_names(stub: str) -> set[str]:
     """The names the stub defines or uses: the exercise's API, the same in every honest submission."""
-    try:
-        tree = ast.parse(stub)
-    except (SyntaxError, ValueError):
-        return set()
-    return {getattr(n, "name", None) or getattr(n, "attr", None) for n in ast.walk(tree)
+    return {getattr(n, "name", None) or getattr(n, "attr", None) for n in ast.walk(_parse(stub))
             if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Attribute))}
 
 
@@ -213,12 +208,8 @@ def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) 
         stub_source = _read(EXERCISES_DIR / exercise.module_file)
         kept = _public_names(stub_source)
         stub = fingerprints({exercise.module_file: stub_source}, kept)
-        cache: dict[tuple, dict] = {}  # untouched stubs and identical files are fingerprinted once
-        prints = {}
-        for name in names:
-            files = _files(folders[name], exercise.module_file, exercises)
-            key = tuple(files.items())
-            prints[name] = cache[key] if key in cache else cache.setdefault(key, fingerprints(files, kept))
+        once = functools.lru_cache(maxsize=None)(lambda files: fingerprints(dict(files), kept))  # untouched stubs
+        prints = {name: once(tuple(_files(folders[name], exercise.module_file, exercises).items())) for name in names}
         reference = fingerprints({exercise.module_file: _read(SOLUTIONS_DIR / exercise.module_file)}, kept)
         for i, first in enumerate(names):
             for second in names[i + 1:]:
