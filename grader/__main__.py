@@ -18,7 +18,7 @@ COMMANDS = {
     "progress": ("grader.learner.progress", "points over time"),
     "reset": ("grader.learner.reset", "restore one stub (asks first, keeps a backup)"),
     "grade-all": ("grader.instructor.gradebook", "grade every sub-folder of a directory of submissions"),
-    "export": ("grader.instructor.export", "a grade report in Gradescope's or GitHub Classroom's format"),
+    "export": ("grader.platforms.export", "a grade report in Gradescope's or GitHub Classroom's format"),
     "bench": ("grader.maintainer.bench", "reference vs PyTorch timings"),
     "milestone": ("grader.milestones", "run one milestone on its own"),
 }

@@ -4,7 +4,8 @@ Run by run_autograder as `python -m grader.platforms.gradescope.autograde [optio
 in $AUTOGRADER_ROOT/source (AUTOGRADER_ROOT defaults to /autograder, so this can be tried anywhere). It
 grades $AUTOGRADER_ROOT/submission (the files flat, or one folder deeper as a GitHub upload puts them)
 exactly as grade-all grades a row (`gradebook.grade_one`: a private copy, learner code in sandboxed
-workers, verdicts in the judge) and converts the report with export.to_gradescope.
+workers, verdicts in the judge) and converts the report with export.to_gradescope, adding a line of
+progress from the student's earlier scores ($AUTOGRADER_ROOT/submission_metadata.json).
 
 results.json is always valid: a placeholder saying that grading did not finish is written first, and
 replaced when grading ends, whatever the submission did; if the grader itself fails, score 0 and the
@@ -27,7 +28,7 @@ from grader.core import report as reports
 from grader.core import seeds
 from grader.core.mode import ONE_WORKER_VAR
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
-from grader.instructor import export
+from grader.platforms import export
 
 DEFAULT_ROOT = "/autograder"
 PRIVATE = (SOLUTIONS_DIR, ROOT / "tests" / "mutants")
@@ -93,11 +94,19 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
                                         time.perf_counter() - started)
     report.setdefault("kata_version", reports.kata_version())
     report["seconds"] = round(time.perf_counter() - started, 1)
-    data = export.to_gradescope(report, milestones=milestones != "off")
+    data = export.to_gradescope(report, milestones=milestones != "off", previous=previous_submissions(root))
     if milestones == "off" and all(reports.exercise_done(e) for e in report["exercises"]):
         data["output"] = ("Every exercise passes. The milestones (training on MNIST) are not run on Gradescope: "
                           "try them on your machine with `make grade`.")
     return data
+
+
+def previous_submissions(root: Path) -> list[dict]:
+    """Gradescope's earlier submissions of this student (submission_metadata.json), oldest first; [] if none."""
+    metadata = reports.read(root / "submission_metadata.json") or {}
+    previous = metadata.get("previous_submissions") if isinstance(metadata, dict) else None
+    found = [p for p in previous if isinstance(p, dict)] if isinstance(previous, list) else []
+    return sorted(found, key=lambda p: str(p.get("submission_time", "")))
 
 
 def write(results: Path, data: dict) -> None:
