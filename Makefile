@@ -14,7 +14,7 @@ TORCH_PIN := $(shell sed -n 's/^torch==//p' requirements.txt)
 
 help:
 	@echo "Learner:"
-	@echo "  make grade              grade exercises/ and say what to do next (TARGET=solutions|DIR; MILESTONES=0 skips them)"
+	@echo "  make grade              grade exercises/ and say what to do next (MILESTONES=0 skips the milestones)"
 	@echo "  make check [EX=layers] [K=words]  one exercise's tests with readable failures (K: only tests whose names match)"
 	@echo "  make hint [EX=layers]   show the next hint (default: the exercise you are on)"
 	@echo "  make compare [EX=layers] your numbers next to the expected ones, with the same diagnoses as check"
@@ -22,8 +22,9 @@ help:
 	@echo "  make progress           your points over time"
 	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"
+	@echo "  make grade TARGET=solutions|DIR   grade the reference, or any folder of exercise files"
 	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1]   grade every sub-folder, write a gradebook"
-	@echo "  make release OUT=dir [REPLACE=1]   the student repository: no solutions, advisory grading"
+	@echo "  make release OUT=dir [REPLACE=1]   the student's kata: the learner's commands only, advisory grading"
 	@echo "  make gradescope [MILESTONES=off|quick|full]   dist/gradescope-autograder.zip for Gradescope"
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 COMMANDS = {
     "grade": ("grader.learner.grade", "grade a target and say what to do next"),
@@ -22,6 +23,11 @@ COMMANDS = {
     "bench": ("grader.maintainer.bench", "reference vs PyTorch timings"),
     "milestone": ("grader.milestones", "run one milestone on its own"),
 }
+
+
+# A student release ships no instructor/ or maintainer/ package: their commands are not offered there.
+COMMANDS = {name: entry for name, entry in COMMANDS.items()
+            if (Path(__file__).parent / entry[0].split(".")[1]).exists()}
 
 
 def usage() -> str:
