@@ -25,9 +25,8 @@ COMMANDS = {
 }
 
 
-# A student release ships no instructor/ or maintainer/ package: their commands are not offered there.
-COMMANDS = {name: entry for name, entry in COMMANDS.items()
-            if (Path(__file__).parent / entry[0].split(".")[1]).exists()}
+# A student release ships no instructor/, maintainer/ or platforms/ package: their commands are not offered.
+COMMANDS = {name: entry for name, entry in COMMANDS.items() if (Path(__file__).parent / entry[0].split(".")[1]).exists()}
 
 
 def usage() -> str:

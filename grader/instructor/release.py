@@ -90,8 +90,6 @@ def student_makefile(text: str) -> str:
     for block in text.split("\n\n"):
         rule = next((line for line in block.splitlines() if line and not line.startswith(("#", "\t"))), "")
         target = re.match(r"([^\s:=]+)\s*:(?!=)", rule)
-        if target and target.group(1) == ".DEFAULT_GOAL":
-            target = None
         if target is None or target.group(1) in STUDENT_TARGETS:
             kept.append(block)
     text = "\n\n".join(kept)
@@ -104,10 +102,7 @@ def build(out: Path, *, replace: bool = False) -> list[Path]:
     """Write the release into out; returns the files written (relative)."""
     prepare(out, replace)
     files = shipped_files()
-    for relative in files:
-        (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / relative, out / relative)
-    for relative, source in COPIED.items():
+    for relative, source in [(relative, ROOT / relative) for relative in files] + list(COPIED.items()):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, out / relative)
     (out / "README.md").write_text(student_readme((ROOT / "README.md").read_text()))

@@ -24,13 +24,6 @@ from grader.core import report as reports
 from grader.core.report import MilestoneStatus
 from grader.platforms.classroom.step import exercise_output, to_classroom
 
-FORMATS = ("gradescope", "classroom")
-
-
-class ExportError(ValueError):
-    """The report cannot be exported; the message says why in a sentence."""
-
-
 def version_problem(report: dict) -> str | None:
     """The sentence for a report from another kata version (None when it is this kata's)."""
     theirs, ours = report.get("kata_version"), reports.kata_version()
@@ -44,13 +37,9 @@ def version_problem(report: dict) -> str | None:
 
 # ---- Gradescope ------------------------------------------------------------------------------------------
 
-def _test_name(name: str, title: str | None) -> str:
-    return f"{name}: {title}" if title else name
-
-
 def _exercise_test(entry: dict) -> dict:
     done = reports.exercise_done(entry)
-    return {"name": _test_name(entry.get("name"), entry.get("title")), "number": str(entry.get("number", "")),
+    return {"name": f"{entry.get('name')}: {entry.get('title')}", "number": str(entry.get("number", "")),
             "score": float(entry.get("points", 0.0)), "max_score": float(entry.get("max_points", 0.0)),
             "status": "passed" if done else "failed", "output": exercise_output(entry)}
 
@@ -127,7 +116,7 @@ def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = 
 
 def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
     """The results.json written when grading itself failed: score 0 and the sentence saying why."""
-    tests = [{"name": _test_name(ex.name, ex.title), "number": str(ex.number), "score": 0.0, "max_score": ex.points, "status": "failed",
+    tests = [{"name": f"{ex.name}: {ex.title}", "number": str(ex.number), "score": 0.0, "max_score": ex.points, "status": "failed",
               "output": "not graded: " + sentence} for ex in manifest.load().exercises]
     return {"score": 0.0, "execution_time": int(round(seconds)), "output_format": "text",
             "output": f"Grading could not finish: {sentence} Nothing was scored; resubmit, and if this message "
@@ -136,36 +125,23 @@ def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
 
 # ---- the command -----------------------------------------------------------------------------------------
 
-def export(report: dict, fmt: str, *, other_version: bool = False) -> dict:
-    problem = version_problem(report)
-    if problem and not other_version:
-        raise ExportError(problem + " (or pass --other-version to export it anyway)")
-    if fmt == "gradescope":
-        return to_gradescope(report)
-    if fmt == "classroom":
-        return to_classroom(report)
-    raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader export", description=__doc__.splitlines()[0])
-    parser.add_argument("--format", required=True, choices=FORMATS)
+    parser.add_argument("--format", required=True, choices=("gradescope", "classroom"))
     parser.add_argument("--report", required=True, help="a grade report (.grade/report.json, or one of grade-all's)")
     parser.add_argument("--out", required=True, help="where to write the exported JSON")
     parser.add_argument("--other-version", action="store_true",
                         help="export a report from another kata version anyway (a note says so)")
     args = parser.parse_args(argv)
     report = reports.read(Path(args.report))
-    if report is None:
-        print(f"export: {args.report} is not a readable grade report (missing, or not JSON).", file=sys.stderr)
+    problem = version_problem(report) if report is not None else "it is not a readable grade report (missing, or not JSON)"
+    if problem and (report is None or not args.other_version):
+        print(f"export: {args.report}: {problem}" + (" (or pass --other-version to export it anyway)." if report else "."),
+              file=sys.stderr)
         return 2
-    try:
-        data = export(report, args.format, other_version=args.other_version)
-    except ExportError as error:
-        print(f"export: {error}.", file=sys.stderr)
-        return 2
-    if version_problem(report):
-        print(f"export: note: {version_problem(report)}.", file=sys.stderr)
+    if problem:
+        print(f"export: note: {problem}.", file=sys.stderr)
+    data = to_gradescope(report) if args.format == "gradescope" else to_classroom(report)
     reports.write(data, Path(args.out))
     print(f"Wrote {args.out} ({args.format}).")
     return 0

@@ -69,43 +69,27 @@ def _adding_exactly(total: float, target: float) -> float:
     return score
 
 
-def classroom_result(entry: dict | None, ex, score: float = 0.0, why: str = "") -> dict:
+def classroom_result(entry: dict, score: float) -> dict:
     """One runner's result: the exercise's points out of the manifest's, one test, one status."""
-    if entry is None:
-        status, message = "error", f"not graded: {why}"
-    else:
-        done = reports.exercise_done(entry)
-        status = "pass" if done else "error" if entry.get("status") in reports.GRADING_PROBLEMS else "fail"
-        message = "all tests pass" if done else exercise_output(entry)
-    test = {"name": f"{ex.number}. {ex.name}", "status": status, "score": score if entry else 0, "message": message,
-            "test_code": f"make check EX={ex.name}", "filename": f"exercises/{ex.name}.py", "line_no": 0,
-            "execution_time": "0s"}
+    ex = manifest.load().exercise(entry["name"])
+    done = reports.exercise_done(entry)
+    status = "pass" if done else "error" if entry.get("status") in reports.GRADING_PROBLEMS else "fail"
+    test = {"name": f"{ex.number}. {ex.name}", "status": status, "score": score, "test_code": f"make check EX={ex.name}",
+            "message": "all tests pass" if done else exercise_output(entry), "filename": f"exercises/{ex.module_file}",
+            "line_no": 0, "execution_time": "0s"}
     return {"version": 1, "status": status, "max_score": int(ex.points), "tests": [test]}
 
 
 def to_classroom(report: dict) -> dict:
     """{runner id: result} for every exercise of the report, in course order (the order of the workflow's
     runners, in which the reporter adds them up)."""
-    kata, results = manifest.load(), {}
-    total = subtotal = 0.0
+    results, total, subtotal = {}, 0.0, 0.0
     for entry in report.get("exercises", []):
         subtotal = round(subtotal + float(entry.get("points", 0.0)), 1)
         score = _adding_exactly(total, subtotal)
         total += score
-        results[runner_id(entry["name"])] = classroom_result(entry, kata.exercise(entry["name"]), score)
+        results[runner_id(entry["name"])] = classroom_result(entry, score)
     return results
-
-
-
-
-def result_for(report: dict | None, exercise: str) -> dict:
-    ex = manifest.load().exercise(exercise)
-    found = to_classroom(report or {}).get(runner_id(exercise))
-    if found is not None:
-        return found
-    why = ("the grade step wrote no report (see its log above)" if report is None
-           else f"the report has no exercise {exercise!r}")
-    return classroom_result(None, ex, why=why)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", required=True, help="the report written by the workflow's grade step")
     parser.add_argument("--exercise", required=True, help="the exercise this runner reports")
     args = parser.parse_args(argv)
-    result = result_for(reports.read(Path(args.report)), args.exercise)
+    report = reports.read(Path(args.report))
+    why = "the grade step wrote no report (see its log above)" if report is None else "the report does not have it"
+    missing = {"exercises": [{"name": args.exercise, "status": ExerciseStatus.ERROR, "detail": f"not graded: {why}"}]}
+    result = to_classroom(report or {}).get(runner_id(args.exercise)) or to_classroom(missing)[runner_id(args.exercise)]
     line = f"result={base64.b64encode(json.dumps(result).encode()).decode()}\n"
     output = os.environ.get("GITHUB_OUTPUT")
     if output:

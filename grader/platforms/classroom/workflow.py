@@ -3,9 +3,9 @@
 Shaped as the autograding grading reporter requires (classroom-resources/autograding-grading-reporter):
 the workflow is named "Autograding Tests", its only job "run-autograding-tests"; plain `run:` steps grade
 $GITHUB_WORKSPACE/exercises once (advisory grading: a student release has no reference) and then one
-runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py, which the release
-ships as .github/classroom/step.py); the reporter reads
-them as <RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the reporter's
+runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py, which a student
+release ships as .github/classroom/step.py: it has no grader/platforms/); the reporter reads them as
+<RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the reporter's
 total is the kata's (190, or the points of a course's selection given with --only).
 
 Usage: python -m grader.platforms.classroom.workflow [--only layers,losses,...] [--out PATH]   (stdout by default)
@@ -21,7 +21,6 @@ from grader.core import manifest
 from grader.platforms.classroom.step import runner_id
 
 REPORT = ".grade/report.json"
-STEP_FILE = ".github/classroom/step.py"  # where a student release ships step.py (it has no grader/platforms/)
 PYTHON_VERSION = "3.11"
 
 HEADER = """\
@@ -62,7 +61,7 @@ STEP = """\
       - name: "{title}"
         id: {runner}
         if: always()
-        run: PYTHONPATH=. .venv/bin/python {step} --report {report} --exercise {name}
+        run: PYTHONPATH=. .venv/bin/python .github/classroom/step.py --report {report} --exercise {name}
 """
 
 
@@ -71,8 +70,7 @@ def render(only: list[str] | None = None) -> str:
     text = HEADER.format(python=PYTHON_VERSION, report=REPORT,
                          only=f" --only {','.join(ex.name for ex in chosen)}" if only else "")
     for ex in chosen:
-        text += STEP.format(title=f"{ex.number}. {ex.name}", runner=runner_id(ex.name), report=REPORT, name=ex.name,
-                            step=STEP_FILE)
+        text += STEP.format(title=f"{ex.number}. {ex.name}", runner=runner_id(ex.name), report=REPORT, name=ex.name)
     runners = [runner_id(ex.name) for ex in chosen]
     text += "      - name: Autograding Reporter\n        if: always()\n"
     text += "        uses: classroom-resources/autograding-grading-reporter@v1\n        env:\n"

@@ -98,14 +98,8 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
 
 def previous_submissions(root: Path) -> list[dict]:
     """Gradescope's earlier submissions of this student (submission_metadata.json), oldest first; [] if none."""
-    metadata = reports.read(root / "submission_metadata.json") or {}
-    previous = metadata.get("previous_submissions") if isinstance(metadata, dict) else None
-    found = [p for p in previous if isinstance(p, dict)] if isinstance(previous, list) else []
-    return sorted(found, key=lambda p: str(p.get("submission_time", "")))
-
-
-def write(results: Path, data: dict) -> None:
-    reports.write(data, results)
+    previous = (reports.read(root / "submission_metadata.json") or {}).get("previous_submissions")
+    return sorted((p for p in previous or [] if isinstance(p, dict)), key=lambda p: str(p.get("submission_time", "")))
 
 
 def parse_args(argv):
@@ -123,16 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     root = autograder_root()
     results = root / "results" / "results.json"
     started = time.perf_counter()
-    write(results, export.failed_gradescope(
+    reports.write(export.failed_gradescope(
         "the grader was stopped before it finished (the platform's time or memory limit), usually by code that "
-        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."))
+        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."), results)
     try:
         data = grade(root, milestones=args.milestones, memory_gb=args.memory_gb, wall_seconds=args.timeout,
                      only=args.only)
     except BaseException as error:  # noqa: BLE001 - whatever happened, results.json says it
         data = export.failed_gradescope(f"the grader itself failed ({type(error).__name__}: {error}).",
                                         time.perf_counter() - started)
-    write(results, data)
+    reports.write(data, results)
     print(f"score {data['score']} in {time.perf_counter() - started:.1f} s; wrote {results}")
     return 0
 
