@@ -27,8 +27,8 @@ apt-get install -y -qq bubblewrap || echo "bubblewrap unavailable: learner code 
 "$PY" -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 TORCH="$(grep -E '^torch==' requirements.txt)"
-.venv/bin/pip install --quiet --index-url https://download.pytorch.org/whl/cpu "$TORCH"
-.venv/bin/pip install --quiet -r requirements.txt
+.venv/bin/pip install --quiet --no-compile --index-url https://download.pytorch.org/whl/cpu "$TORCH"
+.venv/bin/pip install --quiet --no-compile -r requirements.txt
 .venv/bin/python -c 'import numpy, pytest, pytest_timeout, tabulate, torch'
 # Learner code runs as nobody: it must read the grader, the tests and the venv, never the reference.
 chmod -R o+rX "$SOURCE"
