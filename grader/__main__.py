@@ -25,8 +25,9 @@ COMMANDS = {
 }
 
 
-# A student release ships no instructor/, maintainer/ or platforms/ package: their commands are not offered.
-COMMANDS = {name: entry for name, entry in COMMANDS.items() if (Path(__file__).parent / entry[0].split(".")[1]).exists()}
+# A student release ships neither the instructor's and maintainer's packages nor compare: not offered there.
+COMMANDS = {name: entry for name, entry in COMMANDS.items() if any(
+    Path(__file__).parent.joinpath(*entry[0].split(".")[1:]).with_suffix(end).exists() for end in ("", ".py"))}
 
 
 def usage() -> str:

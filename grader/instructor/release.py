@@ -1,11 +1,11 @@
 """`make release OUT=dir [REPLACE=1]`: the student's kata, the repository a course hands to its students.
 
 It holds what a learner uses and nothing else: exercises/ (the stubs) and their tests, the learner
-commands with the engine, feedback, milestones and data they need (grader/ without instructor/,
-maintainer/ and platforms/), the MNIST data, the requirements, and a Makefile, `make help` and README
-written for students (only the commands that work there; the README's kata-only passages, marked
-`<!-- kata-only -->`, left out and its `<!-- release-only ... -->` passages shown). Left out: solutions/,
-the mutant banks and the grader's own tests (they quote or grade the reference), caches and reports.
+commands that work without the reference with the engine, feedback, milestones and data they need
+(grader/ without instructor/, maintainer/, platforms/ and learner/compare.py), the MNIST data, the
+requirements, and a Makefile, `make help` and README written for students (the learner's commands only;
+the README's `<!-- kata-only -->` passages left out, its `<!-- release-only ... -->` ones shown). Left
+out: solutions/, the mutant banks and the grader's own tests (they quote or grade the reference).
 
 For GitHub Classroom it ships the committed workflow (grader/platforms/classroom/classroom.yml, kept
 current by `make generate`) as .github/workflows/classroom.yml, and the step it runs as
@@ -33,7 +33,7 @@ FILES = ("README.md", "Makefile", "requirements.txt", "pyproject.toml", ".gitign
 TREES = ("exercises", "tests", "grader", "data/mnist")
 # Never shipped: they reveal answers, or serve only the instructor and the maintainers.
 LEFT_OUT = ("solutions", "tests/mutants", "tests/grader", "grader/instructor", "grader/maintainer",
-            "grader/platforms", "grader/integrity.json", RELEASE_MARK.as_posix(), STUB_RECORD.as_posix())
+            "grader/platforms", "grader/learner/compare.py", "grader/integrity.json", RELEASE_MARK.as_posix(), STUB_RECORD.as_posix())
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
 CLASSROOM = ROOT / "grader" / "platforms" / "classroom"
 COPIED = {Path(".github/workflows/classroom.yml"): CLASSROOM / "classroom.yml",

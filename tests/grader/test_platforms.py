@@ -434,6 +434,10 @@ def test_the_release_ships_the_students_kata_only(release):
         assert not (release / "grader" / package).exists(), package
     assert {p.name for p in (release / "grader").iterdir() if p.is_dir() and p.name != "__pycache__"} == \
         {"core", "feedback", "milestones", "data", "learner"}
+    assert not (release / "grader" / "learner" / "compare.py").exists()  # it needs the reference
+    listed = subprocess.run([str(release / ".venv" / "bin" / "python"), "-m", "grader"], cwd=release,
+                            capture_output=True, text=True, timeout=120).stdout
+    assert "grade-all" not in listed and "export" not in listed and "compare" not in listed and "hint" in listed
     assert (release / ".github" / "workflows" / "classroom.yml").is_file()
     assert (release / ".github" / "classroom" / "step.py").is_file()
     assert (release / "grader" / "RELEASE").is_file()  # what puts the release's grading in advisory mode
