@@ -411,10 +411,21 @@ def test_the_classroom_workflow_is_shaped_as_the_reporter_requires():
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    from grader.instructor import release as releases
-
-    out = tmp_path_factory.mktemp("release") / "kata"
-    releases.build(out)
+    """The release as `make release` writes it from a fresh clone: a copy of the files git tracks (with their
+    working-tree contents, so uncommitted edits are tested too), without anything ignored or generated."""
+    base = tmp_path_factory.mktemp("release")
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, timeout=120)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: no fresh clone to build the release from")
+    clone = base / "clone"
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    out = base / "kata"
+    built = subprocess.run([sys.executable, "-m", "grader.instructor.release", "--out", str(out)], cwd=clone,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
     (out / ".venv").symlink_to(ROOT / ".venv")
     os.utime(out / "requirements.txt", (0, 0))  # older than the shared environment's stamp: make installs nothing
     return out
