@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.core import manifest, sandbox, seeds
+from grader.core import manifest, mode, sandbox, seeds
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise
 from grader.learner import progress
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")
     elif code == 1:
-        print(f"Stuck? `make hint EX={exercise.name}` for a hint, `make compare EX={exercise.name}` to see "
-              "your numbers next to the reference's.")
+        print(f"Stuck? `make hint EX={exercise.name}` for a hint" + ("." if mode.is_release() else
+              f", `make compare EX={exercise.name}` to see your numbers next to the reference's."))
     return code
 
 
