@@ -270,10 +270,8 @@ class WorkerSession:
     def _watch(self, state: dict) -> None:
         limit = self.exercise.time_limit
         counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
-        ticks = 0
         while not state.get("done") and self._process.poll() is None:
-            ticks += 1
-            if counted and ticks % 5 == 0 and len(sandbox.process_tree(self._process.pid)) > self.limits.processes:
+            if counted and len(sandbox.process_tree(self._process.pid)) > self.limits.processes:
                 state["killed_for"] = (state["current"], f"it started more than {self.limits.processes} "
                                        "processes, the limit (a fork bomb?)")
                 self._kill()

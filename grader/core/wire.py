@@ -123,19 +123,20 @@ def _pair(pair):
     return pair
 
 
-def _decode_array(tree: dict, arrays: list) -> np.ndarray:
+def _array_bytes(tree: dict) -> int:
+    """The byte count of an array node {"__array__": i, "dtype": ..., "shape": [...]}; WireError if invalid."""
     index, dtype, shape = tree.get("__array__"), tree.get("dtype"), tree.get("shape")
-    if type(index) is not int or not 0 <= index < len(arrays):
-        raise WireError("an array refers to missing bytes")
-    if dtype not in DTYPES:
-        raise WireError(f"an array has the dtype {dtype!r}, which is not allowed")
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
-        raise WireError("an array has an invalid shape")
-    data = arrays[index]
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    if len(data) != expected:
-        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} came with {len(data)} bytes")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    if type(index) is not int or index < 0 or dtype not in DTYPES or type(shape) is not list or len(shape) > 32 \
+            or any(type(n) is not int or not 0 <= n < 1 << 40 for n in shape):
+        raise WireError(f"an array node is malformed (index, dtype {str(dtype)[:20]!r} or shape)")
+    return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+def _decode_array(tree: dict, arrays: list) -> np.ndarray:
+    size, index = _array_bytes(tree), tree["__array__"]
+    if index >= len(arrays) or len(arrays[index]) != size:
+        raise WireError(f"an array of shape {tuple(tree['shape'])} and dtype {tree['dtype']} lacks its bytes")
+    return np.frombuffer(arrays[index], dtype=tree["dtype"]).reshape(tree["shape"]).copy()
 
 
 def decode_value(packed: Packed):
@@ -176,11 +177,10 @@ def _declared_bytes(tree, sizes: dict, depth: int = 0) -> None:
             _declared_bytes(value, sizes, depth + 1)
     elif type(tree) is dict:
         if "__array__" in tree:
-            index, dtype, shape = tree.get("__array__"), tree.get("dtype"), tree.get("shape")
-            if type(index) is not int or dtype not in DTYPES or type(shape) is not list or len(shape) > 32 or \
-                    any(type(n) is not int or not 0 <= n < 1 << 40 for n in shape) or index in sizes:
-                raise WireError("a message header declares an array it cannot carry")
-            sizes[index] = math.prod(shape) * np.dtype(dtype).itemsize
+            size = _array_bytes(tree)  # the index is an int from here
+            if tree["__array__"] in sizes:
+                raise WireError("a message header declares one array twice")
+            sizes[tree["__array__"]] = size
         for value in tree.values():
             _declared_bytes(value, sizes, depth + 1)
 

@@ -125,6 +125,14 @@ def _zero_like(value):
     return type(value)(0) if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool) else value
 
 
+def _zeros_pass(expected, rtol, atol) -> bool:
+    """Whether zeros of the expected value's shape pass check_close (as diagnose.compare decides)."""
+    try:
+        return bool(np.all(np.isclose(0.0, np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol)))
+    except (TypeError, ValueError):
+        return False
+
+
 def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
     """Judge: record that the check just made is not a judged quantity: the worker was handed its expected
     value (a plain value in the scenario, which a forged check echoes), or zeros pass it (a stub returning
@@ -241,8 +249,7 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
-        _worker_computable("close", handed_over, diagnose.compare(
-            _zero_like(wire.decode_value(wire.encode_value(expected))), expected, rtol=rtol, atol=atol).ok)
+        _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     result = diagnose.compare(observed, expected, **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
