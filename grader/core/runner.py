@@ -39,7 +39,7 @@ class TestResult:
     where: str | None = None
     function: str | None = None
     part: str | None = None  # the manifest part the test is marked with (@pytest.mark.part("sgd"))
-    kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, FACT_KINDS)
+    kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, WORKER_COMPUTABLE)
     fact: bool = False  # marked @pytest.mark.fact: rests only on what the worker reports about its own objects
 
     @property
