@@ -260,7 +260,7 @@ def pytest_pyfunc_call(pyfuncitem):
             pyfuncitem.config.kata_send(frame)
             return True
         # Split: the same bytes the judge would receive from a worker, decoded the same way.
-        _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame)))
+        _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame), wire.TEST_STREAM))
     judge(pyfuncitem, observations, error)
     return True
 
