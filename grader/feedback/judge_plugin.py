@@ -180,10 +180,11 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
         return None
     kata = manifest.load()
     dependencies = [name for name in kata.reference_modules(exercise) if name in kata.names]
-    if not dependencies:
-        return None
     where = where_in_target(error, target_dirs) or ""
-    culprit = next((name for name in dependencies if where.startswith(f"{name}.py ")), None)
+    # The module the error arose in, whichever it is (a test may use one this exercise does not build on).
+    culprit = next((name for name in kata.names if where.startswith(f"{name}.py ")), None)
+    if culprit == exercise or not (culprit or dependencies):
+        return None
     if culprit:
         number = kata.exercise(culprit).number
         return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "

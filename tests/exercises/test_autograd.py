@@ -386,7 +386,7 @@ def test_indexing_with_repeated_indices_adds_every_contribution(ex, ref, rng):
         wrong = np.zeros_like(arrays[0])
         wrong[index] = g
         return {0: [(wrong, "the gradient with each repeated row counted once (grad[index] = g overwrites): "
-                           "use np.add.at(grad, index, g) so that every selection adds its share.")]}
+                           "use np.add.at, which adds once per selection, so that every repeated row adds its share.")]}
 
     check_operation(ex, ref, rng, "x[[0, 2, 0, 0]]", lambda a: a[index], lambda a: a[torch.tensor(index)],
                     [x], alternatives=overwritten)

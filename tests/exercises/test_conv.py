@@ -209,7 +209,7 @@ def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex):
     # 12,288 normal draws: the sample standard deviation is within 5% of the true one with near certainty.
     check_that("std of Conv2d(32, 64, (3, 2)).W", conv.W.data, lambda W: abs(np.std(W) / he - 1) < 0.05,
                lambda W: f"std(W) = {np.std(W):.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} with "
-               "fan_in = in_channels * kh * kw = 192 (every input a single output sees).")
+               "fan_in = in_channels x kh x kw = 192 (every input a single output sees).")
     small = ex.Conv2d(2, 3, 3, rng=own_rng(), dtype=np.float32)
     check_that("W and b of Conv2d(..., dtype=np.float32)", [small.W.data, small.b.data],
                lambda arrays: all(array.dtype == np.float32 for array in arrays),

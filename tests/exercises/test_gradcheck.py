@@ -39,14 +39,15 @@ BACKWARD = ("the backward difference (f(x) - f(x - eps)) / eps instead of centra
 def one_sided(f, x, step):
     """(f(x + step e_i) - f(x)) / step for every entry i: the forward difference for step = eps, the
     backward one for step = -eps. Perturbs x in place and restores it, like numerical_gradient."""
-    grad = np.zeros(x.shape)
+    flat = x.reshape(-1)  # a view (x is contiguous): writing it perturbs x, which f reads
+    grad = np.zeros(flat.size)
     base = f()
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + step
-        grad[index] = (f() - base) / step
-        x[index] = old
-    return grad
+    for i in range(flat.size):
+        kept = flat[i]
+        flat[i] = kept + step
+        grad[i] = (f() - base) / step
+        flat[i] = kept
+    return grad.reshape(x.shape)
 
 
 def one_sided_alternatives(f, x, eps=1e-6):
@@ -280,20 +281,23 @@ def broken_linear(pkg, rng, bug, n_in=5, n_out=3):
     bias_mean:   dL/db averaged over the batch instead of summed (wrong key: "b")
     input_no_t:  dL/dx = G W instead of G W^T, W square (wrong key: "x")
     bias_ones:   dL/db = the number of rows, right only when G is all ones (wrong key: "b")
+
+    Built on the Linear of `layers` (its backward gives the right parts), reading nothing that the
+    docstrings of `layers` do not name: the learner's Linear may keep its input under any name.
     """
 
     class Broken(pkg.layers.Linear):
         def backward(self, grad_out):
-            self.W.grad += self._x.T @ grad_out
+            bias_before = self.b.grad.copy()
+            grad_x = super().backward(grad_out)
+            added = self.b.grad - bias_before  # this call's dL/db, summed over the batch
             if bug == "bias_mean":
-                self.b.grad += grad_out.mean(axis=0)
+                self.b.grad[...] = bias_before + added / len(grad_out)
             elif bug == "bias_ones":
-                self.b.grad += np.ones_like(grad_out).sum(axis=0)
-            else:
-                self.b.grad += grad_out.sum(axis=0)
+                self.b.grad[...] = bias_before + len(grad_out)
             if bug == "input_no_t":
-                return grad_out @ self.W.data
-            return grad_out @ self.W.data.T
+                return grad_out @ self.W.data  # G W, not G W^T (W is square)
+            return grad_x
 
     layer = Broken(n_in, n_out, rng=own_rng())
     layer.W.data[...] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)

@@ -35,6 +35,48 @@ def parameter_names(count):
     return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
 
 
+@pytest.mark.part("profiler")
+def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    profiler = ex.Profiler()
+    for _ in range(3):
+        profiler.start()
+        profiler.lap("work")
+        profiler.stop()
+    during = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    faults = [int(count) for count in profiler.faults]
+    # The steps are disjoint stretches of the time between the two readings: their faults add up to at most
+    # the faults of the whole stretch, which are few; a count since the process started is thousands.
+    check_that("the sum of faults[i] over 3 steps against the page faults of the whole loop around them",
+               [faults, during], lambda pair: sum(pair[0]) <= pair[1],
+               lambda pair: f"the 3 steps report {pair[0]} page faults, {sum(pair[0])} in all, while the whole loop "
+               f"around them had {pair[1]}: a step's count must be ru_minflt at stop() MINUS ru_minflt at start(), "
+               "not the process's count since it started.")
+
+
+@pytest.mark.part("profiler")
+def test_profiler_keeps_a_record_of_its_own_for_every_step(ex, rng):
+    profiler = ex.Profiler()
+    for name in ("first step", "second step", "third step"):
+        profiler.start()
+        profiler.lap(name)
+        profiler.stop()
+    parts = [list(record) if isinstance(record, dict) else type(record).__name__ for record in profiler.records]
+    distinct = len({id(record) for record in profiler.records})  # how many dictionary objects they are
+
+    def message(observed):
+        parts, distinct = observed
+        return (f"records hold the parts {parts} after steps that lapped 'first step', 'second step', 'third step'"
+                + ("; they are one dictionary object, reused: start() must begin a NEW dict for each step ({}), "
+                   "since clearing the old one changes every record already kept." if distinct < len(parts) else
+                   "; each record holds the parts of its own step only, ending with 'rest'."))
+
+    check_equal("the parts of each step's record, and how many distinct dicts the records are", [parts, distinct],
+                [[["first step", "rest"], ["second step", "rest"], ["third step", "rest"]], 3], message)
+
+
 # ---------------------------------------------------------------------------------------------------
 # The judge's textbook: reference layers in float64, with optional known mistakes built in
 

@@ -296,7 +296,7 @@ def backward_once(pkg, model, X, y):
     loss = pkg.losses.SoftmaxCrossEntropy()
     loss.forward(model.forward(X), y)
     model.backward(loss.backward())
-    return {name: float(np.linalg.norm(p.grad)) for name, p in model.named_parameters()}
+    return {name: float(np.sqrt(np.sum(p.grad ** 2))) for name, p in model.named_parameters()}
 
 
 def flagged(warnings, word):
@@ -374,8 +374,7 @@ def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shu
     n = len(X)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     losses, sizes = [], []
-    for start in range(0, n, batch_size):
-        index = order[start:start + batch_size]
+    for index in np.split(order, np.arange(batch_size, n, batch_size)):  # consecutive batches, the last maybe short
         if drop_last and len(index) < batch_size:
             break
         if zero_grad:
@@ -626,6 +625,28 @@ def test_fit_names_the_epoch_where_training_diverges(ex, pkg, rng):
                          "raise TrainingDiverged, and fit must let it through.",
                          lambda text: f"with 2 batches per epoch the third training batch is epoch 2, batch 1; the "
                                       f"message was {text!r}. Pass the epoch number (from 1) to train_epoch."))
+
+
+def test_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch(ex, rng):
+    class Rate:  # all step_decay may touch: the optimiser's lr
+        lr = 0.5
+
+    optimizer = Rate()
+    callback = ex.step_decay(optimizer, at_epoch=3, factor=0.1)
+    rates, stops = [], []
+    for epoch in range(1, 7):  # fit calls callback(epoch, history) after each epoch, epochs numbered from 1
+        stops.append(callback(epoch, {"loss": [1.0] * epoch}))
+        rates.append(float(optimizer.lr))
+    check_close("optimizer.lr after each of epochs 1 to 6 with step_decay(at_epoch=3, factor=0.1), from lr = 0.5",
+                np.array(rates), np.array([0.5, 0.5, 0.05, 0.05, 0.05, 0.05]), alternatives=[
+                    (np.array([0.5, 0.05, 0.05, 0.05, 0.05, 0.05]),
+                     "the rate decayed one epoch early, after epoch 2: decay after epoch at_epoch itself."),
+                    (np.array([0.5, 0.5, 0.05, 0.005, 0.0005, 0.00005]),
+                     "the rate decayed after epoch 3 and again after every later epoch: multiply by the factor "
+                     "once, when epoch == at_epoch (not epoch >= at_epoch).")])
+    check_that("what the step_decay callback returned after epochs 1 to 6", stops, lambda stops: not any(stops),
+               lambda stops: f"the callback returned {stops}: fit stops when a callback returns True, and a "
+               "schedule must never stop training (return False).")
 
 
 # ----------------------------------------------------------------------------------------------------
