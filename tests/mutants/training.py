@@ -47,7 +47,7 @@ MUTANTS = [
 ]
 
 # Issue 19: step_decay (given code the mnist milestone calls) changed in the two ways no test caught before
-# (test_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch).
+# (test_fit_with_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch).
 MUTANTS += [
     Mutant("step_decay_one_epoch_early", "decays after epoch at_epoch - 1", "        if epoch == at_epoch:\n",
            "        if epoch == at_epoch - 1:\n", diagnosis="one epoch early"),
