@@ -304,9 +304,8 @@ def test_the_speed_judge_allows_rounding_drift_after_the_first_step_but_not_a_di
 def test_grade_gives_the_milestones_its_fresh_seed_and_speed_draws_its_batches_from_it(monkeypatch, tmp_path):
     """A speed milestone on fixed inputs could be answered from a table (losses and final weights of the
     reference): grade passes its own fresh seed, and the batches and weights follow the seed."""
-    import grader.milestones as milestones
+    from grader.core import grading, milestone_cache
     from grader.core import manifest as kata_manifest
-    from grader.learner import grade
     from grader.milestones import stopwatch
 
     seen = {}
@@ -315,9 +314,9 @@ def test_grade_gives_the_milestones_its_fresh_seed_and_speed_draws_its_batches_f
         seen.update(options["env"])
         raise subprocess.TimeoutExpired(command, 1)
 
-    monkeypatch.setattr(milestones, "cached", lambda *args, **kwargs: None)
-    monkeypatch.setattr(grade.subprocess, "run", fake_run)
-    grade.run_milestone(kata_manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True, print, 4242)
+    monkeypatch.setattr(milestone_cache, "cached", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grading.subprocess, "run", fake_run)
+    grading.run_milestone(kata_manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True, print, 4242)
     assert seen["KATA_SEED"] == "4242"
     first, again, other = (stopwatch.load_batches("mlp", seed) for seed in (4242, 4242, 4243))
     assert np.array_equal(first[0], again[0]) and not np.array_equal(first[0], other[0])
@@ -499,7 +498,7 @@ def test_a_training_step_that_never_ends_is_interrupted_at_the_judges_deadline(t
 
 
 def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_path):
-    from grader.milestones import cache
+    from grader.core import milestone_cache as cache
 
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -516,7 +515,7 @@ def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_p
 
 
 def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdict(tmp_path):
-    from grader.milestones import cache
+    from grader.core import milestone_cache as cache
 
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
