@@ -116,3 +116,25 @@ def test_the_release_ships_no_line_of_the_references_exercise_regions(release):
             found += [f"{path.relative_to(release)}:{number} holds `{answer}` ({where})"
                       for answer, where in lines.items() if answer in text]
     assert not found, "answers in the release:\n" + "\n".join(found)
+
+
+def test_a_release_note_names_the_module_the_error_arose_in(tmp_path):
+    """losses' tests once reached the learner's unwritten gradcheck and the note blamed layers.py."""
+    import importlib.util
+
+    from grader.feedback.judge_plugin import _dependency_note
+
+    def error_in(module: str) -> BaseException:
+        path = tmp_path / f"{module}.py"
+        path.write_text("def run():\n    raise NotImplementedError('not yet')\n")
+        spec = importlib.util.spec_from_file_location(f"kata_note_{module}", path)
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+        try:
+            loaded.run()
+        except NotImplementedError as error:
+            return error
+
+    note = _dependency_note(error_in("gradcheck"), "losses", [tmp_path])
+    assert note is not None and "your gradcheck.py (exercise 4)" in note and "layers.py" not in note, note
+    assert _dependency_note(error_in("losses"), "losses", [tmp_path]) is None  # its own module: no other culprit
