@@ -7,7 +7,8 @@ import pytest
 
 from grader.feedback.checks import check_close, check_that, check_unchanged
 from helpers import once
-from test_optim import (check_rejects, check_step_for_step, float32_rounded, gradient_sequence, make_params, run_updates, settings_id, simulated_alternatives)
+from test_optim import (check_rejects, check_step_for_step, float32_rounded, gradient_sequence, make_params,
+                        run_updates, settings_id, simulated_alternatives)
 
 
 # ----------------------------------------------------------------------------------------------------

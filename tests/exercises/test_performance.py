@@ -21,11 +21,6 @@ LR, MOMENTUM = 0.1, 0.9
 RTOL, ATOL = 2e-3, 2e-6
 
 
-def _once(compute):
-    kept = []
-    return lambda: kept[0] if kept else (kept.append(compute()) or kept[0])
-
-
 def busy(seconds):
     """Work (not sleep) for `seconds` of CPU time: the profiler must see the time spent."""
     end = time.thread_time() + seconds

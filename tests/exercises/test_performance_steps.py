@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
-from test_performance import (CNN_MISTAKES, LR, MLP_MISTAKES, MOMENTUM, _once, check_steps, cnn_batches, cnn_params, cnn_runs, mlp_batches, mlp_params, mlp_runs, parameter_names)
+from helpers import once
+from test_performance import (CNN_MISTAKES, LR, MLP_MISTAKES, MOMENTUM, check_steps, cnn_batches, cnn_params,
+                              cnn_runs, mlp_batches, mlp_params, mlp_runs, parameter_names)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -24,7 +26,7 @@ def test_mlp_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
     batches = mlp_batches(rng, sizes[0], sizes[-1], (8, 8, 8, 5))
     start = [p.astype(np.float64) for p in params]
     fast = ex.FastMLP([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size)
-    runs = _once(lambda: mlp_runs(ref, start, batches, batch_size))
+    runs = once(lambda: mlp_runs(ref, start, batches, batch_size))
     check_steps("FastMLP 24-16-12-5, batches of 8, 8, 8, then 5", fast, start, batches, runs, MLP_MISTAKES)
 
 
@@ -35,7 +37,7 @@ def test_mlp_of_other_depths_computes_what_the_textbook_computes(ex, ref, rng):
         batches = mlp_batches(rng, sizes[0], sizes[-1], (6, 6, 6))
         start = [p.astype(np.float64) for p in params]
         fast = ex.FastMLP([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=6)
-        runs = _once(lambda start=start, batches=batches: mlp_runs(ref, start, batches, 6))
+        runs = once(lambda start=start, batches=batches: mlp_runs(ref, start, batches, 6))
         check_steps(f"FastMLP {'-'.join(map(str, sizes))}", fast, start, batches, runs, MLP_MISTAKES)
 
 
@@ -104,7 +106,7 @@ def test_cnn_steps_compute_what_the_textbook_steps_compute(ex, ref, rng):
     start = [p.astype(np.float64) for p in params]
     fast = ex.FastCNN([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size,
                       image_shape=shape)
-    runs = _once(lambda: cnn_runs(ref, start, batches, batch_size))
+    runs = once(lambda: cnn_runs(ref, start, batches, batch_size))
     check_steps("FastCNN on 1 x 8 x 8 images (3x3 kernels, 3 and 4 channels), batches of 20, 20, 20, then 13",
                 fast, start, batches, runs, CNN_MISTAKES)
 
@@ -117,7 +119,7 @@ def test_cnn_with_two_input_channels_and_5x5_kernels_computes_what_the_textbook_
     start = [p.astype(np.float64) for p in params]
     fast = ex.FastCNN([p.copy() for p in params], lr=LR, momentum=MOMENTUM, batch_size=batch_size,
                       image_shape=shape)
-    runs = _once(lambda: cnn_runs(ref, start, batches, batch_size))
+    runs = once(lambda: cnn_runs(ref, start, batches, batch_size))
     check_steps("FastCNN on 2 x 12 x 8 images (5x5 kernels, 2 and 3 channels)", fast, start, batches, runs,
                 CNN_MISTAKES)
 
