@@ -34,11 +34,12 @@ pass at QUICK_THRESHOLD within QUICK_MULTIPLE.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones import skeleton
+from grader.milestones import judge, skeleton
 from grader.milestones.skeleton import SEED, Spec, Stop
 
 TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
@@ -69,7 +70,16 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return skeleton.run("autograd_mnist", target_dir, out_dir, quick=quick)
+    return judge.run(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def learn_task(modules, inputs: dict, send) -> dict:
+    """The learner half, in the sandboxed worker (grader/core/task.py)."""
+    return skeleton.learn(sys.modules[__name__], Path(inputs["target_dir"]), inputs["job"], send)
 
 
 def build_parameters(ag, rng) -> list:
@@ -94,34 +104,6 @@ def logits_of(ag, params, X):
     hidden = (ag.Tensor(X) @ W1 + b1).relu()
     hidden = (hidden @ W2 + b2).relu()
     return hidden @ W3 + b3
-
-
-def numpy_logits(arrays, X, batch_size: int = 2000) -> np.ndarray:
-    """The MLP's logits from plain arrays [W1, b1, W2, b2, W3, b3] with plain NumPy, in chunks."""
-    W1, b1, W2, b2, W3, b3 = (np.asarray(a, dtype=np.float32) for a in arrays)
-    chunks = []
-    for start in range(0, len(X), batch_size):
-        h = np.maximum(X[start:start + batch_size] @ W1 + b1, 0)
-        h = np.maximum(h @ W2 + b2, 0)
-        chunks.append(h @ W3 + b3)
-    return np.concatenate(chunks) if chunks else np.zeros((0, SIZES[-1]), dtype=np.float32)
-
-
-def predict_from_weights(weights: dict, X) -> np.ndarray:
-    """Judge side: the predicted classes from the trained arrays the learner half sent ({"W1": ..., ...}).
-    Arrays of the wrong shape predict nothing (-1 everywhere, counted wrong)."""
-    shapes = [(a, b) for a, b in zip(SIZES[:-1], SIZES[1:])]
-    expected = {name: shape for name, shape in zip(NAMES, [s for pair in shapes for s in (pair, (pair[1],))])}
-    arrays = [np.asarray(weights.get(name)) for name in NAMES]
-    if any(a.shape != expected[name] or not np.issubdtype(a.dtype, np.floating) for a, name in zip(arrays, NAMES)):
-        return np.full(len(X), -1, dtype=np.int64)
-    return np.argmax(numpy_logits(arrays, X), axis=1).astype(np.int64)
-
-
-def numpy_accuracy(params, X, y, batch_size: int = 2000) -> float:
-    """Accuracy from the trained Tensors with plain NumPy (independent of the learner's forward)."""
-    logits = numpy_logits([p.data for p in params], X, batch_size)
-    return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
 def loss_float(loss) -> float:
@@ -167,6 +149,6 @@ def train(session) -> dict:
             loss = ag.cross_entropy(logits_of(ag, params, X_batch), y_batch)
             loss.backward()
             optimizer.step()
-            session.step(loss_float(loss), getattr(optimizer, "lr", LR))
-        session.end_epoch(weights={name: p.data for name, p in zip(NAMES, params)})
+            session.step(loss_float(loss), getattr(optimizer, "lr", LR), images=X_batch)
+        session.end_epoch()
     return {}

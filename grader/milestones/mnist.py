@@ -40,14 +40,14 @@ images, 1 epoch, a shorter ladder, pass at QUICK_THRESHOLD within QUICK_MULTIPLE
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones import skeleton
-from grader.milestones.skeleton import (  # noqa: F401  (the names other modules import from here)
-    DIVERGENCE_ADVICE, EARLY_END, SEED, Progress, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of,
-    diverged, ended_early, float64_note, learner_modules, load_mnist, loss_value, plain, predict, unfinished)
+from grader.milestones import judge, skeleton
+from grader.milestones.skeleton import (SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of, diverged,
+                                        float64_note, loss_value, plain)
 
 TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
                            # relative budget ends slow runs and a watchdog the steps that never end
@@ -73,7 +73,16 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return skeleton.run("mnist", target_dir, out_dir, quick=quick)
+    return judge.run(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def learn_task(modules, inputs: dict, send) -> dict:
+    """The learner half, in the sandboxed worker (grader/core/task.py)."""
+    return skeleton.learn(sys.modules[__name__], Path(inputs["target_dir"]), inputs["job"], send)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -213,7 +222,7 @@ def check_loss_decreases(m, X, y, settings, *, quick: bool) -> dict:
 
 
 def train(session) -> dict:
-    """The long run: the learner's fit, watched step by step; the judge gets each epoch's predictions."""
+    """The long run: the learner's fit from the judge's initial weights, watched step by step."""
     m = session.m
     settings = settings_of(m)
     settings["epochs"] = 1 if session.quick else int(settings["epochs"])
@@ -223,6 +232,7 @@ def train(session) -> dict:
     if note:
         print(note)
         session.record["float64_note"] = note
+    session.watch(model)
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
     steps_per_epoch = math.ceil(len(session.X_train) / batch_size)
 
@@ -238,7 +248,7 @@ def train(session) -> dict:
                          if isinstance(learner.get(key), (int, float)))
         if history is None:
             text = "(fit did not call callback(epoch, history))"
-        session.end_epoch(predictions=predict(model, session.X_test), learner=learner, text=text)
+        session.end_epoch(learner=learner, text=text)
 
     def on_step():
         if session.progress.step_in_epoch >= steps_per_epoch:
