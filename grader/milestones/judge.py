@@ -81,7 +81,7 @@ class Replay:
         net = torch_model(torch, self.architecture, start)
         optimizer = torch.optim.SGD(net.parameters(), lr=float(lrs[0]), momentum=self.momentum,
                                     weight_decay=self.weight_decay)
-        if previous is not None and self.momentum:
+        if previous is not None and self.momentum and lr_before:  # (with lr 0 no velocity moves the weights)
             for parameter, before, now in zip(net.kata_targets, previous, start):
                 velocity = ((np.asarray(before, np.float64) - now) / lr_before).astype(np.float32)
                 optimizer.state[parameter]["momentum_buffer"] = torch.from_numpy(
