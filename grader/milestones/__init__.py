@@ -13,9 +13,9 @@ The grader runs `python -m grader milestone NAME --target DIR --out DIR --result
 so a milestone that hangs or crashes costs only itself.
 
 The training milestones (mnist, cnn, autograd_mnist) share one skeleton: a learner half (skeleton.py)
-that trains and reports checkpoints, and a judge half (judge.py) that replays every step with PyTorch,
-computes the test accuracy from the learner's weights and decides; both can run in one process (`run`)
-or in two (`run_judged`: the worker and the judge). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
+that trains in a sandboxed worker and reports checkpoints, and a judge half (judge.py) that replays every
+step with PyTorch, computes the test accuracy from the learner's weights and decides (always in two
+processes). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
 worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
 always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
 stability has both halves in one module. Results are cached by what they depend on: `cached(milestone, target_dir)` and `store(...)`

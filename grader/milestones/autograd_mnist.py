@@ -5,7 +5,7 @@ your `loss.backward()`. The rest is your code too: `optim.SGD` updates the Tenso
 .data and .grad like a Parameter) and `training.minibatches` shuffles the data. The scaffolding is here:
 
     W1 (784, 256), b1 (256,), W2 (256, 128), b2 (128,), W3 (128, 10), b3 (10,)   float32 leaf Tensors,
-    He-initialised from the fixed SEED, requires_grad=True, each .grad set to zeros before training
+    He-initialised (the grader's weights, from a secret seed), requires_grad=True, .grad zeros at first
     logits = ((X @ W1 + b1).relu() @ W2 + b2).relu() @ W3 + b3
     loss = autograd.cross_entropy(logits, y)
     per mini-batch: optimizer.zero_grad(); loss.backward(); optimizer.step()
@@ -13,9 +13,9 @@ your `loss.backward()`. The rest is your code too: `optim.SGD` updates the Tenso
 
 Passes when the test accuracy is above 90% AND training takes at most MULTIPLE times PyTorch's time for
 the same steps of the same MLP, timed in the same run on the same number of threads (skeleton.py,
-judge.py). The test accuracy is computed by the grader with plain NumPy from the trained arrays
-W1.data, ..., b3.data that your half sends after each epoch (argmax of the logits), not from your
-forward pass, and never with your code seeing the test labels.
+judge.py). Every step is replayed by the grader from your checkpoints (W1.data, ..., b3.data every 50
+steps), and the test accuracy is computed by the grader's own forward pass of the final weights: your
+side never receives a test image.
 
 MULTIPLE = 5. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
 each, other jobs running: load average 7-8): the reference engine at 0.75x PyTorch's time for the same
@@ -70,10 +70,6 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return judge.run(sys.modules[__name__], target_dir, out_dir, quick=quick)
-
-
-def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
 
 

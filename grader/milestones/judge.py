@@ -27,17 +27,15 @@ learner's next event, so the pauses for the replay are not counted.
 
 from __future__ import annotations
 
-import _thread
 import functools
 import math
 import secrets
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, learn, pinned_threads,
+from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, pinned_threads,
                                         shaped, summary, training_split)
 from grader.milestones.stopwatch import textbook_parameters, torch_model
 
@@ -444,7 +442,7 @@ def curve_summary(history: list[dict]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Running a milestone: in two processes (how `make grade` runs it) or in one (--in-process)
+# Running a milestone: the learner half in a sandboxed worker, always (the clock must be out of its reach)
 
 
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
@@ -475,46 +473,3 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
     if not isinstance(final, dict):
         return {"status": "failed", "reason": "the learner's side returned no result"}
     return judge.verdict(final, out_dir)
-
-
-def run(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The whole milestone in this process: the judge half calls the learner half directly, and a
-    watchdog interrupts training that misses the judge's deadline (a step that never ends)."""
-    try:
-        judge = Judge(milestone, quick=quick)
-    except Unavailable as error:
-        return {"status": "not-run", "reason": str(error)}
-    with pinned_threads(THREADS, torch_too=True), Watchdog(judge) as watchdog:
-        try:
-            final = learn(milestone, target_dir, judge.job(), judge.on_event)
-        except KeyboardInterrupt:
-            if not watchdog.fired:
-                raise
-            return judge.interrupted(out_dir)
-    return judge.verdict(final, out_dir)
-
-
-class Watchdog:
-    """A daemon thread that interrupts the main thread (KeyboardInterrupt at its next Python
-    instruction) once the judge's deadline for the learner's next event has passed."""
-
-    def __init__(self, judge, period: float = 1.0):
-        self.judge, self.period = judge, period
-        self.fired = False
-        self._done = threading.Event()
-
-    def __enter__(self):
-        threading.Thread(target=self._watch, name="milestone-watchdog", daemon=True).start()
-        return self
-
-    def _watch(self) -> None:
-        while not self._done.wait(self.period):
-            deadline = self.judge.deadline()
-            if deadline is not None and deadline <= 0:
-                self.fired = True
-                _thread.interrupt_main()
-                return
-
-    def __exit__(self, *exc_info):
-        self._done.set()
-        return False

@@ -3,15 +3,16 @@
 Everything comes from your modules: the model from `training.build_mnist_model(rng)` (784-256-128-10
 with ReLU), the loss `losses.SoftmaxCrossEntropy`, the optimiser `optim.SGD` with the learning rate and
 momentum of `training.MNIST_SETTINGS` (and its step decay of the learning rate, if the settings have
-one, through `training.step_decay`), and your training loop `training.fit`. The seed is fixed (SEED),
-the data are the first 55,000 training images (your fit's "test" set is the last 5,000, held out for
-validation: the grader keeps the 10,000 test images' labels to itself), checksums verified and recorded.
+one, through `training.step_decay`), and your training loop `training.fit`. The initial weights are
+the grader's (drawn from a secret seed and set into your model); the data are the first 55,000 training
+images (your fit's "test" set is the last 5,000, held out for validation: the test set stays with the
+grader), checksums verified and recorded.
 
-Passes when the test accuracy after the last epoch, computed by the grader from your model's
-predictions (argmax of its logits), is above 90% AND training (the call to `fit`, with its
-evaluations and the grader's predictions after each epoch) takes at most MULTIPLE times PyTorch's time
-for the same steps of the same MLP, timed in the same run on the same number of threads (skeleton.py,
-judge.py). A relative budget means a busy or slow machine slows both sides alike.
+Passes when every training step checks out (the grader replays them all from your checkpoints:
+judge.py) and the test accuracy of the final weights, computed by the grader with its own forward pass,
+is above 90%, AND training (the call to `fit`, with its evaluations) takes at most MULTIPLE times
+PyTorch's time for the same steps of the same MLP, timed in the same run on the same number of threads.
+A relative budget means a busy or slow machine slows both sides alike.
 
 MULTIPLE = 6. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
 each, other jobs running: load average 5-7): the reference at 1.08x and 1.26x PyTorch's time for the
@@ -73,10 +74,6 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return judge.run(sys.modules[__name__], target_dir, out_dir, quick=quick)
-
-
-def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
 
 

@@ -41,7 +41,7 @@ THREADS = 1        # BLAS threads for the learner and PyTorch threads for the re
 SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
 # After `steps`, stop a run whose projected time is this many budgets: it cannot make it.
 HOPELESS = 3.0
-# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last epoch's predictions.
+# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last checkpoint's transfer.
 DEADLINE_SLACK = 0.1
 
 

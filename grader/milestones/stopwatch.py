@@ -307,6 +307,9 @@ class StepJudge:
             table[variant][-1] += max(gap, 0.0) / steps
         self.timing.totals[variant][0] += max(now[0] - before[0], 0.0)
         self.timing.totals[variant][1] += max(now[1] - before[1], 0.0)
+        note = "your process worked between blocks, while waiting for its next request: counted with the block before"
+        if now[0] - before[0] > 0.01 and note not in self.timing.notes:
+            self.timing.notes.append(note)
 
     def _next(self) -> dict:
         self._count_gap()

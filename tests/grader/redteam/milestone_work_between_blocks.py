@@ -1,4 +1,4 @@
-# milestone: fast_mlp; appended to: performance.py; expect: speed-up over your textbook step is
+# milestone: fast_mlp; appended to: performance.py; expect: your fast step / PyTorch's is
 # Work between blocks. An honest fast step, plus a thread that works whenever no step has run for a few
 # milliseconds: between the timed blocks, while the grader runs PyTorch (work left for later, or
 # preparation for the next block). The judge counts the worker's CPU time between an answer and the
