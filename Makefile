@@ -9,7 +9,7 @@ TARGET ?= $(or $(KATA_TARGET),exercises)
 GRADER := $(PY) -m grader
 
 .DEFAULT_GOAL := help
-.PHONY: help setup grade check test stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
+.PHONY: help setup grade check test test-fast doctor new generate stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
 
 help:
 	@echo "Learner:"
@@ -27,6 +27,10 @@ help:
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite"
+	@echo "  make test-fast          doctor, the contract on the reference and the stubs, and the exercise tests"
+	@echo "  make doctor             does everything agree with the manifest? (seconds; says which command mends what)"
+	@echo "  make new EX=name        scaffold a new exercise: manifest block, solution, tests, mutants"
+	@echo "  make generate           regenerate stubs, README tables and the Classroom workflow from their sources"
 	@echo "  make bench              textbook and performance references vs PyTorch; writes .grade/bench.json"
 	@echo "  make stubs              regenerate exercises/ from solutions/ (backs up changed files)"
 
@@ -58,6 +62,18 @@ check: setup
 test: setup
 	@KATA_TARGET=solutions $(PY) -m pytest -q
 
+doctor: setup
+	@$(PY) -m grader.maintainer.doctor
+
+new: setup
+	@test -n "$(EX)" || { echo "Say which exercise: make new EX=name"; exit 2; }
+	@$(PY) -m grader.maintainer.new $(EX)
+
+generate: setup
+	@$(PY) -m grader.maintainer.stubgen
+	@$(PY) -m grader.maintainer.readme
+	@$(PY) -m grader.platforms.classroom.workflow --out grader/platforms/classroom/classroom.yml
+
 stubs: setup
 	@$(PY) -m grader.maintainer.stubgen
 
@@ -86,7 +102,7 @@ grade-all: setup
 	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh)
 
 integrity: setup
-	@$(PY) -m grader.instructor.integrity --update
+	@$(PY) -m grader.core.integrity --update
 
 readme: setup
 	@$(PY) -m grader.maintainer.readme

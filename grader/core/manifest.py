@@ -60,6 +60,8 @@ class Milestone:
     needs: tuple[str, ...]
     module: str
     stretch: bool
+    uses: tuple[str, ...] = ()   # exercise modules the milestone's own code calls, beyond its needs
+    time_limit: float = 600.0    # seconds before the grader kills the milestone's process
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,9 @@ def _check_references(manifest: Manifest) -> None:
                 raise ManifestError(f"milestone {ms.name!r} needs unknown exercise {name!r}")
             if part and part not in manifest.exercise(name).parts:
                 raise ManifestError(f"milestone {ms.name!r} needs unknown part {need!r}")
+        unknown = [name for name in ms.uses if name not in names]
+        if unknown:
+            raise ManifestError(f"milestone {ms.name!r} uses unknown exercises {unknown}")
 
 
 @lru_cache(maxsize=None)
@@ -179,6 +184,8 @@ def load(path: Path = MANIFEST_PATH) -> Manifest:
             needs=tuple(entry["needs"]),
             module=entry["module"],
             stretch=bool(entry.get("stretch", False)),
+            uses=tuple(entry.get("uses", ())),
+            time_limit=float(entry.get("time_limit", 600)),
         )
         for entry in raw.get("milestone", [])
     )

@@ -6,7 +6,7 @@ GitHub Classroom workflow (.github/workflows/classroom.yml). It leaves out every
 answer: solutions/, the mutant banks (tests/mutants quote solution lines), the grader's own tests
 (tests/grader: they grade the reference and the red-team submissions), the Gradescope autograder (it
 ships the reference), caches and reports (.grade/: reference observations, milestone caches). Its
-grader/integrity.json records the test and grader files it ships (grader.instructor.integrity.write), so
+grader/integrity.json records the test and grader files it ships (grader.core.integrity.write), so
 a local report says when a learner has edited them.
 
 In the release, check, watch, hint and grade grade in advisory mode (grader/core/mode.py): the
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.core.mode import RELEASE_MARK
 from grader.core.manifest import ROOT
-from grader.instructor import integrity
+from grader.core import integrity
 
 FILES = ("README.md", "Makefile", "requirements.txt", "pyproject.toml", ".gitignore")
 TREES = ("exercises", "tests", "grader", "data/mnist")

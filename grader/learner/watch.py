@@ -20,7 +20,7 @@ from grader.core import target as targets
 from grader.core.report import ExerciseStatus
 from grader.core.runner import TargetRun, run_exercise
 from grader.learner import check, progress
-from grader.learner.grade import ExerciseResult, classify
+from grader.core.grading import ExerciseResult, classify
 
 DEFAULT_INTERVAL = 0.75
 CLEAR = "\033[2J\033[H"

@@ -2,7 +2,6 @@
 
 Each milestone named in grader/manifest.toml is a module here providing
 
-    TIME_LIMIT = 600        # seconds; the child process running the milestone is killed after this
     def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
         '''Run against the target's own modules (target.load_package(target_dir) with own=None), print
         what the learner should see (progress, summaries), write any files (plots) into out_dir, and
@@ -18,8 +17,9 @@ step with PyTorch, computes the test accuracy from the learner's weights and dec
 processes). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
 worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
 always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
-stability has both halves in one module. Results are cached by what they depend on: `cached(milestone, target_dir)` and `store(...)`
-(cache.py), so that a repeated `make grade` re-runs only what changed.
+stability has both halves in one module. The grader kills a milestone's process after the manifest's
+`time_limit`, and caches results by what they depend on (grader/core/milestone_cache.py), so that a
+repeated `make grade` re-runs only what changed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from pathlib import Path
 
 from grader.core import manifest
 from grader.core import target as targets
-from grader.milestones.cache import cached, store  # noqa: F401  (the API for grade)
 
 STATUSES = ("passed", "failed", "locked", "not-run")
 

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from grader.core import manifest
-from grader.maintainer import mutation, stubgen
+from grader.core import stubs as stubgen
+from grader.maintainer import mutation
 from grader.core import target as targets
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 from grader.core.runner import run_exercises

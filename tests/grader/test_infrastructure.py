@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader.feedback import diagnose
-from grader.maintainer import stubgen
+from grader.core import stubs as stubgen
 from grader.core import target as targets
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 

@@ -304,6 +304,22 @@ def test_the_speed_judge_allows_rounding_drift_after_the_first_step_but_not_a_di
     assert list(mismatches(reference[:3], reference)) == [0, 1, 2, 3, 4], "missing steps"
 
 
+def test_grade_gives_the_milestones_its_fresh_seed(monkeypatch, tmp_path):
+    from grader.core import grading, milestone_cache
+    from grader.core import manifest as kata_manifest
+
+    seen = {}
+
+    def fake_run(command, **options):
+        seen.update(options["env"])
+        raise subprocess.TimeoutExpired(command, 1)
+
+    monkeypatch.setattr(milestone_cache, "cached", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grading.subprocess, "run", fake_run)
+    grading.run_milestone(kata_manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True, print, 4242)
+    assert seen["KATA_SEED"] == "4242"
+
+
 def test_the_speed_judge_draws_each_blocks_images_afresh_from_a_seed_the_worker_never_sees():
     """Batches known in advance could be trained on before the clock starts (issue 15): each request
     names its own rows, drawn from a secret seed; the worker's inputs hold no seed."""
@@ -504,7 +520,7 @@ def test_a_training_step_that_never_ends_is_interrupted_at_the_judges_deadline(t
 
 
 def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_path):
-    from grader.milestones import cache
+    from grader.core import milestone_cache as cache
 
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -521,7 +537,7 @@ def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_p
 
 
 def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdict(tmp_path):
-    from grader.milestones import cache
+    from grader.core import milestone_cache as cache
 
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))

@@ -367,7 +367,7 @@ def test_the_release_ships_no_answers(release):
     assert (release / "grader" / "RELEASE").is_file()  # what puts the release's grading in advisory mode
     assert "Student release: advisory grading" in (release / "README.md").read_text()
     assert "no reference" in (release / "Makefile").read_text().split("\ncompare:")[1].split("\n\n")[0]
-    from grader.instructor import integrity
+    from grader.core import integrity
 
     assert integrity.check(release) == []
     recorded = integrity.recorded(release)

@@ -3,7 +3,7 @@
 Run by run_autograder as `python -m grader.platforms.gradescope.autograde [options]` from the kata's copy
 in $AUTOGRADER_ROOT/source (AUTOGRADER_ROOT defaults to /autograder, so this can be tried anywhere). It
 grades $AUTOGRADER_ROOT/submission (the files flat, or one folder deeper as a GitHub upload puts them)
-exactly as grade-all grades a row (`gradebook.grade_one`: a private copy, learner code in sandboxed
+exactly as grade-all grades a row (`core.submission.grade_one`: a private copy, learner code in sandboxed
 workers, verdicts in the judge) and converts the report with export.to_gradescope.
 
 results.json is always valid: a placeholder saying that grading did not finish is written first, and
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from grader.core import report as reports
-from grader.core import seeds
+from grader.core import manifest, seeds
+from grader.core import submission as submissions
 from grader.core.mode import ONE_WORKER_VAR
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.instructor import export
@@ -55,12 +56,9 @@ def make_reference_private() -> None:
 
 def submission_files(submission: Path) -> Path | None:
     """The folder holding the exercise files: the submission itself or one folder deeper; None if neither."""
-    from grader.instructor.gradebook import _submission_files
-    from grader.core import manifest
-
     if not submission.is_dir():
         return None
-    folder = _submission_files(submission)
+    folder = submissions.submission_files(submission)
     names = {ex.module_file for ex in manifest.load().exercises}
     return folder if any((folder / name).is_file() for name in names) else None
 
@@ -68,9 +66,6 @@ def submission_files(submission: Path) -> Path | None:
 def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
           say=print) -> dict:
     """Grade root/submission; return Gradescope's results.json as a dict."""
-    from grader.core import manifest
-    from grader.instructor import gradebook
-
     started = time.perf_counter()
     folder = submission_files(root / "submission")
     if folder is None:
@@ -80,12 +75,12 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
             "folder (or the folder itself, or your repository).", time.perf_counter() - started)
     make_reference_private()
     os.environ[ONE_WORKER_VAR] = "1"  # one worker at a time: the judge, a worker and this process fit in 768 MB
-    limits = gradebook.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
+    limits = submissions.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
     with tempfile.TemporaryDirectory(prefix="kata-gradescope-") as private:
         os.chmod(private, 0o755)
         copy = Path(private) / "submission"
-        gradebook._copy_sources(folder, copy)
-        row = gradebook.grade_one("submission", copy, limits, milestones=milestones != "off",
+        submissions.copy_sources(folder, copy)
+        row = submissions.grade_one("submission", copy, limits, milestones=milestones != "off",
                                   quick=milestones == "quick", only=only, seed=seeds.fresh(), say=say)
     report = row.report or {}
     if not report.get("exercises"):
