@@ -188,9 +188,24 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
         number = kata.exercise(culprit).number
         return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
                 f"`make check EX={culprit}` pass first.")
+    dependencies = [name for name in dependencies if not _passed_at_last_grade(name, target_dirs)]
+    if not dependencies:
+        return None
     listed = ", ".join(f"{name}.py (exercise {kata.exercise(name).number})" for name in dependencies)
     return (f"Here this exercise runs on your own {listed} (a student release has no reference to stand in "
             "for them): if one of those fails its own checks, this failure may come from it.")
+
+
+def _passed_at_last_grade(name: str, target_dirs) -> bool:
+    """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
+    from grader.core import report
+    from grader.core.manifest import ROOT
+
+    path = ROOT / ".grade" / "report.json"
+    entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
+    files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
+    return bool(entry and report.exercise_done(entry) and files
+                and all(f.stat().st_mtime < path.stat().st_mtime for f in files))
 
 
 def _with_note(error: Exception, note: str) -> Exception:
