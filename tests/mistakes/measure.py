@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,18 @@ def named(mutant, messages: list[str]) -> bool:
     return any(word.strip().lower() in text for word in mutant.diagnosis.split("|") if word.strip())
 
 
-def measure(exercise_name: str, mutant) -> dict:
+def measure(exercise_name: str, mutant, log: Path | None = None) -> dict:
+    try:
+        row = _measure(exercise_name, mutant)
+    except Exception as error:  # noqa: BLE001 - one broken run must not lose the others
+        row = {"exercise": exercise_name, "name": mutant.name, "error": f"{type(error).__name__}: {error}"}
+    if log is not None:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row) + "\n")
+    return row
+
+
+def _measure(exercise_name: str, mutant) -> dict:
     exercise = manifest.load().exercise(exercise_name)
     with tempfile.TemporaryDirectory(prefix=f"kata-mistake-{exercise_name}-") as scratch:
         try:
@@ -75,8 +87,9 @@ def main(argv=None) -> int:
     folder = HERE / args.set
     names = args.exercises or [n for n in manifest.load().names if (folder / f"{n}.py").exists()]
     work = [(name, m) for name in names for m in bank(folder, name)]
+    log = folder / "rows.jsonl"  # one line per mistake as it finishes (a killed run keeps what it measured)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(lambda job: measure(*job), work))
+        rows = list(pool.map(lambda job: measure(*job, log=log), work))
     lines = []
     for row in rows:
         if "error" in row:
