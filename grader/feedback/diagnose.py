@@ -149,6 +149,16 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     return found
 
 
+def _count_name(k: float) -> str | None:
+    """k as a whole number n or 1/n up to 64, when it is one to float32 rounding: a count of the scenario
+    (examples, classes, features, steps) multiplied or divided once too often."""
+    for value, text in ((abs(k), "{n}"), (1.0 / abs(k) if k else 0.0, "1/{n}")):
+        n = round(value)
+        if 4 < n <= 64 and abs(value - n) <= 1e-5 * n:
+            return ("minus " if k < 0 else "") + text.format(n=n)
+    return None
+
+
 def _factor_name(k: float, batch_size, shape, factors, rtol: float) -> str | None:
     """How to say the factor k (a minus sign included), when it is a recognisable expression."""
     for value, text in _expressions(batch_size, shape, factors):
@@ -175,6 +185,11 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     if np.isclose(k, 0.5, rtol=rtol):
         return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
     name = _factor_name(k, batch_size, shape, factors, rtol)
+    if name is None and _count_name(k):
+        count = _count_name(k)
+        return (f"It equals the expected value times {count} ({k:.4g}): is {count.split('/')[-1]} a count of this "
+                "scenario (the batch size, the classes, the features, the steps)? A mean where a sum is needed, "
+                "or the reverse, or a division done twice.")
     if name is not None:
         return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many, its inverse "
                 "left out, or a wrong constant.")
@@ -305,8 +320,10 @@ def _single_entry_diagnosis(got, want, wrong) -> str | None:
 
 
 def _nearer(got, alternative, want) -> bool:
-    """`got` is strictly nearer to `alternative` than to `want` (Euclidean distance over all entries)."""
-    return bool(np.linalg.norm(got - alternative) < np.linalg.norm(got - want))
+    """The alternative explains the difference: `got` is at most a tenth as far from it as from `want`
+    (Euclidean distance over all entries). Noise that happens to lean towards an alternative (a step so
+    small that rounding dominates, leaning towards the backward difference) does not name it."""
+    return bool(np.linalg.norm(got - alternative) < 0.1 * np.linalg.norm(got - want))
 
 
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
@@ -342,12 +359,38 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
             return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
-    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _equals_earlier(got, want, scenario),
+    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
+                      _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
                       _zero_pattern_diagnosis(got, want, wrong), _dtype_diagnosis(got, want, wrong),
                       _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
         if diagnosis:
             return diagnosis
+    return None
+
+
+def _offset_diagnosis(got, want) -> str | None:
+    """Yours = a * expected + b with a constant offset b (1 - p for p, say), or yours - expected the same
+    all along an axis (a per-row term added or left out, like a row's max or mean)."""
+    if got.size < 3:
+        return None
+    scale = _magnitude(got, want)
+    tight = 1e-6 * scale
+    design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
+    (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
+    if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
+        if np.isclose(a, -1.0, rtol=1e-6):
+            return (f"It equals {b:.4g} minus the expected value: the complement (1 - p for p, or the two "
+                    "branches of a formula swapped).")
+        return (f"It equals {a:.4g} times the expected value plus {b:.4g}: a constant added or left out"
+                + (" (and a factor)." if not np.isclose(a, 1.0, rtol=1e-6) else "."))
+    difference = got - want
+    for axis in range(got.ndim if got.ndim > 1 else 0):
+        if got.shape[axis] > 1 and np.ptp(difference, axis=axis).max() <= tight \
+                and np.abs(difference).max() > 1e-3 * scale:
+            return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
+                    f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
+                    "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")
     return None
 
 
@@ -373,7 +416,7 @@ def _region_diagnosis(got, wrong, regions) -> str | None:
 def _constant_axis_diagnosis(got, want) -> str | None:
     """Yours is the same all along an axis where the expected value varies: one value for every example
     (or a statistic over the wrong axes broadcast back)."""
-    if got.ndim < 1 or got.size < 4:
+    if got.ndim < 1 or got.size < 3:
         return None
     scale = 1e-9 * _magnitude(got, want)
     for axis in range(got.ndim):
@@ -480,7 +523,7 @@ def explain_error(message: str) -> str | None:
         re.search(r"not aligned: (\d+) \(dim \d\) != (\d+)", message)
     if found and ("matmul" in message or "aligned" in message):
         return (f"In a matrix product A @ B the last axis of A must have the length of B's first axis ({found.group(1)} "
-                f"and {found.group(2)} here): an operand needs a .T, or the two are in the wrong order.")
+                f"and {found.group(2)} here): an operand needs a transpose (.T), or the two are in the wrong order.")
     found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "

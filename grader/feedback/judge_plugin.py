@@ -33,7 +33,7 @@ from grader.core import seeds, wire
 from grader.core import mode as _mode
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, MODES, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of, is_release,
                               where_in_target)
-from grader.feedback import checks
+from grader.feedback import checks, diagnose
 
 def kata_mode() -> str:
     try:
@@ -243,6 +243,8 @@ def advise(item) -> None:
     except Exception as error:  # noqa: BLE001 - re-raised, with a sentence when an earlier exercise may be the cause
         checks.end()
         note = _dependency_note(error, exercise, getattr(item.config, "kata_targets", []))
+        explanation = None if isinstance(error, AssertionError) else diagnose.explain_error(str(error))
+        note = "\n".join(line for line in (explanation, note) if line) or None
         if note is None:
             raise
         raise _with_note(error, note) from None

@@ -4,8 +4,9 @@ A bank is tests/mistakes/<set>/<exercise>.py, in the format of tests/mutants/ (`
 written before looking at what the diagnoses say. Its `diagnosis` field lists, separated by "|", words a
 message naming the mistake would contain (never the quantity's own name); `misdiagnosis` a wrong one.
 
-For each mistake the exercise's tests run once, as `make compare` runs them (judged, fixed seed, with the
-ledger). Named by check: a failing test's message contains a keyword. Named by compare: a message under a
+The mistakes of an exercise run together, each as its own target, the way grader.maintainer.mutation
+runs the mutants (split mode: the worker's observations decoded and judged as in `make check`), with the
+fixed seed of `make check` and the ledger `make compare` reads. Named by check: a failing test's message contains a keyword. Named by compare: a message under a
 row of the compare table (or a failure compare lists in full) contains one. Either is void when it also
 contains the misdiagnosis.
 
@@ -26,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from grader.core import manifest  # noqa: E402
-from grader.learner import compare  # noqa: E402
+from grader.core import runner  # noqa: E402
+from grader.feedback import checks  # noqa: E402
+from grader.learner import check, compare  # noqa: E402
 from grader.maintainer import mutation  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -49,33 +52,39 @@ def named(mutant, messages: list[str]) -> bool:
     return any(word.strip().lower() in text for word in mutant.diagnosis.split("|") if word.strip())
 
 
-def measure(exercise_name: str, mutant, log: Path | None = None) -> dict:
-    try:
-        row = _measure(exercise_name, mutant)
-    except Exception as error:  # noqa: BLE001 - one broken run must not lose the others
-        row = {"exercise": exercise_name, "name": mutant.name, "error": f"{type(error).__name__}: {error}"}
+def measure_exercise(exercise_name: str, mutants: list, log: Path | None = None) -> list[dict]:
+    """Every mistake of one exercise in one run (each its own target, as grader.maintainer.mutation runs
+    the mutants): the same tests, seed and diagnoses as `make check`, with the ledger `make compare` reads."""
+    exercise = manifest.load().exercise(exercise_name)
+    rows, built = [], []
+    with tempfile.TemporaryDirectory(prefix=f"kata-mistakes-{exercise_name}-") as scratch:
+        for mutant in mutants:
+            try:
+                built.append((mutant, mutation.build(mutant, exercise_name, Path(scratch))))
+            except ValueError as error:
+                rows.append({"exercise": exercise_name, "name": mutant.name, "error": str(error)})
+        ledger = Path(scratch) / "ledger.jsonl"
+        runs = runner.run_exercise(exercise, [folder for _, folder in built], mode="split", seed=check.SEED,
+                                   child_seconds=3600, extra_env={checks.LEDGER_VAR: str(ledger)})
+        entries = compare.read_ledger(ledger)
+    for mutant, folder in built:
+        run = runs[str(folder)]
+        mine = [e for e in entries if e.test.endswith(f"[{folder}]")]
+        failed = [t for t in run.tests if not t.passed]
+        check_messages = [t.message for t in failed] + ([run.problem] if run.problem else [])
+        compare_messages = [e.message for e in mine if e.message] + compare._unexplained(mine, run) \
+            + ([run.problem] if run.problem else [])
+        first = next((m for m in check_messages if m), "")
+        rows.append({"exercise": exercise_name, "name": mutant.name,
+                     "caught": bool(failed) or run.problem is not None,
+                     "check": named(mutant, check_messages), "compare": named(mutant, compare_messages),
+                     "first": first.strip().replace(str(folder), "<target>").replace("\n", " / ")[:600],
+                     "failed": len(failed)})
     if log is not None:
         with open(log, "a", encoding="utf-8") as out:
-            out.write(json.dumps(row) + "\n")
-    return row
-
-
-def _measure(exercise_name: str, mutant) -> dict:
-    exercise = manifest.load().exercise(exercise_name)
-    with tempfile.TemporaryDirectory(prefix=f"kata-mistake-{exercise_name}-") as scratch:
-        try:
-            folder = mutation.build(mutant, exercise_name, Path(scratch))
-        except ValueError as error:
-            return {"exercise": exercise_name, "name": mutant.name, "error": str(error)}
-        run, entries = compare.judged_run(exercise, folder)
-    failed = [t for t in run.tests if not t.passed]
-    check_messages = [t.message for t in failed] + ([run.problem] if run.problem else [])
-    compare_messages = [e.message for e in entries if e.message] + compare._unexplained(entries, run) \
-        + ([run.problem] if run.problem else [])
-    first = next((m for m in check_messages if m), "")
-    return {"exercise": exercise_name, "name": mutant.name, "caught": bool(failed) or run.problem is not None,
-            "check": named(mutant, check_messages), "compare": named(mutant, compare_messages),
-            "first": first.strip().replace("\n", " / ")[:400], "failed": len(failed)}
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+    return rows
 
 
 def main(argv=None) -> int:
@@ -86,10 +95,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = HERE / args.set
     names = args.exercises or [n for n in manifest.load().names if (folder / f"{n}.py").exists()]
-    work = [(name, m) for name in names for m in bank(folder, name)]
-    log = folder / "rows.jsonl"  # one line per mistake as it finishes (a killed run keeps what it measured)
+    log = folder / "rows.jsonl"  # one line per mistake as each exercise finishes (a killed run keeps them)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(lambda job: measure(*job, log=log), work))
+        rows = [row for found in pool.map(lambda name: measure_exercise(name, bank(folder, name), log), names)
+                for row in found]
     lines = []
     for row in rows:
         if "error" in row:

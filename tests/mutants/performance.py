@@ -66,3 +66,16 @@ LEGITIMATE = [
     Mutant("cnn_bias_gradient_as_a_sum", "dL/db as a sum over the rows instead of 1^T G",
            "np.matmul(self.ones[:len(G2)], G2, out=grads[3])", "np.sum(G2, axis=0, out=grads[3])", diagnosis=""),
 ]
+
+# Issue 19: profiler mistakes that got the wrong diagnosis, and a FastMLP mistake named per parameter.
+MUTANTS += [
+    Mutant("total_stops_at_the_last_lap", "the step's total runs to the last lap, not to stop()",
+           "self.totals.append(now - self._started)", "self.totals.append(self._mark - self._started)",
+           diagnosis="stops at the last lap", misdiagnosis="overlap"),
+    Mutant("profiler_on_process_time", "times with time.process_time (every thread's CPU time)",
+           "time.thread_time()", "time.process_time()", count=3,
+           diagnosis="thread_time", misdiagnosis="never reset the profiler"),
+    Mutant("mlp_skips_the_bias_gradient", "never computes the bias gradients (left at zero)",
+           "np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])", "self.grads[2 * k + 1][...] = 0.0",
+           diagnosis="all zeros"),
+]
