@@ -344,6 +344,10 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
                              scenario)
             return (f"It contains {kinds} in {int((~finite).sum())} entries, and its finite entries are wrong too"
                     + (f". {rest}" if rest else ": the formula differs, not only by an overflow."))
+        if not finite.any():
+            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without "
+                    "bound, from a wrong formula (a wrong factor applied again and again) as often as from exp of "
+                    "a large number or a division by zero.")
         return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
                 "overflowed (exp of a large number?) or divided by zero.")
     rounding = _rounding_diagnosis(got, want, wrong, precision)
@@ -366,7 +370,18 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
                       _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
         if diagnosis:
             return diagnosis
-    return None
+    return _small_error_diagnosis(got, want)
+
+
+def _small_error_diagnosis(got, want) -> str | None:
+    """A small difference (relative 1e-7 to 1e-3) that no pattern above explains: an approximation."""
+    error = relative_error(got, want)
+    if not 1e-7 < error < 1e-3:
+        return None
+    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
+            "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step "
+            "too small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the "
+            "wrong place.")
 
 
 def _offset_diagnosis(got, want) -> str | None:

@@ -93,7 +93,7 @@ MUTANTS += [
            "                    unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None)",
            "return (unbroadcast(g * a.data, a.data.shape) if a.requires_grad else None,\n"
            "                    unbroadcast(g * b.data, b.data.shape) if b.requires_grad else None)",
-           diagnosis="wrong", misdiagnosis="overflowed"),
+           diagnosis="gradients of a * b are swapped", misdiagnosis="something overflowed"),
     Mutant("sum_without_expand_dims", "broadcasts the gradient of sum(axis) without restoring the axis",
            "            if axis is not None and not keepdims:\n                g = np.expand_dims(g, axis)\n"
            "            return (np.broadcast_to(g, a.data.shape),)",

@@ -74,5 +74,5 @@ MUTANTS = [
 MUTANTS += [
     Mutant("eps_far_too_small", "a default step of 1e-12, lost in rounding",
            "def numerical_gradient(f, x, eps=1e-6):", "def numerical_gradient(f, x, eps=1e-12):",
-           diagnosis="wrong", misdiagnosis="backward difference"),
+           diagnosis="step too small", misdiagnosis="backward difference"),
 ]
