@@ -71,6 +71,7 @@ def points(kata: Path, folder: Path, names, report: Path) -> tuple[dict, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.nightly  # four grading runs, two to three minutes here
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("without, graded", [((), WRITTEN), (("gradcheck",), ["layers", "losses", "gradcheck"])],
                          ids=["all_written", "losses_done_gradcheck_stub"])
