@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem)
         return 1
-    command = [sys.executable, "-m", "pytest", str(exercise.test_file), "--target", str(target_dir),
+    command = [sys.executable, "-m", "pytest", *map(str, exercise.test_files), "--target", str(target_dir),
                "-q", "--no-header", "--tb=short", "-rN", *(["-k", args.keyword] if args.keyword else []),
                *args.pytest_args]
     code = subprocess.call(command, cwd=ROOT, env=environment())
