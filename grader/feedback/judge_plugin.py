@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import io
 import os
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.core import seeds, wire
+from grader.core import manifest, seeds, wire
 from grader.core import mode as _mode
-from grader.core.mode import (ADVISORY, JUDGE, LOCAL, MODES, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of, is_release,
-                              where_in_target)
+# SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
+from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
+                              is_release, where_in_target)
 from grader.feedback import checks, diagnose
 
 def kata_mode() -> str:
@@ -174,16 +173,14 @@ class _AdvisoryReference(_LearnerModules):
 
 def _dependency_note(error: BaseException, exercise: str | None, target_dirs) -> str | None:
     """A sentence when a failure may come from an earlier exercise whose module is the learner's too."""
-    from grader.core import manifest
-
     if not exercise:
         return None
     kata = manifest.load()
     dependencies = [name for name in kata.reference_modules(exercise) if name in kata.names]
-    if not dependencies:
-        return None
     where = where_in_target(error, target_dirs) or ""
-    culprit = next((name for name in dependencies if where.startswith(f"{name}.py ")), None)
+    culprit = next((name for name in kata.names if where.startswith(f"{name}.py ")), None)
+    if culprit == exercise or not (culprit or dependencies):
+        return None
     if culprit:
         number = kata.exercise(culprit).number
         return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
@@ -278,24 +275,17 @@ def pytest_pyfunc_call(pyfuncitem):
             pyfuncitem.config.kata_send(frame)
             return True
         # Split: the same bytes the judge would receive from a worker, decoded the same way.
-        _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame)))
+        _, observations, error = wire.unpack_observations(*wire.read_message(io.BytesIO(frame), wire.TEST_STREAM))
     judge(pyfuncitem, observations, error)
     return True
 
 
 # ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
 
-def _exercise_of_item(item) -> str | None:
-    from grader.core.manifest import exercise_of_test
-
-    return exercise_of_test(item.path)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
         return
-    from grader.core import manifest
     from grader.core.judge import WorkerSession
 
     targets = getattr(config, "kata_targets", [])
@@ -307,7 +297,7 @@ def pytest_collection_modifyitems(session, config, items):
     limits, cgroup = sandbox.limits_from_environment()
     groups: dict[str, list[str]] = {}
     for item in items:
-        name = _exercise_of_item(item)
+        name = manifest.exercise_of_test(item.path)
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
     sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
@@ -318,7 +308,7 @@ def pytest_collection_modifyitems(session, config, items):
 
     def observations(item):
         # The next exercise's worker starts while this one's are judged: the two cores stay busy.
-        name = _exercise_of_item(item)
+        name = manifest.exercise_of_test(item.path)
         following = order.index(name) + 1
         if following < len(order) and os.environ.get(ONE_WORKER_VAR) != "1":
             sessions[order[following]].start()

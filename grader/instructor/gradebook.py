@@ -1,6 +1,6 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade` (grader/learner/grade.py): a judge process, which runs no
+Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge process, which runs no
 learner code, decides every verdict from the observations of sandboxed workers (grader/core/judge.py,
 sandbox.py). Learner code cannot see the reference of the exercise it is graded on, PyTorch, other
 submissions, this gradebook or the instructor's files; memory and process count are limited per
@@ -24,161 +24,23 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
-import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from grader.core import manifest, sandbox, seeds
-from grader.core import target as targets
 from grader.core import report as reports
 from grader.core.manifest import ROOT
-from grader.core.report import GRADING_PROBLEMS
-from grader.instructor import integrity, similarity
+from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,  # noqa: F401
+                                    DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
+                                    submission_files)
+from grader.core import integrity
+from grader.instructor import similarity
 
 DEFAULT_OUT = ROOT / ".grade" / "gradebook"
-# Measured on the reference: an exercise's worker (Python, NumPy, pytest) needs well under 1 GiB; the
-# full MNIST milestone passes with 1.5 GiB. 4 GiB leaves room for a learner's float64 copies without
-# letting one submission take the machine's memory.
-DEFAULT_MEMORY_GB = 4.0
-DEFAULT_TIMEOUT = 900.0            # seconds of wall clock for a whole grade without milestones
-DEFAULT_MILESTONE_TIMEOUT = 3600.0  # with milestones (two MNIST trainings and a benchmark)
-DEFAULT_PROCESSES = 64             # per submission (a fork bomb stops there)
-
-
-@dataclass
-class Limits:
-    memory_gb: float = DEFAULT_MEMORY_GB
-    cpu_seconds: float = DEFAULT_TIMEOUT
-    wall_seconds: float = DEFAULT_TIMEOUT
-    processes: int = DEFAULT_PROCESSES
-
-    def for_workers(self) -> sandbox.Limits:
-        return sandbox.Limits(memory_bytes=int(self.memory_gb * 2**30), cpu_seconds=max(1, int(self.cpu_seconds)),
-                              processes=self.processes)
-
-
-@dataclass
-class Row:
-    name: str
-    score: float = 0.0
-    max_score: float = 0.0
-    points: dict[str, float] = field(default_factory=dict)
-    milestones: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    similar: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    files_hash: str = ""
-    options: str = ""
-    kata_version: str = ""
-    report: dict | None = None
-
-
-def files_hash(folder: Path) -> str:
-    """The SHA-256 of a submission's .py files (names and contents): resume reuses a row only when equal."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _submission_files(source: Path) -> Path:
-    """The folder holding the exercise files: the submission itself, or a single sub-folder (a zip that
-    unpacked into alice/exercises/ or alice/kata-main/exercises/)."""
-    names = {ex.module_file for ex in manifest.load().exercises}
-    if any((source / name).is_file() for name in names):
-        return source
-    candidates = [p.parent for p in source.rglob("*.py") if p.name in names and "__pycache__" not in p.parts]
-    folders = sorted(set(candidates), key=lambda p: (len(p.parts), str(p)))
-    return folders[0] if folders else source
-
-
-def _copy_sources(source: Path, destination: Path) -> None:
-    """A private copy of a submission's .py files (no symlinks, which could point into another submission)."""
-    destination.mkdir(parents=True)
-    for path in sorted(source.rglob("*.py")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or "__pycache__" in relative.parts:
-            continue
-        (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination / relative)
-
-
-def _short(text: str, limit: int = 240) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def report_problems(report: dict, limits: Limits) -> list[str]:
-    """Plain-language problems from a grade report: exercises that could not be graded properly."""
-    problems = []
-    memory_hit = False
-    for entry in report.get("exercises", []):
-        status = entry.get("status", "")
-        messages = [t.get("message", "") for t in entry.get("tests", [])] + [entry.get("problem") or ""]
-        if any("MemoryError" in m or "Cannot allocate memory" in m for m in messages):
-            memory_hit = True
-        exits = [t for t in entry.get("tests", []) if t.get("kind") == "SystemExit"]
-        if exits and status not in GRADING_PROBLEMS:
-            where = f" ({exits[0]['where']})" if exits[0].get("where") else ""
-            problems.append(f"{entry.get('name')}: the code calls sys.exit(){where}, which ends the program that "
-                            "runs it: raise an exception or return instead")
-        if status in GRADING_PROBLEMS:
-            problems.append(f"{entry.get('name')}: {status}: {_short(entry.get('detail') or entry.get('problem') or '')}")
-    if memory_hit:
-        problems.append(f"ran out of memory: it tried to use more than the {limits.memory_gb:g} GB limit")
-    if not report.get("tamper_proof", True):
-        problems.append(report.get("isolation") or sandbox.NOT_TAMPER_PROOF)
-    return problems
-
-
-def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quick: bool, only: str | None,
-              seed: int, say=print) -> Row:
-    """Grade one submission (a private copy); never raises for anything the submission does."""
-    from grader.learner import grade
-
-    kata = manifest.load()
-    names = [n for n in kata.names if not only or n in only.split(",")]
-    row = Row(name=name, max_score=float(sum(kata.exercise(n).points for n in names)))
-    started = time.perf_counter()
-    cgroup = sandbox.CGroup(limits.for_workers())
-    try:
-        target = targets.resolve(str(_submission_files(source)))
-        with tempfile.TemporaryDirectory(prefix="kata-milestones-") as milestone_dir:
-            row.report = grade.grade_target(
-                kata, target, names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
-                milestone_dir=Path(milestone_dir), seed=seed,
-                worker_env=sandbox.limits_environment(limits.for_workers(), cgroup, limits.wall_seconds),
-                wall_seconds=limits.wall_seconds)
-        row.report.pop("table", None)
-        row.score, row.max_score = float(row.report["score"]), float(row.report["max_score"])
-        row.points = {e["name"]: float(e.get("points", 0.0)) for e in row.report.get("exercises", [])}
-        row.milestones = {m["name"]: str(m.get("status", "")) for m in row.report.get("milestones", [])}
-        row.problems += report_problems(row.report, limits)
-        if not cgroup.active:
-            row.problems.append("limits were per process only (no cgroup: not running as root)")
-    except targets.TargetError as error:
-        row.problems.append(f"cannot grade it: {error}")
-    except Exception as error:  # a gradebook bug must not lose the other rows
-        row.problems.append(f"the gradebook failed on this submission: {type(error).__name__}: {error}")
-    finally:
-        cgroup.close()
-        row.problems = [p.replace(str(source), name) for p in row.problems]
-        if row.report is None:
-            row.report = {"target": name, "score": 0.0, "max_score": row.max_score, "exercises": [], "milestones": []}
-        row.report["submission"] = name
-        row.report["gradebook_problems"] = list(row.problems)
-        row.seconds = round(time.perf_counter() - started, 1)
-    say(f"  {name:<24} {row.score:>6g} / {row.max_score:<6g} {row.seconds:>6.1f} s"
-        + (f"  problems: {'; '.join(row.problems)}" if row.problems else ""))
-    return row
-
-
 def discover(directory: Path, out: Path | None = None) -> list[Path]:
     """The sub-folders of directory, in name order (hidden ones and the output folder skipped)."""
     found = []
@@ -256,7 +118,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
     with tempfile.TemporaryDirectory(prefix="kata-gradebook-") as private:
         for source in submissions:
             copy = Path(private) / source.name
-            _copy_sources(source, copy)
+            copy_sources(source, copy)
             digest = files_hash(copy)
             saved = None if fresh else _saved_row(out, source.name)
             if saved and (saved.files_hash, saved.options, saved.kata_version) == (digest, options,
@@ -270,7 +132,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             rows[source.name] = row
             _save_row(out, row)  # written as soon as it is graded: a killed batch keeps it
             write_outputs(list(rows.values()), out, dict(meta, complete=False))
-        found = similarity.compare_submissions({name: _submission_files(Path(private) / name) for name in rows})
+        found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})
     similarity.write(found, out / "similarity.json")
     for row in rows.values():
         row.similar = similarity.summary_for(found, row.name)
@@ -280,9 +142,9 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
     troubled = [row.name for row in ordered if row.problems]
     say(f"{_count(len(ordered), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
                                                         "column): " + ", ".join(troubled) if troubled else "; no problems."))
-    if found["pairs"] or found["reference"]:
+    if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
-            f"near-identical to the reference (shown beside the scores; see {_shown(out / 'similarity.json')}).")
+            f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside the scores; see {_shown(out / 'similarity.json')}).")
     say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
     return ordered
 

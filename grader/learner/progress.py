@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,17 +20,11 @@ from grader.core import manifest
 from grader.core import target as targets
 from grader.core.manifest import ROOT
 from grader.core.report import ExerciseStatus, MilestoneStatus, exercise_done
+from grader.core.stubs import STATE_ENV_VAR, state_dir  # noqa: F401  (STATE_ENV_VAR: for the tests)
 
-STATE_ENV_VAR = "KATA_STATE_DIR"
 HISTORY_FILE = "progress.jsonl"
 LAST_REPORT = ROOT / ".grade" / "report.json"
 BAR_WIDTH = 30
-
-
-def state_dir() -> Path:
-    """The folder holding hints seen, the grade history and backups (.kata/, or $KATA_STATE_DIR)."""
-    configured = os.environ.get(STATE_ENV_VAR)
-    return Path(configured).expanduser().resolve() if configured else ROOT / ".kata"
 
 
 def history_path() -> Path:

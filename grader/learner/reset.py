@@ -8,29 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import time
 from pathlib import Path
 
 from grader.core import manifest
 from grader.learner import progress
-from grader.maintainer import stubgen
+from grader.core import stubs
 from grader.core.manifest import EXERCISES_DIR, ROOT
-
-
-def backup(path: Path, folder: Path | None = None) -> Path:
-    """Copy `path` into the backups folder (.kata/backups/ by default) under a time-stamped name."""
-    folder = folder or progress.state_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
-    counter = 1
-    while copy.exists():  # two resets within one second keep both files
-        copy = folder / f"{path.stem}-{stamp}-{counter}{path.suffix}"
-        counter += 1
-    shutil.copy2(path, copy)
-    return copy
 
 
 def confirm(question: str, stdin=None) -> bool:
@@ -55,7 +39,7 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
     """Restore exercises_dir/<name>.py from the generator; returns the exit status."""
     exercise = manifest.load().exercise(name)
     path = exercises_dir / exercise.module_file
-    stub = stubgen.expected_stubs([name])[name]
+    stub = stubs.expected_stubs([name])[name]
     if path.exists() and path.read_text() == stub:
         out(f"{_shown(path)} is already the original stub: nothing to do.")
         return 0
@@ -69,7 +53,7 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
             out("Nothing changed.")
             return 1
     if path.exists():
-        copy = backup(path)
+        copy = stubs.backup(path)
         out(f"Your version is saved as {_shown(copy)}.")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(stub)

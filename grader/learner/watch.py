@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from grader.core import manifest
+from grader.core import manifest, mode
 from grader.core import target as targets
 from grader.core.report import ExerciseStatus
 from grader.core.runner import TargetRun, run_exercise
 from grader.learner import check, progress
-from grader.learner.grade import ExerciseResult, classify
+from grader.core.grading import ExerciseResult, classify
 
 DEFAULT_INTERVAL = 0.75
 CLEAR = "\033[2J\033[H"
@@ -137,8 +137,8 @@ class Watcher:
                 if all(ex.name != upcoming.name for ex in queue):
                     queue.append(upcoming)
         if self.current is not None and self.current.name not in self.passing:
-            self.out(f"Waiting for you to save... (stuck? `make hint EX={self.current.name}`, "
-                     f"`make compare EX={self.current.name}`)")
+            compare = "" if mode.is_release() else f", `make compare EX={self.current.name}`"
+            self.out(f"Waiting for you to save... (stuck? `make hint EX={self.current.name}`{compare})")
         else:
             self.out("Waiting for you to save...")
 

@@ -1,17 +1,5 @@
-"""Generate the learner's stubs in exercises/ from the reference code in solutions/.
-
-A solution marks the part the learner writes:
-
-        def backward(self, grad_out):
-            \"\"\"Docstring with the shapes and the math (kept in the stub).\"\"\"
-            # <exercise>
-            ...reference code...
-            # </exercise>
-
-Inside a function the marked lines become one `raise NotImplementedError(...)` naming the exercise and
-the function; at module level (a helper only the solution needs) they are removed. Everything outside
-the markers is copied unchanged, so stubs and solutions cannot drift: `make stubs` rewrites exercises/
-and a test proves the committed stubs equal what this generator produces.
+"""`make stubs`: regenerate the learner's stubs in exercises/ from the reference in solutions/ (the
+generator is grader/core/stubs.py). Changed files are backed up first.
 
 Usage: python -m grader.maintainer.stubgen [--check] [NAME ...]
 """
@@ -19,98 +7,18 @@ Usage: python -m grader.maintainer.stubgen [--check] [NAME ...]
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
-from pathlib import Path
 
 from grader.core import manifest
 from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
-
-BEGIN = "# <exercise>"
-END = "# </exercise>"
-
-# The first line of every stub (tests recognise a stub by it). The header points the learner at the
-# commands, never at where the answers are.
-MARKER = "# Your exercise file: replace each `raise NotImplementedError(...)` with your code."
-HEADER = (
-    MARKER + "\n"
-    "# `make check EX={name}` runs its tests; `make reset EX={name}` puts this original stub back.\n"
-)
+from grader.core.stubs import backup, expected_stubs
 
 
-class MarkerError(ValueError):
-    pass
-
-
-def _qualname_at(tree: ast.Module, line: int) -> str | None:
-    """Qualified name (Class.method) of the innermost function containing `line`, or None."""
-    best: tuple[int, str] | None = None
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        nonlocal best
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if child.lineno <= line <= child.end_lineno:
-                    if not isinstance(child, ast.ClassDef):
-                        if best is None or child.lineno > best[0]:
-                            best = (child.lineno, name)
-                    visit(child, name + ".")
-
-    visit(tree, "")
-    return None if best is None else best[1]
-
-
-def make_stub(source: str, exercise: str) -> str:
-    """The stub text for one solution module."""
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    out: list[str] = [HEADER.format(name=exercise)]
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() != BEGIN:
-            if line.strip() == END:
-                raise MarkerError(f"{exercise}: line {i + 1}: {END} without {BEGIN}")
-            out.append(line)
-            i += 1
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        qualname = _qualname_at(tree, i + 1)
-        j = i + 1
-        while j < len(lines) and lines[j].strip() != END:
-            if lines[j].strip() == BEGIN:
-                raise MarkerError(f"{exercise}: line {j + 1}: nested {BEGIN}")
-            j += 1
-        if j == len(lines):
-            raise MarkerError(f"{exercise}: line {i + 1}: {BEGIN} is never closed")
-        if qualname is not None:
-            message = f"{exercise}: {qualname} is not implemented yet. Run `make check EX={exercise}`."
-            out.append(f"{indent}raise NotImplementedError({message!r})\n")
-        else:
-            # A module-level helper that only the solution needs: drop it and the blank line after it.
-            if j + 1 < len(lines) and not lines[j + 1].strip():
-                j += 1
-        i = j + 1
-    return "".join(out)
-
-
-def backup(path: Path) -> Path:
-    """Copy a file the learner may have edited to .kata/backups/ before it is replaced; nothing is lost
-    (the one backup helper, reset's)."""
-    from grader.learner.reset import backup as backup_file  # imported late: reset imports this module
-
-    copy = backup_file(path)
+def _shown(path):
     try:
-        return copy.relative_to(ROOT)
+        return path.relative_to(ROOT)
     except ValueError:
-        return copy
-
-
-def expected_stubs(names: list[str] | None = None) -> dict[str, str]:
-    """{exercise name: stub text} for the given exercises (default: all in the manifest)."""
-    names = names or manifest.load().names
-    return {name: make_stub((SOLUTIONS_DIR / f"{name}.py").read_text(), name) for name in names}
+        return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         stale.append(name)
         if not args.check:
             if path.exists():
-                print(f"kept your old exercises/{name}.py as {backup(path)}")
+                print(f"kept your old exercises/{name}.py as {_shown(backup(path))}")
             path.write_text(text)
             print(f"wrote exercises/{name}.py")
     if args.check and stale:

@@ -18,7 +18,7 @@ import numpy as np
 from grader.core import manifest, sandbox, seeds
 from grader.feedback import checks, diagnose
 from grader.learner import check, compare, hints, progress, reset, watch
-from grader.maintainer import stubgen
+from grader.core import stubs as stubgen
 from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 from grader.maintainer.mutation import build, load_mutants
 from grader.core.runner import TargetRun

@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
-from grader.instructor import gradebook, integrity
+from grader.core import integrity
+from grader.instructor import gradebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -137,3 +137,31 @@ def test_the_report_is_replaced_atomically(tmp_path):
     write_report({"score": 1}, path)
     assert json.loads(path.read_text()) == {"score": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"], "a temporary file was left behind"
+
+
+def test_exercises_and_milestones_grade_one_snapshot_whose_hash_the_report_names(tmp_path, monkeypatch):
+    """A file saved while `make grade` runs must not be graded by the milestones and not by the tests."""
+    from grader.core import grading
+
+    target = tmp_path / "mine"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    seen = {}
+
+    def exercises_then_an_edit(kata, graded, names, say, **options):
+        seen["exercises"] = (graded, (graded / "layers.py").read_text())
+        (target / "layers.py").write_text("# edited while the tests ran\n")
+        return []
+
+    def milestones(kata, graded, results, out_dir, **options):
+        seen["milestones"] = (graded, (graded / "layers.py").read_text())
+        return []
+
+    monkeypatch.setattr(grading, "grade_exercises", exercises_then_an_edit)
+    monkeypatch.setattr(grading, "grade_milestones", milestones)
+    original = (SOLUTIONS_DIR / "layers.py").read_text()
+    report = grading.grade_target(manifest.load(), target, [], milestones=True, quick=True, say=print,
+                                  milestone_dir=tmp_path / "out", seed=1)
+    assert seen["exercises"] == seen["milestones"] and seen["milestones"][1] == original
+    assert seen["exercises"][0] != target, "the graded copy is not the learner's live folder"
+    (target / "layers.py").write_text(original)
+    assert report["snapshot_sha256"] == grading.files_hash(target) and report["target_path"] == str(target)

@@ -74,3 +74,16 @@ MUTANTS = [
            _ADAM_COUNTER, "b1, b2 = self.betas\n        for i, p in enumerate(self.params):\n            self.t += 1\n",
            diagnosis="grows once per parameter"),
 ]
+
+# Issue 19: the learning rate folded into the velocity agrees with PyTorch while lr is constant and
+# differs for several steps after a change of lr (test_sgd_with_momentum_follows_a_change_of_lr_like_pytorch).
+MUTANTS += [
+    Mutant("sgd_lr_folded_into_the_velocity", "keeps v = mu * v + lr * g and steps w -= v",
+           _SGD_VELOCITY, """                if self.velocities[i] is None:
+                    self.velocities[i] = self.lr * g
+                else:
+                    self.velocities[i] = self.momentum * self.velocities[i] + self.lr * g
+                v = self.velocities[i]
+                update = self.lr * g + self.momentum * v if self.nesterov else v
+            p.data -= update if self.momentum else self.lr * update""", diagnosis="rate folded into the velocity"),
+]

@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from grader.core.manifest import ROOT
-from grader.instructor import integrity
+from grader.core import integrity
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = ROOT / "dist" / "gradescope-autograder.zip"

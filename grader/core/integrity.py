@@ -8,7 +8,7 @@ report should say so. The record is never committed by hand:
 - a student release (`make release`) carries grader/integrity.json, written by `write()` as the release
   is built, and `check()` compares with it.
 
-Usage: python -m grader.instructor.integrity [--update]   (--update writes the record, for releases)
+Usage: python -m grader.core.integrity [--update]   (--update writes the record, for releases)
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 A result is reused when all of these are unchanged:
   - the learner's files the milestone uses: the modules of its manifest `needs`, the modules its own
-    code calls (USES below), and every module of the target those import, followed through their
-    relative imports (`from .layers import Linear`, `from . import network`) as read from the source
-    by the grader (never by running learner code);
+    code calls (its manifest `uses`), every module of the target those import in any static form
+    (`import helpers`, `from .layers import Linear`, `from . import network`, packages too) as read from
+    the source by the grader (never by running learner code), and the target's files that are not
+    Python (data such as saved weights);
   - the kata version: every .py file of grader/ and solutions/ plus grader/manifest.toml and the MNIST
     checksum list (any edit of the grader, the reference or the data invalidates everything);
   - quick or full mode, and the Python, NumPy and PyTorch versions.
@@ -27,16 +28,12 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from grader.core import manifest
 from grader.core.manifest import DATA_DIR, MANIFEST_PATH, ROOT, SOLUTIONS_DIR
 
 GRADER_DIR = ROOT / "grader"
 
 CACHE_DIR = ROOT / ".grade" / "milestone-cache"
-# Modules each milestone's code calls directly (beyond its manifest needs).
-USES = {"mnist": ("training", "losses", "optim", "layers", "activations", "network", "init"),
-        "speed": ("layers", "activations", "network", "losses", "optim"),
-        "cnn": ("conv", "training", "losses", "optim"), "autograd_mnist": ("autograd", "optim", "training"),
-        "stability": ("stability",)}
 
 
 def _name(milestone) -> str:
@@ -69,38 +66,55 @@ def _environment() -> list[str]:
     return versions
 
 
-def relative_imports(source: str) -> set[str]:
-    """The sibling modules a module's source imports relatively (from . import x, from .x import y)."""
+def imported_names(source: str) -> set[str]:
+    """The top-level module names a module's source imports, in every static form (import x, import x.y,
+    from x import y, from . import x, from .x import y, from .. import x). Dynamic imports are forbidden
+    in learner code (grader/core/policy.py), so these are all the submission's files it can reach."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name.split(".")[0] for alias in node.names)
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            found.update(alias.name.split(".")[0] for alias in node.names)
     return found
 
 
-def learner_files(milestone, target_dir) -> list[Path]:
-    """The target's files the milestone can use: its needs and USES, closed under relative imports."""
-    from grader.core import manifest
+def _module_files(target_dir: Path, module: str) -> list[Path]:
+    """The target's files of one module: name.py, or every .py file of the package name/."""
+    package = target_dir / module
+    if package.is_dir():
+        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    single = target_dir / f"{module}.py"
+    return [single] if single.is_file() else []
 
-    name = _name(milestone)
-    needs = [need.split(".")[0] for need in manifest.load().milestone(name).needs]
-    pending, seen = list(dict.fromkeys([*needs, *USES.get(name, ())])), set()
+
+def learner_files(milestone, target_dir) -> list[Path]:
+    """The target's files the milestone can use: its needs and uses, closed under every static import
+    of a module the target holds, and every file of the target that is not Python (data the code may
+    read, such as weights saved with np.save)."""
+    target_dir = Path(target_dir)
+    declared = manifest.load().milestone(_name(milestone))
+    needs = [need.split(".")[0] for need in declared.needs]
+    pending, seen, files = list(dict.fromkeys([*needs, *declared.uses])), set(), set()
     while pending:
         module = pending.pop()
         if module in seen:
             continue
         seen.add(module)
-        path = Path(target_dir) / f"{module}.py"
-        if path.exists():
-            pending.extend(relative_imports(path.read_text(encoding="utf-8", errors="replace")) - seen)
-    return sorted(Path(target_dir) / f"{module}.py" for module in seen)
+        for path in _module_files(target_dir, module):
+            files.add(path)
+            pending.extend(imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
+    data = [p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+            and "__pycache__" not in p.parts and not p.name.startswith(".")]
+    # A file that is not there is still part of the key (as missing): adding it later changes the result.
+    files.update(target_dir / f"{module}.py" for module in [*needs, *declared.uses])
+    return sorted(files | set(data))
 
 
 def key(milestone, target_dir, *, quick: bool = False) -> str:

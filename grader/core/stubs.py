@@ -1,0 +1,130 @@
+"""Generate the learner's stubs in exercises/ from the reference code in solutions/.
+
+A solution marks the part the learner writes:
+
+        def backward(self, grad_out):
+            \"\"\"Docstring with the shapes and the math (kept in the stub).\"\"\"
+            # <exercise>
+            ...reference code...
+            # </exercise>
+
+Inside a function the marked lines become one `raise NotImplementedError(...)` naming the exercise and
+the function; at module level (a helper only the solution needs) they are removed. Everything outside
+the markers is copied unchanged, so stubs and solutions cannot drift: `make stubs` rewrites exercises/
+and a test proves the committed stubs equal what this generator produces.
+
+`make stubs` (grader/maintainer/stubgen.py) writes them; `make reset` (grader/learner/reset.py) puts one back.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from grader.core import manifest
+from grader.core.manifest import ROOT, SOLUTIONS_DIR
+
+STATE_ENV_VAR = "KATA_STATE_DIR"
+RECORD = Path("grader") / "stubs.json"  # a student release's record of its stubs (it has no solutions/)
+
+BEGIN = "# <exercise>"
+END = "# </exercise>"
+
+# The first line of every stub (tests recognise a stub by it). The header points the learner at the
+# commands, never at where the answers are.
+MARKER = "# Your exercise file: replace each `raise NotImplementedError(...)` with your code."
+HEADER = (
+    MARKER + "\n"
+    "# `make check EX={name}` runs its tests; `make reset EX={name}` puts this original stub back.\n"
+)
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def _qualname_at(tree: ast.Module, line: int) -> str | None:
+    """Qualified name (Class.method) of the innermost function containing `line`, or None."""
+    best: tuple[int, str] | None = None
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if child.lineno <= line <= child.end_lineno:
+                    if not isinstance(child, ast.ClassDef):
+                        if best is None or child.lineno > best[0]:
+                            best = (child.lineno, name)
+                    visit(child, name + ".")
+
+    visit(tree, "")
+    return None if best is None else best[1]
+
+
+def make_stub(source: str, exercise: str) -> str:
+    """The stub text for one solution module."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    out: list[str] = [HEADER.format(name=exercise)]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() != BEGIN:
+            if line.strip() == END:
+                raise MarkerError(f"{exercise}: line {i + 1}: {END} without {BEGIN}")
+            out.append(line)
+            i += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        qualname = _qualname_at(tree, i + 1)
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != END:
+            if lines[j].strip() == BEGIN:
+                raise MarkerError(f"{exercise}: line {j + 1}: nested {BEGIN}")
+            j += 1
+        if j == len(lines):
+            raise MarkerError(f"{exercise}: line {i + 1}: {BEGIN} is never closed")
+        if qualname is not None:
+            message = f"{exercise}: {qualname} is not implemented yet. Run `make check EX={exercise}`."
+            out.append(f"{indent}raise NotImplementedError({message!r})\n")
+        else:
+            # A module-level helper that only the solution needs: drop it and the blank line after it.
+            if j + 1 < len(lines) and not lines[j + 1].strip():
+                j += 1
+        i = j + 1
+    return "".join(out)
+
+
+def state_dir() -> Path:
+    """The folder holding hints seen, the grade history and backups (.kata/, or $KATA_STATE_DIR)."""
+    configured = os.environ.get(STATE_ENV_VAR)
+    return Path(configured).expanduser().resolve() if configured else ROOT / ".kata"
+
+
+def backup(path: Path, folder: Path | None = None) -> Path:
+    """Copy a file the learner may have edited into .kata/backups/ (or `folder`) under a time-stamped
+    name before it is replaced: nothing the learner wrote is ever lost."""
+    folder = folder or state_dir() / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy = folder / f"{path.stem}-{stamp}{path.suffix}"
+    counter = 1
+    while copy.exists():  # two backups within one second keep both files
+        copy = folder / f"{path.stem}-{stamp}-{counter}{path.suffix}"
+        counter += 1
+    shutil.copy2(path, copy)
+    return copy
+
+
+def expected_stubs(names: list[str] | None = None) -> dict[str, str]:
+    """{exercise name: stub text} for the given exercises (default: all in the manifest)."""
+    names = names or manifest.load().names
+    if not SOLUTIONS_DIR.is_dir() and (ROOT / RECORD).is_file():
+        recorded = json.loads((ROOT / RECORD).read_text())
+        return {name: recorded[name] for name in names}
+    return {name: make_stub((SOLUTIONS_DIR / f"{name}.py").read_text(), name) for name in names}
