@@ -72,7 +72,11 @@ def measure_exercise(exercise_name: str, mutants: list, log: Path | None = None)
         mine = [e for e in entries if e.test.endswith(f"[{folder}]")]
         failed = [t for t in run.tests if not t.passed]
         check_messages = [t.message for t in failed] + ([run.problem] if run.problem else [])
-        compare_messages = [e.message for e in mine if e.message] + compare._unexplained(mine, run) \
+        # What compare prints under its rows, and the failures it lists in full (their messages only: a
+        # test's name says nothing about the mistake).
+        ledgered = {(e.test, (e.message or "").strip()) for e in mine if e.message}
+        compare_messages = [e.message for e in mine if e.message] + [
+            t.message for t in failed if (t.test, (t.message or "").strip()) not in ledgered] \
             + ([run.problem] if run.problem else [])
         first = next((m for m in check_messages if m), "")
         rows.append({"exercise": exercise_name, "name": mutant.name,
