@@ -9,7 +9,7 @@ TARGET ?= $(or $(KATA_TARGET),exercises)
 GRADER := $(PY) -m grader
 
 .DEFAULT_GOAL := help
-.PHONY: help setup grade check test test-fast doctor new generate stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
+.PHONY: help setup grade check test test-nightly test-fast doctor new generate stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
 
 help:
 	@echo "Learner:"
@@ -27,7 +27,8 @@ help:
 	@echo "  make gradescope [MILESTONES=off|quick|full]   dist/gradescope-autograder.zip for Gradescope"
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
-	@echo "  make test               the repository's own test suite"
+	@echo "  make test               the repository's own test suite (the longest end-to-end runs: make test-nightly)"
+	@echo "  make test-nightly       the longest end-to-end runs (CI runs both)"
 	@echo "  make test-fast          doctor, the contract on the reference and the stubs, and the exercise tests"
 	@echo "  make doctor             does everything agree with the manifest? (seconds; says which command mends what)"
 	@echo "  make new EX=name        scaffold a new exercise: manifest block, solution, tests, mutants"
@@ -69,7 +70,14 @@ check: setup
 	@$(GRADER) check $(EX) --target "$(TARGET)" $(if $(K),-k "$(K)")
 
 test: setup
-	@KATA_TARGET=solutions $(PY) -m pytest -q
+	@KATA_TARGET=solutions $(PY) -m pytest -q -m "not nightly"
+
+test-nightly: setup
+	@KATA_TARGET=solutions $(PY) -m pytest -q -m nightly
+
+test-fast: setup
+	@$(PY) -m grader.maintainer.doctor
+	@KATA_TARGET=solutions $(PY) -m pytest -q tests/exercises tests/grader/test_contract.py -k "not known_wrong"
 
 doctor: setup
 	@$(PY) -m grader.maintainer.doctor

@@ -2,7 +2,7 @@
 step and against PyTorch, timed in the same run.
 
 Three steps on the same model, from the same initial weights, on batches of 128 real MNIST training
-images (a cycle of 8 batches chosen by the run's seed, the same for all three):
+images (each request's drawn afresh by the grader from a secret seed):
     textbook  your own layers, loss and optimiser: zero_grad, forward, SoftmaxCrossEntropy, backward,
               SGD.step. MLP 784-256-128-10 with ReLU (Linear and ReLU from your layers.py and
               activations.py, float32); CNN from your conv.build_mnist_cnn (the `cnn` milestone's model);
@@ -13,9 +13,11 @@ loss (else different computations would be timed).
 
 Timing (grader/milestones/stopwatch.py). Your two steps run in a sandboxed worker, on request, in blocks
 of steps; the grader times each block from outside it by the CPU time the kernel counts for your
-process, and runs PyTorch's blocks itself in between, on one thread (NumPy's OpenBLAS in your worker is
-set to one thread too): rounds alternate, so background load hits all three alike. The time of a step
-is the MEDIAN over its blocks. CPU time, not the wall clock, decides: on a machine shared with other
+process, and runs PyTorch's steps on the same images right after each block, on one thread (NumPy's
+OpenBLAS in your worker is set to one thread too), so background load hits all three alike. Each
+criterion is the MEDIAN of its per-round ratios, decided by its 90% interval (stopwatch.py): rounds are
+added while the interval straddles the threshold, and at the cap the result is "too close to call",
+not a failure. CPU time, not the wall clock, decides: on a machine shared with other
 jobs, a step longer than the scheduler's time slice is interrupted far more often than a shorter one,
 so wall-clock medians punish the slower step twice. Measured here with six other jobs on the two cores
 (reference code, MLP): wall medians textbook 10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7,

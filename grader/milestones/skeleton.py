@@ -95,18 +95,6 @@ def _openblas_function(action: str):
     return None
 
 
-def numpy_blas_threads() -> tuple[int, str]:
-    """(threads NumPy's BLAS uses, how that was found out)."""
-    get = _openblas_function("get")
-    if get is not None:
-        return int(get()), "reported by OpenBLAS"
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value), f"from {variable}"
-    return os.cpu_count() or 1, "the number of cores"
-
-
 def set_numpy_blas_threads(n: int) -> bool:
     """Ask OpenBLAS to use n threads from now on; False if NumPy's BLAS cannot be told."""
     set_threads = _openblas_function("set")
@@ -119,7 +107,8 @@ def set_numpy_blas_threads(n: int) -> bool:
 @contextlib.contextmanager
 def pinned_threads(n: int, *, torch_too: bool):
     """NumPy's BLAS (and PyTorch, when torch_too) on n threads inside the block, restored after it."""
-    previous = numpy_blas_threads()[0]
+    get = _openblas_function("get")
+    previous = int(get()) if get is not None else None
     set_numpy_blas_threads(n)
     torch, torch_previous = None, None
     if torch_too:
@@ -133,7 +122,8 @@ def pinned_threads(n: int, *, torch_too: bool):
     try:
         yield
     finally:
-        set_numpy_blas_threads(previous)
+        if previous is not None:
+            set_numpy_blas_threads(previous)
         if torch is not None:
             torch.set_num_threads(torch_previous)
 

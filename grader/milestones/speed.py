@@ -1,16 +1,17 @@
 """Milestone `speed`: one training step of your MLP at most 3x slower than the same step in PyTorch.
 
 What is timed: one training step of the MLP 784-256-128-10 with ReLU, float32, on batches of 128 real
-MNIST training images (a cycle of 8 batches chosen by the run's seed): zero the gradients, forward,
+MNIST training images (each step's drawn afresh by the grader): zero the gradients, forward,
 softmax cross-entropy loss, backward, SGD update (lr 0.01, momentum 0.9). Your step and PyTorch's start
 from the SAME weights (yours, copied into PyTorch: torch.nn.Linear stores W^T).
 
 How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks of
 steps; the grader times each block from outside it, by the CPU time the kernel counts for your process,
-while PyTorch's blocks run in the grader in between (rounds alternate, so background load hits both
-alike). The time per step is the median over the blocks; ratio = your step / PyTorch's step; passes at
-<= 3. Every loss your step reports must be PyTorch's loss of the same step, and your final weights
-PyTorch's: the timed steps are the real ones.
+while PyTorch runs the same steps on the same images in the grader right after each block. ratio = the
+median over the blocks of your block / PyTorch's; passes at <= 3 when its 90% interval is below 3,
+fails when it is above, and more blocks are timed in between (up to a cap: then "too close to call").
+Every loss your step reports must be PyTorch's loss of the same step, and your final weights PyTorch's:
+the timed steps are the real ones.
 
 Threads: ONE for both: NumPy's BLAS (OpenBLAS) in your worker and PyTorch here. Equal threads make the
 comparison about the code, not about one side using more of the machine; one thread because matrices

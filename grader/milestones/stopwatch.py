@@ -10,7 +10,7 @@ While the worker waits, this process runs the same steps in PyTorch, a shadow of
 same initial weights on the same images, on one thread, timed by this thread's CPU time: each learner
 block is paired with PyTorch's block on the same images, so background load hits both alike.
 
-Repeatable verdicts (Decision): a milestone's criteria are ratios of paired blocks (textbook / fast in a
+Repeatable verdicts: a milestone's criteria are ratios of paired blocks (textbook / fast in a
 round, fast / PyTorch on the same images). Each is decided on the median of its per-round ratios with a
 distribution-free 90% confidence interval (order statistics). While an interval straddles its
 threshold, more rounds are measured, up to Plan.max_rounds; at that cap the result is "too close to
@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -44,9 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-import math
-import secrets
 
 from grader.core.task import ProcessTreeClock
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
