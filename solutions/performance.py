@@ -77,7 +77,7 @@ the per-round ratios, each decided by its 90% interval: grader/milestones/stopwa
               (interval 1.41-1.49), 1.43 (1.41-1.48, 22 rounds), 1.50 (1.44-1.62): passed three times. The
               bar sits just under that minimal step; the textbook step itself scores 1.0.
     fast_cnn  speed-up >= 2.0, ratio <= 2.2. This file's FastCNN, three runs: 2.70, 2.36, 2.56 (ratio
-              1.53-1.62); the same code measured 2.18-2.82 under the former five-block decision.
+              1.53-1.62); one honest code measured 2.18-2.82 under the former five-block decision.
 
 Why PyTorch is still faster on the CNN (and why the fast MLP beats it)
   - oneDNN's direct convolution. PyTorch never writes im2col's columns: its JIT-compiled kernels walk
