@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.core import manifest
 from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, pinned_threads,
                                         shaped, summary, training_split)
 from grader.milestones.stopwatch import textbook_parameters, torch_model
@@ -179,7 +180,7 @@ class Judge:
 
     def deadline(self) -> float | None:
         """Seconds from now within which the learner's next event must arrive, negative once missed
-        (None: no training running, e.g. during the sanity checks, which the milestone's TIME_LIMIT
+        (None: no training running, e.g. during the sanity checks, which the manifest's time_limit
         bounds). A learner past its budget fails anyway; the deadline catches a step that never ends."""
         if self.running_since is None:
             return None
@@ -455,7 +456,7 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
         judge = Judge(milestone, quick=quick)
     except Unavailable as error:
         return {"status": "not-run", "reason": str(error)}
-    limit = float(getattr(milestone, "TIME_LIMIT", 3600))
+    limit = manifest.load().milestone(milestone.SPEC.name).time_limit
 
     def deadline() -> float:
         remaining = judge.deadline()
