@@ -14,10 +14,10 @@ segment is replayed, so there is no unverified step to hide a jump (to pretraine
 The test accuracy is computed here by PyTorch's forward pass from the checkpoint's weights, on test
 images the learner's side never receives.
 
-TOLERANCE = 5%. Measured between the reference (NumPy float32) and the PyTorch replay over the
-segments of full and quick runs: at most 0.1-0.4% of the travel per 50-step segment (see the
-milestone's "replay_drift_max" in its result); float64 learner weights drift as little. A fabricated
-or skipped segment lands at 30% and more.
+TOLERANCE = 10% of the segment's travel. Measured between the reference (NumPy float32) and the
+PyTorch replay ("replay_drift_max" in every result): at most 0.93% over the 86 segments of 50 steps of
+a full mnist run (lr 0.1, then 0.01), 2.0% over a full cnn run's 50-step segments (lr 0.05), under
+0.01% over the 10-step segments of quick runs. Float64 learners were not measured.
 
 The clock. The replay is also PyTorch's time for the same steps (one thread, as the learner's BLAS):
 the budget is the milestone's `multiple` of the replay's mean time per step times the steps. The
