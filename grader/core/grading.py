@@ -191,7 +191,7 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         started = time.perf_counter()
         try:
             completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL,
-                                       preexec_fn=sandbox.die_with_parent)
+                                       preexec_fn=sandbox.judge_preexec)
         except subprocess.TimeoutExpired:
             return {"status": MilestoneStatus.FAILED,
                     "reason": f"stopped after {limit:g} s, the milestone's time limit: training is far too "

@@ -59,13 +59,47 @@ def copy_submission(target: Path, into: Path) -> Path:
 TARGET_MARK = "{submission}"  # replaced by where the submission is, inside or outside the sandbox
 
 
+class Output:
+    """A worker's stdout and stderr, read by the judge through a pipe: the last TAIL_BYTES are kept (the
+    line that explains a crash), and with `show` the first SHOWN_BYTES are echoed to this process's
+    terminal (a milestone's progress bar). The rest is dropped: no descriptor of a host file reaches the
+    worker (pytest's saved descriptors included), so its prints cannot fill the host's disk."""
+
+    TAIL_BYTES = 16 << 10
+    SHOWN_BYTES = 4 << 20
+
+    def __init__(self, show: bool):
+        self.read_end, self.write_end = os.pipe()
+        self.show, self.tail, self.shown, self.dropped = show, b"", 0, 0
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+
+    def started(self) -> None:
+        os.close(self.write_end)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        with os.fdopen(self.read_end, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(1 << 16):
+                if self.show and self.shown < self.SHOWN_BYTES:
+                    sys.stdout.buffer.write(chunk[: self.SHOWN_BYTES - self.shown])
+                    sys.stdout.flush()
+                    self.shown += len(chunk)
+                self.dropped += max(0, len(self.tail) + len(chunk) - self.TAIL_BYTES)
+                self.tail = (self.tail + chunk)[-self.TAIL_BYTES:]
+
+    def last_line(self) -> str:
+        self._thread.join(timeout=2)
+        lines = self.tail.decode(errors="replace").strip().splitlines()
+        return lines[-1][:500] if lines else ""
+
+
 def start_worker(arguments: list[str], *, submission: Path, reference: Path, scratch: Path, channel_fd: int,
                  env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None,
                  show_output: bool = False) -> subprocess.Popen:
     """Start `python -m grader.core.worker ARGUMENTS` on a copy of the submission, in the sandbox when there
     is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd). Its
-    prints go to worker.log in the scratch folder, or to this process's terminal with show_output (a
-    milestone's progress bar: shown to the learner, never read by the judge)."""
+    prints go through a pipe (`process.output`, an Output), shown on this process's terminal with
+    show_output (a milestone's progress bar: shown to the learner, never read by the judge)."""
     inside = "/submission" if sandbox.isolation().kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
@@ -89,10 +123,14 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
         full.pop("KATA_TARGET", None)
         full.update(sandbox.worker_environment(env))
         full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-    with open(scratch / "worker.log", "ab") as log:
-        output = None if show_output else log
-        return subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=output,
-                                stderr=output, pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
+    output = Output(show_output)
+    try:
+        process = subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=output.write_end,
+                                   stderr=output.write_end, pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
+    finally:
+        output.started()
+    process.output = output
+    return process
 
 
 class WorkerSession:
@@ -108,6 +146,7 @@ class WorkerSession:
         self.results: dict[str, tuple[list, dict | None]] = {}
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
         self.durations: dict[str, float] = {}
+        self.received = 0  # bytes of arrays reported so far (wire.SESSION_BYTES)
         self._done = threading.Condition()
         self._finished = False
         self._process = None
@@ -194,13 +233,17 @@ class WorkerSession:
         self._settle(state, returncode)
 
     def _read(self, stream, state: dict) -> bool:
-        """Read frames until the stream ends; True when the worker said it finished."""
+        """Read frames until the stream ends; True when the worker said it finished. A frame that breaks
+        the protocol or its bounds (wire.read_message, wire.SESSION_BYTES) ends the worker at once."""
         try:
             while True:
-                message = wire.read_message(stream)
+                message = wire.read_message(stream, wire.TEST_STREAM)
                 if message is None:
                     return False
                 header, arrays = message
+                self.received += sum(map(len, arrays))
+                if self.received > wire.SESSION_BYTES:
+                    raise wire.WireError(f"its reports brought more than {wire.SESSION_BYTES >> 20} MiB in all")
                 kind = header.get("type")
                 if kind == "start" and isinstance(header.get("nodeid"), str):
                     state["current"], state["started"] = header["nodeid"], time.monotonic()
@@ -216,6 +259,7 @@ class WorkerSession:
                 elif kind == "finish":
                     return True
         except (wire.WireError, EOFError) as error:
+            self._kill()
             self.problem = f"the worker's report was unreadable ({error}); its remaining tests count as failed"
             if state["current"]:
                 self._record(state["current"], [], {"kind": "crash", "message": self.problem, "where": None})
@@ -225,7 +269,13 @@ class WorkerSession:
 
     def _watch(self, state: dict) -> None:
         limit = self.exercise.time_limit
+        counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
         while not state.get("done") and self._process.poll() is None:
+            if counted and len(sandbox.process_tree(self._process.pid)) > self.limits.processes:
+                state["killed_for"] = (state["current"], f"it started more than {self.limits.processes} "
+                                       "processes, the limit (a fork bomb?)")
+                self._kill()
+                return
             current = state["current"]
             if current and time.monotonic() - state["started"] > limit + HARD_MARGIN_SECONDS:
                 state["killed_for"] = current
@@ -245,6 +295,8 @@ class WorkerSession:
             return
         if state["killed_for"] == current:
             error = {"kind": "timeout", "message": timeout_message(self.exercise.time_limit), "where": None}
+        elif type(state["killed_for"]) is tuple:  # over the process limit (_watch)
+            error = {"kind": "crash", "message": f"the test process was ended: {state['killed_for'][1]}", "where": None}
         else:
             reason = "the test process ended abruptly"
             if returncode < 0:
@@ -257,6 +309,11 @@ class WorkerSession:
     def _kill(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
+            for pid in sandbox.process_tree(process.pid) if not self.cgroup or not self.cgroup.active else ():
+                try:  # without a cgroup, a process that left the worker's group is found by its ancestry
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except OSError:

@@ -24,9 +24,10 @@ from grader.core.manifest import ROOT, Exercise, exercise_of_test
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
 MAX_CHILD_SECONDS = 600
-# A test resting only on facts the worker reports (a flag, a name, an exception's class) counts this much
-# of a test whose verdict rests on a quantity the judge computed: together they stay worth little.
-FACT_WEIGHT = 0.25
+# A test resting only on what the worker reports (a flag, a name, an exception's class, an echoed input)
+# counts this much of a test whose verdict rests on a quantity the judge computed: together they stay under
+# 3% of the points (test_contract.py), all that a submission forging every observation can earn.
+FACT_WEIGHT = 0.1
 
 
 @dataclass
@@ -38,7 +39,7 @@ class TestResult:
     where: str | None = None
     function: str | None = None
     part: str | None = None  # the manifest part the test is marked with (@pytest.mark.part("sgd"))
-    kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, FACT_KINDS)
+    kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, WORKER_COMPUTABLE)
     fact: bool = False  # marked @pytest.mark.fact: rests only on what the worker reports about its own objects
 
     @property
@@ -114,7 +115,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
     seed = seeds.current() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         results_path = Path(scratch) / "results.jsonl"
-        command = [sys.executable, "-m", "pytest", *[str(ex.test_file) for ex in exercises], "-q",
+        command = [sys.executable, "-m", "pytest", *[str(path) for ex in exercises for path in ex.test_files], "-q",
                    "-p", "grader.core.pytest_plugin", "--no-header", "-p", "no:cacheprovider"]
         for target in targets:
             command += ["--target", str(target)]
@@ -139,7 +140,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
 def _run_child(command, env, limit, preexec_fn, poll) -> tuple[str, int | None, str | None]:
     with tempfile.TemporaryFile() as log:
         def start() -> None:
-            sandbox.die_with_parent()
+            sandbox.judge_preexec()  # dies with its parent; its own memory and files bounded
             if preexec_fn is not None:
                 preexec_fn()
 

@@ -15,8 +15,10 @@
   none        an ordinary child process: grading works, but the scores are not tamper-proof, and the
               report and gradebook say so in a sentence.
 
-Limits: memory and process count per submission through cgroups when running as root (v1 or v2,
-whichever is writable), else memory per process only (RLIMIT_AS); CPU time per process (RLIMIT_CPU).
+Limits: memory, process count and CPU share per submission through cgroups when running as root (v2 or
+v1, see CGroup), else per process: memory (RLIMIT_AS), processes (RLIMIT_NPROC, which binds every user but
+root; the judge also counts a worker's processes and ends it over the limit), and always CPU time
+(RLIMIT_CPU) and the size of any file written (RLIMIT_FSIZE). limits_sentence says which applied.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
@@ -64,6 +66,15 @@ class Limits:
     memory_bytes: int = 4 << 30
     cpu_seconds: int = 3600
     processes: int = 64
+    cpus: float = 2.0  # cores a submission's processes may use at once (a cgroup's CPU quota)
+    file_bytes: int = 64 << 20  # the largest file a worker may write (RLIMIT_FSIZE; its /tmp only)
+
+
+# The judge's own bounds (runner.py and the milestone command start it with judge_preexec): its data
+# (heap and anonymous memory, RLIMIT_DATA) and the files it writes (its log, the verdicts). A worker's
+# frames are bounded far below this (wire.TEST_BYTES per test, judge.SESSION_BYTES per exercise).
+JUDGE_DATA_BYTES = 6 << 30
+JUDGE_FILE_BYTES = 1 << 30
 
 
 def _bwrap_works() -> bool:
@@ -193,8 +204,8 @@ LIMITS_VAR = "KATA_WORKER_LIMITS"
 
 def limits_environment(limits: Limits, cgroup: "CGroup | None", wall_seconds: float | None = None) -> dict:
     """What the judge process needs to start its workers within one submission's limits."""
-    data = {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
-            "cgroup": [str(p) for p in cgroup.paths] if cgroup else [], "wall_seconds": wall_seconds}
+    data = {"limits": asdict(limits), "cgroup": [str(p) for p in cgroup.paths] if cgroup else [],
+            "version": cgroup.version if cgroup else None, "wall_seconds": wall_seconds}
     return {LIMITS_VAR: json.dumps(data)}
 
 
@@ -204,35 +215,56 @@ def limits_from_environment() -> tuple[Limits, "CGroup | None"]:
     if not text:
         return Limits(), None
     data = json.loads(text)
-    cgroup = CGroup.existing([Path(p) for p in data.get("cgroup", [])])
-    return Limits(data["memory_bytes"], data["cpu_seconds"], data["processes"]), cgroup
+    cgroup = CGroup.existing([Path(p) for p in data.get("cgroup", [])], data.get("version"))
+    return Limits(**data["limits"]), cgroup
 
 
 class CGroup:
-    """A memory and process-count limit for every process of one submission (root only, else absent)."""
+    """Memory, process-count and CPU limits for every process of one submission (root only, else absent).
+
+    cgroup v2 where `root` (normally /sys/fs/cgroup) is a unified hierarchy (it has cgroup.controllers):
+    one group with memory.max, memory.swap.max, pids.max and cpu.max, the controllers enabled in the
+    parent's cgroup.subtree_control first. cgroup v1 otherwise: a group in each of memory/, pids/ and cpu/.
+    A knob that cannot be written is left out, and `applied` says only what was written."""
+
+    V2_KNOBS = ("memory.max", "memory.swap.max", "pids.max", "cpu.max")
 
     @classmethod
-    def existing(cls, paths: list[Path]) -> "CGroup":
+    def existing(cls, paths: list[Path], version: int | None = None) -> "CGroup":
         group = cls.__new__(cls)
-        group.paths, group.owned = list(paths), False
+        group.paths, group.owned, group.version, group.applied = list(paths), False, version, []
         return group
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, root: Path = Path("/sys/fs/cgroup")):
         self.paths: list[Path] = []
-        self.owned = True
+        self.applied: list[str] = []  # the knobs written, e.g. "memory.max"
+        self.owned, self.version = True, None
         if os.geteuid() != 0 or os.environ.get("KATA_NO_CGROUP"):
             return
         name = f"kata-{uuid.uuid4().hex[:12]}"
-        v1 = {"memory": ("memory.limit_in_bytes", limits.memory_bytes), "pids": ("pids.max", limits.processes)}
-        for controller, (knob, value) in v1.items():
-            base = Path("/sys/fs/cgroup") / controller
-            try:
-                path = base / name
-                path.mkdir()
-                (path / knob).write_text(str(value))
-                self.paths.append(path)
-            except OSError:
-                continue
+        quota = f"{int(limits.cpus * 100_000)} 100000"
+        if (root / "cgroup.controllers").is_file():
+            self.version = 2
+            available = (root / "cgroup.controllers").read_text().split()
+            _write(root / "cgroup.subtree_control", " ".join(f"+{c}" for c in ("memory", "pids", "cpu")
+                                                                 if c in available))
+            values = (limits.memory_bytes, 0, limits.processes, quota)
+            self._make(root / name, dict(zip(self.V2_KNOBS, values)))
+        else:
+            self.version = 1
+            for controller, knobs in (("memory", {"memory.limit_in_bytes": limits.memory_bytes}),
+                                      ("pids", {"pids.max": limits.processes}),
+                                      ("cpu", {"cpu.cfs_period_us": 100_000,
+                                               "cpu.cfs_quota_us": int(limits.cpus * 100_000)})):
+                self._make(root / controller / name, knobs)
+
+    def _make(self, path: Path, knobs: dict) -> None:
+        try:
+            path.mkdir()
+        except OSError:
+            return
+        self.paths.append(path)
+        self.applied += [knob for knob, value in knobs.items() if _write(path / knob, str(value))]
 
     @property
     def active(self) -> bool:
@@ -241,18 +273,15 @@ class CGroup:
     def enter(self) -> None:
         """Called in the child before exec: put this process (and so its descendants) in the group."""
         for path in self.paths:
-            try:
-                (path / "cgroup.procs").write_text(str(os.getpid()))
-            except OSError:
-                pass
+            _write(path / "cgroup.procs", str(os.getpid()))
 
     def close(self) -> None:
         if not self.owned:
             return
         for path in self.paths:
-            procs = path / "cgroup.procs"
+            _write(path / "cgroup.kill", "1")  # v2 (Linux 5.14+): every process in it, at once
             try:
-                for pid in procs.read_text().split():
+                for pid in (path / "cgroup.procs").read_text().split():
                     try:
                         os.kill(int(pid), 9)
                     except OSError:
@@ -260,6 +289,73 @@ class CGroup:
                 path.rmdir()
             except OSError:
                 pass
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        path.write_text(text)
+        return True
+    except OSError:
+        return False
+
+
+def limits_sentence(limits: Limits, cgroup: CGroup | None) -> str:
+    """The limits that applied to a submission's workers, in one sentence for its row."""
+    gib = limits.memory_bytes / 2**30
+    each = (f"per process: {limits.cpu_seconds} s of CPU, {gib:g} GiB of address space, files of at most "
+            f"{limits.file_bytes >> 20} MiB")
+    if cgroup is not None and cgroup.active:
+        knobs = ", ".join(cgroup.applied) or "none of its limits could be written"
+        return (f"Limits: {gib:g} GiB of memory, {limits.processes} processes and {limits.cpus:g} CPUs for the "
+                f"whole submission (cgroup v{cgroup.version}: {knobs}); {each}.")
+    if nproc_applies():
+        count = f"{limits.processes} processes more than its user had (RLIMIT_NPROC)"
+    else:
+        count = (f"{limits.processes} processes, counted by the judge, which ends a worker over it (RLIMIT_NPROC "
+                 "does not bind root)")
+    return f"Limits, per process only (no cgroup: not running as root, or none writable): {each}; {count}."
+
+
+def nproc_applies() -> bool:
+    """Whether RLIMIT_NPROC binds the workers: it does for any user but root (uid mode runs them as nobody)."""
+    return os.geteuid() != 0 or isolation().kind == UID
+
+
+def _processes_of(uid: int) -> int:
+    """How many tasks (processes and threads, as RLIMIT_NPROC counts them) the user runs now."""
+    count = 0
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                count += len(os.listdir(entry / "task"))
+        except OSError:
+            continue
+    return count
+
+
+def process_tree(pid: int) -> dict[int, list[str]]:
+    """{pid: the fields of /proc/PID/stat after the command name} of a process, its descendants and, when
+    it leads a session (sandbox.preexec), every member of that session, wherever adopted. Empty without
+    /proc (macOS)."""
+    table = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    table[int(entry)] = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue  # it ended meanwhile
+    if pid not in table:
+        return {}
+    session = table[pid][3] if table[pid][3] == str(pid) else None
+    members, grew = {pid}, True
+    while grew:
+        grew = False
+        for other, fields in table.items():
+            if other not in members and (int(fields[1]) in members or fields[3] == session):
+                members.add(other)
+                grew = True
+    return {member: table[member] for member in members}
 
 
 def kill_unprivileged() -> None:
@@ -293,10 +389,30 @@ def die_with_parent() -> None:
         pass
 
 
+def _set_limits(pairs) -> None:
+    for which, value in pairs:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def judge_preexec() -> None:
+    """In a judge's child before exec: die with its parent, and bound the judge's own memory and files."""
+    die_with_parent()
+    _set_limits([(resource.RLIMIT_DATA, JUDGE_DATA_BYTES), (resource.RLIMIT_FSIZE, JUDGE_FILE_BYTES)])
+
+
 def preexec(limits: Limits, cgroup: CGroup | None):
     """Limits applied in the child before exec (per process; the cgroup adds per-submission ones)."""
 
     unprivileged = isolation().kind == UID
+    pairs = [(resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
+             (resource.RLIMIT_FSIZE, limits.file_bytes)]
+    if not (cgroup is not None and cgroup.active) and nproc_applies():
+        # No cgroup: the process count of the user the worker runs as, plus its allowance.
+        others = 0 if unprivileged else _processes_of(os.getuid())
+        pairs.append((resource.RLIMIT_NPROC, others + limits.processes))
 
     def apply() -> None:
         os.setsid()  # its own process group, so a kill takes every process it started
@@ -305,10 +421,6 @@ def preexec(limits: Limits, cgroup: CGroup | None):
             cgroup.enter()
         if unprivileged:
             _become_unprivileged()
-        for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds)):
-            try:
-                resource.setrlimit(which, (value, value))
-            except (ValueError, OSError):
-                pass
+        _set_limits(pairs)
 
     return apply

@@ -112,8 +112,9 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
         row.points = {e["name"]: float(e.get("points", 0.0)) for e in row.report.get("exercises", [])}
         row.milestones = {m["name"]: str(m.get("status", "")) for m in row.report.get("milestones", [])}
         row.problems += report_problems(row.report, limits)
+        row.report["limits"] = sandbox.limits_sentence(limits.for_workers(), cgroup)  # what actually applied
         if not cgroup.active:
-            row.problems.append("limits were per process only (no cgroup: not running as root)")
+            row.problems.append(row.report["limits"])
     except targets.TargetError as error:
         row.problems.append(f"cannot grade it: {error}")
     except Exception as error:  # a gradebook bug must not lose the other rows

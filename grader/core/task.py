@@ -79,14 +79,17 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
     state = {"next": started + (deadline() if deadline else timeout), "late": False}
     watchdog = threading.Thread(target=_watch, args=(process, started + timeout, state), daemon=True)
     watchdog.start()
-    messages, result, failure = [], None, None
+    messages, result, failure, received = [], None, None, 0
     try:
         with os.fdopen(channel_read, "rb") as stream:
             while True:
-                message = wire.read_message(stream)
+                message = wire.read_message(stream, wire.TASK_STREAM)
                 if message is None:
                     break
                 header, arrays = message
+                received += sum(map(len, arrays))
+                if received > wire.TASK_TOTAL_BYTES:
+                    raise wire.WireError(f"its events brought more than {wire.TASK_TOTAL_BYTES >> 20} MiB in all")
                 kind = header.get("type")
                 value = wire.decode_value(wire.Packed(header.get("value"), arrays))
                 seconds = time.monotonic() - started
@@ -115,9 +118,8 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
     if state["late"]:
         raise TaskFailed(f"stopped after {time.monotonic() - started:.0f} s: the next event did not arrive in time")
     reason = signal_meaning(-returncode) if returncode and returncode < 0 else f"exit status {returncode}"
-    tail = (scratch / "worker.log").read_text(errors="replace").strip().splitlines()[-1:] if \
-        (scratch / "worker.log").exists() else []
-    raise TaskFailed(f"the learner's process ended without a result ({reason}){': ' + tail[0] if tail else ''}")
+    tail = process.output.last_line()
+    raise TaskFailed(f"the learner's process ended without a result ({reason}){': ' + tail if tail else ''}")
 
 
 def _watch(process, end: float, state: dict) -> None:
@@ -149,41 +151,18 @@ class ProcessTreeClock:
     Work done on a thread or a process that ended between two readings escapes `precise` but not
     `coarse`: comparing the two over a run tells whether anything escaped. Descendants are found by
     their parent ids, plus every process of the worker's session when it leads one (a process whose
-    parent died is adopted outside the tree). Returns None where /proc is missing (macOS)."""
+    parent died is adopted outside the tree: sandbox.process_tree). None where /proc is missing (macOS)."""
 
     TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
 
     def __init__(self, pid: int):
         self.pid = pid
 
-    def _processes(self) -> dict[int, list[str]]:
-        """{pid: the fields of /proc/PID/stat after the command name} of the tree and the session."""
-        table = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        table[int(entry)] = stat.read().rpartition(")")[2].split()
-                except OSError:
-                    continue  # it ended meanwhile
-        if self.pid not in table:
-            return {}
-        # The worker leads its own session (sandbox.preexec): its members belong to it, wherever adopted.
-        session = table[self.pid][3] if table[self.pid][3] == str(self.pid) else None
-        members, grew = {self.pid}, True
-        while grew:
-            grew = False
-            for pid, fields in table.items():
-                if pid not in members and (int(fields[1]) in members or fields[3] == session):
-                    members.add(pid)
-                    grew = True
-        return {pid: table[pid] for pid in members}
-
     def read(self) -> tuple[float, float] | None:
         if not os.path.isdir("/proc"):
             return None
         precise = coarse = 0.0
-        for pid, fields in self._processes().items():
+        for pid, fields in sandbox.process_tree(self.pid).items():
             coarse += sum(int(value) for value in fields[11:15]) * self.TICK  # utime stime cutime cstime
             try:
                 for tid in os.listdir(f"/proc/{pid}/task"):

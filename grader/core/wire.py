@@ -22,9 +22,18 @@ import numpy as np
 # dtypes an observation may carry; anything else (object, structured, strings) is refused.
 DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                     "float16", "float32", "float64", "complex64", "complex128"])
-MAX_HEADER_BYTES = 64 << 20
-MAX_ARRAY_BYTES = 1 << 31
+MAX_HEADER_BYTES = 4 << 20  # JSON: names, flags, small lists; numbers in bulk travel as arrays
 MAX_DEPTH = 20
+# The most array bytes one message may bring to the judge. One test's observations measured on the
+# reference stay under 3 MB (the largest, a training test); a milestone's events carry a network's weights.
+TEST_BYTES = 64 << 20
+TASK_BYTES = 256 << 20
+TASK_TOTAL_BYTES = 1 << 30  # all of one milestone task's events together (the judge keeps them)
+SESSION_BYTES = 256 << 20  # all of one exercise's test reports together (the judge keeps them until judged)
+# What each stream may carry: the worker's report of an exercise's tests, a milestone task's events (any
+# kind), and the judge's replies to a task.
+TEST_STREAM = {"start": 0, "test": TEST_BYTES, "collect_error": 0, "finish": 0}
+TASK_STREAM = {"*": TASK_BYTES}
 _LENGTH = struct.Struct("<Q")
 
 
@@ -114,19 +123,20 @@ def _pair(pair):
     return pair
 
 
-def _decode_array(tree: dict, arrays: list) -> np.ndarray:
+def _array_bytes(tree: dict) -> int:
+    """The byte count of an array node {"__array__": i, "dtype": ..., "shape": [...]}; WireError if invalid."""
     index, dtype, shape = tree.get("__array__"), tree.get("dtype"), tree.get("shape")
-    if type(index) is not int or not 0 <= index < len(arrays):
-        raise WireError("an array refers to missing bytes")
-    if dtype not in DTYPES:
-        raise WireError(f"an array has the dtype {dtype!r}, which is not allowed")
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
-        raise WireError("an array has an invalid shape")
-    data = arrays[index]
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    if len(data) != expected:
-        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} came with {len(data)} bytes")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    if type(index) is not int or index < 0 or dtype not in DTYPES or type(shape) is not list or len(shape) > 32 \
+            or any(type(n) is not int or not 0 <= n < 1 << 40 for n in shape):
+        raise WireError(f"an array node is malformed (index, dtype {str(dtype)[:20]!r} or shape)")
+    return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+def _decode_array(tree: dict, arrays: list) -> np.ndarray:
+    size, index = _array_bytes(tree), tree["__array__"]
+    if index >= len(arrays) or len(arrays[index]) != size:
+        raise WireError(f"an array of shape {tuple(tree['shape'])} and dtype {tree['dtype']} lacks its bytes")
+    return np.frombuffer(arrays[index], dtype=tree["dtype"]).reshape(tree["shape"]).copy()
 
 
 def decode_value(packed: Packed):
@@ -150,7 +160,7 @@ def pack_message(header: dict, arrays: list[bytes]) -> bytes:
 def _read_exactly(stream, n: int) -> bytes:
     chunks, remaining = [], n
     while remaining:
-        chunk = stream.read(remaining)
+        chunk = stream.read(min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("the worker's stream ended in the middle of a message")
         chunks.append(chunk)
@@ -158,8 +168,30 @@ def _read_exactly(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_message(stream) -> tuple[dict, list[bytes]] | None:
-    """The next frame from a binary stream, or None at a clean end of stream."""
+def _declared_bytes(tree, sizes: dict, depth: int = 0) -> None:
+    """{array index: byte count} of every array the header declares (checked again when decoded)."""
+    if depth > 2 * MAX_DEPTH + 8:
+        raise WireError("a message header is nested too deeply")
+    if type(tree) is list:
+        for value in tree:
+            _declared_bytes(value, sizes, depth + 1)
+    elif type(tree) is dict:
+        if "__array__" in tree:
+            size = _array_bytes(tree)  # the index is an int from here
+            if tree["__array__"] in sizes:
+                raise WireError("a message header declares one array twice")
+            sizes[tree["__array__"]] = size
+        for value in tree.values():
+            _declared_bytes(value, sizes, depth + 1)
+
+
+def read_message(stream, budgets: dict[str, int]) -> tuple[dict, list[bytes]] | None:
+    """The next frame from a binary stream, or None at a clean end of stream.
+
+    `budgets` maps each message type this stream may carry to the most array bytes one such message may
+    bring ("*": any other type). Everything is checked before any array is read: the header's size, its
+    JSON (no huge integers, no deep nesting), its type, and that the arrays it declares fit the budget and
+    match the byte counts that follow. A frame that fails raises WireError saying why."""
     first = stream.read(_LENGTH.size)
     if not first:
         return None
@@ -167,21 +199,29 @@ def read_message(stream) -> tuple[dict, list[bytes]] | None:
         first += _read_exactly(stream, _LENGTH.size - len(first))
     (size,) = _LENGTH.unpack(first)
     if size > MAX_HEADER_BYTES:
-        raise WireError(f"a message header of {size} bytes is larger than allowed")
+        raise WireError(f"a message header of {size} bytes is larger than the {MAX_HEADER_BYTES} allowed")
     try:
         header = json.loads(_read_exactly(stream, size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"a message header is not JSON: {error}") from None
-    if type(header) is not dict:
-        raise WireError("a message header is not a JSON object")
+    except (ValueError, RecursionError) as error:  # bad JSON, an integer of thousands of digits, deep nesting
+        raise WireError(f"a message header is not acceptable JSON ({type(error).__name__}: {str(error)[:120]})") \
+            from None
+    kind = header.get("type") if type(header) is dict else None
+    budget = budgets.get(kind, budgets.get("*")) if type(kind) is str else None
+    if budget is None:
+        raise WireError(f"a message of type {str(kind)[:40]!r} is not one this channel carries")
+    sizes: dict[int, int] = {}
+    _declared_bytes(header, sizes)
+    if sum(sizes.values()) > budget:
+        raise WireError(f"a {kind!r} message declares {sum(sizes.values())} bytes of arrays, more than the "
+                        f"{budget} one may carry")
     (count,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
-    if count > 100_000:
-        raise WireError("a message carries too many arrays")
+    if count != len(sizes) or sorted(sizes) != list(range(count)):
+        raise WireError(f"a message declares {len(sizes)} arrays but carries {count}")
     arrays = []
-    for _ in range(count):
+    for index in range(count):
         (n,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
-        if n > MAX_ARRAY_BYTES:
-            raise WireError(f"an array of {n} bytes is larger than allowed")
+        if n != sizes[index]:
+            raise WireError(f"an array declared as {sizes[index]} bytes came as {n}")
         arrays.append(_read_exactly(stream, n))
     return header, arrays
 

@@ -38,10 +38,11 @@ from grader.feedback import diagnose
 
 LOCAL, OBSERVE, JUDGE = "local", "observe", "judge"
 
-# Kinds whose expected value the judge computes from inputs it chose (a *judged quantity*), and kinds that
-# rest on a fact the worker reports about its own objects (a flag, an identity, an exception's class).
-QUANTITY_KINDS = frozenset({"close", "that", "unchanged"})
-FACT_KINDS = frozenset({"equal", "raises"})
+# Kinds the judge decides by a quantity it computed from its own inputs (a *judged quantity*), unless the
+# judge records one as "<kind>, worker-computable" (_worker_computable); the others rest on what the worker
+# reports: a fact about its own objects (a flag, an exception's class) or an input it hands back unchanged.
+QUANTITY_KINDS = frozenset({"close", "that"})
+WORKER_COMPUTABLE = ", worker-computable"
 
 
 class TestPathDiverged(AssertionError):
@@ -113,12 +114,41 @@ def _evaluate(value):
     return value() if callable(value) else value
 
 
+def _zero_like(value):
+    """What a stub that returns zeros would report in place of `value` (same shapes and types)."""
+    if isinstance(value, np.ndarray):
+        return np.zeros_like(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_zero_like(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _zero_like(v) for k, v in value.items()}
+    return type(value)(0) if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool) else value
+
+
+def _zeros_pass(expected, rtol, atol) -> bool:
+    """Whether zeros of the expected value's shape pass check_close (as diagnose.compare decides)."""
+    try:
+        return bool(np.all(np.isclose(0.0, np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
+    """Judge: record that the check just made is not a judged quantity: the worker was handed its expected
+    value (a plain value in the scenario, which a forged check echoes), or zeros pass it (a stub returning
+    zeros of the right shape would). Such checks weigh as facts (test_contract.py)."""
+    if (handed_over or zeros_pass) and _current.mode == JUDGE and _current.kinds[-1:] == [kind]:
+        _current.kinds[-1] = kind + WORKER_COMPUTABLE
+
+
 def _raise_worker_error(run: Run) -> None:
     __tracebackhide__ = True
     if run.error is not None:
         error = run.error
         where = f" ({error['where']})" if error.get("where") else ""
-        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where, error.get("where"),
+        explanation = diagnose.explain_error(error.get("message", ""))
+        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where
+                            + (f"\n{explanation}" if explanation else ""), error.get("where"),
                             error.get("phase") if isinstance(error.get("phase"), str) else None)
 
 
@@ -208,20 +238,21 @@ def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
 
 
 def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
-                batch_size=None, alternatives=(), regions=()) -> None:
+                batch_size=None, alternatives=(), regions=(), factors=None) -> None:
     """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
     __tracebackhide__ = True
     reference_value = got
     observed = _observe(what, "close", got)
     if _current.mode == OBSERVE:
         return
-    expected = _evaluate(expected)
+    handed_over, expected = not callable(expected), _evaluate(expected)
     options = dict(rtol=rtol, atol=atol, batch_size=batch_size, alternatives=_evaluate(alternatives),
-                   regions=_evaluate(regions))
+                   regions=_evaluate(regions), factors=factors)
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
-    result = diagnose.compare(observed, expected, **options)
+        _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
+    result = diagnose.compare(observed, expected, what=what, **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
 
@@ -276,6 +307,7 @@ def check_that(what: str, got, predicate, message) -> None:
     if _current.mode == JUDGE:
         mine = wire.decode_value(wire.encode_value(reference_value))
         _reference_must_pass(what, bool(_safely(predicate, mine)), "its predicate is false")
+        _worker_computable("that", False, _safely(predicate, _zero_like(mine)))
     failed = not _safely(predicate, observed)
     _decide(what, "that", observed, None, _message(
         message, f"{what} does not have the expected property.", observed) if failed else None)

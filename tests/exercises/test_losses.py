@@ -13,6 +13,7 @@ import pytest
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
 from grader.feedback.diagnose import relative_error
 from grader.feedback.oracle import F, torch
+from helpers import numerical_gradient
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 
@@ -129,8 +130,9 @@ def test_functions_do_not_modify_their_input(ex, rng):
     z = rng.standard_normal((4, 5))
     before = z.copy()
     for name in ("logsumexp", "softmax", "log_softmax"):
-        getattr(ex, name)(z)
+        value = getattr(ex, name)(z)
         check_unchanged(name, before, z)
+    check_close("log_softmax", value, lambda: F.log_softmax(T(before), dim=-1).numpy())  # it ran, and left z
 
 
 STABLE_ADVICE = ("Subtract the maximum along the axis before exp (every exponent is then <= 0), and take logs of "
@@ -240,7 +242,7 @@ def test_cross_entropy_backward_matches_finite_differences(ex, ref, rng):
     # The judge differentiates its own (the reference's) forward: the learner's backward must match the
     # derivative of the true loss.
     check_close("SoftmaxCrossEntropy.backward compared with finite differences of forward", grad,
-                lambda: ref.gradcheck.numerical_gradient(lambda: float(loss.forward(logits, labels)), logits),
+                lambda: numerical_gradient(ref, lambda: float(loss.forward(logits, labels)), logits),
                 batch_size=n, rtol=1e-5, atol=1e-8, alternatives=lambda: backward_alternatives(logits, labels, n, 3))
 
 
@@ -309,9 +311,11 @@ def test_cross_entropy_does_not_modify_logits_or_labels(ex, rng):
     logits_before, labels_before = logits.copy(), labels.copy()
     loss = ex.SoftmaxCrossEntropy()
     forward(loss, logits, labels)
-    loss.backward()
+    gradient = loss.backward()
     check_unchanged("SoftmaxCrossEntropy (forward and backward)", logits_before, logits)
     check_unchanged("SoftmaxCrossEntropy (forward and backward)", labels_before, labels)
+    check_close("SoftmaxCrossEntropy.backward", gradient, lambda: torch_cross_entropy(logits_before, labels_before)[1],
+                batch_size=len(labels))
 
 
 def test_cross_entropy_backward_uses_the_latest_forward(ex, rng):

@@ -102,12 +102,42 @@ def test_the_reference_passes_every_test_when_judged_in_the_sandbox(solution_run
     assert run.problem is None and run.total > 0 and not failing, (run.problem, failing)
 
 
+# Tests that still rest only on numbers a worker could report (an expected value the scenario hands to the
+# worker as a plain value, an input echoed back unchanged, a property zeros have) and are not marked fact:
+# issue 16 rewrote those of layers, activations and losses (expected values as callables the judge evaluates
+# on its own copy of the inputs, or a judged output beside an "unchanged"); these remain. Counts only go down.
+FORGEABLE_LEFT = {"gradcheck": 18, "network": 1, "init": 5, "optim": 1, "training": 9, "regularization": 4,
+                  "batchnorm": 1, "conv": 1, "autograd": 8, "stability": 2, "performance": 4}
+
+
+def test_no_check_can_pass_on_a_number_the_worker_chose():
+    """The judge counts a check as a judged quantity only when the worker never held its expected value and
+    zeros of the right shape fail it; an echoed input, a plain value and a property of zeros weigh as facts."""
+    import numpy as np
+
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    run = checks.begin(checks.JUDGE, [checks.Observation(what, kind, checks.wire.encode_value(value)) for what, kind, value
+                                      in [("plain", "close", x), ("judged", "close", 2 * x), ("zeros", "close", 0 * x),
+                                          ("shape", "that", x), ("mean", "that", x), ("echo", "unchanged", x)]])
+    checks.check_close("plain", x, x)  # the scenario computed it in the worker too: a forged check echoes it
+    checks.check_close("judged", 2 * x, lambda: 2 * x)
+    checks.check_close("zeros", 0 * x, lambda: 0 * x)  # a stub returning zeros passes
+    checks.check_that("shape", x, lambda v: v.shape == (2, 3), "wrong shape")
+    checks.check_that("mean", x, lambda v: abs(v.mean() - 3.5) < 0.1, "wrong mean")
+    checks.check_unchanged("echo", x.copy(), x)
+    checks.end()
+    assert run.kinds == ["close, worker-computable", "close", "close, worker-computable", "that, worker-computable",
+                         "that", "unchanged"]
+    assert {kind for kind in run.kinds if kind in checks.QUANTITY_KINDS} == {"close", "that"}
+
+
 def test_every_test_judges_a_quantity_and_fact_only_tests_are_worth_little(solution_runs):
-    """A judged quantity is a value the judge computed for inputs it chose (checks.QUANTITY_KINDS); a test
-    resting only on facts the worker reports about its own objects (a flag, a name, an exception's class)
-    could be faked by a submission. Those are marked @pytest.mark.fact, exactly those, and weigh
-    runner.FACT_WEIGHT of a judged test: together they stay under 5% of the points."""
-    unmarked, overmarked, worth, total = [], [], 0.0, 0.0
+    """A judged quantity is a value the judge computed for inputs it chose, which the worker never held and
+    zeros do not match (checks.QUANTITY_KINDS, _worker_computable); a test resting only on what the worker
+    reports (a flag, a name, an exception's class, an echoed input) could be faked by a submission. Those are
+    marked @pytest.mark.fact, exactly those (but for FORGEABLE_LEFT), and weigh runner.FACT_WEIGHT of a judged
+    test: together they stay under 3% of the points, all a submission forging every observation can earn."""
+    unmarked, overmarked, worth, total = {}, [], 0.0, 0.0
     for name in NAMES:
         exercise, run = KATA.exercise(name), solution_runs[name]
         weights = sum(test.weight for test in run.tests)
@@ -115,15 +145,18 @@ def test_every_test_judges_a_quantity_and_fact_only_tests_are_worth_little(solut
             assert test.kinds, f"{name}: {test.test} decided nothing"
             fact_only = not set(test.kinds) & checks.QUANTITY_KINDS
             if fact_only and not test.fact:
-                unmarked.append(f"{name}: {test.test}")
+                unmarked.setdefault(name, []).append(f"{name}: {test.test} {test.kinds}")
             if test.fact and not fact_only:
                 overmarked.append(f"{name}: {test.test}")
-            if fact_only:
+            if test.fact:
                 worth += exercise.points * test.weight / weights
         total += exercise.points
-    assert not unmarked, "rest on facts only; mark them @pytest.mark.fact:\n" + "\n".join(unmarked)
+    changed = {name: len(unmarked.get(name, [])) for name in NAMES
+               if len(unmarked.get(name, [])) != FORGEABLE_LEFT.get(name, 0)}
+    assert not changed, ("tests resting on worker-reported numbers only, not marked fact (FORGEABLE_LEFT: lower it "
+                         f"when you fix one), now {changed}:\n" + "\n".join(sum(unmarked.values(), [])))
     assert not overmarked, "marked fact but judge a quantity; unmark them:\n" + "\n".join(overmarked)
-    assert worth / total < 0.05, f"{worth:.1f} of {total:g} points rest on worker-reported facts only"
+    assert worth / total < 0.03, f"{worth:.2f} of {total:g} points rest on worker-reported facts only"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -178,7 +211,7 @@ def test_every_part_and_milestone_in_the_manifest_is_backed_by_code():
     for ex in KATA.exercises:
         if not ex.parts:
             continue
-        text = ex.test_file.read_text() if ex.test_file.exists() else ""
+        text = "".join(path.read_text() for path in ex.test_files if path.exists())
         for part in ex.parts:
             if f'part("{part}")' not in text:
                 problems.append(f"{ex.name}: part {part!r} has no test marked @pytest.mark.part({part!r})")

@@ -209,3 +209,162 @@ def test_a_single_number_gets_only_the_named_factors():
     assert "times 6, the batch size" in diagnose.compare(6 * 1.40545, 1.40545, batch_size=6).diagnosis
     assert "twice" in diagnose.compare(2.5, 1.25).diagnosis
     assert diagnose.compare(0.5, 1.39e-10).diagnosis is None  # any two numbers differ by some factor
+
+
+# ---- the worker's frames, its output and its limits (grader/core/wire.py, judge.py, sandbox.py) ---------
+
+def _frame(header: bytes, arrays: list[bytes], declared: int | None = None) -> bytes:
+    import struct
+
+    length = struct.Struct("<Q")
+    parts = [length.pack(len(header)), header, length.pack(len(arrays) if declared is None else declared)]
+    for data in arrays:
+        parts += [length.pack(len(data)), data]
+    return b"".join(parts)
+
+
+class _CountingStream:
+    """A stream that counts the bytes read from it: a refused frame must be refused before its arrays."""
+
+    def __init__(self, data: bytes):
+        import io
+
+        self.stream, self.read_bytes = io.BytesIO(data), 0
+
+    def read(self, n: int) -> bytes:
+        chunk = self.stream.read(n)
+        self.read_bytes += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("header, arrays, phrase", [
+    (b'{"type": ' + b"9" * 5000 + b'}', [], "not acceptable JSON"),
+    (b'{"type": "' + b"9" * 500 + b'"}', [], "not one this channel carries"),
+    (b'{"type": "test", "n": ' + b"9" * 5000 + b"}", [], "not acceptable JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, [], "not acceptable JSON"),
+    (b'{"type": "bigger", "value": {"__array__": 0, "dtype": "uint8", "shape": [10]}}', [b"0" * 10],
+     "not one this channel carries"),
+    (b'{"type": "start", "value": {"__array__": 0, "dtype": "uint8", "shape": [10]}}', [b"0" * 10], "more than the 0"),
+    (b'{"type": "test", "value": {"__array__": 0, "dtype": "float64", "shape": [1048576, 1024]}}', [b""],
+     "more than the"),
+    (b'{"type": "test", "value": {"__array__": 0, "dtype": "uint8", "shape": [4]}}', [b"0" * 8], "came as 8"),
+    (b'{"type": "test", "value": {"__array__": 0, "dtype": "object", "shape": [4]}}', [b"0" * 4], "malformed"),
+])
+def test_a_malformed_or_oversized_frame_is_refused_before_its_arrays_are_read(header, arrays, phrase):
+    from grader.core import wire
+
+    stream = _CountingStream(_frame(header, arrays) + b"x" * 100)
+    with pytest.raises(wire.WireError, match=phrase):
+        wire.read_message(stream, wire.TEST_STREAM)
+    assert stream.read_bytes <= 8 + len(header) + 16  # the header, the array count, one array's length
+
+
+def test_a_frame_must_carry_exactly_the_arrays_its_header_declares():
+    from grader.core import wire
+
+    header = b'{"type": "test", "value": {"__array__": 0, "dtype": "uint8", "shape": [2]}}'
+    with pytest.raises(wire.WireError, match="declares 1 arrays but carries 3"):
+        wire.read_message(_CountingStream(_frame(header, [b"ab"], declared=3)), wire.TEST_STREAM)
+    assert wire.read_message(_CountingStream(_frame(header, [b"ab"])), wire.TEST_STREAM)[1] == [b"ab"]
+
+
+def test_observations_within_their_budget_arrive_whole():
+    import io
+
+    from grader.core import wire
+    from grader.core.wire import Observation
+
+    value = np.arange(12.0).reshape(3, 4)
+    frame = wire.pack_observations("t", [Observation("y", "close", wire.encode_value({"y": value}))], None)
+    _, observations, _ = wire.unpack_observations(*wire.read_message(io.BytesIO(frame), wire.TEST_STREAM))
+    assert np.array_equal(wire.decode_value(observations[0].value)["y"], value)
+
+
+def test_a_workers_output_is_read_through_a_pipe_whose_tail_alone_is_kept():
+    import subprocess
+    import sys
+
+    from grader.core.judge import Output
+
+    output = Output(show=False)
+    try:
+        process = subprocess.Popen([sys.executable, "-c", "import os, sys\nfor _ in range(64): "
+                                    "os.write(1, b'x' * (1 << 16))\nprint('the last line', flush=True)\n"
+                                    "print(sorted(os.listdir('/proc/self/fd')))"],
+                                   stdout=output.write_end, stderr=output.write_end)
+    finally:
+        output.started()
+    process.wait()
+    assert output.last_line() == "['0', '1', '2', '3']"  # stdin, the pipe twice, and listdir's own
+    assert len(output.tail) == Output.TAIL_BYTES and output.dropped >= (4 << 20) - Output.TAIL_BYTES
+    assert b"the last line" in output.tail
+
+
+def _fake_cgroup_v2(root):
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
+    (root / "cgroup.subtree_control").write_text("")
+    return root
+
+
+def test_cgroup_v2_limits_memory_processes_and_cpu_in_a_unified_tree(tmp_path, monkeypatch):
+    """This machine has cgroup v1 only: the v2 path is exercised on a folder laid out like
+    /sys/fs/cgroup on a unified host (cgroup.controllers at its root), where every knob is a plain file."""
+    from grader.core import sandbox
+
+    monkeypatch.delenv("KATA_NO_CGROUP", raising=False)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    root = _fake_cgroup_v2(tmp_path / "cgroup")
+    limits = sandbox.Limits(memory_bytes=3 << 30, processes=32, cpus=1.5)
+    group = sandbox.CGroup(limits, root=root)
+    (path,) = group.paths
+    assert group.version == 2 and path.parent == root
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    knobs = {knob: (path / knob).read_text() for knob in sandbox.CGroup.V2_KNOBS}
+    assert knobs == {"memory.max": str(3 << 30), "memory.swap.max": "0", "pids.max": "32",
+                     "cpu.max": "150000 100000"}
+    group.enter()
+    assert (path / "cgroup.procs").read_text() == str(sandbox.os.getpid())
+    sentence = sandbox.limits_sentence(limits, group)
+    assert "3 GiB of memory, 32 processes and 1.5 CPUs" in sentence and "cgroup v2" in sentence
+    passed_on = sandbox.CGroup.existing(group.paths, group.version)
+    assert passed_on.active and not passed_on.owned
+
+
+def test_cgroup_v1_uses_one_group_per_controller_and_says_which_knobs_it_could_write(tmp_path, monkeypatch):
+    from grader.core import sandbox
+
+    monkeypatch.delenv("KATA_NO_CGROUP", raising=False)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    for controller in ("memory", "pids"):  # no cpu controller mounted here
+        (tmp_path / controller).mkdir()
+    group = sandbox.CGroup(sandbox.Limits(processes=16), root=tmp_path)
+    assert group.version == 1 and [p.parent.name for p in group.paths] == ["memory", "pids"]
+    assert group.applied == ["memory.limit_in_bytes", "pids.max"]
+    assert (group.paths[1] / "pids.max").read_text() == "16"
+    assert "cgroup v1: memory.limit_in_bytes, pids.max" in sandbox.limits_sentence(sandbox.Limits(), group)
+
+
+def test_without_cgroups_the_row_says_the_limits_were_per_process(monkeypatch):
+    from grader.core import sandbox
+
+    monkeypatch.setenv("KATA_NO_CGROUP", "1")
+    group = sandbox.CGroup(sandbox.Limits())
+    assert not group.active
+    sentence = sandbox.limits_sentence(sandbox.Limits(), group)
+    assert "per process only" in sentence and "files of at most 64 MiB" in sentence
+    assert ("RLIMIT_NPROC" in sentence) and ("counted by the judge" in sentence) == (not sandbox.nproc_applies())
+
+
+def test_a_worker_cannot_write_a_file_larger_than_its_limit(tmp_path):
+    import subprocess
+    import sys
+
+    from grader.core import sandbox
+
+    limits = sandbox.Limits(file_bytes=1 << 20)
+    code = ("import sys\ntry:\n    open('big', 'wb').write(b'x' * (4 << 20))\nexcept OSError as error:\n"
+            "    print(error.errno)\n")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                               preexec_fn=sandbox.preexec(limits, None))
+    assert completed.stdout.strip() == "27" and (tmp_path / "big").stat().st_size == 1 << 20  # EFBIG
