@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 COMMANDS = {
     "grade": ("grader.learner.grade", "grade a target and say what to do next"),
@@ -18,10 +19,15 @@ COMMANDS = {
     "progress": ("grader.learner.progress", "points over time"),
     "reset": ("grader.learner.reset", "restore one stub (asks first, keeps a backup)"),
     "grade-all": ("grader.instructor.gradebook", "grade every sub-folder of a directory of submissions"),
-    "export": ("grader.instructor.export", "a grade report in Gradescope's or GitHub Classroom's format"),
+    "export": ("grader.platforms.export", "a grade report in Gradescope's or GitHub Classroom's format"),
     "bench": ("grader.maintainer.bench", "reference vs PyTorch timings"),
     "milestone": ("grader.milestones", "run one milestone on its own"),
 }
+
+
+# A student release ships neither the instructor's and maintainer's packages nor compare: not offered there.
+COMMANDS = {name: entry for name, entry in COMMANDS.items() if any(
+    Path(__file__).parent.joinpath(*entry[0].split(".")[1:]).with_suffix(end).exists() for end in ("", ".py"))}
 
 
 def usage() -> str:

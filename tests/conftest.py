@@ -25,7 +25,8 @@ from grader.core import seeds
 MANIFEST = manifest.load()
 
 # Every exercise test runs observed against the target and judged against the reference.
-pytest_plugins = ["grader.feedback.judge_plugin"]
+# Per-test limits count CPU seconds (grader/core/cpu_limit.py): a busy machine fails no correct test.
+pytest_plugins = ["grader.feedback.judge_plugin", "grader.core.cpu_limit"]
 
 
 def pytest_addoption(parser):
@@ -52,9 +53,10 @@ exercise_of = manifest.exercise_of_test  # tests/exercises/test_<name>.py belong
 
 
 def _time_limit(limit: float) -> float:
-    """The pytest-timeout of an exercise test in this process. The worker gets the exercise's limit (the
+    """The time limit of an exercise test in this process. The worker gets the exercise's limit (the
     learner's code runs there); split mode runs the scenario twice; the judge waits for the worker (which
-    it stops itself, judge.py) and runs the reference, so its own limit only guards against a kata bug."""
+    it stops itself, judge.py) and runs the reference, so its own limit only guards against a kata bug.
+    The judge's is wall-clock (it waits); every other is CPU time, with a wide wall-clock backstop."""
     from grader.core import judge
     from grader.feedback import judge_plugin
 
@@ -74,7 +76,18 @@ def pytest_collection_modifyitems(config, items):
         if name is not None:
             item.add_marker(getattr(pytest.mark, name))
             if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(_time_limit(MANIFEST.exercise(name).time_limit)))
+                _limit(item, _time_limit(MANIFEST.exercise(name).time_limit))
+
+
+def _limit(item, seconds: float) -> None:
+    from grader.core import cpu_limit
+    from grader.feedback import judge_plugin
+
+    if judge_plugin.kata_mode() == judge_plugin.JUDGE:
+        item.add_marker(pytest.mark.timeout(seconds))
+    else:
+        item.add_marker(pytest.mark.cpu_limit(seconds))
+        item.add_marker(pytest.mark.timeout(cpu_limit.wall_backstop(seconds)))
 
 
 def pytest_generate_tests(metafunc):

@@ -51,6 +51,11 @@ class Exercise:
     def test_file(self) -> Path:
         return EXERCISE_TESTS_DIR / f"test_{self.name}.py"
 
+    @property
+    def test_files(self) -> list[Path]:
+        """test_<name>.py, then the topics its tests are split into: test_<name>_<topic>.py."""
+        return [self.test_file, *sorted(EXERCISE_TESTS_DIR.glob(f"test_{self.name}_*.py"))]
+
 
 
 @dataclass(frozen=True)
@@ -109,11 +114,11 @@ class Manifest:
 
 
 def exercise_of_test(path) -> str | None:
-    """The exercise a test file (or a test id, "tests/exercises/test_<name>.py::...") belongs to: the file
-    name is the one link from a test to its exercise, when the manifest has that exercise."""
+    """The exercise a test file (or a test id, "tests/exercises/test_<name>[_<topic>].py::...") belongs to:
+    the file name is the one link from a test to its exercise, when the manifest has that exercise."""
     stem = Path(str(path).split("::")[0]).stem
-    name = stem[len("test_"):] if stem.startswith("test_") else None
-    return name if name in load().names else None
+    found = [name for name in load().names if stem == f"test_{name}" or stem.startswith(f"test_{name}_")]
+    return max(found, key=len, default=None)
 
 
 def _relative_imports(path: Path) -> list[str]:

@@ -115,7 +115,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
     seed = seeds.current() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         results_path = Path(scratch) / "results.jsonl"
-        command = [sys.executable, "-m", "pytest", *[str(ex.test_file) for ex in exercises], "-q",
+        command = [sys.executable, "-m", "pytest", *[str(path) for ex in exercises for path in ex.test_files], "-q",
                    "-p", "grader.core.pytest_plugin", "--no-header", "-p", "no:cacheprovider"]
         for target in targets:
             command += ["--target", str(target)]

@@ -30,12 +30,12 @@ import threading
 import numpy as np
 import pytest
 
-from grader.core import seeds, wire
+from grader.core import manifest, seeds, wire
 from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
-from grader.feedback import checks
+from grader.feedback import checks, diagnose
 
 def kata_mode() -> str:
     try:
@@ -176,23 +176,36 @@ class _AdvisoryReference(_LearnerModules):
 
 def _dependency_note(error: BaseException, exercise: str | None, target_dirs) -> str | None:
     """A sentence when a failure may come from an earlier exercise whose module is the learner's too."""
-    from grader.core import manifest
-
     if not exercise:
         return None
     kata = manifest.load()
     dependencies = [name for name in kata.reference_modules(exercise) if name in kata.names]
-    if not dependencies:
-        return None
     where = where_in_target(error, target_dirs) or ""
-    culprit = next((name for name in dependencies if where.startswith(f"{name}.py ")), None)
+    culprit = next((name for name in kata.names if where.startswith(f"{name}.py ")), None)
+    if culprit == exercise or not (culprit or dependencies):
+        return None
     if culprit:
         number = kata.exercise(culprit).number
         return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
                 f"`make check EX={culprit}` pass first.")
+    dependencies = [name for name in dependencies if not _passed_at_last_grade(name, target_dirs)]
+    if not dependencies:
+        return None
     listed = ", ".join(f"{name}.py (exercise {kata.exercise(name).number})" for name in dependencies)
     return (f"Here this exercise runs on your own {listed} (a student release has no reference to stand in "
             "for them): if one of those fails its own checks, this failure may come from it.")
+
+
+def _passed_at_last_grade(name: str, target_dirs) -> bool:
+    """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
+    from grader.core import report
+    from grader.core.manifest import ROOT
+
+    path = ROOT / ".grade" / "report.json"
+    entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
+    files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
+    return bool(entry and report.exercise_done(entry) and files
+                and all(f.stat().st_mtime < path.stat().st_mtime for f in files))
 
 
 def _with_note(error: Exception, note: str) -> Exception:
@@ -230,6 +243,8 @@ def advise(item) -> None:
     except Exception as error:  # noqa: BLE001 - re-raised, with a sentence when an earlier exercise may be the cause
         checks.end()
         note = _dependency_note(error, exercise, getattr(item.config, "kata_targets", []))
+        explanation = None if isinstance(error, AssertionError) else diagnose.explain_error(str(error))
+        note = "\n".join(line for line in (explanation, note) if line) or None
         if note is None:
             raise
         raise _with_note(error, note) from None
@@ -270,17 +285,10 @@ def pytest_pyfunc_call(pyfuncitem):
 
 # ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
 
-def _exercise_of_item(item) -> str | None:
-    from grader.core.manifest import exercise_of_test
-
-    return exercise_of_test(item.path)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
         return
-    from grader.core import manifest
     from grader.core.judge import WorkerSession
 
     targets = getattr(config, "kata_targets", [])
@@ -292,7 +300,7 @@ def pytest_collection_modifyitems(session, config, items):
     limits, cgroup = sandbox.limits_from_environment()
     groups: dict[str, list[str]] = {}
     for item in items:
-        name = _exercise_of_item(item)
+        name = manifest.exercise_of_test(item.path)
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
     sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
@@ -303,7 +311,7 @@ def pytest_collection_modifyitems(session, config, items):
 
     def observations(item):
         # The next exercise's worker starts while this one's are judged: the two cores stay busy.
-        name = _exercise_of_item(item)
+        name = manifest.exercise_of_test(item.path)
         following = order.index(name) + 1
         if following < len(order) and os.environ.get(ONE_WORKER_VAR) != "1":
             sessions[order[following]].start()

@@ -142,9 +142,9 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
     troubled = [row.name for row in ordered if row.problems]
     say(f"{_count(len(ordered), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
                                                         "column): " + ", ".join(troubled) if troubled else "; no problems."))
-    if found["pairs"] or found["reference"]:
+    if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
-            f"near-identical to the reference (shown beside the scores; see {_shown(out / 'similarity.json')}).")
+            f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside the scores; see {_shown(out / 'similarity.json')}).")
     say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
     return ordered
 

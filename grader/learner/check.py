@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.core import manifest, sandbox, seeds
+from grader.core import manifest, mode, sandbox, seeds
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise
 from grader.learner import progress
@@ -82,15 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem)
         return 1
-    command = [sys.executable, "-m", "pytest", str(exercise.test_file), "--target", str(target_dir),
+    command = [sys.executable, "-m", "pytest", *map(str, exercise.test_files), "--target", str(target_dir),
                "-q", "--no-header", "--tb=short", "-rN", *(["-k", args.keyword] if args.keyword else []),
                *args.pytest_args]
     code = subprocess.call(command, cwd=ROOT, env=environment())
-    if code == 0:
+    if code == 0 and args.keyword:
+        print(f"The tests of `{exercise.name}` that match K={args.keyword} pass; the others did not run "
+              f"(`make check EX={exercise.name}` without K runs them all).")
+    elif code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")
     elif code == 1:
-        print(f"Stuck? `make hint EX={exercise.name}` for a hint, `make compare EX={exercise.name}` to see "
-              "your numbers next to the reference's.")
+        print(f"Stuck? `make hint EX={exercise.name}` for a hint" + ("." if mode.is_release() else
+              f", `make compare EX={exercise.name}` to see your numbers next to the reference's."))
     return code
 
 

@@ -12,7 +12,7 @@ import json
 import sys
 import textwrap
 
-from grader.core import manifest
+from grader.core import manifest, mode
 from grader.learner import progress
 from grader.core import target as targets
 
@@ -64,8 +64,9 @@ def show(name: str) -> str:
         lines = [header, f"You have seen all {total} hints for `{name}`:"]
         for i, hint in enumerate(exercise.hints, 1):
             lines.append(_wrap(f"{i}. {hint}", hanging="     "))
-        lines.append(f"No more hints. `make compare EX={name}` puts your outputs and gradients next to the "
-                     "reference's, in numbers, and says where they first differ.")
+        if not mode.is_release():
+            lines.append(f"No more hints. `make compare EX={name}` puts your outputs and gradients next to the "
+                         "reference's, in numbers, and says where they first differ.")
         lines.append(f"(`python -m grader hint {name} --forget` starts the hints of `{name}` again.)")
         return "\n".join(lines)
     hint = exercise.hints[seen]
@@ -75,7 +76,7 @@ def show(name: str) -> str:
     lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(hint)]
     if left:
         lines.append(f"{left} more hint{'s' if left > 1 else ''}: run `make hint EX={name}` again.")
-    else:
+    elif not mode.is_release():
         lines.append(f"That was the last hint. Next: `make compare EX={name}` shows where your numbers differ "
                      "from the reference's.")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader.core import manifest
+from grader.core import manifest, mode
 from grader.core import target as targets
 from grader.core.report import ExerciseStatus
 from grader.core.runner import TargetRun, run_exercise
@@ -137,8 +137,8 @@ class Watcher:
                 if all(ex.name != upcoming.name for ex in queue):
                     queue.append(upcoming)
         if self.current is not None and self.current.name not in self.passing:
-            self.out(f"Waiting for you to save... (stuck? `make hint EX={self.current.name}`, "
-                     f"`make compare EX={self.current.name}`)")
+            compare = "" if mode.is_release() else f", `make compare EX={self.current.name}`"
+            self.out(f"Waiting for you to save... (stuck? `make hint EX={self.current.name}`{compare})")
         else:
             self.out("Waiting for you to save...")
 
@@ -164,7 +164,9 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
         cycle += 1
         current = snapshot(target_dir)
         if seen is None:
-            queue, labels = ([watcher.current] if watcher.current else []), {}
+            queue = [watcher.current] if watcher.current else []
+            labels = {ex.name: f"start-up, nothing saved yet: the tests of `{ex.name}` ({watcher.shown(ex)})"
+                      for ex in queue}
         else:
             changed = changed_files(seen, current)
             queue = watcher.affected(changed)

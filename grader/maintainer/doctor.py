@@ -52,7 +52,7 @@ def exercise_files(kata) -> list[str]:
 
 
 def test_files(kata) -> list[str]:
-    return [f"{path.relative_to(ROOT)} belongs to no exercise of the manifest: name it test_<exercise>.py"
+    return [f"{path.relative_to(ROOT)} belongs to no exercise of the manifest: name it test_<exercise>[_<topic>].py"
             for path in sorted((TESTS_DIR / "exercises").glob("test_*.py"))
             if manifest.exercise_of_test(path) is None]
 

@@ -11,10 +11,10 @@ Each milestone named in grader/manifest.toml is a module here providing
 The grader runs `python -m grader milestone NAME --target DIR --out DIR --result FILE` in a child process,
 so a milestone that hangs or crashes costs only itself.
 
-The training milestones (mnist, cnn, autograd_mnist) share one skeleton (skeleton.py): a learner half
-that trains and predicts, and a judge half (judge.py) that keeps the test labels, times the learner
-against PyTorch and decides; both can run in one process (what `run` does) or in two (the worker and
-the judge). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
+The training milestones (mnist, cnn, autograd_mnist) share one skeleton: a learner half (skeleton.py)
+that trains in a sandboxed worker and reports checkpoints, and a judge half (judge.py) that replays every
+step with PyTorch, computes the test accuracy from the learner's weights and decides (always in two
+processes). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
 worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
 always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
 stability has both halves in one module. The grader kills a milestone's process after the manifest's
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader milestone")
     parser.add_argument("name")
     parser.add_argument("--target", default=None)
-    parser.add_argument("--out", default=".grade")
+    parser.add_argument("--out", default=".grade/milestones", help="where the PNGs go (make grade's place)")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--in-process", action="store_true",
@@ -57,12 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         module = importlib.import_module(milestone.module)
-        from grader.milestones import skeleton
-
-        if args.name in skeleton.MODULES and not args.in_process:
-            # Training milestones: the learner's code trains in a sandboxed worker, this process judges.
-            result = skeleton.run_judged(args.name, target_dir, out_dir, quick=args.quick)
-        elif hasattr(module, "run_judged") and not args.in_process:
+        if hasattr(module, "run_judged") and not args.in_process:
+            # The learner's code runs in a sandboxed worker, this process judges.
             result = module.run_judged(target_dir, out_dir, quick=args.quick)
         else:
             result = module.run(target_dir, out_dir, quick=args.quick)

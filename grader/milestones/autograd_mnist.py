@@ -5,7 +5,7 @@ your `loss.backward()`. The rest is your code too: `optim.SGD` updates the Tenso
 .data and .grad like a Parameter) and `training.minibatches` shuffles the data. The scaffolding is here:
 
     W1 (784, 256), b1 (256,), W2 (256, 128), b2 (128,), W3 (128, 10), b3 (10,)   float32 leaf Tensors,
-    He-initialised from the fixed SEED, requires_grad=True, each .grad set to zeros before training
+    He-initialised (the grader's weights, from a secret seed), requires_grad=True, .grad zeros at first
     logits = ((X @ W1 + b1).relu() @ W2 + b2).relu() @ W3 + b3
     loss = autograd.cross_entropy(logits, y)
     per mini-batch: optimizer.zero_grad(); loss.backward(); optimizer.step()
@@ -13,9 +13,9 @@ your `loss.backward()`. The rest is your code too: `optim.SGD` updates the Tenso
 
 Passes when the test accuracy is above 90% AND training takes at most MULTIPLE times PyTorch's time for
 the same steps of the same MLP, timed in the same run on the same number of threads (skeleton.py,
-judge.py). The test accuracy is computed by the grader with plain NumPy from the trained arrays
-W1.data, ..., b3.data that your half sends after each epoch (argmax of the logits), not from your
-forward pass, and never with your code seeing the test labels.
+judge.py). Every step is replayed by the grader from your checkpoints (W1.data, ..., b3.data every 50
+steps), and the test accuracy is computed by the grader's own forward pass of the final weights: your
+side never receives a test image.
 
 MULTIPLE = 5. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
 each, other jobs running: load average 7-8): the reference engine at 0.75x PyTorch's time for the same
@@ -34,11 +34,12 @@ pass at QUICK_THRESHOLD within QUICK_MULTIPLE.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones import skeleton
+from grader.milestones import judge, skeleton
 from grader.milestones.skeleton import SEED, Spec, Stop
 
 TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
@@ -69,7 +70,12 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return skeleton.run("autograd_mnist", target_dir, out_dir, quick=quick)
+    return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def learn_task(modules, inputs: dict, send) -> dict:
+    """The learner half, in the sandboxed worker (grader/core/task.py)."""
+    return skeleton.learn(sys.modules[__name__], Path(inputs["target_dir"]), inputs["job"], send)
 
 
 def build_parameters(ag, rng) -> list:
@@ -94,34 +100,6 @@ def logits_of(ag, params, X):
     hidden = (ag.Tensor(X) @ W1 + b1).relu()
     hidden = (hidden @ W2 + b2).relu()
     return hidden @ W3 + b3
-
-
-def numpy_logits(arrays, X, batch_size: int = 2000) -> np.ndarray:
-    """The MLP's logits from plain arrays [W1, b1, W2, b2, W3, b3] with plain NumPy, in chunks."""
-    W1, b1, W2, b2, W3, b3 = (np.asarray(a, dtype=np.float32) for a in arrays)
-    chunks = []
-    for start in range(0, len(X), batch_size):
-        h = np.maximum(X[start:start + batch_size] @ W1 + b1, 0)
-        h = np.maximum(h @ W2 + b2, 0)
-        chunks.append(h @ W3 + b3)
-    return np.concatenate(chunks) if chunks else np.zeros((0, SIZES[-1]), dtype=np.float32)
-
-
-def predict_from_weights(weights: dict, X) -> np.ndarray:
-    """Judge side: the predicted classes from the trained arrays the learner half sent ({"W1": ..., ...}).
-    Arrays of the wrong shape predict nothing (-1 everywhere, counted wrong)."""
-    shapes = [(a, b) for a, b in zip(SIZES[:-1], SIZES[1:])]
-    expected = {name: shape for name, shape in zip(NAMES, [s for pair in shapes for s in (pair, (pair[1],))])}
-    arrays = [np.asarray(weights.get(name)) for name in NAMES]
-    if any(a.shape != expected[name] or not np.issubdtype(a.dtype, np.floating) for a, name in zip(arrays, NAMES)):
-        return np.full(len(X), -1, dtype=np.int64)
-    return np.argmax(numpy_logits(arrays, X), axis=1).astype(np.int64)
-
-
-def numpy_accuracy(params, X, y, batch_size: int = 2000) -> float:
-    """Accuracy from the trained Tensors with plain NumPy (independent of the learner's forward)."""
-    logits = numpy_logits([p.data for p in params], X, batch_size)
-    return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
 def loss_float(loss) -> float:
@@ -167,6 +145,6 @@ def train(session) -> dict:
             loss = ag.cross_entropy(logits_of(ag, params, X_batch), y_batch)
             loss.backward()
             optimizer.step()
-            session.step(loss_float(loss), getattr(optimizer, "lr", LR))
-        session.end_epoch(weights={name: p.data for name, p in zip(NAMES, params)})
+            session.step(loss_float(loss), getattr(optimizer, "lr", LR), images=X_batch)
+        session.end_epoch()
     return {}

@@ -1,158 +1,179 @@
-"""The judge half of the training milestones: test labels, the PyTorch clock, the accuracy, the verdict.
+"""The judge half of the training milestones: the replay, the PyTorch clock, the test accuracy, the verdict.
 
 See grader/milestones/skeleton.py for the protocol. Nothing here runs learner code: the judge reads the
-learner half's events (plain data), keeps its own clock, and decides.
+learner half's events (plain data), keeps its own clock, recomputes what it can and decides.
 
-The time budget is relative. At "start" and at every "epoch" event (while the learner waits for the
-reply) the judge times a block of consecutive training steps of the same model in PyTorch (same
-architecture, batch size, learning rate and momentum, same number of threads: THREADS in skeleton.py),
-so that the reference sees the machine as the learner saw it, load included. Its mean time per step
-over all blocks, times the learner's number of steps, is "PyTorch's time for the same steps"; the
-budget is the milestone's `multiple` of it. The learner's time is measured here, from outside: the
-sum of the intervals between each reply and the learner's next event (so the pauses for PyTorch are
-not counted, and everything the learner half does in between is: steps, its own evaluate, its
-predictions of the test images).
+What the learner's side says is checked, never believed (a Proof-of-Learning replay, Jia et al., IEEE
+S&P 2021). The judge draws the initial weights from a secret seed and sends them. Every checkpoint
+(weights after a step, the weights after the step before it, and per step the indices of the training
+images used, the learning rate and the loss) is replayed here at once with PyTorch: from the previous
+checkpoint's weights, with the momentum its two weight sets imply ((previous - weights) / lr), on the
+same images, at the same learning rates. The replayed weights must land within TOLERANCE of the
+reported ones, measured as a fraction of the distance the weights travelled in the segment. Every
+segment is replayed, so there is no unverified step to hide a jump (to pretrained weights, say) in.
+The test accuracy is computed here by PyTorch's forward pass from the checkpoint's weights, on test
+images the learner's side never receives.
+
+TOLERANCE = 5%. Measured between the reference (NumPy float32) and the PyTorch replay over the
+segments of full and quick runs: at most 0.1-0.4% of the travel per 50-step segment (see the
+milestone's "replay_drift_max" in its result); float64 learner weights drift as little. A fabricated
+or skipped segment lands at 30% and more.
+
+The clock. The replay is also PyTorch's time for the same steps (one thread, as the learner's BLAS):
+the budget is the milestone's `multiple` of the replay's mean time per step times the steps. The
+learner's time is measured here, from outside: the sum of the intervals between each reply and the
+learner's next event, so the pauses for the replay are not counted.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import secrets
 import time
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones.skeleton import (DEADLINE_SLACK, SEED, THREADS, load_mnist, module_of, shaped,
-                                        spec_of, summary)
+from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, pinned_threads,
+                                        shaped, summary, training_split)
+from grader.milestones.stopwatch import textbook_parameters, torch_model
 
-# (steps per timed block, warm-up steps before the first block) of the PyTorch reference: a block
-# takes about 0.1 s (mlp) or 0.5 s (cnn) on one thread, a few percent of an epoch.
-BLOCKS = {"mlp": (40, 10), "cnn": (8, 3)}
-CALIBRATION_BLOCKS = 3   # blocks timed at "start", before the first budget is given
+TOLERANCE = 0.10     # replayed weights within this fraction of their travel over the segment
+EVERY = (50, 10)     # steps between checkpoints (full, quick)
+CALIBRATION_STEPS = 5
 
 
 class Unavailable(Exception):
     """The milestone cannot be judged here (no PyTorch, damaged data): its result is "not-run"."""
 
 
-class TorchReference:
-    """A PyTorch run of the milestone's model, timed in blocks of consecutive steps; mean per step."""
+def initial_weights(shapes: list[tuple[int, ...]], rng) -> list[np.ndarray]:
+    """He-initialised float32 weights for each shape (a bias, 1-D, starts at zero): the judge's draw."""
+    weights = []
+    for shape in shapes:
+        fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
+        weights.append(np.zeros(shape, np.float32) if len(shape) < 2 else
+                       rng.normal(0.0, math.sqrt(2.0 / max(fan_in, 1)), size=shape).astype(np.float32))
+    return weights
 
-    def __init__(self, architecture: str, X: np.ndarray, y: np.ndarray, settings: dict, seed: int):
-        import torch
 
-        torch.manual_seed(seed)
-        self.torch = torch
-        self.net = torch_model(torch, architecture)
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=float(settings["lr"]),
-                                         momentum=float(settings.get("momentum", 0.0)))
-        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
-        self.batch_size = int(settings["batch_size"])
-        self.order = torch.from_numpy(np.random.default_rng(seed).permutation(len(X)))
-        self.position = 0
-        self.block, warmup = BLOCKS[architecture]
+class Replay:
+    """PyTorch's training steps of the milestone's model, from a checkpoint on given training images."""
+
+    def __init__(self, torch, architecture: str, X: np.ndarray, y: np.ndarray, settings: dict):
+        self.torch, self.architecture = torch, architecture
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+        self.momentum = float(settings.get("momentum", 0.0))
+        self.weight_decay = float(settings.get("weight_decay", 0.0))
         self.seconds, self.steps = 0.0, 0
-        previous = torch.get_num_threads()
-        torch.set_num_threads(THREADS)
-        self._steps(warmup)
-        torch.set_num_threads(previous)
 
-    def _steps(self, n: int) -> None:
-        F = self.torch.nn.functional
-        for _ in range(n):
-            if self.position + self.batch_size > len(self.order):
-                self.position = 0
-            index = self.order[self.position:self.position + self.batch_size]
-            self.position += self.batch_size
-            self.optimizer.zero_grad()
-            loss = F.cross_entropy(self.net(self.X[index]), self.y[index])
+    def run(self, start, previous, lr_before, batches, lrs):
+        """(weights after the last step, after the one before it, losses) of PyTorch's steps from `start`,
+        with the momentum (previous - start) / lr_before (none when previous is None: the first step)."""
+        with pinned_threads(THREADS, torch_too=True):
+            return self._run(start, previous, lr_before, batches, lrs)
+
+    def _run(self, start, previous, lr_before, batches, lrs):
+        torch = self.torch
+        net = torch_model(torch, self.architecture, start)
+        optimizer = torch.optim.SGD(net.parameters(), lr=float(lrs[0]), momentum=self.momentum,
+                                    weight_decay=self.weight_decay)
+        if previous is not None and self.momentum and lr_before:  # (with lr 0 no velocity moves the weights)
+            for parameter, before, now in zip(net.kata_targets, previous, start):
+                velocity = ((np.asarray(before, np.float64) - now) / lr_before).astype(np.float32)
+                optimizer.state[parameter]["momentum_buffer"] = torch.from_numpy(
+                    np.ascontiguousarray(velocity.T if velocity.ndim == 2 else velocity))
+        losses, before_last = [], None
+        for index, (rows, lr) in enumerate(zip(batches, lrs)):
+            if index == len(batches) - 1:
+                before_last = textbook_parameters(net)
+            started = time.perf_counter()
+            optimizer.param_groups[0]["lr"] = float(lr)
+            rows = torch.from_numpy(rows)
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(self.X[rows]), self.y[rows])
             loss.backward()
-            self.optimizer.step()
-
-    def sample(self, blocks: int = 1) -> None:
-        """Time `blocks` blocks of steps (on THREADS threads) and add them to the mean."""
-        previous = self.torch.get_num_threads()
-        self.torch.set_num_threads(THREADS)
-        try:
-            for _ in range(blocks):
-                started = time.perf_counter()
-                self._steps(self.block)
-                self.seconds += time.perf_counter() - started
-                self.steps += self.block
-        finally:
-            self.torch.set_num_threads(previous)
+            optimizer.step()
+            self.seconds += time.perf_counter() - started
+            losses.append(float(loss.detach()))
+        self.steps += len(batches)
+        return textbook_parameters(net), before_last, np.array(losses)
 
     @property
     def step_seconds(self) -> float:
-        return self.seconds / max(1, self.steps)
+        return self.seconds / self.steps if self.steps else math.nan
 
 
-def torch_model(torch, architecture: str):
-    """The milestone's model in PyTorch (default initialisation; only its time is used)."""
-    nn = torch.nn
-    if architecture == "mlp":
-        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-    if architecture == "cnn":
-        return nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
-    raise ValueError(f"no PyTorch model for architecture {architecture!r}")
+def drift(found: list, expected: list, start: list) -> float:
+    """|found - expected| as a fraction of the larger distance either travelled from `start`."""
+    def flat(arrays):
+        return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+
+    found, expected, start = flat(found), flat(expected), flat(start)
+    travel = max(np.linalg.norm(found - start), np.linalg.norm(expected - start), 1e-12)
+    gap = np.linalg.norm(found - expected) / travel
+    return float(gap) if np.isfinite(gap) else math.inf
 
 
 class Judge:
     """The judge half of one training milestone run (see skeleton.py for the protocol)."""
 
-    def __init__(self, name: str, *, quick: bool = False):
+    def __init__(self, milestone, *, quick: bool = False):
         from grader.data import mnist as data
 
-        self.spec, self.module, self.quick = spec_of(name), module_of(name), quick
+        self.milestone, self.spec, self.quick = milestone, milestone.SPEC, quick
         try:
-            import torch  # noqa: F401  (the reference clock)
+            import torch
         except ImportError as error:
-            raise Unavailable(f"PyTorch cannot be imported ({error}), so there is no reference to set the "
-                              "time budget by; install the pinned requirements (`make setup`)") from None
+            raise Unavailable(f"PyTorch cannot be imported ({error}), so there is no reference to replay your "
+                              "training with; install the pinned requirements (`make setup`)") from None
+        self.torch = torch
         try:
             checksums = data.verify()
-            X_train, y_train, X_test, self.y_test = load_mnist(self.spec.quick_sizes if quick else None)
+            self.X_train, self.y_train, _, _ = training_split(self.spec, quick)
+            X_test, y_test = data.load("test")
         except data.DataError as error:
             raise Unavailable(f"the MNIST data cannot be used: {error}") from None
-        held_out = self.spec.validation[1 if quick else 0]
-        self.n_train = len(X_train) - held_out
-        self.X_reference, self.y_reference = shaped(self.spec, X_train), y_train
-        self.X_test = X_test
+        n_test = self.spec.quick_sizes[1] if quick else len(X_test)
+        self.X_test, self.y_test = torch.from_numpy(shaped(self.spec, X_test[:n_test])), y_test[:n_test]
         self.multiple = self.spec.quick_multiple if quick else self.spec.multiple
         self.threshold = self.spec.quick_threshold if quick else self.spec.threshold
-        self.record = {"seed": SEED, "quick": quick, "threshold": self.threshold, "multiple": self.multiple,
-                       "train_size": self.n_train, "validation_size": held_out, "test_size": len(X_test),
-                       "data_sha256": checksums, "threads": THREADS}
+        self.every, self.secret = EVERY[1 if quick else 0], secrets.randbits(62)
+        self.record = {"judge_seed": self.secret, "quick": quick, "threshold": self.threshold,
+                       "multiple": self.multiple, "train_size": len(self.X_train), "test_size": n_test,
+                       "data_sha256": checksums, "threads": THREADS, "checkpoint_every": self.every}
         self.worker_record: dict = {}
         self.history: list[dict] = []
-        self.reference: TorchReference | None = None
+        self.steps: dict = {"losses": [], "lrs": [], "norms": []}   # this epoch's, per step
+        self.replay: Replay | None = None
         self.settings: dict = {}
-        self.total_steps = 0
-        self.spent = 0.0
-        self.running_since: float | None = None
+        self.at = {"step": 0, "checkpoint": 0, "weights": None, "previous": None, "lr": None}
+        self.total_steps, self.steps_per_epoch, self.max_drift = 0, 1, 0.0
+        self.spent, self.running_since = 0.0, None
         self.stopped: str | None = None
+        self.enough = False
 
     # ----- the protocol -----
 
     def job(self) -> dict:
-        """What the learner half needs (plain data): the test images, never their labels."""
-        return {"milestone": self.spec.name, "quick": self.quick, "seed": SEED, "threads": THREADS,
-                "multiple": self.multiple, "test_images": self.X_test}
+        """What the learner half needs (plain data): no test image, no seed of the judge's."""
+        return {"milestone": self.spec.name, "quick": self.quick, "threads": THREADS, "multiple": self.multiple,
+                "every": self.every}
 
     def on_event(self, kind: str, data: dict) -> dict:
         """One event of the learner half; returns the reply. The clock stops while the judge works."""
         self._stop_clock()
+        reply = {}
         if kind == "start":
             self._start(data)
-        elif kind == "epoch":
-            self._epoch(data)
+            reply["initial"] = self.at["weights"] or []
+        elif kind == "checkpoint":
+            self._checkpoint(data)
         else:
             raise ValueError(f"unknown milestone event {kind!r}")
-        reply = {"budget_seconds": self.budget(), "spent_seconds": self.spent, "stop": self.stopped}
-        if self.stopped is None and len(self.history) < self.settings["epochs"]:
+        reply.update(budget_seconds=self.budget(), spent_seconds=self.spent, stop=self.stopped, enough=self.enough)
+        if self.stopped is None and not self.enough and len(self.history) < self.settings.get("epochs", 0):
             self.running_since = time.perf_counter()
         return reply
 
@@ -173,9 +194,9 @@ class Judge:
             f"({self.multiple:g}x PyTorch's time for the same steps): {self.spec.too_slow_advice}")}, out_dir)
 
     def budget(self) -> float:
-        if self.reference is None:
+        if self.replay is None or not self.replay.steps:
             return math.inf
-        return self.multiple * self.reference.step_seconds * self.total_steps
+        return self.multiple * self.replay.step_seconds * self.total_steps
 
     def _stop_clock(self) -> None:
         if self.running_since is not None:
@@ -187,67 +208,146 @@ class Judge:
         fixed = self.spec.epochs[1 if self.quick else 0]
         epochs = int(fixed if fixed is not None else settings.get("epochs", 0))
         batch_size = int(settings.get("batch_size", 0))
-        if not (1 <= epochs <= 100 and 1 <= batch_size <= self.n_train):
+        if not (1 <= epochs <= 100 and 1 <= batch_size <= len(self.X_train)):
             self.stopped = f"unusable training settings: {epochs} epochs of batches of {batch_size} images"
+            return
+        if settings.get("nesterov"):
+            self.stopped = "the milestone replays SGD with plain momentum: set nesterov to False in the settings"
             return
         self.settings = {**settings, "epochs": epochs, "batch_size": batch_size}
         self.worker_record = dict(data.get("record") or {})
-        self.total_steps = epochs * math.ceil(self.n_train / batch_size)
-        self.reference = TorchReference(self.spec.architecture, self.X_reference, self.y_reference,
-                                        self.settings, SEED)
-        self.reference.sample(CALIBRATION_BLOCKS)
-        print(f"time budget: {self.multiple:g}x PyTorch's time for the same {self.total_steps} steps "
-              f"({1e3 * self.reference.step_seconds:.2f} ms per step on {THREADS} thread(s), timed now and "
-              f"after every epoch): {self.budget():.1f} s for now", flush=True)
-
-    def _epoch(self, data: dict) -> None:
-        epoch = int(data["epoch"])
-        if epoch != len(self.history) + 1 or self.reference is None:
-            self.stopped = f"epoch {epoch} reported out of order"
+        self.steps_per_epoch = max(1, int(data.get("steps_per_epoch") or 1))
+        self.total_steps = epochs * self.steps_per_epoch
+        shapes = [tuple(int(d) for d in shape) for shape in data.get("shapes") or []]
+        initial = initial_weights(shapes, np.random.default_rng(self.secret))
+        try:
+            logits = self._forward(initial, self.X_test[:2])
+            assert tuple(logits.shape) == (2, 10)
+        except (AssertionError, RuntimeError, ValueError, IndexError, TypeError):
+            self.stopped = (f"your model's parameters have the shapes {[list(s) for s in shapes]}, which do not "
+                            f"make the milestone's {self.spec.architecture.upper()} (see its description)")
             return
-        predictions = self._predictions(data)
-        accuracy = float(np.mean(predictions == self.y_test))
+        self.at.update(weights=initial)
+        self.replay = Replay(self.torch, self.spec.architecture, self.X_train, self.y_train, self.settings)
+        rng = np.random.default_rng(self.secret + 1)  # a first measure of PyTorch's step, for the deadline
+        self.replay.run(initial, None, None, [rng.integers(0, len(self.X_train), batch_size)
+                                              for _ in range(CALIBRATION_STEPS)], [settings["lr"]] * CALIBRATION_STEPS)
+        print(f"time budget: {self.multiple:g}x PyTorch's time for the same {self.total_steps} steps, measured by "
+              f"replaying your steps in PyTorch at every checkpoint (every {self.every} steps) on {THREADS} "
+              "thread(s)", flush=True)
+
+    def _forward(self, weights, X):
+        with self.torch.no_grad():
+            return torch_model(self.torch, self.spec.architecture, weights).eval()(X)
+
+    def test_accuracy(self, weights) -> float:
+        """The judge's own forward pass of the weights on its test images."""
+        chosen = np.concatenate([self._forward(weights, self.X_test[i:i + 2000]).argmax(1).numpy()
+                                 for i in range(0, len(self.X_test), 2000)])
+        return float(np.mean(chosen == self.y_test))
+
+    def _checkpoint(self, data: dict) -> None:
+        if self.replay is None or self.stopped:
+            self.stopped = self.stopped or "a checkpoint arrived before the training started"
+            return
+        number, at = self.at["checkpoint"] + 1, self.at
+        batches = [np.asarray(b, dtype=np.int64).ravel() for b in data.get("batches") or []]
+        lrs, losses = (np.asarray(data.get(key), dtype=np.float64).ravel() for key in ("lrs", "losses"))
+        weights, previous = data.get("weights"), data.get("previous")
+        n, step = len(batches), int(data.get("step", -1))
+        if step != at["step"] + n or lrs.shape != (n,) or losses.shape != (n,) or not self._fits(weights):
+            self.stopped = (f"your checkpoint {number} does not follow checkpoint {number - 1}: {n} steps of "
+                            f"training images, learning rates and losses should take step {at['step']} to {step}, "
+                            "with the model's weights")
+            return
+        if not np.all(np.isfinite(losses)):
+            first = int(np.flatnonzero(~np.isfinite(losses))[0])
+            self.stopped = (f"the loss became {losses[first]} at step {at['step'] + first + 1}: training diverged. "
+                            f"{DIVERGENCE_ADVICE}")
+            return
+        for k, rows in enumerate(batches):
+            if not 0 < rows.size <= self.settings["batch_size"] or rows.min() < 0 or rows.max() >= len(self.X_train):
+                self.stopped = (f"step {at['step'] + k + 1} trained on a batch of {rows.size} images that are not "
+                                "all images of the milestone's training split: train on the data you are given")
+                return
+        if n:
+            self._replayed(number, batches, lrs, losses, weights, previous if self._fits(previous) else None)
+        if self.stopped:
+            return
+        at.update(step=step, checkpoint=number, weights=[np.asarray(w, np.float32) for w in weights],
+                  previous=[np.asarray(w, np.float32) for w in previous] if self._fits(previous) else None,
+                  lr=float(lrs[-1]) if n else at["lr"])
+        self._record_steps(data, lrs, losses)
+        epoch = data.get("epoch")
+        if epoch is not None or (self.spec.stop_at_threshold and step >= self.steps_per_epoch // 2):
+            accuracy = self.test_accuracy(at["weights"])
+            self.enough = self.spec.stop_at_threshold and self.spec.accuracy_passes(accuracy, self.threshold)
+            if epoch is not None or self.enough:
+                self._close_epoch(accuracy, dict((epoch or {}).get("learner") or {}), data)
+
+    def _fits(self, arrays) -> bool:
+        initial = self.at["weights"]
+        return isinstance(arrays, list) and len(arrays) == len(initial) and all(
+            isinstance(a, np.ndarray) and a.shape == w.shape and a.dtype.kind == "f" for a, w in zip(arrays, initial))
+
+    def _replayed(self, number, batches, lrs, losses, weights, previous) -> None:
+        at = self.at
+        replayed, before_last, replay_losses = self.replay.run(at["weights"], at["previous"], at["lr"], batches, lrs)
+        found, expected = list(weights), list(replayed)
+        if previous is not None:
+            found, expected = found + list(previous), expected + list(before_last)
+        gap = drift(found, expected, list(at["weights"]) * (2 if previous is not None else 1))
+        self.max_drift = max(self.max_drift, gap)
+        if gap > TOLERANCE or previous is None:
+            where = at["step"] + len(batches)
+            self.stopped = (
+                f"your checkpoint {number} is not what {len(batches)} steps from checkpoint {number - 1} give "
+                f"(step {where}: loss {losses[-1]:.4g} against {replay_losses[-1]:.4g}; the weights are "
+                f"{gap:.0%} of their travel away, allowed {TOLERANCE:.0%}): the weights must come from your "
+                "training steps alone, starting from the initial weights the grader set")
+
+    def _record_steps(self, data: dict, lrs, losses) -> None:
         norms = np.asarray(data.get("grad_norms"), dtype=np.float64)
-        names = [str(n) for n in data.get("grad_names") or []]
-        shapes = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
-        lr = np.asarray(data.get("lr"), dtype=np.float64).ravel()
+        self.steps["losses"].extend(losses.tolist())
+        self.steps["lrs"].extend(lrs.tolist())
+        if norms.ndim == 2 and norms.shape[0] == len(losses):
+            self.steps["norms"].extend(norms.tolist())
+        self.steps["names"] = [str(name) for name in data.get("grad_names") or []]
+        self.steps["shapes"] = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
+
+    def _close_epoch(self, accuracy: float, learner: dict, data: dict) -> None:
+        steps, norms = self.steps, np.asarray(self.steps["norms"], dtype=np.float64)
+        names = steps.get("names", [])
         seconds = self.spent - sum(entry["seconds"] for entry in self.history)
+        whole = data.get("epoch") is not None
+        number = len(self.history) + 1 if whole else round(self.at["step"] / self.steps_per_epoch, 2)
         self.history.append({
-            "epoch": epoch, "loss": float(data.get("loss", math.nan)), "test_accuracy": accuracy,
-            "seconds": round(seconds, 3), "steps": int(norms.shape[0]) if norms.ndim == 2 else 0,
-            "lr": summary(lr), "learner": dict(data.get("learner") or {}),
+            "epoch": number, "loss": float(np.mean(steps["losses"])) if steps["losses"] else math.nan,
+            "test_accuracy": accuracy, "seconds": round(seconds, 3), "steps": len(steps["losses"]),
+            "lr": summary(steps["lrs"]), "learner": learner,
             "grad_norms": {name: summary(norms[:, i]) for i, name in enumerate(names)
                            if norms.ndim == 2 and i < norms.shape[1]},
-            "grad_shapes": {name: list(shape) for name, shape in zip(names, shapes)}})
-        self.reference.sample()
-        print(f"  judged: test accuracy {100 * accuracy:.2f}%; training so far {self.spent:.1f} s of a budget "
-              f"of {self.budget():.1f} s", flush=True)
+            "grad_shapes": {name: list(shape) for name, shape in zip(names, steps.get("shapes", []))}})
+        self.steps = {"losses": [], "lrs": [], "norms": []}
+        print(f"  judged: test accuracy {100 * accuracy:.2f}% (the grader's forward pass of your weights), every "
+              f"step so far replayed; training {self.spent:.1f} s of a budget of {self.budget():.1f} s", flush=True)
         if self.spent > self.budget():
-            self.stopped = (f"training is too slow: {self.spent:.1f} s after {epoch} of {self.settings['epochs']} "
-                            f"epochs, over the budget of {self.budget():.0f} s ({self.multiple:g}x PyTorch's "
-                            f"time for the same steps, measured in this run). {self.spec.too_slow_advice}")
-
-    def _predictions(self, data: dict) -> np.ndarray:
-        if "weights" in data and hasattr(self.module, "predict_from_weights"):
-            predictions = self.module.predict_from_weights(data["weights"], self.X_test)
-        else:
-            predictions = np.asarray(data.get("predictions", np.zeros(0)))
-        if predictions.shape != self.y_test.shape or not np.issubdtype(predictions.dtype, np.integer):
-            return np.full(self.y_test.shape, -1)  # counts as wrong everywhere
-        return predictions
+            self.stopped = (f"training is too slow: {self.spent:.1f} s after {self.at['step']} of {self.total_steps} "
+                            f"steps, over the budget of {self.budget():.0f} s ({self.multiple:g}x PyTorch's time "
+                            f"for the same steps, measured in this run). {self.spec.too_slow_advice}")
 
     # ----- the verdict -----
 
     def verdict(self, final: dict, out_dir: Path) -> dict:
-        """The milestone's result, decided here from the judge's own measurements and the predictions.
-        Of the learner half's final dict only an early end ("failed" or "locked", with its reason) and
-        plain records to show are taken; whether the run passed is never its say."""
+        """The milestone's result, decided here from the judge's own measurements. Of the learner half's
+        final dict only an early end ("failed" or "locked", with its reason) and plain records to show are
+        taken; whether the run passed is never its say."""
         self._stop_clock()
         final = dict(final or {})
         record = {**dict(final.get("record") or {}), **self.worker_record, **self.record, **self.timing(),
                   "epochs": self.settings.get("epochs"), "batch_size": self.settings.get("batch_size"),
                   "lr": self.settings.get("lr"), "momentum": self.settings.get("momentum"),
-                  "history": self.history}
+                  "replay_drift_max": round(self.max_drift, 5), "history": self.history}
         record["plots"] = self._plots(final, Path(out_dir))
         for line in curve_summary(self.history):
             print(line)
@@ -261,46 +361,44 @@ class Judge:
 
     def timing(self) -> dict:
         """The judge's time measurements: the learner's training time and PyTorch's for the same steps."""
-        if self.reference is None:
+        if self.replay is None or not self.replay.steps:
             return {"train_seconds": round(self.spent, 2)}
-        torch_seconds = self.reference.step_seconds * self.total_steps
+        torch_seconds = self.replay.step_seconds * self.at["step"]
         return {"train_seconds": round(self.spent, 3), "budget_seconds": round(self.budget(), 4),
-                "torch_step_ms": round(1e3 * self.reference.step_seconds, 4),
-                "torch_seconds": round(torch_seconds, 4), "torch_steps_timed": self.reference.steps,
+                "torch_step_ms": round(1e3 * self.replay.step_seconds, 4), "torch_seconds": round(torch_seconds, 4),
+                "steps_replayed": self.replay.steps, "steps_verified": self.at["step"],
                 "ratio": round(self.spent / torch_seconds, 3) if torch_seconds else None}
 
     def _decide(self) -> dict:
-        epochs = self.settings["epochs"]
-        if len(self.history) < epochs:
+        epochs, spec = self.settings["epochs"], self.spec
+        if not self.history or (len(self.history) < epochs and not self.enough):
             return {"status": "failed", "reason": f"the training reported {len(self.history)} of {epochs} epochs"}
         accuracy = self.history[-1]["test_accuracy"]
-        spec, threshold = self.spec, self.threshold
-        relation = ">=" if spec.at_least else ">"
-        if not spec.accuracy_passes(accuracy, threshold):
+        relation, when = (">=" if spec.at_least else ">"), f"after {self.at['step']} steps"
+        if not spec.accuracy_passes(accuracy, self.threshold):
             return {"status": "failed", "test_accuracy": round(accuracy, 5), "reason": (
-                f"test accuracy {100 * accuracy:.2f}% is not {relation} {100 * threshold:.0f}% after {epochs} "
-                f"epoch(s): {spec.low_accuracy_advice}")}
-        ratio, budget = self.spent / max(1e-12, self.budget() / self.multiple), self.budget()
-        if self.spent > budget:
+                f"test accuracy {100 * accuracy:.2f}% is not {relation} {100 * self.threshold:.0f}% {when}: "
+                f"{spec.low_accuracy_advice}")}
+        ratio = self.spent / (self.replay.step_seconds * self.at["step"])
+        if ratio > self.multiple:
             return {"status": "failed", "too_slow": True, "test_accuracy": round(accuracy, 5), "reason": (
                 f"training took {self.spent:.1f} s, {ratio:.1f}x PyTorch's time for the same steps, over the "
-                f"budget of {self.multiple:g}x ({budget:.0f} s), although it reached {100 * accuracy:.2f}%. "
-                f"{spec.too_slow_advice}")}
-        print(f"test accuracy (computed by the grader) {100 * accuracy:.2f}%; training {self.spent:.1f} s, "
-              f"{ratio:.2f}x PyTorch's time for the same steps (budget {self.multiple:g}x = {budget:.0f} s)")
+                f"budget of {self.multiple:g}x, although it reached {100 * accuracy:.2f}%. {spec.too_slow_advice}")}
+        print(f"test accuracy (computed by the grader from your weights) {100 * accuracy:.2f}%; training "
+              f"{self.spent:.1f} s, {ratio:.2f}x PyTorch's time for the same steps (budget {self.multiple:g}x)")
         return {"status": "passed", "test_accuracy": round(accuracy, 5), "reason": (
-            f"test accuracy {100 * accuracy:.2f}% {relation} {100 * threshold:.0f}% in {self.spent:.1f} s of "
-            f"training, {ratio:.2f}x PyTorch's time for the same steps (budget {self.multiple:g}x)"
-            + (" [quick mode]" if self.quick else ""))}
+            f"test accuracy {100 * accuracy:.2f}% {relation} {100 * self.threshold:.0f}% {when} of training "
+            f"replayed and verified, {self.spent:.1f} s, {ratio:.2f}x PyTorch's time for the same steps (budget "
+            f"{self.multiple:g}x)" + (" [quick mode]" if self.quick else ""))}
 
     def _plots(self, final: dict, out_dir: Path) -> dict:
         """The PNGs of this run (training curve, gradient flow, first-layer filters), {kind: path}."""
         from grader.milestones import plots
 
         made = {}
-        title = f"{self.spec.title}, seed {SEED}" + (" (quick)" if self.quick else "")
-        drawings = [("curve", plots.epoch_curves, self.history), ("gradient_flow", plots.gradient_flow,
-                                                                   self.history)]
+        title = self.spec.title + (" (quick)" if self.quick else "")
+        drawings = [("curve", functools.partial(plots.epoch_curves, target=self.threshold), self.history),
+                    ("gradient_flow", plots.gradient_flow, self.history)]
         if final.get("filters") is not None:
             initial = final.get("filters_initial")
             drawings.append(("filters", functools.partial(plots.filter_grid, initial=initial),
@@ -324,7 +422,7 @@ def curve_summary(history: list[dict]) -> list[str]:
     lines = ["Training curve summary (test accuracy computed by the grader; |grad| = median over the "
              "epoch's steps):"]
     for entry in history:
-        text = f"  epoch {entry['epoch']:>2}: loss {entry['loss']:.4f}  test {100 * entry['test_accuracy']:5.2f}%"
+        text = f"  epoch {entry['epoch']:>4}: loss {entry['loss']:.4f}  test {100 * entry['test_accuracy']:5.2f}%"
         for key, label in (("train_accuracy", "train"), ("validation_accuracy", "val")):
             value = entry["learner"].get(key)
             if isinstance(value, float) and math.isfinite(value):
@@ -341,3 +439,37 @@ def curve_summary(history: list[dict]) -> list[str]:
     if len(history) >= 2 and math.isfinite(first) and math.isfinite(last):
         lines.append(f"  the loss {'fell' if last < first else 'did NOT fall'} from {first:.4f} to {last:.4f}")
     return lines
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running a milestone: the learner half in a sandboxed worker, always (the clock must be out of its reach)
+
+
+def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+    """The learner half trains in a sandboxed worker (the milestone module's learn_task); this process is
+    the judge: it holds the test set and PyTorch, answers every event, times the learner from outside and
+    kills the worker when the next event misses its deadline."""
+    from grader.core import task
+
+    try:
+        judge = Judge(milestone, quick=quick)
+    except Unavailable as error:
+        return {"status": "not-run", "reason": str(error)}
+    limit = float(getattr(milestone, "TIME_LIMIT", 3600))
+
+    def deadline() -> float:
+        remaining = judge.deadline()
+        return limit if remaining is None else max(remaining, 0.0)
+
+    with pinned_threads(THREADS, torch_too=True):
+        try:
+            final, _ = task.run_task(f"{milestone.__name__}:learn_task", {"job": judge.job()}, target_dir,
+                                     timeout=limit, deadline=deadline,
+                                     on_message=lambda seconds, kind, data: judge.on_event(kind, data))
+        except task.TaskFailed as error:
+            if judge.deadline() is not None and judge.deadline() <= 0:
+                return judge.interrupted(out_dir)
+            return {"status": "failed", "reason": f"the training stopped: {error}"}
+    if not isinstance(final, dict):
+        return {"status": "failed", "reason": "the learner's side returned no result"}
+    return judge.verdict(final, out_dir)

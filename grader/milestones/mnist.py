@@ -3,15 +3,16 @@
 Everything comes from your modules: the model from `training.build_mnist_model(rng)` (784-256-128-10
 with ReLU), the loss `losses.SoftmaxCrossEntropy`, the optimiser `optim.SGD` with the learning rate and
 momentum of `training.MNIST_SETTINGS` (and its step decay of the learning rate, if the settings have
-one, through `training.step_decay`), and your training loop `training.fit`. The seed is fixed (SEED),
-the data are the first 55,000 training images (your fit's "test" set is the last 5,000, held out for
-validation: the grader keeps the 10,000 test images' labels to itself), checksums verified and recorded.
+one, through `training.step_decay`), and your training loop `training.fit`. The initial weights are
+the grader's (drawn from a secret seed and set into your model); the data are the first 55,000 training
+images (your fit's "test" set is the last 5,000, held out for validation: the test set stays with the
+grader), checksums verified and recorded.
 
-Passes when the test accuracy after the last epoch, computed by the grader from your model's
-predictions (argmax of its logits), is above 90% AND training (the call to `fit`, with its
-evaluations and the grader's predictions after each epoch) takes at most MULTIPLE times PyTorch's time
-for the same steps of the same MLP, timed in the same run on the same number of threads (skeleton.py,
-judge.py). A relative budget means a busy or slow machine slows both sides alike.
+Passes when every training step checks out (the grader replays them all from your checkpoints:
+judge.py) and the test accuracy of the final weights, computed by the grader with its own forward pass,
+is above 90%, AND training (the call to `fit`, with its evaluations) takes at most MULTIPLE times
+PyTorch's time for the same steps of the same MLP, timed in the same run on the same number of threads.
+A relative budget means a busy or slow machine slows both sides alike.
 
 MULTIPLE = 6. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
 each, other jobs running: load average 5-7): the reference at 1.08x and 1.26x PyTorch's time for the
@@ -40,14 +41,14 @@ images, 1 epoch, a shorter ladder, pass at QUICK_THRESHOLD within QUICK_MULTIPLE
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from grader.milestones import skeleton
-from grader.milestones.skeleton import (  # noqa: F401  (the names other modules import from here)
-    DIVERGENCE_ADVICE, EARLY_END, SEED, Progress, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of,
-    diverged, ended_early, float64_note, learner_modules, load_mnist, loss_value, plain, predict, unfinished)
+from grader.milestones import judge, skeleton
+from grader.milestones.skeleton import (SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of, diverged,
+                                        float64_note, loss_value, plain)
 
 TIME_LIMIT = 3600          # the grader kills the process after this (seconds): only hangs in C code; the
                            # relative budget ends slow runs and a watchdog the steps that never end
@@ -73,7 +74,12 @@ SPEC = Spec(
 
 
 def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    return skeleton.run("mnist", target_dir, out_dir, quick=quick)
+    return judge.run_judged(sys.modules[__name__], target_dir, out_dir, quick=quick)
+
+
+def learn_task(modules, inputs: dict, send) -> dict:
+    """The learner half, in the sandboxed worker (grader/core/task.py)."""
+    return skeleton.learn(sys.modules[__name__], Path(inputs["target_dir"]), inputs["job"], send)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -213,7 +219,7 @@ def check_loss_decreases(m, X, y, settings, *, quick: bool) -> dict:
 
 
 def train(session) -> dict:
-    """The long run: the learner's fit, watched step by step; the judge gets each epoch's predictions."""
+    """The long run: the learner's fit from the judge's initial weights, watched step by step."""
     m = session.m
     settings = settings_of(m)
     settings["epochs"] = 1 if session.quick else int(settings["epochs"])
@@ -223,6 +229,7 @@ def train(session) -> dict:
     if note:
         print(note)
         session.record["float64_note"] = note
+    session.watch(model)
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
     steps_per_epoch = math.ceil(len(session.X_train) / batch_size)
 
@@ -238,7 +245,7 @@ def train(session) -> dict:
                          if isinstance(learner.get(key), (int, float)))
         if history is None:
             text = "(fit did not call callback(epoch, history))"
-        session.end_epoch(predictions=predict(model, session.X_test), learner=learner, text=text)
+        session.end_epoch(learner=learner, text=text)
 
     def on_step():
         if session.progress.step_in_epoch >= steps_per_epoch:

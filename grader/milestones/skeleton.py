@@ -1,75 +1,47 @@
-"""The one skeleton of the training milestones (mnist, cnn, autograd_mnist): learner half and judge half.
+"""The learner half of the training milestones (mnist, cnn, autograd_mnist), and what both halves share.
 
-Every training milestone is a `Spec` (its numbers and advice) plus two functions of its own module:
+Every training milestone is a module with a `Spec` (its numbers and advice) and two functions:
 `sanity(session)` (checks before the long run, raising Stop with advice) and `train(session)` (the
-training loop around the learner's code). Everything else is here, written once: data verification,
-thread pinning, the progress bar, the per-step gradient norms and learning rates, the relative time
-budget, the accuracy, the plots and the result dict.
+training loop around the learner's code). The learner half, `learn(milestone, target_dir, job, send)`,
+runs in the sandboxed worker: it pins its BLAS threads, loads the training split, runs the sanity
+ladder, and trains with a progress bar. The judge half (judge.py) holds the test set and PyTorch,
+verifies the training by replaying it, computes the test accuracy itself and decides. The halves
+exchange only plain data (str, numbers, lists and dicts of them, NumPy arrays):
 
-A run has two halves that exchange only plain data (str, int, float, lists and dicts of them, NumPy
-arrays of numbers):
-
-  LEARNER HALF, `learn(name, target_dir, job, send)`: runs the learner's code (in the worker). It
-      pins its BLAS threads to job["threads"], loads the training split itself, builds the model from
-      the learner's modules, runs the sanity ladder, trains with a progress bar, and after every epoch
-      sends an "epoch" event with its predictions for the test IMAGES the judge put in the job. It
-      never sees the test labels. Returns the final dict (below).
-  JUDGE HALF, `Judge(name, quick=...)`: holds the test labels and PyTorch (trusted process). It verifies
-      the data, pins PyTorch's threads, times the learner FROM OUTSIDE (the time between each of its
-      replies and the learner's next event), times a PyTorch run of the same model during the pause at
-      every event, sets the budget as a multiple of that PyTorch time, computes the accuracy from the
-      predictions itself, draws the plots and decides (`verdict`).
-
-In one process, what `python -m grader milestone NAME` does (`run`):
-
-    judge = Judge(name, quick=quick)
-    result = judge.verdict(learn(name, target_dir, judge.job(), judge.on_event), out_dir)
-
-From two processes (issue 8 item 6): the judge process makes `judge.job()` and sends it to the worker;
-the worker calls `learn(name, target_dir, job, send)` where `send(kind, data)` ships one event to the
-judge and returns its reply, the judge answering with `judge.on_event(kind, data)`; the worker's return
-value goes to `judge.verdict(final, out_dir)`. While the worker trains, `judge.deadline()` is the number
-of seconds within which its next event must arrive: past it, kill the worker and use
-`judge.interrupted(out_dir)` as the result.
-
-Events (worker -> judge) and replies (judge -> worker):
-    "start"  {"settings": {"epochs", "batch_size", "lr", "momentum"}, "record": {sanity results}}
-             -> {"budget_seconds": float, "spent_seconds": 0.0, "stop": None}
-    "epoch"  {"epoch": int, "loss": float, "lr": float array (steps,), "grad_names": [str],
-              "grad_shapes": [[int]], "grad_norms": float array (steps, parameters), "predictions": int array (test images,)
-              or "weights": {name: float array} (autograd_mnist), "learner": {name: float}}
-             -> {"budget_seconds": float, "spent_seconds": float, "stop": None or a sentence}
-Final (worker -> judge): {"status": "trained"} or an early end {"status": "failed" | "locked",
-    "reason": str}, both with "record": {plain values} and optionally "filters" and "filters_initial":
-    float arrays (the first convolution's kernels after and before training, to draw).
+    "start"       {"settings": {"epochs", "batch_size", "lr", "momentum", ...}, "record": {sanity results},
+                   "steps_per_epoch": int, "shapes": [[int]] (the model's parameters)}
+                  -> {"initial": [float32 arrays]: the judge's initial weights, copied into the model,
+                      "budget_seconds", "spent_seconds", "stop": None or a sentence, "enough": bool}
+    "checkpoint"  every job["every"] steps and at every epoch's end:
+                  {"step": int (steps so far), "weights": [arrays] after it, "previous": [arrays] after the
+                   step before it, "batches": [int array of training-image indices per step],
+                   "lrs", "losses": float arrays (steps,), "grad_norms": (steps, parameters),
+                   "grad_names": [str], "grad_shapes": [[int]], "epoch": {"learner": {...}} at an epoch's end}
+                  -> the same reply ("enough": the judge's test accuracy cleared the bar, stop here).
+Final (worker -> judge): {"status": "trained"} or an early end {"status": "failed" | "locked", "reason"},
+both with "record": {plain values} and optionally "filters" / "filters_initial" (to draw).
 """
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import ctypes
-import importlib
 import math
 import os
 import statistics
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from grader.core.target import Modules, load_package
 
 THREADS = 1        # BLAS threads for the learner and PyTorch threads for the reference, both sides alike
-SEED = 20261125
-MODULES = {"mnist": "grader.milestones.mnist", "cnn": "grader.milestones.cnn",
-           "autograd_mnist": "grader.milestones.autograd_mnist"}
+SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
 # After `steps`, stop a run whose projected time is this many budgets: it cannot make it.
 HOPELESS = 3.0
-# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last epoch's predictions.
+# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last checkpoint's transfer.
 DEADLINE_SLACK = 0.1
 
 
@@ -93,17 +65,10 @@ class Spec:
     image_shape: tuple[int, ...] | None = None   # reshape the 784 pixels (cnn: (1, 28, 28))
     settings: dict = field(default_factory=dict)  # fixed settings (batch_size, lr, momentum)
     epochs: tuple = (None, None)          # (full, quick); None: the learner's settings say
+    stop_at_threshold: bool = False       # end training at the first checkpoint whose test accuracy passes
 
     def accuracy_passes(self, accuracy: float, threshold: float) -> bool:
         return accuracy >= threshold if self.at_least else accuracy > threshold
-
-
-def module_of(name: str):
-    return importlib.import_module(MODULES[name])
-
-
-def spec_of(name: str) -> Spec:
-    return module_of(name).SPEC
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -130,18 +95,6 @@ def _openblas_function(action: str):
     return None
 
 
-def numpy_blas_threads() -> tuple[int, str]:
-    """(threads NumPy's BLAS uses, how that was found out)."""
-    get = _openblas_function("get")
-    if get is not None:
-        return int(get()), "reported by OpenBLAS"
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value), f"from {variable}"
-    return os.cpu_count() or 1, "the number of cores"
-
-
 def set_numpy_blas_threads(n: int) -> bool:
     """Ask OpenBLAS to use n threads from now on; False if NumPy's BLAS cannot be told."""
     set_threads = _openblas_function("set")
@@ -154,7 +107,8 @@ def set_numpy_blas_threads(n: int) -> bool:
 @contextlib.contextmanager
 def pinned_threads(n: int, *, torch_too: bool):
     """NumPy's BLAS (and PyTorch, when torch_too) on n threads inside the block, restored after it."""
-    previous = numpy_blas_threads()[0]
+    get = _openblas_function("get")
+    previous = int(get()) if get is not None else None
     set_numpy_blas_threads(n)
     torch, torch_previous = None, None
     if torch_too:
@@ -168,7 +122,8 @@ def pinned_threads(n: int, *, torch_too: bool):
     try:
         yield
     finally:
-        set_numpy_blas_threads(previous)
+        if previous is not None:
+            set_numpy_blas_threads(previous)
         if torch is not None:
             torch.set_num_threads(torch_previous)
 
@@ -358,39 +313,23 @@ class Progress:
         self.epoch_started = time.perf_counter()
 
 
-def predict(model, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """The class the model's logits choose for each row of X (eval mode, in chunks), as int64."""
+def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
+    """The accuracy of argmax of the model's logits (eval mode, in chunks): the sanity checks'."""
+    if not len(X):
+        return 0.0
     if hasattr(model, "eval"):
         model.eval()
     try:
-        chunks = [np.argmax(np.asarray(model.forward(X[i:i + batch_size])), axis=1)
-                  for i in range(0, len(X), batch_size)]
+        chosen = np.concatenate([np.argmax(np.asarray(model.forward(X[i:i + batch_size])), axis=1)
+                                 for i in range(0, len(X), batch_size)])
     finally:
         if hasattr(model, "train"):
             model.train()
-    return np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, dtype=np.int64)
-
-
-def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
-    """The grader's own accuracy: argmax of the model's logits, in eval mode, in chunks."""
-    return float(np.mean(predict(model, X, batch_size) == y)) if len(X) else 0.0
+    return float(np.mean(chosen == y))
 
 
 # ---------------------------------------------------------------------------------------------------
 # The data
-
-
-def load_mnist(quick_sizes: tuple[int, int] | None = None):
-    """(X_train, y_train, X_test, y_test) from the vendored files; with quick_sizes = (n_train, n_test)
-    only the first images of each split. Raises grader.data.mnist.DataError, which callers report as not-run."""
-    from grader.data import mnist as data
-
-    X_train, y_train = data.load("train")
-    X_test, y_test = data.load("test")
-    if quick_sizes is not None:
-        X_train, y_train = X_train[:quick_sizes[0]], y_train[:quick_sizes[0]]
-        X_test, y_test = X_test[:quick_sizes[1]], y_test[:quick_sizes[1]]
-    return X_train, y_train, X_test, y_test
 
 
 def shaped(spec: Spec, X: np.ndarray) -> np.ndarray:
@@ -419,19 +358,48 @@ def training_split(spec: Spec, quick: bool):
 # The learner half
 
 
+class Enough(Exception):
+    """The judge's test accuracy on the weights of the last checkpoint cleared the bar: training ends."""
+
+
+class RowIndex:
+    """Which rows of the training images a batch holds: an exact integer fingerprint of each image's
+    bytes (wrapping int64 arithmetic), looked up by binary search. -1 for an image not in the split."""
+
+    def __init__(self, X: np.ndarray):
+        self.weights = np.random.default_rng(0).integers(1, 2**62, size=int(np.prod(X.shape[1:]) or 1))
+        keys = self.keys(X)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def keys(self, X) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            return X.reshape(len(X), -1).view(np.int32).astype(np.int64) @ self.weights
+
+    def of(self, X) -> np.ndarray:
+        if X is None or np.ndim(X) < 2 or np.shape(X)[0] == 0 or np.size(X) // len(X) != self.weights.size:
+            return np.full(1, -1, dtype=np.int64)
+        keys = self.keys(X)
+        where = np.minimum(np.searchsorted(self.sorted, keys), len(self.sorted) - 1)
+        return np.where(self.sorted[where] == keys, self.order[where], -1).astype(np.int64)
+
+
 class Session:
     """The learner half's view of one run: the learner's modules, the data, the channel to the judge.
 
-    A milestone's train(session) calls `start` once, `step` after every optimiser step and `end_epoch`
-    after every epoch; its sanity(session) runs before, untimed.
+    A milestone's train(session) calls `watch(model)` and `start` once, `step` after every optimiser
+    step (with the batch's images when no watched forward saw them) and `end_epoch` after every epoch;
+    its sanity(session) runs before, untimed. Every job["every"] steps, and at each epoch's end, the
+    weights go to the judge as a checkpoint with the steps since the last one.
     """
 
     def __init__(self, spec: Spec, m, job: dict, send):
         self.spec, self.m, self.job, self.send = spec, m, job, send
         self.quick = bool(job["quick"])
-        self.seed = int(job["seed"])
+        self.every = int(job["every"])
         self.X_train, self.y_train, self.X_val, self.y_val = training_split(spec, self.quick)
-        self.X_test = shaped(spec, np.asarray(job["test_images"]))
+        self.rows = RowIndex(self.X_train)
         self.record: dict = {}
         self.progress: Progress | None = None
         self.budget, self.spent_before = math.inf, 0.0
@@ -439,25 +407,49 @@ class Session:
         self.steps = self.total_steps = self.steps_per_epoch = 0
         self.epochs_done = 0
         self.params: list = []
-        self._norms: list[list[float]] = []
-        self._lrs: list[float] = []
-        self._losses: list[float] = []
+        self.images = None       # the last images a watched forward saw: the step's batch
+        self.previous = None     # the weights after the step before a checkpoint
+        self._epoch_losses: list[float] = []
+        self._clear()
+
+    def _clear(self) -> None:
+        self._batches, self._lrs, self._losses, self._norms = [], [], [], []
+
+    def watch(self, model) -> None:
+        """Note the images of every call of model.forward (the training step's batch: its indices go to
+        the judge, which replays the step on them)."""
+        forward = model.forward
+
+        def seen(X, *args, **kwargs):
+            self.images = X
+            return forward(X, *args, **kwargs)
+
+        model.forward = seen
+
+    def weights(self) -> list:
+        return [np.array(getattr(p, "data", None), dtype=np.float32) for _, p in self.params]
 
     def start(self, settings: dict, params, steps_per_epoch: int) -> None:
-        """Announce the training run (epochs, batch size, learning rate, momentum) and start the clock.
-        params: [(name, object with .grad)] whose gradient norms are recorded after every step."""
+        """Announce the training run, set the judge's initial weights into the model, start the clock.
+        params: [(name, object with .data and .grad)], the model's parameters in its order."""
         self.params = list(params)
         self.steps_per_epoch = int(steps_per_epoch)
         self.total_steps = self.steps_per_epoch * int(settings["epochs"])
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
-                                    "steps_per_epoch": self.steps_per_epoch})
+                                    "steps_per_epoch": self.steps_per_epoch,
+                                    "shapes": [list(np.shape(getattr(p, "data", None))) for _, p in self.params]})
+        for (_, p), initial in zip(self.params, reply.get("initial") or []):
+            p.data[...] = initial
         self._resume(reply)
 
     def _resume(self, reply: dict) -> None:
         if reply.get("stop"):
             self.progress.interrupt()
-            raise Stop({"status": "failed", "too_slow": True, "reason": str(reply["stop"])})
+            raise Stop({"status": "failed", "reason": str(reply["stop"])})
+        if reply.get("enough"):
+            self.progress.interrupt()
+            raise Enough()
         self.budget = float(reply.get("budget_seconds", math.inf))
         self.spent_before = float(reply.get("spent_seconds", 0.0))
         self.segment_started = self.progress.epoch_started = time.perf_counter()
@@ -470,23 +462,28 @@ class Session:
                 self.progress.interrupt()
             raise Stop(diverged(f"during epoch {self.epochs_done + 1} (after {self.steps} steps)", value))
 
-    def step(self, loss, lr) -> None:
-        """After each optimiser step: check the loss, record the gradient norms and the learning rate,
-        draw the progress bar, and stop a run that cannot finish within its budget."""
-        value = loss_value(loss) if loss is not None else None
-        if value is not None:
-            self.check_loss(value)
+    def step(self, loss, lr, images=None) -> None:
+        """After each optimiser step: check the loss, record the batch, the gradient norms and the learning
+        rate, send a checkpoint when one is due, and stop a run that cannot finish within its budget."""
+        value = loss_value(loss) if loss is not None else math.nan
+        self.check_loss(value)
         self.steps += 1
+        self._batches.append(self.rows.of(self.images if images is None else images))
         self._norms.append([gradient_norm(p) for _, p in self.params])
         self._lrs.append(float(lr) if isinstance(lr, (int, float, np.floating)) else math.nan)
-        if value is not None:
-            self._losses.append(value)
+        self._losses.append(value)
+        self._epoch_losses.append(value)
         self.progress.step(value)
+        in_epoch = self.progress.step_in_epoch
+        if in_epoch % self.every == 0 and in_epoch < self.steps_per_epoch:
+            self.checkpoint()
+        if (in_epoch + 1) % self.every == 0 or in_epoch + 1 == self.steps_per_epoch:
+            self.previous = self.weights()  # the momentum at the next checkpoint: (previous - weights) / lr
         self.check_budget()
 
     def check_budget(self) -> None:
         elapsed = self.spent_before + time.perf_counter() - self.segment_started
-        projected = elapsed / self.steps * self.total_steps
+        projected = elapsed / max(self.steps, 1) * self.total_steps
         if elapsed > self.budget or (self.steps >= 20 and projected > HOPELESS * self.budget):
             self.progress.interrupt()
             raise Stop({"status": "failed", "too_slow": True, "train_seconds": round(elapsed, 2), "reason": (
@@ -495,23 +492,27 @@ class Session:
                 f"({self.job['multiple']:g}x PyTorch's time for the same steps, measured in this run). "
                 f"{self.spec.too_slow_advice}")})
 
-    def end_epoch(self, *, predictions=None, weights=None, learner: dict | None = None, text: str = "") -> None:
-        """Send the epoch's event (the judge's clock stops on arrival) and wait for the reply."""
-        self.epochs_done += 1
-        loss = float(np.mean(self._losses)) if self._losses else math.nan
-        event = {"epoch": self.epochs_done, "loss": loss,
-                 "lr": np.asarray(self._lrs, dtype=np.float64),
+    def checkpoint(self, epoch: dict | None = None) -> None:
+        """Send the weights and the steps since the last checkpoint (the judge's clock stops on arrival)."""
+        event = {"step": self.steps, "weights": self.weights(), "previous": self.previous,
+                 "batches": list(self._batches), "lrs": np.asarray(self._lrs, dtype=np.float64),
+                 "losses": np.asarray(self._losses, dtype=np.float64),
                  "grad_names": [name for name, _ in self.params],
                  "grad_shapes": [list(np.shape(getattr(p, "data", None))) for _, p in self.params],
-                 "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params)),
-                 "learner": plain(learner or {})}
-        if predictions is not None:
-            event["predictions"] = np.asarray(predictions, dtype=np.int64)
-        if weights is not None:
-            event["weights"] = {name: np.asarray(w, dtype=np.float32) for name, w in weights.items()}
-        self._norms, self._lrs, self._losses = [], [], []
+                 "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params))}
+        if epoch is not None:
+            event["epoch"] = epoch
+        self._clear()
+        self.previous = None
+        self._resume(self.send("checkpoint", event))
+
+    def end_epoch(self, *, learner: dict | None = None, text: str = "") -> None:
+        """The epoch's last checkpoint, with what the learner's own code reported about it."""
+        self.epochs_done += 1
+        loss = float(np.mean(self._epoch_losses)) if self._epoch_losses else math.nan
+        self._epoch_losses = []
         self.progress.end_epoch(f"loss {loss:.4f}" + (f", {text}" if text else ""))
-        self._resume(self.send("epoch", event))
+        self.checkpoint({"learner": plain(learner or {})})
 
 
 def gradient_norm(p) -> float:
@@ -523,15 +524,17 @@ def gradient_norm(p) -> float:
     return float(np.sqrt(np.vdot(grad.ravel(), grad.ravel()).real)) if grad.size else 0.0
 
 
-def learn(name: str, target_dir, job: dict, send) -> dict:
-    """The learner half (see the module docstring). Returns the final dict for the judge's verdict."""
-    spec, milestone = spec_of(name), module_of(name)
+def learn(milestone, target_dir, job: dict, send) -> dict:
+    """The learner half of `milestone` (its module). Returns the final dict for the judge's verdict."""
     session = None
     with pinned_threads(int(job["threads"]), torch_too=False):
         try:
-            session = Session(spec, learner_modules(target_dir), job, send)
+            session = Session(milestone.SPEC, learner_modules(target_dir), job, send)
             milestone.sanity(session)
-            extra = milestone.train(session) or {}
+            try:
+                extra = milestone.train(session) or {}
+            except Enough:
+                extra = {}
             return {"status": "trained", "record": plain(session.record), **extra}
         except FloatingPointError as error:  # e.g. training.TrainingDiverged, or np.seterr(all="raise")
             if session is not None and session.progress is not None:
@@ -545,103 +548,9 @@ def learn(name: str, target_dir, job: dict, send) -> dict:
             return {**verdict, "record": plain({**(session.record if session is not None else {}), **found})}
 
 
-def learn_task(modules, inputs: dict, send) -> dict:
-    """The learner half as a task of a sandboxed worker (grader/core/task.py): inputs {"name", "job"}."""
-    return learn(inputs["name"], Path(inputs["target_dir"]), inputs["job"], send)
-
-
-# ---------------------------------------------------------------------------------------------------
-# In two processes (how `make grade` runs it)
-
-
-def run_judged(name: str, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The learner half trains in a sandboxed worker; this process is the judge: it holds the test labels
-    and PyTorch, answers every event, times the learner from outside and kills the worker when the next
-    event misses its deadline."""
-    from grader.core import task
-    from grader.milestones.judge import Judge, Unavailable
-
-    try:
-        judge = Judge(name, quick=quick)
-    except Unavailable as error:
-        return {"status": "not-run", "reason": str(error)}
-    limit = float(getattr(module_of(name), "TIME_LIMIT", 3600))
-
-    def deadline() -> float:
-        remaining = judge.deadline()
-        return limit if remaining is None else max(remaining, 0.0)
-
-    with pinned_threads(THREADS, torch_too=True):
-        try:
-            final, _ = task.run_task("grader.milestones.skeleton:learn_task", {"name": name, "job": judge.job()},
-                                     target_dir, timeout=limit, deadline=deadline,
-                                     on_message=lambda seconds, kind, data: judge.on_event(kind, data))
-        except task.TaskFailed as error:
-            if judge.deadline() is not None and judge.deadline() <= 0:
-                return judge.interrupted(out_dir)
-            return {"status": "failed", "reason": f"the training stopped: {error}"}
-    if not isinstance(final, dict):
-        return {"status": "failed", "reason": "the learner's side returned no result"}
-    return judge.verdict(final, out_dir)
-
-
-# ---------------------------------------------------------------------------------------------------
-# In one process
-
-
-def run(name: str, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The whole milestone in this process: the judge half calls the learner half directly, and a
-    watchdog interrupts training that misses the judge's deadline (a step that never ends)."""
-    from grader.milestones.judge import Judge, Unavailable
-
-    try:
-        judge = Judge(name, quick=quick)
-    except Unavailable as error:
-        return {"status": "not-run", "reason": str(error)}
-    with pinned_threads(THREADS, torch_too=True), Watchdog(judge) as watchdog:
-        try:
-            final = learn(name, target_dir, judge.job(), judge.on_event)
-        except KeyboardInterrupt:
-            if not watchdog.fired:
-                raise
-            return judge.interrupted(out_dir)
-    return judge.verdict(final, out_dir)
-
-
-class Watchdog:
-    """A daemon thread that interrupts the main thread (KeyboardInterrupt at its next Python
-    instruction) once the judge's deadline for the learner's next event has passed."""
-
-    def __init__(self, judge, period: float = 1.0):
-        self.judge, self.period = judge, period
-        self.fired = False
-        self._done = threading.Event()
-
-    def __enter__(self):
-        threading.Thread(target=self._watch, name="milestone-watchdog", daemon=True).start()
-        return self
-
-    def _watch(self) -> None:
-        while not self._done.wait(self.period):
-            deadline = self.judge.deadline()
-            if deadline is not None and deadline <= 0:
-                self.fired = True
-                _thread.interrupt_main()
-                return
-
-    def __exit__(self, *exc_info):
-        self._done.set()
-        return False
-
-
 def summary(values) -> dict[str, float]:
     """{"median", "min", "max"} of finite values (NaN when there are none)."""
     finite = [float(v) for v in values if v is not None and math.isfinite(v)]
     if not finite:
         return {"median": math.nan, "min": math.nan, "max": math.nan}
     return {"median": statistics.median(finite), "min": min(finite), "max": max(finite)}
-
-
-__all__ = ["Spec", "Session", "Stop", "EARLY_END", "learn", "run", "learner_modules", "unfinished",
-           "ended_early", "diverged", "loss_value", "plain", "predict", "accuracy_of", "WatchedLoss",
-           "WatchedOptimizer", "Progress", "numpy_blas_threads", "set_numpy_blas_threads"]

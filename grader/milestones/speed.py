@@ -1,16 +1,17 @@
 """Milestone `speed`: one training step of your MLP at most 3x slower than the same step in PyTorch.
 
 What is timed: one training step of the MLP 784-256-128-10 with ReLU, float32, on batches of 128 real
-MNIST training images (a cycle of 8 batches chosen by the run's seed): zero the gradients, forward,
+MNIST training images (each step's drawn afresh by the grader): zero the gradients, forward,
 softmax cross-entropy loss, backward, SGD update (lr 0.01, momentum 0.9). Your step and PyTorch's start
 from the SAME weights (yours, copied into PyTorch: torch.nn.Linear stores W^T).
 
 How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks of
 steps; the grader times each block from outside it, by the CPU time the kernel counts for your process,
-while PyTorch's blocks run in the grader in between (rounds alternate, so background load hits both
-alike). The time per step is the median over the blocks; ratio = your step / PyTorch's step; passes at
-<= 3. Every loss your step reports must be PyTorch's loss of the same step, and your final weights
-PyTorch's: the timed steps are the real ones.
+while PyTorch runs the same steps on the same images in the grader right after each block. ratio = the
+median over the blocks of your block / PyTorch's; passes at <= 3 when its 90% interval is below 3,
+fails when it is above, and more blocks are timed in between (up to a cap: then "too close to call").
+Every loss your step reports must be PyTorch's loss of the same step, and your final weights PyTorch's:
+the timed steps are the real ones.
 
 Threads: ONE for both: NumPy's BLAS (OpenBLAS) in your worker and PyTorch here. Equal threads make the
 comparison about the code, not about one side using more of the machine; one thread because matrices
@@ -40,8 +41,8 @@ from grader.milestones.steps import REST, SIZES
 
 TIME_LIMIT = 300
 MAX_RATIO = 3.0
-FULL = stopwatch.Plan(warmup=20, rounds=15, per_round=20, profiled=50)
-QUICK = stopwatch.Plan(warmup=5, rounds=5, per_round=5, profiled=10)
+FULL = stopwatch.Plan(warmup=20, rounds=15, per_round=20, profiled=50, max_rounds=45)
+QUICK = stopwatch.Plan(warmup=5, rounds=5, per_round=5, profiled=10, max_rounds=11)
 ADVICE = {"textbook": "(run `make check`: layers, activations, losses, network and optim must pass first)"}
 
 WHY_FRAMEWORKS_ARE_FASTER = """\
@@ -96,31 +97,37 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
           f"against PyTorch's, one thread each: your steps in your own process, {plan.rounds} blocks of "
           f"{plan.per_round} timed from outside it by their CPU time, alternating with PyTorch's, after "
           f"{plan.warmup} warm-up steps; the median block decides.", flush=True)
+    def criteria(judge):
+        return [("your step / PyTorch's", judge.ratios("textbook", stopwatch.TORCH), MAX_RATIO, True)]
+
     try:
         judge = stopwatch.measure("mlp", ("textbook",), plan, target_dir, profile_variant="textbook",
-                                  advice=ADVICE, time_limit=TIME_LIMIT - 30)
+                                  advice=ADVICE, time_limit=TIME_LIMIT - 30,
+                                  undecided=lambda judge: stopwatch.undecided(criteria(judge)))
     except stopwatch.Ended as ended:
         return ended.result
     seconds = judge.seconds_per_step()
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]
-    ratio = yours / theirs
+    calls = stopwatch.calls(criteria(judge))
+    ratio = calls[0]["median"]
     note = dtype_note(judge.dtypes)
     if note:
         print(note)
     for line in judge.timing.notes:
         print(f"note: {line}")
-    print(f"your step {yours * 1e3:.3f} ms, PyTorch {theirs * 1e3:.3f} ms of CPU time: ratio {ratio:.2f} (pass at "
-          f"<= {MAX_RATIO:g}); wall clock {judge.timing.median_ms('textbook', 'wall'):.3f} and "
-          f"{judge.timing.median_ms(stopwatch.TORCH, 'wall'):.3f} ms")
+    print(f"your step {yours * 1e3:.3f} ms, PyTorch {theirs * 1e3:.3f} ms of CPU time: ratio {ratio:.2f} (the median "
+          f"of {judge.rounds} paired blocks; pass at <= {MAX_RATIO:g}); wall clock "
+          f"{judge.timing.median_ms('textbook', 'wall'):.3f} and {judge.timing.median_ms(stopwatch.TORCH, 'wall'):.3f} ms")
     profile = {tuple(row[:3]): float(row[3]) for row in (judge.profile or {}).get("rows", [])}
     totals = print_profile(profile) if profile else {}
     print(WHY_FRAMEWORKS_ARE_FASTER)
-    losses = judge.timing.losses
     return {"ratio": round(ratio, 3), "max_ratio": MAX_RATIO, "your_step_ms": round(yours * 1e3, 4),
             "torch_step_ms": round(theirs * 1e3, 4), "threads": stopwatch.THREADS, "batch_size": stopwatch.BATCH_SIZE,
-            "dtype": judge.dtypes.get("weights"), "float64_note": note, "first_loss": losses["textbook"][0],
-            "first_loss_torch": losses[stopwatch.TORCH][0], "steps_timed": plan.rounds * plan.per_round, "seed": judge.seed,
-            "profile_ms": {k: round(v, 4) for k, v in totals.items()}, "quick": quick, **verdict(ratio, profile)}
+            "dtype": judge.dtypes.get("weights"), "float64_note": note,
+            "first_loss": judge.timing.losses["textbook"][0], "first_loss_torch": judge.expected["textbook"][0],
+            "steps_timed": judge.rounds * plan.per_round, "rounds": judge.rounds, "seed": judge.seed,
+            "interval": [round(calls[0]["low"], 3), round(calls[0]["high"], 3)],
+            "profile_ms": {k: round(v, 4) for k, v in totals.items()}, "quick": quick, **verdict(calls, profile)}
 
 
 def dtype_note(dtypes: dict) -> str | None:
@@ -131,8 +138,11 @@ def dtype_note(dtypes: dict) -> str | None:
     return note
 
 
-def verdict(ratio: float, profile: dict) -> dict:
-    if ratio <= MAX_RATIO:
+def verdict(calls: list[dict], profile: dict) -> dict:
+    ratio = calls[0]["median"]
+    if stopwatch.too_close(calls) and not stopwatch.failures(calls):
+        return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
+    if not stopwatch.failures(calls):
         return {"status": "passed", "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
     parts = sorted((key for key in profile if key != REST), key=profile.get, reverse=True)
     slowest = f"; the slowest part is {parts[0][0]} {parts[0][1]} ({profile[parts[0]] * 1e3:.2f} ms)" if parts else ""

@@ -1,18 +1,21 @@
 """The learner half of the speed milestones (`speed`, `fast_mlp`, `fast_cnn`): training steps on request.
 
-This runs in the sandboxed worker (grader/core/task.py) on the learner's own modules. It builds the
-models, then runs whatever the judge (grader/milestones/stopwatch.py) asks for, one request at a time,
-and reports plain data. It decides nothing and times nothing that counts: the judge times each block of
-steps from outside this process and checks the losses and the final weights against PyTorch.
+This runs in the sandboxed worker (grader/core/task.py) on the learner's own modules. It receives a
+pool of MNIST training images, builds the models, then runs whatever the judge (grader/milestones/
+stopwatch.py) asks for, one request at a time, and reports plain data. It decides nothing and times
+nothing that counts. Each request names the rows of the pool its steps train on (128 random rows per
+step, drawn by the judge from a seed the worker never sees), so nothing computed at import, at
+construction or between blocks can stand in for a timed step.
 
 Protocol (events worker -> judge, each answered by the judge's next request):
     "ready"    {"params": [float32 arrays, the textbook model's initial parameters, in its order and
                 layouts], "dtype": str (of those parameters)}
-    "ran"      {"losses": float array (steps,), "logits_dtype": str}      after {"run": variant, "steps": n}
+    "ran"      {"losses": float array (steps,), "logits_dtype": str}
+                                          after {"run": variant, "rows": int array (steps, BATCH_SIZE)}
     "params"   {"params": [float arrays]}                                 after {"params": variant}
     "profile"  {"rows": [[part, pass, work, seconds]]} (speed) or
                {"parts": {name: ms}, "total_ms": float, "text": str} (the learner's own Profiler)
-                                                                          after {"profile": variant, "steps": n}
+                                          after {"profile": variant, "rows": int array (steps, BATCH_SIZE)}
     the request {"done": true} ends the exchange; the result is {} (or "locked" for unfinished code).
 Variants: "textbook" (the learner's layers, loss and SGD) and "fast" (performance.FastMLP / FastCNN).
 
@@ -50,35 +53,16 @@ def textbook_model(m, workload: str, seed: int):
     return m.network.Sequential(*layers)
 
 
-def batches_of(images: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The judge's images and labels cut into batches of BATCH_SIZE (the cycle every variant trains on)."""
-    return [(np.ascontiguousarray(images[i:i + BATCH_SIZE]), labels[i:i + BATCH_SIZE].copy())
-            for i in range(0, len(images), BATCH_SIZE)]
-
-
-class Cycle:
-    """The next batch of a fixed cycle, for one variant (each variant keeps its own place)."""
-
-    def __init__(self, batches):
-        self.batches, self.position = batches, 0
-
-    def next(self):
-        batch = self.batches[self.position % len(self.batches)]
-        self.position += 1
-        return batch
-
-
 class TextbookStep:
     """zero_grad, forward, SoftmaxCrossEntropy, backward, SGD.step on the learner's own model."""
 
-    def __init__(self, m, model, batches):
-        self.m, self.model, self.cycle = m, model, Cycle(batches)
+    def __init__(self, m, model):
+        self.m, self.model = m, model
         self.loss_fn = m.losses.SoftmaxCrossEntropy()
         self.optimizer = m.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
         self.logits_dtype = "?"
 
-    def __call__(self) -> float:
-        x, labels = self.cycle.next()
+    def __call__(self, x, labels) -> float:
         self.optimizer.zero_grad()
         logits = self.model.forward(x)
         loss = self.loss_fn.forward(logits, labels)
@@ -94,14 +78,13 @@ class TextbookStep:
 class FastStep:
     """The learner's performance.FastMLP or FastCNN, built from the textbook model's initial parameters."""
 
-    def __init__(self, m, workload: str, params, batches):
+    def __init__(self, m, workload: str, params):
         kind = m.performance.FastCNN if workload == "cnn" else m.performance.FastMLP
         options = {"image_shape": IMAGE_SHAPE} if workload == "cnn" else {}
-        self.cycle, self.logits_dtype = Cycle(batches), "float32"
+        self.logits_dtype = "float32"
         self.fast = kind(params, lr=LEARNING_RATE, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
 
-    def __call__(self, profiler=None) -> float:
-        x, labels = self.cycle.next()
+    def __call__(self, x, labels, profiler=None) -> float:
         return float(self.fast.step(x, labels, profiler))
 
     def parameters(self) -> list:
@@ -113,27 +96,29 @@ class LearnerSteps:
 
     def __init__(self, m, inputs: dict):
         workload = inputs["workload"]
-        batches = batches_of(inputs["images"], inputs["labels"])
-        model = textbook_model(m, workload, int(inputs["seed"]))
+        self.X, self.y = np.asarray(inputs["images"], dtype=np.float32), np.asarray(inputs["labels"])
+        model = textbook_model(m, workload, int(inputs["model_seed"]))
         self.initial = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
         self.dtype = str(np.asarray(model.parameters()[0].data).dtype)
-        self.steps = {"textbook": TextbookStep(m, model, batches)}
+        self.steps = {"textbook": TextbookStep(m, model)}
         if "fast" in inputs["variants"]:
-            self.steps["fast"] = FastStep(m, workload, self.initial, batches)
+            self.steps["fast"] = FastStep(m, workload, self.initial)
         self.m = m
 
     def answer(self, request: dict) -> tuple[str, dict]:
         """(event kind, value) for one request of the judge."""
         variant = request.get("run") or request.get("params") or request.get("profile")
         step = self.steps[variant]
-        if "run" in request:
-            losses = [step() for _ in range(int(request["steps"]))]
-            return "ran", {"losses": np.array(losses, dtype=np.float64), "logits_dtype": step.logits_dtype}
         if "params" in request:
             return "params", {"params": [np.array(p, dtype=np.float64) for p in step.parameters()]}
+        X, y = self.X, self.y
+        batches = [(X[rows], y[rows]) for rows in np.asarray(request["rows"], dtype=np.int64)]
+        if "run" in request:
+            losses = [step(x, labels) for x, labels in batches]
+            return "ran", {"losses": np.array(losses, dtype=np.float64), "logits_dtype": step.logits_dtype}
         if variant == "fast":
-            return "profile", own_profile(self.m, step, int(request["steps"]))
-        return "profile", {"rows": part_profile(step, int(request["steps"]))}
+            return "profile", own_profile(self.m, step, batches)
+        return "profile", {"rows": part_profile(step, batches)}
 
 
 def step_task(m, inputs: dict, send) -> dict:
@@ -153,12 +138,12 @@ def step_task(m, inputs: dict, send) -> dict:
 # Profiles (shown to the learner; never part of the verdict)
 
 
-def own_profile(m, step: FastStep, repeats: int) -> dict:
+def own_profile(m, step: FastStep, batches) -> dict:
     """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
     profiler = m.performance.Profiler()
-    for _ in range(repeats):
+    for x, labels in batches:
         profiler.start()
-        step(profiler)
+        step(x, labels, profiler)
         profiler.stop()
     summary = profiler.summary()
     return {"parts": {str(k): float(v) for k, v in summary["parts"].items()},
@@ -243,17 +228,17 @@ def additive_profile(totals: list[float], parts: list[dict]) -> tuple[float, dic
     return step, profile
 
 
-def part_profile(step: TextbookStep, repeats: int) -> list[list]:
-    """[[part, pass, work, seconds]] of the textbook step, mean over the middle half of `repeats` steps,
-    with a REST row: the rows add up to the mean step."""
+def part_profile(step: TextbookStep, batches) -> list[list]:
+    """[[part, pass, work, seconds]] of the textbook step, mean over the middle half of the steps on
+    `batches`, with a REST row: the rows add up to the mean step."""
     timer = PartTimer()
     timer.wrap_step(step)
     totals, parts = [], []
     try:
         timer.take()
-        for _ in range(max(repeats, 1)):
+        for x, labels in batches:
             started = time.thread_time()
-            step()
+            step(x, labels)
             totals.append(time.thread_time() - started)
             parts.append(timer.take())
     finally:
@@ -295,12 +280,13 @@ def peak_kib(method: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def peak_after(step, steps: int, base: int, method: str) -> dict:
-    """Run one warm-up step and `steps` more; the peak above `base` and the minor page faults per step."""
-    step()  # first-touch allocations belong to the peak, not to the per-step faults
+def peak_after(step, batches, base: int, method: str) -> dict:
+    """Run one warm-up step and one per batch more; the peak above `base` and the minor page faults per step."""
+    step(*batches[0])  # first-touch allocations belong to the peak, not to the per-step faults
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(steps):
-        step()
+    for batch in batches[1:]:
+        step(*batch)
+    steps = len(batches) - 1
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(steps, 1)
     peak = peak_kib(method)
     return {"peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0,
@@ -311,14 +297,14 @@ def memory_task(m, inputs: dict, send) -> dict:
     """The worker's entry for one variant's memory: build, reset the peak, train, measure."""
     set_numpy_blas_threads(THREADS)
     try:
-        batches = batches_of(inputs["images"], inputs["labels"])
-        model = textbook_model(m, inputs["workload"], int(inputs["seed"]))
+        X, y = np.asarray(inputs["images"], dtype=np.float32), np.asarray(inputs["labels"])
+        batches = [(X[rows], y[rows]) for rows in np.asarray(inputs["rows"], dtype=np.int64)]
+        model = textbook_model(m, inputs["workload"], int(inputs["model_seed"]))
         base, method = reset_peak()
         if inputs["variant"] == "fast":
-            initial = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
-            step = FastStep(m, inputs["workload"], initial, batches)
+            step = FastStep(m, inputs["workload"], [np.array(p.data, dtype=np.float32) for p in model.parameters()])
         else:
-            step = TextbookStep(m, model, batches)
-        return peak_after(step, int(inputs["steps"]), base, method)
+            step = TextbookStep(m, model)
+        return peak_after(step, batches, base, method)
     except EARLY_END as error:
         return ended_early({}, error)

@@ -1,12 +1,20 @@
 """The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
 
 The learner's steps run in a sandboxed worker (grader/milestones/steps.py: the protocol is there). This
-process never runs learner code. It sends the training batches, asks for blocks of steps one at a time,
-and times each block from outside the worker: the wall clock between its request and the worker's
-answer, and the worker's CPU time as the kernel counts it (core.task.ProcessTreeClock: every thread of
-every process the worker started). While the worker waits for its next request, this process runs the
-same number of PyTorch steps of the same model from the same initial weights on the same batches, on
-one thread, timed by this thread's CPU time: rounds alternate, so background load hits both sides alike.
+process never runs learner code. It asks for blocks of steps one at a time, each request naming the
+training images of its steps, drawn afresh from a secret seed, and times each block from outside the
+worker: the wall clock between its request and the worker's answer, and the worker's CPU time as the
+kernel counts it (core.task.ProcessTreeClock: every thread of every process the worker started), plus
+whatever CPU time the worker uses between an answer and the next request (work left for later counts).
+While the worker waits, this process runs the same steps in PyTorch, a shadow of each variant from the
+same initial weights on the same images, on one thread, timed by this thread's CPU time: each learner
+block is paired with PyTorch's block on the same images, so background load hits both alike.
+
+Repeatable verdicts: a milestone's criteria are ratios of paired blocks (textbook / fast in a
+round, fast / PyTorch on the same images). Each is decided on the median of its per-round ratios with a
+distribution-free 90% confidence interval (order statistics). While an interval straddles its
+threshold, more rounds are measured, up to Plan.max_rounds; at that cap the result is "too close to
+call", never "failed".
 
 Why CPU time decides: on a machine shared with other jobs, a step longer than the scheduler's time
 slice is interrupted far more often than a shorter one, so wall-clock times punish the slower step
@@ -27,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -37,12 +47,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core import seeds
 from grader.core.task import ProcessTreeClock
-from grader.milestones.steps import (BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS,
-                                     batches_of)
+from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
 
-BATCHES = 8                  # the cycle of training batches every variant trains on
+CONFIDENCE = 0.9             # of the interval on each ratio's median
+POOL = 4096                  # training images sent to the worker; each step's batch is 128 random rows of them
 FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorch's|)
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
@@ -66,6 +75,7 @@ class Plan:
     per_round: int     # steps of each variant per round: one timed block
     profiled: int      # steps profiled inside the worker (shown, never judged)
     memory_steps: int = 0  # steps in each fresh memory worker (0: no memory measurement)
+    max_rounds: int = 0    # while a decision is too close to call, measure more rounds up to this many
 
 
 @dataclass
@@ -80,6 +90,7 @@ class Timing:
     losses: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     totals: dict = field(default_factory=dict)   # {variant: [precise seconds, coarse seconds]} of all blocks
+    paired: dict = field(default_factory=dict)   # {variant: [PyTorch's time per step on the same images]}
 
     def add(self, variant: str, steps: int, cpu: float, wall: float, coarse: float) -> None:
         for table, value in ((self.cpu, cpu), (self.wall, wall), (self.coarse, coarse)):
@@ -96,14 +107,13 @@ class Timing:
 # PyTorch's side
 
 
-def load_batches(workload: str, seed: int, count: int = BATCHES) -> tuple[np.ndarray, np.ndarray]:
-    """(images, labels): count x BATCH_SIZE real MNIST training images (float32) chosen by `seed`."""
+def training_pool(workload: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels): the 60,000 MNIST training images as the workload's model takes them (float32)."""
     from grader.data import mnist
 
     X, y = mnist.load("train")
-    chosen = np.sort(np.random.default_rng(seed).choice(len(X), count * BATCH_SIZE, replace=False))
-    images = X[chosen].reshape(-1, *IMAGE_SHAPE) if workload == "cnn" else X[chosen]
-    return np.ascontiguousarray(images, dtype=np.float32), y[chosen].astype(np.int64)
+    X = X.reshape(-1, *IMAGE_SHAPE) if workload == "cnn" else X
+    return np.ascontiguousarray(X, dtype=np.float32), y.astype(np.int64)
 
 
 def torch_model(torch, workload: str, params: list[np.ndarray]):
@@ -144,28 +154,25 @@ def textbook_parameters(net) -> list[np.ndarray]:
 
 
 class TorchStep:
-    """PyTorch's training step of the workload's model, on the same batch cycle as the learner's."""
+    """PyTorch's training step of the workload's model, on rows of the training images."""
 
-    def __init__(self, torch, workload: str, params, images, labels):
-        self.torch = torch
+    def __init__(self, torch, workload: str, params, X, y):
+        self.torch, self.X, self.y = torch, torch.from_numpy(X), torch.from_numpy(y)
         self.net = torch_model(torch, workload, params)
         self.optimizer = torch.optim.SGD(self.net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-        self.batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches_of(images, labels)]
-        self.position = 0
 
-    def __call__(self) -> float:
-        x, labels = self.batches[self.position % len(self.batches)]
-        self.position += 1
+    def __call__(self, rows) -> float:
+        rows = self.torch.from_numpy(rows)
         self.optimizer.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.net(x), labels)
+        loss = self.torch.nn.functional.cross_entropy(self.net(self.X[rows]), self.y[rows])
         loss.backward()
         self.optimizer.step()
         return float(loss.detach())
 
-    def block(self, steps: int) -> tuple[list[float], float, float, float]:
-        """(losses, this thread's CPU seconds, wall seconds, the process's CPU seconds) of `steps` steps."""
+    def block(self, rows) -> tuple[list[float], float, float, float]:
+        """(losses, this thread's CPU seconds, wall seconds, the process's CPU seconds) of one step per row."""
         cpu, wall, process = time.thread_time(), time.perf_counter(), time.process_time()
-        losses = [self() for _ in range(steps)]
+        losses = [self(r) for r in rows]
         return (losses, time.thread_time() - cpu, time.perf_counter() - wall, time.process_time() - process)
 
 
@@ -173,13 +180,8 @@ class TorchStep:
 # The judge
 
 
-def schedule(variants: tuple[str, ...], plan: Plan, profile_variant: str):
-    """(action, variant, steps) in order: warm-up, alternating timed rounds, final weights, a profile."""
-    sides = (*variants, TORCH)
-    actions = [("warmup", side, plan.warmup) for side in sides if plan.warmup]
-    actions += [("timed", side, plan.per_round) for _ in range(plan.rounds) for side in sides]
-    actions += [("params", variant, 0) for variant in variants]
-    return actions + [("profile", profile_variant, plan.profiled)]
+def rounds(variants: tuple[str, ...], count: int, per_round: int) -> list[tuple[str, str, int]]:
+    return [("timed", variant, per_round) for _ in range(count) for variant in variants]
 
 
 def expected_shapes(workload: str) -> list[tuple[int, ...]] | None:
@@ -206,17 +208,29 @@ def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 class StepJudge:
-    """Answers the worker's events: sends the requests of the schedule, runs PyTorch's blocks while the
-    worker waits, times the worker's blocks from outside, and keeps what the checks need."""
+    """Answers the worker's events: sends the requests (with fresh rows of training images), runs PyTorch's
+    shadow of each learner block on the same rows while the worker waits, times the worker's blocks from
+    outside, and keeps what the checks need. `undecided(judge)`: measure another round pair?"""
 
-    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, images, labels, seed: int,
-                 profile_variant: str):
-        self.torch, self.workload, self.variants = torch, workload, variants
-        self.images, self.labels, self.seed = images, labels, seed  # the seed chose the batches and weights
-        self.actions = schedule(variants, plan, profile_variant)
-        self.timing, self.clock, self.reference = Timing(), None, None
-        self.pending, self.sent = None, None
+    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
+                 undecided=None, seed: int | None = None):
+        self.torch, self.workload, self.variants, self.plan = torch, workload, variants, plan
+        self.seed = secrets.randbits(62) if seed is None else seed  # chooses every row and the initial weights
+        self.rng = np.random.default_rng(self.seed)
+        self.model_seed = int(self.rng.integers(2**31))
+        X, y = training_pool(workload)
+        chosen = np.sort(self.rng.choice(len(X), POOL, replace=False))
+        self.X, self.y = X[chosen], y[chosen]
+        self.undecided, self.profile_variant = undecided, profile_variant
+        self.actions = [("warmup", v, plan.warmup) for v in variants if plan.warmup]
+        self.actions += rounds(variants, plan.rounds, plan.per_round)
+        self.rounds, self.finished = plan.rounds, False
+        self.timing, self.clock, self.shadows, self.expected = Timing(), None, {}, {}
+        self.pending, self.sent, self.arrived = None, None, None
         self.initial, self.final, self.profile, self.dtypes = None, {}, None, {}
+
+    def rows(self, steps: int) -> np.ndarray:
+        return self.rng.integers(0, len(self.X), size=(steps, BATCH_SIZE))
 
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
@@ -254,52 +268,77 @@ class StepJudge:
             raise Ended("failed", f"your MLP's parameters have shapes {[a.shape for a in self.initial]}, not "
                                   f"{shapes}: Linear(n_in, n_out) keeps W as (n_in, n_out) and b as (n_out,)")
         try:
-            self.reference = TorchStep(self.torch, self.workload, self.initial, self.images, self.labels)
+            for variant in self.variants:
+                self.shadows[variant] = TorchStep(self.torch, self.workload, self.initial, self.X, self.y)
         except (RuntimeError, ValueError, IndexError) as error:
             raise Ended("failed", f"your model's parameters do not fit the milestone's model: {error}") from None
 
     def _ran(self, value: dict, arrived) -> None:
-        action, variant, steps = self.pending
+        action, variant, steps, rows = self.pending
         losses = value.get("losses")
         if not isinstance(losses, np.ndarray) or losses.shape != (steps,):
             raise Ended("failed", f"your {variant} step's losses did not arrive as {steps} numbers")
         self.timing.losses.setdefault(variant, []).extend(float(v) for v in losses)
         self.dtypes[f"{variant} logits"] = str(value.get("logits_dtype", "?"))
+        expected, cpu, wall, process = self.shadows[variant].block(rows)  # the worker waits meanwhile
+        self.expected.setdefault(variant, []).extend(expected)
         if action == "timed":
-            wall = arrived[0] - self.sent[0]
+            self.arrived = (variant, steps, arrived)
+            worker_wall = arrived[0] - self.sent[0]
             if arrived[1] is None:  # no /proc: the wall clock is all there is
                 if WALL_CLOCK_NOTE not in self.timing.notes:
                     self.timing.notes.append(WALL_CLOCK_NOTE)
-                self.timing.add(variant, steps, wall, wall, wall)
+                self.timing.add(variant, steps, worker_wall, worker_wall, worker_wall)
             else:
-                self.timing.add(variant, steps, arrived[1][0] - self.sent[1][0], wall, arrived[1][1] - self.sent[1][1])
+                self.timing.add(variant, steps, arrived[1][0] - self.sent[1][0], worker_wall,
+                                arrived[1][1] - self.sent[1][1])
+            self.timing.add(TORCH, steps, cpu, wall, process)
+            self.timing.paired.setdefault(variant, []).append(cpu / steps)
+
+    def _count_gap(self) -> None:
+        """Add the worker's CPU time since its last timed answer to that block: work left for later."""
+        if self.arrived is None or self.arrived[2][1] is None or self.clock is None:
+            return
+        variant, steps, (_, before) = self.arrived
+        now = self.clock.read()
+        self.arrived = None
+        for table, gap in ((self.timing.cpu, now[0] - before[0]), (self.timing.coarse, now[1] - before[1])):
+            table[variant][-1] += max(gap, 0.0) / steps
+        self.timing.totals[variant][0] += max(now[0] - before[0], 0.0)
+        self.timing.totals[variant][1] += max(now[1] - before[1], 0.0)
+        note = "your process worked between blocks, while waiting for its next request: counted with the block before"
+        if now[0] - before[0] > 0.01 and note not in self.timing.notes:
+            self.timing.notes.append(note)
 
     def _next(self) -> dict:
-        while self.actions:
-            action, variant, steps = self.actions.pop(0)
-            if variant == TORCH:
-                losses, cpu, wall, process = self.reference.block(steps)
-                self.timing.losses.setdefault(TORCH, []).extend(losses)
-                if action == "timed":
-                    self.timing.add(TORCH, steps, cpu, wall, process)
-                continue
-            self.pending = (action, variant, steps)
-            request = {"run": variant, "steps": steps} if action in ("warmup", "timed") else \
-                {action: variant, "steps": steps}
-            self.sent = self._now(wall_last=True)  # the last thing before the request is written
-            return request
-        self.pending = ("done", None, 0)
-        return {"done": True}
+        self._count_gap()
+        if not self.actions and not self.finished:
+            if self.undecided is not None and self.rounds < self.plan.max_rounds and self.undecided(self):
+                self.actions, self.rounds = rounds(self.variants, 2, self.plan.per_round), self.rounds + 2
+            else:
+                self.actions = [("params", v, 0) for v in self.variants]
+                self.actions.append(("profile", self.profile_variant, self.plan.profiled))
+                self.finished = True
+        if not self.actions:
+            self.pending = ("done", None, 0, None)
+            return {"done": True}
+        action, variant, steps = self.actions.pop(0)
+        rows = self.rows(steps) if steps else None
+        self.pending = (action, variant, steps, rows)
+        request = {"run" if action in ("warmup", "timed") else action: variant}
+        if rows is not None:
+            request["rows"] = rows
+        self.sent = self._now(wall_last=True)  # the last thing before the request is written
+        return request
 
     # -----------------------------------------------------------------------------------------------
     # After the run
 
     def check_work(self, advice: dict[str, str]) -> None:
-        """Ended("failed") unless each variant computed PyTorch's losses, step by step, and ended with
-        PyTorch's weights: the timed steps were the real ones."""
-        reference = np.array(self.timing.losses.get(TORCH, []))
+        """Ended("failed") unless each variant computed its PyTorch shadow's losses, step by step, and ended
+        with its weights: the timed steps were the real ones."""
         for variant in self.variants:
-            losses = np.array(self.timing.losses.get(variant, []))
+            losses, reference = (np.array(d.get(variant, [])) for d in (self.timing.losses, self.expected))
             wrong = mismatches(losses, reference)
             if len(wrong) and wrong[0] == 0:
                 raise Ended("failed", f"the first loss of your {variant} step ({losses[0] if losses.size else '?'}) "
@@ -310,25 +349,24 @@ class StepJudge:
                 raise Ended("failed", f"your {variant} step's losses agree with PyTorch's for {k} steps, then step "
                             f"{k + 1} gives {losses[k]:.6f} against {reference[k]:.6f} (same weights, same "
                             f"batches): its updates differ from SGD with momentum {advice[variant]}")
-        self._check_weights()
+            self._check_weights(variant)
 
-    def _check_weights(self) -> None:
+    def _check_weights(self, variant: str) -> None:
         def flat(arrays):
             return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
-        expected, initial = flat(textbook_parameters(self.reference.net)), flat(self.initial)
+        expected, initial = flat(textbook_parameters(self.shadows[variant].net)), flat(self.initial)
         travel = np.linalg.norm(expected - initial)
-        for variant in self.variants:
-            final = self.final.get(variant, [])
-            if not final or flat(final).shape != expected.shape:
-                raise Ended("failed", f"your {variant} model's parameters() did not give its {len(self.initial)} "
-                                      "arrays in the textbook order and layouts")
-            drift = np.linalg.norm(flat(final) - expected) / max(travel, 1e-12)
-            if not drift <= DRIFT_TOLERANCE:
-                raise Ended("failed", f"after {len(self.timing.losses[variant])} steps with PyTorch's losses, your "
-                            f"{variant} model's parameters() differ from PyTorch's weights by {drift:.1%} of the "
-                            f"distance the weights moved (allowed {DRIFT_TOLERANCE:.0%}): does it return the "
-                            "current weights, in the textbook order and layouts?")
+        final = self.final.get(variant, [])
+        if not final or flat(final).shape != expected.shape:
+            raise Ended("failed", f"your {variant} model's parameters() did not give its {len(self.initial)} "
+                                  "arrays in the textbook order and layouts")
+        drift = np.linalg.norm(flat(final) - expected) / max(travel, 1e-12)
+        if not drift <= DRIFT_TOLERANCE:
+            raise Ended("failed", f"after {len(self.timing.losses[variant])} steps with PyTorch's losses, your "
+                        f"{variant} model's parameters() differ from PyTorch's weights by {drift:.1%} of the "
+                        f"distance the weights moved (allowed {DRIFT_TOLERANCE:.0%}): does it return the "
+                        "current weights, in the textbook order and layouts?")
 
     def seconds_per_step(self) -> dict[str, float]:
         """The median CPU time per step of each side (seconds), with a note where the precise clock missed
@@ -343,15 +381,72 @@ class StepJudge:
                 whole > 1.1 * precise
             if escaped:
                 medians[side] = statistics.median(timing.coarse[side])
+                if side != TORCH:
+                    timing.cpu[side] = list(timing.coarse[side])  # the paired ratios use what counts
                 timing.notes.append(
                     f"the {side} step ran {1e3 * whole / blocks:.3f} ms of CPU time per block against "
                     f"{1e3 * precise / blocks:.3f} ms on the threads timed precisely "
                     "(work on other threads or processes): the whole CPU time is used")
         return medians
 
+    def ratios(self, numerator: str, denominator: str) -> list[float]:
+        """Per-round ratios of the CPU time per step: numerator / denominator (TORCH: the numerator's own
+        PyTorch shadow on the same images)."""
+        top = self.timing.cpu.get(numerator, [])
+        bottom = self.timing.paired.get(numerator, []) if denominator == TORCH else self.timing.cpu.get(denominator, [])
+        return [a / b for a, b in zip(top, bottom) if b > 0]
+
+
+def interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """(low, median, high): a distribution-free confidence interval for the median (order statistics:
+    the k-th smallest and largest of n, k the largest with P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2)."""
+    ordered, n = sorted(values), len(values)
+    if not n:
+        return -math.inf, math.nan, math.inf
+    k, tail = 0, 0.0
+    while k < n // 2 and tail + math.comb(n, k) / 2**n <= (1 - confidence) / 2:
+        tail += math.comb(n, k) / 2**n
+        k += 1
+    median = statistics.median(ordered)
+    return (ordered[k - 1], median, ordered[n - k]) if k else (-math.inf, median, math.inf)
+
+
+def calls(criteria) -> list[dict]:
+    """criteria [(name, per-round ratios, threshold, at_most)] -> one dict each: its median, interval and
+    call: "pass", "fail" or "close" (the interval on the median straddles the threshold)."""
+    found = []
+    for name, values, threshold, at_most in criteria:
+        low, median, high = interval(values)
+        passes, fails = (high <= threshold, low > threshold) if at_most else (low >= threshold, high < threshold)
+        found.append({"name": name, "threshold": threshold, "at_most": at_most, "median": median, "low": low,
+                      "high": high, "rounds": len(values),
+                      "call": "pass" if passes else "fail" if fails else "close"})
+    return found
+
+
+def undecided(criteria) -> bool:
+    """More rounds could decide: nothing fails for sure and something is too close to call."""
+    found = [c["call"] for c in calls(criteria)]
+    return "fail" not in found and "close" in found
+
+
+def failures(found: list[dict]) -> list[str]:
+    return [f"{c['name']} is {c['median']:.2f}x (needed: {'<=' if c['at_most'] else '>='} {c['threshold']:g}x)"
+            for c in found if c["call"] == "fail"]
+
+
+def too_close(found: list[dict]) -> str | None:
+    """The reason of a "not-run" when a criterion stayed too close to call, else None."""
+    for c in found:
+        if c["call"] == "close":
+            return (f"too close to call: {c['name']} {c['median']:.2f}x against {c['threshold']:g}x (its "
+                    f"{CONFIDENCE:.0%} interval {c['low']:.2f}x-{c['high']:.2f}x over {c['rounds']} rounds "
+                    "straddles the threshold): run again, on a quieter machine if you can")
+    return None
+
 
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, *, profile_variant: str,
-            advice: dict[str, str], time_limit: float) -> StepJudge:
+            advice: dict[str, str], time_limit: float, undecided=None) -> StepJudge:
     """Run the learner's steps in a sandboxed worker against PyTorch here; the judge, checked.
     Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
     from grader.core import task
@@ -362,13 +457,12 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     except ImportError as error:
         raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
                                "with; install the pinned requirements (`make setup`) and grade again") from None
-    seed = seeds.current()
     try:
-        images, labels = load_batches(workload, seed)
+        judge = StepJudge(torch, workload, variants, plan, profile_variant, undecided)
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
-    judge = StepJudge(torch, workload, variants, plan, images, labels, seed, profile_variant)
-    inputs = {"workload": workload, "variants": list(variants), "images": images, "labels": labels, "seed": seed}
+    inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
+              "labels": judge.y}
     previous = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     try:
@@ -398,9 +492,10 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
 
     workload = judge.workload
     results = {}
-    for variant in judge.variants:  # the measured run's batches and seed: the same steps, in fresh workers
-        inputs = {"workload": workload, "variant": variant, "steps": steps, "seed": judge.seed,
-                  "images": judge.images, "labels": judge.labels}
+    rows = judge.rows(steps + 1)  # drawn after the timed run: nothing left to gain from them
+    for variant in judge.variants:
+        inputs = {"workload": workload, "variant": variant, "model_seed": judge.model_seed, "rows": rows,
+                  "images": judge.X, "labels": judge.y}
         try:
             found, _ = task.run_task("grader.milestones.steps:memory_task", inputs, target_dir, timeout=300)
             results[variant] = found if isinstance(found, dict) and "peak_extra_mib" in found else \
@@ -431,9 +526,10 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
     torch.set_num_threads(THREADS)
     with np.load(params_file) as stored:
         params = [stored[f"arr_{i}"] for i in range(len(stored.files))]
-    images, labels = load_batches(workload, seeds.current())
+    X, y = training_pool(workload)
+    rows = np.random.default_rng(0).integers(0, len(X), size=(steps + 1, BATCH_SIZE))
     base, method = reset_peak()
-    return peak_after(TorchStep(torch, workload, params, images, labels), steps, base, method)
+    return peak_after(TorchStep(torch, workload, params, X, y), [(r,) for r in rows], base, method)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,9 +70,7 @@ def axes_of(x):
 
 
 def per_channel(v, x):
-    shape = [1] * x.ndim
-    shape[1] = -1
-    return np.asarray(v).reshape(shape)
+    return np.asarray(v).reshape((1, -1) + (1,) * (x.ndim - 2))
 
 
 def normalise(x, mean, var, eps, gamma, beta):
@@ -149,13 +147,14 @@ def gradient_mistakes(x, grad_out, gamma, eps):
     s = 1.0 / np.sqrt(var + eps)
     x_hat = (x - mean) * s
     g_hat = grad_out * per_channel(gamma, x)
-    sum_g = g_hat.sum(axis=axes, keepdims=True)
-    sum_gx = (g_hat * x_hat).sum(axis=axes, keepdims=True)
+    # Per-channel means of g_hat and g_hat x_hat (the sums over the m entries of a channel, over m).
+    mean_g = np.mean(g_hat, axis=axes, keepdims=True)
+    mean_gx = np.mean(g_hat * x_hat, axis=axes, keepdims=True)
     mistakes = [
-        (s / m * (m * g_hat - x_hat * sum_gx),
+        (s * (g_hat - x_hat * mean_gx),
          "the gradient without the mean's term (- sum g_hat): the batch mean depends on every x, so "
          "dL/dx = (s / m) (m g_hat - sum g_hat - x_hat sum(g_hat x_hat))."),
-        (s / m * (m * g_hat - sum_g),
+        (s * (g_hat - mean_g),
          "the gradient without the variance's term (- x_hat sum(g_hat x_hat)): the batch variance depends "
          "on every x, so dL/dx = (s / m) (m g_hat - sum g_hat - x_hat sum(g_hat x_hat))."),
         (s * g_hat, "s * g_hat, as if mean and variance were constants: that is the eval-mode gradient; in "
@@ -166,7 +165,7 @@ def gradient_mistakes(x, grad_out, gamma, eps):
     ]
     if x.ndim == 4:
         n = x.shape[0]
-        mistakes.append((s / n * (n * g_hat - sum_g - x_hat * sum_gx),
+        mistakes.append((s * (g_hat - (m / n) * (mean_g + x_hat * mean_gx)),
                          "the training-mode formula with m = N, the batch size: " + PER_CHANNEL))
     return mistakes
 

@@ -1,4 +1,4 @@
-"""Stretch exercise (conv): im2col, col2im, Conv2d, MaxPool2d and Flatten.
+"""Stretch exercise (conv): im2col, col2im, Conv2d and the milestone's CNN (pooling: test_conv_pool.py).
 
 Expected values come from PyTorch (unfold, fold, conv2d, max_pool2d, float64), from finite differences,
 and from the closed-form adjoint identity <im2col(x), c> = <x, col2im(c)>, all computed by the judge at
@@ -12,6 +12,7 @@ import pytest
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback.oracle import F, torch
 from helpers import backward_gradients, check_layer_backward, once, own_rng, random_upstream
+
 
 # (N, C, H, W, out_channels, kernel, stride, padding): square and non-square inputs and kernels,
 # strides 1 to 3, with and without padding, overlapping and non-overlapping windows.
@@ -113,7 +114,6 @@ def torch_conv(x, W, b, stride, padding, grad_out=None):
     return {"y": y.detach().numpy(), "x": tx.grad.numpy(), "W": tw.grad.numpy(), "b": tb.grad.numpy()}
 
 
-
 # ----------------------------------------------------------------------------------------------- im2col
 
 
@@ -209,7 +209,7 @@ def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex):
     # 12,288 normal draws: the sample standard deviation is within 5% of the true one with near certainty.
     check_that("std of Conv2d(32, 64, (3, 2)).W", conv.W.data, lambda W: abs(np.std(W) / he - 1) < 0.05,
                lambda W: f"std(W) = {np.std(W):.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} with "
-               "fan_in = in_channels * kh * kw = 192 (every input a single output sees).")
+               "fan_in = in_channels x kh x kw = 192 (every input a single output sees).")
     small = ex.Conv2d(2, 3, 3, rng=own_rng(), dtype=np.float32)
     check_that("W and b of Conv2d(..., dtype=np.float32)", [small.W.data, small.b.data],
                lambda arrays: all(array.dtype == np.float32 for array in arrays),
@@ -299,114 +299,6 @@ def test_conv2d_backward_adds_into_parameter_gradients(ex, rng):
                 lambda: torch_conv(x, W, b, 1, 1, first)["W"] + torch_conv(x, W, b, 1, 1, second)["W"],
                 alternatives=lambda: [(torch_conv(x, W, b, 1, 1, second)["W"], "the gradient of the last backward "
                                        "call only: add (+=) into W.grad, do not assign (=).")])
-
-
-# -------------------------------------------------------------------------------------------- MaxPool2d
-
-# (N, C, H, W, kernel, stride): non-overlapping, overlapping (stride < kernel), odd sizes that leave
-# rows out, non-square input, stride larger than the kernel.
-POOL_CASES = [(2, 3, 8, 6, 2, None), (2, 2, 7, 9, 3, 2), (1, 2, 5, 5, 2, 1), (2, 1, 9, 7, 2, 3)]
-POOL_IDS = ["2x2-s2", "3x3-s2-overlap", "2x2-s1-overlap", "2x2-s3"]
-
-
-def pooled_shape(x_shape, kernel, stride):
-    n, c, h, w = x_shape
-    stride = stride or kernel
-    return n, c, (h - kernel) // stride + 1, (w - kernel) // stride + 1
-
-
-def torch_pool(x, kernel, stride, grad_out=None):
-    """(y, dL/dx) of PyTorch's max pooling (judge only); dL/dx is None without grad_out."""
-    tx = torch.tensor(x, requires_grad=True)
-    y = F.max_pool2d(tx, kernel, stride)
-    if grad_out is None:
-        return y.detach().numpy(), None
-    y.backward(torch.tensor(grad_out))
-    return y.detach().numpy(), tx.grad.numpy()
-
-
-def spread_to_every_position(x_shape, grad_out, kernel, stride, scale=1.0):
-    """A known-wrong gradient: every position of each window gets scale * its gradient (accumulated)."""
-    tx = torch.zeros(x_shape, dtype=torch.float64, requires_grad=True)
-    y = F.avg_pool2d(tx, kernel, stride or kernel)
-    y.backward(torch.tensor(grad_out) * kernel * kernel * scale)
-    return tx.grad.numpy()
-
-
-@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
-def test_maxpool_forward_matches_pytorch(ex, rng, case):
-    n, c, h, w, kernel, stride = case
-    x = rng.standard_normal((n, c, h, w))
-    before = x.copy()
-    y = ex.MaxPool2d(kernel, stride).forward(x)
-    check_unchanged("MaxPool2d.forward", before, x)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).forward", y,
-                lambda: torch_pool(x, kernel, stride or kernel)[0])
-
-
-@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
-def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, rng, case):
-    n, c, h, w, kernel, stride = case
-    x = rng.standard_normal((n, c, h, w))
-    grad_out = random_upstream(rng, pooled_shape(x.shape, kernel, stride))
-    pool = ex.MaxPool2d(kernel, stride)
-    pool.forward(x)
-    before = grad_out.copy()
-    grad_x = pool.backward(grad_out)
-    check_unchanged("MaxPool2d.backward", before, grad_out)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x,
-                lambda: torch_pool(x, kernel, stride or kernel, grad_out)[1],
-                alternatives=lambda: [
-                    (spread_to_every_position(x.shape, grad_out, kernel, stride), "the gradient copied to every "
-                     "position of the window: only the maximum influenced the output, so only it gets the "
-                     "gradient."),
-                    (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
-                     "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
-                     "the maximum and 0 to the others.")])
-
-
-def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
-    # After a ReLU, windows of zeros are common: every position ties. PyTorch routes the gradient to the
-    # first maximum in row-major order; the total gradient must not grow with the number of ties.
-    x = np.maximum(rng.standard_normal((2, 2, 6, 6)), 0.0)
-    x[:, :, :2, :2] = 0.5
-    grad_out = random_upstream(rng, (2, 2, 3, 3))
-    pool = ex.MaxPool2d(2)
-    pool.forward(x)
-    grad_x = pool.backward(grad_out)
-
-    def every_tie():
-        window_max = torch_pool(x, 2, 2)[0]
-        is_max = x == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
-        return np.repeat(np.repeat(grad_out, 2, axis=2), 2, axis=3) * is_max
-
-    check_close("MaxPool2d.backward with tied maxima", grad_x, lambda: torch_pool(x, 2, 2, grad_out)[1],
-                alternatives=lambda: [(every_tie(), "the full gradient given to EVERY tied maximum: it then counts "
-                                       "several times. Give it to the first maximum of the window only "
-                                       "(row-major order), as PyTorch does.")])
-
-
-def test_maxpool_backward_matches_finite_differences(ex, ref, rng):
-    pool = ex.MaxPool2d(2)
-    x = rng.standard_normal((2, 2, 4, 6))
-    check_layer_backward(ref, pool, x, random_upstream(rng, (2, 2, 2, 3)), layer_name="MaxPool2d", batch_size=2)
-
-
-# ---------------------------------------------------------------------------------------------- Flatten
-
-
-def test_flatten_keeps_pytorch_order_and_backward_restores_the_shape(ex, rng):
-    x = rng.standard_normal((3, 2, 4, 5))
-    before = x.copy()
-    flatten = ex.Flatten()
-    y = flatten.forward(x)
-    check_unchanged("Flatten.forward", before, x)
-    check_close("Flatten.forward", y, lambda: torch.flatten(torch.tensor(x), 1).numpy())
-    grad_out = random_upstream(rng, (3, 40))
-    grad_x = flatten.backward(grad_out)
-    check_equal("Flatten.backward's output shape", np.shape(grad_x), x.shape, lambda shape: (
-        f"Flatten.backward returned shape {tuple(shape)}; it must give back the input's shape {x.shape}."))
-    check_close("Flatten.backward", grad_x, grad_out.reshape(x.shape))
 
 
 # --------------------------------------------------------------------------------- the milestone's CNN

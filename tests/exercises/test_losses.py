@@ -13,6 +13,7 @@ import pytest
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
 from grader.feedback.diagnose import relative_error
 from grader.feedback.oracle import F, torch
+from helpers import numerical_gradient
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 
@@ -241,7 +242,7 @@ def test_cross_entropy_backward_matches_finite_differences(ex, ref, rng):
     # The judge differentiates its own (the reference's) forward: the learner's backward must match the
     # derivative of the true loss.
     check_close("SoftmaxCrossEntropy.backward compared with finite differences of forward", grad,
-                lambda: ref.gradcheck.numerical_gradient(lambda: float(loss.forward(logits, labels)), logits),
+                lambda: numerical_gradient(ref, lambda: float(loss.forward(logits, labels)), logits),
                 batch_size=n, rtol=1e-5, atol=1e-8, alternatives=lambda: backward_alternatives(logits, labels, n, 3))
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.milestones import mnist as mnist_milestone
+from grader.milestones import skeleton
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -67,7 +68,7 @@ def test_mnist_quick_run_passes_with_the_reference_and_records_what_it_measured(
     assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
     assert result["quick"] is True and "quick" in result["reason"].lower(), result["reason"]
     assert result["test_accuracy"] > result["threshold"], result
-    assert result["epochs"] == 1 and result["seed"] == mnist_milestone.SEED
+    assert result["epochs"] == 1 and result["steps_verified"] == 36 and result["replay_drift_max"] < 0.01, result
     expected_sums = {line.split()[-1]: line.split()[0]
                      for line in (DATA_DIR / "mnist" / "SHA256SUMS").read_text().splitlines()
                      if line.strip() and not line.startswith("#")}
@@ -137,18 +138,18 @@ def small_session(m, *, n=256, epochs_of_data=None):
 
     judge = FakeJudge()
     rng = np.random.default_rng(0)
-    job = {"quick": True, "seed": 0, "threads": 1, "multiple": 10.0,
-           "test_images": rng.random((64, 784), dtype=np.float32)}
+    job = {"quick": True, "threads": 1, "multiple": 10.0, "every": 50}
     session = skeleton.Session(mnist_milestone.SPEC, m, job, judge)
     session.X_train, session.y_train = rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
     session.X_val, session.y_val = session.X_train[:64], session.y_train[:64]
+    session.rows = skeleton.RowIndex(session.X_train)
     return session, judge
 
 
 def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch():
     from types import SimpleNamespace
 
-    ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
+    ref = skeleton.learner_modules(SOLUTIONS_DIR)
 
     class NanAfterFiveSteps(ref.losses.SoftmaxCrossEntropy):
         calls = 0
@@ -161,7 +162,7 @@ def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch():
     m = SimpleNamespace(training=ref.training, optim=ref.optim,
                         losses=SimpleNamespace(SoftmaxCrossEntropy=NanAfterFiveSteps))
     session, _ = small_session(m, n=640)
-    with pytest.raises(mnist_milestone.Stop) as stopped:
+    with pytest.raises(skeleton.Stop) as stopped:
         mnist_milestone.train(session)
     result = stopped.value.result
     assert result["status"] == "failed" and "nan" in result["reason"], result
@@ -171,7 +172,7 @@ def test_a_loss_that_turns_nan_mid_training_stops_the_run_naming_the_epoch():
 def test_the_step_decay_of_the_settings_is_applied_after_its_epoch_and_reported_per_step():
     from types import SimpleNamespace
 
-    ref = mnist_milestone.learner_modules(SOLUTIONS_DIR)
+    ref = skeleton.learner_modules(SOLUTIONS_DIR)
     settings = {"lr": 0.1, "momentum": 0.9, "epochs": 2, "batch_size": 128, "lr_drop_epoch": 1,
                 "lr_drop_factor": 0.1}
     training = SimpleNamespace(**{name: getattr(ref.training, name) for name in
@@ -182,11 +183,13 @@ def test_the_step_decay_of_the_settings_is_applied_after_its_epoch_and_reported_
     session.quick = False  # two epochs, as the settings say
     mnist_milestone.train(session)
     assert session.record["final_lr"] == pytest.approx(0.01), session.record
-    epochs = [data for kind, data in judge.events if kind == "epoch"]
-    assert [kind for kind, _ in judge.events] == ["start", "epoch", "epoch"], judge.events
-    assert list(epochs[0]["lr"]) == [0.1, 0.1] and list(epochs[1]["lr"]) == pytest.approx([0.01, 0.01])
-    assert epochs[0]["grad_norms"].shape == (2, 6) and epochs[0]["predictions"].shape == (64,)
-    assert "test_labels" not in str(judge.events) and set(epochs[0]) >= {"grad_names", "grad_shapes", "loss"}
+    epochs = [data for kind, data in judge.events if kind == "checkpoint"]
+    assert [kind for kind, _ in judge.events] == ["start", "checkpoint", "checkpoint"], judge.events
+    assert list(epochs[0]["lrs"]) == [0.1, 0.1] and list(epochs[1]["lrs"]) == pytest.approx([0.01, 0.01])
+    assert epochs[0]["grad_norms"].shape == (2, 6) and "epoch" in epochs[0] and epochs[1]["step"] == 4
+    rows = np.concatenate(epochs[0]["batches"])
+    assert sorted(rows) == list(range(256)), "the batches' indices in the training images, each once an epoch"
+    assert "test" not in str(judge.events[0][1]) and set(epochs[0]) >= {"grad_names", "grad_shapes", "weights"}
 
 
 class _ConstantLoss:
@@ -202,7 +205,7 @@ class _ConstantLoss:
 
 def test_progress_writes_one_line_per_epoch_when_not_a_terminal():
     stream = io.StringIO()
-    progress = mnist_milestone.Progress(epochs=2, steps_per_epoch=5, stream=stream)
+    progress = skeleton.Progress(epochs=2, steps_per_epoch=5, stream=stream)
     for epoch in range(2):
         for _ in range(5):
             progress.step(1.0)
@@ -301,12 +304,9 @@ def test_the_speed_judge_allows_rounding_drift_after_the_first_step_but_not_a_di
     assert list(mismatches(reference[:3], reference)) == [0, 1, 2, 3, 4], "missing steps"
 
 
-def test_grade_gives_the_milestones_its_fresh_seed_and_speed_draws_its_batches_from_it(monkeypatch, tmp_path):
-    """A speed milestone on fixed inputs could be answered from a table (losses and final weights of the
-    reference): grade passes its own fresh seed, and the batches and weights follow the seed."""
+def test_grade_gives_the_milestones_its_fresh_seed(monkeypatch, tmp_path):
     from grader.core import grading, milestone_cache
     from grader.core import manifest as kata_manifest
-    from grader.milestones import stopwatch
 
     seen = {}
 
@@ -318,8 +318,31 @@ def test_grade_gives_the_milestones_its_fresh_seed_and_speed_draws_its_batches_f
     monkeypatch.setattr(grading.subprocess, "run", fake_run)
     grading.run_milestone(kata_manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True, print, 4242)
     assert seen["KATA_SEED"] == "4242"
-    first, again, other = (stopwatch.load_batches("mlp", seed) for seed in (4242, 4242, 4243))
-    assert np.array_equal(first[0], again[0]) and not np.array_equal(first[0], other[0])
+
+
+def test_the_speed_judge_draws_each_blocks_images_afresh_from_a_seed_the_worker_never_sees():
+    """Batches known in advance could be trained on before the clock starts (issue 15): each request
+    names its own rows, drawn from a secret seed; the worker's inputs hold no seed."""
+    from grader.milestones import stopwatch
+
+    judges = [stopwatch.StepJudge(None, "mlp", ("textbook",), stopwatch.Plan(1, 2, 3, 1), "textbook")
+              for _ in range(2)]
+    first, again = (judge.rows(3) for judge in judges)
+    assert first.shape == (3, 128) and not np.array_equal(first, again)
+    assert judges[0].seed != judges[1].seed and not np.array_equal(judges[0].rows(3), first)
+
+
+def test_ratio_intervals_say_too_close_to_call_rather_than_failed():
+    from grader.milestones import stopwatch
+
+    assert stopwatch.interval([1.0, 2.0, 3.0, 4.0])[0] == -float("inf"), "four rounds cannot bound a median"
+    low, median, high = stopwatch.interval([1.3, 1.35, 1.38, 1.42, 1.45])
+    assert (low, median, high) == (1.3, 1.38, 1.45)
+    found = stopwatch.calls([("speed-up", [1.3, 1.35, 1.38, 1.42, 1.45], 1.4, False),
+                             ("ratio", [0.5, 0.6, 0.55, 0.52, 0.58], 0.9, True)])
+    assert [c["call"] for c in found] == ["close", "pass"] and not stopwatch.failures(found)
+    assert stopwatch.too_close(found).startswith("too close to call: speed-up 1.38x against 1.4x")
+    assert stopwatch.calls([("speed-up", [1.1, 1.2, 1.15, 1.12, 1.3], 1.4, False)])[0]["call"] == "fail"
 
 
 def test_speed_is_not_run_when_torch_cannot_be_imported(tmp_path):
@@ -392,91 +415,90 @@ def test_cnn_quick_run_draws_the_curve_the_gradient_flow_and_the_first_layer_fil
 
 
 # ---------------------------------------------------------------------------------------------------
-# the judge half: accuracy from predictions, time from outside, budget relative to PyTorch
+# the judge half: every step replayed, the accuracy from the weights, time from outside
 
 
-def judge_run(name="autograd_mnist", *, sleep=0.0, predictions="right", multiple=None):
-    """Drive a quick Judge with events made here (no learner code): returns (judge, result)."""
-    import time
-
-    import numpy as np
-
-    from grader.milestones.judge import Judge
-
-    judge = Judge(name, quick=True)
-    if multiple is not None:
-        judge.multiple = multiple
-    job = judge.job()
-    assert set(job) == {"milestone", "quick", "seed", "threads", "multiple", "test_images"}
-    reply = judge.on_event("start", {"settings": {"epochs": 99, "batch_size": 3}, "record": {"initial_loss": 2.3}})
-    assert reply["budget_seconds"] > 0 and reply["stop"] is None
-    y = judge.y_test
-    for epoch in (1, 2):
-        time.sleep(sleep)
-        guess = y if predictions == "right" else (y + 1) % 10
-        reply = judge.on_event("epoch", {"epoch": epoch, "loss": 0.5, "lr": np.full(4, 0.05),
-                                         "grad_names": ["W1", "b1"], "grad_shapes": [[784, 256], [256]],
-                                         "grad_norms": np.ones((4, 2)), "predictions": guess.astype(np.int64)})
-        if reply["stop"]:
-            break
-    return judge, judge.verdict({"status": "trained", "record": {}}, Path(judge_run.out))
-
-
-def test_the_judge_computes_the_accuracy_from_the_predictions_and_its_own_labels(tmp_path):
-    judge_run.out = tmp_path
-    judge, result = judge_run(predictions="right")
-    assert result["status"] == "passed" and result["test_accuracy"] == 1.0, result
-    assert result["epochs"] == 2 and result["batch_size"] == 128, "the milestone's own settings win"
-    judge_run.out = tmp_path
-    _, result = judge_run(predictions="wrong")
-    assert result["status"] == "failed" and result["test_accuracy"] == 0.0, result
-    assert "not > 80%" in result["reason"], result["reason"]
-
-
-def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(tmp_path):
-    judge_run.out = tmp_path
-    # A multiple of 0.2: 80 steps are allowed 16 PyTorch steps' time (a few tenths of a second); the
-    # first epoch alone takes 0.5 s, as a learner far slower than PyTorch would.
-    judge, result = judge_run(sleep=0.5, multiple=0.2)
-    assert result["status"] == "failed" and result["too_slow"], result
-    assert "PyTorch" in result["reason"] and "too slow" in result["reason"], result["reason"]
-    assert result["train_seconds"] >= 0.5 and len(result["history"]) == 1, result
-    assert result["budget_seconds"] == pytest.approx(0.2 * result["torch_seconds"], abs=0.011), result
-
-
-def test_the_two_halves_exchange_only_plain_data_that_crosses_the_wire(tmp_path):
+def through_wire(value):
     import json
 
     from grader.core import wire
+
+    packed = wire.encode_value(value)
+    assert "__object__" not in json.dumps(packed.tree), f"not plain data: {packed.tree}"
+    return wire.decode_value(packed)
+
+
+def judged(tmp_path, *, tamper=None, multiple=None, name="autograd_mnist"):
+    """The reference's learner half against a quick Judge in this process, every message through the
+    wire; tamper(kind, data) may change what the learner's side sends. Returns (kinds sent, result)."""
+    import importlib
+
     from grader.milestones import skeleton
     from grader.milestones.judge import Judge
 
-    def through_wire(value):
-        packed = wire.encode_value(value)
-        assert "__object__" not in json.dumps(packed.tree), f"not plain data: {packed.tree}"
-        return wire.decode_value(packed)
-
-    judge = Judge("autograd_mnist", quick=True)
-    job = through_wire(judge.job())
+    milestone = importlib.import_module(f"grader.milestones.{name}")
+    judge = Judge(milestone, quick=True)
+    if multiple is not None:
+        judge.multiple = multiple
     kinds = []
 
     def send(kind, data):
         kinds.append(kind)
+        data = tamper(kind, data) if tamper else data
         return through_wire(judge.on_event(kind, through_wire(data)))
 
-    final = through_wire(skeleton.learn("autograd_mnist", SOLUTIONS_DIR, job, send))
-    result = judge.verdict(final, tmp_path)
+    final = through_wire(skeleton.learn(milestone, SOLUTIONS_DIR, through_wire(judge.job()), send))
+    return kinds, judge.verdict(final, tmp_path)
+
+
+def test_the_judge_replays_every_checkpoint_and_computes_the_accuracy_from_the_weights(tmp_path):
+    kinds, result = judged(tmp_path)
     assert result["status"] == "passed", result["reason"]
-    assert kinds == ["start", "epoch", "epoch"] and result["ratio"] > 0, (kinds, result)
+    assert kinds[0] == "start" and set(kinds[1:]) == {"checkpoint"} and len(kinds) > 3, kinds
+    assert result["steps_verified"] == 2 * 40 and result["ratio"] > 0, result
+    assert result["replay_drift_max"] < 0.01 and result["test_accuracy"] == result["history"][-1]["test_accuracy"]
+
+
+def test_weights_that_are_not_the_replay_of_the_steps_are_refused_with_the_step_and_the_losses(tmp_path):
+    def nudged(kind, data):
+        if kind == "checkpoint" and data["step"] == 20:
+            data = {**data, "weights": [w * 1.5 for w in data["weights"]]}
+        return data
+
+    _, result = judged(tmp_path, tamper=nudged)
+    assert result["status"] == "failed", result
+    assert result["reason"].startswith("your checkpoint 2 is not what 10 steps from checkpoint 1 give (step 20: loss"), \
+        result["reason"]
+
+
+def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(tmp_path):
+    import time
+
+    def slow(kind, data):
+        time.sleep(0.3 if kind == "checkpoint" else 0)
+        return data
+
+    _, result = judged(tmp_path, tamper=slow, multiple=0.2)
+    assert result["status"] == "failed" and result["too_slow"], result
+    assert "PyTorch" in result["reason"] and "too slow" in result["reason"], result["reason"]
 
 
 def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
+    import numpy as np
+
+    from grader.milestones import autograd_mnist
     from grader.milestones.judge import Judge
 
-    judge = Judge("autograd_mnist", quick=True)
+    judge = Judge(autograd_mnist, quick=True)
     assert judge.deadline() is None, "no deadline before training starts"
-    judge.on_event("start", {"settings": {}, "record": {}})
-    assert judge.budget() < judge.deadline() <= 1.1 * judge.budget() + 5
+    shapes = [[784, 256], [256], [256, 128], [128], [128, 10], [10]]
+    initial = judge.on_event("start", {"settings": {}, "record": {}, "steps_per_epoch": 36, "shapes": shapes})["initial"]
+    assert judge.budget() < judge.deadline() <= 1.1 * judge.budget() + 5, "PyTorch's first steps set a budget"
+    rows = [np.arange(128 * i, 128 * (i + 1)) for i in range(3)]
+    weights, previous, losses = judge.replay.run(initial, None, None, rows, [0.05] * 3)  # PyTorch as the learner
+    reply = judge.on_event("checkpoint", {"step": 3, "weights": weights, "previous": previous, "batches": rows,
+                                          "lrs": np.full(3, 0.05), "losses": losses, "grad_norms": np.ones((3, 6))})
+    assert reply["stop"] is None and judge.budget() < judge.deadline() <= 1.1 * judge.budget() + 5
     result = judge.interrupted(tmp_path)
     assert result["status"] == "failed" and result["too_slow"] and "budget" in result["reason"], result
 

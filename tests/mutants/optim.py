@@ -52,7 +52,8 @@ MUTANTS = [
            "update = g + self.momentum * v if self.nesterov else v", "update = v",
            diagnosis="although nesterov=True"),
     Mutant("sgd_velocity_updated_after_the_step", "steps with the previous velocity, then updates it",
-           _SGD_VELOCITY, _SGD_VELOCITY_LATE, diagnosis="momentum buffer updated after the step"),
+           _SGD_VELOCITY, _SGD_VELOCITY_LATE, diagnosis="momentum buffer updated after the step",
+           misdiagnosis="It equals plain momentum"),
     Mutant("sgd_velocity_shares_the_gradient", "stores p.grad itself as the first velocity (no copy)",
            "self.velocities[i] = g.copy()", "self.velocities[i] = g", diagnosis="without .copy()"),
     Mutant("sgd_decay_added_into_the_gradient", "adds weight decay into p.grad in place",
@@ -72,4 +73,17 @@ MUTANTS = [
     Mutant("adam_step_counter_per_parameter", "increments the step counter once per parameter",
            _ADAM_COUNTER, "b1, b2 = self.betas\n        for i, p in enumerate(self.params):\n            self.t += 1\n",
            diagnosis="grows once per parameter"),
+]
+
+# Issue 19: the learning rate folded into the velocity agrees with PyTorch while lr is constant and
+# differs for several steps after a change of lr (test_sgd_with_momentum_follows_a_change_of_lr_like_pytorch).
+MUTANTS += [
+    Mutant("sgd_lr_folded_into_the_velocity", "keeps v = mu * v + lr * g and steps w -= v",
+           _SGD_VELOCITY, """                if self.velocities[i] is None:
+                    self.velocities[i] = self.lr * g
+                else:
+                    self.velocities[i] = self.momentum * self.velocities[i] + self.lr * g
+                v = self.velocities[i]
+                update = self.lr * g + self.momentum * v if self.nesterov else v
+            p.data -= update if self.momentum else self.lr * update""", diagnosis="rate folded into the velocity"),
 ]

@@ -66,3 +66,24 @@ LEGITIMATE = [
     Mutant("cnn_bias_gradient_as_a_sum", "dL/db as a sum over the rows instead of 1^T G",
            "np.matmul(self.ones[:len(G2)], G2, out=grads[3])", "np.sum(G2, axis=0, out=grads[3])", diagnosis=""),
 ]
+
+# Issue 19: two profiler mistakes no test caught before (test_profiler_counts_the_page_faults_of_each_step_only,
+# test_profiler_keeps_a_record_of_its_own_for_every_step).
+MUTANTS += [
+    Mutant("profiler_faults_since_the_process_started", "reports ru_minflt at stop() without subtracting start()'s",
+           "self.faults.append(_minor_faults() - self._faults_at_start)", "self.faults.append(_minor_faults())",
+           diagnosis="not the process's count since it started"),
+    Mutant("profiler_one_reused_record", "keeps one dict for every step, cleared in start()",
+           "        self._parts = {}\n",
+           "        self._parts = self.__dict__.setdefault('_reused', {})\n        self._parts.clear()\n",
+           diagnosis="one dictionary object, reused"),
+    Mutant("total_stops_at_the_last_lap", "the step's total runs to the last lap, not to stop()",
+           "self.totals.append(now - self._started)", "self.totals.append(self._mark - self._started)",
+           diagnosis="stops at the last lap", misdiagnosis="overlap"),
+    Mutant("profiler_on_process_time", "times with time.process_time (every thread's CPU time)",
+           "time.thread_time()", "time.process_time()", count=3,
+           diagnosis="thread_time", misdiagnosis="never reset the profiler"),
+    Mutant("mlp_skips_the_bias_gradient", "never computes the bias gradients (left at zero)",
+           "np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])", "self.grads[2 * k + 1][...] = 0.0",
+           diagnosis="all zeros"),
+]

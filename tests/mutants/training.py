@@ -45,3 +45,12 @@ MUTANTS = [
     Mutant("gradient_health_misses_nan", "compares NaN with the thresholds (always False)",
            "if not np.isfinite(norm):", "if np.isnan(norm) and False:", diagnosis="test np.isfinite first"),
 ]
+
+# Issue 19: step_decay (given code the mnist milestone calls) changed in the two ways no test caught before
+# (test_fit_with_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch).
+MUTANTS += [
+    Mutant("step_decay_one_epoch_early", "decays after epoch at_epoch - 1", "        if epoch == at_epoch:\n",
+           "        if epoch == at_epoch - 1:\n", diagnosis="one epoch early"),
+    Mutant("step_decay_every_epoch_after_the_mark", "decays after at_epoch and after every later epoch",
+           "        if epoch == at_epoch:\n", "        if epoch >= at_epoch:\n", diagnosis="after every later epoch"),
+]

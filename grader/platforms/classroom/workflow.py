@@ -3,10 +3,12 @@
 Shaped as the autograding grading reporter requires (classroom-resources/autograding-grading-reporter):
 the workflow is named "Autograding Tests", its only job "run-autograding-tests"; plain `run:` steps grade
 $GITHUB_WORKSPACE/exercises once (advisory grading: a student release has no reference) and then one
-runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py); the reporter reads
-them as <RUNNER>_RESULTS. Every option is a command-line argument of those steps.
+runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py, which a student
+release ships as .github/classroom/step.py: it has no grader/platforms/); the reporter reads them as
+<RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the reporter's
+total is the kata's (190, or the points of a course's selection given with --only).
 
-Usage: python -m grader.platforms.classroom.workflow [--max-score 100] [--out PATH]   (stdout by default)
+Usage: python -m grader.platforms.classroom.workflow [--only layers,losses,...] [--out PATH]   (stdout by default)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 
 from grader.core import manifest
-from grader.instructor.export import runner_id
+from grader.platforms.classroom.step import runner_id
 
 REPORT = ".grade/report.json"
 PYTHON_VERSION = "3.11"
@@ -49,28 +51,27 @@ jobs:
       - name: Install the pinned requirements (CPU-only torch)
         run: |
           python -m venv .venv
-          .venv/bin/pip install --quiet --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements.txt)"
-          .venv/bin/pip install --quiet -r requirements.txt
+          .venv/bin/pip install --quiet --no-compile --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements.txt)"
+          .venv/bin/pip install --quiet --no-compile -r requirements.txt
       - name: Grade exercises/ (advisory)
-        run: .venv/bin/python -m grader grade --target "$GITHUB_WORKSPACE/exercises" --no-milestones --report {report} || true
+        run: .venv/bin/python -m grader grade --target "$GITHUB_WORKSPACE/exercises" --no-milestones --report {report}{only} || true
 """
 
 STEP = """\
       - name: "{title}"
         id: {runner}
         if: always()
-        run: .venv/bin/python -m grader.platforms.classroom.step --report {report} --exercise {name} --max-score {max_score:g} --count {count}
+        run: PYTHONPATH=. .venv/bin/python .github/classroom/step.py --report {report} --exercise {name}
 """
 
 
-def render(max_score: float = 100.0) -> str:
-    kata = manifest.load()
-    count = len(kata.exercises)
-    text = HEADER.format(python=PYTHON_VERSION, report=REPORT)
-    for ex in kata.exercises:
-        text += STEP.format(title=f"{ex.number}. {ex.name}", runner=runner_id(ex.name), report=REPORT, name=ex.name,
-                            max_score=max_score, count=count)
-    runners = [runner_id(ex.name) for ex in kata.exercises]
+def render(only: list[str] | None = None) -> str:
+    chosen = [ex for ex in manifest.load().exercises if not only or ex.name in only]
+    text = HEADER.format(python=PYTHON_VERSION, report=REPORT,
+                         only=f" --only {','.join(ex.name for ex in chosen)}" if only else "")
+    for ex in chosen:
+        text += STEP.format(title=f"{ex.number}. {ex.name}", runner=runner_id(ex.name), report=REPORT, name=ex.name)
+    runners = [runner_id(ex.name) for ex in chosen]
     text += "      - name: Autograding Reporter\n        if: always()\n"
     text += "        uses: classroom-resources/autograding-grading-reporter@v1\n        env:\n"
     for runner in runners:
@@ -81,10 +82,10 @@ def render(max_score: float = 100.0) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-score", type=float, default=100.0, help="the assignment's total points")
+    parser.add_argument("--only", default=None, help="a course's selection of exercises, comma-separated")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    text = render(args.max_score)
+    text = render(args.only.split(",") if args.only else None)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)

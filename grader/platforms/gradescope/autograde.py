@@ -4,7 +4,8 @@ Run by run_autograder as `python -m grader.platforms.gradescope.autograde [optio
 in $AUTOGRADER_ROOT/source (AUTOGRADER_ROOT defaults to /autograder, so this can be tried anywhere). It
 grades $AUTOGRADER_ROOT/submission (the files flat, or one folder deeper as a GitHub upload puts them)
 exactly as grade-all grades a row (`core.submission.grade_one`: a private copy, learner code in sandboxed
-workers, verdicts in the judge) and converts the report with export.to_gradescope.
+workers, verdicts in the judge) and converts the report with export.to_gradescope, adding a line of
+progress from the student's earlier scores ($AUTOGRADER_ROOT/submission_metadata.json).
 
 results.json is always valid: a placeholder saying that grading did not finish is written first, and
 replaced when grading ends, whatever the submission did; if the grader itself fails, score 0 and the
@@ -28,7 +29,7 @@ from grader.core import manifest, seeds
 from grader.core import submission as submissions
 from grader.core.mode import ONE_WORKER_VAR
 from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
-from grader.instructor import export
+from grader.platforms import export
 
 DEFAULT_ROOT = "/autograder"
 PRIVATE = (SOLUTIONS_DIR, ROOT / "tests" / "mutants")
@@ -88,15 +89,17 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
                                         time.perf_counter() - started)
     report.setdefault("kata_version", reports.kata_version())
     report["seconds"] = round(time.perf_counter() - started, 1)
-    data = export.to_gradescope(report, milestones=milestones != "off")
+    data = export.to_gradescope(report, milestones=milestones != "off", previous=previous_submissions(root))
     if milestones == "off" and all(reports.exercise_done(e) for e in report["exercises"]):
         data["output"] = ("Every exercise passes. The milestones (training on MNIST) are not run on Gradescope: "
                           "try them on your machine with `make grade`.")
     return data
 
 
-def write(results: Path, data: dict) -> None:
-    reports.write(data, results)
+def previous_submissions(root: Path) -> list[dict]:
+    """Gradescope's earlier submissions of this student (submission_metadata.json), oldest first; [] if none."""
+    previous = (reports.read(root / "submission_metadata.json") or {}).get("previous_submissions")
+    return sorted((p for p in previous or [] if isinstance(p, dict)), key=lambda p: str(p.get("submission_time", "")))
 
 
 def parse_args(argv):
@@ -114,16 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     root = autograder_root()
     results = root / "results" / "results.json"
     started = time.perf_counter()
-    write(results, export.failed_gradescope(
+    reports.write(export.failed_gradescope(
         "the grader was stopped before it finished (the platform's time or memory limit), usually by code that "
-        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."))
+        "loops forever or is far too slow in several exercises: run `make grade` on your machine first."), results)
     try:
         data = grade(root, milestones=args.milestones, memory_gb=args.memory_gb, wall_seconds=args.timeout,
                      only=args.only)
     except BaseException as error:  # noqa: BLE001 - whatever happened, results.json says it
         data = export.failed_gradescope(f"the grader itself failed ({type(error).__name__}: {error}).",
                                         time.perf_counter() - started)
-    write(results, data)
+    reports.write(data, results)
     print(f"score {data['score']} in {time.perf_counter() - started:.1f} s; wrote {results}")
     return 0
 

@@ -7,7 +7,7 @@ copies the submission, and runs run_autograder inside a cgroup v1 of 768 MB and 
 100 ms (/sys/fs/cgroup/{memory,cpu}). Every process of the grade stays in that cgroup (KATA_NO_CGROUP:
 the grader does not move its workers into cgroups of their own), so memory.max_usage_in_bytes is the
 peak of the whole submission. `--sandbox uid` runs learner code as the unprivileged user without
-namespaces, as in Gradescope's containers. Prints one line per run and the results' score.
+namespaces, as in Gradescope's containers. Prints one JSON line: time, peaks and the results' score.
 """
 
 from __future__ import annotations
@@ -66,20 +66,6 @@ def _resident(memory: Path) -> int:
     return int(stat.get("total_rss", 0)) + int(stat.get("total_mapped_file", 0))
 
 
-def _processes(memory: Path) -> list[str]:
-    """'RSS MB command' of the processes in the cgroup, largest first (what the peak is made of)."""
-    found = []
-    for pid in (memory / "cgroup.procs").read_text().split():
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        found.append((rss, command[:90]))
-    return [f"{rss // 1024} MB {command}" for rss, command in sorted(found, reverse=True)[:5]]
-
-
 def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict:
     folder = Path(tempfile.mkdtemp(prefix="kata-measure-"))
     folder.chmod(0o755)
@@ -104,11 +90,9 @@ def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict
         started = time.perf_counter()
         process = subprocess.Popen([str(folder / "source" / "run_autograder")], env=env, cwd=folder,
                                    preexec_fn=enter, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        peak_rss, at_peak = 0, []
+        peak_rss = 0
         while process.poll() is None:  # the peak of anonymous plus mapped memory (page cache excluded)
-            resident = _resident(memory)
-            if resident > peak_rss:
-                peak_rss, at_peak = resident, _processes(memory)
+            peak_rss = max(peak_rss, _resident(memory))
             time.sleep(0.1)
         output = process.stdout.read()
         seconds = time.perf_counter() - started
@@ -118,7 +102,7 @@ def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict
         isolation = next((t["output"] for t in results["tests"] if t["name"] == "Instructor: isolation"), "")
         return {"seconds": round(seconds, 1), "peak_resident_mb": round(peak_rss / 2**20),
                 "peak_with_page_cache_mb": round(peak / 2**20), "limit_hits": failcnt, "score": results["score"],
-                "isolation": isolation, "returncode": process.returncode, "at_peak": at_peak, "stdout_tail": output.strip().splitlines()[-1:]}
+                "isolation": isolation, "returncode": process.returncode, "stdout_tail": output.strip().splitlines()[-1:]}
     finally:
         remove_cgroup([memory, cpu])
         shutil.rmtree(folder, ignore_errors=True)
@@ -128,7 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submission", default="solutions", help="exercises, solutions or a folder")
     parser.add_argument("--sandbox", choices=("uid", "auto"), default="uid")
-    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--venv", default=str(ROOT / ".venv"),
                         help="the virtual environment the autograder uses (in uid mode one whose Python the "
                              "unprivileged user can run, as on Gradescope where it lives under /usr)")
@@ -137,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print("measure: needs root and cgroup v1 (/sys/fs/cgroup/memory and cpu).", file=sys.stderr)
         return 2
     submission = targets.resolve(args.submission)
-    for _ in range(args.runs):
-        print(json.dumps(measure(submission, args.sandbox, Path(args.venv))), flush=True)
+    print(json.dumps(measure(submission, args.sandbox, Path(args.venv))), flush=True)
     return 0
 
 

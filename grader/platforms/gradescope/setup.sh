@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu). It installs Python
+# Gradescope runs this once, as root, when it builds the autograder image. Base image: written for
+# gradescope/autograder-base:ubuntu-22.04 (Python 3.10, hence the deadsnakes branch below). Tested on: not
+# on that image (the kata's development machine has no Docker daemon and no access to download.pytorch.org);
+# the grading it prepares was tested on Debian 12 with Python 3.11 (tests/grader/test_platforms.py and
+# grader/platforms/gradescope/measure.py, which simulate the container's root user, 768 MB and half a CPU).
+# Try one submission on Gradescope before the course starts. It installs Python
 # 3.11 or newer, the kata's pinned requirements with a CPU-only torch into /autograder/source/.venv,
 # and bubblewrap (used when the container allows user namespaces; otherwise learner code runs as an
 # unprivileged user, see grader/core/sandbox.py), then makes the reference private to root.
@@ -22,8 +27,8 @@ apt-get install -y -qq bubblewrap || echo "bubblewrap unavailable: learner code 
 "$PY" -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 TORCH="$(grep -E '^torch==' requirements.txt)"
-.venv/bin/pip install --quiet --index-url https://download.pytorch.org/whl/cpu "$TORCH"
-.venv/bin/pip install --quiet -r requirements.txt
+.venv/bin/pip install --quiet --no-compile --index-url https://download.pytorch.org/whl/cpu "$TORCH"
+.venv/bin/pip install --quiet --no-compile -r requirements.txt
 .venv/bin/python -c 'import numpy, pytest, pytest_timeout, tabulate, torch'
 # Learner code runs as nobody: it must read the grader, the tests and the venv, never the reference.
 chmod -R o+rX "$SOURCE"

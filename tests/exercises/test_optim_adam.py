@@ -1,0 +1,130 @@
+"""Exercise 7 (optim), Adam: step for step against torch.optim.Adam, with its known mistakes simulated by the
+judge (the shared machinery, and SGD, are in test_optim.py).
+"""
+
+import numpy as np
+import pytest
+
+from grader.feedback.checks import check_close, check_that, check_unchanged
+from helpers import once
+from test_optim import (check_rejects, check_step_for_step, float32_rounded, gradient_sequence, make_params,
+                        run_updates, settings_id, simulated_alternatives)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Adam
+
+def adam_simulation(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, mistake=None):
+    """Deltas of Adam written from the formulas, optionally with one named mistake."""
+    b1, b2 = betas
+    w = [x.copy() for x in w0]
+    m = [np.zeros_like(x) for x in w0]
+    v = [np.zeros_like(x) for x in w0]
+    deltas = []
+    for step_count, step_grads in enumerate(grads, start=1):
+        step = []
+        for i, grad in enumerate(step_grads):
+            # "counter_per_param": t += 1 inside the loop over parameters, so it counts parameters.
+            t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else step_count
+            decoupled = mistake == "decoupled"
+            g = grad if decoupled else grad + weight_decay * w[i]
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            if mistake == "no_correction":
+                m_hat, v_hat = m[i], v[i]
+            else:
+                m_hat, v_hat = m[i] / (1 - b1 ** t), v[i] / (1 - b2 ** t)
+            if mistake == "eps_inside":
+                delta = -lr * m_hat / np.sqrt(v_hat + eps)
+            elif mistake == "no_sqrt":
+                delta = -lr * m_hat / (v_hat + eps)
+            else:
+                delta = -lr * m_hat / (np.sqrt(v_hat) + eps)
+            if decoupled:
+                delta = delta - lr * weight_decay * w[i]
+            w[i] = w[i] + delta
+            step.append(delta)
+        deltas.append(step)
+    return deltas
+
+
+ADAM_MISTAKES = {
+    "no_correction": "the update without bias correction: divide m by (1 - b1^t) and v by (1 - b2^t); "
+                     "both start at zero, so early averages are too small.",
+    "eps_inside": "lr * m_hat / sqrt(v_hat + eps): eps goes outside the square root, "
+                  "lr * m_hat / (sqrt(v_hat) + eps).",
+    "no_sqrt": "lr * m_hat / (v_hat + eps), without the square root of v_hat.",
+    "decoupled": "AdamW's decoupled weight decay (w -= lr * wd * w apart from the moments): Adam's "
+                 "weight_decay adds wd * w to the gradient before the moments are updated.",
+    "counter_per_param": "the update with a step counter t that grows once per parameter (t += 1 inside the "
+                         "loop over parameters): t counts steps, so increment it once per call of step(), "
+                         "before the loop.",
+}
+
+
+ADAM_SETTINGS = [
+    dict(lr=0.01),
+    dict(lr=0.01, weight_decay=0.1),
+    dict(lr=0.05, eps=0.1),
+    dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.01),
+]
+
+
+@pytest.mark.part("adam")
+@pytest.mark.parametrize("settings", ADAM_SETTINGS, ids=settings_id)
+def test_adam_matches_pytorch_step_for_step(ex, pkg, rng, settings):
+    params = make_params(pkg, rng)
+    # Small gradients so that eps matters where the settings make it large.
+    grads = gradient_sequence(rng, scale=0.1)
+    check_step_for_step("Adam", ex.Adam, adam_simulation, ADAM_MISTAKES, params, grads, settings)
+
+
+@pytest.mark.part("adam")
+def test_adam_first_step_moves_every_weight_by_about_lr(ex, pkg, rng):
+    # At t = 1, m_hat = g and v_hat = g^2 exactly, so the step is -lr * g / (|g| + eps): about -lr sign(g).
+    params = make_params(pkg, rng)
+    grads = gradient_sequence(rng, steps=1)
+    w0 = [p.data.copy() for p in params]
+    optimizer = ex.Adam(params, lr=0.01)
+    for _, deltas in run_updates(optimizer, params, grads):
+        for i, (delta, g) in enumerate(zip(deltas, grads[0])):
+            check_close(f"Adam(lr=0.01): the change of parameter {i} at the first step", delta,
+                        lambda g=g: -0.01 * g / (np.abs(g) + 1e-8),
+                        alternatives=lambda i=i: simulated_alternatives(adam_simulation, ADAM_MISTAKES, w0, grads,
+                                                                        dict(lr=0.01), 1, i))
+
+
+@pytest.mark.part("adam")
+def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
+    settings = dict(lr=0.01, weight_decay=0.1)
+    params = make_params(pkg, rng, dtype=np.float32)
+    w0 = [p.data.astype(np.float64) for p in params]
+    held = [p.data for p in params]
+    grads = gradient_sequence(rng, steps=3)
+    optimizer = ex.Adam(params, **settings)
+    for step, step_grads in enumerate(grads, start=1):
+        for p, g in zip(params, step_grads):
+            p.grad[...] = g
+        before = [p.grad.copy() for p in params]
+        optimizer.step()
+        for i, (p, b) in enumerate(zip(params, before)):
+            check_unchanged(f"Adam.step (p.grad of parameter {i} at step {step})", b, p.grad)
+    after = once(lambda: adam_simulation(w0, float32_rounded(grads), **settings))
+    for i, (p, array) in enumerate(zip(params, held)):
+        check_close(f"the array that was parameter {i}'s p.data before three Adam steps", array,
+                    lambda i=i: w0[i] + sum(step[i] for step in after()), rtol=1e-4, atol=1e-5,
+                    alternatives=lambda i=i: [(w0[i], (
+                        "the values before the steps: Adam.step replaced p.data by a new array. Update it in "
+                        "place (p.data -= ...), so every reference to the array sees the new values."))])
+        check_that(f"parameter {i}'s p.data after three Adam steps", p.data, lambda data: data.dtype == np.float32,
+                   lambda data: f"Adam.step turned a float32 parameter into {getattr(data, 'dtype', data)}.")
+
+
+@pytest.mark.fact
+@pytest.mark.part("adam")
+@pytest.mark.parametrize("settings", [dict(lr=-0.1), dict(lr=0.1, eps=-1e-8), dict(lr=0.1, betas=(1.0, 0.999)),
+                                      dict(lr=0.1, betas=(0.9, -0.1)), dict(lr=0.1, weight_decay=-1.0)],
+                         ids=settings_id)
+def test_adam_rejects_invalid_settings_like_pytorch(ex, pkg, rng, settings):
+    check_rejects("Adam", ex.Adam, make_params(pkg, rng), settings,
+                  "betas must lie in [0, 1); lr, eps and weight decay must not be negative")
