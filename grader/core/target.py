@@ -51,10 +51,8 @@ def resolve(spec: str | os.PathLike | None = None) -> Path:
         raise TargetError(f"the target {spec!r} is a file; give the directory that holds layers.py etc.")
     known = [ex.module_file for ex in _manifest.load().exercises]
     if not any((path / name).exists() for name in known):
-        raise TargetError(
-            f"the target {spec!r} ({path}) holds none of the exercise files ({', '.join(known)}); "
-            "is it the right folder?"
-        )
+        raise TargetError(f"the target {spec!r} ({path}) holds none of the exercise files ({', '.join(known)}); "
+                          "is it the right folder?")
     return path
 
 
@@ -92,11 +90,8 @@ class _MixedPackageFinder(importlib.abc.MetaPathFinder):
         file = directory / f"{module}.py"
         if not file.exists():
             if takes_from_target and ((reference / f"{module}.py").exists() or module in _manifest.load().names):
-                raise ImportError(
-                    f"the target {display_name(target_dir)} has no {module}.py "
-                    f"(copy exercises/{module}.py into it to start that exercise)",
-                    name=fullname,
-                )
+                raise ImportError(f"the target {display_name(target_dir)} has no {module}.py (copy "
+                                  f"exercises/{module}.py into it to start that exercise)", name=fullname)
             return None
         return importlib.util.spec_from_file_location(fullname, file)
 
