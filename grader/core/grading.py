@@ -252,24 +252,26 @@ def table(results: list[ExerciseResult]) -> str:
     return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
 
 
+def _sources(folder: Path) -> list[Path]:
+    """A submission's .py files, relative to it (no symlinks, which could point into another submission)."""
+    return [path.relative_to(folder) for path in sorted(folder.rglob("*.py")) if path.is_file()
+            and not path.is_symlink() and "__pycache__" not in path.relative_to(folder).parts]
+
+
 def files_hash(folder: Path) -> str:
     """The SHA-256 of a submission's .py files (names and contents): resume reuses a row only when equal."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in _sources(folder):
+        digest.update(relative.as_posix().encode() + b"\0" + (folder / relative).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def copy_sources(source: Path, destination: Path) -> None:
-    """A private copy of a submission's .py files (no symlinks, which could point into another submission)."""
+    """A private copy of a submission's .py files."""
     destination.mkdir(parents=True)
-    for path in sorted(source.rglob("*.py")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or "__pycache__" in relative.parts:
-            continue
+    for relative in _sources(source):
         (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination / relative)
+        shutil.copyfile(source / relative, destination / relative)
 
 
 def snapshot(target_dir: Path, scratch: Path) -> tuple[Path, str]:

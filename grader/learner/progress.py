@@ -41,18 +41,14 @@ def _target_label(report: dict) -> str:
 
 def summary(report: dict) -> dict:
     """The one line of history kept for a grade report."""
-    exercises = report.get("exercises", [])
-    return {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "target": _target_label(report),
-        "score": float(report.get("score", 0.0)),
-        "max_score": float(report.get("max_score", 0.0)),
-        "done": [e["name"] for e in exercises if exercise_done(e)],
-        "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
-        "milestones": {m["name"]: m.get("status") for m in report.get("milestones", [])},
-        "milestone_reasons": {m["name"]: m.get("reason", "") for m in report.get("milestones", [])
-                              if m.get("status") == MilestoneStatus.FAILED},
-    }
+    exercises, milestones = report.get("exercises", []), report.get("milestones", [])
+    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": _target_label(report),
+            "score": float(report.get("score", 0.0)), "max_score": float(report.get("max_score", 0.0)),
+            "done": [e["name"] for e in exercises if exercise_done(e)],
+            "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
+            "milestones": {m["name"]: m.get("status") for m in milestones},
+            "milestone_reasons": {m["name"]: m.get("reason", "") for m in milestones
+                                  if m.get("status") == MilestoneStatus.FAILED}}
 
 
 def record(report: dict) -> None:
@@ -180,9 +176,8 @@ def render_history(entries: list[dict], limit: int = 20) -> str:
     """A table of the last `limit` grades: date, score, exercises done."""
     if not entries:
         return "No grades recorded yet: run `make grade`."
-    shown = entries[-limit:]
     lines = [f"{'date (UTC)':<17}  {'score':>15}  done"]
-    for entry in shown:
+    for entry in entries[-limit:]:
         when = str(entry.get("time", "?")).replace("T", " ").rstrip("Z")[:16]
         score = f"{entry.get('score', 0):g} / {entry.get('max_score', 0):g}"
         done = entry.get("done", [])

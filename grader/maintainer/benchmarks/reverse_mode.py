@@ -82,8 +82,8 @@ def _median_seconds(function, repeats: int) -> float:
 
 
 def _growth(counts, seconds) -> float:
-    slope, _ = np.polyfit(np.log(counts), np.log(seconds), 1)
-    return float(slope)
+    """k in seconds ~ counts^k: the least-squares slope of log(seconds) against log(counts)."""
+    return float(np.polyfit(np.log(counts), np.log(seconds), 1)[0])
 
 
 def measure(widths=WIDTHS, repeats: int = 3) -> list[dict]:
