@@ -60,18 +60,16 @@ def show(name: str) -> str:
     header = f"Exercise {exercise.number}, {exercise.name}: {exercise.title}"
     if seen >= total:
         lines = [header, f"You have seen all {total} hints for `{name}`:"]
-        for i, hint in enumerate(exercise.hints, 1):
-            lines.append(_wrap(f"{i}. {hint}", hanging="     "))
+        lines += [_wrap(f"{i}. {hint}", hanging="     ") for i, hint in enumerate(exercise.hints, 1)]
         if not mode.is_release():
             lines.append(f"No more hints. `make compare EX={name}` puts your outputs and gradients next to the "
                          "reference's, in numbers, and says where they first differ.")
         lines.append(f"(`python -m grader hint {name} --forget` starts the hints of `{name}` again.)")
         return "\n".join(lines)
-    hint = exercise.hints[seen]
     counts[name] = seen + 1
     _save(counts)
     left = total - seen - 1
-    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(hint)]
+    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(exercise.hints[seen])]
     if left:
         lines.append(f"{left} more hint{'s' if left > 1 else ''}: run `make hint EX={name}` again.")
     elif not mode.is_release():

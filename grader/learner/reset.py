@@ -23,8 +23,7 @@ def confirm(question: str, stdin=None) -> bool:
     if not stdin.isatty():
         return False
     print(question + " [y/N] ", end="", flush=True)
-    answer = stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
+    return stdin.readline().strip().lower() in ("y", "yes")
 
 
 def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, stdin=None,
@@ -46,8 +45,7 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
             out("Nothing changed.")
             return 1
     if path.exists():
-        copy = stubs.backup(path)
-        out(f"Your version is saved as {display_name(copy)}.")
+        out(f"Your version is saved as {display_name(stubs.backup(path))}.")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(stub)
     out(f"Restored {display_name(path)} to the original stub. Start again with `make check EX={name}`.")
