@@ -146,7 +146,9 @@ def _raise_worker_error(run: Run) -> None:
     if run.error is not None:
         error = run.error
         where = f" ({error['where']})" if error.get("where") else ""
-        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where, error.get("where"),
+        explanation = diagnose.explain_error(error.get("message", ""))
+        raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where
+                            + (f"\n{explanation}" if explanation else ""), error.get("where"),
                             error.get("phase") if isinstance(error.get("phase"), str) else None)
 
 
@@ -236,7 +238,7 @@ def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
 
 
 def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
-                batch_size=None, alternatives=(), regions=()) -> None:
+                batch_size=None, alternatives=(), regions=(), factors=None) -> None:
     """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
     __tracebackhide__ = True
     reference_value = got
@@ -245,12 +247,12 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         return
     handed_over, expected = not callable(expected), _evaluate(expected)
     options = dict(rtol=rtol, atol=atol, batch_size=batch_size, alternatives=_evaluate(alternatives),
-                   regions=_evaluate(regions))
+                   regions=_evaluate(regions), factors=factors)
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
-    result = diagnose.compare(observed, expected, **options)
+    result = diagnose.compare(observed, expected, what=what, **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
 

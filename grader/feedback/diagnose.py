@@ -129,28 +129,77 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     return "Check which axes you multiply, sum and broadcast over."
 
 
-def _scale_diagnosis(k: float, batch_size: int | None, size: int) -> str | None:
-    """The named factors (the batch size, 2, 1/2), else "a constant factor" for arrays; for a single
-    number every wrong value is some multiple of the right one, so an unnamed factor says nothing."""
+def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
+    """(value, how to say it) of the numbers a factor is recognised as, most specific first: the
+    scenario's named numbers (lr, p, 1 - p, steps...) and their inverses, the batch size, small fractions
+    and square roots, and the lengths of the array's axes."""
+    found = []
+    for name, value in (factors or {}).items():
+        if value and np.isfinite(value) and value != 1:
+            found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
-        if np.isclose(k, 1.0 / batch_size, rtol=1e-3):
+        found += [(float(batch_size), f"N = {batch_size}, the batch size"), (1.0 / batch_size, f"1/N, N = {batch_size} the batch size")]
+    for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
+        found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
+    for n in (2, 3, 6):
+        found += [(np.sqrt(n), f"sqrt({n})"), (1 / np.sqrt(n), f"1/sqrt({n})")]
+    for axis, n in enumerate(shape):
+        if n > 4:
+            found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
+    return found
+
+
+def _count_name(k: float) -> str | None:
+    """k as a whole number n or 1/n up to 64, when it is one to float32 rounding: a count of the scenario
+    (examples, classes, features, steps) multiplied or divided once too often."""
+    for value, text in ((abs(k), "{n}"), (1.0 / abs(k) if k else 0.0, "1/{n}")):
+        n = round(value)
+        if 4 < n <= 64 and abs(value - n) <= 1e-5 * n:
+            return ("minus " if k < 0 else "") + text.format(n=n)
+    return None
+
+
+def _factor_name(k: float, batch_size, shape, factors, rtol: float) -> str | None:
+    """How to say the factor k (a minus sign included), when it is a recognisable expression."""
+    for value, text in _expressions(batch_size, shape, factors):
+        if np.isclose(abs(k), value, rtol=rtol, atol=0.0):
+            return ("minus " if k < 0 else "") + text
+    return None
+
+
+def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=None) -> str | None:
+    """The factor k between the value and the expected one, named when it is recognisable; for a single
+    number every wrong value is some multiple of the right one, so only an exact (1e-6) match counts."""
+    size = int(np.prod(shape))
+    rtol = 1e-3 if size > 1 else 1e-6
+    if batch_size and batch_size > 1:
+        if np.isclose(k, 1.0 / batch_size, rtol=rtol):
             return (f"It equals the expected value divided by {batch_size}, the batch size: did you take the "
                     "mean over the batch where a sum is needed (or divide by N twice)?")
-        if np.isclose(k, batch_size, rtol=1e-3):
+        if np.isclose(k, batch_size, rtol=rtol):
             return (f"It equals the expected value times {batch_size}, the batch size: did you forget to "
                     "divide by N (a sum where the mean is needed)?")
-    if np.isclose(k, 2.0, rtol=1e-3):
+    if np.isclose(k, 2.0, rtol=rtol):
         return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
                 "missing?")
-    if np.isclose(k, 0.5, rtol=1e-3):
+    if np.isclose(k, 0.5, rtol=rtol):
         return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
+    name = _factor_name(k, batch_size, shape, factors, rtol)
+    if name is None and _count_name(k):
+        count = _count_name(k)
+        return (f"It equals the expected value times {count} ({k:.4g}): is {count.split('/')[-1]} a count of this "
+                "scenario (the batch size, the classes, the features, the steps)? A mean where a sum is needed, "
+                "or the reverse, or a division done twice.")
+    if name is not None:
+        return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many, its inverse "
+                "left out, or a wrong constant.")
     if size < 2:
         return None
     return f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
-            alternatives=(), regions=()) -> Comparison:
+            alternatives=(), regions=(), factors=None, what=None) -> Comparison:
     """Compare and diagnose.
 
     alternatives: (array, explanation) pairs of known-wrong answers the caller computed; when `actual`
@@ -159,6 +208,9 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         value (a forward difference with a tiny step) is named only when the numbers tell them apart.
     regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
         diagnosis says "only wrong where <description>: <advice>".
+    factors: {name: value} of the scenario's numbers (lr, p, steps...), named when the value is off by one.
+    what: the quantity's name; given, the comparison is remembered for the rest of the test, so a later
+        value equal to this one (stale, or copied) is named.
     """
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
@@ -170,9 +222,10 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
                           shape_problem=type(actual).__name__)
     want = np.asarray(expected, dtype=np.float64)
     precision = _precision(actual, expected)
+    earlier = _remember(what, got, want)
     if got.shape != want.shape:
-        problem = f"It has shape {got.shape}, expected {want.shape}. " + _shape_diagnosis(
-            got.shape, want.shape, batch_size)
+        problem = f"It has shape {got.shape}, expected {want.shape}. " + (
+            _layout_diagnosis(got, want) or _shape_diagnosis(got.shape, want.shape, batch_size))
         return Comparison(False, float("inf"), problem, shape_problem=problem, size=want.size)
 
     wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
@@ -184,8 +237,53 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     result.first_index = first
     result.got_at_first = float(got[first])
     result.expected_at_first = float(want[first])
-    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions, precision)
+    scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
+    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
     return result
+
+
+# The quantities compared so far in the current test (its id, then (what, yours, expected) triples): a
+# value equal to an earlier one is stale or copied, whatever the quantity.
+_SEEN: dict = {"test": None, "values": []}
+_SEEN_MAX = 64
+
+
+def _remember(what, got, want) -> list:
+    """The earlier (what, yours, expected) of this test; remembers this one when it is named."""
+    import os
+
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    if _SEEN["test"] != test:
+        _SEEN.update(test=test, values=[])
+    earlier = list(_SEEN["values"])
+    if what is not None and got.size <= 1 << 16 and len(earlier) < _SEEN_MAX:
+        _SEEN["values"].append((what, got, want))
+    return earlier
+
+
+def _layout_diagnosis(got, want) -> str | None:
+    """The expected numbers in another layout: axes permuted, or reshaped where a transpose was needed."""
+    from itertools import permutations
+
+    if got.size != want.size or got.size < 2 or want.ndim > 5:
+        return None
+    tolerance = dict(rtol=1e-4, atol=1e-7 * _magnitude(got, want))
+    for axes in permutations(range(want.ndim)):
+        moved = want.transpose(axes)
+        if axes == tuple(range(want.ndim)):
+            if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
+                return ("It holds the expected numbers in the expected order, in another layout: reshape "
+                        "(or index) to the expected shape.")
+        elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
+            if axes == (1, 0):
+                return "It is the transpose of the expected value: check the order of a matrix product or a missing .T."
+            return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
+                    "Check the order of a matrix product, a missing .T or the axes of a transpose.")
+        elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
+            return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, "
+                    "reshaped. A reshape keeps the order of the entries; where axes must change places, "
+                    "transpose them first.")
+    return None
 
 
 def _magnitude(got, want) -> float:
@@ -222,20 +320,36 @@ def _single_entry_diagnosis(got, want, wrong) -> str | None:
 
 
 def _nearer(got, alternative, want) -> bool:
-    """`got` is strictly nearer to `alternative` than to `want` (Euclidean distance over all entries)."""
-    return bool(np.linalg.norm(got - alternative) < np.linalg.norm(got - want))
+    """The alternative explains the difference: `got` is at most a tenth as far from it as from `want`
+    (Euclidean distance over all entries). Noise that happens to lean towards an alternative (a step so
+    small that rounding dominates, leaning towards the backward difference) does not name it."""
+    return bool(np.linalg.norm(got - alternative) < 0.1 * np.linalg.norm(got - want))
 
 
-def _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions, precision) -> str | None:
+def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
     loose_rtol = max(rtol, 1e-4)
-    for alternative, explanation in alternatives:
-        alternative = np.asarray(alternative, dtype=np.float64)
-        if _close(got, alternative, loose_rtol, atol) and _nearer(got, alternative, want):
-            return f"It equals {explanation}"
-    if not np.all(np.isfinite(got)):
+    matches = list(dict.fromkeys(explanation for alternative, explanation in alternatives
+                                 if _close(got, np.asarray(alternative, dtype=np.float64), loose_rtol, atol)
+                                 and _nearer(got, np.asarray(alternative, dtype=np.float64), want)))
+    if len(matches) == 1:
+        return f"It equals {matches[0]}"
+    if matches:  # the numbers here cannot tell these apart: say each, claim none
+        return "It equals each of these, which these numbers cannot tell apart:\n" + "\n".join(
+            f"- {explanation}" for explanation in matches)
+    finite = np.isfinite(got)
+    if not finite.all():
         kinds = "NaN" if np.isnan(got).any() else "inf"
-        return (f"It contains {kinds} where the expected value is finite: something overflowed "
-                "(exp of a large number?) or divided by zero.")
+        if (wrong & finite).any():  # the finite entries are wrong too: a formula, not only an overflow
+            rest = _diagnose(np.where(finite, got, want), want, wrong & finite, rtol, atol, (), regions, precision,
+                             scenario)
+            return (f"It contains {kinds} in {int((~finite).sum())} entries, and its finite entries are wrong too"
+                    + (f". {rest}" if rest else ": the formula differs, not only by an overflow."))
+        if not finite.any():
+            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without "
+                    "bound, from a wrong formula (a wrong factor applied again and again) as often as from exp of "
+                    "a large number or a division by zero.")
+        return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
+                "overflowed (exp of a large number?) or divided by zero.")
     rounding = _rounding_diagnosis(got, want, wrong, precision)
     if rounding is not None:
         return rounding
@@ -248,14 +362,196 @@ def _diagnose(got, want, wrong, rtol, atol, batch_size, alternatives, regions, p
         k = float(np.sum(got * want) / denominator)
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
-            return _scale_diagnosis(k, batch_size, got.size)
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, want, loose_rtol, atol):
-        return "It is the transpose of the expected value: check the order of a matrix product."
+            return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
+    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
+                      _equals_earlier(got, want, scenario),
+                      _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
+                      _zero_pattern_diagnosis(got, want, wrong), _dtype_diagnosis(got, want, wrong),
+                      _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
+        if diagnosis:
+            return diagnosis
+    return _small_error_diagnosis(got, want)
+
+
+def _small_error_diagnosis(got, want) -> str | None:
+    """A small difference (relative 1e-7 to 1e-3) that no pattern above explains: an approximation."""
+    error = relative_error(got, want)
+    if not 1e-7 < error < 1e-3:
+        return None
+    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
+            "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step "
+            "too small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the "
+            "wrong place.")
+
+
+def _offset_diagnosis(got, want) -> str | None:
+    """Yours = a * expected + b with a constant offset b (1 - p for p, say), or yours - expected the same
+    all along an axis (a per-row term added or left out, like a row's max or mean)."""
+    if got.size < 3:
+        return None
+    scale = _magnitude(got, want)
+    tight = 1e-6 * scale
+    design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
+    (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
+    if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
+        if np.isclose(a, -1.0, rtol=1e-6):
+            return (f"It equals {b:.4g} minus the expected value: the complement (1 - p for p, or the two "
+                    "branches of a formula swapped).")
+        return (f"It equals {a:.4g} times the expected value plus {b:.4g}: a constant added or left out"
+                + (" (and a factor)." if not np.isclose(a, 1.0, rtol=1e-6) else "."))
+    difference = got - want
+    for axis in range(got.ndim if got.ndim > 1 else 0):
+        if got.shape[axis] > 1 and np.ptp(difference, axis=axis).max() <= tight \
+                and np.abs(difference).max() > 1e-3 * scale:
+            return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
+                    f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
+                    "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")
+    return None
+
+
+def _equals_earlier(got, want, scenario) -> str | None:
+    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied."""
+    for what, yours, expected in reversed(scenario["earlier"]):
+        for value, whose in ((yours, "your value of"), (expected, "the expected value of")):
+            if value.shape == got.shape and got.size > 1 and np.ptp(got) > 0 and not _close(value, want, 1e-4, 0.0) \
+                    and _close(got, value, 1e-6, 1e-12 * _magnitude(got, want)):
+                return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
+                        "reused or returned twice, or two results swapped.")
+    return None
+
+
+def _region_diagnosis(got, wrong, regions) -> str | None:
     for mask, description, advice in regions:
         mask = np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)
         if wrong.any() and not (wrong & ~mask).any():
             return f"It is wrong only where {description}: {advice}"
-    return _single_entry_diagnosis(got, want, wrong)
+    return None
+
+
+def _constant_axis_diagnosis(got, want) -> str | None:
+    """Yours is the same all along an axis where the expected value varies: one value for every example
+    (or a statistic over the wrong axes broadcast back)."""
+    if got.ndim < 1 or got.size < 3:
+        return None
+    scale = 1e-9 * _magnitude(got, want)
+    for axis in range(got.ndim):
+        if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
+                np.ptp(want, axis=axis).max() > 1e6 * scale:
+            if got.ndim == 1:
+                return ("Every entry is the same number, where the expected ones differ: one statistic of the "
+                        "whole array (a sum or mean over every axis) where one per entry is needed.")
+            return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
+                    f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
+                    "axes broadcast back.")
+    return None
+
+
+def _zero_pattern_diagnosis(got, want, wrong) -> str | None:
+    """Every wrong entry is 0 where the expected one is not (a contribution dropped there), or non-zero
+    where the expected one is exactly 0 (a mask missing)."""
+    count = int(wrong.sum())
+    if count == wrong.size or count < 1:
+        return None
+    if not got[wrong].any():
+        return (f"It is 0 in {count} of {wrong.size} entries where the expected value is not, and right elsewhere: "
+                "a contribution is missing there, or a mask drops entries it should keep.")
+    if not want[wrong].any():
+        return (f"It is non-zero in {count} of {wrong.size} entries where the expected value is exactly 0, and "
+                "right elsewhere: a mask (or a zero-fill) is missing there.")
+    return None
+
+
+def _dtype_diagnosis(got, want, wrong) -> str | None:
+    """Differences at the level of float32 or float16 rounding, in a float64 result."""
+    scale = _magnitude(got, want)
+    worst = float(np.max(np.abs(got - want)[wrong])) / scale if scale else 0.0
+    for dtype in (np.float32, np.float16):
+        eps = float(np.finfo(dtype).eps)
+        if worst <= ROUNDING_EPS * eps:
+            with np.errstate(all="ignore"):
+                exact = np.array_equal(got, got.astype(dtype).astype(np.float64))
+            name = np.dtype(dtype).name
+            if not exact and dtype == np.float16:
+                return None  # a few per cent: a formula mistake as likely as float16 rounding
+            if exact:
+                return (f"Every value is exactly a {name} number and the differences are at the level of {name} "
+                        f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} "
+                        "array.")
+            return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
+                    f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
+                    "wrong place, e.g. eps added after a square root).")
+    return None
+
+
+def _rows_diagnosis(got, want, wrong) -> str | None:
+    """Only some rows (axis 0) or columns (the last axis) are wrong: which ones."""
+    if wrong.all() or got.ndim < 1 or wrong.size < 3:
+        return None
+    if float(np.max(np.abs(got - want)[wrong])) < INDEX_ERROR_FRACTION * _magnitude(got, want):
+        return None
+    for axis, name in ((0, "rows (axis 0)"), (got.ndim - 1, "columns (the last axis)")):
+        if got.ndim == 1 and axis:
+            break
+        bad = np.flatnonzero(np.moveaxis(wrong, axis, 0).reshape(wrong.shape[axis], -1).any(axis=1))
+        if 0 < len(bad) < wrong.shape[axis] and (got.ndim > 1 or len(bad) <= wrong.shape[0] // 2):
+            shown = ", ".join(map(str, bad[:8])) + (", ..." if len(bad) > 8 else "")
+            where = ("only the last" if list(bad) == [wrong.shape[axis] - 1]
+                     else "only the first" if list(bad) == [0] else "only")
+            label = name if got.ndim > 1 else "entries"
+            return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {label}: {shown}; the others are "
+                    "right. Look for what is special there (an edge, the last batch, a wrong index or slice).")
+    return None
+
+
+_SHAPES = r"\(([0-9, ]*)\)"
+
+
+def _shape_tuple(text: str) -> tuple:
+    return tuple(int(n) for n in text.replace(" ", "").split(",") if n)
+
+
+def explain_error(message: str) -> str | None:
+    """A sentence naming the likely mistake behind an error NumPy (or Python) raised in the learner's code,
+    from the shapes and names its message gives; None when it says nothing recognisable."""
+    import re
+
+    found = re.search(r"could not be broadcast together with shapes " + _SHAPES + r" " + _SHAPES, message) or \
+        re.search(r"remapped shapes \[original->remapped\]: " + _SHAPES + r"\s*and requested shape " + _SHAPES,
+                  message) or \
+        re.search(r"could not broadcast input array from shape " + _SHAPES + r" into shape " + _SHAPES, message) or \
+        re.search(r"non-broadcastable output operand with shape " + _SHAPES + r" doesn't match the broadcast shape "
+                  + _SHAPES, message)
+    if found:
+        a, b = _shape_tuple(found.group(1)), _shape_tuple(found.group(2))
+        advice = ""
+        if len(a) == len(b) == 2 and a == b[::-1]:
+            advice = " One is the other transposed: a missing or extra .T."
+        elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
+            advice = (" The shorter one lines up with the LAST axes of the other; to go along the first axis "
+                      "it needs its summed axis back, of length 1: keepdims=True in the sum or mean, "
+                      "np.expand_dims(g, axis), or [:, None].")
+        elif len(a) == len(b):
+            advice = " An array summed or sliced over the wrong axis, or two results swapped?"
+        return (f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not."
+                + advice)
+    found = re.search(r"size (\d+) is different from (\d+)", message) or \
+        re.search(r"not aligned: (\d+) \(dim \d\) != (\d+)", message)
+    if found and ("matmul" in message or "aligned" in message):
+        return (f"In a matrix product A @ B the last axis of A must have the length of B's first axis ({found.group(1)} "
+                f"and {found.group(2)} here): an operand needs a transpose (.T), or the two are in the wrong order.")
+    found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
+    if found:
+        return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
+                f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
+                "axis left out), or the wrong array reshaped.")
+    found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
+    if found:
+        return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
+                "off-by-one, an index into the wrong axis, or a list shorter than expected.")
+    if "'NoneType'" in message or "NoneType" in message:
+        return ("A value your code uses is None: an attribute that was never set (did forward save what "
+                "backward needs, e.g. self._x = x?) or a function that does not `return` its result.")
+    return None
 
 
 def describe(what: str, result: Comparison) -> str:

@@ -32,7 +32,7 @@ from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
-from grader.feedback import checks
+from grader.feedback import checks, diagnose
 
 def kata_mode() -> str:
     try:
@@ -185,9 +185,24 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
         number = kata.exercise(culprit).number
         return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
                 f"`make check EX={culprit}` pass first.")
+    dependencies = [name for name in dependencies if not _passed_at_last_grade(name, target_dirs)]
+    if not dependencies:
+        return None
     listed = ", ".join(f"{name}.py (exercise {kata.exercise(name).number})" for name in dependencies)
     return (f"Here this exercise runs on your own {listed} (a student release has no reference to stand in "
             "for them): if one of those fails its own checks, this failure may come from it.")
+
+
+def _passed_at_last_grade(name: str, target_dirs) -> bool:
+    """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
+    from grader.core import report
+    from grader.core.manifest import ROOT
+
+    path = ROOT / ".grade" / "report.json"
+    entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
+    files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
+    return bool(entry and report.exercise_done(entry) and files
+                and all(f.stat().st_mtime < path.stat().st_mtime for f in files))
 
 
 def _with_note(error: Exception, note: str) -> Exception:
@@ -225,6 +240,8 @@ def advise(item) -> None:
     except Exception as error:  # noqa: BLE001 - re-raised, with a sentence when an earlier exercise may be the cause
         checks.end()
         note = _dependency_note(error, exercise, getattr(item.config, "kata_targets", []))
+        explanation = None if isinstance(error, AssertionError) else diagnose.explain_error(str(error))
+        note = "\n".join(line for line in (explanation, note) if line) or None
         if note is None:
             raise
         raise _with_note(error, note) from None

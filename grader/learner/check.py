@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
                "-q", "--no-header", "--tb=short", "-rN", *(["-k", args.keyword] if args.keyword else []),
                *args.pytest_args]
     code = subprocess.call(command, cwd=ROOT, env=environment())
-    if code == 0:
+    if code == 0 and args.keyword:
+        print(f"The tests of `{exercise.name}` that match K={args.keyword} pass; the others did not run "
+              f"(`make check EX={exercise.name}` without K runs them all).")
+    elif code == 0:
         print(f"All tests of `{exercise.name}` pass. Next: `make grade` to see your progress.")
     elif code == 1:
         print(f"Stuck? `make hint EX={exercise.name}` for a hint" + ("." if mode.is_release() else

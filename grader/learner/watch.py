@@ -164,7 +164,9 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
         cycle += 1
         current = snapshot(target_dir)
         if seen is None:
-            queue, labels = ([watcher.current] if watcher.current else []), {}
+            queue = [watcher.current] if watcher.current else []
+            labels = {ex.name: f"start-up, nothing saved yet: the tests of `{ex.name}` ({watcher.shown(ex)})"
+                      for ex in queue}
         else:
             changed = changed_files(seen, current)
             queue = watcher.affected(changed)

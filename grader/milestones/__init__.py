@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader milestone")
     parser.add_argument("name")
     parser.add_argument("--target", default=None)
-    parser.add_argument("--out", default=".grade")
+    parser.add_argument("--out", default=".grade/milestones", help="where the PNGs go (make grade's place)")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--in-process", action="store_true",

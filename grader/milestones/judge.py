@@ -397,8 +397,8 @@ class Judge:
 
         made = {}
         title = self.spec.title + (" (quick)" if self.quick else "")
-        drawings = [("curve", plots.epoch_curves, self.history), ("gradient_flow", plots.gradient_flow,
-                                                                   self.history)]
+        drawings = [("curve", functools.partial(plots.epoch_curves, target=self.threshold), self.history),
+                    ("gradient_flow", plots.gradient_flow, self.history)]
         if final.get("filters") is not None:
             initial = final.get("filters_initial")
             drawings.append(("filters", functools.partial(plots.filter_grid, initial=initial),

@@ -60,12 +60,13 @@ def _mark_lr_changes(axes, history: list[dict]) -> None:
                        label=f"learning rate {old:.3g} -> {new:.3g}" if index == 0 else None)
 
 
-def epoch_curves(history: list[dict], path, *, title: str = "Training curve") -> Path:
+def epoch_curves(history: list[dict], path, *, title: str = "Training curve", target: float | None = None) -> Path:
     """Three panels, one point per epoch: the mean training loss; the test accuracy computed by the
     grader (and the train / validation accuracy the learner's evaluate reported, if any); and the
     gradient norm of each parameter as the median over the epoch's steps with a band from the
     smallest to the largest step (one batch's dip is then a band edge, not an alarming point).
-    Dashed vertical lines mark changes of the learning rate.
+    Dashed vertical lines mark changes of the learning rate; `target` (a fraction) draws the accuracy the
+    milestone needs as a horizontal line.
 
     history: the judge's per-epoch entries, {"epoch", "loss", "test_accuracy", "lr": {"median", "min",
     "max"}, "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median",
@@ -91,6 +92,8 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve") ->
         if any(isinstance(v, float) for v in values):
             ax.plot(epochs, [100 * v if isinstance(v, float) else None for v in values], marker=".",
                     linestyle=":", color=colour, label=label)
+    if target is not None:
+        ax.axhline(100 * target, color="black", linestyle="--", linewidth=1, label=f"target {100 * target:g}%")
     ax.set_title("Accuracy")
     ax.set_xlabel("epoch")
     ax.set_ylabel("% correct")
@@ -126,9 +129,12 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
         ax.plot(epochs, median, marker=".", color=colour, label=name)
         if all(v is not None for v in low + high):
             ax.fill_between(epochs, low, high, color=colour, alpha=0.10, linewidth=0)
-    ax.set_title("Gradient norm of each parameter")
+    ax.set_title("Gradient norm of each parameter (whole tensor)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("||dL/dp||: median of the epoch's steps,\nband from the smallest to the largest")
+    ax.text(0.01, 0.01, "a norm grows with the tensor's size: the gradient-flow\nplot divides by sqrt(size) "
+            "(RMS per entry) to compare layers", transform=ax.transAxes, fontsize=7, color="dimgray",
+            va="bottom")
     if names:
         ax.set_yscale("log")
         ax.legend(fontsize=7, ncol=2, loc="best")
@@ -184,7 +190,8 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
     ax.set_xticklabels([" / ".join(n for n in names if _layer_of(n) == layer) for layer in layers], fontsize=8)
     ax.set_xlabel("layer, input side -> output side (weights solid, biases dashed; bars: the last epoch's "
                   "smallest..largest step)", fontsize=9)
-    ax.set_ylabel("RMS gradient per entry" if shapes else "||dL/dp||")
+    ax.set_ylabel("RMS gradient per entry, ||dL/dp|| / sqrt(size)\n(the curve's panel shows ||dL/dp||: a big "
+                  "layer\nhas a big norm, yet may have a small RMS)" if shapes else "||dL/dp||", fontsize=8)
     if names:
         ax.set_yscale("log")
         ax.legend(fontsize=8, loc="best")
@@ -192,7 +199,9 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
         epochs = [entry["epoch"] for entry in history]
         shown = matplotlib.colors.ListedColormap([colours(0.9 * i / 255) for i in range(256)])
         mappable = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(min(epochs), max(epochs)), shown)
-        fig.colorbar(mappable, ax=ax, label="epoch", pad=0.02)
+        bar = fig.colorbar(mappable, ax=ax, label="epoch", pad=0.02)
+        bar.locator = matplotlib.ticker.MaxNLocator(integer=True)  # epochs are whole numbers
+        bar.update_ticks()
     ax.grid(alpha=0.3, which="both")
     return _save(fig, path, title + ": gradient flow through the layers")
 

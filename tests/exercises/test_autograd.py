@@ -115,6 +115,8 @@ def _shapes(*shapes, kinds=None):
     return lambda rng: [(signed if k == "signed" else positive)(rng, s) for s, k in zip(shapes, kinds)]
 
 
+MUL_SWAPPED = ("g times this operand itself: the gradients of a * b are swapped; dL/da = g b takes the OTHER "
+               "operand, and dL/db = g a.")
 SUB_SIGN = "dL/db = +g for a - b: the gradient of the subtracted operand is -g (a minus sign is lost)."
 CASES = [
     ("add", lambda a, b: a + b, lambda a, b: a + b, _shapes((3, 4), (3, 4)), None),
@@ -122,9 +124,9 @@ CASES = [
      lambda x, g: {1: [(g, SUB_SIGN)]}),
     ("multiply", lambda a, b: a * b, lambda a, b: a * b, _shapes((3, 4), (3, 4)),
      lambda x, g: {0: [(x[1], "b alone, without the upstream gradient g: the chain rule multiplies "
-                       "d(out)/da = b by g = dL/d(out).")],
+                       "d(out)/da = b by g = dL/d(out)."), (g * x[0], MUL_SWAPPED)],
                    1: [(x[0], "a alone, without the upstream gradient g: the chain rule multiplies "
-                       "d(out)/db = a by g = dL/d(out).")]}),
+                       "d(out)/db = a by g = dL/d(out)."), (g * x[1], MUL_SWAPPED)]}),
     ("divide", lambda a, b: a / b, lambda a, b: a / b, _shapes((3, 4), (3, 4), kinds=["signed", "positive"]),
      lambda x, g: {1: [(g * x[0] / x[1] ** 2, "+g a / b^2: the derivative of a / b in b is -a / b^2 "
                         "(a minus sign is lost)."),

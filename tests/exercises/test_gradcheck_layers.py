@@ -120,12 +120,13 @@ def checker_advice(errors, layer, x, correct, seed=0):
     """When gradients known to be right (`correct`) get large errors too, the checker itself is wrong: a
     sentence saying how, else ''."""
     try:
-        if max(float(errors[name]) for name in correct) < 1e-6:
-            return ""
+        wrong = {name: float(errors[name]) for name in correct if float(errors[name]) >= 1e-6}
     except (KeyError, TypeError, ValueError):
         return ""
-    return (f" The errors under {sorted(correct)} are large although those gradients are right. "
-            + explain_large_errors_on_a_correct_layer(errors, layer, x, seed, correct))
+    if not wrong:
+        return ""
+    return (f" The gradients under {sorted(wrong)} are right, yet their errors are large "
+            f"({describe_errors(wrong)}). " + explain_large_errors_on_a_correct_layer(errors, layer, x, seed, wrong))
 
 
 @pytest.mark.parametrize("kind", ["Linear", "Tanh", "Sigmoid", "ReLU"])

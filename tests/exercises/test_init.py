@@ -287,8 +287,23 @@ def test_he_keeps_the_signal_of_a_deep_relu_network(ex, rng, name):
                  x, lambda power: np.all((power > 0.25) & (power < 4.0)), lambda power: (
                      f"Ten layers y = relu(x W) initialised with {name}: the mean square of the activations, "
                      f"relative to the input's, is {describe(power)} after layers 1 to 10; He initialisation "
-                     "keeps it within a factor 4 of 1 (averaged over 64 networks). A factor 1/2 per layer means "
-                     "Var(W) = 1 / fan_in: He doubles it, because ReLU zeroes half of its inputs."))
+                     "keeps it within a factor 4 of 1 (averaged over 64 networks). " + he_gain(power)))
+
+
+def he_gain(power):
+    """What the signal's average factor per layer says about Var(W): each ReLU layer multiplies the mean
+    square by Var(W) * fan_in / 2, so a factor g per layer means Var(W) = g * 2 / fan_in."""
+    gain = float(power[-1]) ** (1.0 / DEPTH) if power[-1] > 0 else 0.0
+    known = {0.5: "Var(W) = 1 / fan_in: He doubles it, because ReLU zeroes half of its inputs.",
+             1.0 / 3.0: "a uniform limit of sqrt(2 / fan_in): U(-a, a) has variance a^2 / 3, so He's limit is "
+                        "sqrt(6 / fan_in).",
+             2.0 / WIDTH: f"the variance 2 / fan_in used as the standard deviation (fan_in = {WIDTH}): "
+                          "rng.normal's scale is the standard deviation, sqrt(2 / fan_in)."}
+    text = f"The signal changes by a factor {gain:.3g} per layer, so Var(W) is about {gain:.3g} times He's 2 / fan_in"
+    for value, meaning in known.items():
+        if abs(np.log(gain / value)) < 0.15 if gain > 0 else False:
+            return f"{text}: {meaning}"
+    return text + "."
 
 
 @pytest.mark.parametrize("name", ["xavier_normal", "xavier_uniform"])

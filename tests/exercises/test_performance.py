@@ -148,10 +148,11 @@ def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_grad
 
 def textbook_run(ref, model, parameters, batches, *, batch_size, momentum=MOMENTUM, clear=True,
                  last_divided_by_batch_size=False):
-    """Train a textbook model on the batches as the fast step should; (losses, final parameters)."""
+    """Train a textbook model on the batches as the fast step should; (losses, final parameters, parameters
+    after the first step)."""
     optimizer = ref.optim.SGD(parameters, lr=LR, momentum=momentum)
     loss_fn = ref.losses.SoftmaxCrossEntropy()
-    losses = []
+    losses, first = [], None
     for index, (x, labels) in enumerate(batches):
         if clear:
             optimizer.zero_grad()
@@ -161,7 +162,8 @@ def textbook_run(ref, model, parameters, batches, *, batch_size, momentum=MOMENT
             grad = grad * len(x) / batch_size
         model.backward(grad)
         optimizer.step()
-    return np.array(losses), [p.data.copy() for p in parameters]
+        first = first or [p.data.copy() for p in parameters]
+    return np.array(losses), [p.data.copy() for p in parameters], first
 
 
 def mlp_runs(ref, params, batches, batch_size):
@@ -212,25 +214,29 @@ CNN_MISTAKES = {
 
 
 def check_steps(what, fast, start, batches, runs, mistakes, *, profiler=None):
-    """Run the fast step on the batches; check its losses and each parameter's change against the judge's
-    textbook run (runs: a callable returning mlp_runs or cnn_runs)."""
-    losses = np.array([fast.step(x, labels, profiler) for x, labels in batches], dtype=np.float64)
+    """Run the fast step on the batches; check each parameter's change, then the losses, against the judge's
+    textbook run (runs: a callable returning mlp_runs or cnn_runs). The parameters come first: a wrong
+    gradient shows in its own parameter's row (in `make compare` too) before it spoils every loss."""
+    losses = [fast.step(*batches[0], profiler)]
+    first = fast.parameters()
+    losses = np.array(losses + [fast.step(x, labels, profiler) for x, labels in batches[1:]], dtype=np.float64)
 
     def alternatives(pick):
         return lambda: [(pick(result), mistakes[name]) for name, result in runs().items() if name in mistakes]
 
-    check_close(f"{what}: the losses returned by {len(batches)} steps", losses, lambda: runs()["textbook"][0],
-                rtol=1e-4, atol=1e-5, alternatives=alternatives(lambda result: result[0]))
     final = fast.parameters()
     check_equal(f"{what}: parameters() gives one array per parameter", len(final), len(start),
                 lambda got: f"{what}: parameters() returned {got} arrays; expected {len(start)}, one per "
                             "parameter in the textbook order [W1, b1, W2, b2, ...].")
-    for index, name in enumerate(parameter_names(len(start))):
-        changed = np.asarray(final[index], dtype=np.float64) - start[index]
-        check_close(f"{what}: how {name} changed over {len(batches)} steps (its value from parameters() minus "
-                    "the value it was given)", changed,
-                    lambda index=index: runs()["textbook"][1][index] - start[index], rtol=RTOL, atol=ATOL,
-                    alternatives=alternatives(lambda result, index=index: result[1][index] - start[index]))
+    for steps, values, at in ((1, first, 2), (len(batches), final, 1)):
+        for index, name in enumerate(parameter_names(len(start))):
+            changed = np.asarray(values[index], dtype=np.float64) - start[index]
+            check_close(f"{what}: how {name} changed over {steps} step{'s' * (steps > 1)} (its value from "
+                        "parameters() minus the value it was given)", changed,
+                        lambda index=index, at=at: runs()["textbook"][at][index] - start[index], rtol=RTOL, atol=ATOL,
+                        alternatives=alternatives(lambda result, index=index, at=at: result[at][index] - start[index]))
+    check_close(f"{what}: the losses returned by {len(batches)} steps", losses, lambda: runs()["textbook"][0],
+                rtol=1e-4, atol=1e-5, alternatives=alternatives(lambda result: result[0]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -284,6 +290,18 @@ def cnn_batches(rng, shape, classes, sizes):
 # Profiler
 
 
+def explain_profiled_sums(pairs):
+    """Why the parts of profiled steps disagree with the step timed around them (thread CPU seconds)."""
+    shown = ", ".join(f"{1e3 * total:.3f} ms of {1e3 * outside:.3f}" for total, outside in pairs[:3])
+    if all(total > outside for total, outside in pairs):
+        return (f"the parts of a profiled step add up to MORE than the step timed around it ({shown}): the "
+                "profiler's clock counts time this thread did not spend. time.thread_time counts this thread's "
+                "CPU time only; time.process_time adds every other thread's, time.perf_counter the time others "
+                "ran.")
+    return (f"the parts of a profiled step cover less than half of the step timed around it ({shown}): lap the "
+            "parts inside step() between the caller's start() and stop(), and never reset the profiler there.")
+
+
 @pytest.mark.part("profiler")
 def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
     profiler = ex.Profiler()
@@ -305,14 +323,20 @@ def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
         "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'."))
     check_that("the part 'first', lapped twice (2 ms and 1 ms of work)", record.get("first"),
                lambda seconds: seconds >= 0.003,
-               lambda seconds: f"'first' holds {seconds} s for two laps of at least 2 ms and 1 ms: a part lapped "
-               "twice in one step gets the SUM of its laps (+=), not the last one.")
+               lambda seconds: f"'first' holds {seconds} s for two laps of at least 2 ms and 1 ms: " + (
+                   "a part lapped twice in one step gets the SUM of its laps (+=), not the last one."
+                   if seconds < 0.0025 else "a little less than the work in its laps: time between one reading "
+                   "of the clock and the next mark is lost. Read the clock once per lap: now = clock(); add now - "
+                   "mark; mark = now."))
+    rest = record.get("rest") if isinstance(record.get("rest"), float) else 0.0
     check_that("the sum of the parts against the step's total", (sum(record.values()), total),
                lambda pair: abs(pair[0] - pair[1]) <= 1e-6 + 1e-9 * abs(pair[1]),
                lambda pair: f"the parts add up to {1e3 * pair[0]:.3f} ms but the step took {1e3 * pair[1]:.3f} ms: "
-               + ("the parts overlap: lap() must move the mark to now, so the next part starts where this one ended."
-                  if pair[0] > pair[1] else "some time is in no part: every lap adds to its part, and stop() "
-                  "charges the time since the last mark to 'rest'."))
+               + ("the total is the parts without 'rest': it stops at the last lap. The step's total runs from "
+                  "start() to stop(), 'rest' included." if rest > 0 and abs(pair[0] - rest - pair[1]) <= 1e-6
+                  else "the parts overlap: lap() must move the mark to now, so the next part starts where this "
+                  "one ended." if pair[0] > pair[1] else "some time is in no part: every lap adds to its part, "
+                  "and stop() charges the time since the last mark to 'rest'."))
     check_that("the part 'second' (1 ms of work)", record.get("second"), lambda seconds: 0.001 <= seconds < 0.5,
                lambda seconds: f"'second' holds {seconds} s for 1 ms of work: a lap is the time since the "
                "previous mark (start() or the previous lap).")

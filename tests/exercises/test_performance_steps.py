@@ -12,7 +12,7 @@ import pytest
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from helpers import once
 from test_performance import (CNN_MISTAKES, LR, MLP_MISTAKES, MOMENTUM, check_steps, cnn_batches, cnn_params,
-                              cnn_runs, mlp_batches, mlp_params, mlp_runs, parameter_names)
+                              cnn_runs, explain_profiled_sums, mlp_batches, mlp_params, mlp_runs, parameter_names)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -90,8 +90,7 @@ def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
     check_that("the sum of a profiled FastMLP step's parts against the step measured around it",
                [(total, outside) for _, total, outside in steps],
                lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
-               "the parts of a profiled step do not add up to the step: lap the parts inside step() between "
-               "the caller's start() and stop(), and never reset the profiler there.")
+               explain_profiled_sums)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -172,5 +171,4 @@ def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
     check_that("the sum of a profiled FastCNN step's parts against the step measured around it",
                [(total, outside) for _, total, outside in steps],
                lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
-               "the parts of a profiled step do not add up to the step: lap the parts inside step() between "
-               "the caller's start() and stop(), and never reset the profiler there.")
+               explain_profiled_sums)

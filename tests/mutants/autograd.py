@@ -85,3 +85,17 @@ MUTANTS = [
            "shifted = z - z.max(axis=1, keepdims=True)", "shifted = z",
            diagnosis="subtract each row's maximum"),
 ]
+
+# Issue 19: a misdiagnosis (an overflow named for a formula mistake) and a raw NumPy error.
+MUTANTS += [
+    Mutant("mul_gradients_swapped", "gives each operand its own value as the gradient factor",
+           "return (unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,\n"
+           "                    unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None)",
+           "return (unbroadcast(g * a.data, a.data.shape) if a.requires_grad else None,\n"
+           "                    unbroadcast(g * b.data, b.data.shape) if b.requires_grad else None)",
+           diagnosis="gradients of a * b are swapped", misdiagnosis="something overflowed"),
+    Mutant("sum_without_expand_dims", "broadcasts the gradient of sum(axis) without restoring the axis",
+           "            if axis is not None and not keepdims:\n                g = np.expand_dims(g, axis)\n"
+           "            return (np.broadcast_to(g, a.data.shape),)",
+           "            return (np.broadcast_to(g, a.data.shape),)", diagnosis="expand_dims"),
+]

@@ -85,3 +85,11 @@ LEGITIMATE = [
            "var = x.var(axis=axes, keepdims=True)", "var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)",
            diagnosis=""),
 ]
+
+# Issue 19: gamma and beta not reshaped to the channel axis were said to be "summed over axis 0 only".
+MUTANTS += [
+    Mutant("gamma_beta_not_reshaped", "multiplies by gamma without reshaping it to the channel axis",
+           "return self.gamma.data.reshape(shape) * x_hat + self.beta.data.reshape(shape)",
+           "return self.gamma.data * x_hat + self.beta.data", diagnosis="NumPy lines shapes up",
+           misdiagnosis="axis 0 only"),
+]

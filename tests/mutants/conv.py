@@ -53,3 +53,13 @@ MUTANTS = [
            "self._first_max = windows == windows.max(axis=-1)[..., np.newaxis]",
            diagnosis="EVERY tied maximum"),
 ]
+
+# Issue 19: mistakes that used to fail with a raw NumPy error or an unnamed difference.
+MUTANTS += [
+    Mutant("im2col_ignores_stride", "never steps the windows by the stride",
+           "windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]",
+           "windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))", diagnosis="a stride, padding or axis left out"),
+    Mutant("maxpool_backward_assigns", "assigns the routed gradient where overlapping windows must add",
+           "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed[..., i, j]",
+           "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] = routed[..., i, j]", diagnosis="overlap"),
+]

@@ -69,3 +69,10 @@ MUTANTS = [
            "if np.asarray(x).dtype != np.float64:", "if False:",
            diagnosis="float32"),
 ]
+
+# Issue 19: a step so small that rounding dominates was called "the backward difference".
+MUTANTS += [
+    Mutant("eps_far_too_small", "a default step of 1e-12, lost in rounding",
+           "def numerical_gradient(f, x, eps=1e-6):", "def numerical_gradient(f, x, eps=1e-12):",
+           diagnosis="step too small", misdiagnosis="backward difference"),
+]

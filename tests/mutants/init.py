@@ -17,7 +17,7 @@ MUTANTS = [
            diagnosis="use a = sqrt(3 Var)"),
     Mutant("normal_given_the_variance", "passes the variance to rng.normal, whose scale is the std",
            "std = np.sqrt(2.0 / fan_in)", "std = 2.0 / fan_in",
-           diagnosis="scale is the standard deviation"),
+           diagnosis="scale is the standard deviation", misdiagnosis="Var(W) = 1 / fan_in: He doubles it"),
     Mutant("swapped_shape", "returns (fan_out, fan_in) weights from the uniform initialisers",
            "return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
            "return rng.uniform(-limit, limit, size=(fan_out, fan_in))",

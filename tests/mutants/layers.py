@@ -47,3 +47,9 @@ MUTANTS = [
            "data = np.asarray(data)\n", "data = np.asarray(data, dtype=np.float64)\n",
            diagnosis="float32 data must stay float32"),
 ]
+
+# Issue 19: a raw NumPy (or Python) error raised in the learner's code gets a sentence naming the mistake.
+MUTANTS += [
+    Mutant("forward_saves_nothing", "forward never stores its input for backward",
+           "        self._x = x\n", "", diagnosis="did forward save what backward needs"),
+]

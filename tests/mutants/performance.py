@@ -77,4 +77,13 @@ MUTANTS += [
            "        self._parts = {}\n",
            "        self._parts = self.__dict__.setdefault('_reused', {})\n        self._parts.clear()\n",
            diagnosis="one dictionary object, reused"),
+    Mutant("total_stops_at_the_last_lap", "the step's total runs to the last lap, not to stop()",
+           "self.totals.append(now - self._started)", "self.totals.append(self._mark - self._started)",
+           diagnosis="stops at the last lap", misdiagnosis="overlap"),
+    Mutant("profiler_on_process_time", "times with time.process_time (every thread's CPU time)",
+           "time.thread_time()", "time.process_time()", count=3,
+           diagnosis="thread_time", misdiagnosis="never reset the profiler"),
+    Mutant("mlp_skips_the_bias_gradient", "never computes the bias gradients (left at zero)",
+           "np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])", "self.grads[2 * k + 1][...] = 0.0",
+           diagnosis="all zeros"),
 ]

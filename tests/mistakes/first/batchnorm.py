@@ -1,0 +1,36 @@
+"""First fresh bank for batchnorm, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("backward_without_1_over_m", "forgets the 1/m in the input gradient",
+           "return inv_std / m * (m * g_hat - sum_g - x_hat * sum_gx)",
+           "return inv_std * (m * g_hat - sum_g - x_hat * sum_gx)", diagnosis="batch size|values per channel|1/m"),
+    Mutant("inv_std_without_sqrt", "divides by var + eps, not its square root",
+           "inv_std = 1.0 / np.sqrt(var + self.eps)", "inv_std = 1.0 / (var + self.eps)",
+           diagnosis="sqrt|square root"),
+    Mutant("eps_outside_sqrt", "adds eps after the square root",
+           "inv_std = 1.0 / np.sqrt(var + self.eps)", "inv_std = 1.0 / (np.sqrt(var) + self.eps)",
+           diagnosis="eps"),
+    Mutant("gamma_grad_without_x_hat", "sums grad_out for gamma's gradient",
+           "self.gamma.grad += (grad_out * x_hat).sum(axis=axes).reshape(-1)",
+           "self.gamma.grad += grad_out.sum(axis=axes).reshape(-1)", diagnosis="x_hat|normalised|beta"),
+    Mutant("beta_grad_mean", "averages beta's gradient",
+           "self.beta.grad += grad_out.sum(axis=axes).reshape(-1)",
+           "self.beta.grad += grad_out.mean(axis=axes).reshape(-1)", diagnosis="batch size|mean|values per channel"),
+    Mutant("eval_backward_without_inv_std", "returns g_hat in eval mode",
+           "return g_hat * inv_std", "return g_hat", diagnosis="std|inv_std"),
+    Mutant("backward_sign_of_sum_g", "adds the mean term instead of subtracting it",
+           "m * g_hat - sum_g - x_hat * sum_gx", "m * g_hat + sum_g - x_hat * sum_gx", diagnosis="sign|mean"),
+    Mutant("forward_without_beta", "forgets beta in forward",
+           "return self.gamma.data.reshape(shape) * x_hat + self.beta.data.reshape(shape)",
+           "return self.gamma.data.reshape(shape) * x_hat", diagnosis="beta|shift"),
+    Mutant("running_mean_of_everything", "updates the running mean with the mean of all entries",
+           "self.momentum * mean.reshape(-1)", "self.momentum * x.mean()", diagnosis="channel|feature"),
+    Mutant("bn2d_axes_without_width", "normalises 2-D input over axes (0, 2)",
+           "return (0, 2, 3)", "return (0, 2)", diagnosis="axis|axes"),
+    Mutant("gamma_beta_not_reshaped", "multiplies by gamma without reshaping it to the channel axis",
+           "return self.gamma.data.reshape(shape) * x_hat + self.beta.data.reshape(shape)",
+           "return self.gamma.data * x_hat + self.beta.data", diagnosis="reshape|broadcast|last axis",
+           misdiagnosis="axis 0 only"),
+]

@@ -1,0 +1,37 @@
+"""First fresh bank for conv, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("im2col_ignores_stride", "never steps the windows by the stride",
+           "windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]",
+           "windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))", diagnosis="stride"),
+    Mutant("output_size_one_side_padding", "adds the padding once",
+           "return (size + 2 * padding - kernel) // stride + 1", "return (size + padding - kernel) // stride + 1",
+           diagnosis="padding|both sides"),
+    Mutant("forward_without_bias", "forgets the bias in forward",
+           "y = self._cols @ self._weight_matrix().T + self.b.data", "y = self._cols @ self._weight_matrix().T",
+           diagnosis="bias"),
+    Mutant("weight_grad_assigned", "assigns the weight gradient",
+           "self.W.grad += grad_w.reshape", "self.W.grad = grad_w.reshape", diagnosis="assign|accumulate|+="),
+    Mutant("maxpool_backward_assigns", "assigns the routed gradient, losing overlaps",
+           "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed[..., i, j]",
+           "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] = routed[..., i, j]",
+           diagnosis="overlap|add|+="),
+    Mutant("maxpool_forward_mean", "averages each window",
+           "return windows.max(axis=-1)", "return windows.mean(axis=-1)", diagnosis="mean|average"),
+    Mutant("flatten_backward_flat", "returns the flat gradient",
+           "return grad_out.reshape(self._shape)", "return grad_out", diagnosis="shape"),
+    Mutant("input_grad_transposed_weights", "multiplies by the transposed weight matrix",
+           "grad_cols = grad @ self._weight_matrix()", "grad_cols = grad @ self._weight_matrix().T",
+           diagnosis="transpose"),
+    Mutant("weight_matrix_channels_first", "flattens W in (c, i, j) order",
+           "return self.W.data.transpose(0, 2, 3, 1).reshape(out_channels, -1)",
+           "return self.W.data.reshape(out_channels, -1)", diagnosis="order|channel|permut"),
+    Mutant("maxpool_default_stride_one", "defaults the stride to 1",
+           "self.stride = self.kernel_size[0] if stride is None else stride",
+           "self.stride = 1 if stride is None else stride", diagnosis="stride"),
+    Mutant("col2im_crops_the_corner", "crops padded[:height, :width]",
+           "return padded[:, padding:padding + height, padding:padding + width, :]",
+           "return padded[:, :height, :width, :]", diagnosis="padding|shifted"),
+]

@@ -1,0 +1,35 @@
+"""First fresh bank for gradcheck, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("eps_far_too_small", "a default step of 1e-12, lost in rounding",
+           "def numerical_gradient(f, x, eps=1e-6):", "def numerical_gradient(f, x, eps=1e-12):",
+           diagnosis="step|eps|rounding", misdiagnosis="backward difference"),
+    Mutant("difference_reversed", "computes f(x - eps) - f(x + eps)",
+           "grad[index] = (f_plus - f_minus) / (2.0 * eps)", "grad[index] = (f_minus - f_plus) / (2.0 * eps)",
+           diagnosis="sign"),
+    Mutant("minus_step_from_the_shifted_point", "steps back by eps from x + eps (so f_minus = f(x))",
+           "x[index] = original - eps", "x[index] -= eps", diagnosis="forward difference|half"),
+    Mutant("relative_error_over_the_sum", "divides by ||a|| + ||b||",
+           "scale = max(np.linalg.norm(a), np.linalg.norm(b))", "scale = np.linalg.norm(a) + np.linalg.norm(b)",
+           diagnosis="sum|half|max"),
+    Mutant("relative_error_max_abs", "uses the largest absolute difference instead of the norm",
+           "return float(np.linalg.norm(a - b) / scale)", "return float(np.max(np.abs(a - b)) / scale)",
+           diagnosis="norm"),
+    Mutant("numerical_over_the_gradient", "perturbs p.grad instead of p.data",
+           "numerical_gradient(loss, p.data)", "numerical_gradient(loss, p.grad)", diagnosis="data|zero"),
+    Mutant("zero_grad_after_backward", "clears the gradients after backward",
+           "    layer.zero_grad()\n    layer.forward(x)\n    grad_x = layer.backward(upstream)\n",
+           "    layer.forward(x)\n    grad_x = layer.backward(upstream)\n    layer.zero_grad()\n",
+           diagnosis="zero"),
+    Mutant("upstream_from_global_random", "draws the upstream gradient from np.random, ignoring the seed",
+           "upstream = rng.standard_normal(layer.forward(x).shape)",
+           "upstream = np.random.standard_normal(layer.forward(x).shape)", diagnosis="seed|rng"),
+    Mutant("float16_accepted", "rejects only float32 inputs",
+           "if np.asarray(x).dtype != np.float64:", "if np.asarray(x).dtype == np.float32:",
+           diagnosis="float64|float16"),
+    Mutant("perturbs_whole_rows", "loops over the first axis only, perturbing whole rows",
+           "for index in np.ndindex(x.shape):", "for index in range(x.shape[0]):",
+           diagnosis="row|entry|each"),
+]

@@ -1,0 +1,37 @@
+"""First fresh bank for init, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("xavier_uniform_3", "uses sqrt(3 / (fan_in + fan_out)) as the limit",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = np.sqrt(3.0 / (fan_in + fan_out))",
+           diagnosis="1/2|sqrt(2)|half"),
+    Mutant("xavier_normal_fan_in_only", "divides by fan_in only",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))", "std = np.sqrt(2.0 / fan_in)",
+           diagnosis="fan_out|fan_in + fan_out"),
+    Mutant("he_uniform_limit_of_the_normal", "uses sqrt(2 / fan_in) as the uniform limit",
+           "limit = np.sqrt(6.0 / fan_in)", "limit = np.sqrt(2.0 / fan_in)", diagnosis="1/3|3"),
+    Mutant("he_normal_draws_uniform", "draws He normal from U(-std, std)",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std", "std = np.sqrt(2.0 / fan_in)\n    return rng.uniform(-std, std",
+           diagnosis="uniform"),
+    Mutant("he_normal_mean_one", "draws He normal around 1",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std", "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(1.0, std",
+           diagnosis="mean"),
+    Mutant("xavier_uniform_positive_only", "draws from [0, limit]",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(0, limit",
+           diagnosis="mean|negative|centred|centered"),
+    Mutant("xavier_normal_without_2", "uses sqrt(1 / (fan_in + fan_out))",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))", "std = np.sqrt(1.0 / (fan_in + fan_out))",
+           diagnosis="1/2|half|2"),
+    Mutant("he_uniform_swapped_shape", "returns shape (fan_out, fan_in)",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.uniform(-limit, limit, size=(fan_out, fan_in))",
+           diagnosis="transpose|swapped|order"),
+    Mutant("xavier_uniform_fresh_generator", "draws from a new generator, ignoring rng",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return np.random.default_rng().uniform(",
+           diagnosis="rng|generator"),
+    Mutant("he_uniform_fan_out", "uses fan_out in He uniform",
+           "limit = np.sqrt(6.0 / fan_in)", "limit = np.sqrt(6.0 / fan_out)", diagnosis="fan_out"),
+]

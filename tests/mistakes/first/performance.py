@@ -1,0 +1,37 @@
+"""First fresh bank for performance, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("profiler_on_perf_counter", "times with time.perf_counter as hint 1 says",
+           "time.thread_time()", "time.perf_counter()", count=3, diagnosis="thread_time|clock"),
+    Mutant("total_stops_at_the_last_lap", "the step's total runs to the last lap, not to stop()",
+           "self.totals.append(now - self._started)", "self.totals.append(self._mark - self._started)",
+           diagnosis="rest|last lap|stop()", misdiagnosis="overlap"),
+    Mutant("mlp_skips_the_bias_gradient", "never computes the bias gradient (zero)",
+           "np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])", "self.grads[2 * k + 1][...] = 0.0",
+           diagnosis="bias"),
+    Mutant("mlp_mask_of_the_wrong_layer", "masks dL/dh with the layer's own output",
+           "grad_in *= self.out[k - 1][:n] > 0", "grad_in *= self.out[k][:n][:, :grad_in.shape[1]] > 0",
+           diagnosis="mask|relu"),
+    Mutant("mlp_momentum_after_the_gradient", "adds the gradient before decaying the velocity",
+           "                u *= self.momentum\n                u += grad\n",
+           "                u += grad\n                u *= self.momentum\n", diagnosis="momentum|velocity"),
+    Mutant("mlp_scale_without_1_over_n", "scales the loss gradient by lr, not lr / n",
+           "g = h\n        loss = _softmax_cross_entropy_step(g, labels, self.lr / n)",
+           "g = h\n        loss = _softmax_cross_entropy_step(g, labels, self.lr)", diagnosis="batch size|1/n"),
+    Mutant("mlp_first_gradient_not_cleared", "never clears the unused rows of the first gradient",
+           "                grad_W[...] = 0.0\n", "", diagnosis="stale|unused|zero|clear"),
+    Mutant("cnn_conv1_bias_over_pixels", "sums conv1's gradient over the channels",
+           "np.sum(G1, axis=1, out=self.grads[1])", "self.grads[1][...] = G1.sum(axis=0)[:len(self.grads[1])]",
+           diagnosis="axis"),
+    Mutant("cnn_update_without_momentum", "steps by the gradient only",
+           "            u *= self.momentum\n            u += grad\n            p -= u",
+           "            p -= grad", diagnosis="momentum|velocity"),
+    Mutant("cnn_parameters_rows_not_permuted_back", "returns W3 in its channels-last row order",
+           "W3.reshape(height // 4, width // 4, c2, classes).transpose(2, 0, 1, 3).reshape(-1, classes)",
+           "W3.copy()", diagnosis="permut|order|rows"),
+    Mutant("mlp_keeps_float64_input", "never converts x to float32",
+           "        x = np.asarray(x, dtype=np.float32)\n        n = len(x)\n        last",
+           "        n = len(x)\n        last", diagnosis="float32"),
+]

@@ -1,0 +1,35 @@
+"""First fresh bank for stability, written before any diagnosis change."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("log_softmax_plus", "adds the log-sum instead of subtracting it",
+           "    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))",
+           "    return shifted + np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))", diagnosis="sign"),
+    Mutant("cross_entropy_without_minus", "returns the mean log-probability",
+           "return -np.mean(log_probabilities[", "return np.mean(log_probabilities[", diagnosis="sign"),
+    Mutant("sigmoid_positive_branch_twice", "uses 1 / (1 + e) on both branches",
+           "return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           "return np.where(x >= 0, 1.0 / (1.0 + e), 1.0 / (1.0 + e))", diagnosis="x < 0|negative"),
+    Mutant("bce_softplus_subtracted", "subtracts the softplus term",
+           "- logits * targets + softplus)", "- logits * targets - softplus)", diagnosis="sign"),
+    Mutant("bce_max_of_minus_logits", "uses max(-x, 0)",
+           "np.mean(np.maximum(logits, 0) - logits", "np.mean(np.maximum(-logits, 0) - logits",
+           diagnosis="sign|max"),
+    Mutant("softmax_sum_without_keepdims", "sums without keepdims in stable_softmax",
+           "    e = np.exp(shifted)\n    return e / np.sum(e, axis=-1, keepdims=True)",
+           "    e = np.exp(shifted)\n    return e / np.sum(e, axis=-1)", diagnosis="keepdims|axis"),
+    Mutant("softmax_max_over_columns", "subtracts each column's max",
+           "    shifted = z - np.max(z, axis=-1, keepdims=True)\n    e = np.exp(shifted)",
+           "    shifted = z - np.max(z, axis=0, keepdims=True)\n    e = np.exp(shifted)", diagnosis="row|axis"),
+    Mutant("cross_entropy_picks_columns", "indexes [:, labels]",
+           "log_probabilities[np.arange(logits.shape[0]), labels]", "log_probabilities[:, labels]",
+           diagnosis="label|row"),
+    Mutant("bce_sum", "sums over the batch",
+           "return np.mean(np.maximum(logits, 0)", "return np.sum(np.maximum(logits, 0)",
+           diagnosis="batch size|sum|mean"),
+    Mutant("sigmoid_exp_without_abs", "uses exp(-x) without the absolute value",
+           "    e = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           "    e = np.exp(-x)\n    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           diagnosis="abs|x < 0|negative"),
+]

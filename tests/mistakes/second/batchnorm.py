@@ -1,0 +1,37 @@
+"""Second fresh bank for batchnorm, written after the diagnosis changes."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("running_mean_never_updated", "forgets the running mean",
+           "            self.running_mean = (1.0 - self.momentum) * self.running_mean + self.momentum * mean.reshape(-1)\n",
+           "", diagnosis="running|never|unchanged"),
+    Mutant("x_hat_divided_by_variance", "divides by the variance, not the std",
+           "x_hat = (x - mean) * inv_std", "x_hat = (x - mean) * inv_std ** 2", diagnosis="sqrt|square|std"),
+    Mutant("gamma_grad_mean", "averages gamma's gradient",
+           "self.gamma.grad += (grad_out * x_hat).sum(axis=axes).reshape(-1)",
+           "self.gamma.grad += (grad_out * x_hat).mean(axis=axes).reshape(-1)",
+           diagnosis="batch size|mean|values per channel|1/"),
+    Mutant("beta_grad_over_axis_0", "sums beta's gradient over axis 0 only",
+           "self.beta.grad += grad_out.sum(axis=axes).reshape(-1)", "self.beta.grad += grad_out.sum(axis=0).reshape(-1)",
+           diagnosis="axes|axis"),
+    Mutant("backward_without_m_on_g", "drops the m in front of g_hat",
+           "return inv_std / m * (m * g_hat - sum_g - x_hat * sum_gx)",
+           "return inv_std / m * (g_hat - sum_g - x_hat * sum_gx)", diagnosis="m |values per channel|count"),
+    Mutant("backward_without_gamma", "uses grad_out for g_hat",
+           "g_hat = grad_out * self.gamma.data.reshape(shape)", "g_hat = grad_out", diagnosis="gamma"),
+    Mutant("momentum_default_0_9", "defaults momentum to 0.9",
+           "def __init__(self, num_features, eps=1e-5, momentum=0.1,", "def __init__(self, num_features, eps=1e-5, momentum=0.9,",
+           diagnosis="momentum"),
+    Mutant("std_as_variance", "takes x.std as the variance",
+           "var = x.var(axis=axes, keepdims=True)", "var = x.std(axis=axes, keepdims=True)", diagnosis="std|variance|square"),
+    Mutant("gamma_starts_at_zero", "initialises gamma to zeros",
+           "self.gamma = Parameter(np.ones(num_features", "self.gamma = Parameter(np.zeros(num_features",
+           diagnosis="gamma|ones|all zeros"),
+    Mutant("cache_flag_inverted", "caches not self.training",
+           "self._cache = (x_hat, inv_std, axes, self.training)", "self._cache = (x_hat, inv_std, axes, not self.training)",
+           diagnosis="eval|training"),
+    Mutant("sum_gx_without_x_hat", "sums g_hat instead of g_hat * x_hat",
+           "sum_gx = (g_hat * x_hat).sum(axis=axes, keepdims=True)", "sum_gx = g_hat.sum(axis=axes, keepdims=True)",
+           diagnosis="x_hat"),
+]
