@@ -265,10 +265,8 @@ def run(quick: bool = False) -> dict:
           flush=True)
     results, ratios, rows, profiles = {}, {}, [], []
     for workload, (lr, steps, variants) in WORKLOADS.items():
-        results[workload] = {}
-        for variant in variants:
-            results[workload][variant] = common.run_child(
-                MODULE, variant, quick, options={"workload": workload}, env=ONE_THREAD)
+        results[workload] = {variant: common.run_child(MODULE, variant, quick, options={"workload": workload},
+                                                       env=ONE_THREAD) for variant in variants}
         torch_ms = results[workload]["torch"]["cpu_ms"]
         ratios[workload] = {variant: round(r["cpu_ms"] / torch_ms, 3)
                             for variant, r in results[workload].items() if variant != "torch"}
