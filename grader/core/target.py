@@ -35,16 +35,8 @@ class TargetError(ValueError):
 
 def resolve(spec: str | os.PathLike | None = None) -> Path:
     """Turn a --target value (or KATA_TARGET, or nothing) into an existing directory."""
-    if spec is None or str(spec) == "":
-        spec = os.environ.get(ENV_VAR) or "exercises"
-    spec = str(spec)
-    if spec in NAMED_TARGETS:
-        path = NAMED_TARGETS[spec]
-    else:
-        path = Path(spec).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
-    path = path.resolve()
+    spec = str(spec or "") or os.environ.get(ENV_VAR) or "exercises"
+    path = (NAMED_TARGETS.get(spec) or Path(spec).expanduser()).resolve()  # a relative path: from the cwd
     if not path.exists():
         raise TargetError(f"the target {spec!r} does not exist (looked for {path})")
     if not path.is_dir():

@@ -34,11 +34,13 @@ import resource
 import statistics
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 
 from grader.maintainer.benchmarks import common
+from grader.milestones.skeleton import accuracy_of
 from grader.milestones.steps import peak_kib, reset_peak
 
 MODULE = "grader.maintainer.benchmarks.training"
@@ -228,10 +230,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
             cpu.append(time.thread_time() - started_cpu)
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(1, len(cpu))
     peak = peak_kib(method)
-    correct = 0
-    for start in range(0, len(X_test), 1000):
-        logits = predict(np.ascontiguousarray(X_test[start:start + 1000]))
-        correct += int(np.sum(np.argmax(logits, axis=1) == y_test[start:start + 1000]))
+    accuracy = accuracy_of(types.SimpleNamespace(forward=predict), X_test, y_test, batch_size=1000)
     profile = None  # after the accuracy: profiling trains a few more steps
     if variant in ("textbook", "performance") and workload == "cnn":
         profiler = ref.performance.Profiler()
@@ -244,7 +243,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
             "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
             "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,
-            "memory_method": method, "test_accuracy": correct / len(X_test), "last_loss": losses[-1],
+            "memory_method": method, "test_accuracy": accuracy, "last_loss": losses[-1],
             "profile": profile}
 
 
