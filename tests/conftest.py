@@ -56,7 +56,8 @@ def _time_limit(limit: float) -> float:
     """The time limit of an exercise test in this process. The worker gets the exercise's limit (the
     learner's code runs there); split mode runs the scenario twice; the judge waits for the worker (which
     it stops itself, judge.py) and runs the reference, so its own limit only guards against a kata bug.
-    The judge's is wall-clock (it waits); every other is CPU time, with a wide wall-clock backstop."""
+    The judge's is wall-clock (it waits, past its own wall backstop for the worker); every other is CPU
+    time, with a wide wall-clock backstop."""
     from grader.core import judge
     from grader.feedback import judge_plugin
 
@@ -64,7 +65,7 @@ def _time_limit(limit: float) -> float:
     if mode in (judge_plugin.SPLIT, judge_plugin.ADVISORY):
         return 2 * limit + 5
     if mode == judge_plugin.JUDGE:
-        return 3 * limit + judge.HARD_MARGIN_SECONDS + 60
+        return judge.WALL_FACTOR * judge.cpu_budget(limit) + 60
     return limit
 
 

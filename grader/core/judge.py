@@ -25,12 +25,20 @@ from grader.core import sandbox, seeds, wire
 from grader.core.manifest import Exercise, ROOT
 
 TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vectorised NumPy expression is needed"
-# Beyond a test's own limit (which pytest-timeout enforces inside the worker), the judge waits this long
-# before it kills the worker: imports and a slow machine must never cost a correct test.
+# The judge's budgets count the worker tree's CPU time (sandbox.ProcessTreeClock), which a busy machine
+# barely changes: beyond a test's own CPU limit (cpu_limit.py, inside the worker), the judge allows this
+# many more CPU seconds before it kills the worker, and one exercise's run may use EXERCISE_BUDGET_TESTS
+# times its per-test limit (plus the margin) before its remaining tests fail. Code that waits without
+# computing (a sleep, a lock) is stopped by a wall-clock backstop WALL_FACTOR times as wide; without /proc
+# (macOS) the budgets themselves are wall clock.
 HARD_MARGIN_SECONDS = 30
-# One exercise's whole run may take this many times its per-test limit (plus the margin) before its
-# remaining tests are failed: a submission that hangs in every test still finishes in bounded time.
 EXERCISE_BUDGET_TESTS = 20
+WALL_FACTOR = 10
+
+
+def cpu_budget(limit: float) -> float:
+    """CPU seconds one test may use before the judge kills its worker; its wall backstop is WALL_FACTOR times."""
+    return limit + HARD_MARGIN_SECONDS
 
 
 def signal_meaning(number: int) -> str:
@@ -191,14 +199,15 @@ class WorkerSession:
             reference = sandbox.stage_reference(self.reference_modules, self._scratch / "reference")
             submission = copy_submission(self.target, self._scratch / "submission")
             self._budget = HARD_MARGIN_SECONDS + EXERCISE_BUDGET_TESTS * self.exercise.time_limit
-            self._deadline = time.monotonic() + self._budget
-            while self.pending and time.monotonic() < self._deadline:
+            self._deadline = time.monotonic() + (WALL_FACTOR if os.path.isdir("/proc") else 1) * self._budget
+            self._cpu_before, self._exhausted = 0.0, False  # CPU seconds of the workers that ended
+            while self.pending and not self._exhausted and time.monotonic() < self._deadline:
                 before = len(self.pending)
                 self._one_worker(submission, reference)
                 if len(self.pending) == before:  # no progress: the rest cannot run
                     self.problem = self.problem or "the tests could not start in the worker"
                     break
-            kind = "timeout" if time.monotonic() >= self._deadline else "crash"
+            kind = "timeout" if self._exhausted or time.monotonic() >= self._deadline else "crash"
             for nodeid in list(self.pending):  # out of time, or unable to start: the rest fail with the reason
                 self._record(nodeid, [], {"kind": kind, "message": self.problem or "not run", "where": None})
         except Exception as error:  # noqa: BLE001 - a judge-side failure must still end every wait
@@ -230,6 +239,7 @@ class WorkerSession:
             self._kill()  # a worker with a stray thread may not exit by itself; its tests are all reported
             returncode = self._process.wait()
         state["done"] = True
+        watchdog.join()  # it adds this worker's CPU time to the exercise's
         self._settle(state, returncode)
 
     def _read(self, stream, state: dict) -> bool:
@@ -268,26 +278,33 @@ class WorkerSession:
         return False
 
     def _watch(self, state: dict) -> None:
-        limit = self.exercise.time_limit
+        limit = cpu_budget(self.exercise.time_limit)
         counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
+        clock, cpu, seen, cpu_at_start = sandbox.ProcessTreeClock(self._process.pid), 0.0, None, 0.0
         while not state.get("done") and self._process.poll() is None:
             if counted and len(sandbox.process_tree(self._process.pid)) > self.limits.processes:
                 state["killed_for"] = (state["current"], f"it started more than {self.limits.processes} "
                                        "processes, the limit (a fork bomb?)")
                 self._kill()
-                return
-            current = state["current"]
-            if current and time.monotonic() - state["started"] > limit + HARD_MARGIN_SECONDS:
+                break
+            current, reading = state["current"], clock.read()
+            if reading is not None:  # the tree's CPU time; a test's starts at the first reading that sees it
+                cpu = max(cpu, *reading)
+                seen, cpu_at_start = (current, cpu) if current != seen else (seen, cpu_at_start)
+            wall = time.monotonic() - state["started"]
+            if current and (cpu - cpu_at_start > limit or wall > (limit if reading is None else WALL_FACTOR * limit)):
                 state["killed_for"] = current
                 self._kill()
-                return
-            if time.monotonic() > self._deadline:
-                self.problem = (f"the exercise's tests used up their time budget "
-                                f"({self._budget:g} s): {TIMEOUT_ADVICE}")
+                break
+            if time.monotonic() > self._deadline or self._cpu_before + cpu > self._budget:
+                self._exhausted = True
+                self.problem = (f"the exercise's tests used up their time budget ({self._budget:g} s of "
+                                f"CPU time): {TIMEOUT_ADVICE}")
                 state["killed_for"] = current
                 self._kill()
-                return
+                break
             time.sleep(0.2)
+        self._cpu_before += cpu
 
     def _settle(self, state: dict, returncode: int) -> None:
         current = state["current"]

@@ -368,3 +368,52 @@ def test_a_worker_cannot_write_a_file_larger_than_its_limit(tmp_path):
     completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                                preexec_fn=sandbox.preexec(limits, None))
     assert completed.stdout.strip() == "27" and (tmp_path / "big").stat().st_size == 1 << 20  # EFBIG
+
+
+# --- the judge's time budgets ----------------------------------------------------------------------
+
+LAYERS_TESTS = [f"tests/exercises/test_layers.py::{name}" for name in (
+    "test_parameter_holds_data_and_a_zero_gradient_of_the_same_shape",
+    "test_parameter_turns_integer_data_into_float64_and_keeps_float32",
+    "test_a_new_layer_is_in_training_mode_and_calling_it_runs_forward")]
+
+
+def _judged(tmp_path, monkeypatch, action: str) -> list:
+    """The three first layers tests judged in a sandboxed worker, with a 1 s limit and a 2 s margin, against
+    the reference whose Parameter() runs ACTION in the first test only."""
+    import shutil
+
+    from grader.core import judge, manifest
+
+    monkeypatch.setenv("KATA_TEST_TIMEOUT", "1")
+    monkeypatch.setattr(judge, "HARD_MARGIN_SECONDS", 2)
+    target = tmp_path / "target"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(target / "layers.py", "a") as out:
+        out.write(f"\n\nimport os as _os, time as _time\n_init = Parameter.__init__\n\n\n"
+                  f"def _slow_init(self, *args, **kwargs):\n"
+                  f"    if '{LAYERS_TESTS[0].split('::')[1]}' in _os.environ.get('PYTEST_CURRENT_TEST', ''):\n"
+                  f"        {action}\n    _init(self, *args, **kwargs)\n\n\nParameter.__init__ = _slow_init\n")
+    kata = manifest.load()
+    session = judge.WorkerSession(kata.exercise("layers"), target, list(LAYERS_TESTS),
+                                  reference_modules=kata.reference_modules("layers")).start()
+    try:
+        return [session.result(nodeid)[1] for nodeid in LAYERS_TESTS]
+    finally:
+        session.close()
+
+
+def test_a_test_slow_only_in_wall_time_is_not_failed_by_the_judge(tmp_path, monkeypatch):
+    """Sleeping 6 s costs no CPU: past the old wall-clock limit (1 + 2 s), well within the CPU budget and
+    its wall backstop (10 times as wide). A throttled worker on a busy machine is in the same case."""
+    assert _judged(tmp_path, monkeypatch, "_time.sleep(6)") == [None, None, None]
+
+
+def test_a_test_that_spins_where_no_signal_reaches_it_is_stopped_with_the_time_out_sentence(tmp_path, monkeypatch):
+    """A loop inside one C call never lets the worker's own CPU-time signal run: the judge reads the
+    worker's CPU time from /proc and ends it past 1 + 2 s of CPU; a fresh worker runs the other tests."""
+    from grader.core import judge
+
+    errors = _judged(tmp_path, monkeypatch, "sum(range(10 ** 13))")
+    assert errors[0] == {"kind": "timeout", "message": judge.timeout_message(1), "where": None}, errors
+    assert errors[1:] == [None, None], errors
