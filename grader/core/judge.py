@@ -41,6 +41,13 @@ def cpu_budget(limit: float) -> float:
     return limit + HARD_MARGIN_SECONDS
 
 
+def mark(name: str, when: float | None = None) -> None:
+    """Note when a phase of a check ends (KATA_PHASES names the file; `python -m grader bench --phases`)."""
+    if os.environ.get("KATA_PHASES"):
+        with open(os.environ["KATA_PHASES"], "a") as marks:
+            marks.write(f"{time.monotonic() if when is None else when} {name}\n")
+
+
 def signal_meaning(number: int) -> str:
     meanings = {
         signal.SIGXCPU: "the CPU time limit was reached: an infinite loop, or far too much work",
@@ -256,6 +263,8 @@ class WorkerSession:
                     raise wire.WireError(f"its reports brought more than {wire.SESSION_BYTES >> 20} MiB in all")
                 kind = header.get("type")
                 if kind == "start" and isinstance(header.get("nodeid"), str):
+                    if not self.results:
+                        mark("worker ready")
                     state["current"], state["started"] = header["nodeid"], time.monotonic()
                 elif kind == "test":
                     nodeid, observations, error = wire.unpack_observations(header, arrays)
@@ -267,6 +276,7 @@ class WorkerSession:
                     last = (str(header.get("message") or "").strip().splitlines() or ["(no message)"])[-1]
                     self.problem = f"the test file could not be collected: {last}"
                 elif kind == "finish":
+                    mark("tests done")
                     return True
         except (wire.WireError, EOFError) as error:
             self._kill()

@@ -234,3 +234,36 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
                                                 kind="crash"))
                     break
     return runs
+
+
+PHASES = (("the CLI (Python, the grader's imports)", "start", "judge launched"),
+          ("the judge's start (pytest, its plugins)", "judge launched", "judge started"),
+          ("the judge's collection", "judge started", "collected"),
+          ("the worker's start in the sandbox", "collected", "worker ready"),
+          ("the tests, in the worker", "worker ready", "tests done"),
+          ("the judge's last verdicts", "tests done", "judge ended"),
+          ("the report (and the judge's exit)", "judge ended", "end"),
+          ("PyTorch's import (beside the above)", "torch import begins", "torch imported"),
+          ("total", "start", "end"))
+
+
+def phase_table(names: list[str], target: str = "solutions") -> int:
+    """Print the seconds each phase of `python -m grader check NAME` takes, for each name (bench --phases)."""
+    columns = []
+    for name in names:
+        with tempfile.NamedTemporaryFile(prefix="kata-phases-") as marks:
+            times = {"start": time.monotonic()}
+            subprocess.run([sys.executable, "-m", "grader", "check", name, "--target", target], cwd=ROOT,
+                           env=dict(os.environ, KATA_PHASES=marks.name), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.STDOUT)
+            times["end"] = time.monotonic()
+            for line in reversed(Path(marks.name).read_text().splitlines()):  # the first of each mark wins
+                when, _, what = line.partition(" ")
+                times[what] = float(when)
+        columns.append([f"{times[b] - times[a]:.2f}" if a in times and b in times else "-" for _, a, b in PHASES])
+    width = max(len(label) for label, _, _ in PHASES)
+    print(f"seconds per phase of `python -m grader check EX --target {target}` (load average "
+          f"{os.getloadavg()[0]:.1f}):\n" + " " * width + "".join(f"{name:>14}" for name in names))
+    for row, (label, _, _) in enumerate(PHASES):
+        print(label.ljust(width) + "".join(f"{column[row]:>14}" for column in columns))
+    return 0

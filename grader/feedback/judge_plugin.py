@@ -289,7 +289,9 @@ def pytest_pyfunc_call(pyfuncitem):
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
         return
-    from grader.core.judge import WorkerSession
+    from grader.core.judge import WorkerSession, mark
+
+    mark("collected")
 
     targets = getattr(config, "kata_targets", [])
     if len(targets) != 1:
@@ -323,9 +325,23 @@ def pytest_collection_modifyitems(session, config, items):
         # only wait: the first expected value that needs it then finds it ready.
         sessions[order[0]].start()
         if "grader.feedback.oracle" in sys.modules:
-            threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
+            threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
+                                             mark("torch imported")), daemon=True).start()
+
+
+def pytest_sessionstart(session):
+    if kata_mode() == JUDGE and os.environ.get("KATA_PHASES"):
+        from grader.core.judge import mark
+
+        with open("/proc/self/stat") as stat:  # when this process started, in clock ticks since boot
+            mark("judge launched", int(stat.read().rpartition(")")[2].split()[19]) / os.sysconf("SC_CLK_TCK"))
+        mark("judge started")
 
 
 def pytest_unconfigure(config):
+    if kata_mode() == JUDGE:
+        from grader.core.judge import mark
+
+        mark("judge ended")
     for worker in getattr(config, "kata_sessions", {}).values():
         worker.close()

@@ -32,7 +32,7 @@ import time
 import traceback
 from pathlib import Path
 
-from grader.core import report as reports
+from grader.core import report as reports, runner
 from grader.core.manifest import ROOT
 
 SECTIONS = [
@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the results to this JSON file")
     parser.add_argument("--ratios", default=str(BENCH_JSON), help="where to write the time ratios (default: "
                         ".grade/bench.json)")
+    parser.add_argument("--phases", nargs="+", metavar="EX", help="time each phase of `check EX` instead")
     args = parser.parse_args(argv)
+    if args.phases:
+        return runner.phase_table(args.phases)
     sections = SECTIONS
     if args.only:
         sections = [s for s in SECTIONS if short_name(s) == args.only or s == args.only]
