@@ -292,12 +292,13 @@ class WorkerSession:
         counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
         clock, cpu, seen, cpu_at_start = sandbox.ProcessTreeClock(self._process.pid), 0.0, None, 0.0
         while not state.get("done") and self._process.poll() is None:
-            if counted and len(sandbox.process_tree(self._process.pid)) > self.limits.processes:
+            tree = sandbox.process_tree(self._process.pid)  # read once a tick: counted, and its CPU time
+            if counted and len(tree) > self.limits.processes:
                 state["killed_for"] = (state["current"], f"it started more than {self.limits.processes} "
                                        "processes, the limit (a fork bomb?)")
                 self._kill()
                 break
-            current, reading = state["current"], clock.read()
+            current, reading = state["current"], clock.read(tree)
             if reading is not None:  # the tree's CPU time; a test's starts at the first reading that sees it
                 cpu = max(cpu, *reading)
                 seen, cpu_at_start = (current, cpu) if current != seen else (seen, cpu_at_start)
@@ -308,8 +309,8 @@ class WorkerSession:
                 break
             if time.monotonic() > self._deadline or self._cpu_before + cpu > self._budget:
                 self._exhausted = True
-                self.problem = (f"the exercise's tests used up their time budget ({self._budget:g} s of "
-                                f"CPU time): {TIMEOUT_ADVICE}")
+                self.problem = (f"the exercise's tests used up their time budget ({self._budget:g} s of CPU "
+                                f"time, or {WALL_FACTOR * self._budget:g} s in all): {TIMEOUT_ADVICE}")
                 state["killed_for"] = current
                 self._kill()
                 break

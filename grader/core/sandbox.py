@@ -376,11 +376,12 @@ class ProcessTreeClock:
     def __init__(self, pid: int):
         self.pid = pid
 
-    def read(self) -> tuple[float, float] | None:
+    def read(self, tree: dict | None = None) -> tuple[float, float] | None:
+        """`tree`: process_tree(pid) if just read."""
         if not os.path.isdir("/proc"):
             return None
         precise = coarse = 0.0
-        for pid, fields in process_tree(self.pid).items():
+        for pid, fields in (process_tree(self.pid) if tree is None else tree).items():
             coarse += sum(int(value) for value in fields[11:15]) * self.TICK  # utime stime cutime cstime
             try:
                 for tid in os.listdir(f"/proc/{pid}/task"):
