@@ -4,13 +4,21 @@ Used by every test (through `check_close`) and by `make compare`. A diagnosis ne
 source: it recognises the fingerprints of common mistakes in the numbers.
 
 - a *known-wrong alternative* the test computed (e.g. the gradient with the mask taken from the output):
-  "your value equals <explanation>";
-- the opposite sign; a constant factor (the batch size N or 1/N, 2 or 1/2); a transpose; all zeros;
-  NaN or inf;
-- errors confined to a region the test names (e.g. "where x <= 0");
+  "your value equals <explanation>", when it explains the difference; alternatives the numbers cannot
+  tell apart are all said, none claimed;
+- the opposite sign; a factor, named when it is recognisable (the batch size, a count n or 1/n, 2, 1/2,
+  3, sqrt(2), an axis length, or a number of the scenario the test names: lr, 1 - p, ...); an offset
+  (1 - expected) or a term per row added or left out; a transpose or permuted axes; the right numbers
+  reshaped in the wrong order; all zeros; the same all along an axis; NaN or inf;
+- a value equal to one compared earlier in the same test (stale, copied or swapped);
+- errors confined to a region the test names (e.g. "where x <= 0"), to entries that are 0, or to some
+  rows or columns (which ones);
 - a wrong shape, with the likely reason (transposed, a summed or missing batch axis);
 - differences at the level of rounding (a few eps of the largest magnitude), which no formula mistake
-  produces: then no mistake is named, only the rounding and the cancellation that usually amplifies it.
+  produces: then no mistake is named, only the rounding and the cancellation that usually amplifies it;
+  float32 or float16 rounding in a float64 result; a small unpatterned difference (an approximation);
+- an error NumPy raised in the learner's code, explained from the shapes in its message
+  (`explain_error`).
 
 Printed values carry as many significant digits as it takes to tell them apart (`format_pair`), and
 `relative_difference` gives entry-wise relative differences that stay finite where a value is 0 (the
@@ -402,7 +410,7 @@ def _offset_diagnosis(got, want) -> str | None:
     difference = got - want
     for axis in range(got.ndim if got.ndim > 1 else 0):
         if got.shape[axis] > 1 and np.ptp(difference, axis=axis).max() <= tight \
-                and np.abs(difference).max() > 1e-3 * scale:
+                and np.abs(difference).max(axis=axis).min() > 1e-3 * scale:  # every slice is off
             return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
                     f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
                     "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")

@@ -16,10 +16,12 @@ from helpers import check_layer_backward, once, random_upstream, shape_errors_ex
 TIGHT = dict(rtol=1e-9, atol=1e-12)  # float64 against float64: only rounding differs
 
 
-# The likely reason for a broadcasting error inside BatchNorm2d: a sum over the wrong axes.
+# The two likely reasons for a broadcasting error inside BatchNorm2d (its shapes say which): a sum over the
+# wrong axes, or a per-channel (C,) array used against (N, C, H, W) without reshaping.
 AXES_ADVICE = ("For (N, C, H, W) input every per-channel quantity (mean, variance, dL/dgamma, dL/dbeta and "
-               "the sums in dL/dx) is reduced over axes (0, 2, 3), per channel over N, H and W, leaving C. "
-               "Summing over axis 0 only leaves a (C, H, W) array.")
+               "the sums in dL/dx) is reduced over axes (0, 2, 3), per channel over N, H and W, leaving C: a sum "
+               "over axis 0 only leaves a (C, H, W) array. And a (C,) array (gamma, beta, running statistics) "
+               "lines up with the LAST axis, W: reshape it to (1, C, 1, 1) to act per channel.")
 
 # What a channel of BatchNorm2d's input is: the sentence every 2d-specific diagnosis ends with.
 PER_CHANNEL = ("BatchNorm2d normalises per channel over N, H and W: a channel of (N, C, H, W) input has "

@@ -71,7 +71,10 @@ def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, r
                      "gradient."),
                     (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
                      "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
-                     "the maximum and 0 to the others.")])
+                     "the maximum and 0 to the others.")],
+                regions=lambda: [(spread_to_every_position(x.shape, np.ones_like(grad_out), kernel, stride) > 1.5,
+                                  "several windows overlap (stride < kernel)", "a pixel that is the maximum of "
+                                  "several windows must ADD their gradients (+=), not keep the last one (=).")])
 
 
 def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):

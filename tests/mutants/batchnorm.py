@@ -90,6 +90,6 @@ LEGITIMATE = [
 MUTANTS += [
     Mutant("gamma_beta_not_reshaped", "multiplies by gamma without reshaping it to the channel axis",
            "return self.gamma.data.reshape(shape) * x_hat + self.beta.data.reshape(shape)",
-           "return self.gamma.data * x_hat + self.beta.data", diagnosis="NumPy lines shapes up",
-           misdiagnosis="axis 0 only"),
+           "return self.gamma.data * x_hat + self.beta.data", diagnosis="reshape it to (1, C, 1, 1)",
+           misdiagnosis="Summing over axis 0 only leaves"),
 ]

@@ -1,4 +1,8 @@
-"""First fresh bank for activations, written before any diagnosis change."""
+"""First fresh bank for activations, written before any diagnosis change.
+
+Found when measured: sigmoid_caches_sigmoid_of_abs is not a mistake (sigmoid(|x|) (1 - sigmoid(|x|))
+equals s (1 - s) by symmetry), so no test can catch it; it stays here as written, counted as unnamed.
+"""
 
 from grader.maintainer.mutation import Mutant
 

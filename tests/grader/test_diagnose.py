@@ -1,0 +1,92 @@
+"""The general fingerprints of grader/feedback/diagnose.py (issue 19): each fires when the numbers show
+its pattern, names it, and stays silent on a difference near machine precision."""
+
+import numpy as np
+import pytest
+
+from grader.feedback import diagnose
+
+E = np.random.default_rng(0).standard_normal((4, 6))
+P = np.random.default_rng(1).random((4, 6))
+
+
+def only_rows(e):
+    wrong = e.copy()
+    wrong[3] += 1.0
+    return wrong
+
+
+def zeros_where_positive(e):
+    return np.where(e > 0.5, 0.0, e)
+
+
+@pytest.mark.parametrize("make_wrong, expected, phrase", [
+    (lambda e: e / 6, E, "that is 1/6"),
+    (lambda e: e * 0.7, E, "1 - p"),
+    (lambda e: e * np.sqrt(2), E, "sqrt(2)"),
+    (lambda p: 1 - p, P, "1 minus the expected value"),
+    (lambda e: e - e.max(axis=1, keepdims=True), E, "same all along axis 1"),
+    (lambda e: np.broadcast_to(e.mean(axis=0), e.shape), E, "same all along axis 0"),
+    (lambda e: e.T.copy(), E, "transpose of the expected value"),
+    (lambda e: np.ascontiguousarray(e.T).reshape(4, 6), E, "right numbers in the wrong order"),
+    (zeros_where_positive, E, "It is 0 in"),
+    (only_rows, E, "only the last 1 of 4 rows"),
+    (lambda e: e.astype(np.float32).astype(np.float64), E, "exactly a float32 number"),
+    (lambda e: e * (1 + 3e-5 * np.random.default_rng(2).standard_normal(e.shape)), E, "approximation"),
+])
+def test_each_general_fingerprint_is_named(make_wrong, expected, phrase):
+    result = diagnose.compare(make_wrong(expected), expected, rtol=1e-9, atol=0.0, factors={"1 - p": 0.7})
+    assert not result.ok and phrase in (result.diagnosis or ""), result.diagnosis
+
+
+def test_axes_permuted_in_three_dimensions_are_named():
+    x = np.random.default_rng(3).standard_normal((2, 3, 4))
+    assert "transpose(0, 2, 1)" in diagnose.compare(x.transpose(0, 2, 1), x).diagnosis
+
+
+def test_a_value_equal_to_one_compared_earlier_in_the_test_is_named():
+    first, second = E, np.random.default_rng(5).standard_normal(E.shape)
+    diagnose.compare(first, first, what="W after step 1")
+    result = diagnose.compare(first, second, what="W after step 2")
+    assert "your value of 'W after step 1'" in result.diagnosis
+
+
+def test_alternatives_the_numbers_cannot_tell_apart_are_all_said_and_none_claimed():
+    wrong = 2 * E
+    result = diagnose.compare(wrong, E, alternatives=[(wrong, "plain momentum."), (wrong, "the late velocity.")])
+    assert "cannot tell apart" in result.diagnosis and "It equals plain momentum" not in result.diagnosis
+    assert "plain momentum" in result.diagnosis and "the late velocity" in result.diagnosis
+
+
+def test_noise_that_leans_towards_an_alternative_does_not_name_it():
+    alternative = E * (1 + 1e-6)
+    noisy = E + 1e-4 * np.random.default_rng(4).standard_normal(E.shape) * np.abs(E)
+    result = diagnose.compare(noisy, E, alternatives=[(alternative, "the backward difference.")])
+    assert not result.ok and "backward difference" not in (result.diagnosis or "")
+
+
+def test_inf_everywhere_is_not_claimed_to_be_only_an_overflow():
+    result = diagnose.compare(np.full(3, np.inf), np.ones(3))
+    assert "wrong formula" in result.diagnosis and "something overflowed" not in result.diagnosis
+
+
+def test_rounding_level_differences_name_no_mistake():
+    result = diagnose.compare(E * (1 + 4e-16), E, rtol=0.0, atol=0.0)
+    assert "rounding" in result.diagnosis and "factor" not in result.diagnosis
+
+
+def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
+    def error_of(call):
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001
+            return diagnose.explain_error(str(error))
+        raise AssertionError("no error")
+
+    assert "transposed" in error_of(lambda: np.ones((5, 3)) + np.ones((3, 5)))
+    assert "keepdims" in error_of(lambda: np.ones((3, 4)) + np.ones(3))
+    assert "expand_dims" in error_of(lambda: np.broadcast_to(np.ones(4), (4, 3)))
+    assert "transpose" in error_of(lambda: np.ones((5, 3)) @ np.ones((5, 2)))
+    assert "stride" in error_of(lambda: np.ones(60).reshape(2, 3, 4, 5))
+    assert "did forward save" in diagnose.explain_error("'NoneType' object has no attribute 'T'")
+    assert diagnose.explain_error("something else entirely") is None
