@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import io
+from pathlib import Path
 import os
 import sys
 import threading
