@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import importlib
 import io
-from pathlib import Path
 import os
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
