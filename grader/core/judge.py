@@ -58,6 +58,12 @@ def signal_meaning(number: int) -> str:
     return f"signal {number}: " + meanings.get(number, "killed by the system")
 
 
+def ended_abruptly(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        return f"the test process ended abruptly ({signal_meaning(-returncode)})"
+    return f"the test process ended abruptly (exit status {returncode}: does the code call exit() or os._exit()?)"
+
+
 def timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
 
@@ -326,12 +332,7 @@ class WorkerSession:
         elif type(state["killed_for"]) is tuple:  # over the process limit (_watch)
             error = {"kind": "crash", "message": f"the test process was ended: {state['killed_for'][1]}", "where": None}
         else:
-            reason = "the test process ended abruptly"
-            if returncode < 0:
-                reason += f" ({signal_meaning(-returncode)})"
-            else:
-                reason += f" (exit status {returncode}: does the code call exit() or os._exit()?)"
-            error = {"kind": "crash", "message": reason, "where": None}
+            error = {"kind": "crash", "message": ended_abruptly(returncode), "where": None}
         self._record(current, [], error)
 
     def _kill(self) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.core import sandbox, seeds
-from grader.core.judge import TIMEOUT_ADVICE, signal_meaning, timeout_message
+from grader.core.judge import TIMEOUT_ADVICE, ended_abruptly, timeout_message
 from grader.core.manifest import ROOT, Exercise, exercise_of_test
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
@@ -217,13 +217,7 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
     unfinished = [nodeid for nodeid in started if nodeid not in finished]
     if finish is None:
         # The child died, or was killed, before the end: name the test that was running.
-        if child_problem is None:
-            reason = "the test process ended abruptly"
-            if returncode is not None and returncode < 0:
-                reason += f" ({signal_meaning(-returncode)})"
-            else:
-                reason += f" (exit status {returncode}: does the code call exit() or os._exit()?)"
-            child_problem = reason
+        child_problem = child_problem or ended_abruptly(returncode)
         for run in runs.values():
             run.problem = run.problem or child_problem
         for nodeid in unfinished:
@@ -236,34 +230,26 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
     return runs
 
 
-PHASES = (("the CLI (Python, the grader's imports)", "start", "judge launched"),
-          ("the judge's start (pytest, its plugins)", "judge launched", "judge started"),
-          ("the judge's collection", "judge started", "collected"),
-          ("the worker's start in the sandbox", "collected", "worker ready"),
-          ("the tests, in the worker", "worker ready", "tests done"),
-          ("the judge's last verdicts", "tests done", "judge ended"),
-          ("the report (and the judge's exit)", "judge ended", "end"),
-          ("PyTorch's import (beside the above)", "torch import begins", "torch imported"),
-          ("total", "start", "end"))
+# The marks a check leaves (judge.mark), in order: each row of the table is the time between two of them.
+# PyTorch's import runs beside them, in a thread of the judge; the worker's marks are its frames' arrival.
+MARKS = ("start", "judge launched", "judge started", "collected", "worker ready", "tests done", "judge ended", "end")
 
 
 def phase_table(names: list[str], target: str = "solutions") -> int:
     """Print the seconds each phase of `python -m grader check NAME` takes, for each name (bench --phases)."""
+    rows = [*zip(MARKS, MARKS[1:]), ("torch import begins", "torch imported"), ("start", "end")]
     columns = []
     for name in names:
         with tempfile.NamedTemporaryFile(prefix="kata-phases-") as marks:
             times = {"start": time.monotonic()}
             subprocess.run([sys.executable, "-m", "grader", "check", name, "--target", target], cwd=ROOT,
-                           env=dict(os.environ, KATA_PHASES=marks.name), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.STDOUT)
+                           env=dict(os.environ, KATA_PHASES=marks.name), capture_output=True)
             times["end"] = time.monotonic()
             for line in reversed(Path(marks.name).read_text().splitlines()):  # the first of each mark wins
-                when, _, what = line.partition(" ")
-                times[what] = float(when)
-        columns.append([f"{times[b] - times[a]:.2f}" if a in times and b in times else "-" for _, a, b in PHASES])
-    width = max(len(label) for label, _, _ in PHASES)
+                times[line.partition(" ")[2]] = float(line.partition(" ")[0])
+        columns.append([f"{times[b] - times[a]:.2f}" if a in times and b in times else "-" for a, b in rows])
     print(f"seconds per phase of `python -m grader check EX --target {target}` (load average "
-          f"{os.getloadavg()[0]:.1f}):\n" + " " * width + "".join(f"{name:>14}" for name in names))
-    for row, (label, _, _) in enumerate(PHASES):
-        print(label.ljust(width) + "".join(f"{column[row]:>14}" for column in columns))
+          f"{os.getloadavg()[0]:.1f}):\n" + " " * 40 + "".join(f"{name:>14}" for name in names))
+    for row, (a, b) in enumerate(rows):
+        print(f"{a} -> {b}".ljust(40) + "".join(f"{column[row]:>14}" for column in columns))
     return 0
