@@ -11,6 +11,7 @@ or the row.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -232,6 +233,10 @@ class WorkerSession:
 
     def _one_worker(self, submission: Path, reference: Path) -> None:
         read_end, write_end = os.pipe()
+        try:  # room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (AttributeError, OSError):
+            pass
         nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
         env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed),
                "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
