@@ -351,10 +351,5 @@ def pytest_unconfigure(config):
         mark("judge ended")
         # Python's own exit takes seconds once PyTorch is loaded (1.6 to 2 s at load 16, against 0.1 s):
         # when pytest is done, the judge ends at once, with pytest's exit status.
-        atexit.register(_exit_now, int(config.kata_session.exitstatus))
-
-
-def _exit_now(status: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+        status = int(config.kata_session.exitstatus)
+        atexit.register(lambda: (sys.stdout.flush(), sys.stderr.flush(), os._exit(status)))
