@@ -29,9 +29,8 @@ from grader.core import integrity, milestone_cache, mode, policy, runner, sandbo
 from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import ROOT, Exercise, Milestone
-from grader.core.report import ExerciseStatus as Status
-from grader.core.report import MilestoneStatus
-from grader.core.runner import TargetRun, TestResult
+from grader.core.report import ExerciseStatus as Status, MilestoneStatus
+from grader.core.runner import TargetRun
 
 ADVISORY_SENTENCE = ("Advisory grading (a student release, without the reference): your code is checked against "
                      "PyTorch, finite differences and closed forms; your instructor's grade is the one that counts.")
@@ -70,28 +69,17 @@ class ExerciseResult:
         return round(self.exercise.points * earned / sum(t.weight for t in self.run.tests), 1)
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.exercise.name,
-            "number": self.exercise.number,
-            "title": self.exercise.title,
-            "stretch": self.exercise.stretch,
-            "passed": self.passed,
-            "total": self.total,
-            "points": self.points,
-            "max_points": self.exercise.points,
-            "status": self.status,
-            "detail": self.detail,
-            "parts": self.parts,
-            "problem": self.run.problem,
-            "tests": [
-                {"test": t.test, "outcome": t.outcome, "message": t.message, "kind": t.kind, "where": t.where}
-                for t in self.run.tests
-            ],
-        }
+        ex = self.exercise
+        return {"name": ex.name, "number": ex.number, "title": ex.title, "stretch": ex.stretch,
+                "passed": self.passed, "total": self.total, "points": self.points, "max_points": ex.points,
+                "status": self.status, "detail": self.detail, "parts": self.parts, "problem": self.run.problem,
+                "tests": [{"test": t.test, "outcome": t.outcome, "message": t.message, "kind": t.kind,
+                           "where": t.where} for t in self.run.tests]}
 
-
-def _location(test: TestResult) -> str:
-    return f" ({test.where})" if test.where else ""
+    def line(self) -> str:
+        """The exercise's line in `make grade`'s running list."""
+        ex = self.exercise
+        return f"  {ex.number:>2}. {ex.name:<15} {self.passed:>3}/{self.total:<3} {self.status}"
 
 
 def classify(result: ExerciseResult) -> None:
@@ -114,7 +102,8 @@ def classify(result: ExerciseResult) -> None:
         # Every test failed while setting up, with the same error: the module cannot be imported.
         first = failures[0]
         result.status = IMPORT_FAILURES.get(first.kind, Status.IMPORT_ERROR)
-        result.detail = f"{result.exercise.name}.py cannot be imported: {first.message}{_location(first)}"
+        where = f" ({first.where})" if first.where else ""
+        result.detail = f"{result.exercise.name}.py cannot be imported: {first.message}{where}"
     elif any(t.outcome == "timeout" for t in failures):
         slow = next(t for t in failures if t.outcome == "timeout")
         result.status, result.detail = Status.TIMED_OUT, f"{slow.test} {slow.message}"
@@ -144,10 +133,9 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
             later = {ex.name for ex in chosen[index + 1:]}
             if exercise.name not in shown and (finished or started & later):
                 shown.append(exercise.name)
-                run = runner.collect_one(exercise, target_dir, records)
-                result = ExerciseResult(exercise, run)
+                result = ExerciseResult(exercise, runner.collect_one(exercise, target_dir, records))
                 classify(result)
-                say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
+                say(result.line())
 
     runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seed,
                                 extra_env=worker_env, on_progress=progress, child_seconds=wall_seconds)
@@ -156,7 +144,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
         result = ExerciseResult(exercise, runs[exercise.name][str(target_dir)])
         classify(result)
         if exercise.name not in shown:
-            say(f"  {exercise.number:>2}. {exercise.name:<15} {result.passed:>3}/{result.total:<3} {result.status}")
+            say(result.line())
         results.append(result)
     return results
 
@@ -164,11 +152,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
 def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
     name, _, part = need.partition(".")
     result = results.get(name)
-    if result is None:
-        return False
-    if part:
-        return result.parts.get(part, {}).get("done", False)
-    return result.done
+    return result is not None and (result.parts.get(part, {}).get("done", False) if part else result.done)
 
 
 def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say,
@@ -262,38 +246,32 @@ def data_checksums() -> tuple[dict, str | None]:
         return {}, str(error)
 
 
-def integrity_problems() -> list[str] | None:
-    return integrity.check()
-
-
-
 def table(results: list[ExerciseResult]) -> str:
-    rows = []
-    for r in results:
-        label = f"{r.exercise.name}" + (" (stretch)" if r.exercise.stretch else "")
-        rows.append([r.exercise.number, label, f"{r.passed}/{r.total}",
-                     f"{r.points:g}/{r.exercise.points:g}", r.status])
+    rows = [[r.exercise.number, r.exercise.name + (" (stretch)" if r.exercise.stretch else ""),
+             f"{r.passed}/{r.total}", f"{r.points:g}/{r.exercise.points:g}", r.status] for r in results]
     return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
+
+
+def _sources(folder: Path) -> list[Path]:
+    """A submission's .py files, relative to it (no symlinks, which could point into another submission)."""
+    return [path.relative_to(folder) for path in sorted(folder.rglob("*.py")) if path.is_file()
+            and not path.is_symlink() and "__pycache__" not in path.relative_to(folder).parts]
 
 
 def files_hash(folder: Path) -> str:
     """The SHA-256 of a submission's .py files (names and contents): resume reuses a row only when equal."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in _sources(folder):
+        digest.update(relative.as_posix().encode() + b"\0" + (folder / relative).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def copy_sources(source: Path, destination: Path) -> None:
-    """A private copy of a submission's .py files (no symlinks, which could point into another submission)."""
+    """A private copy of a submission's .py files."""
     destination.mkdir(parents=True)
-    for path in sorted(source.rglob("*.py")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or "__pycache__" in relative.parts:
-            continue
+    for relative in _sources(source):
         (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination / relative)
+        shutil.copyfile(source / relative, destination / relative)
 
 
 def snapshot(target_dir: Path, scratch: Path) -> tuple[Path, str]:
@@ -321,25 +299,16 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
         policy.apply(results, graded)
         milestone_entries = grade_milestones(kata, graded, results, milestone_dir, enabled=milestones,
                                              quick=quick, say=say, seed=seed)
+    core = [r for r in results if not r.exercise.stretch]
     return {
-        "format": reports.REPORT_FORMAT,
-        "kata_version": reports.kata_version(),
-        "target": targets.display_name(target_dir),
-        "target_path": str(target_dir),
-        "snapshot_sha256": digest,
-        "score": round(sum(r.points for r in results), 1),
-        "max_score": sum(r.exercise.points for r in results),
-        "core_score": round(sum(r.points for r in results if not r.exercise.stretch), 1),
-        "core_max_score": sum(r.exercise.points for r in results if not r.exercise.stretch),
-        "exercises": [r.to_dict() for r in results],
-        "milestones": milestone_entries,
+        "format": reports.REPORT_FORMAT, "kata_version": reports.kata_version(),
+        "target": targets.display_name(target_dir), "target_path": str(target_dir), "snapshot_sha256": digest,
+        "score": round(sum(r.points for r in results), 1), "max_score": sum(r.exercise.points for r in results),
+        "core_score": round(sum(r.points for r in core), 1), "core_max_score": sum(r.exercise.points for r in core),
+        "exercises": [r.to_dict() for r in results], "milestones": milestone_entries,
         "isolation": ADVISORY_SENTENCE if mode.is_release() else sandbox.isolation().sentence,
         "tamper_proof": sandbox.isolation().tamper_proof and not mode.is_release(),
-        "data_checksums": checksums,
-        "data_problem": data_problem,
-        "integrity_problems": integrity_problems(),
-        "next": next_step(results, milestone_entries),
-        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(time.perf_counter() - started, 1),
-        "table": table(results),
+        "data_checksums": checksums, "data_problem": data_problem, "integrity_problems": integrity.check(),
+        "next": next_step(results, milestone_entries), "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.perf_counter() - started, 1), "table": table(results),
     }

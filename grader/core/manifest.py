@@ -57,7 +57,6 @@ class Exercise:
         return [self.test_file, *sorted(EXERCISE_TESTS_DIR.glob(f"test_{self.name}_*.py"))]
 
 
-
 @dataclass(frozen=True)
 class Milestone:
     name: str
@@ -79,11 +78,7 @@ class Manifest:
         return [ex.name for ex in self.exercises]
 
     def exercise(self, name: str) -> Exercise:
-        for ex in self.exercises:
-            if ex.name == name:
-                return ex
-        known = ", ".join(self.names)
-        raise KeyError(f"there is no exercise called {name!r}; the exercises are: {known}")
+        return _named(self.exercises, name, "exercise")
 
     def usage_problem(self, name: str | None, command: str) -> str | None:
         """The sentence for a command given no exercise or an unknown one (None when `name` is fine)."""
@@ -106,11 +101,16 @@ class Manifest:
         return sorted(seen)
 
     def milestone(self, name: str) -> Milestone:
-        for ms in self.milestones:
-            if ms.name == name:
-                return ms
-        known = ", ".join(ms.name for ms in self.milestones)
-        raise KeyError(f"there is no milestone called {name!r}; the milestones are: {known}")
+        return _named(self.milestones, name, "milestone")
+
+
+def _named(items, name: str, kind: str):
+    """The item called `name`; KeyError naming the known ones otherwise."""
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(item.name for item in items)
+    raise KeyError(f"there is no {kind} called {name!r}; the {kind}s are: {known}")
 
 
 def exercise_of_test(path) -> str | None:
@@ -145,18 +145,10 @@ def _exercise_from(number: int, entry: dict) -> Exercise:
         raise ManifestError(f"exercise #{number} in {MANIFEST_PATH.name} lacks {', '.join(missing)}")
     if len(entry["hints"]) < 3:
         raise ManifestError(f"exercise {entry['name']!r} needs at least three hints")
-    return Exercise(
-        number=number,
-        name=entry["name"],
-        title=entry["title"],
-        points=float(entry["points"]),
-        needs=tuple(entry["needs"]),
-        stretch=bool(entry["stretch"]),
-        teaches=entry["teaches"],
-        hints=tuple(entry["hints"]),
-        parts=dict(entry.get("parts", {})),
-        test_timeout=float(entry.get("test_timeout", DEFAULT_TEST_TIMEOUT)),
-    )
+    return Exercise(number=number, name=entry["name"], title=entry["title"], points=float(entry["points"]),
+                    needs=tuple(entry["needs"]), stretch=bool(entry["stretch"]), teaches=entry["teaches"],
+                    hints=tuple(entry["hints"]), parts=dict(entry.get("parts", {})),
+                    test_timeout=float(entry.get("test_timeout", DEFAULT_TEST_TIMEOUT)))
 
 
 def _check_references(manifest: Manifest) -> None:
@@ -182,18 +174,10 @@ def load(path: Path = MANIFEST_PATH) -> Manifest:
     with open(path, "rb") as handle:
         raw = tomllib.load(handle)
     exercises = tuple(_exercise_from(i, entry) for i, entry in enumerate(raw.get("exercise", []), 1))
-    milestones = tuple(
-        Milestone(
-            name=entry["name"],
-            title=entry["title"],
-            needs=tuple(entry["needs"]),
-            module=entry["module"],
-            stretch=bool(entry.get("stretch", False)),
-            uses=tuple(entry.get("uses", ())),
-            time_limit=float(entry.get("time_limit", 600)),
-        )
-        for entry in raw.get("milestone", [])
-    )
+    milestones = tuple(Milestone(name=entry["name"], title=entry["title"], needs=tuple(entry["needs"]),
+                                 module=entry["module"], stretch=bool(entry.get("stretch", False)),
+                                 uses=tuple(entry.get("uses", ())), time_limit=float(entry.get("time_limit", 600)))
+                       for entry in raw.get("milestone", []))
     manifest = Manifest(exercises, milestones)
     _check_references(manifest)
     return manifest

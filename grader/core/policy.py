@@ -110,10 +110,10 @@ def findings(source: str, filename: str = "<learner>") -> list[str]:
         tree = ast.parse(source, filename=filename)
     except SyntaxError:
         return []  # the tests report the syntax error itself
-    modules = {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    modules |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0
-                for a in n.names}
-    found = {(getattr(node, "lineno", 0), what) for node in ast.walk(tree) for what in [_finding(node, modules)] if what}
+    nodes = list(ast.walk(tree))
+    modules = {(a.asname or a.name).split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names}
+    modules |= {a.asname or a.name for n in nodes if isinstance(n, ast.ImportFrom) and n.level == 0 for a in n.names}
+    found = {(getattr(node, "lineno", 0), what) for node in nodes for what in [_finding(node, modules)] if what}
     return [f"{Path(filename).name} line {line}: {what}" for line, what in sorted(found)]
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 
 from grader.core.manifest import ROOT
@@ -19,7 +19,7 @@ from grader.core.manifest import ROOT
 REPORT_FORMAT = 2  # bumped when the report's shape changes
 
 
-class ExerciseStatus(str, Enum):
+class ExerciseStatus(StrEnum):  # str(status) and JSON give the word itself
     DONE = "done"
     IN_PROGRESS = "in progress"
     FAILING = "failing"
@@ -31,18 +31,12 @@ class ExerciseStatus(str, Enum):
     FORBIDDEN_IMPORT = "forbidden import"
     ERROR = "error"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class MilestoneStatus(str, Enum):
+class MilestoneStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     LOCKED = "locked"
     NOT_RUN = "not-run"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # Statuses that mean the exercise could not be graded normally: the gradebook lists them as problems.
@@ -86,9 +80,7 @@ def write(report: dict, path: Path) -> None:
 
 
 def _plain(value):
-    if isinstance(value, Enum):
-        return value.value
-    return float(value)
+    return value.value if isinstance(value, Enum) else float(value)
 
 
 def read(path: Path) -> dict | None:

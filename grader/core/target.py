@@ -35,26 +35,16 @@ class TargetError(ValueError):
 
 def resolve(spec: str | os.PathLike | None = None) -> Path:
     """Turn a --target value (or KATA_TARGET, or nothing) into an existing directory."""
-    if spec is None or str(spec) == "":
-        spec = os.environ.get(ENV_VAR) or "exercises"
-    spec = str(spec)
-    if spec in NAMED_TARGETS:
-        path = NAMED_TARGETS[spec]
-    else:
-        path = Path(spec).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
-    path = path.resolve()
+    spec = str(spec or "") or os.environ.get(ENV_VAR) or "exercises"
+    path = (NAMED_TARGETS.get(spec) or Path(spec).expanduser()).resolve()  # a relative path: from the cwd
     if not path.exists():
         raise TargetError(f"the target {spec!r} does not exist (looked for {path})")
     if not path.is_dir():
         raise TargetError(f"the target {spec!r} is a file; give the directory that holds layers.py etc.")
     known = [ex.module_file for ex in _manifest.load().exercises]
     if not any((path / name).exists() for name in known):
-        raise TargetError(
-            f"the target {spec!r} ({path}) holds none of the exercise files ({', '.join(known)}); "
-            "is it the right folder?"
-        )
+        raise TargetError(f"the target {spec!r} ({path}) holds none of the exercise files ({', '.join(known)}); "
+                          "is it the right folder?")
     return path
 
 
@@ -92,11 +82,8 @@ class _MixedPackageFinder(importlib.abc.MetaPathFinder):
         file = directory / f"{module}.py"
         if not file.exists():
             if takes_from_target and ((reference / f"{module}.py").exists() or module in _manifest.load().names):
-                raise ImportError(
-                    f"the target {display_name(target_dir)} has no {module}.py "
-                    f"(copy exercises/{module}.py into it to start that exercise)",
-                    name=fullname,
-                )
+                raise ImportError(f"the target {display_name(target_dir)} has no {module}.py (copy "
+                                  f"exercises/{module}.py into it to start that exercise)", name=fullname)
             return None
         return importlib.util.spec_from_file_location(fullname, file)
 

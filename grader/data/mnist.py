@@ -38,7 +38,6 @@ SPLITS = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 FILES = tuple(name for pair in SPLITS.values() for name in pair)
-COUNTS = {"train": 60000, "test": 10000}
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 N_CLASSES = 10
@@ -71,16 +70,12 @@ def _decompressed(path: Path) -> bytes:
         return _BYTES[key]
     raw = path.read_bytes()
     if raw.startswith(_LFS_POINTER):
-        raise DataError(
-            f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs install && "
-            "git lfs pull` in the repository, or re-clone it with git-lfs installed."
-        )
+        raise DataError(f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs install && "
+                        "git lfs pull` in the repository, or re-clone it with git-lfs installed.")
     try:
         data = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as error:
-        raise DataError(
-            f"The MNIST file {path} is truncated or not valid gzip ({error}): {_RESTORE}."
-        ) from None
+        raise DataError(f"The MNIST file {path} is truncated or not valid gzip ({error}): {_RESTORE}.") from None
     # Drop stale versions of this file (it changed on disk) before remembering the new one.
     for old in [k for k in _BYTES if k[0] == key[0]]:
         del _BYTES[old]
@@ -102,23 +97,18 @@ def _expected_checksums(data_dir: Path) -> dict[str, str]:
     return expected
 
 
-def _digest(path: Path) -> str:
-    key = _key(path)
-    if key not in _DIGESTS:
-        _DIGESTS[key] = hashlib.sha256(_decompressed(path)).hexdigest()
-    return _DIGESTS[key]
-
-
 def _verified(data_dir: Path, name: str, expected: dict[str, str]) -> str:
+    """The sha256 of one file's decompressed bytes (computed once per (size, mtime)), checked."""
     path = data_dir / name
     if name not in expected:
         raise DataError(f"{data_dir / CHECKSUMS} has no checksum for {name}: {_RESTORE}.")
-    digest = _digest(path)
+    key = _key(path)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.sha256(_decompressed(path)).hexdigest()
+    digest = _DIGESTS[key]
     if digest != expected[name]:
-        raise DataError(
-            f"The MNIST file {path} has the wrong checksum (sha256 of its decompressed bytes is "
-            f"{digest[:12]}..., expected {expected[name][:12]}...): {_RESTORE}."
-        )
+        raise DataError(f"The MNIST file {path} has the wrong checksum (sha256 of its decompressed bytes is "
+                        f"{digest[:12]}..., expected {expected[name][:12]}...): {_RESTORE}.")
     return digest
 
 
@@ -139,16 +129,12 @@ def _header(data: bytes, path: Path, magic: int, n_dims: int) -> tuple[int, ...]
         raise DataError(f"The MNIST file {path} is too short for an IDX header ({len(data)} bytes): {_RESTORE}.")
     fields = tuple(int(v) for v in np.frombuffer(data, dtype=">i4", count=1 + n_dims))
     if fields[0] != magic:
-        raise DataError(
-            f"The MNIST file {path} has IDX magic number {fields[0]}, expected {magic}: it is not an "
-            f"MNIST {'image' if magic == IMAGE_MAGIC else 'label'} file; {_RESTORE}."
-        )
+        raise DataError(f"The MNIST file {path} has IDX magic number {fields[0]}, expected {magic}: it is not an "
+                        f"MNIST {'image' if magic == IMAGE_MAGIC else 'label'} file; {_RESTORE}.")
     dims = fields[1:]
     if len(data) - size != int(np.prod(dims)):
-        raise DataError(
-            f"The MNIST file {path} has an IDX header announcing {dims} values but holds "
-            f"{len(data) - size} bytes after it: {_RESTORE}."
-        )
+        raise DataError(f"The MNIST file {path} has an IDX header announcing {dims} values but holds "
+                        f"{len(data) - size} bytes after it: {_RESTORE}.")
     return dims
 
 

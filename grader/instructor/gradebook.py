@@ -1,7 +1,7 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge process, which runs no
-learner code, decides every verdict from the observations of sandboxed workers (grader/core/judge.py,
+Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge
+process, which runs no learner code, decides every verdict from the observations of sandboxed workers (grader/core/judge.py,
 sandbox.py). Learner code cannot see the reference of the exercise it is graded on, PyTorch, other
 submissions, this gradebook or the instructor's files; memory and process count are limited per
 submission (cgroups as root, else per process; the row says which when the sandbox is missing), and a
@@ -31,26 +31,22 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core import manifest, sandbox, seeds
+from grader.core import integrity, manifest, sandbox, seeds
 from grader.core import report as reports
 from grader.core.manifest import ROOT
-from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,  # noqa: F401
+from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,
                                     DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
                                     submission_files)
-from grader.core import integrity
 from grader.instructor import similarity
 
 DEFAULT_OUT = ROOT / ".grade" / "gradebook"
+
+
 def discover(directory: Path, out: Path | None = None) -> list[Path]:
     """The sub-folders of directory, in name order (hidden ones and the output folder skipped)."""
-    found = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_dir() or path.is_symlink() or path.name.startswith((".", "_")):
-            continue
-        if out is not None and path.resolve() == out.resolve():
-            continue
-        found.append(path)
-    return found
+    return [path for path in sorted(directory.iterdir())
+            if path.is_dir() and not path.is_symlink() and not path.name.startswith((".", "_"))
+            and (out is None or path.resolve() != out.resolve())]
 
 
 def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
@@ -81,17 +77,12 @@ def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
 
 
 def _saved_row(out: Path, name: str) -> Row | None:
+    """The row kept by an earlier run (OUT/rows/<name>.json), or None when there is none in this shape."""
     data = reports.read(out / "rows" / f"{name}.json")
-    if not data:
-        return None
     try:
-        return Row(**data)
+        return Row(**data) if data else None
     except TypeError:
         return None
-
-
-def _save_row(out: Path, row: Row) -> None:
-    reports.write(asdict(row), out / "rows" / f"{row.name}.json")
 
 
 def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = False, quick: bool = False,
@@ -111,9 +102,10 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.processes} processes, {limits.wall_seconds:g} s per submission). {isolation.sentence}")
     seed = seeds.fresh()
+    version = reports.kata_version()
     meta = {"directory": str(directory), "milestones": milestones, "integrity_problems": problems,
             "isolation": isolation.sentence, "tamper_proof": isolation.tamper_proof,
-            "kata_version": reports.kata_version(), "limits": asdict(limits)}
+            "kata_version": version, "limits": asdict(limits)}
     rows: dict[str, Row] = {}
     with tempfile.TemporaryDirectory(prefix="kata-gradebook-") as private:
         for source in submissions:
@@ -121,16 +113,15 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             copy_sources(source, copy)
             digest = files_hash(copy)
             saved = None if fresh else _saved_row(out, source.name)
-            if saved and (saved.files_hash, saved.options, saved.kata_version) == (digest, options,
-                                                                                  reports.kata_version()):
+            if saved and (saved.files_hash, saved.options, saved.kata_version) == (digest, options, version):
                 rows[source.name] = saved
                 say(f"  {source.name:<24} {saved.score:>6g} / {saved.max_score:<6g} (unchanged since the last run)")
                 continue
             row = grade_one(source.name, copy, limits, milestones=milestones, quick=quick, only=only, seed=seed,
                             say=say)
-            row.files_hash, row.options, row.kata_version = digest, options, reports.kata_version()
-            rows[source.name] = row
-            _save_row(out, row)  # written as soon as it is graded: a killed batch keeps it
+            row.files_hash, row.options, row.kata_version = digest, options, version
+            rows[source.name] = row  # written as soon as it is graded: a killed batch keeps it
+            reports.write(asdict(row), out / "rows" / f"{row.name}.json")
             write_outputs(list(rows.values()), out, dict(meta, complete=False))
         found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})
     similarity.write(found, out / "similarity.json")
@@ -141,10 +132,11 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
     troubled = [row.name for row in ordered if row.problems]
     say(f"{_count(len(ordered), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
-                                                        "column): " + ", ".join(troubled) if troubled else "; no problems."))
+        "column): " + ", ".join(troubled) if troubled else "; no problems."))
     if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
-            f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside the scores; see {_shown(out / 'similarity.json')}).")
+            f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside "
+            f"the scores; see {_shown(out / 'similarity.json')}).")
     say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
     return ordered
 

@@ -43,9 +43,7 @@ def _save(counts: dict[str, int]) -> None:
 
 def _level(index: int, count: int) -> str:
     """The first hint is a nudge, the last nearly the code, the ones between give the formula."""
-    if index == 0:
-        return LEVELS[0]
-    return LEVELS[2] if index == count - 1 else LEVELS[1]
+    return LEVELS[0] if index == 0 else LEVELS[2] if index == count - 1 else LEVELS[1]
 
 
 def _wrap(text: str, hanging: str = "  ") -> str:
@@ -62,18 +60,16 @@ def show(name: str) -> str:
     header = f"Exercise {exercise.number}, {exercise.name}: {exercise.title}"
     if seen >= total:
         lines = [header, f"You have seen all {total} hints for `{name}`:"]
-        for i, hint in enumerate(exercise.hints, 1):
-            lines.append(_wrap(f"{i}. {hint}", hanging="     "))
+        lines += [_wrap(f"{i}. {hint}", hanging="     ") for i, hint in enumerate(exercise.hints, 1)]
         if not mode.is_release():
             lines.append(f"No more hints. `make compare EX={name}` puts your outputs and gradients next to the "
                          "reference's, in numbers, and says where they first differ.")
         lines.append(f"(`python -m grader hint {name} --forget` starts the hints of `{name}` again.)")
         return "\n".join(lines)
-    hint = exercise.hints[seen]
     counts[name] = seen + 1
     _save(counts)
     left = total - seen - 1
-    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(hint)]
+    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(exercise.hints[seen])]
     if left:
         lines.append(f"{left} more hint{'s' if left > 1 else ''}: run `make hint EX={name}` again.")
     elif not mode.is_release():
@@ -83,12 +79,7 @@ def show(name: str) -> str:
 
 
 def forget(name: str | None = None) -> None:
-    counts = seen_counts()
-    if name is None:
-        counts.clear()
-    else:
-        counts.pop(name, None)
-    _save(counts)
+    _save({} if name is None else {k: v for k, v in seen_counts().items() if k != name})
 
 
 def _default_target() -> str:
@@ -110,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.exercise:
             print(note, file=sys.stderr)
             return 2
-        print(progress.milestones_line(_last_milestones(target)))
+        entries = progress.history(target)  # the milestones of the last recorded grade
+        print(progress.milestones_line(progress.milestone_entries(entries[-1]) if entries else []))
         print("No hint needed (by your last `make grade`); `make hint EX=<name>` still shows an exercise's hints.")
         return 0
     if args.forget:
@@ -119,17 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(show(name))
     return 0
-
-
-def _last_milestones(target: str) -> list[dict]:
-    """The milestones of the last recorded grade of `target`, as report entries."""
-    entries = progress.history(target)
-    if not entries:
-        return []
-    latest = entries[-1]
-    reasons = latest.get("milestone_reasons", {})
-    return [{"name": name, "status": status, "reason": reasons.get(name, "")}
-            for name, status in latest.get("milestones", {}).items()]
 
 
 if __name__ == "__main__":

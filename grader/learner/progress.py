@@ -41,18 +41,14 @@ def _target_label(report: dict) -> str:
 
 def summary(report: dict) -> dict:
     """The one line of history kept for a grade report."""
-    exercises = report.get("exercises", [])
-    return {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "target": _target_label(report),
-        "score": float(report.get("score", 0.0)),
-        "max_score": float(report.get("max_score", 0.0)),
-        "done": [e["name"] for e in exercises if exercise_done(e)],
-        "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
-        "milestones": {m["name"]: m.get("status") for m in report.get("milestones", [])},
-        "milestone_reasons": {m["name"]: m.get("reason", "") for m in report.get("milestones", [])
-                              if m.get("status") == MilestoneStatus.FAILED},
-    }
+    exercises, milestones = report.get("exercises", []), report.get("milestones", [])
+    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": _target_label(report),
+            "score": float(report.get("score", 0.0)), "max_score": float(report.get("max_score", 0.0)),
+            "done": [e["name"] for e in exercises if exercise_done(e)],
+            "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
+            "milestones": {m["name"]: m.get("status") for m in milestones},
+            "milestone_reasons": {m["name"]: m.get("reason", "") for m in milestones
+                                  if m.get("status") == MilestoneStatus.FAILED}}
 
 
 def record(report: dict) -> None:
@@ -87,10 +83,7 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 
 def next_exercise(done: set[str] | list[str]):
     """The first exercise of the manifest that is not done, or None when all are."""
-    for exercise in manifest.load().exercises:
-        if exercise.name not in done:
-            return exercise
-    return None
+    return next((exercise for exercise in manifest.load().exercises if exercise.name not in done), None)
 
 
 def last_done(target: str = "exercises") -> set[str] | None:
@@ -111,10 +104,7 @@ def last_done(target: str = "exercises") -> set[str] | None:
 def current_exercise(target: str = "exercises") -> str | None:
     """The exercise to work on: the first unfinished one by the last grade (the first one when never
     graded), or None when every exercise passed at the last grade."""
-    done = last_done(target)
-    if done is None:
-        return manifest.load().exercises[0].name
-    upcoming = next_exercise(done)
+    upcoming = next_exercise(last_done(target) or ())
     return None if upcoming is None else upcoming.name
 
 
@@ -149,11 +139,9 @@ def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> st
     lines = [f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)",
              f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else "")]
     upcoming = next_exercise(done)
-    if not upcoming_line:
-        return "\n".join(lines)
-    if upcoming is None:
+    if upcoming_line and upcoming is None:
         lines.append(milestones_line(report.get("milestones", [])))
-    else:
+    elif upcoming_line:
         entry = next((e for e in exercises if e.get("name") == upcoming.name), {})
         tests = f" ({entry.get('passed', 0)}/{entry.get('total', 0)} tests pass)" if entry.get("total") else ""
         lines.append(f"Next: exercise {upcoming.number}, {upcoming.name} -- {upcoming.title}{tests}.")
@@ -188,9 +176,8 @@ def render_history(entries: list[dict], limit: int = 20) -> str:
     """A table of the last `limit` grades: date, score, exercises done."""
     if not entries:
         return "No grades recorded yet: run `make grade`."
-    shown = entries[-limit:]
     lines = [f"{'date (UTC)':<17}  {'score':>15}  done"]
-    for entry in shown:
+    for entry in entries[-limit:]:
         when = str(entry.get("time", "?")).replace("T", " ").rstrip("Z")[:16]
         score = f"{entry.get('score', 0):g} / {entry.get('max_score', 0):g}"
         done = entry.get("done", [])
@@ -200,18 +187,20 @@ def render_history(entries: list[dict], limit: int = 20) -> str:
     return "\n".join(lines)
 
 
+def milestone_entries(entry: dict) -> list[dict]:
+    """The milestones of a history line, as report entries {"name", "status", "reason"}."""
+    reasons = entry.get("milestone_reasons", {})
+    return [{"name": name, "status": status, "reason": reasons.get(name, "")}
+            for name, status in entry.get("milestones", {}).items()]
+
+
 def render_latest(entry: dict) -> str:
     """The bar for a history line (the same as `render` for the report it came from)."""
-    fake = {
-        "score": entry.get("score", 0.0),
-        "max_score": entry.get("max_score", 0.0),
-        "exercises": [{"name": name, "points": points,
-                       "status": ExerciseStatus.DONE if name in entry.get("done", []) else ExerciseStatus.FAILING}
-                      for name, points in entry.get("points", {}).items()],
-        "milestones": [{"name": name, "status": status, "reason": entry.get("milestone_reasons", {}).get(name, "")}
-                       for name, status in entry.get("milestones", {}).items()],
-    }
-    return render(fake, advice=True)
+    return render({"score": entry.get("score", 0.0), "max_score": entry.get("max_score", 0.0),
+                   "exercises": [{"name": name, "points": points, "status": ExerciseStatus.DONE
+                                  if name in entry.get("done", []) else ExerciseStatus.FAILING}
+                                 for name, points in entry.get("points", {}).items()],
+                   "milestones": milestone_entries(entry)}, advice=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,19 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make progress: {error.args[0]}", file=sys.stderr)
         return 2
     entries = history(None if args.all else label)
-    print(f"Grades of {'every target' if args.all else label} (history in {_shown(history_path())}):")
+    print(f"Grades of {'every target' if args.all else label} (history in {targets.display_name(history_path())}):")
     print(render_history(entries))
     if entries:
-        print()
-        print(render_latest(entries[-1]))
+        print("\n" + render_latest(entries[-1]))
     return 0
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 if __name__ == "__main__":

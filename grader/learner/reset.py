@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from grader.core import manifest
+from grader.core import manifest, stubs
+from grader.core.manifest import EXERCISES_DIR
+from grader.core.target import display_name
 from grader.learner import progress
-from grader.core import stubs
-from grader.core.manifest import EXERCISES_DIR, ROOT
 
 
 def confirm(question: str, stdin=None) -> bool:
@@ -23,15 +23,7 @@ def confirm(question: str, stdin=None) -> bool:
     if not stdin.isatty():
         return False
     print(question + " [y/N] ", end="", flush=True)
-    answer = stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
+    return stdin.readline().strip().lower() in ("y", "yes")
 
 
 def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, stdin=None,
@@ -41,23 +33,22 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
     path = exercises_dir / exercise.module_file
     stub = stubs.expected_stubs([name])[name]
     if path.exists() and path.read_text() == stub:
-        out(f"{_shown(path)} is already the original stub: nothing to do.")
+        out(f"{display_name(path)} is already the original stub: nothing to do.")
         return 0
     if not yes:
         if not (stdin or sys.stdin).isatty():
-            out(f"Not resetting {_shown(path)}: confirmation needs a terminal. To reset without being asked: "
+            out(f"Not resetting {display_name(path)}: confirmation needs a terminal. To reset without being asked: "
                 f"make reset EX={name} YES=1 (your file is backed up first).")
             return 1
-        question = f"Replace {_shown(path)} with the original stub? Your version is backed up first."
+        question = f"Replace {display_name(path)} with the original stub? Your version is backed up first."
         if not confirm(question, stdin):
             out("Nothing changed.")
             return 1
     if path.exists():
-        copy = stubs.backup(path)
-        out(f"Your version is saved as {_shown(copy)}.")
+        out(f"Your version is saved as {display_name(stubs.backup(path))}.")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(stub)
-    out(f"Restored {_shown(path)} to the original stub. Start again with `make check EX={name}`.")
+    out(f"Restored {display_name(path)} to the original stub. Start again with `make check EX={name}`.")
     return 0
 
 

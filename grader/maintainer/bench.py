@@ -32,6 +32,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.core import report as reports
 from grader.core.manifest import ROOT
 
 SECTIONS = [
@@ -57,11 +58,10 @@ def run_section(module_name: str, *, quick: bool) -> dict:
         raise
     started = time.perf_counter()
     try:
-        result = module.run(quick=quick) or {}
+        result = dict(module.run(quick=quick) or {})
     except Exception as error:  # one broken section must not hide the others' numbers
         traceback.print_exc()
         return {"status": "crashed", "reason": f"{type(error).__name__}: {error}"}
-    result = dict(result)
     result.setdefault("status", "ran")
     result["section_seconds"] = round(time.perf_counter() - started, 2)
     return result
@@ -89,13 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     ratios = results.get("training", {}).get("ratios")
     if ratios:
-        path = Path(args.ratios)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(ratios, indent=2) + "\n")
+        reports.write(ratios, Path(args.ratios))
         print(f"\ntime ratios to PyTorch written to {args.ratios}: {json.dumps(ratios)}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, indent=2, default=float))
+        reports.write(results, Path(args.json))
     crashed = [name for name, r in results.items() if r.get("status") == "crashed"]
     if crashed:
         print(f"\nbench: section(s) crashed: {', '.join(crashed)}", file=sys.stderr)

@@ -15,10 +15,6 @@ from grader.core import manifest
 from grader.core.manifest import ROOT
 
 README = ROOT / "README.md"
-BLOCKS = {
-    "exercise-map": lambda kata: exercise_map(kata),
-    "milestones": lambda kata: milestone_list(kata),
-}
 
 
 def _begin(name: str) -> str:
@@ -52,6 +48,9 @@ def milestone_list(kata: manifest.Manifest) -> str:
         name = f"`{ms.name}`" + (" (stretch)" if ms.stretch else "")
         lines.append(f"| {name} | {_cell(ms.title)} | {', '.join(ms.needs)} |")
     return "\n".join(lines)
+
+
+BLOCKS = {"exercise-map": exercise_map, "milestones": milestone_list}
 
 
 def update(text: str, kata: manifest.Manifest | None = None) -> str:

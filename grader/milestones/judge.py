@@ -14,10 +14,10 @@ segment is replayed, so there is no unverified step to hide a jump (to pretraine
 The test accuracy is computed here by PyTorch's forward pass from the checkpoint's weights, on test
 images the learner's side never receives.
 
-TOLERANCE = 5%. Measured between the reference (NumPy float32) and the PyTorch replay over the
-segments of full and quick runs: at most 0.1-0.4% of the travel per 50-step segment (see the
-milestone's "replay_drift_max" in its result); float64 learner weights drift as little. A fabricated
-or skipped segment lands at 30% and more.
+TOLERANCE = 10% of the segment's travel. Measured between the reference (NumPy float32) and the
+PyTorch replay ("replay_drift_max" in every result): at most 0.93% over the 86 segments of 50 steps of
+a full mnist run (lr 0.1, then 0.01), 2.0% over a full cnn run's 50-step segments (lr 0.05), under
+0.01% over the 10-step segments of quick runs. Float64 learners were not measured.
 
 The clock. The replay is also PyTorch's time for the same steps (one thread, as the learner's BLAS):
 the budget is the milestone's `multiple` of the replay's mean time per step times the steps. The
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.core import manifest
 from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, pinned_threads,
                                         shaped, summary, training_split)
 from grader.milestones.stopwatch import textbook_parameters, torch_model
@@ -179,7 +180,7 @@ class Judge:
 
     def deadline(self) -> float | None:
         """Seconds from now within which the learner's next event must arrive, negative once missed
-        (None: no training running, e.g. during the sanity checks, which the milestone's TIME_LIMIT
+        (None: no training running, e.g. during the sanity checks, which the manifest's time_limit
         bounds). A learner past its budget fails anyway; the deadline catches a step that never ends."""
         if self.running_since is None:
             return None
@@ -455,7 +456,7 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
         judge = Judge(milestone, quick=quick)
     except Unavailable as error:
         return {"status": "not-run", "reason": str(error)}
-    limit = float(getattr(milestone, "TIME_LIMIT", 3600))
+    limit = manifest.load().milestone(milestone.SPEC.name).time_limit
 
     def deadline() -> float:
         remaining = judge.deadline()

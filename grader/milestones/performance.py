@@ -17,12 +17,9 @@ process, and runs PyTorch's steps on the same images right after each block, on 
 OpenBLAS in your worker is set to one thread too), so background load hits all three alike. Each
 criterion is the MEDIAN of its per-round ratios, decided by its 90% interval (stopwatch.py): rounds are
 added while the interval straddles the threshold, and at the cap the result is "too close to call",
-not a failure. CPU time, not the wall clock, decides: on a machine shared with other
-jobs, a step longer than the scheduler's time slice is interrupted far more often than a shorter one,
-so wall-clock medians punish the slower step twice. Measured here with six other jobs on the two cores
-(reference code, MLP): wall medians textbook 10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7,
-3.3 ms. Both are printed; the CPU times decide. Every loss your steps report must be PyTorch's loss of
-the same step, and your final weights PyTorch's (parameters()): the timed steps are the real ones.
+not a failure. CPU time, not the wall clock, decides (why: stopwatch.py); both are printed. Every
+loss your steps report must be PyTorch's loss of the same step, and your final weights PyTorch's
+(parameters()): the timed steps are the real ones.
 
 Passes when BOTH hold (thresholds in WORKLOADS, set from the measurements below):
     speed-up = your textbook step / your fast step >= min_speedup   (plain textbook code scores 1.0)

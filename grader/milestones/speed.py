@@ -13,11 +13,7 @@ fails when it is above, and more blocks are timed in between (up to a cap: then 
 Every loss your step reports must be PyTorch's loss of the same step, and your final weights PyTorch's:
 the timed steps are the real ones.
 
-Threads: ONE for both: NumPy's BLAS (OpenBLAS) in your worker and PyTorch here. Equal threads make the
-comparison about the code, not about one side using more of the machine; one thread because matrices
-of this size gain little from a second core, while two threads per library on a machine busy with
-anything else can stall at every product (a thread waits at a barrier for a descheduled partner): we
-measured single steps 50-100x slower that way, for either library.
+Threads: ONE for both, NumPy's BLAS in your worker and PyTorch here (why: skeleton.py's THREADS).
 
 Afterwards a profile of your step is printed, measured inside your process on extra steps: the time of
 each layer's forward and backward, of the loss and of the optimiser, split into matrix multiplication

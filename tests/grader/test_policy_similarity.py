@@ -34,6 +34,7 @@ from grader.instructor import gradebook, similarity
 
 pytestmark = pytest.mark.timeout(900)
 HONEST = Path(__file__).parent / "similarity"
+INDEPENDENT = Path(__file__).parent / "independent"  # another author's whole files (the release-parity test's)
 REDTEAM = Path(__file__).parent / "redteam"
 STYLES = sorted(p.stem for p in HONEST.glob("*.py"))
 EXERCISES = sorted({style.split("_")[0] for style in STYLES})
@@ -76,8 +77,10 @@ def splice(stub: str, style: str) -> str:
 
 
 def honest_sources() -> dict[str, tuple[str, str]]:
-    """{name: (exercise, source)}: each style spliced into its stub, and the reference."""
-    found = {f"reference_{ex}": (ex, (SOLUTIONS_DIR / f"{ex}.py").read_text()) for ex in EXERCISES}
+    """{name: (exercise, source)}: each style spliced into its stub, the other author's files, the reference."""
+    others = {p.stem: p.read_text() for p in sorted(INDEPENDENT.glob("*.py"))}
+    found = {f"reference_{ex}": (ex, (SOLUTIONS_DIR / f"{ex}.py").read_text()) for ex in set(EXERCISES) | set(others)}
+    found.update({f"{ex}_independent": (ex, text) for ex, text in others.items()})
     for style in STYLES:
         exercise = style.split("_")[0]
         found[style] = (exercise, splice((EXERCISES_DIR / f"{exercise}.py").read_text(),
@@ -251,18 +254,20 @@ def measured(tmp_path_factory):
     dynamic = {entry["submission"] for entry in found["dynamic"]}
     pairs = [frozenset(p) for p in itertools.combinations(honest, 2) if honest[p[0]][0] == honest[p[1]][0]]
     return {"honest": {p: scores.get(p, 0.0) for p in pairs}, "dynamic": dynamic,
-            "copies": {c: scores.get(frozenset((c, original)), 0.0) for c, original in copies.items()}}
+            "copies": {c: scores.get(frozenset((c, original))) for c, original in copies.items()}}
 
 
-def test_the_honest_solutions_pass_their_exercise_tests(tmp_path):
+def test_the_honest_solutions_pass_their_exercise_tests_and_break_no_policy(tmp_path):
     for name, (exercise, source) in honest_sources().items():
         folder = tmp_path / name
         shutil.copytree(SOLUTIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
         (folder / f"{exercise}.py").write_text(source)
+        assert policy.violations(folder / f"{exercise}.py") == [], name
+        if name.endswith("_independent"):
+            continue  # test_release_parity.py grades the other author's files
         completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "--target", str(folder),
                                     f"tests/exercises/test_{exercise}.py"], cwd=ROOT, capture_output=True, text=True)
         assert completed.returncode == 0, (name, completed.stdout[-2000:])
-        assert policy.violations(folder / f"{exercise}.py") == [], name
 
 
 def test_honest_independent_solutions_are_not_flagged(measured):
@@ -276,17 +281,20 @@ def test_honest_independent_solutions_are_not_flagged(measured):
 
 
 def test_disguised_copies_are_flagged(measured):
+    """None is a copy of a file with fewer than MIN_PRINTS fingerprints of its own: too little to compare."""
     copies, dynamic = measured["copies"], measured["dynamic"]
-    caught = {c for c, score in copies.items() if score >= similarity.THRESHOLD or c in dynamic}
-    compared = {c: s for c, s in copies.items() if not c.endswith("exec_base64")}
+    hidden = {c for c in copies if c.endswith("exec_base64")}
+    small = {c for c, score in copies.items() if score is None and c not in hidden}
+    caught = {c for c, score in copies.items() if (score or 0) >= similarity.THRESHOLD or c in dynamic}
     print(f"\ndisguised copies: {len(copies)}, caught: {len(caught)} (catch rate {len(caught) / len(copies):.0%}); "
-          f"lowest score of a compared copy {min(compared.values()):.2f}")
+          f"of files with enough code to compare {len(caught - small)}/{len(copies) - len(small)}; lowest score "
+          f"{min(s for c, s in copies.items() if c not in hidden | small):.2f}; too small: {sorted(small)}")
     for disguise in sorted({c.split("~")[1] for c in copies}):
-        mine = {c: s for c, s in copies.items() if c.endswith(f"~{disguise}")}
+        mine = {c: s for c, s in copies.items() if c.endswith(f"~{disguise}") and c not in small}
         print(f"  {disguise:<12} caught {sum(c in caught for c in mine)}/{len(mine)}, scores "
-              + " ".join(f"{s:.2f}" for s in sorted(mine.values())))
-    assert caught == set(copies), sorted(set(copies) - caught)
-    assert not [c for c in copies if c.endswith("exec_base64") and c not in dynamic]
+              + " ".join(f"{s or 0:.2f}" for s in sorted(s or 0 for s in mine.values())))
+    assert caught | small == set(copies), sorted(set(copies) - caught - small)
+    assert hidden <= dynamic and len({c.split("~")[0] for c in small}) <= 1, sorted(small)
 
 
 # ---------------------------------------------------------------- the policy

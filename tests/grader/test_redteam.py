@@ -87,7 +87,9 @@ def grade_everyone(tmp_path_factory):
     submission(folder, "blank", EXERCISES_DIR)
     submission(folder, "zeros", EXERCISES_DIR, (REDTEAM / "zeros.py").read_text())
     for name in ATTACKS:
-        submission(folder, f"m_{name}", EXERCISES_DIR, (REDTEAM / f"{name}.py").read_text())
+        code = (REDTEAM / f"{name}.py").read_text()
+        plus = [line.split(":")[1].split()[0] for line in code.splitlines() if line.startswith("# plus: ")]
+        submission(folder, f"m_{name}", EXERCISES_DIR, "\n\n".join([code] + [(REDTEAM / p).read_text() for p in plus]))
     (folder / "m_lookup_table" / "lookup_table_data.py").write_text(lookup_table())
     for name in ("stray_thread", "hangs_in_backward"):
         submission(folder, f"h_{name}", SOLUTIONS_DIR, (REDTEAM / f"{name}.py").read_text())

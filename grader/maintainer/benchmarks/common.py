@@ -14,7 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.core.manifest import ROOT
+from grader.core.manifest import ROOT, SOLUTIONS_DIR
+
+
+def reference():
+    """The reference solutions as one package (every module from solutions/): `ref.layers.Linear`."""
+    from grader.core.target import Modules, load_package
+
+    return Modules(load_package(SOLUTIONS_DIR, own=None))
 
 
 def torch_unavailable() -> dict | None:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core.manifest import ROOT, SOLUTIONS_DIR
+from grader.core.manifest import ROOT
+from grader.maintainer.benchmarks import common
 
 SEED = 20261125
 TRAIN_SIZE, EPOCHS = 10000, 2
@@ -38,9 +39,8 @@ def run(quick: bool = False, out: str | Path | None = None) -> dict:
     from grader.data import mnist
     from grader.milestones.mnist import WatchedLoss, accuracy_of, loss_value
     from grader.milestones.plots import loss_curves
-    from grader.core.target import Modules, load_package
 
-    ref = Modules(load_package(SOLUTIONS_DIR, own=None))
+    ref = common.reference()
     size, epochs = (QUICK_TRAIN_SIZE, QUICK_EPOCHS) if quick else (TRAIN_SIZE, EPOCHS)
     X, y = mnist.load("train")
     X, y = X[:size], y[:size]

@@ -30,17 +30,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 
-from grader.core.manifest import SOLUTIONS_DIR
 from grader.maintainer.benchmarks import common
+from grader.milestones.skeleton import accuracy_of
 from grader.milestones.steps import peak_kib, reset_peak
 
 MODULE = "grader.maintainer.benchmarks.training"
@@ -66,12 +66,6 @@ QUICK_TEST = 2000
 # In the child
 
 
-def _reference():
-    from grader.core.target import Modules, load_package
-
-    return Modules(load_package(SOLUTIONS_DIR, own=None))
-
-
 def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
     rng = np.random.default_rng(SEED)
     if workload == "cnn":
@@ -81,13 +75,6 @@ def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
         params += [rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out)).astype(np.float32),
                    np.zeros(n_out, dtype=np.float32)]
     return params
-
-
-def _textbook_step(ref, workload: str, params, lr: float):
-    """(step(x, labels, profiler=None) -> loss, predict(x) -> logits) of the textbook reference."""
-    if workload == "autograd":
-        return _autograd_step(ref, params, lr)
-    return _layers_step(ref, workload, params, lr)
 
 
 def _autograd_step(ref, params, lr: float):
@@ -175,18 +162,7 @@ def _performance_step(ref, workload: str, params, lr: float):
 
     def predict(x):
         # The trained parameters through the plain textbook forward (evaluation needs no fast step).
-        current = fast.parameters()
-        if workload == "cnn":
-            model = ref.conv.build_mnist_cnn(np.random.default_rng(SEED))
-            for p, value in zip(model.parameters(), current):
-                p.data[...] = value
-            return np.asarray(model.forward(x))
-        h = x
-        for index in range(0, len(current), 2):
-            if index:
-                h = np.maximum(h, 0)
-            h = h @ current[index] + current[index + 1]
-        return h
+        return _layers_step(ref, workload, fast.parameters(), lr)[1](x)
 
     return (lambda x, labels, profiler=None: float(fast.step(x, labels, profiler))), predict
 
@@ -196,7 +172,6 @@ def _torch_step(workload: str, params, lr: float):
 
     from grader.milestones.stopwatch import torch_model
 
-    torch.set_num_threads(1)
     net = torch_model(torch, "cnn" if workload == "cnn" else "mlp", params)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=MOMENTUM)
 
@@ -222,7 +197,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
 
         torch.set_num_threads(1)
     lr, steps, _ = WORKLOADS[workload]
-    ref = _reference()
+    ref = common.reference()
     X, y = mnist.load("train")
     X_test, y_test = mnist.load("test")
     if quick:
@@ -233,14 +208,16 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     total_steps = QUICK_STEPS[workload] if quick else (steps or -(-len(X) // BATCH_SIZE))
     params = _initial_parameters(ref, workload)
     base, method = reset_peak()
-    if variant == "textbook":
-        step, predict = _textbook_step(ref, workload, params, lr)
+    # Each variant: (step(x, labels, profiler=None) -> loss, predict(x) -> logits).
+    if variant == "torch":
+        step, predict = _torch_step(workload, params, lr)
     elif variant == "performance":
         step, predict = _performance_step(ref, workload, params, lr)
+    elif workload == "autograd":
+        step, predict = _autograd_step(ref, params, lr)
     else:
-        step, predict = _torch_step(workload, params, lr)
-    cpu, wall, losses = [], [], []
-    faults = 0
+        step, predict = _layers_step(ref, workload, params, lr)
+    cpu, wall, losses, faults = [], [], [], 0
     for index in range(total_steps):
         batch = order[(index * BATCH_SIZE) % len(X):][:BATCH_SIZE]
         x, labels = np.ascontiguousarray(X[batch]), y[batch]
@@ -253,10 +230,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
             cpu.append(time.thread_time() - started_cpu)
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(1, len(cpu))
     peak = peak_kib(method)
-    correct = 0
-    for start in range(0, len(X_test), 1000):
-        logits = predict(np.ascontiguousarray(X_test[start:start + 1000]))
-        correct += int(np.sum(np.argmax(logits, axis=1) == y_test[start:start + 1000]))
+    accuracy = accuracy_of(types.SimpleNamespace(forward=predict), X_test, y_test, batch_size=1000)
     profile = None  # after the accuracy: profiling trains a few more steps
     if variant in ("textbook", "performance") and workload == "cnn":
         profiler = ref.performance.Profiler()
@@ -269,7 +243,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
             "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
             "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,
-            "memory_method": method, "test_accuracy": correct / len(X_test), "last_loss": losses[-1],
+            "memory_method": method, "test_accuracy": accuracy, "last_loss": losses[-1],
             "profile": profile}
 
 
@@ -290,10 +264,8 @@ def run(quick: bool = False) -> dict:
           flush=True)
     results, ratios, rows, profiles = {}, {}, [], []
     for workload, (lr, steps, variants) in WORKLOADS.items():
-        results[workload] = {}
-        for variant in variants:
-            results[workload][variant] = common.run_child(
-                MODULE, variant, quick, options={"workload": workload}, env=ONE_THREAD)
+        results[workload] = {variant: common.run_child(MODULE, variant, quick, options={"workload": workload},
+                                                       env=ONE_THREAD) for variant in variants}
         torch_ms = results[workload]["torch"]["cpu_ms"]
         ratios[workload] = {variant: round(r["cpu_ms"] / torch_ms, 3)
                             for variant, r in results[workload].items() if variant != "torch"}
