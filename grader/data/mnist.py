@@ -87,14 +87,10 @@ def _expected_checksums(data_dir: Path) -> dict[str, str]:
     path = data_dir / CHECKSUMS
     if not path.exists():
         raise DataError(f"The checksum list {path} is missing: {_RESTORE}.")
-    expected = {}
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        if not fields or line.lstrip().startswith("#"):
-            continue
-        # "<sha256>  [md5:<md5>]  <file name>": the first field is the digest, the last the name.
-        expected[fields[-1]] = fields[0].lower()
-    return expected
+    # "<sha256>  [md5:<md5>]  <file name>": the first field is the digest, the last the name.
+    rows = [line.split() for line in path.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+    return {fields[-1]: fields[0].lower() for fields in rows}
 
 
 def _verified(data_dir: Path, name: str, expected: dict[str, str]) -> str:
@@ -148,10 +144,9 @@ def load(split: str, data_dir: str | os.PathLike = DATA_DIR) -> tuple[np.ndarray
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     data_dir = Path(data_dir)
     expected = _expected_checksums(data_dir)
-    images_name, labels_name = SPLITS[split]
-    for name in (images_name, labels_name):
+    for name in SPLITS[split]:
         _verified(data_dir, name, expected)
-    images_path, labels_path = data_dir / images_name, data_dir / labels_name
+    images_path, labels_path = (data_dir / name for name in SPLITS[split])
     images, labels = _decompressed(images_path), _decompressed(labels_path)
     count, rows, cols = _header(images, images_path, IMAGE_MAGIC, 3)
     (n_labels,) = _header(labels, labels_path, LABEL_MAGIC, 1)

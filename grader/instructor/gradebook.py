@@ -1,9 +1,9 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
 Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge
-process, which runs no learner code, decides every verdict from the observations of sandboxed workers (grader/core/judge.py,
-sandbox.py). Learner code cannot see the reference of the exercise it is graded on, PyTorch, other
-submissions, this gradebook or the instructor's files; memory and process count are limited per
+process, which runs no learner code, decides every verdict from the observations of sandboxed workers
+(grader/core/judge.py, sandbox.py). Learner code cannot see the reference of the exercise it is graded on,
+PyTorch, other submissions, this gradebook or the instructor's files; memory and process count are limited per
 submission (cgroups as root, else per process; the row says which when the sandbox is missing), and a
 hang or crash costs the test it happened in.
 
