@@ -195,9 +195,9 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     name = _factor_name(k, batch_size, shape, factors, rtol)
     if name is None and _count_name(k):
         count = _count_name(k)
-        return (f"It equals the expected value times {count} ({k:.4g}): is {count.split('/')[-1]} a count of this "
-                "scenario (the batch size, the classes, the features, the steps)? A mean where a sum is needed, "
-                "or the reverse, or a division done twice.")
+        return (f"It equals the expected value times {count} ({k:.4g}): a factor {count.split('/')[-1]} too many "
+                "or missing, a count of the scenario (a mean where a sum is needed, or the reverse) or a "
+                "constant of the formula.")
     if name is not None:
         return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many, its inverse "
                 "left out, or a wrong constant.")
@@ -382,9 +382,9 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
 
 
 def _small_error_diagnosis(got, want) -> str | None:
-    """A small difference (relative 1e-7 to 1e-3) that no pattern above explains: an approximation."""
+    """A small difference (relative 1e-7 to 1e-4) that no pattern above explains: an approximation."""
     error = relative_error(got, want)
-    if not 1e-7 < error < 1e-3:
+    if not 1e-7 < error < 1e-4:
         return None
     return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
             "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step "
@@ -501,7 +501,7 @@ def _rows_diagnosis(got, want, wrong) -> str | None:
         if got.ndim == 1 and axis:
             break
         bad = np.flatnonzero(np.moveaxis(wrong, axis, 0).reshape(wrong.shape[axis], -1).any(axis=1))
-        if 0 < len(bad) < wrong.shape[axis] and (got.ndim > 1 or len(bad) <= wrong.shape[0] // 2):
+        if 0 < len(bad) <= wrong.shape[axis] // 2:  # most of them wrong is no pattern
             shown = ", ".join(map(str, bad[:8])) + (", ..." if len(bad) > 8 else "")
             where = ("only the last" if list(bad) == [wrong.shape[axis] - 1]
                      else "only the first" if list(bad) == [0] else "only")

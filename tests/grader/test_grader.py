@@ -39,7 +39,7 @@ EXPECTED = {
     "hangs": ("timed out", "infinite loop"),
     "raises_at_import": ("import error", "broken on purpose"),
     "syntax_error": ("syntax error", "layers.py"),
-    "returns_nan": ("in progress", "contains NaN"),
+    "returns_nan": ("in progress", "is NaN in every entry"),
     "mutates_input": ("in progress", "modified its input"),
     "exits_at_import": ("crashed", "exit"),
 }

@@ -17,7 +17,7 @@ MUTANTS = [
     Mutant("sigmoid_gradient_without_1_minus", "multiplies by s only",
            "return (g * out * (1 - out),)", "return (g * out,)", diagnosis="1 - s|factor"),
     Mutant("getitem_gradient_buffered_add", "adds with grad[index] += g (repeated indices count once)",
-           "np.add.at(grad, index, g)", "grad[index] += g", diagnosis="repeated|add.at|duplicate|once"),
+           "            np.add.at(grad, index, g)", "            grad[index] += g", diagnosis="repeated|add.at|duplicate|once"),
     Mutant("mean_gradient_without_count", "broadcasts g without dividing",
            "return (np.broadcast_to(g / count, a.data.shape),)", "return (np.broadcast_to(g, a.data.shape),)",
            diagnosis="count|mean|1/"),
@@ -32,6 +32,6 @@ MUTANTS = [
     Mutant("cross_entropy_without_upstream", "ignores the upstream g",
            "probs *= g / n", "probs /= n", diagnosis="upstream|g "),
     Mutant("exp_gradient_of_the_output", "multiplies by exp(out)",
-           "        out = np.exp(a.data)\n        def backward(g):\n            return (g * out,)",
-           "        out = np.exp(a.data)\n        def backward(g):\n            return (g * np.exp(out),)", diagnosis="exp"),
+           "        out = np.exp(a.data)\n\n        def backward(g):\n            return (g * out,)",
+           "        out = np.exp(a.data)\n\n        def backward(g):\n            return (g * np.exp(out),)", diagnosis="exp"),
 ]

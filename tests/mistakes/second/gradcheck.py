@@ -25,7 +25,7 @@ MUTANTS = [
     Mutant("input_key_renamed", "names the input's error 'input'",
            'errors = {"x": ', 'errors = {"input": ', diagnosis="'x'|key"),
     Mutant("perturbs_a_copy_of_x", "differentiates numerically with respect to a copy of x",
-           "numerical_gradient(loss, x)}", "numerical_gradient(loss, x.copy())}", diagnosis="copy|in place|zeros"),
+           "numerical_gradient(loss, x))}", "numerical_gradient(loss, x.copy()))}", diagnosis="copy|in place|zeros"),
     Mutant("plus_two_eps", "evaluates f at x + 2 eps and x - eps",
            "x[index] = original + eps", "x[index] = original + 2 * eps", diagnosis="eps|step|3/2"),
 ]
