@@ -37,6 +37,7 @@ def run_milestone(name, target, tmp_path, quick=True):
     return json.loads(result_file.read_text()), output
 
 
+@pytest.mark.nightly
 def test_bench_quick_prints_every_variant_and_writes_ratios_by_workload_and_variant(tmp_path):
     ratios = tmp_path / "bench.json"
     completed, output = _child(["grader", "bench", "--quick", "--only", "training", "--ratios", str(ratios)])
@@ -58,6 +59,7 @@ def test_reverse_mode_costs_a_few_passes_where_the_numerical_gradient_costs_2n()
     assert all(row["numerical_s"] > row["reverse_s"] for row in rows), rows
 
 
+@pytest.mark.nightly
 @pytest.mark.parametrize("name", ["fast_mlp", "fast_cnn"])
 def test_performance_milestones_pass_quickly_with_the_reference(tmp_path, name):
     result, output = run_milestone(name, "solutions", tmp_path)
@@ -76,6 +78,7 @@ def test_performance_milestones_are_locked_on_the_stubs(tmp_path, name):
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
 
 
+@pytest.mark.nightly
 def test_a_textbook_step_posing_as_the_fast_one_fails_the_fast_mlp_milestone(tmp_path):
     """A FastMLP that is the textbook step in disguise computes the right thing but is not faster."""
     target = tmp_path / "textbook_as_fast"
@@ -117,6 +120,7 @@ class FastMLP:
     assert "speed-up over your textbook step is" in result["reason"], result["reason"]
 
 
+@pytest.mark.nightly
 def test_a_fast_step_that_stops_training_after_one_cycle_is_caught_by_its_losses(tmp_path):
     """The judge times the worker from outside, so a faster step could only be a skipped one: every
     reported loss must be PyTorch's loss of the same step (here the step replays its first cycle's)."""

@@ -53,34 +53,40 @@ def graded(tmp_path_factory):
     return {"rows": {row.name: row for row in rows}, "folder": folder, "out": out, "messages": messages}
 
 
+@pytest.mark.nightly
 def test_a_correct_submission_gets_full_marks_and_no_problems(graded):
     row = graded["rows"]["correct"]
     assert row.score == row.max_score == 10, (row.score, row.max_score, row.problems)
     assert not [p for p in row.problems if "per process" not in p]
 
 
+@pytest.mark.nightly
 def test_an_untouched_stub_scores_zero_without_problems(graded):
     row = graded["rows"]["empty_stubs"]
     assert row.score == 0 and row.max_score == 10
     assert not [p for p in row.problems if "per process" not in p]
 
 
+@pytest.mark.nightly
 def test_a_submission_one_folder_deeper_is_found(graded):
     assert graded["rows"]["nested_zip"].score == 10, graded["rows"]["nested_zip"].problems
 
 
+@pytest.mark.nightly
 def test_a_folder_without_exercise_files_gets_a_row_that_says_so(graded):
     row = graded["rows"]["no_exercise_files"]
     assert row.score == 0 and row.max_score == 10
     assert any("holds none of the exercise files" in p for p in row.problems), row.problems
 
 
+@pytest.mark.nightly
 def test_a_submission_that_hangs_at_import_is_stopped_and_says_so(graded):
     row = graded["rows"]["hangs_at_import"]
     assert row.score == 0
     assert any("timed out" in p for p in row.problems), row.problems
 
 
+@pytest.mark.nightly
 def test_exit_at_import_is_explained(graded):
     row = graded["rows"]["os_exit_at_import"]
     assert row.score == 0 and any("exit() or os._exit()" in p for p in row.problems), row.problems
@@ -88,12 +94,14 @@ def test_exit_at_import_is_explained(graded):
     assert row.score == 0 and any("sys.exit()" in p or "SystemExit" in p for p in row.problems), row.problems
 
 
+@pytest.mark.nightly
 def test_a_submission_that_eats_memory_hits_the_memory_limit(graded):
     row = graded["rows"]["eats_memory"]
     assert row.score == 0
     assert any("memory" in p.lower() for p in row.problems), row.problems
 
 
+@pytest.mark.nightly
 def test_every_submission_has_a_row_and_a_report(graded):
     names = set(graded["rows"])
     csv_text = (graded["out"] / "gradebook.csv").read_text()

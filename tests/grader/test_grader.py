@@ -66,6 +66,7 @@ def grade(*args, test_timeout="3", timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.nightly
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_broken_module_costs_only_its_own_exercise(tmp_path, case):
     report_path = tmp_path / "report.json"
@@ -100,6 +101,7 @@ def test_grading_a_folder_without_exercise_files_says_so(tmp_path):
     assert "none of the exercise files" in completed.stderr
 
 
+@pytest.mark.nightly
 def test_a_submission_without_one_module_loses_only_that_exercise(tmp_path):
     target = tmp_path / "partial"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -114,6 +116,7 @@ def test_a_submission_without_one_module_loses_only_that_exercise(tmp_path):
     assert by_name["layers"]["status"] == "done"
 
 
+@pytest.mark.nightly
 def test_untouched_exercises_score_zero_lock_the_milestones_and_point_to_the_first_exercise(tmp_path):
     report_path = tmp_path / "report.json"
     completed = grade("--target", "exercises", "--report", str(report_path), test_timeout=None)

@@ -63,6 +63,7 @@ def defective_copy(tmp_path, module, appended_code, name="defective"):
 # mnist
 
 
+@pytest.mark.nightly
 def test_mnist_quick_run_passes_with_the_reference_and_records_what_it_measured(tmp_path):
     result, output = run_milestone("mnist", "solutions", tmp_path)
     assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
@@ -86,6 +87,7 @@ def test_mnist_is_locked_on_the_stubs(tmp_path):
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
 
 
+@pytest.mark.nightly
 def test_weights_far_too_large_fail_the_first_sanity_check_naming_the_init_scale(tmp_path):
     target = defective_copy(tmp_path, "layers", (
         "_he = INITIALIZERS['he']\n"
@@ -96,6 +98,7 @@ def test_weights_far_too_large_fail_the_first_sanity_check_naming_the_init_scale
     assert "sanity 2/3" not in output, "the ladder must stop at the first failed check"
 
 
+@pytest.mark.nightly
 def test_an_optimiser_that_never_updates_fails_the_overfit_check(tmp_path):
     target = defective_copy(tmp_path, "optim", "SGD.step = lambda self: None\n")
     result, _ = run_milestone("mnist", target, tmp_path)
@@ -103,6 +106,7 @@ def test_an_optimiser_that_never_updates_fails_the_overfit_check(tmp_path):
     assert "memorise" in result["reason"] and "optimiser" in result["reason"], result["reason"]
 
 
+@pytest.mark.nightly
 def test_a_diverging_loss_stops_the_run_with_advice(tmp_path):
     target = defective_copy(tmp_path, "training", "MNIST_SETTINGS = {**MNIST_SETTINGS, 'lr': 1e6}\n")
     result, output = run_milestone("mnist", target, tmp_path)
@@ -219,6 +223,7 @@ def test_progress_writes_one_line_per_epoch_when_not_a_terminal():
 # speed
 
 
+@pytest.mark.nightly
 def test_speed_quick_run_passes_with_the_reference(tmp_path):
     result, output = run_milestone("speed", "solutions", tmp_path)
     assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
@@ -231,6 +236,7 @@ def test_speed_quick_run_passes_with_the_reference(tmp_path):
     assert result["float64_note"] is None, result["float64_note"]
 
 
+@pytest.mark.nightly
 def test_speed_says_in_a_sentence_when_the_model_trains_in_float64_without_failing_for_it(tmp_path):
     target = defective_copy(tmp_path, "layers", (
         "_linear_init = Linear.__init__\n"
@@ -255,6 +261,7 @@ def test_the_speed_profile_adds_its_parts_up_to_the_step_with_a_rest_line():
     assert sum(profile.values()) == pytest.approx(step)
     assert profile[steps.REST] == pytest.approx(0.2 * step)
 
+@pytest.mark.nightly
 def test_a_per_sample_loop_fails_the_speed_ratio(tmp_path):
     target = defective_copy(tmp_path, "layers", (
         "def _forward_row_by_row(self, x):\n"
@@ -272,6 +279,7 @@ def test_a_per_sample_loop_fails_the_speed_ratio(tmp_path):
     assert result["ratio"] > 3.0 and "loop" in result["reason"], result
 
 
+@pytest.mark.nightly
 def test_speed_counts_work_done_on_threads_that_end_before_the_clock_is_read(tmp_path):
     """The judge reads the worker's CPU time from outside; work moved to short-lived threads escapes the
     precise per-thread clock but not the kernel's per-process count, and then that count decides."""
@@ -355,6 +363,7 @@ def test_speed_is_not_run_when_torch_cannot_be_imported(tmp_path):
     assert "PyTorch" in result["reason"], result["reason"]
 
 
+@pytest.mark.nightly
 def test_speed_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("speed", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
@@ -375,11 +384,13 @@ def test_bench_skips_a_section_whose_module_does_not_exist_yet(capsys):
 # ---------------------------------------------------------------------------------------------------
 # stretch milestones: autograd_mnist and stability
 
+@pytest.mark.nightly
 def test_autograd_mnist_quick_run_passes_with_the_reference_engine(tmp_path):
     result, output = run_milestone("autograd_mnist", "solutions", tmp_path)
     assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
 
 
+@pytest.mark.nightly
 def test_autograd_mnist_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("autograd_mnist", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
@@ -402,11 +413,13 @@ def test_a_textbook_sigmoid_posing_as_the_stable_one_fails_the_stability_milesto
 # ---------------------------------------------------------------------------------------------------
 # stretch milestone: cnn
 
+@pytest.mark.nightly
 def test_cnn_is_locked_on_the_stubs(tmp_path):
     result, output = run_milestone("cnn", "exercises", tmp_path)
     assert result["status"] == "locked", f"{result}\n{output[-1500:]}"
 
 
+@pytest.mark.nightly
 def test_cnn_quick_run_draws_the_curve_the_gradient_flow_and_the_first_layer_filters(tmp_path):
     result, output = run_milestone("cnn", "solutions", tmp_path)
     assert result["status"] == "passed", f"{result.get('reason')}\n{output[-2000:]}"
@@ -451,6 +464,7 @@ def judged(tmp_path, *, tamper=None, multiple=None, name="autograd_mnist"):
     return kinds, judge.verdict(final, tmp_path)
 
 
+@pytest.mark.nightly
 def test_the_judge_replays_every_checkpoint_and_computes_the_accuracy_from_the_weights(tmp_path):
     kinds, result = judged(tmp_path)
     assert result["status"] == "passed", result["reason"]
@@ -459,6 +473,7 @@ def test_the_judge_replays_every_checkpoint_and_computes_the_accuracy_from_the_w
     assert result["replay_drift_max"] < 0.01 and result["test_accuracy"] == result["history"][-1]["test_accuracy"]
 
 
+@pytest.mark.nightly
 def test_weights_that_are_not_the_replay_of_the_steps_are_refused_with_the_step_and_the_losses(tmp_path):
     def nudged(kind, data):
         if kind == "checkpoint" and data["step"] == 20:
@@ -471,6 +486,7 @@ def test_weights_that_are_not_the_replay_of_the_steps_are_refused_with_the_step_
         result["reason"]
 
 
+@pytest.mark.nightly
 def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(tmp_path):
     import time
 
@@ -483,6 +499,7 @@ def test_the_judge_fails_a_run_slower_than_its_multiple_of_pytorch_and_says_so(t
     assert "PyTorch" in result["reason"] and "too slow" in result["reason"], result["reason"]
 
 
+@pytest.mark.nightly
 def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
     import numpy as np
 
@@ -503,6 +520,7 @@ def test_the_judge_stops_a_worker_that_misses_its_deadline(tmp_path):
     assert result["status"] == "failed" and result["too_slow"] and "budget" in result["reason"], result
 
 
+@pytest.mark.nightly
 def test_a_training_step_that_never_ends_is_interrupted_at_the_judges_deadline(tmp_path):
     target = defective_copy(tmp_path, "training", (
         "def fit(*args, **kwargs):\n"

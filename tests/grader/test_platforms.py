@@ -122,6 +122,7 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root(autograder_zip):
     assert not [n for n in names if "__pycache__" in n or n.startswith(".grade")]
 
 
+@pytest.mark.nightly
 def test_a_flat_correct_submission_gets_every_point(source):
     results = run_autograder(source, _copy_solutions)
     assert_valid(results)
@@ -134,6 +135,7 @@ def test_a_flat_correct_submission_gets_every_point(source):
     assert isinstance(results["execution_time"], int)
 
 
+@pytest.mark.nightly
 def test_a_submission_one_folder_deeper_is_found(source):
     results = run_autograder(source, lambda s: _copy_solutions(s / "kata-main" / "exercises"), "--only", FEW)
     assert_valid(results, FEW.split(","))
@@ -147,6 +149,7 @@ def test_an_empty_submission_scores_zero_with_a_sentence(source):
     assert "none of the exercise files" in results["output"]
 
 
+@pytest.mark.nightly
 def test_the_untouched_stubs_score_zero_and_say_where_to_start(source):
     def stubs(into):
         for path in EXERCISES_DIR.glob("*.py"):
@@ -167,6 +170,7 @@ def _with_prelude(module: str, prelude: str):
     return fill
 
 
+@pytest.mark.nightly
 def test_an_import_error_costs_only_its_exercise(source):
     results = run_autograder(source, _with_prelude("layers", "import no_such_module_anywhere\n"), "--only", FEW)
     assert_valid(results, FEW.split(","))
@@ -175,6 +179,7 @@ def test_an_import_error_costs_only_its_exercise(source):
     assert second["score"] == second["max_score"] == 10
 
 
+@pytest.mark.nightly
 def test_a_hanging_exercise_costs_only_that_exercise(source):
     hang = "import time\nclass _Slow:\n    pass\n"
 
@@ -212,6 +217,7 @@ for _walk in [_root / "source" / "solutions" / "layers.py"] + [_p / "source" / "
 '''
 
 
+@pytest.mark.nightly
 def test_a_hostile_submission_cannot_write_the_results_or_read_the_reference(source):
     def fill(into):
         for path in EXERCISES_DIR.glob("*.py"):
@@ -223,6 +229,7 @@ def test_a_hostile_submission_cannot_write_the_results_or_read_the_reference(sou
     assert results["score"] == 0
 
 
+@pytest.mark.nightly
 def test_workers_that_cannot_start_still_give_a_valid_results_file(source):
     results = run_autograder(source, _copy_solutions, "--memory-gb", "0.001")
     assert_valid(results)
@@ -438,6 +445,7 @@ def _pytest_in(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
                           text=True, timeout=900)
 
 
+@pytest.mark.nightly
 def test_the_release_ships_the_students_kata_only(release):
     assert not (release / "solutions").exists() and not (release / "tests" / "mutants").exists()
     assert not (release / "tests" / "grader").exists()
@@ -484,6 +492,7 @@ MISSING = ("FileNotFoundError", "ModuleNotFoundError", "No such file", "No rule 
            "needs the reference", "not available")
 
 
+@pytest.mark.nightly
 def test_every_command_the_release_lists_works_there(release, tmp_path):
     copy = tmp_path / "kata"
     shutil.copytree(release, copy, symlinks=True)
@@ -521,6 +530,7 @@ def test_a_release_refuses_a_non_empty_folder_unless_asked(tmp_path):
     assert not (tmp_path / "keep.txt").exists() and (tmp_path / "exercises" / "layers.py").exists()
 
 
+@pytest.mark.nightly
 def test_in_the_release_the_stubs_fail_every_test(release):
     completed = _pytest_in(release)
     tail = completed.stdout.strip().splitlines()[-1]
@@ -528,6 +538,7 @@ def test_in_the_release_the_stubs_fail_every_test(release):
     assert "Advisory grading" in completed.stdout
 
 
+@pytest.mark.nightly
 def test_in_the_release_the_solutions_overlaid_pass_every_test_none_unchecked(release, tmp_path):
     """Full marks in the full kata, so full marks here: a test "not checked here" would cost correct code its
     points in the release alone (tests/grader/test_release_parity.py grades independent code both ways)."""
@@ -543,6 +554,7 @@ def test_in_the_release_the_solutions_overlaid_pass_every_test_none_unchecked(re
     assert not skipped, "\n".join(skipped)
 
 
+@pytest.mark.nightly
 def test_the_release_workflow_runs_offline_and_reports_the_grade(release, tmp_path):
     """The workflow's own `run:` commands after the install step, as GitHub Actions would run them."""
     text = (release / ".github" / "workflows" / "classroom.yml").read_text()
@@ -604,6 +616,7 @@ def uid_source(autograder_zip):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.nightly
 def test_as_root_without_namespaces_learner_code_runs_as_nobody_and_cannot_reach_the_reference(uid_source):
     honest = run_autograder(uid_source, _copy_solutions, "--only", FEW, env={"KATA_SANDBOX": "uid"})
     assert_valid(honest, FEW.split(","))

@@ -257,6 +257,7 @@ def measured(tmp_path_factory):
             "copies": {c: scores.get(frozenset((c, original))) for c, original in copies.items()}}
 
 
+@pytest.mark.nightly
 def test_the_honest_solutions_pass_their_exercise_tests_and_break_no_policy(tmp_path):
     for name, (exercise, source) in honest_sources().items():
         folder = tmp_path / name
@@ -385,12 +386,14 @@ def routes_graded(tmp_path_factory):
     return {row.name: row for row in rows}, json.loads((out / "similarity.json").read_text())
 
 
+@pytest.mark.nightly
 @pytest.mark.slow
 def test_the_honest_row_keeps_its_points_beside_the_dynamic_routes(routes_graded):
     row = routes_graded[0]["a_honest"]
     assert row.score == row.max_score == 10, row.problems
 
 
+@pytest.mark.nightly
 @pytest.mark.slow
 @pytest.mark.parametrize("route", DYNAMIC_ROUTES)
 def test_each_dynamic_route_passes_its_tests_yet_earns_nothing_and_is_listed(routes_graded, route):

@@ -30,7 +30,7 @@ from grader.core.judge import WorkerSession
 from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from grader.instructor import gradebook
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.nightly, pytest.mark.slow, pytest.mark.timeout(900)]
 REDTEAM = Path(__file__).parent / "redteam"
 ATTACKS = sorted(p.stem for p in REDTEAM.glob("*.py") if p.stem not in ("zeros", "stray_thread", "hangs_in_backward"))
 SANDBOXED = sandbox.isolation().tamper_proof

@@ -16,7 +16,7 @@ import pytest
 
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.nightly, pytest.mark.slow, pytest.mark.timeout(900)]
 REDTEAM = Path(__file__).parent / "redteam"
 ATTACKS = sorted(p.stem for p in REDTEAM.glob("milestone_*.py"))
 
