@@ -43,7 +43,7 @@ from grader.milestones import judge, skeleton
 from grader.milestones.skeleton import SEED, Spec, Stop
 
 THRESHOLD = 0.90
-QUICK_THRESHOLD = 0.80
+QUICK_THRESHOLD = 0.70       # quick runs prove the code paths: the reference measured 80.0-85.1% on mnist (8 seeds)
 MULTIPLE = 5.0             # x PyTorch for the same steps; measured: reference 0.75-0.93x, twice its step time 1.15-1.27x
 QUICK_MULTIPLE = 15.0
 QUICK_EPOCHS = 2

@@ -51,7 +51,7 @@ from grader.milestones.skeleton import (SEED, Spec, Stop, WatchedLoss, WatchedOp
                                         float64_note, loss_value, plain)
 
 THRESHOLD = 0.90           # test accuracy needed
-QUICK_THRESHOLD = 0.80
+QUICK_THRESHOLD = 0.70       # quick runs prove the code paths: the reference measured 80.0-85.1% on mnist (8 seeds)
 MULTIPLE = 6.0             # x PyTorch for the same steps; measured: reference 0.9-1.3x, at twice its step time 1.7-2.0x
 QUICK_MULTIPLE = 15.0      # one short epoch: startup costs weigh more, and `make test` runs beside it
 LN10 = math.log(10.0)
