@@ -32,8 +32,9 @@ from grader.core.stubs import RECORD as STUB_RECORD, expected_stubs
 FILES = ("README.md", "Makefile", "requirements.txt", "pyproject.toml", ".gitignore")
 TREES = ("exercises", "tests", "grader", "data/mnist")
 # Never shipped: they reveal answers, or serve only the instructor and the maintainers.
-LEFT_OUT = ("solutions", "tests/mutants", "tests/grader", "grader/instructor", "grader/maintainer",
-            "grader/platforms", "grader/learner/compare.py", "grader/integrity.json", RELEASE_MARK.as_posix(), STUB_RECORD.as_posix())
+LEFT_OUT = ("solutions", "tests/mutants", "tests/mistakes", "tests/grader", "grader/instructor",
+            "grader/maintainer", "grader/platforms", "grader/learner/compare.py", "grader/integrity.json",
+            RELEASE_MARK.as_posix(), STUB_RECORD.as_posix())
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
 CLASSROOM = ROOT / "grader" / "platforms" / "classroom"
 COPIED = {Path(".github/workflows/classroom.yml"): CLASSROOM / "classroom.yml",
