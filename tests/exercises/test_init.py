@@ -196,6 +196,8 @@ def family_problem(name, w):
         return wrong_shape
     # The sample kurtosis has a standard error of about 0.01 here (sqrt(24 / n) for a normal, less for a
     # uniform): the band of 0.3 is 30 of them, and a quarter of the way to the other family.
+    if not np.any(w):
+        return f"{name}: every weight is 0, so nothing can tell which distribution they come from"
     kurtosis = float(np.mean(w ** 4) / np.mean(w ** 2) ** 2)
     expected = KURTOSIS[family(name)]
     other = "normal" if family(name) == "uniform" else "uniform"
