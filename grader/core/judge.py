@@ -35,6 +35,11 @@ TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vector
 HARD_MARGIN_SECONDS = 30
 EXERCISE_BUDGET_TESTS = 20
 WALL_FACTOR = 10
+# A test whose worker gains no CPU time for this long waits for something that never comes (input(), a sleep,
+# a lock): on a busy machine a runnable process still gets a share of a core every few hundred ms, so only a
+# wait looks like this. It is stopped then, not after the WALL_FACTOR backstop, so a hang costs one test.
+IDLE_SECONDS = 10
+IDLE_CPU_SECONDS = 0.01
 
 
 def cpu_budget(limit: float) -> float:
@@ -67,6 +72,11 @@ def ended_abruptly(returncode: int | None) -> str:
 
 def timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
+
+
+def idle_message() -> str:
+    return (f"timed out: it waited {IDLE_SECONDS:g} s without computing anything (input(), time.sleep, or a lock "
+            "that is never released?)")
 
 
 def copy_submission(target: Path, into: Path) -> Path:
@@ -302,6 +312,7 @@ class WorkerSession:
         limit = cpu_budget(self.exercise.time_limit)
         counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
         clock, cpu, seen, cpu_at_start = sandbox.ProcessTreeClock(self._process.pid), 0.0, None, 0.0
+        active = [None, 0.0, time.monotonic()]  # the test, and the CPU reading and time it last computed at
         while not state.get("done") and self._process.poll() is None:
             tree = sandbox.process_tree(self._process.pid)  # read once a tick: counted, and its CPU time
             if counted and len(tree) > self.limits.processes:
@@ -313,7 +324,13 @@ class WorkerSession:
             if reading is not None:  # the tree's CPU time; a test's starts at the first reading that sees it
                 cpu = max(cpu, *reading)
                 seen, cpu_at_start = (current, cpu) if current != seen else (seen, cpu_at_start)
-            wall = time.monotonic() - state["started"]
+            wall, now = time.monotonic() - state["started"], time.monotonic()
+            if reading is not None and (cpu > active[1] + IDLE_CPU_SECONDS or current != active[0]):
+                active = [current, cpu, now]
+            if current and reading is not None and now - active[2] > IDLE_SECONDS:
+                state["killed_for"], state["idle"] = current, True
+                self._kill()
+                break
             if current and (cpu - cpu_at_start > limit or wall > (limit if reading is None else WALL_FACTOR * limit)):
                 state["killed_for"] = current
                 self._kill()
@@ -333,7 +350,8 @@ class WorkerSession:
         if current is None or current in self.results:
             return
         if state["killed_for"] == current:
-            error = {"kind": "timeout", "message": timeout_message(self.exercise.time_limit), "where": None}
+            message = idle_message() if state.get("idle") else timeout_message(self.exercise.time_limit)
+            error = {"kind": "timeout", "message": message, "where": None}
         elif type(state["killed_for"]) is tuple:  # over the process limit (_watch)
             error = {"kind": "crash", "message": f"the test process was ended: {state['killed_for'][1]}", "where": None}
         else:
