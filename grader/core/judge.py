@@ -324,18 +324,16 @@ class WorkerSession:
             if reading is not None:  # the tree's CPU time; a test's starts at the first reading that sees it
                 cpu = max(cpu, *reading)
                 seen, cpu_at_start = (current, cpu) if current != seen else (seen, cpu_at_start)
-            wall, now = time.monotonic() - state["started"], time.monotonic()
+            now = time.monotonic()
             if reading is not None and (cpu > active[1] + IDLE_CPU_SECONDS or current != active[0]):
                 active = [current, cpu, now]
-            if current and reading is not None and now - active[2] > IDLE_SECONDS:
-                state["killed_for"], state["idle"] = current, True
+            idle = reading is not None and now - active[2] > IDLE_SECONDS
+            wall_limit = limit if reading is None else WALL_FACTOR * limit
+            if current and (idle or cpu - cpu_at_start > limit or now - state["started"] > wall_limit):
+                state["killed_for"], state["idle"] = current, idle
                 self._kill()
                 break
-            if current and (cpu - cpu_at_start > limit or wall > (limit if reading is None else WALL_FACTOR * limit)):
-                state["killed_for"] = current
-                self._kill()
-                break
-            if time.monotonic() > self._deadline or self._cpu_before + cpu > self._budget:
+            if now > self._deadline or self._cpu_before + cpu > self._budget:
                 self._exhausted = True
                 self.problem = (f"the exercise's tests used up their time budget ({self._budget:g} s of CPU "
                                 f"time, or {WALL_FACTOR * self._budget:g} s in all): {TIMEOUT_ADVICE}")
