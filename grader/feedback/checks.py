@@ -251,8 +251,7 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
-    # One comparison (a second one would find this value remembered as an earlier, "stale" one); known
-    # mistakes are computed only to explain a failure (some need PyTorch: seconds to import).
+    # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
