@@ -11,15 +11,15 @@ Each milestone named in grader/manifest.toml is a module here providing
 The grader runs `python -m grader milestone NAME --target DIR --out DIR --result FILE` in a child process,
 so a milestone that hangs or crashes costs only itself.
 
-The training milestones (mnist, cnn, autograd_mnist) share one skeleton: a learner half (skeleton.py)
-that trains in a sandboxed worker and reports checkpoints, and a judge half (judge.py) that replays every
-step with PyTorch, computes the test accuracy from the learner's weights and decides (always in two
-processes). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
-worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
-always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
-stability has both halves in one module. The grader kills a milestone's process after the manifest's
-`time_limit`, and caches results by what they depend on (grader/core/milestone_cache.py), so that a
-repeated `make grade` re-runs only what changed.
+The training milestones (mnist, cnn, autograd_mnist) give a SPEC, sanity(session) and train(session)
+instead of run, and share one skeleton: a learner half (skeleton.py) that trains in a sandboxed worker
+and reports checkpoints, and a judge half (judge.py) that replays every step with PyTorch, computes the
+test accuracy from the learner's weights and decides. The speed milestones (speed, fast_mlp, fast_cnn)
+share another: the learner's steps run in a worker on request (steps.py) and the judge (stopwatch.py)
+times them from outside against PyTorch. Both always run in two processes, `--in-process` included,
+since the clock must be out of the learner's reach. stability has both halves in one module. The grader
+kills a milestone's process after the manifest's `time_limit`, and caches results by what they depend
+on (grader/core/milestone_cache.py), so that a repeated `make grade` re-runs only what changed.
 """
 
 from __future__ import annotations
@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         module = importlib.import_module(milestone.module)
-        if hasattr(module, "run_judged") and not args.in_process:
+        if hasattr(module, "SPEC"):  # a training milestone: always judged, the clock out of the learner's reach
+            from grader.milestones import judge
+
+            result = judge.run_judged(module, target_dir, out_dir, quick=args.quick)
+        elif hasattr(module, "run_judged") and not args.in_process:
             # The learner's code runs in a sandboxed worker, this process judges.
             result = module.run_judged(target_dir, out_dir, quick=args.quick)
         else:

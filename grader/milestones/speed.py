@@ -5,24 +5,18 @@ MNIST training images (each step's drawn afresh by the grader): zero the gradien
 softmax cross-entropy loss, backward, SGD update (lr 0.01, momentum 0.9). Your step and PyTorch's start
 from the SAME weights (yours, copied into PyTorch: torch.nn.Linear stores W^T).
 
-How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks of
-steps; the grader times each block from outside it, by the CPU time the kernel counts for your process,
-while PyTorch runs the same steps on the same images in the grader right after each block. ratio = the
-median over the blocks of your block / PyTorch's; passes at <= 3 when its 90% interval is below 3,
-fails when it is above, and more blocks are timed in between (up to a cap: then "too close to call").
-Every loss your step reports must be PyTorch's loss of the same step, and your final weights PyTorch's:
-the timed steps are the real ones.
+How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks timed
+from outside it by their CPU time, each paired with PyTorch's block on the same images, on ONE thread
+each (why: skeleton.py's THREADS). ratio = the median over the blocks of your block / PyTorch's; passes
+at <= 3 when its 90% interval is below 3, fails when it is above, and more blocks are timed in between
+(up to a cap: then "too close to call"). Every loss your step reports must be PyTorch's loss of the same
+step, and your final weights PyTorch's: the timed steps are the real ones.
 
-Threads: ONE for both, NumPy's BLAS in your worker and PyTorch here (why: skeleton.py's THREADS).
-
-Afterwards a profile of your step is printed, measured inside your process on extra steps: the time of
+Afterwards a profile of your step, measured inside your process on extra steps (steps.py): the time of
 each layer's forward and backward, of the loss and of the optimiser, split into matrix multiplication
-(the Linear layers) and element-wise work (activations, softmax, parameter updates), plus one line for
-the rest: Python between the parts (Sequential's loop, the calls) and memory freed and allocated between
-them (each part's method is wrapped with a timer, about a microsecond per call; the parts add up to the
-profiled step). When your model trains in float64 (Linear ignoring its dtype, say) a sentence says so;
-it does not fail the milestone. If PyTorch cannot be imported the milestone is "not-run" (it can never
-pass without its reference point).
+and element-wise work, plus the rest (Python and allocation between the parts); the parts add up to
+the profiled step. A model that trains in float64 gets a sentence, not a failure. Without PyTorch the
+milestone is "not-run" (it can never pass without its reference point).
 """
 
 from __future__ import annotations
@@ -93,18 +87,17 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
           f"against PyTorch's, one thread each: your steps in your own process, {plan.rounds} blocks of "
           f"{plan.per_round} timed from outside it by their CPU time, alternating with PyTorch's, after "
           f"{plan.warmup} warm-up steps; the median block decides.", flush=True)
+
     def criteria(judge):
         return [("your step / PyTorch's", judge.ratios("textbook", stopwatch.TORCH), MAX_RATIO, True)]
 
     try:
-        judge = stopwatch.measure("mlp", ("textbook",), plan, target_dir, profile_variant="textbook",
-                                  advice=ADVICE, time_limit=TIME_LIMIT - 30,
-                                  undecided=lambda judge: stopwatch.undecided(criteria(judge)))
+        judge, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria, profile_variant="textbook",
+                                         advice=ADVICE, time_limit=TIME_LIMIT - 30)
     except stopwatch.Ended as ended:
         return ended.result
     seconds = judge.seconds_per_step()
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]
-    calls = stopwatch.calls(criteria(judge))
     ratio = calls[0]["median"]
     note = dtype_note(judge.dtypes)
     if note:

@@ -130,7 +130,7 @@ def step_task(m, inputs: dict, send) -> dict:
         while not request.get("done"):
             request = send(*steps.answer(request))
     except EARLY_END as error:
-        return ended_early({}, error)  # "locked" for unfinished code; anything else is a crash
+        return ended_early(error)  # "locked" for unfinished code; anything else is a crash
     return {}
 
 
@@ -307,4 +307,4 @@ def memory_task(m, inputs: dict, send) -> dict:
             step = TextbookStep(m, model)
         return peak_after(step, batches, base, method)
     except EARLY_END as error:
-        return ended_early({}, error)
+        return ended_early(error)

@@ -153,13 +153,19 @@ def textbook_parameters(net) -> list[np.ndarray]:
     return values
 
 
-class TorchStep:
-    """PyTorch's training step of the workload's model, on rows of the training images."""
+def flat(arrays) -> np.ndarray:
+    """A list of arrays as one float64 vector."""
+    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
-    def __init__(self, torch, workload: str, params, X, y):
+
+class TorchStep:
+    """PyTorch's SGD training step of the workload's model, on rows of the training images."""
+
+    def __init__(self, torch, workload: str, params, X, y, *, lr=LEARNING_RATE, momentum=MOMENTUM,
+                 weight_decay=0.0):
         self.torch, self.X, self.y = torch, torch.from_numpy(X), torch.from_numpy(y)
         self.net = torch_model(torch, workload, params)
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
 
     def __call__(self, rows) -> float:
         rows = self.torch.from_numpy(rows)
@@ -352,9 +358,6 @@ class StepJudge:
             self._check_weights(variant)
 
     def _check_weights(self, variant: str) -> None:
-        def flat(arrays):
-            return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-
         expected, initial = flat(textbook_parameters(self.shadows[variant].net)), flat(self.initial)
         travel = np.linalg.norm(expected - initial)
         final = self.final.get(variant, [])
@@ -445,9 +448,10 @@ def too_close(found: list[dict]) -> str | None:
     return None
 
 
-def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, *, profile_variant: str,
-            advice: dict[str, str], time_limit: float, undecided=None) -> StepJudge:
-    """Run the learner's steps in a sandboxed worker against PyTorch here; the judge, checked.
+def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
+            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, list[dict]]:
+    """Run the learner's steps in a sandboxed worker against PyTorch here, with more rounds while
+    criteria(judge) (see calls) are undecided: (the judge, checked, and its calls on the criteria).
     Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
     from grader.core import task
     from grader.data import mnist
@@ -458,7 +462,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
         raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
                                "with; install the pinned requirements (`make setup`) and grade again") from None
     try:
-        judge = StepJudge(torch, workload, variants, plan, profile_variant, undecided)
+        judge = StepJudge(torch, workload, variants, plan, profile_variant, lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
@@ -476,7 +480,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
         raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
     judge.check_work(advice)
-    return judge
+    return judge, calls(criteria(judge))
 
 
 # ---------------------------------------------------------------------------------------------------
