@@ -72,8 +72,6 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve", ta
     "max"}, "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median",
     "min", "max"}}}.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
     epochs = [entry["epoch"] for entry in history]
 
@@ -158,8 +156,6 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
     history entries need "grad_norms" and, for the per-entry scale and the weight / bias split,
     "grad_shapes": {name: shape} (without it, norms are drawn as they are, split by name).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     shapes = (history[-1].get("grad_shapes") or {}) if history else {}
     names = list(history[-1]["grad_norms"]) if history else []
@@ -227,8 +223,6 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
                        kernels - first_channel(initial)))
     columns = min(8, count)
     rows = math.ceil(count / columns)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = plt.figure(figsize=(1.3 * columns + 1.6, (1.3 * rows + 0.5) * len(blocks)), layout="constrained")
     figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
     for sub, (label, kernels) in zip(figures, blocks):
@@ -245,18 +239,21 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
                 ax.axis("off")
         sub.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85, label="weight" if label == blocks[0][0] else "change")
         sub.suptitle(label, fontsize=11 if label == blocks[0][0] else 10)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _positive(value):
     return value if value is not None and math.isfinite(value) and value > 0 else None
 
 
-def _save(fig, path: Path, title: str) -> Path:
-    fig.suptitle(title)
-    fig.tight_layout()
+def _save(fig, path, title: str | None = None) -> Path:
+    """Write the figure as a PNG at `path` (its folder made if need be), titled, and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if title is not None:
+        fig.suptitle(title)
+    if fig.get_layout_engine() is None:  # filter_grid's subfigures bring their own (constrained) layout
+        fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
@@ -269,8 +266,6 @@ def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xl
     smooth: width of a trailing moving average (1 = raw); mini-batch losses are noisy, and a short
     average makes the curves comparable by eye without hiding their trend.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for name, values in curves.items():
         values = _finite([float(v) for v in values])
@@ -289,7 +284,4 @@ def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xl
         ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -96,13 +96,11 @@ def _openblas_function(action: str):
     return None
 
 
-def set_numpy_blas_threads(n: int) -> bool:
-    """Ask OpenBLAS to use n threads from now on; False if NumPy's BLAS cannot be told."""
+def set_numpy_blas_threads(n: int) -> None:
+    """Ask OpenBLAS to use n threads from now on (where NumPy's BLAS can be told)."""
     set_threads = _openblas_function("set")
-    if set_threads is None:
-        return False
-    set_threads(ctypes.c_int(n))
-    return True
+    if set_threads is not None:
+        set_threads(ctypes.c_int(n))
 
 
 @contextlib.contextmanager
@@ -255,13 +253,12 @@ class Progress:
     def __init__(self, epochs: int, steps_per_epoch: int, stream=None):
         self.stream = stream or sys.stdout
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.epochs = epochs
-        self.steps_per_epoch = max(1, steps_per_epoch)
-        self.step_in_epoch = 0
-        self.epoch = 1
-        self.epoch_started = time.perf_counter()
-        self.last_draw = 0.0
-        self.losses: list[float] = []
+        self.epochs, self.steps_per_epoch = epochs, max(1, steps_per_epoch)
+        self.epoch, self.last_draw = 1, 0.0
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        self.step_in_epoch, self.losses, self.epoch_started = 0, [], time.perf_counter()
 
     def step(self, loss: float | None) -> None:
         self.step_in_epoch += 1
@@ -289,9 +286,7 @@ class Progress:
         self.stream.write(("\r" + line + " " * 20 + "\n") if self.tty else line + "\n")
         self.stream.flush()
         self.epoch += 1
-        self.step_in_epoch = 0
-        self.losses = []
-        self.epoch_started = time.perf_counter()
+        self._new_epoch()
 
 
 def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
@@ -401,7 +396,6 @@ class Session:
         self.params: list = []
         self.images = None       # the last images a watched forward saw: the step's batch
         self.previous = None     # the weights after the step before a checkpoint
-        self._epoch_losses: list[float] = []
         self._clear()
 
     def _clear(self) -> None:
@@ -421,6 +415,9 @@ class Session:
     def weights(self) -> list:
         return [np.array(getattr(p, "data", None), dtype=np.float32) for _, p in self.params]
 
+    def _shapes(self) -> list:
+        return [list(np.shape(getattr(p, "data", None))) for _, p in self.params]
+
     def start(self, settings: dict, params, steps_per_epoch: int) -> None:
         """Announce the training run, set the judge's initial weights into the model, start the clock.
         params: [(name, object with .data and .grad)], the model's parameters in its order."""
@@ -430,17 +427,15 @@ class Session:
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
                                     "steps_per_epoch": self.steps_per_epoch,
-                                    "shapes": [list(np.shape(getattr(p, "data", None))) for _, p in self.params]})
+                                    "shapes": self._shapes()})
         for (_, p), initial in zip(self.params, reply.get("initial") or []):
             p.data[...] = initial
         self._resume(reply)
 
     def _resume(self, reply: dict) -> None:
         if reply.get("stop"):
-            self.progress.interrupt()
             raise Stop({"status": "failed", "reason": str(reply["stop"])})
         if reply.get("enough"):
-            self.progress.interrupt()
             raise Enough()
         self.budget = float(reply.get("budget_seconds", math.inf))
         self.spent_before = float(reply.get("spent_seconds", 0.0))
@@ -450,8 +445,6 @@ class Session:
         """Stop at a NaN or infinite loss, naming the epoch and the step (WatchedLoss's on_value)."""
         value = loss_value(loss)
         if not np.isfinite(value):
-            if self.progress is not None:
-                self.progress.interrupt()
             raise Stop(diverged(f"during epoch {self.epochs_done + 1} (after {self.steps} steps)", value))
 
     def step(self, loss, lr, images=None) -> None:
@@ -464,7 +457,6 @@ class Session:
         self._norms.append([gradient_norm(p) for _, p in self.params])
         self._lrs.append(float(lr) if isinstance(lr, (int, float, np.floating)) else math.nan)
         self._losses.append(value)
-        self._epoch_losses.append(value)
         self.progress.step(value)
         in_epoch = self.progress.step_in_epoch
         if in_epoch % self.every == 0 and in_epoch < self.steps_per_epoch:
@@ -477,7 +469,6 @@ class Session:
         elapsed = self.spent_before + time.perf_counter() - self.segment_started
         projected = elapsed / max(self.steps, 1) * self.total_steps
         if elapsed > self.budget or (self.steps >= 20 and projected > HOPELESS * self.budget):
-            self.progress.interrupt()
             raise Stop({"status": "failed", "too_slow": True, "train_seconds": round(elapsed, 2), "reason": (
                 f"training is too slow: {elapsed:.1f} s for {self.steps} of {self.total_steps} steps, about "
                 f"{projected:.0f} s in all, over the budget of {self.budget:.0f} s "
@@ -490,7 +481,7 @@ class Session:
                  "batches": list(self._batches), "lrs": np.asarray(self._lrs, dtype=np.float64),
                  "losses": np.asarray(self._losses, dtype=np.float64),
                  "grad_names": [name for name, _ in self.params],
-                 "grad_shapes": [list(np.shape(getattr(p, "data", None))) for _, p in self.params],
+                 "grad_shapes": self._shapes(),
                  "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params))}
         if epoch is not None:
             event["epoch"] = epoch
@@ -501,8 +492,7 @@ class Session:
     def end_epoch(self, *, learner: dict | None = None, text: str = "") -> None:
         """The epoch's last checkpoint, with what the learner's own code reported about it."""
         self.epochs_done += 1
-        loss = float(np.mean(self._epoch_losses)) if self._epoch_losses else math.nan
-        self._epoch_losses = []
+        loss = float(np.mean(self.progress.losses)) if self.progress.losses else math.nan
         self.progress.end_epoch(f"loss {loss:.4f}" + (f", {text}" if text else ""))
         self.checkpoint({"learner": plain(learner or {})})
 
@@ -529,8 +519,6 @@ def learn(milestone, target_dir, job: dict, send) -> dict:
                 extra = {}
             return {"status": "trained", "record": plain(session.record), **extra}
         except FloatingPointError as error:  # e.g. training.TrainingDiverged, or np.seterr(all="raise")
-            if session is not None and session.progress is not None:
-                session.progress.interrupt()
             return {"status": "failed", "record": plain(session.record if session else {}),
                     "reason": f"{type(error).__name__}: {error} {DIVERGENCE_ADVICE}"}
         except EARLY_END as error:
@@ -538,6 +526,9 @@ def learn(milestone, target_dir, job: dict, send) -> dict:
             verdict = {key: result[key] for key in ("status", "reason", "too_slow") if key in result}
             found = {key: value for key, value in result.items() if key not in verdict}
             return {**verdict, "record": plain({**(session.record if session is not None else {}), **found})}
+        finally:  # a bar drawn in place ends its line before whatever is printed next
+            if session is not None and session.progress is not None:
+                session.progress.interrupt()
 
 
 def learn_task(modules, inputs: dict, send) -> dict:

@@ -219,9 +219,9 @@ class StepJudge:
     outside, and keeps what the checks need. `undecided(judge)`: measure another round pair?"""
 
     def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
-                 undecided=None, seed: int | None = None):
+                 undecided=None):
         self.torch, self.workload, self.variants, self.plan = torch, workload, variants, plan
-        self.seed = secrets.randbits(62) if seed is None else seed  # chooses every row and the initial weights
+        self.seed = secrets.randbits(62)  # chooses every row and the initial weights
         self.rng = np.random.default_rng(self.seed)
         self.model_seed = int(self.rng.integers(2**31))
         X, y = training_pool(workload)
@@ -241,17 +241,13 @@ class StepJudge:
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
 
-    def _now(self, wall_last: bool = False) -> tuple[float, tuple[float, float] | None]:
-        """(wall clock, the worker's CPU clocks). Reading /proc takes a few milliseconds: the wall clock is
-        read after it when a block starts and before it when a block ends, so as not to count it."""
-        if wall_last:
-            cpu = self.clock.read() if self.clock is not None else None
-            return time.perf_counter(), cpu
-        wall = time.perf_counter()
-        return wall, (self.clock.read() if self.clock is not None else None)
+    def _cpu(self) -> tuple[float, float] | None:
+        """The worker's CPU clocks. Reading /proc takes a few milliseconds: the wall clock is read after it
+        when a block starts and before it when a block ends, so as not to count it."""
+        return self.clock.read() if self.clock is not None else None
 
     def on_event(self, kind: str, value) -> dict:
-        arrived = self._now()  # first: the worker's block ended when its event arrived
+        arrived = time.perf_counter(), self._cpu()  # first: the worker's block ended when its event arrived
         if not isinstance(value, dict):
             raise Ended("failed", f"the learner's side sent {kind!r} without its values")
         if kind == "ready":
@@ -308,10 +304,10 @@ class StepJudge:
         variant, steps, (_, before) = self.arrived
         now = self.clock.read()
         self.arrived = None
-        for table, gap in ((self.timing.cpu, now[0] - before[0]), (self.timing.coarse, now[1] - before[1])):
-            table[variant][-1] += max(gap, 0.0) / steps
-        self.timing.totals[variant][0] += max(now[0] - before[0], 0.0)
-        self.timing.totals[variant][1] += max(now[1] - before[1], 0.0)
+        for clock, table in enumerate((self.timing.cpu, self.timing.coarse)):
+            gap = max(now[clock] - before[clock], 0.0)
+            table[variant][-1] += gap / steps
+            self.timing.totals[variant][clock] += gap
         note = "your process worked between blocks, while waiting for its next request: counted with the block before"
         if now[0] - before[0] > 0.01 and note not in self.timing.notes:
             self.timing.notes.append(note)
@@ -334,7 +330,8 @@ class StepJudge:
         request = {"run" if action in ("warmup", "timed") else action: variant}
         if rows is not None:
             request["rows"] = rows
-        self.sent = self._now(wall_last=True)  # the last thing before the request is written
+        cpu = self._cpu()
+        self.sent = time.perf_counter(), cpu  # the last thing before the request is written
         return request
 
     # -----------------------------------------------------------------------------------------------
