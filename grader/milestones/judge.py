@@ -103,7 +103,7 @@ class Judge:
     def __init__(self, milestone, *, quick: bool = False):
         from grader.data import mnist as data
 
-        self.milestone, self.spec, self.quick = milestone, milestone.SPEC, quick
+        self.module, self.spec, self.quick = milestone.__name__, milestone.SPEC, quick
         try:
             import torch
         except ImportError as error:
@@ -139,7 +139,7 @@ class Judge:
 
     def job(self) -> dict:
         """What the learner half needs (plain data): no test image, no seed of the judge's."""
-        return {"milestone": self.spec.name, "quick": self.quick, "threads": THREADS, "multiple": self.multiple,
+        return {"module": self.module, "quick": self.quick, "threads": THREADS, "multiple": self.multiple,
                 "every": self.every}
 
     def on_event(self, kind: str, data: dict) -> dict:
@@ -444,8 +444,7 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
 
     with pinned_threads(THREADS, judge.torch):
         try:
-            final, _ = task.run_task("grader.milestones.skeleton:learn_task",
-                                     {"job": judge.job(), "module": milestone.__name__}, target_dir,
+            final, _ = task.run_task("grader.milestones.skeleton:learn_task", {"job": judge.job()}, target_dir,
                                      timeout=limit, deadline=deadline,
                                      on_message=lambda seconds, kind, data: judge.on_event(kind, data))
         except task.TaskFailed as error:

@@ -60,13 +60,9 @@ SPEC = Spec(
 
 
 def settings_of(m) -> dict:
-    """The training settings of the target (training.MNIST_SETTINGS), with the names used here."""
-    settings = dict(getattr(m.training, "MNIST_SETTINGS", {}) or {})
-    settings.setdefault("epochs", 10)
-    settings.setdefault("batch_size", 128)
-    settings.setdefault("lr", 0.1)
-    settings.setdefault("momentum", 0.9)
-    return settings
+    """The target's training.MNIST_SETTINGS over the defaults (the reference's values)."""
+    return {"epochs": 10, "batch_size": 128, "lr": 0.1, "momentum": 0.9,
+            **dict(getattr(m.training, "MNIST_SETTINGS", {}) or {})}
 
 
 def make_optimizer(m, model, settings):

@@ -532,8 +532,9 @@ def learn(milestone, target_dir, job: dict, send) -> dict:
 
 
 def learn_task(modules, inputs: dict, send) -> dict:
-    """learn() in the sandboxed worker (grader/core/task.py), for the milestone module the judge names."""
-    return learn(importlib.import_module(inputs["module"]), Path(inputs["target_dir"]), inputs["job"], send)
+    """learn() in the sandboxed worker (grader/core/task.py), for the milestone module the job names."""
+    job = inputs["job"]
+    return learn(importlib.import_module(job["module"]), Path(inputs["target_dir"]), job, send)
 
 
 def summary(values) -> dict[str, float]:

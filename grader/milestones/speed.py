@@ -135,7 +135,8 @@ def verdict(calls: list[dict], profile: dict) -> dict:
     if stopwatch.too_close(calls) and not stopwatch.failures(calls):
         return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
     if not stopwatch.failures(calls):
-        return {"status": "passed", "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
+        return {"status": "passed",
+                "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
     parts = sorted((key for key in profile if key != REST), key=profile.get, reverse=True)
     slowest = f"; the slowest part is {parts[0][0]} {parts[0][1]} ({profile[parts[0]] * 1e3:.2f} ms)" if parts else ""
     return {"status": "failed", "too_slow": True, "reason": (

@@ -147,23 +147,18 @@ def cases(magnitudes):
                     yield kind, function, dtype, magnitude
 
 
-def observe(module, magnitudes) -> list[dict]:
-    """The learner's half: every function's raw result and NumPy warnings at every magnitude, nothing
-    judged. In `make grade` it runs in the sandboxed worker (observe_task); the judge classifies."""
+def observe_task(modules, inputs: dict, send) -> dict:
+    """The learner's half, in the sandboxed worker (grader/core/task.py): every function's raw result and
+    NumPy warnings at every magnitude, nothing judged (measure classifies them)."""
     found = []
-    for kind, function, dtype, magnitude in cases(magnitudes):
+    for kind, function, dtype, magnitude in cases(inputs["magnitudes"]):
         try:
-            got, caught = call_recording_warnings(getattr(module, f"{kind}_{function}"),
+            got, caught = call_recording_warnings(getattr(modules.stability, f"{kind}_{function}"),
                                                   *sweep_arguments(function, magnitude, dtype))
             found.append({"got": got, "warnings": caught})
         except Exception as raised:  # the learner's function raised: reported in its cell
             found.append({"error": f"{type(raised).__name__}: {raised}"})
-    return found
-
-
-def observe_task(modules, inputs: dict, send) -> dict:
-    """observe() as a task of a sandboxed worker (grader/core/task.py)."""
-    return {"observations": observe(modules.stability, inputs["magnitudes"])}
+    return {"observations": found}
 
 
 def call_recording_warnings(f, *args):
@@ -215,7 +210,7 @@ def _judged(observation, function: str, dtype, magnitude: float) -> tuple[str, f
 
 def measure(observations: list[dict], magnitudes=MAGNITUDES) -> list[dict]:
     """The judge's half: one row per (function, dtype): {function, dtype, cells: {M: class}, errors,
-    warnings, first_break}, from the learner's raw observations (observe)."""
+    warnings, first_break}, from the learner's raw observations (observe_task)."""
     rows: dict[tuple, dict] = {}
     for (kind, function, dtype, magnitude), observation in zip(cases(magnitudes), observations):
         name = f"{kind}_{function}"

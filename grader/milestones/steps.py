@@ -29,9 +29,8 @@ import time
 
 import numpy as np
 
-from grader.milestones.skeleton import EARLY_END, ended_early, set_numpy_blas_threads
+from grader.milestones.skeleton import EARLY_END, THREADS, ended_early, set_numpy_blas_threads
 
-THREADS = 1
 BATCH_SIZE = 128
 SIZES = (784, 256, 128, 10)      # the MLP: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)
 IMAGE_SHAPE = (1, 28, 28)        # the CNN's input (the cnn milestone's model)
@@ -156,9 +155,9 @@ def own_profile(m, step: FastStep, batches) -> dict:
 
 class PartTimer:
     """Times the parts of a training step from inside it, by this thread's CPU time (as the judge times the
-    whole step, from outside): each given method of the learner's objects (a
-    layer's forward and backward, the loss's, the optimiser's zero_grad and step) is wrapped, on that
-    object only, with a timer adding its time to the current step's record (about a microsecond a call)."""
+    whole step, from outside): each given method of the learner's objects (a layer's forward and backward,
+    the loss's, the optimiser's zero_grad and step) is wrapped, on that object only, with a timer adding its
+    time to the current step's record (about a microsecond a call)."""
 
     def __init__(self):
         self.current: dict = {}

@@ -33,7 +33,6 @@ agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -506,8 +505,8 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
         np.savez(Path(scratch) / "params.npz", *judge.initial)
         out = Path(scratch) / "memory.json"
-        command = [sys.executable, "-m", "grader.milestones.stopwatch", "--workload", workload, "--params",
-                   str(Path(scratch) / "params.npz"), "--steps", str(steps), "--out", str(out)]
+        command = [sys.executable, "-m", "grader.milestones.stopwatch", workload, str(Path(scratch) / "params.npz"),
+                   str(steps), str(out)]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -534,14 +533,10 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch --workload W --params FILE --steps N --out FILE`: torch_memory."""
-    parser = argparse.ArgumentParser(prog="python -m grader.milestones.stopwatch")
-    parser.add_argument("--workload", choices=("mlp", "cnn"), required=True)
-    parser.add_argument("--params", required=True)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    Path(args.out).write_text(json.dumps(torch_memory(args.workload, args.params, args.steps)))
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory, for
+    measure_memory (a fresh process: its peak is PyTorch's alone)."""
+    workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
+    Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0
 
 
