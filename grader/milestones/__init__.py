@@ -17,9 +17,9 @@ and reports checkpoints, and a judge half (judge.py) that replays every step wit
 test accuracy from the learner's weights and decides. The speed milestones (speed, fast_mlp, fast_cnn)
 share another: the learner's steps run in a worker on request (steps.py) and the judge (stopwatch.py)
 times them from outside against PyTorch. stability has both halves in one module. The learner's code
-always runs in a sandboxed worker, out of reach of the clock and of what judges it. The grader
-kills a milestone's process after the manifest's `time_limit`, and caches results by what they depend
-on (grader/core/milestone_cache.py), so that a repeated `make grade` re-runs only what changed.
+always runs in a sandboxed worker, out of reach of the clock and of what judges it. The grader kills a
+milestone's process after the manifest's `time_limit`, and caches results by what they depend on
+(grader/core/milestone_cache.py), so that a repeated `make grade` re-runs only what changed.
 """
 
 from __future__ import annotations

@@ -427,9 +427,9 @@ def curve_summary(history: list[dict]) -> list[str]:
 
 
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process is
-    the judge: it holds the test set and PyTorch, answers every event, times the learner from outside and
-    kills the worker when the next event misses its deadline."""
+    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process is the judge: it
+    holds the test set and PyTorch, answers every event, times the learner from outside and kills the
+    worker when the next event misses its deadline."""
     from grader.core import task
 
     try:

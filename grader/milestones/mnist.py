@@ -194,10 +194,9 @@ def train(session) -> dict:
     settings["epochs"] = 1 if session.quick else int(settings["epochs"])
     epochs, batch_size = settings["epochs"], int(settings["batch_size"])
     model = m.training.build_mnist_model(np.random.default_rng(SEED))
-    note = float64_note([p.data for p in model.parameters()], "the weights of build_mnist_model")
-    if note:
-        print(note)
-        session.record["float64_note"] = note
+    if any(np.asarray(p.data).dtype == np.float64 for p in model.parameters()):
+        session.record["float64_note"] = float64_note("the weights of build_mnist_model")
+        print(session.record["float64_note"])
     session.watch(model)
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
     steps_per_epoch = math.ceil(len(session.X_train) / batch_size)

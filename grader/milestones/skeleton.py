@@ -185,11 +185,8 @@ def plain(values):
         return None
 
 
-def float64_note(arrays, what: str) -> str | None:
-    """One sentence when `arrays` (a model's weights, its logits) are float64, else None."""
-    wide = [a for a in arrays if getattr(np.asarray(a), "dtype", None) == np.float64]
-    if not wide:
-        return None
+def float64_note(what: str) -> str:
+    """The sentence for a model that trains in float64: `what` (its weights, its logits) came out float64."""
     return (f"note: your model trains in float64: {what} came out float64 although float32 was asked for "
             "(does Linear pass its dtype on to the initialiser, or does something upcast on the way?). "
             "float64 moves twice the bytes through every product, about 1.7x slower here; this is not a "

@@ -21,6 +21,7 @@ The exact_* functions are also the oracle of tests/exercises/test_stability.py.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -140,11 +141,7 @@ EXACT = {"softmax": exact_softmax, "log_softmax": exact_log_softmax, "cross_entr
 
 def cases(magnitudes):
     """(kind, function, dtype, magnitude) in the table's order: naive then stable, each function, dtype."""
-    for kind in ("naive", "stable"):
-        for function in FUNCTIONS:
-            for dtype in DTYPES:
-                for magnitude in magnitudes:
-                    yield kind, function, dtype, magnitude
+    return itertools.product(("naive", "stable"), FUNCTIONS, DTYPES, magnitudes)
 
 
 def observe_task(modules, inputs: dict, send) -> dict:

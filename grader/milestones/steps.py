@@ -24,6 +24,7 @@ memory_task, in a fresh worker per variant, measures the peak memory of a few st
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import time
 
@@ -202,10 +203,8 @@ class PartTimer:
 
     def unwrap(self) -> None:
         for obj, method in self._wrapped:
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(obj, method)
-            except AttributeError:
-                pass
         self._wrapped = []
 
 
