@@ -87,11 +87,11 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
 
     limit = manifest.load().milestone(f"fast_{name}").time_limit - 120  # room for the memory runs after it
     try:
-        judge, calls = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, criteria,
-                                         profile_variant="fast", advice=ADVICE, time_limit=limit)
+        judge, seconds, calls = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, criteria,
+                                                  profile_variant="fast", advice=ADVICE, time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
-    record, seconds = report_times(judge, name, quick, plan)
+    record = report_times(judge, seconds, name, quick, plan)
     record.update(min_speedup=min_speedup, max_ratio=max_ratio)
     speedup, ratio = (c["median"] for c in calls)
     textbook_ratio = seconds["textbook"] / seconds[TORCH]
@@ -108,9 +108,9 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
     return {**record, **verdict(calls, profile, quick)}
 
 
-def report_times(judge: stopwatch.StepJudge, name: str, quick: bool, plan: Plan) -> tuple[dict, dict]:
-    """Print each side's first loss and step time; (the record so far, {side: CPU seconds per step})."""
-    seconds, timing = judge.seconds_per_step(), judge.timing
+def report_times(judge: stopwatch.StepJudge, seconds: dict, name: str, quick: bool, plan: Plan) -> dict:
+    """Print each side's first loss and step time ({side: CPU seconds per step}); the record so far."""
+    timing = judge.timing
     first = {**{side: timing.losses[side][0] for side in VARIANTS[:2]}, TORCH: judge.expected["textbook"][0]}
     for side in VARIANTS:
         print(f"  {side:<9} first loss {first[side]:.6f}   step {1e3 * seconds[side]:9.3f} ms CPU "
@@ -121,7 +121,7 @@ def report_times(judge: stopwatch.StepJudge, name: str, quick: bool, plan: Plan)
               "steps_timed": judge.rounds * plan.per_round, "seed": judge.seed, "first_loss": first,
               "step_ms": {side: round(1e3 * seconds[side], 4) for side in VARIANTS},
               "wall_step_ms": {side: round(timing.median_ms(side, "wall"), 4) for side in VARIANTS}}
-    return record, seconds
+    return record
 
 
 def report_profile(found: dict, fast_seconds: float) -> dict:

@@ -198,29 +198,17 @@ def float64_note(what: str) -> str:
 # training step is seen without changing a line of the learner's training loop.
 
 
-class _Wrapper:
-    """Passes every attribute through to the wrapped object, reads and writes alike."""
-
-    def __init__(self, wrapped, **own):
-        object.__setattr__(self, "_wrapped", wrapped)
-        for name, value in own.items():
-            object.__setattr__(self, name, value)
-
-    def __getattr__(self, name):
-        return getattr(self._wrapped, name)
-
-    def __setattr__(self, name, value):
-        setattr(self._wrapped, name, value)
-
-
-class WatchedLoss(_Wrapper):
-    """Wraps the learner's loss: forward is passed through, and each value goes to on_value (to be checked)."""
+class WatchedLoss:
+    """Wraps the learner's loss: forward is passed through, and each value goes to on_value (to be checked);
+    every other attribute is the loss's own."""
 
     def __init__(self, loss_fn, on_value=None):
-        super().__init__(loss_fn, _on_value=on_value, last=None)
+        object.__setattr__(self, "_loss_fn", loss_fn)
+        object.__setattr__(self, "_on_value", on_value)
+        object.__setattr__(self, "last", None)
 
     def forward(self, logits, labels):
-        value = self._wrapped.forward(logits, labels)
+        value = self._loss_fn.forward(logits, labels)
         object.__setattr__(self, "last", value)
         if self._on_value is not None:
             self._on_value(value)
@@ -229,17 +217,31 @@ class WatchedLoss(_Wrapper):
     def __call__(self, logits, labels):
         return self.forward(logits, labels)
 
+    def __getattr__(self, name):
+        return getattr(self._loss_fn, name)
 
-class WatchedOptimizer(_Wrapper):
-    """Wraps the learner's optimiser: step() is passed through, then on_step() is called."""
+    def __setattr__(self, name, value):
+        setattr(self._loss_fn, name, value)
+
+
+class WatchedOptimizer:
+    """Wraps the learner's optimiser: step() is passed through, then on_step() is called; every other
+    attribute is the optimiser's own."""
 
     def __init__(self, optimizer, on_step):
-        super().__init__(optimizer, _on_step=on_step)
+        object.__setattr__(self, "_optimizer", optimizer)
+        object.__setattr__(self, "_on_step", on_step)
 
     def step(self, *args, **kwargs):
-        result = self._wrapped.step(*args, **kwargs)
+        result = self._optimizer.step(*args, **kwargs)
         self._on_step()
         return result
+
+    def __getattr__(self, name):
+        return getattr(self._optimizer, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._optimizer, name, value)
 
 
 class Progress:

@@ -445,10 +445,10 @@ def too_close(found: list[dict]) -> str | None:
 
 
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
-            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, list[dict]]:
+            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
     """Run the learner's steps in a sandboxed worker against PyTorch here, with more rounds while
-    criteria(judge) (see calls) are undecided: (the judge, checked, and its calls on the criteria).
-    Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
+    criteria(judge) (see calls) are undecided: (the judge, checked; its seconds_per_step; its calls on the
+    criteria). Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
     from grader.core import task
     from grader.data import mnist
 
@@ -476,7 +476,8 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
         raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
     judge.check_work(advice)
-    return judge, calls(criteria(judge))
+    seconds = judge.seconds_per_step()  # first: where the precise clock missed work, the ratios use what counts
+    return judge, seconds, calls(criteria(judge))
 
 
 # ---------------------------------------------------------------------------------------------------
