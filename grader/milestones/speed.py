@@ -50,7 +50,7 @@ To get closer: keep everything float32, avoid needless copies (.copy(), astype),
 update in place (w -= lr * v), and compute softmax and cross-entropy together (p - onehot)."""
 
 
-def print_profile(profile: dict, step_seconds: float | None = None) -> dict:
+def print_profile(profile: dict) -> dict:
     """Print the profile as a table plus totals; return the totals (milliseconds)."""
     from tabulate import tabulate
 
@@ -66,8 +66,7 @@ def print_profile(profile: dict, step_seconds: float | None = None) -> dict:
     print("Profile of your training step, CPU time inside your process (mean per part over the middle half of the "
           "profiled steps, milliseconds):")
     print(tabulate(rows, headers=["part", "pass", "work", "ms"], tablefmt="simple", disable_numparse=True))
-    print(f"sum of parts {total * 1e3:.3f} ms"
-          + (f" = the whole step measured above ({step_seconds * 1e3:.3f} ms)" if step_seconds else ""))
+    print(f"sum of parts {total * 1e3:.3f} ms")
     print("  " + ", ".join(f"{phase} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
                            for phase, seconds in by_phase.items()))
     print("  " + ", ".join(f"{kind} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
