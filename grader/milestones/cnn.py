@@ -87,7 +87,6 @@ def train(session) -> dict:
     rng = np.random.default_rng(SEED)
     session.start({"epochs": epochs, **SPEC.settings}, params, math.ceil(len(session.X_train) / BATCH_SIZE))
     initial = first_filters(params)
-    initial = None if initial is None else initial.copy()
     optimizer = WatchedOptimizer(m.optim.SGD(model.parameters(), lr=LR_SCHEDULE[0], momentum=MOMENTUM),
                                  lambda: session.step(loss_fn.last, optimizer.lr))
     try:
@@ -102,7 +101,7 @@ def train(session) -> dict:
 
 
 def first_filters(params) -> np.ndarray | None:
-    """The first convolution's kernels (out, in, kh, kw), to draw."""
+    """A float32 copy of the first convolution's kernels (out, in, kh, kw), to draw."""
     for _, p in params:
         data = np.asarray(getattr(p, "data", None))
         if data.ndim == 4:

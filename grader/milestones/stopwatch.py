@@ -145,11 +145,8 @@ def torch_model(torch, workload: str, params: list[np.ndarray]):
 
 def textbook_parameters(net) -> list[np.ndarray]:
     """The torch model's current parameters in the textbook order and layouts (float64 copies)."""
-    values = []
-    for parameter in net.kata_targets:
-        value = parameter.detach().numpy().astype(np.float64)
-        values.append(value.T if value.ndim == 2 else value)
-    return values
+    values = [parameter.detach().numpy().astype(np.float64) for parameter in net.kata_targets]
+    return [value.T if value.ndim == 2 else value for value in values]
 
 
 def flat(arrays) -> np.ndarray:
