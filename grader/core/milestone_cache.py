@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def store(milestone, target_dir, result: dict, *, quick: bool = False, cache_dir
     path = _path(milestone, target_dir, quick, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     stored = {k: v for k, v in result.items() if k != "cached"}
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # grade-all's rows are threads
     temporary.write_text(json.dumps(stored, indent=1, default=float))
     os.replace(temporary, path)  # atomic: a reader never sees half a file
     return True

@@ -78,16 +78,9 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(report["integrity_problems"][:5]))
     _progress_hook(report, shown)
     print("\n" + report["next"])
-    print(f"\n(report: {_relative(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, sha256 "
+    print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, sha256 "
           f"{report['snapshot_sha256'][:12]})")
     return 0
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _progress_hook(report: dict, shown: str) -> None:
