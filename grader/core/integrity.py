@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from grader.core import report as reports
 from grader.core.manifest import ROOT
 
 RECORD = Path("grader") / "integrity.json"
@@ -118,13 +119,8 @@ def check(root: Path = ROOT) -> list[str]:
 
 
 def write(root: Path = ROOT) -> Path:
-    path = root / RECORD
-    files = hashes(root)
-    text = json.dumps({"algorithm": "sha256", "trees": list(TREES), "files": files}, indent=1, sort_keys=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text + "\n")
-    temporary.replace(path)
-    return path
+    reports.write({"algorithm": "sha256", "files": hashes(root), "trees": list(TREES)}, root / RECORD)
+    return root / RECORD
 
 
 def main(argv: list[str] | None = None) -> int:

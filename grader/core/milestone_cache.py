@@ -23,13 +23,12 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import platform
-import threading
 from importlib import metadata
 from pathlib import Path
 
 from grader.core import manifest
+from grader.core import report as reports
 from grader.core.manifest import DATA_DIR, MANIFEST_PATH, ROOT, SOLUTIONS_DIR
 
 GRADER_DIR = ROOT / "grader"
@@ -150,10 +149,5 @@ def store(milestone, target_dir, result: dict, *, quick: bool = False, cache_dir
     """Remember `result` for these files and this kata version; False when it is not worth keeping."""
     if not cacheable(result):
         return False
-    path = _path(milestone, target_dir, quick, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stored = {k: v for k, v in result.items() if k != "cached"}
-    temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # grade-all's rows are threads
-    temporary.write_text(json.dumps(stored, indent=1, default=float))
-    os.replace(temporary, path)  # atomic: a reader never sees half a file
+    reports.write({k: v for k, v in result.items() if k != "cached"}, _path(milestone, target_dir, quick, cache_dir))
     return True

@@ -1,11 +1,8 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge
-process, which runs no learner code, decides every verdict from the observations of sandboxed workers
-(grader/core/judge.py, sandbox.py). Learner code cannot see the reference of the exercise it is graded on,
-PyTorch, other submissions, this gradebook or the instructor's files; memory and process count are limited per
-submission (cgroups as root, else per process; the row says which when the sandbox is missing), and a
-hang or crash costs the test it happened in.
+Each submission is graded like `make grade` (grader/core/submission.py): verdicts in a judge, learner code in
+sandboxed workers that see neither the reference of their exercise, PyTorch, other submissions nor this
+gradebook (grader/core/sandbox.py), with limits per submission; a hang or crash costs the test it happened in.
 
 `--jobs N` (make grade-all JOBS=N; default: the number of cores) grades N submissions at once, each in its own
 judge, sandbox and limits; rows print as they finish, and the gradebook keeps the submissions' order.
@@ -194,7 +191,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nInterrupted: every finished row is in {from_cwd(out)}; run the same command again to resume.")
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -145,7 +145,3 @@ def main(argv: list[str] | None = None) -> int:
     reports.write(data, Path(args.out))
     print(f"Wrote {args.out} ({args.format}).")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
