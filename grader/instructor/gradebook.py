@@ -53,7 +53,7 @@ def discover(directory: Path, out: Path | None = None) -> list[Path]:
             and (out is None or path.resolve() != out.resolve())]
 
 
-def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
+def write_outputs(rows: list[Row], out: Path, meta: dict) -> None:
     """The CSV and JSON gradebooks and one report per row, each file replaced atomically."""
     kata = manifest.load()
     exercises, milestones = kata.names, [m.name for m in kata.milestones]
@@ -72,12 +72,10 @@ def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
                             + [row.milestones.get(m, "") for m in milestones]
                             + ["; ".join(row.problems), "; ".join(row.similar), f"{row.seconds:g}"])
     temporary.replace(csv_path)
-    json_path = out / "gradebook.json"
     data = dict(meta, rows=[{"name": r.name, "score": r.score, "max_score": r.max_score, "points": r.points,
                              "milestones": r.milestones, "problems": r.problems, "similar": r.similar,
                              "seconds": r.seconds, "report": f"reports/{r.name}.json"} for r in rows])
-    reports.write(data, json_path)
-    return csv_path, json_path
+    reports.write(data, out / "gradebook.json")
 
 
 def _saved_row(out: Path, name: str) -> Row | None:
@@ -140,18 +138,21 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
     for row in rows.values():
         row.similar = similarity.summary_for(found, row.name)
     ordered = [rows[s.name] for s in submissions]
-    csv_path, json_path = write_outputs(ordered, out, dict(meta, complete=True, graded_at=time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
-    troubled = [row.name for row in ordered if row.problems]
-    say(f"{_count(len(ordered), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
+    write_outputs(ordered, out, dict(meta, complete=True, graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+    _summary(ordered, found, out, say)
+    return ordered
+
+
+def _summary(rows: list[Row], found: dict, out: Path, say) -> None:
+    troubled = [row.name for row in rows if row.problems]
+    say(f"{_count(len(rows), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
         "column): " + ", ".join(troubled) if troubled else "; no problems."))
     if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
             f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside "
             f"the scores; see {from_cwd(out / 'similarity.json')}).")
-    say(f"Wrote {from_cwd(csv_path)}, {from_cwd(json_path)} and one report per submission in "
-        f"{from_cwd(out / 'reports')}.")
-    return ordered
+    say(f"Wrote {from_cwd(out / 'gradebook.csv')}, {from_cwd(out / 'gradebook.json')} and one report per submission "
+        f"in {from_cwd(out / 'reports')}.")
 
 
 def _count(n: int, noun: str) -> str:
