@@ -128,9 +128,9 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             for future in as_completed(pending):
                 row = future.result()
                 row.files_hash, row.options, row.kata_version = pending[future], options, version
-                rows[row.name] = row  # written as soon as it is graded: a killed batch keeps it
-                reports.write(asdict(row), out / "rows" / f"{row.name}.json")
+                rows[row.name] = row  # written as soon as it is graded (the gradebook, then the row that resumes)
                 write_outputs([rows[s.name] for s in submissions if s.name in rows], out, dict(meta, complete=False))
+                reports.write(asdict(row), out / "rows" / f"{row.name}.json")
         finally:
             pool.shutdown(cancel_futures=True)  # an interrupted batch starts no further row
         found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})

@@ -106,7 +106,8 @@ def build(out: Path, *, replace: bool = False) -> list[Path]:
     (out / "README.md").write_text(student_readme((ROOT / "README.md").read_text()))
     (out / "Makefile").write_text(student_makefile((ROOT / "Makefile").read_text()))
     if (out / ".gitignore").is_file():  # the release's record is committed with it
-        kept = [line for line in (out / ".gitignore").read_text().splitlines() if line.strip() != integrity.RECORD.as_posix()]
+        kept = [line for line in (out / ".gitignore").read_text().splitlines()
+                if line.strip() != integrity.RECORD.as_posix()]
         (out / ".gitignore").write_text("\n".join(kept) + "\n")
     (out / STUB_RECORD).write_text(json.dumps(expected_stubs(), indent=1, sort_keys=True) + "\n")
     (out / RELEASE_MARK).write_text(
