@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -80,19 +81,32 @@ def test_stub_and_solution_define_the_same_public_names_and_signatures(name):
     )
 
 
+def _judged(folder):
+    runs = run_exercises(list(KATA.exercises), [folder], mode="judge")
+    return {name: runs[name][str(folder)] for name in NAMES}
+
+
 @pytest.fixture(scope="module")
-def stub_runs():
+def judged_runs(request):
+    """The stubs' and the reference's runs that selected tests read, started together when either is first
+    needed: each is one judge and one worker at a time, so two fill a 2-core machine where one would not."""
+    needed = {fixture for item in request.session.items for fixture in getattr(item, "fixturenames", ())}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {folder: pool.submit(_judged, folder) for folder, fixture in
+               ((EXERCISES_DIR, "stub_runs"), (SOLUTIONS_DIR, "solution_runs")) if fixture in needed}
+
+
+@pytest.fixture(scope="module")
+def stub_runs(judged_runs):
     """Each exercise's tests judged against the untouched stubs (sandboxed workers, one judge)."""
-    runs = run_exercises(list(KATA.exercises), [EXERCISES_DIR], mode="judge")
-    return {name: runs[name][str(EXERCISES_DIR)] for name in NAMES}
+    return judged_runs[EXERCISES_DIR].result()
 
 
 @pytest.fixture(scope="module")
-def solution_runs():
+def solution_runs(judged_runs):
     """Each exercise's tests judged against the reference as a submission: proves that every test runs in
     a worker that sees only its exercise's dependencies, and passes there."""
-    runs = run_exercises(list(KATA.exercises), [SOLUTIONS_DIR], mode="judge")
-    return {name: runs[name][str(SOLUTIONS_DIR)] for name in NAMES}
+    return judged_runs[SOLUTIONS_DIR].result()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -177,9 +191,13 @@ def test_each_stub_fails_only_its_own_tests_with_a_not_implemented_message(stub_
 
 
 @pytest.fixture(scope="module")
-def mutant_verdicts():
+def mutant_verdicts(request):
+    """Each exercise's variants judged in one run per exercise, two at a time. Without a known-wrong test
+    selected (make test-fast) only the legitimate variants run: they are a tenth of the work."""
+    known_wrong = any(item.originalname == test_every_known_wrong_variant_is_caught_and_diagnosed.__name__
+                      for item in request.session.items)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(NAMES, pool.map(mutation.check, NAMES)))
+        return dict(zip(NAMES, pool.map(partial(mutation.check, known_wrong=known_wrong), NAMES)))
 
 
 @pytest.mark.parametrize("name", NAMES)
