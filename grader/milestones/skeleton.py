@@ -38,12 +38,13 @@ import numpy as np
 
 from grader.core.target import Modules, load_package
 
-THREADS = 1        # BLAS threads for the learner and PyTorch threads for the reference, both sides alike
+# BLAS threads for the learner and PyTorch's for the reference. One, because two threads per library on a
+# busy machine can stall at every matrix product (a thread waiting at a barrier for a descheduled partner):
+# we measured single steps 50-100x slower that way, for either library.
+THREADS = 1
 SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
-# After `steps`, stop a run whose projected time is this many budgets: it cannot make it.
-HOPELESS = 3.0
-# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last checkpoint's transfer.
-DEADLINE_SLACK = 0.1
+HOPELESS = 3.0     # after 20 steps, stop a run whose projected time is this many budgets: it cannot make it
+DEADLINE_SLACK = 0.1  # Judge.deadline() allows this fraction of the budget (+5 s) beyond it: the last transfer
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,6 @@ class Spec:
 
     def accuracy_passes(self, accuracy: float, threshold: float) -> bool:
         return accuracy >= threshold if self.at_least else accuracy > threshold
-
-
-# ---------------------------------------------------------------------------------------------------
-# Threads: the same count for NumPy's BLAS and for PyTorch. One, because two threads per library on a
-# machine busy with anything else can stall at every matrix product (a thread waiting at a barrier for
-# a descheduled partner): we measured single steps 50-100x slower that way, for either library.
 
 
 def _openblas_function(action: str):
@@ -121,10 +116,6 @@ def pinned_threads(n: int, torch=None):
             torch.set_num_threads(torch_previous)
 
 
-# ---------------------------------------------------------------------------------------------------
-# Shared by every milestone (speed too): the learner's modules, unfinished code, early ends
-
-
 def learner_modules(target_dir) -> Modules:
     """The target's own modules, every one of them (no reference code mixed in)."""
     return Modules(load_package(target_dir, own=None))
@@ -138,14 +129,12 @@ class Stop(Exception):
         self.result = result
 
 
-# What ended_early turns into a result; any other exception is a crash, reported by the milestone runner.
 EARLY_END = (Stop, NotImplementedError, ImportError)
 
 
 def ended_early(error: BaseException) -> dict:
-    """The result of a run ended by one of EARLY_END: the Stop's verdict, or "locked" for code that is not
-    written yet (a stub's NotImplementedError, a missing learner's module). Any other error (an ImportError
-    of something that is not a learner's module, say) is re-raised, so that it is reported as the crash it is."""
+    """The result of a run ended by one of EARLY_END: the Stop's verdict, or "locked" for code not written
+    yet (a stub, a missing learner's module). Anything else (another ImportError) is re-raised: a crash."""
     if isinstance(error, Stop):
         return dict(error.result)
     if isinstance(error, NotImplementedError):
@@ -160,7 +149,6 @@ DIVERGENCE_ADVICE = ("Usual causes: a learning rate far too large, log(0) or exp
 
 
 def diverged(where: str, value) -> dict:
-    """The result for a loss that became NaN or infinite."""
     return {"status": "failed",
             "reason": f"the loss became {value} {where}: training diverged. {DIVERGENCE_ADVICE}"}
 
@@ -186,20 +174,14 @@ def plain(values):
 
 
 def float64_note(what: str) -> str:
-    """The sentence for a model that trains in float64: `what` (its weights, its logits) came out float64."""
     return (f"note: your model trains in float64: {what} came out float64 although float32 was asked for "
             "(does Linear pass its dtype on to the initialiser, or does something upcast on the way?). "
             "float64 moves twice the bytes through every product, about 1.7x slower here; this is not a "
             "failure.")
 
 
-# ---------------------------------------------------------------------------------------------------
-# Watching the learner's loop from the outside: the loss and the optimiser are wrapped, so every
-# training step is seen without changing a line of the learner's training loop.
-
-
 class WatchedLoss:
-    """Wraps the learner's loss: forward is passed through, and each value goes to on_value (to be checked);
+    """The learner's loss, watched from outside its training loop: each forward's value goes to on_value;
     every other attribute is the loss's own."""
 
     def __init__(self, loss_fn, on_value=None):
@@ -225,8 +207,7 @@ class WatchedLoss:
 
 
 class WatchedOptimizer:
-    """Wraps the learner's optimiser: step() is passed through, then on_step() is called; every other
-    attribute is the optimiser's own."""
+    """The learner's optimiser, watched: on_step() after each step(); every other attribute is its own."""
 
     def __init__(self, optimizer, on_step):
         object.__setattr__(self, "_optimizer", optimizer)
@@ -275,7 +256,6 @@ class Progress:
             self.stream.flush()
 
     def interrupt(self) -> None:
-        """End a bar drawn in place, so that what is printed next starts on a line of its own."""
         if self.tty and self.step_in_epoch:
             self.stream.write("\n")
             self.stream.flush()
@@ -301,10 +281,6 @@ def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
         if hasattr(model, "train"):
             model.train()
     return float(np.mean(chosen == y))
-
-
-# ---------------------------------------------------------------------------------------------------
-# The data and the initial weights
 
 
 def shaped(spec: Spec, X: np.ndarray) -> np.ndarray:
@@ -338,10 +314,6 @@ def initial_weights(shapes, rng) -> list[np.ndarray]:
         weights.append(np.zeros(shape, np.float32) if len(shape) < 2 else
                        rng.normal(0.0, math.sqrt(2.0 / max(fan_in, 1)), size=shape).astype(np.float32))
     return weights
-
-
-# ---------------------------------------------------------------------------------------------------
-# The learner half
 
 
 class Enough(Exception):

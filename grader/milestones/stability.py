@@ -36,13 +36,9 @@ DTYPES = (np.float32, np.float64)
 TOLERANCE = 1e-3
 PRECISION = 50  # decimal digits of the exact reference
 
-# Which outputs are probabilities (relative error down to the smallest normal number) and which are
-# log-probabilities or losses (absolute error for values below 1 in size).
-PROBABILITY_FUNCTIONS = ("softmax", "sigmoid")
+PROBABILITY_FUNCTIONS = ("softmax", "sigmoid")  # relative error down to the smallest normal; others absolute below 1
 FUNCTIONS = ("softmax", "log_softmax", "cross_entropy", "sigmoid", "bce_with_logits")
 
-
-# --- the exact reference ------------------------------------------------------------------------------
 
 def _decimal(value) -> Decimal:
     """The exact value of a binary float (float32 values are exactly representable in float64)."""
@@ -121,11 +117,8 @@ def exact_bce_with_logits(logits, targets) -> float:
         return float(total / len(z))
 
 
-# --- the sweep ---------------------------------------------------------------------------------------
-
 def sweep_arguments(function: str, magnitude: float, dtype) -> tuple:
-    """The arguments for one function at one magnitude M, in dtype (public: the learner's half computes
-    them too)."""
+    """The arguments for one function at one magnitude M, in dtype (both halves compute them)."""
     if function in ("softmax", "log_softmax", "cross_entropy"):
         # A spread row (overflow at +M) and a row of large negative logits only (0 / 0 when all underflow).
         z = np.array([[1.0, 0.5, 0.0, -0.5, -1.0], [-1.0, -1.25, -1.5, -1.75, -2.0]]) * magnitude
@@ -145,8 +138,8 @@ def cases(magnitudes):
 
 
 def observe_task(modules, inputs: dict, send) -> dict:
-    """The learner's half, in the sandboxed worker (grader/core/task.py): every function's raw result and
-    NumPy warnings at every magnitude, nothing judged (measure classifies them)."""
+    """The learner's half, in the sandboxed worker: every function's raw result and NumPy warnings at every
+    magnitude, nothing judged (measure classifies them)."""
     found = []
     for kind, function, dtype, magnitude in cases(inputs["magnitudes"]):
         try:
@@ -169,8 +162,7 @@ def call_recording_warnings(f, *args):
 
 def classify(got, exact, dtype, function: str) -> tuple[str, float]:
     """(class, error) of one result; classes: ok, overflow, NaN, underflow, lost, wrong shape."""
-    got = np.asarray(got, dtype=np.float64)
-    exact = np.asarray(exact, dtype=np.float64)
+    got, exact = np.asarray(got, dtype=np.float64), np.asarray(exact, dtype=np.float64)
     if got.shape != exact.shape:
         return "wrong shape", float("inf")
     if np.isnan(got).any():
@@ -233,12 +225,8 @@ def format_table(rows, magnitudes) -> str:
 
     body = []
     for row in rows:
-        cells = []
-        for magnitude in magnitudes:
-            key = f"{magnitude:g}"
-            status = row["cells"][key]
-            text = SHORT.get(status, "error")
-            cells.append(text + ("*" if key in row["warnings"] else ""))
+        keys = [f"{magnitude:g}" for magnitude in magnitudes]
+        cells = [SHORT.get(row["cells"][key], "error") + ("*" if key in row["warnings"] else "") for key in keys]
         first = row["first_break"]
         body.append([row["function"], row["dtype"], *cells, "-" if first is None else f"{first:g}"])
     headers = ["function", "dtype", *[f"M={m:g}" for m in magnitudes], "breaks at"]
@@ -270,9 +258,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 def report(rows: list[dict], magnitudes, quick: bool) -> dict:
     """Print the table and the verdict; the result dict."""
     table = format_table(rows, magnitudes)
-    print("Where the textbook formulas break (each cell: the result at logit magnitude M)\n")
-    print(table)
-    print("\n" + LEGEND + "\n")
+    print(f"Where the textbook formulas break (each cell: the result at logit magnitude M)\n\n{table}\n\n{LEGEND}\n")
     first_break = {f"{r['function']}/{r['dtype']}": r["first_break"] for r in rows}
     for row in rows:
         if row["function"].startswith("naive_"):

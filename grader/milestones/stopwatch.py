@@ -1,34 +1,28 @@
 """The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
 
-The learner's steps run in a sandboxed worker (grader/milestones/steps.py: the protocol is there). This
-process never runs learner code. It asks for blocks of steps one at a time, each request naming the
-training images of its steps, drawn afresh from a secret seed, and times each block from outside the
-worker: the wall clock between its request and the worker's answer, and the worker's CPU time as the
-kernel counts it (core.task.ProcessTreeClock: every thread of every process the worker started), plus
-whatever CPU time the worker uses between an answer and the next request (work left for later counts).
-While the worker waits, this process runs the same steps in PyTorch, a shadow of each variant from the
-same initial weights on the same images, on one thread, timed by this thread's CPU time: each learner
-block is paired with PyTorch's block on the same images, so background load hits both alike.
+The learner's steps run in a sandboxed worker (steps.py: the protocol is there); nothing here runs
+learner code. Each request names the training images of its block of steps, drawn afresh from a secret
+seed, and each block is timed from outside the worker: the wall clock between request and answer, and
+the worker's CPU time as the kernel counts it (ProcessTreeClock: every thread of every process), plus its
+CPU time between an answer and the next request (work left for later counts). While the worker waits,
+this process runs the same steps in PyTorch from the same weights on the same images, on one thread,
+timed by this thread's CPU time: each learner block is paired with PyTorch's, so load hits both alike.
 
-Repeatable verdicts: a milestone's criteria are ratios of paired blocks (textbook / fast in a
-round, fast / PyTorch on the same images). Each is decided on the median of its per-round ratios with a
-distribution-free 90% confidence interval (order statistics). While an interval straddles its
-threshold, more rounds are measured, up to Plan.max_rounds; at that cap the result is "too close to
-call", never "failed".
+Repeatable verdicts: each criterion (a ratio of paired blocks) is decided on the median of its per-round
+ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold,
+more rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
 
-Why CPU time decides: on a machine shared with other jobs, a step longer than the scheduler's time
-slice is interrupted far more often than a shorter one, so wall-clock times punish the slower step
-twice. Measured here with six other jobs on the two cores (reference code, MLP): wall medians textbook
-10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7, 3.3 ms. Both are printed.
+Why CPU time decides: on a shared machine a step longer than the scheduler's time slice is interrupted
+far more often than a shorter one, so wall-clock times punish the slower step twice. Measured with six
+other jobs on two cores (reference, MLP): wall medians textbook 10.8, fast 1.6, PyTorch 11.2 ms; CPU-time
+medians 3.0, 1.7, 3.3 ms.
 
-Why the numbers can be trusted: every loss the worker reports must match PyTorch's loss of the same step
-(from the same weights, on the same batch: a skipped or faked step changes the later losses), and the
-final weights of each variant must match PyTorch's after as many steps, within a fraction of the
-distance they travelled. The first step must agree to float32 rounding (1e-3); later ones may drift,
-since rounding differences grow once a ReLU flips on one side only. Measured with the reference over
-320 MLP steps (the speed milestone's full run) for 30 seeds: losses within 0.94% and 1.5e-3 of
-PyTorch's (the largest gap from step 12 on, seed 2), weights within 3.7% of their travel; the CNN's
-agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
+Why the numbers can be trusted: every reported loss must match PyTorch's loss of the same step (same
+weights, same batch: a skipped or faked step changes the later losses), and each variant's final weights
+PyTorch's, within a fraction of the distance they travelled. The first step must agree to float32
+rounding (1e-3); later ones may drift once a ReLU flips on one side only. Measured with the reference over
+320 MLP steps for 30 seeds: losses within 0.94% and 1.5e-3 of PyTorch's, weights within 3.7% of their
+travel; the CNN's agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
 """
 
 from __future__ import annotations
@@ -100,10 +94,6 @@ class Timing:
 
     def median_ms(self, variant: str, table: str = "cpu") -> float:
         return 1e3 * statistics.median(getattr(self, table)[variant])
-
-
-# ---------------------------------------------------------------------------------------------------
-# PyTorch's side
 
 
 def training_pool(workload: str) -> tuple[np.ndarray, np.ndarray]:
@@ -178,18 +168,8 @@ class TorchStep:
         return (losses, time.thread_time() - cpu, time.perf_counter() - wall, time.process_time() - process)
 
 
-# ---------------------------------------------------------------------------------------------------
-# The judge
-
-
 def rounds(variants: tuple[str, ...], count: int, per_round: int) -> list[tuple[str, str, int]]:
     return [("timed", variant, per_round) for _ in range(count) for variant in variants]
-
-
-def expected_shapes(workload: str) -> list[tuple[int, ...]] | None:
-    if workload == "cnn":
-        return None  # the learner's build_mnist_cnn decides its channels; torch_model follows them
-    return [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
 
 
 def float_arrays(value, what: str) -> list[np.ndarray]:
@@ -238,8 +218,7 @@ class StepJudge:
         self.clock = ProcessTreeClock(pid)
 
     def _cpu(self) -> tuple[float, float] | None:
-        """The worker's CPU clocks. Reading /proc takes a few milliseconds: the wall clock is read after it
-        when a block starts and before it when a block ends, so as not to count it."""
+        """The worker's CPU clocks (reading /proc takes milliseconds: the wall clock is read on its far side)."""
         return self.clock.read() if self.clock is not None else None
 
     def on_event(self, kind: str, value) -> dict:
@@ -261,8 +240,9 @@ class StepJudge:
     def _start(self, value: dict) -> None:
         self.initial = float_arrays(value.get("params"), "your model's initial weights")
         self.dtypes["weights"] = str(value.get("dtype", "?"))
-        shapes = expected_shapes(self.workload)
-        if shapes is not None and [a.shape for a in self.initial] != shapes:
+        # The CNN's channels are the learner's build_mnist_cnn's to choose (torch_model follows them).
+        shapes = [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
+        if self.workload == "mlp" and [a.shape for a in self.initial] != shapes:
             raise Ended("failed", f"your MLP's parameters have shapes {[a.shape for a in self.initial]}, not "
                                   f"{shapes}: Linear(n_in, n_out) keeps W as (n_in, n_out) and b as (n_out,)")
         try:
@@ -329,9 +309,6 @@ class StepJudge:
         cpu = self._cpu()
         self.sent = time.perf_counter(), cpu  # the last thing before the request is written
         return request
-
-    # -----------------------------------------------------------------------------------------------
-    # After the run
 
     def check_work(self, advice: dict[str, str]) -> None:
         """Ended("failed") unless each variant computed its PyTorch shadow's losses, step by step, and ended
@@ -477,10 +454,6 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     return judge, seconds, calls(criteria(judge))
 
 
-# ---------------------------------------------------------------------------------------------------
-# Memory: each variant in a fresh process (the learner's in fresh workers), reported, never judged
-
-
 def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, dict]:
     """{variant: {"peak_extra_mib", "base_mib", "faults_per_step", "method"} or {"error": sentence}}."""
     import subprocess
@@ -515,8 +488,7 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
 
 
 def torch_memory(workload: str, params_file: str, steps: int) -> dict:
-    """In a fresh process: PyTorch's peak memory over warm-up + `steps` steps (the same measure as the
-    learner's variants: grader/milestones/steps.py)."""
+    """In a fresh process: PyTorch's peak memory over warm-up + `steps` steps (as steps.py measures)."""
     import torch
 
     from grader.milestones.steps import peak_after, reset_peak
@@ -531,8 +503,7 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory, for
-    measure_memory (a fresh process: its peak is PyTorch's alone)."""
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory."""
     workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
     Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0
