@@ -1,12 +1,10 @@
 """The judge's side of a worker: start it in the sandbox, read its frames, survive whatever it does.
 
 A `WorkerSession` runs one exercise's tests against one target in a worker process (worker.py) and
-collects, per test, the observations the worker reports (validated by wire.py). The judge's pytest
-items ask for them with `result(nodeid)` and decide (grader/feedback/judge_plugin.py). When a test hangs past its
-limit, the session kills the worker (and everything it started) and records a time-out for that test
-only; when the worker dies, the test that was running gets the reason; then a fresh worker carries on
-with the tests not yet run. So a hang, a crash or a stray thread costs that test, never the exercise
-or the row.
+collects the observations it reports per test; the judge's pytest items ask for them with
+`result(nodeid)` and decide (feedback/judge_plugin.py). A test that hangs past its limit gets a time-out
+(the worker and all it started are killed), a worker's death goes to the test that was running, and a
+fresh worker carries on with the rest: a hang, a crash or a stray thread costs that test, never the row.
 """
 
 from __future__ import annotations
@@ -132,7 +130,8 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd). Its
     prints go through a pipe (`process.output`, an Output), shown on this process's terminal with
     show_output (a milestone's progress bar: shown to the learner, never read by the judge)."""
-    inside = "/submission" if sandbox.isolation().kind == sandbox.BUBBLEWRAP else str(submission)
+    kind = sandbox.isolation().kind
+    inside = "/submission" if kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
     env = dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT))
@@ -140,7 +139,6 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     if input_fd is not None:
         env["KATA_INPUT_FD"] = str(input_fd)
         fds = (channel_fd, input_fd)
-    kind = sandbox.isolation().kind
     if kind == sandbox.BUBBLEWRAP:
         command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
                                              env=sandbox.worker_environment(env), channel_fd=channel_fd)
@@ -185,7 +183,6 @@ class WorkerSession:
         self._thread = threading.Thread(target=self._run, name=f"worker-{exercise.name}", daemon=True)
         self._scratch = Path(tempfile.mkdtemp(prefix="kata-worker-"))
 
-    # ---- the judge's view ------------------------------------------------------------------------
     def start(self) -> "WorkerSession":
         if not self._thread.is_alive() and not self._finished:
             self._thread.start()
@@ -209,7 +206,6 @@ class WorkerSession:
             self._thread.join(timeout=10)
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    # ---- the worker's lifetime -------------------------------------------------------------------
     def _record(self, nodeid: str, observations: list, error: dict | None) -> None:
         with self._done:
             if nodeid not in self.results:
@@ -302,8 +298,6 @@ class WorkerSession:
         except (wire.WireError, EOFError) as error:
             self._kill()
             self.problem = f"the worker's report was unreadable ({error}); its remaining tests count as failed"
-            if state["current"]:
-                self._record(state["current"], [], {"kind": "crash", "message": self.problem, "where": None})
             for nodeid in list(self.pending):
                 self._record(nodeid, [], {"kind": "crash", "message": self.problem, "where": None})
         return False

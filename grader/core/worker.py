@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.core import wire
+from grader.core.mode import error_of
 
 _CHANNEL = None
 
@@ -40,9 +41,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if call.when == "setup" and report.failed and call.excinfo is not None:
-        # The scenario never ran (the learner's module failed to import, say): report why, as its error.
-        from grader.core.mode import error_of
-
         error = error_of(call.excinfo.value, getattr(item.config, "kata_targets", []))
         error["phase"] = "setup"  # before the scenario: typically the learner's module failed to import
         _send(wire.pack_observations(item.nodeid, [], error))
@@ -84,8 +82,6 @@ def run_task(entry: str, target: str) -> int:
         function = getattr(importlib.import_module(module_name), function_name)
         send("result", function(modules, inputs, send))
     except BaseException as error:  # noqa: BLE001 - the learner's failure is the report
-        from grader.core.mode import error_of
-
         send("error", error_of(error, [Path(target)]))
     return 0
 
@@ -96,9 +92,7 @@ def main(argv: list[str]) -> int:
     plugin._CHANNEL = os.fdopen(int(os.environ["KATA_CHANNEL_FD"]), "wb", buffering=0)
     sys.stdout = sys.stderr  # the learner's prints must not mix with anything the judge reads
     if argv[:1] == ["--task"]:
-        global _CHANNEL
-        _CHANNEL = plugin._CHANNEL
-        return run_task(argv[1], argv[2])
+        return plugin.run_task(argv[1], argv[2])
     os.environ["KATA_MODE"] = "observe"
     code = pytest.main([*argv, "-q", "-p", "no:cacheprovider", "--no-header"], plugins=[plugin])
     plugin._send(wire.pack_message({"type": "finish", "status": int(code)}, []))

@@ -22,6 +22,7 @@ inputs, and the learner's half gets no `ref` (the reference is the judge's).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import io
 import os
@@ -109,20 +110,19 @@ _evaluating_expected = [False]
 UNGUARDED = frozenset({"no_grad"})  # a switch, not an answer: finite differences of autograd's forward use it
 
 
+@contextlib.contextmanager
+def _evaluating(expected: bool):
+    previous, _evaluating_expected[0] = _evaluating_expected[0], expected
+    try:
+        yield
+    finally:
+        _evaluating_expected[0] = previous
+
+
 def learner_code_allowed():
     """A context in which an expected value may run the learner's module under test: finite differences of
     its forward (helpers.numerical_gradient), which check its backward, never the forward itself."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def allowed():
-        previous, _evaluating_expected[0] = _evaluating_expected[0], False
-        try:
-            yield
-        finally:
-            _evaluating_expected[0] = previous
-
-    return allowed()
+    return _evaluating(False)
 
 
 def _install_expected_guard() -> None:
@@ -133,11 +133,8 @@ def _install_expected_guard() -> None:
         return
 
     def guarded(value):
-        previous, _evaluating_expected[0] = _evaluating_expected[0], True
-        try:
+        with _evaluating(True):
             return original(value)
-        finally:
-            _evaluating_expected[0] = previous
 
     guarded.kata_guarded = True
     checks._evaluate = guarded
@@ -253,13 +250,9 @@ def advise(item) -> None:
     item.kata_kinds = list(run.kinds)
 
 
-def _is_exercise_test(item) -> bool:
-    return "exercise_name" in getattr(item, "fixturenames", ())
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    if not _is_exercise_test(pyfuncitem):
+    if "exercise_name" not in getattr(pyfuncitem, "fixturenames", ()):
         return None
     __tracebackhide__ = True
     mode = kata_mode()
@@ -291,15 +284,13 @@ def pytest_pyfunc_call(pyfuncitem):
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
         return
+    from grader.core import sandbox
     from grader.core.judge import WorkerSession, mark
 
     mark("collected")
-
     targets = getattr(config, "kata_targets", [])
     if len(targets) != 1:
         raise pytest.UsageError("KATA_MODE=judge grades one target at a time")
-    from grader.core import sandbox
-
     kata = manifest.load()
     limits, cgroup = sandbox.limits_from_environment()
     groups: dict[str, list[str]] = {}
@@ -328,8 +319,13 @@ def pytest_collection_modifyitems(session, config, items):
         if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
-        if os.environ.get(_mode.WARM_VAR) == "1" and sys.stdin.readline().strip() != "go":
-            os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
+        if os.environ.get(_mode.WARM_VAR) == "1":
+            capture = config.pluginmanager.getplugin("capturemanager")
+            capture.suspend_global_capture(in_=True)  # pytest's capture hides stdin
+            go = sys.stdin.readline().strip() == "go"
+            capture.resume_global_capture()
+            if not go:
+                os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
         sessions[order[0]].start()
 
 

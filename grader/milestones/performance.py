@@ -101,11 +101,10 @@ def report_times(judge: stopwatch.StepJudge, seconds: dict, name: str, quick: bo
               f"({timing.median_ms(side, 'wall'):.3f} ms wall)")
     for note in timing.notes:
         print(f"  note: {note}")
-    record = {"workload": name, "quick": quick, "threads": stopwatch.THREADS, "batch_size": stopwatch.BATCH_SIZE,
-              "steps_timed": judge.rounds * plan.per_round, "seed": judge.seed, "first_loss": first,
-              "step_ms": {side: round(1e3 * seconds[side], 4) for side in VARIANTS},
-              "wall_step_ms": {side: round(timing.median_ms(side, "wall"), 4) for side in VARIANTS}}
-    return record
+    return {"workload": name, "quick": quick, "threads": stopwatch.THREADS, "batch_size": stopwatch.BATCH_SIZE,
+            "steps_timed": judge.rounds * plan.per_round, "seed": judge.seed, "first_loss": first,
+            "step_ms": {side: round(1e3 * seconds[side], 4) for side in VARIANTS},
+            "wall_step_ms": {side: round(timing.median_ms(side, "wall"), 4) for side in VARIANTS}}
 
 
 def report_profile(found: dict, fast_seconds: float) -> dict:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.core.task import ProcessTreeClock
+from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
 
 CONFIDENCE = 0.9             # of the interval on each ratio's median
@@ -437,16 +438,13 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
               "labels": judge.y}
-    previous = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    try:
-        result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
-                                  on_message=lambda seconds, kind, value: judge.on_event(kind, value),
-                                  on_start=judge.on_start)
-    except task.TaskFailed as error:
-        raise Ended("failed", f"your training step stopped: {error}") from None
-    finally:
-        torch.set_num_threads(previous)
+    with pinned_threads(THREADS, torch):
+        try:
+            result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
+                                      on_message=lambda seconds, kind, value: judge.on_event(kind, value),
+                                      on_start=judge.on_start)
+        except task.TaskFailed as error:
+            raise Ended("failed", f"your training step stopped: {error}") from None
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
         raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
     judge.check_work(advice)
