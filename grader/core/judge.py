@@ -72,11 +72,6 @@ def timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
 
 
-def idle_message() -> str:
-    return (f"timed out: it waited {IDLE_SECONDS:g} s without computing anything (input(), time.sleep, or a lock "
-            "that is never released?)")
-
-
 def copy_submission(target: Path, into: Path) -> Path:
     """The learner's top-level .py files (regular files only), copied where the worker reads them."""
     into.mkdir(parents=True, exist_ok=True)
@@ -177,9 +172,7 @@ class WorkerSession:
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
         self.durations: dict[str, float] = {}
         self.received = 0  # bytes of arrays reported so far (wire.SESSION_BYTES)
-        self._done = threading.Condition()
-        self._finished = False
-        self._process = None
+        self._done, self._finished, self._process = threading.Condition(), False, None
         self._thread = threading.Thread(target=self._run, name=f"worker-{exercise.name}", daemon=True)
         self._scratch = Path(tempfile.mkdtemp(prefix="kata-worker-"))
 
@@ -342,7 +335,9 @@ class WorkerSession:
         if current is None or current in self.results:
             return
         if state["killed_for"] == current:
-            message = idle_message() if state.get("idle") else timeout_message(self.exercise.time_limit)
+            message = (f"timed out: it waited {IDLE_SECONDS:g} s without computing anything (input(), time.sleep, "
+                       "or a lock that is never released?)" if state.get("idle")
+                       else timeout_message(self.exercise.time_limit))
             error = {"kind": "timeout", "message": message, "where": None}
         elif type(state["killed_for"]) is tuple:  # over the process limit (_watch)
             error = {"kind": "crash", "message": f"the test process was ended: {state['killed_for'][1]}", "where": None}

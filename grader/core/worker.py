@@ -52,11 +52,9 @@ def pytest_collectreport(report):
 
 
 def run_task(entry: str, target: str) -> int:
-    """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package.
-
-    The judge's inputs arrive as one frame on KATA_INPUT_FD (arrays, numbers); `send(kind, value)` sends
-    progress and, last, the result frame. Used by the milestones: the learner's code trains here, the
-    judge keeps the test labels and computes the accuracy (grader/core/task.py)."""
+    """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package (the
+    milestones, core/task.py). The judge's inputs arrive as one frame on KATA_INPUT_FD; `send(kind, value)`
+    sends an event and returns the judge's reply, and the function's result is the last frame."""
     import importlib
 
     from grader.core import target as targets

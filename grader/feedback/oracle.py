@@ -95,10 +95,8 @@ def needs_pytorch(test_modules) -> bool:
 
 
 def check_close_ref(what: str, got, oracle, **options) -> None:
-    """check_close against the reference's value of `got`, which `oracle()` (PyTorch or a closed form)
-    computes too. The judge runs the scenario on the reference, so its `got` is the reference's value;
-    the oracle is evaluated where there is no reference (a release, local mode) and checked against it in
-    the maintainer's suite, with the check's own tolerances."""
+    """check_close against `expected(lambda: got, oracle)`: in the judge `got` is the reference's value,
+    which the maintainer's suite checks against `oracle()` with the check's own tolerances."""
     __tracebackhide__ = True
     tolerances = {name: options[name] for name in ("rtol", "atol") if name in options}
     checks.check_close(what, got, expected(lambda: got, oracle, **tolerances), **options)

@@ -42,12 +42,6 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def changed_files(before: dict, after: dict) -> list[str]:
-    """The Python files added, removed or modified between two snapshots, sorted."""
-    names = set(before) | set(after)
-    return sorted(n for n in names if n.endswith(".py") and before.get(n) != after.get(n))
-
-
 def summarise(exercise, run: TargetRun) -> tuple[bool, str]:
     """(all passed, a few lines): passed/total, the status as `make grade` names it, the first failure."""
     result = ExerciseResult(exercise, run)
@@ -142,11 +136,6 @@ class Watcher:
             self.out(f"`{exercise.name}` passed before and fails now: your last change broke it.")
         return done
 
-    def after(self, exercise):
-        """The first exercise after `exercise` not known to pass, or None."""
-        later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
-        return next((ex for ex in later if ex.name not in self.passing), None)
-
     def react(self, queue: list, labels: dict) -> None:
         """Run the queued exercises; follow the one being worked on to the next when it passes."""
         while queue:
@@ -158,7 +147,8 @@ class Watcher:
             if self.current is None or exercise.name != self.current.name or not self.follow:
                 self.out(f"`{exercise.name}` passes.")
                 continue
-            upcoming = self.after(exercise)
+            later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
+            upcoming = next((ex for ex in later if ex.name not in self.passing), None)  # the next not passing
             if upcoming is None:
                 self.out(f"`{exercise.name}` passes. Every exercise passes as far as this watch knows: "
                          "`make grade` grades them all and runs the milestones.")
@@ -197,7 +187,7 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
             labels = {ex.name: f"start-up, nothing saved yet: the tests of `{ex.name}` ({watcher.shown(ex)})"
                       for ex in queue}
         else:
-            changed = changed_files(seen, current)
+            changed = sorted(n for n in set(seen) | set(current) if n.endswith(".py") and seen.get(n) != current.get(n))
             queue = watcher.affected(changed)
             shown = ", ".join(f"{targets.display_name(target_dir)}/{name}" for name in changed)
             labels = {ex.name: f"{shown} changed: the tests of `{ex.name}`" for ex in queue}
@@ -233,13 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     if name is None and args.exercise:
         print(note, file=sys.stderr)
         return 2
-    max_cycles = 1 if args.once else args.max_cycles
-    clear = not args.no_clear and sys.stdout.isatty()
+    warm = WarmJudge(target_dir) if not args.once else run_exercise
     try:
-        warm = WarmJudge(target_dir) if not args.once else run_exercise
-        watch(name, target_dir, interval=args.interval, max_cycles=max_cycles, clear=clear, run=warm,
-              out=lambda *a, **k: print(*a, **k, flush=True), follow=not args.once,
-              passing=progress.last_done(shown) or set())
+        watch(name, target_dir, interval=args.interval, max_cycles=1 if args.once else args.max_cycles,
+              clear=not args.no_clear and sys.stdout.isatty(), run=warm, follow=not args.once,
+              out=lambda *a, **k: print(*a, **k, flush=True), passing=progress.last_done(shown) or set())
     except KeyboardInterrupt:
         print("\nStopped watching. `make grade` shows your score.")
     finally:

@@ -51,9 +51,8 @@ SPEC = Spec(
 
 
 def build_parameters(ag, rng) -> list:
-    """[W1, b1, W2, b2, W3, b3] as float32 leaf Tensors of the learner's engine, He-initialised (biases at
-    zero), each .grad zeros so that optim.SGD.zero_grad(), which clears gradients in place, works before
-    the first backward."""
+    """[W1, b1, W2, b2, W3, b3] as He-initialised float32 leaf Tensors of the learner's engine, each .grad
+    zeros so that optim.SGD.zero_grad(), which clears gradients in place, works before the first backward."""
     params = [ag.Tensor(w, requires_grad=True) for w in initial_weights(SHAPES, rng)]
     for p in params:
         p.grad = np.zeros_like(p.data)

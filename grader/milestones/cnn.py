@@ -90,8 +90,5 @@ def train(session) -> dict:
 
 def first_filters(params) -> np.ndarray | None:
     """A float32 copy of the first convolution's kernels (out, in, kh, kw), to draw."""
-    for _, p in params:
-        data = np.asarray(getattr(p, "data", None))
-        if data.ndim == 4:
-            return data.astype(np.float32)
-    return None
+    kernels = (np.asarray(getattr(p, "data", None)) for _, p in params)
+    return next((data.astype(np.float32) for data in kernels if data.ndim == 4), None)

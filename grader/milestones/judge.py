@@ -126,8 +126,7 @@ class Judge:
         self.at = {"step": 0, "checkpoint": 0, "weights": None, "previous": None, "lr": None}
         self.total_steps, self.steps_per_epoch, self.max_drift = 0, 1, 0.0
         self.spent, self.running_since = 0.0, None
-        self.stopped: str | None = None
-        self.enough = False
+        self.stopped, self.enough = None, False  # the judge's own early end (a sentence); the bar cleared
 
     def job(self) -> dict:
         """What the learner half needs (plain data): no test image, no seed of the judge's."""
@@ -409,9 +408,8 @@ def curve_summary(history: list[dict]) -> list[str]:
 
 
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process is the judge: it
-    holds the test set and PyTorch, answers every event, times the learner from outside and kills the
-    worker when the next event misses its deadline."""
+    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process judges, and kills
+    the worker when its next event misses its deadline."""
     from grader.core import task
 
     try:

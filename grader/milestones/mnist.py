@@ -56,8 +56,7 @@ def settings_of(m) -> dict:
 
 def make_optimizer(m, model, settings):
     return m.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings.get("momentum", 0.0),
-                       nesterov=settings.get("nesterov", False),
-                       weight_decay=settings.get("weight_decay", 0.0))
+                       nesterov=settings.get("nesterov", False), weight_decay=settings.get("weight_decay", 0.0))
 
 
 def learning_rate_schedule(m, optimizer, settings):

@@ -125,10 +125,7 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
 
 def _layer_of(name: str) -> str:
     """The layer a parameter belongs to: "0.W" -> "0", "encoder.1.b" -> "encoder.1", "W1" -> "1"."""
-    if "." in name:
-        return name.rsplit(".", 1)[0]
-    stripped = name.lstrip("Wwb_")
-    return stripped or name
+    return name.rsplit(".", 1)[0] if "." in name else (name.lstrip("Wwb_") or name)
 
 
 def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") -> Path:

@@ -1,12 +1,11 @@
 """The learner half of the training milestones (mnist, cnn, autograd_mnist), and what both halves share.
 
-Every training milestone is a module with a `Spec` (its numbers and advice) and two functions:
-`sanity(session)` (checks before the long run, raising Stop with advice) and `train(session)` (the
-training loop around the learner's code). The learner half, `learn(milestone, target_dir, job, send)`,
-runs in the sandboxed worker: it pins its BLAS threads, loads the training split, runs the sanity
-ladder, and trains with a progress bar. The judge half (judge.py) holds the test set and PyTorch,
-verifies the training by replaying it, computes the test accuracy itself and decides. The halves
-exchange only plain data (str, numbers, lists and dicts of them, NumPy arrays):
+Every training milestone is a module with a `Spec` (its numbers and advice), `sanity(session)` (checks
+before the long run, raising Stop with advice) and `train(session)` (the loop around the learner's code).
+The learner half, `learn`, runs in the sandboxed worker: it pins its BLAS threads, loads the training
+split, runs the sanity ladder and trains with a progress bar. The judge half (judge.py) replays the
+training, computes the test accuracy and decides. The halves exchange only plain data (str, numbers,
+lists and dicts of them, NumPy arrays):
 
     "start"       {"settings": {"epochs", "batch_size", "lr", "momentum", ...}, "record": {sanity results},
                    "steps_per_epoch": int, "shapes": [[int]] (the model's parameters)}
@@ -79,13 +78,12 @@ def _openblas_function(action: str):
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
-        for path in sorted(paths):
-            library = ctypes.CDLL(path)
-            for prefix in ("scipy_openblas", "openblas"):
-                for suffix in ("64_", ""):
-                    function = getattr(library, f"{prefix}_{action}_num_threads{suffix}", None)
-                    if function is not None:
-                        return function
+        names = [f"{prefix}_{action}_num_threads{suffix}" for prefix in ("scipy_openblas", "openblas")
+                 for suffix in ("64_", "")]
+        for library in map(ctypes.CDLL, sorted(paths)):
+            function = next((getattr(library, name) for name in names if hasattr(library, name)), None)
+            if function is not None:
+                return function
     except OSError:
         pass
     return None
@@ -154,7 +152,6 @@ def diverged(where: str, value) -> dict:
 
 
 def loss_value(value) -> float:
-    """The learner's loss as a float (it may be a 0-d array)."""
     return float(np.asarray(value, dtype=np.float64))
 
 
@@ -345,25 +342,20 @@ class RowIndex:
 
 class Session:
     """The learner half's view of one run: the learner's modules, the data, the channel to the judge.
-
-    A milestone's train(session) calls `watch(model)` and `start` once, `step` after every optimiser
-    step (with the batch's images when no watched forward saw them) and `end_epoch` after every epoch;
-    its sanity(session) runs before, untimed. Every job["every"] steps, and at each epoch's end, the
-    weights go to the judge as a checkpoint with the steps since the last one.
-    """
+    train(session) calls `watch(model)` and `start` once, `step` after every optimiser step (with the
+    batch's images when no watched forward saw them) and `end_epoch` after every epoch; sanity(session)
+    runs before, untimed. Every job["every"] steps and at each epoch's end, a checkpoint goes to the judge."""
 
     def __init__(self, spec: Spec, m, job: dict, send):
         self.spec, self.m, self.job, self.send = spec, m, job, send
-        self.quick = bool(job["quick"])
-        self.every = int(job["every"])
+        self.quick, self.every = bool(job["quick"]), int(job["every"])
         self.X_train, self.y_train, self.X_val, self.y_val = training_split(spec, self.quick)
         self.rows = RowIndex(self.X_train)
         self.record: dict = {}
         self.progress: Progress | None = None
         self.budget, self.spent_before = math.inf, 0.0
         self.segment_started = time.perf_counter()
-        self.steps = self.total_steps = self.steps_per_epoch = 0
-        self.epochs_done = 0
+        self.steps = self.total_steps = self.steps_per_epoch = self.epochs_done = 0
         self.params: list = []
         self.images = None       # the last images a watched forward saw: the step's batch
         self.previous = None     # the weights after the step before a checkpoint

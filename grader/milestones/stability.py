@@ -1,20 +1,14 @@
 """Milestone "stability": where do the textbook formulas break? A measured table, float32 and float64.
 
-Using the target's own stability module, every function is evaluated on inputs of growing magnitude M
-(logits up to +-M, so probabilities as small as exp(-M)) in float32 and float64, and each result is
-compared with the exact value, computed here with Python's decimal module at 50 significant digits (no
-floating-point range limits, independent of NumPy and of the code under test). A result is
-
-    ok          within 1e-3 of the exact value (relative; absolute for log-probabilities and losses
-                below 1 in size, whose natural accuracy is absolute)
-    overflow    inf where the exact value is finite (for the losses: -log of a probability that underflowed)
-    NaN         inf / inf, 0 / 0 or 0 * inf happened somewhere
-    underflow   0 or -inf where the exact value is finite and representable
-    lost        finite but off by more than 1e-3
-
-and a * marks a NumPy warning (overflow, division by zero, invalid value; underflow to 0 is harmless and
-not counted). The milestone passes when every stable_* function is ok, without warnings, at every M in
-both dtypes; the naive_* rows are the lesson: the first magnitude where each one breaks.
+Every function of the target's stability module is evaluated on inputs of growing magnitude M (logits up
+to +-M, so probabilities as small as exp(-M)) in float32 and float64, and each result is compared with
+the exact value, computed here with Python's decimal module at 50 significant digits (no floating-point
+range limits, independent of NumPy and of the code under test). Each cell is ok (within 1e-3: relative;
+absolute for log-probabilities and losses below 1 in size, whose natural accuracy is absolute), overflow,
+NaN, underflow (0 or -inf where the exact value is finite and representable) or lost (off by more), with
+a * for a NumPy warning (overflow, division by zero, invalid value; underflow to 0 is harmless). The
+milestone passes when every stable_* function is ok, without warnings, at every M in both dtypes; the
+naive_* rows are the lesson: the first magnitude where each one breaks.
 
 The exact_* functions are also the oracle of tests/exercises/test_stability.py.
 """
@@ -110,11 +104,8 @@ def exact_bce_with_logits(logits, targets) -> float:
     z = np.ravel(np.asarray(logits, dtype=np.float64))
     t = np.ravel(np.asarray(targets, dtype=np.float64))
     with localcontext(prec=PRECISION):
-        total = Decimal(0)
-        for zi, ti in zip(z, t):
-            a, b = _decimal(zi), _decimal(ti)
-            total += b * _softplus(-a) + (1 - b) * _softplus(a)
-        return float(total / len(z))
+        pairs = [(_decimal(zi), _decimal(ti)) for zi, ti in zip(z, t)]
+        return float(sum((b * _softplus(-a) + (1 - b) * _softplus(a) for a, b in pairs), Decimal(0)) / len(z))
 
 
 def sweep_arguments(function: str, magnitude: float, dtype) -> tuple:

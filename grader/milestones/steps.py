@@ -274,8 +274,7 @@ def peak_after(step, batches, base: int, method: str) -> dict:
         step(*batch)
     steps = len(batches) - 1
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(steps, 1)
-    peak = peak_kib(method)
-    return {"peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0,
+    return {"peak_extra_mib": max(0, peak_kib(method) - base) / 1024.0, "base_mib": base / 1024.0,
             "faults_per_step": faults, "method": method}
 
 

@@ -141,7 +141,6 @@ def textbook_parameters(net) -> list[np.ndarray]:
 
 
 def flat(arrays) -> np.ndarray:
-    """A list of arrays as one float64 vector."""
     return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
 
@@ -411,19 +410,16 @@ def failures(found: list[dict]) -> list[str]:
 
 def too_close(found: list[dict]) -> str | None:
     """The reason of a "not-run" when a criterion stayed too close to call, else None."""
-    for c in found:
-        if c["call"] == "close":
-            return (f"too close to call: {c['name']} {c['median']:.2f}x against {c['threshold']:g}x (its "
-                    f"{CONFIDENCE:.0%} interval {c['low']:.2f}x-{c['high']:.2f}x over {c['rounds']} rounds "
-                    "straddles the threshold): run again, on a quieter machine if you can")
-    return None
+    return next((f"too close to call: {c['name']} {c['median']:.2f}x against {c['threshold']:g}x (its "
+                 f"{CONFIDENCE:.0%} interval {c['low']:.2f}x-{c['high']:.2f}x over {c['rounds']} rounds straddles "
+                 "the threshold): run again, on a quieter machine if you can" for c in found if c["call"] == "close"),
+                None)
 
 
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
             profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
-    """Run the learner's steps in a sandboxed worker against PyTorch here, with more rounds while
-    criteria(judge) (see calls) are undecided: (the judge, checked; its seconds_per_step; its calls on the
-    criteria). Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
+    """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a
+    sandboxed worker against PyTorch here, more rounds while undecided. Ended when they cannot count."""
     from grader.core import task
     from grader.data import mnist
 
