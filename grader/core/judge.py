@@ -25,14 +25,10 @@ from grader.core.manifest import Exercise, ROOT
 
 TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vectorised NumPy expression is needed"
 # The judge's budgets count the worker tree's CPU time (sandbox.ProcessTreeClock), which a busy machine
-# barely changes: beyond a test's own CPU limit (cpu_limit.py, inside the worker), the judge allows this
-# many more CPU seconds before it kills the worker, and one exercise's run may use EXERCISE_BUDGET_TESTS
-# times its per-test limit (plus the margin) before its remaining tests fail. Code that waits without
-# computing (a sleep, a lock) is stopped by a wall-clock backstop WALL_FACTOR times as wide; without /proc
-# (macOS) the budgets themselves are wall clock.
-HARD_MARGIN_SECONDS = 30
-EXERCISE_BUDGET_TESTS = 20
-WALL_FACTOR = 10
+# barely changes; without /proc (macOS) they are wall clock.
+HARD_MARGIN_SECONDS = 30    # CPU seconds beyond a test's own limit (cpu_limit.py, in the worker) before the kill
+EXERCISE_BUDGET_TESTS = 20  # an exercise's run may use this many per-test limits (+ the margin); then the rest fail
+WALL_FACTOR = 10            # a wall-clock backstop this many times as wide stops code that waits (a sleep, a lock)
 # A test whose worker gains no CPU time for this long waits for something that never comes (input(), a sleep,
 # a lock): on a busy machine a runnable process still gets a share of a core every few hundred ms, so only a
 # wait looks like this. It is stopped then, not after the WALL_FACTOR backstop, so a hang costs one test.

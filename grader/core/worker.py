@@ -2,11 +2,11 @@
 
     python -m grader.core.worker TEST_FILE --target DIR [NODEID ...]
 
-It is pytest in observe mode (see grader/feedback/judge_plugin.py) with this module as a plugin that sends, on the file
-descriptor KATA_CHANNEL_FD, one frame when a test starts, one with the test's observations when it ends
-(or with its error, when a fixture such as the import of the learner's module failed), and one at the
-end. It decides nothing: the judge reads the frames and computes every verdict. It runs inside the
-sandbox (sandbox.py), so it sees no reference for its own exercise, no PyTorch and no other submission.
+It is pytest in observe mode (feedback/judge_plugin.py) with this module as a plugin that sends, on the
+file descriptor KATA_CHANNEL_FD, a frame when a test starts, one with its observations (or its error, when
+a fixture such as the import of the learner's module failed) when it ends, and one at the end; the judge
+computes every verdict. Inside the sandbox it sees no reference for its exercise, no PyTorch, no other
+submission.
 """
 
 from __future__ import annotations

@@ -249,7 +249,13 @@ class Judge:
         at.update(step=step, checkpoint=number, weights=[np.asarray(w, np.float32) for w in weights],
                   previous=[np.asarray(w, np.float32) for w in previous] if self._fits(previous) else None,
                   lr=float(lrs[-1]) if n else at["lr"])
-        self._record_steps(data, lrs, losses)
+        norms = np.asarray(data.get("grad_norms"), dtype=np.float64)  # the steps' records, for the epoch's summary
+        self.steps["losses"].extend(losses.tolist())
+        self.steps["lrs"].extend(lrs.tolist())
+        if norms.ndim == 2 and norms.shape[0] == len(losses):
+            self.steps["norms"].extend(norms.tolist())
+        self.steps["names"] = [str(name) for name in data.get("grad_names") or []]
+        self.steps["shapes"] = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
         epoch = data.get("epoch")
         if epoch is not None or (self.spec.stop_at_threshold and step >= self.steps_per_epoch // 2):
             accuracy = self.test_accuracy(at["weights"])
@@ -277,15 +283,6 @@ class Judge:
                 f"(step {where}: loss {losses[-1]:.4g} against {replay_losses[-1]:.4g}; the weights are "
                 f"{gap:.0%} of their travel away, allowed {TOLERANCE:.0%}): the weights must come from your "
                 "training steps alone, starting from the initial weights the grader set")
-
-    def _record_steps(self, data: dict, lrs, losses) -> None:
-        norms = np.asarray(data.get("grad_norms"), dtype=np.float64)
-        self.steps["losses"].extend(losses.tolist())
-        self.steps["lrs"].extend(lrs.tolist())
-        if norms.ndim == 2 and norms.shape[0] == len(losses):
-            self.steps["norms"].extend(norms.tolist())
-        self.steps["names"] = [str(name) for name in data.get("grad_names") or []]
-        self.steps["shapes"] = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
 
     def _close_epoch(self, accuracy: float, learner: dict, data: dict) -> None:
         steps, norms = self.steps, np.asarray(self.steps["norms"], dtype=np.float64)

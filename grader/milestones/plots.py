@@ -100,9 +100,7 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
     colours = plt.get_cmap("tab10")
     for index, name in enumerate(names):
         stats = [e["grad_norms"].get(name, {}) for e in history]
-        median = [_positive(s.get("median")) for s in stats]
-        low = [_positive(s.get("min")) for s in stats]
-        high = [_positive(s.get("max")) for s in stats]
+        median, low, high = ([_positive(s.get(key)) for s in stats] for key in ("median", "min", "max"))
         colour = colours(index % 10)
         if len(epochs) == 1 and all(v is not None for v in low + high + median):
             # A band needs two epochs: show the range as an error bar, side by side per parameter.
@@ -153,8 +151,8 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
             ax.plot(xs, ys, marker="o" if kind == "weights" else "s", color=colour, markersize=4,
                     linestyle="-" if kind == "weights" else "--", label=label)
             if last and members:
-                low = [_positive(s.get("min", math.nan) * scale[n]) for s, n in zip(stats, members)]
-                high = [_positive(s.get("max", math.nan) * scale[n]) for s, n in zip(stats, members)]
+                low, high = ([_positive(s.get(key, math.nan) * scale[n]) for s, n in zip(stats, members)]
+                             for key in ("min", "max"))
                 if all(v is not None for v in low + high + ys):
                     ax.errorbar(xs, ys, yerr=[[y - lo for y, lo in zip(ys, low)], [hi - y for y, hi in zip(ys, high)]],
                                 fmt="none", ecolor=colour, capsize=3, linewidth=1)

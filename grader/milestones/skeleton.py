@@ -295,11 +295,8 @@ def training_split(spec: Spec, quick: bool):
     X, y = data.load("train")
     if quick:
         X, y = X[:spec.quick_sizes[0]], y[:spec.quick_sizes[0]]
-    held_out = spec.validation[1 if quick else 0]
-    X = shaped(spec, X)
-    if not held_out:
-        return X, y, X[:0], y[:0]
-    return X[:-held_out], y[:-held_out], X[-held_out:], y[-held_out:]
+    X, split = shaped(spec, X), len(X) - spec.validation[1 if quick else 0]
+    return X[:split], y[:split], X[split:], y[split:]
 
 
 def initial_weights(shapes, rng) -> list[np.ndarray]:

@@ -85,7 +85,9 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
         return ended.result
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]
     ratio = calls[0]["median"]
-    note = dtype_note(judge.dtypes)
+    note = (float64_note("the weights of Linear(..., dtype=np.float32)") if judge.dtypes.get("weights") == "float64"
+            else float64_note("the logits computed from float32 weights and images")
+            if judge.dtypes.get("textbook logits") == "float64" else None)
     if note:
         print(note)
     for line in judge.timing.notes:
@@ -104,15 +106,6 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
             "steps_timed": judge.rounds * plan.per_round, "rounds": judge.rounds, "seed": judge.seed,
             "interval": [round(calls[0]["low"], 3), round(calls[0]["high"], 3)],
             "profile_ms": {k: round(v, 4) for k, v in totals.items()}, "quick": quick, **verdict(calls, profile)}
-
-
-def dtype_note(dtypes: dict) -> str | None:
-    """A sentence when your model computes in float64 although it was built for float32."""
-    if dtypes.get("weights") == "float64":
-        return float64_note("the weights of Linear(..., dtype=np.float32)")
-    if dtypes.get("textbook logits") == "float64":
-        return float64_note("the logits computed from float32 weights and images")
-    return None
 
 
 def verdict(calls: list[dict], profile: dict) -> dict:
