@@ -118,9 +118,8 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
                  env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None,
                  show_output: bool = False) -> subprocess.Popen:
     """Start `python -m grader.core.worker ARGUMENTS` on a copy of the submission, in the sandbox when there
-    is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd). Its
-    prints go through a pipe (`process.output`, an Output), shown on this process's terminal with
-    show_output (a milestone's progress bar: shown to the learner, never read by the judge)."""
+    is one; it writes its frames to channel_fd (and reads the judge's inputs from input_fd), and its prints
+    go to `process.output` (an Output, echoed to this terminal with show_output)."""
     kind = sandbox.isolation().kind
     inside = "/submission" if kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",

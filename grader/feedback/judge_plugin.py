@@ -184,9 +184,8 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
     if culprit == exercise or not (culprit or dependencies):
         return None
     if culprit:
-        number = kata.exercise(culprit).number
-        return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
-                f"`make check EX={culprit}` pass first.")
+        return (f"The error arose in your {culprit}.py (exercise {kata.exercise(culprit).number}), which this "
+                f"exercise uses here: make `make check EX={culprit}` pass first.")
     dependencies = [name for name in dependencies if not _passed_at_last_grade(name, target_dirs)]
     if not dependencies:
         return None

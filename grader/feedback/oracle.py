@@ -17,8 +17,7 @@ from grader.feedback import checks
 
 class _Lazy:
     def __init__(self, name: str):
-        self._name = name
-        self._module = None
+        self._name, self._module = name, None
 
     def __getattr__(self, attribute: str):
         if attribute.startswith("_"):  # pytest's probes at collection (_mock_name, __wrapped__): no PyTorch import

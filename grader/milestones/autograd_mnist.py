@@ -91,8 +91,7 @@ def sanity(session) -> None:
 
 def train(session) -> dict:
     """The training loop written here around the learner's engine, optimiser and minibatches."""
-    m = session.m
-    ag = m.autograd
+    m, ag = session.m, session.m.autograd
     epochs = QUICK_EPOCHS if session.quick else EPOCHS
     rng = np.random.default_rng(SEED)
     params = build_parameters(ag, rng)

@@ -23,13 +23,13 @@ quick=True: 3,000 training and 1,000 test images, 1 epoch, the Spec's quick thre
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
-from grader.milestones import skeleton
 from grader.milestones.mnist import named_parameters
-from grader.milestones.skeleton import SEED, Spec, Stop, WatchedLoss, WatchedOptimizer
+from grader.milestones.skeleton import SEED, Enough, Spec, Stop, WatchedLoss, WatchedOptimizer
 
 BATCH_SIZE = 128
 LR_SCHEDULE = (0.05, 0.02)  # one learning rate per epoch, one SGD throughout
@@ -77,14 +77,12 @@ def train(session) -> dict:
     initial = first_filters(params)
     optimizer = WatchedOptimizer(m.optim.SGD(model.parameters(), lr=LR_SCHEDULE[0], momentum=MOMENTUM),
                                  lambda: session.step(loss_fn.last, optimizer.lr))
-    try:
+    with contextlib.suppress(Enough):  # the judge's test accuracy cleared the bar: training ends here
         for epoch in range(1, epochs + 1):
             optimizer.lr = LR_SCHEDULE[epoch - 1]
             loss = m.training.train_epoch(model, loss_fn, optimizer, session.X_train, session.y_train,
                                           batch_size=BATCH_SIZE, rng=rng, epoch=epoch)
             session.end_epoch(learner={"loss": loss})
-    except skeleton.Enough:
-        pass
     return {"filters": first_filters(params), "filters_initial": initial}
 
 

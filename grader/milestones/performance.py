@@ -76,7 +76,6 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
     except stopwatch.Ended as ended:
         return ended.result
     record = report_times(judge, seconds, name, quick, plan)
-    record.update(min_speedup=min_speedup, max_ratio=max_ratio)
     speedup, ratio = (c["median"] for c in calls)
     textbook_ratio = seconds["textbook"] / seconds[TORCH]
     print(f"speed-up over your textbook step {speedup:.2f} (pass at >= {min_speedup:g}); your fast step / "
@@ -85,8 +84,9 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
     profile = report_profile(judge.profile or {}, seconds["fast"])
     memory = stopwatch.measure_memory(judge, target_dir, plan.memory_steps)
     report_memory(memory, plan.memory_steps)
-    record.update(speedup=round(speedup, 3), ratio=round(ratio, 3), textbook_ratio=round(textbook_ratio, 3),
-                  rounds=judge.rounds, intervals={c["name"]: [round(c["low"], 3), round(c["high"], 3)] for c in calls},
+    record.update(min_speedup=min_speedup, max_ratio=max_ratio, speedup=round(speedup, 3), ratio=round(ratio, 3),
+                  textbook_ratio=round(textbook_ratio, 3), rounds=judge.rounds,
+                  intervals={c["name"]: [round(c["low"], 3), round(c["high"], 3)] for c in calls},
                   profile_ms={k: round(v, 4) for k, v in profile["parts"].items()},
                   profile_total_ms=round(profile["total_ms"], 4), memory=memory)
     return {**record, **verdict(calls, profile, quick)}

@@ -386,8 +386,7 @@ class Session:
         self.total_steps = self.steps_per_epoch * int(settings["epochs"])
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
-                                    "steps_per_epoch": self.steps_per_epoch,
-                                    "shapes": self._shapes()})
+                                    "steps_per_epoch": self.steps_per_epoch, "shapes": self._shapes()})
         for (_, p), initial in zip(self.params, reply.get("initial") or []):
             p.data[...] = initial
         self._resume(reply)
@@ -440,8 +439,7 @@ class Session:
         event = {"step": self.steps, "weights": self.weights(), "previous": self.previous,
                  "batches": list(self._batches), "lrs": np.asarray(self._lrs, dtype=np.float64),
                  "losses": np.asarray(self._losses, dtype=np.float64),
-                 "grad_names": [name for name, _ in self.params],
-                 "grad_shapes": self._shapes(),
+                 "grad_names": [name for name, _ in self.params], "grad_shapes": self._shapes(),
                  "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params))}
         if epoch is not None:
             event["epoch"] = epoch

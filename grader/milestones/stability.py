@@ -260,18 +260,16 @@ def report(rows: list[dict], magnitudes, quick: bool) -> dict:
                 where += f", but warns from M = {key} ({row['warnings'][key]}) while its values stay right"
             print(f"  {row['function']:<24} {row['dtype']:<8} breaks {where}")
     failures = []
-    for row in rows:
-        if not row["function"].startswith("stable_"):
-            continue
+    for row in (row for row in rows if row["function"].startswith("stable_")):
         problems: dict[str, list[str]] = {}  # problem -> magnitudes, so a repeated problem is named once
         for key, status in row["cells"].items():
             if status != "ok":
                 problems.setdefault(status, []).append(key)
         for key, text in row["warnings"].items():
             problems.setdefault(f"warned '{text}'", []).append(key)
-        bad = [f"M={', '.join(keys)}: {problem}" for problem, keys in problems.items()]
-        if bad:
-            failures.append(f"{row['function']} ({row['dtype']}) " + ", ".join(bad))
+        if problems:
+            failures.append(f"{row['function']} ({row['dtype']}) "
+                            + ", ".join(f"M={', '.join(keys)}: {problem}" for problem, keys in problems.items()))
     result = {"table": rows, "table_text": table, "first_break": first_break, "magnitudes": list(magnitudes),
               "quick": quick}
     if failures:

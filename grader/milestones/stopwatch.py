@@ -246,7 +246,8 @@ class StepJudge:
             raise Ended("failed", f"your MLP's parameters have shapes {[a.shape for a in self.initial]}, not "
                                   f"{shapes}: Linear(n_in, n_out) keeps W as (n_in, n_out) and b as (n_out,)")
         try:
-            self.shadows = {v: TorchStep(self.torch, self.workload, self.initial, self.X, self.y) for v in self.variants}
+            self.shadows = {variant: TorchStep(self.torch, self.workload, self.initial, self.X, self.y)
+                            for variant in self.variants}
         except (RuntimeError, ValueError, IndexError) as error:
             raise Ended("failed", f"your model's parameters do not fit the milestone's model: {error}") from None
 
