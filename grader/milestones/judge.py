@@ -150,9 +150,8 @@ class Judge:
         return reply
 
     def deadline(self) -> float | None:
-        """Seconds from now within which the learner's next event must arrive, negative once missed
-        (None: no training running, e.g. during the sanity checks, which the manifest's time_limit
-        bounds). A learner past its budget fails anyway; the deadline catches a step that never ends."""
+        """Seconds within which the learner's next event must arrive, negative once missed (None: no training
+        running, e.g. the sanity checks, bounded by time_limit): it catches a step that never ends."""
         if self.running_since is None:
             return None
         spent = self.spent + time.perf_counter() - self.running_since
@@ -306,9 +305,8 @@ class Judge:
                             f"for the same steps, measured in this run). {self.spec.too_slow_advice}")
 
     def verdict(self, final: dict, out_dir: Path) -> dict:
-        """The milestone's result, decided here from the judge's own measurements. Of the learner half's
-        final dict only an early end ("failed" or "locked", with its reason) and plain records to show are
-        taken; whether the run passed is never its say."""
+        """The milestone's result, from the judge's own measurements: of the learner half's final dict only an
+        early end ("failed" or "locked", with its reason) and records to show are taken, never a pass."""
         self._stop_clock()
         final = dict(final or {})
         record = {**dict(final.get("record") or {}), **self.worker_record, **self.record, **self.timing(),

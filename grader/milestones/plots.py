@@ -202,8 +202,7 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
         limit = float(np.max(np.abs(kernels))) or 1.0
         image = None
         for index, ax in enumerate(axes.flat):
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             if index < count:
                 image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
                 ax.set_title(str(index), fontsize=8)

@@ -190,9 +190,8 @@ def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 class StepJudge:
-    """Answers the worker's events: sends the requests (with fresh rows of training images), runs PyTorch's
-    shadow of each learner block on the same rows while the worker waits, times the worker's blocks from
-    outside, and keeps what the checks need. `undecided(judge)`: measure another round pair?"""
+    """Answers the worker's events with requests on fresh rows, runs PyTorch's shadow of each block on the
+    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?"""
 
     def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
                  undecided=None):
