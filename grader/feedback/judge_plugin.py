@@ -40,6 +40,7 @@ from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, S
                               is_release, where_in_target)
 from grader.feedback import checks, diagnose, oracle
 
+
 def kata_mode() -> str:
     try:
         return _mode.kata_mode()

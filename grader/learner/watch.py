@@ -174,8 +174,7 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
     passed at the last grade (moving on skips them; a failure among them is a regression)."""
     kata = manifest.load()
     watcher = Watcher(kata, target_dir, kata.exercise(name) if name else None, passing or set(), run, out, follow)
-    seen: dict | None = None
-    cycle = 0
+    seen, cycle = None, 0  # the last snapshot (None: before the first), the looks so far
     out(f"Watching {targets.display_name(target_dir)}/ for changes (Ctrl-C to stop).")
     if watcher.current is None:
         out("Every exercise passed at your last `make grade`; saving a file re-runs its tests.")

@@ -135,7 +135,6 @@ def step_task(m, inputs: dict, send) -> dict:
     return {}
 
 
-
 def own_profile(m, step: FastStep, batches) -> dict:
     """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
     profiler = m.performance.Profiler()
@@ -236,7 +235,6 @@ def part_profile(step: TextbookStep, batches) -> list[list]:
     finally:
         timer.unwrap()
     return [[*key, seconds] for key, seconds in additive_profile(totals, parts)[1].items()]
-
 
 
 def _status_kib(field: str) -> int | None:
