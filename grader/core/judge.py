@@ -9,6 +9,7 @@ fresh worker carries on with the rest: a hang, a crash or a stray thread costs t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -161,8 +162,7 @@ class WorkerSession:
         self.exercise, self.target, self.pending = exercise, Path(target), list(nodeids)
         self.reference_modules = reference_modules
         self.seed = seeds.current() if seed is None else seed
-        self.limits = limits or sandbox.Limits()
-        self.cgroup = cgroup
+        self.limits, self.cgroup = limits or sandbox.Limits(), cgroup
         self.results: dict[str, tuple[list, dict | None]] = {}
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
         self.durations: dict[str, float] = {}
@@ -227,10 +227,9 @@ class WorkerSession:
 
     def _one_worker(self, submission: Path, reference: Path) -> None:
         read_end, write_end = os.pipe()
-        try:  # room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL
+        # Room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL.
+        with contextlib.suppress(AttributeError, OSError):
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):
-            pass
         nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
         env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed),
                "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
@@ -343,11 +342,10 @@ class WorkerSession:
     def _kill(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
+            # Without a cgroup, a process that left the worker's group is found by its ancestry.
             for pid in sandbox.process_tree(process.pid) if not self.cgroup or not self.cgroup.active else ():
-                try:  # without a cgroup, a process that left the worker's group is found by its ancestry
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except OSError:

@@ -58,7 +58,6 @@ def run_task(entry: str, target: str) -> int:
     import importlib
 
     from grader.core import target as targets
-    from grader.core.target import Modules
 
     module_name, _, function_name = entry.partition(":")
     replies = os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb")
@@ -76,7 +75,7 @@ def run_task(entry: str, target: str) -> int:
         return None if kind in ("result", "error") else receive()
 
     try:
-        modules = Modules(targets.load_package(targets.resolve(target), own=None))
+        modules = targets.Modules(targets.load_package(targets.resolve(target), own=None))
         function = getattr(importlib.import_module(module_name), function_name)
         send("result", function(modules, inputs, send))
     except BaseException as error:  # noqa: BLE001 - the learner's failure is the report

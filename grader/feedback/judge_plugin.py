@@ -198,9 +198,8 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
 def _passed_at_last_grade(name: str, target_dirs) -> bool:
     """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
     from grader.core import report
-    from grader.core.manifest import ROOT
 
-    path = ROOT / ".grade" / "report.json"
+    path = manifest.ROOT / ".grade" / "report.json"
     entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
     files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
     return bool(entry and report.exercise_done(entry) and files
@@ -222,12 +221,11 @@ def advise(item) -> None:
     """Advisory mode: run the scenario once against the learner's code; see the module docstring."""
     __tracebackhide__ = True
     from grader.core import target as targets
-    from grader.core.target import Modules
 
     _install_expected_guard()
     exercise = item.funcargs.get("exercise_name")
     target = item.funcargs.get("target_dir") or item.config.kata_targets[0]
-    learner = Modules(targets.load_package(target, own=None))
+    learner = targets.Modules(targets.load_package(target, own=None))
     arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()))
     if exercise is not None:
         arguments.update(ref=_AdvisoryReference(learner, exercise), pkg=_LearnerModules(learner, exercise),

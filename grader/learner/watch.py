@@ -9,6 +9,7 @@ once. When the exercise you are on passes, it moves on to the next one not yet p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import queue
 import sys
 import threading
@@ -33,12 +34,10 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
         relative = path.relative_to(folder)
         if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
             continue
-        try:
+        with contextlib.suppress(OSError):  # deleted while we looked: the next poll sees it
             if path.is_file():
                 info = path.stat()
                 found[str(relative)] = (info.st_mtime_ns, info.st_size)
-        except OSError:
-            continue  # deleted while we looked; the next poll sees it
     return found
 
 

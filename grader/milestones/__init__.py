@@ -28,8 +28,6 @@ from pathlib import Path
 from grader.core import manifest
 from grader.core import target as targets
 
-STATUSES = ("passed", "failed", "locked", "not-run")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader milestone")
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         where = traceback.extract_tb(error.__traceback__)[-1]
         result = {"status": "failed",
                   "reason": f"{type(error).__name__}: {error} ({Path(where.filename).name} line {where.lineno})"}
-    if result.get("status") not in STATUSES:
+    if result.get("status") not in ("passed", "failed", "locked", "not-run"):
         result = {"status": "failed", "reason": f"milestone returned an invalid status {result.get('status')!r}"}
     if args.result:
         Path(args.result).write_text(json.dumps(result, indent=2, default=float))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core import manifest
+from grader.core import manifest, task
 from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, initial_weights,
                                         pinned_threads, shaped, summary, training_split)
 from grader.milestones.stopwatch import TorchStep, flat, textbook_parameters, torch_model
@@ -405,8 +405,6 @@ def curve_summary(history: list[dict]) -> list[str]:
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     """The learner half trains in a sandboxed worker (skeleton.learn_task); this process judges, and kills
     the worker when its next event misses its deadline."""
-    from grader.core import task
-
     try:
         judge = Judge(milestone, quick=quick)
     except Unavailable as error:

@@ -75,7 +75,7 @@ class Spec:
 def _openblas_function(action: str):
     """OpenBLAS's get/set_num_threads function from the library NumPy loaded, or None (not OpenBLAS,
     or no /proc/self/maps to find it, as on macOS)."""
-    try:
+    with contextlib.suppress(OSError):
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
         names = [f"{prefix}_{action}_num_threads{suffix}" for prefix in ("scipy_openblas", "openblas")
@@ -84,8 +84,6 @@ def _openblas_function(action: str):
             function = next((getattr(library, name) for name in names if hasattr(library, name)), None)
             if function is not None:
                 return function
-    except OSError:
-        pass
     return None
 
 

@@ -32,6 +32,7 @@ import math
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.core import task
+from grader.core.manifest import ROOT
 from grader.core.task import ProcessTreeClock
+from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
 
@@ -99,8 +103,6 @@ class Timing:
 
 def training_pool(workload: str) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels): the 60,000 MNIST training images as the workload's model takes them (float32)."""
-    from grader.data import mnist
-
     X, y = mnist.load("train")
     X = X.reshape(-1, *IMAGE_SHAPE) if workload == "cnn" else X
     return np.ascontiguousarray(X, dtype=np.float32), y.astype(np.int64)
@@ -419,9 +421,6 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
             profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
     """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a
     sandboxed worker against PyTorch here, more rounds while undecided. Ended when they cannot count."""
-    from grader.core import task
-    from grader.data import mnist
-
     try:
         import torch
     except ImportError as error:
@@ -449,11 +448,6 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
 
 def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, dict]:
     """{variant: {"peak_extra_mib", "base_mib", "faults_per_step", "method"} or {"error": sentence}}."""
-    import subprocess
-
-    from grader.core import task
-    from grader.core.manifest import ROOT
-
     workload = judge.workload
     results = {}
     rows = judge.rows(steps + 1)  # drawn after the timed run: nothing left to gain from them
