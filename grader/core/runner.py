@@ -109,8 +109,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
                                      sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
-        env = child_environment(results_path, {**(extra_env or {}), **({WARM_VAR: "1"} if gate else {})},
-                                mode=mode, seed=seed)
+        env = child_environment(results_path, extra_env, mode=mode, seed=seed)
         output, returncode, child_problem = _run_child(
             command, env, limit, preexec_fn, lambda: on_progress(read_lines(results_path)) if on_progress else None,
             gate)
@@ -134,12 +133,16 @@ def _run_child(command, env, limit, preexec_fn, poll, gate=None) -> tuple[str, i
             if preexec_fn is not None:
                 preexec_fn()
 
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.PIPE if gate else subprocess.DEVNULL, preexec_fn=start)
+        # A gated judge waits on a pipe of its own (pytest captures standard input).
+        wait, tell = os.pipe() if gate else (None, None)
+        process = subprocess.Popen(command, cwd=ROOT, env={**env, **({WARM_VAR: str(wait)} if gate else {})},
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=start, pass_fds=(wait,) if gate else ())
         if gate is not None:
+            os.close(wait)
             with contextlib.suppress(OSError):  # a judge that already ended (a collection error) reads nothing
-                process.stdin.write(b"go\n" if gate() else b"stop\n")
-                process.stdin.close()
+                os.write(tell, b"go" if gate() else b"stop")
+            os.close(tell)
         deadline = time.monotonic() + limit
         child_problem = None
         while True:
