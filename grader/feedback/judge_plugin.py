@@ -317,13 +317,8 @@ def pytest_collection_modifyitems(session, config, items):
         if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
-        if os.environ.get(_mode.WARM_VAR) == "1":
-            capture = config.pluginmanager.getplugin("capturemanager")
-            capture.suspend_global_capture(in_=True)  # pytest's capture hides stdin
-            go = sys.stdin.readline().strip() == "go"
-            capture.resume_global_capture()
-            if not go:
-                os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
+        if _mode.WARM_VAR in os.environ and os.read(int(os.environ[_mode.WARM_VAR]), 8) != b"go":
+            os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
         sessions[order[0]].start()
 
 
