@@ -76,15 +76,10 @@ class TargetRun:
 
 
 def child_environment(results_path: Path, extra: dict | None = None, *, mode: str, seed: int) -> dict:
-    env = dict(os.environ)
-    env.update(
-        KATA_RESULTS=str(results_path),
-        KATA_MODE=mode,
-        # Never write __pycache__ into a learner's or a student's folder.
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env[seeds.ENV_VAR] = str(seed)
-    env.update(sandbox.THREADS)  # every command pins BLAS threads alike (a loaded machine collapses otherwise)
+    # No __pycache__ in a learner's folder; BLAS threads pinned alike in every command (a loaded machine
+    # collapses otherwise).
+    env = dict(os.environ, KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
+               **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS)
     env.pop("KATA_TARGET", None)  # the child gets --target explicitly
     env.update(extra or {})
     return env

@@ -77,13 +77,10 @@ def as_array(value) -> np.ndarray | None:
             return None
     if isinstance(value, list):
         try:
-            array = np.asarray(value, dtype=np.float64)
+            return np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             return None
-        return array
     return None
-
-
 
 
 def _shape(value, array: np.ndarray | None) -> str:
@@ -276,7 +273,3 @@ def main(argv: list[str] | None = None) -> int:
     # Differences are the answer to the question asked, not a failure of the command (make would
     # print an error line after them).
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,6 +13,7 @@ import sys
 import textwrap
 
 from grader.core import manifest, mode
+from grader.core import report as reports
 from grader.learner import progress
 from grader.core import target as targets
 
@@ -34,11 +35,7 @@ def seen_counts() -> dict[str, int]:
 
 
 def _save(counts: dict[str, int]) -> None:
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(counts, indent=2, sort_keys=True))
-    temporary.replace(path)
+    reports.write(dict(sorted(counts.items())), _path())
 
 
 def _level(index: int, count: int) -> str:
@@ -111,7 +108,3 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(show(name))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

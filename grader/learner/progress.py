@@ -219,7 +219,3 @@ def main(argv: list[str] | None = None) -> int:
     if entries:
         print("\n" + render_latest(entries[-1]))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -506,6 +506,7 @@ def test_every_stub_starts_with_the_marker_and_does_not_point_at_the_answers():
     (["hint"], "-m grader hint"),
     (["compare", "EX=layers", "TARGET=solutions"], '-m grader compare layers --target "solutions"'),
     (["grade-all", "DIR=subs", "OUT=book", "MILESTONES=1"], '-m grader grade-all subs --out "book" --milestones'),
+    (["grade-all", "DIR=subs", "JOBS=3"], " --jobs 3"),
 ])
 def test_make_targets_call_the_commands(arguments, expected):
     if shutil.which("make") is None:
