@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -120,10 +119,7 @@ def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
 
 def cached(milestone, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
-    try:
-        result = json.loads(_path(milestone, target_dir, quick, cache_dir).read_text())
-    except (OSError, ValueError):
-        return None
+    result = reports.read(_path(milestone, target_dir, quick, cache_dir))
     if not isinstance(result, dict) or not cacheable(result):
         return None
     return {**result, "cached": True}

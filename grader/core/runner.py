@@ -9,7 +9,6 @@ exit, kill the interpreter) costs the test it happened in, with a plain sentence
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from grader.core import sandbox, seeds
 from grader.core.judge import TIMEOUT_ADVICE, ended_abruptly, timeout_message
 from grader.core.manifest import ROOT, Exercise, exercise_of_test
+from grader.core.report import read_lines
 from grader.core.mode import WARM_VAR
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
@@ -85,17 +85,6 @@ def child_environment(results_path: Path, extra: dict | None = None, *, mode: st
     return env
 
 
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a killed child
-    return records
-
-
 exercise_of = exercise_of_test  # one test id -> its exercise (manifest.exercise_of_test)
 
 
@@ -120,12 +109,11 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
                                      sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
-        env = child_environment(results_path, {**(extra_env or {}), **({WARM_VAR: "1"} if gate else {})},
-                                mode=mode, seed=seed)
+        env = child_environment(results_path, extra_env, mode=mode, seed=seed)
         output, returncode, child_problem = _run_child(
-            command, env, limit, preexec_fn, lambda: on_progress(_read_records(results_path)) if on_progress else None,
+            command, env, limit, preexec_fn, lambda: on_progress(read_lines(results_path)) if on_progress else None,
             gate)
-        records = _read_records(results_path)
+        records = read_lines(results_path)
     by_exercise: dict[str, list[dict]] = {ex.name: [] for ex in exercises}
     for record in records:
         name = exercise_of(record.get("nodeid", ""))
@@ -145,12 +133,16 @@ def _run_child(command, env, limit, preexec_fn, poll, gate=None) -> tuple[str, i
             if preexec_fn is not None:
                 preexec_fn()
 
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.PIPE if gate else subprocess.DEVNULL, preexec_fn=start)
+        # A gated judge waits on a pipe of its own (pytest captures standard input).
+        wait, tell = os.pipe() if gate else (None, None)
+        process = subprocess.Popen(command, cwd=ROOT, env={**env, **({WARM_VAR: str(wait)} if gate else {})},
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=start, pass_fds=(wait,) if gate else ())
         if gate is not None:
+            os.close(wait)
             with contextlib.suppress(OSError):  # a judge that already ended (a collection error) reads nothing
-                process.stdin.write(b"go\n" if gate() else b"stop\n")
-                process.stdin.close()
+                os.write(tell, b"go" if gate() else b"stop")
+            os.close(tell)
         deadline = time.monotonic() + limit
         child_problem = None
         while True:

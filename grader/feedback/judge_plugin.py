@@ -328,7 +328,7 @@ def pytest_collection_modifyitems(session, config, items):
         if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
-        if os.environ.get(_mode.WARM_VAR) == "1" and sys.stdin.readline().strip() != "go":
+        if _mode.WARM_VAR in os.environ and os.read(int(os.environ[_mode.WARM_VAR]), 8) != b"go":
             os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
         sessions[order[0]].start()
 

@@ -8,7 +8,6 @@ you are on (the first one not finished at your last `make grade`).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 
@@ -26,11 +25,7 @@ def _path():
 
 
 def seen_counts() -> dict[str, int]:
-    path = _path()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    data = reports.read(_path())
     return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
