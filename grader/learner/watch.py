@@ -23,7 +23,7 @@ from grader.core.runner import TargetRun, run_exercise
 from grader.learner import check, progress
 from grader.core.grading import ExerciseResult, classify
 
-DEFAULT_INTERVAL = 0.2  # a look at the file times of a dozen files: microseconds
+DEFAULT_INTERVAL = 0.1  # a look at the file times of a dozen files: microseconds
 CLEAR = "\033[2J\033[H"
 
 
