@@ -374,7 +374,8 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
-                      _zero_pattern_diagnosis(got, want, wrong), _dtype_diagnosis(got, want, wrong),
+                      _zero_pattern_diagnosis(got, want, wrong), _slice_scale_diagnosis(got, want),
+                      _reordered_diagnosis(got, want), _dtype_diagnosis(got, want, wrong),
                       _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
         if diagnosis:
             return diagnosis
@@ -426,6 +427,41 @@ def _equals_earlier(got, want, scenario) -> str | None:
                 return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
                         "reused or returned twice, or two results swapped.")
     return None
+
+
+def _slice_scale_diagnosis(got, want) -> str | None:
+    """Yours = a * expected + b where a (and b) are the same all along an axis and change from one slice
+    to the next: a scale computed per row, column or channel (a normalisation) is wrong."""
+    scale = _magnitude(got, want)
+    for axis in range(got.ndim if got.ndim > 1 else 0):
+        g, w = (np.moveaxis(x, axis, -1).reshape(-1, got.shape[axis]) for x in (got, want))
+        if g.shape[1] < 3 or g.shape[0] < 2 or np.ptp(w, axis=1).min() <= 1e-3 * scale:
+            continue
+        w_mean, g_mean = w.mean(axis=1, keepdims=True), g.mean(axis=1, keepdims=True)
+        a = np.sum((w - w_mean) * (g - g_mean), axis=1, keepdims=True) / np.sum((w - w_mean) ** 2, axis=1, keepdims=True)
+        b = g_mean - a * w_mean
+        if np.abs(a).min() < 1e-3 or np.ptp(a) < 1e-3 * np.abs(a).max() \
+                or not np.allclose(g, a * w + b, rtol=1e-6, atol=1e-6 * scale):
+            continue
+        offset = np.abs(b).max() > 1e-6 * scale
+        return (f"It equals the expected value times a factor{' plus an offset' if offset else ''} that is the same "
+                f"all along axis {axis} and changes from one index of the other axes to the next (from "
+                f"{a.min():.3g} to {a.max():.3g}): a scale computed per row, column or channel is wrong, a "
+                "normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a variance or "
+                "the reverse, a missing square root) or over the wrong axes.")
+    return None
+
+
+def _reordered_diagnosis(got, want) -> str | None:
+    """Yours holds exactly the expected numbers, each once, at other positions (distinct numbers, so this
+    is no coincidence of repeated values)."""
+    if got.size < 4 or np.unique(want).size < 0.9 * want.size or \
+            not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * _magnitude(got, want)):
+        return None
+    rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)), rtol=1e-6)
+    return ("It holds exactly the expected numbers" + (", each row its own," if rows else "") + " in another order: "
+            "entries land at the wrong positions, e.g. a reshape or flatten of axes in the wrong order (transpose "
+            "them first), a wrong index, or items processed in another order.")
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
@@ -556,7 +592,17 @@ def explain_error(message: str) -> str | None:
     if found:
         return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
                 "off-by-one, an index into the wrong axis, or a list shorter than expected.")
-    if "'NoneType'" in message or "NoneType" in message:
+    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got " + _SHAPES, message)
+    if found and len(_shape_tuple(found.group(2))) > 1:
+        if _shape_tuple(found.group(2))[1] == int(found.group(1)):
+            return "The input has the expected features: the test that raised compares the wrong axis or sizes."
+        return (f"A layer built for {found.group(1)} features (or channels) received an input with "
+                f"{_shape_tuple(found.group(2))[1]}: the layers ran in the wrong order, one was skipped or ran "
+                "twice, or the input has another layout.")
+    if "list index out of range" in message:
+        return ("An index ran past the end of a list: the list is shorter than the code expects. Was it filled "
+                "before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?")
+    if "NoneType" in message:
         return ("A value your code uses is None: an attribute that was never set (did forward save what "
                 "backward needs, e.g. self._x = x?) or a function that does not `return` its result.")
     return None
