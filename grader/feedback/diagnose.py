@@ -455,7 +455,7 @@ def _slice_scale_diagnosis(got, want) -> str | None:
 def _reordered_diagnosis(got, want) -> str | None:
     """Yours holds exactly the expected numbers, each once, at other positions (distinct numbers, so this
     is no coincidence of repeated values)."""
-    if got.size < 4 or np.unique(want).size < 0.9 * want.size or \
+    if got.size < 4 or np.unique(want).size < 0.9 * want.size or np.abs(got - want).max() < 1e-3 * _magnitude(got, want) or \
             not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * _magnitude(got, want)):
         return None
     rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)), rtol=1e-6)
