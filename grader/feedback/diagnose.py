@@ -124,11 +124,9 @@ def _close(a, b, rtol, atol) -> bool:
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     if len(got) == 2 and got == want[::-1]:
         return "It has the expected shape transposed: check the order of a matrix product or a missing .T."
-    if len(got) == len(want) - 1 and any(want[:k] + want[k + 1:] == got for k in range(len(want))):
-        axis = next(k for k in range(len(want)) if want[:k] + want[k + 1:] == got)
+    for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
         return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
-    if len(got) == len(want) + 1 and any(got[:k] + got[k + 1:] == want for k in range(len(got))):
-        axis = next(k for k in range(len(got)) if got[:k] + got[k + 1:] == want)
+    for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
         if batch_size is not None and got[axis] == batch_size:
             return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
         return f"It has an extra axis {axis}: did you forget to sum over it?"
@@ -140,7 +138,8 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     """(value, how to say it) of the numbers a factor is recognised as, most specific first: the
     scenario's named numbers (lr, p, 1 - p, steps...) and their inverses, the batch size, small fractions
-    and square roots, and the lengths of the array's axes."""
+    and square roots, the lengths of the array's axes, and whole counts n or 1/n up to 64 (examples,
+    classes, features, steps multiplied or divided once too often)."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
@@ -154,56 +153,22 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     for axis, n in enumerate(shape):
         if n > 4:
             found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
-    return found
-
-
-def _count_name(k: float) -> str | None:
-    """k as a whole number n or 1/n up to 64, when it is one to float32 rounding: a count of the scenario
-    (examples, classes, features, steps) multiplied or divided once too often."""
-    for value, text in ((abs(k), "{n}"), (1.0 / abs(k) if k else 0.0, "1/{n}")):
-        n = round(value)
-        if 4 < n <= 64 and abs(value - n) <= 1e-5 * n:
-            return ("minus " if k < 0 else "") + text.format(n=n)
-    return None
-
-
-def _factor_name(k: float, batch_size, shape, factors, rtol: float) -> str | None:
-    """How to say the factor k (a minus sign included), when it is a recognisable expression."""
-    for value, text in _expressions(batch_size, shape, factors):
-        if np.isclose(abs(k), value, rtol=rtol, atol=0.0):
-            return ("minus " if k < 0 else "") + text
-    return None
+    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))]
 
 
 def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=None) -> str | None:
     """The factor k between the value and the expected one, named when it is recognisable; for a single
     number every wrong value is some multiple of the right one, so only an exact (1e-6) match counts."""
-    size = int(np.prod(shape))
-    rtol = 1e-3 if size > 1 else 1e-6
-    if batch_size and batch_size > 1:
-        if np.isclose(k, 1.0 / batch_size, rtol=rtol):
-            return (f"It equals the expected value divided by {batch_size}, the batch size: did you take the "
-                    "mean over the batch where a sum is needed (or divide by N twice)?")
-        if np.isclose(k, batch_size, rtol=rtol):
-            return (f"It equals the expected value times {batch_size}, the batch size: did you forget to "
-                    "divide by N (a sum where the mean is needed)?")
+    rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
         return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
                 "missing?")
-    if np.isclose(k, 0.5, rtol=rtol):
-        return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
-    name = _factor_name(k, batch_size, shape, factors, rtol)
-    if name is None and _count_name(k):
-        count = _count_name(k)
-        return (f"It equals the expected value times {count} ({k:.4g}): a factor {count.split('/')[-1]} too many "
-                "or missing, a count of the scenario (a mean where a sum is needed, or the reverse) or a "
-                "constant of the formula.")
+    name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
+                 if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
     if name is not None:
-        return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many, its inverse "
-                "left out, or a wrong constant.")
-    if size < 2:
-        return None
-    return f"It is the expected value times {k:.4g}: a constant factor is wrong."
+        return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many or its inverse "
+                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant).")
+    return None if int(np.prod(shape)) < 2 else f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
@@ -316,17 +281,6 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
             "difference of large ones.")
 
 
-def _single_entry_diagnosis(got, want, wrong) -> str | None:
-    """An off-by-one index or an edge case, when exactly one entry of several is wrong by about the size of
-    the values; a tiny error in one entry is an approximation or rounding, not an index."""
-    if wrong.sum() != 1 or wrong.size < 2:
-        return None
-    error = float(np.max(np.abs(got - want)[wrong]))
-    if error < INDEX_ERROR_FRACTION * _magnitude(got, want):
-        return None
-    return "Only one entry is wrong: look for an off-by-one index or an edge case."
-
-
 def _nearer(got, alternative, want) -> bool:
     """The alternative explains the difference: `got` is at most a tenth as far from it as from `want`
     (Euclidean distance over all entries). Noise that happens to lean towards an alternative (a step so
@@ -376,7 +330,7 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
                       _zero_pattern_diagnosis(got, want, wrong), _slice_scale_diagnosis(got, want),
                       _reordered_diagnosis(got, want), _dtype_diagnosis(got, want, wrong),
-                      _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
+                      _rows_diagnosis(got, want, wrong)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
@@ -415,6 +369,12 @@ def _offset_diagnosis(got, want) -> str | None:
             return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
                     f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
                     "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")
+    rows, columns = (difference.mean(axis=1), difference.mean(axis=0)) if got.ndim == 2 else (np.zeros(1),) * 2
+    if min(np.ptp(rows), np.ptp(columns)) > 10 * tight and \
+            np.allclose(difference, rows[:, None] + columns[None, :] - difference.mean(), rtol=0, atol=tight):
+        return ("It differs from the expected value by a term per row plus a term per column (yours - expected = "
+                "u[i] + v[j]): a statistic (a maximum, a sum, a log-sum) taken over the wrong axis, one per "
+                "column where one per row is needed, or the reverse.")
     return None
 
 
@@ -437,31 +397,27 @@ def _slice_scale_diagnosis(got, want) -> str | None:
         g, w = (np.moveaxis(x, axis, -1).reshape(-1, got.shape[axis]) for x in (got, want))
         if g.shape[1] < 3 or g.shape[0] < 2 or np.ptp(w, axis=1).min() <= 1e-3 * scale:
             continue
-        w_mean, g_mean = w.mean(axis=1, keepdims=True), g.mean(axis=1, keepdims=True)
-        a = np.sum((w - w_mean) * (g - g_mean), axis=1, keepdims=True) / np.sum((w - w_mean) ** 2, axis=1, keepdims=True)
-        b = g_mean - a * w_mean
-        if np.abs(a).min() < 1e-3 or np.ptp(a) < 1e-3 * np.abs(a).max() \
-                or not np.allclose(g, a * w + b, rtol=1e-6, atol=1e-6 * scale):
+        wc, gc = w - w.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
+        a = np.sum(wc * gc, axis=1, keepdims=True) / np.sum(wc * wc, axis=1, keepdims=True)  # least squares
+        if np.abs(a).min() < 1e-3 or np.ptp(a) < 1e-3 * np.abs(a).max() or not np.allclose(gc, a * wc, atol=1e-6 * scale):
             continue
-        offset = np.abs(b).max() > 1e-6 * scale
-        return (f"It equals the expected value times a factor{' plus an offset' if offset else ''} that is the same "
-                f"all along axis {axis} and changes from one index of the other axes to the next (from "
-                f"{a.min():.3g} to {a.max():.3g}): a scale computed per row, column or channel is wrong, a "
-                "normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a variance or "
-                "the reverse, a missing square root) or over the wrong axes.")
+        offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
+        return (f"It equals the expected value times a factor{offset} "
+                f"that is the same all along axis {axis}, one per index of the other axes ({a.min():.3g} to "
+                f"{a.max():.3g}): a scale per row, column or channel is wrong, e.g. a normalisation by the wrong "
+                "statistic (a maximum or a mean for a sum, a std for a variance or the reverse) or axes.")
     return None
 
 
 def _reordered_diagnosis(got, want) -> str | None:
-    """Yours holds exactly the expected numbers, each once, at other positions (distinct numbers, so this
-    is no coincidence of repeated values)."""
-    if got.size < 4 or np.unique(want).size < 0.9 * want.size or np.abs(got - want).max() < 1e-3 * _magnitude(got, want) or \
-            not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * _magnitude(got, want)):
+    """Yours holds exactly the expected numbers at other positions (distinct ones: no coincidence of repeats)."""
+    scale = _magnitude(got, want)
+    if got.size < 4 or np.unique(want).size < 0.9 * want.size or np.abs(got - want).max() < 1e-3 * scale or \
+            not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * scale):
         return None
-    rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)), rtol=1e-6)
-    return ("It holds exactly the expected numbers" + (", each row its own," if rows else "") + " in another order: "
-            "entries land at the wrong positions, e.g. a reshape or flatten of axes in the wrong order (transpose "
-            "them first), a wrong index, or items processed in another order.")
+    rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)))
+    return ("It holds exactly the expected numbers" + ", each row its own," * bool(rows) + " in another order: a reshape "
+            "or flatten of axes in the wrong order (transpose them first), a wrong index, or items in another order.")
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
@@ -528,11 +484,12 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
-    """Only some rows (axis 0) or columns (the last axis) are wrong: which ones."""
-    if wrong.all() or got.ndim < 1 or wrong.size < 3:
+    """Only some rows (axis 0) or columns (the last axis), or entries, are wrong: which ones; a tiny error in
+    one entry is an approximation or rounding, not an index."""
+    if wrong.all() or got.ndim < 1 or float(np.max(np.abs(got - want)[wrong])) < INDEX_ERROR_FRACTION * _magnitude(got, want):
         return None
-    if float(np.max(np.abs(got - want)[wrong])) < INDEX_ERROR_FRACTION * _magnitude(got, want):
-        return None
+    if wrong.sum() == 1:
+        return "Only one entry is wrong: look for an off-by-one index or an edge case."
     for axis, name in ((0, "rows (axis 0)"), (got.ndim - 1, "columns (the last axis)")):
         if got.ndim == 1 and axis:
             break
@@ -592,13 +549,10 @@ def explain_error(message: str) -> str | None:
     if found:
         return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
                 "off-by-one, an index into the wrong axis, or a list shorter than expected.")
-    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got " + _SHAPES, message)
-    if found and len(_shape_tuple(found.group(2))) > 1:
-        if _shape_tuple(found.group(2))[1] == int(found.group(1)):
-            return "The input has the expected features: the test that raised compares the wrong axis or sizes."
-        return (f"A layer built for {found.group(1)} features (or channels) received an input with "
-                f"{_shape_tuple(found.group(2))[1]}: the layers ran in the wrong order, one was skipped or ran "
-                "twice, or the input has another layout.")
+    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got \(\d+, (\d+)", message)
+    if found and found.group(1) != found.group(2):
+        return (f"A layer built for {found.group(1)} features (or channels) received an input with {found.group(2)}: "
+                "the layers ran in the wrong order, one was skipped or ran twice, or the input has another layout.")
     if "list index out of range" in message:
         return ("An index ran past the end of a list: the list is shorter than the code expects. Was it filled "
                 "before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?")

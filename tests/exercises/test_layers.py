@@ -271,12 +271,11 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
 
 
 def test_parameter_gradient_is_zero_even_in_reused_memory(ex, rng):
-    data = rng.standard_normal((3, 4))
     grads = []
-    for _ in range(5):  # freed arrays of the same size leave their numbers in memory NumPy hands out again
-        garbage = np.full(data.shape, 7.0)
+    for data in [rng.standard_normal((3, 4)) for _ in range(5)]:
+        garbage = np.full(data.shape, 7.0)  # freed, its memory is handed out again for the next array this size
         del garbage
-        grads.append(ex.Parameter(data.copy()).grad)
+        grads.append(ex.Parameter(data).grad)
     check_that("Parameter.grad of new Parameters", grads, lambda grads: not any(np.any(g) for g in grads),
                "a new Parameter's grad is not zero: np.empty_like keeps whatever the memory held (garbage); "
                "start it as np.zeros_like(data).")

@@ -32,6 +32,10 @@ def zeros_where_positive(e):
     (zeros_where_positive, E, "It is 0 in"),
     (only_rows, E, "only the last 1 of 4 rows"),
     (lambda e: e.astype(np.float32).astype(np.float64), E, "exactly a float32 number"),
+    (lambda p: p / p.max(axis=1, keepdims=True), P, "a factor that is the same all along axis 1"),
+    (lambda e: 2 + e / e.std(axis=0), E, "a factor plus an offset that is the same all along axis 0"),
+    (lambda e: e[:, ::-1].copy(), E, "exactly the expected numbers, each row its own, in another order"),
+    (lambda e: e + np.arange(4.0)[:, None] + np.arange(1.0, 7.0), E, "a term per row plus a term per column"),
     (lambda e: e * (1 + 3e-5 * np.random.default_rng(2).standard_normal(e.shape)), E, "approximation"),
 ])
 def test_each_general_fingerprint_is_named(make_wrong, expected, phrase):
@@ -88,5 +92,12 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
     assert "expand_dims" in error_of(lambda: np.broadcast_to(np.ones(4), (4, 3)))
     assert "transpose" in error_of(lambda: np.ones((5, 3)) @ np.ones((5, 2)))
     assert "stride" in error_of(lambda: np.ones(60).reshape(2, 3, 4, 5))
+    assert "wrong order" in diagnose.explain_error("Linear expects input of shape (N, 4), got (6, 5)")
+    assert "cleared" in diagnose.explain_error("IndexError: list index out of range")
     assert "did forward save" in diagnose.explain_error("'NoneType' object has no attribute 'T'")
     assert diagnose.explain_error("something else entirely") is None
+
+
+def test_a_few_repeated_values_in_another_order_are_no_permutation():
+    mask = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+    assert "another order" not in (diagnose.compare(mask[::-1].copy(), mask).diagnosis or "")
