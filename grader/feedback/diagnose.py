@@ -544,7 +544,7 @@ def explain_error(message: str) -> str | None:
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
-                "axis left out), or the wrong array reshaped.")
+                "axis left out; an output size off by one), or the wrong array reshaped.")
     found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
     if found:
         return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "

@@ -270,6 +270,7 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
     check_close("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
 
 
+@pytest.mark.fact
 def test_parameter_gradient_is_zero_even_in_reused_memory(ex, rng):
     grads = []
     for data in [rng.standard_normal((3, 4)) for _ in range(5)]:

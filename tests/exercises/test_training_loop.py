@@ -364,6 +364,7 @@ def test_build_mnist_model_learns_a_2000_image_subset_of_mnist(ex, pkg, rng):
                               "end (dtype=np.float32 in every Linear).")
 
 
+@pytest.mark.fact
 def test_train_epoch_treats_an_infinite_loss_as_diverged(ex, pkg, rng):
     X, y = blobs(rng, n=40)
 
