@@ -328,9 +328,9 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
-                      _zero_pattern_diagnosis(got, want, wrong), _slice_scale_diagnosis(got, want),
-                      _reordered_diagnosis(got, want), _dtype_diagnosis(got, want, wrong),
-                      _rows_diagnosis(got, want, wrong)):
+                      _zero_pattern_diagnosis(got, want, wrong), _reordered_diagnosis(got, want),
+                      _dtype_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong),
+                      _slice_scale_diagnosis(got, want)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
