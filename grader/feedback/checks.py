@@ -246,13 +246,15 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
     if _current.mode == OBSERVE:
         return
     handed_over, expected = not callable(expected), _evaluate(expected)
-    options = dict(rtol=rtol, atol=atol, batch_size=batch_size, alternatives=_evaluate(alternatives),
-                   regions=_evaluate(regions), factors=factors)
+    options = dict(rtol=rtol, atol=atol, batch_size=batch_size, factors=factors)
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     result = diagnose.compare(observed, expected, what=what, **options)
+    if not result.ok:  # known mistakes are computed only to explain one (some need PyTorch: seconds to import)
+        result = diagnose.compare(observed, expected, what=what, alternatives=_evaluate(alternatives),
+                                  regions=_evaluate(regions), **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
 

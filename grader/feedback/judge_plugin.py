@@ -37,7 +37,7 @@ from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
-from grader.feedback import checks, diagnose
+from grader.feedback import checks, diagnose, oracle
 
 def kata_mode() -> str:
     try:
@@ -326,7 +326,7 @@ def pytest_collection_modifyitems(session, config, items):
         # The first worker starts now, and PyTorch (seconds to import) loads beside it, while the judge would
         # only wait: the first expected value that needs it then finds it ready.
         sessions[order[0]].start()
-        if "grader.feedback.oracle" in sys.modules:
+        if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
 

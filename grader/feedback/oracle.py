@@ -8,6 +8,9 @@ touches `torch` outside an expected-value callable fails there with a sentence s
 from __future__ import annotations
 
 import importlib
+import os
+
+import numpy as np
 
 from grader.feedback import checks
 
@@ -34,3 +37,68 @@ class _Lazy:
 
 torch = _Lazy("torch")
 F = _Lazy("torch.nn.functional")
+
+
+# Which oracle computes an expected value written with `expected(reference=..., oracle=...)`:
+REFERENCE, ORACLE, BOTH = "reference", "oracle", "both"
+ORACLE_VAR = "KATA_ORACLE"  # `both` in the maintainer's suite (the Makefile's test targets)
+
+
+def expected(reference, oracle, rtol=1e-7, atol=1e-10):
+    """One expected value, two ways: `reference()` reads what the reference solution computed, `oracle()`
+    computes it independently (PyTorch, or a closed form).
+
+    The judge runs each scenario on the reference, so `reference` is usually the scenario's own value
+    (`lambda: y`), and it needs no PyTorch: importing PyTorch alone takes one to five seconds, most of a
+    `make check`. A student release has no reference, and local mode ran the scenario on the target: both
+    evaluate `oracle`. The maintainer's suite (KATA_ORACLE=both) evaluates both and fails the test when they
+    disagree, so the reference is checked against the oracle on fresh inputs at every `make test`.
+    """
+    def value():
+        choice = _choice()
+        if choice == ORACLE:
+            return oracle()
+        ours = reference()
+        if choice == BOTH:
+            theirs = oracle()
+            if not _agree(ours, theirs, rtol, atol):
+                raise AssertionError(f"kata bug: the reference and its oracle disagree on this expected value:\n"
+                                     f"reference {ours!r}\noracle    {theirs!r}")
+        return ours
+
+    return value
+
+
+def _choice(in_a_test=True) -> str:
+    from grader.core.mode import is_release
+
+    if is_release() or (in_a_test and checks.mode() == checks.LOCAL):
+        return ORACLE
+    return os.environ.get(ORACLE_VAR, REFERENCE)
+
+
+def _agree(ours, theirs, rtol, atol) -> bool:
+    """Equal structure, and arrays equal within (rtol, atol): float64 round-off unless the test says."""
+    if isinstance(ours, dict):
+        return ours.keys() == theirs.keys() and all(_agree(ours[k], theirs[k], rtol, atol) for k in ours)
+    if isinstance(ours, (list, tuple)):
+        return len(ours) == len(theirs) and all(_agree(a, b, rtol, atol) for a, b in zip(ours, theirs))
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    return ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=rtol, atol=atol)
+
+
+def needs_pytorch(test_modules) -> bool:
+    """Whether these test modules will import PyTorch: they hold `torch` or `F` from here at module level,
+    or `expected` values are computed by their oracle (a student release, the maintainer's suite)."""
+    return _choice(in_a_test=False) != REFERENCE or any(isinstance(value, _Lazy) for module in test_modules
+                                         for value in vars(module).values())
+
+
+def check_close_ref(what: str, got, oracle, **options) -> None:
+    """check_close against the reference's value of `got`, which `oracle()` (PyTorch or a closed form)
+    computes too. The judge runs the scenario on the reference, so its `got` is the reference's value;
+    the oracle is evaluated where there is no reference (a release, local mode) and checked against it in
+    the maintainer's suite, with the check's own tolerances."""
+    __tracebackhide__ = True
+    tolerances = {name: options[name] for name in ("rtol", "atol") if name in options}
+    checks.check_close(what, got, expected(lambda: got, oracle, **tolerances), **options)

@@ -1,13 +1,15 @@
 """Exercise 1 (layers): Parameter, the Layer base class and Linear.
 
-Expected values come from PyTorch and from finite differences, computed here at test time.
+Expected values come from the reference and from finite differences, computed by the judge at test time;
+`make test` checks the reference's against PyTorch and closed forms (grader/feedback/oracle.py).
 """
 
 import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, own_rng, random_upstream
 
 
@@ -186,19 +188,19 @@ def test_linear_honours_its_dtype_in_parameters_forward_and_gradients(ex, rng):
     check_dtype("W.grad of a float32 Linear", layer.W.grad, np.float32, advice)
     check_dtype("b.grad of a float32 Linear", layer.b.grad, np.float32, advice)
     x64, g64 = x.astype(np.float64), grad_out.astype(np.float64)
-    check_close("Linear.forward in float32", y, lambda: x64 @ W + b, rtol=1e-4, atol=1e-5)
-    check_close("Linear.backward's dL/dx in float32", grad_x, lambda: g64 @ W.T, rtol=1e-4, atol=1e-5)
-    check_close("W.grad in float32", layer.W.grad, lambda: x64.T @ g64, rtol=1e-4, atol=1e-5)
-    check_close("b.grad in float32", layer.b.grad, lambda: g64.sum(axis=0), rtol=1e-4, atol=1e-5, batch_size=6)
+    check_close_ref("Linear.forward in float32", y, lambda: x64 @ W + b, rtol=1e-4, atol=1e-5)
+    check_close_ref("Linear.backward's dL/dx in float32", grad_x, lambda: g64 @ W.T, rtol=1e-4, atol=1e-5)
+    check_close_ref("W.grad in float32", layer.W.grad, lambda: x64.T @ g64, rtol=1e-4, atol=1e-5)
+    check_close_ref("b.grad in float32", layer.b.grad, lambda: g64.sum(axis=0), rtol=1e-4, atol=1e-5, batch_size=6)
 
 
 def test_linear_forward_matches_pytorch(ex, pkg, rng):
     layer = make_linear(pkg, rng)
     x = rng.standard_normal((7, 5))
     W, b = layer.W.data.copy(), layer.b.data.copy()
-    check_close("Linear.forward", layer.forward(x),
-                lambda: torch.nn.functional.linear(torch.tensor(x), torch.tensor(W.T), torch.tensor(b)).numpy(),
-                alternatives=lambda: [(x @ W, "X W without the bias: add + b.")])
+    check_close_ref("Linear.forward", layer.forward(x),
+                    lambda: oracle.torch.nn.functional.linear(*map(oracle.torch.tensor, (x, W.T, b))).numpy(),
+                    alternatives=lambda: [(x @ W, "X W without the bias: add + b.")])
 
 
 def test_linear_backward_matches_finite_differences(ex, pkg, ref, rng):
@@ -216,6 +218,7 @@ def test_linear_backward_matches_pytorch(ex, pkg, rng):
     W, b = layer.W.data.copy(), layer.b.data.copy()
 
     def pytorch(which):
+        torch = oracle.torch
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
         (tx @ tw + tb).backward(torch.tensor(grad_out))
         return {"x": tx, "W": tw, "b": tb}[which].grad.numpy()
@@ -223,10 +226,10 @@ def test_linear_backward_matches_pytorch(ex, pkg, rng):
     layer.zero_grad()
     layer.forward(x)
     grad_x = layer.backward(grad_out)
-    check_close("Linear.backward: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
-                alternatives=lambda: [(grad_out @ W, "dL/dY W instead of dL/dY W^T: transpose W.")])
-    check_close("Linear.backward: dL/dW", layer.W.grad, lambda: pytorch("W"), batch_size=n)
-    check_close("Linear.backward: dL/db", layer.b.grad, lambda: pytorch("b"), batch_size=n)
+    check_close_ref("Linear.backward: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
+                    alternatives=lambda: [(grad_out @ W, "dL/dY W instead of dL/dY W^T: transpose W.")])
+    check_close_ref("Linear.backward: dL/dW", layer.W.grad, lambda: pytorch("W"), batch_size=n)
+    check_close_ref("Linear.backward: dL/db", layer.b.grad, lambda: pytorch("b"), batch_size=n)
 
 
 def test_linear_backward_adds_into_parameter_gradients(ex, pkg, rng):
@@ -237,10 +240,10 @@ def test_linear_backward_adds_into_parameter_gradients(ex, pkg, rng):
     layer.forward(x)
     layer.backward(first)
     layer.backward(second)
-    check_close("W.grad after two backward calls without zero_grad", layer.W.grad, lambda: x.T @ (first + second),
-                alternatives=lambda: [(x.T @ second, "the gradient of the last backward call only: parameter "
-                                       "gradients must be added (+=) into p.grad, not assigned (=), so that a layer "
-                                       "used twice gets both contributions.")])
+    check_close_ref("W.grad after two backward calls without zero_grad", layer.W.grad, lambda: x.T @ (first + second),
+                    alternatives=lambda: [(x.T @ second, "the gradient of the last backward call only: "
+                                           "parameter gradients must be added (+=) into p.grad, not assigned (=), so "
+                                           "that a layer used twice gets both contributions.")])
 
 
 def test_linear_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
@@ -253,7 +256,7 @@ def test_linear_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
     grad_x = layer.backward(grad_out)
     check_unchanged("Linear.forward", x_before, x)
     check_unchanged("Linear.backward", grad_before, grad_out)
-    check_close("Linear.backward: dL/dx", grad_x, lambda: grad_before @ W.T)  # it ran, and left its inputs
+    check_close_ref("Linear.backward: dL/dx", grad_x, lambda: grad_before @ W.T)  # it ran, and left its inputs
 
 
 def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(ex, pkg, rng):
@@ -267,7 +270,7 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
     check_equal("Linear.backward's return value with input_gradient = False", returned, None,
                 "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
                 "is never used, and skipping it saves a third of its backward.")
-    check_close("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
+    check_close_ref("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
 
 
 @pytest.mark.fact

@@ -8,8 +8,9 @@ the judge at test time, and the layers inside the networks are the reference one
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal
-from grader.feedback.oracle import torch
+from grader.feedback.checks import check_equal
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, random_upstream
 from test_network import check_names, linear, tensors
 
@@ -132,6 +133,7 @@ def test_a_random_layer_used_twice_backpropagates_with_the_draws_of_its_forward(
     grad_out = random_upstream(rng, (n, 4))
 
     def pytorch(which, draws=(0, 1)):
+        torch = oracle.torch
         factors = random_scale_factors(4, 4)
         r1, r2 = (torch.tensor(factors[k]) for k in draws)
         tx, tw1, tb1, tw2, tb2 = tensors(x, *params)
@@ -146,15 +148,15 @@ def test_a_random_layer_used_twice_backpropagates_with_the_draws_of_its_forward(
                "new mask). Do not run forward again to rebuild a layer's cache; recall the state each use's "
                "forward left (remember it right after that forward).")
     net.zero_grad()
-    check_close("Sequential(l1, noise, l2, noise).forward", net.forward(x), lambda: pytorch("y"), batch_size=n)
+    check_close_ref("Sequential(l1, noise, l2, noise).forward", net.forward(x), lambda: pytorch("y"), batch_size=n)
     grad_x = net.backward(grad_out)
     # Running forward again before the backward of the second use, then of the first, draws factors 3 and 4.
-    check_close("Sequential(l1, noise, l2, noise).backward: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
-                alternatives=lambda: [(pytorch("x", draws=(3, 2)), redrawn)])
-    check_close("Sequential(l1, noise, l2, noise).backward: dL/dW of l1", first.W.grad, lambda: pytorch("W1"),
-                batch_size=n, alternatives=lambda: [(pytorch("W1", draws=(3, 2)), redrawn)])
-    check_close("Sequential(l1, noise, l2, noise).backward: dL/dW of l2", second.W.grad, lambda: pytorch("W2"),
-                batch_size=n, alternatives=lambda: [(pytorch("W2", draws=(3, 2)), redrawn)])
+    check_close_ref("Sequential(l1, noise, l2, noise).backward: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
+                    alternatives=lambda: [(pytorch("x", draws=(3, 2)), redrawn)])
+    check_close_ref("Sequential(l1, noise, l2, noise).backward: dL/dW of l1", first.W.grad, lambda: pytorch("W1"),
+                    batch_size=n, alternatives=lambda: [(pytorch("W1", draws=(3, 2)), redrawn)])
+    check_close_ref("Sequential(l1, noise, l2, noise).backward: dL/dW of l2", second.W.grad, lambda: pytorch("W2"),
+                    batch_size=n, alternatives=lambda: [(pytorch("W2", draws=(3, 2)), redrawn)])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -174,6 +176,7 @@ def nested_network(ex, pkg, rng):
 def nested_pytorch(x, grad_out, w1, b1, w2, b2):
     """PyTorch's output and gradients for NESTED, with l1's contributions also split by use (judge only):
     "stale W1" is what the outer use gives with the input cached by the inner use (h1 instead of x)."""
+    torch = oracle.torch
     tx, tw_outer, tb_outer, tw_inner, tb_inner, tw2, tb2 = tensors(x, w1, b1, w1, b1, w2, b2)
     z_outer = tx @ tw_outer + tb_outer
     z_outer.retain_grad()
@@ -218,15 +221,15 @@ def test_a_layer_shared_between_nested_containers_matches_pytorch(ex, pkg, rng):
     grad_out = random_upstream(rng, (n, 3))
     pytorch = lambda: nested_pytorch(x, grad_out, *params)  # noqa: E731
     net.zero_grad()
-    check_close(f"{NESTED}.forward", net.forward(x), lambda: pytorch()["y"], batch_size=n)
+    check_close_ref(f"{NESTED}.forward", net.forward(x), lambda: pytorch()["y"], batch_size=n)
     grad_x = net.backward(grad_out)
-    check_close(f"{NESTED}.backward: dL/dx", grad_x, lambda: pytorch()["x"], batch_size=n)
-    check_close(f"{NESTED}.backward: dL/dW of the shared l1", l1.W.grad, lambda: pytorch()["W1"],
-                batch_size=n, alternatives=lambda: nested_alternatives(pytorch(), "W1"))
-    check_close(f"{NESTED}.backward: dL/db of the shared l1", l1.b.grad, lambda: pytorch()["b1"],
-                batch_size=n, alternatives=lambda: nested_alternatives(pytorch(), "b1"))
-    check_close(f"{NESTED}.backward: dL/dW of l2", l2.W.grad, lambda: pytorch()["W2"], batch_size=n)
-    check_close(f"{NESTED}.backward: dL/db of l2", l2.b.grad, lambda: pytorch()["b2"], batch_size=n)
+    check_close_ref(f"{NESTED}.backward: dL/dx", grad_x, lambda: pytorch()["x"], batch_size=n)
+    check_close_ref(f"{NESTED}.backward: dL/dW of the shared l1", l1.W.grad, lambda: pytorch()["W1"],
+                    batch_size=n, alternatives=lambda: nested_alternatives(pytorch(), "W1"))
+    check_close_ref(f"{NESTED}.backward: dL/db of the shared l1", l1.b.grad, lambda: pytorch()["b1"],
+                    batch_size=n, alternatives=lambda: nested_alternatives(pytorch(), "b1"))
+    check_close_ref(f"{NESTED}.backward: dL/dW of l2", l2.W.grad, lambda: pytorch()["W2"], batch_size=n)
+    check_close_ref(f"{NESTED}.backward: dL/db of l2", l2.b.grad, lambda: pytorch()["b2"], batch_size=n)
 
 
 def test_a_second_backward_call_gives_the_same_result_and_adds_the_gradients_again(ex, pkg, rng):
@@ -250,11 +253,11 @@ def test_a_second_backward_call_gives_the_same_result_and_adds_the_gradients_aga
         "returns the same dL/dx and adds the same parameter gradients again."))
     once = ("the gradient of one backward call: after one forward and two backward calls each parameter "
             "gradient holds twice the contribution (layers add into p.grad; nothing zeroes it in between).")
-    check_close(f"{NESTED}.backward called a second time: dL/dx", again, lambda: pytorch()["x"], batch_size=n)
-    check_close(f"dL/dW of the shared l1 after two backward calls of {NESTED}", l1.W.grad,
-                lambda: 2.0 * pytorch()["W1"], batch_size=n, alternatives=lambda: [(pytorch()["W1"], once)])
-    check_close(f"dL/dW of l2 after two backward calls of {NESTED}", l2.W.grad, lambda: 2.0 * pytorch()["W2"],
-                batch_size=n, alternatives=lambda: [(pytorch()["W2"], once)])
+    check_close_ref(f"{NESTED}.backward called a second time: dL/dx", again, lambda: pytorch()["x"], batch_size=n)
+    check_close_ref(f"dL/dW of the shared l1 after two backward calls of {NESTED}", l1.W.grad,
+                    lambda: 2.0 * pytorch()["W1"], batch_size=n, alternatives=lambda: [(pytorch()["W1"], once)])
+    check_close_ref(f"dL/dW of l2 after two backward calls of {NESTED}", l2.W.grad, lambda: 2.0 * pytorch()["W2"],
+                    batch_size=n, alternatives=lambda: [(pytorch()["W2"], once)])
 
 
 SHARED_BLOCK = "Sequential(r, r, l2) with r = Residual(Sequential(l1, Tanh()))"
@@ -282,6 +285,7 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
     grad_out = random_upstream(rng, (n, 3))
 
     def pytorch(which):
+        torch = oracle.torch
         tx, tw1, tb1, tw2, tb2 = tensors(x, w1, b1, w2, b2)
         u1 = tx + torch.tanh(tx @ tw1 + tb1)
         ty = (u1 + torch.tanh(u1 @ tw1 + tb1)) @ tw2 + tb2
@@ -297,15 +301,15 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
              "in place changes what was remembered).")
     stale_value = lambda which: lambda: [(shared_block_stale(x, grad_out, w1, b1, w2)[which], stale)]  # noqa: E731
     net.zero_grad()
-    check_close(f"{SHARED_BLOCK}: forward", net.forward(x), lambda: pytorch("y"), batch_size=n)
+    check_close_ref(f"{SHARED_BLOCK}: forward", net.forward(x), lambda: pytorch("y"), batch_size=n)
     grad_x = net.backward(grad_out)
-    check_close(f"{SHARED_BLOCK}: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
-                alternatives=stale_value("x"))
-    check_close(f"{SHARED_BLOCK}: dL/dW of l1", l1.W.grad, lambda: pytorch("W1"), batch_size=n,
-                alternatives=stale_value("W1"))
-    check_close(f"{SHARED_BLOCK}: dL/db of l1", l1.b.grad, lambda: pytorch("b1"), batch_size=n,
-                alternatives=stale_value("b1"))
-    check_close(f"{SHARED_BLOCK}: dL/dW of l2", l2.W.grad, lambda: pytorch("W2"), batch_size=n)
+    check_close_ref(f"{SHARED_BLOCK}: dL/dx", grad_x, lambda: pytorch("x"), batch_size=n,
+                    alternatives=stale_value("x"))
+    check_close_ref(f"{SHARED_BLOCK}: dL/dW of l1", l1.W.grad, lambda: pytorch("W1"), batch_size=n,
+                    alternatives=stale_value("W1"))
+    check_close_ref(f"{SHARED_BLOCK}: dL/db of l1", l1.b.grad, lambda: pytorch("b1"), batch_size=n,
+                    alternatives=stale_value("b1"))
+    check_close_ref(f"{SHARED_BLOCK}: dL/dW of l2", l2.W.grad, lambda: pytorch("W2"), batch_size=n)
 
 
 @pytest.mark.fact
