@@ -429,12 +429,9 @@ def _region_diagnosis(got, wrong, regions) -> str | None:
 
 
 def _constant_axis_diagnosis(got, want) -> str | None:
-    """Yours is the same all along an axis where the expected value varies: one value for every example
-    (or a statistic over the wrong axes broadcast back)."""
-    if got.ndim < 1 or got.size < 3:
-        return None
+    """Yours is the same all along an axis where the expected value varies (one value for every example)."""
     scale = 1e-9 * _magnitude(got, want)
-    for axis in range(got.ndim):
+    for axis in range(got.ndim if got.size >= 3 else 0):
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
                 np.ptp(want, axis=axis).max() > 1e6 * scale:
             if got.ndim == 1:

@@ -101,3 +101,12 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
 def test_a_few_repeated_values_in_another_order_are_no_permutation():
     mask = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
     assert "another order" not in (diagnose.compare(mask[::-1].copy(), mask).diagnosis or "")
+
+
+def test_a_failing_check_is_not_called_stale_against_its_own_value():
+    from grader.feedback import checks
+
+    with pytest.raises(AssertionError) as failure:
+        checks.check_close("W after one step", E + np.random.default_rng(6).standard_normal(E.shape), E,
+                           alternatives=lambda: [(2 * E, "twice.")])
+    assert "checked before" not in str(failure.value), str(failure.value)
