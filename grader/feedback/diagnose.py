@@ -207,9 +207,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     if result.ok:
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
-    result.first_index = first
-    result.got_at_first = float(got[first])
-    result.expected_at_first = float(want[first])
+    result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
     return result
@@ -269,16 +267,13 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
     magnitude): no formula mistake looks like that, so none is named."""
     eps, dtype = precision
     scale = _magnitude(got, want)
-    if scale == 0.0:
-        return None
-    worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale)
+    worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
     if worst > ROUNDING_EPS:
         return None
-    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the "
-            f"array ({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula "
-            "mistake looks like that; rounding is amplified when two nearly equal numbers are subtracted (a "
-            "cancellation, e.g. z - logsumexp(z) for large z): compute small quantities directly, not as the "
-            "difference of large ones.")
+    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
+            f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks like "
+            "that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z - "
+            "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
 def _nearer(got, alternative, want) -> bool:
@@ -379,13 +374,22 @@ def _offset_diagnosis(got, want) -> str | None:
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied."""
-    for what, yours, expected in reversed(scenario["earlier"]):
-        for value, whose in ((yours, "your value of"), (expected, "the expected value of")):
+    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied; or
+    the expected value times a simple function of an earlier expected value y (a factor of y missing or extra)."""
+    tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
+    for what, yours, y in reversed(scenario["earlier"]):
+        for value, whose in ((yours, "your value of"), (y, "the expected value of")):
             if value.shape == got.shape and got.size > 1 and np.ptp(got) > 0 and not _close(value, want, 1e-4, 0.0) \
-                    and _close(got, value, 1e-6, 1e-12 * _magnitude(got, want)):
+                    and np.allclose(got, value, **tolerance):
                 return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
                         "reused or returned twice, or two results swapped.")
+        with np.errstate(all="ignore"):
+            for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
+                            (" divided by (1 - y)", 1 / (1 - y)), (" divided by (1 + y)", 1 / (1 + y))):
+                if k.shape == got.shape and got.size > 1 and np.isfinite(k).all() and np.abs(k - 1).max() > 1e-3 \
+                        and np.ptp(k) > 0 and np.allclose(got, want * k, **tolerance):
+                    return (f"It equals the expected value{text}, with y the expected value of {what!r}, checked "
+                            "before: a factor of y is missing or extra (as in s(1 - s), 1 - y^2 or exp in a derivative).")
     return None
 
 
@@ -434,9 +438,6 @@ def _constant_axis_diagnosis(got, want) -> str | None:
     for axis in range(got.ndim if got.size >= 3 else 0):
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
                 np.ptp(want, axis=axis).max() > 1e6 * scale:
-            if got.ndim == 1:
-                return ("Every entry is the same number, where the expected ones differ: one statistic of the "
-                        "whole array (a sum or mean over every axis) where one per entry is needed.")
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
                     f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
                     "axes broadcast back.")
@@ -468,12 +469,11 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
             with np.errstate(all="ignore"):
                 exact = np.array_equal(got, got.astype(dtype).astype(np.float64))
             name = np.dtype(dtype).name
-            if not exact and dtype == np.float16:
-                return None  # a few per cent: a formula mistake as likely as float16 rounding
             if exact:
                 return (f"Every value is exactly a {name} number and the differences are at the level of {name} "
-                        f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} "
-                        "array.")
+                        f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} array.")
+            if dtype == np.float16:
+                return None  # a few per cent: a formula mistake as likely as float16 rounding
             return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
                     f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
                     "wrong place, e.g. eps added after a square root).")

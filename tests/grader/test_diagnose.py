@@ -110,3 +110,11 @@ def test_a_failing_check_is_not_called_stale_against_its_own_value():
         checks.check_close("W after one step", E + np.random.default_rng(6).standard_normal(E.shape), E,
                            alternatives=lambda: [(2 * E, "twice.")])
     assert "checked before" not in str(failure.value), str(failure.value)
+
+
+def test_a_factor_of_an_earlier_expected_value_missing_is_named():
+    s = 1 / (1 + np.exp(-E))
+    g = np.random.default_rng(7).standard_normal(E.shape)
+    diagnose.compare(s, s, what="sigmoid: the forward value")
+    result = diagnose.compare(g * s, g * s * (1 - s), what="sigmoid: dL/da")
+    assert "divided by (1 - y), with y the expected value of 'sigmoid: the forward value'" in result.diagnosis
