@@ -320,10 +320,13 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
             return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
+    zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
+        (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
+         "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or a zero-fill) is missing.")]
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
-                      _zero_pattern_diagnosis(got, want, wrong), _reordered_diagnosis(got, want),
+                      _region_diagnosis(got, wrong, zeros), _reordered_diagnosis(got, want),
                       _dtype_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong),
                       _slice_scale_diagnosis(got, want)):
         if diagnosis:
@@ -364,12 +367,24 @@ def _offset_diagnosis(got, want) -> str | None:
             return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
                     f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
                     "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")
-    rows, columns = (difference.mean(axis=1), difference.mean(axis=0)) if got.ndim == 2 else (np.zeros(1),) * 2
-    if min(np.ptp(rows), np.ptp(columns)) > 10 * tight and \
-            np.allclose(difference, rows[:, None] + columns[None, :] - difference.mean(), rtol=0, atol=tight):
-        return ("It differs from the expected value by a term per row plus a term per column (yours - expected = "
-                "u[i] + v[j]): a statistic (a maximum, a sum, a log-sum) taken over the wrong axis, one per "
-                "column where one per row is needed, or the reverse.")
+    return _separable_diagnosis(got, want, difference, tight)
+
+
+def _separable_diagnosis(got, want, difference, tight) -> str | None:
+    """Yours - expected, or log(yours / expected), is the sum of a term that does not depend on axis p and one
+    that does not depend on axis q (u[i] + v[j] for a matrix): a statistic taken over the wrong axis."""
+    from itertools import combinations
+
+    with np.errstate(all="ignore"):
+        ratio = np.log(got / want) if np.all(got * want > 0) else None
+    for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
+                        (ratio, 1e-6, "equals the expected value times a factor")):
+        for p, q in combinations([k for k in range(got.ndim) if got.shape[k] > 2], 2) if d is not None else ():
+            separated = d.mean(axis=p, keepdims=True) + d.mean(axis=q, keepdims=True) - d.mean(axis=(p, q), keepdims=True)
+            if min(np.ptp(d, axis=p).max(), np.ptp(d, axis=q).max()) > 10 * tol and np.allclose(d, separated, rtol=0, atol=tol):
+                return (f"It {how} that does not depend on axis {p} {'plus' if d is difference else 'times'} one that "
+                        f"does not depend on axis {q}: a statistic (a maximum, a sum, a log-sum, a norm) taken over "
+                        "the wrong axis, or a term per row or per column broadcast along the wrong axis.")
     return None
 
 
@@ -441,21 +456,6 @@ def _constant_axis_diagnosis(got, want) -> str | None:
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
                     f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
                     "axes broadcast back.")
-    return None
-
-
-def _zero_pattern_diagnosis(got, want, wrong) -> str | None:
-    """Every wrong entry is 0 where the expected one is not (a contribution dropped there), or non-zero
-    where the expected one is exactly 0 (a mask missing)."""
-    count = int(wrong.sum())
-    if count == wrong.size or count < 1:
-        return None
-    if not got[wrong].any():
-        return (f"It is 0 in {count} of {wrong.size} entries where the expected value is not, and right elsewhere: "
-                "a contribution is missing there, or a mask drops entries it should keep.")
-    if not want[wrong].any():
-        return (f"It is non-zero in {count} of {wrong.size} entries where the expected value is exactly 0, and "
-                "right elsewhere: a mask (or a zero-fill) is missing there.")
     return None
 
 

@@ -29,13 +29,14 @@ def zeros_where_positive(e):
     (lambda e: np.broadcast_to(e.mean(axis=0), e.shape), E, "same all along axis 0"),
     (lambda e: e.T.copy(), E, "transpose of the expected value"),
     (lambda e: np.ascontiguousarray(e.T).reshape(4, 6), E, "right numbers in the wrong order"),
-    (zeros_where_positive, E, "It is 0 in"),
+    (zeros_where_positive, E, "wrong only where yours is 0"),
     (only_rows, E, "only the last 1 of 4 rows"),
     (lambda e: e.astype(np.float32).astype(np.float64), E, "exactly a float32 number"),
     (lambda p: p / p.max(axis=1, keepdims=True), P, "a factor that is the same all along axis 1"),
     (lambda e: 2 + e / e.std(axis=0), E, "a factor plus an offset that is the same all along axis 0"),
+    (lambda p: p * p.sum(axis=1, keepdims=True) / p.sum(axis=0), P, "a factor that does not depend on axis 0 times one that does not depend on axis 1"),
     (lambda e: e[:, ::-1].copy(), E, "exactly the expected numbers, each row its own, in another order"),
-    (lambda e: e + np.arange(4.0)[:, None] + np.arange(1.0, 7.0), E, "a term per row plus a term per column"),
+    (lambda e: e + np.arange(4.0)[:, None] + np.arange(1.0, 7.0), E, "a term that does not depend on axis 0 plus one that does not depend on axis 1"),
     (lambda e: e * (1 + 3e-5 * np.random.default_rng(2).standard_normal(e.shape)), E, "approximation"),
 ])
 def test_each_general_fingerprint_is_named(make_wrong, expected, phrase):
