@@ -22,7 +22,7 @@ help:
 	@echo "  make reset EX=layers    restore one stub (asks first, keeps a backup; YES=1 skips the question)"
 	@echo "Instructor and maintainer:"
 	@echo "  make grade TARGET=solutions|DIR   grade the reference, or any folder of exercise files"
-	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1]   grade every sub-folder, write a gradebook"
+	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1] [JOBS=N]   grade every sub-folder (N at once; default: the cores), write a gradebook"
 	@echo "  make release OUT=dir [REPLACE=1]   the student's kata: the learner's commands only, advisory grading"
 	@echo "  make gradescope [MILESTONES=off|quick|full]   dist/gradescope-autograder.zip for Gradescope"
 	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
@@ -116,7 +116,7 @@ reset: setup
 	@$(GRADER) reset $(EX) $(if $(filter 1 y yes true,$(YES)),--yes)
 
 grade-all: setup
-	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh)
+	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh) $(if $(JOBS),--jobs $(JOBS))
 
 integrity: setup
 	@$(PY) -m grader.core.integrity --update

@@ -32,56 +32,13 @@ optimizer.zero_grad()); grader/milestones/autograd_mnist.py trains an MLP this w
 
 import numpy as np
 
+
+# Reading order: the Tensor class with its common operations and backward() first; after it the other
+# operations, cross_entropy, no_grad, and the helpers the operations call (_as_tensor, unbroadcast).
+
 # Module-level switch read by every operation; `no_grad` flips it. A plain global (not a thread-local)
 # keeps the engine simple: this kata runs one training loop at a time.
 _grad_enabled = True
-
-
-class no_grad:
-    """Context manager: operations inside `with no_grad():` record no graph (evaluation, SGD updates).
-
-    Their results have requires_grad False, no parents and no backward function, so nothing is kept
-    alive and a later backward() cannot reach through them.
-    """
-
-    def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous
-        return False
-
-
-def unbroadcast(grad, shape):
-    """Sum `grad` over the axes that broadcasting added or stretched, so that it has `shape` again.
-
-    grad: dL/d(out), shape of the broadcast result, e.g. (5, 4).
-    shape: the operand's shape, e.g. (4,) or (5, 1) or () for a scalar.
-    Returns an array of `shape`.
-
-    If x of shape (4,) was broadcast to (5, 4), out[i, j] uses x[j] for every row i, so
-        dL/dx[j] = sum_i dL/dout[i, j]:
-    sum over the leading axes NumPy prepended, then (keeping the axis) over every axis where the
-    operand had length 1 but the result does not.
-    """
-    raise NotImplementedError('autograd: unbroadcast is not implemented yet. Run `make check EX=autograd`.')
-
-
-def _as_tensor(value, like):
-    """`value` as a Tensor; a Python number takes the dtype of the Tensor `like`.
-
-    np.asarray(0.5) would be a float64 array, and float32 * float64 array is float64 in NumPy 2: one
-    stray constant would silently turn everything after it into float64.
-    """
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (int, float)):
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
-    return Tensor(value)
 
 
 def _result(data, parents, backward):
@@ -129,6 +86,143 @@ class Tensor:
         self._parents = ()
         self._backward = None
 
+    # ----- the common operations: each returns its result and remembers backward(g) for its inputs -----
+    def __add__(self, other):
+        """out = a + b (broadcast). dL/da = unbroadcast(g, a.shape), dL/db = unbroadcast(g, b.shape)."""
+        raise NotImplementedError('autograd: Tensor.__add__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __mul__(self, other):
+        """out = a * b (element-wise, broadcast). dL/da = g * b, dL/db = g * a (unbroadcast)."""
+        raise NotImplementedError('autograd: Tensor.__mul__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __matmul__(self, other):
+        """out = a @ b, NumPy's matmul (2-D matrices, stacks of them, and 1-D vectors).
+
+        For matrices A (n, k) and B (k, m) with G = dL/dOut (n, m):
+            dL/dA = G B^T   (n, m) @ (m, k) -> (n, k)
+            dL/dB = A^T G   (k, n) @ (n, m) -> (k, m)
+        A 1-D a is treated as the row (1, k) and a 1-D b as the column (k, 1); stacked (batched)
+        operands use the same formulas on their last two axes, then unbroadcast the stack axes.
+        """
+        raise NotImplementedError('autograd: Tensor.__matmul__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over `axis` (None: all). Every summed entry gets the gradient of its sum:
+        dL/da = g broadcast back to a's shape (re-inserting the summed axes first when keepdims=False).
+        """
+        raise NotImplementedError('autograd: Tensor.sum is not implemented yet. Run `make check EX=autograd`.')
+
+    def exp(self):
+        """out = e^a. dL/da = g * out."""
+        raise NotImplementedError('autograd: Tensor.exp is not implemented yet. Run `make check EX=autograd`.')
+
+    def log(self):
+        """out = ln a (a > 0). dL/da = g / a."""
+        raise NotImplementedError('autograd: Tensor.log is not implemented yet. Run `make check EX=autograd`.')
+
+    def tanh(self):
+        """out = tanh a. dL/da = g * (1 - out^2)."""
+        raise NotImplementedError('autograd: Tensor.tanh is not implemented yet. Run `make check EX=autograd`.')
+
+    def relu(self):
+        """out = max(a, 0). dL/da = g where a > 0, else 0 (0 at a == 0 exactly, like PyTorch)."""
+        raise NotImplementedError('autograd: Tensor.relu is not implemented yet. Run `make check EX=autograd`.')
+
+    # ----- the backward pass -----
+    def _topological_order(self):
+        """Every tensor that requires a gradient and leads to self, each after all of its parents.
+
+        Iterative depth-first search with an explicit stack of (node, parents_done) pairs, because a
+        recursive one hits Python's recursion limit (1000) on a 10,000-operation chain. A node is
+        appended to the order when it is popped the second time (parents_done True): by then every
+        parent has been appended. Mark a node visited when it is *expanded*, not when it is pushed:
+        otherwise a node reached again through another path may be placed after its children.
+        """
+        raise NotImplementedError('autograd: Tensor._topological_order is not implemented yet. Run `make check EX=autograd`.')
+
+    def backward(self, grad=None):
+        """Compute dL/d(leaf) for every leaf with requires_grad that self depends on; add it into .grad.
+
+        grad: dL/d(self), same shape as self; may be omitted when self has one element (then 1).
+        Visit the nodes of _topological_order() in reverse (the output first). Keep the gradients
+        flowing through the graph in a dict {node: dL/dnode}: when a node is visited its entry is
+        complete; call node._backward(g) and *add* each returned gradient into its parent's entry
+        (a tensor used twice receives both contributions). A leaf (no _backward) adds its gradient into
+        .grad: the first time a private copy (g may be the caller's array, or shared by two leaves of
+        a + b), afterwards in place, so gradients accumulate across backward calls until zero_grad().
+        Raises ValueError when grad is omitted for a several-element self or has the wrong shape, and
+        RuntimeError when self does not require a gradient.
+        """
+        raise NotImplementedError('autograd: Tensor.backward is not implemented yet. Run `make check EX=autograd`.')
+
+    # ----- the other operators, built the same way -----
+    def __radd__(self, other):
+        return _as_tensor(other, self) + self
+
+    def __sub__(self, other):
+        """out = a - b. dL/da = g, dL/db = -g (each unbroadcast to its operand's shape)."""
+        raise NotImplementedError('autograd: Tensor.__sub__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __rsub__(self, other):
+        return _as_tensor(other, self) - self
+
+    def __neg__(self):
+        """out = -a. dL/da = -g."""
+        raise NotImplementedError('autograd: Tensor.__neg__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __rmul__(self, other):
+        return _as_tensor(other, self) * self
+
+    def __truediv__(self, other):
+        """out = a / b. dL/da = g / b, dL/db = -g * a / b^2 (unbroadcast)."""
+        raise NotImplementedError('autograd: Tensor.__truediv__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __rtruediv__(self, other):
+        return _as_tensor(other, self) / self
+
+    def __pow__(self, other):
+        """out = a ** b. dL/da = g * b * a^(b-1); dL/db = g * out * log(a) (only when b needs it)."""
+        raise NotImplementedError('autograd: Tensor.__pow__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def __rpow__(self, other):
+        return _as_tensor(other, self) ** self
+
+    def __rmatmul__(self, other):
+        return _as_tensor(other, self) @ self
+
+    # ----- the other reductions, shapes and functions -----
+    def mean(self, axis=None, keepdims=False):
+        """Mean over `axis` (None: all): like sum, with the gradient divided by the count averaged."""
+        raise NotImplementedError('autograd: Tensor.mean is not implemented yet. Run `make check EX=autograd`.')
+
+    def reshape(self, *shape):
+        """Same entries, another shape (reshape(2, 3) or reshape((2, 3))). dL/da = g.reshape(a.shape)."""
+        raise NotImplementedError('autograd: Tensor.reshape is not implemented yet. Run `make check EX=autograd`.')
+
+    def transpose(self, *axes):
+        """Permute the axes (no axes: reverse them). dL/da = g transposed by the inverse permutation."""
+        raise NotImplementedError('autograd: Tensor.transpose is not implemented yet. Run `make check EX=autograd`.')
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        """t[index] with basic (slices, ints) or integer-array indexing.
+
+        dL/da is zero except at the selected entries, which receive g. An entry selected twice (t[[0, 0]])
+        must receive both contributions: np.add.at(grad, index, g) adds, while grad[index] = g would keep
+        only the last.
+        """
+        raise NotImplementedError('autograd: Tensor.__getitem__ is not implemented yet. Run `make check EX=autograd`.')
+
+    def sigmoid(self):
+        """out = 1 / (1 + e^-a), computed without overflow. dL/da = g * out * (1 - out).
+
+        exp is only ever taken of -|a| <= 0: for a >= 0, 1 / (1 + e^-a); for a < 0, e^a / (1 + e^a).
+        """
+        raise NotImplementedError('autograd: Tensor.sigmoid is not implemented yet. Run `make check EX=autograd`.')
+
     # ----- plain properties (given) -----
     @property
     def shape(self):
@@ -170,143 +264,6 @@ class Tensor:
         if self.grad is not None:
             self.grad[...] = 0
 
-    # ----- arithmetic -----
-    def __add__(self, other):
-        """out = a + b (broadcast). dL/da = unbroadcast(g, a.shape), dL/db = unbroadcast(g, b.shape)."""
-        raise NotImplementedError('autograd: Tensor.__add__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __radd__(self, other):
-        return _as_tensor(other, self) + self
-
-    def __sub__(self, other):
-        """out = a - b. dL/da = g, dL/db = -g (each unbroadcast to its operand's shape)."""
-        raise NotImplementedError('autograd: Tensor.__sub__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __rsub__(self, other):
-        return _as_tensor(other, self) - self
-
-    def __neg__(self):
-        """out = -a. dL/da = -g."""
-        raise NotImplementedError('autograd: Tensor.__neg__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __mul__(self, other):
-        """out = a * b (element-wise, broadcast). dL/da = g * b, dL/db = g * a (unbroadcast)."""
-        raise NotImplementedError('autograd: Tensor.__mul__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __rmul__(self, other):
-        return _as_tensor(other, self) * self
-
-    def __truediv__(self, other):
-        """out = a / b. dL/da = g / b, dL/db = -g * a / b^2 (unbroadcast)."""
-        raise NotImplementedError('autograd: Tensor.__truediv__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __rtruediv__(self, other):
-        return _as_tensor(other, self) / self
-
-    def __pow__(self, other):
-        """out = a ** b. dL/da = g * b * a^(b-1); dL/db = g * out * log(a) (only when b needs it)."""
-        raise NotImplementedError('autograd: Tensor.__pow__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __rpow__(self, other):
-        return _as_tensor(other, self) ** self
-
-    def __matmul__(self, other):
-        """out = a @ b, NumPy's matmul (2-D matrices, stacks of them, and 1-D vectors).
-
-        For matrices A (n, k) and B (k, m) with G = dL/dOut (n, m):
-            dL/dA = G B^T   (n, m) @ (m, k) -> (n, k)
-            dL/dB = A^T G   (k, n) @ (n, m) -> (k, m)
-        A 1-D a is treated as the row (1, k) and a 1-D b as the column (k, 1); stacked (batched)
-        operands use the same formulas on their last two axes, then unbroadcast the stack axes.
-        """
-        raise NotImplementedError('autograd: Tensor.__matmul__ is not implemented yet. Run `make check EX=autograd`.')
-
-    def __rmatmul__(self, other):
-        return _as_tensor(other, self) @ self
-
-    # ----- reductions and shape -----
-    def sum(self, axis=None, keepdims=False):
-        """Sum over `axis` (None: all). Every summed entry gets the gradient of its sum:
-        dL/da = g broadcast back to a's shape (re-inserting the summed axes first when keepdims=False).
-        """
-        raise NotImplementedError('autograd: Tensor.sum is not implemented yet. Run `make check EX=autograd`.')
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over `axis` (None: all): like sum, with the gradient divided by the count averaged."""
-        raise NotImplementedError('autograd: Tensor.mean is not implemented yet. Run `make check EX=autograd`.')
-
-    def reshape(self, *shape):
-        """Same entries, another shape (reshape(2, 3) or reshape((2, 3))). dL/da = g.reshape(a.shape)."""
-        raise NotImplementedError('autograd: Tensor.reshape is not implemented yet. Run `make check EX=autograd`.')
-
-    def transpose(self, *axes):
-        """Permute the axes (no axes: reverse them). dL/da = g transposed by the inverse permutation."""
-        raise NotImplementedError('autograd: Tensor.transpose is not implemented yet. Run `make check EX=autograd`.')
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def __getitem__(self, index):
-        """t[index] with basic (slices, ints) or integer-array indexing.
-
-        dL/da is zero except at the selected entries, which receive g. An entry selected twice (t[[0, 0]])
-        must receive both contributions: np.add.at(grad, index, g) adds, while grad[index] = g would keep
-        only the last.
-        """
-        raise NotImplementedError('autograd: Tensor.__getitem__ is not implemented yet. Run `make check EX=autograd`.')
-
-    # ----- element-wise functions -----
-    def exp(self):
-        """out = e^a. dL/da = g * out."""
-        raise NotImplementedError('autograd: Tensor.exp is not implemented yet. Run `make check EX=autograd`.')
-
-    def log(self):
-        """out = ln a (a > 0). dL/da = g / a."""
-        raise NotImplementedError('autograd: Tensor.log is not implemented yet. Run `make check EX=autograd`.')
-
-    def tanh(self):
-        """out = tanh a. dL/da = g * (1 - out^2)."""
-        raise NotImplementedError('autograd: Tensor.tanh is not implemented yet. Run `make check EX=autograd`.')
-
-    def sigmoid(self):
-        """out = 1 / (1 + e^-a), computed without overflow. dL/da = g * out * (1 - out).
-
-        exp is only ever taken of -|a| <= 0: for a >= 0, 1 / (1 + e^-a); for a < 0, e^a / (1 + e^a).
-        """
-        raise NotImplementedError('autograd: Tensor.sigmoid is not implemented yet. Run `make check EX=autograd`.')
-
-    def relu(self):
-        """out = max(a, 0). dL/da = g where a > 0, else 0 (0 at a == 0 exactly, like PyTorch)."""
-        raise NotImplementedError('autograd: Tensor.relu is not implemented yet. Run `make check EX=autograd`.')
-
-    # ----- the backward pass -----
-    def _topological_order(self):
-        """Every tensor that requires a gradient and leads to self, each after all of its parents.
-
-        Iterative depth-first search with an explicit stack of (node, parents_done) pairs, because a
-        recursive one hits Python's recursion limit (1000) on a 10,000-operation chain. A node is
-        appended to the order when it is popped the second time (parents_done True): by then every
-        parent has been appended. Mark a node visited when it is *expanded*, not when it is pushed:
-        otherwise a node reached again through another path may be placed after its children.
-        """
-        raise NotImplementedError('autograd: Tensor._topological_order is not implemented yet. Run `make check EX=autograd`.')
-
-    def backward(self, grad=None):
-        """Compute dL/d(leaf) for every leaf with requires_grad that self depends on; add it into .grad.
-
-        grad: dL/d(self), same shape as self; may be omitted when self has one element (then 1).
-        Visit the nodes of _topological_order() in reverse (the output first). Keep the gradients
-        flowing through the graph in a dict {node: dL/dnode}: when a node is visited its entry is
-        complete; call node._backward(g) and *add* each returned gradient into its parent's entry
-        (a tensor used twice receives both contributions). A leaf (no _backward) adds its gradient into
-        .grad: the first time a private copy (g may be the caller's array, or shared by two leaves of
-        a + b), afterwards in place, so gradients accumulate across backward calls until zero_grad().
-        Raises ValueError when grad is omitted for a several-element self or has the wrong shape, and
-        RuntimeError when self does not require a gradient.
-        """
-        raise NotImplementedError('autograd: Tensor.backward is not implemented yet. Run `make check EX=autograd`.')
-
 
 def cross_entropy(logits, labels):
     """Mean softmax cross-entropy as ONE graph node, stable for any finite logits.
@@ -321,3 +278,49 @@ def cross_entropy(logits, labels):
     """
     raise NotImplementedError('autograd: cross_entropy is not implemented yet. Run `make check EX=autograd`.')
 
+
+class no_grad:
+    """Context manager: operations inside `with no_grad():` record no graph (evaluation, SGD updates).
+
+    Their results have requires_grad False, no parents and no backward function, so nothing is kept
+    alive and a later backward() cannot reach through them.
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+
+def _as_tensor(value, like):
+    """`value` as a Tensor; a Python number takes the dtype of the Tensor `like`.
+
+    np.asarray(0.5) would be a float64 array, and float32 * float64 array is float64 in NumPy 2: one
+    stray constant would silently turn everything after it into float64.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes that broadcasting added or stretched, so that it has `shape` again.
+
+    grad: dL/d(out), shape of the broadcast result, e.g. (5, 4).
+    shape: the operand's shape, e.g. (4,) or (5, 1) or () for a scalar.
+    Returns an array of `shape`.
+
+    If x of shape (4,) was broadcast to (5, 4), out[i, j] uses x[j] for every row i, so
+        dL/dx[j] = sum_i dL/dout[i, j]:
+    sum over the leading axes NumPy prepended, then (keeping the axis) over every axis where the
+    operand had length 1 but the result does not.
+    """
+    raise NotImplementedError('autograd: unbroadcast is not implemented yet. Run `make check EX=autograd`.')

@@ -30,66 +30,13 @@ optimizer.zero_grad()); grader/milestones/autograd_mnist.py trains an MLP this w
 
 import numpy as np
 
+
+# Reading order: the Tensor class with its common operations and backward() first; after it the other
+# operations, cross_entropy, no_grad, and the helpers the operations call (_as_tensor, unbroadcast).
+
 # Module-level switch read by every operation; `no_grad` flips it. A plain global (not a thread-local)
 # keeps the engine simple: this kata runs one training loop at a time.
 _grad_enabled = True
-
-
-class no_grad:
-    """Context manager: operations inside `with no_grad():` record no graph (evaluation, SGD updates).
-
-    Their results have requires_grad False, no parents and no backward function, so nothing is kept
-    alive and a later backward() cannot reach through them.
-    """
-
-    def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous
-        return False
-
-
-def unbroadcast(grad, shape):
-    """Sum `grad` over the axes that broadcasting added or stretched, so that it has `shape` again.
-
-    grad: dL/d(out), shape of the broadcast result, e.g. (5, 4).
-    shape: the operand's shape, e.g. (4,) or (5, 1) or () for a scalar.
-    Returns an array of `shape`.
-
-    If x of shape (4,) was broadcast to (5, 4), out[i, j] uses x[j] for every row i, so
-        dL/dx[j] = sum_i dL/dout[i, j]:
-    sum over the leading axes NumPy prepended, then (keeping the axis) over every axis where the
-    operand had length 1 but the result does not.
-    """
-    # <exercise>
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(axis for axis, n in enumerate(shape) if n == 1 and grad.shape[axis] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return np.asarray(grad).reshape(shape)
-    # </exercise>
-
-
-def _as_tensor(value, like):
-    """`value` as a Tensor; a Python number takes the dtype of the Tensor `like`.
-
-    np.asarray(0.5) would be a float64 array, and float32 * float64 array is float64 in NumPy 2: one
-    stray constant would silently turn everything after it into float64.
-    """
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (int, float)):
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
-    return Tensor(value)
 
 
 def _result(data, parents, backward):
@@ -137,48 +84,7 @@ class Tensor:
         self._parents = ()
         self._backward = None
 
-    # ----- plain properties (given) -----
-    @property
-    def shape(self):
-        return self.data.shape
-
-    @property
-    def ndim(self):
-        return self.data.ndim
-
-    @property
-    def size(self):
-        return self.data.size
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    def __len__(self):
-        return len(self.data)
-
-    def __repr__(self):
-        flag = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor(shape={self.data.shape}, dtype={self.data.dtype}{flag})"
-
-    def item(self):
-        """The value of a one-element tensor as a Python float."""
-        return self.data.item()
-
-    def numpy(self):
-        """The data array (not a copy)."""
-        return self.data
-
-    def detach(self):
-        """A new leaf with the same data (not copied) and no history: gradients stop here."""
-        return Tensor(self.data)
-
-    def zero_grad(self):
-        """Set .grad to zero in place (kept as an array, so the next backward adds without allocating)."""
-        if self.grad is not None:
-            self.grad[...] = 0
-
-    # ----- arithmetic -----
+    # ----- the common operations: each returns its result and remembers backward(g) for its inputs -----
     def __add__(self, other):
         """out = a + b (broadcast). dL/da = unbroadcast(g, a.shape), dL/db = unbroadcast(g, b.shape)."""
         # <exercise>
@@ -189,35 +95,6 @@ class Tensor:
                     unbroadcast(g, b.data.shape) if b.requires_grad else None)
 
         return _result(a.data + b.data, (a, b), backward)
-        # </exercise>
-
-    def __radd__(self, other):
-        return _as_tensor(other, self) + self
-
-    def __sub__(self, other):
-        """out = a - b. dL/da = g, dL/db = -g (each unbroadcast to its operand's shape)."""
-        # <exercise>
-        a, b = self, _as_tensor(other, self)
-
-        def backward(g):
-            return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
-                    unbroadcast(-g, b.data.shape) if b.requires_grad else None)
-
-        return _result(a.data - b.data, (a, b), backward)
-        # </exercise>
-
-    def __rsub__(self, other):
-        return _as_tensor(other, self) - self
-
-    def __neg__(self):
-        """out = -a. dL/da = -g."""
-        # <exercise>
-        a = self
-
-        def backward(g):
-            return (-g,)
-
-        return _result(-a.data, (a,), backward)
         # </exercise>
 
     def __mul__(self, other):
@@ -231,40 +108,6 @@ class Tensor:
 
         return _result(a.data * b.data, (a, b), backward)
         # </exercise>
-
-    def __rmul__(self, other):
-        return _as_tensor(other, self) * self
-
-    def __truediv__(self, other):
-        """out = a / b. dL/da = g / b, dL/db = -g * a / b^2 (unbroadcast)."""
-        # <exercise>
-        a, b = self, _as_tensor(other, self)
-
-        def backward(g):
-            return (unbroadcast(g / b.data, a.data.shape) if a.requires_grad else None,
-                    unbroadcast(-g * a.data / (b.data * b.data), b.data.shape) if b.requires_grad else None)
-
-        return _result(a.data / b.data, (a, b), backward)
-        # </exercise>
-
-    def __rtruediv__(self, other):
-        return _as_tensor(other, self) / self
-
-    def __pow__(self, other):
-        """out = a ** b. dL/da = g * b * a^(b-1); dL/db = g * out * log(a) (only when b needs it)."""
-        # <exercise>
-        a, b = self, _as_tensor(other, self)
-        out = a.data ** b.data
-
-        def backward(g):
-            return (unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape) if a.requires_grad else None,
-                    unbroadcast(g * out * np.log(a.data), b.data.shape) if b.requires_grad else None)
-
-        return _result(out, (a, b), backward)
-        # </exercise>
-
-    def __rpow__(self, other):
-        return _as_tensor(other, self) ** self
 
     def __matmul__(self, other):
         """out = a @ b, NumPy's matmul (2-D matrices, stacks of them, and 1-D vectors).
@@ -297,10 +140,6 @@ class Tensor:
         return _result(a.data @ b.data, (a, b), backward)
         # </exercise>
 
-    def __rmatmul__(self, other):
-        return _as_tensor(other, self) @ self
-
-    # ----- reductions and shape -----
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis` (None: all). Every summed entry gets the gradient of its sum:
         dL/da = g broadcast back to a's shape (re-inserting the summed axes first when keepdims=False).
@@ -316,75 +155,6 @@ class Tensor:
         return _result(a.data.sum(axis=axis, keepdims=keepdims), (a,), backward)
         # </exercise>
 
-    def mean(self, axis=None, keepdims=False):
-        """Mean over `axis` (None: all): like sum, with the gradient divided by the count averaged."""
-        # <exercise>
-        a = self
-        out = a.data.mean(axis=axis, keepdims=keepdims)
-        count = a.data.size // max(np.size(out), 1)
-
-        def backward(g):
-            if axis is not None and not keepdims:
-                g = np.expand_dims(g, axis)
-            return (np.broadcast_to(g / count, a.data.shape),)
-
-        return _result(out, (a,), backward)
-        # </exercise>
-
-    def reshape(self, *shape):
-        """Same entries, another shape (reshape(2, 3) or reshape((2, 3))). dL/da = g.reshape(a.shape)."""
-        # <exercise>
-        a = self
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-
-        def backward(g):
-            return (g.reshape(a.data.shape),)
-
-        return _result(a.data.reshape(shape), (a,), backward)
-        # </exercise>
-
-    def transpose(self, *axes):
-        """Permute the axes (no axes: reverse them). dL/da = g transposed by the inverse permutation."""
-        # <exercise>
-        a = self
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if not axes:
-            axes = tuple(reversed(range(a.data.ndim)))
-        inverse = tuple(np.argsort(axes))
-
-        def backward(g):
-            return (g.transpose(inverse),)
-
-        return _result(a.data.transpose(axes), (a,), backward)
-        # </exercise>
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def __getitem__(self, index):
-        """t[index] with basic (slices, ints) or integer-array indexing.
-
-        dL/da is zero except at the selected entries, which receive g. An entry selected twice (t[[0, 0]])
-        must receive both contributions: np.add.at(grad, index, g) adds, while grad[index] = g would keep
-        only the last.
-        """
-        # <exercise>
-        a = self
-        if isinstance(index, Tensor):
-            index = index.data.astype(np.int64)
-
-        def backward(g):
-            grad = np.zeros_like(a.data)
-            np.add.at(grad, index, g)
-            return (grad,)
-
-        return _result(a.data[index], (a,), backward)
-        # </exercise>
-
-    # ----- element-wise functions -----
     def exp(self):
         """out = e^a. dL/da = g * out."""
         # <exercise>
@@ -416,22 +186,6 @@ class Tensor:
 
         def backward(g):
             return (g * (1 - out * out),)
-
-        return _result(out, (a,), backward)
-        # </exercise>
-
-    def sigmoid(self):
-        """out = 1 / (1 + e^-a), computed without overflow. dL/da = g * out * (1 - out).
-
-        exp is only ever taken of -|a| <= 0: for a >= 0, 1 / (1 + e^-a); for a < 0, e^a / (1 + e^a).
-        """
-        # <exercise>
-        a = self
-        e = np.exp(-np.abs(a.data))
-        out = np.where(a.data >= 0, 1 / (1 + e), e / (1 + e))
-
-        def backward(g):
-            return (g * out * (1 - out),)
 
         return _result(out, (a,), backward)
         # </exercise>
@@ -526,6 +280,199 @@ class Tensor:
                     grads[parent] = parent_grad
         # </exercise>
 
+    # ----- the other operators, built the same way -----
+    def __radd__(self, other):
+        return _as_tensor(other, self) + self
+
+    def __sub__(self, other):
+        """out = a - b. dL/da = g, dL/db = -g (each unbroadcast to its operand's shape)."""
+        # <exercise>
+        a, b = self, _as_tensor(other, self)
+
+        def backward(g):
+            return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
+                    unbroadcast(-g, b.data.shape) if b.requires_grad else None)
+
+        return _result(a.data - b.data, (a, b), backward)
+        # </exercise>
+
+    def __rsub__(self, other):
+        return _as_tensor(other, self) - self
+
+    def __neg__(self):
+        """out = -a. dL/da = -g."""
+        # <exercise>
+        a = self
+
+        def backward(g):
+            return (-g,)
+
+        return _result(-a.data, (a,), backward)
+        # </exercise>
+
+    def __rmul__(self, other):
+        return _as_tensor(other, self) * self
+
+    def __truediv__(self, other):
+        """out = a / b. dL/da = g / b, dL/db = -g * a / b^2 (unbroadcast)."""
+        # <exercise>
+        a, b = self, _as_tensor(other, self)
+
+        def backward(g):
+            return (unbroadcast(g / b.data, a.data.shape) if a.requires_grad else None,
+                    unbroadcast(-g * a.data / (b.data * b.data), b.data.shape) if b.requires_grad else None)
+
+        return _result(a.data / b.data, (a, b), backward)
+        # </exercise>
+
+    def __rtruediv__(self, other):
+        return _as_tensor(other, self) / self
+
+    def __pow__(self, other):
+        """out = a ** b. dL/da = g * b * a^(b-1); dL/db = g * out * log(a) (only when b needs it)."""
+        # <exercise>
+        a, b = self, _as_tensor(other, self)
+        out = a.data ** b.data
+
+        def backward(g):
+            return (unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape) if a.requires_grad else None,
+                    unbroadcast(g * out * np.log(a.data), b.data.shape) if b.requires_grad else None)
+
+        return _result(out, (a, b), backward)
+        # </exercise>
+
+    def __rpow__(self, other):
+        return _as_tensor(other, self) ** self
+
+    def __rmatmul__(self, other):
+        return _as_tensor(other, self) @ self
+
+    # ----- the other reductions, shapes and functions -----
+    def mean(self, axis=None, keepdims=False):
+        """Mean over `axis` (None: all): like sum, with the gradient divided by the count averaged."""
+        # <exercise>
+        a = self
+        out = a.data.mean(axis=axis, keepdims=keepdims)
+        count = a.data.size // max(np.size(out), 1)
+
+        def backward(g):
+            if axis is not None and not keepdims:
+                g = np.expand_dims(g, axis)
+            return (np.broadcast_to(g / count, a.data.shape),)
+
+        return _result(out, (a,), backward)
+        # </exercise>
+
+    def reshape(self, *shape):
+        """Same entries, another shape (reshape(2, 3) or reshape((2, 3))). dL/da = g.reshape(a.shape)."""
+        # <exercise>
+        a = self
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+
+        def backward(g):
+            return (g.reshape(a.data.shape),)
+
+        return _result(a.data.reshape(shape), (a,), backward)
+        # </exercise>
+
+    def transpose(self, *axes):
+        """Permute the axes (no axes: reverse them). dL/da = g transposed by the inverse permutation."""
+        # <exercise>
+        a = self
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(reversed(range(a.data.ndim)))
+        inverse = tuple(np.argsort(axes))
+
+        def backward(g):
+            return (g.transpose(inverse),)
+
+        return _result(a.data.transpose(axes), (a,), backward)
+        # </exercise>
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        """t[index] with basic (slices, ints) or integer-array indexing.
+
+        dL/da is zero except at the selected entries, which receive g. An entry selected twice (t[[0, 0]])
+        must receive both contributions: np.add.at(grad, index, g) adds, while grad[index] = g would keep
+        only the last.
+        """
+        # <exercise>
+        a = self
+        if isinstance(index, Tensor):
+            index = index.data.astype(np.int64)
+
+        def backward(g):
+            grad = np.zeros_like(a.data)
+            np.add.at(grad, index, g)
+            return (grad,)
+
+        return _result(a.data[index], (a,), backward)
+        # </exercise>
+
+    def sigmoid(self):
+        """out = 1 / (1 + e^-a), computed without overflow. dL/da = g * out * (1 - out).
+
+        exp is only ever taken of -|a| <= 0: for a >= 0, 1 / (1 + e^-a); for a < 0, e^a / (1 + e^a).
+        """
+        # <exercise>
+        a = self
+        e = np.exp(-np.abs(a.data))
+        out = np.where(a.data >= 0, 1 / (1 + e), e / (1 + e))
+
+        def backward(g):
+            return (g * out * (1 - out),)
+
+        return _result(out, (a,), backward)
+        # </exercise>
+
+    # ----- plain properties (given) -----
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        flag = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor(shape={self.data.shape}, dtype={self.data.dtype}{flag})"
+
+    def item(self):
+        """The value of a one-element tensor as a Python float."""
+        return self.data.item()
+
+    def numpy(self):
+        """The data array (not a copy)."""
+        return self.data
+
+    def detach(self):
+        """A new leaf with the same data (not copied) and no history: gradients stop here."""
+        return Tensor(self.data)
+
+    def zero_grad(self):
+        """Set .grad to zero in place (kept as an array, so the next backward adds without allocating)."""
+        if self.grad is not None:
+            self.grad[...] = 0
+
 
 def cross_entropy(logits, labels):
     """Mean softmax cross-entropy as ONE graph node, stable for any finite logits.
@@ -563,3 +510,59 @@ def cross_entropy(logits, labels):
     return _result(np.asarray(loss, dtype=z.dtype), (logits,), backward)
     # </exercise>
 
+
+class no_grad:
+    """Context manager: operations inside `with no_grad():` record no graph (evaluation, SGD updates).
+
+    Their results have requires_grad False, no parents and no backward function, so nothing is kept
+    alive and a later backward() cannot reach through them.
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+
+def _as_tensor(value, like):
+    """`value` as a Tensor; a Python number takes the dtype of the Tensor `like`.
+
+    np.asarray(0.5) would be a float64 array, and float32 * float64 array is float64 in NumPy 2: one
+    stray constant would silently turn everything after it into float64.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes that broadcasting added or stretched, so that it has `shape` again.
+
+    grad: dL/d(out), shape of the broadcast result, e.g. (5, 4).
+    shape: the operand's shape, e.g. (4,) or (5, 1) or () for a scalar.
+    Returns an array of `shape`.
+
+    If x of shape (4,) was broadcast to (5, 4), out[i, j] uses x[j] for every row i, so
+        dL/dx[j] = sum_i dL/dout[i, j]:
+    sum over the leading axes NumPy prepended, then (keeping the axis) over every axis where the
+    operand had length 1 but the result does not.
+    """
+    # <exercise>
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(axis for axis, n in enumerate(shape) if n == 1 and grad.shape[axis] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return np.asarray(grad).reshape(shape)
+    # </exercise>

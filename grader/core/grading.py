@@ -1,13 +1,8 @@
 """The grading engine every command shares: grade one target's exercises (judged, on a fresh seed), run the
-milestones they unlock, and build the report. `make grade` (learner/grade.py), `make grade-all`
-(instructor/gradebook.py), Gradescope and Classroom (platforms/) all call `grade_target`; none of them
-imports another.
-
-Each exercise's tests run in a child process with a per-test time limit (grader/core/runner.py), so an
-infinite loop, a crash, a syntax error or an import error costs that exercise its points and nothing
-else. Each milestone runs in a child process of its own (`python -m grader milestone NAME`), killed after
-its manifest `time_limit`; its result is reused while the files it depends on are unchanged
-(grader/core/milestone_cache.py).
+milestones they unlock, and build the report. `make grade`, `make grade-all`, Gradescope and Classroom all
+call `grade_target`. The exercises' tests run in a judge process (runner.py) and each milestone in a child of
+its own, killed after its manifest `time_limit` (its result cached: milestone_cache.py), so a hang or a crash
+costs that exercise or milestone only.
 """
 
 from __future__ import annotations

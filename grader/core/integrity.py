@@ -19,21 +19,22 @@ import json
 import sys
 from pathlib import Path
 
+from grader.core import report as reports
 from grader.core.manifest import ROOT
 
 RECORD = Path("grader") / "integrity.json"
 TREES = ("tests", "grader")
-# Caches and the record itself are not part of what is checked.
-SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
-SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+CACHES = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
+
+
+def is_cache(relative: Path) -> bool:
+    """A run's by-product (bytecode, pytest's cache, grades, the learner's state): never shipped nor checked."""
+    return bool(CACHES & set(relative.parts)) or relative.suffix in (".pyc", ".pyo")
 
 
 def _included(relative: Path) -> bool:
-    if relative == RECORD:
-        return False
-    if any(part in SKIPPED_PARTS or (part.startswith(".") and part != ".") for part in relative.parts):
-        return False
-    return relative.suffix not in SKIPPED_SUFFIXES
+    hidden = any(part.startswith(".") and part != "." for part in relative.parts)
+    return relative != RECORD and not hidden and not is_cache(relative)
 
 
 def sha256(path: Path) -> str:
@@ -118,13 +119,8 @@ def check(root: Path = ROOT) -> list[str]:
 
 
 def write(root: Path = ROOT) -> Path:
-    path = root / RECORD
-    files = hashes(root)
-    text = json.dumps({"algorithm": "sha256", "trees": list(TREES), "files": files}, indent=1, sort_keys=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text + "\n")
-    temporary.replace(path)
-    return path
+    reports.write({"algorithm": "sha256", "files": hashes(root), "trees": list(TREES)}, root / RECORD)
+    return root / RECORD
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ SOLUTIONS_DIR = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"
 TESTS_DIR = ROOT / "tests"
 EXERCISE_TESTS_DIR = TESTS_DIR / "exercises"  # one test_<name>.py per exercise
-GRADER_TESTS_DIR = TESTS_DIR / "grader"  # tests of the grader itself
 DATA_DIR = ROOT / "data"
 
 DEFAULT_TEST_TIMEOUT = 10  # seconds per test; vectorised code needs well under one

@@ -6,12 +6,9 @@ A result is reused when all of these are unchanged:
     (`import helpers`, `from .layers import Linear`, `from . import network`, packages too) as read from
     the source by the grader (never by running learner code), and the target's files that are not
     Python (data such as saved weights);
-  - the kata version: every .py file of grader/ and solutions/ plus grader/manifest.toml and the MNIST
-    checksum list (any edit of the grader, the reference or the data invalidates everything);
+  - the kata version (report.kata_version: grader/, tests/ and solutions/, the manifest included) and the
+    MNIST checksum list: any edit of the grader, the tests, the reference or the data invalidates everything;
   - quick or full mode, and the Python, NumPy and PyTorch versions.
-
-    result = cached("mnist", target_dir)          # the stored result, with "cached": True, or None
-    store("mnist", target_dir, result)            # True if stored
 
 Only verdicts that do not depend on how busy the machine was are stored: "passed" results, and
 "failed" ones without "too_slow" (a too-slow run deserves another try on a quieter machine). "locked"
@@ -22,16 +19,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
 
 from grader.core import manifest
-from grader.core.manifest import DATA_DIR, MANIFEST_PATH, ROOT, SOLUTIONS_DIR
-
-GRADER_DIR = ROOT / "grader"
+from grader.core import report as reports
+from grader.core.manifest import DATA_DIR, ROOT
 
 CACHE_DIR = ROOT / ".grade" / "milestone-cache"
 
@@ -46,14 +40,6 @@ def _sha256(parts) -> str:
         digest.update(part if isinstance(part, bytes) else str(part).encode())
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def kata_version() -> str:
-    """One hash of the grader, the reference, the manifest and the data checksums."""
-    files = sorted(p for directory in (GRADER_DIR, SOLUTIONS_DIR) for p in directory.rglob("*.py")
-                   if "__pycache__" not in p.parts)
-    files += [MANIFEST_PATH, DATA_DIR / "mnist" / "SHA256SUMS"]
-    return _sha256(item for p in files if p.exists() for item in (p.relative_to(ROOT).as_posix(), p.read_bytes()))
 
 
 def _environment() -> list[str]:
@@ -122,7 +108,9 @@ def key(milestone, target_dir, *, quick: bool = False) -> str:
     files = learner_files(milestone, target_dir)
     contents = [item for p in files
                 for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
-    return _sha256([_name(milestone), "quick" if quick else "full", kata_version(), *_environment(), *contents])
+    checksums = DATA_DIR / "mnist" / "SHA256SUMS"
+    return _sha256([_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
+                    checksums.read_bytes() if checksums.exists() else b"<missing>", *contents])
 
 
 def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
@@ -131,10 +119,7 @@ def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
 
 def cached(milestone, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
-    try:
-        result = json.loads(_path(milestone, target_dir, quick, cache_dir).read_text())
-    except (OSError, ValueError):
-        return None
+    result = reports.read(_path(milestone, target_dir, quick, cache_dir))
     if not isinstance(result, dict) or not cacheable(result):
         return None
     return {**result, "cached": True}
@@ -149,10 +134,5 @@ def store(milestone, target_dir, result: dict, *, quick: bool = False, cache_dir
     """Remember `result` for these files and this kata version; False when it is not worth keeping."""
     if not cacheable(result):
         return False
-    path = _path(milestone, target_dir, quick, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stored = {k: v for k, v in result.items() if k != "cached"}
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(stored, indent=1, default=float))
-    os.replace(temporary, path)  # atomic: a reader never sees half a file
+    reports.write({k: v for k, v in result.items() if k != "cached"}, _path(milestone, target_dir, quick, cache_dir))
     return True

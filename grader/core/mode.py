@@ -37,6 +37,9 @@ def kata_mode() -> str:
 # Set to 1 where memory is short (Gradescope's 768 MB): no worker starts before the previous one ended,
 # which saves a worker's memory (about 230 MB) at the peak and costs the overlap of judging and starting.
 ONE_WORKER_VAR = "KATA_ONE_WORKER_AT_A_TIME"
+# Set by `make watch` for a judge it starts before the learner saves: collected and ready, the judge starts
+# no worker (reads no learner file) until it reads "go" from the file descriptor this names.
+WARM_VAR = "KATA_WAIT_FOR_GO"
 
 
 def where_in_target(error: BaseException, target_dirs) -> str | None:

@@ -26,7 +26,8 @@ ALLOWED = frozenset(sys.stdlib_module_names) | {"numpy"}
 DYNAMIC_MODULES = set("importlib imp builtins __builtin__ runpy code codeop marshal pickle _pickle shelve copyreg dill "
                       "ctypes _ctypes zipimport pkgutil inspect gc subprocess multiprocessing pty base64 binascii "
                       "codecs zlib bz2 lzma".split())
-DYNAMIC_NAMES = set("exec eval compile __import__ globals locals breakpoint __builtins__ __loader__ __spec__ chr".split())
+DYNAMIC_NAMES = set("exec eval compile __import__ globals locals breakpoint __builtins__ __loader__ __spec__ "
+                    "chr".split())
 DYNAMIC_ATTRIBUTES = set(
     "__import__ __builtins__ __loader__ __spec__ __globals__ __code__ __subclasses__ __getattribute__ f_globals "
     "f_builtins f_locals f_back tb_frame gi_frame cr_frame _getframe import_module exec_module load_module "
@@ -153,5 +154,5 @@ def apply(results, target_dir: Path) -> None:
         if found:
             result.forfeited = True
             result.status = ExerciseStatus.FORBIDDEN_IMPORT
-            result.detail = ("learner code may use NumPy and the standard library only, and no dynamic code "
-                             "(exec, eval, importlib and the like), so this exercise earns nothing: " + "; ".join(found))
+            result.detail = ("learner code may use NumPy and the standard library only, and no dynamic code (exec, "
+                             "eval, importlib and the like), so this exercise earns nothing: " + "; ".join(found))

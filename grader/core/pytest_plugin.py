@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from grader.core.mode import where_in_target
+
 _PATH = os.environ.get("KATA_RESULTS")
 
 
@@ -23,17 +25,9 @@ def _write(record: dict) -> None:
         handle.flush()
 
 
-def _where(error, target_dirs):
-    from grader.core.mode import where_in_target
-
-    return where_in_target(error, target_dirs)
-
-
 def _short_message(excinfo) -> str:
     value = excinfo.value
-    if hasattr(value, "kind") and isinstance(value, AssertionError):  # checks.WorkerFailure: the learner's error
-        return str(value).split("\nassert ")[0].strip()
-    if isinstance(value, AssertionError):
+    if isinstance(value, AssertionError):  # checks.WorkerFailure too: the learner's error
         text = str(value)
     elif excinfo.typename == "Failed" and "Timeout" in str(value):
         text = "Timeout"
@@ -69,11 +63,9 @@ def pytest_runtest_makereport(item, call):
     if call.excinfo is not None and report.failed:
         # The worker failed before the scenario ran (an import error): an error, as in a plain pytest run.
         report.kata["setup_error"] = getattr(call.excinfo.value, "phase", None) == "setup"
-        report.kata.update(
-            message=_short_message(call.excinfo),
-            kind=_kind(call.excinfo),
-            where=getattr(call.excinfo.value, "where", None) or _where(call.excinfo.value, target_dirs),
-        )
+        report.kata.update(message=_short_message(call.excinfo), kind=_kind(call.excinfo),
+                           where=getattr(call.excinfo.value, "where", None)
+                           or where_in_target(call.excinfo.value, target_dirs))
 
 
 def _skip_reason(longrepr) -> str:
@@ -92,21 +84,12 @@ def pytest_runtest_logreport(report):
         outcome = report.outcome
         if (report.when == "setup" and report.failed) or info.get("setup_error"):
             outcome = "error"
-        _write({
-            "event": "result",
-            "nodeid": report.nodeid,
-            "test": info.get("test", report.nodeid.split("::")[-1]),
-            "function": info.get("function"),
-            "target": info.get("target"),
-            "outcome": outcome,
-            "duration": round(report.duration, 4),
-            "message": info.get("message", "") if not report.skipped else _skip_reason(report.longrepr),
-            "kind": info.get("kind", ""),
-            "where": info.get("where"),
-            "part": info.get("part"),
-            "fact": info.get("fact", False),
-            "kinds": info.get("kinds"),
-        })
+        message = info.get("message", "") if not report.skipped else _skip_reason(report.longrepr)
+        _write({"event": "result", "nodeid": report.nodeid, "test": info.get("test", report.nodeid.split("::")[-1]),
+                "function": info.get("function"), "target": info.get("target"), "outcome": outcome,
+                "duration": round(report.duration, 4), "message": message, "kind": info.get("kind", ""),
+                "where": info.get("where"), "part": info.get("part"), "fact": info.get("fact", False),
+                "kinds": info.get("kinds")})
 
 
 def pytest_collectreport(report):

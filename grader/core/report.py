@@ -83,6 +83,18 @@ def _plain(value):
     return value.value if isinstance(value, Enum) else float(value)
 
 
+def read_lines(path: Path) -> list:
+    """The values of a JSON-lines file in order ([] when it is missing); a line cut short by a killed
+    writer is skipped, not fatal."""
+    values = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []:
+        try:
+            values.append(json.loads(line))
+        except ValueError:
+            continue
+    return values
+
+
 def read(path: Path) -> dict | None:
     """A report, or None when the file is missing or unreadable."""
     try:

@@ -8,7 +8,7 @@ exit, kill the interpreter) costs the test it happened in, with a plain sentence
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import subprocess
 import sys
@@ -20,6 +20,8 @@ from pathlib import Path
 from grader.core import sandbox, seeds
 from grader.core.judge import TIMEOUT_ADVICE, ended_abruptly, timeout_message
 from grader.core.manifest import ROOT, Exercise, exercise_of_test
+from grader.core.report import read_lines
+from grader.core.mode import WARM_VAR
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
@@ -74,29 +76,13 @@ class TargetRun:
 
 
 def child_environment(results_path: Path, extra: dict | None = None, *, mode: str, seed: int) -> dict:
-    env = dict(os.environ)
-    env.update(
-        KATA_RESULTS=str(results_path),
-        KATA_MODE=mode,
-        # Never write __pycache__ into a learner's or a student's folder.
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env[seeds.ENV_VAR] = str(seed)
-    env.update(sandbox.THREADS)  # every command pins BLAS threads alike (a loaded machine collapses otherwise)
+    # No __pycache__ in a learner's folder; BLAS threads pinned alike in every command (a loaded machine
+    # collapses otherwise).
+    env = dict(os.environ, KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
+               **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS)
     env.pop("KATA_TARGET", None)  # the child gets --target explicitly
     env.update(extra or {})
     return env
-
-
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a killed child
-    return records
 
 
 exercise_of = exercise_of_test  # one test id -> its exercise (manifest.exercise_of_test)
@@ -104,12 +90,14 @@ exercise_of = exercise_of_test  # one test id -> its exercise (manifest.exercise
 
 def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str | None = None,
                   seed: int | None = None, preexec_fn=None, extra_env=None, child_seconds: float | None = None,
-                  on_progress=None) -> dict[str, dict[str, TargetRun]]:
+                  on_progress=None, gate=None) -> dict[str, dict[str, TargetRun]]:
     """Run the exercises' tests against each target in one judge process; {exercise: {target: TargetRun}}.
 
     mode: judge (the default for one target: learner code in sandboxed workers, verdicts here) or split
     (several targets at once, in-process: for the reference and the mutants, which are trusted code).
     on_progress(records) is called about three times a second with the records so far.
+    gate: start the judge now but let it begin (start workers, read learner files) only when gate()
+    returns True (`make watch`, between saves); when it returns False, the judge ends without a result.
     """
     mode = mode or ("judge" if len(targets) == 1 else "split")
     seed = seeds.current() if seed is None else seed
@@ -121,10 +109,11 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
                                      sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
+        env = child_environment(results_path, extra_env, mode=mode, seed=seed)
         output, returncode, child_problem = _run_child(
-            command, child_environment(results_path, extra_env, mode=mode, seed=seed), limit, preexec_fn,
-            lambda: on_progress(_read_records(results_path)) if on_progress else None)
-        records = _read_records(results_path)
+            command, env, limit, preexec_fn, lambda: on_progress(read_lines(results_path)) if on_progress else None,
+            gate)
+        records = read_lines(results_path)
     by_exercise: dict[str, list[dict]] = {ex.name: [] for ex in exercises}
     for record in records:
         name = exercise_of(record.get("nodeid", ""))
@@ -137,26 +126,38 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
             for ex in exercises}
 
 
-def _run_child(command, env, limit, preexec_fn, poll) -> tuple[str, int | None, str | None]:
+def _run_child(command, env, limit, preexec_fn, poll, gate=None) -> tuple[str, int | None, str | None]:
     with tempfile.TemporaryFile() as log:
         def start() -> None:
             sandbox.judge_preexec()  # dies with its parent; its own memory and files bounded
             if preexec_fn is not None:
                 preexec_fn()
 
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, preexec_fn=start)
+        # A gated judge waits on a pipe of its own (pytest captures standard input).
+        wait, tell = os.pipe() if gate else (None, None)
+        process = subprocess.Popen(command, cwd=ROOT, env={**env, **({WARM_VAR: str(wait)} if gate else {})},
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=start, pass_fds=(wait,) if gate else ())
+        if gate is not None:
+            os.close(wait)
+            with contextlib.suppress(OSError):  # a judge that already ended (a collection error) reads nothing
+                os.write(tell, b"go" if gate() else b"stop")
+            os.close(tell)
         deadline = time.monotonic() + limit
         child_problem = None
-        while process.poll() is None:
+        while True:
+            try:
+                returncode = process.wait(timeout=0.3)  # returns as soon as the judge ends
+                break
+            except subprocess.TimeoutExpired:
+                pass
             if time.monotonic() > deadline:
                 process.kill()
                 child_problem = f"the tests were stopped after {limit:g} s in total: {TIMEOUT_ADVICE}"
+                returncode = process.wait()
                 break
             if poll is not None:
                 poll()
-            time.sleep(0.3)
-        returncode = process.wait()
         log.seek(0)
         output = log.read().decode(errors="replace")
     return output, (None if child_problem else returncode), child_problem

@@ -142,9 +142,8 @@ def isolation() -> Isolation:
 
 def _python_roots() -> list[Path]:
     """The directories the interpreter and its libraries live in (a virtual environment and its base)."""
-    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
-             Path(sys.prefix).absolute()}  # unresolved too: a virtual environment reached through a symlink
-    return sorted(roots)
+    return sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
+                   Path(sys.prefix).absolute()})  # unresolved too: a virtual environment reached through a symlink
 
 
 def _base_arguments(scratch: Path) -> list[str]:

@@ -49,21 +49,15 @@ class MarkerError(ValueError):
 
 def _qualname_at(tree: ast.Module, line: int) -> str | None:
     """Qualified name (Class.method) of the innermost function containing `line`, or None."""
-    best: tuple[int, str] | None = None
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        nonlocal best
+    best, stack = None, [(tree, "")]
+    while stack:  # the definitions containing a line form one chain, outermost first
+        node, prefix = stack.pop()
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if child.lineno <= line <= child.end_lineno:
-                    if not isinstance(child, ast.ClassDef):
-                        if best is None or child.lineno > best[0]:
-                            best = (child.lineno, name)
-                    visit(child, name + ".")
-
-    visit(tree, "")
-    return None if best is None else best[1]
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                    and child.lineno <= line <= child.end_lineno:
+                best = best if isinstance(child, ast.ClassDef) else prefix + child.name
+                stack.append((child, prefix + child.name + "."))
+    return best
 
 
 def make_stub(source: str, exercise: str) -> str:

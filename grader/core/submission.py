@@ -83,7 +83,8 @@ def report_problems(report: dict, limits: Limits) -> list[str]:
             problems.append(f"{entry.get('name')}: the code calls sys.exit(){where}, which ends the program that "
                             "runs it: raise an exception or return instead")
         if status in GRADING_PROBLEMS:
-            problems.append(f"{entry.get('name')}: {status}: {_short(entry.get('detail') or entry.get('problem') or '')}")
+            detail = entry.get("detail") or entry.get("problem") or ""
+            problems.append(f"{entry.get('name')}: {status}: {_short(detail)}")
     if memory_hit:
         problems.append(f"ran out of memory: it tried to use more than the {limits.memory_gb:g} GB limit")
     if not report.get("tamper_proof", True):

@@ -59,6 +59,14 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
+def from_cwd(path: Path) -> str:
+    """The path as typed from the working folder when it is inside it, else in full."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def reference_dir() -> Path:
     """Where the reference modules of a mixed package come from: solutions/, or in a worker without
     namespaces the copy of its exercise's dependencies only (KATA_REFERENCE_DIR, set by the judge)."""

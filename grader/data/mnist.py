@@ -112,8 +112,7 @@ def verify(data_dir: str | os.PathLike = DATA_DIR) -> dict[str, str]:
     """Check the four files against SHA256SUMS; return {file name: sha256 of the decompressed bytes}.
 
     Raises DataError for the first file that is missing, a git-lfs pointer, corrupt or has the wrong
-    checksum. Cheap after the first call: digests are cached per file size and modification time.
-    """
+    checksum."""
     data_dir = Path(data_dir)
     expected = _expected_checksums(data_dir)
     return {name: _verified(data_dir, name, expected) for name in FILES}
@@ -138,7 +137,7 @@ def load(split: str, data_dir: str | os.PathLike = DATA_DIR) -> tuple[np.ndarray
     """The images and labels of one split ("train" or "test"), checked against SHA256SUMS.
 
     Returns X float32 of shape (N, 784) with pixel values scaled to [0, 1] (N = 60000 or 10000), and
-    y int64 of shape (N,) with the digits 0..9. Each call returns new arrays the caller may modify.
+    y int64 of shape (N,) with the digits 0..9 (new arrays each call: see the module docstring).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")

@@ -251,11 +251,8 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
-    # Known mistakes are computed only to explain a failure (some need PyTorch: seconds to import); only the
-    # last comparison names the value, so it is remembered once (a value equal to itself is not stale).
-    if not diagnose.compare(observed, expected, **options).ok:
-        options.update(alternatives=_evaluate(alternatives), regions=_evaluate(regions))
-    result = diagnose.compare(observed, expected, what=what, **options)
+    # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
+    result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
     _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
 
 

@@ -180,7 +180,8 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         to that alternative than to the expected value: an alternative within the tolerance of the expected
         value (a forward difference with a tiny step) is named only when the numbers tell them apart.
     regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
-        diagnosis says "only wrong where <description>: <advice>".
+        diagnosis says "only wrong where <description>: <advice>". Either may be a callable returning the
+        list, called only to explain a failure.
     factors: {name: value} of the scenario's numbers (lr, p, steps...), named when the value is off by one.
     what: the quantity's name; given, the comparison is remembered for the rest of the test, so a later
         value equal to this one (stale, or copied) is named.
@@ -209,6 +210,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
+    alternatives, regions = (value() if callable(value) else value for value in (alternatives, regions))
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
     return result
 

@@ -323,12 +323,14 @@ def pytest_collection_modifyitems(session, config, items):
 
     config.kata_observations = observations
     if order and not config.option.collectonly:
-        # The first worker starts now, and PyTorch (seconds to import) loads beside it, while the judge would
-        # only wait: the first expected value that needs it then finds it ready.
-        sessions[order[0]].start()
+        # PyTorch (seconds to import) loads beside the first worker, while the judge would only wait: the
+        # first expected value that needs it then finds it ready.
         if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
+        if _mode.WARM_VAR in os.environ and os.read(int(os.environ[_mode.WARM_VAR]), 8) != b"go":
+            os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
+        sessions[order[0]].start()
 
 
 def pytest_sessionstart(session):

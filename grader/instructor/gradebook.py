@@ -1,11 +1,11 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade` (grader/core/grading.py, grader/core/submission.py): a judge
-process, which runs no learner code, decides every verdict from the observations of sandboxed workers
-(grader/core/judge.py, sandbox.py). Learner code cannot see the reference of the exercise it is graded on,
-PyTorch, other submissions, this gradebook or the instructor's files; memory and process count are limited per
-submission (cgroups as root, else per process; the row says which when the sandbox is missing), and a
-hang or crash costs the test it happened in.
+Each submission is graded like `make grade` (grader/core/submission.py): verdicts in a judge, learner code in
+sandboxed workers that see neither the reference of their exercise, PyTorch, other submissions nor this
+gradebook (grader/core/sandbox.py), with limits per submission; a hang or crash costs the test it happened in.
+
+`--jobs N` (make grade-all JOBS=N; default: the number of cores) grades N submissions at once, each in its own
+judge, sandbox and limits; rows print as they finish, and the gradebook keeps the submissions' order.
 
 Nothing is lost: each row is written (OUT/rows/<name>.json, and the CSV and JSON gradebooks rewritten)
 as soon as its submission is graded, so a killed or interrupted batch keeps every finished row, and
@@ -25,21 +25,25 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
 from grader.core import integrity, manifest, sandbox, seeds
 from grader.core import report as reports
 from grader.core.manifest import ROOT
+from grader.core.target import from_cwd
 from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,
                                     DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
                                     submission_files)
 from grader.instructor import similarity
 
 DEFAULT_OUT = ROOT / ".grade" / "gradebook"
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def discover(directory: Path, out: Path | None = None) -> list[Path]:
@@ -49,7 +53,7 @@ def discover(directory: Path, out: Path | None = None) -> list[Path]:
             and (out is None or path.resolve() != out.resolve())]
 
 
-def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
+def write_outputs(rows: list[Row], out: Path, meta: dict) -> None:
     """The CSV and JSON gradebooks and one report per row, each file replaced atomically."""
     kata = manifest.load()
     exercises, milestones = kata.names, [m.name for m in kata.milestones]
@@ -68,12 +72,10 @@ def write_outputs(rows: list[Row], out: Path, meta: dict) -> tuple[Path, Path]:
                             + [row.milestones.get(m, "") for m in milestones]
                             + ["; ".join(row.problems), "; ".join(row.similar), f"{row.seconds:g}"])
     temporary.replace(csv_path)
-    json_path = out / "gradebook.json"
     data = dict(meta, rows=[{"name": r.name, "score": r.score, "max_score": r.max_score, "points": r.points,
                              "milestones": r.milestones, "problems": r.problems, "similar": r.similar,
                              "seconds": r.seconds, "report": f"reports/{r.name}.json"} for r in rows])
-    reports.write(data, json_path)
-    return csv_path, json_path
+    reports.write(data, out / "gradebook.json")
 
 
 def _saved_row(out: Path, name: str) -> Row | None:
@@ -86,8 +88,9 @@ def _saved_row(out: Path, name: str) -> Row | None:
 
 
 def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = False, quick: bool = False,
-              only: str | None = None, fresh: bool = False, say=print) -> list[Row]:
-    """Grade every sub-folder of directory into out (resuming unless fresh); returns the rows in name order."""
+              only: str | None = None, fresh: bool = False, jobs: int = 1, say=print) -> list[Row]:
+    """Grade every sub-folder of directory into out (resuming unless fresh), `jobs` submissions at once, each
+    in its own judge, sandbox and limits; returns the rows in name order."""
     submissions = discover(directory, out)
     if not submissions:
         say(f"No sub-folders in {directory}: put one folder per submission there.")
@@ -98,58 +101,62 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             + ", ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
     options = json.dumps({"milestones": milestones, "quick": quick, "only": only}, sort_keys=True)
     isolation = sandbox.isolation()
-    say(f"Grading {_count(len(submissions), 'submission')} from {directory} "
+    say(f"Grading {_count(len(submissions), 'submission')} from {directory}, {jobs} at once "
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.processes} processes, {limits.wall_seconds:g} s per submission). {isolation.sentence}")
-    seed = seeds.fresh()
-    version = reports.kata_version()
+    seed, version = seeds.fresh(), reports.kata_version()
     meta = {"directory": str(directory), "milestones": milestones, "integrity_problems": problems,
             "isolation": isolation.sentence, "tamper_proof": isolation.tamper_proof,
             "kata_version": version, "limits": asdict(limits)}
     rows: dict[str, Row] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))  # threads suffice: each row's work is in child processes
     with tempfile.TemporaryDirectory(prefix="kata-gradebook-") as private:
-        for source in submissions:
-            copy = Path(private) / source.name
-            copy_sources(source, copy)
-            digest = files_hash(copy)
-            saved = None if fresh else _saved_row(out, source.name)
-            if saved and (saved.files_hash, saved.options, saved.kata_version) == (digest, options, version):
-                rows[source.name] = saved
-                say(f"  {source.name:<24} {saved.score:>6g} / {saved.max_score:<6g} (unchanged since the last run)")
-                continue
-            row = grade_one(source.name, copy, limits, milestones=milestones, quick=quick, only=only, seed=seed,
-                            say=say)
-            row.files_hash, row.options, row.kata_version = digest, options, version
-            rows[source.name] = row  # written as soon as it is graded: a killed batch keeps it
-            reports.write(asdict(row), out / "rows" / f"{row.name}.json")
-            write_outputs(list(rows.values()), out, dict(meta, complete=False))
+        try:
+            pending = {}
+            for source in submissions:
+                copy = Path(private) / source.name
+                copy_sources(source, copy)
+                digest = files_hash(copy)
+                saved = None if fresh else _saved_row(out, source.name)
+                if saved and (saved.files_hash, saved.options, saved.kata_version) == (digest, options, version):
+                    rows[source.name] = saved
+                    say(f"  {source.name:<24} {saved.score:>6g} / {saved.max_score:<6g} (unchanged since the last "
+                        "run)")
+                    continue
+                pending[pool.submit(grade_one, source.name, copy, limits, milestones=milestones, quick=quick,
+                                    only=only, seed=seed, say=say)] = digest
+            for future in as_completed(pending):
+                row = future.result()
+                row.files_hash, row.options, row.kata_version = pending[future], options, version
+                rows[row.name] = row  # written as soon as it is graded (the gradebook, then the row that resumes)
+                write_outputs([rows[s.name] for s in submissions if s.name in rows], out, dict(meta, complete=False))
+                reports.write(asdict(row), out / "rows" / f"{row.name}.json")
+        finally:
+            pool.shutdown(cancel_futures=True)  # an interrupted batch starts no further row
         found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})
     similarity.write(found, out / "similarity.json")
     for row in rows.values():
         row.similar = similarity.summary_for(found, row.name)
     ordered = [rows[s.name] for s in submissions]
-    csv_path, json_path = write_outputs(ordered, out, dict(meta, complete=True, graded_at=time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
-    troubled = [row.name for row in ordered if row.problems]
-    say(f"{_count(len(ordered), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
+    write_outputs(ordered, out, dict(meta, complete=True, graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+    _summary(ordered, found, out, say)
+    return ordered
+
+
+def _summary(rows: list[Row], found: dict, out: Path, say) -> None:
+    troubled = [row.name for row in rows if row.problems]
+    say(f"{_count(len(rows), 'submission')} graded" + (f"; {len(troubled)} with problems (see the problems "
         "column): " + ", ".join(troubled) if troubled else "; no problems."))
     if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
             f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside "
-            f"the scores; see {_shown(out / 'similarity.json')}).")
-    say(f"Wrote {_shown(csv_path)}, {_shown(json_path)} and one report per submission in {_shown(out / 'reports')}.")
-    return ordered
+            f"the scores; see {from_cwd(out / 'similarity.json')}).")
+    say(f"Wrote {from_cwd(out / 'gradebook.csv')}, {from_cwd(out / 'gradebook.json')} and one report per submission "
+        f"in {from_cwd(out / 'reports')}.")
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-seconds", type=float, default=None, help="CPU seconds per process")
     parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="processes per submission")
     parser.add_argument("--fresh", action="store_true", help="regrade every submission (no resume)")
+    parser.add_argument("--jobs", type=int, default=CORES, help="submissions graded at once, each in its own "
+                        f"sandbox and limits (make grade-all JOBS=N; default: the number of cores, {CORES} here)")
     args = parser.parse_args(argv)
     if not args.directory:
         print("Say which folder: make grade-all DIR=submissions/ (one sub-folder per submission)", file=sys.stderr)
@@ -178,12 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).expanduser().resolve() if args.out else DEFAULT_OUT
     try:
         grade_all(directory, out, limits, milestones=args.milestones, quick=args.quick, only=args.only,
-                  fresh=args.fresh, say=lambda *a, **k: print(*a, **k, flush=True))
+                  fresh=args.fresh, jobs=args.jobs, say=lambda *a, **k: print(*a, **k, flush=True))
     except KeyboardInterrupt:
-        print(f"\nInterrupted: every finished row is in {_shown(out)}; run the same command again to resume.")
+        print(f"\nInterrupted: every finished row is in {from_cwd(out)}; run the same command again to resume.")
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -35,7 +35,6 @@ TREES = ("exercises", "tests", "grader", "data/mnist")
 LEFT_OUT = ("solutions", "tests/mutants", "tests/mistakes", "tests/grader", "grader/instructor",
             "grader/maintainer", "grader/platforms", "grader/learner/compare.py", "grader/integrity.json",
             RELEASE_MARK.as_posix(), STUB_RECORD.as_posix())
-SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
 CLASSROOM = ROOT / "grader" / "platforms" / "classroom"
 COPIED = {Path(".github/workflows/classroom.yml"): CLASSROOM / "classroom.yml",
           Path(".github/classroom/step.py"): CLASSROOM / "step.py"}
@@ -48,9 +47,7 @@ class ReleaseError(ValueError):
 
 def _left_out(relative: Path) -> bool:
     text = relative.as_posix()
-    if any(text == item or text.startswith(item + "/") for item in LEFT_OUT):
-        return True
-    return bool(SKIPPED_PARTS & set(relative.parts)) or relative.suffix in (".pyc", ".pyo")
+    return any(text == item or text.startswith(item + "/") for item in LEFT_OUT) or integrity.is_cache(relative)
 
 
 def shipped_files(root: Path = ROOT) -> list[Path]:
@@ -109,7 +106,8 @@ def build(out: Path, *, replace: bool = False) -> list[Path]:
     (out / "README.md").write_text(student_readme((ROOT / "README.md").read_text()))
     (out / "Makefile").write_text(student_makefile((ROOT / "Makefile").read_text()))
     if (out / ".gitignore").is_file():  # the release's record is committed with it
-        kept = [line for line in (out / ".gitignore").read_text().splitlines() if line.strip() != integrity.RECORD.as_posix()]
+        kept = [line for line in (out / ".gitignore").read_text().splitlines()
+                if line.strip() != integrity.RECORD.as_posix()]
         (out / ".gitignore").write_text("\n".join(kept) + "\n")
     (out / STUB_RECORD).write_text(json.dumps(expected_stubs(), indent=1, sort_keys=True) + "\n")
     (out / RELEASE_MARK).write_text(

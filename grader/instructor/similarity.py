@@ -78,7 +78,8 @@ class _Normalise(ast.NodeTransformer):
 
     def _noop(self, node: ast.stmt) -> bool:
         pure = (ast.Constant, ast.Name, ast.Tuple, ast.List, ast.Set, ast.Dict)
-        if isinstance(node, ast.Pass) or isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.Name)):
+        bare = isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.Name))
+        if isinstance(node, ast.Pass) or bare:
             return True
         return (isinstance(node, ast.Assign) and isinstance(node.value, pure)
                 and all(isinstance(n, pure) for n in ast.walk(node.value) if isinstance(n, ast.expr))

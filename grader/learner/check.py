@@ -95,7 +95,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Stuck? `make hint EX={exercise.name}` for a hint" + ("." if mode.is_release() else
               f", `make compare EX={exercise.name}` to see your numbers next to the reference's."))
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

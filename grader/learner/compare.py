@@ -10,7 +10,6 @@ so the two commands name the same mistakes. Numbers only, never the reference's 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.core import manifest, runner
+from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import Exercise
 from grader.feedback import checks, diagnose
@@ -45,15 +45,12 @@ class Entry:
 
 def read_ledger(path: Path) -> list[Entry]:
     entries = []
-    if not path.exists():
-        return entries
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for raw in reports.read_lines(path):
         try:
-            raw = json.loads(line)
             entries.append(Entry(raw["test"].split("::")[-1], str(raw["what"]), str(raw["kind"]), bool(raw["ok"]),
                                  raw.get("message"), raw.get("yours"), raw.get("expected")))
         except (ValueError, KeyError, TypeError):
-            continue  # a line cut short by a killed judge
+            continue
     return entries
 
 
@@ -77,13 +74,10 @@ def as_array(value) -> np.ndarray | None:
             return None
     if isinstance(value, list):
         try:
-            array = np.asarray(value, dtype=np.float64)
+            return np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             return None
-        return array
     return None
-
-
 
 
 def _shape(value, array: np.ndarray | None) -> str:
@@ -276,7 +270,3 @@ def main(argv: list[str] | None = None) -> int:
     # Differences are the answer to the question asked, not a failure of the command (make would
     # print an error line after them).
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,8 @@
 """`make grade [TARGET=...] [REPORT=...]`: score a target, run the milestones it has unlocked, say what next.
 
-Each exercise's tests run in a child process with a per-test time limit (grader/core/runner.py), so an
-infinite loop, a crash, a syntax error or an import error costs that exercise its points and nothing
-else. The report is written atomically to .grade/report.json (or --report). The exit status says
-whether the grade run itself worked (0), not whether the learner passed; 2 means it could not start
-(unknown target, bad arguments).
+The engine is grader/core/grading.py. The report is written atomically to .grade/report.json (or --report).
+The exit status says whether the grade run itself worked (0), not whether the learner passed; 2 means it
+could not start (unknown target, bad arguments).
 """
 
 from __future__ import annotations
@@ -23,14 +21,13 @@ from grader.core.grading import grade_target
 from grader.core.manifest import ROOT
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
-write_report = reports.write
+write_report = reports.write  # tests write reports through the command's name for it
+
 
 def milestone_table(milestones: list[dict]) -> str:
     rows = [[m["name"] + (" (stretch)" if m["stretch"] else ""), m["status"], m.get("reason", "")]
             for m in milestones]
     return tabulate(rows, headers=["milestone", "status", "why"], tablefmt="simple", maxcolwidths=[None, None, 70])
-
-
 
 
 def parse_args(argv):
@@ -40,7 +37,6 @@ def parse_args(argv):
     parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
     parser.add_argument("--no-milestones", action="store_true", help="score the tests only")
     parser.add_argument("--quick", action="store_true", help="milestones in quick mode (for the test suite)")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="exercises graded at once")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     return parser.parse_args(argv)
 
@@ -78,16 +74,9 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(report["integrity_problems"][:5]))
     _progress_hook(report, shown)
     print("\n" + report["next"])
-    print(f"\n(report: {_relative(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, sha256 "
-          f"{report['snapshot_sha256'][:12]})")
+    print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
+          f"sha256 {report['snapshot_sha256'][:12]})")
     return 0
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _progress_hook(report: dict, shown: str) -> None:
@@ -98,7 +87,3 @@ def _progress_hook(report: dict, shown: str) -> None:
         progress.record(report)
     # grade.py prints its own, more detailed, "Next:" paragraph after the bar.
     print("\n" + progress.render(report, upcoming_line=False))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

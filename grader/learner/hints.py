@@ -8,11 +8,11 @@ you are on (the first one not finished at your last `make grade`).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 
 from grader.core import manifest, mode
+from grader.core import report as reports
 from grader.learner import progress
 from grader.core import target as targets
 
@@ -25,20 +25,12 @@ def _path():
 
 
 def seen_counts() -> dict[str, int]:
-    path = _path()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    data = reports.read(_path())
     return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _save(counts: dict[str, int]) -> None:
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(counts, indent=2, sort_keys=True))
-    temporary.replace(path)
+    reports.write(dict(sorted(counts.items())), _path())
 
 
 def _level(index: int, count: int) -> str:
@@ -111,7 +103,3 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(show(name))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from grader.core import manifest
+from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import ROOT
 from grader.core.report import ExerciseStatus, MilestoneStatus, exercise_done
@@ -61,18 +62,8 @@ def record(report: dict) -> None:
 
 def history(target: str | None = None) -> list[dict]:
     """The recorded grades, oldest first; only those of `target` (a display name) when given."""
-    path = history_path()
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short: skip it rather than lose the whole history
-        if isinstance(entry, dict) and (target is None or entry.get("target") == target):
-            entries.append(entry)
-    return entries
+    return [entry for entry in reports.read_lines(history_path())
+            if isinstance(entry, dict) and (target is None or entry.get("target") == target)]
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -219,7 +210,3 @@ def main(argv: list[str] | None = None) -> int:
     if entries:
         print("\n" + render_latest(entries[-1]))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -65,7 +65,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
     return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,16 +10,7 @@ skipped with a note, and a section that crashes is reported without stopping the
                   forward-mode passes), for networks of growing width, with the fitted growth
     optimizers    SGD, momentum and Adam on the same short MNIST run
 
-Writes BENCH_JSON (.grade/bench.json): the training section's time ratios keyed by workload and variant,
-{"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}, r = the
-variant's median step / PyTorch's (CPU time, one thread each). Measured on the 2-core machine the kata
-was built on: 7 minutes with other jobs keeping both cores busy (load average 10 to 14), most of it the
-textbook CNN's 200 steps.
-
---only NAME   run the one section whose module name ends with NAME (training, reverse_mode, optimizers)
---quick       smaller runs (subsets, fewer repeats): checks that the benchmarks work, not how fast
---json FILE   also write {section: result} to FILE
---ratios FILE write the ratios there instead of BENCH_JSON
+Writes the training section's time ratios to BENCH_JSON (.grade/bench.json; the shape: training.py).
 """
 
 from __future__ import annotations
@@ -101,7 +92,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbench: section(s) crashed: {', '.join(crashed)}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -96,10 +96,10 @@ def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
     return folder
 
 
-def check(exercise_name: str) -> list[Verdict]:
-    """The verdict on every mutant and every legitimate variant of one exercise (one run, all targets)."""
+def check(exercise_name: str, known_wrong: bool = True) -> list[Verdict]:
+    """The verdict on every mutant (known_wrong=False: none) and legitimate variant of one exercise (one run)."""
     exercise = manifest.load().exercise(exercise_name)
-    mutants = load_mutants(exercise_name)
+    mutants = load_mutants(exercise_name) if known_wrong else []
     legitimate = load_legitimate(exercise_name)
     if not mutants and not legitimate:
         return []

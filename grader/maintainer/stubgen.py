@@ -10,15 +10,9 @@ import argparse
 import sys
 
 from grader.core import manifest
-from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+from grader.core.manifest import EXERCISES_DIR, SOLUTIONS_DIR
 from grader.core.stubs import backup, expected_stubs
-
-
-def _shown(path):
-    try:
-        return path.relative_to(ROOT)
-    except ValueError:
-        return path
+from grader.core.target import display_name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         stale.append(name)
         if not args.check:
             if path.exists():
-                print(f"kept your old exercises/{name}.py as {_shown(backup(path))}")
+                print(f"kept your old exercises/{name}.py as {display_name(backup(path))}")
             path.write_text(text)
             print(f"wrote exercises/{name}.py")
     if args.check and stale:

@@ -11,15 +11,15 @@ Each milestone named in grader/manifest.toml is a module here providing
 The grader runs `python -m grader milestone NAME --target DIR --out DIR --result FILE` in a child process,
 so a milestone that hangs or crashes costs only itself.
 
-The training milestones (mnist, cnn, autograd_mnist) share one skeleton: a learner half (skeleton.py)
-that trains in a sandboxed worker and reports checkpoints, and a judge half (judge.py) that replays every
-step with PyTorch, computes the test accuracy from the learner's weights and decides (always in two
-processes). The speed milestones (speed, fast_mlp, fast_cnn) share another: the learner's steps run in a
-worker on request (steps.py) and the judge (stopwatch.py) times them from outside against PyTorch; they
-always run in two processes, `--in-process` included, since the clock must be out of the learner's reach.
-stability has both halves in one module. The grader kills a milestone's process after the manifest's
-`time_limit`, and caches results by what they depend on (grader/core/milestone_cache.py), so that a
-repeated `make grade` re-runs only what changed.
+The training milestones (mnist, cnn, autograd_mnist) give a SPEC, sanity(session) and train(session)
+instead of run, and share one skeleton: a learner half (skeleton.py) that trains in a sandboxed worker
+and reports checkpoints, and a judge half (judge.py) that replays every step with PyTorch, computes the
+test accuracy from the learner's weights and decides. The speed milestones (speed, fast_mlp, fast_cnn)
+share another: the learner's steps run in a worker on request (steps.py) and the judge (stopwatch.py)
+times them from outside against PyTorch. stability has both halves in one module. The learner's code
+always runs in a sandboxed worker, out of reach of the clock and of what judges it. The grader kills a
+milestone's process after the manifest's `time_limit`, and caches results by what they depend on
+(grader/core/milestone_cache.py), so that a repeated `make grade` re-runs only what changed.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=".grade/milestones", help="where the PNGs go (make grade's place)")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the learner's code in this process (no sandbox; for debugging)")
     args = parser.parse_args(argv)
     try:
         milestone = manifest.load().milestone(args.name)
@@ -57,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         module = importlib.import_module(milestone.module)
-        if hasattr(module, "run_judged") and not args.in_process:
-            # The learner's code runs in a sandboxed worker, this process judges.
-            result = module.run_judged(target_dir, out_dir, quick=args.quick)
+        if hasattr(module, "SPEC"):  # a training milestone (skeleton.py): the judge half runs it
+            from grader.milestones import judge
+
+            result = judge.run_judged(module, target_dir, out_dir, quick=args.quick)
         else:
             result = module.run(target_dir, out_dir, quick=args.quick)
     except Exception as error:  # learner code failed inside the milestone: report it, do not crash

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from grader.core import manifest
-from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, pinned_threads,
-                                        shaped, summary, training_split)
-from grader.milestones.stopwatch import textbook_parameters, torch_model
+from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, initial_weights,
+                                        pinned_threads, shaped, summary, training_split)
+from grader.milestones.stopwatch import TorchStep, flat, textbook_parameters, torch_model
 
 TOLERANCE = 0.10     # replayed weights within this fraction of their travel over the segment
 EVERY = (50, 10)     # steps between checkpoints (full, quick)
@@ -49,22 +49,12 @@ class Unavailable(Exception):
     """The milestone cannot be judged here (no PyTorch, damaged data): its result is "not-run"."""
 
 
-def initial_weights(shapes: list[tuple[int, ...]], rng) -> list[np.ndarray]:
-    """He-initialised float32 weights for each shape (a bias, 1-D, starts at zero): the judge's draw."""
-    weights = []
-    for shape in shapes:
-        fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
-        weights.append(np.zeros(shape, np.float32) if len(shape) < 2 else
-                       rng.normal(0.0, math.sqrt(2.0 / max(fan_in, 1)), size=shape).astype(np.float32))
-    return weights
-
-
 class Replay:
     """PyTorch's training steps of the milestone's model, from a checkpoint on given training images."""
 
     def __init__(self, torch, architecture: str, X: np.ndarray, y: np.ndarray, settings: dict):
         self.torch, self.architecture = torch, architecture
-        self.X, self.y = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+        self.X, self.y = X, np.asarray(y, dtype=np.int64)
         self.momentum = float(settings.get("momentum", 0.0))
         self.weight_decay = float(settings.get("weight_decay", 0.0))
         self.seconds, self.steps = 0.0, 0
@@ -72,34 +62,27 @@ class Replay:
     def run(self, start, previous, lr_before, batches, lrs):
         """(weights after the last step, after the one before it, losses) of PyTorch's steps from `start`,
         with the momentum (previous - start) / lr_before (none when previous is None: the first step)."""
-        with pinned_threads(THREADS, torch_too=True):
+        with pinned_threads(THREADS, self.torch):
             return self._run(start, previous, lr_before, batches, lrs)
 
     def _run(self, start, previous, lr_before, batches, lrs):
-        torch = self.torch
-        net = torch_model(torch, self.architecture, start)
-        optimizer = torch.optim.SGD(net.parameters(), lr=float(lrs[0]), momentum=self.momentum,
-                                    weight_decay=self.weight_decay)
+        step = TorchStep(self.torch, self.architecture, start, self.X, self.y, lr=float(lrs[0]),
+                         momentum=self.momentum, weight_decay=self.weight_decay)
         if previous is not None and self.momentum and lr_before:  # (with lr 0 no velocity moves the weights)
-            for parameter, before, now in zip(net.kata_targets, previous, start):
+            for parameter, before, now in zip(step.net.kata_targets, previous, start):
                 velocity = ((np.asarray(before, np.float64) - now) / lr_before).astype(np.float32)
-                optimizer.state[parameter]["momentum_buffer"] = torch.from_numpy(
+                step.optimizer.state[parameter]["momentum_buffer"] = self.torch.from_numpy(
                     np.ascontiguousarray(velocity.T if velocity.ndim == 2 else velocity))
         losses, before_last = [], None
         for index, (rows, lr) in enumerate(zip(batches, lrs)):
             if index == len(batches) - 1:
-                before_last = textbook_parameters(net)
+                before_last = textbook_parameters(step.net)
             started = time.perf_counter()
-            optimizer.param_groups[0]["lr"] = float(lr)
-            rows = torch.from_numpy(rows)
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(self.X[rows]), self.y[rows])
-            loss.backward()
-            optimizer.step()
+            step.optimizer.param_groups[0]["lr"] = float(lr)
+            losses.append(step(rows))
             self.seconds += time.perf_counter() - started
-            losses.append(float(loss.detach()))
         self.steps += len(batches)
-        return textbook_parameters(net), before_last, np.array(losses)
+        return textbook_parameters(step.net), before_last, np.array(losses)
 
     @property
     def step_seconds(self) -> float:
@@ -108,9 +91,6 @@ class Replay:
 
 def drift(found: list, expected: list, start: list) -> float:
     """|found - expected| as a fraction of the larger distance either travelled from `start`."""
-    def flat(arrays):
-        return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-
     found, expected, start = flat(found), flat(expected), flat(start)
     travel = max(np.linalg.norm(found - start), np.linalg.norm(expected - start), 1e-12)
     gap = np.linalg.norm(found - expected) / travel
@@ -123,7 +103,7 @@ class Judge:
     def __init__(self, milestone, *, quick: bool = False):
         from grader.data import mnist as data
 
-        self.milestone, self.spec, self.quick = milestone, milestone.SPEC, quick
+        self.module, self.spec, self.quick = milestone.__name__, milestone.SPEC, quick
         try:
             import torch
         except ImportError as error:
@@ -159,7 +139,7 @@ class Judge:
 
     def job(self) -> dict:
         """What the learner half needs (plain data): no test image, no seed of the judge's."""
-        return {"milestone": self.spec.name, "quick": self.quick, "threads": THREADS, "multiple": self.multiple,
+        return {"module": self.module, "quick": self.quick, "threads": THREADS, "multiple": self.multiple,
                 "every": self.every}
 
     def on_event(self, kind: str, data: dict) -> dict:
@@ -447,9 +427,9 @@ def curve_summary(history: list[dict]) -> list[str]:
 
 
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The learner half trains in a sandboxed worker (the milestone module's learn_task); this process is
-    the judge: it holds the test set and PyTorch, answers every event, times the learner from outside and
-    kills the worker when the next event misses its deadline."""
+    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process is the judge: it
+    holds the test set and PyTorch, answers every event, times the learner from outside and kills the
+    worker when the next event misses its deadline."""
     from grader.core import task
 
     try:
@@ -462,9 +442,9 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
         remaining = judge.deadline()
         return limit if remaining is None else max(remaining, 0.0)
 
-    with pinned_threads(THREADS, torch_too=True):
+    with pinned_threads(THREADS, judge.torch):
         try:
-            final, _ = task.run_task(f"{milestone.__name__}:learn_task", {"job": judge.job()}, target_dir,
+            final, _ = task.run_task("grader.milestones.skeleton:learn_task", {"job": judge.job()}, target_dir,
                                      timeout=limit, deadline=deadline,
                                      on_message=lambda seconds, kind, data: judge.on_event(kind, data))
         except task.TaskFailed as error:

@@ -8,18 +8,11 @@ images (each request's drawn afresh by the grader from a secret seed):
               activations.py, float32); CNN from your conv.build_mnist_cnn (the `cnn` milestone's model);
     fast      your performance.FastMLP or FastCNN, built from the textbook model's initial parameters;
     PyTorch   the same model in torch.nn with the same weights, torch.optim.SGD, cross_entropy.
-SGD with lr LEARNING_RATE and momentum MOMENTUM on all three. The first step of each must give the same
-loss (else different computations would be timed).
-
-Timing (grader/milestones/stopwatch.py). Your two steps run in a sandboxed worker, on request, in blocks
-of steps; the grader times each block from outside it by the CPU time the kernel counts for your
-process, and runs PyTorch's steps on the same images right after each block, on one thread (NumPy's
-OpenBLAS in your worker is set to one thread too), so background load hits all three alike. Each
-criterion is the MEDIAN of its per-round ratios, decided by its 90% interval (stopwatch.py): rounds are
-added while the interval straddles the threshold, and at the cap the result is "too close to call",
-not a failure. CPU time, not the wall clock, decides (why: stopwatch.py); both are printed. Every
-loss your steps report must be PyTorch's loss of the same step, and your final weights PyTorch's
-(parameters()): the timed steps are the real ones.
+SGD with lr LEARNING_RATE and momentum MOMENTUM on all three. Your two steps run in a sandboxed worker,
+on request, in blocks timed from outside it by their CPU time, each paired with PyTorch's block on the
+same images; every loss your steps report must be PyTorch's loss of the same step, and your final
+weights PyTorch's (stopwatch.py: how, and why CPU time decides). Each criterion is the MEDIAN of its
+per-round ratios, decided by its 90% interval: at the cap on rounds, "too close to call", not a failure.
 
 Passes when BOTH hold (thresholds in WORKLOADS, set from the measurements below):
     speed-up = your textbook step / your fast step >= min_speedup   (plain textbook code scores 1.0)
@@ -36,11 +29,8 @@ the kata was built on, one thread each, CPU-time medians, other jobs running (lo
          textbook step is 3.9-4.2x PyTorch's).
 
 Then your step is profiled with your own Profiler, in your process (its parts add up to the profiled
-step; shown, never judged), and the peak memory of each variant is measured in a FRESH process each
-(yours in fresh workers): the peak resident set size (VmHWM, reset
-through /proc/self/clear_refs after the imports, the data and your textbook model's initial weights)
-above the resident size at that point, over warm-up plus a few steps, and the minor page faults per
-step. Memory is reported, not judged.
+step), and the peak memory of each variant is measured in a fresh process each (steps.py): shown,
+never judged.
 
 quick=True (the repository's own tests): fewer timed steps and memory steps, and looser thresholds
 (QUICK_*): it checks that the milestone runs, not how fast.
@@ -51,10 +41,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.core import manifest
 from grader.milestones import stopwatch
 from grader.milestones.stopwatch import TORCH, Plan
 
-TIME_LIMIT = 600
 VARIANTS = ("textbook", "fast", TORCH)
 
 
@@ -90,19 +80,19 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
           f"{'QUICK mode; ' if quick else ''}your steps in your own process, timed from outside it by their CPU "
           f"time in {plan.rounds} blocks of {plan.per_round} alternating with PyTorch's, after {plan.warmup} "
           "warm-up steps; the median block decides.", flush=True)
+
     def criteria(judge) -> list[tuple[str, list[float], float, bool]]:
         return [("speed-up over your textbook step", judge.ratios("textbook", "fast"), min_speedup, False),
                 ("your fast step / PyTorch's", judge.ratios("fast", TORCH), max_ratio, True)]
 
+    limit = manifest.load().milestone(f"fast_{name}").time_limit - 120  # room for the memory runs after it
     try:
-        judge = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, profile_variant="fast",
-                                  advice=ADVICE, time_limit=TIME_LIMIT - 120,
-                                  undecided=lambda judge: stopwatch.undecided(criteria(judge)))
+        judge, seconds, calls = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, criteria,
+                                                  profile_variant="fast", advice=ADVICE, time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
-    record, seconds = report_times(judge, name, quick, plan)
+    record = report_times(judge, seconds, name, quick, plan)
     record.update(min_speedup=min_speedup, max_ratio=max_ratio)
-    calls = stopwatch.calls(criteria(judge))
     speedup, ratio = (c["median"] for c in calls)
     textbook_ratio = seconds["textbook"] / seconds[TORCH]
     print(f"speed-up over your textbook step {speedup:.2f} (pass at >= {min_speedup:g}); your fast step / "
@@ -118,9 +108,9 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
     return {**record, **verdict(calls, profile, quick)}
 
 
-def report_times(judge: stopwatch.StepJudge, name: str, quick: bool, plan: Plan) -> tuple[dict, dict]:
-    """Print each side's first loss and step time; (the record so far, {side: CPU seconds per step})."""
-    seconds, timing = judge.seconds_per_step(), judge.timing
+def report_times(judge: stopwatch.StepJudge, seconds: dict, name: str, quick: bool, plan: Plan) -> dict:
+    """Print each side's first loss and step time ({side: CPU seconds per step}); the record so far."""
+    timing = judge.timing
     first = {**{side: timing.losses[side][0] for side in VARIANTS[:2]}, TORCH: judge.expected["textbook"][0]}
     for side in VARIANTS:
         print(f"  {side:<9} first loss {first[side]:.6f}   step {1e3 * seconds[side]:9.3f} ms CPU "
@@ -131,14 +121,15 @@ def report_times(judge: stopwatch.StepJudge, name: str, quick: bool, plan: Plan)
               "steps_timed": judge.rounds * plan.per_round, "seed": judge.seed, "first_loss": first,
               "step_ms": {side: round(1e3 * seconds[side], 4) for side in VARIANTS},
               "wall_step_ms": {side: round(timing.median_ms(side, "wall"), 4) for side in VARIANTS}}
-    return record, seconds
+    return record
 
 
 def report_profile(found: dict, fast_seconds: float) -> dict:
     """Print the learner's own profile of the fast step; {"parts": {name: ms}, "total_ms": ms}."""
     parts = found.get("parts") if isinstance(found.get("parts"), dict) else {}
+    total = found.get("total_ms")
     profile = {"parts": {str(k): float(v) for k, v in parts.items() if isinstance(v, (int, float))},
-               "total_ms": float(found.get("total_ms", 0.0)) if isinstance(found.get("total_ms"), (int, float)) else 0.0}
+               "total_ms": float(total) if isinstance(total, (int, float)) else 0.0}
     print(str(found.get("text", "(your Profiler gave no report)")))
     print(f"(the profiled steps' mean is {profile['total_ms']:.3f} ms, measured inside your process; the grader's "
           f"median above is {1e3 * fast_seconds:.3f} ms of CPU time: the difference is the profiler's own laps "
@@ -170,4 +161,5 @@ def verdict(calls: list[dict], profile: dict, quick: bool) -> dict:
     speedup, ratio = calls
     return {"status": "passed", "reason": (
         f"your fast step is {speedup['median']:.2f}x faster than your textbook step and takes {ratio['median']:.2f}x "
-        f"PyTorch's time (limits {speedup['threshold']:g}x and {ratio['threshold']:g}x){' [quick mode]' if quick else ''}")}
+        f"PyTorch's time (limits {speedup['threshold']:g}x and {ratio['threshold']:g}x)"
+        + (" [quick mode]" if quick else ""))}

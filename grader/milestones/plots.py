@@ -72,16 +72,12 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve", ta
     "max"}, "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median",
     "min", "max"}}}.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
     epochs = [entry["epoch"] for entry in history]
 
     ax = axes[0]
     ax.plot(epochs, _finite([e["loss"] for e in history]), marker="o", color="tab:red", label="training loss")
-    ax.set_title("Loss (mean over the epoch's steps)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy")
+    ax.set(title="Loss (mean over the epoch's steps)", xlabel="epoch", ylabel="cross-entropy")
 
     ax = axes[1]
     ax.plot(epochs, [100 * v if v is not None else None for v in _finite([e["test_accuracy"] for e in history])],
@@ -94,9 +90,7 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve", ta
                     linestyle=":", color=colour, label=label)
     if target is not None:
         ax.axhline(100 * target, color="black", linestyle="--", linewidth=1, label=f"target {100 * target:g}%")
-    ax.set_title("Accuracy")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("% correct")
+    ax.set(title="Accuracy", xlabel="epoch", ylabel="% correct")
     ax.margins(y=0.25)  # a point at the edge of the range (one epoch, say) must not hide under the legend
     ax.legend(loc="best", fontsize=8)
 
@@ -129,9 +123,8 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
         ax.plot(epochs, median, marker=".", color=colour, label=name)
         if all(v is not None for v in low + high):
             ax.fill_between(epochs, low, high, color=colour, alpha=0.10, linewidth=0)
-    ax.set_title("Gradient norm of each parameter (whole tensor)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("||dL/dp||: median of the epoch's steps,\nband from the smallest to the largest")
+    ax.set(title="Gradient norm of each parameter (whole tensor)", xlabel="epoch",
+           ylabel="||dL/dp||: median of the epoch's steps,\nband from the smallest to the largest")
     ax.text(0.01, 0.01, "a norm grows with the tensor's size: the gradient-flow\nplot divides by sqrt(size) "
             "(RMS per entry) to compare layers", transform=ax.transAxes, fontsize=7, color="dimgray",
             va="bottom")
@@ -158,8 +151,6 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
     history entries need "grad_norms" and, for the per-entry scale and the weight / bias split,
     "grad_shapes": {name: shape} (without it, norms are drawn as they are, split by name).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     shapes = (history[-1].get("grad_shapes") or {}) if history else {}
     names = list(history[-1]["grad_norms"]) if history else []
@@ -175,9 +166,7 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
             xs = [layers.index(_layer_of(n)) + (0.06 if kind == "biases" else 0.0) for n in members]
             stats = [entry["grad_norms"].get(n, {}) for n in members]
             ys = [_positive(s.get("median", math.nan) * scale[n]) for s, n in zip(stats, members)]
-            label = None
-            if len(history) <= 2 or last:
-                label = f"epoch {entry['epoch']}, {kind}"
+            label = f"epoch {entry['epoch']}, {kind}" if len(history) <= 2 or last else None
             ax.plot(xs, ys, marker="o" if kind == "weights" else "s", color=colour, markersize=4,
                     linestyle="-" if kind == "weights" else "--", label=label)
             if last and members:
@@ -227,8 +216,6 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
                        kernels - first_channel(initial)))
     columns = min(8, count)
     rows = math.ceil(count / columns)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = plt.figure(figsize=(1.3 * columns + 1.6, (1.3 * rows + 0.5) * len(blocks)), layout="constrained")
     figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
     for sub, (label, kernels) in zip(figures, blocks):
@@ -243,20 +230,24 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
                 ax.set_title(str(index), fontsize=8)
             else:
                 ax.axis("off")
-        sub.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85, label="weight" if label == blocks[0][0] else "change")
-        sub.suptitle(label, fontsize=11 if label == blocks[0][0] else 10)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+        trained = label == blocks[0][0]
+        sub.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85, label="weight" if trained else "change")
+        sub.suptitle(label, fontsize=11 if trained else 10)
+    return _save(fig, path)
 
 
 def _positive(value):
     return value if value is not None and math.isfinite(value) and value > 0 else None
 
 
-def _save(fig, path: Path, title: str) -> Path:
-    fig.suptitle(title)
-    fig.tight_layout()
+def _save(fig, path, title: str | None = None) -> Path:
+    """Write the figure as a PNG at `path` (its folder made if need be), titled, and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if title is not None:
+        fig.suptitle(title)
+    if fig.get_layout_engine() is None:  # filter_grid's subfigures bring their own (constrained) layout
+        fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
@@ -269,8 +260,6 @@ def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xl
     smooth: width of a trailing moving average (1 = raw); mini-batch losses are noisy, and a short
     average makes the curves comparable by eye without hiding their trend.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for name, values in curves.items():
         values = _finite([float(v) for v in values])
@@ -282,14 +271,9 @@ def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xl
                 averaged.append(sum(window) / len(window) if window else None)
             values = averaged
         ax.plot(range(1, len(values) + 1), values, label=name, linewidth=1.4)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if log_y:
         ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

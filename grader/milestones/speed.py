@@ -5,37 +5,30 @@ MNIST training images (each step's drawn afresh by the grader): zero the gradien
 softmax cross-entropy loss, backward, SGD update (lr 0.01, momentum 0.9). Your step and PyTorch's start
 from the SAME weights (yours, copied into PyTorch: torch.nn.Linear stores W^T).
 
-How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks of
-steps; the grader times each block from outside it, by the CPU time the kernel counts for your process,
-while PyTorch runs the same steps on the same images in the grader right after each block. ratio = the
-median over the blocks of your block / PyTorch's; passes at <= 3 when its 90% interval is below 3,
-fails when it is above, and more blocks are timed in between (up to a cap: then "too close to call").
-Every loss your step reports must be PyTorch's loss of the same step, and your final weights PyTorch's:
-the timed steps are the real ones.
+How (grader/milestones/stopwatch.py): your step runs in a sandboxed worker, on request, in blocks timed
+from outside it by their CPU time, each paired with PyTorch's block on the same images, on ONE thread
+each (why: skeleton.py's THREADS). ratio = the median over the blocks of your block / PyTorch's; passes
+at <= 3 when its 90% interval is below 3, fails when it is above, and more blocks are timed in between
+(up to a cap: then "too close to call"). Every loss your step reports must be PyTorch's loss of the same
+step, and your final weights PyTorch's: the timed steps are the real ones.
 
-Threads: ONE for both, NumPy's BLAS in your worker and PyTorch here (why: skeleton.py's THREADS).
-
-Afterwards a profile of your step is printed, measured inside your process on extra steps: the time of
+Afterwards a profile of your step, measured inside your process on extra steps (steps.py): the time of
 each layer's forward and backward, of the loss and of the optimiser, split into matrix multiplication
-(the Linear layers) and element-wise work (activations, softmax, parameter updates), plus one line for
-the rest: Python between the parts (Sequential's loop, the calls) and memory freed and allocated between
-them (each part's method is wrapped with a timer, about a microsecond per call; the parts add up to the
-profiled step). When your model trains in float64 (Linear ignoring its dtype, say) a sentence says so;
-it does not fail the milestone. If PyTorch cannot be imported the milestone is "not-run" (it can never
-pass without its reference point).
+and element-wise work, plus the rest (Python and allocation between the parts); the parts add up to
+the profiled step. A model that trains in float64 gets a sentence, not a failure. Without PyTorch the
+milestone is "not-run" (it can never pass without its reference point).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
+from grader.core import manifest
 from grader.milestones import stopwatch
 from grader.milestones.skeleton import float64_note
 from grader.milestones.steps import REST, SIZES
 
-TIME_LIMIT = 300
 MAX_RATIO = 3.0
 FULL = stopwatch.Plan(warmup=20, rounds=15, per_round=20, profiled=50, max_rounds=45)
 QUICK = stopwatch.Plan(warmup=5, rounds=5, per_round=5, profiled=10, max_rounds=11)
@@ -57,7 +50,7 @@ To get closer: keep everything float32, avoid needless copies (.copy(), astype),
 update in place (w -= lr * v), and compute softmax and cross-entropy together (p - onehot)."""
 
 
-def print_profile(profile: dict, step_seconds: float | None = None) -> dict:
+def print_profile(profile: dict) -> dict:
     """Print the profile as a table plus totals; return the totals (milliseconds)."""
     from tabulate import tabulate
 
@@ -73,8 +66,7 @@ def print_profile(profile: dict, step_seconds: float | None = None) -> dict:
     print("Profile of your training step, CPU time inside your process (mean per part over the middle half of the "
           "profiled steps, milliseconds):")
     print(tabulate(rows, headers=["part", "pass", "work", "ms"], tablefmt="simple", disable_numparse=True))
-    print(f"sum of parts {total * 1e3:.3f} ms"
-          + (f" = the whole step measured above ({step_seconds * 1e3:.3f} ms)" if step_seconds else ""))
+    print(f"sum of parts {total * 1e3:.3f} ms")
     print("  " + ", ".join(f"{phase} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
                            for phase, seconds in by_phase.items()))
     print("  " + ", ".join(f"{kind} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
@@ -93,27 +85,27 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
           f"against PyTorch's, one thread each: your steps in your own process, {plan.rounds} blocks of "
           f"{plan.per_round} timed from outside it by their CPU time, alternating with PyTorch's, after "
           f"{plan.warmup} warm-up steps; the median block decides.", flush=True)
+
     def criteria(judge):
         return [("your step / PyTorch's", judge.ratios("textbook", stopwatch.TORCH), MAX_RATIO, True)]
 
+    limit = manifest.load().milestone("speed").time_limit - 30  # room for the profile after it
     try:
-        judge = stopwatch.measure("mlp", ("textbook",), plan, target_dir, profile_variant="textbook",
-                                  advice=ADVICE, time_limit=TIME_LIMIT - 30,
-                                  undecided=lambda judge: stopwatch.undecided(criteria(judge)))
+        judge, seconds, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria,
+                                                  profile_variant="textbook", advice=ADVICE, time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
-    seconds = judge.seconds_per_step()
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]
-    calls = stopwatch.calls(criteria(judge))
     ratio = calls[0]["median"]
     note = dtype_note(judge.dtypes)
     if note:
         print(note)
     for line in judge.timing.notes:
         print(f"note: {line}")
+    wall = {side: judge.timing.median_ms(side, "wall") for side in ("textbook", stopwatch.TORCH)}
     print(f"your step {yours * 1e3:.3f} ms, PyTorch {theirs * 1e3:.3f} ms of CPU time: ratio {ratio:.2f} (the median "
           f"of {judge.rounds} paired blocks; pass at <= {MAX_RATIO:g}); wall clock "
-          f"{judge.timing.median_ms('textbook', 'wall'):.3f} and {judge.timing.median_ms(stopwatch.TORCH, 'wall'):.3f} ms")
+          f"{wall['textbook']:.3f} and {wall[stopwatch.TORCH]:.3f} ms")
     profile = {tuple(row[:3]): float(row[3]) for row in (judge.profile or {}).get("rows", [])}
     totals = print_profile(profile) if profile else {}
     print(WHY_FRAMEWORKS_ARE_FASTER)
@@ -128,10 +120,11 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
 def dtype_note(dtypes: dict) -> str | None:
     """A sentence when your model computes in float64 although it was built for float32."""
-    note = float64_note([np.empty(0, dtypes.get("weights", "float32"))], "the weights of Linear(..., dtype=np.float32)")
-    if note is None and dtypes.get("textbook logits") == "float64":
-        note = float64_note([np.empty(0, np.float64)], "the logits computed from float32 weights and images")
-    return note
+    if dtypes.get("weights") == "float64":
+        return float64_note("the weights of Linear(..., dtype=np.float32)")
+    if dtypes.get("textbook logits") == "float64":
+        return float64_note("the logits computed from float32 weights and images")
+    return None
 
 
 def verdict(calls: list[dict], profile: dict) -> dict:
@@ -139,7 +132,8 @@ def verdict(calls: list[dict], profile: dict) -> dict:
     if stopwatch.too_close(calls) and not stopwatch.failures(calls):
         return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
     if not stopwatch.failures(calls):
-        return {"status": "passed", "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
+        return {"status": "passed",
+                "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
     parts = sorted((key for key in profile if key != REST), key=profile.get, reverse=True)
     slowest = f"; the slowest part is {parts[0][0]} {parts[0][1]} ({profile[parts[0]] * 1e3:.2f} ms)" if parts else ""
     return {"status": "failed", "too_slow": True, "reason": (

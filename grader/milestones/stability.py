@@ -21,13 +21,14 @@ The exact_* functions are also the oracle of tests/exercises/test_stability.py.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from decimal import Decimal, localcontext
 from pathlib import Path
 
 import numpy as np
 
-TIME_LIMIT = 60  # the full sweep takes about a second
+from grader.core import manifest
 
 MAGNITUDES = (1.0, 10.0, 20.0, 50.0, 100.0, 500.0, 1000.0, 10000.0)
 QUICK_MAGNITUDES = (1.0, 100.0, 10000.0)
@@ -60,11 +61,6 @@ def _softplus(a: Decimal) -> Decimal:
     return max(a, Decimal(0)) + _log1p((-abs(a)).exp())
 
 
-def _rows(z):
-    z = np.asarray(z, dtype=np.float64)
-    return z.reshape(-1, z.shape[-1]), z.shape
-
-
 def _row_log_softmax(row) -> list[Decimal]:
     values = [_decimal(v) for v in row]
     top = max(range(len(values)), key=lambda j: values[j])
@@ -74,29 +70,32 @@ def _row_log_softmax(row) -> list[Decimal]:
     return [(v - m) - log_sum for v in values]
 
 
+def _rows(z) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    return z.reshape(-1, z.shape[-1])
+
+
+def _of_log_softmax(z, of) -> np.ndarray:
+    """of(log softmax) of each entry along the last axis, exact to 50 digits, rounded to float64."""
+    with localcontext(prec=PRECISION):
+        out = [[float(of(v)) for v in _row_log_softmax(row)] for row in _rows(z)]
+    return np.array(out, dtype=np.float64).reshape(np.shape(z))
+
+
 def exact_log_softmax(z) -> np.ndarray:
     """log softmax along the last axis, exact to 50 digits, rounded to float64."""
-    rows, shape = _rows(z)
-    with localcontext() as context:
-        context.prec = PRECISION
-        out = [[float(v) for v in _row_log_softmax(row)] for row in rows]
-    return np.array(out, dtype=np.float64).reshape(shape)
+    return _of_log_softmax(z, lambda v: v)
 
 
 def exact_softmax(z) -> np.ndarray:
     """softmax along the last axis, exact to 50 digits, rounded to float64."""
-    rows, shape = _rows(z)
-    with localcontext() as context:
-        context.prec = PRECISION
-        out = [[float(v.exp()) for v in _row_log_softmax(row)] for row in rows]
-    return np.array(out, dtype=np.float64).reshape(shape)
+    return _of_log_softmax(z, Decimal.exp)
 
 
 def exact_cross_entropy(logits, labels) -> float:
     """-(1/N) sum_n log softmax(logits_n)[labels_n], exact to 50 digits, rounded to float64."""
-    rows, _ = _rows(logits)
-    with localcontext() as context:
-        context.prec = PRECISION
+    rows = _rows(logits)
+    with localcontext(prec=PRECISION):
         total = sum((-_row_log_softmax(row)[int(label)] for row, label in zip(rows, np.ravel(labels))),
                     Decimal(0))
         return float(total / len(rows))
@@ -105,8 +104,7 @@ def exact_cross_entropy(logits, labels) -> float:
 def exact_sigmoid(x) -> np.ndarray:
     """1 / (1 + exp(-x)), exact to 50 digits, rounded to float64."""
     x = np.asarray(x, dtype=np.float64)
-    with localcontext() as context:
-        context.prec = PRECISION
+    with localcontext(prec=PRECISION):
         out = [float((-_softplus(-_decimal(v))).exp()) for v in x.ravel()]
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
@@ -115,8 +113,7 @@ def exact_bce_with_logits(logits, targets) -> float:
     """(1/N) sum [t softplus(-z) + (1 - t) softplus(z)], exact to 50 digits, rounded to float64."""
     z = np.ravel(np.asarray(logits, dtype=np.float64))
     t = np.ravel(np.asarray(targets, dtype=np.float64))
-    with localcontext() as context:
-        context.prec = PRECISION
+    with localcontext(prec=PRECISION):
         total = Decimal(0)
         for zi, ti in zip(z, t):
             a, b = _decimal(zi), _decimal(ti)
@@ -142,38 +139,23 @@ EXACT = {"softmax": exact_softmax, "log_softmax": exact_log_softmax, "cross_entr
          "sigmoid": exact_sigmoid, "bce_with_logits": exact_bce_with_logits}
 
 
-def sweep_inputs(function: str, magnitude: float, dtype):
-    """The arguments for one function at one magnitude M, in dtype, and the exact result."""
-    args = sweep_arguments(function, magnitude, dtype)
-    return args, EXACT[function](*args)
-
-
 def cases(magnitudes):
     """(kind, function, dtype, magnitude) in the table's order: naive then stable, each function, dtype."""
-    for kind in ("naive", "stable"):
-        for function in FUNCTIONS:
-            for dtype in DTYPES:
-                for magnitude in magnitudes:
-                    yield kind, function, dtype, magnitude
+    return itertools.product(("naive", "stable"), FUNCTIONS, DTYPES, magnitudes)
 
 
-def observe(module, magnitudes) -> list[dict]:
-    """The learner's half: every function's raw result and NumPy warnings at every magnitude, nothing
-    judged. In `make grade` it runs in the sandboxed worker (observe_task); the judge classifies."""
+def observe_task(modules, inputs: dict, send) -> dict:
+    """The learner's half, in the sandboxed worker (grader/core/task.py): every function's raw result and
+    NumPy warnings at every magnitude, nothing judged (measure classifies them)."""
     found = []
-    for kind, function, dtype, magnitude in cases(magnitudes):
+    for kind, function, dtype, magnitude in cases(inputs["magnitudes"]):
         try:
-            got, caught = call_recording_warnings(getattr(module, f"{kind}_{function}"),
+            got, caught = call_recording_warnings(getattr(modules.stability, f"{kind}_{function}"),
                                                   *sweep_arguments(function, magnitude, dtype))
             found.append({"got": got, "warnings": caught})
         except Exception as raised:  # the learner's function raised: reported in its cell
             found.append({"error": f"{type(raised).__name__}: {raised}"})
-    return found
-
-
-def observe_task(modules, inputs: dict, send) -> dict:
-    """observe() as a task of a sandboxed worker (grader/core/task.py)."""
-    return {"observations": observe(modules.stability, inputs["magnitudes"])}
+    return {"observations": found}
 
 
 def call_recording_warnings(f, *args):
@@ -214,7 +196,7 @@ def _judged(observation, function: str, dtype, magnitude: float) -> tuple[str, f
     if not isinstance(observation, dict) or "error" in observation:
         error = observation.get("error") if isinstance(observation, dict) else "no result"
         return f"error: {error}", float("inf"), []
-    _, exact = sweep_inputs(function, magnitude, dtype)
+    exact = EXACT[function](*sweep_arguments(function, magnitude, dtype))
     caught = [str(w) for w in observation.get("warnings") or []]
     try:
         status, error = classify(observation.get("got"), exact, dtype, function)
@@ -225,7 +207,7 @@ def _judged(observation, function: str, dtype, magnitude: float) -> tuple[str, f
 
 def measure(observations: list[dict], magnitudes=MAGNITUDES) -> list[dict]:
     """The judge's half: one row per (function, dtype): {function, dtype, cells: {M: class}, errors,
-    warnings, first_break}, from the learner's raw observations (observe)."""
+    warnings, first_break}, from the learner's raw observations (observe_task)."""
     rows: dict[tuple, dict] = {}
     for (kind, function, dtype, magnitude), observation in zip(cases(magnitudes), observations):
         name = f"{kind}_{function}"
@@ -271,27 +253,18 @@ LEGEND = (
 )
 
 
-def run_judged(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
+def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
     """The learner's functions run in a sandboxed worker (observe_task); this process judges."""
     from grader.core import task
 
     magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
     try:
         found, _ = task.run_task("grader.milestones.stability:observe_task", {"magnitudes": list(magnitudes)},
-                                 target_dir, timeout=TIME_LIMIT)
+                                 target_dir, timeout=manifest.load().milestone("stability").time_limit)
     except task.TaskFailed as error:
         return {"status": "failed", "reason": f"the sweep stopped: {error}"}
     return report(measure(found.get("observations", []) if isinstance(found, dict) else [], magnitudes),
                   magnitudes, quick)
-
-
-def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """Both halves in this process (the milestone's own tests, `--in-process`)."""
-    from grader.core import target as targets
-
-    magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
-    module = targets.module(targets.load_package(target_dir, own=None), "stability")
-    return report(measure(observe(module, magnitudes), magnitudes), magnitudes, quick)
 
 
 def report(rows: list[dict], magnitudes, quick: bool) -> dict:

@@ -24,20 +24,19 @@ memory_task, in a fresh worker per variant, measures the peak memory of a few st
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import time
 
 import numpy as np
 
-from grader.milestones.skeleton import EARLY_END, ended_early, set_numpy_blas_threads
+from grader.milestones.skeleton import EARLY_END, THREADS, ended_early, set_numpy_blas_threads
 
-THREADS = 1
 BATCH_SIZE = 128
 SIZES = (784, 256, 128, 10)      # the MLP: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)
 IMAGE_SHAPE = (1, 28, 28)        # the CNN's input (the cnn milestone's model)
 LEARNING_RATE = 0.01
 MOMENTUM = 0.9
-LEARNER_VARIANTS = ("textbook", "fast")
 
 
 def textbook_model(m, workload: str, seed: int):
@@ -91,18 +90,22 @@ class FastStep:
         return list(self.fast.parameters())
 
 
+def variant_step(m, workload: str, model, variant: str):
+    """The variant's step: on the learner's textbook `model`, or (fast) built from its parameters."""
+    if variant == "fast":
+        return FastStep(m, workload, [np.array(p.data, dtype=np.float32) for p in model.parameters()])
+    return TextbookStep(m, model)
+
+
 class LearnerSteps:
     """The variants the judge asked for, from the same initial weights, answering its requests."""
 
     def __init__(self, m, inputs: dict):
-        workload = inputs["workload"]
         self.X, self.y = np.asarray(inputs["images"], dtype=np.float32), np.asarray(inputs["labels"])
-        model = textbook_model(m, workload, int(inputs["model_seed"]))
+        model = textbook_model(m, inputs["workload"], int(inputs["model_seed"]))
         self.initial = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
         self.dtype = str(np.asarray(model.parameters()[0].data).dtype)
-        self.steps = {"textbook": TextbookStep(m, model)}
-        if "fast" in inputs["variants"]:
-            self.steps["fast"] = FastStep(m, workload, self.initial)
+        self.steps = {v: variant_step(m, inputs["workload"], model, v) for v in inputs["variants"]}
         self.m = m
 
     def answer(self, request: dict) -> tuple[str, dict]:
@@ -130,7 +133,7 @@ def step_task(m, inputs: dict, send) -> dict:
         while not request.get("done"):
             request = send(*steps.answer(request))
     except EARLY_END as error:
-        return ended_early({}, error)  # "locked" for unfinished code; anything else is a crash
+        return ended_early(error)  # "locked" for unfinished code; anything else is a crash
     return {}
 
 
@@ -153,9 +156,9 @@ def own_profile(m, step: FastStep, batches) -> dict:
 
 class PartTimer:
     """Times the parts of a training step from inside it, by this thread's CPU time (as the judge times the
-    whole step, from outside): each given method of the learner's objects (a
-    layer's forward and backward, the loss's, the optimiser's zero_grad and step) is wrapped, on that
-    object only, with a timer adding its time to the current step's record (about a microsecond a call)."""
+    whole step, from outside): each given method of the learner's objects (a layer's forward and backward,
+    the loss's, the optimiser's zero_grad and step) is wrapped, on that object only, with a timer adding its
+    time to the current step's record (about a microsecond a call)."""
 
     def __init__(self):
         self.current: dict = {}
@@ -200,10 +203,8 @@ class PartTimer:
 
     def unwrap(self) -> None:
         for obj, method in self._wrapped:
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(obj, method)
-            except AttributeError:
-                pass
         self._wrapped = []
 
 
@@ -301,10 +302,6 @@ def memory_task(m, inputs: dict, send) -> dict:
         batches = [(X[rows], y[rows]) for rows in np.asarray(inputs["rows"], dtype=np.int64)]
         model = textbook_model(m, inputs["workload"], int(inputs["model_seed"]))
         base, method = reset_peak()
-        if inputs["variant"] == "fast":
-            step = FastStep(m, inputs["workload"], [np.array(p.data, dtype=np.float32) for p in model.parameters()])
-        else:
-            step = TextbookStep(m, model)
-        return peak_after(step, batches, base, method)
+        return peak_after(variant_step(m, inputs["workload"], model, inputs["variant"]), batches, base, method)
     except EARLY_END as error:
-        return ended_early({}, error)
+        return ended_early(error)

@@ -33,7 +33,6 @@ agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -146,20 +145,23 @@ def torch_model(torch, workload: str, params: list[np.ndarray]):
 
 def textbook_parameters(net) -> list[np.ndarray]:
     """The torch model's current parameters in the textbook order and layouts (float64 copies)."""
-    values = []
-    for parameter in net.kata_targets:
-        value = parameter.detach().numpy().astype(np.float64)
-        values.append(value.T if value.ndim == 2 else value)
-    return values
+    values = [parameter.detach().numpy().astype(np.float64) for parameter in net.kata_targets]
+    return [value.T if value.ndim == 2 else value for value in values]
+
+
+def flat(arrays) -> np.ndarray:
+    """A list of arrays as one float64 vector."""
+    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
 
 class TorchStep:
-    """PyTorch's training step of the workload's model, on rows of the training images."""
+    """PyTorch's SGD training step of the workload's model, on rows of the training images."""
 
-    def __init__(self, torch, workload: str, params, X, y):
+    def __init__(self, torch, workload: str, params, X, y, *, lr=LEARNING_RATE, momentum=MOMENTUM,
+                 weight_decay=0.0):
         self.torch, self.X, self.y = torch, torch.from_numpy(X), torch.from_numpy(y)
         self.net = torch_model(torch, workload, params)
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
 
     def __call__(self, rows) -> float:
         rows = self.torch.from_numpy(rows)
@@ -213,9 +215,9 @@ class StepJudge:
     outside, and keeps what the checks need. `undecided(judge)`: measure another round pair?"""
 
     def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
-                 undecided=None, seed: int | None = None):
+                 undecided=None):
         self.torch, self.workload, self.variants, self.plan = torch, workload, variants, plan
-        self.seed = secrets.randbits(62) if seed is None else seed  # chooses every row and the initial weights
+        self.seed = secrets.randbits(62)  # chooses every row and the initial weights
         self.rng = np.random.default_rng(self.seed)
         self.model_seed = int(self.rng.integers(2**31))
         X, y = training_pool(workload)
@@ -235,17 +237,13 @@ class StepJudge:
     def on_start(self, pid: int) -> None:
         self.clock = ProcessTreeClock(pid)
 
-    def _now(self, wall_last: bool = False) -> tuple[float, tuple[float, float] | None]:
-        """(wall clock, the worker's CPU clocks). Reading /proc takes a few milliseconds: the wall clock is
-        read after it when a block starts and before it when a block ends, so as not to count it."""
-        if wall_last:
-            cpu = self.clock.read() if self.clock is not None else None
-            return time.perf_counter(), cpu
-        wall = time.perf_counter()
-        return wall, (self.clock.read() if self.clock is not None else None)
+    def _cpu(self) -> tuple[float, float] | None:
+        """The worker's CPU clocks. Reading /proc takes a few milliseconds: the wall clock is read after it
+        when a block starts and before it when a block ends, so as not to count it."""
+        return self.clock.read() if self.clock is not None else None
 
     def on_event(self, kind: str, value) -> dict:
-        arrived = self._now()  # first: the worker's block ended when its event arrived
+        arrived = time.perf_counter(), self._cpu()  # first: the worker's block ended when its event arrived
         if not isinstance(value, dict):
             raise Ended("failed", f"the learner's side sent {kind!r} without its values")
         if kind == "ready":
@@ -302,10 +300,10 @@ class StepJudge:
         variant, steps, (_, before) = self.arrived
         now = self.clock.read()
         self.arrived = None
-        for table, gap in ((self.timing.cpu, now[0] - before[0]), (self.timing.coarse, now[1] - before[1])):
-            table[variant][-1] += max(gap, 0.0) / steps
-        self.timing.totals[variant][0] += max(now[0] - before[0], 0.0)
-        self.timing.totals[variant][1] += max(now[1] - before[1], 0.0)
+        for clock, table in enumerate((self.timing.cpu, self.timing.coarse)):
+            gap = max(now[clock] - before[clock], 0.0)
+            table[variant][-1] += gap / steps
+            self.timing.totals[variant][clock] += gap
         note = "your process worked between blocks, while waiting for its next request: counted with the block before"
         if now[0] - before[0] > 0.01 and note not in self.timing.notes:
             self.timing.notes.append(note)
@@ -328,7 +326,8 @@ class StepJudge:
         request = {"run" if action in ("warmup", "timed") else action: variant}
         if rows is not None:
             request["rows"] = rows
-        self.sent = self._now(wall_last=True)  # the last thing before the request is written
+        cpu = self._cpu()
+        self.sent = time.perf_counter(), cpu  # the last thing before the request is written
         return request
 
     # -----------------------------------------------------------------------------------------------
@@ -352,9 +351,6 @@ class StepJudge:
             self._check_weights(variant)
 
     def _check_weights(self, variant: str) -> None:
-        def flat(arrays):
-            return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-
         expected, initial = flat(textbook_parameters(self.shadows[variant].net)), flat(self.initial)
         travel = np.linalg.norm(expected - initial)
         final = self.final.get(variant, [])
@@ -445,10 +441,11 @@ def too_close(found: list[dict]) -> str | None:
     return None
 
 
-def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, *, profile_variant: str,
-            advice: dict[str, str], time_limit: float, undecided=None) -> StepJudge:
-    """Run the learner's steps in a sandboxed worker against PyTorch here; the judge, checked.
-    Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
+def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
+            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
+    """Run the learner's steps in a sandboxed worker against PyTorch here, with more rounds while
+    criteria(judge) (see calls) are undecided: (the judge, checked; its seconds_per_step; its calls on the
+    criteria). Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
     from grader.core import task
     from grader.data import mnist
 
@@ -458,7 +455,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
         raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
                                "with; install the pinned requirements (`make setup`) and grade again") from None
     try:
-        judge = StepJudge(torch, workload, variants, plan, profile_variant, undecided)
+        judge = StepJudge(torch, workload, variants, plan, profile_variant, lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
@@ -476,7 +473,8 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
         raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
     judge.check_work(advice)
-    return judge
+    seconds = judge.seconds_per_step()  # first: where the precise clock missed work, the ratios use what counts
+    return judge, seconds, calls(criteria(judge))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -505,8 +503,8 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
         np.savez(Path(scratch) / "params.npz", *judge.initial)
         out = Path(scratch) / "memory.json"
-        command = [sys.executable, "-m", "grader.milestones.stopwatch", "--workload", workload, "--params",
-                   str(Path(scratch) / "params.npz"), "--steps", str(steps), "--out", str(out)]
+        command = [sys.executable, "-m", "grader.milestones.stopwatch", workload, str(Path(scratch) / "params.npz"),
+                   str(steps), str(out)]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -533,14 +531,10 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch --workload W --params FILE --steps N --out FILE`: torch_memory."""
-    parser = argparse.ArgumentParser(prog="python -m grader.milestones.stopwatch")
-    parser.add_argument("--workload", choices=("mlp", "cnn"), required=True)
-    parser.add_argument("--params", required=True)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    Path(args.out).write_text(json.dumps(torch_memory(args.workload, args.params, args.steps)))
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory, for
+    measure_memory (a fresh process: its peak is PyTorch's alone)."""
+    workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
+    Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0
 
 

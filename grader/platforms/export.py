@@ -92,8 +92,9 @@ def _instructor_tests(report: dict, extra_problems: list[str]) -> list[dict]:
 def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = True,
                   previous: list[dict] = ()) -> dict:
     """Gradescope's results.json for one report (see the module docstring)."""
-    ran = [m for m in report.get("milestones", []) if m.get("status") in (MilestoneStatus.PASSED, MilestoneStatus.FAILED)]
-    locked = [m.get("name") for m in report.get("milestones", []) if m.get("status") == MilestoneStatus.LOCKED]
+    milestones_of = report.get("milestones", [])
+    ran = [m for m in milestones_of if m.get("status") in (MilestoneStatus.PASSED, MilestoneStatus.FAILED)]
+    locked = [m.get("name") for m in milestones_of if m.get("status") == MilestoneStatus.LOCKED]
     tests = [_exercise_test(entry) for entry in report.get("exercises", [])]
     tests += [_milestone_test(entry) for entry in ran] if milestones else []
     tests += _instructor_tests(report, list(problems))
@@ -116,8 +117,8 @@ def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = 
 
 def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
     """The results.json written when grading itself failed: score 0 and the sentence saying why."""
-    tests = [{"name": f"{ex.name}: {ex.title}", "number": str(ex.number), "score": 0.0, "max_score": ex.points, "status": "failed",
-              "output": "not graded: " + sentence} for ex in manifest.load().exercises]
+    tests = [{"name": f"{ex.name}: {ex.title}", "number": str(ex.number), "score": 0.0, "max_score": ex.points,
+              "status": "failed", "output": "not graded: " + sentence} for ex in manifest.load().exercises]
     return {"score": 0.0, "execution_time": int(round(seconds)), "output_format": "text",
             "output": f"Grading could not finish: {sentence} Nothing was scored; resubmit, and if this message "
                       "stays, tell your instructor.", "stdout_visibility": "hidden", "tests": tests}
@@ -134,10 +135,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="export a report from another kata version anyway (a note says so)")
     args = parser.parse_args(argv)
     report = reports.read(Path(args.report))
-    problem = version_problem(report) if report is not None else "it is not a readable grade report (missing, or not JSON)"
+    unreadable = "it is not a readable grade report (missing, or not JSON)"
+    problem = version_problem(report) if report is not None else unreadable
     if problem and (report is None or not args.other_version):
-        print(f"export: {args.report}: {problem}" + (" (or pass --other-version to export it anyway)." if report else "."),
-              file=sys.stderr)
+        anyway = " (or pass --other-version to export it anyway)." if report else "."
+        print(f"export: {args.report}: {problem}{anyway}", file=sys.stderr)
         return 2
     if problem:
         print(f"export: note: {problem}.", file=sys.stderr)
@@ -145,7 +147,3 @@ def main(argv: list[str] | None = None) -> int:
     reports.write(data, Path(args.out))
     print(f"Wrote {args.out} ({args.format}).")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Exercise 2 (activations): ReLU, Sigmoid and Tanh.
 
-Expected values come from PyTorch (float64), from closed forms, and from finite differences, computed
-here at test time.
+Expected values come from the reference and from finite differences, computed by the judge at test time;
+`make test` checks the reference's against PyTorch (float64) and closed forms (grader/feedback/oracle.py).
 """
 
 import warnings
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, random_upstream, shape_errors_explained
 
 NAMES = ["ReLU", "Sigmoid", "Tanh"]
@@ -40,11 +41,13 @@ def extremes(dtype):
 
 def torch_forward(name, x):
     """PyTorch's value in float64 (judge only: call it inside an expected-value callable)."""
+    torch = oracle.torch
     return getattr(torch, TORCH[name])(torch.tensor(np.asarray(x, dtype=np.float64))).numpy()
 
 
 def torch_backward(name, x, grad_out):
     """PyTorch's dL/dx in float64 (judge only)."""
+    torch = oracle.torch
     tx = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
     getattr(torch, TORCH[name])(tx).backward(torch.tensor(np.asarray(grad_out, dtype=np.float64)))
     return tx.grad.numpy()
@@ -127,7 +130,7 @@ def test_activations_are_layers_without_parameters(ex, pkg, rng):
                     f"{name} must be a subclass of Layer (class {name}(Layer): ... calling super().__init__()).")
         check_equal(f"the number of {name}'s parameters", len(layer.parameters()), 0,
                     lambda count, name=name: f"{name} has {count} parameters; it should have none.")
-        check_close(f"{name}(x), calling the layer", layer(x), lambda name=name: torch_forward(name, x))
+        check_close_ref(f"{name}(x), calling the layer", layer(x), lambda name=name: torch_forward(name, x))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -140,7 +143,7 @@ def test_forward_matches_pytorch(ex, rng, name):
     if name == "Sigmoid":
         alternatives = [(1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is "
                                               "flipped; sigmoid(x) = 1 / (1 + exp(-x)).")]
-    check_close(f"{name}.forward", y, lambda: torch_forward(name, x), alternatives=alternatives)
+    check_close_ref(f"{name}.forward", y, lambda: torch_forward(name, x), alternatives=alternatives)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -156,9 +159,9 @@ def test_backward_matches_pytorch_with_a_random_upstream_gradient(ex, rng, name)
     x = 2 * with_exact_zeros(rng, (6, 5))
     grad_out = random_upstream(rng, x.shape)
     _, grad_x = run(getattr(ex, name)(), name, x, grad_out)
-    check_close(f"{name}.backward: dL/dx", grad_x, lambda: torch_backward(name, x, grad_out),
-                alternatives=lambda: derivative_alternatives(name, x, grad_out),
-                regions=relu_regions(x) if name == "ReLU" else ())
+    check_close_ref(f"{name}.backward: dL/dx", grad_x, lambda: torch_backward(name, x, grad_out),
+                    alternatives=lambda: derivative_alternatives(name, x, grad_out),
+                    regions=relu_regions(x) if name == "ReLU" else ())
 
 
 def test_relu_gradient_is_exactly_zero_at_zero(ex, rng):
@@ -167,16 +170,16 @@ def test_relu_gradient_is_exactly_zero_at_zero(ex, rng):
     _, grad_x = run(ex.ReLU(), "ReLU", x, grad_out)
     check_close("ReLU.backward at inputs including exact zeros", grad_x, grad_out * (x > 0),
                 regions=relu_regions(x))
-    check_close("ReLU.backward compared with PyTorch", grad_x, lambda: torch_backward("ReLU", x, grad_out),
-                regions=relu_regions(x))
+    check_close_ref("ReLU.backward compared with PyTorch", grad_x, lambda: torch_backward("ReLU", x, grad_out),
+                    regions=relu_regions(x))
 
 
 def test_relu_forward_clips_only_negative_values(ex, rng):
     x = with_exact_zeros(rng, (3, 8))
     y = ex.ReLU().forward(x)
-    check_close("ReLU.forward", y, lambda: np.where(x > 0, x, 0.0),
-                alternatives=lambda: [(np.abs(x), "|x|: negative inputs must become 0, not positive.")],
-                regions=lambda: [(x < 0, "x < 0", "negative inputs must become 0.")])
+    check_close_ref("ReLU.forward", y, lambda: np.where(x > 0, x, 0.0),
+                    alternatives=lambda: [(np.abs(x), "|x|: negative inputs must become 0, not positive.")],
+                    regions=lambda: [(x < 0, "x < 0", "negative inputs must become 0.")])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -195,10 +198,10 @@ def test_sigmoid_never_overflows_even_at_the_largest_finite_inputs(ex, rng, dtyp
                    "must be finite for every finite input. Use exp(-|x|), which never overflows."))
     check_dtype(f"Sigmoid.forward of {dtype_name} inputs", y, dtype,
                 f"Sigmoid.forward turned {dtype_name} input into {{got}}.")
-    check_close(f"Sigmoid.forward at extreme {dtype_name} inputs", y, lambda: torch_forward("Sigmoid", x),
-                rtol=1e-6 if dtype == np.float64 else 1e-5)
-    check_close(f"Sigmoid.backward at extreme {dtype_name} inputs", grad_x,
-                lambda: torch_backward("Sigmoid", x, np.ones(x.shape)), atol=1e-7)
+    check_close_ref(f"Sigmoid.forward at extreme {dtype_name} inputs", y, lambda: torch_forward("Sigmoid", x),
+                    rtol=1e-6 if dtype == np.float64 else 1e-5)
+    check_close_ref(f"Sigmoid.backward at extreme {dtype_name} inputs", grad_x,
+                    lambda: torch_backward("Sigmoid", x, np.ones(x.shape)), atol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["ReLU", "Tanh"])
@@ -217,8 +220,8 @@ def test_relu_and_tanh_stay_finite_at_the_largest_finite_inputs(ex, name, dtype)
         check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, expected),
                    lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {expected}.")
     else:
-        check_close(f"{name}.forward at extreme inputs", y, lambda: torch_forward(name, x))
-    check_close(f"{name}.backward at extreme inputs", grad_x, lambda: torch_backward(name, x, np.ones(x.shape)))
+        check_close_ref(f"{name}.forward at extreme inputs", y, lambda: torch_forward(name, x))
+    check_close_ref(f"{name}.backward at extreme inputs", grad_x, lambda: torch_backward(name, x, np.ones(x.shape)))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -232,7 +235,7 @@ def test_float32_in_gives_float32_out_forward_and_backward(ex, rng, name):
     check_dtype(f"{name}.backward of a float32 gradient", grad_x, np.float32,
                 f"{name}.backward turned a float32 gradient into {{got}}: keep the gradient's dtype (a float64 "
                 "constant array such as np.ones(shape) silently upcasts).")
-    check_close(f"{name}.forward in float32", y, lambda: torch_forward(name, x), rtol=1e-5, atol=1e-6)
+    check_close_ref(f"{name}.forward in float32", y, lambda: torch_forward(name, x), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -243,7 +246,7 @@ def test_forward_and_backward_do_not_modify_their_inputs(ex, rng, name):
     y, _ = run(getattr(ex, name)(), name, x, grad_out)
     check_unchanged(f"{name}.forward", x_before, x)
     check_unchanged(f"{name}.backward", grad_before, grad_out)
-    check_close(f"{name}.forward", y, lambda: torch_forward(name, x_before))  # it ran, and left its inputs
+    check_close_ref(f"{name}.forward", y, lambda: torch_forward(name, x_before))  # it ran, and left its inputs
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -254,6 +257,6 @@ def test_backward_uses_the_latest_forward(ex, rng, name):
     grad_out = random_upstream(rng, second.shape)
     layer.forward(first)
     _, grad_x = run(layer, name, second, grad_out)
-    check_close(f"{name}.backward after two forward calls", grad_x, lambda: torch_backward(name, second, grad_out),
-                alternatives=lambda: [(torch_backward(name, first, grad_out), "the gradient at the input of "
-                                       "the first forward call: forward must overwrite what it remembered.")])
+    check_close_ref(f"{name}.backward after two forward calls", grad_x, lambda: torch_backward(name, second, grad_out),
+                    alternatives=lambda: [(torch_backward(name, first, grad_out), "the gradient at the input of "
+                                           "the first forward call: forward must overwrite what it remembered.")])

@@ -1,16 +1,18 @@
 """Stretch exercise (autograd): a reverse-mode automatic differentiation engine, operation by operation
 (how the graph behaves as a whole: test_autograd_graph.py).
 
-Every gradient is compared with two independent oracles computed by the judge at test time: central
-finite differences of the reference engine's forward pass (float64, random upstream gradients), and
-PyTorch's autograd on the same expression.
+Every gradient is compared with two expected values computed by the judge at test time: central finite
+differences of the reference engine's forward pass (float64, random upstream gradients), and the reference
+engine's own gradient, which `make test` checks against PyTorch's autograd on the same expression
+(grader/feedback/oracle.py).
 """
 
 import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import numerical_gradient, once, random_upstream, torch_float64
 
 
@@ -42,7 +44,7 @@ def engine_gradients(ex, fn, arrays, upstream):
 def torch_gradients(torch_fn, arrays, upstream):
     leaves = [torch_float64(a, requires_grad=True) for a in arrays]
     out = torch_fn(*leaves)
-    out.backward(torch.as_tensor(upstream))
+    out.backward(oracle.torch.as_tensor(upstream))
     return out.detach().numpy(), [leaf.grad.numpy() for leaf in leaves]
 
 
@@ -95,14 +97,14 @@ def check_operation(ex, ref, rng, name, fn, torch_fn, arrays, alternatives=None,
     out_shape = upstream.shape
     expected = once(lambda: torch_gradients(torch_fn, arrays, upstream))
     numeric = once(lambda: finite_differences(ref, ex, fn, arrays, upstream))
-    check_close(f"{name}: the forward value", out, lambda: expected()[0])
+    check_close_ref(f"{name}: the forward value", out, lambda: expected()[0])
     for i, grad in enumerate(grads):
         what = f"{name}: dL/d(input {i}) after backward(G)"
         check_input_gradient(what, grad, arrays[i].shape, out_shape)
         options = dict(batch_size=batch_size, alternatives=lambda i=i: alternatives(arrays, upstream).get(i, ()),
                        regions=lambda i=i: regions(arrays).get(i, ()))
         check_close(what + " (against finite differences)", grad, lambda i=i: numeric()[i], **options)
-        check_close(what + " (against PyTorch)", grad, lambda i=i: expected()[1][i], **options)
+        check_close_ref(what + " (against PyTorch)", grad, lambda i=i: expected()[1][i], **options)
     for a, b in zip(before, arrays):
         check_unchanged(f"{name} (forward or backward)", a, b)
     check_unchanged(f"{name}: backward(G)", upstream_before, upstream)
@@ -141,7 +143,7 @@ CASES = [
     ("number divided by a tensor", lambda a: 1.5 / a, lambda a: 1.5 / a,
      _shapes((3, 4), kinds=["positive"]), None),
     ("array times a tensor (reflected)", lambda a: np.linspace(-1, 1, 4) * a,
-     lambda a: torch.linspace(-1, 1, 4, dtype=torch.float64) * a, _shapes((3, 4)), None),
+     lambda a: oracle.torch.linspace(-1, 1, 4, dtype=oracle.torch.float64) * a, _shapes((3, 4)), None),
     ("matrix product", lambda a, b: a @ b, lambda a, b: a @ b, _shapes((3, 4), (4, 4)),
      lambda x, g: {0: [(g @ x[1], "G B instead of G B^T: transpose B in dL/dA = G B^T.")]}),
     ("sum over everything", lambda a: a.sum(), lambda a: a.sum(), _shapes((3, 4)), None),
@@ -161,7 +163,7 @@ CASES = [
     ("transpose of three axes", lambda a: a.transpose(1, 2, 0), lambda a: a.permute(1, 2, 0),
      _shapes((2, 3, 4)), None),
     ("slicing", lambda a: a[1:, ::2], lambda a: a[1:, ::2], _shapes((3, 4)), None),
-    ("integer-array indexing", lambda a: a[np.array([2, 0])], lambda a: a[torch.tensor([2, 0])],
+    ("integer-array indexing", lambda a: a[np.array([2, 0])], lambda a: a[oracle.torch.tensor([2, 0])],
      _shapes((3, 4)), None),
 ]
 
@@ -233,13 +235,14 @@ def test_indexing_with_repeated_indices_adds_every_contribution(ex, ref, rng):
         return {0: [(wrong, "the gradient with each repeated row counted once (grad[index] = g overwrites): "
                            "use np.add.at, which adds once per selection, so that every repeated row adds its share.")]}
 
-    check_operation(ex, ref, rng, "x[[0, 2, 0, 0]]", lambda a: a[index], lambda a: a[torch.tensor(index)],
+    check_operation(ex, ref, rng, "x[[0, 2, 0, 0]]", lambda a: a[index], lambda a: a[oracle.torch.tensor(index)],
                     [x], alternatives=overwritten)
 
 
 # ----- cross-entropy -----
 
 def _torch_cross_entropy(logits, labels):
+    torch = oracle.torch
     return torch.nn.functional.cross_entropy(logits, torch.as_tensor(labels))
 
 
@@ -286,10 +289,10 @@ def test_cross_entropy_is_one_node_and_stable_for_logits_of_1e4(ex, rng):
             return expected.item(), tl.grad.numpy()
 
         tol = dict(rtol=1e-5, atol=1e-7) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
-        check_close(f"cross_entropy of logits +-1e4 ({np.dtype(dtype).name})", loss.data, lambda: pytorch()[0],
-                    **tol)
-        check_close(f"dL/dlogits for logits +-1e4 ({np.dtype(dtype).name})", t.grad, lambda: pytorch()[1],
-                    batch_size=n, **tol)
+        check_close_ref(f"cross_entropy of logits +-1e4 ({np.dtype(dtype).name})", loss.data, lambda: pytorch()[0],
+                        **tol)
+        check_close_ref(f"dL/dlogits for logits +-1e4 ({np.dtype(dtype).name})", t.grad, lambda: pytorch()[1],
+                        batch_size=n, **tol)
 
 
 def test_relu_gradient_is_zero_where_the_input_is_exactly_zero(ex, rng):
@@ -299,10 +302,10 @@ def test_relu_gradient_is_zero_where_the_input_is_exactly_zero(ex, rng):
     _, grads = engine_gradients(ex, lambda a: a.relu(), [x], upstream)
 
     def pytorch():
-        t = torch.tensor(x, requires_grad=True)
-        t.relu().backward(torch.tensor(upstream))
+        t = torch_float64(x, requires_grad=True)
+        t.relu().backward(oracle.torch.as_tensor(upstream))
         return t.grad.numpy()
 
-    check_close("relu: dL/d(input 0) for an input with exact zeros (against PyTorch)", grads[0], pytorch,
-                regions=[(x == 0, "x == 0", "the gradient of relu at exactly 0 is 0: the mask is x > 0, not "
-                                            "x >= 0, as the docstring and PyTorch say.")])
+    check_close_ref("relu: dL/d(input 0) for an input with exact zeros", grads[0], pytorch,
+                    regions=[(x == 0, "x == 0", "the gradient of relu at exactly 0 is 0: the mask is x > 0, not "
+                                                "x >= 0, as the docstring and PyTorch say.")])

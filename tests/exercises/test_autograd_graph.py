@@ -9,7 +9,8 @@ import sys
 import numpy as np
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import once, random_upstream, torch_float64
 from test_autograd import engine_gradients, finite_differences, signed
 
@@ -50,20 +51,20 @@ def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
 
     def pytorch():
         tx = torch_float64(x, requires_grad=True)
-        fn(tx).backward(torch.as_tensor(g))
+        fn(tx).backward(oracle.torch.as_tensor(g))
         return tx.grad.numpy()
 
     p, q = 3.0 * x, np.tanh(3.0 * x)
-    check_close("dL/dx through p = 3x, q = tanh(p), out = p * q (p feeds two nodes)", grad, pytorch,
-                alternatives=[
-                    (3.0 * g * p * (1 - q * q), "the gradient through tanh(p) only: the second gradient that "
-                     "reached p replaced the first. When a gradient arrives for a node that already has one, add "
-                     "it (accumulate with +=), never assign it."),
-                    (3.0 * g * q, "the gradient of the direct path p * q only, though a tensor used twice gets "
-                     "both contributions (x + x passed): p passed its gradient on before tanh(p) had added its "
-                     "share, so the topological order is wrong. A node must be processed only after every node "
-                     "that uses it; in the depth-first search mark a node visited when you expand it, not when "
-                     "you push it.")])
+    check_close_ref("dL/dx through p = 3x, q = tanh(p), out = p * q (p feeds two nodes)", grad, pytorch,
+                    alternatives=[
+                        (3.0 * g * p * (1 - q * q), "the gradient through tanh(p) only: the second gradient that "
+                         "reached p replaced the first. When a gradient arrives for a node that already has one, add "
+                         "it (accumulate with +=), never assign it."),
+                        (3.0 * g * q, "the gradient of the direct path p * q only, though a tensor used twice gets "
+                         "both contributions (x + x passed): p passed its gradient on before tanh(p) had added its "
+                         "share, so the topological order is wrong. A node must be processed only after every node "
+                         "that uses it; in the depth-first search mark a node visited when you expand it, not when "
+                         "you push it.")])
 
 
 def test_gradients_accumulate_across_backward_calls(ex, rng):

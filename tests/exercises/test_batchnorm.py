@@ -1,7 +1,8 @@
 """Stretch exercise (batchnorm): BatchNorm1d and BatchNorm2d, training and eval mode.
 
-Expected values come from torch.nn.BatchNorm1d/2d in float64 (forward, running statistics, gradients),
-from finite differences with random upstream gradients (with dL/dy = ones the x-gradient of batch norm
+Expected values come from the reference, which `make test` checks against torch.nn.BatchNorm1d/2d in
+float64 (forward, running statistics, gradients) and closed forms (grader/feedback/oracle.py), from finite
+differences with random upstream gradients (with dL/dy = ones the x-gradient of batch norm
 is exactly zero, which hides most mistakes), and from closed forms of the usual mistakes, written out
 below so that a failure can say which one it is. All of them are computed by the judge (callables).
 """
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, once, random_upstream, shape_errors_explained
 
 TIGHT = dict(rtol=1e-9, atol=1e-12)  # float64 against float64: only rounding differs
@@ -59,6 +61,7 @@ def make_layer(pkg, rng, dims, channels, **options):
 
 def torch_layer(dims, gamma, beta, **options):
     """torch.nn.BatchNorm1d/2d in float64 with the given gamma and beta (judge only)."""
+    torch = oracle.torch
     theirs = (torch.nn.BatchNorm1d if dims == 1 else torch.nn.BatchNorm2d)(len(gamma), dtype=torch.float64,
                                                                            **options)
     with torch.no_grad():
@@ -173,6 +176,7 @@ def gradient_mistakes(x, grad_out, gamma, eps):
 
 
 def torch_train_step(theirs, x, grad_out=None):
+    torch = oracle.torch
     tx = torch.tensor(x, requires_grad=True)
     y = theirs(tx)
     if grad_out is None:
@@ -205,10 +209,10 @@ def test_training_forward_matches_pytorch(ex, pkg, rng, dims, shape):
     name = layer_name(dims)
     with explain_axes(f"{name}.forward"):
         y = ours.forward(x)
-    check_close(f"{name}.forward in training mode", y,
-                lambda: torch_train_step(torch_layer(dims, gamma, beta, eps=1e-3), x)[0],
-                alternatives=lambda: forward_mistakes(x, gamma, beta, 1e-3, 0.1, np.zeros(shape[1]),
-                                                      np.ones(shape[1])), **TIGHT)
+    check_close_ref(f"{name}.forward in training mode", y,
+                    lambda: torch_train_step(torch_layer(dims, gamma, beta, eps=1e-3), x)[0],
+                    alternatives=lambda: forward_mistakes(x, gamma, beta, 1e-3, 0.1, np.zeros(shape[1]),
+                                                          np.ones(shape[1])), **TIGHT)
 
 
 @pytest.mark.parametrize("dims, shape", [(1, (6, 4)), (2, (3, 2, 4, 5))], ids=["1d", "2d"])
@@ -230,10 +234,10 @@ def test_running_statistics_match_pytorch_after_several_steps(ex, pkg, rng, dims
 
     expected = once(pytorch)
     mistakes = once(lambda: running_mistakes(batches, 0.1, channels))
-    check_close(f"{name}.running_mean after 4 training steps (momentum 0.1)", ours.running_mean,
-                lambda: expected()[0], alternatives=lambda: mistakes()["mean"], **TIGHT)
-    check_close(f"{name}.running_var after 4 training steps (momentum 0.1)", ours.running_var,
-                lambda: expected()[1], alternatives=lambda: mistakes()["var"], **TIGHT)
+    check_close_ref(f"{name}.running_mean after 4 training steps (momentum 0.1)", ours.running_mean,
+                    lambda: expected()[0], alternatives=lambda: mistakes()["mean"], **TIGHT)
+    check_close_ref(f"{name}.running_var after 4 training steps (momentum 0.1)", ours.running_var,
+                    lambda: expected()[1], alternatives=lambda: mistakes()["var"], **TIGHT)
 
 
 @pytest.mark.parametrize("dims, shape", [(1, (6, 4)), (2, (3, 2, 4, 5))], ids=["1d", "2d"])
@@ -265,9 +269,9 @@ def test_eval_mode_uses_the_running_statistics_and_matches_pytorch(ex, pkg, rng,
 
     expected = once(pytorch)
     batch_stats = once(lambda: normalise(x, x.mean(axis=axes_of(x)), x.var(axis=axes_of(x)), 1e-5, gamma, beta))
-    check_close(f"{name}.forward in eval mode", y, lambda: expected()[0], alternatives=lambda: [
-        (batch_stats(), "x normalised with the batch's own statistics: in eval mode (self.training is False) "
-                        "normalise with running_mean and running_var.")], **TIGHT)
+    check_close_ref(f"{name}.forward in eval mode", y, lambda: expected()[0], alternatives=lambda: [
+            (batch_stats(), "x normalised with the batch's own statistics: in eval mode (self.training is False) "
+                            "normalise with running_mean and running_var.")], **TIGHT)
     check_that(f"{name}'s running averages before and after a forward in eval mode",
                before + [ours.running_mean, ours.running_var],
                lambda v: np.array_equal(v[0], v[2]) and np.array_equal(v[1], v[3]),
@@ -286,8 +290,8 @@ def test_eval_mode_uses_the_running_statistics_and_matches_pytorch(ex, pkg, rng,
                 (grad_out * s, "dL/dy * s without gamma: in eval mode dL/dx = dL/dy * gamma / "
                                "sqrt(running_var + eps).")]
 
-    check_close(f"{name}.backward in eval mode: dL/dx", grad_x, lambda: expected()[1],
-                alternatives=eval_gradient_mistakes, **TIGHT)
+    check_close_ref(f"{name}.backward in eval mode: dL/dx", grad_x, lambda: expected()[1],
+                    alternatives=eval_gradient_mistakes, **TIGHT)
 
 
 @pytest.mark.parametrize("dims, shape", [(1, (6, 4)), (2, (3, 2, 3, 4))], ids=["1d", "2d"])
@@ -326,15 +330,15 @@ def test_training_backward_matches_pytorch(ex, pkg, rng, dims, shape):
     expected = once(pytorch)
     check_unchanged(f"{name}.forward", x_before, x)
     check_unchanged(f"{name}.backward", grad_before, grad_out)
-    check_close(f"{name}.backward: dL/dx", grad_x, lambda: expected()[0],
-                alternatives=lambda: gradient_mistakes(x, grad_out, gamma, 1e-5), **TIGHT)
+    check_close_ref(f"{name}.backward: dL/dx", grad_x, lambda: expected()[0],
+                    alternatives=lambda: gradient_mistakes(x, grad_out, gamma, 1e-5), **TIGHT)
     axes = axes_of(x)
-    check_close(f"{name}.backward: dL/dgamma (in gamma.grad)", ours.gamma.grad, lambda: expected()[1],
-                alternatives=lambda: [((grad_out * x).sum(axis=axes), "sum(dL/dy * x): dL/dgamma = sum(dL/dy * "
-                                                                      "x_hat), the normalised input.")], **TIGHT)
-    check_close(f"{name}.backward: dL/dbeta (in beta.grad)", ours.beta.grad, lambda: expected()[2],
-                alternatives=lambda: [(grad_out.mean(axis=axes), "the mean of dL/dy: dL/dbeta is its sum over the "
-                                                                 f"axes {axes}.")], **TIGHT)
+    check_close_ref(f"{name}.backward: dL/dgamma (in gamma.grad)", ours.gamma.grad, lambda: expected()[1],
+                    alternatives=lambda: [((grad_out * x).sum(axis=axes), "sum(dL/dy * x): dL/dgamma = sum(dL/dy * "
+                                                                          "x_hat), the normalised input.")], **TIGHT)
+    check_close_ref(f"{name}.backward: dL/dbeta (in beta.grad)", ours.beta.grad, lambda: expected()[2],
+                    alternatives=lambda: [(grad_out.mean(axis=axes), "the mean of dL/dy: dL/dbeta is its sum over the "
+                                                                     f"axes {axes}.")], **TIGHT)
 
     def channel_sums(grad):
         return np.asarray(grad, dtype=np.float64).sum(axis=axes)
@@ -356,13 +360,13 @@ def test_parameter_gradients_are_added_not_assigned(ex, pkg, rng):
     layer.forward(x)
     layer.backward(second)
     x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
-    check_close("gamma.grad after two backward passes without zero_grad", layer.gamma.grad,
-                lambda: ((first + second) * x_hat).sum(axis=0), alternatives=lambda: [
-                    ((second * x_hat).sum(axis=0), "the last pass's gradient only: add (+=) into gamma.grad.")],
-                **TIGHT)
-    check_close("beta.grad after two backward passes without zero_grad", layer.beta.grad,
-                lambda: (first + second).sum(axis=0), alternatives=lambda: [
-                    (second.sum(axis=0), "the last pass's gradient only: add (+=) into beta.grad.")], **TIGHT)
+    check_close_ref("gamma.grad after two backward passes without zero_grad", layer.gamma.grad,
+                    lambda: ((first + second) * x_hat).sum(axis=0), alternatives=lambda: [
+                        ((second * x_hat).sum(axis=0), "the last pass's gradient only: add (+=) into gamma.grad.")],
+                    **TIGHT)
+    check_close_ref("beta.grad after two backward passes without zero_grad", layer.beta.grad,
+                    lambda: (first + second).sum(axis=0), alternatives=lambda: [
+                        (second.sum(axis=0), "the last pass's gradient only: add (+=) into beta.grad.")], **TIGHT)
 
 
 def wrong_shape_message(name, shape):

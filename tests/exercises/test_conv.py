@@ -1,16 +1,18 @@
 """Stretch exercise (conv): im2col, col2im, Conv2d and the milestone's CNN (pooling: test_conv_pool.py).
 
-Expected values come from PyTorch (unfold, fold, conv2d, max_pool2d, float64), from finite differences,
-and from the closed-form adjoint identity <im2col(x), c> = <x, col2im(c)>, all computed by the judge at
-test time. Layers get their weights from the test's generator after construction, so the learner's and
-the reference's runs hold the same parameters.
+Expected values come from the reference, which `make test` checks against PyTorch (unfold, fold, conv2d,
+max_pool2d, float64) (grader/feedback/oracle.py), from finite differences, and from the closed-form adjoint
+identity <im2col(x), c> = <x, col2im(c)>, all computed by the judge at test time. Layers get their weights
+from the test's generator after construction, so the learner's and the reference's runs hold the same
+parameters.
 """
 
 import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
-from grader.feedback.oracle import F, torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import backward_gradients, check_layer_backward, once, own_rng, random_upstream
 
 
@@ -44,6 +46,7 @@ def cols_shape(n, c, h, w, kernel, stride, padding):
 
 def torch_cols(x, kernel, stride, padding):
     """im2col's layout built from torch's unfold: rows (n, oh, ow), columns (i, j, c)."""
+    torch, F = oracle.torch, oracle.F
     kh, kw = as_pair(kernel)
     n, c = x.shape[:2]
     unfolded = F.unfold(torch.tensor(x), (kh, kw), padding=padding, stride=stride)  # (N, C*kh*kw, L)
@@ -53,6 +56,7 @@ def torch_cols(x, kernel, stride, padding):
 
 def torch_col2im(cols, x_shape, kernel, stride, padding):
     """col2im by torch's fold: our (N*L, kh*kw*C) columns reordered as torch's (N, C*kh*kw, L) first."""
+    torch, F = oracle.torch, oracle.F
     kh, kw = as_pair(kernel)
     n, c, h, w = x_shape
     blocks = torch.tensor(cols).reshape(n, -1, kh, kw, c).permute(0, 4, 2, 3, 1).reshape(n, c * kh * kw, -1)
@@ -106,6 +110,7 @@ def make_conv(ex, rng, c_in, c_out, kernel, stride=1, padding=0):
 
 def torch_conv(x, W, b, stride, padding, grad_out=None):
     """{"y", "x", "W", "b"}: PyTorch's output and (given grad_out) gradients for weights W and bias b."""
+    torch, F = oracle.torch, oracle.F
     tx, tw, tb = (torch.tensor(np.array(a), requires_grad=True) for a in (x, W, b))
     y = F.conv2d(tx, tw, tb, stride=stride, padding=padding)
     if grad_out is None:
@@ -127,14 +132,14 @@ def test_im2col_puts_each_window_in_one_row_like_pytorch_unfold(ex, rng, case):
     kh, kw = as_pair(kernel)
 
     def channel_first():
-        unfolded = F.unfold(torch.tensor(x), (kh, kw), padding=padding, stride=stride)
+        unfolded = oracle.F.unfold(oracle.torch.tensor(x), (kh, kw), padding=padding, stride=stride)
         return unfolded.permute(0, 2, 1).reshape(-1, c * kh * kw).numpy()
 
-    check_close(f"im2col(x of shape {x.shape}, kernel {kernel}, stride {stride}, padding {padding})", cols,
-                lambda: torch_cols(x, kernel, stride, padding),
-                alternatives=lambda: [(channel_first(), "the columns in (c, i, j) order (channel slowest); this "
-                                       "kata orders each row (i, j, c), channel fastest: "
-                                       "cols[r, (i*kw + j)*C + c].")])
+    check_close_ref(f"im2col(x of shape {x.shape}, kernel {kernel}, stride {stride}, padding {padding})", cols,
+                    lambda: torch_cols(x, kernel, stride, padding),
+                    alternatives=lambda: [(channel_first(), "the columns in (c, i, j) order (channel slowest); this "
+                                           "kata orders each row (i, j, c), channel fastest: "
+                                           "cols[r, (i*kw + j)*C + c].")])
 
 
 # ----------------------------------------------------------------------------------------------- col2im
@@ -153,18 +158,19 @@ def test_col2im_is_the_adjoint_of_im2col(ex, rng, case):
     # Every case has overlapping windows. The adjoint identity holds only if each pixel collects the SUM
     # over the windows covering it: col2im(ones) must count them.
     ones = ex.col2im(np.ones(upstream.shape), x_shape, kernel, stride, padding)
-    check_close("col2im(ones) (how many windows cover each pixel)", ones,
-                lambda: coverage(x_shape, kernel, stride, padding),
-                alternatives=lambda: [(np.minimum(coverage(x_shape, kernel, stride, padding), 1),
-                                       "1 on every pixel a window reaches, however many windows cover it: each "
-                                       "window overwrote the ones before it. For <x, col2im(c)> to equal "
-                                       "<im2col(x), c>, overlapping windows must be added (+=), not assigned "
-                                       "(=).")])
+    check_close_ref("col2im(ones) (how many windows cover each pixel)", ones,
+                    lambda: coverage(x_shape, kernel, stride, padding),
+                    alternatives=lambda: [(np.minimum(coverage(x_shape, kernel, stride, padding), 1),
+                                           "1 on every pixel a window reaches, however many windows cover it: each "
+                                           "window overwrote the ones before it. For <x, col2im(c)> to equal "
+                                           "<im2col(x), c>, overlapping windows must be added (+=), not assigned "
+                                           "(=).")])
     # <im2col(x), c> = <x, col2im(c)>, one inner product per sample: what "adjoint" means, and why col2im
-    # computes dL/dx. im2col(x) comes from PyTorch, so a mistake in your im2col does not fail col2im.
-    check_close("<x, col2im(c)> per sample (should equal <im2col(x), c> for every x and c)",
-                np.sum(x * np.asarray(folded), axis=(1, 2, 3)),
-                lambda: np.sum((torch_cols(x, kernel, stride, padding) * upstream).reshape(n, -1), axis=1))
+    # computes dL/dx. The expected value is the reference's (checked against PyTorch's im2col by `make test`),
+    # so a mistake in your im2col does not fail col2im.
+    check_close_ref("<x, col2im(c)> per sample (should equal <im2col(x), c> for every x and c)",
+                    np.sum(x * np.asarray(folded), axis=(1, 2, 3)),
+                    lambda: np.sum((torch_cols(x, kernel, stride, padding) * upstream).reshape(n, -1), axis=1))
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
@@ -174,12 +180,13 @@ def test_col2im_matches_pytorch_fold_and_adds_where_windows_overlap(ex, rng, cas
     cols = rng.standard_normal(cols_shape(n, c, h, w, kernel, stride, padding))
     folded = ex.col2im(cols, x_shape, kernel, stride, padding)
     check_col2im_shape(folded, x_shape, padding)
-    check_close(f"col2im(cols, kernel {kernel}, stride {stride}, padding {padding})", folded,
-                lambda: torch_col2im(cols, x_shape, kernel, stride, padding),
-                alternatives=lambda: [(overwriting_col2im(cols, x_shape, kernel, stride, padding),
-                                       "what you get by assigning each window (=) into the image: " + OVERLAPS_ADD)],
-                regions=lambda: [(coverage(x_shape, kernel, stride, padding) > 1, "several windows overlap",
-                                  "there a pixel collects the SUM of every window covering it (+=, never =).")])
+    check_close_ref(f"col2im(cols, kernel {kernel}, stride {stride}, padding {padding})", folded,
+                    lambda: torch_col2im(cols, x_shape, kernel, stride, padding),
+                    alternatives=lambda: [(overwriting_col2im(cols, x_shape, kernel, stride, padding),
+                                           "what you get by assigning each window (=) into the image: "
+                                           + OVERLAPS_ADD)],
+                    regions=lambda: [(coverage(x_shape, kernel, stride, padding) > 1, "several windows overlap",
+                                      "there a pixel collects the SUM of every window covering it (+=, never =).")])
 
 
 def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
@@ -240,8 +247,8 @@ def test_conv2d_forward_matches_pytorch(ex, rng, case):
                 (wrong_order, "W.reshape(out, -1) with im2col's (i, j, c) columns: W's columns are in (c, i, j) "
                  "order. Move W's in axis last first: W.transpose(0, 2, 3, 1).reshape(out, -1).")]
 
-    check_close(f"Conv2d.forward (kernel {kernel}, stride {stride}, padding {padding})", y,
-                lambda: torch_conv(x, W, b, stride, padding)["y"], alternatives=alternatives)
+    check_close_ref(f"Conv2d.forward (kernel {kernel}, stride {stride}, padding {padding})", y,
+                    lambda: torch_conv(x, W, b, stride, padding)["y"], alternatives=alternatives)
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
@@ -259,22 +266,22 @@ def test_conv2d_backward_matches_pytorch(ex, rng, case):
     pixels = y_shape[2] * y_shape[3]
     expected = once(lambda: torch_conv(x, W, b, stride, padding, grad_out))
     flipped = once(lambda: torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding, grad_out)["x"])
-    check_close("Conv2d.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"], batch_size=n,
-                alternatives=lambda: [(flipped(), "dL/dx of a convolution with the kernel flipped: each "
-                                       "window's gradient is G @ W[:, :, i, j] added back at offset (i, j), no "
-                                       "flip needed.")])
+    check_close_ref("Conv2d.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"], batch_size=n,
+                    alternatives=lambda: [(flipped(), "dL/dx of a convolution with the kernel flipped: each "
+                                           "window's gradient is G @ W[:, :, i, j] added back at offset (i, j), no "
+                                           "flip needed.")])
     # dL/dW as the (out, kh*kw*in) matrix G^T cols, reshaped straight to (out, in, kh, kw).
-    check_close("Conv2d.backward: dL/dW (in W.grad)", grads.get("W"), lambda: expected()["W"], batch_size=n,
-                alternatives=lambda: [(expected()["W"].transpose(0, 2, 3, 1).reshape(out, c, kh, kw),
-                                       "G^T cols reshaped straight to (out, in, kh, kw): its columns are in "
-                                       "im2col's (i, j, c) order, so reshape to (out, kh, kw, in) and then "
-                                       "transpose(0, 3, 1, 2).")])
-    check_close("Conv2d.backward: dL/db (in b.grad)", grads.get("b"), lambda: expected()["b"], batch_size=n,
-                alternatives=lambda: [
-                    (expected()["b"] / (n * pixels), f"the mean of G over all N*OH*OW = {n * pixels} rows: the "
-                     "bias gets the SUM over every sample and every pixel."),
-                    (expected()["b"] / pixels, f"the mean over the OH*OW = {pixels} output pixels: sum over the "
-                     "pixels too, every pixel used the bias.")])
+    check_close_ref("Conv2d.backward: dL/dW (in W.grad)", grads.get("W"), lambda: expected()["W"], batch_size=n,
+                    alternatives=lambda: [(expected()["W"].transpose(0, 2, 3, 1).reshape(out, c, kh, kw),
+                                           "G^T cols reshaped straight to (out, in, kh, kw): its columns are in "
+                                           "im2col's (i, j, c) order, so reshape to (out, kh, kw, in) and then "
+                                           "transpose(0, 3, 1, 2).")])
+    check_close_ref("Conv2d.backward: dL/db (in b.grad)", grads.get("b"), lambda: expected()["b"], batch_size=n,
+                    alternatives=lambda: [
+                        (expected()["b"] / (n * pixels), f"the mean of G over all N*OH*OW = {n * pixels} rows: the "
+                         "bias gets the SUM over every sample and every pixel."),
+                        (expected()["b"] / pixels, f"the mean over the OH*OW = {pixels} output pixels: sum over the "
+                         "pixels too, every pixel used the bias.")])
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 1), (2, 0)], ids=["s1-p1", "s2-p0"])
@@ -295,10 +302,10 @@ def test_conv2d_backward_adds_into_parameter_gradients(ex, rng):
     conv.forward(x)
     conv.backward(first)
     conv.backward(second)
-    check_close("W.grad after two backward calls without zero_grad", conv.W.grad,
-                lambda: torch_conv(x, W, b, 1, 1, first)["W"] + torch_conv(x, W, b, 1, 1, second)["W"],
-                alternatives=lambda: [(torch_conv(x, W, b, 1, 1, second)["W"], "the gradient of the last backward "
-                                       "call only: add (+=) into W.grad, do not assign (=).")])
+    check_close_ref("W.grad after two backward calls without zero_grad", conv.W.grad,
+                    lambda: torch_conv(x, W, b, 1, 1, first)["W"] + torch_conv(x, W, b, 1, 1, second)["W"],
+                    alternatives=lambda: [(torch_conv(x, W, b, 1, 1, second)["W"], "the gradient of the last backward "
+                                           "call only: add (+=) into W.grad, do not assign (=).")])
 
 
 # --------------------------------------------------------------------------------- the milestone's CNN
@@ -333,7 +340,7 @@ def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, r
                 "with conv.input_gradient = False, Conv2d.backward should return None: a first layer's dL/dx "
                 "is never used.")
     expected = once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
-    check_close("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
-                batch_size=2)
-    check_close("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],
-                batch_size=2)
+    check_close_ref("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
+                    batch_size=2)
+    check_close_ref("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],
+                    batch_size=2)

@@ -1,12 +1,13 @@
 """Stretch exercise (conv), pooling and flattening: MaxPool2d (ties, overlapping windows) and Flatten, against
-PyTorch and finite differences computed by the judge.
+the reference (which `make test` checks against PyTorch) and finite differences computed by the judge.
 """
 
 import numpy as np
 import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_unchanged
-from grader.feedback.oracle import F, torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, random_upstream
 
 
@@ -26,6 +27,7 @@ def pooled_shape(x_shape, kernel, stride):
 
 def torch_pool(x, kernel, stride, grad_out=None):
     """(y, dL/dx) of PyTorch's max pooling (judge only); dL/dx is None without grad_out."""
+    torch, F = oracle.torch, oracle.F
     tx = torch.tensor(x, requires_grad=True)
     y = F.max_pool2d(tx, kernel, stride)
     if grad_out is None:
@@ -36,6 +38,7 @@ def torch_pool(x, kernel, stride, grad_out=None):
 
 def spread_to_every_position(x_shape, grad_out, kernel, stride, scale=1.0):
     """A known-wrong gradient: every position of each window gets scale * its gradient (accumulated)."""
+    torch, F = oracle.torch, oracle.F
     tx = torch.zeros(x_shape, dtype=torch.float64, requires_grad=True)
     y = F.avg_pool2d(tx, kernel, stride or kernel)
     y.backward(torch.tensor(grad_out) * kernel * kernel * scale)
@@ -49,8 +52,8 @@ def test_maxpool_forward_matches_pytorch(ex, rng, case):
     before = x.copy()
     y = ex.MaxPool2d(kernel, stride).forward(x)
     check_unchanged("MaxPool2d.forward", before, x)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).forward", y,
-                lambda: torch_pool(x, kernel, stride or kernel)[0])
+    check_close_ref(f"MaxPool2d({kernel}, stride={stride}).forward", y,
+                    lambda: torch_pool(x, kernel, stride or kernel)[0])
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
@@ -63,18 +66,18 @@ def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, r
     before = grad_out.copy()
     grad_x = pool.backward(grad_out)
     check_unchanged("MaxPool2d.backward", before, grad_out)
-    check_close(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x,
-                lambda: torch_pool(x, kernel, stride or kernel, grad_out)[1],
-                alternatives=lambda: [
-                    (spread_to_every_position(x.shape, grad_out, kernel, stride), "the gradient copied to every "
-                     "position of the window: only the maximum influenced the output, so only it gets the "
-                     "gradient."),
-                    (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
-                     "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
-                     "the maximum and 0 to the others.")],
-                regions=lambda: [(spread_to_every_position(x.shape, np.ones_like(grad_out), kernel, stride) > 1.5,
-                                  "several windows overlap (stride < kernel)", "a pixel that is the maximum of "
-                                  "several windows must ADD their gradients (+=), not keep the last one (=).")])
+    check_close_ref(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x,
+                    lambda: torch_pool(x, kernel, stride or kernel, grad_out)[1],
+                    alternatives=lambda: [
+                        (spread_to_every_position(x.shape, grad_out, kernel, stride), "the gradient copied to every "
+                         "position of the window: only the maximum influenced the output, so only it gets the "
+                         "gradient."),
+                        (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
+                         "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
+                         "the maximum and 0 to the others.")],
+                    regions=lambda: [(spread_to_every_position(x.shape, np.ones_like(grad_out), kernel, stride) > 1.5,
+                                      "several windows overlap (stride < kernel)", "a pixel that is the maximum of "
+                                      "several windows must ADD their gradients (+=), not keep the last one (=).")])
 
 
 def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
@@ -92,10 +95,10 @@ def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
         is_max = x == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
         return np.repeat(np.repeat(grad_out, 2, axis=2), 2, axis=3) * is_max
 
-    check_close("MaxPool2d.backward with tied maxima", grad_x, lambda: torch_pool(x, 2, 2, grad_out)[1],
-                alternatives=lambda: [(every_tie(), "the full gradient given to EVERY tied maximum: it then counts "
-                                       "several times. Give it to the first maximum of the window only "
-                                       "(row-major order), as PyTorch does.")])
+    check_close_ref("MaxPool2d.backward with tied maxima", grad_x, lambda: torch_pool(x, 2, 2, grad_out)[1],
+                    alternatives=lambda: [(every_tie(), "the full gradient given to EVERY tied maximum: it then counts "
+                                           "several times. Give it to the first maximum of the window only "
+                                           "(row-major order), as PyTorch does.")])
 
 
 def test_maxpool_backward_matches_finite_differences(ex, ref, rng):
@@ -113,7 +116,7 @@ def test_flatten_keeps_pytorch_order_and_backward_restores_the_shape(ex, rng):
     flatten = ex.Flatten()
     y = flatten.forward(x)
     check_unchanged("Flatten.forward", before, x)
-    check_close("Flatten.forward", y, lambda: torch.flatten(torch.tensor(x), 1).numpy())
+    check_close_ref("Flatten.forward", y, lambda: oracle.torch.flatten(oracle.torch.tensor(x), 1).numpy())
     grad_out = random_upstream(rng, (3, 40))
     grad_x = flatten.backward(grad_out)
     check_equal("Flatten.backward's output shape", np.shape(grad_x), x.shape, lambda shape: (

@@ -1,7 +1,8 @@
 """Exercise 3 (losses): logsumexp, softmax, log_softmax and the softmax cross-entropy loss.
 
-Expected values come from PyTorch (float64) and from finite differences, computed by the judge at test
-time; the learner's run of each test only reports what the learner's code returned, raised or warned.
+Expected values come from the reference and from finite differences, computed by the judge at test time;
+`make test` checks the reference's against PyTorch (float64) (grader/feedback/oracle.py). The learner's
+run of each test only reports what the learner's code returned, raised or warned.
 """
 
 import re
@@ -12,7 +13,8 @@ import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
 from grader.feedback.diagnose import relative_error
-from grader.feedback.oracle import F, torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import numerical_gradient
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -20,7 +22,7 @@ DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float3
 
 def T(array):
     """A float64 tensor holding a copy of array (whatever its dtype); judge only."""
-    return torch.tensor(np.asarray(array, dtype=np.float64))
+    return oracle.torch.tensor(np.asarray(array, dtype=np.float64))
 
 
 def huge_logits(rng, dtype):
@@ -83,47 +85,48 @@ def dtype_name(value):
 @pytest.mark.parametrize("keepdims", [False, True], ids=["drop_axis", "keepdims"])
 def test_logsumexp_matches_pytorch_on_every_axis(ex, rng, axis, keepdims):
     z = 3 * rng.standard_normal((3, 4, 5))
-    check_close(f"logsumexp(z, axis={axis}, keepdims={keepdims}) for z of shape {z.shape}",
-                ex.logsumexp(z, axis=axis, keepdims=keepdims),
-                lambda: torch.logsumexp(T(z), dim=axis, keepdim=keepdims).numpy(),
-                alternatives=lambda: [(torch.max(T(z), dim=axis, keepdim=keepdims).values.numpy(),
-                                       "the maximum alone: add log(sum(exp(z - max))).")])
+    check_close_ref(f"logsumexp(z, axis={axis}, keepdims={keepdims}) for z of shape {z.shape}",
+                    ex.logsumexp(z, axis=axis, keepdims=keepdims),
+                    lambda: oracle.torch.logsumexp(T(z), dim=axis, keepdim=keepdims).numpy(),
+                    alternatives=lambda: [(oracle.torch.max(T(z), dim=axis, keepdim=keepdims).values.numpy(),
+                                           "the maximum alone: add log(sum(exp(z - max))).")])
 
 
 def test_logsumexp_by_default_reduces_the_last_axis(ex, rng):
     z = rng.standard_normal((6, 4))
-    check_close("logsumexp(z) for z of shape (6, 4)", ex.logsumexp(z),
-                lambda: torch.logsumexp(T(z), dim=-1).numpy(), batch_size=6)
+    check_close_ref("logsumexp(z) for z of shape (6, 4)", ex.logsumexp(z),
+                    lambda: oracle.torch.logsumexp(T(z), dim=-1).numpy(), batch_size=6)
 
 
 def test_softmax_matches_pytorch_over_the_last_axis_by_default(ex, rng):
     z = 2 * rng.standard_normal((6, 4))
-    check_close("softmax(z) for logits of shape (6, 4)", ex.softmax(z), lambda: torch.softmax(T(z), dim=-1).numpy(),
-                batch_size=6,
-                alternatives=lambda: [(torch.softmax(T(z), dim=0).numpy(), wrong_axis_note("softmax")),
-                                      (np.exp(z), "exp(z) without dividing by the sum along the axis.")])
+    check_close_ref("softmax(z) for logits of shape (6, 4)", ex.softmax(z),
+                    lambda: oracle.torch.softmax(T(z), dim=-1).numpy(), batch_size=6,
+                    alternatives=lambda: [(oracle.torch.softmax(T(z), dim=0).numpy(), wrong_axis_note("softmax")),
+                                          (np.exp(z), "exp(z) without dividing by the sum along the axis.")])
 
 
 def test_log_softmax_matches_pytorch_over_the_last_axis_by_default(ex, rng):
     z = 2 * rng.standard_normal((6, 4))
-    check_close("log_softmax(z) for logits of shape (6, 4)", ex.log_softmax(z),
-                lambda: torch.log_softmax(T(z), dim=-1).numpy(), batch_size=6,
-                alternatives=lambda: [(torch.log_softmax(T(z), dim=0).numpy(), wrong_axis_note("log_softmax")),
-                                      (z - z.max(axis=-1, keepdims=True), "z - max(z) without subtracting "
-                                       "log(sum(exp(z - max(z)))).")])
+    check_close_ref("log_softmax(z) for logits of shape (6, 4)", ex.log_softmax(z),
+                    lambda: oracle.torch.log_softmax(T(z), dim=-1).numpy(), batch_size=6,
+                    alternatives=lambda: [(oracle.torch.log_softmax(T(z), dim=0).numpy(),
+                                           wrong_axis_note("log_softmax")),
+                                          (z - z.max(axis=-1, keepdims=True), "z - max(z) without subtracting "
+                                           "log(sum(exp(z - max(z)))).")])
 
 
 @pytest.mark.parametrize("axis", [0, 1])
 def test_softmax_and_log_softmax_normalise_along_the_axis_they_are_given(ex, rng, axis):
     z = 2 * rng.standard_normal((3, 4, 5))
-    check_close(f"softmax(z, axis={axis}) for z of shape {z.shape}", ex.softmax(z, axis=axis),
-                lambda: torch.softmax(T(z), dim=axis).numpy(),
-                alternatives=lambda: [(torch.softmax(T(z), dim=-1).numpy(), "softmax over the last axis: use the "
-                                       "axis argument instead of -1.")])
-    check_close(f"log_softmax(z, axis={axis}) for z of shape {z.shape}", ex.log_softmax(z, axis=axis),
-                lambda: torch.log_softmax(T(z), dim=axis).numpy(),
-                alternatives=lambda: [(torch.log_softmax(T(z), dim=-1).numpy(), "log_softmax over the last axis: "
-                                       "use the axis argument instead of -1.")])
+    check_close_ref(f"softmax(z, axis={axis}) for z of shape {z.shape}", ex.softmax(z, axis=axis),
+                    lambda: oracle.torch.softmax(T(z), dim=axis).numpy(),
+                    alternatives=lambda: [(oracle.torch.softmax(T(z), dim=-1).numpy(), "softmax over the last "
+                                           "axis: use the axis argument instead of -1.")])
+    check_close_ref(f"log_softmax(z, axis={axis}) for z of shape {z.shape}", ex.log_softmax(z, axis=axis),
+                    lambda: oracle.torch.log_softmax(T(z), dim=axis).numpy(),
+                    alternatives=lambda: [(oracle.torch.log_softmax(T(z), dim=-1).numpy(), "log_softmax over the "
+                                           "last axis: use the axis argument instead of -1.")])
 
 
 def test_functions_do_not_modify_their_input(ex, rng):
@@ -132,7 +135,7 @@ def test_functions_do_not_modify_their_input(ex, rng):
     for name in ("logsumexp", "softmax", "log_softmax"):
         value = getattr(ex, name)(z)
         check_unchanged(name, before, z)
-    check_close("log_softmax", value, lambda: F.log_softmax(T(before), dim=-1).numpy())  # it ran, and left z
+    check_close_ref("log_softmax", value, lambda: oracle.F.log_softmax(T(before), dim=-1).numpy())  # ran, left z
 
 
 STABLE_ADVICE = ("Subtract the maximum along the axis before exp (every exponent is then <= 0), and take logs of "
@@ -154,25 +157,25 @@ def check_stable(ex, name, z, expected, dtype, **options):
     check_that(f"the dtype of {label}", got, lambda value: dtype_name(value) == np.dtype(dtype).name,
                lambda value: f"{label} returned dtype {dtype_name(value)}: keep the input's dtype (float32 is "
                "twice as fast for MNIST; a float64 constant array silently upcasts).")
-    check_close(label, got, expected, **tolerances(z), **options)
+    check_close_ref(label, got, expected, **tolerances(z), **options)
 
 
 @DTYPES
 def test_logsumexp_is_exact_for_logits_of_size_1e4(ex, rng, dtype):
     z = huge_logits(rng, dtype)
-    check_stable(ex, "logsumexp", z, lambda: torch.logsumexp(T(z), dim=-1).numpy(), dtype)
+    check_stable(ex, "logsumexp", z, lambda: oracle.torch.logsumexp(T(z), dim=-1).numpy(), dtype)
 
 
 @DTYPES
 def test_softmax_is_exact_for_logits_of_size_1e4(ex, rng, dtype):
     z = huge_logits(rng, dtype)
-    check_stable(ex, "softmax", z, lambda: torch.softmax(T(z), dim=-1).numpy(), dtype)
+    check_stable(ex, "softmax", z, lambda: oracle.torch.softmax(T(z), dim=-1).numpy(), dtype)
 
 
 @DTYPES
 def test_log_softmax_is_exact_for_logits_of_size_1e4(ex, rng, dtype):
     z = huge_logits(rng, dtype)
-    check_stable(ex, "log_softmax", z, lambda: torch.log_softmax(T(z), dim=-1).numpy(), dtype)
+    check_stable(ex, "log_softmax", z, lambda: oracle.torch.log_softmax(T(z), dim=-1).numpy(), dtype)
 
 
 # ------------------------------------------------------------------------------------ cross-entropy
@@ -184,6 +187,7 @@ def batch(rng, n=6, c=4, scale=2.0):
 
 def torch_cross_entropy(logits, labels):
     """(loss, dL/dlogits) from PyTorch in float64; judge only."""
+    torch, F = oracle.torch, oracle.F
     t = T(logits).requires_grad_(True)
     loss = F.cross_entropy(t, torch.tensor(np.asarray(labels), dtype=torch.long))
     loss.backward()
@@ -200,17 +204,18 @@ def test_cross_entropy_forward_matches_pytorch(ex, rng):
     n = 6
     logits, labels = batch(rng, n)
     value = forward(ex.SoftmaxCrossEntropy(), logits, labels)
-    check_close("SoftmaxCrossEntropy.forward", value, lambda: torch_cross_entropy(logits, labels)[0], batch_size=n,
-                alternatives=lambda: [
-                    (F.cross_entropy(T(logits), torch.tensor(labels), reduction="none").numpy().sum(),
-                     "the sum over the batch instead of the mean: divide by N, the batch size."),
-                ])
+    check_close_ref("SoftmaxCrossEntropy.forward", value, lambda: torch_cross_entropy(logits, labels)[0],
+                    batch_size=n, alternatives=lambda: [
+                        (oracle.F.cross_entropy(T(logits), oracle.torch.tensor(labels), reduction="none").numpy().sum(),
+                         "the sum over the batch instead of the mean: divide by N, the batch size."),
+                    ])
     check_that("the shape of SoftmaxCrossEntropy.forward's value", value, lambda v: np.ndim(v) == 0,
                lambda v: f"SoftmaxCrossEntropy.forward returned shape {np.shape(v)}: return one float.")
 
 
 def backward_alternatives(logits, labels, n, c):
     """Known-wrong gradients of the cross-entropy, each with its explanation; judge only."""
+    torch = oracle.torch
     p = torch.softmax(T(logits), dim=-1).numpy()
     onehot = np.eye(c)[labels]
     return [
@@ -227,17 +232,17 @@ def test_cross_entropy_backward_matches_pytorch(ex, rng):
     logits, labels = batch(rng, n, c)
     loss = ex.SoftmaxCrossEntropy()
     forward(loss, logits, labels)
-    check_close("SoftmaxCrossEntropy.backward: dL/dlogits", loss.backward(),
-                lambda: torch_cross_entropy(logits, labels)[1], batch_size=n,
-                alternatives=lambda: backward_alternatives(logits, labels, n, c))
+    check_close_ref("SoftmaxCrossEntropy.backward: dL/dlogits", loss.backward(),
+                    lambda: torch_cross_entropy(logits, labels)[1], batch_size=n,
+                    alternatives=lambda: backward_alternatives(logits, labels, n, c))
 
 
 def test_cross_entropy_backward_matches_finite_differences(ex, ref, rng):
     n = 5
     logits, labels = batch(rng, n, 3)
     loss = ex.SoftmaxCrossEntropy()
-    check_close("SoftmaxCrossEntropy.forward", forward(loss, logits, labels),
-                lambda: torch_cross_entropy(logits, labels)[0], batch_size=n)
+    check_close_ref("SoftmaxCrossEntropy.forward", forward(loss, logits, labels),
+                    lambda: torch_cross_entropy(logits, labels)[0], batch_size=n)
     grad = loss.backward()
     # The judge differentiates its own (the reference's) forward: the learner's backward must match the
     # derivative of the true loss.
@@ -254,7 +259,8 @@ def test_cross_entropy_backward_called_twice_returns_the_same_gradient(ex, rng):
     first = loss.backward()
     first = first.copy() if isinstance(first, np.ndarray) else first  # a second call may change it in place
     second = loss.backward()
-    expected = lambda: torch_cross_entropy(logits, labels)[1]  # noqa: E731
+    # The judge's `first` is the reference's gradient: the expected value of both calls, with no PyTorch.
+    expected = oracle.expected(lambda: first, lambda: torch_cross_entropy(logits, labels)[1])
     check_close("SoftmaxCrossEntropy.backward: dL/dlogits", first, expected, batch_size=n,
                 alternatives=lambda: backward_alternatives(logits, labels, n, c))
 
@@ -299,11 +305,11 @@ def test_cross_entropy_is_exact_for_logits_of_size_1e4(ex, rng, dtype):
                lambda g: dtype_name(g) == np.dtype(dtype).name, lambda g: (
                    f"SoftmaxCrossEntropy.backward returned {dtype_name(g)} for {np.dtype(dtype).name} logits: "
                    "keep the dtype of the logits."))
-    check_close(f"SoftmaxCrossEntropy.forward on {np.dtype(dtype).name} logits of size 1e4", value,
-                lambda: torch_cross_entropy(logits, labels)[0], batch_size=n, **tolerances(logits))
-    check_close(f"SoftmaxCrossEntropy.backward on {np.dtype(dtype).name} logits of size 1e4", grad,
-                lambda: torch_cross_entropy(logits, labels)[1], batch_size=n, **tolerances(logits, scale=1.0 / n),
-                alternatives=lambda: backward_alternatives(logits, labels, n, c))
+    check_close_ref(f"SoftmaxCrossEntropy.forward on {np.dtype(dtype).name} logits of size 1e4", value,
+                    lambda: torch_cross_entropy(logits, labels)[0], batch_size=n, **tolerances(logits))
+    check_close_ref(f"SoftmaxCrossEntropy.backward on {np.dtype(dtype).name} logits of size 1e4", grad,
+                    lambda: torch_cross_entropy(logits, labels)[1], batch_size=n, **tolerances(logits, scale=1.0 / n),
+                    alternatives=lambda: backward_alternatives(logits, labels, n, c))
 
 
 def test_cross_entropy_does_not_modify_logits_or_labels(ex, rng):
@@ -314,8 +320,8 @@ def test_cross_entropy_does_not_modify_logits_or_labels(ex, rng):
     gradient = loss.backward()
     check_unchanged("SoftmaxCrossEntropy (forward and backward)", logits_before, logits)
     check_unchanged("SoftmaxCrossEntropy (forward and backward)", labels_before, labels)
-    check_close("SoftmaxCrossEntropy.backward", gradient, lambda: torch_cross_entropy(logits_before, labels_before)[1],
-                batch_size=len(labels))
+    check_close_ref("SoftmaxCrossEntropy.backward", gradient,
+                    lambda: torch_cross_entropy(logits_before, labels_before)[1], batch_size=len(labels))
 
 
 def test_cross_entropy_backward_uses_the_latest_forward(ex, rng):
@@ -323,9 +329,9 @@ def test_cross_entropy_backward_uses_the_latest_forward(ex, rng):
     forward(loss, *batch(rng, 7, 4))
     logits, labels = batch(rng, 3, 4)
     forward(loss, logits, labels)
-    check_close("SoftmaxCrossEntropy.backward after two forward calls", loss.backward(),
-                lambda: torch_cross_entropy(logits, labels)[1], batch_size=3,
-                alternatives=lambda: backward_alternatives(logits, labels, 3, 4))
+    check_close_ref("SoftmaxCrossEntropy.backward after two forward calls", loss.backward(),
+                    lambda: torch_cross_entropy(logits, labels)[1], batch_size=3,
+                    alternatives=lambda: backward_alternatives(logits, labels, 3, 4))
 
 
 @pytest.mark.fact

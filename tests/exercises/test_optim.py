@@ -1,8 +1,9 @@
 """Exercise 7 (optim): SGD (momentum, Nesterov, weight decay), and the machinery Adam's tests share
 (test_optim_adam.py).
 
-Expected updates come from torch.optim.SGD and torch.optim.Adam, run by the judge on the same float64
-parameters and the same random gradients, step by step. Each test compares the *change* each step
+Expected updates come from the reference, run by the judge on the same float64 parameters and the same
+random gradients, step by step; `make test` checks them against torch.optim.SGD and torch.optim.Adam
+(grader/feedback/oracle.py). Each test compares the *change* each step
 makes to the parameters, so a flipped sign or a missing factor shows up as such. The known-wrong
 alternatives are simulated in this file, by the judge, from the textbook formulas with the mistake in
 them.
@@ -11,9 +12,10 @@ them.
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_raises, check_that
+from grader.feedback.checks import check_raises, check_that
 from helpers import once
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 
 
 SHAPES = [(3, 4), (5,)]  # two parameters: per-parameter state and a per-parameter step count show up
@@ -30,6 +32,7 @@ def gradient_sequence(rng, steps=STEPS, scale=1.0):
 
 def torch_updates(torch_name, settings, w0, grads):
     """The change torch.optim.<torch_name> makes to each parameter at each step: [[delta per param]]."""
+    torch = oracle.torch
     tensors = [torch.tensor(w.copy(), requires_grad=True) for w in w0]
     optimizer = getattr(torch.optim, torch_name)(tensors, **settings)
     deltas = []
@@ -75,10 +78,10 @@ def check_step_for_step(name, optimizer_class, simulation, mistakes, params, gra
     optimizer = optimizer_class(params, **settings)
     for step, deltas in run_updates(optimizer, params, grads):
         for i, delta in enumerate(deltas):
-            check_close(f"{name}({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
-                        lambda step=step, i=i: expected()[step - 1][i],
-                        alternatives=lambda step=step, i=i: simulated_alternatives(
-                            simulation, mistakes, w0, grads, settings, step, i))
+            check_close_ref(f"{name}({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
+                            lambda step=step, i=i: expected()[step - 1][i],
+                            alternatives=lambda step=step, i=i: simulated_alternatives(
+                                simulation, mistakes, w0, grads, settings, step, i))
 
 
 def check_rejects(name, optimizer_class, params, settings, why):
@@ -192,8 +195,8 @@ def test_sgd_without_momentum_moves_against_the_gradient_by_lr(ex, pkg, rng):
     optimizer = ex.SGD(params, lr=0.1)
     for _, deltas in run_updates(optimizer, params, grads):
         for i, (delta, g) in enumerate(zip(deltas, grads[0])):
-            check_close(f"SGD(lr=0.1): the change of parameter {i}", delta, lambda g=g: -0.1 * g,
-                        alternatives=lambda g=g: [(-g, "-g: the learning rate was not applied (w -= lr * g).")])
+            check_close_ref(f"SGD(lr=0.1): the change of parameter {i}", delta, lambda g=g: -0.1 * g,
+                            alternatives=lambda g=g: [(-g, "-g: the learning rate was not applied (w -= lr * g).")])
 
 
 @pytest.mark.part("sgd")
@@ -208,12 +211,12 @@ def test_sgd_updates_parameters_in_place_and_keeps_their_dtype(ex, pkg, rng):
         pass
     after = once(lambda: sgd_simulation(w0, float32_rounded(grads), **settings))
     for i, (p, array) in enumerate(zip(params, held)):
-        check_close(f"the array that was parameter {i}'s p.data before two SGD steps", array,
-                    lambda i=i: w0[i] + after()[0][i] + after()[1][i], rtol=1e-4, atol=1e-5,
-                    alternatives=lambda i=i: [(w0[i], (
-                        "the values before the steps: SGD.step replaced p.data by a new array. Update it in "
-                        "place (p.data -= lr * update): everything holding the original array (a view, a tied "
-                        "weight, code that kept w = layer.W.data) would never see the new values."))])
+        check_close_ref(f"the array that was parameter {i}'s p.data before two SGD steps", array,
+                        lambda i=i: w0[i] + after()[0][i] + after()[1][i], rtol=1e-4, atol=1e-5,
+                        alternatives=lambda i=i: [(w0[i], (
+                            "the values before the steps: SGD.step replaced p.data by a new array. Update it in "
+                            "place (p.data -= lr * update): everything holding the original array (a view, a tied "
+                            "weight, code that kept w = layer.W.data) would never see the new values."))])
         check_that(f"parameter {i}'s p.data after two SGD steps", p.data,
                    lambda data: data.dtype == np.float32,
                    lambda data: f"after SGD.step a float32 parameter became {getattr(data, 'dtype', data)}: keep "
@@ -261,11 +264,11 @@ def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
     optimizer = ex.SGD((p for p in params), lr=0.1)
     grads = gradient_sequence(rng, steps=2)
     changes = [deltas[0] for _, deltas in run_updates(optimizer, params, grads)]
-    check_close("the change of parameter 0 at the second step of SGD(lr=0.1) built from a generator",
-                changes[1], lambda: -0.1 * grads[1][0],
-                alternatives=lambda: [(np.zeros(SHAPES[0]), (
-                    "zero: the second SGD.step moved nothing. Keep list(params); a generator such as "
-                    "model.parameters() given as (p for p in ...) is empty after the first pass."))])
+    check_close_ref("the change of parameter 0 at the second step of SGD(lr=0.1) built from a generator",
+                    changes[1], lambda: -0.1 * grads[1][0],
+                    alternatives=lambda: [(np.zeros(SHAPES[0]), (
+                        "zero: the second SGD.step moved nothing. Keep list(params); a generator such as "
+                        "model.parameters() given as (p for p in ...) is empty after the first pass."))])
 
 
 @pytest.mark.part("sgd")
@@ -277,11 +280,11 @@ def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg
         if step == 1:
             optimizer.lr = 0.01  # what a learning-rate schedule does between epochs
             continue
-        check_close("the change of parameter 0 at step 2, after setting optimizer.lr = 0.01", deltas[0],
-                    lambda: -0.01 * grads[1][0],
-                    alternatives=lambda: [(-0.1 * grads[1][0], (
-                        "a step with the old rate 0.1: keep the rate in self.lr and read self.lr in step(), "
-                        "so schedules can change it."))])
+        check_close_ref("the change of parameter 0 at step 2, after setting optimizer.lr = 0.01", deltas[0],
+                        lambda: -0.01 * grads[1][0],
+                        alternatives=lambda: [(-0.1 * grads[1][0], (
+                            "a step with the old rate 0.1: keep the rate in self.lr and read self.lr in step(), "
+                            "so schedules can change it."))])
 
 
 LR_FOLDED = ("the change of SGD with the rate folded into the velocity (v = mu * v + lr * g, w -= v): equal to "
@@ -310,6 +313,7 @@ def test_sgd_with_momentum_follows_a_change_of_lr_like_pytorch(ex, pkg, rng):
     w0 = [p.data.copy() for p in params]
 
     def pytorch():
+        torch = oracle.torch
         tensors = [torch.tensor(w.copy(), requires_grad=True) for w in w0]
         optimizer = torch.optim.SGD(tensors, lr=schedule[0], momentum=0.9)
         deltas = []
@@ -330,10 +334,10 @@ def test_sgd_with_momentum_follows_a_change_of_lr_like_pytorch(ex, pkg, rng):
         if step < 4:
             continue
         for i, delta in enumerate(deltas):
-            check_close(f"SGD(momentum=0.9): the change of parameter {i} at step {step}, after optimizer.lr went "
-                        "from 0.1 to 0.01 before step 4", delta, lambda step=step, i=i: expected()[step - 1][i],
-                        alternatives=lambda step=step, i=i: [
-                            (sgd_lr_changes(w0, grads, schedule, 0.9, folded=True)[step - 1][i], LR_FOLDED)])
+            check_close_ref(f"SGD(momentum=0.9): the change of parameter {i} at step {step}, after optimizer.lr went "
+                            "from 0.1 to 0.01 before step 4", delta, lambda step=step, i=i: expected()[step - 1][i],
+                            alternatives=lambda step=step, i=i: [
+                                (sgd_lr_changes(w0, grads, schedule, 0.9, folded=True)[step - 1][i], LR_FOLDED)])
 
 
 @pytest.mark.fact

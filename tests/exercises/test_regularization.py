@@ -4,8 +4,9 @@ Dropout is random, so a layer draws its masks from a generator of its own and th
 raw outputs: statistics with tolerances derived from the sample size (five standard errors: a correct
 layer fails about once in a million runs), and the exact facts that hold for every draw, checked against
 the learner's own mask (survivors are x / (1 - p); backward is dL/dy * m / (1 - p) with the forward's m).
-PyTorch's dropout draws other random numbers, so it is compared by statistics, not values. The L2 penalty
-is checked against its closed form and finite differences.
+Another dropout (the reference's, which `make test` checks against PyTorch's) draws other random numbers,
+so it is compared by statistics, not values. The L2 penalty is checked against the reference (which
+`make test` checks against its closed form) and finite differences.
 """
 
 import numpy as np
@@ -13,7 +14,8 @@ import pytest
 
 from grader.feedback import diagnose
 from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from helpers import numerical_gradient, own_rng, random_upstream
 
 P = 0.3  # not 0.5, so "keeps with probability p" and "keeps with probability 1 - p" differ
@@ -233,6 +235,7 @@ _TORCH_DRAWS = {}
 
 def torch_dropout(n):
     """PyTorch's dropout of n entries equal to 2, drawn once (judge only)."""
+    torch = oracle.torch
     if n not in _TORCH_DRAWS:
         torch.manual_seed(11)
         _TORCH_DRAWS[n] = torch.nn.functional.dropout(torch.tensor(np.full(n, 2.0)), p=P, training=True).numpy()
@@ -244,16 +247,21 @@ def test_dropout_statistics_match_pytorch(ex):
     ours = ex.Dropout(P, rng=own_rng(11)).forward(np.full(n, 2.0))
     tolerance = 5.0 * np.sqrt(2.0 * P * (1.0 - P) / n)
 
-    def theirs_kept():
-        return float(np.mean(torch_dropout(n) != 0))
+    # The judge's `ours` is the reference's draw: a sample as independent of the learner's as PyTorch's, whose
+    # statistics `make test` checks it against, within the same tolerance.
+    theirs_kept = oracle.expected(lambda: float(np.mean(ours != 0)), lambda: float(np.mean(torch_dropout(n) != 0)),
+                                  atol=tolerance)
+    survivors = oracle.expected(lambda: np.unique(ours[ours != 0]),
+                                lambda: np.unique(torch_dropout(n)[torch_dropout(n) != 0]))
 
     check_that(f"the fraction of entries Dropout(p={P}) keeps, next to torch.nn.functional.dropout's", ours,
                lambda y: shape_of(y) == (n,) and abs(float(np.mean(y != 0)) - theirs_kept()) <= tolerance,
                lambda y: f"Dropout(p={P}) kept {float(np.mean(np.asarray(y) != 0)):.4f} of the entries, "
-                         f"torch.nn.functional.dropout {theirs_kept():.4f} (difference allowed {tolerance:.4f}): "
+                         f"a correct one (like torch.nn.functional.dropout) {theirs_kept():.4f} (difference allowed "
+                         f"{tolerance:.4f}): "
                          "p is the probability of dropping an entry.")
     check_close_given("the values Dropout gives the survivors of x = 2", ours, lambda y: np.unique(y[y != 0]),
-                      lambda y: np.unique(torch_dropout(n)[torch_dropout(n) != 0]))
+                      lambda y: survivors())
 
 
 def make_params(pkg, rng):
@@ -281,7 +289,7 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
 
     check_that("the type of l2_penalty's result", value, is_one_float,
                lambda v: f"l2_penalty returned {kind(v)}; return one number (a float) to add to the loss.")
-    check_close("l2_penalty", value, lambda: 0.5 * lam * sum(squares), alternatives=lambda: [
+    check_close_ref("l2_penalty", value, lambda: 0.5 * lam * sum(squares), alternatives=lambda: [
         (lam * sum(squares), "lam * sum ||W||^2 without the 1/2: the penalty is (lam / 2) ||W||^2, so that "
                              "its gradient is lam * W."),
         (0.5 * lam * sum(np.sqrt(squares)), "(lam / 2) * sum ||W||: the norms must be squared."),
@@ -314,9 +322,9 @@ def test_l2_penalty_backward_adds_lambda_w_into_existing_gradients(ex, pkg, rng)
     ex.l2_penalty_backward(params, lam)
     for index, (p, g, w) in enumerate(zip(params, before, data_before)):
         check_unchanged("l2_penalty_backward (on p.data)", w, p.data)
-        check_close(f"p.grad of parameter {index} after l2_penalty_backward", p.grad, lambda g=g, w=w: g + lam * w,
-                    alternatives=lambda w=w: [(lam * w, "lam * W alone: add the penalty's gradient into p.grad "
-                                                        "(+=); p.grad already holds the data loss's gradient.")])
+        check_close_ref(f"p.grad of parameter {index} after l2_penalty_backward", p.grad, lambda g=g, w=w: g + lam * w,
+                        alternatives=lambda w=w: [(lam * w, "lam * W alone: add the penalty's gradient into p.grad "
+                                                            "(+=); p.grad already holds the data loss's gradient.")])
     ex.l2_penalty(params, lam)
     for w, p in zip(data_before, params):
         check_unchanged("l2_penalty (on p.data)", w, p.data)

@@ -1,11 +1,12 @@
 """Stretch exercise (stability): naive textbook formulas next to stable ones, float32 and float64.
 
-Expected values come from the exact reference of grader/milestones/stability.py (Python's decimal module
-at 50 digits: no overflow, no underflow, independent of NumPy) and from PyTorch in float64, computed by the
-judge. The stable versions must match the exact values over the whole range (|logits| up to 1e4) without
-NaN, inf or NumPy warnings (underflow to 0 excepted: where the exact value is below the smallest float, 0 is
-the right answer). The naive versions are the learner's too: they must match for moderate inputs and break
-exactly where the textbook formula breaks, which the stability milestone then measures.
+Expected values come from the exact reference of grader/milestones/stability.py (Python's decimal module at
+50 digits: no overflow, no underflow, independent of NumPy) and from the reference, which `make test` checks
+against PyTorch in float64 (grader/feedback/oracle.py), computed by the judge. The stable versions must
+match the exact values over the whole range (|logits| up to 1e4) without NaN, inf or NumPy warnings
+(underflow to 0 excepted: where the exact value is below the smallest float, 0 is the right answer). The
+naive versions are the learner's too: they must match for moderate inputs and break exactly where the
+textbook formula breaks, which the stability milestone then measures.
 
 How close is close enough: a result computed from inputs of size |z| carries rounding of about eps |z| (the
 inputs themselves are only known to eps |z|), so every tolerance below grows with the magnitudes involved
@@ -18,9 +19,10 @@ import numpy as np
 import pytest
 
 from grader.feedback import diagnose
-from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.checks import check_equal, check_that, check_unchanged
 from helpers import once
-from grader.feedback.oracle import torch
+from grader.feedback import oracle
+from grader.feedback.oracle import check_close_ref
 from grader.milestones.stability import (call_recording_warnings, exact_bce_with_logits,
                                          exact_cross_entropy, exact_log_softmax, exact_sigmoid,
                                          exact_softmax)
@@ -296,22 +298,24 @@ def test_stable_functions_agree_with_pytorch_in_float64(ex, rng):
     x = 40.0 * rng.standard_normal(9)
     t = rng.uniform(0, 1, size=9)
 
+    torch = oracle.torch  # lazy: PyTorch is imported only where an oracle below is evaluated
+
     def tensors():
         return torch.tensor(z), torch.tensor(x), torch.tensor(t)
 
-    check_close("stable_softmax vs torch.softmax", ex.stable_softmax(z),
-                lambda: torch.softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-300)
-    check_close("stable_log_softmax vs torch.log_softmax", ex.stable_log_softmax(z),
-                lambda: torch.log_softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-14)
-    check_close("stable_cross_entropy vs torch.nn.functional.cross_entropy", ex.stable_cross_entropy(z, labels),
-                lambda: torch.nn.functional.cross_entropy(tensors()[0], torch.tensor(labels)).item(), rtol=1e-10,
-                batch_size=6)
-    check_close("stable_sigmoid vs torch.sigmoid", ex.stable_sigmoid(x), lambda: torch.sigmoid(tensors()[1]).numpy(),
-                rtol=1e-10, atol=1e-300)
-    check_close("stable_bce_with_logits vs torch.nn.functional.binary_cross_entropy_with_logits",
-                ex.stable_bce_with_logits(x, t),
-                lambda: torch.nn.functional.binary_cross_entropy_with_logits(*tensors()[1:]).item(), rtol=1e-10,
-                batch_size=9)
+    check_close_ref("stable_softmax vs torch.softmax", ex.stable_softmax(z),
+                    lambda: torch.softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-300)
+    check_close_ref("stable_log_softmax vs torch.log_softmax", ex.stable_log_softmax(z),
+                    lambda: torch.log_softmax(tensors()[0], -1).numpy(), rtol=1e-10, atol=1e-14)
+    check_close_ref("stable_cross_entropy vs torch.nn.functional.cross_entropy", ex.stable_cross_entropy(z, labels),
+                    lambda: torch.nn.functional.cross_entropy(tensors()[0], torch.tensor(labels)).item(), rtol=1e-10,
+                    batch_size=6)
+    check_close_ref("stable_sigmoid vs torch.sigmoid", ex.stable_sigmoid(x),
+                    lambda: torch.sigmoid(tensors()[1]).numpy(), rtol=1e-10, atol=1e-300)
+    check_close_ref("stable_bce_with_logits vs torch.nn.functional.binary_cross_entropy_with_logits",
+                    ex.stable_bce_with_logits(x, t),
+                    lambda: torch.nn.functional.binary_cross_entropy_with_logits(*tensors()[1:]).item(), rtol=1e-10,
+                    batch_size=9)
 
 
 # --- naive versions: right for moderate inputs, broken where the textbook formula must break ----------

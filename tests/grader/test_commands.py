@@ -336,6 +336,26 @@ def test_watch_once_runs_the_real_tests_on_a_target(tmp_path, capsys):
     assert f"Exercise {FIRST.number}, {FIRST.name}:" in out and f"`{FIRST.name}` passes." in out
 
 
+def test_a_warm_judge_runs_the_file_as_saved_after_it_was_started(tmp_path):
+    """make watch starts its judge before the save: the worker it starts on the save reads the new file."""
+    target = tmp_path / "mine"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    path, warm = target / FIRST.module_file, watch.WarmJudge(target)
+    original = path.read_text()
+    warm.prepare(SECOND)
+    warm.prepare(FIRST)  # the learner moved back: the judge of SECOND ends unused
+    path.write_text(original + "\nraise RuntimeError('saved after the judge was ready')\n")
+    broken = warm(FIRST, [target])[str(target)]
+    assert broken.total > 0 and broken.passed == 0
+    assert "saved after the judge was ready" in broken.tests[0].message
+    path.write_text(original)
+    warm.prepare(FIRST)
+    fixed = warm(FIRST, [target])[str(target)]
+    assert fixed.problem is None and fixed.passed == fixed.total > 0
+    warm.prepare(FIRST)
+    warm.discard()
+
+
 def test_watch_stops_cleanly_on_ctrl_c(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -486,6 +506,7 @@ def test_every_stub_starts_with_the_marker_and_does_not_point_at_the_answers():
     (["hint"], "-m grader hint"),
     (["compare", "EX=layers", "TARGET=solutions"], '-m grader compare layers --target "solutions"'),
     (["grade-all", "DIR=subs", "OUT=book", "MILESTONES=1"], '-m grader grade-all subs --out "book" --milestones'),
+    (["grade-all", "DIR=subs", "JOBS=3"], " --jobs 3"),
 ])
 def test_make_targets_call_the_commands(arguments, expected):
     if shutil.which("make") is None:

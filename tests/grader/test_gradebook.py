@@ -5,6 +5,7 @@ unpacked one folder deeper, a folder without exercise files, and code that hangs
 import: each gets its own row with a plain sentence. Only `layers` is graded, milestones off.
 """
 
+import json
 import shutil
 
 import pytest
@@ -111,6 +112,26 @@ def test_every_submission_has_a_row_and_a_report(graded):
     for name in names:
         assert (graded["out"] / "reports" / f"{name}.json").exists()
         assert (graded["out"] / "rows" / f"{name}.json").exists()
+
+
+@pytest.mark.nightly
+def test_rows_graded_at_once_give_the_gradebook_of_one_at_a_time(tmp_path):
+    """--jobs changes how many rows are graded together, never a score or the order of the rows."""
+    for name in ("b_correct", "a_stubs", "c_exits"):
+        source = EXERCISES_DIR if name == "a_stubs" else SOLUTIONS_DIR
+        shutil.copytree(source, tmp_path / "subs" / name, ignore=shutil.ignore_patterns("__pycache__"))
+    module = tmp_path / "subs" / "c_exits" / "layers.py"
+    module.write_text(BROKEN_PRELUDES["sys_exit_at_import"] + module.read_text())
+    limits = gradebook.Limits(memory_gb=2.0, cpu_seconds=120, wall_seconds=300)
+    books = {}
+    for jobs in (1, 3):
+        gradebook.grade_all(tmp_path / "subs", tmp_path / f"out{jobs}", limits, only="layers", jobs=jobs,
+                            say=lambda *a: None)
+        rows = json.loads((tmp_path / f"out{jobs}" / "gradebook.json").read_text())["rows"]
+        books[jobs] = [(r["name"], r["score"], r["points"], r["problems"]) for r in rows]
+    assert [row[0] for row in books[1]] == ["a_stubs", "b_correct", "c_exits"], books[1]
+    assert [row[1] for row in books[1]] == [0, 10, 0], books[1]
+    assert books[3] == books[1]
 
 
 def test_integrity_detects_modified_missing_and_extra_files(tmp_path):

@@ -47,7 +47,7 @@ def _jvp_all(model, x, labels) -> np.ndarray:
     linears = [layer for layer in model.layers if hasattr(layer, "W")]
     params = [(layer, name) for layer in linears for name in ("W", "b")]
     grads = []
-    for layer_index, (layer, name) in enumerate(params):
+    for layer, name in params:
         target = getattr(layer, name).data
         for flat in range(target.size):
             index = np.unravel_index(flat, target.shape)

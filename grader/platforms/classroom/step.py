@@ -16,9 +16,9 @@ passed), "error" (the exercise could not be graded) or "fail". The reporter's co
 tests (src/helpers/test-helpers.js), so there an unfinished exercise shows 0, and the points it earned
 show in this step's log and in the total.
 
-This file imports only grader/core: a student release ships it as .github/classroom/step.py. A missing or unreadable report, or one
-without the exercise, gives status "error", score 0 and the sentence why. The exit status is always 0:
-the reporter, not this step, turns failures red.
+This file imports only grader/core: a student release ships it as .github/classroom/step.py. A missing or
+unreadable report, or one without the exercise, gives status "error", score 0 and the sentence why. The exit
+status is always 0: the reporter, not this step, turns failures red.
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def classroom_result(entry: dict, score: float) -> dict:
     ex = manifest.load().exercise(entry["name"])
     done = reports.exercise_done(entry)
     status = "pass" if done else "error" if entry.get("status") in reports.GRADING_PROBLEMS else "fail"
-    test = {"name": f"{ex.number}. {ex.name}", "status": status, "score": score, "test_code": f"make check EX={ex.name}",
-            "message": "all tests pass" if done else exercise_output(entry), "filename": f"exercises/{ex.module_file}",
-            "line_no": 0, "execution_time": "0s"}
+    test = {"name": f"{ex.number}. {ex.name}", "status": status, "score": score,
+            "test_code": f"make check EX={ex.name}", "message": "all tests pass" if done else exercise_output(entry),
+            "filename": f"exercises/{ex.module_file}", "line_no": 0, "execution_time": "0s"}
     return {"version": 1, "status": status, "max_score": int(ex.points), "tests": [test]}
 
 
@@ -93,7 +93,8 @@ def to_classroom(report: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.platforms.classroom.step", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.platforms.classroom.step",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--report", required=True, help="the report written by the workflow's grade step")
     parser.add_argument("--exercise", required=True, help="the exercise this runner reports")
     args = parser.parse_args(argv)

@@ -51,10 +51,12 @@ jobs:
       - name: Install the pinned requirements (CPU-only torch)
         run: |
           python -m venv .venv
-          .venv/bin/pip install --quiet --no-compile --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements.txt)"
+          .venv/bin/pip install --quiet --no-compile --index-url https://download.pytorch.org/whl/cpu \
+"$(grep -E '^torch==' requirements.txt)"
           .venv/bin/pip install --quiet --no-compile -r requirements.txt
       - name: Grade exercises/ (advisory)
-        run: .venv/bin/python -m grader grade --target "$GITHUB_WORKSPACE/exercises" --no-milestones --report {report}{only} || true
+        run: .venv/bin/python -m grader grade --target "$GITHUB_WORKSPACE/exercises" --no-milestones \
+--report {report}{only} || true
 """
 
 STEP = """\

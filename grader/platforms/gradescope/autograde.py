@@ -3,9 +3,9 @@
 Run by run_autograder as `python -m grader.platforms.gradescope.autograde [options]` from the kata's copy
 in $AUTOGRADER_ROOT/source (AUTOGRADER_ROOT defaults to /autograder, so this can be tried anywhere). It
 grades $AUTOGRADER_ROOT/submission (the files flat, or one folder deeper as a GitHub upload puts them)
-exactly as grade-all grades a row (`core.submission.grade_one`: a private copy, learner code in sandboxed
-workers, verdicts in the judge) and converts the report with export.to_gradescope, adding a line of
-progress from the student's earlier scores ($AUTOGRADER_ROOT/submission_metadata.json).
+exactly as grade-all grades a row (`core.submission.grade_one`) and converts the report with
+export.to_gradescope, adding a line of progress from the student's earlier scores
+($AUTOGRADER_ROOT/submission_metadata.json).
 
 results.json is always valid: a placeholder saying that grading did not finish is written first, and
 replaced when grading ends, whatever the submission did; if the grader itself fails, score 0 and the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time

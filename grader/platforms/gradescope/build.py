@@ -28,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = ROOT / "dist" / "gradescope-autograder.zip"
 TREES = ("grader", "tests", "solutions", "exercises")
 FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
-SKIPPED = {"__pycache__", ".pytest_cache", ".grade"}
 
 
 def kata_files() -> list[Path]:
@@ -37,8 +36,8 @@ def kata_files() -> list[Path]:
     for tree in TREES + ("data/mnist",):
         for path in sorted((ROOT / tree).rglob("*")):
             relative = path.relative_to(ROOT)
-            if path.is_file() and not path.is_symlink() and not SKIPPED & set(relative.parts) \
-                    and path.suffix not in (".pyc", ".pyo") and relative != integrity.RECORD:
+            if path.is_file() and not path.is_symlink() and not integrity.is_cache(relative) \
+                    and relative != integrity.RECORD:
                 found.append(relative)
     return found
 

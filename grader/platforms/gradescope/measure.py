@@ -102,7 +102,8 @@ def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict
         isolation = next((t["output"] for t in results["tests"] if t["name"] == "Instructor: isolation"), "")
         return {"seconds": round(seconds, 1), "peak_resident_mb": round(peak_rss / 2**20),
                 "peak_with_page_cache_mb": round(peak / 2**20), "limit_hits": failcnt, "score": results["score"],
-                "isolation": isolation, "returncode": process.returncode, "stdout_tail": output.strip().splitlines()[-1:]}
+                "isolation": isolation, "returncode": process.returncode,
+                "stdout_tail": output.strip().splitlines()[-1:]}
     finally:
         remove_cgroup([memory, cpu])
         shutil.rmtree(folder, ignore_errors=True)

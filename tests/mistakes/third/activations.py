@@ -1,0 +1,37 @@
+"""Third fresh bank for activations, written blind (see tests/mistakes/measure.py)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("relu_clipped_at_one", "clips the output to [0, 1] (np.clip) instead of max(x, 0)",
+           "return np.maximum(x, 0)", "return np.clip(x, 0, 1)",
+           diagnosis="clip|capped|above 1|greater than 1|some entries|only some"),
+    Mutant("relu_mask_as_int", "stores the mask as int64, so grad_out * mask is float64",
+           "self._mask = x > 0", "self._mask = (x > 0).astype(int)",
+           diagnosis="float64|dtype|float32"),
+    Mutant("relu_mask_kept_from_the_first_call", "keeps the mask of the first forward only",
+           "self._mask = x > 0", "self._mask = x > 0 if self._mask is None else self._mask",
+           diagnosis="stale|previous|earlier|last forward|first call"),
+    Mutant("sigmoid_without_abs", "takes e = exp(-x), so the negative branch gives 1 - s",
+           "e = np.exp(-np.abs(x))\n        positive", "e = np.exp(-x)\n        positive",
+           diagnosis="negative|x < 0|some entries|only some|1 - s|complement"),
+    Mutant("sigmoid_backward_precedence", "writes grad_out * s - s ** 2 (missing parentheses)",
+           "return grad_out * self._s * (1.0 - self._s)", "return grad_out * self._s - self._s ** 2",
+           diagnosis="parenthes|precedence|not proportional|upstream"),
+    Mutant("sigmoid_backward_in_place", "multiplies the upstream gradient in place",
+           "return grad_out * self._s * (1.0 - self._s)",
+           "grad_out *= self._s * (1.0 - self._s)\n        return grad_out",
+           diagnosis="in place|in-place|modif|caller|overwr"),
+    Mutant("sigmoid_as_float", "converts the output with astype(float)",
+           "s = np.where(x >= 0, positive, e * positive)", "s = np.where(x >= 0, positive, e * positive).astype(float)",
+           diagnosis="float64|dtype|float32"),
+    Mutant("tanh_into_the_input", "computes tanh into the input array (out=x)",
+           "y = np.tanh(x)", "y = np.tanh(x, out=x)",
+           diagnosis="in place|in-place|modif|caller|overwr"),
+    Mutant("tanh_backward_precedence", "writes grad_out * 1 - y ** 2 (missing parentheses)",
+           "return grad_out * (1.0 - self._y ** 2)", "return grad_out * 1.0 - self._y ** 2",
+           diagnosis="parenthes|precedence|not proportional|upstream"),
+    Mutant("tanh_backward_times_two", "types y * 2 for y ** 2",
+           "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (1.0 - self._y * 2)",
+           diagnosis="square|y^2|y ** 2|2y"),
+]

@@ -1,0 +1,40 @@
+"""Third fresh bank for init, written blind (see tests/mistakes/measure.py)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("xavier_normal_product_of_fans", "divides by fan_in * fan_out instead of fan_in + fan_out",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))", "std = np.sqrt(2.0 / (fan_in * fan_out))",
+           diagnosis="product|fan_in * fan_out|fan_in + fan_out|sum of the fans"),
+    Mutant("he_normal_mean_and_std_swapped", "passes (std, 0) to rng.normal: mean std, spread 0",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(std, 0.0",
+           diagnosis="mean|constant|argument order|swapped"),
+    Mutant("xavier_uniform_one_sided", "draws limit * random - limit, i.e. [-limit, 0)",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return limit * rng.random((fan_in, fan_out)) - limit",
+           diagnosis="mean|negative|shift|one-sided|offset"),
+    Mutant("he_normal_sqrt_of_2_only", "takes sqrt(2) / fan_in as the std",
+           "std = np.sqrt(2.0 / fan_in)", "std = np.sqrt(2.0) / fan_in",
+           diagnosis="sqrt|square root|1/fan_in"),
+    Mutant("he_normal_truncated", "clips the normal draws at two standard deviations",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+           "std = np.sqrt(2.0 / fan_in)\n"
+           "    return np.clip(rng.normal(0.0, std, size=(fan_in, fan_out)), -2 * std, 2 * std)",
+           diagnosis="truncat|clip|tail"),
+    Mutant("xavier_uniform_fan_average", "uses the average (fan_in + fan_out) / 2 in the limit",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = np.sqrt(6.0 / ((fan_in + fan_out) / 2))",
+           diagnosis="factor of 2|twice|average|factor 2"),
+    Mutant("he_uniform_times_fan_in", "multiplies by fan_in instead of dividing",
+           "limit = np.sqrt(6.0 / fan_in)", "limit = np.sqrt(6.0 * fan_in)",
+           diagnosis="multipl|inverse|instead of dividing|reciprocal"),
+    Mutant("xavier_uniform_fan_out_only", "divides by fan_out only",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = np.sqrt(6.0 / fan_out)",
+           diagnosis="fan_out|fan_in + fan_out"),
+    Mutant("xavier_uniform_three_std", "takes the limit as 3 * std instead of sqrt(3) * std",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = 3 * np.sqrt(2.0 / (fan_in + fan_out))",
+           diagnosis="sqrt(3|√3|3 std|3 * std|factor"),
+    Mutant("he_uniform_integer_division", "types 6 // fan_in, which is 0 for fan_in > 6",
+           "limit = np.sqrt(6.0 / fan_in)", "limit = np.sqrt(6 // fan_in)",
+           diagnosis="integer division|//|zero"),
+]

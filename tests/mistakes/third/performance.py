@@ -1,0 +1,52 @@
+"""Third fresh bank for performance, written blind (see tests/mistakes/measure.py)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("lap_on_another_clock", "lap() reads time.perf_counter while start() and stop() read thread_time",
+           "        now = time.thread_time()\n        self._parts[name]",
+           "        now = time.perf_counter()\n        self._parts[name]",
+           diagnosis="clock|thread_time|perf_counter"),
+    Mutant("total_is_the_rest", "takes the step's total as now - mark (the rest only)",
+           "self.totals.append(now - self._started)", "self.totals.append(now - self._mark)",
+           diagnosis="rest|sum of the parts|sum of parts|start()"),
+    Mutant("lap_moves_the_mark_first", "moves the mark before charging the part, so every lap is 0",
+           "        self._parts[name] = self._parts.get(name, 0.0) + (now - self._mark)\n        self._mark = now",
+           "        self._mark = now\n        self._parts[name] = self._parts.get(name, 0.0) + (now - self._mark)",
+           diagnosis="zero|order|mark"),
+    Mutant("mlp_bias_ones_of_the_full_batch", "uses all batch_size ones for dL/db, whatever n is",
+           "np.matmul(self.ones[:n], g, out=self.grads[2 * k + 1])",
+           "np.matmul(self.ones, g, out=self.grads[2 * k + 1])",
+           diagnosis="last batch|smaller batch|shape|batch_size"),
+    Mutant("mlp_used_columns_over_axis_1", "looks for used pixels with x.any(axis=1)",
+           "used = np.flatnonzero(x.any(axis=0))", "used = np.flatnonzero(x.any(axis=1))",
+           diagnosis="axis|column"),
+    Mutant("mlp_relu_on_the_logits", "applies the ReLU after the last layer too",
+           "            if k < last:\n                np.maximum(out, 0.0, out=out)",
+           "            if k <= last:\n                np.maximum(out, 0.0, out=out)",
+           diagnosis="relu|last layer|logits|off-by-one"),
+    Mutant("loss_picked_after_exp", "picks the labels' entries after exponentiating in place",
+           "    picked = z[rows, labels]  # log softmax at the labels is picked - log(sums): no log of an exp\n"
+           "    np.exp(z, out=z)\n",
+           "    np.exp(z, out=z)\n    picked = z[rows, labels]\n",
+           diagnosis="order|before|in place|overwr"),
+    Mutant("cnn_W2_gradient_not_cleared", "never clears dL/dW2 before adding the chunks' products",
+           "        grads[2][...] = 0.0\n", "",
+           diagnosis="stale|clear|accumulat|previous step"),
+    Mutant("cnn_conv2_without_bias", "forgets the second convolution's bias in forward",
+           "        y2 += b2\n", "",
+           diagnosis="bias"),
+    Mutant("cnn_conv1_bias_as_a_row", "adds b1 without [:, None], broadcasting along the pixels",
+           "y1 += b1[:, None]", "y1 += b1",
+           diagnosis="broadcast|shape|bias"),
+    Mutant("cnn_last_chunk_full", "takes CHUNK images for the last chunk too",
+           "            rows = min(CHUNK, n - start)\n            cols = self._conv2_columns(windows, start, rows)\n"
+           "            np.matmul",
+           "            rows = CHUNK\n            cols = self._conv2_columns(windows, start, rows)\n"
+           "            np.matmul",
+           diagnosis="last chunk|chunk|shape|batch"),
+    Mutant("mlp_parameters_not_copied_out", "returns its own arrays from parameters(), not copies",
+           "return [a.copy() for pair in zip(self.W, self.b) for a in pair]",
+           "return [a for pair in zip(self.W, self.b) for a in pair]",
+           diagnosis="copy|copies|alias|view"),
+]

@@ -1,0 +1,51 @@
+"""Third fresh bank for training, written blind (see tests/mistakes/measure.py)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("permutation_per_batch", "draws a new permutation for every batch",
+           "        index = order[start:start + batch_size]",
+           "        index = rng.permutation(n)[start:start + batch_size]",
+           diagnosis="permutation|once|repeat|every example|duplicate|twice"),
+    Mutant("length_check_missing", "never checks that X and y have the same length",
+           "    if len(y) != n:\n"
+           "        raise ValueError(f\"X and y must hold the same number of examples, got {n} and {len(y)}\")\n",
+           "", diagnosis="length|same number|ValueError|raise"),
+    Mutant("batch_size_zero_accepted", "checks batch_size < 0, so 0 passes",
+           "if batch_size < 1:", "if batch_size < 0:",
+           diagnosis="valueerror|zero|raise"),
+    Mutant("norms_spectral", "takes np.linalg.norm(g, 2): the largest singular value of a matrix",
+           "float(np.linalg.norm(p.grad))", "float(np.linalg.norm(p.grad, 2))",
+           diagnosis="spectral|Frobenius|singular|2-norm|matrix norm|weights only|only some"),
+    Mutant("health_ignores_the_threshold_argument", "compares with VANISHING whatever `vanishing` is",
+           "elif norm < vanishing:", "elif norm < VANISHING:",
+           diagnosis="threshold|argument|default|vanishing="),
+    Mutant("epoch_mean_over_full_batches", "divides the summed loss by n_batches * batch_size",
+           "    return total / n\n", "    return total / (n_batches * batch_size)\n",
+           diagnosis="last batch|short|padded|n_batches"),
+    Mutant("divergence_checked_after_the_step", "checks the loss after the update",
+           "        if not np.isfinite(loss):\n            raise TrainingDiverged(epoch, batch, n_batches, loss)\n"
+           "        model.backward(loss_fn.backward())\n        optimizer.step()\n",
+           "        model.backward(loss_fn.backward())\n        optimizer.step()\n"
+           "        if not np.isfinite(loss):\n            raise TrainingDiverged(epoch, batch, n_batches, loss)\n",
+           diagnosis="before the update|after the step|after the update|order"),
+    Mutant("evaluate_flat_argmax", "takes argmax of the whole logits array",
+           "np.argmax(logits, axis=1) == y_batch", "np.argmax(logits) == y_batch",
+           diagnosis="axis|flat|argmax"),
+    Mutant("evaluate_always_back_to_training", "switches to training mode after evaluate whatever the mode was",
+           "    if was_training:\n        model.train()\n", "    model.train()\n",
+           diagnosis="mode|previous|restore|eval"),
+    Mutant("fit_one_epoch_short", "loops over range(1, epochs)",
+           "for epoch in range(1, epochs + 1):", "for epoch in range(1, epochs):",
+           diagnosis="off-by-one|off by one|one epoch|fewer"),
+    Mutant("fit_train_accuracy_is_the_loss", "records evaluate(...)[0] (the loss) as the train accuracy",
+           "history[\"train_accuracy\"].append(evaluate(model, loss_fn, X_train, y_train)[1])",
+           "history[\"train_accuracy\"].append(evaluate(model, loss_fn, X_train, y_train)[0])",
+           diagnosis="loss instead|is the loss|[0]|not an accuracy|not in [0, 1]"),
+    Mutant("step_decay_sets_the_rate", "sets lr = factor instead of multiplying",
+           "optimizer.lr *= factor", "optimizer.lr = factor",
+           diagnosis="multipl|times|set to|factor"),
+    Mutant("mnist_layer_without_rng", "builds the second Linear without the rng",
+           "Linear(256, 128, rng=rng, dtype=np.float32)", "Linear(256, 128, dtype=np.float32)",
+           diagnosis="rng|seed|reproduc|generator"),
+]
