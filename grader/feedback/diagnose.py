@@ -324,7 +324,7 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
             return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
     zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
-         "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or a zero-fill) is missing.")]
+         "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
@@ -382,8 +382,8 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
     for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
                         (ratio, 1e-6, "equals the expected value times a factor")):
         for p, q in combinations([k for k in range(got.ndim) if got.shape[k] > 2], 2) if d is not None else ():
-            separated = d.mean(axis=p, keepdims=True) + d.mean(axis=q, keepdims=True) - d.mean(axis=(p, q), keepdims=True)
-            if min(np.ptp(d, axis=p).max(), np.ptp(d, axis=q).max()) > 10 * tol and np.allclose(d, separated, rtol=0, atol=tol):
+            both = d.mean(p, keepdims=True) + d.mean(q, keepdims=True) - d.mean((p, q), keepdims=True)
+            if min(np.ptp(d, p).max(), np.ptp(d, q).max()) > 10 * tol and np.allclose(d, both, rtol=0, atol=tol):
                 return (f"It {how} that does not depend on axis {p} {'plus' if d is difference else 'times'} one that "
                         f"does not depend on axis {q}: a statistic (a maximum, a sum, a log-sum, a norm) taken over "
                         "the wrong axis, or a term per row or per column broadcast along the wrong axis.")
@@ -406,7 +406,7 @@ def _equals_earlier(got, want, scenario) -> str | None:
                 if k.shape == got.shape and got.size > 1 and np.isfinite(k).all() and np.abs(k - 1).max() > 1e-3 \
                         and np.ptp(k) > 0 and np.allclose(got, want * k, **tolerance):
                     return (f"It equals the expected value{text}, with y the expected value of {what!r}, checked "
-                            "before: a factor of y is missing or extra (as in s(1 - s), 1 - y^2 or exp in a derivative).")
+                            "before: a factor of y is missing or extra (as s(1 - s), 1 - y^2 or exp in a derivative).")
     return None
 
 
@@ -420,7 +420,7 @@ def _slice_scale_diagnosis(got, want) -> str | None:
             continue
         wc, gc = w - w.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
         a = np.sum(wc * gc, axis=1, keepdims=True) / np.sum(wc * wc, axis=1, keepdims=True)  # least squares
-        if np.abs(a).min() < 1e-3 or np.ptp(a) < 1e-3 * np.abs(a).max() or not np.allclose(gc, a * wc, atol=1e-6 * scale):
+        if np.ptp(a) < 1e-3 * np.abs(a).max() or np.abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
             continue
         offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
         return (f"It equals the expected value times a factor{offset} "
@@ -437,8 +437,8 @@ def _reordered_diagnosis(got, want) -> str | None:
             not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * scale):
         return None
     rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)))
-    return ("It holds exactly the expected numbers" + ", each row its own," * bool(rows) + " in another order: a reshape "
-            "or flatten of axes in the wrong order (transpose them first), a wrong index, or items in another order.")
+    return ("It holds exactly the expected numbers" + ", each row its own," * bool(rows) + " in another order: a "
+            "reshape or flatten of axes in the wrong order (transpose them first), a wrong index, or items reordered.")
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
@@ -485,7 +485,7 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
 def _rows_diagnosis(got, want, wrong) -> str | None:
     """Only some rows (axis 0) or columns (the last axis), or entries, are wrong: which ones; a tiny error in
     one entry is an approximation or rounding, not an index."""
-    if wrong.all() or got.ndim < 1 or float(np.max(np.abs(got - want)[wrong])) < INDEX_ERROR_FRACTION * _magnitude(got, want):
+    if wrong.all() or np.max(np.abs(got - want)[wrong]) < INDEX_ERROR_FRACTION * _magnitude(got, want):
         return None
     if wrong.sum() == 1:
         return "Only one entry is wrong: look for an off-by-one index or an edge case."
