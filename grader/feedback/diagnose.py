@@ -420,7 +420,7 @@ def _slice_scale_diagnosis(got, want) -> str | None:
             continue
         wc, gc = w - w.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
         a = np.sum(wc * gc, axis=1, keepdims=True) / np.sum(wc * wc, axis=1, keepdims=True)  # least squares
-        if np.ptp(a) < 1e-3 * np.abs(a).max() or np.abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
+        if np.ptp(a) < 1e-3 * abs(a).max() or abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
             continue
         offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
         return (f"It equals the expected value times a factor{offset} "
