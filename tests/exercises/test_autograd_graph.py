@@ -11,7 +11,7 @@ import numpy as np
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import once, random_upstream, torch_float64
+from helpers import random_upstream, torch_float64
 from test_autograd import engine_gradients, finite_differences, signed
 
 
