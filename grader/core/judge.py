@@ -1,16 +1,15 @@
 """The judge's side of a worker: start it in the sandbox, read its frames, survive whatever it does.
 
 A `WorkerSession` runs one exercise's tests against one target in a worker process (worker.py) and
-collects, per test, the observations the worker reports (validated by wire.py). The judge's pytest
-items ask for them with `result(nodeid)` and decide (grader/feedback/judge_plugin.py). When a test hangs past its
-limit, the session kills the worker (and everything it started) and records a time-out for that test
-only; when the worker dies, the test that was running gets the reason; then a fresh worker carries on
-with the tests not yet run. So a hang, a crash or a stray thread costs that test, never the exercise
-or the row.
+collects the observations it reports per test; the judge's pytest items ask for them with
+`result(nodeid)` and decide (feedback/judge_plugin.py). A test that hangs past its limit gets a time-out
+(the worker and all it started are killed), a worker's death goes to the test that was running, and a
+fresh worker carries on with the rest: a hang, a crash or a stray thread costs that test, never the row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -27,14 +26,10 @@ from grader.core.manifest import Exercise, ROOT
 
 TIMEOUT_ADVICE = "an infinite loop, or a Python loop over samples where a vectorised NumPy expression is needed"
 # The judge's budgets count the worker tree's CPU time (sandbox.ProcessTreeClock), which a busy machine
-# barely changes: beyond a test's own CPU limit (cpu_limit.py, inside the worker), the judge allows this
-# many more CPU seconds before it kills the worker, and one exercise's run may use EXERCISE_BUDGET_TESTS
-# times its per-test limit (plus the margin) before its remaining tests fail. Code that waits without
-# computing (a sleep, a lock) is stopped by a wall-clock backstop WALL_FACTOR times as wide; without /proc
-# (macOS) the budgets themselves are wall clock.
-HARD_MARGIN_SECONDS = 30
-EXERCISE_BUDGET_TESTS = 20
-WALL_FACTOR = 10
+# barely changes; without /proc (macOS) they are wall clock.
+HARD_MARGIN_SECONDS = 30    # CPU seconds beyond a test's own limit (cpu_limit.py, in the worker) before the kill
+EXERCISE_BUDGET_TESTS = 20  # an exercise's run may use this many per-test limits (+ the margin); then the rest fail
+WALL_FACTOR = 10            # a wall-clock backstop this many times as wide stops code that waits (a sleep, a lock)
 # A test whose worker gains no CPU time for this long waits for something that never comes (input(), a sleep,
 # a lock): on a busy machine a runnable process still gets a share of a core every few hundred ms, so only a
 # wait looks like this. It is stopped then, not after the WALL_FACTOR backstop, so a hang costs one test.
@@ -72,11 +67,6 @@ def ended_abruptly(returncode: int | None) -> str:
 
 def timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
-
-
-def idle_message() -> str:
-    return (f"timed out: it waited {IDLE_SECONDS:g} s without computing anything (input(), time.sleep, or a lock "
-            "that is never released?)")
 
 
 def copy_submission(target: Path, into: Path) -> Path:
@@ -129,10 +119,10 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
                  env: dict, limits: sandbox.Limits, cgroup=None, input_fd: int | None = None,
                  show_output: bool = False) -> subprocess.Popen:
     """Start `python -m grader.core.worker ARGUMENTS` on a copy of the submission, in the sandbox when there
-    is one; the worker writes its frames to channel_fd (and reads the judge's inputs from input_fd). Its
-    prints go through a pipe (`process.output`, an Output), shown on this process's terminal with
-    show_output (a milestone's progress bar: shown to the learner, never read by the judge)."""
-    inside = "/submission" if sandbox.isolation().kind == sandbox.BUBBLEWRAP else str(submission)
+    is one; it writes its frames to channel_fd (and reads the judge's inputs from input_fd), and its prints
+    go to `process.output` (an Output, echoed to this terminal with show_output)."""
+    kind = sandbox.isolation().kind
+    inside = "/submission" if kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
     env = dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT))
@@ -140,7 +130,6 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     if input_fd is not None:
         env["KATA_INPUT_FD"] = str(input_fd)
         fds = (channel_fd, input_fd)
-    kind = sandbox.isolation().kind
     if kind == sandbox.BUBBLEWRAP:
         command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
                                              env=sandbox.worker_environment(env), channel_fd=channel_fd)
@@ -173,19 +162,15 @@ class WorkerSession:
         self.exercise, self.target, self.pending = exercise, Path(target), list(nodeids)
         self.reference_modules = reference_modules
         self.seed = seeds.current() if seed is None else seed
-        self.limits = limits or sandbox.Limits()
-        self.cgroup = cgroup
+        self.limits, self.cgroup = limits or sandbox.Limits(), cgroup
         self.results: dict[str, tuple[list, dict | None]] = {}
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
         self.durations: dict[str, float] = {}
         self.received = 0  # bytes of arrays reported so far (wire.SESSION_BYTES)
-        self._done = threading.Condition()
-        self._finished = False
-        self._process = None
+        self._done, self._finished, self._process = threading.Condition(), False, None
         self._thread = threading.Thread(target=self._run, name=f"worker-{exercise.name}", daemon=True)
         self._scratch = Path(tempfile.mkdtemp(prefix="kata-worker-"))
 
-    # ---- the judge's view ------------------------------------------------------------------------
     def start(self) -> "WorkerSession":
         if not self._thread.is_alive() and not self._finished:
             self._thread.start()
@@ -209,7 +194,6 @@ class WorkerSession:
             self._thread.join(timeout=10)
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    # ---- the worker's lifetime -------------------------------------------------------------------
     def _record(self, nodeid: str, observations: list, error: dict | None) -> None:
         with self._done:
             if nodeid not in self.results:
@@ -245,10 +229,9 @@ class WorkerSession:
 
     def _one_worker(self, submission: Path, reference: Path) -> None:
         read_end, write_end = os.pipe()
-        try:  # room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL
+        # Room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL.
+        with contextlib.suppress(AttributeError, OSError):
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):
-            pass
         nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
         env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed),
                "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
@@ -304,8 +287,6 @@ class WorkerSession:
         except (wire.WireError, EOFError) as error:
             self._kill()
             self.problem = f"the worker's report was unreadable ({error}); its remaining tests count as failed"
-            if state["current"]:
-                self._record(state["current"], [], {"kind": "crash", "message": self.problem, "where": None})
             for nodeid in list(self.pending):
                 self._record(nodeid, [], {"kind": "crash", "message": self.problem, "where": None})
         return False
@@ -350,7 +331,9 @@ class WorkerSession:
         if current is None or current in self.results:
             return
         if state["killed_for"] == current:
-            message = idle_message() if state.get("idle") else timeout_message(self.exercise.time_limit)
+            message = (f"timed out: it waited {IDLE_SECONDS:g} s without computing anything (input(), time.sleep, "
+                       "or a lock that is never released?)" if state.get("idle")
+                       else timeout_message(self.exercise.time_limit))
             error = {"kind": "timeout", "message": message, "where": None}
         elif type(state["killed_for"]) is tuple:  # over the process limit (_watch)
             error = {"kind": "crash", "message": f"the test process was ended: {state['killed_for'][1]}", "where": None}
@@ -361,11 +344,10 @@ class WorkerSession:
     def _kill(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
+            # Without a cgroup, a process that left the worker's group is found by its ancestry.
             for pid in sandbox.process_tree(process.pid) if not self.cgroup or not self.cgroup.active else ():
-                try:  # without a cgroup, a process that left the worker's group is found by its ancestry
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except OSError:

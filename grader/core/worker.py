@@ -2,11 +2,11 @@
 
     python -m grader.core.worker TEST_FILE --target DIR [NODEID ...]
 
-It is pytest in observe mode (see grader/feedback/judge_plugin.py) with this module as a plugin that sends, on the file
-descriptor KATA_CHANNEL_FD, one frame when a test starts, one with the test's observations when it ends
-(or with its error, when a fixture such as the import of the learner's module failed), and one at the
-end. It decides nothing: the judge reads the frames and computes every verdict. It runs inside the
-sandbox (sandbox.py), so it sees no reference for its own exercise, no PyTorch and no other submission.
+It is pytest in observe mode (feedback/judge_plugin.py) with this module as a plugin that sends, on the
+file descriptor KATA_CHANNEL_FD, a frame when a test starts, one with its observations (or its error, when
+a fixture such as the import of the learner's module failed) when it ends, and one at the end; the judge
+computes every verdict. Inside the sandbox it sees no reference for its exercise, no PyTorch, no other
+submission.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.core import wire
+from grader.core.mode import error_of
 
 _CHANNEL = None
 
@@ -40,9 +41,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if call.when == "setup" and report.failed and call.excinfo is not None:
-        # The scenario never ran (the learner's module failed to import, say): report why, as its error.
-        from grader.core.mode import error_of
-
         error = error_of(call.excinfo.value, getattr(item.config, "kata_targets", []))
         error["phase"] = "setup"  # before the scenario: typically the learner's module failed to import
         _send(wire.pack_observations(item.nodeid, [], error))
@@ -54,15 +52,12 @@ def pytest_collectreport(report):
 
 
 def run_task(entry: str, target: str) -> int:
-    """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package.
-
-    The judge's inputs arrive as one frame on KATA_INPUT_FD (arrays, numbers); `send(kind, value)` sends
-    progress and, last, the result frame. Used by the milestones: the learner's code trains here, the
-    judge keeps the test labels and computes the accuracy (grader/core/task.py)."""
+    """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package (the
+    milestones, core/task.py). The judge's inputs arrive as one frame on KATA_INPUT_FD; `send(kind, value)`
+    sends an event and returns the judge's reply, and the function's result is the last frame."""
     import importlib
 
     from grader.core import target as targets
-    from grader.core.target import Modules
 
     module_name, _, function_name = entry.partition(":")
     replies = os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb")
@@ -80,12 +75,10 @@ def run_task(entry: str, target: str) -> int:
         return None if kind in ("result", "error") else receive()
 
     try:
-        modules = Modules(targets.load_package(targets.resolve(target), own=None))
+        modules = targets.Modules(targets.load_package(targets.resolve(target), own=None))
         function = getattr(importlib.import_module(module_name), function_name)
         send("result", function(modules, inputs, send))
     except BaseException as error:  # noqa: BLE001 - the learner's failure is the report
-        from grader.core.mode import error_of
-
         send("error", error_of(error, [Path(target)]))
     return 0
 
@@ -96,9 +89,7 @@ def main(argv: list[str]) -> int:
     plugin._CHANNEL = os.fdopen(int(os.environ["KATA_CHANNEL_FD"]), "wb", buffering=0)
     sys.stdout = sys.stderr  # the learner's prints must not mix with anything the judge reads
     if argv[:1] == ["--task"]:
-        global _CHANNEL
-        _CHANNEL = plugin._CHANNEL
-        return run_task(argv[1], argv[2])
+        return plugin.run_task(argv[1], argv[2])
     os.environ["KATA_MODE"] = "observe"
     code = pytest.main([*argv, "-q", "-p", "no:cacheprovider", "--no-header"], plugins=[plugin])
     plugin._send(wire.pack_message({"type": "finish", "status": int(code)}, []))

@@ -22,6 +22,7 @@ inputs, and the learner's half gets no `ref` (the reference is the judge's).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import io
 import os
@@ -38,6 +39,7 @@ from grader.core import mode as _mode
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
 from grader.feedback import checks, diagnose, oracle
+
 
 def kata_mode() -> str:
     try:
@@ -109,20 +111,19 @@ _evaluating_expected = [False]
 UNGUARDED = frozenset({"no_grad"})  # a switch, not an answer: finite differences of autograd's forward use it
 
 
+@contextlib.contextmanager
+def _evaluating(expected: bool):
+    previous, _evaluating_expected[0] = _evaluating_expected[0], expected
+    try:
+        yield
+    finally:
+        _evaluating_expected[0] = previous
+
+
 def learner_code_allowed():
     """A context in which an expected value may run the learner's module under test: finite differences of
     its forward (helpers.numerical_gradient), which check its backward, never the forward itself."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def allowed():
-        previous, _evaluating_expected[0] = _evaluating_expected[0], False
-        try:
-            yield
-        finally:
-            _evaluating_expected[0] = previous
-
-    return allowed()
+    return _evaluating(False)
 
 
 def _install_expected_guard() -> None:
@@ -133,11 +134,8 @@ def _install_expected_guard() -> None:
         return
 
     def guarded(value):
-        previous, _evaluating_expected[0] = _evaluating_expected[0], True
-        try:
+        with _evaluating(True):
             return original(value)
-        finally:
-            _evaluating_expected[0] = previous
 
     guarded.kata_guarded = True
     checks._evaluate = guarded
@@ -187,9 +185,8 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
     if culprit == exercise or not (culprit or dependencies):
         return None
     if culprit:
-        number = kata.exercise(culprit).number
-        return (f"The error arose in your {culprit}.py (exercise {number}), which this exercise uses here: make "
-                f"`make check EX={culprit}` pass first.")
+        return (f"The error arose in your {culprit}.py (exercise {kata.exercise(culprit).number}), which this "
+                f"exercise uses here: make `make check EX={culprit}` pass first.")
     dependencies = [name for name in dependencies if not _passed_at_last_grade(name, target_dirs)]
     if not dependencies:
         return None
@@ -201,9 +198,8 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
 def _passed_at_last_grade(name: str, target_dirs) -> bool:
     """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
     from grader.core import report
-    from grader.core.manifest import ROOT
 
-    path = ROOT / ".grade" / "report.json"
+    path = manifest.ROOT / ".grade" / "report.json"
     entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
     files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
     return bool(entry and report.exercise_done(entry) and files
@@ -225,12 +221,11 @@ def advise(item) -> None:
     """Advisory mode: run the scenario once against the learner's code; see the module docstring."""
     __tracebackhide__ = True
     from grader.core import target as targets
-    from grader.core.target import Modules
 
     _install_expected_guard()
     exercise = item.funcargs.get("exercise_name")
     target = item.funcargs.get("target_dir") or item.config.kata_targets[0]
-    learner = Modules(targets.load_package(target, own=None))
+    learner = targets.Modules(targets.load_package(target, own=None))
     arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()))
     if exercise is not None:
         arguments.update(ref=_AdvisoryReference(learner, exercise), pkg=_LearnerModules(learner, exercise),
@@ -253,13 +248,9 @@ def advise(item) -> None:
     item.kata_kinds = list(run.kinds)
 
 
-def _is_exercise_test(item) -> bool:
-    return "exercise_name" in getattr(item, "fixturenames", ())
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
-    if not _is_exercise_test(pyfuncitem):
+    if "exercise_name" not in getattr(pyfuncitem, "fixturenames", ()):
         return None
     __tracebackhide__ = True
     mode = kata_mode()
@@ -291,15 +282,13 @@ def pytest_pyfunc_call(pyfuncitem):
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
         return
+    from grader.core import sandbox
     from grader.core.judge import WorkerSession, mark
 
     mark("collected")
-
     targets = getattr(config, "kata_targets", [])
     if len(targets) != 1:
         raise pytest.UsageError("KATA_MODE=judge grades one target at a time")
-    from grader.core import sandbox
-
     kata = manifest.load()
     limits, cgroup = sandbox.limits_from_environment()
     groups: dict[str, list[str]] = {}

@@ -17,8 +17,7 @@ from grader.feedback import checks
 
 class _Lazy:
     def __init__(self, name: str):
-        self._name = name
-        self._module = None
+        self._name, self._module = name, None
 
     def __getattr__(self, attribute: str):
         if attribute.startswith("_"):  # pytest's probes at collection (_mock_name, __wrapped__): no PyTorch import
@@ -46,14 +45,11 @@ ORACLE_VAR = "KATA_ORACLE"  # `both` in the maintainer's suite (the Makefile's t
 
 def expected(reference, oracle, rtol=1e-7, atol=1e-10):
     """One expected value, two ways: `reference()` reads what the reference solution computed, `oracle()`
-    computes it independently (PyTorch, or a closed form).
-
-    The judge runs each scenario on the reference, so `reference` is usually the scenario's own value
-    (`lambda: y`), and it needs no PyTorch: importing PyTorch alone takes one to five seconds, most of a
-    `make check`. A student release has no reference, and local mode ran the scenario on the target: both
-    evaluate `oracle`. The maintainer's suite (KATA_ORACLE=both) evaluates both and fails the test when they
-    disagree, so the reference is checked against the oracle on fresh inputs at every `make test`.
-    """
+    computes it independently (PyTorch, or a closed form). The judge runs each scenario on the reference,
+    so `reference` is usually the scenario's own value (`lambda: y`) and needs no PyTorch, whose import
+    alone takes one to five seconds, most of a `make check`. A student release (no reference) and local
+    mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
+    evaluates both and fails when they disagree, so the reference is checked at every `make test`."""
     def value():
         choice = _choice()
         if choice == ORACLE:
@@ -95,10 +91,8 @@ def needs_pytorch(test_modules) -> bool:
 
 
 def check_close_ref(what: str, got, oracle, **options) -> None:
-    """check_close against the reference's value of `got`, which `oracle()` (PyTorch or a closed form)
-    computes too. The judge runs the scenario on the reference, so its `got` is the reference's value;
-    the oracle is evaluated where there is no reference (a release, local mode) and checked against it in
-    the maintainer's suite, with the check's own tolerances."""
+    """check_close against `expected(lambda: got, oracle)`: in the judge `got` is the reference's value,
+    which the maintainer's suite checks against `oracle()` with the check's own tolerances."""
     __tracebackhide__ = True
     tolerances = {name: options[name] for name in ("rtol", "atol") if name in options}
     checks.check_close(what, got, expected(lambda: got, oracle, **tolerances), **options)

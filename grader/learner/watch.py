@@ -1,16 +1,16 @@
 """`make watch [EX=layers] [TARGET=...]`: re-run the tests of what you save, every time you save.
 
-Looks at the target's files about once a second (modification time and size, which works on every file
-system, network drives and containers included). It starts with the exercise you are on (or EX). After
-each save it clears the screen, names the file that changed and runs the tests of the exercise that
-file belongs to, whichever it is: a change that breaks an exercise that passed before shows at once.
-(Each exercise's tests use your file of that exercise only, so no other exercise can be affected.)
-When the exercise you are on passes, it moves on to the next one not yet passing. Ctrl-C stops it.
+Polls the target's files (modification time and size: every file system, network drives and containers
+included). It starts with the exercise you are on (or EX). After each save it clears the screen, names
+the file and runs the tests of the exercise it belongs to, so breaking one that passed before shows at
+once. When the exercise you are on passes, it moves on to the next one not yet passing. Ctrl-C stops it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import queue
 import sys
 import threading
 import time
@@ -34,19 +34,11 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
         relative = path.relative_to(folder)
         if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
             continue
-        try:
+        with contextlib.suppress(OSError):  # deleted while we looked: the next poll sees it
             if path.is_file():
                 info = path.stat()
                 found[str(relative)] = (info.st_mtime_ns, info.st_size)
-        except OSError:
-            continue  # deleted while we looked; the next poll sees it
     return found
-
-
-def changed_files(before: dict, after: dict) -> list[str]:
-    """The Python files added, removed or modified between two snapshots, sorted."""
-    names = set(before) | set(after)
-    return sorted(n for n in names if n.endswith(".py") and before.get(n) != after.get(n))
 
 
 def summarise(exercise, run: TargetRun) -> tuple[bool, str]:
@@ -63,20 +55,15 @@ def summarise(exercise, run: TargetRun) -> tuple[bool, str]:
     failure = next((t for t in run.tests if not t.passed), None)
     if failure is not None:
         where = f" ({failure.where})" if failure.where else ""
-        message = (failure.message or failure.outcome).strip()
-        shown = message.splitlines()[:6]
         lines.append(f"First failure: {failure.test}{where}")
-        lines += [f"  {line}" for line in shown]
+        lines += [f"  {line}" for line in (failure.message or failure.outcome).strip().splitlines()[:6]]
     return done, "\n".join(lines)
 
 
 class WarmJudge:
-    """The `run` of `make watch`: a judge started before the next save, its tests collected, waiting.
-
-    Starting pytest and collecting takes about 0.4 s on a quiet machine (seconds under load); paid between
-    saves, it is off the learner's wait. The waiting judge holds no learner code and starts no worker: on
-    the save it starts a fresh worker, which reads the files as saved (runner.run_exercises, gate).
-    """
+    """The `run` of `make watch`: a judge started before the next save, its tests collected, waiting
+    (starting pytest takes 0.4 s to seconds, off the learner's wait). It holds no learner code: on the save
+    it starts a fresh worker, which reads the files as saved (runner.run_exercises, gate)."""
 
     def __init__(self, target_dir: Path):
         self.target_dir = target_dir
@@ -86,22 +73,14 @@ class WarmJudge:
         if self.waiting and self.waiting[0] == exercise.name:
             return
         self.discard()
-        go, decision, result = threading.Event(), {}, {}
-
-        def gate() -> bool:
-            go.wait()
-            return decision["run"]
-
-        def decide(run: bool) -> None:
-            decision["run"] = run
-            go.set()
+        decision, result = queue.SimpleQueue(), {}  # decision: True to run on the save, False to discard
 
         def judge() -> None:
-            result["run"] = run_exercise(exercise, [self.target_dir], gate=gate)
+            result["run"] = run_exercise(exercise, [self.target_dir], gate=decision.get)
 
         thread = threading.Thread(target=judge, daemon=True)
         thread.start()
-        self.waiting = (exercise.name, decide, lambda: (thread.join(), result["run"])[1])
+        self.waiting = (exercise.name, decision.put, lambda: (thread.join(), result["run"])[1])
 
     def discard(self) -> None:
         if self.waiting:
@@ -149,19 +128,12 @@ class Watcher:
             done, text = summarise(exercise, self.run_tests(exercise, [self.target_dir])[str(self.target_dir)])
             self.runs += 1
             self.out(text)
-        was_passing = exercise.name in self.passing
         if done:
             self.passing.add(exercise.name)
-        else:
+        elif exercise.name in self.passing:
             self.passing.discard(exercise.name)
-            if was_passing:
-                self.out(f"`{exercise.name}` passed before and fails now: your last change broke it.")
+            self.out(f"`{exercise.name}` passed before and fails now: your last change broke it.")
         return done
-
-    def after(self, exercise):
-        """The first exercise after `exercise` not known to pass, or None."""
-        later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
-        return next((ex for ex in later if ex.name not in self.passing), None)
 
     def react(self, queue: list, labels: dict) -> None:
         """Run the queued exercises; follow the one being worked on to the next when it passes."""
@@ -174,7 +146,8 @@ class Watcher:
             if self.current is None or exercise.name != self.current.name or not self.follow:
                 self.out(f"`{exercise.name}` passes.")
                 continue
-            upcoming = self.after(exercise)
+            later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
+            upcoming = next((ex for ex in later if ex.name not in self.passing), None)  # the next not passing
             if upcoming is None:
                 self.out(f"`{exercise.name}` passes. Every exercise passes as far as this watch knows: "
                          "`make grade` grades them all and runs the milestones.")
@@ -195,17 +168,12 @@ class Watcher:
 def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTERVAL, max_cycles: int | None = None,
           sleep=time.sleep, out=print, clear: bool = True, run=run_exercise, follow: bool = True,
           passing: set[str] | None = None) -> int:
-    """Poll, run, report. One cycle is one look at the files; stops after max_cycles (None: never).
-
-    name: the exercise to start with (None: run nothing until a file is saved). passing: exercises known
-    to pass (from the last grade), so moving on skips them and a failure among them is called a regression.
-    sleep, run and out are injectable so the loop can be tested without waiting or running pytest.
-    Returns the number of test runs made.
-    """
+    """Poll, run, report; one cycle is one look at the files, up to max_cycles (None: forever). Returns the
+    number of test runs. name: the exercise to start with (None: wait for a save); passing: exercises that
+    passed at the last grade (moving on skips them; a failure among them is a regression)."""
     kata = manifest.load()
     watcher = Watcher(kata, target_dir, kata.exercise(name) if name else None, passing or set(), run, out, follow)
-    seen: dict | None = None
-    cycle = 0
+    seen, cycle = None, 0  # the last snapshot (None: before the first), the looks so far
     out(f"Watching {targets.display_name(target_dir)}/ for changes (Ctrl-C to stop).")
     if watcher.current is None:
         out("Every exercise passed at your last `make grade`; saving a file re-runs its tests.")
@@ -217,7 +185,7 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
             labels = {ex.name: f"start-up, nothing saved yet: the tests of `{ex.name}` ({watcher.shown(ex)})"
                       for ex in queue}
         else:
-            changed = changed_files(seen, current)
+            changed = sorted(n for n in set(seen) | set(current) if n.endswith(".py") and seen.get(n) != current.get(n))
             queue = watcher.affected(changed)
             shown = ", ".join(f"{targets.display_name(target_dir)}/{name}" for name in changed)
             labels = {ex.name: f"{shown} changed: the tests of `{ex.name}`" for ex in queue}
@@ -253,13 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     if name is None and args.exercise:
         print(note, file=sys.stderr)
         return 2
-    max_cycles = 1 if args.once else args.max_cycles
-    clear = not args.no_clear and sys.stdout.isatty()
+    warm = WarmJudge(target_dir) if not args.once else run_exercise
     try:
-        warm = WarmJudge(target_dir) if not args.once else run_exercise
-        watch(name, target_dir, interval=args.interval, max_cycles=max_cycles, clear=clear, run=warm,
-              out=lambda *a, **k: print(*a, **k, flush=True), follow=not args.once,
-              passing=progress.last_done(shown) or set())
+        watch(name, target_dir, interval=args.interval, max_cycles=1 if args.once else args.max_cycles,
+              clear=not args.no_clear and sys.stdout.isatty(), run=warm, follow=not args.once,
+              out=lambda *a, **k: print(*a, **k, flush=True), passing=progress.last_done(shown) or set())
     except KeyboardInterrupt:
         print("\nStopped watching. `make grade` shows your score.")
     finally:

@@ -3,23 +3,17 @@
 Each milestone named in grader/manifest.toml is a module here providing
 
     def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-        '''Run against the target's own modules (target.load_package(target_dir) with own=None), print
-        what the learner should see (progress, summaries), write any files (plots) into out_dir, and
-        return {"status": "passed" | "failed" | "not-run", "reason": "one sentence", ...measured values}.
-        quick=True: a reduced run for the repository's own tests (same code paths, smaller budget).'''
+        '''Print what the learner should see, write any plots into out_dir, and return {"status":
+        "passed" | "failed" | "not-run", "reason": "one sentence", ...measured values}. quick=True: a
+        reduced run for the repository's own tests (same code paths, smaller budget).'''
 
-The grader runs `python -m grader milestone NAME --target DIR --out DIR --result FILE` in a child process,
-so a milestone that hangs or crashes costs only itself.
-
-The training milestones (mnist, cnn, autograd_mnist) give a SPEC, sanity(session) and train(session)
-instead of run, and share one skeleton: a learner half (skeleton.py) that trains in a sandboxed worker
-and reports checkpoints, and a judge half (judge.py) that replays every step with PyTorch, computes the
-test accuracy from the learner's weights and decides. The speed milestones (speed, fast_mlp, fast_cnn)
-share another: the learner's steps run in a worker on request (steps.py) and the judge (stopwatch.py)
-times them from outside against PyTorch. stability has both halves in one module. The learner's code
-always runs in a sandboxed worker, out of reach of the clock and of what judges it. The grader kills a
-milestone's process after the manifest's `time_limit`, and caches results by what they depend on
-(grader/core/milestone_cache.py), so that a repeated `make grade` re-runs only what changed.
+or, for the training milestones (mnist, cnn, autograd_mnist), a SPEC, sanity(session) and train(session):
+a learner half (skeleton.py) trains in a sandboxed worker and reports checkpoints, a judge half (judge.py)
+replays every step with PyTorch, computes the test accuracy from the learner's weights and decides. The
+speed milestones (speed, fast_mlp, fast_cnn) run the learner's steps on request (steps.py) and time them
+from outside against PyTorch (stopwatch.py). stability has both halves in one module. The learner's code
+always runs in a sandboxed worker, out of reach of the clock and of what judges it. `python -m grader
+milestone NAME` runs one in a child process, killed after the manifest's `time_limit`.
 """
 
 from __future__ import annotations
@@ -33,8 +27,6 @@ from pathlib import Path
 
 from grader.core import manifest
 from grader.core import target as targets
-
-STATUSES = ("passed", "failed", "locked", "not-run")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         where = traceback.extract_tb(error.__traceback__)[-1]
         result = {"status": "failed",
                   "reason": f"{type(error).__name__}: {error} ({Path(where.filename).name} line {where.lineno})"}
-    if result.get("status") not in STATUSES:
+    if result.get("status") not in ("passed", "failed", "locked", "not-run"):
         result = {"status": "failed", "reason": f"milestone returned an invalid status {result.get('status')!r}"}
     if args.result:
         Path(args.result).write_text(json.dumps(result, indent=2, default=float))

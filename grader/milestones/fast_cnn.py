@@ -1,8 +1,4 @@
-"""Milestone `fast_cnn` (stretch): your fast CNN training step against your textbook step and PyTorch.
-
-Everything (what is timed, how, the thresholds and the measurements behind them) is in
-grader/milestones/performance.py, shared with `fast_mlp`.
-"""
+"""Milestone `fast_cnn` (stretch): your fast CNN step against your textbook step and PyTorch (performance.py)."""
 
 from grader.milestones.performance import run_workload
 

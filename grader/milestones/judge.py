@@ -1,28 +1,25 @@
 """The judge half of the training milestones: the replay, the PyTorch clock, the test accuracy, the verdict.
 
-See grader/milestones/skeleton.py for the protocol. Nothing here runs learner code: the judge reads the
-learner half's events (plain data), keeps its own clock, recomputes what it can and decides.
+See skeleton.py for the protocol. Nothing here runs learner code: the judge reads the learner half's
+events (plain data), keeps its own clock, recomputes what it can and decides.
 
 What the learner's side says is checked, never believed (a Proof-of-Learning replay, Jia et al., IEEE
-S&P 2021). The judge draws the initial weights from a secret seed and sends them. Every checkpoint
-(weights after a step, the weights after the step before it, and per step the indices of the training
-images used, the learning rate and the loss) is replayed here at once with PyTorch: from the previous
-checkpoint's weights, with the momentum its two weight sets imply ((previous - weights) / lr), on the
-same images, at the same learning rates. The replayed weights must land within TOLERANCE of the
-reported ones, measured as a fraction of the distance the weights travelled in the segment. Every
-segment is replayed, so there is no unverified step to hide a jump (to pretrained weights, say) in.
-The test accuracy is computed here by PyTorch's forward pass from the checkpoint's weights, on test
+S&P 2021). The judge draws the initial weights from a secret seed. Every checkpoint (the weights after a
+step and after the step before it, and per step the training images' indices, the learning rate and the
+loss) is replayed here at once with PyTorch, from the previous checkpoint's weights with the momentum its
+two weight sets imply ((previous - weights) / lr), on the same images at the same learning rates. The
+replayed weights must land within TOLERANCE of the reported ones, as a fraction of the distance the
+weights travelled in the segment. Every segment is replayed, so no unverified step can hide a jump (to
+pretrained weights, say). The test accuracy is PyTorch's forward pass of the checkpoint's weights on test
 images the learner's side never receives.
 
-TOLERANCE = 10% of the segment's travel. Measured between the reference (NumPy float32) and the
-PyTorch replay ("replay_drift_max" in every result): at most 0.93% over the 86 segments of 50 steps of
-a full mnist run (lr 0.1, then 0.01), 2.0% over a full cnn run's 50-step segments (lr 0.05), under
-0.01% over the 10-step segments of quick runs. Float64 learners were not measured.
+TOLERANCE = 10% of the segment's travel. Measured between the reference (NumPy float32) and the replay
+("replay_drift_max" in every result): at most 0.93% over the 86 50-step segments of a full mnist run,
+2.0% over a full cnn run, under 0.01% over quick runs' 10-step segments. Float64 learners: not measured.
 
-The clock. The replay is also PyTorch's time for the same steps (one thread, as the learner's BLAS):
-the budget is the milestone's `multiple` of the replay's mean time per step times the steps. The
-learner's time is measured here, from outside: the sum of the intervals between each reply and the
-learner's next event, so the pauses for the replay are not counted.
+The clock: the budget is the milestone's `multiple` of the replay's mean time per step (one thread, as
+the learner's BLAS) times the steps. The learner's time is the sum of the intervals between each reply
+and its next event, so the pauses for the replay are not counted.
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core import manifest
+from grader.core import manifest, task
 from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, initial_weights,
                                         pinned_threads, shaped, summary, training_split)
 from grader.milestones.stopwatch import TorchStep, flat, textbook_parameters, torch_model
@@ -62,10 +59,6 @@ class Replay:
     def run(self, start, previous, lr_before, batches, lrs):
         """(weights after the last step, after the one before it, losses) of PyTorch's steps from `start`,
         with the momentum (previous - start) / lr_before (none when previous is None: the first step)."""
-        with pinned_threads(THREADS, self.torch):
-            return self._run(start, previous, lr_before, batches, lrs)
-
-    def _run(self, start, previous, lr_before, batches, lrs):
         step = TorchStep(self.torch, self.architecture, start, self.X, self.y, lr=float(lrs[0]),
                          momentum=self.momentum, weight_decay=self.weight_decay)
         if previous is not None and self.momentum and lr_before:  # (with lr 0 no velocity moves the weights)
@@ -74,13 +67,14 @@ class Replay:
                 step.optimizer.state[parameter]["momentum_buffer"] = self.torch.from_numpy(
                     np.ascontiguousarray(velocity.T if velocity.ndim == 2 else velocity))
         losses, before_last = [], None
-        for index, (rows, lr) in enumerate(zip(batches, lrs)):
-            if index == len(batches) - 1:
-                before_last = textbook_parameters(step.net)
-            started = time.perf_counter()
-            step.optimizer.param_groups[0]["lr"] = float(lr)
-            losses.append(step(rows))
-            self.seconds += time.perf_counter() - started
+        with pinned_threads(THREADS, self.torch):
+            for index, (rows, lr) in enumerate(zip(batches, lrs)):
+                if index == len(batches) - 1:
+                    before_last = textbook_parameters(step.net)
+                started = time.perf_counter()
+                step.optimizer.param_groups[0]["lr"] = float(lr)
+                losses.append(step(rows))
+                self.seconds += time.perf_counter() - started
         self.steps += len(batches)
         return textbook_parameters(step.net), before_last, np.array(losses)
 
@@ -132,10 +126,7 @@ class Judge:
         self.at = {"step": 0, "checkpoint": 0, "weights": None, "previous": None, "lr": None}
         self.total_steps, self.steps_per_epoch, self.max_drift = 0, 1, 0.0
         self.spent, self.running_since = 0.0, None
-        self.stopped: str | None = None
-        self.enough = False
-
-    # ----- the protocol -----
+        self.stopped, self.enough = None, False  # the judge's own early end (a sentence); the bar cleared
 
     def job(self) -> dict:
         """What the learner half needs (plain data): no test image, no seed of the judge's."""
@@ -159,9 +150,8 @@ class Judge:
         return reply
 
     def deadline(self) -> float | None:
-        """Seconds from now within which the learner's next event must arrive, negative once missed
-        (None: no training running, e.g. during the sanity checks, which the manifest's time_limit
-        bounds). A learner past its budget fails anyway; the deadline catches a step that never ends."""
+        """Seconds within which the learner's next event must arrive, negative once missed (None: no training
+        running, e.g. the sanity checks, bounded by time_limit): it catches a step that never ends."""
         if self.running_since is None:
             return None
         spent = self.spent + time.perf_counter() - self.running_since
@@ -258,7 +248,13 @@ class Judge:
         at.update(step=step, checkpoint=number, weights=[np.asarray(w, np.float32) for w in weights],
                   previous=[np.asarray(w, np.float32) for w in previous] if self._fits(previous) else None,
                   lr=float(lrs[-1]) if n else at["lr"])
-        self._record_steps(data, lrs, losses)
+        norms = np.asarray(data.get("grad_norms"), dtype=np.float64)  # the steps' records, for the epoch's summary
+        self.steps["losses"].extend(losses.tolist())
+        self.steps["lrs"].extend(lrs.tolist())
+        if norms.ndim == 2 and norms.shape[0] == len(losses):
+            self.steps["norms"].extend(norms.tolist())
+        self.steps["names"] = [str(name) for name in data.get("grad_names") or []]
+        self.steps["shapes"] = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
         epoch = data.get("epoch")
         if epoch is not None or (self.spec.stop_at_threshold and step >= self.steps_per_epoch // 2):
             accuracy = self.test_accuracy(at["weights"])
@@ -287,15 +283,6 @@ class Judge:
                 f"{gap:.0%} of their travel away, allowed {TOLERANCE:.0%}): the weights must come from your "
                 "training steps alone, starting from the initial weights the grader set")
 
-    def _record_steps(self, data: dict, lrs, losses) -> None:
-        norms = np.asarray(data.get("grad_norms"), dtype=np.float64)
-        self.steps["losses"].extend(losses.tolist())
-        self.steps["lrs"].extend(lrs.tolist())
-        if norms.ndim == 2 and norms.shape[0] == len(losses):
-            self.steps["norms"].extend(norms.tolist())
-        self.steps["names"] = [str(name) for name in data.get("grad_names") or []]
-        self.steps["shapes"] = [tuple(int(d) for d in shape) for shape in data.get("grad_shapes") or []]
-
     def _close_epoch(self, accuracy: float, learner: dict, data: dict) -> None:
         steps, norms = self.steps, np.asarray(self.steps["norms"], dtype=np.float64)
         names = steps.get("names", [])
@@ -317,12 +304,9 @@ class Judge:
                             f"steps, over the budget of {self.budget():.0f} s ({self.multiple:g}x PyTorch's time "
                             f"for the same steps, measured in this run). {self.spec.too_slow_advice}")
 
-    # ----- the verdict -----
-
     def verdict(self, final: dict, out_dir: Path) -> dict:
-        """The milestone's result, decided here from the judge's own measurements. Of the learner half's
-        final dict only an early end ("failed" or "locked", with its reason) and plain records to show are
-        taken; whether the run passed is never its say."""
+        """The milestone's result, from the judge's own measurements: of the learner half's final dict only an
+        early end ("failed" or "locked", with its reason) and records to show are taken, never a pass."""
         self._stop_clock()
         final = dict(final or {})
         record = {**dict(final.get("record") or {}), **self.worker_record, **self.record, **self.timing(),
@@ -341,7 +325,6 @@ class Judge:
         return {**record, **self._decide()}
 
     def timing(self) -> dict:
-        """The judge's time measurements: the learner's training time and PyTorch's for the same steps."""
         if self.replay is None or not self.replay.steps:
             return {"train_seconds": round(self.spent, 2)}
         torch_seconds = self.replay.step_seconds * self.at["step"]
@@ -379,14 +362,11 @@ class Judge:
         made = {}
         title = self.spec.title + (" (quick)" if self.quick else "")
         drawings = [("curve", functools.partial(plots.epoch_curves, target=self.threshold), self.history),
-                    ("gradient_flow", plots.gradient_flow, self.history)]
+                    ("gradient_flow", plots.gradient_flow, self.history)] if self.history else []
         if final.get("filters") is not None:
-            initial = final.get("filters_initial")
-            drawings.append(("filters", functools.partial(plots.filter_grid, initial=initial),
+            drawings.append(("filters", functools.partial(plots.filter_grid, initial=final.get("filters_initial")),
                              np.asarray(final["filters"], dtype=np.float64)))
         for kind, draw, what in drawings:
-            if kind != "filters" and not self.history:
-                continue
             try:
                 path = draw(what, out_dir / f"{self.spec.name}_{kind}.png", title=title)
                 made[kind] = str(path)
@@ -422,16 +402,9 @@ def curve_summary(history: list[dict]) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------------------------------------------
-# Running a milestone: the learner half in a sandboxed worker, always (the clock must be out of its reach)
-
-
 def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
-    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process is the judge: it
-    holds the test set and PyTorch, answers every event, times the learner from outside and kills the
-    worker when the next event misses its deadline."""
-    from grader.core import task
-
+    """The learner half trains in a sandboxed worker (skeleton.learn_task); this process judges, and kills
+    the worker when its next event misses its deadline."""
     try:
         judge = Judge(milestone, quick=quick)
     except Unavailable as error:

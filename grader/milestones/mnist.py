@@ -1,34 +1,23 @@
 """Milestone `mnist`: your own code trains an MLP to more than 90% test accuracy on MNIST, in time.
 
-Everything comes from your modules: the model from `training.build_mnist_model(rng)` (784-256-128-10
-with ReLU), the loss `losses.SoftmaxCrossEntropy`, the optimiser `optim.SGD` with the learning rate and
-momentum of `training.MNIST_SETTINGS` (and its step decay, if the settings have one, through
-`training.step_decay`), and your training loop `training.fit`. The initial weights are the grader's
-(drawn from a secret seed); the data are the first 55,000 training images (your fit's "test" set is the
-last 5,000, held out for validation: the test set stays with the grader), checksums verified.
-
-Passes when every training step checks out (the grader replays them all: judge.py), the test accuracy
-of the final weights, computed by the grader's own forward pass, is above 90%, AND training (the call
-to `fit`, with its evaluations) takes at most MULTIPLE times PyTorch's time for the same steps of the
-same MLP, timed in the same run on the same number of threads: a busy machine slows both sides alike.
+Everything comes from your modules: `training.build_mnist_model(rng)` (784-256-128-10 with ReLU),
+`losses.SoftmaxCrossEntropy`, `optim.SGD` with `training.MNIST_SETTINGS` (and its `step_decay`, if the
+settings have one) and your `training.fit`, from the grader's initial weights (a secret seed), on the
+first 55,000 training images (the last 5,000 are your fit's validation set; the test set stays with the
+grader). Passes when every step checks out (judge.py replays them all), the grader's own forward pass of
+the final weights scores above 90% on the test set, AND `fit` takes at most MULTIPLE times PyTorch's
+time for the same steps, timed in the same run on the same number of threads.
 
 MULTIPLE = 6. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
-each, other jobs running, load average 5-14): the reference at 0.90-1.26x PyTorch's time (about 0.7x
-per step; its fit also evaluates 60,000 images per epoch); the reference with every forward and backward
-run twice at 1.70-1.95x, so code at twice the reference's time passes with room to spare, even in
-float64 (about 1.7x the float32 time). A Python loop over the examples of a batch (20-50x slower per
-step) is stopped as soon as the time spent, or the projected total (over HOPELESS budgets), shows the
-budget will be missed.
+each, load average 5-14): the reference at 0.90-1.26x PyTorch's time (its fit also evaluates 60,000
+images per epoch); the reference with every forward and backward run twice at 1.70-1.95x, so code at
+twice the reference's time passes, even in float64 (about 1.7x). A Python loop over a batch's examples
+(20-50x slower per step) is stopped once the projected total is over HOPELESS budgets.
 
-Before the long run, a sanity ladder fails fast with advice:
-  1. the initial loss on 1,000 images is close to ln(10) = 2.303 (10 classes, nothing learnt yet);
-  2. 50 examples can be fitted to 100% training accuracy (the network can memorise them);
-  3. the loss goes down over a few hundred mini-batch steps.
-Afterwards, in the output directory: the training curve and the gradient flow (plots.py), with a
-compact text summary.
-
-quick=True (the repository's own tests): 5,000 training images (500 of them held out) and 1,000 test
-images, 1 epoch, a shorter ladder, pass at the Spec's quick threshold within QUICK_MULTIPLE.
+Before the long run, a sanity ladder fails fast with advice: the initial loss is near ln(10); 50
+examples can be memorised; the loss falls over a few hundred mini-batch steps.
+quick=True (the repository's own tests): 5,000 training images (500 held out), 1,000 test images, 1
+epoch, a shorter ladder, the Spec's quick threshold within QUICK_MULTIPLE.
 """
 
 from __future__ import annotations
@@ -67,16 +56,12 @@ def settings_of(m) -> dict:
 
 def make_optimizer(m, model, settings):
     return m.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings.get("momentum", 0.0),
-                       nesterov=settings.get("nesterov", False),
-                       weight_decay=settings.get("weight_decay", 0.0))
+                       nesterov=settings.get("nesterov", False), weight_decay=settings.get("weight_decay", 0.0))
 
 
 def learning_rate_schedule(m, optimizer, settings):
-    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as a fit callback, or None.
-
-    Uses the target's training.step_decay when it has one, else the same rule written here: after
-    epoch lr_drop_epoch, optimizer.lr *= lr_drop_factor (once).
-    """
+    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as a fit callback, or None:
+    the target's training.step_decay, else the same rule (after epoch lr_drop_epoch, lr *= lr_drop_factor)."""
     at_epoch, factor = settings.get("lr_drop_epoch"), settings.get("lr_drop_factor")
     if at_epoch is None or factor is None:
         return None
@@ -202,12 +187,9 @@ def train(session) -> dict:
     steps_per_epoch = math.ceil(len(session.X_train) / batch_size)
 
     def close_epoch(history):
-        learner = {}
-        if history:
-            for key, name in (("loss", "loss"), ("train_accuracy", "train_accuracy"),
-                              ("test_accuracy", "validation_accuracy")):
-                if history.get(key):
-                    learner[name] = history[key][-1]
+        learner = {name: history[key][-1] for key, name in (("loss", "loss"), ("train_accuracy", "train_accuracy"),
+                                                             ("test_accuracy", "validation_accuracy"))
+                   if history and history.get(key)}
         text = ", ".join(f"{label} {100 * learner[key]:.2f}%" for key, label in
                          (("train_accuracy", "train"), ("validation_accuracy", "validation"))
                          if isinstance(learner.get(key), (int, float)))

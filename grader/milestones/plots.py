@@ -1,12 +1,8 @@
-"""Plots shared by the milestones and the benchmarks: PNG files only, never a window.
+"""Plots shared by the milestones and the benchmarks: each function writes one PNG and returns its path.
 
-matplotlib is switched to its Agg backend (pure raster, no display needed) before pyplot is imported,
-so the grader works the same over ssh, in CI and in a container. Every function writes one PNG and
-returns its path; callers print the path so the learner knows where to look.
-
-The training milestones draw from the judge's history (grader/milestones/judge.py): one entry per
-epoch with the mean loss, the test accuracy, the learning rate and, per parameter, the median, smallest
-and largest gradient norm over the epoch's steps.
+matplotlib's Agg backend (no display) works the same over ssh, in CI and in a container. The training
+milestones draw from the judge's history (judge.py): one entry per epoch with the mean loss, the test
+accuracy, the learning rate and, per parameter, the median, smallest and largest gradient norm.
 """
 
 from __future__ import annotations
@@ -53,24 +49,14 @@ def _lr_changes(history: list[dict]) -> list[tuple[float, float, float]]:
     return changes
 
 
-def _mark_lr_changes(axes, history: list[dict]) -> None:
-    for x, old, new in _lr_changes(history):
-        for index, ax in enumerate(axes):
-            ax.axvline(x, color="0.35", linestyle="--", linewidth=1,
-                       label=f"learning rate {old:.3g} -> {new:.3g}" if index == 0 else None)
-
-
 def epoch_curves(history: list[dict], path, *, title: str = "Training curve", target: float | None = None) -> Path:
-    """Three panels, one point per epoch: the mean training loss; the test accuracy computed by the
-    grader (and the train / validation accuracy the learner's evaluate reported, if any); and the
-    gradient norm of each parameter as the median over the epoch's steps with a band from the
-    smallest to the largest step (one batch's dip is then a band edge, not an alarming point).
-    Dashed vertical lines mark changes of the learning rate; `target` (a fraction) draws the accuracy the
-    milestone needs as a horizontal line.
+    """Three panels, one point per epoch: the mean training loss; the grader's test accuracy (and the
+    learner's reported train / validation accuracy, if any) with `target` as a line; each parameter's
+    gradient norm, the median over the epoch's steps in a band from the smallest to the largest (one
+    batch's dip is a band edge, not an alarming point). Dashed lines mark learning-rate changes.
 
-    history: the judge's per-epoch entries, {"epoch", "loss", "test_accuracy", "lr": {"median", "min",
-    "max"}, "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median",
-    "min", "max"}}}.
+    history: the judge's entries, {"epoch", "loss", "test_accuracy", "lr": {"median", "min", "max"},
+    "learner": {"train_accuracy", "validation_accuracy"}, "grad_norms": {name: {"median", "min", "max"}}}.
     """
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
     epochs = [entry["epoch"] for entry in history]
@@ -95,8 +81,12 @@ def epoch_curves(history: list[dict], path, *, title: str = "Training curve", ta
     ax.legend(loc="best", fontsize=8)
 
     _norm_bands(axes[2], history, epochs)
-    _mark_lr_changes(axes, history)
-    if _lr_changes(history):
+    changes = _lr_changes(history)
+    for x, old, new in changes:
+        for index, ax in enumerate(axes):
+            ax.axvline(x, color="0.35", linestyle="--", linewidth=1,
+                       label=f"learning rate {old:.3g} -> {new:.3g}" if index == 0 else None)
+    if changes:
         axes[0].legend(loc="upper right", fontsize=8)
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
@@ -110,9 +100,7 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
     colours = plt.get_cmap("tab10")
     for index, name in enumerate(names):
         stats = [e["grad_norms"].get(name, {}) for e in history]
-        median = [_positive(s.get("median")) for s in stats]
-        low = [_positive(s.get("min")) for s in stats]
-        high = [_positive(s.get("max")) for s in stats]
+        median, low, high = ([_positive(s.get(key)) for s in stats] for key in ("median", "min", "max"))
         colour = colours(index % 10)
         if len(epochs) == 1 and all(v is not None for v in low + high + median):
             # A band needs two epochs: show the range as an error bar, side by side per parameter.
@@ -135,21 +123,14 @@ def _norm_bands(ax, history: list[dict], epochs: list[int]) -> None:
 
 def _layer_of(name: str) -> str:
     """The layer a parameter belongs to: "0.W" -> "0", "encoder.1.b" -> "encoder.1", "W1" -> "1"."""
-    if "." in name:
-        return name.rsplit(".", 1)[0]
-    stripped = name.lstrip("Wwb_")
-    return stripped or name
+    return name.rsplit(".", 1)[0] if "." in name else (name.lstrip("Wwb_") or name)
 
 
 def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") -> Path:
-    """Gradient flow through the layers: for each layer in forward order (x axis), the root mean square
-    gradient per entry of its weights (solid) and of its biases (dashed), ||dL/dp|| / sqrt(size), as the
-    median over the steps of an epoch; one line per epoch (dark = first, light = last), and for the
-    last epoch the range from its smallest to its largest step. Healthy: lines of similar height across
-    the layers. Vanishing gradients fall towards the first layers (left); exploding ones grow.
-
-    history entries need "grad_norms" and, for the per-entry scale and the weight / bias split,
-    "grad_shapes": {name: shape} (without it, norms are drawn as they are, split by name).
+    """For each layer in forward order, the RMS gradient per entry of its weights (solid) and biases
+    (dashed), ||dL/dp|| / sqrt(size), median over an epoch's steps; one line per epoch (dark = first), and
+    the last epoch's range. Healthy: similar heights across layers; vanishing gradients fall towards the
+    input side, exploding ones grow. Without "grad_shapes" ({name: shape}) the norms are drawn as they are.
     """
     fig, ax = plt.subplots(figsize=(9, 4.8))
     shapes = (history[-1].get("grad_shapes") or {}) if history else {}
@@ -170,8 +151,8 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
             ax.plot(xs, ys, marker="o" if kind == "weights" else "s", color=colour, markersize=4,
                     linestyle="-" if kind == "weights" else "--", label=label)
             if last and members:
-                low = [_positive(s.get("min", math.nan) * scale[n]) for s, n in zip(stats, members)]
-                high = [_positive(s.get("max", math.nan) * scale[n]) for s, n in zip(stats, members)]
+                low, high = ([_positive(s.get(key, math.nan) * scale[n]) for s, n in zip(stats, members)]
+                             for key in ("min", "max"))
                 if all(v is not None for v in low + high + ys):
                     ax.errorbar(xs, ys, yerr=[[y - lo for y, lo in zip(ys, low)], [hi - y for y, hi in zip(ys, high)]],
                                 fmt="none", ecolor=colour, capsize=3, linewidth=1)
@@ -196,11 +177,9 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
 
 
 def filter_grid(weights, path, *, initial=None, title: str = "First-layer filters") -> Path:
-    """The first convolution's kernels as small images, one per output channel (its first input
-    channel), on one shared colour scale: red positive, blue negative, white zero. With `initial` (the
-    same kernels before training) a second block shows what training changed, trained - initial, on
-    its own scale: with a few epochs of SGD the first-layer filters keep much of their random start, and
-    the change shows the strokes and edges they learnt."""
+    """The first convolution's kernels (first input channel) as images on one colour scale, red positive,
+    blue negative. With `initial`, a second block shows trained - initial on its own scale: after a few
+    epochs the filters keep much of their random start, and the change shows the strokes they learnt."""
     import numpy as np
 
     def first_channel(w):
@@ -223,8 +202,7 @@ def filter_grid(weights, path, *, initial=None, title: str = "First-layer filter
         limit = float(np.max(np.abs(kernels))) or 1.0
         image = None
         for index, ax in enumerate(axes.flat):
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             if index < count:
                 image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
                 ax.set_title(str(index), fontsize=8)
@@ -255,11 +233,8 @@ def _save(fig, path, title: str | None = None) -> Path:
 
 def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xlabel: str = "step",
                 ylabel: str = "training loss", log_y: bool = True, smooth: int = 1) -> Path:
-    """One line per named curve (e.g. one per optimiser) on shared axes.
-
-    smooth: width of a trailing moving average (1 = raw); mini-batch losses are noisy, and a short
-    average makes the curves comparable by eye without hiding their trend.
-    """
+    """One line per named curve (e.g. one per optimiser); smooth: the width of a trailing moving average
+    (1 = raw), which makes noisy mini-batch losses comparable by eye."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for name, values in curves.items():
         values = _finite([float(v) for v in values])

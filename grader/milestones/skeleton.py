@@ -1,12 +1,11 @@
 """The learner half of the training milestones (mnist, cnn, autograd_mnist), and what both halves share.
 
-Every training milestone is a module with a `Spec` (its numbers and advice) and two functions:
-`sanity(session)` (checks before the long run, raising Stop with advice) and `train(session)` (the
-training loop around the learner's code). The learner half, `learn(milestone, target_dir, job, send)`,
-runs in the sandboxed worker: it pins its BLAS threads, loads the training split, runs the sanity
-ladder, and trains with a progress bar. The judge half (judge.py) holds the test set and PyTorch,
-verifies the training by replaying it, computes the test accuracy itself and decides. The halves
-exchange only plain data (str, numbers, lists and dicts of them, NumPy arrays):
+Every training milestone is a module with a `Spec` (its numbers and advice), `sanity(session)` (checks
+before the long run, raising Stop with advice) and `train(session)` (the loop around the learner's code).
+The learner half, `learn`, runs in the sandboxed worker: it pins its BLAS threads, loads the training
+split, runs the sanity ladder and trains with a progress bar. The judge half (judge.py) replays the
+training, computes the test accuracy and decides. The halves exchange only plain data (str, numbers,
+lists and dicts of them, NumPy arrays):
 
     "start"       {"settings": {"epochs", "batch_size", "lr", "momentum", ...}, "record": {sanity results},
                    "steps_per_epoch": int, "shapes": [[int]] (the model's parameters)}
@@ -38,12 +37,13 @@ import numpy as np
 
 from grader.core.target import Modules, load_package
 
-THREADS = 1        # BLAS threads for the learner and PyTorch threads for the reference, both sides alike
+# BLAS threads for the learner and PyTorch's for the reference. One, because two threads per library on a
+# busy machine can stall at every matrix product (a thread waiting at a barrier for a descheduled partner):
+# we measured single steps 50-100x slower that way, for either library.
+THREADS = 1
 SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
-# After `steps`, stop a run whose projected time is this many budgets: it cannot make it.
-HOPELESS = 3.0
-# deadline() allows this fraction of the budget (at least 5 s) beyond it: the last checkpoint's transfer.
-DEADLINE_SLACK = 0.1
+HOPELESS = 3.0     # after 20 steps, stop a run whose projected time is this many budgets: it cannot make it
+DEADLINE_SLACK = 0.1  # Judge.deadline() allows this fraction of the budget (+5 s) beyond it: the last transfer
 
 
 @dataclass(frozen=True)
@@ -72,27 +72,18 @@ class Spec:
         return accuracy >= threshold if self.at_least else accuracy > threshold
 
 
-# ---------------------------------------------------------------------------------------------------
-# Threads: the same count for NumPy's BLAS and for PyTorch. One, because two threads per library on a
-# machine busy with anything else can stall at every matrix product (a thread waiting at a barrier for
-# a descheduled partner): we measured single steps 50-100x slower that way, for either library.
-
-
 def _openblas_function(action: str):
     """OpenBLAS's get/set_num_threads function from the library NumPy loaded, or None (not OpenBLAS,
     or no /proc/self/maps to find it, as on macOS)."""
-    try:
+    with contextlib.suppress(OSError):
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
-        for path in sorted(paths):
-            library = ctypes.CDLL(path)
-            for prefix in ("scipy_openblas", "openblas"):
-                for suffix in ("64_", ""):
-                    function = getattr(library, f"{prefix}_{action}_num_threads{suffix}", None)
-                    if function is not None:
-                        return function
-    except OSError:
-        pass
+        names = [f"{prefix}_{action}_num_threads{suffix}" for prefix in ("scipy_openblas", "openblas")
+                 for suffix in ("64_", "")]
+        for library in map(ctypes.CDLL, sorted(paths)):
+            function = next((getattr(library, name) for name in names if hasattr(library, name)), None)
+            if function is not None:
+                return function
     return None
 
 
@@ -121,10 +112,6 @@ def pinned_threads(n: int, torch=None):
             torch.set_num_threads(torch_previous)
 
 
-# ---------------------------------------------------------------------------------------------------
-# Shared by every milestone (speed too): the learner's modules, unfinished code, early ends
-
-
 def learner_modules(target_dir) -> Modules:
     """The target's own modules, every one of them (no reference code mixed in)."""
     return Modules(load_package(target_dir, own=None))
@@ -138,14 +125,12 @@ class Stop(Exception):
         self.result = result
 
 
-# What ended_early turns into a result; any other exception is a crash, reported by the milestone runner.
 EARLY_END = (Stop, NotImplementedError, ImportError)
 
 
 def ended_early(error: BaseException) -> dict:
-    """The result of a run ended by one of EARLY_END: the Stop's verdict, or "locked" for code that is not
-    written yet (a stub's NotImplementedError, a missing learner's module). Any other error (an ImportError
-    of something that is not a learner's module, say) is re-raised, so that it is reported as the crash it is."""
+    """The result of a run ended by one of EARLY_END: the Stop's verdict, or "locked" for code not written
+    yet (a stub, a missing learner's module). Anything else (another ImportError) is re-raised: a crash."""
     if isinstance(error, Stop):
         return dict(error.result)
     if isinstance(error, NotImplementedError):
@@ -160,13 +145,11 @@ DIVERGENCE_ADVICE = ("Usual causes: a learning rate far too large, log(0) or exp
 
 
 def diverged(where: str, value) -> dict:
-    """The result for a loss that became NaN or infinite."""
     return {"status": "failed",
             "reason": f"the loss became {value} {where}: training diverged. {DIVERGENCE_ADVICE}"}
 
 
 def loss_value(value) -> float:
-    """The learner's loss as a float (it may be a 0-d array)."""
     return float(np.asarray(value, dtype=np.float64))
 
 
@@ -186,20 +169,14 @@ def plain(values):
 
 
 def float64_note(what: str) -> str:
-    """The sentence for a model that trains in float64: `what` (its weights, its logits) came out float64."""
     return (f"note: your model trains in float64: {what} came out float64 although float32 was asked for "
             "(does Linear pass its dtype on to the initialiser, or does something upcast on the way?). "
             "float64 moves twice the bytes through every product, about 1.7x slower here; this is not a "
             "failure.")
 
 
-# ---------------------------------------------------------------------------------------------------
-# Watching the learner's loop from the outside: the loss and the optimiser are wrapped, so every
-# training step is seen without changing a line of the learner's training loop.
-
-
 class WatchedLoss:
-    """Wraps the learner's loss: forward is passed through, and each value goes to on_value (to be checked);
+    """The learner's loss, watched from outside its training loop: each forward's value goes to on_value;
     every other attribute is the loss's own."""
 
     def __init__(self, loss_fn, on_value=None):
@@ -225,8 +202,7 @@ class WatchedLoss:
 
 
 class WatchedOptimizer:
-    """Wraps the learner's optimiser: step() is passed through, then on_step() is called; every other
-    attribute is the optimiser's own."""
+    """The learner's optimiser, watched: on_step() after each step(); every other attribute is its own."""
 
     def __init__(self, optimizer, on_step):
         object.__setattr__(self, "_optimizer", optimizer)
@@ -275,7 +251,6 @@ class Progress:
             self.stream.flush()
 
     def interrupt(self) -> None:
-        """End a bar drawn in place, so that what is printed next starts on a line of its own."""
         if self.tty and self.step_in_epoch:
             self.stream.write("\n")
             self.stream.flush()
@@ -303,10 +278,6 @@ def accuracy_of(model, X, y, batch_size: int = 2000) -> float:
     return float(np.mean(chosen == y))
 
 
-# ---------------------------------------------------------------------------------------------------
-# The data and the initial weights
-
-
 def shaped(spec: Spec, X: np.ndarray) -> np.ndarray:
     """Pixel rows as the milestone's model takes them (float32, contiguous; images for the cnn)."""
     if spec.image_shape is not None:
@@ -322,11 +293,8 @@ def training_split(spec: Spec, quick: bool):
     X, y = data.load("train")
     if quick:
         X, y = X[:spec.quick_sizes[0]], y[:spec.quick_sizes[0]]
-    held_out = spec.validation[1 if quick else 0]
-    X = shaped(spec, X)
-    if not held_out:
-        return X, y, X[:0], y[:0]
-    return X[:-held_out], y[:-held_out], X[-held_out:], y[-held_out:]
+    X, split = shaped(spec, X), len(X) - spec.validation[1 if quick else 0]
+    return X[:split], y[:split], X[split:], y[split:]
 
 
 def initial_weights(shapes, rng) -> list[np.ndarray]:
@@ -338,10 +306,6 @@ def initial_weights(shapes, rng) -> list[np.ndarray]:
         weights.append(np.zeros(shape, np.float32) if len(shape) < 2 else
                        rng.normal(0.0, math.sqrt(2.0 / max(fan_in, 1)), size=shape).astype(np.float32))
     return weights
-
-
-# ---------------------------------------------------------------------------------------------------
-# The learner half
 
 
 class Enough(Exception):
@@ -373,25 +337,20 @@ class RowIndex:
 
 class Session:
     """The learner half's view of one run: the learner's modules, the data, the channel to the judge.
-
-    A milestone's train(session) calls `watch(model)` and `start` once, `step` after every optimiser
-    step (with the batch's images when no watched forward saw them) and `end_epoch` after every epoch;
-    its sanity(session) runs before, untimed. Every job["every"] steps, and at each epoch's end, the
-    weights go to the judge as a checkpoint with the steps since the last one.
-    """
+    train(session) calls `watch(model)` and `start` once, `step` after every optimiser step (with the
+    batch's images when no watched forward saw them) and `end_epoch` after every epoch; sanity(session)
+    runs before, untimed. Every job["every"] steps and at each epoch's end, a checkpoint goes to the judge."""
 
     def __init__(self, spec: Spec, m, job: dict, send):
         self.spec, self.m, self.job, self.send = spec, m, job, send
-        self.quick = bool(job["quick"])
-        self.every = int(job["every"])
+        self.quick, self.every = bool(job["quick"]), int(job["every"])
         self.X_train, self.y_train, self.X_val, self.y_val = training_split(spec, self.quick)
         self.rows = RowIndex(self.X_train)
         self.record: dict = {}
         self.progress: Progress | None = None
         self.budget, self.spent_before = math.inf, 0.0
         self.segment_started = time.perf_counter()
-        self.steps = self.total_steps = self.steps_per_epoch = 0
-        self.epochs_done = 0
+        self.steps = self.total_steps = self.steps_per_epoch = self.epochs_done = 0
         self.params: list = []
         self.images = None       # the last images a watched forward saw: the step's batch
         self.previous = None     # the weights after the step before a checkpoint
@@ -425,8 +384,7 @@ class Session:
         self.total_steps = self.steps_per_epoch * int(settings["epochs"])
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
-                                    "steps_per_epoch": self.steps_per_epoch,
-                                    "shapes": self._shapes()})
+                                    "steps_per_epoch": self.steps_per_epoch, "shapes": self._shapes()})
         for (_, p), initial in zip(self.params, reply.get("initial") or []):
             p.data[...] = initial
         self._resume(reply)
@@ -479,8 +437,7 @@ class Session:
         event = {"step": self.steps, "weights": self.weights(), "previous": self.previous,
                  "batches": list(self._batches), "lrs": np.asarray(self._lrs, dtype=np.float64),
                  "losses": np.asarray(self._losses, dtype=np.float64),
-                 "grad_names": [name for name, _ in self.params],
-                 "grad_shapes": self._shapes(),
+                 "grad_names": [name for name, _ in self.params], "grad_shapes": self._shapes(),
                  "grad_norms": np.asarray(self._norms, dtype=np.float64).reshape(len(self._norms), len(self.params))}
         if epoch is not None:
             event["epoch"] = epoch

@@ -1,20 +1,14 @@
 """Milestone "stability": where do the textbook formulas break? A measured table, float32 and float64.
 
-Using the target's own stability module, every function is evaluated on inputs of growing magnitude M
-(logits up to +-M, so probabilities as small as exp(-M)) in float32 and float64, and each result is
-compared with the exact value, computed here with Python's decimal module at 50 significant digits (no
-floating-point range limits, independent of NumPy and of the code under test). A result is
-
-    ok          within 1e-3 of the exact value (relative; absolute for log-probabilities and losses
-                below 1 in size, whose natural accuracy is absolute)
-    overflow    inf where the exact value is finite (for the losses: -log of a probability that underflowed)
-    NaN         inf / inf, 0 / 0 or 0 * inf happened somewhere
-    underflow   0 or -inf where the exact value is finite and representable
-    lost        finite but off by more than 1e-3
-
-and a * marks a NumPy warning (overflow, division by zero, invalid value; underflow to 0 is harmless and
-not counted). The milestone passes when every stable_* function is ok, without warnings, at every M in
-both dtypes; the naive_* rows are the lesson: the first magnitude where each one breaks.
+Every function of the target's stability module is evaluated on inputs of growing magnitude M (logits up
+to +-M, so probabilities as small as exp(-M)) in float32 and float64, and each result is compared with
+the exact value, computed here with Python's decimal module at 50 significant digits (no floating-point
+range limits, independent of NumPy and of the code under test). Each cell is ok (within 1e-3: relative;
+absolute for log-probabilities and losses below 1 in size, whose natural accuracy is absolute), overflow,
+NaN, underflow (0 or -inf where the exact value is finite and representable) or lost (off by more), with
+a * for a NumPy warning (overflow, division by zero, invalid value; underflow to 0 is harmless). The
+milestone passes when every stable_* function is ok, without warnings, at every M in both dtypes; the
+naive_* rows are the lesson: the first magnitude where each one breaks.
 
 The exact_* functions are also the oracle of tests/exercises/test_stability.py.
 """
@@ -36,13 +30,9 @@ DTYPES = (np.float32, np.float64)
 TOLERANCE = 1e-3
 PRECISION = 50  # decimal digits of the exact reference
 
-# Which outputs are probabilities (relative error down to the smallest normal number) and which are
-# log-probabilities or losses (absolute error for values below 1 in size).
-PROBABILITY_FUNCTIONS = ("softmax", "sigmoid")
+PROBABILITY_FUNCTIONS = ("softmax", "sigmoid")  # relative error down to the smallest normal; others absolute below 1
 FUNCTIONS = ("softmax", "log_softmax", "cross_entropy", "sigmoid", "bce_with_logits")
 
-
-# --- the exact reference ------------------------------------------------------------------------------
 
 def _decimal(value) -> Decimal:
     """The exact value of a binary float (float32 values are exactly representable in float64)."""
@@ -114,18 +104,12 @@ def exact_bce_with_logits(logits, targets) -> float:
     z = np.ravel(np.asarray(logits, dtype=np.float64))
     t = np.ravel(np.asarray(targets, dtype=np.float64))
     with localcontext(prec=PRECISION):
-        total = Decimal(0)
-        for zi, ti in zip(z, t):
-            a, b = _decimal(zi), _decimal(ti)
-            total += b * _softplus(-a) + (1 - b) * _softplus(a)
-        return float(total / len(z))
+        pairs = [(_decimal(zi), _decimal(ti)) for zi, ti in zip(z, t)]
+        return float(sum((b * _softplus(-a) + (1 - b) * _softplus(a) for a, b in pairs), Decimal(0)) / len(z))
 
-
-# --- the sweep ---------------------------------------------------------------------------------------
 
 def sweep_arguments(function: str, magnitude: float, dtype) -> tuple:
-    """The arguments for one function at one magnitude M, in dtype (public: the learner's half computes
-    them too)."""
+    """The arguments for one function at one magnitude M, in dtype (both halves compute them)."""
     if function in ("softmax", "log_softmax", "cross_entropy"):
         # A spread row (overflow at +M) and a row of large negative logits only (0 / 0 when all underflow).
         z = np.array([[1.0, 0.5, 0.0, -0.5, -1.0], [-1.0, -1.25, -1.5, -1.75, -2.0]]) * magnitude
@@ -145,8 +129,8 @@ def cases(magnitudes):
 
 
 def observe_task(modules, inputs: dict, send) -> dict:
-    """The learner's half, in the sandboxed worker (grader/core/task.py): every function's raw result and
-    NumPy warnings at every magnitude, nothing judged (measure classifies them)."""
+    """The learner's half, in the sandboxed worker: every function's raw result and NumPy warnings at every
+    magnitude, nothing judged (measure classifies them)."""
     found = []
     for kind, function, dtype, magnitude in cases(inputs["magnitudes"]):
         try:
@@ -169,8 +153,7 @@ def call_recording_warnings(f, *args):
 
 def classify(got, exact, dtype, function: str) -> tuple[str, float]:
     """(class, error) of one result; classes: ok, overflow, NaN, underflow, lost, wrong shape."""
-    got = np.asarray(got, dtype=np.float64)
-    exact = np.asarray(exact, dtype=np.float64)
+    got, exact = np.asarray(got, dtype=np.float64), np.asarray(exact, dtype=np.float64)
     if got.shape != exact.shape:
         return "wrong shape", float("inf")
     if np.isnan(got).any():
@@ -233,12 +216,8 @@ def format_table(rows, magnitudes) -> str:
 
     body = []
     for row in rows:
-        cells = []
-        for magnitude in magnitudes:
-            key = f"{magnitude:g}"
-            status = row["cells"][key]
-            text = SHORT.get(status, "error")
-            cells.append(text + ("*" if key in row["warnings"] else ""))
+        keys = [f"{magnitude:g}" for magnitude in magnitudes]
+        cells = [SHORT.get(row["cells"][key], "error") + ("*" if key in row["warnings"] else "") for key in keys]
         first = row["first_break"]
         body.append([row["function"], row["dtype"], *cells, "-" if first is None else f"{first:g}"])
     headers = ["function", "dtype", *[f"M={m:g}" for m in magnitudes], "breaks at"]
@@ -270,9 +249,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 def report(rows: list[dict], magnitudes, quick: bool) -> dict:
     """Print the table and the verdict; the result dict."""
     table = format_table(rows, magnitudes)
-    print("Where the textbook formulas break (each cell: the result at logit magnitude M)\n")
-    print(table)
-    print("\n" + LEGEND + "\n")
+    print(f"Where the textbook formulas break (each cell: the result at logit magnitude M)\n\n{table}\n\n{LEGEND}\n")
     first_break = {f"{r['function']}/{r['dtype']}": r["first_break"] for r in rows}
     for row in rows:
         if row["function"].startswith("naive_"):
@@ -283,18 +260,16 @@ def report(rows: list[dict], magnitudes, quick: bool) -> dict:
                 where += f", but warns from M = {key} ({row['warnings'][key]}) while its values stay right"
             print(f"  {row['function']:<24} {row['dtype']:<8} breaks {where}")
     failures = []
-    for row in rows:
-        if not row["function"].startswith("stable_"):
-            continue
+    for row in (row for row in rows if row["function"].startswith("stable_")):
         problems: dict[str, list[str]] = {}  # problem -> magnitudes, so a repeated problem is named once
         for key, status in row["cells"].items():
             if status != "ok":
                 problems.setdefault(status, []).append(key)
         for key, text in row["warnings"].items():
             problems.setdefault(f"warned '{text}'", []).append(key)
-        bad = [f"M={', '.join(keys)}: {problem}" for problem, keys in problems.items()]
-        if bad:
-            failures.append(f"{row['function']} ({row['dtype']}) " + ", ".join(bad))
+        if problems:
+            failures.append(f"{row['function']} ({row['dtype']}) "
+                            + ", ".join(f"M={', '.join(keys)}: {problem}" for problem, keys in problems.items()))
     result = {"table": rows, "table_text": table, "first_break": first_break, "magnitudes": list(magnitudes),
               "quick": quick}
     if failures:

@@ -1,11 +1,9 @@
 """The learner half of the speed milestones (`speed`, `fast_mlp`, `fast_cnn`): training steps on request.
 
-This runs in the sandboxed worker (grader/core/task.py) on the learner's own modules. It receives a
-pool of MNIST training images, builds the models, then runs whatever the judge (grader/milestones/
-stopwatch.py) asks for, one request at a time, and reports plain data. It decides nothing and times
-nothing that counts. Each request names the rows of the pool its steps train on (128 random rows per
-step, drawn by the judge from a seed the worker never sees), so nothing computed at import, at
-construction or between blocks can stand in for a timed step.
+This runs in the sandboxed worker on the learner's own modules: it receives a pool of MNIST training
+images, builds the models, runs what the judge (stopwatch.py) asks for and reports plain data; it decides
+and times nothing that counts. Each request names the rows of the pool its steps train on (drawn by the
+judge from a seed the worker never sees), so nothing computed beforehand can stand in for a timed step.
 
 Protocol (events worker -> judge, each answered by the judge's next request):
     "ready"    {"params": [float32 arrays, the textbook model's initial parameters, in its order and
@@ -137,10 +135,6 @@ def step_task(m, inputs: dict, send) -> dict:
     return {}
 
 
-# ---------------------------------------------------------------------------------------------------
-# Profiles (shown to the learner; never part of the verdict)
-
-
 def own_profile(m, step: FastStep, batches) -> dict:
     """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
     profiler = m.performance.Profiler()
@@ -155,10 +149,8 @@ def own_profile(m, step: FastStep, batches) -> dict:
 
 
 class PartTimer:
-    """Times the parts of a training step from inside it, by this thread's CPU time (as the judge times the
-    whole step, from outside): each given method of the learner's objects (a layer's forward and backward,
-    the loss's, the optimiser's zero_grad and step) is wrapped, on that object only, with a timer adding its
-    time to the current step's record (about a microsecond a call)."""
+    """Times the parts of a training step from inside it, by this thread's CPU time: each wrapped method of
+    the learner's objects (on that object only) adds its time to the current step's record (about 1 us a call)."""
 
     def __init__(self):
         self.current: dict = {}
@@ -180,18 +172,16 @@ class PartTimer:
 
     def wrap_step(self, step: TextbookStep) -> None:
         """Wrap every part of the textbook step, keyed (name, pass, kind) in execution order."""
-        layers = list(getattr(step.model, "layers", []))
-        linear = step.m.layers.Linear
+        layers = [(f"{i} {type(layer).__name__}", layer, "matmul" if isinstance(layer, step.m.layers.Linear)
+                   else "element-wise") for i, layer in enumerate(getattr(step.model, "layers", []))]
         self.wrap(step.optimizer, "zero_grad", ("zero_grad", "", "element-wise"))
-        for index, layer in enumerate(layers):
-            kind = "matmul" if isinstance(layer, linear) else "element-wise"
-            self.wrap(layer, "forward", (f"{index} {type(layer).__name__}", "forward", kind))
+        for name, layer, kind in layers:
+            self.wrap(layer, "forward", (name, "forward", kind))
         loss_name = "loss " + type(step.loss_fn).__name__
         self.wrap(step.loss_fn, "forward", (loss_name, "forward", "element-wise"))
         self.wrap(step.loss_fn, "backward", (loss_name, "backward", "element-wise"))
-        for index in reversed(range(len(layers))):
-            kind = "matmul" if isinstance(layers[index], linear) else "element-wise"
-            self.wrap(layers[index], "backward", (f"{index} {type(layers[index]).__name__}", "backward", kind))
+        for name, layer, kind in reversed(layers):
+            self.wrap(layer, "backward", (name, "backward", kind))
         self.wrap(step.optimizer, "step", ("optimizer " + type(step.optimizer).__name__, "step", "element-wise"))
 
     def take(self) -> dict:
@@ -247,19 +237,12 @@ def part_profile(step: TextbookStep, batches) -> list[list]:
     return [[*key, seconds] for key, seconds in additive_profile(totals, parts)[1].items()]
 
 
-# ---------------------------------------------------------------------------------------------------
-# Memory, in a fresh worker per variant (reported by the learner's process, shown, never judged)
-
-
 def _status_kib(field: str) -> int | None:
     try:
         with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
+            return next((int(line.split()[1]) for line in status if line.startswith(field + ":")), None)
     except OSError:
         return None
-    return None
 
 
 def reset_peak() -> tuple[int, str]:
@@ -289,8 +272,7 @@ def peak_after(step, batches, base: int, method: str) -> dict:
         step(*batch)
     steps = len(batches) - 1
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / max(steps, 1)
-    peak = peak_kib(method)
-    return {"peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0,
+    return {"peak_extra_mib": max(0, peak_kib(method) - base) / 1024.0, "base_mib": base / 1024.0,
             "faults_per_step": faults, "method": method}
 
 

@@ -1,34 +1,28 @@
 """The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
 
-The learner's steps run in a sandboxed worker (grader/milestones/steps.py: the protocol is there). This
-process never runs learner code. It asks for blocks of steps one at a time, each request naming the
-training images of its steps, drawn afresh from a secret seed, and times each block from outside the
-worker: the wall clock between its request and the worker's answer, and the worker's CPU time as the
-kernel counts it (core.task.ProcessTreeClock: every thread of every process the worker started), plus
-whatever CPU time the worker uses between an answer and the next request (work left for later counts).
-While the worker waits, this process runs the same steps in PyTorch, a shadow of each variant from the
-same initial weights on the same images, on one thread, timed by this thread's CPU time: each learner
-block is paired with PyTorch's block on the same images, so background load hits both alike.
+The learner's steps run in a sandboxed worker (steps.py: the protocol is there); nothing here runs
+learner code. Each request names the training images of its block of steps, drawn afresh from a secret
+seed, and each block is timed from outside the worker: the wall clock between request and answer, and
+the worker's CPU time as the kernel counts it (ProcessTreeClock: every thread of every process), plus its
+CPU time between an answer and the next request (work left for later counts). While the worker waits,
+this process runs the same steps in PyTorch from the same weights on the same images, on one thread,
+timed by this thread's CPU time: each learner block is paired with PyTorch's, so load hits both alike.
 
-Repeatable verdicts: a milestone's criteria are ratios of paired blocks (textbook / fast in a
-round, fast / PyTorch on the same images). Each is decided on the median of its per-round ratios with a
-distribution-free 90% confidence interval (order statistics). While an interval straddles its
-threshold, more rounds are measured, up to Plan.max_rounds; at that cap the result is "too close to
-call", never "failed".
+Repeatable verdicts: each criterion (a ratio of paired blocks) is decided on the median of its per-round
+ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold,
+more rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
 
-Why CPU time decides: on a machine shared with other jobs, a step longer than the scheduler's time
-slice is interrupted far more often than a shorter one, so wall-clock times punish the slower step
-twice. Measured here with six other jobs on the two cores (reference code, MLP): wall medians textbook
-10.8, fast 1.6, PyTorch 11.2 ms; CPU-time medians 3.0, 1.7, 3.3 ms. Both are printed.
+Why CPU time decides: on a shared machine a step longer than the scheduler's time slice is interrupted
+far more often than a shorter one, so wall-clock times punish the slower step twice. Measured with six
+other jobs on two cores (reference, MLP): wall medians textbook 10.8, fast 1.6, PyTorch 11.2 ms; CPU-time
+medians 3.0, 1.7, 3.3 ms.
 
-Why the numbers can be trusted: every loss the worker reports must match PyTorch's loss of the same step
-(from the same weights, on the same batch: a skipped or faked step changes the later losses), and the
-final weights of each variant must match PyTorch's after as many steps, within a fraction of the
-distance they travelled. The first step must agree to float32 rounding (1e-3); later ones may drift,
-since rounding differences grow once a ReLU flips on one side only. Measured with the reference over
-320 MLP steps (the speed milestone's full run) for 30 seeds: losses within 0.94% and 1.5e-3 of
-PyTorch's (the largest gap from step 12 on, seed 2), weights within 3.7% of their travel; the CNN's
-agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
+Why the numbers can be trusted: every reported loss must match PyTorch's loss of the same step (same
+weights, same batch: a skipped or faked step changes the later losses), and each variant's final weights
+PyTorch's, within a fraction of the distance they travelled. The first step must agree to float32
+rounding (1e-3); later ones may drift once a ReLU flips on one side only. Measured with the reference over
+320 MLP steps for 30 seeds: losses within 0.94% and 1.5e-3 of PyTorch's, weights within 3.7% of their
+travel; the CNN's agree to 1e-7. Allowed: 3% + 2e-3 and 15%, margins of three to four times.
 """
 
 from __future__ import annotations
@@ -38,6 +32,7 @@ import math
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +41,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.core import task
+from grader.core.manifest import ROOT
 from grader.core.task import ProcessTreeClock
+from grader.data import mnist
+from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
 
 CONFIDENCE = 0.9             # of the interval on each ratio's median
@@ -102,14 +101,8 @@ class Timing:
         return 1e3 * statistics.median(getattr(self, table)[variant])
 
 
-# ---------------------------------------------------------------------------------------------------
-# PyTorch's side
-
-
 def training_pool(workload: str) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels): the 60,000 MNIST training images as the workload's model takes them (float32)."""
-    from grader.data import mnist
-
     X, y = mnist.load("train")
     X = X.reshape(-1, *IMAGE_SHAPE) if workload == "cnn" else X
     return np.ascontiguousarray(X, dtype=np.float32), y.astype(np.int64)
@@ -150,7 +143,6 @@ def textbook_parameters(net) -> list[np.ndarray]:
 
 
 def flat(arrays) -> np.ndarray:
-    """A list of arrays as one float64 vector."""
     return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
 
@@ -178,18 +170,8 @@ class TorchStep:
         return (losses, time.thread_time() - cpu, time.perf_counter() - wall, time.process_time() - process)
 
 
-# ---------------------------------------------------------------------------------------------------
-# The judge
-
-
 def rounds(variants: tuple[str, ...], count: int, per_round: int) -> list[tuple[str, str, int]]:
     return [("timed", variant, per_round) for _ in range(count) for variant in variants]
-
-
-def expected_shapes(workload: str) -> list[tuple[int, ...]] | None:
-    if workload == "cnn":
-        return None  # the learner's build_mnist_cnn decides its channels; torch_model follows them
-    return [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
 
 
 def float_arrays(value, what: str) -> list[np.ndarray]:
@@ -210,9 +192,8 @@ def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 class StepJudge:
-    """Answers the worker's events: sends the requests (with fresh rows of training images), runs PyTorch's
-    shadow of each learner block on the same rows while the worker waits, times the worker's blocks from
-    outside, and keeps what the checks need. `undecided(judge)`: measure another round pair?"""
+    """Answers the worker's events with requests on fresh rows, runs PyTorch's shadow of each block on the
+    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?"""
 
     def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
                  undecided=None):
@@ -238,8 +219,7 @@ class StepJudge:
         self.clock = ProcessTreeClock(pid)
 
     def _cpu(self) -> tuple[float, float] | None:
-        """The worker's CPU clocks. Reading /proc takes a few milliseconds: the wall clock is read after it
-        when a block starts and before it when a block ends, so as not to count it."""
+        """The worker's CPU clocks (reading /proc takes milliseconds: the wall clock is read on its far side)."""
         return self.clock.read() if self.clock is not None else None
 
     def on_event(self, kind: str, value) -> dict:
@@ -261,13 +241,14 @@ class StepJudge:
     def _start(self, value: dict) -> None:
         self.initial = float_arrays(value.get("params"), "your model's initial weights")
         self.dtypes["weights"] = str(value.get("dtype", "?"))
-        shapes = expected_shapes(self.workload)
-        if shapes is not None and [a.shape for a in self.initial] != shapes:
+        # The CNN's channels are the learner's build_mnist_cnn's to choose (torch_model follows them).
+        shapes = [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
+        if self.workload == "mlp" and [a.shape for a in self.initial] != shapes:
             raise Ended("failed", f"your MLP's parameters have shapes {[a.shape for a in self.initial]}, not "
                                   f"{shapes}: Linear(n_in, n_out) keeps W as (n_in, n_out) and b as (n_out,)")
         try:
-            for variant in self.variants:
-                self.shadows[variant] = TorchStep(self.torch, self.workload, self.initial, self.X, self.y)
+            self.shadows = {variant: TorchStep(self.torch, self.workload, self.initial, self.X, self.y)
+                            for variant in self.variants}
         except (RuntimeError, ValueError, IndexError) as error:
             raise Ended("failed", f"your model's parameters do not fit the milestone's model: {error}") from None
 
@@ -329,9 +310,6 @@ class StepJudge:
         cpu = self._cpu()
         self.sent = time.perf_counter(), cpu  # the last thing before the request is written
         return request
-
-    # -----------------------------------------------------------------------------------------------
-    # After the run
 
     def check_work(self, advice: dict[str, str]) -> None:
         """Ended("failed") unless each variant computed its PyTorch shadow's losses, step by step, and ended
@@ -433,22 +411,16 @@ def failures(found: list[dict]) -> list[str]:
 
 def too_close(found: list[dict]) -> str | None:
     """The reason of a "not-run" when a criterion stayed too close to call, else None."""
-    for c in found:
-        if c["call"] == "close":
-            return (f"too close to call: {c['name']} {c['median']:.2f}x against {c['threshold']:g}x (its "
-                    f"{CONFIDENCE:.0%} interval {c['low']:.2f}x-{c['high']:.2f}x over {c['rounds']} rounds "
-                    "straddles the threshold): run again, on a quieter machine if you can")
-    return None
+    return next((f"too close to call: {c['name']} {c['median']:.2f}x against {c['threshold']:g}x (its "
+                 f"{CONFIDENCE:.0%} interval {c['low']:.2f}x-{c['high']:.2f}x over {c['rounds']} rounds straddles "
+                 "the threshold): run again, on a quieter machine if you can" for c in found if c["call"] == "close"),
+                None)
 
 
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
             profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
-    """Run the learner's steps in a sandboxed worker against PyTorch here, with more rounds while
-    criteria(judge) (see calls) are undecided: (the judge, checked; its seconds_per_step; its calls on the
-    criteria). Raises Ended with the milestone's result when it cannot be measured or the work was not done."""
-    from grader.core import task
-    from grader.data import mnist
-
+    """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a
+    sandboxed worker against PyTorch here, more rounds while undecided. Ended when they cannot count."""
     try:
         import torch
     except ImportError as error:
@@ -460,16 +432,13 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
               "labels": judge.y}
-    previous = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    try:
-        result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
-                                  on_message=lambda seconds, kind, value: judge.on_event(kind, value),
-                                  on_start=judge.on_start)
-    except task.TaskFailed as error:
-        raise Ended("failed", f"your training step stopped: {error}") from None
-    finally:
-        torch.set_num_threads(previous)
+    with pinned_threads(THREADS, torch):
+        try:
+            result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
+                                      on_message=lambda seconds, kind, value: judge.on_event(kind, value),
+                                      on_start=judge.on_start)
+        except task.TaskFailed as error:
+            raise Ended("failed", f"your training step stopped: {error}") from None
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
         raise Ended(result["status"], str(result.get("reason", "")))  # only ever a worse result
     judge.check_work(advice)
@@ -477,17 +446,8 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     return judge, seconds, calls(criteria(judge))
 
 
-# ---------------------------------------------------------------------------------------------------
-# Memory: each variant in a fresh process (the learner's in fresh workers), reported, never judged
-
-
 def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, dict]:
     """{variant: {"peak_extra_mib", "base_mib", "faults_per_step", "method"} or {"error": sentence}}."""
-    import subprocess
-
-    from grader.core import task
-    from grader.core.manifest import ROOT
-
     workload = judge.workload
     results = {}
     rows = judge.rows(steps + 1)  # drawn after the timed run: nothing left to gain from them
@@ -515,8 +475,7 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
 
 
 def torch_memory(workload: str, params_file: str, steps: int) -> dict:
-    """In a fresh process: PyTorch's peak memory over warm-up + `steps` steps (the same measure as the
-    learner's variants: grader/milestones/steps.py)."""
+    """In a fresh process: PyTorch's peak memory over warm-up + `steps` steps (as steps.py measures)."""
     import torch
 
     from grader.milestones.steps import peak_after, reset_peak
@@ -531,8 +490,7 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory, for
-    measure_memory (a fresh process: its peak is PyTorch's alone)."""
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory."""
     workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
     Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0

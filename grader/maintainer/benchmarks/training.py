@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from grader.maintainer.benchmarks import common
-from grader.milestones.skeleton import accuracy_of
-from grader.milestones.steps import peak_kib, reset_peak
+from grader.milestones.autograd_mnist import logits_of
+from grader.milestones.skeleton import accuracy_of, initial_weights
+from grader.milestones.steps import SIZES, peak_kib, reset_peak, textbook_model
 
 MODULE = "grader.maintainer.benchmarks.training"
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -51,7 +52,6 @@ SEED = 20261125
 WARMUP = 5
 CNN_STEPS = 200
 PROFILED_STEPS = 10
-SIZES = (784, 256, 128, 10)
 # workload: (learning rate, steps (None: one epoch), variants)
 WORKLOADS = {
     "mlp": (0.1, None, ("textbook", "performance", "torch")),
@@ -67,14 +67,10 @@ QUICK_TEST = 2000
 
 
 def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
-    rng = np.random.default_rng(SEED)
     if workload == "cnn":
-        return [np.array(p.data, dtype=np.float32) for p in ref.conv.build_mnist_cnn(rng).parameters()]
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        params += [rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out)).astype(np.float32),
-                   np.zeros(n_out, dtype=np.float32)]
-    return params
+        return [np.array(p.data, dtype=np.float32) for p in textbook_model(ref, "cnn", SEED).parameters()]
+    shapes = [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
+    return initial_weights(shapes, np.random.default_rng(SEED))
 
 
 def _autograd_step(ref, params, lr: float):
@@ -89,9 +85,7 @@ def _autograd_step(ref, params, lr: float):
     optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
 
     def logits(x):
-        W1, b1, W2, b2, W3, b3 = tensors
-        hidden = (ag.Tensor(x) @ W1 + b1).relu()
-        return (hidden @ W2 + b2).relu() @ W3 + b3
+        return logits_of(ag, tensors, x)
 
     def step(x, labels, profiler=None):
         optimizer.zero_grad()
@@ -108,15 +102,7 @@ def _autograd_step(ref, params, lr: float):
 
 def _layers_step(ref, workload: str, params, lr: float):
     """The textbook step of the MLP or the CNN built from the reference layers, loss and optimiser."""
-    if workload == "cnn":
-        model = ref.conv.build_mnist_cnn(np.random.default_rng(SEED))
-    else:
-        layers = []
-        for index in range(0, len(params), 2):
-            if index:
-                layers.append(ref.activations.ReLU())
-            layers.append(ref.layers.Linear(*params[index].shape, dtype=np.float32))
-        model = ref.network.Sequential(*layers)
+    model = textbook_model(ref, "cnn" if workload == "cnn" else "mlp", SEED)
     for p, value in zip(model.parameters(), params):
         p.data[...] = value
     loss_fn = ref.losses.SoftmaxCrossEntropy()
