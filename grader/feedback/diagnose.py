@@ -124,11 +124,9 @@ def _close(a, b, rtol, atol) -> bool:
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     if len(got) == 2 and got == want[::-1]:
         return "It has the expected shape transposed: check the order of a matrix product or a missing .T."
-    if len(got) == len(want) - 1 and any(want[:k] + want[k + 1:] == got for k in range(len(want))):
-        axis = next(k for k in range(len(want)) if want[:k] + want[k + 1:] == got)
+    for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
         return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
-    if len(got) == len(want) + 1 and any(got[:k] + got[k + 1:] == want for k in range(len(got))):
-        axis = next(k for k in range(len(got)) if got[:k] + got[k + 1:] == want)
+    for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
         if batch_size is not None and got[axis] == batch_size:
             return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
         return f"It has an extra axis {axis}: did you forget to sum over it?"
@@ -140,7 +138,8 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     """(value, how to say it) of the numbers a factor is recognised as, most specific first: the
     scenario's named numbers (lr, p, 1 - p, steps...) and their inverses, the batch size, small fractions
-    and square roots, and the lengths of the array's axes."""
+    and square roots, the lengths of the array's axes, and whole counts n or 1/n up to 64 (examples,
+    classes, features, steps multiplied or divided once too often)."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
@@ -154,56 +153,22 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     for axis, n in enumerate(shape):
         if n > 4:
             found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
-    return found
-
-
-def _count_name(k: float) -> str | None:
-    """k as a whole number n or 1/n up to 64, when it is one to float32 rounding: a count of the scenario
-    (examples, classes, features, steps) multiplied or divided once too often."""
-    for value, text in ((abs(k), "{n}"), (1.0 / abs(k) if k else 0.0, "1/{n}")):
-        n = round(value)
-        if 4 < n <= 64 and abs(value - n) <= 1e-5 * n:
-            return ("minus " if k < 0 else "") + text.format(n=n)
-    return None
-
-
-def _factor_name(k: float, batch_size, shape, factors, rtol: float) -> str | None:
-    """How to say the factor k (a minus sign included), when it is a recognisable expression."""
-    for value, text in _expressions(batch_size, shape, factors):
-        if np.isclose(abs(k), value, rtol=rtol, atol=0.0):
-            return ("minus " if k < 0 else "") + text
-    return None
+    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))]
 
 
 def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=None) -> str | None:
     """The factor k between the value and the expected one, named when it is recognisable; for a single
     number every wrong value is some multiple of the right one, so only an exact (1e-6) match counts."""
-    size = int(np.prod(shape))
-    rtol = 1e-3 if size > 1 else 1e-6
-    if batch_size and batch_size > 1:
-        if np.isclose(k, 1.0 / batch_size, rtol=rtol):
-            return (f"It equals the expected value divided by {batch_size}, the batch size: did you take the "
-                    "mean over the batch where a sum is needed (or divide by N twice)?")
-        if np.isclose(k, batch_size, rtol=rtol):
-            return (f"It equals the expected value times {batch_size}, the batch size: did you forget to "
-                    "divide by N (a sum where the mean is needed)?")
+    rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
         return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
                 "missing?")
-    if np.isclose(k, 0.5, rtol=rtol):
-        return "It is exactly half the expected value: is a factor 2 missing, or one of two contributions?"
-    name = _factor_name(k, batch_size, shape, factors, rtol)
-    if name is None and _count_name(k):
-        count = _count_name(k)
-        return (f"It equals the expected value times {count} ({k:.4g}): a factor {count.split('/')[-1]} too many "
-                "or missing, a count of the scenario (a mean where a sum is needed, or the reverse) or a "
-                "constant of the formula.")
+    name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
+                 if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
     if name is not None:
-        return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many, its inverse "
-                "left out, or a wrong constant.")
-    if size < 2:
-        return None
-    return f"It is the expected value times {k:.4g}: a constant factor is wrong."
+        return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many or its inverse "
+                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant).")
+    return None if int(np.prod(shape)) < 2 else f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
@@ -243,9 +208,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     if result.ok:
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
-    result.first_index = first
-    result.got_at_first = float(got[first])
-    result.expected_at_first = float(want[first])
+    result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
     alternatives, regions = (value() if callable(value) else value for value in (alternatives, regions))
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
@@ -306,27 +269,13 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
     magnitude): no formula mistake looks like that, so none is named."""
     eps, dtype = precision
     scale = _magnitude(got, want)
-    if scale == 0.0:
-        return None
-    worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale)
+    worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
     if worst > ROUNDING_EPS:
         return None
-    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the "
-            f"array ({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula "
-            "mistake looks like that; rounding is amplified when two nearly equal numbers are subtracted (a "
-            "cancellation, e.g. z - logsumexp(z) for large z): compute small quantities directly, not as the "
-            "difference of large ones.")
-
-
-def _single_entry_diagnosis(got, want, wrong) -> str | None:
-    """An off-by-one index or an edge case, when exactly one entry of several is wrong by about the size of
-    the values; a tiny error in one entry is an approximation or rounding, not an index."""
-    if wrong.sum() != 1 or wrong.size < 2:
-        return None
-    error = float(np.max(np.abs(got - want)[wrong]))
-    if error < INDEX_ERROR_FRACTION * _magnitude(got, want):
-        return None
-    return "Only one entry is wrong: look for an off-by-one index or an edge case."
+    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
+            f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks like "
+            "that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z - "
+            "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
 def _nearer(got, alternative, want) -> bool:
@@ -373,11 +322,15 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
             return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
+    zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
+        (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
+         "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
-                      _zero_pattern_diagnosis(got, want, wrong), _dtype_diagnosis(got, want, wrong),
-                      _single_entry_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong)):
+                      _region_diagnosis(got, wrong, zeros), _reordered_diagnosis(got, want),
+                      _dtype_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong),
+                      _slice_scale_diagnosis(got, want)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
@@ -416,18 +369,76 @@ def _offset_diagnosis(got, want) -> str | None:
             return (f"It differs from the expected value by an amount that is the same all along axis {axis}, "
                     f"one per index of the other axes: a term computed per {'row' if axis == got.ndim - 1 else 'slice'} "
                     "(a maximum, a mean or a log-sum subtracted for stability?) was added or left out.")
+    return _separable_diagnosis(got, want, difference, tight)
+
+
+def _separable_diagnosis(got, want, difference, tight) -> str | None:
+    """Yours - expected, or log(yours / expected), is the sum of a term that does not depend on axis p and one
+    that does not depend on axis q (u[i] + v[j] for a matrix): a statistic taken over the wrong axis."""
+    from itertools import combinations
+
+    with np.errstate(all="ignore"):
+        ratio = np.log(got / want) if np.all(got * want > 0) else None
+    for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
+                        (ratio, 1e-6, "equals the expected value times a factor")):
+        for p, q in combinations([k for k in range(got.ndim) if got.shape[k] > 2], 2) if d is not None else ():
+            both = d.mean(p, keepdims=True) + d.mean(q, keepdims=True) - d.mean((p, q), keepdims=True)
+            if min(np.ptp(d, p).max(), np.ptp(d, q).max()) > 10 * tol and np.allclose(d, both, rtol=0, atol=tol):
+                return (f"It {how} that does not depend on axis {p} {'plus' if d is difference else 'times'} one that "
+                        f"does not depend on axis {q}: a statistic (a maximum, a sum, a log-sum, a norm) taken over "
+                        "the wrong axis, or a term per row or per column broadcast along the wrong axis.")
     return None
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied."""
-    for what, yours, expected in reversed(scenario["earlier"]):
-        for value, whose in ((yours, "your value of"), (expected, "the expected value of")):
+    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied; or
+    the expected value times a simple function of an earlier expected value y (a factor of y missing or extra)."""
+    tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
+    for what, yours, y in reversed(scenario["earlier"]):
+        for value, whose in ((yours, "your value of"), (y, "the expected value of")):
             if value.shape == got.shape and got.size > 1 and np.ptp(got) > 0 and not _close(value, want, 1e-4, 0.0) \
-                    and _close(got, value, 1e-6, 1e-12 * _magnitude(got, want)):
+                    and np.allclose(got, value, **tolerance):
                 return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
                         "reused or returned twice, or two results swapped.")
+        with np.errstate(all="ignore"):
+            for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
+                            (" divided by (1 - y)", 1 / (1 - y)), (" divided by (1 + y)", 1 / (1 + y))):
+                if k.shape == got.shape and got.size > 1 and np.isfinite(k).all() and np.abs(k - 1).max() > 1e-3 \
+                        and np.ptp(k) > 0 and np.allclose(got, want * k, **tolerance):
+                    return (f"It equals the expected value{text}, with y the expected value of {what!r}, checked "
+                            "before: a factor of y is missing or extra (as s(1 - s), 1 - y^2 or exp in a derivative).")
     return None
+
+
+def _slice_scale_diagnosis(got, want) -> str | None:
+    """Yours = a * expected + b where a (and b) are the same all along an axis and change from one slice
+    to the next: a scale computed per row, column or channel (a normalisation) is wrong."""
+    scale = _magnitude(got, want)
+    for axis in range(got.ndim if got.ndim > 1 else 0):
+        g, w = (np.moveaxis(x, axis, -1).reshape(-1, got.shape[axis]) for x in (got, want))
+        if g.shape[1] < 3 or g.shape[0] < 2 or np.ptp(w, axis=1).min() <= 1e-3 * scale:
+            continue
+        wc, gc = w - w.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
+        a = np.sum(wc * gc, axis=1, keepdims=True) / np.sum(wc * wc, axis=1, keepdims=True)  # least squares
+        if np.ptp(a) < 1e-3 * abs(a).max() or abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
+            continue
+        offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
+        return (f"It equals the expected value times a factor{offset} "
+                f"that is the same all along axis {axis}, one per index of the other axes ({a.min():.3g} to "
+                f"{a.max():.3g}): a scale per row, column or channel is wrong, e.g. a normalisation by the wrong "
+                "statistic (a maximum or a mean for a sum, a std for a variance or the reverse) or axes.")
+    return None
+
+
+def _reordered_diagnosis(got, want) -> str | None:
+    """Yours holds exactly the expected numbers at other positions (distinct ones: no coincidence of repeats)."""
+    scale = _magnitude(got, want)
+    if got.size < 4 or np.unique(want).size < 0.9 * want.size or np.abs(got - want).max() < 1e-3 * scale or \
+            not np.allclose(np.sort(got, axis=None), np.sort(want, axis=None), rtol=1e-6, atol=1e-9 * scale):
+        return None
+    rows = got.ndim > 1 and np.allclose(np.sort(got.reshape(len(got), -1)), np.sort(want.reshape(len(want), -1)))
+    return ("It holds exactly the expected numbers" + ", each row its own," * bool(rows) + " in another order: a "
+            "reshape or flatten of axes in the wrong order (transpose them first), a wrong index, or items reordered.")
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
@@ -439,35 +450,14 @@ def _region_diagnosis(got, wrong, regions) -> str | None:
 
 
 def _constant_axis_diagnosis(got, want) -> str | None:
-    """Yours is the same all along an axis where the expected value varies: one value for every example
-    (or a statistic over the wrong axes broadcast back)."""
-    if got.ndim < 1 or got.size < 3:
-        return None
+    """Yours is the same all along an axis where the expected value varies (one value for every example)."""
     scale = 1e-9 * _magnitude(got, want)
-    for axis in range(got.ndim):
+    for axis in range(got.ndim if got.size >= 3 else 0):
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
                 np.ptp(want, axis=axis).max() > 1e6 * scale:
-            if got.ndim == 1:
-                return ("Every entry is the same number, where the expected ones differ: one statistic of the "
-                        "whole array (a sum or mean over every axis) where one per entry is needed.")
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
                     f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
                     "axes broadcast back.")
-    return None
-
-
-def _zero_pattern_diagnosis(got, want, wrong) -> str | None:
-    """Every wrong entry is 0 where the expected one is not (a contribution dropped there), or non-zero
-    where the expected one is exactly 0 (a mask missing)."""
-    count = int(wrong.sum())
-    if count == wrong.size or count < 1:
-        return None
-    if not got[wrong].any():
-        return (f"It is 0 in {count} of {wrong.size} entries where the expected value is not, and right elsewhere: "
-                "a contribution is missing there, or a mask drops entries it should keep.")
-    if not want[wrong].any():
-        return (f"It is non-zero in {count} of {wrong.size} entries where the expected value is exactly 0, and "
-                "right elsewhere: a mask (or a zero-fill) is missing there.")
     return None
 
 
@@ -481,12 +471,11 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
             with np.errstate(all="ignore"):
                 exact = np.array_equal(got, got.astype(dtype).astype(np.float64))
             name = np.dtype(dtype).name
-            if not exact and dtype == np.float16:
-                return None  # a few per cent: a formula mistake as likely as float16 rounding
             if exact:
                 return (f"Every value is exactly a {name} number and the differences are at the level of {name} "
-                        f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} "
-                        "array.")
+                        f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} array.")
+            if dtype == np.float16:
+                return None  # a few per cent: a formula mistake as likely as float16 rounding
             return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
                     f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
                     "wrong place, e.g. eps added after a square root).")
@@ -494,11 +483,12 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
-    """Only some rows (axis 0) or columns (the last axis) are wrong: which ones."""
-    if wrong.all() or got.ndim < 1 or wrong.size < 3:
+    """Only some rows (axis 0) or columns (the last axis), or entries, are wrong: which ones; a tiny error in
+    one entry is an approximation or rounding, not an index."""
+    if wrong.all() or np.max(np.abs(got - want)[wrong]) < INDEX_ERROR_FRACTION * _magnitude(got, want):
         return None
-    if float(np.max(np.abs(got - want)[wrong])) < INDEX_ERROR_FRACTION * _magnitude(got, want):
-        return None
+    if wrong.sum() == 1:
+        return "Only one entry is wrong: look for an off-by-one index or an edge case."
     for axis, name in ((0, "rows (axis 0)"), (got.ndim - 1, "columns (the last axis)")):
         if got.ndim == 1 and axis:
             break
@@ -553,12 +543,19 @@ def explain_error(message: str) -> str | None:
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
-                "axis left out), or the wrong array reshaped.")
+                "axis left out; an output size off by one), or the wrong array reshaped.")
     found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
     if found:
         return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
                 "off-by-one, an index into the wrong axis, or a list shorter than expected.")
-    if "'NoneType'" in message or "NoneType" in message:
+    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got \(\d+, (\d+)", message)
+    if found and found.group(1) != found.group(2):
+        return (f"A layer built for {found.group(1)} features (or channels) received an input with {found.group(2)}: "
+                "the layers ran in the wrong order, one was skipped or ran twice, or the input has another layout.")
+    if "list index out of range" in message:
+        return ("An index ran past the end of a list: the list is shorter than the code expects. Was it filled "
+                "before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?")
+    if "NoneType" in message:
         return ("A value your code uses is None: an attribute that was never set (did forward save what "
                 "backward needs, e.g. self._x = x?) or a function that does not `return` its result.")
     return None

@@ -293,3 +293,19 @@ def test_cross_entropy_is_one_node_and_stable_for_logits_of_1e4(ex, rng):
                         **tol)
         check_close_ref(f"dL/dlogits for logits +-1e4 ({np.dtype(dtype).name})", t.grad, lambda: pytorch()[1],
                         batch_size=n, **tol)
+
+
+def test_relu_gradient_is_zero_where_the_input_is_exactly_zero(ex, rng):
+    x = signed(rng, (4, 5))
+    x[::2, 1::2] = 0.0  # the kink itself: the docstring (and PyTorch) give the gradient 0 there
+    upstream = random_upstream(rng, x.shape)
+    _, grads = engine_gradients(ex, lambda a: a.relu(), [x], upstream)
+
+    def pytorch():
+        t = torch_float64(x, requires_grad=True)
+        t.relu().backward(oracle.torch.as_tensor(upstream))
+        return t.grad.numpy()
+
+    check_close_ref("relu: dL/d(input 0) for an input with exact zeros", grads[0], pytorch,
+                    regions=[(x == 0, "x == 0", "the gradient of relu at exactly 0 is 0: the mask is x > 0, not "
+                                                "x >= 0, as the docstring and PyTorch say.")])

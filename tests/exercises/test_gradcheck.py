@@ -258,3 +258,16 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
                                "max(||a||, ||b||).")])
+
+
+def test_numerical_gradient_keeps_float64_precision(ex, rng):
+    # f(x) = sum(c x) is linear, so the central difference has no truncation error: only float64 rounding,
+    # about 1e-10 relative here. A gradient kept in float32 loses everything past 7 digits (about 6e-8).
+    c = 1.0 + rng.uniform(1e-7, 1e-6, size=5)
+    x = 0.1 * rng.standard_normal(5)
+
+    def f():
+        return float(np.sum(c * x))
+
+    check_close("numerical_gradient of sum(c x), c = 1 + about 1e-7 (to 1e-8 relative)", ex.numerical_gradient(f, x),
+                lambda: c, rtol=1e-8, atol=0.0)

@@ -271,3 +271,25 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
                 "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
                 "is never used, and skipping it saves a third of its backward.")
     check_close_ref("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
+
+
+@pytest.mark.fact
+def test_parameter_gradient_is_zero_even_in_reused_memory(ex, rng):
+    grads = []
+    for data in [rng.standard_normal((3, 4)) for _ in range(5)]:
+        garbage = np.full(data.shape, 7.0)  # freed, its memory is handed out again for the next array this size
+        del garbage
+        grads.append(ex.Parameter(data).grad)
+    check_that("Parameter.grad of new Parameters", grads, lambda grads: not any(np.any(g) for g in grads),
+               "a new Parameter's grad is not zero: np.empty_like keeps whatever the memory held (garbage); "
+               "start it as np.zeros_like(data).")
+
+
+def test_linear_calls_its_initializer_with_fan_in_then_fan_out(ex, rng):
+    layer = ex.Linear(3, 2, rng=own_rng(), init=lambda fan_in, fan_out, _rng: np.arange(
+        fan_in * fan_out, dtype=np.float64).reshape(fan_in, fan_out))
+    check_close("W of Linear(3, 2, init=<function returning arange(fan_in * fan_out) as (fan_in, fan_out)>)",
+                layer.W.data, lambda: np.arange(6.0).reshape(3, 2), alternatives=lambda: [(
+                    np.arange(6.0).reshape(2, 3).T, "init(out_features, in_features, rng) transposed: call "
+                    "init(in_features, out_features, rng); the order of the fans matters (He and Xavier scale by "
+                    "fan_in), and transposing after the draw does not restore it.")])

@@ -236,3 +236,13 @@ def test_a_network_with_a_residual_block_matches_finite_differences(ex, pkg, ref
     x = rng.standard_normal((n, 3))
     check_layer_backward(ref, net, x, random_upstream(rng, (n, 2)), layer_name="Sequential with a Residual",
                          batch_size=n)
+
+
+@pytest.mark.fact
+def test_residual_refuses_a_block_whose_output_would_broadcast(ex, pkg, rng):
+    net = ex.Residual(linear(pkg, rng, 4, 1))
+    x = rng.standard_normal((5, 4))
+    check_raises("Residual(Linear(4, 1)).forward", ValueError, lambda: net.forward(x),
+                 message="Residual(Linear(4, 1)).forward returned without error although the block maps (5, 4) to "
+                         "(5, 1): x + block(x) would broadcast silently. Compare the whole shape (out.shape != "
+                         "x.shape), not only the batch size.")

@@ -348,3 +348,24 @@ def test_sgd_with_momentum_follows_a_change_of_lr_like_pytorch(ex, pkg, rng):
 def test_sgd_rejects_invalid_settings_like_pytorch(ex, pkg, rng, settings):
     check_rejects("SGD", ex.SGD, make_params(pkg, rng), settings,
                   "a negative rate or decay, or Nesterov without momentum, is a mistake to report")
+
+
+def accepted(call) -> str:
+    """'accepted', or the ValueError that `call` raised (settings the docstring allows must not raise)."""
+    try:
+        call()
+    except ValueError as error:
+        return f"ValueError: {error}"
+    return "accepted"
+
+
+@pytest.mark.fact
+@pytest.mark.part("sgd")
+def test_sgd_accepts_a_learning_rate_and_momentum_of_zero(ex, pkg, rng):
+    from grader.feedback.checks import check_equal
+
+    for settings in (dict(lr=0.0), dict(lr=0.1, momentum=0.0)):
+        what = f"SGD({settings_id(settings)})"
+        check_equal(what, accepted(lambda: ex.SGD(make_params(pkg, rng), **settings)), "accepted",
+                    lambda got, what=what: f"{what} raised {got}: the docstring rejects only lr < 0 and momentum "
+                                           "< 0; a rate of 0 (the end of a schedule) or no momentum is valid.")

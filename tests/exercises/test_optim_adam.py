@@ -129,3 +129,16 @@ def test_adam_updates_in_place_and_never_changes_the_gradients(ex, pkg, rng):
 def test_adam_rejects_invalid_settings_like_pytorch(ex, pkg, rng, settings):
     check_rejects("Adam", ex.Adam, make_params(pkg, rng), settings,
                   "betas must lie in [0, 1); lr, eps and weight decay must not be negative")
+
+
+@pytest.mark.fact
+@pytest.mark.part("adam")
+def test_adam_accepts_betas_of_zero_and_a_learning_rate_of_zero(ex, pkg, rng):
+    from grader.feedback.checks import check_equal
+    from test_optim import accepted, settings_id
+
+    for settings in (dict(lr=0.1, betas=(0.0, 0.0)), dict(lr=0.0)):
+        what = f"Adam({settings_id(settings)})"
+        check_equal(what, accepted(lambda: ex.Adam(make_params(pkg, rng), **settings)), "accepted",
+                    lambda got, what=what: f"{what} raised {got}: the docstring rejects only a beta outside [0, 1) "
+                                           "and lr < 0; beta = 0 (no averaging) and lr = 0 are valid.")

@@ -328,3 +328,16 @@ def test_l2_penalty_backward_adds_lambda_w_into_existing_gradients(ex, pkg, rng)
     ex.l2_penalty(params, lam)
     for w, p in zip(data_before, params):
         check_unchanged("l2_penalty (on p.data)", w, p.data)
+
+
+def test_dropout_in_eval_mode_after_training_returns_x_unchanged(ex, rng):
+    layer = ex.Dropout(P, rng=own_rng(6))
+    x = rng.standard_normal((20, 30))
+    layer.forward(x)  # a training call leaves a mask behind
+    layer.eval()
+    y = layer.forward(x)
+    check_that("Dropout.forward in eval mode after a training call keeps every entry", y,
+               lambda y: not np.any(y == 0),
+               "Dropout.forward in eval mode dropped entries after a training call: in eval mode it must return x "
+               "unchanged; the mask of the last training call is stale and must not be applied.")
+    check_close("Dropout.forward in eval mode after a training call", y, x)

@@ -358,3 +358,12 @@ def test_gradient_health_uses_the_given_thresholds_and_flags_non_finite_norms(ex
     check_that("the warnings that say 'exploding'", warnings,
                lambda warnings: flagged(warnings, "exploding") == ["c"],
                lambda warnings: f"with exploding=10.0, norms {norms} gave {warnings}")
+
+
+@pytest.mark.fact
+def test_gradient_health_flags_an_exactly_zero_norm_as_vanishing(ex):
+    warnings = ex.check_gradient_health({"dead": 0.0, "fine": 5.0}, vanishing=1.0, exploding=10.0)
+    check_that("the warnings that say 'vanishing' for norms {'dead': 0.0, 'fine': 5.0}", warnings,
+               lambda warnings: flagged(warnings, "vanishing") == ["dead"],
+               lambda warnings: f"a gradient norm of exactly 0 gave {warnings}: 0 < vanishing, so it is vanishing "
+                                "(a parameter that gets no gradient at all has stopped learning completely).")

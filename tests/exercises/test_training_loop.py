@@ -362,3 +362,24 @@ def test_build_mnist_model_learns_a_2000_image_subset_of_mnist(ex, pkg, rng):
     check_that("the dtype of those logits", logits, lambda logits: logits.dtype == np.float32,
                lambda logits: f"the MNIST model trained in {logits.dtype} on float32 images: keep it float32 end to "
                               "end (dtype=np.float32 in every Linear).")
+
+
+@pytest.mark.fact
+def test_train_epoch_treats_an_infinite_loss_as_diverged(ex, pkg, rng):
+    X, y = blobs(rng, n=40)
+
+    class InfiniteInBatch3(pkg.losses.SoftmaxCrossEntropy):
+        """The reference loss, except that batch 3's value is +inf (its gradient stays finite)."""
+        calls = 0
+
+        def forward(self, logits, labels):
+            self.calls += 1
+            loss = super().forward(logits, labels)
+            return float("inf") if self.calls == 3 else loss
+
+    model = pkg.network.Sequential(linear(pkg, rng))
+    optimizer = pkg.optim.SGD(model.parameters(), lr=0.1)
+    check_raises("train_epoch on a loss that is +inf in batch 3", FloatingPointError,
+                 lambda: ex.train_epoch(model, InfiniteInBatch3(), optimizer, X, y, batch_size=10, rng=own_rng()),
+                 message="the loss was +inf in batch 3 and train_epoch went on: an infinite loss has diverged too "
+                         "(the docstring says NaN or infinite); test np.isfinite(loss), not only np.isnan.")

@@ -29,9 +29,14 @@ def zeros_where_positive(e):
     (lambda e: np.broadcast_to(e.mean(axis=0), e.shape), E, "same all along axis 0"),
     (lambda e: e.T.copy(), E, "transpose of the expected value"),
     (lambda e: np.ascontiguousarray(e.T).reshape(4, 6), E, "right numbers in the wrong order"),
-    (zeros_where_positive, E, "It is 0 in"),
+    (zeros_where_positive, E, "wrong only where yours is 0"),
     (only_rows, E, "only the last 1 of 4 rows"),
     (lambda e: e.astype(np.float32).astype(np.float64), E, "exactly a float32 number"),
+    (lambda p: p / p.max(axis=1, keepdims=True), P, "a factor that is the same all along axis 1"),
+    (lambda e: 2 + e / e.std(axis=0), E, "a factor plus an offset that is the same all along axis 0"),
+    (lambda p: p * p.sum(axis=1, keepdims=True) / p.sum(axis=0), P, "a factor that does not depend on axis 0 times one that does not depend on axis 1"),
+    (lambda e: e[:, ::-1].copy(), E, "exactly the expected numbers, each row its own, in another order"),
+    (lambda e: e + np.arange(4.0)[:, None] + np.arange(1.0, 7.0), E, "a term that does not depend on axis 0 plus one that does not depend on axis 1"),
     (lambda e: e * (1 + 3e-5 * np.random.default_rng(2).standard_normal(e.shape)), E, "approximation"),
 ])
 def test_each_general_fingerprint_is_named(make_wrong, expected, phrase):
@@ -88,5 +93,29 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
     assert "expand_dims" in error_of(lambda: np.broadcast_to(np.ones(4), (4, 3)))
     assert "transpose" in error_of(lambda: np.ones((5, 3)) @ np.ones((5, 2)))
     assert "stride" in error_of(lambda: np.ones(60).reshape(2, 3, 4, 5))
+    assert "wrong order" in diagnose.explain_error("Linear expects input of shape (N, 4), got (6, 5)")
+    assert "cleared" in diagnose.explain_error("IndexError: list index out of range")
     assert "did forward save" in diagnose.explain_error("'NoneType' object has no attribute 'T'")
     assert diagnose.explain_error("something else entirely") is None
+
+
+def test_a_few_repeated_values_in_another_order_are_no_permutation():
+    mask = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+    assert "another order" not in (diagnose.compare(mask[::-1].copy(), mask).diagnosis or "")
+
+
+def test_a_failing_check_is_not_called_stale_against_its_own_value():
+    from grader.feedback import checks
+
+    with pytest.raises(AssertionError) as failure:
+        checks.check_close("W after one step", E + np.random.default_rng(6).standard_normal(E.shape), E,
+                           alternatives=lambda: [(2 * E, "twice.")])
+    assert "checked before" not in str(failure.value), str(failure.value)
+
+
+def test_a_factor_of_an_earlier_expected_value_missing_is_named():
+    s = 1 / (1 + np.exp(-E))
+    g = np.random.default_rng(7).standard_normal(E.shape)
+    diagnose.compare(s, s, what="sigmoid: the forward value")
+    result = diagnose.compare(g * s, g * s * (1 - s), what="sigmoid: dL/da")
+    assert "divided by (1 - y), with y the expected value of 'sigmoid: the forward value'" in result.diagnosis
