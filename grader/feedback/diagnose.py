@@ -145,7 +145,8 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
         if value and np.isfinite(value) and value != 1:
             found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
-        found += [(float(batch_size), f"N = {batch_size}, the batch size"), (1.0 / batch_size, f"1/N, N = {batch_size} the batch size")]
+        found += [(float(batch_size), f"{batch_size}, the batch size"),
+                  (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
     for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
         found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
     for n in (2, 3, 6):

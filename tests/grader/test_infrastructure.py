@@ -108,11 +108,11 @@ def expected():
 
 
 @pytest.mark.parametrize("make_wrong, phrase", [
-    (lambda e: e / 4, "divided by 4, the batch size"),
-    (lambda e: e * 4, "times 4, the batch size"),
+    (lambda e: e / 4, "that is 1/4, one over the batch size"),
+    (lambda e: e * 4, "that is 4, the batch size"),
     (lambda e: -e, "opposite sign"),
     (lambda e: 2 * e, "twice"),
-    (lambda e: 0.5 * e, "half"),
+    (lambda e: 0.5 * e, "that is 1/2"),
     (lambda e: 3.7 * e, "times 3.7"),
     (lambda e: e.T, "transpose"),
     (lambda e: np.zeros_like(e), "all zeros"),
@@ -206,7 +206,7 @@ def test_an_alternative_is_named_only_when_the_value_is_nearer_to_it_than_to_the
 
 
 def test_a_single_number_gets_only_the_named_factors():
-    assert "times 6, the batch size" in diagnose.compare(6 * 1.40545, 1.40545, batch_size=6).diagnosis
+    assert "that is 6, the batch size" in diagnose.compare(6 * 1.40545, 1.40545, batch_size=6).diagnosis
     assert "twice" in diagnose.compare(2.5, 1.25).diagnosis
     assert diagnose.compare(0.5, 1.39e-10).diagnosis is None  # any two numbers differ by some factor
 
