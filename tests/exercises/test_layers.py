@@ -52,6 +52,14 @@ def test_parameter_holds_data_and_a_zero_gradient_of_the_same_shape(ex, rng):
                lambda grad: "Parameter.grad is None: start it as np.zeros_like(data)." if grad is None else
                f"Parameter.grad has shape {getattr(grad, 'shape', None)}, expected {data.shape}.")
     check_that("Parameter.grad", p.grad, lambda grad: not np.any(grad), "Parameter.grad must start at zeros.")
+    grads = []
+    for data in [rng.standard_normal((3, 4)) for _ in range(5)]:
+        garbage = np.full(data.shape, 7.0)  # freed, its memory is handed out again for the next array this size
+        del garbage
+        grads.append(ex.Parameter(data).grad)
+    check_that("Parameter.grad of new Parameters", grads, lambda grads: not any(np.any(g) for g in grads),
+               "a new Parameter's grad is not zero: np.empty_like keeps whatever the memory held (garbage); "
+               "start it as np.zeros_like(data).")
 
 
 def test_parameter_turns_integer_data_into_float64_and_keeps_float32(ex, rng):
@@ -271,18 +279,6 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
                 "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
                 "is never used, and skipping it saves a third of its backward.")
     check_close_ref("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
-
-
-@pytest.mark.fact
-def test_parameter_gradient_is_zero_even_in_reused_memory(ex, rng):
-    grads = []
-    for data in [rng.standard_normal((3, 4)) for _ in range(5)]:
-        garbage = np.full(data.shape, 7.0)  # freed, its memory is handed out again for the next array this size
-        del garbage
-        grads.append(ex.Parameter(data).grad)
-    check_that("Parameter.grad of new Parameters", grads, lambda grads: not any(np.any(g) for g in grads),
-               "a new Parameter's grad is not zero: np.empty_like keeps whatever the memory held (garbage); "
-               "start it as np.zeros_like(data).")
 
 
 def test_linear_calls_its_initializer_with_fan_in_then_fan_out(ex, rng):
