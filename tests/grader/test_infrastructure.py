@@ -380,7 +380,7 @@ LAYERS_TESTS = [f"tests/exercises/test_layers.py::{name}" for name in (
 
 def _judged(tmp_path, monkeypatch, action: str) -> list:
     """The three first layers tests judged in a sandboxed worker, with a 1 s limit and a 2 s margin, against
-    the reference whose Parameter() runs ACTION in the first test only."""
+    the reference whose first Parameter() of the first test runs ACTION."""
     import shutil
 
     from grader.core import judge, manifest
@@ -390,9 +390,10 @@ def _judged(tmp_path, monkeypatch, action: str) -> list:
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     with open(target / "layers.py", "a") as out:
-        out.write(f"\n\nimport os as _os, time as _time\n_init = Parameter.__init__\n\n\n"
-                  f"def _slow_init(self, *args, **kwargs):\n"
-                  f"    if '{LAYERS_TESTS[0].split('::')[1]}' in _os.environ.get('PYTEST_CURRENT_TEST', ''):\n"
+        out.write(f"\n\nimport os as _os, time as _time\n_init = Parameter.__init__\n_acted = []\n\n\n"
+                  f"def _slow_init(self, *args, **kwargs):\n"  # once: the first test makes several Parameters
+                  f"    if '{LAYERS_TESTS[0].split('::')[1]}' in _os.environ.get('PYTEST_CURRENT_TEST', '') "
+                  f"and not _acted:\n        _acted.append(1)\n"
                   f"        {action}\n    _init(self, *args, **kwargs)\n\n\nParameter.__init__ = _slow_init\n")
     kata = manifest.load()
     session = judge.WorkerSession(kata.exercise("layers"), target, list(LAYERS_TESTS),
