@@ -5,9 +5,10 @@
   bubblewrap  Linux user, mount, PID, network and IPC namespaces (Debian package `bubblewrap`). The
               worker sees a read-only view of the Python installation, the grader and the tests (not the
               mutant banks), the submission, and only the reference modules its exercise's tests load as
-              dependencies; a private /tmp is its only writable place. It cannot see other processes,
-              other submissions, PyTorch, the MNIST test labels or the instructor's files, and every
-              process it starts dies with it (its PID namespace ends with the worker).
+              dependencies; a private /tmp is its only writable place. It cannot signal or read other
+              processes, nor see other submissions, PyTorch, the MNIST test labels or the instructor's
+              files, and every process it starts dies with it (its PID namespace ends with the worker).
+              Judged exercises fork their workers from one ready process in this sandbox (zygote.py).
   uid         as root where namespaces are refused (a course platform's container): the worker runs as
               an unprivileged user (uid 65534, no new privileges) in a scratch folder of its own. It cannot
               write the kata, read anything private to root (KATA_PRIVATE_DIRS, e.g. the reference, are
