@@ -26,7 +26,6 @@ import os
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -41,26 +40,18 @@ MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 KEPT_FLAGS = 2 | 4 | 8 | 1024 | 2048 | 4096  # nosuid, nodev, noexec, noatime, nodiratime, relatime
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 FD_VAR = "KATA_ZYGOTE_FD"
+MESSAGE_BYTES = 4 << 20  # a request carries the reference modules an exercise builds on: tens of kB
 
 
 def send(sock: socket.socket, message: dict, fds: list[int] = ()) -> None:
-    """One length-prefixed JSON message, with file descriptors attached (SCM_RIGHTS)."""
-    data = json.dumps(message).encode()
-    socket.send_fds(sock, [struct.pack("!I", len(data)) + data], list(fds))
+    """One JSON message (a datagram of a SOCK_SEQPACKET pair), with file descriptors attached."""
+    socket.send_fds(sock, [json.dumps(message).encode()], list(fds))
 
 
 def receive(sock: socket.socket) -> tuple[dict | None, list[int]]:
-    """The next message and its descriptors; (None, []) at the end of the stream."""
-    head, fds, _, _ = socket.recv_fds(sock, 4, 8)
-    if len(head) < 4:
-        return None, fds
-    size, data = struct.unpack("!I", head)[0], b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            return None, fds
-        data += chunk
-    return json.loads(data), fds
+    """The next message and its descriptors; (None, []) once the other side has closed."""
+    data, fds, _, _ = socket.recv_fds(sock, MESSAGE_BYTES, 8)
+    return (json.loads(data) if data else None), fds
 
 
 def _libc(name: str, *arguments) -> None:
@@ -100,8 +91,9 @@ def _drop_privileges(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"]))
 
 
-def _init(request: dict, fds: list[int], status_pipe: int) -> None:
-    """PID 1 of the worker's namespace: its private folders, then the worker, then its exit status."""
+def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
+    """PID 1 of the worker's namespace: its private folders, then (once the judge has found this process
+    and says go) the worker, then the worker's exit status."""
     from grader.core.manifest import SOLUTIONS_DIR
 
     signal.set_wakeup_fd(-1)
@@ -118,6 +110,8 @@ def _init(request: dict, fds: list[int], status_pipe: int) -> None:
     for shared in (str(SOLUTIONS_DIR), "/dev", "/"):
         kept = os.statvfs(shared).f_flag & KEPT_FLAGS  # a remount may not drop nosuid, nodev... (EPERM)
         _libc("mount", b"none", shared.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
+    if os.read(go, 1) != b"g":
+        os._exit(0)
     worker = os.fork()
     if worker == 0:
         _run_worker(request, fds)
@@ -153,21 +147,23 @@ def _run_worker(request: dict, fds: list[int]) -> None:
         os._exit(code)
 
 
-def _fork_worker(request: dict, fds: list[int]) -> tuple[int, int, int]:
-    """(intermediate's pid, init's pid in this namespace, the pipe init writes the worker's status to)."""
+def _fork_worker(request: dict, fds: list[int]) -> tuple[int, int, int, int]:
+    """(intermediate's pid, init's pid in this namespace, the pipe init writes the worker's status to, the
+    pipe that lets init start the worker)."""
     pid_read, pid_write = os.pipe()
     status_read, status_write = os.pipe()
+    go_read, go_write = os.pipe()
     intermediate = os.fork()
     if intermediate == 0:
         try:
-            os.close(pid_read)
-            os.close(status_read)
+            for fd in (pid_read, status_read, go_write):
+                os.close(fd)
             _libc("unshare", CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
             init = os.fork()
             if init == 0:
                 os.close(pid_write)
                 try:
-                    _init(request, fds, status_write)
+                    _init(request, fds, status_write, go_read)
                 except BaseException as error:  # noqa: BLE001 - said where the judge keeps the worker's output
                     os.write(fds[1], f"the worker's namespace could not be set up: {error!r}\n".encode())
                     os._exit(126)
@@ -175,11 +171,11 @@ def _fork_worker(request: dict, fds: list[int]) -> tuple[int, int, int]:
             os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]) & 0xFF)
         finally:
             os._exit(127)
-    for fd in (pid_write, status_write, *fds):
+    for fd in (pid_write, status_write, go_read, *fds):
         os.close(fd)
     init = int(os.read(pid_read, 32) or 0)
     os.close(pid_read)
-    return intermediate, init, status_read
+    return intermediate, init, status_read, go_write
 
 
 def main() -> None:
@@ -193,6 +189,7 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     send(control, {"ready": os.getpid()})
     running: dict[int, tuple[int, int]] = {}  # intermediate pid -> (request id, status pipe)
+    gates: dict[int, int] = {}  # request id -> the pipe that starts its worker
     while True:
         readable, _, _ = select.select([control, wake_read], [], [])
         if wake_read in readable:
@@ -209,7 +206,13 @@ def main() -> None:
             request, fds = receive(control)
             if request is None:
                 os._exit(0)
-            intermediate, init, status_pipe = _fork_worker(request, fds)
+            if "go" in request:  # the judge found the worker's init (start it) or did not (it ends unstarted)
+                gate = gates.pop(request["go"])
+                if request["start"]:
+                    os.write(gate, b"g")
+                os.close(gate)
+                continue
+            intermediate, init, status_pipe, gates[request["id"]] = _fork_worker(request, fds)
             running[intermediate] = (request["id"], status_pipe)
             send(control, {"id": request["id"], "pid": init})
 
@@ -224,7 +227,7 @@ class ReadyWorker:
         self.copied, self.alive = False, False
         self.replies: dict[int, dict] = {}
         self._lock, self._changed, self._number = threading.Lock(), threading.Condition(), 0
-        self.sock, theirs = socket.socketpair()
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = sandbox.worker_environment({FD_VAR: str(theirs.fileno()), "PYTHONPATH": str(ROOT)})
         command = sandbox.bubblewrap_command([sys.executable, "-B", "-m", "grader.core.zygote"], target=self.submission,
                                              reference=None, env=env, extra=["--cap-add", "CAP_SYS_ADMIN"])
@@ -265,20 +268,24 @@ class ReadyWorker:
         """A fresh worker running `python -m grader.core.worker ARGUMENTS`, or None if none could be forked."""
         if not self.ready():
             return None
-        if not self.copied:  # the learner's files as they are now (make watch starts this before a save)
-            sandbox.copy_submission(self.target, self.submission)
-            self.copied = True
-        with self._lock:
-            self._number += 1
-            number = self._number
-            request = {"id": number, "arguments": arguments, "env": sandbox.worker_environment(env),
-                       "references": {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in references},
-                       "limits": asdict(limits)}
-            send(self.sock, request, [channel, output.write_end])
-        with self._changed:
-            self._changed.wait_for(lambda: "pid" in self.replies.get(number, {}) or not self.alive, 30)
-        init = self.replies.get(number, {}).get("pid")
-        host_pid = self._host_pid(init) if init else None
+        request = {"arguments": arguments, "env": sandbox.worker_environment(env), "limits": asdict(limits),
+                   "references": {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in references}}
+        try:
+            with self._lock:
+                if not self.copied:  # the learner's files as they are now (make watch starts this before a save)
+                    sandbox.copy_submission(self.target, self.submission)
+                    self.copied = True
+                self._number += 1
+                number = request["id"] = self._number
+                send(self.sock, request, [channel, output.write_end])
+            with self._changed:
+                self._changed.wait_for(lambda: "pid" in self.replies.get(number, {}) or not self.alive, 30)
+            init = self.replies.get(number, {}).get("pid")
+            host_pid = self._host_pid(init) if init else None
+            with self._lock:  # without its PID the judge could neither time nor stop it: then it never starts
+                send(self.sock, {"go": number, "start": bool(host_pid)})
+        except OSError:  # the ready process ended
+            return None
         return ForkedWorker(self, number, host_pid, output) if host_pid else None
 
     def _host_pid(self, init: int) -> int | None:
