@@ -23,7 +23,7 @@ from tabulate import tabulate
 from grader.core import integrity, milestone_cache, mode, policy, runner, sandbox, seeds
 from grader.core import report as reports
 from grader.core import target as targets
-from grader.core.manifest import ROOT, Exercise, Milestone
+from grader.core.manifest import ROOT, Exercise, Milestone, exercise_of_test
 from grader.core.report import ExerciseStatus as Status, MilestoneStatus
 from grader.core.runner import TargetRun
 
@@ -122,7 +122,7 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
     shown: list[str] = []
 
     def progress(records: list[dict]) -> None:
-        started = {runner.exercise_of(r["nodeid"]) for r in records if r.get("event") == "start"}
+        started = {exercise_of_test(r["nodeid"]) for r in records if r.get("event") == "start"}
         finished = any(r.get("event") == "finish" for r in records)
         for index, exercise in enumerate(chosen):
             later = {ex.name for ex in chosen[index + 1:]}

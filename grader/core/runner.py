@@ -39,7 +39,6 @@ class TestResult:
     message: str = ""
     kind: str = ""
     where: str | None = None
-    function: str | None = None
     part: str | None = None  # the manifest part the test is marked with (@pytest.mark.part("sgd"))
     kinds: list | None = None  # the kinds of check the judge decided it by (checks.QUANTITY_KINDS, WORKER_COMPUTABLE)
     fact: bool = False  # marked @pytest.mark.fact: rests only on what the worker reports about its own objects
@@ -75,22 +74,9 @@ class TargetRun:
         return len(self.tests)
 
 
-def child_environment(results_path: Path, extra: dict | None = None, *, mode: str, seed: int) -> dict:
-    # No __pycache__ in a learner's folder; BLAS threads pinned alike in every command (a loaded machine
-    # collapses otherwise).
-    env = dict(os.environ, KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
-               **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS)
-    env.pop("KATA_TARGET", None)  # the child gets --target explicitly
-    env.update(extra or {})
-    return env
-
-
-exercise_of = exercise_of_test  # one test id -> its exercise (manifest.exercise_of_test)
-
-
 def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str | None = None,
-                  seed: int | None = None, preexec_fn=None, extra_env=None, child_seconds: float | None = None,
-                  on_progress=None, gate=None) -> dict[str, dict[str, TargetRun]]:
+                  seed: int | None = None, extra_env=None, child_seconds: float | None = None, on_progress=None,
+                  gate=None) -> dict[str, dict[str, TargetRun]]:
     """Run the exercises' tests against each target in one judge process; {exercise: {target: TargetRun}}.
 
     mode: judge (the default for one target: learner code in sandboxed workers, verdicts here) or split
@@ -109,55 +95,46 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
                                      sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
-        env = child_environment(results_path, extra_env, mode=mode, seed=seed)
+        # No __pycache__ in a learner's folder; BLAS threads pinned alike in every command (a loaded machine
+        # collapses otherwise); no KATA_TARGET, as the child gets --target explicitly.
+        env = {name: value for name, value in os.environ.items() if name != "KATA_TARGET"}
+        env.update(KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
+                   **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS, **(extra_env or {}))
         output, returncode, child_problem = _run_child(
-            command, env, limit, preexec_fn, lambda: on_progress(read_lines(results_path)) if on_progress else None,
-            gate)
+            command, env, limit, lambda: on_progress(read_lines(results_path)) if on_progress else None, gate)
         records = read_lines(results_path)
-    by_exercise: dict[str, list[dict]] = {ex.name: [] for ex in exercises}
-    for record in records:
-        name = exercise_of(record.get("nodeid", ""))
-        if name in by_exercise:
-            by_exercise[name].append(record)
-        elif record.get("event") == "finish":
-            for found in by_exercise.values():
-                found.append(record)
-    return {ex.name: _collect(ex, targets, by_exercise[ex.name], output, returncode, child_problem)
+    return {ex.name: _collect(ex, targets, _records_of(ex, records), output, returncode, child_problem)
             for ex in exercises}
 
 
-def _run_child(command, env, limit, preexec_fn, poll, gate=None) -> tuple[str, int | None, str | None]:
-    with tempfile.TemporaryFile() as log:
-        def start() -> None:
-            sandbox.judge_preexec()  # dies with its parent; its own memory and files bounded
-            if preexec_fn is not None:
-                preexec_fn()
+def _records_of(exercise: Exercise, records: list[dict]) -> list[dict]:
+    """The records of one exercise's tests, and the run's end, which every exercise shares."""
+    return [r for r in records if exercise_of_test(r.get("nodeid", "")) == exercise.name or r.get("event") == "finish"]
 
-        # A gated judge waits on a pipe of its own (pytest captures standard input).
+
+def _run_child(command, env, limit, poll, gate=None) -> tuple[str, int | None, str | None]:
+    with tempfile.TemporaryFile() as log:
+        # The judge dies with its parent, its own memory and files bounded (judge_preexec). A gated judge waits on a pipe of its own (pytest captures standard input).
         wait, tell = os.pipe() if gate else (None, None)
         process = subprocess.Popen(command, cwd=ROOT, env={**env, **({WARM_VAR: str(wait)} if gate else {})},
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   preexec_fn=start, pass_fds=(wait,) if gate else ())
+                                   preexec_fn=sandbox.judge_preexec, pass_fds=(wait,) if gate else ())
         if gate is not None:
             os.close(wait)
             with contextlib.suppress(OSError):  # a judge that already ended (a collection error) reads nothing
                 os.write(tell, b"go" if gate() else b"stop")
             os.close(tell)
-        deadline = time.monotonic() + limit
-        child_problem = None
-        while True:
+        deadline, returncode, child_problem = time.monotonic() + limit, None, None
+        while returncode is None:
             try:
                 returncode = process.wait(timeout=0.3)  # returns as soon as the judge ends
-                break
             except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() > deadline:
-                process.kill()
-                child_problem = f"the tests were stopped after {limit:g} s in total: {TIMEOUT_ADVICE}"
-                returncode = process.wait()
-                break
-            if poll is not None:
-                poll()
+                if time.monotonic() > deadline:
+                    process.kill()
+                    child_problem = f"the tests were stopped after {limit:g} s in total: {TIMEOUT_ADVICE}"
+                    returncode = process.wait()
+                elif poll is not None:
+                    poll()
         log.seek(0)
         output = log.read().decode(errors="replace")
     return output, (None if child_problem else returncode), child_problem
@@ -165,8 +142,8 @@ def _run_child(command, env, limit, preexec_fn, poll, gate=None) -> tuple[str, i
 
 def collect_one(exercise: Exercise, target: Path, records: list[dict]) -> TargetRun:
     """The verdicts of one exercise's tests among the records so far (for live progress)."""
-    mine = [r for r in records if exercise_of(r.get("nodeid", "")) == exercise.name or r.get("event") == "finish"]
-    return _collect(exercise, [target], mine + [{"event": "finish", "exitstatus": 0}], "", 0, None)[str(target)]
+    finished = _records_of(exercise, records) + [{"event": "finish", "exitstatus": 0}]
+    return _collect(exercise, [target], finished, "", 0, None)[str(target)]
 
 
 def run_exercise(exercise: Exercise, targets: list[Path], **options) -> dict[str, TargetRun]:
@@ -182,29 +159,18 @@ def _test_result(record: dict, exercise: Exercise) -> TestResult:
     elif kind == "crash":
         outcome = "crashed"
     return TestResult(test=record["test"], outcome=outcome, message=message, kind=kind, where=record.get("where"),
-                      function=record.get("function"), part=record.get("part"), kinds=record.get("kinds"),
-                      fact=bool(record.get("fact")))
+                      part=record.get("part"), kinds=record.get("kinds"), fact=bool(record.get("fact")))
 
 
 def _collect(exercise, targets, records, output, returncode, child_problem) -> dict[str, TargetRun]:
     runs = {str(t): TargetRun(target=str(t)) for t in targets}
-    started, finished = [], set()
-    finish = None
-    collect_errors = []
-    for record in records:
-        event = record.get("event")
-        if event == "start":
-            started.append(record["nodeid"])
-        elif event == "result":
-            finished.add(record["nodeid"])
-            run = runs.get(record.get("target") or str(targets[0]))
-            if run is not None:
-                run.tests.append(_test_result(record, exercise))
-        elif event == "collect_error":
-            collect_errors.append(record["message"])
-        elif event == "finish":
-            finish = record["exitstatus"]
-
+    started = [r["nodeid"] for r in records if r.get("event") == "start"]
+    finished = {r["nodeid"] for r in records if r.get("event") == "result"}
+    collect_errors = [r["message"] for r in records if r.get("event") == "collect_error"]
+    for record in (r for r in records if r.get("event") == "result"):
+        run = runs.get(record.get("target") or str(targets[0]))
+        if run is not None:
+            run.tests.append(_test_result(record, exercise))
     if collect_errors:
         problem = "the test file could not be collected: " + collect_errors[0].strip().splitlines()[-1]
         for run in runs.values():
@@ -215,13 +181,12 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
         for run in runs.values():
             run.problem = f"the tests could not start: {tail}"
         return runs
-    unfinished = [nodeid for nodeid in started if nodeid not in finished]
-    if finish is None:
+    if not any(r.get("event") == "finish" for r in records):
         # The child died, or was killed, before the end: name the test that was running.
         child_problem = child_problem or ended_abruptly(returncode)
         for run in runs.values():
             run.problem = run.problem or child_problem
-        for nodeid in unfinished:
+        for nodeid in (nodeid for nodeid in started if nodeid not in finished):
             name = nodeid.split("::")[-1]
             for run in runs.values():
                 if len(runs) == 1 or run.target in nodeid or Path(run.target).name in name:

@@ -59,21 +59,18 @@ class Unavailable:
             "to the judge, so compute expected values inside a callable (lambda: ...).")
 
 
-def _call(item, arguments: dict) -> None:
+def _call(item, **replaced) -> None:
+    """Call the test with its fixtures, some of them replaced (rng, ref, pkg, ex), as far as it asks for them."""
+    arguments = {**item.funcargs, **replaced}
     item.obj(**{name: arguments[name] for name in item._fixtureinfo.argnames if name in arguments})
-
-
-def _arguments(item) -> dict:
-    return {name: item.funcargs[name] for name in item._fixtureinfo.argnames if name in item.funcargs}
 
 
 def observe(item) -> tuple[list, dict | None]:
     """Run the scenario against the learner's code; return its observations and its exception, if any."""
-    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()), ref=Unavailable())
     checks.begin(checks.OBSERVE)
     error = None
     try:
-        _call(item, arguments)
+        _call(item, rng=np.random.default_rng(seeds.current()), ref=Unavailable())
     except (Exception, pytest.fail.Exception) as raised:  # noqa: BLE001 - any failure is an observation
         error = error_of(raised, getattr(item.config, "kata_targets", []))
     run = checks.end()
@@ -85,12 +82,12 @@ def judge(item, observations: list, error: dict | None) -> None:
     __tracebackhide__ = True
     reference = item.config.kata_reference()
     exercise = item.funcargs.get("exercise_name")
-    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()), ref=reference, pkg=reference)
+    arguments = dict(rng=np.random.default_rng(seeds.current()), ref=reference, pkg=reference)
     if exercise is not None:
         arguments["ex"] = getattr(reference, exercise)
     run = checks.begin(checks.JUDGE, observations, error)
     try:
-        _call(item, arguments)
+        _call(item, **arguments)
         checks.end()
     finally:
         item.kata_kinds = list(run.kinds)  # recorded with the verdict: the contract counts judged quantities
@@ -156,24 +153,18 @@ class _ModuleUnderTest:
 
 
 class _LearnerModules:
-    """`pkg` in advisory mode: every module from the learner, the one under test guarded."""
+    """`pkg` in advisory mode: every module from the learner, the one under test guarded. As `ref`
+    (as_reference), the learner's own modules stand in for the other exercises' reference (they are this
+    exercise's dependencies); the reference of the exercise under test does not exist here."""
 
-    def __init__(self, modules, exercise: str):
-        self._modules, self._exercise = modules, exercise
+    def __init__(self, modules, exercise: str, as_reference: bool = False):
+        self._modules, self._exercise, self._as_reference = modules, exercise, as_reference
 
     def __getattr__(self, name):
+        if name == self._exercise and self._as_reference:
+            raise NeedsReference(f"the expected value needs the reference {name}")
         module = getattr(self._modules, name)
         return _ModuleUnderTest(module, name) if name == self._exercise else module
-
-
-class _AdvisoryReference(_LearnerModules):
-    """`ref` in advisory mode: the learner's own modules stand in for the other exercises' reference (they
-    are this exercise's dependencies); the reference of the exercise under test does not exist here."""
-
-    def __getattr__(self, name):
-        if name == self._exercise:
-            raise NeedsReference(f"the expected value needs the reference {name}")
-        return super().__getattr__(name)
 
 
 def _dependency_note(error: BaseException, exercise: str | None, target_dirs) -> str | None:
@@ -228,13 +219,13 @@ def advise(item) -> None:
     exercise = item.funcargs.get("exercise_name")
     target = item.funcargs.get("target_dir") or item.config.kata_targets[0]
     learner = targets.Modules(targets.load_package(target, own=None))
-    arguments = dict(_arguments(item), rng=np.random.default_rng(seeds.current()))
+    arguments = dict(rng=np.random.default_rng(seeds.current()))
     if exercise is not None:
-        arguments.update(ref=_AdvisoryReference(learner, exercise), pkg=_LearnerModules(learner, exercise),
-                         ex=_ModuleUnderTest(getattr(learner, exercise), exercise))
+        arguments.update(ref=_LearnerModules(learner, exercise, as_reference=True),
+                         pkg=_LearnerModules(learner, exercise), ex=_ModuleUnderTest(getattr(learner, exercise), exercise))
     checks.begin(checks.LOCAL)
     try:
-        _call(item, arguments)
+        _call(item, **arguments)
         run = checks.end()
     except NeedsReference:
         checks.end()
@@ -261,7 +252,7 @@ def pytest_pyfunc_call(pyfuncitem):
         return True
     if mode == LOCAL:
         checks.begin(checks.LOCAL)
-        _call(pyfuncitem, _arguments(pyfuncitem))
+        _call(pyfuncitem)
         checks.end()
         return True
     if mode == JUDGE:

@@ -19,6 +19,7 @@ from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.grading import grade_target
 from grader.core.manifest import ROOT
+from grader.learner import progress
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
 write_report = reports.write  # tests write reports through the command's name for it
@@ -30,7 +31,7 @@ def milestone_table(milestones: list[dict]) -> str:
     return tabulate(rows, headers=["milestone", "status", "why"], tablefmt="simple", maxcolwidths=[None, None, 70])
 
 
-def parse_args(argv):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make grade", description="Grade a target.")
     parser.add_argument("--target", default=None, help="exercises (default), solutions, or a directory")
     parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="where to write the JSON report")
@@ -38,11 +39,7 @@ def parse_args(argv):
     parser.add_argument("--no-milestones", action="store_true", help="score the tests only")
     parser.add_argument("--quick", action="store_true", help="milestones in quick mode (for the test suite)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parser.parse_args(argv)
     kata = manifest.load()
     say = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
     try:
@@ -72,18 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if report["integrity_problems"]:
         print("Warning: the tests or the grader differ from the committed versions: "
               + ", ".join(report["integrity_problems"][:5]))
-    _progress_hook(report, shown)
-    print("\n" + report["next"])
+    if shown == "exercises":
+        progress.record(report)  # the learner's history (make progress)
+    # The bar without its own "Next:" line: the report's, more detailed, follows.
+    print("\n" + progress.render(report, upcoming_line=False) + "\n\n" + report["next"])
     print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
           f"sha256 {report['snapshot_sha256'][:12]})")
     return 0
-
-
-def _progress_hook(report: dict, shown: str) -> None:
-    """Keep the learner's history (make progress) and show the bar."""
-    from grader.learner import progress
-
-    if shown == "exercises":
-        progress.record(report)
-    # grade.py prints its own, more detailed, "Next:" paragraph after the bar.
-    print("\n" + progress.render(report, upcoming_line=False))

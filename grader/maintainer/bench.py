@@ -1,16 +1,10 @@
 """`make bench` (`python -m grader bench [--only NAME] [--quick]`): the references against PyTorch.
 
-Runs each section listed in SECTIONS in turn. A section is a module with `run(quick=False) -> dict`
-that prints its own lines and returns its measurements; a section whose module does not exist yet is
-skipped with a note, and a section that crashes is reported without stopping the others.
-
-    training      the textbook and the performance references against PyTorch, step by step, for the
-                  MLP, the CNN and the autograd MLP, with peak memory and test accuracy
-    reverse_mode  one backward pass against the 2n forward passes of a numerical gradient (and n
-                  forward-mode passes), for networks of growing width, with the fitted growth
-    optimizers    SGD, momentum and Adam on the same short MNIST run
-
-Writes the training section's time ratios to BENCH_JSON (.grade/bench.json; the shape: training.py).
+Runs each section listed in SECTIONS in turn (each module's docstring says what it measures). A section
+is a module with `run(quick=False) -> dict` that prints its own lines and returns its measurements; a
+section whose module does not exist yet is skipped with a note, and a section that crashes is reported
+without stopping the others. Writes the training section's time ratios to BENCH_JSON (.grade/bench.json;
+the shape: training.py).
 """
 
 from __future__ import annotations
@@ -26,16 +20,9 @@ from pathlib import Path
 from grader.core import report as reports, runner
 from grader.core.manifest import ROOT
 
-SECTIONS = [
-    "grader.maintainer.benchmarks.training",
-    "grader.maintainer.benchmarks.reverse_mode",
-    "grader.maintainer.benchmarks.optimizers",
-]
+PACKAGE = "grader.maintainer.benchmarks"
+SECTIONS = ["training", "reverse_mode", "optimizers"]  # modules of PACKAGE, run in this order
 BENCH_JSON = ROOT / ".grade" / "bench.json"
-
-
-def short_name(module_name: str) -> str:
-    return module_name.rsplit(".", 1)[-1]
 
 
 def run_section(module_name: str, *, quick: bool) -> dict:
@@ -60,7 +47,7 @@ def run_section(module_name: str, *, quick: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=None, help="one section: " + ", ".join(map(short_name, SECTIONS)))
+    parser.add_argument("--only", default=None, help="one section: " + ", ".join(SECTIONS))
     parser.add_argument("--quick", action="store_true", help="small runs, to check the benchmarks work")
     parser.add_argument("--json", default=None, help="write the results to this JSON file")
     parser.add_argument("--ratios", default=str(BENCH_JSON), help="where to write the time ratios (default: "
@@ -69,17 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.phases:
         return runner.phase_table(args.phases)
-    sections = SECTIONS
-    if args.only:
-        sections = [s for s in SECTIONS if short_name(s) == args.only or s == args.only]
-        if not sections:
-            print(f"bench: no section {args.only!r}; the sections are "
-                  f"{', '.join(map(short_name, SECTIONS))}", file=sys.stderr)
-            return 2
+    sections = [name for name in SECTIONS if not args.only or args.only in (name, f"{PACKAGE}.{name}")]
+    if not sections:
+        print(f"bench: no section {args.only!r}; the sections are {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
     results = {}
-    for module_name in sections:
-        print(f"\n== {short_name(module_name)} " + "=" * max(0, 60 - len(short_name(module_name))), flush=True)
-        results[short_name(module_name)] = run_section(module_name, quick=args.quick)
+    for name in sections:
+        print(f"\n== {name} " + "=" * max(0, 60 - len(name)), flush=True)
+        results[name] = run_section(f"{PACKAGE}.{name}", quick=args.quick)
         sys.stdout.flush()
     ratios = results.get("training", {}).get("ratios")
     if ratios:
