@@ -44,21 +44,14 @@ class ExerciseResult:
     forfeited: bool = False  # a forbidden import (grader/core/policy.py): no points whatever the tests say
 
     @property
-    def passed(self) -> int:
-        return self.run.passed
-
-    @property
-    def total(self) -> int:
-        return self.run.total
-
-    @property
     def done(self) -> bool:
-        return not self.forfeited and self.total > 0 and self.passed == self.total and self.run.problem is None
+        run = self.run
+        return not self.forfeited and run.total > 0 and run.passed == run.total and run.problem is None
 
     @property
     def points(self) -> float:
         """The exercise's points times the weighted share of passed tests (runner.FACT_WEIGHT)."""
-        if self.total == 0 or self.forfeited:
+        if self.run.total == 0 or self.forfeited:
             return 0.0
         earned = sum(t.weight for t in self.run.tests if t.passed)
         return round(self.exercise.points * earned / sum(t.weight for t in self.run.tests), 1)
@@ -66,7 +59,7 @@ class ExerciseResult:
     def to_dict(self) -> dict:
         ex = self.exercise
         return {"name": ex.name, "number": ex.number, "title": ex.title, "stretch": ex.stretch,
-                "passed": self.passed, "total": self.total, "points": self.points, "max_points": ex.points,
+                "passed": self.run.passed, "total": self.run.total, "points": self.points, "max_points": ex.points,
                 "status": self.status, "detail": self.detail, "parts": self.parts, "problem": self.run.problem,
                 "tests": [{"test": t.test, "outcome": t.outcome, "message": t.message, "kind": t.kind,
                            "where": t.where} for t in self.run.tests]}
@@ -74,7 +67,7 @@ class ExerciseResult:
     def line(self) -> str:
         """The exercise's line in `make grade`'s running list."""
         ex = self.exercise
-        return f"  {ex.number:>2}. {ex.name:<15} {self.passed:>3}/{self.total:<3} {self.status}"
+        return f"  {ex.number:>2}. {ex.name:<15} {self.run.passed:>3}/{self.run.total:<3} {self.status}"
 
 
 def classify(result: ExerciseResult) -> None:
@@ -104,7 +97,7 @@ def classify(result: ExerciseResult) -> None:
         result.status, result.detail = Status.TIMED_OUT, f"{slow.test} {slow.message}"
     else:
         first = failures[0]
-        result.status = Status.IN_PROGRESS if result.passed else Status.FAILING
+        result.status = Status.IN_PROGRESS if run.passed else Status.FAILING
         # The first two lines: what is wrong, and the diagnosis of the likely mistake.
         summary = " ".join(first.message.splitlines()[:2]) if first.message else first.outcome
         result.detail = f"{first.test}: {summary}"
@@ -232,18 +225,9 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
     return "Every exercise and milestone passes. Well done: compare your code with solutions/ to see another way."
 
 
-def data_checksums() -> tuple[dict, str | None]:
-    from grader.data import mnist  # imported when grading, not when a command only needs the report's types
-
-    try:
-        return mnist.verify(), None
-    except Exception as error:  # DataError and friends: reported, not fatal for the unit tests
-        return {}, str(error)
-
-
 def table(results: list[ExerciseResult]) -> str:
     rows = [[r.exercise.number, r.exercise.name + (" (stretch)" if r.exercise.stretch else ""),
-             f"{r.passed}/{r.total}", f"{r.points:g}/{r.exercise.points:g}", r.status] for r in results]
+             f"{r.run.passed}/{r.run.total}", f"{r.points:g}/{r.exercise.points:g}", r.status] for r in results]
     return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
 
 
@@ -284,9 +268,14 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
                  wall_seconds: float | None = None) -> dict:
     """Grade the exercises (judged, fresh seed) and the milestones they unlock, all on one snapshot of the
     target's files; return the report dict."""
+    from grader.data import mnist  # imported when grading, not when a command only needs the report's types
+
     started = time.perf_counter()
     seed = seeds.fresh() if seed is None else seed  # one per grading run: exercises and milestones
-    checksums, data_problem = data_checksums()
+    try:
+        checksums, data_problem = mnist.verify(), None
+    except Exception as error:  # DataError and friends: reported, not fatal for the unit tests
+        checksums, data_problem = {}, str(error)
     with tempfile.TemporaryDirectory(prefix="kata-snapshot-") as scratch:
         graded, digest = snapshot(target_dir, Path(scratch))
         results = grade_exercises(kata, graded, names, say, seed=seed, worker_env=worker_env,

@@ -114,7 +114,8 @@ def _records_of(exercise: Exercise, records: list[dict]) -> list[dict]:
 
 def _run_child(command, env, limit, poll, gate=None) -> tuple[str, int | None, str | None]:
     with tempfile.TemporaryFile() as log:
-        # The judge dies with its parent, its own memory and files bounded (judge_preexec). A gated judge waits on a pipe of its own (pytest captures standard input).
+        # The judge dies with its parent, its memory and files bounded (judge_preexec). A gated judge waits
+        # on a pipe of its own (pytest captures standard input).
         wait, tell = os.pipe() if gate else (None, None)
         process = subprocess.Popen(command, cwd=ROOT, env={**env, **({WARM_VAR: str(wait)} if gate else {})},
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -63,11 +63,6 @@ def submission_files(source: Path) -> Path:
     return folders[0] if folders else source
 
 
-def _short(text: str, limit: int = 240) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def report_problems(report: dict, limits: Limits) -> list[str]:
     """Plain-language problems from a grade report: exercises that could not be graded properly."""
     problems = []
@@ -83,8 +78,9 @@ def report_problems(report: dict, limits: Limits) -> list[str]:
             problems.append(f"{entry.get('name')}: the code calls sys.exit(){where}, which ends the program that "
                             "runs it: raise an exception or return instead")
         if status in GRADING_PROBLEMS:
-            detail = entry.get("detail") or entry.get("problem") or ""
-            problems.append(f"{entry.get('name')}: {status}: {_short(detail)}")
+            detail = " ".join(str(entry.get("detail") or entry.get("problem") or "").split())
+            detail = detail if len(detail) <= 240 else detail[:237] + "..."
+            problems.append(f"{entry.get('name')}: {status}: {detail}")
     if memory_hit:
         problems.append(f"ran out of memory: it tried to use more than the {limits.memory_gb:g} GB limit")
     if not report.get("tamper_proof", True):

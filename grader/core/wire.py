@@ -108,19 +108,14 @@ def _decode(tree, arrays: list, depth: int):
     if tag == "__tuple__" and type(inner) is list:
         return tuple(_decode(v, arrays, depth + 1) for v in inner)
     if tag == "__dict__" and type(inner) is list:
-        pairs = [(k, v) for k, v in (_pair(p) for p in inner)]
-        return {k: _decode(v, arrays, depth + 1) for k, v in pairs}
+        if any(type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str for pair in inner):
+            raise WireError("a dict entry is not a [key, value] pair")
+        return {k: _decode(v, arrays, depth + 1) for k, v in inner}
     if tag == "__float__" and inner in ("nan", "inf", "-inf"):
         return float(inner)
     if tag == "__object__" and type(inner) is str:
         return Opaque(inner[:200])
     raise WireError(f"unknown tag {tag!r}")
-
-
-def _pair(pair):
-    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
-        raise WireError("a dict entry is not a [key, value] pair")
-    return pair
 
 
 def _array_bytes(tree: dict) -> int:

@@ -222,7 +222,8 @@ def advise(item) -> None:
     arguments = dict(rng=np.random.default_rng(seeds.current()))
     if exercise is not None:
         arguments.update(ref=_LearnerModules(learner, exercise, as_reference=True),
-                         pkg=_LearnerModules(learner, exercise), ex=_ModuleUnderTest(getattr(learner, exercise), exercise))
+                         pkg=_LearnerModules(learner, exercise),
+                         ex=_ModuleUnderTest(getattr(learner, exercise), exercise))
     checks.begin(checks.LOCAL)
     try:
         _call(item, **arguments)

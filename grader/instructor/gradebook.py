@@ -1,23 +1,17 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade` (grader/core/submission.py): verdicts in a judge, learner code in
-sandboxed workers that see neither the reference of their exercise, PyTorch, other submissions nor this
-gradebook (grader/core/sandbox.py), with limits per submission; a hang or crash costs the test it happened in.
+Each submission is graded like `make grade`, with limits of its own (grader/core/submission.py); `--jobs N`
+(JOBS=N; default: the number of cores) grade at once, and the gradebook keeps the submissions' order.
+Sub-folders named ".*" or "_*" are skipped; an unpacked zip is graded from the first folder holding the
+exercise files. The seed of the inputs is drawn afresh for every grading run.
 
-`--jobs N` (make grade-all JOBS=N; default: the number of cores) grades N submissions at once, each in its own
-judge, sandbox and limits; rows print as they finish, and the gradebook keeps the submissions' order.
+Nothing is lost: each row is written (OUT/rows/<name>.json, and the gradebooks rewritten) as soon as it is
+graded, so an interrupted batch keeps every finished row, and running it again resumes (a row is reused
+only when its submission's files, the kata and the options are the same).
 
-Nothing is lost: each row is written (OUT/rows/<name>.json, and the CSV and JSON gradebooks rewritten)
-as soon as its submission is graded, so a killed or interrupted batch keeps every finished row, and
-running it again resumes where it stopped (a row is reused only when its submission's files, the kata
-and the options are the same). The seed of the inputs is drawn afresh for every grading run.
-
-Sub-folders whose name starts with "." or "_" are skipped; a submission whose exercise files sit one or
-more folders deeper (an unpacked zip) is graded from the first folder holding them.
-
-Outputs in OUT (default .grade/gradebook/): gradebook.csv and gradebook.json (one row per submission:
-name, score, max, points per exercise, milestone statuses, problems in plain words, similarity),
-reports/<name>.json (the full grade report of each) and similarity.json (grader/instructor/similarity.py).
+Outputs in OUT (default .grade/gradebook/): gradebook.csv and gradebook.json (a row per submission: score,
+points per exercise, milestone statuses, problems in plain words, similarity), reports/<name>.json (the
+full grade report of each) and similarity.json (grader/instructor/similarity.py).
 """
 
 from __future__ import annotations
