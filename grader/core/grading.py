@@ -8,7 +8,6 @@ costs that exercise or milestone only.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -169,12 +168,10 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
                     "reason": f"stopped after {limit:g} s, the milestone's time limit: training is far too "
                               "slow (a Python loop over samples?) or never ends"}
         elapsed = time.perf_counter() - started
-        if result_file.exists():
-            result = json.loads(result_file.read_text())
-        else:
-            result = {"status": MilestoneStatus.FAILED,
-                      "reason": f"the milestone process ended without a result (exit status "
-                                f"{completed.returncode}): did the code call exit(), or run out of memory?"}
+        result = reports.read(result_file) or {
+            "status": MilestoneStatus.FAILED,
+            "reason": f"the milestone process ended without a result (exit status {completed.returncode}): did "
+                      "the code call exit(), or run out of memory?"}
     result.setdefault("wall_seconds", round(elapsed, 1))
     milestone_cache.store(milestone.name, target_dir, result, quick=quick)
     return result

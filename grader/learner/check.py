@@ -24,11 +24,9 @@ MODE = "judge"
 SEED = seeds.DEFAULT_SEED
 
 
-def environment(extra: dict | None = None) -> dict:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE=MODE, **sandbox.THREADS)
-    env[seeds.ENV_VAR] = str(SEED)
-    env.update(extra or {})
-    return env
+def environment() -> dict:
+    return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE=MODE, **{seeds.ENV_VAR: str(SEED)},
+                **sandbox.THREADS)
 
 
 def syntax_problem(exercise: Exercise, target_dir: Path) -> str | None:
@@ -36,7 +34,7 @@ def syntax_problem(exercise: Exercise, target_dir: Path) -> str | None:
 
     Only compiled, never run: a file that cannot be parsed would otherwise fail every test with the
     same error and a long traceback."""
-    path = target_dir / exercise.module_file
+    path, shown = target_dir / exercise.module_file, f"{targets.display_name(target_dir)}/{exercise.module_file}"
     try:
         source = path.read_bytes()
     except OSError:
@@ -44,12 +42,11 @@ def syntax_problem(exercise: Exercise, target_dir: Path) -> str | None:
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as error:  # IndentationError and TabError included
-        shown = f"{targets.display_name(target_dir)}/{exercise.module_file}"
         line = f" line {error.lineno}" if error.lineno else ""
         return (f"{shown}{line}: {type(error).__name__}: {error.msg}. Python cannot read the file, so none "
                 f"of the tests of `{exercise.name}` can run until it is fixed.")
     except ValueError as error:  # null bytes
-        return f"{targets.display_name(target_dir)}/{exercise.module_file}: {error}."
+        return f"{shown}: {error}."
     return None
 
 

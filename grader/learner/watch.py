@@ -122,12 +122,11 @@ class Watcher:
         self.out(f"{time.strftime('%H:%M:%S')}  {label}")
         problem = check.syntax_problem(exercise, self.target_dir)
         if problem:
-            self.out(f"Exercise {exercise.number}, {exercise.name}: {ExerciseStatus.SYNTAX_ERROR}\n{problem}")
-            done = False
+            done, text = False, f"Exercise {exercise.number}, {exercise.name}: {ExerciseStatus.SYNTAX_ERROR}\n{problem}"
         else:
             done, text = summarise(exercise, self.run_tests(exercise, [self.target_dir])[str(self.target_dir)])
             self.runs += 1
-            self.out(text)
+        self.out(text)
         if done:
             self.passing.add(exercise.name)
         elif exercise.name in self.passing:
@@ -139,23 +138,19 @@ class Watcher:
         """Run the queued exercises; follow the one being worked on to the next when it passes."""
         while queue:
             exercise = queue.pop(0)
-            done = self.test(exercise, labels.get(exercise.name, self.shown(exercise)))
-            if not done:
+            if not self.test(exercise, labels.get(exercise.name, self.shown(exercise))):
                 self.current = exercise  # a failing exercise is the one to work on
-                continue
-            if self.current is None or exercise.name != self.current.name or not self.follow:
+            elif self.current is None or exercise.name != self.current.name or not self.follow:
                 self.out(f"`{exercise.name}` passes.")
-                continue
-            later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
-            upcoming = next((ex for ex in later if ex.name not in self.passing), None)  # the next not passing
-            if upcoming is None:
-                self.out(f"`{exercise.name}` passes. Every exercise passes as far as this watch knows: "
-                         "`make grade` grades them all and runs the milestones.")
-                self.current = None
-            else:
+            else:  # the exercise being worked on passes: on to the next one not passing
+                later = self.kata.exercises[self.kata.names.index(exercise.name) + 1:]
+                upcoming = self.current = next((ex for ex in later if ex.name not in self.passing), None)
+                if upcoming is None:
+                    self.out(f"`{exercise.name}` passes. Every exercise passes as far as this watch knows: "
+                             "`make grade` grades them all and runs the milestones.")
+                    continue
                 self.out(f"`{exercise.name}` passes. Moving on to exercise {upcoming.number}, {upcoming.name}: "
                          f"{upcoming.title} ({self.shown(upcoming)}).")
-                self.current = upcoming
                 if all(ex.name != upcoming.name for ex in queue):
                     queue.append(upcoming)
         if self.current is not None and self.current.name not in self.passing:
@@ -232,7 +227,3 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(warm, WarmJudge):
             warm.discard()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
