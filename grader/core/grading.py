@@ -28,8 +28,7 @@ from grader.core.runner import TargetRun
 
 ADVISORY_SENTENCE = ("Advisory grading (a student release, without the reference): your code is checked against "
                      "PyTorch, finite differences and closed forms; your instructor's grade is the one that counts.")
-IMPORT_FAILURES = {"SyntaxError": Status.SYNTAX_ERROR, "IndentationError": Status.SYNTAX_ERROR,
-                   "TabError": Status.SYNTAX_ERROR}
+IMPORT_FAILURES = dict.fromkeys(("SyntaxError", "IndentationError", "TabError"), Status.SYNTAX_ERROR)
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
 
 
@@ -222,10 +221,15 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
     return "Every exercise and milestone passes. Well done: compare your code with solutions/ to see another way."
 
 
-def table(results: list[ExerciseResult]) -> str:
+def table(results: list[ExerciseResult], milestones: list[dict]) -> str:
+    """The exercises' table of `make grade`, then the milestones'."""
     rows = [[r.exercise.number, r.exercise.name + (" (stretch)" if r.exercise.stretch else ""),
              f"{r.run.passed}/{r.run.total}", f"{r.points:g}/{r.exercise.points:g}", r.status] for r in results]
-    return tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple")
+    milestone_rows = [[m["name"] + (" (stretch)" if m["stretch"] else ""), m["status"], m.get("reason", "")]
+                      for m in milestones]
+    return (tabulate(rows, headers=["#", "exercise", "tests", "points", "status"], tablefmt="simple") + "\n\n"
+            + tabulate(milestone_rows, headers=["milestone", "status", "why"], tablefmt="simple",
+                       maxcolwidths=[None, None, 70]))
 
 
 def _sources(folder: Path) -> list[Path]:
@@ -291,5 +295,5 @@ def grade_target(kata, target_dir: Path, names: list[str], *, milestones: bool, 
         "tamper_proof": sandbox.isolation().tamper_proof and not mode.is_release(),
         "data_checksums": checksums, "data_problem": data_problem, "integrity_problems": integrity.check(),
         "next": next_step(results, milestone_entries), "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(time.perf_counter() - started, 1), "table": table(results),
+        "seconds": round(time.perf_counter() - started, 1), "table": table(results, milestone_entries),
     }

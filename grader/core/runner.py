@@ -1,9 +1,8 @@
 """Run exercises' tests in a judge process and read back the verdict of each test.
 
-The child is pytest in judge mode (grader/feedback/judge_plugin.py) with pytest_plugin.py recording each verdict as it
-is decided. The judge itself runs no learner code: each exercise's scenarios run against the learner's
-code in a sandboxed worker (judge.py), so whatever that code does (loop forever, raise, fail to import,
-exit, kill the interpreter) costs the test it happened in, with a plain sentence.
+The child is pytest in judge mode (grader/feedback/judge_plugin.py), pytest_plugin.py recording each verdict
+as it is decided; learner code runs only in the judge's sandboxed workers (judge.py), so whatever it does
+costs the test it happened in, with a plain sentence.
 """
 
 from __future__ import annotations

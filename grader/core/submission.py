@@ -65,13 +65,11 @@ def submission_files(source: Path) -> Path:
 
 def report_problems(report: dict, limits: Limits) -> list[str]:
     """Plain-language problems from a grade report: exercises that could not be graded properly."""
-    problems = []
-    memory_hit = False
+    problems, memory_hit = [], False
     for entry in report.get("exercises", []):
         status = entry.get("status", "")
         messages = [t.get("message", "") for t in entry.get("tests", [])] + [entry.get("problem") or ""]
-        if any("MemoryError" in m or "Cannot allocate memory" in m for m in messages):
-            memory_hit = True
+        memory_hit |= any("MemoryError" in m or "Cannot allocate memory" in m for m in messages)
         exits = [t for t in entry.get("tests", []) if t.get("kind") == "SystemExit"]
         if exits and status not in GRADING_PROBLEMS:
             where = f" ({exits[0]['where']})" if exits[0].get("where") else ""

@@ -58,13 +58,11 @@ def write_outputs(rows: list[Row], out: Path, meta: dict) -> None:
               + [f"milestone:{m}" for m in milestones] + ["problems", "similar", "seconds"])
     temporary = csv_path.with_suffix(".tmp")
     with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([row.name, f"{row.score:g}", f"{row.max_score:g}"]
-                            + [f"{row.points[e]:g}" if e in row.points else "" for e in exercises]
-                            + [row.milestones.get(m, "") for m in milestones]
-                            + ["; ".join(row.problems), "; ".join(row.similar), f"{row.seconds:g}"])
+        csv.writer(handle).writerows([header] + [
+            [row.name, f"{row.score:g}", f"{row.max_score:g}"]
+            + [f"{row.points[e]:g}" if e in row.points else "" for e in exercises]
+            + [row.milestones.get(m, "") for m in milestones]
+            + ["; ".join(row.problems), "; ".join(row.similar), f"{row.seconds:g}"] for row in rows])
     temporary.replace(csv_path)
     data = dict(meta, rows=[{"name": r.name, "score": r.score, "max_score": r.max_score, "points": r.points,
                              "milestones": r.milestones, "problems": r.problems, "similar": r.similar,

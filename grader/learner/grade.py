@@ -12,8 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
-
 from grader.core import manifest
 from grader.core import report as reports
 from grader.core import target as targets
@@ -23,12 +21,6 @@ from grader.learner import progress
 
 DEFAULT_REPORT = ROOT / ".grade" / "report.json"
 write_report = reports.write  # tests write reports through the command's name for it
-
-
-def milestone_table(milestones: list[dict]) -> str:
-    rows = [[m["name"] + (" (stretch)" if m["stretch"] else ""), m["status"], m.get("reason", "")]
-            for m in milestones]
-    return tabulate(rows, headers=["milestone", "status", "why"], tablefmt="simple", maxcolwidths=[None, None, 70])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Grading `{shown}`: {len(names)} exercises, then the milestones they unlock.")
     report = grade_target(kata, target_dir, names, milestones=not args.no_milestones, quick=args.quick, say=say,
                           milestone_dir=report_path.parent / "milestones")
-    print("\n" + report.pop("table"), flush=True)
-    print("\n" + milestone_table(report["milestones"]), flush=True)
+    print("\n" + report.pop("table"), flush=True)  # the exercises', then the milestones'
     write_report(report, report_path)
     print(f"\nScore: {report['score']:g} / {report['max_score']:g} points (core {report['core_score']:g} / "
           f"{report['core_max_score']:g}).")
