@@ -68,8 +68,8 @@ class ExerciseResult:
         return f"  {ex.number:>2}. {ex.name:<15} {self.run.passed:>3}/{self.run.total:<3} {self.status}"
 
 
-def classify(result: ExerciseResult) -> None:
-    """Set status and a one-sentence detail from the test outcomes."""
+def classify(result: ExerciseResult) -> ExerciseResult:
+    """Set status and a one-sentence detail from the test outcomes; returns the result."""
     run, tests = result.run, result.run.tests
     failures = [t for t in tests if not t.passed]
     if run.problem and not tests:
@@ -103,6 +103,7 @@ def classify(result: ExerciseResult) -> None:
         in_part = [t for t in tests if t.part == part]
         result.parts[part] = {"passed": sum(t.passed for t in in_part), "total": len(in_part),
                               "done": bool(in_part) and all(t.passed for t in in_part)}
+    return result
 
 
 def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int, worker_env: dict | None = None,
@@ -119,16 +120,13 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
             later = {ex.name for ex in chosen[index + 1:]}
             if exercise.name not in shown and (finished or started & later):
                 shown.append(exercise.name)
-                result = ExerciseResult(exercise, runner.collect_one(exercise, target_dir, records))
-                classify(result)
-                say(result.line())
+                say(classify(ExerciseResult(exercise, runner.collect_one(exercise, target_dir, records))).line())
 
     runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seed,
                                 extra_env=worker_env, on_progress=progress, child_seconds=wall_seconds)
     results = []
     for exercise in chosen:
-        result = ExerciseResult(exercise, runs[exercise.name][str(target_dir)])
-        classify(result)
+        result = classify(ExerciseResult(exercise, runs[exercise.name][str(target_dir)]))
         if exercise.name not in shown:
             say(result.line())
         results.append(result)

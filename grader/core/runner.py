@@ -98,7 +98,8 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
         # collapses otherwise); no KATA_TARGET, as the child gets --target explicitly.
         env = {name: value for name, value in os.environ.items() if name != "KATA_TARGET"}
         env.update(KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
-                   **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS, **(extra_env or {}))
+                   **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS)
+        env.update(extra_env or {})
         output, returncode, child_problem = _run_child(
             command, env, limit, lambda: on_progress(read_lines(results_path)) if on_progress else None, gate)
         records = read_lines(results_path)

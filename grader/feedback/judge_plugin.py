@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.core import manifest, seeds, wire
+from grader.core import manifest, report, seeds, wire
+from grader.core import target as targets
 from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
@@ -190,8 +191,6 @@ def _dependency_note(error: BaseException, exercise: str | None, target_dirs) ->
 
 def _passed_at_last_grade(name: str, target_dirs) -> bool:
     """The last `make grade` (.grade/report.json) passed every test of `name`, and its file is unchanged since."""
-    from grader.core import report
-
     path = manifest.ROOT / ".grade" / "report.json"
     entry = next((e for e in (report.read(path) or {}).get("exercises", []) if e.get("name") == name), None)
     files = [Path(d) / f"{name}.py" for d in target_dirs if (Path(d) / f"{name}.py").exists()]
@@ -213,8 +212,6 @@ def _with_note(error: Exception, note: str) -> Exception:
 def advise(item) -> None:
     """Advisory mode: run the scenario once against the learner's code; see the module docstring."""
     __tracebackhide__ = True
-    from grader.core import target as targets
-
     _install_expected_guard()
     exercise = item.funcargs.get("exercise_name")
     target = item.funcargs.get("target_dir") or item.config.kata_targets[0]

@@ -43,8 +43,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 def summarise(exercise, run: TargetRun) -> tuple[bool, str]:
     """(all passed, a few lines): passed/total, the status as `make grade` names it, the first failure."""
-    result = ExerciseResult(exercise, run)
-    classify(result)
+    result = classify(ExerciseResult(exercise, run))
     done = result.status == ExerciseStatus.DONE and run.problem is None
     lines = [f"Exercise {exercise.number}, {exercise.name}: {run.passed}/{run.total} tests pass ({result.status})"]
     if run.problem:
