@@ -183,11 +183,11 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
             run.problem = f"the tests could not start: {tail}"
         return runs
     if not any(r.get("event") == "finish" for r in records):
-        # The child died, or was killed, before the end: name the test that was running.
+        # The child died, or was killed, before the end.
         child_problem = child_problem or ended_abruptly(returncode)
         for run in runs.values():
             run.problem = run.problem or child_problem
-        for nodeid in (nodeid for nodeid in started if nodeid not in finished):
+        for nodeid in [n for n in started if n not in finished]:  # the test that was running
             name = nodeid.split("::")[-1]
             for run in runs.values():
                 if len(runs) == 1 or run.target in nodeid or Path(run.target).name in name:
