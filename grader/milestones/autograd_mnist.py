@@ -50,10 +50,10 @@ SPEC = Spec(
                          "suggests a gradient that is wrong only in float32 or only at batch size 128"))
 
 
-def build_parameters(ag, rng) -> list:
-    """[W1, b1, W2, b2, W3, b3] as He-initialised float32 leaf Tensors of the learner's engine, each .grad
-    zeros so that optim.SGD.zero_grad(), which clears gradients in place, works before the first backward."""
-    params = [ag.Tensor(w, requires_grad=True) for w in initial_weights(SHAPES, rng)]
+def build_parameters(ag, weights) -> list:
+    """The weights [W1, b1, W2, b2, W3, b3] as leaf Tensors of the learner's engine, each .grad zeros so
+    that optim.SGD.zero_grad(), which clears gradients in place, works before the first backward."""
+    params = [ag.Tensor(w, requires_grad=True) for w in weights]
     for p in params:
         p.grad = np.zeros_like(p.data)
     return params
@@ -67,10 +67,19 @@ def logits_of(ag, params, X):
     return hidden @ W3 + b3
 
 
+def train_step(ag, optimizer, params, X, y) -> float:
+    """One mini-batch step, all gradients by the engine: zero_grad, loss.backward(), step; the loss."""
+    optimizer.zero_grad()
+    loss = ag.cross_entropy(logits_of(ag, params, X), y)
+    loss.backward()
+    optimizer.step()
+    return loss_value(loss.data)
+
+
 def sanity(session) -> None:
     """Nothing learnt yet, so the loss is about ln 10, and one backward sets every gradient."""
     ag = session.m.autograd
-    params = build_parameters(ag, np.random.default_rng(SEED))
+    params = build_parameters(ag, initial_weights(SHAPES, np.random.default_rng(SEED)))
     X, y = session.X_train[:1000], session.y_train[:1000]
     initial = ag.cross_entropy(logits_of(ag, params, X), y)
     initial.backward()
@@ -94,17 +103,14 @@ def train(session) -> dict:
     m, ag = session.m, session.m.autograd
     epochs = QUICK_EPOCHS if session.quick else EPOCHS
     rng = np.random.default_rng(SEED)
-    params = build_parameters(ag, rng)
+    params = build_parameters(ag, initial_weights(SHAPES, rng))
     optimizer = m.optim.SGD(params, lr=LR, momentum=MOMENTUM)
     session.start({"epochs": epochs, **SPEC.settings}, list(zip(NAMES, params)),
                   math.ceil(len(session.X_train) / BATCH_SIZE))
     for _ in range(epochs):
         for X_batch, y_batch in m.training.minibatches(session.X_train, session.y_train, BATCH_SIZE,
                                                        shuffle=True, rng=rng):
-            optimizer.zero_grad()
-            loss = ag.cross_entropy(logits_of(ag, params, X_batch), y_batch)
-            loss.backward()
-            optimizer.step()
-            session.step(loss_value(loss.data), getattr(optimizer, "lr", LR), images=X_batch)
+            loss = train_step(ag, optimizer, params, X_batch, y_batch)
+            session.step(loss, getattr(optimizer, "lr", LR), images=X_batch)
         session.end_epoch()
     return {}

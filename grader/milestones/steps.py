@@ -53,10 +53,10 @@ def textbook_model(m, workload: str, seed: int):
 class TextbookStep:
     """zero_grad, forward, SoftmaxCrossEntropy, backward, SGD.step on the learner's own model."""
 
-    def __init__(self, m, model):
+    def __init__(self, m, model, lr=LEARNING_RATE):
         self.m, self.model = m, model
         self.loss_fn = m.losses.SoftmaxCrossEntropy()
-        self.optimizer = m.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.optimizer = m.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
         self.logits_dtype = "?"
 
     def __call__(self, x, labels) -> float:
@@ -75,11 +75,11 @@ class TextbookStep:
 class FastStep:
     """The learner's performance.FastMLP or FastCNN, built from the textbook model's initial parameters."""
 
-    def __init__(self, m, workload: str, params):
+    def __init__(self, m, workload: str, params, lr=LEARNING_RATE):
         kind = m.performance.FastCNN if workload == "cnn" else m.performance.FastMLP
         options = {"image_shape": IMAGE_SHAPE} if workload == "cnn" else {}
         self.logits_dtype = "float32"
-        self.fast = kind(params, lr=LEARNING_RATE, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
+        self.fast = kind(params, lr=lr, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
 
     def __call__(self, x, labels, profiler=None) -> float:
         return float(self.fast.step(x, labels, profiler))

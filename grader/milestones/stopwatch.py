@@ -147,21 +147,32 @@ def flat(arrays) -> np.ndarray:
 
 
 class TorchStep:
-    """PyTorch's SGD training step of the workload's model, on rows of the training images."""
+    """PyTorch's SGD training step of the workload's model, on rows of the training images X (or, by
+    `train`, on a batch given as it is)."""
 
-    def __init__(self, torch, workload: str, params, X, y, *, lr=LEARNING_RATE, momentum=MOMENTUM,
+    def __init__(self, torch, workload: str, params, X=None, y=None, *, lr=LEARNING_RATE, momentum=MOMENTUM,
                  weight_decay=0.0):
-        self.torch, self.X, self.y = torch, torch.from_numpy(X), torch.from_numpy(y)
+        self.torch = torch
+        self.X, self.y = (torch.from_numpy(X), torch.from_numpy(y)) if X is not None else (None, None)
         self.net = torch_model(torch, workload, params)
         self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
 
     def __call__(self, rows) -> float:
         rows = self.torch.from_numpy(rows)
+        return self.train(self.X[rows], self.y[rows])
+
+    def train(self, x, labels) -> float:
+        """One step on images x and their labels (tensors, or NumPy arrays as make bench gives them)."""
+        x, labels = (self.torch.as_tensor(a) for a in (x, labels))
         self.optimizer.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.net(self.X[rows]), self.y[rows])
+        loss = self.torch.nn.functional.cross_entropy(self.net(x), labels)
         loss.backward()
         self.optimizer.step()
         return float(loss.detach())
+
+    def predict(self, x) -> np.ndarray:
+        with self.torch.no_grad():
+            return self.net(self.torch.from_numpy(x)).numpy()
 
     def block(self, rows) -> tuple[list[float], float, float, float]:
         """(losses, this thread's CPU seconds, wall seconds, the process's CPU seconds) of one step per row."""

@@ -40,9 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from grader.maintainer.benchmarks import common
-from grader.milestones.autograd_mnist import logits_of
+from grader.milestones import autograd_mnist
 from grader.milestones.skeleton import accuracy_of, initial_weights
-from grader.milestones.steps import SIZES, peak_kib, reset_peak, textbook_model
+from grader.milestones.steps import FastStep, TextbookStep, peak_kib, reset_peak, textbook_model
+from grader.milestones.stopwatch import TorchStep
 
 MODULE = "grader.maintainer.benchmarks.training"
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -69,109 +70,66 @@ QUICK_TEST = 2000
 def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
     if workload == "cnn":
         return [np.array(p.data, dtype=np.float32) for p in textbook_model(ref, "cnn", SEED).parameters()]
-    shapes = [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
-    return initial_weights(shapes, np.random.default_rng(SEED))
+    return initial_weights(autograd_mnist.SHAPES, np.random.default_rng(SEED))  # the same MLP as autograd's
 
 
-def _autograd_step(ref, params, lr: float):
-    """The textbook step of the autograd_mnist MLP, written with the reference autograd engine's Tensors
-    (not profiled: its parts are the engine's, not layers)."""
-    ag = ref.autograd
-    tensors = []
-    for value in params:
-        tensor = ag.Tensor(value.copy(), requires_grad=True)
-        tensor.grad = np.zeros_like(tensor.data)
-        tensors.append(tensor)
-    optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+def _variant_step(ref, variant: str, workload: str, params, lr: float):
+    """(step(x, labels, profiler=None) -> loss, predict(x) -> logits) of one variant, from `params`: the
+    milestones' own steps (steps.py, stopwatch.py, autograd_mnist.py) at the benchmark's learning rate."""
+    if variant == "torch":
+        import torch
 
-    def logits(x):
-        return logits_of(ag, tensors, x)
+        shadow = TorchStep(torch, "cnn" if workload == "cnn" else "mlp", params, lr=lr, momentum=MOMENTUM)
+        return (lambda x, labels, profiler=None: shadow.train(x, labels)), shadow.predict
+    if workload == "autograd":  # not profiled: its parts are the engine's, not layers
+        ag = ref.autograd
+        tensors = autograd_mnist.build_parameters(ag, [value.copy() for value in params])
+        optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+
+        def autograd_step(x, labels, profiler=None):
+            return autograd_mnist.train_step(ag, optimizer, tensors, x, labels)
+
+        def predict(x):
+            with ag.no_grad():
+                return np.asarray(autograd_mnist.logits_of(ag, tensors, x).data)
+        return autograd_step, predict
+    if variant == "performance":
+        fast = FastStep(ref, workload, params, lr=lr)
+        # The trained parameters through the plain textbook forward (evaluation needs no fast step).
+        return fast, lambda x: _textbook(ref, workload, fast.parameters(), lr).model.forward(x)
+    textbook = _textbook(ref, workload, params, lr)
 
     def step(x, labels, profiler=None):
-        optimizer.zero_grad()
-        loss = ag.cross_entropy(logits(x), labels)
-        loss.backward()
-        optimizer.step()
-        return float(loss.data)
-
-    def predict(x):
-        with ag.no_grad():
-            return np.asarray(logits(x).data)
-    return step, predict
+        return textbook(x, labels) if profiler is None else _profiled_layers_step(textbook, x, labels, profiler)
+    return step, lambda x: np.asarray(textbook.model.forward(x))
 
 
-def _layers_step(ref, workload: str, params, lr: float):
-    """The textbook step of the MLP or the CNN built from the reference layers, loss and optimiser."""
-    model = textbook_model(ref, "cnn" if workload == "cnn" else "mlp", SEED)
+def _textbook(ref, workload: str, params, lr: float) -> TextbookStep:
+    """The reference layers' MLP or CNN with the given parameters, and its step (loss, SGD)."""
+    model = textbook_model(ref, workload, SEED)
     for p, value in zip(model.parameters(), params):
         p.data[...] = value
-    loss_fn = ref.losses.SoftmaxCrossEntropy()
-    optimizer = ref.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
-
-    def step(x, labels, profiler=None):
-        if profiler is not None:
-            return _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler)
-        optimizer.zero_grad()
-        loss = loss_fn.forward(model.forward(x), labels)
-        model.backward(loss_fn.backward())
-        optimizer.step()
-        return float(loss)
-
-    def predict(x):
-        return np.asarray(model.forward(x))
-    return step, predict
+    return TextbookStep(ref, model, lr=lr)
 
 
-def _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler) -> float:
-    """The same step as _layers_step's, lapped after every layer's forward and backward: the parts add
-    up to the step."""
-    optimizer.zero_grad()
+def _profiled_layers_step(step: TextbookStep, x, labels, profiler) -> float:
+    """The textbook step, lapped after every layer's forward and backward: the parts add up to the step."""
+    layers = step.model.layers
+    step.optimizer.zero_grad()
     profiler.lap("zero_grad")
     h = x
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(layers):
         h = layer.forward(h)
         profiler.lap(f"{index} {type(layer).__name__} forward")
-    loss = loss_fn.forward(h, labels)
-    g = loss_fn.backward()
+    loss = step.loss_fn.forward(h, labels)
+    g = step.loss_fn.backward()
     profiler.lap("loss forward and backward")
-    for index in reversed(range(len(model.layers))):
-        g = model.layers[index].backward(g)
-        profiler.lap(f"{index} {type(model.layers[index]).__name__} backward")
-    optimizer.step()
+    for index in reversed(range(len(layers))):
+        g = layers[index].backward(g)
+        profiler.lap(f"{index} {type(layers[index]).__name__} backward")
+    step.optimizer.step()
     profiler.lap("optimizer step")
     return float(loss)
-
-
-def _performance_step(ref, workload: str, params, lr: float):
-    kind = ref.performance.FastCNN if workload == "cnn" else ref.performance.FastMLP
-    fast = kind(params, lr=lr, momentum=MOMENTUM, batch_size=BATCH_SIZE)
-
-    def predict(x):
-        # The trained parameters through the plain textbook forward (evaluation needs no fast step).
-        return _layers_step(ref, workload, fast.parameters(), lr)[1](x)
-
-    return (lambda x, labels, profiler=None: float(fast.step(x, labels, profiler))), predict
-
-
-def _torch_step(workload: str, params, lr: float):
-    import torch
-
-    from grader.milestones.stopwatch import torch_model
-
-    net = torch_model(torch, "cnn" if workload == "cnn" else "mlp", params)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=MOMENTUM)
-
-    def step(x, labels, profiler=None):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(labels))
-        loss.backward()
-        optimizer.step()
-        return float(loss.detach())
-
-    def predict(x):
-        with torch.no_grad():
-            return net(torch.from_numpy(x)).numpy()
-    return step, predict
 
 
 def child(variant: str, workload: str, quick: bool) -> dict:
@@ -194,15 +152,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     total_steps = QUICK_STEPS[workload] if quick else (steps or -(-len(X) // BATCH_SIZE))
     params = _initial_parameters(ref, workload)
     base, method = reset_peak()
-    # Each variant: (step(x, labels, profiler=None) -> loss, predict(x) -> logits).
-    if variant == "torch":
-        step, predict = _torch_step(workload, params, lr)
-    elif variant == "performance":
-        step, predict = _performance_step(ref, workload, params, lr)
-    elif workload == "autograd":
-        step, predict = _autograd_step(ref, params, lr)
-    else:
-        step, predict = _layers_step(ref, workload, params, lr)
+    step, predict = _variant_step(ref, variant, workload, params, lr)
     cpu, wall, losses, faults = [], [], [], 0
     for index in range(total_steps):
         batch = order[(index * BATCH_SIZE) % len(X):][:BATCH_SIZE]
