@@ -43,6 +43,7 @@ from grader.core.target import Modules, load_package
 THREADS = 1
 SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
 HOPELESS = 3.0     # after 20 steps, stop a run whose projected time is this many budgets: it cannot make it
+LN10 = math.log(10.0)  # the cross-entropy of a uniform guess among 10 classes: a fresh model's loss
 DEADLINE_SLACK = 0.1  # Judge.deadline() allows this fraction of the budget (+5 s) beyond it: the last transfer
 
 
@@ -376,11 +377,12 @@ class Session:
     def _shapes(self) -> list:
         return [list(np.shape(getattr(p, "data", None))) for _, p in self.params]
 
-    def start(self, settings: dict, params, steps_per_epoch: int) -> None:
+    def start(self, settings: dict, params) -> None:
         """Announce the training run, set the judge's initial weights into the model, start the clock.
-        params: [(name, object with .data and .grad)], the model's parameters in its order."""
+        settings: at least "epochs" and "batch_size"; params: [(name, object with .data and .grad)], the
+        model's parameters in its order."""
         self.params = list(params)
-        self.steps_per_epoch = int(steps_per_epoch)
+        self.steps_per_epoch = math.ceil(len(self.X_train) / int(settings["batch_size"]))
         self.total_steps = self.steps_per_epoch * int(settings["epochs"])
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
