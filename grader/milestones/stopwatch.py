@@ -54,6 +54,7 @@ FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorc
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # before NumPy loads
 WALL_CLOCK_NOTE = "this system does not show a process's CPU time to another (no /proc): your steps are timed " \
                   "by the wall clock"
 
@@ -473,16 +474,27 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
             results[variant] = {"error": f"the {variant} memory process failed: {error}"}
     with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
         np.savez(Path(scratch) / "params.npz", *judge.initial)
-        out = Path(scratch) / "memory.json"
-        command = [sys.executable, "-m", "grader.milestones.stopwatch", workload, str(Path(scratch) / "params.npz"),
-                   str(steps), str(out)]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1")
-        completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        tail = (completed.stdout + completed.stderr).strip().splitlines()[-1:] or ["no output"]
-        results[TORCH] = json.loads(out.read_text()) if out.exists() else \
-            {"error": f"the PyTorch memory process failed: {tail[0]}"}
+        try:
+            results[TORCH] = run_fresh("grader.milestones.stopwatch",
+                                       [workload, str(Path(scratch) / "params.npz"), str(steps)], timeout=300)
+        except RuntimeError as error:
+            results[TORCH] = {"error": f"the PyTorch memory process failed: {error}"}
     return results
+
+
+def run_fresh(module: str, arguments: list[str], *, timeout: float | None = None) -> dict:
+    """Run `python -m MODULE ARGUMENTS --out FILE` in a fresh process from the repository root, one BLAS
+    thread, and return the JSON it wrote to FILE: a measurement that inherits no caches, threads or
+    allocator state (make bench's too). No bytecode is written. RuntimeError quotes the end of its output."""
+    with tempfile.TemporaryDirectory(prefix="kata-fresh-") as scratch:
+        out = Path(scratch) / "result.json"
+        completed = subprocess.run([sys.executable, "-m", module, *arguments, "--out", str(out)], cwd=ROOT,
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **ONE_THREAD),
+                                   capture_output=True, text=True, timeout=timeout)
+        result = json.loads(out.read_text()) if out.exists() else None
+    if completed.returncode != 0 or result is None:
+        raise RuntimeError("\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:]) or "no output")
+    return result
 
 
 def torch_memory(workload: str, params_file: str, steps: int) -> dict:
@@ -501,8 +513,8 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory."""
-    workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS --out FILE`: torch_memory."""
+    workload, params_file, steps, _, out = sys.argv[1:] if argv is None else argv
     Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0
 

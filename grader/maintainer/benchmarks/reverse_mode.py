@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-from grader.maintainer.benchmarks import common
+from grader.core.manifest import SOLUTIONS_DIR
+from grader.milestones.skeleton import learner_modules
 
 WIDTHS = (8, 16, 32, 64)
 QUICK_WIDTHS = (4, 8, 16)
@@ -87,7 +88,7 @@ def _growth(counts, seconds) -> float:
 
 
 def measure(widths=WIDTHS, repeats: int = 3) -> list[dict]:
-    ref = common.reference()
+    ref = learner_modules(SOLUTIONS_DIR)
     rows = []
     for width in widths:
         rng = np.random.default_rng(SEED + width)
