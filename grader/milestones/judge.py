@@ -118,11 +118,9 @@ class Judge:
         self.record = {"judge_seed": self.secret, "quick": quick, "threshold": self.threshold,
                        "multiple": self.multiple, "train_size": len(self.X_train), "test_size": n_test,
                        "data_sha256": checksums, "threads": THREADS, "checkpoint_every": self.every}
-        self.worker_record: dict = {}
-        self.history: list[dict] = []
+        self.worker_record, self.settings, self.history = {}, {}, []
         self.steps: dict = {"losses": [], "lrs": [], "norms": []}   # this epoch's, per step
         self.replay: Replay | None = None
-        self.settings: dict = {}
         self.at = {"step": 0, "checkpoint": 0, "weights": None, "previous": None, "lr": None}
         self.total_steps, self.steps_per_epoch, self.max_drift = 0, 1, 0.0
         self.spent, self.running_since = 0.0, None
@@ -310,8 +308,7 @@ class Judge:
         self._stop_clock()
         final = dict(final or {})
         record = {**dict(final.get("record") or {}), **self.worker_record, **self.record, **self.timing(),
-                  "epochs": self.settings.get("epochs"), "batch_size": self.settings.get("batch_size"),
-                  "lr": self.settings.get("lr"), "momentum": self.settings.get("momentum"),
+                  **{key: self.settings.get(key) for key in ("epochs", "batch_size", "lr", "momentum")},
                   "replay_drift_max": round(self.max_drift, 5), "history": self.history}
         record["plots"] = self._plots(final, Path(out_dir))
         for line in curve_summary(self.history):

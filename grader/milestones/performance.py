@@ -132,17 +132,13 @@ def report_memory(memory: dict, steps: int) -> None:
 
 
 def verdict(calls: list[dict], profile: dict, quick: bool) -> dict:
-    """passed, failed, or not-run when a criterion stayed too close to call (stopwatch.calls)."""
-    failed = stopwatch.failures(calls)
-    if failed:
-        slowest = max(profile["parts"].items(), key=lambda item: item[1], default=("?", 0.0))
-        return {"status": "failed", "reason": "; ".join(failed) + (
-            f". Your profile's largest part is {slowest[0]!r} ({slowest[1]:.2f} ms of {profile['total_ms']:.2f}): "
-            "start there (the lessons of performance.py say what usually helps)")}
-    if stopwatch.too_close(calls):
-        return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
+    """passed, failed, or not-run when a criterion stayed too close to call (stopwatch.decide)."""
     speedup, ratio = calls
-    return {"status": "passed", "reason": (
+    slowest = max(profile["parts"].items(), key=lambda item: item[1], default=("?", 0.0))
+    failed = "; ".join(stopwatch.failures(calls)) + (
+        f". Your profile's largest part is {slowest[0]!r} ({slowest[1]:.2f} ms of {profile['total_ms']:.2f}): "
+        "start there (the lessons of performance.py say what usually helps)")
+    return stopwatch.decide(calls, (
         f"your fast step is {speedup['median']:.2f}x faster than your textbook step and takes {ratio['median']:.2f}x "
         f"PyTorch's time (limits {speedup['threshold']:g}x and {ratio['threshold']:g}x)"
-        + (" [quick mode]" if quick else ""))}
+        + (" [quick mode]" if quick else "")), {"status": "failed", "reason": failed})

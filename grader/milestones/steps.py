@@ -135,8 +135,9 @@ def step_task(m, inputs: dict, send) -> dict:
     return {}
 
 
-def own_profile(m, step: FastStep, batches) -> dict:
-    """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
+def own_profile(m, step, batches, title: str = "Profile of your fast step (your Profiler)") -> dict:
+    """A step(x, labels, profiler) profiled with the target's own Profiler (its parts add up to the
+    profiled step): the learner's fast step here, the reference's steps in make bench."""
     profiler = m.performance.Profiler()
     for x, labels in batches:
         profiler.start()
@@ -144,8 +145,7 @@ def own_profile(m, step: FastStep, batches) -> dict:
         profiler.stop()
     summary = profiler.summary()
     return {"parts": {str(k): float(v) for k, v in summary["parts"].items()},
-            "total_ms": float(summary["total_ms"]), "text": str(profiler.report("Profile of your fast step "
-                                                                                "(your Profiler)"))}
+            "total_ms": float(summary["total_ms"]), "text": str(profiler.report(title))}
 
 
 class PartTimer:

@@ -429,6 +429,16 @@ def too_close(found: list[dict]) -> str | None:
                 None)
 
 
+def decide(found: list[dict], passed: str, failed: dict) -> dict:
+    """The verdict on the calls: `failed` when a criterion fails for sure, "not-run" while one stays too
+    close to call (never "failed": the same code gets the same verdict every run), else passed."""
+    if failures(found):
+        return failed
+    if too_close(found):
+        return {"status": "not-run", "too_close": True, "reason": too_close(found)}
+    return {"status": "passed", "reason": passed}
+
+
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
             profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
     """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a

@@ -10,20 +10,16 @@ Variants:
                  backward, step), or the autograd engine's Tensors
     performance  solutions/performance.py's FastMLP / FastCNN (no autograd variant)
     torch        the same model in torch.nn, torch.optim.SGD, cross_entropy
-Each variant trains in a FRESH process (no shared caches, allocator state or threads), one thread
-each (OPENBLAS/OMP/MKL_NUM_THREADS=1 before NumPy is imported, torch.set_num_threads(1)), on the
-same batches: one permutation of the 60,000 training images. Per process:
-  - time: every step is timed on its own, by the CPU time of the thread running it (time.thread_time; with
-    one thread PyTorch does all its work there) and by the wall clock; the
-    figure is the median over the steps after WARMUP (CPU time decides: on a busy machine the wall
-    clock also counts other jobs, and punishes a step longer than a time slice twice);
-  - memory: the peak resident set size (VmHWM, reset through /proc/self/clear_refs) above the resident
-    size after the imports, the data and the initial weights, and the minor page faults per step;
+Each variant trains in a FRESH process (stopwatch.run_fresh: one BLAS thread, torch.set_num_threads(1))
+on the same batches, one permutation of the 60,000 training images, and reports:
+  - time: the median over the steps after WARMUP of each step's CPU time (time.thread_time: with one
+    thread PyTorch works there too; stopwatch.py says why CPU time decides), and of its wall clock;
+  - memory: the peak resident set size (VmHWM after /proc/self/clear_refs) above the level after the
+    imports, the data and the initial weights, and the minor page faults per step;
   - accuracy: on the 10,000 test images after the last step.
-ratio = a variant's median step / PyTorch's median step (CPU time); `make bench` writes them to
-.grade/bench.json as {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}.
-Then the profiles of the textbook and performance CNN steps, each a Profiler whose parts add up to the
-profiled step (solutions/performance.py).
+ratio = a variant's median step / PyTorch's (CPU time); `make bench` writes them to .grade/bench.json as
+{"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}. Then the profiles
+of the textbook and performance CNN steps (Profilers whose parts add up to the step).
 """
 
 from __future__ import annotations
@@ -42,7 +38,7 @@ import numpy as np
 from grader.core.manifest import SOLUTIONS_DIR
 from grader.milestones import autograd_mnist
 from grader.milestones.skeleton import accuracy_of, initial_weights, learner_modules
-from grader.milestones.steps import FastStep, TextbookStep, peak_kib, reset_peak, textbook_model
+from grader.milestones.steps import FastStep, TextbookStep, own_profile, peak_kib, reset_peak, textbook_model
 from grader.milestones.stopwatch import TorchStep, run_fresh
 
 MODULE = "grader.maintainer.benchmarks.training"
@@ -168,13 +164,9 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     accuracy = accuracy_of(types.SimpleNamespace(forward=predict), X_test, y_test, batch_size=1000)
     profile = None  # after the accuracy: profiling trains a few more steps
     if variant in ("textbook", "performance") and workload == "cnn":
-        profiler = ref.performance.Profiler()
-        for index in range(2 if quick else PROFILED_STEPS):
-            batch = order[index * BATCH_SIZE:(index + 1) * BATCH_SIZE]
-            profiler.start()
-            step(np.ascontiguousarray(X[batch]), y[batch], profiler)
-            profiler.stop()
-        profile = profiler.report(f"Where a {variant} CNN step goes")
+        batches = [(np.ascontiguousarray(X[rows]), y[rows]) for rows in
+                   order[:BATCH_SIZE * (2 if quick else PROFILED_STEPS)].reshape(-1, BATCH_SIZE)]
+        profile = own_profile(ref, step, batches, f"Where a {variant} CNN step goes")["text"]
     return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
             "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
             "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,
