@@ -79,8 +79,8 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
     limit = manifest.load().milestone("speed").time_limit - 30  # room for the profile after it
     try:
-        judge, seconds, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria,
-                                                  profile_variant="textbook", advice=ADVICE, time_limit=limit)
+        judge, seconds, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria, advice=ADVICE,
+                                                  time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]

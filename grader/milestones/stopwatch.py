@@ -67,6 +67,16 @@ class Ended(Exception):
         self.result = {"status": status, "reason": reason}
 
 
+def import_torch(so: str):
+    """The torch module, or Ended("not-run"): so `so` (what the milestone cannot do without it)."""
+    try:
+        import torch
+    except ImportError as error:
+        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so {so}; install the pinned requirements "
+                               "(`make setup`) and grade again") from None
+    return torch
+
+
 @dataclass(frozen=True)
 class Plan:
     warmup: int        # untimed steps of each variant first
@@ -440,16 +450,13 @@ def decide(found: list[dict], passed: str, failed: dict) -> dict:
 
 
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
-            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
+            advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
     """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a
-    sandboxed worker against PyTorch here, more rounds while undecided. Ended when they cannot count."""
+    sandboxed worker against PyTorch here, more rounds while undecided, then the last variant profiled.
+    Ended when they cannot count."""
+    torch = import_torch("there is nothing to compare the speed with")
     try:
-        import torch
-    except ImportError as error:
-        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
-                               "with; install the pinned requirements (`make setup`) and grade again") from None
-    try:
-        judge = StepJudge(torch, workload, variants, plan, profile_variant, lambda j: undecided(criteria(j)))
+        judge = StepJudge(torch, workload, variants, plan, variants[-1], lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
