@@ -113,19 +113,15 @@ def check_memorising(m, X, y, settings) -> dict:
     model = m.training.build_mnist_model(np.random.default_rng(SEED + 1))
     optimizer = make_optimizer(m, model, settings)
     small_X, small_y = X[:OVERFIT_EXAMPLES], y[:OVERFIT_EXAMPLES]
-    rng = np.random.default_rng(SEED + 2)
-    accuracy, steps = 0.0, 0
+    rng, accuracy = np.random.default_rng(SEED + 2), 0.0
     watched = WatchedLoss(m.losses.SoftmaxCrossEntropy())
-    while steps < OVERFIT_MAX_STEPS:
+    for steps in range(1, OVERFIT_MAX_STEPS + 1):
         m.training.train_epoch(model, watched, optimizer, small_X, small_y, batch_size=OVERFIT_EXAMPLES,
                                rng=rng)
-        steps += 1
         if watched.last is not None and not np.isfinite(loss_value(watched.last)):
             raise Stop(diverged(f"while fitting {OVERFIT_EXAMPLES} examples (step {steps})", watched.last))
-        if steps % 10 == 0:
-            accuracy = accuracy_of(model, small_X, small_y)
-            if accuracy == 1.0:
-                break
+        if steps % 10 == 0 and (accuracy := accuracy_of(model, small_X, small_y)) == 1.0:
+            break
     found = {"overfit_accuracy": accuracy, "overfit_steps": steps}
     print(f"sanity 2/3: {OVERFIT_EXAMPLES} training examples fitted to {100 * accuracy:.0f}% in {steps} steps "
           "(expected 100%)")

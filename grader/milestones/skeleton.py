@@ -99,16 +99,15 @@ def set_numpy_blas_threads(n: int) -> None:
 def pinned_threads(n: int, torch=None):
     """NumPy's BLAS (and the given torch module's) on n threads inside the block, restored after it."""
     get = _openblas_function("get")
-    previous = int(get()) if get is not None else None
-    set_numpy_blas_threads(n)
+    previous = int(get()) if get is not None else n  # (no get: no set either, nothing to restore)
     torch_previous = torch.get_num_threads() if torch is not None else None
+    set_numpy_blas_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
     try:
         yield
     finally:
-        if previous is not None:
-            set_numpy_blas_threads(previous)
+        set_numpy_blas_threads(previous)
         if torch is not None:
             torch.set_num_threads(torch_previous)
 
@@ -458,10 +457,7 @@ class Session:
 def gradient_norm(p) -> float:
     """||p.grad|| (NaN when there is none), computed here from the learner's array."""
     grad = getattr(p, "grad", None)
-    if grad is None:
-        return math.nan
-    grad = np.asarray(grad)
-    return float(np.sqrt(np.vdot(grad.ravel(), grad.ravel()).real)) if grad.size else 0.0
+    return math.nan if grad is None else float(np.linalg.norm(np.asarray(grad).ravel()))
 
 
 def learn(milestone, target_dir, job: dict, send) -> dict:
