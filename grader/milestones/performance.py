@@ -34,7 +34,6 @@ VARIANTS = ("textbook", "fast", TORCH)
 
 @dataclass(frozen=True)
 class Workload:
-    name: str
     title: str
     min_speedup: float
     max_ratio: float
@@ -43,9 +42,9 @@ class Workload:
 
 
 WORKLOADS = {
-    "mlp": Workload("mlp", "MLP 784-256-128-10 ReLU", min_speedup=1.4, max_ratio=0.9,
+    "mlp": Workload("MLP 784-256-128-10 ReLU", min_speedup=1.4, max_ratio=0.9,
                     full=Plan(20, 10, 10, 50, 20, max_rounds=40), quick=Plan(3, 5, 4, 5, 3, max_rounds=9)),
-    "cnn": Workload("cnn", "CNN of the cnn milestone", min_speedup=2.0, max_ratio=2.2,
+    "cnn": Workload("CNN of the cnn milestone", min_speedup=2.0, max_ratio=2.2,
                     full=Plan(2, 6, 2, 5, 3, max_rounds=24), quick=Plan(1, 5, 1, 2, 1, max_rounds=7)),
 }
 QUICK_MIN_SPEEDUP = 1.1

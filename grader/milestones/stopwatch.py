@@ -1,16 +1,16 @@
 """The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
 
-The learner's steps run in a sandboxed worker (steps.py: the protocol is there); nothing here runs
-learner code. Each request names the training images of its block of steps, drawn afresh from a secret
-seed, and each block is timed from outside the worker: the wall clock between request and answer, and
-the worker's CPU time as the kernel counts it (ProcessTreeClock: every thread of every process), plus its
-CPU time between an answer and the next request (work left for later counts). While the worker waits,
-this process runs the same steps in PyTorch from the same weights on the same images, on one thread,
-timed by this thread's CPU time: each learner block is paired with PyTorch's, so load hits both alike.
+The learner's steps run in a sandboxed worker (steps.py holds the protocol); nothing here runs learner
+code. Each request names the training images of its block of steps, drawn afresh from a secret seed.
+Each block is timed from outside the worker: the wall clock between request and answer, the worker's CPU
+time as the kernel counts it (ProcessTreeClock: every thread of every process), and its CPU time between
+an answer and the next request (work left for later counts). While the worker waits, this process runs
+the same steps in PyTorch on one thread (same weights, same images, timed by this thread's CPU time), so
+each learner block is paired with PyTorch's and load hits both alike.
 
 Repeatable verdicts: each criterion (a ratio of paired blocks) is decided on the median of its per-round
-ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold,
-more rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
+ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold, more
+rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
 
 Why CPU time decides: on a shared machine a step longer than the scheduler's time slice is interrupted
 far more often than a shorter one, so wall-clock times punish the slower step twice. Measured with six
