@@ -42,12 +42,13 @@ def textbook_model(m, workload: str, seed: int):
     rng = np.random.default_rng(seed)
     if workload == "cnn":
         return m.conv.build_mnist_cnn(rng)
-    layers = []
-    for index, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        if index:
-            layers.append(m.activations.ReLU())
-        layers.append(m.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32))
-    return m.network.Sequential(*layers)
+    linears = [m.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32) for n_in, n_out in zip(SIZES[:-1], SIZES[1:])]
+    return m.network.Sequential(*relus_between(linears, m.activations.ReLU))
+
+
+def relus_between(linears: list, relu) -> list:
+    """The MLP's layers: [Linear, relu(), Linear, relu(), ..., Linear], a fresh relu() between each pair."""
+    return [linears[0], *(layer for linear in linears[1:] for layer in (relu(), linear))]
 
 
 class TextbookStep:

@@ -46,7 +46,7 @@ from grader.core.manifest import ROOT
 from grader.core.task import ProcessTreeClock
 from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
-from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
+from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS, relus_between
 
 CONFIDENCE = 0.9             # of the interval on each ratio's median
 POOL = 4096                  # training images sent to the worker; each step's batch is 128 random rows of them
@@ -130,13 +130,9 @@ def torch_model(torch, workload: str, params: list[np.ndarray]):
                             nn.Linear(*params[4].shape))
         targets = [net[0].weight, net[0].bias, net[3].weight, net[3].bias, net[7].weight, net[7].bias]
     else:
-        modules = []
-        for index in range(0, len(params), 2):
-            if index:
-                modules.append(nn.ReLU())
-            modules.append(nn.Linear(*params[index].shape))
-        net = nn.Sequential(*modules)
-        targets = [p for module in net if isinstance(module, nn.Linear) for p in (module.weight, module.bias)]
+        linears = [nn.Linear(*weight.shape) for weight in params[::2]]
+        net = nn.Sequential(*relus_between(linears, nn.ReLU))
+        targets = [p for linear in linears for p in (linear.weight, linear.bias)]
     with torch.no_grad():
         for target, value in zip(targets, params):
             value = np.asarray(value, dtype=np.float32)
