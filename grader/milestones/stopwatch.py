@@ -67,13 +67,13 @@ class Ended(Exception):
         self.result = {"status": status, "reason": reason}
 
 
-def import_torch(so: str):
-    """The torch module, or Ended("not-run"): so `so` (what the milestone cannot do without it)."""
+def import_torch(consequence: str):
+    """The torch module, or Ended("not-run") saying "PyTorch cannot be imported (why), so <consequence>"."""
     try:
         import torch
     except ImportError as error:
-        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so {so}; install the pinned requirements "
-                               "(`make setup`) and grade again") from None
+        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so {consequence}; install the pinned "
+                               "requirements (`make setup`) and grade again") from None
     return torch
 
 
