@@ -17,7 +17,6 @@ and "not-run" are never stored. The files live in .grade/milestone-cache/ (one J
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import platform
 from importlib import metadata
@@ -52,25 +51,6 @@ def _environment() -> list[str]:
     return versions
 
 
-def imported_names(source: str) -> set[str]:
-    """The top-level module names a module's source imports, in every static form (import x, import x.y,
-    from x import y, from . import x, from .x import y, from .. import x). Dynamic imports are forbidden
-    in learner code (grader/core/policy.py), so these are all the submission's files it can reach."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-    return found
-
-
 def _module_files(target_dir: Path, module: str) -> list[Path]:
     """The target's files of one module: name.py, or every .py file of the package name/."""
     package = target_dir / module
@@ -95,7 +75,7 @@ def learner_files(milestone, target_dir) -> list[Path]:
         seen.add(module)
         for path in _module_files(target_dir, module):
             files.add(path)
-            pending.extend(imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
+            pending.extend(manifest.imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
     data = [p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
             and "__pycache__" not in p.parts and not p.name.startswith(".")]
     # A file that is not there is still part of the key (as missing): adding it later changes the result.

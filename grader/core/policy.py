@@ -124,15 +124,13 @@ def reachable(module_file: Path, exercises: frozenset[str] = frozenset()) -> lis
     files, folder = [module_file], module_file.parent
     for current in files:
         try:
-            tree = ast.parse(current.read_text(errors="replace"))
-        except (SyntaxError, ValueError, OSError):
+            names = manifest.imported_names(current.read_text(errors="replace"), relative=True)
+        except OSError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 1:
-                for name in [node.module] if node.module else [a.name for a in node.names]:
-                    helper = folder / f"{_root(name)}.py"
-                    if helper.is_file() and helper not in files and _root(name) not in exercises:
-                        files.append(helper)
+        for name in sorted(names - exercises):
+            helper = folder / f"{name}.py"
+            if helper.is_file() and helper not in files:
+                files.append(helper)
     return files
 
 

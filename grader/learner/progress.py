@@ -92,13 +92,6 @@ def last_done(target: str = "exercises") -> set[str] | None:
     return None
 
 
-def current_exercise(target: str = "exercises") -> str | None:
-    """The exercise to work on: the first unfinished one by the last grade (the first one when never
-    graded), or None when every exercise passed at the last grade."""
-    upcoming = next_exercise(last_done(target) or ())
-    return None if upcoming is None else upcoming.name
-
-
 def unknown_exercise(name: str, command: str) -> str:
     """The sentence for `make <command> EX=<name>` with a name that is not an exercise: the nearest name
     ("did you mean layers?") when there is one, and the list."""
@@ -113,11 +106,11 @@ def choose_exercise(name: str | None, command: str, target: str = "exercises") -
     the learner is on; (None, sentence) when EX is unknown or every exercise already passes."""
     if name:
         return (name, "") if name in manifest.load().names else (None, unknown_exercise(name, command))
-    current = current_exercise(target)
+    current = next_exercise(last_done(target) or ())  # never graded: the first exercise
     if current is None:
         return None, (f"Every exercise passed at your last `make grade` of {target}. Name one to {command} it "
                       f"again: make {command} EX=<name>, one of: {', '.join(manifest.load().names)}.")
-    return current, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
+    return current.name, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
 
 
 def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
