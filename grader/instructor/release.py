@@ -52,13 +52,7 @@ def _left_out(relative: Path) -> bool:
 
 def shipped_files(root: Path = ROOT) -> list[Path]:
     """Every file copied as it is into the release, relative to the repository root."""
-    found = [Path(name) for name in FILES if (root / name).is_file()]
-    for tree in TREES:
-        for path in sorted((root / tree).rglob("*")):
-            relative = path.relative_to(root)
-            if path.is_file() and not path.is_symlink() and not _left_out(relative):
-                found.append(relative)
-    return found
+    return integrity.tree_files(root, TREES, FILES, leave_out=_left_out)
 
 
 def prepare(out: Path, replace: bool) -> None:

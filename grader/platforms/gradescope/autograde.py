@@ -37,10 +37,6 @@ DEFAULT_MEMORY_GB = 0.7  # per process (RLIMIT_AS); Gradescope's default contain
 DEFAULT_WALL_SECONDS = 600.0
 
 
-def autograder_root() -> Path:
-    return Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
-
-
 def make_reference_private() -> None:
     """As root: the reference, the mutant banks and the MNIST test labels become unreadable to the
     unprivileged user learner code runs as. Elsewhere nothing changes (the sandbox hides them)."""
@@ -54,25 +50,17 @@ def make_reference_private() -> None:
             os.chmod(file, 0o600)
 
 
-def submission_files(submission: Path) -> Path | None:
-    """The folder holding the exercise files: the submission itself or one folder deeper; None if neither."""
-    if not submission.is_dir():
-        return None
-    folder = submissions.submission_files(submission)
-    names = {ex.module_file for ex in manifest.load().exercises}
-    return folder if any((folder / name).is_file() for name in names) else None
-
-
 def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
           say=print) -> dict:
     """Grade root/submission; return Gradescope's results.json as a dict."""
     started = time.perf_counter()
-    folder = submission_files(root / "submission")
-    if folder is None:
-        names = ", ".join(ex.module_file for ex in manifest.load().exercises)
+    submitted = root / "submission"
+    folder = submissions.submission_files(submitted) if submitted.is_dir() else submitted  # flat or one deeper
+    names = [ex.module_file for ex in manifest.load().exercises]
+    if not any((folder / name).is_file() for name in names):
         return export.failed_gradescope(
-            f"the submission holds none of the exercise files ({names}). Upload the files of your exercises/ "
-            "folder (or the folder itself, or your repository).", time.perf_counter() - started)
+            f"the submission holds none of the exercise files ({', '.join(names)}). Upload the files of your "
+            "exercises/ folder (or the folder itself, or your repository).", time.perf_counter() - started)
     make_reference_private()
     os.environ[ONE_WORKER_VAR] = "1"  # one worker at a time: the judge, a worker and this process fit in 768 MB
     limits = submissions.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
@@ -101,19 +89,15 @@ def previous_submissions(root: Path) -> list[dict]:
     return sorted((p for p in previous or [] if isinstance(p, dict)), key=lambda p: str(p.get("submission_time", "")))
 
 
-def parse_args(argv):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off",
                         help="run the milestones the submission unlocks (default off: the platform's 768 MB)")
     parser.add_argument("--memory-gb", type=float, default=DEFAULT_MEMORY_GB, help="address space per process")
     parser.add_argument("--timeout", type=float, default=DEFAULT_WALL_SECONDS, help="seconds for the whole grade")
     parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    root = autograder_root()
+    args = parser.parse_args(argv)
+    root = Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
     results = root / "results" / "results.json"
     started = time.perf_counter()
     reports.write(export.failed_gradescope(

@@ -32,14 +32,8 @@ FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
 
 def kata_files() -> list[Path]:
     """The kata's files the autograder needs, relative to the repository root."""
-    found = [Path(name) for name in FILES if (ROOT / name).is_file()]
-    for tree in TREES + ("data/mnist",):
-        for path in sorted((ROOT / tree).rglob("*")):
-            relative = path.relative_to(ROOT)
-            if path.is_file() and not path.is_symlink() and not integrity.is_cache(relative) \
-                    and relative != integrity.RECORD:
-                found.append(relative)
-    return found
+    return integrity.tree_files(ROOT, TREES + ("data/mnist",), FILES,
+                                leave_out=lambda relative: integrity.is_cache(relative) or relative == integrity.RECORD)
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> None:
@@ -52,8 +46,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> 
 
 def integrity_record(files: list[Path]) -> bytes:
     """grader/integrity.json for the files shipped (integrity.check() in the unpacked copy compares with it)."""
-    recorded = {p.as_posix(): integrity.sha256(ROOT / p) for p in files
-                if p.parts[0] in integrity.TREES and integrity._included(p)}
+    shipped = {p.as_posix() for p in files}
+    recorded = {path: digest for path, digest in integrity.hashes(ROOT).items() if path in shipped}
     record = {"algorithm": "sha256", "trees": list(integrity.TREES), "files": recorded}
     return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
 
