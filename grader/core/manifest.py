@@ -83,15 +83,13 @@ class Manifest:
     def reference_modules(self, name: str) -> list[str]:
         """The reference modules a worker grading exercise `name` may see: what its tests build on (the
         closure of `needs`, and what those modules import), never `name` itself."""
-        seen: list[str] = []
-        stack = list(self.exercise(name).needs) + _relative_imports(SOLUTIONS_DIR / f"{name}.py")
+        seen, stack = [], [name]
         while stack:
             module = stack.pop().split(".")[0]
-            if module == name or module in seen or module not in self.names and module != "init":
-                continue
-            seen.append(module)
-            stack += list(self.exercise(module).needs) + _relative_imports(SOLUTIONS_DIR / f"{module}.py")
-        return sorted(seen)
+            if module in self.names and module not in seen:
+                seen.append(module)
+                stack += list(self.exercise(module).needs) + _relative_imports(SOLUTIONS_DIR / f"{module}.py")
+        return sorted(module for module in seen if module != name)
 
     def milestone(self, name: str) -> Milestone:
         return _named(self.milestones, name, "milestone")

@@ -1,10 +1,8 @@
 """`make progress`: your points over time, and the progress bar `make grade` prints.
 
 Every `make grade` appends one line to the history in .kata/progress.jsonl (`record`) and prints the bar
-(`render`). The history lives in .kata/ (not in git); set KATA_STATE_DIR to keep it elsewhere.
-
-The same state folder also remembers which hints you have seen (hints.json) and keeps a backup of every
-file `make reset` replaced (backups/).
+(`render`). The history lives in .kata/ (not in git, beside the hints seen and `make reset`'s backups);
+set KATA_STATE_DIR to keep it elsewhere.
 """
 
 from __future__ import annotations
