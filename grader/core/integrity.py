@@ -6,9 +6,7 @@ report should say so. The record is never committed by hand:
 - in a git checkout, the files are compared with the committed versions (`git status` of tests/ and
   grader/), so nothing needs regenerating after an edit that is committed;
 - a student release (`make release`) carries grader/integrity.json, written by `write()` as the release
-  is built, and `check()` compares with it.
-
-Usage: python -m grader.core.integrity [--update]   (--update writes the record, for releases)
+  is built (`make integrity` writes one by hand), and `check()` compares with it.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Everything crosses as wire frames, validated on arrival.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -57,10 +58,8 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
         try:
             return _collect(process, channel_read, timeout, on_message, deadline, replies, scratch)
         finally:
-            try:
+            with contextlib.suppress(OSError):  # the worker is gone: nothing left to flush to
                 replies.close()
-            except OSError:
-                pass
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -129,12 +129,6 @@ def _parse(source: str) -> ast.Module:
         return ast.Module(body=[], type_ignores=[])
 
 
-def tokens(source: str, kept: set[str] = frozenset()) -> list[tuple[str, int]]:
-    """(normalised token, line) pairs of a module's source; [] if it does not parse."""
-    tree = _parse(source)
-    return _labels(_Normalise(tree, kept).visit(tree), kept)
-
-
 def _public_names(stub: str) -> set[str]:
     """The names the stub defines or uses: the exercise's API, the same in every honest submission."""
     return {getattr(n, "name", None) or getattr(n, "attr", None) for n in ast.walk(_parse(stub))
@@ -152,7 +146,8 @@ def fingerprints(files: dict[str, str], kept: set[str] = frozenset()) -> dict[in
     reordered statements leave every other statement's fingerprints as they were."""
     chosen: dict[int, list] = {}
     for name, source in files.items():
-        stream = tokens(source, kept)
+        tree = _parse(source)  # normalised tokens; none when it does not parse
+        stream = _labels(_Normalise(tree, kept).visit(tree), kept)
         starts = [i for i, (token, _) in enumerate(stream) if token == "|"] + [len(stream)]
         for unit in (stream[a + 1:b] for a, b in zip(starts, starts[1:]) if b - a > MIN_UNIT):
             grams = [(_hash(unit[i:i + K]), i) for i in range(max(1, len(unit) - K + 1))]

@@ -7,8 +7,6 @@ runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (st
 release ships as .github/classroom/step.py: it has no grader/platforms/); the reporter reads them as
 <RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the reporter's
 total is the kata's (190, or the points of a course's selection given with --only).
-
-Usage: python -m grader.platforms.classroom.workflow [--only layers,losses,...] [--out PATH]   (stdout by default)
 """
 
 from __future__ import annotations

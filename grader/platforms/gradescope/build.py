@@ -4,11 +4,8 @@ At the zip's root: setup.sh and run_autograder (Gradescope's two required files)
 autograder grades with: grader/, tests/, solutions/, exercises/, data/mnist, requirements.txt,
 pyproject.toml, Makefile, README.md (caches and .grade/ left out). Gradescope unpacks it into
 /autograder/source. run_autograder carries the options given here (milestones off by default: they
-need minutes and more than the platform's 768 MB).
-
-Usage: python -m grader.platforms.gradescope.build [--out dist/gradescope-autograder.zip]
-                                                   [--milestones off|quick|full] [--memory-gb 0.7]
-(the MNIST files always ship: the training exercise's tests use a subset of them)
+need minutes and more than the platform's 768 MB). The MNIST files always ship: the training exercise's
+tests use a subset of them.
 """
 
 from __future__ import annotations
