@@ -57,15 +57,12 @@ def hashes(root: Path = ROOT) -> dict[str, str]:
     """{path relative to root, with /: sha256} for every checked file under tests/ and grader/."""
     found = {}
     for tree in TREES:
-        base = root / tree
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
+        for path in sorted((root / tree).rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not path.is_symlink() and _included(relative):
-                found[relative.as_posix()] = sha256(path)
-            elif path.is_symlink() and _included(relative):
+            if path.is_symlink() and _included(relative):  # recorded as what it points to, never followed
                 found[relative.as_posix()] = "symlink:" + str(path.readlink())
+            elif path.is_file() and _included(relative):
+                found[relative.as_posix()] = sha256(path)
     return found
 
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from grader.core import manifest
+from grader.core.report import ExerciseStatus
 
 NAMED = {"torch": "PyTorch", "torchvision": "PyTorch", "functorch": "PyTorch", "solutions": "the reference solutions",
          "grader": "the grader", "tests": "the kata's tests",
@@ -144,8 +145,6 @@ def violations(module_file: Path, exercises: frozenset[str] = frozenset()) -> li
 
 def apply(results, target_dir: Path) -> None:
     """Forfeit the points of every exercise whose code breaks the policy, saying where."""
-    from grader.core.report import ExerciseStatus
-
     exercises = frozenset(Path(e.module_file).stem for e in manifest.load().exercises)
     for result in results:
         found = violations(Path(target_dir) / result.exercise.module_file, exercises)
