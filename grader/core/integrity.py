@@ -35,13 +35,17 @@ def _included(relative: Path) -> bool:
     return relative != RECORD and not hidden and not is_cache(relative)
 
 
-def tree_files(root: Path, trees, files=(), *, leave_out=is_cache) -> list[Path]:
+def tree_files(root: Path, trees, files=(), *, leave_out=lambda relative: False) -> list[Path]:
     """The `files` that exist, then every regular file under the `trees` (sorted; symbolic links left out),
-    relative to root, without those `leave_out` names: what a release or the Gradescope zip copies."""
+    relative to root, without caches, the record (each copy writes its own) and what `leave_out` names:
+    what a release or the Gradescope zip copies."""
     found = [Path(name) for name in files if (root / name).is_file()]
     for tree in trees:
-        found += [path.relative_to(root) for path in sorted((root / tree).rglob("*"))
-                  if path.is_file() and not path.is_symlink() and not leave_out(path.relative_to(root))]
+        for path in sorted((root / tree).rglob("*")):
+            relative = path.relative_to(root)
+            skipped = is_cache(relative) or relative == RECORD or leave_out(relative)
+            if path.is_file() and not path.is_symlink() and not skipped:
+                found.append(relative)
     return found
 
 

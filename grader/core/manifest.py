@@ -88,7 +88,9 @@ class Manifest:
             module = stack.pop().split(".")[0]
             if module in self.names and module not in seen:
                 seen.append(module)
-                stack += list(self.exercise(module).needs) + _relative_imports(SOLUTIONS_DIR / f"{module}.py")
+                solution = SOLUTIONS_DIR / f"{module}.py"
+                imports = imported_names(solution.read_text(), relative=True) if solution.exists() else set()
+                stack += list(self.exercise(module).needs) + sorted(imports)
         return sorted(module for module in seen if module != name)
 
     def milestone(self, name: str) -> Milestone:
@@ -128,10 +130,6 @@ def imported_names(source: str, relative: bool = False) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and (node.level or not relative):
             found.update([node.module] if node.module else [alias.name for alias in node.names])
     return {name.split(".")[0] for name in found}
-
-
-def _relative_imports(path: Path) -> list[str]:
-    return sorted(imported_names(path.read_text(), relative=True)) if path.exists() else []
 
 
 class ManifestError(ValueError):

@@ -33,14 +33,6 @@ def _name(milestone) -> str:
     return milestone if isinstance(milestone, str) else milestone.name
 
 
-def _sha256(parts) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else str(part).encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
 def _environment() -> list[str]:
     versions = [platform.python_version()]
     for package in ("numpy", "torch"):
@@ -89,8 +81,11 @@ def key(milestone, target_dir, *, quick: bool = False) -> str:
     contents = [item for p in files
                 for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
     checksums = DATA_DIR / "mnist" / "SHA256SUMS"
-    return _sha256([_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
-                    checksums.read_bytes() if checksums.exists() else b"<missing>", *contents])
+    digest = hashlib.sha256()
+    for part in [_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
+                 checksums.read_bytes() if checksums.exists() else b"<missing>", *contents]:
+        digest.update((part if isinstance(part, bytes) else str(part).encode()) + b"\0")
+    return digest.hexdigest()
 
 
 def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:

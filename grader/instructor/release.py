@@ -46,13 +46,7 @@ class ReleaseError(ValueError):
 
 
 def _left_out(relative: Path) -> bool:
-    text = relative.as_posix()
-    return any(text == item or text.startswith(item + "/") for item in LEFT_OUT) or integrity.is_cache(relative)
-
-
-def shipped_files(root: Path = ROOT) -> list[Path]:
-    """Every file copied as it is into the release, relative to the repository root."""
-    return integrity.tree_files(root, TREES, FILES, leave_out=_left_out)
+    return any(relative.is_relative_to(item) for item in LEFT_OUT)
 
 
 def prepare(out: Path, replace: bool) -> None:
@@ -93,7 +87,7 @@ def student_makefile(text: str) -> str:
 def build(out: Path, *, replace: bool = False) -> list[Path]:
     """Write the release into out; returns the files written (relative)."""
     prepare(out, replace)
-    files = shipped_files()
+    files = integrity.tree_files(ROOT, TREES, FILES, leave_out=_left_out)  # copied as they are
     for relative, source in [(relative, ROOT / relative) for relative in files] + list(COPIED.items()):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, out / relative)

@@ -27,12 +27,6 @@ TREES = ("grader", "tests", "solutions", "exercises")
 FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
 
 
-def kata_files() -> list[Path]:
-    """The kata's files the autograder needs, relative to the repository root."""
-    return integrity.tree_files(ROOT, TREES + ("data/mnist",), FILES,
-                                leave_out=lambda relative: integrity.is_cache(relative) or relative == integrity.RECORD)
-
-
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -49,18 +43,15 @@ def integrity_record(files: list[Path]) -> bytes:
     return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
 
 
-def run_autograder_text(options: list[str]) -> str:
-    return (HERE / "run_autograder").read_text().replace("@OPTIONS@", " ".join(map(shlex.quote, options)))
-
-
 def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
     options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
         _add(archive, "setup.sh", (HERE / "setup.sh").read_bytes(), True)
-        _add(archive, "run_autograder", run_autograder_text(options).encode(), True)
-        files = kata_files()
+        run_autograder = (HERE / "run_autograder").read_text().replace("@OPTIONS@", shlex.join(options))
+        _add(archive, "run_autograder", run_autograder.encode(), True)
+        files = integrity.tree_files(ROOT, TREES + ("data/mnist",), FILES)
         for relative in files:
             path = ROOT / relative
             _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))
