@@ -77,10 +77,10 @@ def _hidden(name: str, text: str) -> dict:
     return {"name": name, "score": 0.0, "max_score": 0.0, "visibility": "hidden", "output": text}
 
 
-def _instructor_tests(report: dict, extra_problems: list[str]) -> list[dict]:
+def _instructor_tests(report: dict) -> list[dict]:
     """The findings only the instructor sees (visibility hidden, worth 0 of 0)."""
-    integrity, similar = report.get("integrity_problems"), report.get("similar")
-    problems = list(report.get("gradebook_problems") or []) + list(extra_problems)
+    integrity, similar, problems = report.get("integrity_problems"), report.get("similar"), \
+        report.get("gradebook_problems")
     return [_hidden("Instructor: isolation", report.get("isolation") or "not recorded"),
             _hidden("Instructor: integrity of tests/ and grader/",
                     "match the release" if not integrity else "\n".join(map(str, integrity))),
@@ -89,15 +89,14 @@ def _instructor_tests(report: dict, extra_problems: list[str]) -> list[dict]:
                     "not computed here (one submission per container): use Gradescope's own similarity tool")]
 
 
-def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = True,
-                  previous: list[dict] = ()) -> dict:
+def to_gradescope(report: dict, *, milestones: bool = True, previous: list[dict] = ()) -> dict:
     """Gradescope's results.json for one report (see the module docstring)."""
     milestones_of = report.get("milestones", [])
     ran = [m for m in milestones_of if m.get("status") in (MilestoneStatus.PASSED, MilestoneStatus.FAILED)]
     locked = [m.get("name") for m in milestones_of if m.get("status") == MilestoneStatus.LOCKED]
     tests = [_exercise_test(entry) for entry in report.get("exercises", [])]
     tests += [_milestone_test(entry) for entry in ran] if milestones else []
-    tests += _instructor_tests(report, list(problems))
+    tests += _instructor_tests(report)
     score = round(sum(t["score"] for t in tests), 1)
     kata_score = report.get("score")
     lines = [report.get("next") or "The grader produced no next step.",
