@@ -171,8 +171,7 @@ def _spans(places: list[list]) -> dict[str, list[list[int]]]:
 
 def compare(a: dict[int, list], b: dict[int, list], stub: dict[int, list]) -> dict | None:
     """Score and matching spans of two fingerprint sets, or None if too little to compare."""
-    own_a = {k: v for k, v in a.items() if k not in stub}
-    own_b = {k: v for k, v in b.items() if k not in stub}
+    own_a, own_b = ({k: v for k, v in prints.items() if k not in stub} for prints in (a, b))
     if min(len(own_a), len(own_b)) < MIN_PRINTS:
         return None
     shared = set(own_a) & set(own_b)
@@ -224,11 +223,8 @@ def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) 
 
 def summary_for(found: dict, name: str) -> list[str]:
     """Short phrases for one submission's gradebook row, e.g. 'layers: 0.97 like bob'."""
-    phrases = []
-    for pair in found["pairs"]:
-        if name in (pair["a"], pair["b"]):
-            other = pair["b"] if pair["a"] == name else pair["a"]
-            phrases.append(f"{pair['exercise']}: {pair['score']:.2f} like {other}")
+    phrases = [f"{pair['exercise']}: {pair['score']:.2f} like {pair['b'] if pair['a'] == name else pair['a']}"
+               for pair in found["pairs"] if name in (pair["a"], pair["b"])]
     phrases += [f"{entry['exercise']}: {entry['score']:.2f} like the reference"
                 for entry in found["reference"] if entry["submission"] == name]
     phrases += [f"{entry['exercise']}: dynamic code, not comparable ({entry['findings'][0]})"

@@ -135,11 +135,8 @@ def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> st
 
 def milestones_line(milestones: list[dict]) -> str:
     """What to do once every exercise passes: the milestones that failed or did not run, if any."""
-    def named(status) -> list[dict]:
-        return [m for m in milestones if m.get("status") == status]
-
-    failed, not_run, locked = (named(MilestoneStatus.FAILED), named(MilestoneStatus.NOT_RUN),
-                               named(MilestoneStatus.LOCKED))
+    failed, not_run, locked = ([m for m in milestones if m.get("status") == status]
+                               for status in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN, MilestoneStatus.LOCKED))
     if failed:
         first = failed[0]
         reason = f": {first['reason']}" if first.get("reason") else ""

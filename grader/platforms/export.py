@@ -79,8 +79,8 @@ def _hidden(name: str, text: str) -> dict:
 
 def _instructor_tests(report: dict) -> list[dict]:
     """The findings only the instructor sees (visibility hidden, worth 0 of 0)."""
-    integrity, similar, problems = report.get("integrity_problems"), report.get("similar"), \
-        report.get("gradebook_problems")
+    integrity, similar = report.get("integrity_problems"), report.get("similar")
+    problems = report.get("gradebook_problems")
     return [_hidden("Instructor: isolation", report.get("isolation") or "not recorded"),
             _hidden("Instructor: integrity of tests/ and grader/",
                     "match the release" if not integrity else "\n".join(map(str, integrity))),
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="export a report from another kata version anyway (a note says so)")
     args = parser.parse_args(argv)
     report = reports.read(Path(args.report))
-    unreadable = "it is not a readable grade report (missing, or not JSON)"
-    problem = version_problem(report) if report is not None else unreadable
+    problem = "it is not a readable grade report (missing, or not JSON)" if report is None else version_problem(report)
     if problem and (report is None or not args.other_version):
         anyway = " (or pass --other-version to export it anyway)." if report else "."
         print(f"export: {args.report}: {problem}{anyway}", file=sys.stderr)

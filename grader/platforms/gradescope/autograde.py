@@ -31,8 +31,9 @@ from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.platforms import export
 
 DEFAULT_ROOT = "/autograder"
-PRIVATE = (SOLUTIONS_DIR, ROOT / "tests" / "mutants")
-PRIVATE_FILES = (DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz",)
+# What learner code must not read, and the mode that keeps it from the unprivileged user.
+PRIVATE = {SOLUTIONS_DIR: 0o700, ROOT / "tests" / "mutants": 0o700,
+           DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz": 0o600}
 DEFAULT_MEMORY_GB = 0.7  # per process (RLIMIT_AS); Gradescope's default container has 768 MB in all
 DEFAULT_WALL_SECONDS = 600.0
 
@@ -42,12 +43,9 @@ def make_reference_private() -> None:
     unprivileged user learner code runs as. Elsewhere nothing changes (the sandbox hides them)."""
     if os.geteuid() != 0:
         return
-    for folder in PRIVATE:
-        if folder.is_dir():
-            os.chmod(folder, 0o700)
-    for file in PRIVATE_FILES:
-        if file.is_file():
-            os.chmod(file, 0o600)
+    for path, mode in PRIVATE.items():
+        if path.exists():
+            os.chmod(path, mode)
 
 
 def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
