@@ -230,7 +230,3 @@ def summary_for(found: dict, name: str) -> list[str]:
     phrases += [f"{entry['exercise']}: dynamic code, not comparable ({entry['findings'][0]})"
                 for entry in found.get("dynamic", []) if entry["submission"] == name]
     return phrases
-
-
-def write(found: dict, path: Path) -> None:
-    report.write(found, path)
