@@ -12,8 +12,8 @@ IDX layout (big-endian int32 header, then one unsigned byte per value):
     images: magic 0x00000803 (2051), count, rows, cols, then count * rows * cols pixels
     labels: magic 0x00000801 (2049), count, then count labels
 
-Speed: each file is decompressed once per process and kept as bytes; the checksum of a file is
-remembered per (size, mtime), so repeated `verify()` and `load()` calls cost only a stat. `load` returns
+Speed: each file is decompressed and checksummed once per (size, mtime) and kept as bytes, so repeated
+`verify()` and `load()` calls cost only a stat. `load` returns
 fresh float32 arrays each time (about 0.1 s for the training set), so a caller that normalises in place
 cannot corrupt what the next caller gets.
 """

@@ -35,8 +35,6 @@ def version_problem(report: dict) -> str | None:
     return None
 
 
-# ---- Gradescope ------------------------------------------------------------------------------------------
-
 def _exercise_test(entry: dict) -> dict:
     done = reports.exercise_done(entry)
     return {"name": f"{entry.get('name')}: {entry.get('title')}", "number": str(entry.get("number", "")),
@@ -122,8 +120,6 @@ def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
             "output": f"Grading could not finish: {sentence} Nothing was scored; resubmit, and if this message "
                       "stays, tell your instructor.", "stdout_visibility": "hidden", "tests": tests}
 
-
-# ---- the command -----------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader export", description=__doc__.splitlines()[0])

@@ -31,7 +31,6 @@ from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.platforms import export
 
 DEFAULT_ROOT = "/autograder"
-# What learner code must not read, and the mode that keeps it from the unprivileged user.
 PRIVATE = {SOLUTIONS_DIR: 0o700, ROOT / "tests" / "mutants": 0o700,
            DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz": 0o600}
 DEFAULT_MEMORY_GB = 0.7  # per process (RLIMIT_AS); Gradescope's default container has 768 MB in all
