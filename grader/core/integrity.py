@@ -103,12 +103,8 @@ def _git_changes(root: Path) -> list[str] | None:
     if completed.returncode != 0:
         return None
     words = {"M": "modified", "A": "extra", "?": "extra", "D": "missing", "R": "modified"}
-    problems = []
-    for line in completed.stdout.splitlines():
-        code, path = line[:2].strip() or "M", line[3:].strip()
-        if _included(Path(path)):
-            problems.append(f"{words.get(code[0], 'modified')}: {path}")
-    return sorted(problems, key=lambda p: p.split(": ", 1)[1])
+    changes = sorted((line[3:].strip(), line[:2].strip() or "M") for line in completed.stdout.splitlines())
+    return [f"{words.get(code[0], 'modified')}: {path}" for path, code in changes if _included(Path(path))]
 
 
 def check(root: Path = ROOT) -> list[str]:

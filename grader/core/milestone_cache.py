@@ -58,21 +58,19 @@ def learner_files(milestone, target_dir) -> list[Path]:
     read, such as weights saved with np.save)."""
     target_dir = Path(target_dir)
     declared = manifest.load().milestone(_name(milestone))
-    needs = [need.split(".")[0] for need in declared.needs]
-    pending, seen, files = list(dict.fromkeys([*needs, *declared.uses])), set(), set()
+    pending = [need.split(".")[0] for need in declared.needs] + list(declared.uses)
+    # A file that is not there is still part of the key (as missing): adding it later changes the result.
+    files, seen = {target_dir / f"{module}.py" for module in pending}, set()
     while pending:
         module = pending.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        for path in _module_files(target_dir, module):
-            files.add(path)
-            pending.extend(manifest.imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
-    data = [p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
-            and "__pycache__" not in p.parts and not p.name.startswith(".")]
-    # A file that is not there is still part of the key (as missing): adding it later changes the result.
-    files.update(target_dir / f"{module}.py" for module in [*needs, *declared.uses])
-    return sorted(files | set(data))
+        if module not in seen:
+            seen.add(module)
+            for path in _module_files(target_dir, module):
+                files.add(path)
+                pending.extend(manifest.imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
+    files.update(p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+                 and "__pycache__" not in p.parts and not p.name.startswith("."))
+    return sorted(files)
 
 
 def key(milestone, target_dir, *, quick: bool = False) -> str:

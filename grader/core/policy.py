@@ -145,7 +145,7 @@ def violations(module_file: Path, exercises: frozenset[str] = frozenset()) -> li
 
 def apply(results, target_dir: Path) -> None:
     """Forfeit the points of every exercise whose code breaks the policy, saying where."""
-    exercises = frozenset(Path(e.module_file).stem for e in manifest.load().exercises)
+    exercises = frozenset(manifest.load().names)
     for result in results:
         found = violations(Path(target_dir) / result.exercise.module_file, exercises)
         if found:

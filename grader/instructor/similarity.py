@@ -195,7 +195,7 @@ def _files(folder: Path, module_file: str, exercises: frozenset[str]) -> dict[st
 def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) -> dict:
     """Near-identical pairs per exercise, submissions near-identical to the reference, and dynamic code."""
     kata = manifest.load()
-    exercises = frozenset(Path(e.module_file).stem for e in kata.exercises)
+    exercises = frozenset(kata.names)
     found = {"threshold": threshold, "k": K, "window": W, "kata_version": report.kata_version(), "pairs": [],
              "reference": [], "dynamic": []}
     names = sorted(folders)

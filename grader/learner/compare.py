@@ -101,12 +101,12 @@ def _first_index(yours: np.ndarray, expected: np.ndarray) -> str:
 
 def _numbers(entry: Entry, computed: bool) -> dict:
     """The table's cells for one checked quantity."""
+    cells = dict.fromkeys(("yours", "expected", "abs", "rel", "index"), "-")
     if not computed:
-        return {"yours": "-", "expected": "-", "abs": "-", "rel": "-", "index": "-"}
+        return cells
     yours, expected = as_array(entry.yours), as_array(entry.expected)
-    cells = {"yours": _shape(entry.yours, yours),
-             "expected": "(a property)" if entry.kind == "that" else _shape(entry.expected, expected),
-             "abs": "-", "rel": "-", "index": "-"}
+    cells.update(yours=_shape(entry.yours, yours),
+                 expected="(a property)" if entry.kind == "that" else _shape(entry.expected, expected))
     if entry.kind not in NUMERIC_KINDS or yours is None or expected is None or yours.shape != expected.shape:
         return cells
     if yours.size:
