@@ -47,8 +47,7 @@ def make_reference_private() -> None:
             os.chmod(path, mode)
 
 
-def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
-          say=print) -> dict:
+def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None) -> dict:
     """Grade root/submission; return Gradescope's results.json as a dict."""
     started = time.perf_counter()
     submitted = root / "submission"
@@ -66,7 +65,7 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
         copy = Path(private) / "submission"
         submissions.copy_sources(folder, copy)
         row = submissions.grade_one("submission", copy, limits, milestones=milestones != "off",
-                                  quick=milestones == "quick", only=only, seed=seeds.fresh(), say=say)
+                                  quick=milestones == "quick", only=only, seed=seeds.fresh())
     report = row.report or {}
     if not report.get("exercises"):
         return export.failed_gradescope("; ".join(row.problems) or "no exercise could be graded.",
