@@ -108,12 +108,8 @@ def _git_changes(root: Path) -> list[str] | None:
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Every file under tests/ and grader/ that differs from the record, as 'modified: PATH',
-    'missing: PATH' or 'extra: PATH'; [] when all match.
-
-    The record is grader/integrity.json when present (a release), else the last git commit; without
-    either the list says so in one entry.
-    """
+    """Every file under tests/ and grader/ that differs from the record (grader/integrity.json in a release,
+    else the last git commit), as 'modified: PATH', 'missing: PATH' or 'extra: PATH'; [] when all match."""
     expected = recorded(root)
     if expected is not None:
         return differences(expected, hashes(root))

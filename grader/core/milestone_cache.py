@@ -93,9 +93,7 @@ def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
 def cached(milestone, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
     result = reports.read(_path(milestone, target_dir, quick, cache_dir))
-    if not isinstance(result, dict) or not cacheable(result):
-        return None
-    return {**result, "cached": True}
+    return {**result, "cached": True} if isinstance(result, dict) and cacheable(result) else None
 
 
 def cacheable(result: dict) -> bool:

@@ -137,10 +137,8 @@ def reachable(module_file: Path, exercises: frozenset[str] = frozenset()) -> lis
 
 def violations(module_file: Path, exercises: frozenset[str] = frozenset()) -> list[str]:
     """The findings of an exercise file and of every helper module it reaches."""
-    if not module_file.is_file():
-        return []
-    return [f for path in reachable(module_file, exercises) for f in findings(path.read_text(errors="replace"),
-                                                                              path.name)]
+    paths = reachable(module_file, exercises) if module_file.is_file() else []
+    return [f for path in paths for f in findings(path.read_text(errors="replace"), path.name)]
 
 
 def apply(results, target_dir: Path) -> None:

@@ -97,11 +97,8 @@ _PACKAGES: dict[tuple[Path, frozenset[str] | None], types.ModuleType] = {}
 
 
 def load_package(target: str | os.PathLike | None = None, own=None) -> types.ModuleType:
-    """Import a target as a package; see the module docstring for `own`.
-
-    Submodules are imported lazily: `pkg = load_package(...); importlib.import_module(pkg.__name__ +
-    ".layers")`, or simply `module(pkg, "layers")`.
-    """
+    """Import a target as a package (see the module docstring for `own`); its submodules are imported
+    lazily, by `module(pkg, "layers")`."""
     target_dir = target if isinstance(target, Path) and target.is_absolute() else resolve(target)
     own_set = None if own is None else frozenset([own] if isinstance(own, str) else own)
     key = (target_dir, own_set)

@@ -101,10 +101,8 @@ def _verified(data_dir: Path, name: str, expected: dict[str, str]) -> tuple[byte
 
 
 def verify(data_dir: str | os.PathLike = DATA_DIR) -> dict[str, str]:
-    """Check the four files against SHA256SUMS; return {file name: sha256 of the decompressed bytes}.
-
-    Raises DataError for the first file that is missing, a git-lfs pointer, corrupt or has the wrong
-    checksum."""
+    """Check the four files against SHA256SUMS (DataError for the first that fails); return {file name:
+    sha256 of the decompressed bytes}."""
     data_dir = Path(data_dir)
     expected = _expected_checksums(data_dir)
     return {name: _verified(data_dir, name, expected)[1] for name in FILES}
@@ -126,11 +124,8 @@ def _header(data: bytes, path: Path, magic: int, n_dims: int) -> tuple[int, ...]
 
 
 def load(split: str, data_dir: str | os.PathLike = DATA_DIR) -> tuple[np.ndarray, np.ndarray]:
-    """The images and labels of one split ("train" or "test"), checked against SHA256SUMS.
-
-    Returns X float32 of shape (N, 784) with pixel values scaled to [0, 1] (N = 60000 or 10000), and
-    y int64 of shape (N,) with the digits 0..9 (new arrays each call: see the module docstring).
-    """
+    """X, y of one split ("train" or "test"), checked against SHA256SUMS: X float32 (N, 784) in [0, 1], y int64
+    (N,) in 0..9, N = 60000 or 10000 (new arrays each call: see the module docstring)."""
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     data_dir = Path(data_dir)

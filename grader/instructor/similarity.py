@@ -140,10 +140,8 @@ def _hash(tokens: list[tuple[str, int]]) -> int:
 
 
 def fingerprints(files: dict[str, str], kept: set[str] = frozenset()) -> dict[int, list]:
-    """{winnowed k-gram hash: [file, first line, last line]} of the files, statement by statement.
-
-    A k-gram never spans two statements (a compound statement's own unit is its header), so inserted or
-    reordered statements leave every other statement's fingerprints as they were."""
+    """{winnowed k-gram hash: [file, first line, last line]} of the files, statement by statement: a k-gram
+    never spans two statements (a compound statement's own unit is its header)."""
     chosen: dict[int, list] = {}
     for name, source in files.items():
         tree = _parse(source)  # normalised tokens; none when it does not parse
