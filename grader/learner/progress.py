@@ -80,13 +80,9 @@ def last_done(target: str = "exercises") -> set[str] | None:
     entries = history(target)
     if entries:
         return set(entries[-1].get("done", []))
-    if LAST_REPORT.exists():
-        try:
-            report = json.loads(LAST_REPORT.read_text())
-            if _target_label(report) == target:
-                return {e["name"] for e in report.get("exercises", []) if exercise_done(e)}
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    report = reports.read(LAST_REPORT)  # a grade from before the history, or with another KATA_STATE_DIR
+    if isinstance(report, dict) and _target_label(report) == target:
+        return {e.get("name") for e in report.get("exercises", []) if exercise_done(e)}
     return None
 
 
