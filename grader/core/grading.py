@@ -120,7 +120,8 @@ def grade_exercises(kata, target_dir: Path, names: list[str], say, *, seed: int,
             later = {ex.name for ex in chosen[index + 1:]}
             if exercise.name not in shown and (finished or started & later):
                 shown.append(exercise.name)
-                say(classify(ExerciseResult(exercise, runner.collect_one(exercise, target_dir, records))).line())
+                result = classify(ExerciseResult(exercise, runner.collect_one(exercise, target_dir, records)))
+                say(result.line())
 
     runs = runner.run_exercises(chosen, [target_dir], mode="judge", seed=seed,
                                 extra_env=worker_env, on_progress=progress, child_seconds=wall_seconds)
@@ -198,21 +199,18 @@ def next_step(results: list[ExerciseResult], milestones: list[dict]) -> str:
     pending = [r for r in results if not r.done]
     core = [r for r in pending if not r.exercise.stretch] or pending
     if core:
-        result = core[0]
-        ex = result.exercise
+        result, ex = core[0], core[0].exercise
         lines = [f"Next: exercise {ex.number}, `{ex.name}` ({ex.title})."]
         if result.status == Status.NOT_STARTED:
             lines.append(f"Open exercises/{ex.name}.py, read the docstrings, replace the first "
                          f"`raise NotImplementedError`, then run `make check EX={ex.name}`.")
         else:
-            lines.append(f"{result.status}: {result.detail}")
-            lines.append(f"Run `make check EX={ex.name}` for every failure in full.")
+            lines += [f"{result.status}: {result.detail}", f"Run `make check EX={ex.name}` for every failure in full."]
         lines.append(f"Stuck? `make hint EX={ex.name}` (one hint at a time)"
                      + ("." if mode.is_release() else f" or `make compare EX={ex.name}`."))
         return "\n".join(lines)
-    unfinished = [m for m in milestones if m["status"] in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN)]
-    if unfinished:
-        m = unfinished[0]
+    m = next((m for m in milestones if m["status"] in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN)), None)
+    if m is not None:
         return f"Next: the milestone `{m['name']}` ({m['title']}): {m.get('reason', '')}"
     if mode.is_release():
         return "Every exercise and milestone passes here. Your instructor's grade is the one that counts."
