@@ -74,8 +74,7 @@ def observe(item) -> tuple[list, dict | None]:
         _call(item, rng=np.random.default_rng(seeds.current()), ref=Unavailable())
     except (Exception, pytest.fail.Exception) as raised:  # noqa: BLE001 - any failure is an observation
         error = error_of(raised, getattr(item.config, "kata_targets", []))
-    run = checks.end()
-    return run.observations, error
+    return checks.end().observations, error
 
 
 def judge(item, observations: list, error: dict | None) -> None:

@@ -1,17 +1,10 @@
 """`make grade-all DIR=submissions/ [OUT=...]`: grade every sub-folder of DIR, write a gradebook.
 
-Each submission is graded like `make grade`, with limits of its own (grader/core/submission.py); `--jobs N`
-(JOBS=N; default: the number of cores) grade at once, and the gradebook keeps the submissions' order.
-Sub-folders named ".*" or "_*" are skipped; an unpacked zip is graded from the first folder holding the
-exercise files. The seed of the inputs is drawn afresh for every grading run.
-
-Nothing is lost: each row is written (OUT/rows/<name>.json, and the gradebooks rewritten) as soon as it is
-graded, so an interrupted batch keeps every finished row, and running it again resumes (a row is reused
-only when its submission's files, the kata and the options are the same).
-
-Outputs in OUT (default .grade/gradebook/): gradebook.csv and gradebook.json (a row per submission: score,
-points per exercise, milestone statuses, problems in plain words, similarity), reports/<name>.json (the
-full grade report of each) and similarity.json (grader/instructor/similarity.py).
+What it writes (OUT, default .grade/gradebook/), which folders it grades and how it resumes: README.md,
+"Grading a class". Each submission is graded like `make grade`, with limits of its own
+(grader/core/submission.py), `--jobs N` at once. A row is written as soon as it is graded, and reused by
+the next run only when its submission's files, the kata and the options are the same; the seed of the
+inputs is drawn afresh for every grading run.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from grader.learner import check, progress
 from grader.core.grading import ExerciseResult, classify
 
 DEFAULT_INTERVAL = 0.1  # a look at the file times of a dozen files: microseconds
-CLEAR = "\033[2J\033[H"
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -186,7 +185,7 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
         seen = current
         if queue:
             if clear:
-                out(CLEAR, end="")
+                out("\033[2J\033[H", end="")  # clear the screen, cursor to the top
             watcher.react(queue, labels)
         if watcher.current is not None and hasattr(run, "prepare"):
             run.prepare(watcher.current)  # the next save is most likely to this exercise's file
