@@ -253,7 +253,14 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
-    _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
+    message = None if result.ok else diagnose.describe(what, result)
+    if _current.mode == JUDGE and isinstance(reference_value, np.ndarray) and isinstance(observed, np.ndarray) \
+            and reference_value.size > 1 and reference_value.dtype.kind == observed.dtype.kind == "f" \
+            and observed.dtype != reference_value.dtype:  # the values may agree to the tolerance, the dtypes must too
+        message = (message + "\nIts" if message else f"{what} has the right values, but its") + (
+            f" dtype is {observed.dtype}, where the reference's is {reference_value.dtype}: an intermediate "
+            "(np.zeros or np.array without dtype=, astype(float), a float64 constant array) changed the dtype.")
+    _decide(what, "close", observed, expected, message)
 
 
 def _plain(value):

@@ -326,15 +326,49 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
          "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
+    rows = _rows_diagnosis(got, want, wrong)
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
+                      _partial_diagnosis(got, want, wrong, rows),
                       _region_diagnosis(got, wrong, zeros), _reordered_diagnosis(got, want),
-                      _dtype_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong),
-                      _slice_scale_diagnosis(got, want)):
+                      _dtype_diagnosis(got, want, wrong), rows, _slice_scale_diagnosis(got, want)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
+
+
+def _partial_diagnosis(got, want, wrong, rows) -> str | None:
+    """Only some entries wrong, each by far more than rounding, and what yours holds at those entries: zeros
+    after the first ones (a loop stopped early), one value where the expected ones exceed it (a cap), the
+    opposite sign, the complement c - expected, a factor or an offset; `rows` says which rows, if that helps."""
+    scale = _magnitude(got, want)
+    if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
+        return None
+    g, w, n, tight = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale
+    flat, first = wrong.ravel(), int(np.argmax(wrong.ravel()))
+    text = None
+    if flat[first:].all() and not g.any():
+        return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
+                f"{first} on, yours is 0: a loop that stopped early (a return or break inside the loop, a range too "
+                "short) or entries never written.")
+    if n > 1 and np.ptp(g) <= tight and g[0] != 0:
+        c = g[0]
+        side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
+        text = (f"yours is {c:.4g} wherever the expected value {side} it: a cap, clip or limit where none belongs"
+                if side else f"yours is the same value {c:.4g}: a fill or default")
+    elif np.allclose(g, -w, rtol=1e-6, atol=tight):
+        text = "yours has the opposite sign: one branch or one case of the formula has its sign flipped"
+    elif n > 1 and np.ptp(g + w) <= tight:
+        text = (f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one branch or case "
+                "of the formula (e.g. for negative inputs) computes the other side")
+    elif n > 1 and np.ptp(g - w) <= tight:
+        text = f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in those entries only"
+    elif n > 1 and np.all(w * g != 0) and np.ptp(g / w) <= 1e-6 * np.abs(g / w).max():
+        text = f"yours is {(g / w)[0]:.4g} times the expected value: a factor applied to those entries only"
+    if text is None:
+        return None
+    return f"Only some entries are wrong ({n} of {got.size}), and there {text}." + (f" {rows}" if rows else "")
 
 
 def _small_error_diagnosis(got, want) -> str | None:
@@ -531,6 +565,14 @@ def explain_error(message: str) -> str | None:
             advice = (" The shorter one lines up with the LAST axes of the other; to go along the first axis "
                       "it needs its summed axis back, of length 1: keepdims=True in the sum or mean, "
                       "np.expand_dims(g, axis), or [:, None].")
+        elif "indexing arrays" in message:
+            advice = (" Index arrays used together pair up entry by entry (one row index per label): are both made "
+                      "for this batch, or is one kept from an earlier call (stale) or made with another length?")
+        elif len(a) == len(b) and sum(m != n for m, n in zip(a, b)) == 1:
+            axis = next(k for k, (m, n) in enumerate(zip(a, b)) if m != n)
+            advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
+                      "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
+                      "batch or call, or what forward saved for backward (the input, not the output?).")
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
         return (f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not."

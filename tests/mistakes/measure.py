@@ -89,11 +89,12 @@ def measure_exercise(exercise_name: str, mutants: list, log: Path | None = None)
                      "check": named(mutant, check_messages, [e.what for e in entries]),
                      "compare": named(mutant, compare_messages, [e.what for e in entries]),
                      "first": first.strip().replace(str(folder), "<target>").replace("\n", " / ")[:600],
-                     "failed": len(failed)})
+                     "failed": len(failed), "keywords": mutant.diagnosis,
+                     "messages": [m.replace(str(folder), "<target>") for m in check_messages if m]})
     if log is not None:
         with open(log, "a", encoding="utf-8") as out:
             for row in rows:
-                out.write(json.dumps(row) + "\n")
+                out.write(json.dumps({k: v for k, v in row.items() if k != "messages"}) + "\n")
     return rows
 
 
@@ -102,6 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("set")
     parser.add_argument("exercises", nargs="*")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--show", action="store_true", help="print every message of the unnamed mistakes")
     args = parser.parse_args(argv)
     folder = HERE / args.set
     names = args.exercises or [n for n in manifest.load().names if (folder / f"{n}.py").exists()]
@@ -117,6 +119,9 @@ def main(argv=None) -> int:
         state = ("check+compare" if row["check"] and row["compare"] else "check only" if row["check"]
                  else "compare only" if row["compare"] else "caught, unnamed" if row["caught"] else "NOT CAUGHT")
         lines.append(f"{row['exercise']}/{row['name']}: {state} ({row['failed']} failing)\n    {row['first']}")
+        if args.show and not row["check"]:
+            lines += [f"    keywords: {row['keywords']}"] + [
+                "    | " + m.strip().replace("\n", " / ")[:700] for m in dict.fromkeys(row["messages"])]
     good = [r for r in rows if "error" not in r]
     caught = [r for r in good if r["caught"]]
     summary = (f"{len(good)} mistakes, {len(caught)} caught; named by check {sum(r['check'] for r in good)}"
