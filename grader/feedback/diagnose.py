@@ -288,9 +288,10 @@ def _nearer(got, alternative, want) -> bool:
 
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
     loose_rtol = max(rtol, 1e-4)
-    matches = list(dict.fromkeys(explanation for alternative, explanation in alternatives
-                                 if _close(got, np.asarray(alternative, dtype=np.float64), loose_rtol, atol)
-                                 and _nearer(got, np.asarray(alternative, dtype=np.float64), want)))
+    # An alternative matches at the scale of the numbers, not of atol: 1e-12 times the gradient is no "zeros".
+    matches = list(dict.fromkeys(explanation for value, explanation in alternatives if _nearer(
+        got, alternative := np.asarray(value, dtype=np.float64), want) and _close(got, alternative, loose_rtol, atol)
+        and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(got, alternative)))
     if len(matches) == 1:
         return f"It equals {matches[0]}"
     if matches:  # the numbers here cannot tell these apart: say each, claim none
@@ -330,12 +331,26 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
-                      _partial_diagnosis(got, want, wrong, rows),
+                      _shifted_diagnosis(got, want), _partial_diagnosis(got, want, wrong, rows),
                       _region_diagnosis(got, wrong, zeros), _reordered_diagnosis(got, want),
                       _dtype_diagnosis(got, want, wrong), rows, _slice_scale_diagnosis(got, want)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
+
+
+def _shifted_diagnosis(got, want) -> str | None:
+    """Yours is the expected value moved one index along an axis (yours[i] = expected[i - 1] or [i + 1])."""
+    tolerance = dict(rtol=1e-6, atol=1e-9 * _magnitude(got, want))
+    for axis in (k for k in range(got.ndim) if got.shape[k] > 2):
+        g, w = np.moveaxis(got, axis, 0), np.moveaxis(want, axis, 0)
+        for late, (a, b) in ((True, (g[1:], w[:-1])), (False, (g[:-1], w[1:]))):
+            if np.allclose(a, b, **tolerance) and not np.allclose(w[1:], w[:-1], **tolerance):
+                return (f"It equals the expected value moved by one index along axis {axis}: yours[i] = expected[i "
+                        f"{'- 1' if late else '+ 1'}], one step {'late' if late else 'early'}: an off-by-one (a range "
+                        "or index shifted by one, a value recorded before or after its update, a decay one epoch "
+                        f"{'late' if late else 'early'}, the {'previous' if late else 'next'} step's value).")
+    return None
 
 
 def _partial_diagnosis(got, want, wrong, rows) -> str | None:
@@ -595,13 +610,27 @@ def explain_error(message: str) -> str | None:
     if found and found.group(1) != found.group(2):
         return (f"A layer built for {found.group(1)} features (or channels) received an input with {found.group(2)}: "
                 "the layers ran in the wrong order, one was skipped or ran twice, or the input has another layout.")
-    if "list index out of range" in message:
-        return ("An index ran past the end of a list: the list is shorter than the code expects. Was it filled "
-                "before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?")
-    if "NoneType" in message:
-        return ("A value your code uses is None: an attribute that was never set (did forward save what "
-                "backward needs, e.g. self._x = x?) or a function that does not `return` its result.")
-    return None
+    return next((sentence for pattern, sentence in _PLAIN_ERRORS if re.search(pattern, message)), None)
+
+
+_PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake)
+    ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
+     "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
+    ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
+     "needs, e.g. self._x = x?) or a function that does not `return` its result."),
+    ("too many indices for array|axis -?[0-9]+ is out of bounds for array of dimension", "The array has fewer axes "
+     "than the code indexes or reduces over: a sum or mean without keepdims=True, a squeeze, a 1-D array where a "
+     "column (N, 1) or a batch axis was meant, or the axes of another layout."),
+    ("cannot be interpreted as an integer|only integer|must be integers|sequence of integers", "A float was used as a size, count or "
+     "index: / gives a float even between whole numbers; use // (or int()) for a count."),
+    ("truth value of an array with more than one element", "An array was used where one True or False is needed (an "
+     "if, and, or, or max() on arrays): use element-wise np.where, np.maximum, a mask with & and |, or .any()/.all()."),
+    ("Cannot cast ufunc .* to dtype\\('u?int|typecode '[bhilqp]'", "Floats were written in place (+=, out=) into an "
+     "integer array: an array made from integers (labels, np.arange, an int list, zeros_like of those) must be "
+     "created with a float dtype."),
+    ("division by zero|divide by zero", "A division by zero: a count that is 0 (an empty batch or list, a loop that "
+     "never ran, a size that integer division made 0), or a denominator without its eps."),
+)
 
 
 def describe(what: str, result: Comparison) -> str:
