@@ -132,6 +132,11 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return f"It has an extra axis {axis}: did you forget to sum over it?"
     if int(np.prod(got)) == int(np.prod(want)):
         return "It has the right number of entries in another layout: check a reshape or transpose."
+    off = [k for k in range(len(got)) if got[k] != want[k]] if len(got) == len(want) else []
+    if len(off) == 1 and abs(got[off[0]] - want[off[0]]) == 1:
+        return (f"It has one index {'fewer' if got[off[0]] < want[off[0]] else 'more'} along axis {off[0]}: an "
+                "off-by-one (a range or loop that stops one early or runs one further, an item dropped or repeated, "
+                "an output size formula off by one).")
     return "Check which axes you multiply, sum and broadcast over."
 
 

@@ -97,6 +97,7 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
     assert "cleared" in diagnose.explain_error("IndexError: list index out of range")
     assert "did forward save" in diagnose.explain_error("'NoneType' object has no attribute 'T'")
     assert "stale" in error_of(lambda: np.ones((7, 4))[np.arange(7), np.zeros(3, dtype=int)])
+    assert "one index fewer along axis 0: an off-by-one" in diagnose.compare(np.ones(5), np.ones(6)).diagnosis
     assert "only along axis 3 (3 and 4)" in error_of(lambda: np.ones((2, 2, 3, 3)) * np.ones((2, 2, 3, 4)))
     assert "fewer axes" in error_of(lambda: np.ones((2, 3)).sum(axis=2))
     assert "use //" in error_of(lambda: np.zeros(3)[list(range(5 / 2))])
