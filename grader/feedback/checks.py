@@ -254,12 +254,11 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
     message = None if result.ok else diagnose.describe(what, result)
-    if _current.mode == JUDGE and isinstance(reference_value, np.ndarray) and isinstance(observed, np.ndarray) \
-            and reference_value.size > 1 and reference_value.dtype.kind == observed.dtype.kind == "f" \
-            and observed.dtype != reference_value.dtype:  # the values may agree to the tolerance, the dtypes must too
-        message = (message + "\nIts" if message else f"{what} has the right values, but its") + (
-            f" dtype is {observed.dtype}, where the reference's is {reference_value.dtype}: an intermediate "
-            "(np.zeros or np.array without dtype=, astype(float), a float64 constant array) changed the dtype.")
+    mine, yours = (getattr(value, "dtype", None) if getattr(value, "size", 0) > 1 else None
+                   for value in (reference_value, observed))  # the values may agree within rtol, the dtypes must too
+    if _current.mode == JUDGE and mine is not None and yours is not None and mine != yours and mine.kind == yours.kind == "f":
+        message = (message + "\nIts" if message else f"{what} has the right values, but its") + f" dtype is {yours}, " \
+            f"where the reference's is {mine}: an intermediate (np.zeros without dtype=, astype(float)) changed it."
     _decide(what, "close", observed, expected, message)
 
 

@@ -1,33 +1,24 @@
 """Compare an array with its expected value and say, from the numbers alone, what the mistake probably is.
 
-Used by every test (through `check_close`) and by `make compare`. A diagnosis never reads the learner's
-source: it recognises the fingerprints of common mistakes in the numbers.
-
-- a *known-wrong alternative* the test computed (e.g. the gradient with the mask taken from the output):
-  "your value equals <explanation>", when it explains the difference; alternatives the numbers cannot
-  tell apart are all said, none claimed;
-- the opposite sign; a factor, named when it is recognisable (the batch size, a count n or 1/n, 2, 1/2,
-  3, sqrt(2), an axis length, or a number of the scenario the test names: lr, 1 - p, ...); an offset
-  (1 - expected) or a term per row added or left out; a transpose or permuted axes; the right numbers
-  reshaped in the wrong order; all zeros; the same all along an axis; NaN or inf;
-- a value equal to one compared earlier in the same test (stale, copied or swapped);
-- errors confined to a region the test names (e.g. "where x <= 0"), to entries that are 0, or to some
-  rows or columns (which ones);
-- a wrong shape, with the likely reason (transposed, a summed or missing batch axis);
-- differences at the level of rounding (a few eps of the largest magnitude), which no formula mistake
-  produces: then no mistake is named, only the rounding and the cancellation that usually amplifies it;
-  float32 or float16 rounding in a float64 result; a small unpatterned difference (an approximation);
-- an error NumPy raised in the learner's code, explained from the shapes in its message
-  (`explain_error`).
-
-Printed values carry as many significant digits as it takes to tell them apart (`format_pair`), and
-`relative_difference` gives entry-wise relative differences that stay finite where a value is 0 (the
-"max rel diff" of `make compare`).
+Used by every test (through `check_close`) and by `make compare`; it never reads the learner's source. It
+recognises: a known-wrong *alternative* the test computed (all said, none claimed, when the numbers cannot
+tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2,
+sqrt(2), an axis length, a number of the scenario: lr, 1 - p...); an offset, a complement or a term per row;
+a transpose, permuted axes, the right numbers reshaped in the wrong order, or moved by one index (one step
+early or late); all zeros; the same all along an axis; NaN or inf; a value equal to one compared earlier in
+the test (stale, copied, swapped); only some entries wrong, which ones and what yours holds there (a cap, the
+other sign, the complement, zeros after the first ones); a wrong shape and its likely reason; rounding (no
+mistake named), float32 or float16 rounding, or a small unpatterned difference (an approximation); an error
+raised in the learner's code, from the shapes in its message (`explain_error`). Printed values carry the
+digits it takes to tell them apart (`format_pair`); `relative_difference` stays finite where a value is 0.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from itertools import combinations, permutations
 
 import numpy as np
 
@@ -59,14 +50,10 @@ def relative_error(actual, expected) -> float:
 
 
 def relative_difference(actual, expected, floor=None) -> np.ndarray:
-    """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64.
-
-    Sane where a value is 0: the result lies in [0, 2] for finite entries (0 where both are equal, also
-    both zero; 2 for opposite values), never the 1e308 of dividing by the smallest float. `floor`
-    defaults to 1e-6 times the largest finite magnitude in either array, so an entry that is tiny next to
-    the others (rounding noise where the reference is 0) is measured against the array's scale. An entry
-    where either side is NaN or inf and the two differ gives inf. Shapes must broadcast.
-    """
+    """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64: in [0, 2] for finite
+    entries (0 where both are equal, zero included; 2 for opposite values), inf where a NaN or inf differs.
+    `floor` defaults to 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0
+    is measured against the array's scale. Shapes must broadcast."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if floor is None:
@@ -98,9 +85,8 @@ def format_pair(got: float, expected: float, digits: int = 6) -> tuple[str, str]
 
 def _precision(*arrays) -> tuple[float, str]:
     """(eps, dtype name) of the least precise floating dtype among `arrays` (float64 if none is a float)."""
-    floats = [np.asarray(a).dtype for a in arrays]
-    floats = [d for d in floats if np.issubdtype(d, np.floating)] or [np.dtype(np.float64)]
-    least = max(floats, key=lambda d: np.finfo(d).eps)
+    least = max([d for d in (np.asarray(a).dtype for a in arrays) if np.issubdtype(d, np.floating)]
+                or [np.dtype(np.float64)], key=lambda d: np.finfo(d).eps)
     return float(np.finfo(least).eps), least.name
 
 
@@ -132,9 +118,9 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return f"It has an extra axis {axis}: did you forget to sum over it?"
     if int(np.prod(got)) == int(np.prod(want)):
         return "It has the right number of entries in another layout: check a reshape or transpose."
-    off = [k for k in range(len(got)) if got[k] != want[k]] if len(got) == len(want) else []
-    if len(off) == 1 and abs(got[off[0]] - want[off[0]]) == 1:
-        return (f"It has one index {'fewer' if got[off[0]] < want[off[0]] else 'more'} along axis {off[0]}: an "
+    off = [(k, g - w) for k, (g, w) in enumerate(zip(got, want)) if g != w] if len(got) == len(want) else []
+    if len(off) == 1 and abs(off[0][1]) == 1:
+        return (f"It has one index {'fewer' if off[0][1] < 0 else 'more'} along axis {off[0][0]}: an "
                 "off-by-one (a range or loop that stops one early or runs one further, an item dropped or repeated, "
                 "an output size formula off by one).")
     return "Check which axes you multiply, sum and broadcast over."
@@ -150,8 +136,7 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
         if value and np.isfinite(value) and value != 1:
             found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
-        found += [(float(batch_size), f"{batch_size}, the batch size"),
-                  (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
+        found += [(float(batch_size), f"{batch_size}, the batch size"), (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
     for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
         found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
     for n in (2, 3, 6):
@@ -167,8 +152,7 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     number every wrong value is some multiple of the right one, so only an exact (1e-6) match counts."""
     rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
-        return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
-                "missing?")
+        return "It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 missing?"
     name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
                  if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
     if name is not None:
@@ -181,17 +165,12 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
             alternatives=(), regions=(), factors=None, what=None) -> Comparison:
     """Compare and diagnose.
 
-    alternatives: (array, explanation) pairs of known-wrong answers the caller computed; when `actual`
-        matches one, the explanation is the diagnosis ("your gradient equals ..."). It must also be nearer
-        to that alternative than to the expected value: an alternative within the tolerance of the expected
-        value (a forward difference with a tiny step) is named only when the numbers tell them apart.
-    regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
-        diagnosis says "only wrong where <description>: <advice>". Either may be a callable returning the
-        list, called only to explain a failure.
-    factors: {name: value} of the scenario's numbers (lr, p, steps...), named when the value is off by one.
-    what: the quantity's name; given, the comparison is remembered for the rest of the test, so a later
-        value equal to this one (stale, or copied) is named.
-    """
+    alternatives: (array, explanation) pairs of known-wrong answers the caller computed, named ("It equals
+        <explanation>") when `actual` matches one at the scale of its numbers and is far nearer to it than to
+        the expected value. regions: (bool mask, description, advice) triples, named when every wrong entry
+        lies in one mask. Either may be a callable, called only to explain a failure. factors: {name: value}
+        of the scenario's numbers (lr, p...). what: the quantity's name; given, the value is remembered for
+        the rest of the test, so a later value equal to it (stale, or copied) is named."""
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
                           shape_problem="None")
@@ -229,8 +208,6 @@ _SEEN_MAX = 64
 
 def _remember(what, got, want) -> list:
     """The earlier (what, yours, expected) of this test; remembers this one when it is named."""
-    import os
-
     test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
     if _SEEN["test"] != test:
         _SEEN.update(test=test, values=[])
@@ -242,8 +219,6 @@ def _remember(what, got, want) -> list:
 
 def _layout_diagnosis(got, want) -> str | None:
     """The expected numbers in another layout: axes permuted, or reshaped where a transpose was needed."""
-    from itertools import permutations
-
     if got.size != want.size or got.size < 2 or want.ndim > 5:
         return None
     tolerance = dict(rtol=1e-4, atol=1e-7 * _magnitude(got, want))
@@ -349,13 +324,11 @@ def _shifted_diagnosis(got, want) -> str | None:
     tolerance = dict(rtol=1e-6, atol=1e-9 * _magnitude(got, want))
     for axis in (k for k in range(got.ndim) if got.shape[k] > 2):
         g, w = np.moveaxis(got, axis, 0), np.moveaxis(want, axis, 0)
-        for late, (a, b) in ((True, (g[1:], w[:-1])), (False, (g[:-1], w[1:]))):
+        for sign, late, a, b in (("-", "late", g[1:], w[:-1]), ("+", "early", g[:-1], w[1:])):
             if np.allclose(a, b, **tolerance) and not np.allclose(w[1:], w[:-1], **tolerance):
                 return (f"It equals the expected value moved by one index along axis {axis}: yours[i] = expected[i "
-                        f"{'- 1' if late else '+ 1'}], one step {'late' if late else 'early'}: an off-by-one (a range "
-                        "or index shifted by one, a value recorded before or after its update, a decay one epoch "
-                        f"{'late' if late else 'early'}, the {'previous' if late else 'next'} step's value).")
-    return None
+                        f"{sign} 1], one step {late}: an off-by-one (a range or index shifted by one, a value recorded "
+                        f"before or after its update, a decay one epoch {late}, another step's value).")
 
 
 def _partial_diagnosis(got, want, wrong, rows) -> str | None:
@@ -365,30 +338,25 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     scale = _magnitude(got, want)
     if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
         return None
-    g, w, n, tight = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale
-    flat, first = wrong.ravel(), int(np.argmax(wrong.ravel()))
-    text = None
-    if flat[first:].all() and not g.any():
+    g, w, n, tight, first = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale, int(np.argmax(wrong.ravel()))
+    if wrong.ravel()[first:].all() and not g.any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
                 f"{first} on, yours is 0: a loop that stopped early (a return or break inside the loop, a range too "
                 "short) or entries never written.")
-    if n > 1 and np.ptp(g) <= tight and g[0] != 0:
-        c = g[0]
-        side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
-        text = (f"yours is {c:.4g} wherever the expected value {side} it: a cap, clip or limit where none belongs"
-                if side else f"yours is the same value {c:.4g}: a fill or default")
-    elif np.allclose(g, -w, rtol=1e-6, atol=tight):
-        text = "yours has the opposite sign: one branch or one case of the formula has its sign flipped"
-    elif n > 1 and np.ptp(g + w) <= tight:
-        text = (f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one branch or case "
-                "of the formula (e.g. for negative inputs) computes the other side")
-    elif n > 1 and np.ptp(g - w) <= tight:
-        text = f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in those entries only"
-    elif n > 1 and np.all(w * g != 0) and np.ptp(g / w) <= 1e-6 * np.abs(g / w).max():
-        text = f"yours is {(g / w)[0]:.4g} times the expected value: a factor applied to those entries only"
-    if text is None:
-        return None
-    return f"Only some entries are wrong ({n} of {got.size}), and there {text}." + (f" {rows}" if rows else "")
+    c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
+    side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
+    text = next((text for fits, text in (
+        (n > 1 and np.ptp(g) <= tight and c != 0, f"yours is {c:.4g} wherever the expected value {side} it: a cap, clip or "
+         "limit where none belongs" if side else f"yours is the same value {c:.4g}: a fill or default"),
+        (np.allclose(g, -w, rtol=1e-6, atol=tight), "yours has the opposite sign: one branch or one case of the "
+         "formula has its sign flipped"),
+        (n > 1 and np.ptp(g + w) <= tight, f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
+         "branch or case of the formula (e.g. for negative inputs) computes the other side"),
+        (n > 1 and np.ptp(g - w) <= tight, f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
+         "those entries only"),
+        (n > 1 and np.all(g * w != 0) and np.ptp(ratio) <= 1e-6 * np.abs(ratio).max(), f"yours is {ratio[0]:.4g} times the "
+         "expected value: a factor applied to those entries only")) if fits), None)
+    return text and f"Only some entries are wrong ({n} of {got.size}), and there {text}." + (f" {rows}" if rows else "")
 
 
 def _small_error_diagnosis(got, want) -> str | None:
@@ -396,10 +364,9 @@ def _small_error_diagnosis(got, want) -> str | None:
     error = relative_error(got, want)
     if not 1e-7 < error < 1e-4:
         return None
-    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
-            "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step "
-            "too small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the "
-            "wrong place.")
+    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula mistake "
+            "(a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too small "
+            "(rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
 
 
 def _offset_diagnosis(got, want) -> str | None:
@@ -407,8 +374,7 @@ def _offset_diagnosis(got, want) -> str | None:
     all along an axis (a per-row term added or left out, like a row's max or mean)."""
     if got.size < 3:
         return None
-    scale = _magnitude(got, want)
-    tight = 1e-6 * scale
+    scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
     design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
     (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
     if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
@@ -430,8 +396,6 @@ def _offset_diagnosis(got, want) -> str | None:
 def _separable_diagnosis(got, want, difference, tight) -> str | None:
     """Yours - expected, or log(yours / expected), is the sum of a term that does not depend on axis p and one
     that does not depend on axis q (u[i] + v[j] for a matrix): a statistic taken over the wrong axis."""
-    from itertools import combinations
-
     with np.errstate(all="ignore"):
         ratio = np.log(got / want) if np.all(got * want > 0) else None
     for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
@@ -478,10 +442,10 @@ def _slice_scale_diagnosis(got, want) -> str | None:
         if np.ptp(a) < 1e-3 * abs(a).max() or abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
             continue
         offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
-        return (f"It equals the expected value times a factor{offset} "
-                f"that is the same all along axis {axis}, one per index of the other axes ({a.min():.3g} to "
-                f"{a.max():.3g}): a scale per row, column or channel is wrong, e.g. a normalisation by the wrong "
-                "statistic (a maximum or a mean for a sum, a std for a variance or the reverse) or axes.")
+        return (f"It equals the expected value times a factor{offset} that is the same all along axis {axis}, one per "
+                f"index of the other axes ({a.min():.3g} to {a.max():.3g}): a scale per row, column or channel is "
+                "wrong, e.g. a normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a "
+                "variance or the reverse) or axes.")
     return None
 
 
@@ -508,8 +472,7 @@ def _constant_axis_diagnosis(got, want) -> str | None:
     """Yours is the same all along an axis where the expected value varies (one value for every example)."""
     scale = 1e-9 * _magnitude(got, want)
     for axis in range(got.ndim if got.size >= 3 else 0):
-        if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
-                np.ptp(want, axis=axis).max() > 1e6 * scale:
+        if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale < 1e-6 * np.ptp(want, axis=axis).max():
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
                     f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
                     "axes broadcast back.")
@@ -520,16 +483,14 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
     """Differences at the level of float32 or float16 rounding, in a float64 result."""
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / scale if scale else 0.0
-    for dtype in (np.float32, np.float16):
-        eps = float(np.finfo(dtype).eps)
+    for name, eps in (("float32", 2.0 ** -23), ("float16", 2.0 ** -10)):
         if worst <= ROUNDING_EPS * eps:
             with np.errstate(all="ignore"):
-                exact = np.array_equal(got, got.astype(dtype).astype(np.float64))
-            name = np.dtype(dtype).name
+                exact = np.array_equal(got, got.astype(name).astype(np.float64))
             if exact:
                 return (f"Every value is exactly a {name} number and the differences are at the level of {name} "
                         f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} array.")
-            if dtype == np.float16:
+            if name == "float16":
                 return None  # a few per cent: a formula mistake as likely as float16 rounding
             return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
                     f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
@@ -544,17 +505,13 @@ def _rows_diagnosis(got, want, wrong) -> str | None:
         return None
     if wrong.sum() == 1:
         return "Only one entry is wrong: look for an off-by-one index or an edge case."
-    for axis, name in ((0, "rows (axis 0)"), (got.ndim - 1, "columns (the last axis)")):
-        if got.ndim == 1 and axis:
-            break
+    for axis, name in ((0, "rows (axis 0)" if got.ndim > 1 else "entries"), (got.ndim - 1, "columns (the last axis)")):
         bad = np.flatnonzero(np.moveaxis(wrong, axis, 0).reshape(wrong.shape[axis], -1).any(axis=1))
-        if 0 < len(bad) <= wrong.shape[axis] // 2:  # most of them wrong is no pattern
-            shown = ", ".join(map(str, bad[:8])) + (", ..." if len(bad) > 8 else "")
-            where = ("only the last" if list(bad) == [wrong.shape[axis] - 1]
-                     else "only the first" if list(bad) == [0] else "only")
-            label = name if got.ndim > 1 else "entries"
-            return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {label}: {shown}; the others are "
-                    "right. Look for what is special there (an edge, the last batch, a wrong index or slice).")
+        if (got.ndim > 1 or not axis) and 0 < len(bad) <= wrong.shape[axis] // 2:  # most of them wrong: no pattern
+            where = {(0,): "only the first", (wrong.shape[axis] - 1,): "only the last"}.get(tuple(bad), "only")
+            return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {name}: {', '.join(map(str, bad[:8]))}"
+                    f"{', ...' if len(bad) > 8 else ''}; the others are right. Look for what is special there (an "
+                    "edge, the last batch, a wrong index or slice).")
     return None
 
 
@@ -568,14 +525,10 @@ def _shape_tuple(text: str) -> tuple:
 def explain_error(message: str) -> str | None:
     """A sentence naming the likely mistake behind an error NumPy (or Python) raised in the learner's code,
     from the shapes and names its message gives; None when it says nothing recognisable."""
-    import re
-
-    found = re.search(r"could not be broadcast together with shapes " + _SHAPES + r" " + _SHAPES, message) or \
-        re.search(r"remapped shapes \[original->remapped\]: " + _SHAPES + r"\s*and requested shape " + _SHAPES,
-                  message) or \
-        re.search(r"could not broadcast input array from shape " + _SHAPES + r" into shape " + _SHAPES, message) or \
-        re.search(r"non-broadcastable output operand with shape " + _SHAPES + r" doesn't match the broadcast shape "
-                  + _SHAPES, message)
+    found = next(filter(None, (re.search(before + _SHAPES + between + _SHAPES, message) for before, between in (
+        ("could not be broadcast together with shapes ", " "), ("could not broadcast input array from shape ", " into "
+         "shape "), (r"remapped shapes \[original->remapped\]: ", r"\s*and requested shape "),
+        ("non-broadcastable output operand with shape ", " doesn't match the broadcast shape ")))), None)
     if found:
         a, b = _shape_tuple(found.group(1)), _shape_tuple(found.group(2))
         advice = ""
@@ -597,28 +550,24 @@ def explain_error(message: str) -> str | None:
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
         return (f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not."
                 + advice)
-    found = re.search(r"size (\d+) is different from (\d+)", message) or \
-        re.search(r"not aligned: (\d+) \(dim \d\) != (\d+)", message)
-    if found and ("matmul" in message or "aligned" in message):
-        return (f"In a matrix product A @ B the last axis of A must have the length of B's first axis ({found.group(1)} "
-                f"and {found.group(2)} here): an operand needs a transpose (.T), or the two are in the wrong order.")
     found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")
-    found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
-    if found:
-        return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
-                "off-by-one, an index into the wrong axis, or a list shorter than expected.")
-    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got \(\d+, (\d+)", message)
-    if found and found.group(1) != found.group(2):
-        return (f"A layer built for {found.group(1)} features (or channels) received an input with {found.group(2)}: "
-                "the layers ran in the wrong order, one was skipped or ran twice, or the input has another layout.")
-    return next((sentence for pattern, sentence in _PLAIN_ERRORS if re.search(pattern, message)), None)
+    return next((sentence.format(*found.groups()) for pattern, sentence in _PLAIN_ERRORS
+                 if (found := re.search(pattern, message))), None)
 
 
-_PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake)
+_MATMUL = ("In a matrix product A @ B the last axis of A must have the length of B's first axis ({0} and {1} here): "
+           "an operand needs a transpose (.T), or the two are in the wrong order.")
+_PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake with its groups)
+    ("matmul.*size ([0-9]+) is different from ([0-9]+)", _MATMUL), ("not aligned: ([0-9]+) .dim .. != ([0-9]+)", _MATMUL),
+    (r"expects input of shape \(N, ([0-9]+)[^)]*\), got \([0-9]+, (?!\1\b)([0-9]+)", "A layer built for {0} features (or "
+     "channels) received an input with {1}: the layers ran in the wrong order, one was skipped or ran twice, or the "
+     "input has another layout."),
+    ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
+     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, or a list shorter than expected."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
@@ -650,8 +599,7 @@ def describe(what: str, result: Comparison) -> str:
         if result.first_index == ():
             lines.append(f"Got {got}, expected {expected}.")
         else:
-            index = result.first_index if len(result.first_index) != 1 else result.first_index[0]
-            lines.append(f"First difference at index {index}: got {got}, expected {expected} "
+            lines.append(f"First difference at index {result.first_index[0] if len(result.first_index) == 1 else result.first_index}: got {got}, expected {expected} "
                          f"({result.n_wrong} of {result.size} entries differ).")
     return "\n".join(lines)
 
