@@ -28,16 +28,14 @@ DEFAULT_ATOL = 1e-7
 # Differences of at most this many eps (machine epsilon) of the largest magnitude in the array are
 # rounding: a legitimate cancellation easily costs a few dozen eps, a wrong formula costs far more.
 ROUNDING_EPS = 64
-# A single wrong entry is blamed on an index or an edge case only when its error is at least this
-# fraction of the largest magnitude: a wrong index moves a value by about its own size, an approximation
-# (a forward difference, a float32 intermediate) by much less.
+# Only some entries are blamed on an index, an edge case or a branch when each error is at least this fraction
+# of the largest magnitude: a wrong index moves a value by about its own size, an approximation by much less.
 INDEX_ERROR_FRACTION = 1e-3
 
 
 def relative_error(actual, expected) -> float:
     """||actual - expected|| / max(||actual||, ||expected||); 0 when both are zero, at most 2."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     # Divide by the largest magnitude first: norms of values near the float64 maximum would overflow.
     largest = max(np.max(np.abs(actual), initial=0.0), np.max(np.abs(expected), initial=0.0))
     if largest == 0.0:
@@ -127,10 +125,8 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
 
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
-    """(value, how to say it) of the numbers a factor is recognised as, most specific first: the
-    scenario's named numbers (lr, p, 1 - p, steps...) and their inverses, the batch size, small fractions
-    and square roots, the lengths of the array's axes, and whole counts n or 1/n up to 64 (examples,
-    classes, features, steps multiplied or divided once too often)."""
+    """(value, how to say it) of the numbers a factor is recognised as, most specific first: the scenario's
+    numbers (lr, 1 - p...) and inverses, the batch size, small fractions and roots, axis lengths, n or 1/n <= 64."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
@@ -200,16 +196,14 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     return result
 
 
-# The quantities compared so far in the current test (its id, then (what, yours, expected) triples): a
-# value equal to an earlier one is stale or copied, whatever the quantity.
+# The quantities compared so far in the current test (its id, then (what, yours, expected)): stale or copied values.
 _SEEN: dict = {"test": None, "values": []}
 _SEEN_MAX = 64
 
 
 def _remember(what, got, want) -> list:
     """The earlier (what, yours, expected) of this test; remembers this one when it is named."""
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
-    if _SEEN["test"] != test:
+    if _SEEN["test"] != (test := os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]):
         _SEEN.update(test=test, values=[])
     earlier = list(_SEEN["values"])
     if what is not None and got.size <= 1 << 16 and len(earlier) < _SEEN_MAX:
@@ -226,17 +220,15 @@ def _layout_diagnosis(got, want) -> str | None:
         moved = want.transpose(axes)
         if axes == tuple(range(want.ndim)):
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
-                return ("It holds the expected numbers in the expected order, in another layout: reshape "
-                        "(or index) to the expected shape.")
+                return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
             if axes == (1, 0):
                 return "It is the transpose of the expected value: check the order of a matrix product or a missing .T."
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
         elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
-            return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, "
-                    "reshaped. A reshape keeps the order of the entries; where axes must change places, "
-                    "transpose them first.")
+            return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, reshaped. A "
+                    "reshape keeps the order of the entries; where axes must change places, transpose them first.")
     return None
 
 
@@ -246,8 +238,7 @@ def _magnitude(got, want) -> float:
 
 
 def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
-    """A sentence when every wrong entry is off by rounding only (at most ROUNDING_EPS eps of the largest
-    magnitude): no formula mistake looks like that, so none is named."""
+    """Every wrong entry off by rounding only (at most ROUNDING_EPS eps of the largest magnitude): none named."""
     eps, dtype = precision
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
@@ -259,19 +250,14 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
             "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
-def _nearer(got, alternative, want) -> bool:
-    """The alternative explains the difference: `got` is at most a tenth as far from it as from `want`
-    (Euclidean distance over all entries). Noise that happens to lean towards an alternative (a step so
-    small that rounding dominates, leaning towards the backward difference) does not name it."""
-    return bool(np.linalg.norm(got - alternative) < 0.1 * np.linalg.norm(got - want))
-
-
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
     loose_rtol = max(rtol, 1e-4)
-    # An alternative matches at the scale of the numbers, not of atol: 1e-12 times the gradient is no "zeros".
-    matches = list(dict.fromkeys(explanation for value, explanation in alternatives if _nearer(
-        got, alternative := np.asarray(value, dtype=np.float64), want) and _close(got, alternative, loose_rtol, atol)
-        and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(got, alternative)))
+    # An alternative explains the difference when yours matches it at the scale of the numbers (1e-12 times the
+    # gradient is no "zeros") and is a tenth as far from it as from the expected value (noise names nothing).
+    matches = list(dict.fromkeys(explanation for value, explanation in alternatives if _close(
+        got, alternative := np.asarray(value, dtype=np.float64), loose_rtol, atol) and np.linalg.norm(got - alternative)
+        < 0.1 * np.linalg.norm(got - want) and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(
+            got, alternative)))
     if len(matches) == 1:
         return f"It equals {matches[0]}"
     if matches:  # the numbers here cannot tell these apart: say each, claim none
@@ -286,9 +272,9 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
             return (f"It contains {kinds} in {int((~finite).sum())} entries, and its finite entries are wrong too"
                     + (f". {rest}" if rest else ": the formula differs, not only by an overflow."))
         if not finite.any():
-            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without "
-                    "bound, from a wrong formula (a wrong factor applied again and again) as often as from exp of "
-                    "a large number or a division by zero.")
+            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without bound, "
+                    "from a wrong formula (a wrong factor applied again and again) as often as from exp of a large "
+                    "number or a division by zero.")
         return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
                 "overflowed (exp of a large number?) or divided by zero.")
     rounding = _rounding_diagnosis(got, want, wrong, precision)
@@ -332,9 +318,8 @@ def _shifted_diagnosis(got, want) -> str | None:
 
 
 def _partial_diagnosis(got, want, wrong, rows) -> str | None:
-    """Only some entries wrong, each by far more than rounding, and what yours holds at those entries: zeros
-    after the first ones (a loop stopped early), one value where the expected ones exceed it (a cap), the
-    opposite sign, the complement c - expected, a factor or an offset; `rows` says which rows, if that helps."""
+    """Only some entries wrong, each by far more than rounding, and what yours holds there: zeros after the first
+    ones, a cap, the opposite sign, the complement c - expected, an offset or a factor; `rows` says which rows."""
     scale = _magnitude(got, want)
     if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
         return None
@@ -370,8 +355,7 @@ def _small_error_diagnosis(got, want) -> str | None:
 
 
 def _offset_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b with a constant offset b (1 - p for p, say), or yours - expected the same
-    all along an axis (a per-row term added or left out, like a row's max or mean)."""
+    """Yours = a * expected + b (1 - p for p, say), or yours - expected the same all along an axis (a term per row)."""
     if got.size < 3:
         return None
     scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
@@ -394,8 +378,7 @@ def _offset_diagnosis(got, want) -> str | None:
 
 
 def _separable_diagnosis(got, want, difference, tight) -> str | None:
-    """Yours - expected, or log(yours / expected), is the sum of a term that does not depend on axis p and one
-    that does not depend on axis q (u[i] + v[j] for a matrix): a statistic taken over the wrong axis."""
+    """Yours - expected, or log(yours / expected), is u[i] + v[j]: a statistic taken over the wrong axis."""
     with np.errstate(all="ignore"):
         ratio = np.log(got / want) if np.all(got * want > 0) else None
     for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
@@ -410,8 +393,8 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied; or
-    the expected value times a simple function of an earlier expected value y (a factor of y missing or extra)."""
+    """An earlier quantity's value (yours or the expected one): stale or copied; or the expected value times a simple
+    function of an earlier expected value y (a factor of y missing or extra)."""
     tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
     for what, yours, y in reversed(scenario["earlier"]):
         for value, whose in ((yours, "your value of"), (y, "the expected value of")):
@@ -430,8 +413,7 @@ def _equals_earlier(got, want, scenario) -> str | None:
 
 
 def _slice_scale_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b where a (and b) are the same all along an axis and change from one slice
-    to the next: a scale computed per row, column or channel (a normalisation) is wrong."""
+    """Yours = a * expected + b with a (and b) the same along an axis, changing across it: a wrong scale per row."""
     scale = _magnitude(got, want)
     for axis in range(got.ndim if got.ndim > 1 else 0):
         g, w = (np.moveaxis(x, axis, -1).reshape(-1, got.shape[axis]) for x in (got, want))
@@ -461,11 +443,8 @@ def _reordered_diagnosis(got, want) -> str | None:
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
-    for mask, description, advice in regions:
-        mask = np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)
-        if wrong.any() and not (wrong & ~mask).any():
-            return f"It is wrong only where {description}: {advice}"
-    return None
+    return next((f"It is wrong only where {description}: {advice}" for mask, description, advice in regions
+                 if wrong.any() and not (wrong & ~np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)).any()), None)
 
 
 def _constant_axis_diagnosis(got, want) -> str | None:
@@ -473,9 +452,8 @@ def _constant_axis_diagnosis(got, want) -> str | None:
     scale = 1e-9 * _magnitude(got, want)
     for axis in range(got.ndim if got.size >= 3 else 0):
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale < 1e-6 * np.ptp(want, axis=axis).max():
-            return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
-                    f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
-                    "axes broadcast back.")
+            return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value varies: "
+                    f"one value shared by every index of axis {axis}, or a sum or mean over the wrong axes broadcast back.")
     return None
 
 
@@ -492,15 +470,13 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
                         f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} array.")
             if name == "float16":
                 return None  # a few per cent: a formula mistake as likely as float16 rounding
-            return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
-                    f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
-                    "wrong place, e.g. eps added after a square root).")
+            return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest magnitude: "
+                    f"a {name} intermediate, or an approximation that small (e.g. eps added after a square root).")
     return None
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
-    """Only some rows (axis 0) or columns (the last axis), or entries, are wrong: which ones; a tiny error in
-    one entry is an approximation or rounding, not an index."""
+    """Which rows (axis 0) or columns (the last axis) are wrong, when only some are, each by more than rounding."""
     if wrong.all() or np.max(np.abs(got - want)[wrong]) < INDEX_ERROR_FRACTION * _magnitude(got, want):
         return None
     if wrong.sum() == 1:
@@ -607,6 +583,5 @@ def describe(what: str, result: Comparison) -> str:
 def check_close(what: str, actual, expected, **options) -> None:
     """Raise AssertionError with a diagnosis unless `actual` matches `expected`; see `compare`."""
     __tracebackhide__ = True
-    result = compare(actual, expected, **options)
-    if not result.ok:
+    if not (result := compare(actual, expected, **options)).ok:
         raise AssertionError(describe(what, result))
