@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from grader.core import sandbox, wire
-from grader.core.judge import TARGET_MARK, copy_submission, signal_meaning, start_worker
+from grader.core.judge import TARGET_MARK, signal_meaning, start_worker
+from grader.core.sandbox import copy_submission
 
 
 class TaskFailed(Exception):
