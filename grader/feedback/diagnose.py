@@ -506,10 +506,11 @@ def explain_error(message: str) -> str | None:
          "shape "), (r"remapped shapes \[original->remapped\]: ", r"\s*and requested shape "),
         ("non-broadcastable output operand with shape ", " doesn't match the broadcast shape ")))), None)
     if found:
-        a, b = _shape_tuple(found.group(1)), _shape_tuple(found.group(2))
-        advice = ""
+        (a, b), advice = (_shape_tuple(found.group(k)) for k in (1, 2)), ""
         if len(a) == len(b) == 2 and a == b[::-1]:
             advice = " One is the other transposed: a missing or extra .T."
+        elif "output operand" in message and len(a) < len(b):
+            advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
             advice = (" The shorter one lines up with the LAST axes of the other; to go along the first axis "
                       "it needs its summed axis back, of length 1: keepdims=True in the sum or mean, "
@@ -524,8 +525,7 @@ def explain_error(message: str) -> str | None:
                       "batch or call, or what forward saved for backward (the input, not the output?).")
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
-        return (f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not."
-                + advice)
+        return f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not.{advice}"
     found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "

@@ -100,6 +100,7 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
     assert "one index fewer along axis 0: an off-by-one" in diagnose.compare(np.ones(5), np.ones(6)).diagnosis
     assert "only along axis 3 (3 and 4)" in error_of(lambda: np.ones((2, 2, 3, 3)) * np.ones((2, 2, 3, 4)))
     assert "fewer axes" in error_of(lambda: np.ones((2, 3)).sum(axis=2))
+    assert "sum them away (the batch?) to get (4,)" in error_of(lambda: np.add(np.ones((2, 4)), 1, out=np.zeros(4)))
     assert "use //" in error_of(lambda: np.zeros(3)[list(range(5 / 2))])
     assert "np.where" in error_of(lambda: max(np.ones(3), 0))
     assert "float dtype" in error_of(lambda: np.add(np.zeros(3, dtype=int), 0.5, out=np.zeros(3, dtype=int)))
