@@ -224,7 +224,7 @@ class ReadyWorker:
     def __init__(self, target: Path, scratch: Path, limits: sandbox.Limits, cgroup=None):
         self.target, self.submission = target, scratch / "submission"
         self.submission.mkdir(parents=True)
-        self.copied, self.alive = False, False
+        self.copied, self.alive, self.process = False, False, None
         self.replies: dict[int, dict] = {}
         self._lock, self._changed, self._number = threading.Lock(), threading.Condition(), 0
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -235,7 +235,7 @@ class ReadyWorker:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
                                             preexec_fn=sandbox.preexec(limits, cgroup))
-        except OSError:
+        except OSError:  # no bubblewrap after all: never alive
             return
         finally:
             theirs.close()
@@ -259,6 +259,9 @@ class ReadyWorker:
                 self._changed.notify_all()
 
     def ready(self, timeout: float = 60) -> bool:
+        """Whether it is alive, once it has imported what it preloads (or has ended)."""
+        if self.process is None:
+            return False
         with self._changed:
             self._changed.wait_for(lambda: self.alive or self.process.poll() is not None, timeout)
         return self.alive
@@ -303,8 +306,8 @@ class ReadyWorker:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
-        with contextlib.suppress(OSError):
-            self.process.kill()
+        if self.process is not None:
+            self.process.kill()  # bubblewrap's namespace, and every worker in it, ends with it
             self.process.wait(timeout=10)
 
 

@@ -280,3 +280,24 @@ def test_a_forked_worker_sees_only_its_references_writes_nothing_shared_and_leav
         assert time.monotonic() < deadline, "a process the worker started outlived it"
         time.sleep(0.2)
     ready.close()
+
+
+@pytest.mark.skipif(sandbox.isolation().kind != sandbox.BUBBLEWRAP, reason="only bubblewrap forks workers")
+def test_without_a_ready_process_workers_are_started_as_before(tmp_path, monkeypatch):
+    """A platform whose bubblewrap refuses the ready process's capability still grades: each worker is
+    started by bubblewrap alone."""
+    from grader.core import judge, manifest
+    from grader.core.zygote import ReadyWorker
+
+    monkeypatch.setattr(sandbox, "bubblewrap_command", lambda command, **_: ["false"])
+    ready = ReadyWorker(SOLUTIONS_DIR, tmp_path / "ready", sandbox.Limits())
+    monkeypatch.undo()
+    assert not ready.ready()
+    kata = manifest.load()
+    session = judge.WorkerSession(kata.exercise("layers"), SOLUTIONS_DIR, list(LAYERS_TESTS), ready=ready,
+                                  reference_modules=kata.reference_modules("layers")).start()
+    try:
+        assert [session.result(nodeid)[1] for nodeid in LAYERS_TESTS] == [None, None, None]
+    finally:
+        session.close()
+        ready.close()
