@@ -22,7 +22,6 @@ from pathlib import Path
 
 from grader.core import sandbox, wire
 from grader.core.judge import TARGET_MARK, signal_meaning, start_worker
-from grader.core.sandbox import copy_submission
 
 
 class TaskFailed(Exception):
@@ -42,7 +41,7 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
     _, cgroup = sandbox.limits_from_environment()
     scratch = Path(tempfile.mkdtemp(prefix="kata-task-"))
     try:
-        submission = copy_submission(Path(target), scratch / "submission")
+        submission = sandbox.copy_submission(Path(target), scratch / "submission")
         reference = sandbox.stage_reference(list(reference_modules), scratch / "reference")
         channel_read, channel_write = os.pipe()
         input_read, input_write = os.pipe()
@@ -128,6 +127,3 @@ def _kill(process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         except OSError:
             process.kill()
-
-
-ProcessTreeClock = sandbox.ProcessTreeClock  # where grader.milestones.stopwatch reads it

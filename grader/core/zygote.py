@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -32,7 +34,8 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core import sandbox
+from grader.core import sandbox, worker
+from grader.core.judge import TARGET_MARK, Output
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
@@ -63,25 +66,15 @@ def _libc(name: str, *arguments) -> None:
 def _preload() -> None:
     """What every worker imports before it reads a test: NumPy, pytest and its plugins, the grader's modules
     (not pytest plugins, which pytest must import itself to rewrite their asserts)."""
-    import importlib
-
-    import numpy  # noqa: F401
-    import pytest  # noqa: F401
     from _pytest.config import default_plugins
 
-    from grader.core import worker
-
-    for name in default_plugins:
-        if name not in worker.UNUSED_PLUGINS:
-            importlib.import_module(f"_pytest.{name}")
-    for name in ("grader.core.manifest", "grader.core.target", "grader.core.seeds", "grader.core.judge",
-                 "grader.feedback.checks", "grader.feedback.diagnose", "grader.feedback.oracle"):
+    plugins = [f"_pytest.{name}" for name in default_plugins if name not in worker.UNUSED_PLUGINS]
+    for name in ["numpy", "pytest", *plugins, "grader.core.manifest", "grader.core.target", "grader.core.seeds",
+                 "grader.feedback.checks", "grader.feedback.diagnose", "grader.feedback.oracle"]:
         importlib.import_module(name)
 
 
 def _drop_privileges(limits: dict) -> None:
-    import resource
-
     for capability in range(64):
         ctypes.CDLL(None).prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
     header, data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()  # _LINUX_CAPABILITY_VERSION_3
@@ -94,9 +87,7 @@ def _drop_privileges(limits: dict) -> None:
 def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     """PID 1 of the worker's namespace: its private folders, then (once the judge has found this process
     and says go) the worker, then the worker's exit status."""
-    from grader.core.manifest import SOLUTIONS_DIR
-
-    signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(-1)  # the ready process's; the worker forked below (learner code) gets Python's defaults
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _libc("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     _libc("mount", b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=%d" % request["limits"]["memory_bytes"])
@@ -125,8 +116,6 @@ def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
 def _run_worker(request: dict, fds: list[int]) -> None:
     code = 1
     try:
-        signal.set_wakeup_fd(-1)  # the ready process's; the learner's code gets Python's defaults
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         channel, output = fds
         os.dup2(output, 1)
         os.dup2(output, 2)
@@ -136,8 +125,6 @@ def _run_worker(request: dict, fds: list[int]) -> None:
         os.chdir("/tmp/scratch")
         os.closerange(3, channel)
         os.closerange(channel + 1, 1 << 16)
-        from grader.core import worker
-
         code = worker.main(request["arguments"])
     except BaseException as error:  # noqa: BLE001 - the status says it; the judge has the frames
         print(f"the worker could not start: {error!r}", file=sys.stderr)
@@ -267,12 +254,15 @@ class ReadyWorker:
         return self.alive
 
     def spawn(self, arguments: list[str], env: dict, references: list[str], channel: int,
-              output, limits: sandbox.Limits) -> "ForkedWorker | None":
-        """A fresh worker running `python -m grader.core.worker ARGUMENTS`, or None if none could be forked."""
+              limits: sandbox.Limits) -> "ForkedWorker | None":
+        """A fresh worker running `python -m grader.core.worker ARGUMENTS` (judge.TARGET_MARK: the submission),
+        or None if none could be forked: the judge then starts one."""
         if not self.ready():
             return None
-        request = {"arguments": arguments, "env": sandbox.worker_environment(env), "limits": asdict(limits),
+        request = {"arguments": ["/submission" if a == TARGET_MARK else a for a in arguments],
+                   "env": sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT))), "limits": asdict(limits),
                    "references": {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in references}}
+        output = Output(show=False)
         try:
             with self._lock:
                 if not self.copied:  # the learner's files as they are now (make watch starts this before a save)
@@ -289,6 +279,8 @@ class ReadyWorker:
                 send(self.sock, {"go": number, "start": bool(host_pid)})
         except OSError:  # the ready process ended
             return None
+        finally:
+            output.started()
         return ForkedWorker(self, number, host_pid, output) if host_pid else None
 
     def _host_pid(self, init: int) -> int | None:
