@@ -117,26 +117,23 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     inside = "/submission" if kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
-    env = dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT))
+    env = sandbox.worker_environment(dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT)))
     if input_fd is not None:
         env["KATA_INPUT_FD"] = str(input_fd)
     if kind == sandbox.BUBBLEWRAP:
-        command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
-                                             env=sandbox.worker_environment(env))
-        full = {}
+        command, env = sandbox.bubblewrap_command(command, target=submission, reference=reference, env=env), {}
     elif kind == sandbox.UID:
         # No namespaces: the worker reads its exercise's reference modules from its own scratch copy, which
         # belongs to the unprivileged user: its only writable place.
-        full = sandbox.worker_environment(dict(env, HOME=str(scratch), TMPDIR=str(scratch),
-                                               KATA_REFERENCE_DIR=str(reference)))
+        env.update(HOME=str(scratch), TMPDIR=str(scratch), KATA_REFERENCE_DIR=str(reference))
         for path in [scratch, *scratch.rglob("*")]:
             os.chown(path, sandbox.UNPRIVILEGED, sandbox.UNPRIVILEGED)
     else:
-        full = {**os.environ, **sandbox.worker_environment(env), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        full.pop("KATA_TARGET", None)
+        env = {**os.environ, **env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        env.pop("KATA_TARGET", None)
     output = Output(show_output)
     try:
-        process = subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
                                    stdout=output.write_end, stderr=output.write_end,
                                    pass_fds=[fd for fd in (channel_fd, input_fd) if fd is not None],
                                    preexec_fn=sandbox.preexec(limits, cgroup))

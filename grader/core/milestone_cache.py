@@ -70,8 +70,7 @@ def learner_files(milestone: str, target_dir) -> list[Path]:
 def key(milestone: str, target_dir, *, quick: bool = False) -> str:
     """The cache key: the milestone, its learner files' contents, the kata version, mode, versions."""
     files = learner_files(milestone, target_dir)
-    contents = [item for p in files
-                for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
+    contents = [item for p in files for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
     checksums = DATA_DIR / "mnist" / "SHA256SUMS"
     digest = hashlib.sha256()
     for part in [milestone, "quick" if quick else "full", reports.kata_version(), *_environment(),

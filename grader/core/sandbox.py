@@ -308,11 +308,9 @@ def limits_sentence(limits: Limits, cgroup: CGroup | None) -> str:
         knobs = ", ".join(cgroup.applied) or "none of its limits could be written"
         return (f"Limits: {gib:g} GiB of memory, {limits.processes} processes and {limits.cpus:g} CPUs for the "
                 f"whole submission (cgroup v{cgroup.version}: {knobs}); {each}.")
-    if nproc_applies():
-        count = f"{limits.processes} processes more than its user had (RLIMIT_NPROC)"
-    else:
-        count = (f"{limits.processes} processes, counted by the judge, which ends a worker over it (RLIMIT_NPROC "
-                 "does not bind root)")
+    count = (f"{limits.processes} processes more than its user had (RLIMIT_NPROC)" if nproc_applies() else
+             f"{limits.processes} processes, counted by the judge, which ends a worker over it (RLIMIT_NPROC "
+             "does not bind root)")
     return f"Limits, per process only (no cgroup: not running as root, or none writable): {each}; {count}."
 
 

@@ -229,18 +229,15 @@ class ReadyWorker:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        while True:
+        message = {}
+        while message is not None:
             try:
                 message, _ = receive(self.sock)
             except (OSError, ValueError):
                 message = None
             with self._changed:
-                if message is None:
-                    self.alive = False
-                    self._changed.notify_all()
-                    return
-                if "ready" in message:
-                    self.alive = True
+                if message is None or "ready" in message:  # it has ended, or imported what it preloads
+                    self.alive = message is not None
                 else:
                     self.replies.setdefault(message["id"], {}).update(message)
                 self._changed.notify_all()
@@ -286,13 +283,10 @@ class ReadyWorker:
     def _host_pid(self, init: int) -> int | None:
         """init's PID as this process sees it: the one process of the sandbox whose PIDs end (init, 1)."""
         for pid in sandbox.process_tree(self.process.pid):
-            try:
-                with open(f"/proc/{pid}/status") as status:
-                    line = next(row for row in status if row.startswith("NSpid:"))
-            except (OSError, StopIteration):
-                continue
-            if line.split()[-2:] == [str(init), "1"]:
-                return pid
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+                nspids = next((row.split()[1:] for row in status if row.startswith("NSpid:")), [])
+                if nspids[-2:] == [str(init), "1"]:
+                    return pid
         return None
 
     def close(self) -> None:
