@@ -74,7 +74,7 @@ class Limits:
 
 # The judge's own bounds (runner.py and the milestone command start it with judge_preexec): its data
 # (heap and anonymous memory, RLIMIT_DATA) and the files it writes (its log, the verdicts). A worker's
-# frames are bounded far below this (wire.TEST_BYTES per test, judge.SESSION_BYTES per exercise).
+# frames are bounded far below this (wire.TEST_BYTES per test, wire.SESSION_BYTES per exercise).
 JUDGE_DATA_BYTES = 6 << 30
 JUDGE_FILE_BYTES = 1 << 30
 
