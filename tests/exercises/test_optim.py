@@ -249,13 +249,23 @@ def test_sgd_zero_grad_clears_every_gradient_in_place(ex, pkg, rng):
     held = [p.grad for p in params]
     for g in held:
         g[...] = 1.0
-    ex.SGD(params, lr=0.1).zero_grad()
+    optimizer = ex.SGD(params, lr=0.1)
+    optimizer.zero_grad()
     for i, (p, g) in enumerate(zip(params, held)):
         message = (f"after zero_grad() the gradient array of parameter {i} is not all zeros: clear it in place "
                    "(p.grad[...] = 0), so every reference to that array sees the zeros.")
         check_that(f"p.grad of parameter {i} after zero_grad()", p.grad, lambda grad: not np.any(grad), message)
         check_that(f"the array that was p.grad of parameter {i} before zero_grad()", g,
                    lambda grad: not np.any(grad), message)
+    # Then a backward pass adds into the cleared arrays and a step follows: it moves by -lr times that gradient.
+    grads = gradient_sequence(rng, steps=1)[0]
+    before = [p.data.copy() for p in params]
+    for g, new in zip(held, grads):
+        g += new
+    optimizer.step()
+    check_close_ref("the change of parameter 0 at a step of SGD(lr=0.1) after zero_grad()", params[0].data - before[0],
+                    lambda: -0.1 * grads[0], alternatives=lambda: [(-0.1 * (grads[0] + 1.0), (
+                        "-lr (g + 1): the gradient of 1 from before zero_grad() was still there."))])
 
 
 @pytest.mark.part("sgd")
