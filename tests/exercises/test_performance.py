@@ -377,8 +377,11 @@ def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     profiler = ex.Profiler()
-    for _ in range(3):
+    for step in range(3):
         profiler.start()
+        if step == 1:
+            fresh = np.ones(16 << 20, dtype=np.float32)  # 64 MiB, touched: at least 16 faults in this step
+            del fresh
         profiler.lap("work")
         profiler.stop()
     during = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
@@ -390,8 +393,13 @@ def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
                lambda pair: f"the 3 steps report {pair[0]} page faults, {sum(pair[0])} in all, while the whole loop "
                f"around them had {pair[1]}: a step's count must be ru_minflt at stop() MINUS ru_minflt at start(), "
                "not the process's count since it started.")
+    check_that("the page faults of the step that touched 64 MiB of fresh memory", faults[1] if faults[1:] else None,
+               lambda count: count >= 16, lambda count: (
+                   f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even "
+                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
 
 
+@pytest.mark.fact  # names of parts and a count of dicts: the times and faults above are the judged quantities
 @pytest.mark.part("profiler")
 def test_profiler_keeps_a_record_of_its_own_for_every_step(ex, rng):
     profiler = ex.Profiler()
