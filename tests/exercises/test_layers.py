@@ -160,6 +160,8 @@ def test_linear_weight_is_in_by_out_and_bias_starts_at_zero(ex, rng):
     check_that("Linear(6, 4).b", layer.b.data, lambda b: not np.any(b), "The bias must start at zero.")
     check_that("Linear(6, 4).W", layer.W.data, lambda w: np.std(w) > 0,
                "The weights are all equal: draw them with the initialiser and rng.")
+    check_close_ref("Linear(6, 4, rng=np.random.default_rng(0)).W, drawn by the default init 'he' from that rng",
+                    layer.W.data, lambda: np.sqrt(2.0 / 6) * np.random.default_rng(0).standard_normal((6, 4)))
 
 
 def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):
