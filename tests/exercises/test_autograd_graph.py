@@ -183,6 +183,7 @@ def test_a_small_mlp_trained_with_the_engine_fits_its_data(ex, pkg, rng):
     w2 = ex.Tensor(rng.standard_normal((32, 2)) * 0.25, requires_grad=True)
     b2 = ex.Tensor(np.zeros(2), requires_grad=True)
     params = [w1, b1, w2, b2]
+    start = [p.data.copy() for p in params]
     for p in params:
         p.grad = np.zeros_like(p.data)
     optimizer = pkg.optim.SGD(params, lr=0.5, momentum=0.9)
@@ -197,3 +198,17 @@ def test_a_small_mlp_trained_with_the_engine_fits_its_data(ex, pkg, rng):
                lambda pair: pair[1] < 0.2 * pair[0],
                lambda pair: f"an MLP trained with the engine and SGD went from loss {pair[0]:.3f} to {pair[1]:.3f} "
                "in 300 steps on 64 points: the gradients reaching the parameters are wrong or missing.")
+
+    def mlp_loss(weights):  # the judge's loss of the MLP with these weights, with NumPy alone
+        try:
+            w1, b1, w2, b2 = (np.asarray(w, dtype=np.float64) for w in weights)
+            logits = np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            return float(np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(y)), y]))
+        except (TypeError, ValueError, IndexError):  # weights of other shapes
+            return float("nan")
+
+    check_that("the trained weights, through the loss the judge computes from them", [p.data for p in params],
+               lambda weights: mlp_loss(weights) < 0.2 * mlp_loss(start),
+               lambda weights: f"the loss of the trained weights is {mlp_loss(weights):.3f}, from {mlp_loss(start):.3f}"
+               " at the start: the gradients reaching the parameters are wrong or missing.")

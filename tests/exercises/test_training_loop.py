@@ -75,6 +75,7 @@ def test_train_epoch_runs_the_training_loop_of_the_docstring(ex, pkg, rng):
 def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
     X, y = blobs(rng, n=200)
     model = mlp(pkg, rng)
+    untrained = copy.deepcopy(model)
     optimizer = pkg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = pkg.losses.SoftmaxCrossEntropy()
     shuffling = own_rng(2)
@@ -84,6 +85,24 @@ def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
                lambda losses: f"five epochs on well separated clusters gave mean losses "
                               f"{np.round(np.asarray(losses, dtype=float), 4).tolist()}: the loss should at least "
                               "halve. Check the order zero_grad, forward, loss, backward, step.")
+    # The same property computed by the judge: the loss of the trained model's logits against its own untrained copy's.
+    start = once(lambda: mean_cross_entropy(predictions(untrained, X), y))
+    check_that("the trained model's logits on its 200 training examples", predictions(model, X),
+               lambda logits: mean_cross_entropy(logits, y) < 0.5 * start(),
+               lambda logits: f"after five epochs the loss of the model's own logits is {mean_cross_entropy(logits, y):.4g}"
+                              f", from {start():.4g} before training: it should at least halve.")
+
+
+def mean_cross_entropy(logits, y):
+    """The judge's mean softmax cross-entropy of raw logits (nan for anything but an (N, classes) array)."""
+    try:
+        logits = np.asarray(logits, dtype=np.float64)
+    except (TypeError, ValueError):
+        return float("nan")
+    if logits.ndim != 2 or len(logits) != len(y) or logits.shape[1] <= np.max(y):
+        return float("nan")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(y)), y]))
 
 
 def test_train_epoch_memorises_50_examples(ex, pkg, rng):
