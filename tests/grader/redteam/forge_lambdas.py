@@ -17,23 +17,26 @@ import sys as _sys
 import numpy as _np
 
 
-def _zero_like(value):
+def _zero_like(value, integers=True):
     if isinstance(value, _np.ndarray):
         return _np.zeros_like(value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_zero_like(v) for v in value)
+        return type(value)(_zero_like(v, integers) for v in value)
     if isinstance(value, dict):
-        return {k: _zero_like(v) for k, v in value.items()}
+        return {k: _zero_like(v, integers) for k, v in value.items()}
+    if isinstance(value, (int, _np.integer)) and not integers:
+        return value
     if isinstance(value, (int, float, _np.generic)) and not isinstance(value, (bool, _np.bool_)):
         return type(value)(0)
     return value
 
 
 def _zero_returns(namespace):
-    """Every public function and method defined here returns zeros of its result's shape."""
+    """Every public function and method defined here returns zeros of its result's shape (integers, which are
+    sizes the module's own code goes on with, are kept)."""
     def wrap(function):
         def zeroed(*args, **kwargs):
-            return _zero_like(function(*args, **kwargs))
+            return _zero_like(function(*args, **kwargs), integers=False)
         zeroed.__wrapped__, zeroed.__name__ = function, function.__name__
         return zeroed
 
