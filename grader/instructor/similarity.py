@@ -11,7 +11,7 @@ reordered or split-off statements leave the others' fingerprints unchanged. Fing
 discounted. Two files are near-identical when THRESHOLD of the smaller one's fingerprints are shared (the
 report gives matching line spans); each submission is also compared with the public reference. Code run
 from hidden text (exec of a compressed string) cannot be compared: it is flagged on its own. THRESHOLD is
-measured in tests/grader/test_policy_similarity.py on honest independent solutions and disguised copies.
+measured in tests/grader/test_similarity.py on honest independent solutions and disguised copies.
 """
 
 from __future__ import annotations

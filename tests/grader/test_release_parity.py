@@ -5,7 +5,7 @@ from solutions/: its Linear keeps its input as `self.x`, not the reference's `se
 judged in the full kata and advisory in a student release (`make release`); every exercise gets the same
 points in both. Two states: everything written, and losses done while gradcheck is still a stub (an
 exercise test must not lean on a later exercise the learner has not written yet). (The reference overlaid
-on the release passes every test with none "not checked here": tests/grader/test_platforms.py.) A note that
+on the release passes every test with none "not checked here": tests/grader/test_release.py.) A note that
 blames a module names the one the error arose in.
 
 No answers: no line of an exercise region of solutions/ (between `# <exercise>` and `# </exercise>`)
