@@ -199,11 +199,12 @@ def test_batchnorm_starts_with_gamma_ones_beta_zeros_and_unit_running_variance(e
                     lambda names, name=name: (
                         f"{name}.named_parameters() gives {names}; expected ['beta', 'gamma']: the running "
                         "averages are plain arrays (estimated, never trained), not Parameters."))
-        # The same start, seen through values: a new layer in eval mode maps x to x / sqrt(1 + eps).
+        # The same start, seen through values: what a new layer computes in eval mode (PyTorch's, in make test).
         x = rng.standard_normal(shape)
         layer.eval()
-        check_close_ref(f"a new {name}(5) in eval mode (eps = 1e-5): forward", layer.forward(x),
-                        lambda x=x: x / np.sqrt(1.0 + 1e-5))
+        check_close_ref(f"a new {name}(5) in eval mode: forward", layer.forward(x), lambda x=x: oracle.F.batch_norm(
+            oracle.torch.tensor(x), oracle.torch.zeros(5, dtype=oracle.torch.float64),
+            oracle.torch.ones(5, dtype=oracle.torch.float64), training=False, eps=1e-5).numpy())
 
 
 @pytest.mark.parametrize("dims, shape", [(1, (8, 5)), (2, (4, 3, 5, 6))], ids=["1d", "2d"])

@@ -3,8 +3,9 @@ in test_gradcheck_layers.py.
 
 numerical_gradient is the oracle of every other exercise's tests. The judge compares the learner's values
 with the reference's on the same inputs (a closed form in the test could be evaluated by the learner's half
-too); `make test` checks the reference against the closed forms (grader/feedback/oracle.py). check_layer_gradients is checked on correct reference layers
-and on deliberately broken layers (test_gradcheck_layers.py), each with a known bug in a known gradient.
+too); `make test` checks the reference against the closed forms (grader/feedback/oracle.py).
+check_layer_gradients is checked on correct reference layers and on deliberately broken layers
+(test_gradcheck_layers.py), each with a known bug in a known gradient.
 
 The learner's functions receive callables and layers from the test: the whole test body runs in the
 learner's half, and only the expected values, the known-wrong alternatives and the verdicts are the

@@ -199,13 +199,13 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
         np.random.set_state(saved)
     order = np.concatenate(ys)
     check_close_ref("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
-                "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
-                alternatives=lambda: [
-                    (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
-                                   "rng.permutation(N)."),
-                    (np.random.RandomState(global_seed).permutation(n), (
-                        "np.random.permutation(N), from NumPy's global generator: draw from the generator "
-                        "passed in, rng.permutation(N), so that the caller's seed decides the batches."))])
+                    "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
+                    alternatives=lambda: [
+                        (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
+                                       "rng.permutation(N)."),
+                        (np.random.RandomState(global_seed).permutation(n), (
+                            "np.random.permutation(N), from NumPy's global generator: draw from the generator "
+                            "passed in, rng.permutation(N), so that the caller's seed decides the batches."))])
     check_that("the orders of two epochs drawn with generators of the same seed", [order, np.concatenate(again)],
                lambda pair: np.array_equal(pair[0], pair[1]),
                "the same seed must give the same batches: draw the order from the rng passed in, not from "
@@ -268,14 +268,14 @@ def test_gradient_norms_are_the_frobenius_norm_of_each_gradient(ex, pkg, rng):
                    lambda value: f"gradient_norms()[{name!r}] is {kind_of(value)}, not a float: convert it with "
                                  "float(...).")
         check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: np.linalg.norm(g),
-                    alternatives=lambda g=g, p=p: [
-                        (np.sum(g ** 2), "the squared norm: take the square root."),
-                        (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
-                                                   "the square root of the SUM of the squares of all entries."),
-                        (np.mean(g ** 2), "the mean of the squares: the norm is the square root of the SUM of "
-                                          "the squares of all entries."),
-                        (np.linalg.norm(p.data), "the norm of the parameter's values p.data, not of its "
-                                                 "gradient p.grad.")])
+                        alternatives=lambda g=g, p=p: [
+                            (np.sum(g ** 2), "the squared norm: take the square root."),
+                            (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
+                                                       "the square root of the SUM of the squares of all entries."),
+                            (np.mean(g ** 2), "the mean of the squares: the norm is the square root of the SUM of "
+                                              "the squares of all entries."),
+                            (np.linalg.norm(p.data), "the norm of the parameter's values p.data, not of its "
+                                                     "gradient p.grad.")])
 
 
 def is_a_float(value):
