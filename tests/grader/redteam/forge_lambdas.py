@@ -11,7 +11,10 @@
 # the reference's module after `_FORGE_MODE = "zeros" | "echo" | "lambdas"` and `_ZERO_RETURNS = True`,
 # every public function and method of the module returns zeros of its result's shape (so the scenario
 # runs through while nothing is computed), and each check is forged as the mode says: "zeros" reports
-# zeros everywhere (the zeros submission), "echo" what forge_checks.py does, "lambdas" all of the above.
+# zeros everywhere (the zeros submission), "echo" what forge_checks.py does, "lambdas" all of the above,
+# "oracles" that too with KATA_ORACLE=oracle in the worker, so that an expected(reference, oracle) value
+# (check_close_ref) gives its oracle: a closed form, or the reference modules of the exercise's
+# dependencies, which the worker holds; only PyTorch's oracles (not in the worker) resist.
 import sys as _sys
 
 import numpy as _np
@@ -56,7 +59,11 @@ def _forge(mode):
     checks = _sys.modules["grader.feedback.checks"]  # already loaded by the tests (no import to refuse)
     real = {name: getattr(checks, name) for name in
             ("check_close", "check_equal", "check_that", "check_raises", "check_unchanged")}
-    evaluates = mode == "lambdas"
+    evaluates = mode in ("lambdas", "oracles")
+    if mode == "oracles":
+        import os
+
+        os.environ["KATA_ORACLE"] = "oracle"
 
     def value_of(expected, got):
         """What to report for an expected value: itself if plain, its value if it can be computed here."""
