@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module_name = COMMANDS[command][0]
-    module = importlib.import_module(module_name)
-    return int(module.main(rest) or 0)
+    return int(importlib.import_module(COMMANDS[command][0]).main(rest) or 0)
 
 
 if __name__ == "__main__":

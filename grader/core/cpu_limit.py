@@ -17,7 +17,6 @@ import signal
 
 import pytest
 
-# The wall-clock backstop for a CPU limit of L seconds: WALL_FACTOR * L + WALL_MARGIN_SECONDS.
 WALL_FACTOR = 10
 WALL_MARGIN_SECONDS = 60
 

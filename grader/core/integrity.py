@@ -6,9 +6,7 @@ report should say so. The record is never committed by hand:
 - in a git checkout, the files are compared with the committed versions (`git status` of tests/ and
   grader/), so nothing needs regenerating after an edit that is committed;
 - a student release (`make release`) carries grader/integrity.json, written by `write()` as the release
-  is built, and `check()` compares with it.
-
-Usage: python -m grader.core.integrity [--update]   (--update writes the record, for releases)
+  is built (`make integrity` writes one by hand), and `check()` compares with it.
 """
 
 from __future__ import annotations
@@ -37,6 +35,20 @@ def _included(relative: Path) -> bool:
     return relative != RECORD and not hidden and not is_cache(relative)
 
 
+def tree_files(root: Path, trees, files=(), *, leave_out=lambda relative: False) -> list[Path]:
+    """The `files` that exist, then every regular file under the `trees` (sorted; symbolic links left out),
+    relative to root, without caches, the record (each copy writes its own) and what `leave_out` names:
+    what a release or the Gradescope zip copies."""
+    found = [Path(name) for name in files if (root / name).is_file()]
+    for tree in trees:
+        for path in sorted((root / tree).rglob("*")):
+            relative = path.relative_to(root)
+            skipped = is_cache(relative) or relative == RECORD or leave_out(relative)
+            if path.is_file() and not path.is_symlink() and not skipped:
+                found.append(relative)
+    return found
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -49,15 +61,12 @@ def hashes(root: Path = ROOT) -> dict[str, str]:
     """{path relative to root, with /: sha256} for every checked file under tests/ and grader/."""
     found = {}
     for tree in TREES:
-        base = root / tree
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
+        for path in sorted((root / tree).rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not path.is_symlink() and _included(relative):
-                found[relative.as_posix()] = sha256(path)
-            elif path.is_symlink() and _included(relative):
+            if path.is_symlink() and _included(relative):  # recorded as what it points to, never followed
                 found[relative.as_posix()] = "symlink:" + str(path.readlink())
+            elif path.is_file() and _included(relative):
+                found[relative.as_posix()] = sha256(path)
     return found
 
 
@@ -94,21 +103,13 @@ def _git_changes(root: Path) -> list[str] | None:
     if completed.returncode != 0:
         return None
     words = {"M": "modified", "A": "extra", "?": "extra", "D": "missing", "R": "modified"}
-    problems = []
-    for line in completed.stdout.splitlines():
-        code, path = line[:2].strip() or "M", line[3:].strip()
-        if _included(Path(path)):
-            problems.append(f"{words.get(code[0], 'modified')}: {path}")
-    return sorted(problems, key=lambda p: p.split(": ", 1)[1])
+    changes = sorted((line[3:].strip(), line[:2].strip() or "M") for line in completed.stdout.splitlines())
+    return [f"{words.get(code[0], 'modified')}: {path}" for path, code in changes if _included(Path(path))]
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Every file under tests/ and grader/ that differs from the record, as 'modified: PATH',
-    'missing: PATH' or 'extra: PATH'; [] when all match.
-
-    The record is grader/integrity.json when present (a release), else the last git commit; without
-    either the list says so in one entry.
-    """
+    """Every file under tests/ and grader/ that differs from the record (grader/integrity.json in a release,
+    else the last git commit), as 'modified: PATH', 'missing: PATH' or 'extra: PATH'; [] when all match."""
     expected = recorded(root)
     if expected is not None:
         return differences(expected, hashes(root))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import signal
@@ -69,15 +70,6 @@ def timeout_message(seconds: float) -> str:
     return f"timed out after {seconds:g} s: {TIMEOUT_ADVICE}"
 
 
-def copy_submission(target: Path, into: Path) -> Path:
-    """The learner's top-level .py files (regular files only), copied where the worker reads them."""
-    into.mkdir(parents=True, exist_ok=True)
-    for path in sorted(target.glob("*.py")):
-        if path.is_file() and not path.is_symlink():
-            shutil.copyfile(path, into / path.name)
-    return into
-
-
 TARGET_MARK = "{submission}"  # replaced by where the submission is, inside or outside the sandbox
 
 
@@ -132,7 +124,7 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
         fds = (channel_fd, input_fd)
     if kind == sandbox.BUBBLEWRAP:
         command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
-                                             env=sandbox.worker_environment(env), channel_fd=channel_fd)
+                                             env=sandbox.worker_environment(env))
         full = {}
     elif kind == sandbox.UID:
         # No namespaces: the worker reads its exercise's reference modules from its own scratch copy.
@@ -158,11 +150,12 @@ class WorkerSession:
     """One exercise's tests against one target, in a sandboxed worker; see the module docstring."""
 
     def __init__(self, exercise: Exercise, target: Path, nodeids: list[str], *, reference_modules: list[str],
-                 seed: int | None = None, limits: sandbox.Limits | None = None, cgroup=None):
+                 seed: int | None = None, limits: sandbox.Limits | None = None, cgroup=None, ready=None):
         self.exercise, self.target, self.pending = exercise, Path(target), list(nodeids)
         self.reference_modules = reference_modules
         self.seed = seeds.current() if seed is None else seed
         self.limits, self.cgroup = limits or sandbox.Limits(), cgroup
+        self.ready = ready  # a zygote.ReadyWorker to fork workers from (bubblewrap only), else each is started
         self.results: dict[str, tuple[list, dict | None]] = {}
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
         self.durations: dict[str, float] = {}
@@ -206,15 +199,19 @@ class WorkerSession:
 
     def _run(self) -> None:
         try:
-            reference = sandbox.stage_reference(self.reference_modules, self._scratch / "reference")
-            submission = copy_submission(self.target, self._scratch / "submission")
+            # Staged when a worker is started rather than forked (zygote.py sends the references itself).
+            reference = functools.cache(lambda: sandbox.stage_reference(self.reference_modules,
+                                                                        self._scratch / "reference"))
+            submission = functools.cache(lambda: sandbox.copy_submission(self.target, self._scratch / "submission"))
             self._budget = HARD_MARGIN_SECONDS + EXERCISE_BUDGET_TESTS * self.exercise.time_limit
             self._deadline = time.monotonic() + (WALL_FACTOR if os.path.isdir("/proc") else 1) * self._budget
             self._cpu_before, self._exhausted = 0.0, False  # CPU seconds of the workers that ended
             while self.pending and not self._exhausted and time.monotonic() < self._deadline:
                 before = len(self.pending)
-                self._one_worker(submission, reference)
-                if len(self.pending) == before:  # no progress: the rest cannot run
+                forked = self._one_worker(submission, reference)
+                if len(self.pending) == before and forked:  # a forked worker that could not start: start one
+                    self.ready = None
+                elif len(self.pending) == before:  # no progress: the rest cannot run
                     self.problem = self.problem or "the tests could not start in the worker"
                     break
             kind = "timeout" if self._exhausted or time.monotonic() >= self._deadline else "crash"
@@ -227,7 +224,9 @@ class WorkerSession:
                 self._finished = True
                 self._done.notify_all()
 
-    def _one_worker(self, submission: Path, reference: Path) -> None:
+    def _one_worker(self, submission, reference) -> bool:
+        """One worker for the pending tests (True if it was forked); submission() and reference() stage its
+        folders when it is started instead."""
         read_end, write_end = os.pipe()
         # Room for every test's frames (Linux): the worker never waits while PyTorch's import holds the GIL.
         with contextlib.suppress(AttributeError, OSError):
@@ -235,10 +234,11 @@ class WorkerSession:
         nodeids = [str(ROOT / nodeid) for nodeid in self.pending]  # the worker runs in a scratch folder
         env = {"KATA_MODE": "observe", seeds.ENV_VAR: str(self.seed),
                "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
+        arguments = ["-p", "no:randomly", "--target", TARGET_MARK, *nodeids]
         try:
-            self._process = start_worker(
-                ["-p", "no:randomly", "--target", TARGET_MARK, *nodeids], submission=submission, reference=reference,
-                scratch=self._scratch, channel_fd=write_end, env=env, limits=self.limits, cgroup=self.cgroup)
+            self._process = self._fork(arguments, env, write_end) or start_worker(
+                arguments, submission=submission(), reference=reference(), scratch=self._scratch,
+                channel_fd=write_end, env=env, limits=self.limits, cgroup=self.cgroup)
         finally:
             os.close(write_end)
         state = {"current": None, "started": 0.0, "killed_for": None}
@@ -254,6 +254,20 @@ class WorkerSession:
         state["done"] = True
         watchdog.join()  # it adds this worker's CPU time to the exercise's
         self._settle(state, returncode)
+        return getattr(self._process, "forked", False)
+
+    def _fork(self, arguments: list[str], env: dict, channel: int):
+        """A worker forked from the ready process, or None (none, or it could not fork: start one instead)."""
+        if self.ready is None:
+            return None
+        output = Output(show=False)
+        try:
+            arguments = ["/submission" if a == TARGET_MARK else a for a in arguments]
+            process = self.ready.spawn(arguments, dict(env, PYTHONPATH=str(ROOT)), self.reference_modules,
+                                       channel, output, self.limits)
+        finally:
+            output.started()
+        return process
 
     def _read(self, stream, state: dict) -> bool:
         """Read frames until the stream ends; True when the worker said it finished. A frame that breaks

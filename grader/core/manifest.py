@@ -6,6 +6,7 @@ pytest's markers and the contract tests all come through `load()`.
 
 from __future__ import annotations
 
+import ast
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -79,25 +80,18 @@ class Manifest:
     def exercise(self, name: str) -> Exercise:
         return _named(self.exercises, name, "exercise")
 
-    def usage_problem(self, name: str | None, command: str) -> str | None:
-        """The sentence for a command given no exercise or an unknown one (None when `name` is fine)."""
-        if name in self.names:
-            return None
-        what = f"There is no exercise called {name!r}. " if name else "Say which exercise. "
-        return what + f"Usage: make {command} EX=<name>, one of: " + ", ".join(self.names)
-
     def reference_modules(self, name: str) -> list[str]:
         """The reference modules a worker grading exercise `name` may see: what its tests build on (the
         closure of `needs`, and what those modules import), never `name` itself."""
-        seen: list[str] = []
-        stack = list(self.exercise(name).needs) + _relative_imports(SOLUTIONS_DIR / f"{name}.py")
+        seen, stack = [], [name]
         while stack:
             module = stack.pop().split(".")[0]
-            if module == name or module in seen or module not in self.names and module != "init":
-                continue
-            seen.append(module)
-            stack += list(self.exercise(module).needs) + _relative_imports(SOLUTIONS_DIR / f"{module}.py")
-        return sorted(seen)
+            if module in self.names and module not in seen:
+                seen.append(module)
+                solution = SOLUTIONS_DIR / f"{module}.py"
+                imports = imported_names(solution.read_text(), relative=True) if solution.exists() else set()
+                stack += list(self.exercise(module).needs) + sorted(imports)
+        return sorted(module for module in seen if module != name)
 
     def milestone(self, name: str) -> Milestone:
         return _named(self.milestones, name, "milestone")
@@ -120,17 +114,22 @@ def exercise_of_test(path) -> str | None:
     return max(found, key=len, default=None)
 
 
-def _relative_imports(path: Path) -> list[str]:
-    """Modules a solution imports relatively (`from .layers import Layer`, `from . import init`)."""
-    import ast
-
-    if not path.exists():
-        return []
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found += [node.module.split(".")[0]] if node.module else [alias.name for alias in node.names]
-    return found
+def imported_names(source: str, relative: bool = False) -> set[str]:
+    """The top-level module names a module's source imports, in every static form (import x, import x.y,
+    from x import y, from . import x, from .x import y, from .. import x); relative=True: only the
+    relative ones (a kata module's imports of its sibling modules). Learner code may not import
+    dynamically (grader/core/policy.py), so these are all the modules it can reach."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and not relative:
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.level or not relative):
+            found.update([node.module] if node.module else [alias.name for alias in node.names])
+    return {name.split(".")[0] for name in found}
 
 
 class ManifestError(ValueError):

@@ -17,7 +17,6 @@ and "not-run" are never stored. The files live in .grade/milestone-cache/ (one J
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import platform
 from importlib import metadata
@@ -34,14 +33,6 @@ def _name(milestone) -> str:
     return milestone if isinstance(milestone, str) else milestone.name
 
 
-def _sha256(parts) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else str(part).encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
 def _environment() -> list[str]:
     versions = [platform.python_version()]
     for package in ("numpy", "torch"):
@@ -50,25 +41,6 @@ def _environment() -> list[str]:
         except metadata.PackageNotFoundError:
             versions.append(f"{package} absent")
     return versions
-
-
-def imported_names(source: str) -> set[str]:
-    """The top-level module names a module's source imports, in every static form (import x, import x.y,
-    from x import y, from . import x, from .x import y, from .. import x). Dynamic imports are forbidden
-    in learner code (grader/core/policy.py), so these are all the submission's files it can reach."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-    return found
 
 
 def _module_files(target_dir: Path, module: str) -> list[Path]:
@@ -86,21 +58,19 @@ def learner_files(milestone, target_dir) -> list[Path]:
     read, such as weights saved with np.save)."""
     target_dir = Path(target_dir)
     declared = manifest.load().milestone(_name(milestone))
-    needs = [need.split(".")[0] for need in declared.needs]
-    pending, seen, files = list(dict.fromkeys([*needs, *declared.uses])), set(), set()
+    pending = [need.split(".")[0] for need in declared.needs] + list(declared.uses)
+    # A file that is not there is still part of the key (as missing): adding it later changes the result.
+    files, seen = {target_dir / f"{module}.py" for module in pending}, set()
     while pending:
         module = pending.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        for path in _module_files(target_dir, module):
-            files.add(path)
-            pending.extend(imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
-    data = [p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
-            and "__pycache__" not in p.parts and not p.name.startswith(".")]
-    # A file that is not there is still part of the key (as missing): adding it later changes the result.
-    files.update(target_dir / f"{module}.py" for module in [*needs, *declared.uses])
-    return sorted(files | set(data))
+        if module not in seen:
+            seen.add(module)
+            for path in _module_files(target_dir, module):
+                files.add(path)
+                pending.extend(manifest.imported_names(path.read_text(encoding="utf-8", errors="replace")) - seen)
+    files.update(p for p in target_dir.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+                 and "__pycache__" not in p.parts and not p.name.startswith("."))
+    return sorted(files)
 
 
 def key(milestone, target_dir, *, quick: bool = False) -> str:
@@ -109,8 +79,11 @@ def key(milestone, target_dir, *, quick: bool = False) -> str:
     contents = [item for p in files
                 for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
     checksums = DATA_DIR / "mnist" / "SHA256SUMS"
-    return _sha256([_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
-                    checksums.read_bytes() if checksums.exists() else b"<missing>", *contents])
+    digest = hashlib.sha256()
+    for part in [_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
+                 checksums.read_bytes() if checksums.exists() else b"<missing>", *contents]:
+        digest.update((part if isinstance(part, bytes) else str(part).encode()) + b"\0")
+    return digest.hexdigest()
 
 
 def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
@@ -120,9 +93,7 @@ def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
 def cached(milestone, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
     result = reports.read(_path(milestone, target_dir, quick, cache_dir))
-    if not isinstance(result, dict) or not cacheable(result):
-        return None
-    return {**result, "cached": True}
+    return {**result, "cached": True} if isinstance(result, dict) and cacheable(result) else None
 
 
 def cacheable(result: dict) -> bool:

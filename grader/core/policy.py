@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from grader.core import manifest
+from grader.core.report import ExerciseStatus
 
 NAMED = {"torch": "PyTorch", "torchvision": "PyTorch", "functorch": "PyTorch", "solutions": "the reference solutions",
          "grader": "the grader", "tests": "the kata's tests",
@@ -124,31 +125,25 @@ def reachable(module_file: Path, exercises: frozenset[str] = frozenset()) -> lis
     files, folder = [module_file], module_file.parent
     for current in files:
         try:
-            tree = ast.parse(current.read_text(errors="replace"))
-        except (SyntaxError, ValueError, OSError):
+            names = manifest.imported_names(current.read_text(errors="replace"), relative=True)
+        except OSError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 1:
-                for name in [node.module] if node.module else [a.name for a in node.names]:
-                    helper = folder / f"{_root(name)}.py"
-                    if helper.is_file() and helper not in files and _root(name) not in exercises:
-                        files.append(helper)
+        for name in sorted(names - exercises):
+            helper = folder / f"{name}.py"
+            if helper.is_file() and helper not in files:
+                files.append(helper)
     return files
 
 
 def violations(module_file: Path, exercises: frozenset[str] = frozenset()) -> list[str]:
     """The findings of an exercise file and of every helper module it reaches."""
-    if not module_file.is_file():
-        return []
-    return [f for path in reachable(module_file, exercises) for f in findings(path.read_text(errors="replace"),
-                                                                              path.name)]
+    paths = reachable(module_file, exercises) if module_file.is_file() else []
+    return [f for path in paths for f in findings(path.read_text(errors="replace"), path.name)]
 
 
 def apply(results, target_dir: Path) -> None:
     """Forfeit the points of every exercise whose code breaks the policy, saying where."""
-    from grader.core.report import ExerciseStatus
-
-    exercises = frozenset(Path(e.module_file).stem for e in manifest.load().exercises)
+    exercises = frozenset(manifest.load().names)
     for result in results:
         found = violations(Path(target_dir) / result.exercise.module_file, exercises)
         if found:

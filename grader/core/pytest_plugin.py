@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from grader.core.mode import where_in_target
+from grader.core.mode import error_of
 
 _PATH = os.environ.get("KATA_RESULTS")
 
@@ -23,27 +23,6 @@ def _write(record: dict) -> None:
     with open(_PATH, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
         handle.flush()
-
-
-def _short_message(excinfo) -> str:
-    value = excinfo.value
-    if isinstance(value, AssertionError):  # checks.WorkerFailure too: the learner's error
-        text = str(value)
-    elif excinfo.typename == "Failed" and "Timeout" in str(value):
-        text = "Timeout"
-    else:
-        text = f"{excinfo.typename}: {value}"
-    # pytest's assertion rewriting appends the failing expression after a blank line; the first part
-    # is our explanation.
-    return text.split("\nassert ")[0].strip()
-
-
-def _kind(excinfo) -> str:
-    if isinstance(getattr(excinfo.value, "kind", None), str):  # checks.WorkerFailure carries the learner's
-        return excinfo.value.kind
-    if excinfo.typename == "Failed" and "Timeout" in str(excinfo.value):
-        return "timeout"
-    return excinfo.typename
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -61,11 +40,14 @@ def pytest_runtest_makereport(item, call):
                    "fact": item.get_closest_marker("fact") is not None,
                    "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
+        error = call.excinfo.value
+        report.kata.update(error_of(error, target_dirs))
+        # checks.WorkerFailure carries the learner's error class and line, found in the worker.
+        if isinstance(getattr(error, "kind", None), str):
+            report.kata["kind"] = error.kind
+        report.kata["where"] = getattr(error, "where", None) or report.kata["where"]
         # The worker failed before the scenario ran (an import error): an error, as in a plain pytest run.
-        report.kata["setup_error"] = getattr(call.excinfo.value, "phase", None) == "setup"
-        report.kata.update(message=_short_message(call.excinfo), kind=_kind(call.excinfo),
-                           where=getattr(call.excinfo.value, "where", None)
-                           or where_in_target(call.excinfo.value, target_dirs))
+        report.kata["setup_error"] = getattr(error, "phase", None) == "setup"
 
 
 def _skip_reason(longrepr) -> str:

@@ -5,9 +5,10 @@
   bubblewrap  Linux user, mount, PID, network and IPC namespaces (Debian package `bubblewrap`). The
               worker sees a read-only view of the Python installation, the grader and the tests (not the
               mutant banks), the submission, and only the reference modules its exercise's tests load as
-              dependencies; a private /tmp is its only writable place. It cannot see other processes,
-              other submissions, PyTorch, the MNIST test labels or the instructor's files, and every
-              process it starts dies with it (its PID namespace ends with the worker).
+              dependencies; a private /tmp is its only writable place. It cannot signal or read other
+              processes, nor see other submissions, PyTorch, the MNIST test labels or the instructor's
+              files, and every process it starts dies with it (its PID namespace ends with the worker).
+              Judged exercises fork their workers from one ready process in this sandbox (zygote.py).
   uid         as root where namespaces are refused (a course platform's container): the worker runs as
               an unprivileged user (uid 65534, no new privileges) in a scratch folder of its own. It cannot
               write the kata, read anything private to root (KATA_PRIVATE_DIRS, e.g. the reference, are
@@ -170,16 +171,26 @@ def stage_reference(modules: list[str], into: Path) -> Path:
     return into
 
 
-def bubblewrap_command(command: list[str], *, target: Path, reference: Path, env: dict,
-                       channel_fd: int) -> list[str]:
-    """The bwrap command line that runs `command` in the sandbox described in the module docstring."""
-    arguments = ["bwrap", *_base_arguments(Path("/tmp"))]
+def copy_submission(target: Path, into: Path) -> Path:
+    """The learner's top-level .py files (regular files only), copied where the worker reads them."""
+    into.mkdir(parents=True, exist_ok=True)
+    for path in sorted(target.glob("*.py")):
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, into / path.name)
+    return into
+
+
+def bubblewrap_command(command: list[str], *, target: Path, reference: Path | None, env: dict,
+                       extra: list[str] = ()) -> list[str]:
+    """The bwrap command line that runs `command` in the sandbox described in the module docstring (without
+    `reference`, an empty solutions/ the ready process's workers mount their own over: zygote.py)."""
+    arguments = ["bwrap", *_base_arguments(Path("/tmp")), *extra]
     for part in ("grader", "tests", "pyproject.toml"):
         arguments += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     for hidden in HIDDEN_TEST_DIRS:
         if (ROOT / hidden).exists():
             arguments += ["--tmpfs", str(ROOT / hidden)]
-    arguments += ["--ro-bind", str(reference), str(SOLUTIONS_DIR)]
+    arguments += ["--ro-bind", str(reference), str(SOLUTIONS_DIR)] if reference else ["--dir", str(SOLUTIONS_DIR)]
     for name in MNIST_VISIBLE:
         path = DATA_DIR / "mnist" / name
         if path.exists():

@@ -63,34 +63,29 @@ def _qualname_at(tree: ast.Module, line: int) -> str | None:
 def make_stub(source: str, exercise: str) -> str:
     """The stub text for one solution module."""
     tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
     out: list[str] = [HEADER.format(name=exercise)]
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() != BEGIN:
-            if line.strip() == END:
-                raise MarkerError(f"{exercise}: line {i + 1}: {END} without {BEGIN}")
-            out.append(line)
-            i += 1
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        qualname = _qualname_at(tree, i + 1)
-        j = i + 1
-        while j < len(lines) and lines[j].strip() != END:
-            if lines[j].strip() == BEGIN:
-                raise MarkerError(f"{exercise}: line {j + 1}: nested {BEGIN}")
-            j += 1
-        if j == len(lines):
-            raise MarkerError(f"{exercise}: line {i + 1}: {BEGIN} is never closed")
-        if qualname is not None:
-            message = f"{exercise}: {qualname} is not implemented yet. Run `make check EX={exercise}`."
-            out.append(f"{indent}raise NotImplementedError({message!r})\n")
-        else:
-            # A module-level helper that only the solution needs: drop it and the blank line after it.
-            if j + 1 < len(lines) and not lines[j + 1].strip():
-                j += 1
-        i = j + 1
+    begin, after_helper = None, False  # the line of the open BEGIN marker; just past a dropped helper
+    for number, line in enumerate(source.splitlines(keepends=True), 1):
+        marker = line.strip()
+        if marker == BEGIN and begin is not None:
+            raise MarkerError(f"{exercise}: line {number}: nested {BEGIN}")
+        if marker == END and begin is None:
+            raise MarkerError(f"{exercise}: line {number}: {END} without {BEGIN}")
+        if marker == BEGIN:
+            begin, indent = number, line[: len(line) - len(line.lstrip())]
+        elif marker == END:
+            qualname = _qualname_at(tree, begin)
+            if qualname is not None:
+                message = f"{exercise}: {qualname} is not implemented yet. Run `make check EX={exercise}`."
+                out.append(f"{indent}raise NotImplementedError({message!r})\n")
+            # A module-level helper that only the solution needs is dropped with the blank line after it.
+            begin, after_helper = None, qualname is None
+        elif begin is None:
+            if marker or not after_helper:
+                out.append(line)
+            after_helper = False
+    if begin is not None:
+        raise MarkerError(f"{exercise}: line {begin}: {BEGIN} is never closed")
     return "".join(out)
 
 

@@ -67,12 +67,6 @@ def from_cwd(path: Path) -> str:
         return str(path)
 
 
-def reference_dir() -> Path:
-    """Where the reference modules of a mixed package come from: solutions/, or in a worker without
-    namespaces the copy of its exercise's dependencies only (KATA_REFERENCE_DIR, set by the judge)."""
-    return Path(os.environ.get("KATA_REFERENCE_DIR") or SOLUTIONS_DIR)
-
-
 class _MixedPackageFinder(importlib.abc.MetaPathFinder):
     """Serves the submodules of packages made by `load_package` from the right directory."""
 
@@ -84,7 +78,9 @@ class _MixedPackageFinder(importlib.abc.MetaPathFinder):
         if package not in self.packages or not dot:
             return None
         target_dir, own = self.packages[package]
-        reference = reference_dir()
+        # solutions/, or in a worker without namespaces the copy of its exercise's dependencies only
+        # (KATA_REFERENCE_DIR, set by the judge).
+        reference = Path(os.environ.get("KATA_REFERENCE_DIR") or SOLUTIONS_DIR)
         takes_from_target = own is None or module in own or not (reference / f"{module}.py").exists()
         directory = target_dir if takes_from_target else reference
         file = directory / f"{module}.py"
@@ -100,17 +96,9 @@ _FINDER = _MixedPackageFinder()
 _PACKAGES: dict[tuple[Path, frozenset[str] | None], types.ModuleType] = {}
 
 
-def _package_name(target_dir: Path, own: frozenset[str] | None) -> str:
-    key = f"{target_dir}|{sorted(own) if own is not None else '*'}"
-    return "kata_" + hashlib.sha1(key.encode()).hexdigest()[:12]
-
-
 def load_package(target: str | os.PathLike | None = None, own=None) -> types.ModuleType:
-    """Import a target as a package; see the module docstring for `own`.
-
-    Submodules are imported lazily: `pkg = load_package(...); importlib.import_module(pkg.__name__ +
-    ".layers")`, or simply `module(pkg, "layers")`.
-    """
+    """Import a target as a package (see the module docstring for `own`); its submodules are imported
+    lazily, by `module(pkg, "layers")`."""
     target_dir = target if isinstance(target, Path) and target.is_absolute() else resolve(target)
     own_set = None if own is None else frozenset([own] if isinstance(own, str) else own)
     key = (target_dir, own_set)
@@ -118,7 +106,8 @@ def load_package(target: str | os.PathLike | None = None, own=None) -> types.Mod
         return _PACKAGES[key]
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
-    name = _package_name(target_dir, own_set)
+    label = f"{target_dir}|{sorted(own_set) if own_set is not None else '*'}"  # a name of its own per mix
+    name = "kata_" + hashlib.sha1(label.encode()).hexdigest()[:12]
     package = types.ModuleType(name, f"target {display_name(target_dir)}")
     package.__path__ = []  # a package; its submodules come only from _FINDER
     package.__package__ = name

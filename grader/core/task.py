@@ -11,6 +11,7 @@ Everything crosses as wire frames, validated on arrival.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,7 +21,8 @@ import time
 from pathlib import Path
 
 from grader.core import sandbox, wire
-from grader.core.judge import TARGET_MARK, copy_submission, signal_meaning, start_worker
+from grader.core.judge import TARGET_MARK, signal_meaning, start_worker
+from grader.core.sandbox import copy_submission
 
 
 class TaskFailed(Exception):
@@ -52,40 +54,31 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
         os.close(channel_write)
         os.close(input_read)
         replies = os.fdopen(input_write, "wb")
-        writer = threading.Thread(target=_reply, args=(replies, inputs), daemon=True)
-        writer.start()
+        threading.Thread(target=_reply, args=(replies, inputs), daemon=True).start()
         try:
-            return _collect(process, channel_read, timeout, on_message, deadline, replies, scratch)
+            return _collect(process, channel_read, timeout, on_message, deadline, replies)
         finally:
-            try:
+            with contextlib.suppress(OSError):  # the worker is gone: nothing left to flush to
                 replies.close()
-            except OSError:
-                pass
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _reply(stream, value) -> None:
     packed = wire.encode_value(value)
-    try:
+    with contextlib.suppress(OSError, ValueError):  # the worker died before reading: its exit says why
         stream.write(wire.pack_message({"type": "reply", "value": packed.tree}, packed.arrays))
         stream.flush()
-    except (OSError, ValueError):
-        pass  # the worker died before reading: its exit says why
 
 
-def _collect(process, channel_read: int, timeout: float, on_message, deadline, replies, scratch: Path):
+def _collect(process, channel_read: int, timeout: float, on_message, deadline, replies):
     started = time.monotonic()
     state = {"next": started + (deadline() if deadline else timeout), "late": False}
-    watchdog = threading.Thread(target=_watch, args=(process, started + timeout, state), daemon=True)
-    watchdog.start()
-    messages, result, failure, received = [], None, None, 0
+    threading.Thread(target=_watch, args=(process, started + timeout, state), daemon=True).start()
+    messages, failure, received = [], None, 0
     try:
         with os.fdopen(channel_read, "rb") as stream:
-            while True:
-                message = wire.read_message(stream, wire.TASK_STREAM)
-                if message is None:
-                    break
+            while (message := wire.read_message(stream, wire.TASK_STREAM)) is not None:
                 header, arrays = message
                 received += sum(map(len, arrays))
                 if received > wire.TASK_TOTAL_BYTES:
@@ -94,8 +87,7 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
                 value = wire.decode_value(wire.Packed(header.get("value"), arrays))
                 seconds = time.monotonic() - started
                 if kind == "result":
-                    result = ("result", value)
-                    break
+                    return value, messages  # the worker is stopped all the same (finally, below)
                 if kind == "error":
                     failure = value if isinstance(value, dict) else {"message": str(value)}
                     break
@@ -110,8 +102,6 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
         state["done"] = True
         _kill(process)
         returncode = process.wait()
-    if result is not None:
-        return result[1], messages
     if failure is not None:
         where = f" ({failure['where']})" if failure.get("where") else ""
         raise TaskFailed(f"{failure.get('message', 'it failed')}{where}")

@@ -12,8 +12,8 @@ IDX layout (big-endian int32 header, then one unsigned byte per value):
     images: magic 0x00000803 (2051), count, rows, cols, then count * rows * cols pixels
     labels: magic 0x00000801 (2049), count, then count labels
 
-Speed: each file is decompressed once per process and kept as bytes; the checksum of a file is
-remembered per (size, mtime), so repeated `verify()` and `load()` calls cost only a stat. `load` returns
+Speed: each file is decompressed and checksummed once per (size, mtime) and kept as bytes, so repeated
+`verify()` and `load()` calls cost only a stat. `load` returns
 fresh float32 arrays each time (about 0.1 s for the training set), so a caller that normalises in place
 cannot corrupt what the next caller gets.
 """
@@ -50,24 +50,19 @@ class DataError(Exception):
     """The MNIST files are missing or damaged; the message says which file and what to do."""
 
 
-# (resolved path, size, mtime_ns) -> decompressed bytes / their sha256 hex digest.
-_BYTES: dict[tuple, bytes] = {}
-_DIGESTS: dict[tuple, str] = {}
+# (resolved path, size, mtime_ns) -> (decompressed bytes, their sha256 hex digest).
+_CACHE: dict[tuple, tuple[bytes, str]] = {}
 
 
-def _key(path: Path) -> tuple:
+def _decompressed(path: Path) -> tuple[bytes, str]:
+    """The decompressed bytes of one .gz file and their sha256, computed once per (size, mtime)."""
     try:
         stat = path.stat()
     except FileNotFoundError:
         raise DataError(f"The MNIST file {path} is missing: {_RESTORE}.") from None
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-
-def _decompressed(path: Path) -> bytes:
-    """The decompressed bytes of one .gz file, read once per (size, mtime)."""
-    key = _key(path)
-    if key in _BYTES:
-        return _BYTES[key]
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _CACHE:
+        return _CACHE[key]
     raw = path.read_bytes()
     if raw.startswith(_LFS_POINTER):
         raise DataError(f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs install && "
@@ -77,10 +72,10 @@ def _decompressed(path: Path) -> bytes:
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"The MNIST file {path} is truncated or not valid gzip ({error}): {_RESTORE}.") from None
     # Drop stale versions of this file (it changed on disk) before remembering the new one.
-    for old in [k for k in _BYTES if k[0] == key[0]]:
-        del _BYTES[old]
-    _BYTES[key] = data
-    return data
+    for old in [k for k in _CACHE if k[0] == key[0]]:
+        del _CACHE[old]
+    _CACHE[key] = data, hashlib.sha256(data).hexdigest()
+    return _CACHE[key]
 
 
 def _expected_checksums(data_dir: Path) -> dict[str, str]:
@@ -93,29 +88,24 @@ def _expected_checksums(data_dir: Path) -> dict[str, str]:
     return {fields[-1]: fields[0].lower() for fields in rows}
 
 
-def _verified(data_dir: Path, name: str, expected: dict[str, str]) -> str:
-    """The sha256 of one file's decompressed bytes (computed once per (size, mtime)), checked."""
+def _verified(data_dir: Path, name: str, expected: dict[str, str]) -> tuple[bytes, str]:
+    """One file's decompressed bytes and their sha256, checked against the checksum list."""
     path = data_dir / name
     if name not in expected:
         raise DataError(f"{data_dir / CHECKSUMS} has no checksum for {name}: {_RESTORE}.")
-    key = _key(path)
-    if key not in _DIGESTS:
-        _DIGESTS[key] = hashlib.sha256(_decompressed(path)).hexdigest()
-    digest = _DIGESTS[key]
+    data, digest = _decompressed(path)
     if digest != expected[name]:
         raise DataError(f"The MNIST file {path} has the wrong checksum (sha256 of its decompressed bytes is "
                         f"{digest[:12]}..., expected {expected[name][:12]}...): {_RESTORE}.")
-    return digest
+    return data, digest
 
 
 def verify(data_dir: str | os.PathLike = DATA_DIR) -> dict[str, str]:
-    """Check the four files against SHA256SUMS; return {file name: sha256 of the decompressed bytes}.
-
-    Raises DataError for the first file that is missing, a git-lfs pointer, corrupt or has the wrong
-    checksum."""
+    """Check the four files against SHA256SUMS (DataError for the first that fails); return {file name:
+    sha256 of the decompressed bytes}."""
     data_dir = Path(data_dir)
     expected = _expected_checksums(data_dir)
-    return {name: _verified(data_dir, name, expected) for name in FILES}
+    return {name: _verified(data_dir, name, expected)[1] for name in FILES}
 
 
 def _header(data: bytes, path: Path, magic: int, n_dims: int) -> tuple[int, ...]:
@@ -134,19 +124,14 @@ def _header(data: bytes, path: Path, magic: int, n_dims: int) -> tuple[int, ...]
 
 
 def load(split: str, data_dir: str | os.PathLike = DATA_DIR) -> tuple[np.ndarray, np.ndarray]:
-    """The images and labels of one split ("train" or "test"), checked against SHA256SUMS.
-
-    Returns X float32 of shape (N, 784) with pixel values scaled to [0, 1] (N = 60000 or 10000), and
-    y int64 of shape (N,) with the digits 0..9 (new arrays each call: see the module docstring).
-    """
+    """X, y of one split ("train" or "test"), checked against SHA256SUMS: X float32 (N, 784) in [0, 1], y int64
+    (N,) in 0..9, N = 60000 or 10000 (new arrays each call: see the module docstring)."""
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     data_dir = Path(data_dir)
     expected = _expected_checksums(data_dir)
-    for name in SPLITS[split]:
-        _verified(data_dir, name, expected)
     images_path, labels_path = (data_dir / name for name in SPLITS[split])
-    images, labels = _decompressed(images_path), _decompressed(labels_path)
+    (images, _), (labels, _) = (_verified(data_dir, name, expected) for name in SPLITS[split])
     count, rows, cols = _header(images, images_path, IMAGE_MAGIC, 3)
     (n_labels,) = _header(labels, labels_path, LABEL_MAGIC, 1)
     if n_labels != count:

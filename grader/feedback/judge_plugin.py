@@ -26,7 +26,9 @@ import contextlib
 import importlib
 import io
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -278,6 +280,8 @@ def pytest_pyfunc_call(pyfuncitem):
 
 # ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
 
+WORKERS_AHEAD = 2  # exercises whose workers start before the judge reaches them (measured: 2 beats 1 and 3)
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     if kata_mode() != JUDGE:
@@ -296,18 +300,26 @@ def pytest_collection_modifyitems(session, config, items):
         name = manifest.exercise_of_test(item.path)
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
+    ready = None
+    if sandbox.isolation().kind == sandbox.BUBBLEWRAP and groups and not config.option.collectonly:
+        from grader.core.zygote import ReadyWorker
+
+        # One ready process forks every exercise's worker: NumPy and pytest are imported once, not per exercise.
+        ready = config.kata_ready = ReadyWorker(Path(targets[0]), Path(tempfile.mkdtemp(prefix="kata-ready-")),
+                                                limits, cgroup)
     sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
-                                    reference_modules=kata.reference_modules(name))
+                                    reference_modules=kata.reference_modules(name), ready=ready)
                 for name, nodeids in groups.items()}
     config.kata_sessions = sessions
     order = list(sessions)
 
     def observations(item):
-        # The next exercise's worker starts while this one's are judged: the two cores stay busy.
+        # The next exercises' workers start while this one's are judged: while one worker imports NumPy and
+        # pytest, another runs its tests and the judge decides, so neither core waits for the other.
         name = manifest.exercise_of_test(item.path)
-        following = order.index(name) + 1
-        if following < len(order) and os.environ.get(ONE_WORKER_VAR) != "1":
-            sessions[order[following]].start()
+        ahead = 0 if os.environ.get(ONE_WORKER_VAR) == "1" else WORKERS_AHEAD
+        for following in order[order.index(name) + 1:][:ahead]:
+            sessions[following].start()
         return sessions[name].result(item.nodeid)
 
     config.kata_observations = observations
@@ -336,6 +348,9 @@ def pytest_sessionstart(session):
 def pytest_unconfigure(config):
     for worker in getattr(config, "kata_sessions", {}).values():
         worker.close()
+    if getattr(config, "kata_ready", None) is not None:
+        config.kata_ready.close()
+        shutil.rmtree(config.kata_ready.submission.parent, ignore_errors=True)
     if kata_mode() == JUDGE and hasattr(config, "kata_session"):
         from grader.core.judge import mark
 

@@ -134,7 +134,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         finally:
             pool.shutdown(cancel_futures=True)  # an interrupted batch starts no further row
         found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})
-    similarity.write(found, out / "similarity.json")
+    reports.write(found, out / "similarity.json")
     for row in rows.values():
         row.similar = similarity.summary_for(found, row.name)
     ordered = [rows[s.name] for s in submissions]

@@ -46,19 +46,7 @@ class ReleaseError(ValueError):
 
 
 def _left_out(relative: Path) -> bool:
-    text = relative.as_posix()
-    return any(text == item or text.startswith(item + "/") for item in LEFT_OUT) or integrity.is_cache(relative)
-
-
-def shipped_files(root: Path = ROOT) -> list[Path]:
-    """Every file copied as it is into the release, relative to the repository root."""
-    found = [Path(name) for name in FILES if (root / name).is_file()]
-    for tree in TREES:
-        for path in sorted((root / tree).rglob("*")):
-            relative = path.relative_to(root)
-            if path.is_file() and not path.is_symlink() and not _left_out(relative):
-                found.append(relative)
-    return found
+    return any(relative.is_relative_to(item) for item in LEFT_OUT)
 
 
 def prepare(out: Path, replace: bool) -> None:
@@ -99,7 +87,7 @@ def student_makefile(text: str) -> str:
 def build(out: Path, *, replace: bool = False) -> list[Path]:
     """Write the release into out; returns the files written (relative)."""
     prepare(out, replace)
-    files = shipped_files()
+    files = integrity.tree_files(ROOT, TREES, FILES, leave_out=_left_out)  # copied as they are
     for relative, source in [(relative, ROOT / relative) for relative in files] + list(COPIED.items()):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, out / relative)

@@ -129,12 +129,6 @@ def _parse(source: str) -> ast.Module:
         return ast.Module(body=[], type_ignores=[])
 
 
-def tokens(source: str, kept: set[str] = frozenset()) -> list[tuple[str, int]]:
-    """(normalised token, line) pairs of a module's source; [] if it does not parse."""
-    tree = _parse(source)
-    return _labels(_Normalise(tree, kept).visit(tree), kept)
-
-
 def _public_names(stub: str) -> set[str]:
     """The names the stub defines or uses: the exercise's API, the same in every honest submission."""
     return {getattr(n, "name", None) or getattr(n, "attr", None) for n in ast.walk(_parse(stub))
@@ -146,13 +140,12 @@ def _hash(tokens: list[tuple[str, int]]) -> int:
 
 
 def fingerprints(files: dict[str, str], kept: set[str] = frozenset()) -> dict[int, list]:
-    """{winnowed k-gram hash: [file, first line, last line]} of the files, statement by statement.
-
-    A k-gram never spans two statements (a compound statement's own unit is its header), so inserted or
-    reordered statements leave every other statement's fingerprints as they were."""
+    """{winnowed k-gram hash: [file, first line, last line]} of the files, statement by statement: a k-gram
+    never spans two statements (a compound statement's own unit is its header)."""
     chosen: dict[int, list] = {}
     for name, source in files.items():
-        stream = tokens(source, kept)
+        tree = _parse(source)  # normalised tokens; none when it does not parse
+        stream = _labels(_Normalise(tree, kept).visit(tree), kept)
         starts = [i for i, (token, _) in enumerate(stream) if token == "|"] + [len(stream)]
         for unit in (stream[a + 1:b] for a, b in zip(starts, starts[1:]) if b - a > MIN_UNIT):
             grams = [(_hash(unit[i:i + K]), i) for i in range(max(1, len(unit) - K + 1))]
@@ -176,8 +169,7 @@ def _spans(places: list[list]) -> dict[str, list[list[int]]]:
 
 def compare(a: dict[int, list], b: dict[int, list], stub: dict[int, list]) -> dict | None:
     """Score and matching spans of two fingerprint sets, or None if too little to compare."""
-    own_a = {k: v for k, v in a.items() if k not in stub}
-    own_b = {k: v for k, v in b.items() if k not in stub}
+    own_a, own_b = ({k: v for k, v in prints.items() if k not in stub} for prints in (a, b))
     if min(len(own_a), len(own_b)) < MIN_PRINTS:
         return None
     shared = set(own_a) & set(own_b)
@@ -201,7 +193,7 @@ def _files(folder: Path, module_file: str, exercises: frozenset[str]) -> dict[st
 def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) -> dict:
     """Near-identical pairs per exercise, submissions near-identical to the reference, and dynamic code."""
     kata = manifest.load()
-    exercises = frozenset(Path(e.module_file).stem for e in kata.exercises)
+    exercises = frozenset(kata.names)
     found = {"threshold": threshold, "k": K, "window": W, "kata_version": report.kata_version(), "pairs": [],
              "reference": [], "dynamic": []}
     names = sorted(folders)
@@ -229,17 +221,10 @@ def compare_submissions(folders: dict[str, Path], threshold: float = THRESHOLD) 
 
 def summary_for(found: dict, name: str) -> list[str]:
     """Short phrases for one submission's gradebook row, e.g. 'layers: 0.97 like bob'."""
-    phrases = []
-    for pair in found["pairs"]:
-        if name in (pair["a"], pair["b"]):
-            other = pair["b"] if pair["a"] == name else pair["a"]
-            phrases.append(f"{pair['exercise']}: {pair['score']:.2f} like {other}")
+    phrases = [f"{pair['exercise']}: {pair['score']:.2f} like {pair['b'] if pair['a'] == name else pair['a']}"
+               for pair in found["pairs"] if name in (pair["a"], pair["b"])]
     phrases += [f"{entry['exercise']}: {entry['score']:.2f} like the reference"
                 for entry in found["reference"] if entry["submission"] == name]
     phrases += [f"{entry['exercise']}: dynamic code, not comparable ({entry['findings'][0]})"
                 for entry in found.get("dynamic", []) if entry["submission"] == name]
     return phrases
-
-
-def write(found: dict, path: Path) -> None:
-    report.write(found, path)

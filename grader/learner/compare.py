@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core import manifest, runner
+from grader.core import manifest, mode, runner
 from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import Exercise
@@ -61,23 +61,16 @@ def as_array(value) -> np.ndarray | None:
     """The numbers of a ledger value as a float64 array, or None when it holds none (a name, None, an
     array too large to be listed, an exception)."""
     if isinstance(value, dict):
-        return np.asarray(value["array"], dtype=np.float64) if "array" in value else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return np.asarray(float(value))
+        value = value.get("array")
     if isinstance(value, str):  # a non-finite float or a NumPy scalar, written as its repr
         match = _SCALAR_REPR.match(value)
-        try:
-            return np.asarray(float(match.group("number") if match else value))
-        except ValueError:
-            return None
-    if isinstance(value, list):
-        try:
-            return np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            return None
-    return None
+        value = match.group("number") if match else value
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return np.asarray(value if isinstance(value, list) else float(value), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 def _shape(value, array: np.ndarray | None) -> str:
@@ -108,12 +101,12 @@ def _first_index(yours: np.ndarray, expected: np.ndarray) -> str:
 
 def _numbers(entry: Entry, computed: bool) -> dict:
     """The table's cells for one checked quantity."""
+    cells = dict.fromkeys(("yours", "expected", "abs", "rel", "index"), "-")
     if not computed:
-        return {"yours": "-", "expected": "-", "abs": "-", "rel": "-", "index": "-"}
+        return cells
     yours, expected = as_array(entry.yours), as_array(entry.expected)
-    cells = {"yours": _shape(entry.yours, yours),
-             "expected": "(a property)" if entry.kind == "that" else _shape(entry.expected, expected),
-             "abs": "-", "rel": "-", "index": "-"}
+    cells.update(yours=_shape(entry.yours, yours),
+                 expected="(a property)" if entry.kind == "that" else _shape(entry.expected, expected))
     if entry.kind not in NUMERIC_KINDS or yours is None or expected is None or yours.shape != expected.shape:
         return cells
     if yours.size:
@@ -187,12 +180,6 @@ def _unexplained(entries: list[Entry], run) -> list[str]:
     return lines
 
 
-def _header(exercise: Exercise, target_dir: Path) -> str:
-    return (f"Exercise {exercise.number}, {exercise.name}: your {targets.display_name(target_dir)}/"
-            f"{exercise.module_file} next to the reference, on the inputs `make check EX={exercise.name}` "
-            f"uses (seed {check.SEED}).")
-
-
 def judged_run(exercise: Exercise, target_dir: Path):
     """(TargetRun, ledger entries) of the exercise's tests, run as `make check` runs them."""
     with tempfile.TemporaryDirectory(prefix="kata-compare-") as scratch:
@@ -205,7 +192,9 @@ def judged_run(exercise: Exercise, target_dir: Path):
 def compare(name: str, target_dir: Path) -> tuple[int, str]:
     """(status, text): 0 when every checked quantity matches and every test passes, else 1."""
     exercise = manifest.load().exercise(name)
-    header = _header(exercise, target_dir)
+    header = (f"Exercise {exercise.number}, {exercise.name}: your {targets.display_name(target_dir)}/"
+              f"{exercise.module_file} next to the reference, on the inputs `make check EX={exercise.name}` "
+              f"uses (seed {check.SEED}).")
     problem = check.syntax_problem(exercise, target_dir)
     if problem:
         return 1, f"{header}\n{problem}"
@@ -243,8 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercise", nargs="?", help="exercise name (default: the one you are on)")
     parser.add_argument("--target", default=None)
     args = parser.parse_args(argv)
-    from grader.core import mode
-
     if mode.is_release():
         print("make compare needs the reference implementation, which a student release does not include: "
               "use `make check` (its messages carry the same diagnoses) and `make hint`.")

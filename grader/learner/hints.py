@@ -70,10 +70,6 @@ def show(name: str) -> str:
     return "\n".join(lines)
 
 
-def forget(name: str | None = None) -> None:
-    _save({} if name is None else {k: v for k, v in seen_counts().items() if k != name})
-
-
 def _default_target() -> str:
     """The target `make grade` grades by default (KATA_TARGET or exercises), as history names it."""
     try:
@@ -98,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print("No hint needed (by your last `make grade`); `make hint EX=<name>` still shows an exercise's hints.")
         return 0
     if args.forget:
-        forget(name)
+        _save({k: v for k, v in seen_counts().items() if k != name})
         print(f"Forgot the hints seen for `{name}`; `make hint EX={name}` starts again from the first.")
         return 0
     print(show(name))

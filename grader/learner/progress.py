@@ -1,10 +1,8 @@
 """`make progress`: your points over time, and the progress bar `make grade` prints.
 
 Every `make grade` appends one line to the history in .kata/progress.jsonl (`record`) and prints the bar
-(`render`). The history lives in .kata/ (not in git); set KATA_STATE_DIR to keep it elsewhere.
-
-The same state folder also remembers which hints you have seen (hints.json) and keeps a backup of every
-file `make reset` replaced (backups/).
+(`render`). The history lives in .kata/ (not in git, beside the hints seen and `make reset`'s backups);
+set KATA_STATE_DIR to keep it elsewhere.
 """
 
 from __future__ import annotations
@@ -82,21 +80,10 @@ def last_done(target: str = "exercises") -> set[str] | None:
     entries = history(target)
     if entries:
         return set(entries[-1].get("done", []))
-    if LAST_REPORT.exists():
-        try:
-            report = json.loads(LAST_REPORT.read_text())
-            if _target_label(report) == target:
-                return {e["name"] for e in report.get("exercises", []) if exercise_done(e)}
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    report = reports.read(LAST_REPORT)  # a grade from before the history, or with another KATA_STATE_DIR
+    if isinstance(report, dict) and _target_label(report) == target:
+        return {e.get("name") for e in report.get("exercises", []) if exercise_done(e)}
     return None
-
-
-def current_exercise(target: str = "exercises") -> str | None:
-    """The exercise to work on: the first unfinished one by the last grade (the first one when never
-    graded), or None when every exercise passed at the last grade."""
-    upcoming = next_exercise(last_done(target) or ())
-    return None if upcoming is None else upcoming.name
 
 
 def unknown_exercise(name: str, command: str) -> str:
@@ -113,11 +100,11 @@ def choose_exercise(name: str | None, command: str, target: str = "exercises") -
     the learner is on; (None, sentence) when EX is unknown or every exercise already passes."""
     if name:
         return (name, "") if name in manifest.load().names else (None, unknown_exercise(name, command))
-    current = current_exercise(target)
+    current = next_exercise(last_done(target) or ())  # never graded: the first exercise
     if current is None:
         return None, (f"Every exercise passed at your last `make grade` of {target}. Name one to {command} it "
                       f"again: make {command} EX=<name>, one of: {', '.join(manifest.load().names)}.")
-    return current, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
+    return current.name, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
 
 
 def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
@@ -144,11 +131,8 @@ def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> st
 
 def milestones_line(milestones: list[dict]) -> str:
     """What to do once every exercise passes: the milestones that failed or did not run, if any."""
-    def named(status) -> list[dict]:
-        return [m for m in milestones if m.get("status") == status]
-
-    failed, not_run, locked = (named(MilestoneStatus.FAILED), named(MilestoneStatus.NOT_RUN),
-                               named(MilestoneStatus.LOCKED))
+    failed, not_run, locked = ([m for m in milestones if m.get("status") == status]
+                               for status in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN, MilestoneStatus.LOCKED))
     if failed:
         first = failed[0]
         reason = f": {first['reason']}" if first.get("reason") else ""

@@ -17,15 +17,6 @@ from grader.core.target import display_name
 from grader.learner import progress
 
 
-def confirm(question: str, stdin=None) -> bool:
-    """Ask a y/N question; anything but y/yes, no terminal, or end of input means no."""
-    stdin = stdin or sys.stdin
-    if not stdin.isatty():
-        return False
-    print(question + " [y/N] ", end="", flush=True)
-    return stdin.readline().strip().lower() in ("y", "yes")
-
-
 def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, stdin=None,
           out=print) -> int:
     """Restore exercises_dir/<name>.py from the generator; returns the exit status."""
@@ -35,13 +26,15 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
     if path.exists() and path.read_text() == stub:
         out(f"{display_name(path)} is already the original stub: nothing to do.")
         return 0
+    stdin = stdin or sys.stdin
     if not yes:
-        if not (stdin or sys.stdin).isatty():
+        if not stdin.isatty():
             out(f"Not resetting {display_name(path)}: confirmation needs a terminal. To reset without being asked: "
                 f"make reset EX={name} YES=1 (your file is backed up first).")
             return 1
-        question = f"Replace {display_name(path)} with the original stub? Your version is backed up first."
-        if not confirm(question, stdin):
+        print(f"Replace {display_name(path)} with the original stub? Your version is backed up first. [y/N] ",
+              end="", flush=True)
+        if stdin.readline().strip().lower() not in ("y", "yes"):  # no answer, or end of input: no
             out("Nothing changed.")
             return 1
     if path.exists():
@@ -60,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kata = manifest.load()
     if args.exercise not in kata.names:  # never a default here: reset replaces a file
-        print(progress.unknown_exercise(args.exercise, "reset") if args.exercise
-              else kata.usage_problem(None, "reset"), file=sys.stderr)
+        print(progress.unknown_exercise(args.exercise, "reset") if args.exercise else
+              f"Say which exercise. Usage: make reset EX=<name>, one of: {', '.join(kata.names)}", file=sys.stderr)
         return 2
     yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
     return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)

@@ -96,9 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     except (manifest.ManifestError, KeyError, ValueError) as error:
         print(f"grader/manifest.toml: {error}")
         return 1
-    problems = []
-    for check in (exercise_files, test_files, mutant_banks, generated, milestone_modules):
-        problems += check(kata)
+    problems = [problem for check in (exercise_files, test_files, mutant_banks, generated, milestone_modules)
+                for problem in check(kata)]
     for problem in problems:
         print(f"- {problem}")
     verdict = f"{len(problems)} problem(s)" if problems else "everything agrees with the manifest"

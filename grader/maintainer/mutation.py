@@ -125,9 +125,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Check that each known-wrong variant is caught and diagnosed.")
     parser.add_argument("exercises", nargs="*")
     args = parser.parse_args(argv)
-    names = args.exercises or manifest.load().names
     bad = 0
-    for name in names:
+    for name in args.exercises or manifest.load().names:
         for verdict in check(name):
             ok = verdict.ok
             bad += not ok

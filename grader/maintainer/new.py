@@ -110,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     add_to_manifest(name)
     for path, text in files(name).items():
         path.write_text(text.format(name=name))
-    written = ["grader/manifest.toml"] + [str(path.relative_to(ROOT)) for path in files(name)]
-    print("wrote " + ", ".join(written))
+    print("wrote grader/manifest.toml, " + ", ".join(str(path.relative_to(ROOT)) for path in files(name)))
     print("Next: replace the examples in those four files, then `make generate` (the stub, the README tables, "
           "the Classroom workflow) and `make doctor`.")
     return 0

@@ -78,11 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     if args.check:
-        if fresh != text:
-            print("README.md's exercise map is out of date: run `make readme`.")
-            return 1
-        print("README.md is in sync with grader/manifest.toml.")
-        return 0
+        print("README.md's exercise map is out of date: run `make readme`." if fresh != text
+              else "README.md is in sync with grader/manifest.toml.")
+        return int(fresh != text)
     if fresh != text:
         args.path.write_text(fresh)
         print("updated the generated parts of README.md")

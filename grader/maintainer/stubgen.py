@@ -1,7 +1,5 @@
 """`make stubs`: regenerate the learner's stubs in exercises/ from the reference in solutions/ (the
-generator is grader/core/stubs.py). Changed files are backed up first.
-
-Usage: python -m grader.maintainer.stubgen [--check] [NAME ...]
+generator is grader/core/stubs.py). Changed files are backed up first; --check only names the stale ones.
 """
 
 from __future__ import annotations

@@ -7,13 +7,10 @@ Each milestone named in grader/manifest.toml is a module here providing
         "passed" | "failed" | "not-run", "reason": "one sentence", ...measured values}. quick=True: a
         reduced run for the repository's own tests (same code paths, smaller budget).'''
 
-or, for the training milestones (mnist, cnn, autograd_mnist), a SPEC, sanity(session) and train(session):
-a learner half (skeleton.py) trains in a sandboxed worker and reports checkpoints, a judge half (judge.py)
-replays every step with PyTorch, computes the test accuracy from the learner's weights and decides. The
-speed milestones (speed, fast_mlp, fast_cnn) run the learner's steps on request (steps.py) and time them
-from outside against PyTorch (stopwatch.py). stability has both halves in one module. The learner's code
-always runs in a sandboxed worker, out of reach of the clock and of what judges it. `python -m grader
-milestone NAME` runs one in a child process, killed after the manifest's `time_limit`.
+or, for the training milestones (mnist, cnn, autograd_mnist), a SPEC, sanity(session) and train(session)
+run by skeleton.py (the learner half) and judge.py. The speed milestones (speed, fast_mlp, fast_cnn) run in
+steps.py and stopwatch.py. Learner code always runs in a sandboxed worker, out of reach of the clock and
+of what judges it. `python -m grader milestone NAME` runs one, killed after the manifest's `time_limit`.
 """
 
 from __future__ import annotations

@@ -35,15 +35,11 @@ import numpy as np
 from grader.core import manifest, task
 from grader.milestones.skeleton import (DEADLINE_SLACK, DIVERGENCE_ADVICE, THREADS, initial_weights,
                                         pinned_threads, shaped, summary, training_split)
-from grader.milestones.stopwatch import TorchStep, flat, textbook_parameters, torch_model
+from grader.milestones.stopwatch import Ended, TorchStep, flat, import_torch, textbook_parameters, torch_model
 
 TOLERANCE = 0.10     # replayed weights within this fraction of their travel over the segment
 EVERY = (50, 10)     # steps between checkpoints (full, quick)
 CALIBRATION_STEPS = 5
-
-
-class Unavailable(Exception):
-    """The milestone cannot be judged here (no PyTorch, damaged data): its result is "not-run"."""
 
 
 class Replay:
@@ -98,31 +94,24 @@ class Judge:
         from grader.data import mnist as data
 
         self.module, self.spec, self.quick = milestone.__name__, milestone.SPEC, quick
-        try:
-            import torch
-        except ImportError as error:
-            raise Unavailable(f"PyTorch cannot be imported ({error}), so there is no reference to replay your "
-                              "training with; install the pinned requirements (`make setup`)") from None
-        self.torch = torch
+        self.torch = import_torch("there is no reference to replay your training with")
         try:
             checksums = data.verify()
             self.X_train, self.y_train, _, _ = training_split(self.spec, quick)
             X_test, y_test = data.load("test")
         except data.DataError as error:
-            raise Unavailable(f"the MNIST data cannot be used: {error}") from None
+            raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
         n_test = self.spec.quick_sizes[1] if quick else len(X_test)
-        self.X_test, self.y_test = torch.from_numpy(shaped(self.spec, X_test[:n_test])), y_test[:n_test]
+        self.X_test, self.y_test = self.torch.from_numpy(shaped(self.spec, X_test[:n_test])), y_test[:n_test]
         self.multiple = self.spec.quick_multiple if quick else self.spec.multiple
         self.threshold = self.spec.quick_threshold if quick else self.spec.threshold
         self.every, self.secret = EVERY[1 if quick else 0], secrets.randbits(62)
         self.record = {"judge_seed": self.secret, "quick": quick, "threshold": self.threshold,
                        "multiple": self.multiple, "train_size": len(self.X_train), "test_size": n_test,
                        "data_sha256": checksums, "threads": THREADS, "checkpoint_every": self.every}
-        self.worker_record: dict = {}
-        self.history: list[dict] = []
+        self.worker_record, self.settings, self.history = {}, {}, []
         self.steps: dict = {"losses": [], "lrs": [], "norms": []}   # this epoch's, per step
         self.replay: Replay | None = None
-        self.settings: dict = {}
         self.at = {"step": 0, "checkpoint": 0, "weights": None, "previous": None, "lr": None}
         self.total_steps, self.steps_per_epoch, self.max_drift = 0, 1, 0.0
         self.spent, self.running_since = 0.0, None
@@ -310,8 +299,7 @@ class Judge:
         self._stop_clock()
         final = dict(final or {})
         record = {**dict(final.get("record") or {}), **self.worker_record, **self.record, **self.timing(),
-                  "epochs": self.settings.get("epochs"), "batch_size": self.settings.get("batch_size"),
-                  "lr": self.settings.get("lr"), "momentum": self.settings.get("momentum"),
+                  **{key: self.settings.get(key) for key in ("epochs", "batch_size", "lr", "momentum")},
                   "replay_drift_max": round(self.max_drift, 5), "history": self.history}
         record["plots"] = self._plots(final, Path(out_dir))
         for line in curve_summary(self.history):
@@ -407,8 +395,8 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
     the worker when its next event misses its deadline."""
     try:
         judge = Judge(milestone, quick=quick)
-    except Unavailable as error:
-        return {"status": "not-run", "reason": str(error)}
+    except Ended as error:
+        return error.result
     limit = manifest.load().milestone(milestone.SPEC.name).time_limit
 
     def deadline() -> float:

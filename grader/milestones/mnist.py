@@ -5,10 +5,10 @@ Everything comes from your modules: `training.build_mnist_model(rng)` (784-256-1
 settings have one) and your `training.fit`, from the grader's initial weights (a secret seed), on the
 first 55,000 training images (the last 5,000 are your fit's validation set; the test set stays with the
 grader). Passes when every step checks out (judge.py replays them all), the grader's own forward pass of
-the final weights scores above 90% on the test set, AND `fit` takes at most MULTIPLE times PyTorch's
+the final weights scores above 90% on the test set, AND `fit` takes at most SPEC.multiple times PyTorch's
 time for the same steps, timed in the same run on the same number of threads.
 
-MULTIPLE = 6. Measured in full runs on the 2-core machine this kata was built on (float32, one thread
+The multiple, 6: measured in full runs on the 2-core machine this kata was built on (float32, one thread
 each, load average 5-14): the reference at 0.90-1.26x PyTorch's time (its fit also evaluates 60,000
 images per epoch); the reference with every forward and backward run twice at 1.70-1.95x, so code at
 twice the reference's time passes, even in float64 (about 1.7x). A Python loop over a batch's examples
@@ -17,33 +17,27 @@ twice the reference's time passes, even in float64 (about 1.7x). A Python loop o
 Before the long run, a sanity ladder fails fast with advice: the initial loss is near ln(10); 50
 examples can be memorised; the loss falls over a few hundred mini-batch steps.
 quick=True (the repository's own tests): 5,000 training images (500 held out), 1,000 test images, 1
-epoch, a shorter ladder, the Spec's quick threshold within QUICK_MULTIPLE.
+epoch, a shorter ladder, the Spec's quick threshold and multiple.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from grader.milestones.skeleton import (SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of, diverged,
+from grader.milestones.skeleton import (LN10, SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of, diverged,
                                         float64_note, loss_value, plain)
 
-THRESHOLD = 0.90           # test accuracy needed
-MULTIPLE = 6.0             # x PyTorch for the same steps (measured: above)
-QUICK_MULTIPLE = 15.0      # one short epoch: startup costs weigh more, and `make test` runs beside it
-LN10 = math.log(10.0)
-INITIAL_LOSS_RANGE = (0.7 * LN10, 1.6 * LN10)
 OVERFIT_EXAMPLES = 50
 OVERFIT_MAX_STEPS = 300
 DECREASE_STEPS = (300, 60)  # (full, quick)
-TOO_SLOW_ADVICE = ("Look for a Python loop over the examples of a batch (use matrix products over the whole "
-                   "batch) or float64 copies (`make bench` and the speed milestone show where time goes)")
 
 SPEC = Spec(
-    epochs=(None, 1),
-    name="mnist", title="MNIST MLP", threshold=THRESHOLD, multiple=MULTIPLE, quick_multiple=QUICK_MULTIPLE,
-    architecture="mlp", quick_sizes=(5000, 1000), validation=(5000, 500), too_slow_advice=TOO_SLOW_ADVICE,
+    name="mnist", title="MNIST MLP", architecture="mlp", epochs=(None, 1), threshold=0.90,
+    multiple=6.0,         # x PyTorch for the same steps (measured: above)
+    quick_multiple=15.0,  # one short epoch: startup costs weigh more, and `make test` runs beside it
+    quick_sizes=(5000, 1000), validation=(5000, 500),
+    too_slow_advice=("Look for a Python loop over the examples of a batch (use matrix products over the whole "
+                     "batch) or float64 copies (`make bench` and the speed milestone show where time goes)"),
     low_accuracy_advice=("see the training curve; a loss that falls slowly suggests a learning rate too "
                          "small, a loss that stalls high a bug the tests do not catch"))
 
@@ -97,17 +91,16 @@ def check_initial_loss(m, X, y) -> dict:
     is close to -log(1/10) = ln 10."""
     model = m.training.build_mnist_model(np.random.default_rng(SEED))
     initial = loss_value(m.losses.SoftmaxCrossEntropy().forward(model.forward(X[:1000]), y[:1000]))
-    low, high = INITIAL_LOSS_RANGE
     print(f"sanity 1/3: initial loss on 1000 images {initial:.4f} (expected near ln 10 = {LN10:.4f})")
     found = {"initial_loss": initial}
     if not np.isfinite(initial):
         raise Stop(diverged("before any training (the initial loss)", initial))
-    if initial > high:
+    if initial > 1.6 * LN10:
         raise Stop({"status": "failed", "reason": (
             f"the initial loss is {initial:.3f}, far above ln 10 = {LN10:.3f}: the untrained network is "
             "confidently wrong. The initial weights are probably too large (check the init scale: He "
             "uses std sqrt(2 / fan_in)), or the softmax is not normalised"), **found})
-    if initial < low:
+    if initial < 0.7 * LN10:
         raise Stop({"status": "failed", "reason": (
             f"the initial loss is {initial:.3f}, far below ln 10 = {LN10:.3f}, although nothing has been "
             "learnt yet: the loss is not -mean(log softmax at the label). Check the softmax normalisation "
@@ -120,19 +113,15 @@ def check_memorising(m, X, y, settings) -> dict:
     model = m.training.build_mnist_model(np.random.default_rng(SEED + 1))
     optimizer = make_optimizer(m, model, settings)
     small_X, small_y = X[:OVERFIT_EXAMPLES], y[:OVERFIT_EXAMPLES]
-    rng = np.random.default_rng(SEED + 2)
-    accuracy, steps = 0.0, 0
+    rng, accuracy = np.random.default_rng(SEED + 2), 0.0
     watched = WatchedLoss(m.losses.SoftmaxCrossEntropy())
-    while steps < OVERFIT_MAX_STEPS:
+    for steps in range(1, OVERFIT_MAX_STEPS + 1):
         m.training.train_epoch(model, watched, optimizer, small_X, small_y, batch_size=OVERFIT_EXAMPLES,
                                rng=rng)
-        steps += 1
         if watched.last is not None and not np.isfinite(loss_value(watched.last)):
             raise Stop(diverged(f"while fitting {OVERFIT_EXAMPLES} examples (step {steps})", watched.last))
-        if steps % 10 == 0:
-            accuracy = accuracy_of(model, small_X, small_y)
-            if accuracy == 1.0:
-                break
+        if steps % 10 == 0 and (accuracy := accuracy_of(model, small_X, small_y)) == 1.0:
+            break
     found = {"overfit_accuracy": accuracy, "overfit_steps": steps}
     print(f"sanity 2/3: {OVERFIT_EXAMPLES} training examples fitted to {100 * accuracy:.0f}% in {steps} steps "
           "(expected 100%)")
@@ -184,7 +173,6 @@ def train(session) -> dict:
         print(session.record["float64_note"])
     session.watch(model)
     loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
-    steps_per_epoch = math.ceil(len(session.X_train) / batch_size)
 
     def close_epoch(history):
         learner = {name: history[key][-1] for key, name in (("loss", "loss"), ("train_accuracy", "train_accuracy"),
@@ -198,7 +186,7 @@ def train(session) -> dict:
         session.end_epoch(learner=learner, text=text)
 
     def on_step():
-        if session.progress.step_in_epoch >= steps_per_epoch:
+        if session.progress.step_in_epoch >= session.steps_per_epoch:
             close_epoch(None)  # fit did not call callback(epoch, history) at the end of the last epoch
         session.step(loss_fn.last, getattr(optimizer, "lr", None))
 
@@ -211,7 +199,7 @@ def train(session) -> dict:
         close_epoch(history)
         return False  # never stop early: the milestone judges the last epoch
 
-    session.start(settings, named_parameters(model), steps_per_epoch)
+    session.start(settings, named_parameters(model))
     history = m.training.fit(model, loss_fn, optimizer, session.X_train, session.y_train, session.X_val,
                              session.y_val, epochs=epochs, batch_size=batch_size,
                              rng=np.random.default_rng(SEED), callback=end_of_epoch)

@@ -34,7 +34,6 @@ VARIANTS = ("textbook", "fast", TORCH)
 
 @dataclass(frozen=True)
 class Workload:
-    name: str
     title: str
     min_speedup: float
     max_ratio: float
@@ -43,9 +42,9 @@ class Workload:
 
 
 WORKLOADS = {
-    "mlp": Workload("mlp", "MLP 784-256-128-10 ReLU", min_speedup=1.4, max_ratio=0.9,
+    "mlp": Workload("MLP 784-256-128-10 ReLU", min_speedup=1.4, max_ratio=0.9,
                     full=Plan(20, 10, 10, 50, 20, max_rounds=40), quick=Plan(3, 5, 4, 5, 3, max_rounds=9)),
-    "cnn": Workload("cnn", "CNN of the cnn milestone", min_speedup=2.0, max_ratio=2.2,
+    "cnn": Workload("CNN of the cnn milestone", min_speedup=2.0, max_ratio=2.2,
                     full=Plan(2, 6, 2, 5, 3, max_rounds=24), quick=Plan(1, 5, 1, 2, 1, max_rounds=7)),
 }
 QUICK_MIN_SPEEDUP = 1.1
@@ -71,8 +70,8 @@ def run_workload(name: str, target_dir: Path, out_dir: Path, *, quick: bool = Fa
 
     limit = manifest.load().milestone(f"fast_{name}").time_limit - 120  # room for the memory runs after it
     try:
-        judge, seconds, calls = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, criteria,
-                                                  profile_variant="fast", advice=ADVICE, time_limit=limit)
+        judge, seconds, calls = stopwatch.measure(name, ("textbook", "fast"), plan, target_dir, criteria, advice=ADVICE,
+                                                  time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
     record = report_times(judge, seconds, name, quick, plan)
@@ -132,17 +131,13 @@ def report_memory(memory: dict, steps: int) -> None:
 
 
 def verdict(calls: list[dict], profile: dict, quick: bool) -> dict:
-    """passed, failed, or not-run when a criterion stayed too close to call (stopwatch.calls)."""
-    failed = stopwatch.failures(calls)
-    if failed:
-        slowest = max(profile["parts"].items(), key=lambda item: item[1], default=("?", 0.0))
-        return {"status": "failed", "reason": "; ".join(failed) + (
-            f". Your profile's largest part is {slowest[0]!r} ({slowest[1]:.2f} ms of {profile['total_ms']:.2f}): "
-            "start there (the lessons of performance.py say what usually helps)")}
-    if stopwatch.too_close(calls):
-        return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
+    """passed, failed, or not-run when a criterion stayed too close to call (stopwatch.decide)."""
     speedup, ratio = calls
-    return {"status": "passed", "reason": (
+    slowest = max(profile["parts"].items(), key=lambda item: item[1], default=("?", 0.0))
+    failed = "; ".join(stopwatch.failures(calls)) + (
+        f". Your profile's largest part is {slowest[0]!r} ({slowest[1]:.2f} ms of {profile['total_ms']:.2f}): "
+        "start there (the lessons of performance.py say what usually helps)")
+    return stopwatch.decide(calls, (
         f"your fast step is {speedup['median']:.2f}x faster than your textbook step and takes {ratio['median']:.2f}x "
         f"PyTorch's time (limits {speedup['threshold']:g}x and {ratio['threshold']:g}x)"
-        + (" [quick mode]" if quick else ""))}
+        + (" [quick mode]" if quick else "")), {"status": "failed", "reason": failed})

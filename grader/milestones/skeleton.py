@@ -43,6 +43,7 @@ from grader.core.target import Modules, load_package
 THREADS = 1
 SEED = 20261125    # the learner half's own seed (sanity checks, shuffling); the judge's initial weights are secret
 HOPELESS = 3.0     # after 20 steps, stop a run whose projected time is this many budgets: it cannot make it
+LN10 = math.log(10.0)  # the cross-entropy of a uniform guess among 10 classes: a fresh model's loss
 DEADLINE_SLACK = 0.1  # Judge.deadline() allows this fraction of the budget (+5 s) beyond it: the last transfer
 
 
@@ -98,16 +99,15 @@ def set_numpy_blas_threads(n: int) -> None:
 def pinned_threads(n: int, torch=None):
     """NumPy's BLAS (and the given torch module's) on n threads inside the block, restored after it."""
     get = _openblas_function("get")
-    previous = int(get()) if get is not None else None
-    set_numpy_blas_threads(n)
+    previous = int(get()) if get is not None else n  # (no get: no set either, nothing to restore)
     torch_previous = torch.get_num_threads() if torch is not None else None
+    set_numpy_blas_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
     try:
         yield
     finally:
-        if previous is not None:
-            set_numpy_blas_threads(previous)
+        set_numpy_blas_threads(previous)
         if torch is not None:
             torch.set_num_threads(torch_previous)
 
@@ -376,11 +376,12 @@ class Session:
     def _shapes(self) -> list:
         return [list(np.shape(getattr(p, "data", None))) for _, p in self.params]
 
-    def start(self, settings: dict, params, steps_per_epoch: int) -> None:
+    def start(self, settings: dict, params) -> None:
         """Announce the training run, set the judge's initial weights into the model, start the clock.
-        params: [(name, object with .data and .grad)], the model's parameters in its order."""
+        settings: at least "epochs" and "batch_size"; params: [(name, object with .data and .grad)], the
+        model's parameters in its order."""
         self.params = list(params)
-        self.steps_per_epoch = int(steps_per_epoch)
+        self.steps_per_epoch = math.ceil(len(self.X_train) / int(settings["batch_size"]))
         self.total_steps = self.steps_per_epoch * int(settings["epochs"])
         self.progress = Progress(int(settings["epochs"]), self.steps_per_epoch)
         reply = self.send("start", {"settings": plain(settings), "record": plain(self.record),
@@ -456,10 +457,7 @@ class Session:
 def gradient_norm(p) -> float:
     """||p.grad|| (NaN when there is none), computed here from the learner's array."""
     grad = getattr(p, "grad", None)
-    if grad is None:
-        return math.nan
-    grad = np.asarray(grad)
-    return float(np.sqrt(np.vdot(grad.ravel(), grad.ravel()).real)) if grad.size else 0.0
+    return math.nan if grad is None else float(np.linalg.norm(np.asarray(grad).ravel()))
 
 
 def learn(milestone, target_dir, job: dict, send) -> dict:

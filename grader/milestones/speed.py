@@ -79,8 +79,8 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
     limit = manifest.load().milestone("speed").time_limit - 30  # room for the profile after it
     try:
-        judge, seconds, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria,
-                                                  profile_variant="textbook", advice=ADVICE, time_limit=limit)
+        judge, seconds, calls = stopwatch.measure("mlp", ("textbook",), plan, target_dir, criteria, advice=ADVICE,
+                                                  time_limit=limit)
     except stopwatch.Ended as ended:
         return ended.result
     yours, theirs = seconds["textbook"], seconds[stopwatch.TORCH]
@@ -110,13 +110,9 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
 def verdict(calls: list[dict], profile: dict) -> dict:
     ratio = calls[0]["median"]
-    if not stopwatch.failures(calls):
-        if stopwatch.too_close(calls):
-            return {"status": "not-run", "too_close": True, "reason": stopwatch.too_close(calls)}
-        return {"status": "passed",
-                "reason": f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)"}
     parts = sorted((key for key in profile if key != REST), key=profile.get, reverse=True)
     slowest = f"; the slowest part is {parts[0][0]} {parts[0][1]} ({profile[parts[0]] * 1e3:.2f} ms)" if parts else ""
-    return {"status": "failed", "too_slow": True, "reason": (
-        f"your training step takes {ratio:.1f}x PyTorch's time (limit {MAX_RATIO:g}x){slowest}: look for a Python "
-        "loop over samples or needless copies there")}
+    return stopwatch.decide(calls, f"your training step is {ratio:.2f}x PyTorch's time (limit {MAX_RATIO:g}x)", {
+        "status": "failed", "too_slow": True, "reason": (
+            f"your training step takes {ratio:.1f}x PyTorch's time (limit {MAX_RATIO:g}x){slowest}: look for a "
+            "Python loop over samples or needless copies there")})

@@ -42,21 +42,22 @@ def textbook_model(m, workload: str, seed: int):
     rng = np.random.default_rng(seed)
     if workload == "cnn":
         return m.conv.build_mnist_cnn(rng)
-    layers = []
-    for index, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        if index:
-            layers.append(m.activations.ReLU())
-        layers.append(m.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32))
-    return m.network.Sequential(*layers)
+    linears = [m.layers.Linear(n_in, n_out, rng=rng, dtype=np.float32) for n_in, n_out in zip(SIZES[:-1], SIZES[1:])]
+    return m.network.Sequential(*relus_between(linears, m.activations.ReLU))
+
+
+def relus_between(linears: list, relu) -> list:
+    """The MLP's layers: [Linear, relu(), Linear, relu(), ..., Linear], a fresh relu() between each pair."""
+    return [linears[0], *(layer for linear in linears[1:] for layer in (relu(), linear))]
 
 
 class TextbookStep:
     """zero_grad, forward, SoftmaxCrossEntropy, backward, SGD.step on the learner's own model."""
 
-    def __init__(self, m, model):
+    def __init__(self, m, model, lr=LEARNING_RATE):
         self.m, self.model = m, model
         self.loss_fn = m.losses.SoftmaxCrossEntropy()
-        self.optimizer = m.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.optimizer = m.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
         self.logits_dtype = "?"
 
     def __call__(self, x, labels) -> float:
@@ -75,11 +76,11 @@ class TextbookStep:
 class FastStep:
     """The learner's performance.FastMLP or FastCNN, built from the textbook model's initial parameters."""
 
-    def __init__(self, m, workload: str, params):
+    def __init__(self, m, workload: str, params, lr=LEARNING_RATE):
         kind = m.performance.FastCNN if workload == "cnn" else m.performance.FastMLP
         options = {"image_shape": IMAGE_SHAPE} if workload == "cnn" else {}
         self.logits_dtype = "float32"
-        self.fast = kind(params, lr=LEARNING_RATE, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
+        self.fast = kind(params, lr=lr, momentum=MOMENTUM, batch_size=BATCH_SIZE, **options)
 
     def __call__(self, x, labels, profiler=None) -> float:
         return float(self.fast.step(x, labels, profiler))
@@ -135,8 +136,9 @@ def step_task(m, inputs: dict, send) -> dict:
     return {}
 
 
-def own_profile(m, step: FastStep, batches) -> dict:
-    """The fast step profiled with the learner's own Profiler (its parts add up to the profiled step)."""
+def own_profile(m, step, batches, title: str = "Profile of your fast step (your Profiler)") -> dict:
+    """A step(x, labels, profiler) profiled with the target's own Profiler (its parts add up to the
+    profiled step): the learner's fast step here, the reference's steps in make bench."""
     profiler = m.performance.Profiler()
     for x, labels in batches:
         profiler.start()
@@ -144,8 +146,7 @@ def own_profile(m, step: FastStep, batches) -> dict:
         profiler.stop()
     summary = profiler.summary()
     return {"parts": {str(k): float(v) for k, v in summary["parts"].items()},
-            "total_ms": float(summary["total_ms"]), "text": str(profiler.report("Profile of your fast step "
-                                                                                "(your Profiler)"))}
+            "total_ms": float(summary["total_ms"]), "text": str(profiler.report(title))}
 
 
 class PartTimer:

@@ -1,16 +1,16 @@
 """The judge half of the speed milestones: PyTorch's step, the clock, and the checks that the work was done.
 
-The learner's steps run in a sandboxed worker (steps.py: the protocol is there); nothing here runs
-learner code. Each request names the training images of its block of steps, drawn afresh from a secret
-seed, and each block is timed from outside the worker: the wall clock between request and answer, and
-the worker's CPU time as the kernel counts it (ProcessTreeClock: every thread of every process), plus its
-CPU time between an answer and the next request (work left for later counts). While the worker waits,
-this process runs the same steps in PyTorch from the same weights on the same images, on one thread,
-timed by this thread's CPU time: each learner block is paired with PyTorch's, so load hits both alike.
+The learner's steps run in a sandboxed worker (steps.py holds the protocol); nothing here runs learner
+code. Each request names the training images of its block of steps, drawn afresh from a secret seed.
+Each block is timed from outside the worker: the wall clock between request and answer, the worker's CPU
+time as the kernel counts it (ProcessTreeClock: every thread of every process), and its CPU time between
+an answer and the next request (work left for later counts). While the worker waits, this process runs
+the same steps in PyTorch on one thread (same weights, same images, timed by this thread's CPU time), so
+each learner block is paired with PyTorch's and load hits both alike.
 
 Repeatable verdicts: each criterion (a ratio of paired blocks) is decided on the median of its per-round
-ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold,
-more rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
+ratios with a distribution-free 90% confidence interval. While an interval straddles its threshold, more
+rounds are measured, up to Plan.max_rounds; then the result is "too close to call", never "failed".
 
 Why CPU time decides: on a shared machine a step longer than the scheduler's time slice is interrupted
 far more often than a shorter one, so wall-clock times punish the slower step twice. Measured with six
@@ -46,7 +46,7 @@ from grader.core.manifest import ROOT
 from grader.core.task import ProcessTreeClock
 from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
-from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS
+from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS, relus_between
 
 CONFIDENCE = 0.9             # of the interval on each ratio's median
 POOL = 4096                  # training images sent to the worker; each step's batch is 128 random rows of them
@@ -54,6 +54,7 @@ FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorc
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # before NumPy loads
 WALL_CLOCK_NOTE = "this system does not show a process's CPU time to another (no /proc): your steps are timed " \
                   "by the wall clock"
 
@@ -64,6 +65,16 @@ class Ended(Exception):
     def __init__(self, status: str, reason: str):
         super().__init__(reason)
         self.result = {"status": status, "reason": reason}
+
+
+def import_torch(consequence: str):
+    """The torch module, or Ended("not-run") saying "PyTorch cannot be imported (why), so <consequence>"."""
+    try:
+        import torch
+    except ImportError as error:
+        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so {consequence}; install the pinned "
+                               "requirements (`make setup`) and grade again") from None
+    return torch
 
 
 @dataclass(frozen=True)
@@ -119,13 +130,9 @@ def torch_model(torch, workload: str, params: list[np.ndarray]):
                             nn.Linear(*params[4].shape))
         targets = [net[0].weight, net[0].bias, net[3].weight, net[3].bias, net[7].weight, net[7].bias]
     else:
-        modules = []
-        for index in range(0, len(params), 2):
-            if index:
-                modules.append(nn.ReLU())
-            modules.append(nn.Linear(*params[index].shape))
-        net = nn.Sequential(*modules)
-        targets = [p for module in net if isinstance(module, nn.Linear) for p in (module.weight, module.bias)]
+        linears = [nn.Linear(*weight.shape) for weight in params[::2]]
+        net = nn.Sequential(*relus_between(linears, nn.ReLU))
+        targets = [p for linear in linears for p in (linear.weight, linear.bias)]
     with torch.no_grad():
         for target, value in zip(targets, params):
             value = np.asarray(value, dtype=np.float32)
@@ -147,21 +154,32 @@ def flat(arrays) -> np.ndarray:
 
 
 class TorchStep:
-    """PyTorch's SGD training step of the workload's model, on rows of the training images."""
+    """PyTorch's SGD training step of the workload's model, on rows of the training images X (or, by
+    `train`, on a batch given as it is)."""
 
-    def __init__(self, torch, workload: str, params, X, y, *, lr=LEARNING_RATE, momentum=MOMENTUM,
+    def __init__(self, torch, workload: str, params, X=None, y=None, *, lr=LEARNING_RATE, momentum=MOMENTUM,
                  weight_decay=0.0):
-        self.torch, self.X, self.y = torch, torch.from_numpy(X), torch.from_numpy(y)
+        self.torch = torch
+        self.X, self.y = (torch.from_numpy(X), torch.from_numpy(y)) if X is not None else (None, None)
         self.net = torch_model(torch, workload, params)
         self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
 
     def __call__(self, rows) -> float:
         rows = self.torch.from_numpy(rows)
+        return self.train(self.X[rows], self.y[rows])
+
+    def train(self, x, labels) -> float:
+        """One step on images x and their labels (tensors, or NumPy arrays as make bench gives them)."""
+        x, labels = (self.torch.as_tensor(a) for a in (x, labels))
         self.optimizer.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.net(self.X[rows]), self.y[rows])
+        loss = self.torch.nn.functional.cross_entropy(self.net(x), labels)
         loss.backward()
         self.optimizer.step()
         return float(loss.detach())
+
+    def predict(self, x) -> np.ndarray:
+        with self.torch.no_grad():
+            return self.net(self.torch.from_numpy(x)).numpy()
 
     def block(self, rows) -> tuple[list[float], float, float, float]:
         """(losses, this thread's CPU seconds, wall seconds, the process's CPU seconds) of one step per row."""
@@ -417,17 +435,24 @@ def too_close(found: list[dict]) -> str | None:
                 None)
 
 
+def decide(found: list[dict], passed: str, failed: dict) -> dict:
+    """The verdict on the calls: `failed` when a criterion fails for sure, "not-run" while one stays too
+    close to call (never "failed": the same code gets the same verdict every run), else passed."""
+    if failures(found):
+        return failed
+    if too_close(found):
+        return {"status": "not-run", "too_close": True, "reason": too_close(found)}
+    return {"status": "passed", "reason": passed}
+
+
 def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Path, criteria, *,
-            profile_variant: str, advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
+            advice: dict[str, str], time_limit: float) -> tuple[StepJudge, dict, list[dict]]:
     """(the judge, checked; its seconds_per_step; its calls on criteria(judge)): the learner's steps in a
-    sandboxed worker against PyTorch here, more rounds while undecided. Ended when they cannot count."""
+    sandboxed worker against PyTorch here, more rounds while undecided, then the last variant profiled.
+    Ended when they cannot count."""
+    torch = import_torch("there is nothing to compare the speed with")
     try:
-        import torch
-    except ImportError as error:
-        raise Ended("not-run", f"PyTorch cannot be imported ({error}), so there is nothing to compare the speed "
-                               "with; install the pinned requirements (`make setup`) and grade again") from None
-    try:
-        judge = StepJudge(torch, workload, variants, plan, profile_variant, lambda j: undecided(criteria(j)))
+        judge = StepJudge(torch, workload, variants, plan, variants[-1], lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,
@@ -462,16 +487,27 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
             results[variant] = {"error": f"the {variant} memory process failed: {error}"}
     with tempfile.TemporaryDirectory(prefix="kata-memory-") as scratch:
         np.savez(Path(scratch) / "params.npz", *judge.initial)
-        out = Path(scratch) / "memory.json"
-        command = [sys.executable, "-m", "grader.milestones.stopwatch", workload, str(Path(scratch) / "params.npz"),
-                   str(steps), str(out)]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1")
-        completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        tail = (completed.stdout + completed.stderr).strip().splitlines()[-1:] or ["no output"]
-        results[TORCH] = json.loads(out.read_text()) if out.exists() else \
-            {"error": f"the PyTorch memory process failed: {tail[0]}"}
+        try:
+            results[TORCH] = run_fresh("grader.milestones.stopwatch",
+                                       [workload, str(Path(scratch) / "params.npz"), str(steps)], timeout=300)
+        except RuntimeError as error:
+            results[TORCH] = {"error": f"the PyTorch memory process failed: {error}"}
     return results
+
+
+def run_fresh(module: str, arguments: list[str], *, timeout: float | None = None) -> dict:
+    """Run `python -m MODULE ARGUMENTS --out FILE` in a fresh process from the repository root, one BLAS
+    thread, and return the JSON it wrote to FILE: a measurement that inherits no caches, threads or
+    allocator state (make bench's too). No bytecode is written. RuntimeError quotes the end of its output."""
+    with tempfile.TemporaryDirectory(prefix="kata-fresh-") as scratch:
+        out = Path(scratch) / "result.json"
+        completed = subprocess.run([sys.executable, "-m", module, *arguments, "--out", str(out)], cwd=ROOT,
+                                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **ONE_THREAD),
+                                   capture_output=True, text=True, timeout=timeout)
+        result = json.loads(out.read_text()) if out.exists() else None
+    if completed.returncode != 0 or result is None:
+        raise RuntimeError("\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:]) or "no output")
+    return result
 
 
 def torch_memory(workload: str, params_file: str, steps: int) -> dict:
@@ -490,8 +526,8 @@ def torch_memory(workload: str, params_file: str, steps: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS OUT_FILE`: torch_memory."""
-    workload, params_file, steps, out = sys.argv[1:] if argv is None else argv
+    """`python -m grader.milestones.stopwatch WORKLOAD PARAMS_FILE STEPS --out FILE`: torch_memory."""
+    workload, params_file, steps, _, out = sys.argv[1:] if argv is None else argv
     Path(out).write_text(json.dumps(torch_memory(workload, params_file, int(steps))))
     return 0
 

@@ -35,8 +35,6 @@ def version_problem(report: dict) -> str | None:
     return None
 
 
-# ---- Gradescope ------------------------------------------------------------------------------------------
-
 def _exercise_test(entry: dict) -> dict:
     done = reports.exercise_done(entry)
     return {"name": f"{entry.get('name')}: {entry.get('title')}", "number": str(entry.get("number", "")),
@@ -77,10 +75,10 @@ def _hidden(name: str, text: str) -> dict:
     return {"name": name, "score": 0.0, "max_score": 0.0, "visibility": "hidden", "output": text}
 
 
-def _instructor_tests(report: dict, extra_problems: list[str]) -> list[dict]:
+def _instructor_tests(report: dict) -> list[dict]:
     """The findings only the instructor sees (visibility hidden, worth 0 of 0)."""
     integrity, similar = report.get("integrity_problems"), report.get("similar")
-    problems = list(report.get("gradebook_problems") or []) + list(extra_problems)
+    problems = report.get("gradebook_problems")
     return [_hidden("Instructor: isolation", report.get("isolation") or "not recorded"),
             _hidden("Instructor: integrity of tests/ and grader/",
                     "match the release" if not integrity else "\n".join(map(str, integrity))),
@@ -89,15 +87,14 @@ def _instructor_tests(report: dict, extra_problems: list[str]) -> list[dict]:
                     "not computed here (one submission per container): use Gradescope's own similarity tool")]
 
 
-def to_gradescope(report: dict, *, problems: list[str] = (), milestones: bool = True,
-                  previous: list[dict] = ()) -> dict:
+def to_gradescope(report: dict, *, milestones: bool = True, previous: list[dict] = ()) -> dict:
     """Gradescope's results.json for one report (see the module docstring)."""
     milestones_of = report.get("milestones", [])
     ran = [m for m in milestones_of if m.get("status") in (MilestoneStatus.PASSED, MilestoneStatus.FAILED)]
     locked = [m.get("name") for m in milestones_of if m.get("status") == MilestoneStatus.LOCKED]
     tests = [_exercise_test(entry) for entry in report.get("exercises", [])]
     tests += [_milestone_test(entry) for entry in ran] if milestones else []
-    tests += _instructor_tests(report, list(problems))
+    tests += _instructor_tests(report)
     score = round(sum(t["score"] for t in tests), 1)
     kata_score = report.get("score")
     lines = [report.get("next") or "The grader produced no next step.",
@@ -124,8 +121,6 @@ def failed_gradescope(sentence: str, seconds: float = 0.0) -> dict:
                       "stays, tell your instructor.", "stdout_visibility": "hidden", "tests": tests}
 
 
-# ---- the command -----------------------------------------------------------------------------------------
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader export", description=__doc__.splitlines()[0])
     parser.add_argument("--format", required=True, choices=("gradescope", "classroom"))
@@ -135,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="export a report from another kata version anyway (a note says so)")
     args = parser.parse_args(argv)
     report = reports.read(Path(args.report))
-    unreadable = "it is not a readable grade report (missing, or not JSON)"
-    problem = version_problem(report) if report is not None else unreadable
+    problem = "it is not a readable grade report (missing, or not JSON)" if report is None else version_problem(report)
     if problem and (report is None or not args.other_version):
         anyway = " (or pass --other-version to export it anyway)." if report else "."
         print(f"export: {args.report}: {problem}{anyway}", file=sys.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.core import sandbox
 from grader.core.manifest import SOLUTIONS_DIR
 
 
@@ -176,9 +177,10 @@ LAYERS_TESTS = [f"tests/exercises/test_layers.py::{name}" for name in (
     "test_a_new_layer_is_in_training_mode_and_calling_it_runs_forward")]
 
 
-def _judged(tmp_path, monkeypatch, action: str) -> list:
-    """The three first layers tests judged in a sandboxed worker, with a 1 s limit and a 2 s margin, against
-    the reference whose first Parameter() of the first test runs ACTION."""
+def _judged(tmp_path, monkeypatch, action: str, forked: bool = False) -> list:
+    """The three first layers tests judged in a sandboxed worker (forked from a ready process: zygote.py),
+    with a 1 s limit and a 2 s margin, against the reference whose first Parameter() of the first test runs
+    ACTION."""
     import shutil
 
     from grader.core import judge, manifest
@@ -194,25 +196,108 @@ def _judged(tmp_path, monkeypatch, action: str) -> list:
                   f"and not _acted:\n        _acted.append(1)\n"
                   f"        {action}\n    _init(self, *args, **kwargs)\n\n\nParameter.__init__ = _slow_init\n")
     kata = manifest.load()
-    session = judge.WorkerSession(kata.exercise("layers"), target, list(LAYERS_TESTS),
+    ready = None
+    if forked:
+        from grader.core.zygote import ReadyWorker
+
+        ready = ReadyWorker(target, tmp_path / "ready", sandbox.Limits())
+    session = judge.WorkerSession(kata.exercise("layers"), target, list(LAYERS_TESTS), ready=ready,
                                   reference_modules=kata.reference_modules("layers")).start()
     try:
         return [session.result(nodeid)[1] for nodeid in LAYERS_TESTS]
     finally:
         session.close()
+        if ready is not None:
+            ready.close()
 
 
-def test_a_test_slow_only_in_wall_time_is_not_failed_by_the_judge(tmp_path, monkeypatch):
+FORKED = pytest.mark.parametrize("forked", [False, pytest.param(True, marks=pytest.mark.skipif(
+    sandbox.isolation().kind != sandbox.BUBBLEWRAP, reason="only bubblewrap forks workers"))])
+
+
+@FORKED
+def test_a_test_slow_only_in_wall_time_is_not_failed_by_the_judge(tmp_path, monkeypatch, forked):
     """Sleeping 6 s costs no CPU: past the old wall-clock limit (1 + 2 s), well within the CPU budget and
     its wall backstop (10 times as wide). A throttled worker on a busy machine is in the same case."""
-    assert _judged(tmp_path, monkeypatch, "_time.sleep(6)") == [None, None, None]
+    assert _judged(tmp_path, monkeypatch, "_time.sleep(6)", forked) == [None, None, None]
 
 
-def test_a_test_that_spins_where_no_signal_reaches_it_is_stopped_with_the_time_out_sentence(tmp_path, monkeypatch):
+@FORKED
+def test_a_test_that_spins_where_no_signal_reaches_it_is_stopped_with_the_time_out_sentence(tmp_path, monkeypatch,
+                                                                                           forked):
     """A loop inside one C call never lets the worker's own CPU-time signal run: the judge reads the
     worker's CPU time from /proc and ends it past 1 + 2 s of CPU; a fresh worker runs the other tests."""
     from grader.core import judge
 
-    errors = _judged(tmp_path, monkeypatch, "sum(range(10 ** 13))")
+    errors = _judged(tmp_path, monkeypatch, "sum(range(10 ** 13))", forked)
     assert errors[0] == {"kind": "timeout", "message": judge.timeout_message(1), "where": None}, errors
     assert errors[1:] == [None, None], errors
+
+
+# --- workers forked from the ready process (grader/core/zygote.py) ----------------------------------------
+
+PROBE = '''
+
+import os as _os, subprocess as _subprocess
+_subprocess.Popen(["sleep", "301.5"], start_new_session=True)  # left behind: must end with the worker
+_writable = []
+for _folder in ("/", "/dev", "/submission", "/work"):
+    try:
+        open(_os.path.join(_folder, "probe"), "w").close()
+        _writable.append(_folder)
+    except OSError:
+        pass
+_depth = len(next(line for line in open("/proc/self/status") if line.startswith("NSpid:")).split()) - 1
+raise RuntimeError(f"PROBE depth={_depth} writable={_writable} references={sorted(_os.listdir(%r))}")
+'''
+
+
+@pytest.mark.skipif(sandbox.isolation().kind != sandbox.BUBBLEWRAP, reason="only bubblewrap forks workers")
+def test_a_forked_worker_sees_only_its_references_writes_nothing_shared_and_leaves_nothing_behind(tmp_path):
+    import shutil
+    import subprocess
+    import time
+
+    from grader.core import judge, manifest
+    from grader.core.zygote import ReadyWorker
+
+    target = tmp_path / "target"
+    shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(target / "layers.py", "a") as out:
+        out.write(PROBE % str(SOLUTIONS_DIR))
+    kata = manifest.load()
+    ready = ReadyWorker(target, tmp_path / "ready", sandbox.Limits())
+    session = judge.WorkerSession(kata.exercise("layers"), target, list(LAYERS_TESTS[:1]), ready=ready,
+                                  reference_modules=kata.reference_modules("layers")).start()
+    try:
+        message = session.result(LAYERS_TESTS[0])[1]["message"]
+    finally:
+        session.close()
+    # PIDs in the ready process's namespace and in its own: forked, not started by bubblewrap alone (one).
+    assert "depth=2 writable=[] references=['__init__.py', 'init.py']" in message, message
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", "sleep 301.5"], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "a process the worker started outlived it"
+        time.sleep(0.2)
+    ready.close()
+
+
+@pytest.mark.skipif(sandbox.isolation().kind != sandbox.BUBBLEWRAP, reason="only bubblewrap forks workers")
+def test_without_a_ready_process_workers_are_started_as_before(tmp_path, monkeypatch):
+    """A platform whose bubblewrap refuses the ready process's capability still grades: each worker is
+    started by bubblewrap alone."""
+    from grader.core import judge, manifest
+    from grader.core.zygote import ReadyWorker
+
+    monkeypatch.setattr(sandbox, "bubblewrap_command", lambda command, **_: ["false"])
+    ready = ReadyWorker(SOLUTIONS_DIR, tmp_path / "ready", sandbox.Limits())
+    monkeypatch.undo()
+    assert not ready.ready()
+    kata = manifest.load()
+    session = judge.WorkerSession(kata.exercise("layers"), SOLUTIONS_DIR, list(LAYERS_TESTS), ready=ready,
+                                  reference_modules=kata.reference_modules("layers")).start()
+    try:
+        assert [session.result(nodeid)[1] for nodeid in LAYERS_TESTS] == [None, None, None]
+    finally:
+        session.close()
+        ready.close()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.core.manifest import ROOT
-from grader.maintainer.benchmarks import common
+from grader.core.manifest import ROOT, SOLUTIONS_DIR
+from grader.milestones.skeleton import WatchedLoss, accuracy_of, learner_modules, loss_value
 
 SEED = 20261125
 TRAIN_SIZE, EPOCHS = 10000, 2
@@ -37,10 +37,9 @@ def run(quick: bool = False, out: str | Path | None = None) -> dict:
     from tabulate import tabulate
 
     from grader.data import mnist
-    from grader.milestones.mnist import WatchedLoss, accuracy_of, loss_value
     from grader.milestones.plots import loss_curves
 
-    ref = common.reference()
+    ref = learner_modules(SOLUTIONS_DIR)
     size, epochs = (QUICK_TRAIN_SIZE, QUICK_EPOCHS) if quick else (TRAIN_SIZE, EPOCHS)
     X, y = mnist.load("train")
     X, y = X[:size], y[:size]

@@ -23,7 +23,9 @@ import time
 
 import numpy as np
 
-from grader.maintainer.benchmarks import common
+from grader.core.manifest import SOLUTIONS_DIR
+from grader.milestones.skeleton import learner_modules
+from grader.milestones.steps import relus_between
 
 WIDTHS = (8, 16, 32, 64)
 QUICK_WIDTHS = (4, 8, 16)
@@ -33,10 +35,9 @@ SEED = 20261125
 
 
 def _network(ref, width, rng):
-    layers = [ref.layers.Linear(width, width, rng=rng), ref.activations.ReLU(),
-              ref.layers.Linear(width, width, rng=rng), ref.activations.ReLU(),
-              ref.layers.Linear(width, CLASSES, rng=rng)]
-    model = ref.network.Sequential(*layers)
+    sizes = (width, width, width, CLASSES)
+    linears = [ref.layers.Linear(n_in, n_out, rng=rng) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    model = ref.network.Sequential(*relus_between(linears, ref.activations.ReLU))
     for p in model.parameters():
         p.data[...] = rng.standard_normal(p.data.shape) / np.sqrt(max(p.data.shape[0], 1))
     return model
@@ -87,7 +88,7 @@ def _growth(counts, seconds) -> float:
 
 
 def measure(widths=WIDTHS, repeats: int = 3) -> list[dict]:
-    ref = common.reference()
+    ref = learner_modules(SOLUTIONS_DIR)
     rows = []
     for width in widths:
         rng = np.random.default_rng(SEED + width)

@@ -10,20 +10,16 @@ Variants:
                  backward, step), or the autograd engine's Tensors
     performance  solutions/performance.py's FastMLP / FastCNN (no autograd variant)
     torch        the same model in torch.nn, torch.optim.SGD, cross_entropy
-Each variant trains in a FRESH process (no shared caches, allocator state or threads), one thread
-each (OPENBLAS/OMP/MKL_NUM_THREADS=1 before NumPy is imported, torch.set_num_threads(1)), on the
-same batches: one permutation of the 60,000 training images. Per process:
-  - time: every step is timed on its own, by the CPU time of the thread running it (time.thread_time; with
-    one thread PyTorch does all its work there) and by the wall clock; the
-    figure is the median over the steps after WARMUP (CPU time decides: on a busy machine the wall
-    clock also counts other jobs, and punishes a step longer than a time slice twice);
-  - memory: the peak resident set size (VmHWM, reset through /proc/self/clear_refs) above the resident
-    size after the imports, the data and the initial weights, and the minor page faults per step;
+Each variant trains in a FRESH process (stopwatch.run_fresh: one BLAS thread, torch.set_num_threads(1))
+on the same batches, one permutation of the 60,000 training images, and reports:
+  - time: the median over the steps after WARMUP of each step's CPU time (time.thread_time: with one
+    thread PyTorch works there too; stopwatch.py says why CPU time decides), and of its wall clock;
+  - memory: the peak resident set size (VmHWM after /proc/self/clear_refs) above the level after the
+    imports, the data and the initial weights, and the minor page faults per step;
   - accuracy: on the 10,000 test images after the last step.
-ratio = a variant's median step / PyTorch's median step (CPU time); `make bench` writes them to
-.grade/bench.json as {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}.
-Then the profiles of the textbook and performance CNN steps, each a Profiler whose parts add up to the
-profiled step (solutions/performance.py).
+ratio = a variant's median step / PyTorch's (CPU time); `make bench` writes them to .grade/bench.json as
+{"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}. Then the profiles
+of the textbook and performance CNN steps (Profilers whose parts add up to the step).
 """
 
 from __future__ import annotations
@@ -39,13 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.maintainer.benchmarks import common
-from grader.milestones.autograd_mnist import logits_of
-from grader.milestones.skeleton import accuracy_of, initial_weights
-from grader.milestones.steps import SIZES, peak_kib, reset_peak, textbook_model
+from grader.core.manifest import SOLUTIONS_DIR
+from grader.milestones import autograd_mnist
+from grader.milestones.skeleton import accuracy_of, initial_weights, learner_modules
+from grader.milestones.steps import FastStep, TextbookStep, own_profile, peak_kib, reset_peak, textbook_model
+from grader.milestones.stopwatch import TorchStep, run_fresh
 
 MODULE = "grader.maintainer.benchmarks.training"
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 BATCH_SIZE = 128
 MOMENTUM = 0.9
 SEED = 20261125
@@ -69,109 +65,66 @@ QUICK_TEST = 2000
 def _initial_parameters(ref, workload: str) -> list[np.ndarray]:
     if workload == "cnn":
         return [np.array(p.data, dtype=np.float32) for p in textbook_model(ref, "cnn", SEED).parameters()]
-    shapes = [shape for n_in, n_out in zip(SIZES[:-1], SIZES[1:]) for shape in ((n_in, n_out), (n_out,))]
-    return initial_weights(shapes, np.random.default_rng(SEED))
+    return initial_weights(autograd_mnist.SHAPES, np.random.default_rng(SEED))  # the same MLP as autograd's
 
 
-def _autograd_step(ref, params, lr: float):
-    """The textbook step of the autograd_mnist MLP, written with the reference autograd engine's Tensors
-    (not profiled: its parts are the engine's, not layers)."""
-    ag = ref.autograd
-    tensors = []
-    for value in params:
-        tensor = ag.Tensor(value.copy(), requires_grad=True)
-        tensor.grad = np.zeros_like(tensor.data)
-        tensors.append(tensor)
-    optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+def _variant_step(ref, variant: str, workload: str, params, lr: float):
+    """(step(x, labels, profiler=None) -> loss, predict(x) -> logits) of one variant, from `params`: the
+    milestones' own steps (steps.py, stopwatch.py, autograd_mnist.py) at the benchmark's learning rate."""
+    if variant == "torch":
+        import torch
 
-    def logits(x):
-        return logits_of(ag, tensors, x)
+        shadow = TorchStep(torch, "cnn" if workload == "cnn" else "mlp", params, lr=lr, momentum=MOMENTUM)
+        return (lambda x, labels, profiler=None: shadow.train(x, labels)), shadow.predict
+    if workload == "autograd":  # not profiled: its parts are the engine's, not layers
+        ag = ref.autograd
+        tensors = autograd_mnist.build_parameters(ag, [value.copy() for value in params])
+        optimizer = ref.optim.SGD(tensors, lr=lr, momentum=MOMENTUM)
+
+        def autograd_step(x, labels, profiler=None):
+            return autograd_mnist.train_step(ag, optimizer, tensors, x, labels)
+
+        def predict(x):
+            with ag.no_grad():
+                return np.asarray(autograd_mnist.logits_of(ag, tensors, x).data)
+        return autograd_step, predict
+    if variant == "performance":
+        fast = FastStep(ref, workload, params, lr=lr)
+        # The trained parameters through the plain textbook forward (evaluation needs no fast step).
+        return fast, lambda x: _textbook(ref, workload, fast.parameters(), lr).model.forward(x)
+    textbook = _textbook(ref, workload, params, lr)
 
     def step(x, labels, profiler=None):
-        optimizer.zero_grad()
-        loss = ag.cross_entropy(logits(x), labels)
-        loss.backward()
-        optimizer.step()
-        return float(loss.data)
-
-    def predict(x):
-        with ag.no_grad():
-            return np.asarray(logits(x).data)
-    return step, predict
+        return textbook(x, labels) if profiler is None else _profiled_layers_step(textbook, x, labels, profiler)
+    return step, lambda x: np.asarray(textbook.model.forward(x))
 
 
-def _layers_step(ref, workload: str, params, lr: float):
-    """The textbook step of the MLP or the CNN built from the reference layers, loss and optimiser."""
-    model = textbook_model(ref, "cnn" if workload == "cnn" else "mlp", SEED)
+def _textbook(ref, workload: str, params, lr: float) -> TextbookStep:
+    """The reference layers' MLP or CNN with the given parameters, and its step (loss, SGD)."""
+    model = textbook_model(ref, workload, SEED)
     for p, value in zip(model.parameters(), params):
         p.data[...] = value
-    loss_fn = ref.losses.SoftmaxCrossEntropy()
-    optimizer = ref.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
-
-    def step(x, labels, profiler=None):
-        if profiler is not None:
-            return _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler)
-        optimizer.zero_grad()
-        loss = loss_fn.forward(model.forward(x), labels)
-        model.backward(loss_fn.backward())
-        optimizer.step()
-        return float(loss)
-
-    def predict(x):
-        return np.asarray(model.forward(x))
-    return step, predict
+    return TextbookStep(ref, model, lr=lr)
 
 
-def _profiled_layers_step(model, loss_fn, optimizer, x, labels, profiler) -> float:
-    """The same step as _layers_step's, lapped after every layer's forward and backward: the parts add
-    up to the step."""
-    optimizer.zero_grad()
+def _profiled_layers_step(step: TextbookStep, x, labels, profiler) -> float:
+    """The textbook step, lapped after every layer's forward and backward: the parts add up to the step."""
+    layers = step.model.layers
+    step.optimizer.zero_grad()
     profiler.lap("zero_grad")
     h = x
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(layers):
         h = layer.forward(h)
         profiler.lap(f"{index} {type(layer).__name__} forward")
-    loss = loss_fn.forward(h, labels)
-    g = loss_fn.backward()
+    loss = step.loss_fn.forward(h, labels)
+    g = step.loss_fn.backward()
     profiler.lap("loss forward and backward")
-    for index in reversed(range(len(model.layers))):
-        g = model.layers[index].backward(g)
-        profiler.lap(f"{index} {type(model.layers[index]).__name__} backward")
-    optimizer.step()
+    for index in reversed(range(len(layers))):
+        g = layers[index].backward(g)
+        profiler.lap(f"{index} {type(layers[index]).__name__} backward")
+    step.optimizer.step()
     profiler.lap("optimizer step")
     return float(loss)
-
-
-def _performance_step(ref, workload: str, params, lr: float):
-    kind = ref.performance.FastCNN if workload == "cnn" else ref.performance.FastMLP
-    fast = kind(params, lr=lr, momentum=MOMENTUM, batch_size=BATCH_SIZE)
-
-    def predict(x):
-        # The trained parameters through the plain textbook forward (evaluation needs no fast step).
-        return _layers_step(ref, workload, fast.parameters(), lr)[1](x)
-
-    return (lambda x, labels, profiler=None: float(fast.step(x, labels, profiler))), predict
-
-
-def _torch_step(workload: str, params, lr: float):
-    import torch
-
-    from grader.milestones.stopwatch import torch_model
-
-    net = torch_model(torch, "cnn" if workload == "cnn" else "mlp", params)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=MOMENTUM)
-
-    def step(x, labels, profiler=None):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(labels))
-        loss.backward()
-        optimizer.step()
-        return float(loss.detach())
-
-    def predict(x):
-        with torch.no_grad():
-            return net(torch.from_numpy(x)).numpy()
-    return step, predict
 
 
 def child(variant: str, workload: str, quick: bool) -> dict:
@@ -183,7 +136,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
 
         torch.set_num_threads(1)
     lr, steps, _ = WORKLOADS[workload]
-    ref = common.reference()
+    ref = learner_modules(SOLUTIONS_DIR)
     X, y = mnist.load("train")
     X_test, y_test = mnist.load("test")
     if quick:
@@ -194,15 +147,7 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     total_steps = QUICK_STEPS[workload] if quick else (steps or -(-len(X) // BATCH_SIZE))
     params = _initial_parameters(ref, workload)
     base, method = reset_peak()
-    # Each variant: (step(x, labels, profiler=None) -> loss, predict(x) -> logits).
-    if variant == "torch":
-        step, predict = _torch_step(workload, params, lr)
-    elif variant == "performance":
-        step, predict = _performance_step(ref, workload, params, lr)
-    elif workload == "autograd":
-        step, predict = _autograd_step(ref, params, lr)
-    else:
-        step, predict = _layers_step(ref, workload, params, lr)
+    step, predict = _variant_step(ref, variant, workload, params, lr)
     cpu, wall, losses, faults = [], [], [], 0
     for index in range(total_steps):
         batch = order[(index * BATCH_SIZE) % len(X):][:BATCH_SIZE]
@@ -219,13 +164,9 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     accuracy = accuracy_of(types.SimpleNamespace(forward=predict), X_test, y_test, batch_size=1000)
     profile = None  # after the accuracy: profiling trains a few more steps
     if variant in ("textbook", "performance") and workload == "cnn":
-        profiler = ref.performance.Profiler()
-        for index in range(2 if quick else PROFILED_STEPS):
-            batch = order[index * BATCH_SIZE:(index + 1) * BATCH_SIZE]
-            profiler.start()
-            step(np.ascontiguousarray(X[batch]), y[batch], profiler)
-            profiler.stop()
-        profile = profiler.report(f"Where a {variant} CNN step goes")
+        batches = [(np.ascontiguousarray(X[rows]), y[rows]) for rows in
+                   order[:BATCH_SIZE * (2 if quick else PROFILED_STEPS)].reshape(-1, BATCH_SIZE)]
+        profile = own_profile(ref, step, batches, f"Where a {variant} CNN step goes")["text"]
     return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
             "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
             "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,
@@ -240,9 +181,11 @@ def child(variant: str, workload: str, quick: bool) -> dict:
 def run(quick: bool = False) -> dict:
     from tabulate import tabulate
 
-    skipped = common.torch_unavailable()
-    if skipped:
-        return skipped
+    try:
+        import torch  # noqa: F401  (only to know whether the comparison can run)
+    except ImportError as error:
+        print(f"(skipped: PyTorch cannot be imported: {error})")
+        return {"status": "skipped", "reason": "no torch"}
     print("Each variant trains in a fresh process, one thread each; step = median per-step CPU time after "
           f"{WARMUP} warm-up steps (wall-clock median beside it); ratio = step / PyTorch's step; peak extra = "
           "resident memory above the level before training; accuracy on the "
@@ -250,8 +193,7 @@ def run(quick: bool = False) -> dict:
           flush=True)
     results, ratios, rows, profiles = {}, {}, [], []
     for workload, (lr, steps, variants) in WORKLOADS.items():
-        results[workload] = {variant: common.run_child(MODULE, variant, quick, options={"workload": workload},
-                                                       env=ONE_THREAD) for variant in variants}
+        results[workload] = {variant: child_process(variant, workload, quick) for variant in variants}
         torch_ms = results[workload]["torch"]["cpu_ms"]
         ratios[workload] = {variant: round(r["cpu_ms"] / torch_ms, 3)
                             for variant, r in results[workload].items() if variant != "torch"}
@@ -268,6 +210,14 @@ def run(quick: bool = False) -> dict:
     for profile in profiles:
         print(profile)
     return {"ratios": ratios, "results": results}
+
+
+def child_process(variant: str, workload: str, quick: bool) -> dict:
+    """child() in a fresh process (stopwatch.run_fresh, one BLAS thread from before NumPy is imported)."""
+    try:
+        return run_fresh(MODULE, ["--child", variant, "--workload", workload] + (["--quick"] if quick else []))
+    except RuntimeError as error:
+        raise RuntimeError(f"the {variant} benchmark process failed:\n{error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,6 @@
 """One runner of the GitHub Classroom workflow: one exercise's result for the autograding grading reporter.
 
     python -m grader.platforms.classroom.step --report .grade/report.json --exercise layers
-    (in a student release: PYTHONPATH=. python .github/classroom/step.py ...)
 
 reads the report that the workflow's grade step wrote, prints the exercise's points and diagnosis (the
 reporter shows a failing test's name only, so this step's log is where the student reads why), and appends
@@ -16,7 +15,8 @@ passed), "error" (the exercise could not be graded) or "fail". The reporter's co
 tests (src/helpers/test-helpers.js), so there an unfinished exercise shows 0, and the points it earned
 show in this step's log and in the total.
 
-This file imports only grader/core: a student release ships it as .github/classroom/step.py. A missing or
+This file imports only grader/core: a student release ships it as .github/classroom/step.py (run as
+`PYTHONPATH=. python .github/classroom/step.py ...`, it has no grader/platforms/). A missing or
 unreadable report, or one without the exercise, gives status "error", score 0 and the sentence why. The exit
 status is always 0: the reporter, not this step, turns failures red.
 """

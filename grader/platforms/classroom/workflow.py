@@ -3,12 +3,9 @@
 Shaped as the autograding grading reporter requires (classroom-resources/autograding-grading-reporter):
 the workflow is named "Autograding Tests", its only job "run-autograding-tests"; plain `run:` steps grade
 $GITHUB_WORKSPACE/exercises once (advisory grading: a student release has no reference) and then one
-runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py, which a student
-release ships as .github/classroom/step.py: it has no grader/platforms/); the reporter reads them as
-<RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the reporter's
-total is the kata's (190, or the points of a course's selection given with --only).
-
-Usage: python -m grader.platforms.classroom.workflow [--only layers,losses,...] [--out PATH]   (stdout by default)
+runner step per exercise writes its `result=<base64 JSON>` to $GITHUB_OUTPUT (step.py); the reporter
+reads them as <RUNNER>_RESULTS. Each runner is worth its exercise's points in the manifest, so the
+reporter's total is the kata's (190, or the points of a course's selection given with --only).
 """
 
 from __future__ import annotations

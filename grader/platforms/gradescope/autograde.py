@@ -31,14 +31,10 @@ from grader.core.manifest import DATA_DIR, ROOT, SOLUTIONS_DIR
 from grader.platforms import export
 
 DEFAULT_ROOT = "/autograder"
-PRIVATE = (SOLUTIONS_DIR, ROOT / "tests" / "mutants")
-PRIVATE_FILES = (DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz",)
+PRIVATE = {SOLUTIONS_DIR: 0o700, ROOT / "tests" / "mutants": 0o700,
+           DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz": 0o600}
 DEFAULT_MEMORY_GB = 0.7  # per process (RLIMIT_AS); Gradescope's default container has 768 MB in all
 DEFAULT_WALL_SECONDS = 600.0
-
-
-def autograder_root() -> Path:
-    return Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
 
 
 def make_reference_private() -> None:
@@ -46,33 +42,21 @@ def make_reference_private() -> None:
     unprivileged user learner code runs as. Elsewhere nothing changes (the sandbox hides them)."""
     if os.geteuid() != 0:
         return
-    for folder in PRIVATE:
-        if folder.is_dir():
-            os.chmod(folder, 0o700)
-    for file in PRIVATE_FILES:
-        if file.is_file():
-            os.chmod(file, 0o600)
+    for path, mode in PRIVATE.items():
+        if path.exists():
+            os.chmod(path, mode)
 
 
-def submission_files(submission: Path) -> Path | None:
-    """The folder holding the exercise files: the submission itself or one folder deeper; None if neither."""
-    if not submission.is_dir():
-        return None
-    folder = submissions.submission_files(submission)
-    names = {ex.module_file for ex in manifest.load().exercises}
-    return folder if any((folder / name).is_file() for name in names) else None
-
-
-def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None,
-          say=print) -> dict:
+def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float, only: str | None = None) -> dict:
     """Grade root/submission; return Gradescope's results.json as a dict."""
     started = time.perf_counter()
-    folder = submission_files(root / "submission")
-    if folder is None:
-        names = ", ".join(ex.module_file for ex in manifest.load().exercises)
+    submitted = root / "submission"
+    folder = submissions.submission_files(submitted) if submitted.is_dir() else submitted  # flat or one deeper
+    names = [ex.module_file for ex in manifest.load().exercises]
+    if not any((folder / name).is_file() for name in names):
         return export.failed_gradescope(
-            f"the submission holds none of the exercise files ({names}). Upload the files of your exercises/ "
-            "folder (or the folder itself, or your repository).", time.perf_counter() - started)
+            f"the submission holds none of the exercise files ({', '.join(names)}). Upload the files of your "
+            "exercises/ folder (or the folder itself, or your repository).", time.perf_counter() - started)
     make_reference_private()
     os.environ[ONE_WORKER_VAR] = "1"  # one worker at a time: the judge, a worker and this process fit in 768 MB
     limits = submissions.Limits(memory_gb=memory_gb, cpu_seconds=wall_seconds, wall_seconds=wall_seconds)
@@ -81,7 +65,7 @@ def grade(root: Path, *, milestones: str, memory_gb: float, wall_seconds: float,
         copy = Path(private) / "submission"
         submissions.copy_sources(folder, copy)
         row = submissions.grade_one("submission", copy, limits, milestones=milestones != "off",
-                                  quick=milestones == "quick", only=only, seed=seeds.fresh(), say=say)
+                                  quick=milestones == "quick", only=only, seed=seeds.fresh())
     report = row.report or {}
     if not report.get("exercises"):
         return export.failed_gradescope("; ".join(row.problems) or "no exercise could be graded.",
@@ -101,19 +85,15 @@ def previous_submissions(root: Path) -> list[dict]:
     return sorted((p for p in previous or [] if isinstance(p, dict)), key=lambda p: str(p.get("submission_time", "")))
 
 
-def parse_args(argv):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off",
                         help="run the milestones the submission unlocks (default off: the platform's 768 MB)")
     parser.add_argument("--memory-gb", type=float, default=DEFAULT_MEMORY_GB, help="address space per process")
     parser.add_argument("--timeout", type=float, default=DEFAULT_WALL_SECONDS, help="seconds for the whole grade")
     parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    root = autograder_root()
+    args = parser.parse_args(argv)
+    root = Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
     results = root / "results" / "results.json"
     started = time.perf_counter()
     reports.write(export.failed_gradescope(

@@ -4,11 +4,8 @@ At the zip's root: setup.sh and run_autograder (Gradescope's two required files)
 autograder grades with: grader/, tests/, solutions/, exercises/, data/mnist, requirements.txt,
 pyproject.toml, Makefile, README.md (caches and .grade/ left out). Gradescope unpacks it into
 /autograder/source. run_autograder carries the options given here (milestones off by default: they
-need minutes and more than the platform's 768 MB).
-
-Usage: python -m grader.platforms.gradescope.build [--out dist/gradescope-autograder.zip]
-                                                   [--milestones off|quick|full] [--memory-gb 0.7]
-(the MNIST files always ship: the training exercise's tests use a subset of them)
+need minutes and more than the platform's 768 MB). The MNIST files always ship: the training exercise's
+tests use a subset of them.
 """
 
 from __future__ import annotations
@@ -30,36 +27,18 @@ TREES = ("grader", "tests", "solutions", "exercises")
 FILES = ("requirements.txt", "pyproject.toml", "Makefile", "README.md")
 
 
-def kata_files() -> list[Path]:
-    """The kata's files the autograder needs, relative to the repository root."""
-    found = [Path(name) for name in FILES if (ROOT / name).is_file()]
-    for tree in TREES + ("data/mnist",):
-        for path in sorted((ROOT / tree).rglob("*")):
-            relative = path.relative_to(ROOT)
-            if path.is_file() and not path.is_symlink() and not integrity.is_cache(relative) \
-                    and relative != integrity.RECORD:
-                found.append(relative)
-    return found
-
-
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> None:
-    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    mode = 0o755 if executable else 0o644
-    info.external_attr = (stat.S_IFREG | mode) << 16
-    archive.writestr(info, data)
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # a fixed date: the same kata, the same zip
+    info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+    archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def integrity_record(files: list[Path]) -> bytes:
     """grader/integrity.json for the files shipped (integrity.check() in the unpacked copy compares with it)."""
-    recorded = {p.as_posix(): integrity.sha256(ROOT / p) for p in files
-                if p.parts[0] in integrity.TREES and integrity._included(p)}
+    shipped = {p.as_posix() for p in files}
+    recorded = {path: digest for path, digest in integrity.hashes(ROOT).items() if path in shipped}
     record = {"algorithm": "sha256", "trees": list(integrity.TREES), "files": recorded}
     return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
-
-
-def run_autograder_text(options: list[str]) -> str:
-    return (HERE / "run_autograder").read_text().replace("@OPTIONS@", " ".join(map(shlex.quote, options)))
 
 
 def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
@@ -68,8 +47,9 @@ def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float 
     temporary = out.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
         _add(archive, "setup.sh", (HERE / "setup.sh").read_bytes(), True)
-        _add(archive, "run_autograder", run_autograder_text(options).encode(), True)
-        files = kata_files()
+        run_autograder = (HERE / "run_autograder").read_text().replace("@OPTIONS@", shlex.join(options))
+        _add(archive, "run_autograder", run_autograder.encode(), True)
+        files = integrity.tree_files(ROOT, TREES + ("data/mnist",), FILES)
         for relative in files:
             path = ROOT / relative
             _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))

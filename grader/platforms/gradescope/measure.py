@@ -1,7 +1,5 @@
 """Time and peak memory of run_autograder under Gradescope's default limits (half a CPU, 768 MB), as root.
 
-    python -m grader.platforms.gradescope.measure [--submission solutions] [--sandbox uid|auto]
-
 Builds the zip, unpacks it into a temporary autograder root (source/ using this repository's .venv),
 copies the submission, and runs run_autograder inside a cgroup v1 of 768 MB and a CPU quota of 50 ms per
 100 ms (/sys/fs/cgroup/{memory,cpu}). Every process of the grade stays in that cgroup (KATA_NO_CGROUP:
@@ -13,6 +11,7 @@ namespaces, as in Gradescope's containers. Prints one JSON line: time, peaks and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -37,10 +36,8 @@ def make_cgroup() -> tuple[Path, Path]:
     memory, cpu = CGROUP / "memory" / name, CGROUP / "cpu" / name
     memory.mkdir()
     (memory / "memory.limit_in_bytes").write_text(str(MEMORY_BYTES))
-    try:
-        (memory / "memory.memsw.limit_in_bytes").write_text(str(MEMORY_BYTES))  # no escape into swap
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # no escape into swap, where the kernel accounts swap at all
+        (memory / "memory.memsw.limit_in_bytes").write_text(str(MEMORY_BYTES))
     cpu.mkdir()
     (cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
     (cpu / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA_US))
@@ -50,15 +47,11 @@ def make_cgroup() -> tuple[Path, Path]:
 def remove_cgroup(paths) -> None:
     for path in paths:
         for pid in (path / "cgroup.procs").read_text().split() if path.exists() else []:
-            try:
+            with contextlib.suppress(OSError):  # it ended by itself
                 os.kill(int(pid), 9)
-            except OSError:
-                pass
         time.sleep(0.2)
-        try:
+        with contextlib.suppress(OSError):
             path.rmdir()
-        except OSError:
-            pass
 
 
 def _resident(memory: Path) -> int:
