@@ -1,28 +1,24 @@
 """The checks an exercise test makes, and where each one is decided.
 
 A test of exercise K is one scenario, written once, that runs in two processes:
-
-- the **worker** runs it against the learner's code. Every check only *observes*: it records the
-  learner's value under the check's name and decides nothing. Expected values are callables that the
-  worker never calls, so it needs neither PyTorch nor the reference.
-- the **judge** runs the same scenario against the reference, on the same inputs (the same seed). Every
-  check evaluates its expected value, takes the worker's observation of the same name, and compares them
-  with a diagnosis; the first mismatch fails the test with that sentence.
-
-So the verdict never depends on anything the learner's code computes *about* itself: only on the raw
-values it returned for inputs it could not choose. Locally (`KATA_MODE=local`, a plain pytest run of the
-reference) both halves happen at once.
+- the **worker** runs it against the learner's code. Every check only *observes*: it records the learner's
+  value under the check's name and decides nothing. Expected values are callables the worker never calls,
+  so it needs neither PyTorch nor the reference.
+- the **judge** runs the same scenario against the reference, on the same inputs (the same seed). Every check
+  evaluates its expected value, takes the worker's observation of the same name, and compares them with a
+  diagnosis; the first mismatch fails the test with that sentence.
+So the verdict never depends on anything the learner's code computes *about* itself: only on the raw values it
+returned for inputs it could not choose. Locally (`KATA_MODE=local`, a plain pytest run of the reference)
+both halves happen at once.
 
 The checks:
     check_close(what, got, expected, ...)     arrays and numbers, with a diagnosis (see diagnose.compare)
     check_equal(what, got, expected, ...)     plain values: names, shapes, flags, None
     check_that(what, got, predicate, ...)     a property the judge computes from the raw value
-                                              (statistics of an initialisation, a dropout mask)
     check_raises(what, exception, call, ...)  the learner's code must raise
     check_unchanged(what, before, after)      an input must not be modified in place
-
-`expected`, `alternatives`, `regions`, `predicate` and `message` may be callables: they are evaluated only
-in the judge (and in local mode). Anything that needs PyTorch or `ref` must be inside such a callable.
+`expected`, `alternatives`, `regions`, `predicate` and `message` may be callables: they are evaluated only in
+the judge (and in local mode). Anything that needs PyTorch or `ref` must be inside such a callable.
 """
 
 from __future__ import annotations
@@ -134,9 +130,8 @@ def _zeros_pass(expected, rtol, atol) -> bool:
 
 
 def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
-    """Judge: record that the check just made is not a judged quantity: the worker was handed its expected
-    value (a plain value in the scenario, which a forged check echoes), or zeros pass it (a stub returning
-    zeros of the right shape would). Such checks weigh as facts (test_contract.py)."""
+    """Judge: the check just made is no judged quantity when the worker was handed its expected value (which a
+    forged check echoes) or zeros pass it (as a stub's would). Such checks weigh as facts (test_contract.py)."""
     if (handed_over or zeros_pass) and _current.mode == JUDGE and _current.kinds[-1:] == [kind]:
         _current.kinds[-1] = kind + WORKER_COMPUTABLE
 
@@ -253,7 +248,13 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
-    _decide(what, "close", observed, expected, None if result.ok else diagnose.describe(what, result))
+    message = None if result.ok else diagnose.describe(what, result)
+    mine, yours = (getattr(value, "dtype", None) if getattr(value, "size", 0) > 1 else None
+                   for value in (reference_value, observed))  # the values may agree within rtol, the dtypes must too
+    if _current.mode == JUDGE and mine is not None and yours is not None and mine != yours and mine.kind == yours.kind == "f":
+        message = (message + "\nIts" if message else f"{what} has the right values, but its") + f" dtype is {yours}, " \
+            f"where the reference's is {mine}: an intermediate (np.zeros without dtype=, astype(float)) changed it."
+    _decide(what, "close", observed, expected, message)
 
 
 def _plain(value):

@@ -1,33 +1,24 @@
 """Compare an array with its expected value and say, from the numbers alone, what the mistake probably is.
 
-Used by every test (through `check_close`) and by `make compare`. A diagnosis never reads the learner's
-source: it recognises the fingerprints of common mistakes in the numbers.
-
-- a *known-wrong alternative* the test computed (e.g. the gradient with the mask taken from the output):
-  "your value equals <explanation>", when it explains the difference; alternatives the numbers cannot
-  tell apart are all said, none claimed;
-- the opposite sign; a factor, named when it is recognisable (the batch size, a count n or 1/n, 2, 1/2,
-  3, sqrt(2), an axis length, or a number of the scenario the test names: lr, 1 - p, ...); an offset
-  (1 - expected) or a term per row added or left out; a transpose or permuted axes; the right numbers
-  reshaped in the wrong order; all zeros; the same all along an axis; NaN or inf;
-- a value equal to one compared earlier in the same test (stale, copied or swapped);
-- errors confined to a region the test names (e.g. "where x <= 0"), to entries that are 0, or to some
-  rows or columns (which ones);
-- a wrong shape, with the likely reason (transposed, a summed or missing batch axis);
-- differences at the level of rounding (a few eps of the largest magnitude), which no formula mistake
-  produces: then no mistake is named, only the rounding and the cancellation that usually amplifies it;
-  float32 or float16 rounding in a float64 result; a small unpatterned difference (an approximation);
-- an error NumPy raised in the learner's code, explained from the shapes in its message
-  (`explain_error`).
-
-Printed values carry as many significant digits as it takes to tell them apart (`format_pair`), and
-`relative_difference` gives entry-wise relative differences that stay finite where a value is 0 (the
-"max rel diff" of `make compare`).
+Used by every test (through `check_close`) and by `make compare`; it never reads the learner's source. It
+recognises: a known-wrong *alternative* the test computed (all said, none claimed, when the numbers cannot
+tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2,
+sqrt(2), an axis length, a number of the scenario: lr, 1 - p...); an offset, a complement or a term per row;
+a transpose, permuted axes, the right numbers reshaped in the wrong order, or moved by one index (one step
+early or late); all zeros; the same all along an axis; NaN or inf; a value equal to one compared earlier in
+the test (stale, copied, swapped); only some entries wrong, which ones and what yours holds there (a cap, the
+other sign, the complement, zeros after the first ones); a wrong shape and its likely reason; rounding (no
+mistake named), float32 or float16 rounding, or a small unpatterned difference (an approximation); an error
+raised in the learner's code, from the shapes in its message (`explain_error`). Printed values carry the
+digits it takes to tell them apart (`format_pair`); `relative_difference` stays finite where a value is 0.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from itertools import combinations, permutations
 
 import numpy as np
 
@@ -37,16 +28,14 @@ DEFAULT_ATOL = 1e-7
 # Differences of at most this many eps (machine epsilon) of the largest magnitude in the array are
 # rounding: a legitimate cancellation easily costs a few dozen eps, a wrong formula costs far more.
 ROUNDING_EPS = 64
-# A single wrong entry is blamed on an index or an edge case only when its error is at least this
-# fraction of the largest magnitude: a wrong index moves a value by about its own size, an approximation
-# (a forward difference, a float32 intermediate) by much less.
+# Only some entries are blamed on an index, an edge case or a branch when each error is at least this fraction
+# of the largest magnitude: a wrong index moves a value by about its own size, an approximation by much less.
 INDEX_ERROR_FRACTION = 1e-3
 
 
 def relative_error(actual, expected) -> float:
     """||actual - expected|| / max(||actual||, ||expected||); 0 when both are zero, at most 2."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     # Divide by the largest magnitude first: norms of values near the float64 maximum would overflow.
     largest = max(np.max(np.abs(actual), initial=0.0), np.max(np.abs(expected), initial=0.0))
     if largest == 0.0:
@@ -59,14 +48,10 @@ def relative_error(actual, expected) -> float:
 
 
 def relative_difference(actual, expected, floor=None) -> np.ndarray:
-    """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64.
-
-    Sane where a value is 0: the result lies in [0, 2] for finite entries (0 where both are equal, also
-    both zero; 2 for opposite values), never the 1e308 of dividing by the smallest float. `floor`
-    defaults to 1e-6 times the largest finite magnitude in either array, so an entry that is tiny next to
-    the others (rounding noise where the reference is 0) is measured against the array's scale. An entry
-    where either side is NaN or inf and the two differ gives inf. Shapes must broadcast.
-    """
+    """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64: in [0, 2] for finite
+    entries (0 where both are equal, zero included; 2 for opposite values), inf where a NaN or inf differs.
+    `floor` defaults to 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0
+    is measured against the array's scale. Shapes must broadcast."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if floor is None:
@@ -98,9 +83,8 @@ def format_pair(got: float, expected: float, digits: int = 6) -> tuple[str, str]
 
 def _precision(*arrays) -> tuple[float, str]:
     """(eps, dtype name) of the least precise floating dtype among `arrays` (float64 if none is a float)."""
-    floats = [np.asarray(a).dtype for a in arrays]
-    floats = [d for d in floats if np.issubdtype(d, np.floating)] or [np.dtype(np.float64)]
-    least = max(floats, key=lambda d: np.finfo(d).eps)
+    least = max([d for d in (np.asarray(a).dtype for a in arrays) if np.issubdtype(d, np.floating)]
+                or [np.dtype(np.float64)], key=lambda d: np.finfo(d).eps)
     return float(np.finfo(least).eps), least.name
 
 
@@ -132,21 +116,23 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return f"It has an extra axis {axis}: did you forget to sum over it?"
     if int(np.prod(got)) == int(np.prod(want)):
         return "It has the right number of entries in another layout: check a reshape or transpose."
+    off = [(k, g - w) for k, (g, w) in enumerate(zip(got, want)) if g != w] if len(got) == len(want) else []
+    if len(off) == 1 and abs(off[0][1]) == 1:
+        return (f"It has one index {'fewer' if off[0][1] < 0 else 'more'} along axis {off[0][0]}: an "
+                "off-by-one (a range or loop that stops one early or runs one further, an item dropped or repeated, "
+                "an output size formula off by one).")
     return "Check which axes you multiply, sum and broadcast over."
 
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
-    """(value, how to say it) of the numbers a factor is recognised as, most specific first: the
-    scenario's named numbers (lr, p, 1 - p, steps...) and their inverses, the batch size, small fractions
-    and square roots, the lengths of the array's axes, and whole counts n or 1/n up to 64 (examples,
-    classes, features, steps multiplied or divided once too often)."""
+    """(value, how to say it) of the numbers a factor is recognised as, most specific first: the scenario's
+    numbers (lr, 1 - p...) and inverses, the batch size, small fractions and roots, axis lengths, n or 1/n <= 64."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
             found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
-        found += [(float(batch_size), f"{batch_size}, the batch size"),
-                  (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
+        found += [(float(batch_size), f"{batch_size}, the batch size"), (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
     for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
         found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
     for n in (2, 3, 6):
@@ -162,8 +148,7 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     number every wrong value is some multiple of the right one, so only an exact (1e-6) match counts."""
     rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
-        return ("It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 "
-                "missing?")
+        return "It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 missing?"
     name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
                  if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
     if name is not None:
@@ -176,17 +161,12 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
             alternatives=(), regions=(), factors=None, what=None) -> Comparison:
     """Compare and diagnose.
 
-    alternatives: (array, explanation) pairs of known-wrong answers the caller computed; when `actual`
-        matches one, the explanation is the diagnosis ("your gradient equals ..."). It must also be nearer
-        to that alternative than to the expected value: an alternative within the tolerance of the expected
-        value (a forward difference with a tiny step) is named only when the numbers tell them apart.
-    regions: (bool mask, description, advice) triples; when every wrong entry lies inside one mask, the
-        diagnosis says "only wrong where <description>: <advice>". Either may be a callable returning the
-        list, called only to explain a failure.
-    factors: {name: value} of the scenario's numbers (lr, p, steps...), named when the value is off by one.
-    what: the quantity's name; given, the comparison is remembered for the rest of the test, so a later
-        value equal to this one (stale, or copied) is named.
-    """
+    alternatives: (array, explanation) pairs of known-wrong answers the caller computed, named ("It equals
+        <explanation>") when `actual` matches one at the scale of its numbers and is far nearer to it than to
+        the expected value. regions: (bool mask, description, advice) triples, named when every wrong entry
+        lies in one mask. Either may be a callable, called only to explain a failure. factors: {name: value}
+        of the scenario's numbers (lr, p...). what: the quantity's name; given, the value is remembered for
+        the rest of the test, so a later value equal to it (stale, or copied) is named."""
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
                           shape_problem="None")
@@ -216,18 +196,14 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     return result
 
 
-# The quantities compared so far in the current test (its id, then (what, yours, expected) triples): a
-# value equal to an earlier one is stale or copied, whatever the quantity.
+# The quantities compared so far in the current test (its id, then (what, yours, expected)): stale or copied values.
 _SEEN: dict = {"test": None, "values": []}
 _SEEN_MAX = 64
 
 
 def _remember(what, got, want) -> list:
     """The earlier (what, yours, expected) of this test; remembers this one when it is named."""
-    import os
-
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
-    if _SEEN["test"] != test:
+    if _SEEN["test"] != (test := os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]):
         _SEEN.update(test=test, values=[])
     earlier = list(_SEEN["values"])
     if what is not None and got.size <= 1 << 16 and len(earlier) < _SEEN_MAX:
@@ -237,8 +213,6 @@ def _remember(what, got, want) -> list:
 
 def _layout_diagnosis(got, want) -> str | None:
     """The expected numbers in another layout: axes permuted, or reshaped where a transpose was needed."""
-    from itertools import permutations
-
     if got.size != want.size or got.size < 2 or want.ndim > 5:
         return None
     tolerance = dict(rtol=1e-4, atol=1e-7 * _magnitude(got, want))
@@ -246,17 +220,15 @@ def _layout_diagnosis(got, want) -> str | None:
         moved = want.transpose(axes)
         if axes == tuple(range(want.ndim)):
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
-                return ("It holds the expected numbers in the expected order, in another layout: reshape "
-                        "(or index) to the expected shape.")
+                return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
             if axes == (1, 0):
                 return "It is the transpose of the expected value: check the order of a matrix product or a missing .T."
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
         elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
-            return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, "
-                    "reshaped. A reshape keeps the order of the entries; where axes must change places, "
-                    "transpose them first.")
+            return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, reshaped. A "
+                    "reshape keeps the order of the entries; where axes must change places, transpose them first.")
     return None
 
 
@@ -266,8 +238,7 @@ def _magnitude(got, want) -> float:
 
 
 def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
-    """A sentence when every wrong entry is off by rounding only (at most ROUNDING_EPS eps of the largest
-    magnitude): no formula mistake looks like that, so none is named."""
+    """Every wrong entry off by rounding only (at most ROUNDING_EPS eps of the largest magnitude): none named."""
     eps, dtype = precision
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
@@ -279,18 +250,14 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
             "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
-def _nearer(got, alternative, want) -> bool:
-    """The alternative explains the difference: `got` is at most a tenth as far from it as from `want`
-    (Euclidean distance over all entries). Noise that happens to lean towards an alternative (a step so
-    small that rounding dominates, leaning towards the backward difference) does not name it."""
-    return bool(np.linalg.norm(got - alternative) < 0.1 * np.linalg.norm(got - want))
-
-
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
     loose_rtol = max(rtol, 1e-4)
-    matches = list(dict.fromkeys(explanation for alternative, explanation in alternatives
-                                 if _close(got, np.asarray(alternative, dtype=np.float64), loose_rtol, atol)
-                                 and _nearer(got, np.asarray(alternative, dtype=np.float64), want)))
+    # An alternative explains the difference when yours matches it at the scale of the numbers (1e-12 times the
+    # gradient is no "zeros") and is a tenth as far from it as from the expected value (noise names nothing).
+    matches = list(dict.fromkeys(explanation for value, explanation in alternatives if _close(
+        got, alternative := np.asarray(value, dtype=np.float64), loose_rtol, atol) and np.linalg.norm(got - alternative)
+        < 0.1 * np.linalg.norm(got - want) and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(
+            got, alternative)))
     if len(matches) == 1:
         return f"It equals {matches[0]}"
     if matches:  # the numbers here cannot tell these apart: say each, claim none
@@ -305,9 +272,9 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
             return (f"It contains {kinds} in {int((~finite).sum())} entries, and its finite entries are wrong too"
                     + (f". {rest}" if rest else ": the formula differs, not only by an overflow."))
         if not finite.any():
-            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without "
-                    "bound, from a wrong formula (a wrong factor applied again and again) as often as from exp of "
-                    "a large number or a division by zero.")
+            return (f"It is {kinds} in every entry, where the expected value is finite: some value grew without bound, "
+                    "from a wrong formula (a wrong factor applied again and again) as often as from exp of a large "
+                    "number or a division by zero.")
         return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
                 "overflowed (exp of a large number?) or divided by zero.")
     rounding = _rounding_diagnosis(got, want, wrong, precision)
@@ -326,15 +293,55 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
          "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
+    rows = _rows_diagnosis(got, want, wrong)
     for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
+                      _shifted_diagnosis(got, want), _partial_diagnosis(got, want, wrong, rows),
                       _region_diagnosis(got, wrong, zeros), _reordered_diagnosis(got, want),
-                      _dtype_diagnosis(got, want, wrong), _rows_diagnosis(got, want, wrong),
-                      _slice_scale_diagnosis(got, want)):
+                      _dtype_diagnosis(got, want, wrong), rows, _slice_scale_diagnosis(got, want)):
         if diagnosis:
             return diagnosis
     return _small_error_diagnosis(got, want)
+
+
+def _shifted_diagnosis(got, want) -> str | None:
+    """Yours is the expected value moved one index along an axis (yours[i] = expected[i - 1] or [i + 1])."""
+    tolerance = dict(rtol=1e-6, atol=1e-9 * _magnitude(got, want))
+    for axis in (k for k in range(got.ndim) if got.shape[k] > 2):
+        g, w = np.moveaxis(got, axis, 0), np.moveaxis(want, axis, 0)
+        for sign, late, a, b in (("-", "late", g[1:], w[:-1]), ("+", "early", g[:-1], w[1:])):
+            if np.allclose(a, b, **tolerance) and not np.allclose(w[1:], w[:-1], **tolerance):
+                return (f"It equals the expected value moved by one index along axis {axis}: yours[i] = expected[i "
+                        f"{sign} 1], one step {late}: an off-by-one (a range or index shifted by one, a value recorded "
+                        f"before or after its update, a decay one epoch {late}, another step's value).")
+
+
+def _partial_diagnosis(got, want, wrong, rows) -> str | None:
+    """Only some entries wrong, each by far more than rounding, and what yours holds there: zeros after the first
+    ones, a cap, the opposite sign, the complement c - expected, an offset or a factor; `rows` says which rows."""
+    scale = _magnitude(got, want)
+    if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
+        return None
+    g, w, n, tight, first = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale, int(np.argmax(wrong.ravel()))
+    if wrong.ravel()[first:].all() and not g.any():
+        return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
+                f"{first} on, yours is 0: a loop that stopped early (a return or break inside the loop, a range too "
+                "short) or entries never written.")
+    c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
+    side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
+    text = next((text for fits, text in (
+        (n > 1 and np.ptp(g) <= tight and c != 0, f"yours is {c:.4g} wherever the expected value {side} it: a cap, clip or "
+         "limit where none belongs" if side else f"yours is the same value {c:.4g}: a fill or default"),
+        (np.allclose(g, -w, rtol=1e-6, atol=tight), "yours has the opposite sign: one branch or one case of the "
+         "formula has its sign flipped"),
+        (n > 1 and np.ptp(g + w) <= tight, f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
+         "branch or case of the formula (e.g. for negative inputs) computes the other side"),
+        (n > 1 and np.ptp(g - w) <= tight, f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
+         "those entries only"),
+        (n > 1 and np.all(g * w != 0) and np.ptp(ratio) <= 1e-6 * np.abs(ratio).max(), f"yours is {ratio[0]:.4g} times the "
+         "expected value: a factor applied to those entries only")) if fits), None)
+    return text and f"Only some entries are wrong ({n} of {got.size}), and there {text}." + (f" {rows}" if rows else "")
 
 
 def _small_error_diagnosis(got, want) -> str | None:
@@ -342,19 +349,16 @@ def _small_error_diagnosis(got, want) -> str | None:
     error = relative_error(got, want)
     if not 1e-7 < error < 1e-4:
         return None
-    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
-            "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step "
-            "too small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the "
-            "wrong place.")
+    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula mistake "
+            "(a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too small "
+            "(rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
 
 
 def _offset_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b with a constant offset b (1 - p for p, say), or yours - expected the same
-    all along an axis (a per-row term added or left out, like a row's max or mean)."""
+    """Yours = a * expected + b (1 - p for p, say), or yours - expected the same all along an axis (a term per row)."""
     if got.size < 3:
         return None
-    scale = _magnitude(got, want)
-    tight = 1e-6 * scale
+    scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
     design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
     (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
     if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
@@ -374,10 +378,7 @@ def _offset_diagnosis(got, want) -> str | None:
 
 
 def _separable_diagnosis(got, want, difference, tight) -> str | None:
-    """Yours - expected, or log(yours / expected), is the sum of a term that does not depend on axis p and one
-    that does not depend on axis q (u[i] + v[j] for a matrix): a statistic taken over the wrong axis."""
-    from itertools import combinations
-
+    """Yours - expected, or log(yours / expected), is u[i] + v[j]: a statistic taken over the wrong axis."""
     with np.errstate(all="ignore"):
         ratio = np.log(got / want) if np.all(got * want > 0) else None
     for d, tol, how in ((difference, tight, "differs from the expected value by a term"),
@@ -392,8 +393,8 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """The value of a quantity compared earlier in this test (yours or the expected one): stale or copied; or
-    the expected value times a simple function of an earlier expected value y (a factor of y missing or extra)."""
+    """An earlier quantity's value (yours or the expected one): stale or copied; or the expected value times a simple
+    function of an earlier expected value y (a factor of y missing or extra)."""
     tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
     for what, yours, y in reversed(scenario["earlier"]):
         for value, whose in ((yours, "your value of"), (y, "the expected value of")):
@@ -412,8 +413,7 @@ def _equals_earlier(got, want, scenario) -> str | None:
 
 
 def _slice_scale_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b where a (and b) are the same all along an axis and change from one slice
-    to the next: a scale computed per row, column or channel (a normalisation) is wrong."""
+    """Yours = a * expected + b with a (and b) the same along an axis, changing across it: a wrong scale per row."""
     scale = _magnitude(got, want)
     for axis in range(got.ndim if got.ndim > 1 else 0):
         g, w = (np.moveaxis(x, axis, -1).reshape(-1, got.shape[axis]) for x in (got, want))
@@ -424,10 +424,10 @@ def _slice_scale_diagnosis(got, want) -> str | None:
         if np.ptp(a) < 1e-3 * abs(a).max() or abs(a).min() < 1e-3 or not np.allclose(gc, a * wc, atol=1e-6 * scale):
             continue
         offset = " plus an offset" if np.abs(g - a * w).max() > 1e-6 * scale else ""
-        return (f"It equals the expected value times a factor{offset} "
-                f"that is the same all along axis {axis}, one per index of the other axes ({a.min():.3g} to "
-                f"{a.max():.3g}): a scale per row, column or channel is wrong, e.g. a normalisation by the wrong "
-                "statistic (a maximum or a mean for a sum, a std for a variance or the reverse) or axes.")
+        return (f"It equals the expected value times a factor{offset} that is the same all along axis {axis}, one per "
+                f"index of the other axes ({a.min():.3g} to {a.max():.3g}): a scale per row, column or channel is "
+                "wrong, e.g. a normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a "
+                "variance or the reverse) or axes.")
     return None
 
 
@@ -443,22 +443,17 @@ def _reordered_diagnosis(got, want) -> str | None:
 
 
 def _region_diagnosis(got, wrong, regions) -> str | None:
-    for mask, description, advice in regions:
-        mask = np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)
-        if wrong.any() and not (wrong & ~mask).any():
-            return f"It is wrong only where {description}: {advice}"
-    return None
+    return next((f"It is wrong only where {description}: {advice}" for mask, description, advice in regions
+                 if wrong.any() and not (wrong & ~np.broadcast_to(np.asarray(mask, dtype=bool), got.shape)).any()), None)
 
 
 def _constant_axis_diagnosis(got, want) -> str | None:
     """Yours is the same all along an axis where the expected value varies (one value for every example)."""
     scale = 1e-9 * _magnitude(got, want)
     for axis in range(got.ndim if got.size >= 3 else 0):
-        if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale and \
-                np.ptp(want, axis=axis).max() > 1e6 * scale:
-            return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value "
-                    f"varies: one value shared by every index of axis {axis}, or a sum or mean over the wrong "
-                    "axes broadcast back.")
+        if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale < 1e-6 * np.ptp(want, axis=axis).max():
+            return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value varies: "
+                    f"one value shared by every index of axis {axis}, or a sum or mean over the wrong axes broadcast back.")
     return None
 
 
@@ -466,41 +461,33 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
     """Differences at the level of float32 or float16 rounding, in a float64 result."""
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / scale if scale else 0.0
-    for dtype in (np.float32, np.float16):
-        eps = float(np.finfo(dtype).eps)
+    for name, eps in (("float32", 2.0 ** -23), ("float16", 2.0 ** -10)):
         if worst <= ROUNDING_EPS * eps:
             with np.errstate(all="ignore"):
-                exact = np.array_equal(got, got.astype(dtype).astype(np.float64))
-            name = np.dtype(dtype).name
+                exact = np.array_equal(got, got.astype(name).astype(np.float64))
             if exact:
                 return (f"Every value is exactly a {name} number and the differences are at the level of {name} "
                         f"rounding (eps {eps:.2g}): the computation ran in {name}, or passed through a {name} array.")
-            if dtype == np.float16:
+            if name == "float16":
                 return None  # a few per cent: a formula mistake as likely as float16 rounding
-            return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest "
-                    f"magnitude: a {name} intermediate, or an approximation that small (a tiny constant in the "
-                    "wrong place, e.g. eps added after a square root).")
+            return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest magnitude: "
+                    f"a {name} intermediate, or an approximation that small (e.g. eps added after a square root).")
     return None
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
-    """Only some rows (axis 0) or columns (the last axis), or entries, are wrong: which ones; a tiny error in
-    one entry is an approximation or rounding, not an index."""
+    """Which rows (axis 0) or columns (the last axis) are wrong, when only some are, each by more than rounding."""
     if wrong.all() or np.max(np.abs(got - want)[wrong]) < INDEX_ERROR_FRACTION * _magnitude(got, want):
         return None
     if wrong.sum() == 1:
         return "Only one entry is wrong: look for an off-by-one index or an edge case."
-    for axis, name in ((0, "rows (axis 0)"), (got.ndim - 1, "columns (the last axis)")):
-        if got.ndim == 1 and axis:
-            break
+    for axis, name in ((0, "rows (axis 0)" if got.ndim > 1 else "entries"), (got.ndim - 1, "columns (the last axis)")):
         bad = np.flatnonzero(np.moveaxis(wrong, axis, 0).reshape(wrong.shape[axis], -1).any(axis=1))
-        if 0 < len(bad) <= wrong.shape[axis] // 2:  # most of them wrong is no pattern
-            shown = ", ".join(map(str, bad[:8])) + (", ..." if len(bad) > 8 else "")
-            where = ("only the last" if list(bad) == [wrong.shape[axis] - 1]
-                     else "only the first" if list(bad) == [0] else "only")
-            label = name if got.ndim > 1 else "entries"
-            return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {label}: {shown}; the others are "
-                    "right. Look for what is special there (an edge, the last batch, a wrong index or slice).")
+        if (got.ndim > 1 or not axis) and 0 < len(bad) <= wrong.shape[axis] // 2:  # most of them wrong: no pattern
+            where = {(0,): "only the first", (wrong.shape[axis] - 1,): "only the last"}.get(tuple(bad), "only")
+            return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {name}: {', '.join(map(str, bad[:8]))}"
+                    f"{', ...' if len(bad) > 8 else ''}; the others are right. Look for what is special there (an "
+                    "edge, the last batch, a wrong index or slice).")
     return None
 
 
@@ -514,52 +501,66 @@ def _shape_tuple(text: str) -> tuple:
 def explain_error(message: str) -> str | None:
     """A sentence naming the likely mistake behind an error NumPy (or Python) raised in the learner's code,
     from the shapes and names its message gives; None when it says nothing recognisable."""
-    import re
-
-    found = re.search(r"could not be broadcast together with shapes " + _SHAPES + r" " + _SHAPES, message) or \
-        re.search(r"remapped shapes \[original->remapped\]: " + _SHAPES + r"\s*and requested shape " + _SHAPES,
-                  message) or \
-        re.search(r"could not broadcast input array from shape " + _SHAPES + r" into shape " + _SHAPES, message) or \
-        re.search(r"non-broadcastable output operand with shape " + _SHAPES + r" doesn't match the broadcast shape "
-                  + _SHAPES, message)
+    found = next(filter(None, (re.search(before + _SHAPES + between + _SHAPES, message) for before, between in (
+        ("could not be broadcast together with shapes ", " "), ("could not broadcast input array from shape ", " into "
+         "shape "), (r"remapped shapes \[original->remapped\]: ", r"\s*and requested shape "),
+        ("non-broadcastable output operand with shape ", " doesn't match the broadcast shape ")))), None)
     if found:
-        a, b = _shape_tuple(found.group(1)), _shape_tuple(found.group(2))
-        advice = ""
+        (a, b), advice = (_shape_tuple(found.group(k)) for k in (1, 2)), ""
         if len(a) == len(b) == 2 and a == b[::-1]:
             advice = " One is the other transposed: a missing or extra .T."
+        elif "output operand" in message and len(a) < len(b):
+            advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
             advice = (" The shorter one lines up with the LAST axes of the other; to go along the first axis "
                       "it needs its summed axis back, of length 1: keepdims=True in the sum or mean, "
                       "np.expand_dims(g, axis), or [:, None].")
+        elif "indexing arrays" in message:
+            advice = (" Index arrays used together pair up entry by entry (one row index per label): are both made "
+                      "for this batch, or is one kept from an earlier call (stale) or made with another length?")
+        elif len(a) == len(b) and sum(m != n for m, n in zip(a, b)) == 1:
+            axis = next(k for k, (m, n) in enumerate(zip(a, b)) if m != n)
+            advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
+                      "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
+                      "batch or call, or what forward saved for backward (the input, not the output?).")
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
-        return (f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not."
-                + advice)
-    found = re.search(r"size (\d+) is different from (\d+)", message) or \
-        re.search(r"not aligned: (\d+) \(dim \d\) != (\d+)", message)
-    if found and ("matmul" in message or "aligned" in message):
-        return (f"In a matrix product A @ B the last axis of A must have the length of B's first axis ({found.group(1)} "
-                f"and {found.group(2)} here): an operand needs a transpose (.T), or the two are in the wrong order.")
+        return f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not.{advice}"
     found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
     if found:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")
-    found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
-    if found:
-        return (f"Index {found.group(1)} runs past the end of axis {found.group(2)} (length {found.group(3)}): an "
-                "off-by-one, an index into the wrong axis, or a list shorter than expected.")
-    found = re.search(r"expects input of shape \(N, (\d+)[^)]*\), got \(\d+, (\d+)", message)
-    if found and found.group(1) != found.group(2):
-        return (f"A layer built for {found.group(1)} features (or channels) received an input with {found.group(2)}: "
-                "the layers ran in the wrong order, one was skipped or ran twice, or the input has another layout.")
-    if "list index out of range" in message:
-        return ("An index ran past the end of a list: the list is shorter than the code expects. Was it filled "
-                "before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?")
-    if "NoneType" in message:
-        return ("A value your code uses is None: an attribute that was never set (did forward save what "
-                "backward needs, e.g. self._x = x?) or a function that does not `return` its result.")
-    return None
+    return next((sentence.format(*found.groups()) for pattern, sentence in _PLAIN_ERRORS
+                 if (found := re.search(pattern, message))), None)
+
+
+_MATMUL = ("In a matrix product A @ B the last axis of A must have the length of B's first axis ({0} and {1} here): "
+           "an operand needs a transpose (.T), or the two are in the wrong order.")
+_PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake with its groups)
+    ("matmul.*size ([0-9]+) is different from ([0-9]+)", _MATMUL), ("not aligned: ([0-9]+) .dim .. != ([0-9]+)", _MATMUL),
+    (r"expects input of shape \(N, ([0-9]+)[^)]*\), got \([0-9]+, (?!\1\b)([0-9]+)", "A layer built for {0} features (or "
+     "channels) received an input with {1}: the layers ran in the wrong order, one was skipped or ran twice, or the "
+     "input has another layout."),
+    ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
+     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, or a list shorter than expected."),
+    ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
+     "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
+    ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
+     "needs, e.g. self._x = x?) or a function that does not `return` its result."),
+    ("too many indices for array|axis -?[0-9]+ is out of bounds for array of dimension", "The array has fewer axes "
+     "than the code indexes or reduces over: a sum or mean without keepdims=True, a squeeze, a 1-D array where a "
+     "column (N, 1) or a batch axis was meant, or the axes of another layout."),
+    ("cannot be interpreted as an integer|only integer|must be integers|sequence of integers", "A float was used as a size, count or "
+     "index: / gives a float even between whole numbers; use // (or int()) for a count."),
+    ("truth value of an array with more than one element", "An array was used where one True or False is needed (an "
+     "if, and, or, or max() on arrays): use element-wise np.where, np.maximum, a mask with & and |, or .any()/.all()."),
+    ("Cannot cast ufunc .* to dtype\\('u?int|typecode '[bhilqp]'", "Floats were written in place (+=, out=) into an "
+     "integer array: an array made from integers (labels, np.arange, an int list, zeros_like of those) must be "
+     "created with a float dtype."),
+    ("division by zero|divide by zero", "A division by zero: a count that is 0 (an empty batch or list, a loop that "
+     "never ran, a size that integer division made 0), or a denominator without its eps."),
+)
 
 
 def describe(what: str, result: Comparison) -> str:
@@ -574,8 +575,7 @@ def describe(what: str, result: Comparison) -> str:
         if result.first_index == ():
             lines.append(f"Got {got}, expected {expected}.")
         else:
-            index = result.first_index if len(result.first_index) != 1 else result.first_index[0]
-            lines.append(f"First difference at index {index}: got {got}, expected {expected} "
+            lines.append(f"First difference at index {result.first_index[0] if len(result.first_index) == 1 else result.first_index}: got {got}, expected {expected} "
                          f"({result.n_wrong} of {result.size} entries differ).")
     return "\n".join(lines)
 
@@ -583,6 +583,5 @@ def describe(what: str, result: Comparison) -> str:
 def check_close(what: str, actual, expected, **options) -> None:
     """Raise AssertionError with a diagnosis unless `actual` matches `expected`; see `compare`."""
     __tracebackhide__ = True
-    result = compare(actual, expected, **options)
-    if not result.ok:
+    if not (result := compare(actual, expected, **options)).ok:
         raise AssertionError(describe(what, result))

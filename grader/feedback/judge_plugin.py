@@ -300,13 +300,7 @@ def pytest_collection_modifyitems(session, config, items):
         name = manifest.exercise_of_test(item.path)
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
-    ready = None
-    if sandbox.isolation().kind == sandbox.BUBBLEWRAP and groups and not config.option.collectonly:
-        from grader.core.zygote import ReadyWorker
-
-        # One ready process forks every exercise's worker: NumPy and pytest are imported once, not per exercise.
-        ready = config.kata_ready = ReadyWorker(Path(targets[0]), Path(tempfile.mkdtemp(prefix="kata-ready-")),
-                                                limits, cgroup)
+    ready = getattr(config, "kata_ready", None)
     sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
                                     reference_modules=kata.reference_modules(name), ready=ready)
                 for name, nodeids in groups.items()}
@@ -335,7 +329,18 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_sessionstart(session):
+    from grader.core import sandbox
+
     session.config.kata_session = session
+    config = session.config
+    if (kata_mode() == JUDGE and len(getattr(config, "kata_targets", [])) == 1 and not config.option.collectonly
+            and sandbox.isolation().kind == sandbox.BUBBLEWRAP):
+        from grader.core.zygote import ReadyWorker
+
+        # One ready process forks every exercise's worker: NumPy and pytest are imported once, not per
+        # exercise, and while the judge collects the tests.
+        config.kata_ready = ReadyWorker(Path(config.kata_targets[0]), Path(tempfile.mkdtemp(prefix="kata-ready-")),
+                                        *sandbox.limits_from_environment())
     if kata_mode() == JUDGE and os.environ.get("KATA_PHASES"):
         from grader.core.judge import mark
 

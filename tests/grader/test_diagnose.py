@@ -96,6 +96,15 @@ def test_numpy_errors_raised_in_learner_code_are_explained_from_their_shapes():
     assert "wrong order" in diagnose.explain_error("Linear expects input of shape (N, 4), got (6, 5)")
     assert "cleared" in diagnose.explain_error("IndexError: list index out of range")
     assert "did forward save" in diagnose.explain_error("'NoneType' object has no attribute 'T'")
+    assert "stale" in error_of(lambda: np.ones((7, 4))[np.arange(7), np.zeros(3, dtype=int)])
+    assert "one index fewer along axis 0: an off-by-one" in diagnose.compare(np.ones(5), np.ones(6)).diagnosis
+    assert "only along axis 3 (3 and 4)" in error_of(lambda: np.ones((2, 2, 3, 3)) * np.ones((2, 2, 3, 4)))
+    assert "fewer axes" in error_of(lambda: np.ones((2, 3)).sum(axis=2))
+    assert "sum them away (the batch?) to get (4,)" in error_of(lambda: np.add(np.ones((2, 4)), 1, out=np.zeros(4)))
+    assert "use //" in error_of(lambda: np.zeros(3)[list(range(5 / 2))])
+    assert "np.where" in error_of(lambda: max(np.ones(3), 0))
+    assert "float dtype" in error_of(lambda: np.add(np.zeros(3, dtype=int), 0.5, out=np.zeros(3, dtype=int)))
+    assert "count that is 0" in error_of(lambda: 1 / len([]))
     assert diagnose.explain_error("something else entirely") is None
 
 
@@ -119,3 +128,46 @@ def test_a_factor_of_an_earlier_expected_value_missing_is_named():
     diagnose.compare(s, s, what="sigmoid: the forward value")
     result = diagnose.compare(g * s, g * s * (1 - s), what="sigmoid: dL/da")
     assert "divided by (1 - y), with y the expected value of 'sigmoid: the forward value'" in result.diagnosis
+
+
+def _first(e, k=5):
+    wrong = e.copy()
+    wrong.ravel()[k:] = 0.0
+    return wrong
+
+
+@pytest.mark.parametrize("make_wrong, expected, phrase", [
+    (lambda e: np.clip(e, None, 0.5), E, "yours is 0.5 wherever the expected value exceeds it"),
+    (lambda p: np.where(E < 0, 1 - p, p), P, "only some entries are wrong (13 of 24), and there yours equals 1 minus"),
+    (lambda e: np.where(E < 0, -e, e), E, "there yours has the opposite sign"),
+    (lambda e: np.where(P > 0.7, e - 0.8, e), E, "off by the same amount -0.8"),
+    (lambda e: np.where(P > 0.7, 3 * e, e), E, "yours is 3 times the expected value"),
+    (_first, E, "only the first 5 of its 24 entries"),
+    (lambda e: np.roll(e, 1, axis=0), E, "yours[i] = expected[i - 1], one step late"),
+    (lambda e: np.r_[e[1:], e[-1:]], E, "yours[i] = expected[i + 1], one step early"),
+])
+def test_only_some_entries_wrong_says_what_yours_holds_there(make_wrong, expected, phrase):
+    result = diagnose.compare(make_wrong(expected), expected, rtol=1e-9, atol=0.0)
+    assert not result.ok and phrase in (result.diagnosis or "").lower(), result.diagnosis
+
+
+def test_some_entries_off_by_rounding_only_name_no_partial_pattern():
+    result = diagnose.compare(np.where(E < 0, E * (1 + 1e-15), E), E, rtol=0.0, atol=0.0)
+    assert "only some entries" not in (result.diagnosis or "").lower()
+
+
+def test_the_judge_names_a_dtype_other_than_the_references_even_when_the_values_agree():
+    from grader.core.wire import Observation, encode_value
+    from grader.feedback import checks
+
+    mine = E.astype(np.float32)
+    checks.begin(checks.JUDGE, [Observation("y", "close", encode_value(E))])
+    with pytest.raises(AssertionError) as failure:
+        checks.check_close("y", mine, mine)
+    checks.begin(checks.LOCAL)
+    assert "right values, but its dtype is float64, where the reference's is float32" in str(failure.value)
+
+
+def test_an_alternative_is_matched_at_the_scale_of_the_numbers_not_of_atol():
+    result = diagnose.compare(E * 1e-12, E, alternatives=[(np.zeros_like(E), "zeros: f never saw the step.")])
+    assert "zeros" not in result.diagnosis and "1e-12" in result.diagnosis, result.diagnosis

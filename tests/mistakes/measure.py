@@ -57,6 +57,18 @@ def named(mutant, messages: list[str], quantities=()) -> bool:
     return any(word.strip().lower() in text for word in mutant.diagnosis.split("|") if word.strip())
 
 
+def matched(row) -> list[str]:
+    """Each keyword of a named mistake found in its messages, with the text around it (to audit the keywords)."""
+    hits = []
+    for word in (w.strip().lower() for w in row["keywords"].split("|") if w.strip()):
+        for message in row["messages"]:
+            at = message.lower().find(word)
+            if at >= 0:
+                hits.append(f"{word!r}: ...{message[max(at - 80, 0):at + 60]}...".replace("\n", " / "))
+                break
+    return hits
+
+
 def measure_exercise(exercise_name: str, mutants: list, log: Path | None = None) -> list[dict]:
     """Every mistake of one exercise in one run (each its own target, as grader.maintainer.mutation runs
     the mutants): the same tests, seed and diagnoses as `make check`, with the ledger `make compare` reads."""
@@ -89,11 +101,12 @@ def measure_exercise(exercise_name: str, mutants: list, log: Path | None = None)
                      "check": named(mutant, check_messages, [e.what for e in entries]),
                      "compare": named(mutant, compare_messages, [e.what for e in entries]),
                      "first": first.strip().replace(str(folder), "<target>").replace("\n", " / ")[:600],
-                     "failed": len(failed)})
+                     "failed": len(failed), "keywords": mutant.diagnosis,
+                     "messages": [m.replace(str(folder), "<target>") for m in check_messages if m]})
     if log is not None:
         with open(log, "a", encoding="utf-8") as out:
             for row in rows:
-                out.write(json.dumps(row) + "\n")
+                out.write(json.dumps({k: v for k, v in row.items() if k != "messages"}) + "\n")
     return rows
 
 
@@ -102,6 +115,8 @@ def main(argv=None) -> int:
     parser.add_argument("set")
     parser.add_argument("exercises", nargs="*")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--show", action="store_true", help="print every message of the unnamed mistakes")
+    parser.add_argument("--audit", action="store_true", help="print where each named mistake's keyword was found")
     args = parser.parse_args(argv)
     folder = HERE / args.set
     names = args.exercises or [n for n in manifest.load().names if (folder / f"{n}.py").exists()]
@@ -117,6 +132,11 @@ def main(argv=None) -> int:
         state = ("check+compare" if row["check"] and row["compare"] else "check only" if row["check"]
                  else "compare only" if row["compare"] else "caught, unnamed" if row["caught"] else "NOT CAUGHT")
         lines.append(f"{row['exercise']}/{row['name']}: {state} ({row['failed']} failing)\n    {row['first']}")
+        if args.audit and row["check"]:
+            lines += [f"    audit: {hit}" for hit in matched(row)]
+        if args.show and not row["check"]:
+            lines += [f"    keywords: {row['keywords']}"] + [
+                "    | " + m.strip().replace("\n", " / ")[:700] for m in dict.fromkeys(row["messages"])]
     good = [r for r in rows if "error" not in r]
     caught = [r for r in good if r["caught"]]
     summary = (f"{len(good)} mistakes, {len(caught)} caught; named by check {sum(r['check'] for r in good)}"

@@ -1,0 +1,35 @@
+"""Fourth fresh bank for batchnorm, written after round five's diagnosis changes (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("caches_the_raw_input", "caches x instead of x_hat for backward",
+           "        self._cache = (x_hat, inv_std, axes, self.training)",
+           "        self._cache = (x, inv_std, axes, self.training)",
+           diagnosis="x_hat|normalised|normalized|raw input|instead of x"),
+    Mutant("eval_backward_without_gamma", "returns grad_out * inv_std in eval mode",
+           "            return g_hat * inv_std", "            return grad_out * inv_std",
+           diagnosis="gamma"),
+    Mutant("bn2d_channels_last_axes", "reduces BatchNorm2d over (0, 1, 2), as for channels-last images",
+           "        return (0, 2, 3)", "        return (0, 1, 2)",
+           diagnosis="axes|channel|layout|nchw|wrong axis"),
+    Mutant("one_image_rejected", "requires two samples (x.shape[0] >= 2) instead of two values per channel",
+           "            if m < 2:", "            if x.shape[0] < 2:",
+           diagnosis="values per channel|n h w|one image|valueerror|batch of one|m ="),
+    Mutant("backward_sign_of_sum_gx", "adds the x_hat * sum_gx term instead of subtracting it",
+           "return inv_std / m * (m * g_hat - sum_g - x_hat * sum_gx)",
+           "return inv_std / m * (m * g_hat - sum_g + x_hat * sum_gx)",
+           diagnosis="sign|minus|plus"),
+    Mutant("eps_default_1e_8", "defaults eps to 1e-8",
+           "def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float64):",
+           "def __init__(self, num_features, eps=1e-8, momentum=0.1, *, dtype=np.float64):",
+           diagnosis="eps|1e-5|default"),
+    Mutant("gamma_grad_assigned", "assigns gamma's gradient instead of adding it",
+           "self.gamma.grad += (grad_out * x_hat).sum(axis=axes).reshape(-1)",
+           "self.gamma.grad = (grad_out * x_hat).sum(axis=axes).reshape(-1)",
+           diagnosis="assign|add|+=|accumulat|second backward"),
+    Mutant("running_var_of_x_hat", "updates the running variance with the variance of x_hat (about 1)",
+           "self.momentum * var.reshape(-1) * m / (m - 1)",
+           "self.momentum * x_hat.var(axis=axes).reshape(-1) * m / (m - 1)",
+           diagnosis="x_hat|normalised|normalized|batch variance|variance of x"),
+]
