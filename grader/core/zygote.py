@@ -39,7 +39,7 @@ from grader.core.judge import TARGET_MARK, Output
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 1, 32, 4096, 16384, 1 << 18, 2
 KEPT_FLAGS = 2 | 4 | 8 | 1024 | 2048 | 4096  # nosuid, nodev, noexec, noatime, nodiratime, relatime
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 FD_VAR = "KATA_ZYGOTE_FD"
@@ -84,13 +84,33 @@ def _drop_privileges(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"]))
 
 
+def _read_only(path: str) -> None:
+    kept = os.statvfs(path).f_flag & KEPT_FLAGS  # a remount may not drop nosuid, nodev... (EPERM)
+    _libc("mount", b"none", path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
+
+
+def _private_tmp(size: int) -> None:
+    """A /tmp of the worker's own. What bubblewrap bound below the shared one (a kata checked out under
+    /tmp: its grader, tests and Python) is bound again below the new one, read-only."""
+    os.mkdir("/.shared-tmp")
+    _libc("mount", b"/tmp", b"/.shared-tmp", None, MS_BIND | MS_REC, None)
+    _libc("mount", b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=%d" % size)
+    for name in set(os.listdir("/.shared-tmp")) - {"scratch"}:
+        shared, own = f"/.shared-tmp/{name}", f"/tmp/{name}"
+        os.mkdir(own) if os.path.isdir(shared) else open(own, "w").close()
+        _libc("mount", shared.encode(), own.encode(), None, MS_BIND | MS_REC, None)
+        _read_only(own)
+    _libc("umount2", b"/.shared-tmp", MNT_DETACH)
+    os.rmdir("/.shared-tmp")
+
+
 def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     """PID 1 of the worker's namespace: its private folders, then (once the judge has found this process
     and says go) the worker, then the worker's exit status."""
     signal.set_wakeup_fd(-1)  # the ready process's; the worker forked below (learner code) gets Python's defaults
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _libc("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    _libc("mount", b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=%d" % request["limits"]["memory_bytes"])
+    _private_tmp(request["limits"]["memory_bytes"])
     _libc("mount", b"tmpfs", str(SOLUTIONS_DIR).encode(), b"tmpfs", 0, b"size=16m")
     (SOLUTIONS_DIR / "__init__.py").write_text('"""The reference modules this exercise\'s tests build on."""\n')
     for name, source in request["references"].items():
@@ -99,8 +119,7 @@ def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     _libc("mount", b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"size=64m")
     # bubblewrap's root and /dev are one tmpfs for the ready process and all its workers: read-only here.
     for shared in (str(SOLUTIONS_DIR), "/dev", "/"):
-        kept = os.statvfs(shared).f_flag & KEPT_FLAGS  # a remount may not drop nosuid, nodev... (EPERM)
-        _libc("mount", b"none", shared.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
+        _read_only(shared)
     if os.read(go, 1) != b"g":
         os._exit(0)
     worker = os.fork()
