@@ -29,14 +29,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "cpu_limit(seconds): fail the test after this much CPU time")
 
 
-def _expired(seconds: float):
-    def handler(signum, frame):
-        # The words "Timeout >N s" are what the kata's error reporting recognises as a time-out
-        # (grader/core/mode.error_of), whichever limit fired.
-        pytest.fail(f"Timeout >{seconds:g}s of CPU time", pytrace=False)
-    return handler
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     marker = item.get_closest_marker("cpu_limit")
@@ -44,7 +36,10 @@ def pytest_runtest_call(item):
         yield
         return
     seconds = float(marker.args[0])
-    previous = signal.signal(signal.SIGPROF, _expired(seconds))
+    # The words "Timeout >N s" are what the kata's error reporting recognises as a time-out
+    # (grader/core/mode.error_of), whichever limit fired.
+    previous = signal.signal(signal.SIGPROF,
+                             lambda *_: pytest.fail(f"Timeout >{seconds:g}s of CPU time", pytrace=False))
     signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield

@@ -117,29 +117,26 @@ def start_worker(arguments: list[str], *, submission: Path, reference: Path, scr
     inside = "/submission" if kind == sandbox.BUBBLEWRAP else str(submission)
     command = [sys.executable, "-B", "-m", "grader.core.worker",
                *[inside if a == TARGET_MARK else a for a in arguments]]
-    env = dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT))
-    fds = (channel_fd,)
+    env = sandbox.worker_environment(dict(env, KATA_CHANNEL_FD=str(channel_fd), PYTHONPATH=str(ROOT)))
     if input_fd is not None:
         env["KATA_INPUT_FD"] = str(input_fd)
-        fds = (channel_fd, input_fd)
     if kind == sandbox.BUBBLEWRAP:
-        command = sandbox.bubblewrap_command(command, target=submission, reference=reference,
-                                             env=sandbox.worker_environment(env))
-        full = {}
+        command, env = sandbox.bubblewrap_command(command, target=submission, reference=reference, env=env), {}
     elif kind == sandbox.UID:
-        # No namespaces: the worker reads its exercise's reference modules from its own scratch copy.
-        full = sandbox.worker_environment(dict(env, HOME=str(scratch), TMPDIR=str(scratch),
-                                               KATA_REFERENCE_DIR=str(reference)))
-        sandbox.prepare_scratch(scratch)
+        # No namespaces: the worker reads its exercise's reference modules from its own scratch copy, which
+        # belongs to the unprivileged user: its only writable place.
+        env.update(HOME=str(scratch), TMPDIR=str(scratch), KATA_REFERENCE_DIR=str(reference))
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, sandbox.UNPRIVILEGED, sandbox.UNPRIVILEGED)
     else:
-        full = dict(os.environ)
-        full.pop("KATA_TARGET", None)
-        full.update(sandbox.worker_environment(env))
-        full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        env = {**os.environ, **env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        env.pop("KATA_TARGET", None)
     output = Output(show_output)
     try:
-        process = subprocess.Popen(command, cwd=scratch, env=full, stdin=subprocess.DEVNULL, stdout=output.write_end,
-                                   stderr=output.write_end, pass_fds=fds, preexec_fn=sandbox.preexec(limits, cgroup))
+        process = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=output.write_end, stderr=output.write_end,
+                                   pass_fds=[fd for fd in (channel_fd, input_fd) if fd is not None],
+                                   preexec_fn=sandbox.preexec(limits, cgroup))
     finally:
         output.started()
     process.output = output
@@ -158,7 +155,6 @@ class WorkerSession:
         self.ready = ready  # a zygote.ReadyWorker to fork workers from (bubblewrap only), else each is started
         self.results: dict[str, tuple[list, dict | None]] = {}
         self.problem: str | None = None  # a whole-run problem, e.g. the test file could not be collected
-        self.durations: dict[str, float] = {}
         self.received = 0  # bytes of arrays reported so far (wire.SESSION_BYTES)
         self._done, self._finished, self._process = threading.Condition(), False, None
         self._thread = threading.Thread(target=self._run, name=f"worker-{exercise.name}", daemon=True)
@@ -236,9 +232,10 @@ class WorkerSession:
                "KATA_TEST_TIMEOUT": f"{self.exercise.time_limit:g}"}
         arguments = ["-p", "no:randomly", "--target", TARGET_MARK, *nodeids]
         try:
-            self._process = self._fork(arguments, env, write_end) or start_worker(
-                arguments, submission=submission(), reference=reference(), scratch=self._scratch,
-                channel_fd=write_end, env=env, limits=self.limits, cgroup=self.cgroup)
+            forked = self.ready and self.ready.spawn(arguments, env, self.reference_modules, write_end, self.limits)
+            self._process = forked or start_worker(arguments, submission=submission(), reference=reference(),
+                                                   scratch=self._scratch, channel_fd=write_end, env=env,
+                                                   limits=self.limits, cgroup=self.cgroup)
         finally:
             os.close(write_end)
         state = {"current": None, "started": 0.0, "killed_for": None}
@@ -256,27 +253,11 @@ class WorkerSession:
         self._settle(state, returncode)
         return getattr(self._process, "forked", False)
 
-    def _fork(self, arguments: list[str], env: dict, channel: int):
-        """A worker forked from the ready process, or None (none, or it could not fork: start one instead)."""
-        if self.ready is None:
-            return None
-        output = Output(show=False)
-        try:
-            arguments = ["/submission" if a == TARGET_MARK else a for a in arguments]
-            process = self.ready.spawn(arguments, dict(env, PYTHONPATH=str(ROOT)), self.reference_modules,
-                                       channel, output, self.limits)
-        finally:
-            output.started()
-        return process
-
     def _read(self, stream, state: dict) -> bool:
         """Read frames until the stream ends; True when the worker said it finished. A frame that breaks
         the protocol or its bounds (wire.read_message, wire.SESSION_BYTES) ends the worker at once."""
         try:
-            while True:
-                message = wire.read_message(stream, wire.TEST_STREAM)
-                if message is None:
-                    return False
+            while (message := wire.read_message(stream, wire.TEST_STREAM)) is not None:
                 header, arrays = message
                 self.received += sum(map(len, arrays))
                 if self.received > wire.SESSION_BYTES:
@@ -288,8 +269,6 @@ class WorkerSession:
                     state["current"], state["started"] = header["nodeid"], time.monotonic()
                 elif kind == "test":
                     nodeid, observations, error = wire.unpack_observations(header, arrays)
-                    if state["current"] == nodeid:
-                        self.durations[nodeid] = time.monotonic() - state["started"]
                     state["current"] = None if state["current"] == nodeid else state["current"]
                     self._record(nodeid, observations, error)
                 elif kind == "collect_error":
@@ -308,7 +287,7 @@ class WorkerSession:
     def _watch(self, state: dict) -> None:
         limit = cpu_budget(self.exercise.time_limit)
         counted = not (self.cgroup is not None and self.cgroup.active)  # else the cgroup's pids.max holds
-        clock, cpu, seen, cpu_at_start = sandbox.ProcessTreeClock(self._process.pid), 0.0, None, 0.0
+        clock, cpu, cpu_at_start = sandbox.ProcessTreeClock(self._process.pid), 0.0, 0.0
         active = [None, 0.0, time.monotonic()]  # the test, and the CPU reading and time it last computed at
         while not state.get("done") and self._process.poll() is None:
             tree = sandbox.process_tree(self._process.pid)  # read once a tick: counted, and its CPU time
@@ -317,13 +296,12 @@ class WorkerSession:
                                        "processes, the limit (a fork bomb?)")
                 self._kill()
                 break
-            current, reading = state["current"], clock.read(tree)
+            current, reading, now = state["current"], clock.read(tree), time.monotonic()
             if reading is not None:  # the tree's CPU time; a test's starts at the first reading that sees it
                 cpu = max(cpu, *reading)
-                seen, cpu_at_start = (current, cpu) if current != seen else (seen, cpu_at_start)
-            now = time.monotonic()
-            if reading is not None and (cpu > active[1] + IDLE_CPU_SECONDS or current != active[0]):
-                active = [current, cpu, now]
+                cpu_at_start = cpu if current != active[0] else cpu_at_start
+                if cpu > active[1] + IDLE_CPU_SECONDS or current != active[0]:
+                    active = [current, cpu, now]
             idle = reading is not None and now - active[2] > IDLE_SECONDS
             wall_limit = limit if reading is None else WALL_FACTOR * limit
             if current and (idle or cpu - cpu_at_start > limit or now - state["started"] > wall_limit):

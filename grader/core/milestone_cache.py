@@ -29,10 +29,6 @@ from grader.core.manifest import DATA_DIR, ROOT
 CACHE_DIR = ROOT / ".grade" / "milestone-cache"
 
 
-def _name(milestone) -> str:
-    return milestone if isinstance(milestone, str) else milestone.name
-
-
 def _environment() -> list[str]:
     versions = [platform.python_version()]
     for package in ("numpy", "torch"):
@@ -52,12 +48,10 @@ def _module_files(target_dir: Path, module: str) -> list[Path]:
     return [single] if single.is_file() else []
 
 
-def learner_files(milestone, target_dir) -> list[Path]:
-    """The target's files the milestone can use: its needs and uses, closed under every static import
-    of a module the target holds, and every file of the target that is not Python (data the code may
-    read, such as weights saved with np.save)."""
+def learner_files(milestone: str, target_dir) -> list[Path]:
+    """The target's files the milestone can use (the first point of the module docstring)."""
     target_dir = Path(target_dir)
-    declared = manifest.load().milestone(_name(milestone))
+    declared = manifest.load().milestone(milestone)
     pending = [need.split(".")[0] for need in declared.needs] + list(declared.uses)
     # A file that is not there is still part of the key (as missing): adding it later changes the result.
     files, seen = {target_dir / f"{module}.py" for module in pending}, set()
@@ -73,24 +67,23 @@ def learner_files(milestone, target_dir) -> list[Path]:
     return sorted(files)
 
 
-def key(milestone, target_dir, *, quick: bool = False) -> str:
+def key(milestone: str, target_dir, *, quick: bool = False) -> str:
     """The cache key: the milestone, its learner files' contents, the kata version, mode, versions."""
     files = learner_files(milestone, target_dir)
-    contents = [item for p in files
-                for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
+    contents = [item for p in files for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
     checksums = DATA_DIR / "mnist" / "SHA256SUMS"
     digest = hashlib.sha256()
-    for part in [_name(milestone), "quick" if quick else "full", reports.kata_version(), *_environment(),
+    for part in [milestone, "quick" if quick else "full", reports.kata_version(), *_environment(),
                  checksums.read_bytes() if checksums.exists() else b"<missing>", *contents]:
         digest.update((part if isinstance(part, bytes) else str(part).encode()) + b"\0")
     return digest.hexdigest()
 
 
-def _path(milestone, target_dir, quick: bool, cache_dir) -> Path:
-    return Path(cache_dir or CACHE_DIR) / f"{_name(milestone)}-{key(milestone, target_dir, quick=quick)[:32]}.json"
+def _path(milestone: str, target_dir, quick: bool, cache_dir) -> Path:
+    return Path(cache_dir or CACHE_DIR) / f"{milestone}-{key(milestone, target_dir, quick=quick)[:32]}.json"
 
 
-def cached(milestone, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
+def cached(milestone: str, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
     result = reports.read(_path(milestone, target_dir, quick, cache_dir))
     return {**result, "cached": True} if isinstance(result, dict) and cacheable(result) else None
@@ -101,7 +94,7 @@ def cacheable(result: dict) -> bool:
     return status == "passed" or (status == "failed" and not result.get("too_slow"))
 
 
-def store(milestone, target_dir, result: dict, *, quick: bool = False, cache_dir=None) -> bool:
+def store(milestone: str, target_dir, result: dict, *, quick: bool = False, cache_dir=None) -> bool:
     """Remember `result` for these files and this kata version; False when it is not worth keeping."""
     if not cacheable(result):
         return False

@@ -44,10 +44,6 @@ SPELLED = {n for n in DYNAMIC_NAMES | DYNAMIC_ATTRIBUTES if n.startswith("__")} 
 _ATTRIBUTE_CALLS = {"getattr", "setattr", "delattr", "hasattr", "vars"}
 
 
-def _root(name: str | None) -> str:
-    return (name or "").split(".")[0]
-
-
 def _folded(node: ast.AST) -> str | None:
     """The value of a string built from literals (concatenation, join, f-string, reversal), else None."""
     if isinstance(node, ast.Constant):
@@ -70,7 +66,7 @@ def _folded(node: ast.AST) -> str | None:
 
 
 def _import_finding(name: str, dynamic_names: list[str]) -> str | None:
-    root = _root(name)
+    root = name.split(".")[0]
     if root in NAMED:
         return f"imports {name} ({NAMED[root]})"
     if root in DYNAMIC_MODULES or dynamic_names:

@@ -24,6 +24,8 @@ root; the judge also counts a worker's processes and ends it over the limit), an
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -31,7 +33,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,7 +74,7 @@ class Limits:
 
 # The judge's own bounds (runner.py and the milestone command start it with judge_preexec): its data
 # (heap and anonymous memory, RLIMIT_DATA) and the files it writes (its log, the verdicts). A worker's
-# frames are bounded far below this (wire.TEST_BYTES per test, judge.SESSION_BYTES per exercise).
+# frames are bounded far below this (wire.TEST_BYTES per test, wire.SESSION_BYTES per exercise).
 JUDGE_DATA_BYTES = 6 << 30
 JUDGE_FILE_BYTES = 1 << 30
 
@@ -82,17 +83,11 @@ def _bwrap_works() -> bool:
     binary = shutil.which("bwrap")
     if binary is None or os.environ.get("KATA_NO_SANDBOX"):
         return False
-    probe = [binary, *_base_arguments(Path(tempfile.gettempdir())), sys.executable, "-c", "pass"]
+    probe = [binary, *_base_arguments(), sys.executable, "-c", "pass"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
-
-
-def _private_dirs() -> list[Path]:
-    """Folders the unprivileged worker must not read (uid mode): the reference unless told otherwise."""
-    listed = os.environ.get("KATA_PRIVATE_DIRS")
-    return [Path(p) for p in listed.split(os.pathsep) if p] if listed else [SOLUTIONS_DIR]
 
 
 def _readable_by_nobody(path: Path) -> bool:
@@ -126,7 +121,9 @@ def isolation() -> Isolation:
         return Isolation(BUBBLEWRAP, "Learner code ran in a bubblewrap sandbox (no view of the reference, "
                                      "PyTorch, other submissions or the grader's outputs).")
     if os.geteuid() == 0 and _uid_works() and not os.environ.get("KATA_NO_SANDBOX"):
-        exposed = [str(p) for p in _private_dirs() if _readable_by_nobody(p)]
+        listed = os.environ.get("KATA_PRIVATE_DIRS")  # what the worker must not read: the reference unless told
+        private = [Path(p) for p in listed.split(os.pathsep) if p] if listed else [SOLUTIONS_DIR]
+        exposed = [str(p) for p in private if _readable_by_nobody(p)]
         if exposed:
             return Isolation(NONE, "Learner code ran as an unprivileged user (no namespaces here), but "
                                    f"{', '.join(exposed)} is readable by it, so these scores are not tamper-proof: "
@@ -141,20 +138,17 @@ def isolation() -> Isolation:
     return Isolation(NONE, NOT_TAMPER_PROOF)
 
 
-def _python_roots() -> list[Path]:
-    """The directories the interpreter and its libraries live in (a virtual environment and its base)."""
-    return sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent,
-                   Path(sys.prefix).absolute()})  # unresolved too: a virtual environment reached through a symlink
-
-
-def _base_arguments(scratch: Path) -> list[str]:
+def _base_arguments() -> list[str]:
     arguments = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                  "--uid", "65534", "--gid", "65534", "--clearenv",
                  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/scratch",
                  "--chdir", "/tmp/scratch"]
     for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/alternatives"):
         arguments += ["--ro-bind-try", system, system]
-    for root in _python_roots():
+    # Where the interpreter and its libraries live (a virtual environment and its base), the virtual environment
+    # unresolved too: it may be reached through a symlink.
+    for root in sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+                        Path(sys.executable).resolve().parent, Path(sys.prefix).absolute()}):
         arguments += ["--ro-bind", str(root), str(root)]
         for package in HIDDEN_PACKAGES:
             for found in root.glob(f"lib/python3*/site-packages/{package}"):
@@ -184,7 +178,7 @@ def bubblewrap_command(command: list[str], *, target: Path, reference: Path | No
                        extra: list[str] = ()) -> list[str]:
     """The bwrap command line that runs `command` in the sandbox described in the module docstring (without
     `reference`, an empty solutions/ the ready process's workers mount their own over: zygote.py)."""
-    arguments = ["bwrap", *_base_arguments(Path("/tmp")), *extra]
+    arguments = ["bwrap", *_base_arguments(), *extra]
     for part in ("grader", "tests", "pyproject.toml"):
         arguments += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     for hidden in HIDDEN_TEST_DIRS:
@@ -290,15 +284,11 @@ class CGroup:
             return
         for path in self.paths:
             _write(path / "cgroup.kill", "1")  # v2 (Linux 5.14+): every process in it, at once
-            try:
+            with contextlib.suppress(OSError):
                 for pid in (path / "cgroup.procs").read_text().split():
-                    try:
+                    with contextlib.suppress(OSError):
                         os.kill(int(pid), 9)
-                    except OSError:
-                        pass
                 path.rmdir()
-            except OSError:
-                pass
 
 
 def _write(path: Path, text: str) -> bool:
@@ -318,11 +308,9 @@ def limits_sentence(limits: Limits, cgroup: CGroup | None) -> str:
         knobs = ", ".join(cgroup.applied) or "none of its limits could be written"
         return (f"Limits: {gib:g} GiB of memory, {limits.processes} processes and {limits.cpus:g} CPUs for the "
                 f"whole submission (cgroup v{cgroup.version}: {knobs}); {each}.")
-    if nproc_applies():
-        count = f"{limits.processes} processes more than its user had (RLIMIT_NPROC)"
-    else:
-        count = (f"{limits.processes} processes, counted by the judge, which ends a worker over it (RLIMIT_NPROC "
-                 "does not bind root)")
+    count = (f"{limits.processes} processes more than its user had (RLIMIT_NPROC)" if nproc_applies() else
+             f"{limits.processes} processes, counted by the judge, which ends a worker over it (RLIMIT_NPROC "
+             "does not bind root)")
     return f"Limits, per process only (no cgroup: not running as root, or none writable): {each}; {count}."
 
 
@@ -335,11 +323,9 @@ def _processes_of(uid: int) -> int:
     """How many tasks (processes and threads, as RLIMIT_NPROC counts them) the user runs now."""
     count = 0
     for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        try:
+        with contextlib.suppress(OSError):
             if entry.name.isdigit() and entry.stat().st_uid == uid:
                 count += len(os.listdir(entry / "task"))
-        except OSError:
-            continue
     return count
 
 
@@ -350,11 +336,8 @@ def process_tree(pid: int) -> dict[int, list[str]]:
     table = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    table[int(entry)] = stat.read().rpartition(")")[2].split()
-            except OSError:
-                continue  # it ended meanwhile
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as stat:  # OSError: it ended meanwhile
+                table[int(entry)] = stat.read().rpartition(")")[2].split()
     if pid not in table:
         return {}
     session = table[pid][3] if table[pid][3] == str(pid) else None
@@ -377,9 +360,8 @@ class ProcessTreeClock:
       coarse   every process's user + system time, its ended threads and waited-for children included
                (/proc/PID/stat, clock ticks: usually 10 ms).
     Work done on a thread or a process that ended between two readings escapes `precise` but not
-    `coarse`: comparing the two over a run tells whether anything escaped. Descendants are found by
-    their parent ids, plus every process of the worker's session when it leads one (a process whose
-    parent died is adopted outside the tree: process_tree). None where /proc is missing (macOS)."""
+    `coarse`: comparing the two over a run tells whether anything escaped. The processes counted are
+    process_tree's; None where /proc is missing (macOS)."""
 
     TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
 
@@ -393,12 +375,10 @@ class ProcessTreeClock:
         precise = coarse = 0.0
         for pid, fields in (process_tree(self.pid) if tree is None else tree).items():
             coarse += sum(int(value) for value in fields[11:15]) * self.TICK  # utime stime cutime cstime
-            try:
+            with contextlib.suppress(OSError):
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     with open(f"/proc/{pid}/task/{tid}/schedstat") as schedstat:
                         precise += int(schedstat.read().split()[0]) * 1e-9
-            except OSError:
-                continue
         return precise, coarse
 
 
@@ -407,38 +387,22 @@ def kill_unprivileged() -> None:
     if isolation().kind != UID:
         return
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == UNPRIVILEGED:
-                    os.kill(int(entry.name), 9)
-            except OSError:
-                pass
-
-
-def prepare_scratch(scratch: Path) -> None:
-    """uid mode: the worker's scratch folder belongs to the unprivileged user, its only writable place."""
-    if isolation().kind == UID:
-        for path in [scratch, *scratch.rglob("*")]:
-            os.chown(path, UNPRIVILEGED, UNPRIVILEGED)
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == UNPRIVILEGED:
+                os.kill(int(entry.name), 9)
 
 
 def die_with_parent() -> None:
     """In a child before exec: be killed when the process that started it dies (Linux prctl), so a killed
     grading run leaves no judge or worker behind."""
-    try:
-        import ctypes
-
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
 
 
 def _set_limits(pairs) -> None:
     for which, value in pairs:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
 
 
 def judge_preexec() -> None:
@@ -449,7 +413,6 @@ def judge_preexec() -> None:
 
 def preexec(limits: Limits, cgroup: CGroup | None):
     """Limits applied in the child before exec (per process; the cgroup adds per-submission ones)."""
-
     unprivileged = isolation().kind == UID
     pairs = [(resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
              (resource.RLIMIT_FSIZE, limits.file_bytes)]

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from grader.core import sandbox, wire
 from grader.core.judge import TARGET_MARK, signal_meaning, start_worker
-from grader.core.sandbox import copy_submission
 
 
 class TaskFailed(Exception):
@@ -30,7 +29,6 @@ class TaskFailed(Exception):
 
 
 def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_message=None, deadline=None,
-             reference_modules: tuple[str, ...] = (), limits: sandbox.Limits | None = None,
              on_start=None) -> tuple[object, list]:
     """(the learner side's result, [(seconds since start, kind, value) for every message]).
 
@@ -38,17 +36,16 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
     given, is re-read after each event: seconds within which the next must arrive, else the worker is
     stopped and TaskFailed says so (as for any other end without a result). on_start(pid), if given, is
     called with the worker's process id as soon as it starts (to read its CPU time: ProcessTreeClock)."""
-    limits = limits or sandbox.Limits()
     _, cgroup = sandbox.limits_from_environment()
     scratch = Path(tempfile.mkdtemp(prefix="kata-task-"))
     try:
-        submission = copy_submission(Path(target), scratch / "submission")
-        reference = sandbox.stage_reference(list(reference_modules), scratch / "reference")
+        submission = sandbox.copy_submission(Path(target), scratch / "submission")
+        reference = sandbox.stage_reference([], scratch / "reference")  # the learner's package builds on itself
         channel_read, channel_write = os.pipe()
         input_read, input_write = os.pipe()
         process = start_worker(["--task", entry, TARGET_MARK], submission=submission, reference=reference,
                                scratch=scratch, channel_fd=channel_write, input_fd=input_read, env={},
-                               limits=limits, cgroup=cgroup, show_output=True)
+                               limits=sandbox.Limits(), cgroup=cgroup, show_output=True)
         if on_start is not None:
             on_start(process.pid)
         os.close(channel_write)
@@ -128,6 +125,3 @@ def _kill(process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         except OSError:
             process.kill()
-
-
-ProcessTreeClock = sandbox.ProcessTreeClock  # where grader.milestones.stopwatch reads it

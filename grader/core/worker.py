@@ -11,12 +11,14 @@ submission.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from grader.core import target as targets
 from grader.core import wire
 from grader.core.mode import error_of
 
@@ -67,10 +69,6 @@ def run_task(entry: str, target: str) -> int:
     """`--task module:function TARGET`: call function(modules, inputs, send) on the learner's package (the
     milestones, core/task.py). The judge's inputs arrive as one frame on KATA_INPUT_FD; `send(kind, value)`
     sends an event and returns the judge's reply, and the function's result is the last frame."""
-    import importlib
-
-    from grader.core import target as targets
-
     module_name, _, function_name = entry.partition(":")
     replies = os.fdopen(int(os.environ["KATA_INPUT_FD"]), "rb")
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -32,11 +34,12 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.core import sandbox
+from grader.core import sandbox, worker
+from grader.core.judge import TARGET_MARK, Output
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 1, 32, 4096, 16384, 1 << 18, 2
 KEPT_FLAGS = 2 | 4 | 8 | 1024 | 2048 | 4096  # nosuid, nodev, noexec, noatime, nodiratime, relatime
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 FD_VAR = "KATA_ZYGOTE_FD"
@@ -63,25 +66,15 @@ def _libc(name: str, *arguments) -> None:
 def _preload() -> None:
     """What every worker imports before it reads a test: NumPy, pytest and its plugins, the grader's modules
     (not pytest plugins, which pytest must import itself to rewrite their asserts)."""
-    import importlib
-
-    import numpy  # noqa: F401
-    import pytest  # noqa: F401
     from _pytest.config import default_plugins
 
-    from grader.core import worker
-
-    for name in default_plugins:
-        if name not in worker.UNUSED_PLUGINS:
-            importlib.import_module(f"_pytest.{name}")
-    for name in ("grader.core.manifest", "grader.core.target", "grader.core.seeds", "grader.core.judge",
-                 "grader.feedback.checks", "grader.feedback.diagnose", "grader.feedback.oracle"):
+    plugins = [f"_pytest.{name}" for name in default_plugins if name not in worker.UNUSED_PLUGINS]
+    for name in ["numpy", "pytest", *plugins, "grader.core.manifest", "grader.core.target", "grader.core.seeds",
+                 "grader.feedback.checks", "grader.feedback.diagnose", "grader.feedback.oracle"]:
         importlib.import_module(name)
 
 
 def _drop_privileges(limits: dict) -> None:
-    import resource
-
     for capability in range(64):
         ctypes.CDLL(None).prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
     header, data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()  # _LINUX_CAPABILITY_VERSION_3
@@ -91,15 +84,33 @@ def _drop_privileges(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"]))
 
 
+def _read_only(path: str) -> None:
+    kept = os.statvfs(path).f_flag & KEPT_FLAGS  # a remount may not drop nosuid, nodev... (EPERM)
+    _libc("mount", b"none", path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
+
+
+def _private_tmp(size: int) -> None:
+    """A /tmp of the worker's own. What bubblewrap bound below the shared one (a kata checked out under
+    /tmp: its grader, tests and Python) is bound again below the new one, read-only."""
+    os.mkdir("/.shared-tmp")
+    _libc("mount", b"/tmp", b"/.shared-tmp", None, MS_BIND | MS_REC, None)
+    _libc("mount", b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=%d" % size)
+    for name in set(os.listdir("/.shared-tmp")) - {"scratch"}:
+        shared, own = f"/.shared-tmp/{name}", f"/tmp/{name}"
+        os.mkdir(own) if os.path.isdir(shared) else open(own, "w").close()
+        _libc("mount", shared.encode(), own.encode(), None, MS_BIND | MS_REC, None)
+        _read_only(own)
+    _libc("umount2", b"/.shared-tmp", MNT_DETACH)
+    os.rmdir("/.shared-tmp")
+
+
 def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     """PID 1 of the worker's namespace: its private folders, then (once the judge has found this process
     and says go) the worker, then the worker's exit status."""
-    from grader.core.manifest import SOLUTIONS_DIR
-
-    signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(-1)  # the ready process's; the worker forked below (learner code) gets Python's defaults
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _libc("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    _libc("mount", b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=%d" % request["limits"]["memory_bytes"])
+    _private_tmp(request["limits"]["memory_bytes"])
     _libc("mount", b"tmpfs", str(SOLUTIONS_DIR).encode(), b"tmpfs", 0, b"size=16m")
     (SOLUTIONS_DIR / "__init__.py").write_text('"""The reference modules this exercise\'s tests build on."""\n')
     for name, source in request["references"].items():
@@ -108,8 +119,7 @@ def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     _libc("mount", b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"size=64m")
     # bubblewrap's root and /dev are one tmpfs for the ready process and all its workers: read-only here.
     for shared in (str(SOLUTIONS_DIR), "/dev", "/"):
-        kept = os.statvfs(shared).f_flag & KEPT_FLAGS  # a remount may not drop nosuid, nodev... (EPERM)
-        _libc("mount", b"none", shared.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
+        _read_only(shared)
     if os.read(go, 1) != b"g":
         os._exit(0)
     worker = os.fork()
@@ -125,8 +135,6 @@ def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
 def _run_worker(request: dict, fds: list[int]) -> None:
     code = 1
     try:
-        signal.set_wakeup_fd(-1)  # the ready process's; the learner's code gets Python's defaults
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         channel, output = fds
         os.dup2(output, 1)
         os.dup2(output, 2)
@@ -136,8 +144,6 @@ def _run_worker(request: dict, fds: list[int]) -> None:
         os.chdir("/tmp/scratch")
         os.closerange(3, channel)
         os.closerange(channel + 1, 1 << 16)
-        from grader.core import worker
-
         code = worker.main(request["arguments"])
     except BaseException as error:  # noqa: BLE001 - the status says it; the judge has the frames
         print(f"the worker could not start: {error!r}", file=sys.stderr)
@@ -242,18 +248,15 @@ class ReadyWorker:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        while True:
+        message = {}
+        while message is not None:
             try:
                 message, _ = receive(self.sock)
             except (OSError, ValueError):
                 message = None
             with self._changed:
-                if message is None:
-                    self.alive = False
-                    self._changed.notify_all()
-                    return
-                if "ready" in message:
-                    self.alive = True
+                if message is None or "ready" in message:  # it has ended, or imported what it preloads
+                    self.alive = message is not None
                 else:
                     self.replies.setdefault(message["id"], {}).update(message)
                 self._changed.notify_all()
@@ -267,12 +270,15 @@ class ReadyWorker:
         return self.alive
 
     def spawn(self, arguments: list[str], env: dict, references: list[str], channel: int,
-              output, limits: sandbox.Limits) -> "ForkedWorker | None":
-        """A fresh worker running `python -m grader.core.worker ARGUMENTS`, or None if none could be forked."""
+              limits: sandbox.Limits) -> "ForkedWorker | None":
+        """A fresh worker running `python -m grader.core.worker ARGUMENTS` (judge.TARGET_MARK: the submission),
+        or None if none could be forked: the judge then starts one."""
         if not self.ready():
             return None
-        request = {"arguments": arguments, "env": sandbox.worker_environment(env), "limits": asdict(limits),
+        request = {"arguments": ["/submission" if a == TARGET_MARK else a for a in arguments],
+                   "env": sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT))), "limits": asdict(limits),
                    "references": {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in references}}
+        output = Output(show=False)
         try:
             with self._lock:
                 if not self.copied:  # the learner's files as they are now (make watch starts this before a save)
@@ -289,18 +295,17 @@ class ReadyWorker:
                 send(self.sock, {"go": number, "start": bool(host_pid)})
         except OSError:  # the ready process ended
             return None
+        finally:
+            output.started()
         return ForkedWorker(self, number, host_pid, output) if host_pid else None
 
     def _host_pid(self, init: int) -> int | None:
         """init's PID as this process sees it: the one process of the sandbox whose PIDs end (init, 1)."""
         for pid in sandbox.process_tree(self.process.pid):
-            try:
-                with open(f"/proc/{pid}/status") as status:
-                    line = next(row for row in status if row.startswith("NSpid:"))
-            except (OSError, StopIteration):
-                continue
-            if line.split()[-2:] == [str(init), "1"]:
-                return pid
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+                nspids = next((row.split()[1:] for row in status if row.startswith("NSpid:")), [])
+                if nspids[-2:] == [str(init), "1"]:
+                    return pid
         return None
 
     def close(self) -> None:

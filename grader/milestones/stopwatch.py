@@ -43,7 +43,7 @@ import numpy as np
 
 from grader.core import task
 from grader.core.manifest import ROOT
-from grader.core.task import ProcessTreeClock
+from grader.core.sandbox import ProcessTreeClock
 from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS, relus_between

@@ -185,8 +185,8 @@ def torch_train_step(theirs, x, grad_out=None):
     return y.detach().numpy(), tx.grad.numpy()
 
 
-def test_batchnorm_starts_with_gamma_ones_beta_zeros_and_unit_running_variance(ex, pkg):
-    for name in ("BatchNorm1d", "BatchNorm2d"):
+def test_batchnorm_starts_with_gamma_ones_beta_zeros_and_unit_running_variance(ex, pkg, rng):
+    for name, shape in (("BatchNorm1d", (4, 5)), ("BatchNorm2d", (2, 5, 3, 3))):
         layer = getattr(ex, name)(5)
         check_equal(f"{name}.gamma and .beta are Parameters", isinstance(layer.gamma, pkg.layers.Parameter)
                     and isinstance(layer.beta, pkg.layers.Parameter), True,
@@ -199,6 +199,12 @@ def test_batchnorm_starts_with_gamma_ones_beta_zeros_and_unit_running_variance(e
                     lambda names, name=name: (
                         f"{name}.named_parameters() gives {names}; expected ['beta', 'gamma']: the running "
                         "averages are plain arrays (estimated, never trained), not Parameters."))
+        # The same start, seen through values: what a new layer computes in eval mode (PyTorch's, in make test).
+        x = rng.standard_normal(shape)
+        layer.eval()
+        check_close_ref(f"a new {name}(5) in eval mode: forward", layer.forward(x), lambda x=x: oracle.F.batch_norm(
+            oracle.torch.tensor(x), oracle.torch.zeros(5, dtype=oracle.torch.float64),
+            oracle.torch.ones(5, dtype=oracle.torch.float64), training=False, eps=1e-5).numpy())
 
 
 @pytest.mark.parametrize("dims, shape", [(1, (8, 5)), (2, (4, 3, 5, 6))], ids=["1d", "2d"])

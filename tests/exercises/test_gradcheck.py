@@ -1,9 +1,11 @@
 """Exercise 4 (gradcheck): central differences and the relative error; check_layer_gradients is tested
 in test_gradcheck_layers.py.
 
-numerical_gradient is the oracle of every other exercise's tests, so here it is checked against closed
-forms only (never against the reference). check_layer_gradients is checked on correct reference layers
-and on deliberately broken layers (test_gradcheck_layers.py), each with a known bug in a known gradient.
+numerical_gradient is the oracle of every other exercise's tests. The judge compares the learner's values
+with the reference's on the same inputs (a closed form in the test could be evaluated by the learner's half
+too); `make test` checks the reference against the closed forms (grader/feedback/oracle.py).
+check_layer_gradients is checked on correct reference layers and on deliberately broken layers
+(test_gradcheck_layers.py), each with a known bug in a known gradient.
 
 The learner's functions receive callables and layers from the test: the whole test body runs in the
 learner's half, and only the expected values, the known-wrong alternatives and the verdicts are the
@@ -13,7 +15,8 @@ judge's (computed again on the same inputs, from the same seed).
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal, check_that
+from grader.feedback.checks import check_equal, check_that
+from grader.feedback.oracle import check_close_ref
 
 
 def twice(expected):
@@ -72,7 +75,8 @@ def separable(rng, shape):
 def test_numerical_gradient_matches_the_closed_form_for_every_shape(ex, rng, shape):
     f, x, expected = separable(rng, shape)
     grad = ex.numerical_gradient(f, x)
-    check_close(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, expected,
+    check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, lambda: expected,
+                    atol=1e-7,
                 alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), twice(expected)] + one_sided_alternatives(f, x))
 
 
@@ -85,7 +89,7 @@ def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
         return float(0.5 * np.sum((x @ a) ** 2))
 
     expected = x @ a @ a.T
-    check_close("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected,
+    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), lambda: expected, atol=1e-7,
                 alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), twice(expected)] + one_sided_alternatives(f, x))
 
 
@@ -101,7 +105,8 @@ def test_numerical_gradient_is_a_central_difference(ex, rng):
         return float(np.sum(x ** 3))
 
     grad = ex.numerical_gradient(f, x, eps=eps)
-    check_close("numerical_gradient of sum(x^3) with eps=1e-3", grad, 3 * x ** 2 + eps ** 2, alternatives=[
+    check_close_ref("numerical_gradient of sum(x^3) with eps=1e-3", grad, lambda: 3 * x ** 2 + eps ** 2, atol=1e-7,
+                    alternatives=[
         (3 * x ** 2 + 3 * x * eps + eps ** 2, FORWARD),
         (3 * x ** 2 - 3 * x * eps + eps ** 2, BACKWARD),
         (3 * x ** 2 + 1e-12,
@@ -119,8 +124,8 @@ def test_numerical_gradient_uses_the_eps_it_is_given(ex, rng):
     def f():
         return float(np.sum(np.sin(x)))
 
-    check_close("numerical_gradient of sum(sin x) with eps=0.5", ex.numerical_gradient(f, x, eps=eps),
-                np.cos(x) * np.sin(eps) / eps, alternatives=lambda: [
+    check_close_ref("numerical_gradient of sum(sin x) with eps=0.5", ex.numerical_gradient(f, x, eps=eps),
+                    lambda: np.cos(x) * np.sin(eps) / eps, atol=1e-7, alternatives=lambda: [
                     (np.cos(x), "cos(x), the exact derivative: a difference with a tiny step instead of the "
                                 "eps=0.5 passed in. Use the eps argument."),
                     twice(np.cos(x) * np.sin(eps) / eps),
@@ -178,6 +183,7 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
                lambda g: isinstance(g, np.ndarray) and g.shape == x.shape, lambda g: (
                    f"numerical_gradient returned {type(g).__name__} with shape {getattr(g, 'shape', None)}; "
                    f"expected an array of x's shape {x.shape}."))
+    check_close_ref("numerical_gradient of sum(x)", grad, lambda: np.ones(x.shape), atol=1e-7)
     aliased = isinstance(grad, np.ndarray) and (grad is x or np.shares_memory(grad, x))
     check_equal("numerical_gradient returns (a view of) x itself", aliased, False,
                 "numerical_gradient returned (a view of) x itself: build the gradient in a new array.")
@@ -187,11 +193,14 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
 # relative_error
 
 
-def test_relative_error_of_two_zero_arrays_is_zero(ex):
+def test_relative_error_of_two_zero_arrays_is_zero(ex, rng):
     value = ex.relative_error(np.zeros(3), np.zeros(3))
     check_that("relative_error(zeros, zeros)", value, lambda v: v == 0.0, lambda v: (
         f"relative_error(zeros, zeros) = {v}; two equal arrays have relative error 0.0 even when both "
         "are zero (0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
+    b = rng.standard_normal(3)
+    check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b), lambda: 1.0,
+                    atol=1e-7)
 
 
 def test_relative_error_matches_closed_forms(ex):
@@ -210,7 +219,8 @@ def test_relative_error_matches_closed_forms(ex):
         return np.array([formula(np.array(a), np.array(b)) for a, b, _ in pairs])
 
     norm = np.linalg.norm
-    check_close("relative_error on pairs with known answers", got, expected, alternatives=lambda: [
+    check_close_ref("relative_error on pairs with known answers", got, lambda: expected, atol=1e-7,
+                    alternatives=lambda: [
         (each(lambda a, b: norm(a - b) / norm(b)),
          "||a - b|| / ||b||: dividing by the norm of b only makes the error depend on the argument order; "
          "divide by max(||a||, ||b||)."),
@@ -242,9 +252,8 @@ def test_relative_error_is_symmetric(ex, rng):
                                 "norm of one argument (here ||b||) only; divide by max(||a||, ||b||)."),
     ]
     ab, ba = ex.relative_error(a, b), ex.relative_error(b, a)
-    check_close("relative_error(a, b)", ab, closed, alternatives=one_norm_only)
-    check_close("relative_error(b, a)", ba, closed,
-                alternatives=one_norm_only)
+    check_close_ref("relative_error(a, b)", ab, lambda: closed, atol=1e-7, alternatives=one_norm_only)
+    check_close_ref("relative_error(b, a)", ba, lambda: closed, atol=1e-7, alternatives=one_norm_only)
 
 
 @pytest.mark.parametrize("scale", [1e-8, 1e8])
@@ -254,7 +263,7 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
     norm = np.linalg.norm
     closed = norm(a - b) / max(norm(a), norm(b))
     scaled = ex.relative_error(scale * a, scale * b)
-    check_close(f"relative_error(k a, k b) with k = {scale:g}", scaled, closed, rtol=1e-9, atol=0.0,
+    check_close_ref(f"relative_error(k a, k b) with k = {scale:g}", scaled, lambda: closed, rtol=1e-9, atol=0.0,
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
                                "max(||a||, ||b||).")])
@@ -269,5 +278,5 @@ def test_numerical_gradient_keeps_float64_precision(ex, rng):
     def f():
         return float(np.sum(c * x))
 
-    check_close("numerical_gradient of sum(c x), c = 1 + about 1e-7 (to 1e-8 relative)", ex.numerical_gradient(f, x),
-                lambda: c, rtol=1e-8, atol=0.0)
+    check_close_ref("numerical_gradient of sum(c x), c = 1 + about 1e-7 (to 1e-8 relative)",
+                    ex.numerical_gradient(f, x), lambda: c, rtol=1e-8, atol=0.0)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_raises, check_that
+from grader.feedback.oracle import check_close_ref
 from grader.feedback.diagnose import relative_error as closed_relative_error
 from helpers import own_rng
 
@@ -77,6 +78,30 @@ def activation(pkg, kind):
 
     Activation.__name__ = Activation.__qualname__ = kind
     return Activation()
+
+
+def doubled(layer):
+    """The layer with every gradient its backward gives doubled (the returned dL/dx and what it adds into each
+    p.grad): each relative error against the numerical gradient is then ||g|| / ||2 g|| = 1/2."""
+    correct = layer.backward
+
+    def backward(grad_out):
+        before = [p.grad.copy() for p in layer.parameters()]
+        grad_x = correct(grad_out)
+        for p, kept in zip(layer.parameters(), before):
+            p.grad[...] = kept + 2 * (p.grad - kept)
+        return 2 * grad_x
+
+    layer.backward = backward
+    return layer
+
+
+def errors_of(errors, keys):
+    """The errors under `keys` (sorted) as an array, nan where one is missing: a value the judge compares."""
+    try:
+        return np.array([float(errors[key]) if key in errors else np.nan for key in sorted(keys)])
+    except (TypeError, ValueError):
+        return np.full(len(keys), np.nan)
 
 
 def describe_errors(errors):
@@ -147,6 +172,10 @@ def test_check_layer_gradients_finds_tiny_errors_for_correct_layers(ex, pkg, rng
                    f"check_layer_gradients reported {describe_errors(errors)} for the reference {kind}, whose "
                    "backward is correct (central differences agree to about 1e-8). "
                    + explain_large_errors_on_a_correct_layer(errors, layer, x)))
+    twice = doubled(make_linear(pkg, rng) if kind == "Linear" else activation(pkg, kind))
+    check_close_ref(f"check_layer_gradients({kind}) when backward doubles every gradient, under {sorted(keys)}",
+                    errors_of(ex.check_layer_gradients(twice, x), keys), lambda: np.full(len(keys), 0.5),
+                    atol=1e-7)
 
 
 def test_check_layer_gradients_names_the_wrong_gradient_of_a_broken_bias(ex, pkg, rng):
@@ -266,6 +295,12 @@ def test_check_layer_gradients_zeroes_stale_gradients_first(ex, pkg, rng):
                        + (checker_advice(errors, layer, x, {"x"})[1:] or
                           "backward adds into p.grad, so old values were added to the new gradient. Call "
                           "layer.zero_grad() before the forward and backward pass.")))
+    twice = doubled(make_linear(pkg, rng))
+    for p in twice.parameters():
+        p.grad[...] = 7.0
+    check_close_ref("check_layer_gradients with stale gradients, when backward doubles every gradient, under "
+                    "['W', 'b', 'x']", errors_of(ex.check_layer_gradients(twice, x), "xWb"),
+                    lambda: np.full(3, 0.5), atol=1e-7)
 
 
 def changed_entries(after, before):

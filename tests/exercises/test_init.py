@@ -98,6 +98,7 @@ def draw(ex, name, rng):
 # Shape and randomness
 
 
+@pytest.mark.fact  # a shape and a dtype, which zeros have: the statistics below are the judged quantities
 @pytest.mark.parametrize("name", NAMES)
 def test_initializer_returns_a_fan_in_by_fan_out_float64_array(ex, name):
     def problem(w):
@@ -115,19 +116,24 @@ def test_initializer_draws_from_the_rng_it_is_given(ex, rng, name):
     seed = int(rng.integers(2 ** 32))
     first = init(20, 30, np.random.default_rng(seed))
     again = init(20, 30, np.random.default_rng(seed))
-    check_property(f"{name}(20, 30, rng) for two generators of the same seed", [first, again], lambda pair: (
-        None if np.array_equal(np.asarray(pair[0]), np.asarray(pair[1])) else
-        f"{name} gave different weights for two generators with the same seed: draw from the rng argument "
-        "(rng.normal, rng.uniform), not from np.random's global state, so that runs are reproducible."))
     shared = np.random.default_rng(seed)
     one, two = init(20, 30, shared), init(20, 30, shared)
-    check_property(f"{name}(20, 30, rng) called twice with one generator", [one, two], lambda pair: (
-        None if not np.array_equal(np.asarray(pair[0]), np.asarray(pair[1])) else
-        f"Two calls of {name} with the same generator gave identical weights: draw from rng itself (do "
-        "not make a new generator from a fixed seed inside the function)."))
-    check_property(f"{name}(20, 30, rng)", first, lambda w: (
-        None if np.unique(np.asarray(w)).size == np.asarray(w).size == 600 else
-        f"{name} returned repeated values: draw every entry."))
+
+    def problem(draws):  # one observation: each property must hold of the same four draws
+        first, again, one, two = (np.asarray(draw) for draw in draws)
+        if not np.array_equal(first, again):
+            return (f"{name} gave different weights for two generators with the same seed: draw from the rng "
+                    "argument (rng.normal, rng.uniform), not from np.random's global state, so that runs are "
+                    "reproducible.")
+        if np.array_equal(one, two):
+            return (f"Two calls of {name} with the same generator gave identical weights: draw from rng itself (do "
+                    "not make a new generator from a fixed seed inside the function).")
+        if not np.unique(first).size == first.size == 600:
+            return f"{name} returned repeated values: draw every entry."
+        return None
+
+    check_property(f"{name}(20, 30, rng) for two generators of the same seed, then twice with one generator",
+                   [first, again, one, two], problem)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -322,24 +328,27 @@ def test_xavier_keeps_the_signal_of_a_deep_tanh_network(ex, rng, name):
 
 
 def test_xavier_lets_a_deep_relu_network_fade(ex, rng):
-    # Var(W) = 1 / width ignores the half that ReLU zeroes: the signal halves at every layer.
+    # Var(W) = 1 / width ignores the half that ReLU zeroes: the signal halves at every layer (to about 1e-3,
+    # never near 1e-6, the floor that weights of zero would fall through).
     nets = 8
     x = inputs(rng, nets, 1.0)
     check_signal("ten ReLU layers initialised with xavier_normal", deep_weights(ex.xavier_normal, rng, nets),
-                 "ReLU", x, lambda power: power[-1] < 0.5, lambda power: (
+                 "ReLU", x, lambda power: 1e-6 < power[-1] < 0.5, lambda power: (
                      "Ten layers y = relu(x W) initialised with xavier_normal keep the mean square of the signal "
                      f"at {describe(power)} of the input's; with Var(W) = 2 / (fan_in + fan_out) = 1 / width each "
-                     "ReLU layer should halve it (about 0.001 after ten layers). Is xavier_normal's variance too "
-                     "large?"))
+                     "ReLU layer should halve it (about 0.001 after ten layers). " + (
+                         "Is xavier_normal's variance too large?" if power[-1] >= 0.5 else
+                         "Nothing is left of it: is xavier_normal's variance far too small, or zero?")))
 
 
 def test_he_saturates_a_deep_tanh_network(ex, rng):
-    # Var(W) = 2 / width doubles a small signal at each tanh layer until tanh saturates near +-1.
+    # Var(W) = 2 / width doubles a small signal at each tanh layer until tanh saturates near +-1: 24 to 32 times
+    # the input's after ten layers over 2,000 seeds; weights of variance 1 saturate fully, at 80 to 92.
     nets = 8
     x = inputs(rng, nets, 0.1)
     check_signal("ten Tanh layers initialised with he_normal", deep_weights(ex.he_normal, rng, nets), "Tanh", x,
-                 lambda power: power[-1] > 2.0, lambda power: (
+                 lambda power: 2.0 < power[-1] < 50.0, lambda power: (
                      "Ten layers y = tanh(x W) initialised with he_normal, input standard deviation 0.1: the mean "
                      f"square of the signal is {describe(power)} of the input's; with Var(W) = 2 / fan_in it "
                      "should double at each layer until tanh saturates (about 30 times the input's). Is "
-                     "he_normal's variance too small?"))
+                     f"he_normal's variance too {'small' if power[-1] <= 2.0 else 'large'}?"))

@@ -192,10 +192,12 @@ def test_sgd_matches_pytorch_step_for_step(ex, pkg, rng, settings):
 def test_sgd_without_momentum_moves_against_the_gradient_by_lr(ex, pkg, rng):
     params = make_params(pkg, rng)
     grads = gradient_sequence(rng, steps=1)
+    w0 = [p.data.copy() for p in params]
     optimizer = ex.SGD(params, lr=0.1)
     for _, deltas in run_updates(optimizer, params, grads):
         for i, (delta, g) in enumerate(zip(deltas, grads[0])):
-            check_close_ref(f"SGD(lr=0.1): the change of parameter {i}", delta, lambda g=g: -0.1 * g,
+            check_close_ref(f"SGD(lr=0.1): the change of parameter {i}", delta,
+                            lambda i=i: torch_updates("SGD", dict(lr=0.1), w0, grads)[0][i],
                             alternatives=lambda g=g: [(-g, "-g: the learning rate was not applied (w -= lr * g).")])
 
 
@@ -209,7 +211,7 @@ def test_sgd_updates_parameters_in_place_and_keeps_their_dtype(ex, pkg, rng):
     optimizer = ex.SGD(params, **settings)
     for _ in run_updates(optimizer, params, grads):
         pass
-    after = once(lambda: sgd_simulation(w0, float32_rounded(grads), **settings))
+    after = once(lambda: torch_updates("SGD", settings, w0, float32_rounded(grads)))
     for i, (p, array) in enumerate(zip(params, held)):
         check_close_ref(f"the array that was parameter {i}'s p.data before two SGD steps", array,
                         lambda i=i: w0[i] + after()[0][i] + after()[1][i], rtol=1e-4, atol=1e-5,
@@ -249,23 +251,35 @@ def test_sgd_zero_grad_clears_every_gradient_in_place(ex, pkg, rng):
     held = [p.grad for p in params]
     for g in held:
         g[...] = 1.0
-    ex.SGD(params, lr=0.1).zero_grad()
+    optimizer = ex.SGD(params, lr=0.1)
+    optimizer.zero_grad()
     for i, (p, g) in enumerate(zip(params, held)):
         message = (f"after zero_grad() the gradient array of parameter {i} is not all zeros: clear it in place "
                    "(p.grad[...] = 0), so every reference to that array sees the zeros.")
         check_that(f"p.grad of parameter {i} after zero_grad()", p.grad, lambda grad: not np.any(grad), message)
         check_that(f"the array that was p.grad of parameter {i} before zero_grad()", g,
                    lambda grad: not np.any(grad), message)
+    # Then a backward pass adds into the cleared arrays and a step follows: it moves by -lr times that gradient.
+    grads = gradient_sequence(rng, steps=1)[0]
+    before = [p.data.copy() for p in params]
+    for g, new in zip(held, grads):
+        g += new
+    optimizer.step()
+    check_close_ref("the change of parameter 0 at a step of SGD(lr=0.1) after zero_grad()", params[0].data - before[0],
+                    lambda: torch_updates("SGD", dict(lr=0.1), before, [grads])[0][0],
+                    alternatives=lambda: [(-0.1 * (grads[0] + 1.0), (
+                        "-lr (g + 1): the gradient of 1 from before zero_grad() was still there."))])
 
 
 @pytest.mark.part("sgd")
 def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
     params = make_params(pkg, rng)
+    w0 = [p.data.copy() for p in params]
     optimizer = ex.SGD((p for p in params), lr=0.1)
     grads = gradient_sequence(rng, steps=2)
     changes = [deltas[0] for _, deltas in run_updates(optimizer, params, grads)]
     check_close_ref("the change of parameter 0 at the second step of SGD(lr=0.1) built from a generator",
-                    changes[1], lambda: -0.1 * grads[1][0],
+                    changes[1], lambda: torch_updates("SGD", dict(lr=0.1), w0, grads)[1][0],
                     alternatives=lambda: [(np.zeros(SHAPES[0]), (
                         "zero: the second SGD.step moved nothing. Keep list(params); a generator such as "
                         "model.parameters() given as (p for p in ...) is empty after the first pass."))])
@@ -275,13 +289,15 @@ def test_sgd_accepts_a_generator_of_parameters(ex, pkg, rng):
 def test_sgd_reads_the_learning_rate_from_its_lr_attribute_at_every_step(ex, pkg, rng):
     params = make_params(pkg, rng)
     grads = gradient_sequence(rng, steps=2)
+    w0 = [p.data.copy() for p in params]
     optimizer = ex.SGD(params, lr=0.1)
     for step, deltas in run_updates(optimizer, params, grads):
         if step == 1:
             optimizer.lr = 0.01  # what a learning-rate schedule does between epochs
             continue
+        # Without momentum a step's change depends on its own gradient and rate only: PyTorch's from the start.
         check_close_ref("the change of parameter 0 at step 2, after setting optimizer.lr = 0.01", deltas[0],
-                        lambda: -0.01 * grads[1][0],
+                        lambda: torch_updates("SGD", dict(lr=0.01), w0, grads[1:])[0][0],
                         alternatives=lambda: [(-0.1 * grads[1][0], (
                             "a step with the old rate 0.1: keep the rate in self.lr and read self.lr in step(), "
                             "so schedules can change it."))])

@@ -11,8 +11,16 @@ import pytest
 
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from helpers import once
-from test_performance import (CNN_MISTAKES, LR, MLP_MISTAKES, MOMENTUM, check_steps, cnn_batches, cnn_params,
-                              cnn_runs, explain_profiled_sums, mlp_batches, mlp_params, mlp_runs, parameter_names)
+from test_performance import (ATOL, CNN_MISTAKES, LR, MLP_MISTAKES, MOMENTUM, RTOL, check_steps, cnn_batches,
+                              cnn_params, cnn_runs, explain_profiled_sums, mlp_batches, mlp_params, mlp_runs,
+                              parameter_names)
+
+
+def check_first_loss(what, loss, runs, ref, start, batch, batch_size):
+    """The loss of a fast model's first step against the judge's textbook run from the same float64 start:
+    what the tests of copies and layouts judge beside the facts they check."""
+    check_close(f"{what}: the loss of its first step", np.asarray(loss, dtype=np.float64),
+                lambda: runs(ref, start, [batch], batch_size)["textbook"][0][0], rtol=RTOL, atol=ATOL)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -42,21 +50,22 @@ def test_mlp_of_other_depths_computes_what_the_textbook_computes(ex, ref, rng):
 
 
 @pytest.mark.part("mlp")
-def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
+def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, ref, rng):
     sizes = (9, 7, 4)
     params = mlp_params(rng, sizes)
     given = [p.copy() for p in params]
     fast = ex.FastMLP(params, lr=LR, momentum=MOMENTUM, batch_size=5)
     (x, labels), = mlp_batches(rng, sizes[0], sizes[-1], (5,))
     x_before = x.copy()
-    fast.step(x, labels)
+    loss = fast.step(x, labels)
     for name, before, after in zip(parameter_names(len(params)), given, params):
         check_unchanged(f"FastMLP (the float32 {name} it was given; copy it in __init__)", before, after)
     check_unchanged("FastMLP.step (its batch x)", x_before, x)
+    check_first_loss("FastMLP 9-7-4", loss, mlp_runs, ref, [p.astype(np.float64) for p in given], (x_before, labels), 5)
 
 
 @pytest.mark.part("mlp")
-def test_mlp_keeps_float32_and_the_textbook_layouts(ex, rng):
+def test_mlp_keeps_float32_and_the_textbook_layouts(ex, ref, rng):
     sizes = (9, 7, 4)
     params = [p.astype(np.float64) for p in mlp_params(rng, sizes)]
     fast = ex.FastMLP(params, lr=LR, momentum=MOMENTUM, batch_size=5)
@@ -67,6 +76,9 @@ def test_mlp_keeps_float32_and_the_textbook_layouts(ex, rng):
                     "float64 through every product and copy); convert the given arrays once, in __init__."))
     for name, given, back in zip(parameter_names(len(params)), params, final):
         check_close(f"FastMLP.parameters() {name} before any step", back, given.astype(np.float32), rtol=0, atol=0)
+    (x, labels), = mlp_batches(rng, sizes[0], sizes[-1], (5,))
+    check_first_loss("FastMLP 9-7-4 built from float64 arrays", fast.step(x.copy(), labels), mlp_runs, ref,
+                     [p.astype(np.float32).astype(np.float64) for p in params], (x, labels), 5)
 
 
 @pytest.mark.part("mlp")
@@ -124,7 +136,7 @@ def test_cnn_with_two_input_channels_and_5x5_kernels_computes_what_the_textbook_
 
 
 @pytest.mark.part("cnn")
-def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, rng):
+def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, ref, rng):
     shape = (2, 8, 12)
     params = cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5)
     fast = ex.FastCNN([p.astype(np.float64) for p in params], lr=LR, momentum=MOMENTUM, batch_size=4,
@@ -135,20 +147,25 @@ def test_cnn_gives_back_the_parameters_it_was_given_in_their_layouts(ex, rng):
     for name, given, back in zip(parameter_names(6), params, final):
         check_close(f"FastCNN.parameters() {name} before any step (your layouts converted back to the "
                     "textbook's)", back, given, rtol=0, atol=0)
+    (x, labels), = cnn_batches(rng, shape, 5, (4,))
+    check_first_loss("FastCNN on 2 x 8 x 12 images", fast.step(x.copy(), labels), cnn_runs, ref,
+                     [p.astype(np.float32).astype(np.float64) for p in params], (x, labels), 4)
 
 
 @pytest.mark.part("cnn")
-def test_cnn_copies_its_parameters_and_leaves_the_batch_alone(ex, rng):
+def test_cnn_copies_its_parameters_and_leaves_the_batch_alone(ex, ref, rng):
     shape = (1, 8, 8)
     params = cnn_params(rng, shape[0], 2, 3, 3, shape[1], shape[2], 4)
     given = [p.copy() for p in params]
     fast = ex.FastCNN(params, lr=LR, momentum=MOMENTUM, batch_size=3, image_shape=shape)
     (x, labels), = cnn_batches(rng, shape, 4, (3,))
     x_before = x.copy()
-    fast.step(x, labels)
+    loss = fast.step(x, labels)
     for name, before, after in zip(parameter_names(6), given, params):
         check_unchanged(f"FastCNN (the float32 {name} it was given; copy it in __init__)", before, after)
     check_unchanged("FastCNN.step (its batch x)", x_before, x)
+    check_first_loss("FastCNN on 1 x 8 x 8 images", loss, cnn_runs, ref, [p.astype(np.float64) for p in given],
+                     (x_before, labels), 3)
 
 
 @pytest.mark.part("cnn")

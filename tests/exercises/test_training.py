@@ -15,7 +15,8 @@ global generator...) are simulated by the judge.
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
+from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
+from grader.feedback.oracle import check_close_ref
 from helpers import own_rng
 
 
@@ -197,14 +198,14 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
     finally:
         np.random.set_state(saved)
     order = np.concatenate(ys)
-    check_close("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
-                "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
-                alternatives=lambda: [
-                    (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
-                                   "rng.permutation(N)."),
-                    (np.random.RandomState(global_seed).permutation(n), (
-                        "np.random.permutation(N), from NumPy's global generator: draw from the generator "
-                        "passed in, rng.permutation(N), so that the caller's seed decides the batches."))])
+    check_close_ref("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
+                    "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
+                    alternatives=lambda: [
+                        (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
+                                       "rng.permutation(N)."),
+                        (np.random.RandomState(global_seed).permutation(n), (
+                            "np.random.permutation(N), from NumPy's global generator: draw from the generator "
+                            "passed in, rng.permutation(N), so that the caller's seed decides the batches."))])
     check_that("the orders of two epochs drawn with generators of the same seed", [order, np.concatenate(again)],
                lambda pair: np.array_equal(pair[0], pair[1]),
                "the same seed must give the same batches: draw the order from the rng passed in, not from "
@@ -219,16 +220,17 @@ def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
                lambda ys: [np.asarray(b).tolist() for b in ys] == expected,
                lambda ys: f"with shuffle=False the batches are {[np.asarray(b).tolist() for b in ys]}; expected "
                           "consecutive slices [0..3], [4..7], [8, 9] in the original order.")
-    check_close("the inputs of the batches without shuffling, together", np.concatenate(xs), lambda: X)
+    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs), lambda: X)
 
 
 def test_minibatches_leave_the_data_unchanged(ex, rng):
     X, y = ids_data(rng, 30)
     X_before, y_before = X.copy(), y.copy()
-    for _ in ex.minibatches(X, y, 7, rng=own_rng()):
-        pass
+    _, ys = collect(ex.minibatches(X, y, 7, rng=own_rng()))
     check_unchanged("minibatches (X)", X_before, X)
     check_unchanged("minibatches (y)", y_before, y)
+    check_close_ref("the labels of the batches of minibatches(X, y, 7, rng=np.random.default_rng(0)), together",
+                    np.concatenate(ys), lambda: np.random.default_rng(0).permutation(30))
 
 
 def test_minibatches_batch_larger_than_the_data_is_one_batch(ex, rng):
@@ -265,15 +267,15 @@ def test_gradient_norms_are_the_frobenius_norm_of_each_gradient(ex, pkg, rng):
         check_that(f"the type of gradient_norms()[{name!r}]", got[name], is_a_float,
                    lambda value: f"gradient_norms()[{name!r}] is {kind_of(value)}, not a float: convert it with "
                                  "float(...).")
-        check_close(f"gradient_norms()[{name!r}]", got[name], lambda g=g: np.linalg.norm(g),
-                    alternatives=lambda g=g, p=p: [
-                        (np.sum(g ** 2), "the squared norm: take the square root."),
-                        (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
-                                                   "the square root of the SUM of the squares of all entries."),
-                        (np.mean(g ** 2), "the mean of the squares: the norm is the square root of the SUM of "
-                                          "the squares of all entries."),
-                        (np.linalg.norm(p.data), "the norm of the parameter's values p.data, not of its "
-                                                 "gradient p.grad.")])
+        check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: np.linalg.norm(g),
+                        alternatives=lambda g=g, p=p: [
+                            (np.sum(g ** 2), "the squared norm: take the square root."),
+                            (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
+                                                       "the square root of the SUM of the squares of all entries."),
+                            (np.mean(g ** 2), "the mean of the squares: the norm is the square root of the SUM of "
+                                              "the squares of all entries."),
+                            (np.linalg.norm(p.data), "the norm of the parameter's values p.data, not of its "
+                                                     "gradient p.grad.")])
 
 
 def is_a_float(value):
@@ -294,6 +296,17 @@ def backward_once(pkg, model, X, y):
     loss.forward(model.forward(X), y)
     model.backward(loss.backward())
     return {name: float(np.sqrt(np.sum(p.grad ** 2))) for name, p in model.named_parameters()}
+
+
+def check_flags(what, warnings, norms, vanishing=1e-6, exploding=1e3):
+    """The judged quantity behind the sentences: per name of `norms`, 3 if the warnings call it not finite,
+    1 vanishing, 2 exploding, 0 unflagged, against the reference's (make test: against the docstring's rule,
+    whose default thresholds are training.VANISHING and EXPLODING)."""
+    codes = np.array([3.0 if name in flagged(warnings, "not finite") else 1.0 if name in flagged(warnings, "vanishing")
+                      else 2.0 if name in flagged(warnings, "exploding") else 0.0 for name in norms])
+    check_close_ref(f"{what}: per parameter 3 if not finite, 1 if vanishing, 2 if exploding, else 0", codes,
+                    lambda: np.array([3.0 if not np.isfinite(n) else 1.0 if n < vanishing else 2.0 if n > exploding
+                                      else 0.0 for n in norms.values()]))
 
 
 def flagged(warnings, word):
@@ -317,6 +330,7 @@ def test_gradient_health_flags_vanishing_gradients_in_a_deep_sigmoid_net(ex, pkg
     check_that("check_gradient_health's warnings for the last layer of that net", warnings,
                lambda warnings: last not in flagged(warnings, "vanishing"),
                f"the last layer's gradient ({norms[last]:.2g}) is healthy but was flagged as vanishing.")
+    check_flags("the warnings for that net", warnings, norms)
 
 
 def test_gradient_health_flags_exploding_gradients_with_huge_weights_and_unscaled_inputs(ex, pkg, rng):
@@ -329,8 +343,10 @@ def test_gradient_health_flags_exploding_gradients_with_huge_weights_and_unscale
                lambda warnings: f"with weights of std 3 and inputs times 255 the first layer's gradient norm is "
                                 f"{norms['0.W']:.3g}, yet check_gradient_health flagged "
                                 f"{flagged(warnings, 'exploding') or 'nothing'} as exploding (warnings: {warnings}).")
+    check_flags("the warnings for that net", warnings, norms)
 
 
+@pytest.mark.fact  # no warnings, which a stub returning [] gives too
 def test_gradient_health_accepts_a_healthy_network(ex, pkg, rng):
     model = mlp(pkg, rng, sizes=(16, 64, 64, 3))
     X, y = blobs(rng, n=32, dim=16)
@@ -358,6 +374,7 @@ def test_gradient_health_uses_the_given_thresholds_and_flags_non_finite_norms(ex
     check_that("the warnings that say 'exploding'", warnings,
                lambda warnings: flagged(warnings, "exploding") == ["c"],
                lambda warnings: f"with exploding=10.0, norms {norms} gave {warnings}")
+    check_flags("the warnings", warnings, norms, vanishing=1.0, exploding=10.0)
 
 
 @pytest.mark.fact
