@@ -278,8 +278,8 @@ def pytest_collection_modifyitems(session, config, items):
     from grader.core.judge import WorkerSession, mark
 
     mark("collected")
-    targets = getattr(config, "kata_targets", [])
-    if len(targets) != 1:
+    judged = getattr(config, "kata_targets", [])
+    if len(judged) != 1:
         raise pytest.UsageError("KATA_MODE=judge grades one target at a time")
     kata = manifest.load()
     limits, cgroup = sandbox.limits_from_environment()
@@ -289,7 +289,7 @@ def pytest_collection_modifyitems(session, config, items):
         if name is not None:
             groups.setdefault(name, []).append(item.nodeid)
     ready = getattr(config, "kata_ready", None)
-    sessions = {name: WorkerSession(kata.exercise(name), targets[0], nodeids, limits=limits, cgroup=cgroup,
+    sessions = {name: WorkerSession(kata.exercise(name), judged[0], nodeids, limits=limits, cgroup=cgroup,
                                     reference_modules=kata.reference_modules(name), ready=ready)
                 for name, nodeids in groups.items()}
     config.kata_sessions = sessions
