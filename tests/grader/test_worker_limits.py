@@ -301,3 +301,23 @@ def test_without_a_ready_process_workers_are_started_as_before(tmp_path, monkeyp
     finally:
         session.close()
         ready.close()
+
+
+def test_a_frame_is_sent_whole_when_the_pipe_takes_it_in_pieces(monkeypatch):
+    """A write to a pipe interrupted by a signal (a profiler's stop, a learner's timer) returns after
+    part of the frame: the worker sends the rest (it once lost it, and the judge read a broken stream)."""
+    from grader.core import wire, worker
+
+    class Trickle:
+        def __init__(self):
+            self.received = b""
+
+        def write(self, data) -> int:
+            self.received += bytes(data[:3])
+            return min(3, len(data))
+
+    channel = Trickle()
+    monkeypatch.setattr(worker, "_CHANNEL", channel)
+    frame = wire.pack_message({"type": "start", "nodeid": "tests/x.py::test_y"}, [])
+    worker._send(frame)
+    assert channel.received == frame
