@@ -268,7 +268,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 # ---- judge mode: one sandboxed worker per exercise ------------------------------------------------------
 
-WORKERS_AHEAD = 2  # exercises whose workers start before the judge reaches them (measured: 2 beats 1 and 3)
+WORKERS_AHEAD = 2  # exercises whose workers start before the judge reaches them (2 was not compared with 1 or 3)
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
