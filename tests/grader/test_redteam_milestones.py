@@ -1,7 +1,8 @@
 """The milestones under attack: each tests/grader/redteam/milestone_*.py, appended to one module of the
 reference, must fail its milestone (quick mode) with the sentence its first line names, and the honest
 reference beside them keeps its milestones. The first line of each file reads
-`# milestone: NAME; appended to: MODULE.py; expect: SENTENCE`.
+`# milestone: NAME; appended to: MODULE.py; expect: SENTENCE [| SENTENCE ...]` (any of them: which one a
+refusal says may depend on the inputs, drawn afresh for every run).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def test_each_attack_fails_its_milestone_with_its_sentence(attack, tmp_path):
         module.write("\n\n" + (REDTEAM / f"{attack}.py").read_text())
     result, output = milestone(found["milestone"], target, tmp_path)
     assert result["status"] == "failed", (result, output[-3000:])
-    assert found["expect"] in result["reason"], result["reason"]
+    assert any(sentence in result["reason"] for sentence in found["expect"].split(" | ")), result["reason"]
 
 
 @pytest.mark.parametrize("name", ["mnist", "fast_mlp"])

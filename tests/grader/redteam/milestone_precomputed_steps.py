@@ -1,4 +1,6 @@
-# milestone: fast_mlp; appended to: performance.py; expect: the first loss of your fast step
+# milestone: fast_mlp; appended to: performance.py; expect: the first loss of your fast step | your fast step's losses agree with PyTorch's for
+# Either refusal: every first loss is near ln 10, so on some seeds the table's first losses fall within
+# rounding of PyTorch's on the judge's batches, and the losses part a few steps later.
 # Precomputed steps. FastMLP's constructor, which is not timed, trains 200 honest steps on the batches
 # the milestone used to hand over in advance (derived from the seed in the environment); each timed
 # step() is then a list lookup. The judge now names each block's images only in the request that times
