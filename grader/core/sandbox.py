@@ -156,13 +156,22 @@ def _base_arguments() -> list[str]:
     return arguments
 
 
-def stage_reference(modules: list[str], into: Path) -> Path:
-    """A folder holding only the reference modules a worker may import (its exercise's dependencies)."""
+def reference_sources(modules: list[str]) -> dict[str, str]:
+    """{name: source} of the reference modules a worker may import (its exercise's dependencies)."""
+    return {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in modules}
+
+
+def write_reference(sources: dict[str, str], into: Path) -> Path:
+    """A package folder holding only these reference modules (a started worker's, or a forked one's tmpfs)."""
     into.mkdir(parents=True, exist_ok=True)
     (into / "__init__.py").write_text('"""The reference modules this exercise\'s tests build on."""\n')
-    for name in modules:
-        shutil.copy2(SOLUTIONS_DIR / f"{name}.py", into / f"{name}.py")
+    for name, source in sources.items():
+        (into / f"{name}.py").write_text(source)
     return into
+
+
+def stage_reference(modules: list[str], into: Path) -> Path:
+    return write_reference(reference_sources(modules), into)
 
 
 def copy_submission(target: Path, into: Path) -> Path:

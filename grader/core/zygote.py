@@ -112,9 +112,7 @@ def _init(request: dict, fds: list[int], status_pipe: int, go: int) -> None:
     _libc("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     _private_tmp(request["limits"]["memory_bytes"])
     _libc("mount", b"tmpfs", str(SOLUTIONS_DIR).encode(), b"tmpfs", 0, b"size=16m")
-    (SOLUTIONS_DIR / "__init__.py").write_text('"""The reference modules this exercise\'s tests build on."""\n')
-    for name, source in request["references"].items():
-        (SOLUTIONS_DIR / f"{name}.py").write_text(source)
+    sandbox.write_reference(request["references"], SOLUTIONS_DIR)
     os.makedirs("/tmp/scratch")
     _libc("mount", b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"size=64m")
     # bubblewrap's root and /dev are one tmpfs for the ready process and all its workers: read-only here.
@@ -277,7 +275,7 @@ class ReadyWorker:
             return None
         request = {"arguments": ["/submission" if a == TARGET_MARK else a for a in arguments],
                    "env": sandbox.worker_environment(dict(env, PYTHONPATH=str(ROOT))), "limits": asdict(limits),
-                   "references": {name: (SOLUTIONS_DIR / f"{name}.py").read_text() for name in references}}
+                   "references": sandbox.reference_sources(references)}
         output = Output(show=False)
         try:
             with self._lock:
