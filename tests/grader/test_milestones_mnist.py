@@ -79,7 +79,7 @@ def test_a_diverging_loss_stops_the_run_with_advice(tmp_path):
 
 def test_a_nan_loss_is_reported_not_crashed_on():
     losses = []
-    watched = mnist_milestone.WatchedLoss(_ConstantLoss(float("nan")), on_value=losses.append)
+    watched = mnist_milestone.Watched(_ConstantLoss(float("nan")), "forward", losses.append)
     assert str(watched.forward(None, None)) == "nan" and len(losses) == 1
     reason = mnist_milestone.diverged("during epoch 1", float("nan"))["reason"]
     assert "nan" in reason and "learning rate" in reason

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
-from grader.milestones.skeleton import WatchedLoss, accuracy_of, learner_modules, loss_value
+from grader.milestones.skeleton import Watched, accuracy_of, learner_modules, loss_value
 
 SEED = 20261125
 TRAIN_SIZE, EPOCHS = 10000, 2
@@ -50,7 +50,7 @@ def run(quick: bool = False, out: str | Path | None = None) -> dict:
     for label, name, options in RECIPES:
         model = ref.training.build_mnist_model(np.random.default_rng(SEED))
         losses: list[float] = []
-        loss_fn = WatchedLoss(ref.losses.SoftmaxCrossEntropy(), on_value=lambda v: losses.append(loss_value(v)))
+        loss_fn = Watched(ref.losses.SoftmaxCrossEntropy(), "forward", lambda v: losses.append(loss_value(v)))
         optimizer = getattr(ref.optim, name)(model.parameters(), **options)
         rng = np.random.default_rng(SEED + 1)
         for epoch in range(1, epochs + 1):
