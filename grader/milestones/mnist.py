@@ -54,20 +54,12 @@ def make_optimizer(m, model, settings):
 
 
 def learning_rate_schedule(m, optimizer, settings):
-    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as a fit callback, or None:
-    the target's training.step_decay, else the same rule (after epoch lr_drop_epoch, lr *= lr_drop_factor)."""
+    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as the target's
+    training.step_decay callback for fit, or None when the settings have none."""
     at_epoch, factor = settings.get("lr_drop_epoch"), settings.get("lr_drop_factor")
     if at_epoch is None or factor is None:
         return None
-    if hasattr(m.training, "step_decay"):
-        return m.training.step_decay(optimizer, at_epoch=at_epoch, factor=factor)
-
-    def decay(epoch, history):
-        if epoch == at_epoch:
-            optimizer.lr *= factor
-        return False
-
-    return decay
+    return m.training.step_decay(optimizer, at_epoch=at_epoch, factor=factor)
 
 
 def named_parameters(model) -> list:

@@ -33,14 +33,6 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> 
     archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def integrity_record(files: list[Path]) -> bytes:
-    """grader/integrity.json for the files shipped (integrity.check() in the unpacked copy compares with it)."""
-    shipped = {p.as_posix() for p in files}
-    recorded = {path: digest for path, digest in integrity.hashes(ROOT).items() if path in shipped}
-    record = {"algorithm": "sha256", "trees": list(integrity.TREES), "files": recorded}
-    return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
-
-
 def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
     options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +45,8 @@ def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float 
         for relative in files:
             path = ROOT / relative
             _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))
-        _add(archive, integrity.RECORD.as_posix(), integrity_record(files), False)
+        record = integrity.record(ROOT, {p.as_posix() for p in files})  # what the unpacked copy checks against
+        _add(archive, integrity.RECORD.as_posix(), json.dumps(record, indent=1).encode(), False)
     temporary.replace(out)
     return out
 
