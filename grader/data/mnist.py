@@ -50,8 +50,8 @@ class DataError(Exception):
     """The MNIST files are missing or damaged; the message says which file and what to do."""
 
 
-# (resolved path, size, mtime_ns) -> (decompressed bytes, their sha256 hex digest).
-_CACHE: dict[tuple, tuple[bytes, str]] = {}
+# resolved path -> ((size, mtime_ns) when read, decompressed bytes, their sha256 hex digest).
+_CACHE: dict[str, tuple[tuple, bytes, str]] = {}
 
 
 def _decompressed(path: Path) -> tuple[bytes, str]:
@@ -60,9 +60,9 @@ def _decompressed(path: Path) -> tuple[bytes, str]:
         stat = path.stat()
     except FileNotFoundError:
         raise DataError(f"The MNIST file {path} is missing: {_RESTORE}.") from None
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _CACHE:
-        return _CACHE[key]
+    key, stamp = str(path.resolve()), (stat.st_size, stat.st_mtime_ns)
+    if key in _CACHE and _CACHE[key][0] == stamp:
+        return _CACHE[key][1:]
     raw = path.read_bytes()
     if raw.startswith(_LFS_POINTER):
         raise DataError(f"The MNIST file {path} is a git-lfs pointer, not the data: run `git lfs install && "
@@ -71,11 +71,8 @@ def _decompressed(path: Path) -> tuple[bytes, str]:
         data = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"The MNIST file {path} is truncated or not valid gzip ({error}): {_RESTORE}.") from None
-    # Drop stale versions of this file (it changed on disk) before remembering the new one.
-    for old in [k for k in _CACHE if k[0] == key[0]]:
-        del _CACHE[old]
-    _CACHE[key] = data, hashlib.sha256(data).hexdigest()
-    return _CACHE[key]
+    _CACHE[key] = stamp, data, hashlib.sha256(data).hexdigest()  # replaces an older version of the file
+    return _CACHE[key][1:]
 
 
 def _expected_checksums(data_dir: Path) -> dict[str, str]:
