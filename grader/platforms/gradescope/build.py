@@ -33,8 +33,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> 
     archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
-    options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
+def build(out: Path = DEFAULT_OUT, *, milestones: str = "off") -> Path:
+    options = ["--milestones", milestones]  # the memory per process: autograde.py's default, for 768 MB
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
@@ -65,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off")
-    parser.add_argument("--memory-gb", type=float, default=0.7)
     args = parser.parse_args(argv)
-    out = build(Path(args.out).resolve(), milestones=args.milestones, memory_gb=args.memory_gb)
+    out = build(Path(args.out).resolve(), milestones=args.milestones)
     size = out.stat().st_size / 2**20
     print(f"Wrote {out} ({size:.1f} MB, milestones {args.milestones}). Upload it in Gradescope: the assignment's "
           "Configure Autograder page, Zip file upload (see README, Course platforms).")
