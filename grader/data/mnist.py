@@ -13,8 +13,8 @@ IDX layout (big-endian int32 header, then one unsigned byte per value):
     labels: magic 0x00000801 (2049), count, then count labels
 
 Speed: each file is decompressed and checksummed once per (size, mtime) and kept as bytes, so repeated
-`verify()` and `load()` calls cost only a stat; the bytes are also written to DECODED, named by that size,
-mtime and checksum, so that the next process reads them instead of spending 0.3 s on gzip and sha256 (a
+`verify()` and `load()` calls cost only a stat; the bytes of the images are also written to DECODED, named by that
+size, mtime and checksum, so that the next process reads them instead of spending 0.3 s on gzip and sha256 (a
 grading run loads the training set in its judge and in a worker). `load` returns
 fresh float32 arrays each time (about 0.1 s for the training set), so a caller that normalises in place
 cannot corrupt what the next caller gets.
@@ -68,7 +68,8 @@ def _decompressed(path: Path) -> tuple[bytes, str]:
     if key in _CACHE:
         return _CACHE[key]
     stem = f"{path.name}.{stat.st_size}.{stat.st_mtime_ns}."
-    for decoded in DECODED.glob(stem + "*") if path.parent == DATA_DIR else ():
+    kept = path.parent == DATA_DIR and "-images-" in path.name  # the labels are small, and the test set's secret
+    for decoded in DECODED.glob(stem + "*") if kept else ():
         with contextlib.suppress(OSError):
             _CACHE[key] = decoded.read_bytes(), decoded.name.removeprefix(stem)
             return _CACHE[key]
@@ -84,7 +85,7 @@ def _decompressed(path: Path) -> tuple[bytes, str]:
     for old in [k for k in _CACHE if k[0] == key[0]]:
         del _CACHE[old]
     _CACHE[key] = data, hashlib.sha256(data).hexdigest()
-    if path.parent == DATA_DIR:
+    if kept:
         with contextlib.suppress(OSError):  # read-only here (a sandbox, a read-only checkout): no cache
             DECODED.mkdir(exist_ok=True)
             for stale in DECODED.glob(f"{path.name}.*"):  # of an older version of the file

@@ -154,9 +154,11 @@ def test_a_second_process_reads_the_decoded_bytes_instead_of_decompressing(data_
     monkeypatch.setattr(mnist, "DECODED", data_copy / ".decoded")
     monkeypatch.setattr(mnist, "_CACHE", {})
     first = mnist.load("test", data_copy)
-    assert sorted(p.name.split(".gz.")[0] for p in (data_copy / ".decoded").iterdir()) == [
-        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    # The images only: the labels are small, and the test set's must stay as unreadable as their .gz.
+    assert [p.name.split(".gz.")[0] for p in (data_copy / ".decoded").iterdir()] == ["t10k-images-idx3-ubyte"]
     monkeypatch.setattr(mnist, "_CACHE", {})  # a new process: only the files on disk remain
-    monkeypatch.setattr(mnist.gzip, "decompress", lambda raw: pytest.fail("decompressed again"))
+    decompress = mnist.gzip.decompress
+    monkeypatch.setattr(mnist.gzip, "decompress", lambda raw: pytest.fail("decompressed again") if len(raw) > 10**6
+                        else decompress(raw))
     second = mnist.load("test", data_copy)
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
