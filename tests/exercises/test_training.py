@@ -15,8 +15,8 @@ global generator...) are simulated by the judge.
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import check_close_ref
+from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
+from grader.feedback.oracle import F, check_close_ref, torch
 from helpers import own_rng
 
 
@@ -125,6 +125,41 @@ def diverging_model(pkg, rng, after_steps):
     return pkg.network.Sequential(layer, blow_up_layer(pkg, optimizer, after_steps)), optimizer
 
 
+def torch_network(model):
+    """PyTorch's copy of a Sequential of Linear, ReLU/Sigmoid/Tanh and mode layers (judge only): (its parameters
+    by the names of model.named_parameters(), as float64 leaf tensors; forward(X, training) -> logits)."""
+    params = {name: torch.tensor(np.asarray(p.data, dtype=np.float64), requires_grad=True)
+              for name, p in model.named_parameters()}
+    steps = []
+    for index, layer in enumerate(model.layers):
+        kind = type(layer).__name__
+        if kind == "Linear":
+            steps.append(lambda h, training, i=index: F.linear(h, params[f"{i}.W"].T, params[f"{i}.b"]))
+        elif kind in ("ReLU", "Sigmoid", "Tanh"):
+            steps.append(lambda h, training, f=getattr(torch, kind.lower()): f(h))
+        elif kind == "HalvesWhileTraining":
+            steps.append(lambda h, training: 0.5 * h if training else h)
+        else:
+            raise RuntimeError(f"kata bug: torch_network has no PyTorch copy of a {kind} layer")
+
+    def forward(X, training=False):
+        h = torch.tensor(np.asarray(X, dtype=np.float64))
+        for step in steps:
+            h = step(h, training)
+        return h
+
+    return params, forward
+
+
+def torch_loss_and_accuracy(model, X, y):
+    """PyTorch's mean cross-entropy and accuracy of `model` on (X, y) in eval mode (judge only)."""
+    _, forward = torch_network(model)
+    with torch.no_grad():
+        logits = forward(X)
+        loss = F.cross_entropy(logits, torch.tensor(y)).item()
+    return loss, float((logits.argmax(dim=1).numpy() == y).mean())
+
+
 def ids_data(rng, n):
     """X whose first column is the example's index, y = the index too: batches show which rows they hold."""
     X = np.column_stack([np.arange(n, dtype=np.float64), rng.standard_normal((n, 2))])
@@ -184,7 +219,14 @@ def test_minibatches_hold_every_example_once_with_a_short_last_batch(ex, rng):
                "orders. Index both with the same indices.")
 
 
-def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
+def reference_order(ref, X, y, batch_size, seed):
+    """The labels of the reference's batches drawn with np.random.default_rng(seed), together. The reference
+    alone: NumPy's generator has no PyTorch counterpart, and rng.permutation(N) computed in the test would be
+    the answer, evaluable by the learner's process."""
+    return np.concatenate(collect(ref.training.minibatches(X, y, batch_size, rng=np.random.default_rng(seed)))[1])
+
+
+def test_minibatches_follow_one_permutation_from_the_rng(ex, ref, rng):
     n = 40
     X, y = ids_data(rng, n)
     # NumPy's global generator gets a known seed for the call, so that an order drawn from it instead of
@@ -198,8 +240,8 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
     finally:
         np.random.set_state(saved)
     order = np.concatenate(ys)
-    check_close_ref("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
-                    "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
+    check_close("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
+                    "rng.permutation(40))", order, lambda: reference_order(ref, X, y, 8, 7),
                     alternatives=lambda: [
                         (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
                                        "rng.permutation(N)."),
@@ -212,7 +254,7 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
                "np.random or a new generator.")
 
 
-def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
+def test_minibatches_without_shuffle_keep_the_original_order(ex, ref, rng):
     X, y = ids_data(rng, 10)
     xs, ys = collect(ex.minibatches(X, y, 4, shuffle=False))
     expected = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
@@ -220,17 +262,18 @@ def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
                lambda ys: [np.asarray(b).tolist() for b in ys] == expected,
                lambda ys: f"with shuffle=False the batches are {[np.asarray(b).tolist() for b in ys]}; expected "
                           "consecutive slices [0..3], [4..7], [8, 9] in the original order.")
-    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs), lambda: X)
+    check_close("the inputs of the batches without shuffling, together", np.concatenate(xs),  # the reference's (X)
+                lambda: np.concatenate(collect(ref.training.minibatches(X, y, 4, shuffle=False))[0]))
 
 
-def test_minibatches_leave_the_data_unchanged(ex, rng):
+def test_minibatches_leave_the_data_unchanged(ex, ref, rng):
     X, y = ids_data(rng, 30)
     X_before, y_before = X.copy(), y.copy()
     _, ys = collect(ex.minibatches(X, y, 7, rng=own_rng()))
     check_unchanged("minibatches (X)", X_before, X)
     check_unchanged("minibatches (y)", y_before, y)
-    check_close_ref("the labels of the batches of minibatches(X, y, 7, rng=np.random.default_rng(0)), together",
-                    np.concatenate(ys), lambda: np.random.default_rng(0).permutation(30))
+    check_close("the labels of the batches of minibatches(X, y, 7, rng=np.random.default_rng(0)), together",
+                np.concatenate(ys), lambda: reference_order(ref, X_before, y_before, 7, 0))
 
 
 def test_minibatches_batch_larger_than_the_data_is_one_batch(ex, rng):
@@ -267,7 +310,7 @@ def test_gradient_norms_are_the_frobenius_norm_of_each_gradient(ex, pkg, rng):
         check_that(f"the type of gradient_norms()[{name!r}]", got[name], is_a_float,
                    lambda value: f"gradient_norms()[{name!r}] is {kind_of(value)}, not a float: convert it with "
                                  "float(...).")
-        check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: np.linalg.norm(g),
+        check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: torch.linalg.norm(torch.tensor(g)).item(),
                         alternatives=lambda g=g, p=p: [
                             (np.sum(g ** 2), "the squared norm: take the square root."),
                             (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
@@ -298,15 +341,19 @@ def backward_once(pkg, model, X, y):
     return {name: float(np.sqrt(np.sum(p.grad ** 2))) for name, p in model.named_parameters()}
 
 
-def check_flags(what, warnings, norms, vanishing=1e-6, exploding=1e3):
+def check_flags(ref, what, warnings, norms, vanishing=1e-6, exploding=1e3):
     """The judged quantity behind the sentences: per name of `norms`, 3 if the warnings call it not finite,
-    1 vanishing, 2 exploding, 0 unflagged, against the reference's (make test: against the docstring's rule,
-    whose default thresholds are training.VANISHING and EXPLODING)."""
-    codes = np.array([3.0 if name in flagged(warnings, "not finite") else 1.0 if name in flagged(warnings, "vanishing")
-                      else 2.0 if name in flagged(warnings, "exploding") else 0.0 for name in norms])
-    check_close_ref(f"{what}: per parameter 3 if not finite, 1 if vanishing, 2 if exploding, else 0", codes,
-                    lambda: np.array([3.0 if not np.isfinite(n) else 1.0 if n < vanishing else 2.0 if n > exploding
-                                      else 0.0 for n in norms.values()]))
+    1 vanishing, 2 exploding, 0 unflagged, against the reference's warnings for the same norms. The reference
+    alone: the rule is the docstring's (thresholds training.VANISHING and EXPLODING), which has no PyTorch
+    counterpart, and a closed form of it in this file would be the answer handed to the learner's process."""
+    check_close(f"{what}: per parameter 3 if not finite, 1 if vanishing, 2 if exploding, else 0", flag_codes(warnings, norms),
+                lambda: flag_codes(ref.training.check_gradient_health(norms, vanishing=vanishing, exploding=exploding),
+                                   norms))
+
+
+def flag_codes(warnings, norms):
+    return np.array([3.0 if name in flagged(warnings, "not finite") else 1.0 if name in flagged(warnings, "vanishing")
+                     else 2.0 if name in flagged(warnings, "exploding") else 0.0 for name in norms])
 
 
 def flagged(warnings, word):
@@ -316,7 +363,7 @@ def flagged(warnings, word):
     return [str(w).split(":")[0] for w in warnings if word in str(w)]
 
 
-def test_gradient_health_flags_vanishing_gradients_in_a_deep_sigmoid_net(ex, pkg, rng):
+def test_gradient_health_flags_vanishing_gradients_in_a_deep_sigmoid_net(ex, pkg, ref, rng):
     model = mlp(pkg, rng, sizes=(16,) + (32,) * 7 + (3,), activation="Sigmoid", std=0.01)
     X, y = blobs(rng, n=32, dim=16)
     norms = backward_once(pkg, model, X, y)
@@ -330,10 +377,10 @@ def test_gradient_health_flags_vanishing_gradients_in_a_deep_sigmoid_net(ex, pkg
     check_that("check_gradient_health's warnings for the last layer of that net", warnings,
                lambda warnings: last not in flagged(warnings, "vanishing"),
                f"the last layer's gradient ({norms[last]:.2g}) is healthy but was flagged as vanishing.")
-    check_flags("the warnings for that net", warnings, norms)
+    check_flags(ref, "the warnings for that net", warnings, norms)
 
 
-def test_gradient_health_flags_exploding_gradients_with_huge_weights_and_unscaled_inputs(ex, pkg, rng):
+def test_gradient_health_flags_exploding_gradients_with_huge_weights_and_unscaled_inputs(ex, pkg, ref, rng):
     model = mlp(pkg, rng, sizes=(16, 64, 64, 64, 3), std=3.0)
     X, y = blobs(rng, n=32, dim=16)
     norms = backward_once(pkg, model, 255.0 * X, y)  # pixels left in 0..255 instead of [0, 1]
@@ -343,7 +390,7 @@ def test_gradient_health_flags_exploding_gradients_with_huge_weights_and_unscale
                lambda warnings: f"with weights of std 3 and inputs times 255 the first layer's gradient norm is "
                                 f"{norms['0.W']:.3g}, yet check_gradient_health flagged "
                                 f"{flagged(warnings, 'exploding') or 'nothing'} as exploding (warnings: {warnings}).")
-    check_flags("the warnings for that net", warnings, norms)
+    check_flags(ref, "the warnings for that net", warnings, norms)
 
 
 @pytest.mark.fact  # no warnings, which a stub returning [] gives too
@@ -358,7 +405,7 @@ def test_gradient_health_accepts_a_healthy_network(ex, pkg, rng):
                                 f"{warnings}")
 
 
-def test_gradient_health_uses_the_given_thresholds_and_flags_non_finite_norms(ex):
+def test_gradient_health_uses_the_given_thresholds_and_flags_non_finite_norms(ex, ref):
     norms = {"a": 0.5, "b": 5.0, "c": 50.0, "d": float("nan"), "e": float("inf")}
     warnings = ex.check_gradient_health(norms, vanishing=1.0, exploding=10.0)
     check_that("the type of check_gradient_health's result", warnings,
@@ -374,7 +421,7 @@ def test_gradient_health_uses_the_given_thresholds_and_flags_non_finite_norms(ex
     check_that("the warnings that say 'exploding'", warnings,
                lambda warnings: flagged(warnings, "exploding") == ["c"],
                lambda warnings: f"with exploding=10.0, norms {norms} gave {warnings}")
-    check_flags("the warnings", warnings, norms, vanishing=1.0, exploding=10.0)
+    check_flags(ref, "the warnings", warnings, norms, vanishing=1.0, exploding=10.0)
 
 
 @pytest.mark.fact
