@@ -1,8 +1,8 @@
 """Exercise 1 (layers): Parameter, the Layer base class and Linear.
 
 Expected values come from the reference and from finite differences, computed by the judge at test time;
-`make test` checks the reference's against PyTorch (grader/feedback/oracle.py): a closed form written here
-could be evaluated by the learner's process too, so only NumPy's generator (no PyTorch counterpart) is one.
+`make test` checks the reference's against PyTorch (grader/feedback/oracle.py), never against a closed form
+written here, which the learner's process could evaluate too.
 """
 
 import numpy as np
@@ -171,10 +171,12 @@ def test_linear_weight_is_in_by_out_and_bias_starts_at_zero(ex, rng):
     check_that("Linear(6, 4).b", layer.b.data, lambda b: not np.any(b), "The bias must start at zero.")
     check_that("Linear(6, 4).W", layer.W.data, lambda w: np.std(w) > 0,
                "The weights are all equal: draw them with the initialiser and rng.")
-    # A NumPy closed form, evaluable by the learner's process: NumPy's generator has no PyTorch counterpart,
-    # and the reference alone would leave the check out of a student release.
+    # PyTorch's He standard deviation (torch.nn.init's gain for ReLU over sqrt(fan_in)) times the standard normal
+    # draws of NumPy's generator, which has no PyTorch counterpart.
     check_close_ref("Linear(6, 4, rng=np.random.default_rng(0)).W, drawn by the default init 'he' from that rng",
-                    layer.W.data, lambda: np.sqrt(2.0 / 6) * np.random.default_rng(0).standard_normal((6, 4)))
+                    layer.W.data, lambda: (oracle.torch.nn.init.calculate_gain("relu") / np.sqrt(6)
+                                           * oracle.torch.from_numpy(np.random.default_rng(0).standard_normal((6, 4)))
+                                           ).numpy())
 
 
 def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):

@@ -160,6 +160,16 @@ def torch_loss_and_accuracy(model, X, y):
     return loss, float((logits.argmax(dim=1).numpy() == y).mean())
 
 
+def pytorch_batches(X, y, batch_size, order=None):
+    """(inputs, labels) of the batches of PyTorch's DataLoader over (X, y), each concatenated, taking the rows in
+    `order` (None: the original order). The order itself is NumPy's rng.permutation(N), as the docstring says:
+    NumPy's generator has no PyTorch counterpart. Judge only."""
+    data = torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y))
+    sampler = None if order is None else [int(i) for i in order]
+    batches = list(torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, shuffle=False))
+    return torch.cat([xb for xb, _ in batches]).numpy(), torch.cat([yb for _, yb in batches]).numpy()
+
+
 def ids_data(rng, n):
     """X whose first column is the example's index, y = the index too: batches show which rows they hold."""
     X = np.column_stack([np.arange(n, dtype=np.float64), rng.standard_normal((n, 2))])
@@ -233,10 +243,9 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
     finally:
         np.random.set_state(saved)
     order = np.concatenate(ys)
-    # A NumPy closed form, evaluable by the learner's process: NumPy's generator has no PyTorch counterpart,
-    # and the reference alone would leave the check out of a student release.
     check_close_ref("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
-                    "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
+                    "rng.permutation(40))", order,
+                    lambda: pytorch_batches(X, y, 8, np.random.default_rng(7).permutation(n))[1],
                     alternatives=lambda: [
                         (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
                                        "rng.permutation(N)."),
@@ -257,7 +266,8 @@ def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
                lambda ys: [np.asarray(b).tolist() for b in ys] == expected,
                lambda ys: f"with shuffle=False the batches are {[np.asarray(b).tolist() for b in ys]}; expected "
                           "consecutive slices [0..3], [4..7], [8, 9] in the original order.")
-    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs), lambda: X)
+    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs),
+                    lambda: pytorch_batches(X, y, 4)[0])
 
 
 def test_minibatches_leave_the_data_unchanged(ex, rng):
@@ -267,7 +277,8 @@ def test_minibatches_leave_the_data_unchanged(ex, rng):
     check_unchanged("minibatches (X)", X_before, X)
     check_unchanged("minibatches (y)", y_before, y)
     check_close_ref("the labels of the batches of minibatches(X, y, 7, rng=np.random.default_rng(0)), together",
-                    np.concatenate(ys), lambda: np.random.default_rng(0).permutation(30))  # NumPy's: see above
+                    np.concatenate(ys), lambda: pytorch_batches(X_before, y_before, 7,
+                                                                np.random.default_rng(0).permutation(30))[1])
 
 
 def test_minibatches_batch_larger_than_the_data_is_one_batch(ex, rng):
