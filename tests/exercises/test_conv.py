@@ -194,7 +194,7 @@ def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
     x_shape = (1, 1, 5, 5)
     folded = ex.col2im(np.ones((9, 9)), x_shape, 3, 1, 0)
     check_close_ref("col2im(ones) for a 3x3 kernel on a 5x5 image (= how many windows cover each pixel)",
-                    folded, lambda: oracle.F.fold(oracle.torch.ones((1, 9, 9), dtype=oracle.torch.float64), (5, 5), 3).numpy(),
+                    folded, lambda: coverage(x_shape, 3, 1, 0),
                 alternatives=[(np.ones(x_shape), "1 everywhere: each window overwrote the previous one. "
                                "Overlapping windows must ADD (+=) into the image, not assign (=).")])
 

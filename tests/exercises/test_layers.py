@@ -15,7 +15,8 @@ from helpers import check_layer_backward, once, own_rng, random_upstream
 
 
 def pytorch_linear(x, W, b, grad_out):
-    """PyTorch's Y = X W + b and its gradients for the upstream grad_out, in float64 (judge only): {"y", "x", "W", "b"}."""
+    """PyTorch's Y = X W + b and its gradients for the upstream grad_out, in float64 (judge only):
+    {"y", "x", "W", "b"}."""
     torch = oracle.torch
     tx, tw, tb = (torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in (x, W, b))
     y = oracle.F.linear(tx, tw.T, tb)
