@@ -15,6 +15,10 @@ class ModeError(ValueError):
 
 SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY = "split", "observe", "judge", "local", "advisory"
 MODES = (SPLIT, OBSERVE, JUDGE, LOCAL, ADVISORY)
+# pytest's plugins the exercise tests never use, off in the judge and its workers: a tenth of a worker's start.
+PLUGINS_OFF = tuple(arg for name in ("cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "setuponly",
+                                     "setupplan", "unittest", "unraisableexception", "threadexception", "subtests")
+                    for arg in ("-p", f"no:{name}"))
 RELEASE_MARK = Path("grader") / "RELEASE"  # written by `make release` (grader/instructor/release.py)
 
 
