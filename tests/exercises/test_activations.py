@@ -1,7 +1,8 @@
 """Exercise 2 (activations): ReLU, Sigmoid and Tanh.
 
 Expected values come from the reference and from finite differences, computed by the judge at test time;
-`make test` checks the reference's against PyTorch (float64) and closed forms (grader/feedback/oracle.py).
+`make test` checks the reference's against PyTorch in float64 (grader/feedback/oracle.py), never against a
+closed form written here, which the learner's process could evaluate too.
 """
 
 import warnings

@@ -1,7 +1,7 @@
 """Stretch exercise (batchnorm): BatchNorm1d and BatchNorm2d, training and eval mode.
 
 Expected values come from the reference, which `make test` checks against torch.nn.BatchNorm1d/2d in
-float64 (forward, running statistics, gradients) and closed forms (grader/feedback/oracle.py), from finite
+float64 (forward, running statistics, gradients; grader/feedback/oracle.py), from finite
 differences with random upstream gradients (with dL/dy = ones the x-gradient of batch norm
 is exactly zero, which hides most mistakes), and from closed forms of the usual mistakes, written out
 below so that a failure can say which one it is. All of them are computed by the judge (callables).

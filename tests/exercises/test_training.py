@@ -3,12 +3,12 @@ every training test shares (the loop, train_epoch to fit and the MNIST model, is
 
 Each test runs twice on the same data: the learner's half trains with the learner's code, the judge's half
 with the reference. What the docstrings fix exactly is judged exactly: the order of the batches drawn from a
-given generator, the parameters after an epoch on given batches (against a training loop written out in
-test_training_loop.py with the reference optimiser and loss), the history fit returns (against the
-reference's run). What is only a property (a loss that halves, 50 examples memorised, an accuracy on MNIST)
-is judged from the raw losses or predictions, the accuracy computed by the judge from the predictions and
-the labels. The learner's functions get generators of their own (`own_rng`) for everything random by design;
-the test's `rng` draws the data. Known-wrong alternatives (no zero_grad, unweighted means, no shuffling, the
+given generator, the parameters after an epoch on given batches and the history fit returns (against the
+reference's run, which `make test` checks against PyTorch's run of the same loop in test_training_loop.py).
+What is only a property (a loss that halves, 50 examples memorised, an accuracy on MNIST) is judged from the
+raw losses or predictions, the accuracy computed by the judge from the predictions and the labels. The
+learner's functions get generators of their own (`own_rng`) for everything random by design; the test's `rng`
+draws the data. Known-wrong alternatives (no zero_grad, unweighted means, no shuffling, the
 global generator...) are simulated by the judge.
 """
 
