@@ -89,7 +89,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         results_path = Path(scratch) / "results.jsonl"
         command = [sys.executable, "-m", "pytest", *[str(path) for ex in exercises for path in ex.test_files], "-q",
-                   "-p", "grader.core.pytest_plugin", "--no-header", "--tb=native", *PLUGINS_OFF]
+                   "-p", "grader.core.pytest_plugin", "--no-header", "--tb=line", *PLUGINS_OFF]
         for target in targets:
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
