@@ -45,10 +45,10 @@ ORACLE_VAR = "KATA_ORACLE"  # `both` in the maintainer's suite (the Makefile's t
 
 def expected(reference, oracle, rtol=1e-7, atol=1e-10):
     """One expected value, two ways: `reference()` reads what the reference solution computed, `oracle()`
-    computes it independently (PyTorch, or a closed form). The judge runs each scenario on the reference,
-    so `reference` is usually the scenario's own value (`lambda: y`) and needs no PyTorch, whose import
-    alone takes one to five seconds, most of a `make check`. A student release (no reference) and local
-    mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
+    computes it independently with PyTorch (the worker holds the test: it could evaluate a closed form). The
+    judge runs each scenario on the reference, so `reference` is usually the scenario's own value (`lambda: y`),
+    without PyTorch's import (one to five seconds, most of a `make check`). A student release (no reference)
+    and local mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
     evaluates both and fails when they disagree, so the reference is checked at every `make test`."""
     def value():
         choice = _choice()
