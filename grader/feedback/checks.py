@@ -233,8 +233,9 @@ def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
 
 
 def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
-                batch_size=None, alternatives=(), regions=(), factors=None) -> None:
-    """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
+                batch_size=None, alternatives=(), regions=(), factors=None, given=None) -> None:
+    """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake (given: the
+    call's inputs by name; the worker's later values, in the judge: see diagnose.compare)."""
     __tracebackhide__ = True
     reference_value = got
     observed = _observe(what, "close", got)
@@ -247,7 +248,10 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
-    result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
+    later = lambda: [(o.what, wire.decode_value(o.value)) for o in _current.observations[_current.position:]  # noqa: E731
+                     if o.kind == "close"]
+    result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, given=given,
+                              later=later, **options)
     message = None if result.ok else diagnose.describe(what, result)
     mine, yours = (getattr(value, "dtype", None) if getattr(value, "size", 0) > 1 else None
                    for value in (reference_value, observed))  # the values may agree within rtol, the dtypes must too

@@ -126,7 +126,7 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     """(value, how to say it) of the numbers a factor is recognised as, most specific first: the scenario's
-    numbers (lr, 1 - p...) and inverses, the batch size, small fractions and roots, axis lengths, n or 1/n <= 64."""
+    numbers (lr, 1 - p...) and inverses, the batch size, small fractions, axis lengths, n or 1/n <= 64, powers of 10."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
@@ -135,12 +135,11 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
         found += [(float(batch_size), f"{batch_size}, the batch size"), (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
     for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
         found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
-    for n in (2, 3, 6):
-        found += [(np.sqrt(n), f"sqrt({n})"), (1 / np.sqrt(n), f"1/sqrt({n})")]
     for axis, n in enumerate(shape):
         if n > 4:
             found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
-    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))]
+    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))] + [
+        (10.0 ** m, f"1e{m}") for m in range(-8, 9) if m]
 
 
 def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=None) -> str | None:
@@ -149,16 +148,19 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
         return "It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 missing?"
-    name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
-                 if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
+    # k itself, else k squared or its root: a square root taken where none belongs, or left out
+    name = next((("minus " if k < 0 else "") + how.format(text) for power, how in ((1, "{}"), (2, "sqrt({})"),
+                 (0.5, "({})^2")) for value, text in _expressions(batch_size, shape, factors)
+                 if np.isclose(abs(k) ** power, value, rtol=rtol, atol=0.0)), None)
     if name is not None:
         return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many or its inverse "
-                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant).")
+                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant"
+                + (", a square root in the wrong place)." if "sqrt" in name or "^2" in name else ")."))
     return None if int(np.prod(shape)) < 2 else f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
-            alternatives=(), regions=(), factors=None, what=None) -> Comparison:
+            alternatives=(), regions=(), factors=None, what=None, given=None, later=()) -> Comparison:
     """Compare and diagnose.
 
     alternatives: (array, explanation) pairs of known-wrong answers the caller computed, named ("It equals
@@ -166,7 +168,10 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         the expected value. regions: (bool mask, description, advice) triples, named when every wrong entry
         lies in one mask. Either may be a callable, called only to explain a failure. factors: {name: value}
         of the scenario's numbers (lr, p...). what: the quantity's name; given, the value is remembered for
-        the rest of the test, so a later value equal to it (stale, or copied) is named."""
+        the rest of the test, so a later value equal to it (stale, or copied) is named. given: {name: array} of
+        the call's inputs (the upstream gradient, x): a factor of one missing or extra, or entries wrong only where
+        one is negative, positive or 0, are named. later: (what, yours) of the checks after this one: yours there
+        equal to the expected value here is named (two results swapped). Each of the last four may be a callable."""
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
                           shape_problem="None")
@@ -190,8 +195,14 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
-    scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
-    alternatives, regions = (value() if callable(value) else value for value in (alternatives, regions))
+    alternatives, regions, given, later = (value() if callable(value) else value
+                                           for value in (alternatives, regions, given or {}, later))
+    given = {name: v for name, v in ((n, np.asarray(v, dtype=np.float64)) for n, v in given.items()) if v.shape == want.shape}
+    scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier, given=given, later=later)
+    regions = list(regions) + [  # most entries of one sign wrong, the others right: no coincidence
+        (mask, f"the input {name} is {text}", f"that branch or case of the formula (for {text} inputs) is wrong.")
+        for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
+        if not mask.all() and (wrong & mask).sum() >= max(2, mask.sum() / 2)]
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
     return result
 
@@ -258,6 +269,10 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         got, alternative := np.asarray(value, dtype=np.float64), loose_rtol, atol) and np.linalg.norm(got - alternative)
         < 0.1 * np.linalg.norm(got - want) and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(
             got, alternative)))
+    zeros = "It is all zeros: was it never computed, never returned, or overwritten with zeros?" * bool(
+        not got.any() and want.any())
+    if matches and zeros:
+        return f"{zeros} It also equals " + " It also equals ".join(matches)
     if len(matches) == 1:
         return f"It equals {matches[0]}"
     if matches:  # the numbers here cannot tell these apart: say each, claim none
@@ -280,8 +295,8 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
     rounding = _rounding_diagnosis(got, want, wrong, precision)
     if rounding is not None:
         return rounding
-    if not got.any() and want.any():
-        return "It is all zeros: was it never computed, never returned, or overwritten with zeros?"
+    if zeros:
+        return zeros
     if _close(got, -want, loose_rtol, atol):
         return "It has the right size but the opposite sign: a minus sign is flipped."
     denominator = float(np.sum(want * want))
@@ -289,7 +304,13 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         k = float(np.sum(got * want) / denominator)
         # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
         if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
-            return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
+            return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"]) or _equals_earlier(
+                got, want, scenario)
+    with np.errstate(all="ignore"):
+        c = got * want
+    if got.size > 1 and np.ptp(want) > 0 and np.all(c != 0) and np.allclose(c, c.flat[0], rtol=1e-6, atol=0):
+        return (f"It equals {c.flat[0]:.4g} divided by the expected value: a quotient upside down (the two operands of a "
+                "division swapped, or an inverse taken where none belongs).")
     zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
          "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
@@ -324,9 +345,9 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
         return None
     g, w, n, tight, first = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale, int(np.argmax(wrong.ravel()))
-    if wrong.ravel()[first:].all() and not g.any():
+    if first and not got.ravel()[first:].any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
-                f"{first} on, yours is 0: a loop that stopped early (a return or break inside the loop, a range too "
+                f"{first} on, yours is 0 everywhere: a loop that stopped early (a return or break inside the loop, a range too "
                 "short) or entries never written.")
     c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
     side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
@@ -335,9 +356,9 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
          "limit where none belongs" if side else f"yours is the same value {c:.4g}: a fill or default"),
         (np.allclose(g, -w, rtol=1e-6, atol=tight), "yours has the opposite sign: one branch or one case of the "
          "formula has its sign flipped"),
-        (n > 1 and np.ptp(g + w) <= tight, f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
+        (n > 1 and np.ptp(g + w) <= tight < np.ptp(w), f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
          "branch or case of the formula (e.g. for negative inputs) computes the other side"),
-        (n > 1 and np.ptp(g - w) <= tight, f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
+        (n > 1 and np.ptp(g - w) <= tight < np.ptp(w), f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
          "those entries only"),
         (n > 1 and np.all(g * w != 0) and np.ptp(ratio) <= 1e-6 * np.abs(ratio).max(), f"yours is {ratio[0]:.4g} times the "
          "expected value: a factor applied to those entries only")) if fits), None)
@@ -393,22 +414,32 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """An earlier quantity's value (yours or the expected one): stale or copied; or the expected value times a simple
-    function of an earlier expected value y (a factor of y missing or extra)."""
-    tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
-    for what, yours, y in reversed(scenario["earlier"]):
-        for value, whose in ((yours, "your value of"), (y, "the expected value of")):
-            if value.shape == got.shape and got.size > 1 and np.ptp(got) > 0 and not _close(value, want, 1e-4, 0.0) \
-                    and np.allclose(got, value, **tolerance):
-                return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
-                        "reused or returned twice, or two results swapped.")
+    """Another value of the test: an earlier quantity's (yours or the expected one: stale, copied), a later one's yours
+    that is the expected value here (swapped), an input the call was given; or the expected value times a simple
+    function of an earlier expected value or an input y (a factor of y missing or extra)."""
+
+    def equal(a, b, rtol=1e-6):  # b varies (or is a number other than 0 and 1): no coincidence of constants
+        return a.shape == b.shape and (np.ptp(b) > 0 if b.size > 1 else abs(b) not in (0, 1)) and np.allclose(
+            a, b, rtol=rtol, atol=rtol * 1e-6 * _magnitude(got, want))
+    for what, yours in scenario["later"]:  # exactly (1e-12): not a float32 twin of this value
+        if isinstance(yours, (np.ndarray, float)) and np.asarray(yours).dtype.kind == "f" and equal(np.asarray(yours), want, 1e-12):
+            return (f"Your value of {what!r}, checked after this one, is the expected value here: two results swapped "
+                    "(returned, assigned or stored in the wrong order), or each value one step late.")
+    others = [((yours, f"your value of {what!r}, checked before"), (y, f"the expected value of {what!r}, checked before"))
+              for what, yours, y in reversed(scenario["earlier"])]
+    for pair in others + [((v, f"the input {name}, given to the call"),) for name, v in scenario["given"].items()]:
+        for value, whose in pair:
+            if not _close(value, want, 1e-4, 0.0) and equal(got, value, 1e-6 if got.size > 1 else 1e-12):
+                return (f"It equals {whose}: a value not recomputed (stale), an array reused or returned twice, or "
+                        "two results swapped.")
+        y, whose = pair[-1]
         with np.errstate(all="ignore"):
             for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
                             (" divided by (1 - y)", 1 / (1 - y)), (" divided by (1 + y)", 1 / (1 + y))):
                 if k.shape == got.shape and got.size > 1 and np.isfinite(k).all() and np.abs(k - 1).max() > 1e-3 \
-                        and np.ptp(k) > 0 and np.allclose(got, want * k, **tolerance):
-                    return (f"It equals the expected value{text}, with y the expected value of {what!r}, checked "
-                            "before: a factor of y is missing or extra (as s(1 - s), 1 - y^2 or exp in a derivative).")
+                        and np.ptp(k) > 0 and equal(got, want * k):
+                    return (f"It equals the expected value{text}, with y {whose}: a factor of y is missing or extra "
+                            "(as the upstream gradient of the chain rule, s(1 - s), 1 - y^2 or exp in a derivative).")
     return None
 
 
@@ -509,6 +540,9 @@ def explain_error(message: str) -> str | None:
         (a, b), advice = (_shape_tuple(found.group(k)) for k in (1, 2)), ""
         if len(a) == len(b) == 2 and a == b[::-1]:
             advice = " One is the other transposed: a missing or extra .T."
+        elif sorted(a) == sorted(b):
+            advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
+                      "wrong order, or a reshape where a transpose was needed.")
         elif "output operand" in message and len(a) < len(b):
             advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
@@ -523,6 +557,9 @@ def explain_error(message: str) -> str | None:
             advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
                       "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
                       "batch or call, or what forward saved for backward (the input, not the output?).")
+        elif not {n for n in a if n > 1} & {n for n in b if n > 1}:
+            advice = (" They share no length: arrays of different things were combined, e.g. another parameter's, "
+                      "layer's or call's array (an index that does not advance, one buffer shared by all).")
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
         return f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not.{advice}"
@@ -536,14 +573,16 @@ def explain_error(message: str) -> str | None:
 
 
 _MATMUL = ("In a matrix product A @ B the last axis of A must have the length of B's first axis ({0} and {1} here): "
-           "an operand needs a transpose (.T), or the two are in the wrong order.")
+           "an operand needs a transpose (.T), the two are in the wrong order, or one is the wrong array (the input where "
+           "the weights belong, a gradient where the values belong).")
 _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake with its groups)
     ("matmul.*size ([0-9]+) is different from ([0-9]+)", _MATMUL), ("not aligned: ([0-9]+) .dim .. != ([0-9]+)", _MATMUL),
     (r"expects input of shape \(N, ([0-9]+)[^)]*\), got \([0-9]+, (?!\1\b)([0-9]+)", "A layer built for {0} features (or "
      "channels) received an input with {1}: the layers ran in the wrong order, one was skipped or ran twice, or the "
      "input has another layout."),
     ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
-     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, or a list shorter than expected."),
+     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, a loop bound taken from another axis "
+     "(kh for kw: equal only for square shapes), or a list shorter than expected."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
