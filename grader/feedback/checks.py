@@ -138,8 +138,7 @@ def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
 
 def _raise_worker_error(run: Run) -> None:
     __tracebackhide__ = True
-    if run.error is not None:
-        error = run.error
+    if (error := run.error) is not None:
         where = f" ({error['where']})" if error.get("where") else ""
         explanation = diagnose.explain_error(error.get("message", ""))
         raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where
@@ -192,9 +191,8 @@ LEDGER_MAX_ENTRIES = 4096  # arrays larger than this are summarised, not listed
 def _listed(value):
     """A JSON-able view of a checked value for the ledger: small arrays in full, large ones summarised."""
     if isinstance(value, np.ndarray):
-        if value.size <= LEDGER_MAX_ENTRIES and value.dtype.kind in "biuf":
-            return {"array": value.tolist(), "shape": list(value.shape), "dtype": value.dtype.name}
-        return {"shape": list(value.shape), "dtype": value.dtype.name}
+        listed = {"array": value.tolist()} if value.size <= LEDGER_MAX_ENTRIES and value.dtype.kind in "biuf" else {}
+        return listed | {"shape": list(value.shape), "dtype": value.dtype.name}
     if isinstance(value, (list, tuple, dict, str, int, float, bool)) or value is None:
         return _plain(value) if not isinstance(value, float) or np.isfinite(value) else repr(value)
     return repr(value)
@@ -234,8 +232,7 @@ def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
 
 def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
                 batch_size=None, alternatives=(), regions=(), factors=None, given=None) -> None:
-    """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake (given: the
-    call's inputs by name; the worker's later values, in the judge: see diagnose.compare)."""
+    """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
     __tracebackhide__ = True
     reference_value = got
     observed = _observe(what, "close", got)
@@ -275,9 +272,7 @@ def _plain(value):
 
 
 def _message(message, default: str, got) -> str:
-    if message is None:
-        return default
-    return message(got) if callable(message) else message
+    return default if message is None else message(got) if callable(message) else message
 
 
 def check_equal(what: str, got, expected, message=None) -> None:

@@ -2,15 +2,15 @@
 
 Used by every test (through `check_close`) and by `make compare`; it never reads the learner's source. It
 recognises: a known-wrong *alternative* the test computed (all said, none claimed, when the numbers cannot
-tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2,
-sqrt(2), an axis length, a number of the scenario: lr, 1 - p...); an offset, a complement or a term per row;
-a transpose, permuted axes, the right numbers reshaped in the wrong order, or moved by one index (one step
-early or late); all zeros; the same all along an axis; NaN or inf; a value equal to one compared earlier in
-the test (stale, copied, swapped); only some entries wrong, which ones and what yours holds there (a cap, the
-other sign, the complement, zeros after the first ones); a wrong shape and its likely reason; rounding (no
-mistake named), float32 or float16 rounding, or a small unpatterned difference (an approximation); an error
-raised in the learner's code, from the shapes in its message (`explain_error`). Printed values carry the
-digits it takes to tell them apart (`format_pair`); `relative_difference` stays finite where a value is 0.
+tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2, an axis
+length, a number of the scenario: lr, 1 - p..., a power of 10, the square root or square of one); a reciprocal;
+an offset, a complement or a term per row; a transpose, permuted axes, the right numbers reshaped in the wrong
+order, or moved by one index; all zeros; the same all along an axis; NaN or inf; a value equal to one compared
+earlier, to your later value of another, or to an input the call was given, or a factor of one missing (stale,
+swapped, the upstream gradient left out); only some entries wrong, which ones (where an input is negative?) and
+what yours holds there; a wrong shape; rounding (no mistake named), float32 or float16 rounding, or a small
+unpatterned difference (an approximation); an error raised in the learner's code, from the shapes in its
+message (`explain_error`). Printed values carry the digits it takes to tell them apart (`format_pair`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,8 @@ def relative_error(actual, expected) -> float:
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     # Divide by the largest magnitude first: norms of values near the float64 maximum would overflow.
     largest = max(np.max(np.abs(actual), initial=0.0), np.max(np.abs(expected), initial=0.0))
-    if largest == 0.0:
-        return 0.0
-    if not np.isfinite(largest):
-        return float("inf")
+    if largest == 0.0 or not np.isfinite(largest):
+        return 0.0 if largest == 0.0 else float("inf")
     actual, expected = actual / largest, expected / largest
     scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
     return float(np.linalg.norm(actual - expected) / scale)
@@ -52,23 +50,19 @@ def relative_difference(actual, expected, floor=None) -> np.ndarray:
     entries (0 where both are equal, zero included; 2 for opposite values), inf where a NaN or inf differs.
     `floor` defaults to 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0
     is measured against the array's scale. Shapes must broadcast."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if floor is None:
         finite = np.concatenate([np.abs(actual[np.isfinite(actual)]), np.abs(expected[np.isfinite(expected)])])
         floor = 1e-6 * float(np.max(finite, initial=0.0))
     with np.errstate(all="ignore"):
-        difference = np.abs(actual - expected)
-        scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
-        result = difference / scale
+        result = np.abs(actual - expected) / np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
     same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
     return np.where(same, 0.0, np.where(np.isfinite(result), result, np.inf))
 
 
 def max_relative_difference(actual, expected, floor=None) -> float:
     """The largest entry of `relative_difference` (0.0 for empty arrays): the "max rel diff" of compare."""
-    differences = relative_difference(actual, expected, floor)
-    return float(np.max(differences)) if differences.size else 0.0
+    return float(np.max(relative_difference(actual, expected, floor), initial=0.0))
 
 
 def format_pair(got: float, expected: float, digits: int = 6) -> tuple[str, str]:
@@ -106,8 +100,6 @@ def _close(a, b, rtol, atol) -> bool:
 
 
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
-    if len(got) == 2 and got == want[::-1]:
-        return "It has the expected shape transposed: check the order of a matrix product or a missing .T."
     for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
         return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
     for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
@@ -133,8 +125,8 @@ def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
             found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
         found += [(float(batch_size), f"{batch_size}, the batch size"), (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
-    for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
-        found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
+    found += [(p / q, str(p) if q == 1 else f"{p}/{q}") for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1),
+                                                                    (1, 4), (3, 4))]
     for axis, n in enumerate(shape):
         if n > 4:
             found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
@@ -168,10 +160,8 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         the expected value. regions: (bool mask, description, advice) triples, named when every wrong entry
         lies in one mask. Either may be a callable, called only to explain a failure. factors: {name: value}
         of the scenario's numbers (lr, p...). what: the quantity's name; given, the value is remembered for
-        the rest of the test, so a later value equal to it (stale, or copied) is named. given: {name: array} of
-        the call's inputs (the upstream gradient, x): a factor of one missing or extra, or entries wrong only where
-        one is negative, positive or 0, are named. later: (what, yours) of the checks after this one: yours there
-        equal to the expected value here is named (two results swapped). Each of the last four may be a callable."""
+        the rest of the test, so a later value equal to it (stale, or copied) is named. given: {name: array}, the
+        call's inputs (upstream gradient, x); later: (what, yours) of the checks after this one (swapped results)."""
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
                           shape_problem="None")
@@ -195,21 +185,18 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
-    alternatives, regions, given, later = (value() if callable(value) else value
-                                           for value in (alternatives, regions, given or {}, later))
+    alternatives, regions, given, later = (v() if callable(v) else v for v in (alternatives, regions, given or {}, later))
     given = {name: v for name, v in ((n, np.asarray(v, dtype=np.float64)) for n, v in given.items()) if v.shape == want.shape}
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier, given=given, later=later)
-    regions = list(regions) + [  # most entries of one sign wrong, the others right: no coincidence
-        (mask, f"the input {name} is {text}", f"that branch or case of the formula (for {text} inputs) is wrong.")
-        for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
-        if not mask.all() and (wrong & mask).sum() >= max(2, mask.sum() / 2)]
+    regions = list(regions) + [(mask, f"the input {name} is {text}", f"that branch or case of the formula is wrong.")
+                               for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
+                               if not mask.all() and (wrong & mask).sum() >= max(2, mask.sum() / 2)]  # no coincidence
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
     return result
 
 
 # The quantities compared so far in the current test (its id, then (what, yours, expected)): stale or copied values.
 _SEEN: dict = {"test": None, "values": []}
-_SEEN_MAX = 64
 
 
 def _remember(what, got, want) -> list:
@@ -217,7 +204,7 @@ def _remember(what, got, want) -> list:
     if _SEEN["test"] != (test := os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]):
         _SEEN.update(test=test, values=[])
     earlier = list(_SEEN["values"])
-    if what is not None and got.size <= 1 << 16 and len(earlier) < _SEEN_MAX:
+    if what is not None and got.size <= 1 << 16 and len(earlier) < 64:
         _SEEN["values"].append((what, got, want))
     return earlier
 
@@ -240,7 +227,6 @@ def _layout_diagnosis(got, want) -> str | None:
         elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
             return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, reshaped. A "
                     "reshape keeps the order of the entries; where axes must change places, transpose them first.")
-    return None
 
 
 def _magnitude(got, want) -> float:
@@ -253,12 +239,11 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
     eps, dtype = precision
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
-    if worst > ROUNDING_EPS:
-        return None
-    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
-            f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks like "
-            "that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z - "
-            "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
+    if worst <= ROUNDING_EPS:
+        return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
+                f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks "
+                "like that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z "
+                "- logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
@@ -292,11 +277,8 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
                     "number or a division by zero.")
         return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
                 "overflowed (exp of a large number?) or divided by zero.")
-    rounding = _rounding_diagnosis(got, want, wrong, precision)
-    if rounding is not None:
-        return rounding
-    if zeros:
-        return zeros
+    if text := _rounding_diagnosis(got, want, wrong, precision) or zeros:
+        return text
     if _close(got, -want, loose_rtol, atol):
         return "It has the right size but the opposite sign: a minus sign is flipped."
     denominator = float(np.sum(want * want))
@@ -367,12 +349,10 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
 
 def _small_error_diagnosis(got, want) -> str | None:
     """A small difference (relative 1e-7 to 1e-4) that no pattern above explains: an approximation."""
-    error = relative_error(got, want)
-    if not 1e-7 < error < 1e-4:
-        return None
-    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula mistake "
-            "(a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too small "
-            "(rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
+    if 1e-7 < (error := relative_error(got, want)) < 1e-4:
+        return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
+                "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too "
+                "small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
 
 
 def _offset_diagnosis(got, want) -> str | None:
@@ -410,13 +390,11 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
                 return (f"It {how} that does not depend on axis {p} {'plus' if d is difference else 'times'} one that "
                         f"does not depend on axis {q}: a statistic (a maximum, a sum, a log-sum, a norm) taken over "
                         "the wrong axis, or a term per row or per column broadcast along the wrong axis.")
-    return None
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """Another value of the test: an earlier quantity's (yours or the expected one: stale, copied), a later one's yours
-    that is the expected value here (swapped), an input the call was given; or the expected value times a simple
-    function of an earlier expected value or an input y (a factor of y missing or extra)."""
+    """Another value of the test: an earlier quantity's (stale, copied), yours of a later one (swapped), an input the
+    call was given; or the expected value times a simple function of one of them, y (a factor of y missing or extra)."""
 
     def equal(a, b, rtol=1e-6):  # b varies (or is a number other than 0 and 1): no coincidence of constants
         return a.shape == b.shape and (np.ptp(b) > 0 if b.size > 1 else abs(b) not in (0, 1)) and np.allclose(
@@ -440,7 +418,6 @@ def _equals_earlier(got, want, scenario) -> str | None:
                         and np.ptp(k) > 0 and equal(got, want * k):
                     return (f"It equals the expected value{text}, with y {whose}: a factor of y is missing or extra "
                             "(as the upstream gradient of the chain rule, s(1 - s), 1 - y^2 or exp in a derivative).")
-    return None
 
 
 def _slice_scale_diagnosis(got, want) -> str | None:
@@ -459,7 +436,6 @@ def _slice_scale_diagnosis(got, want) -> str | None:
                 f"index of the other axes ({a.min():.3g} to {a.max():.3g}): a scale per row, column or channel is "
                 "wrong, e.g. a normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a "
                 "variance or the reverse) or axes.")
-    return None
 
 
 def _reordered_diagnosis(got, want) -> str | None:
@@ -485,7 +461,6 @@ def _constant_axis_diagnosis(got, want) -> str | None:
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale < 1e-6 * np.ptp(want, axis=axis).max():
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value varies: "
                     f"one value shared by every index of axis {axis}, or a sum or mean over the wrong axes broadcast back.")
-    return None
 
 
 def _dtype_diagnosis(got, want, wrong) -> str | None:
@@ -503,7 +478,6 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
                 return None  # a few per cent: a formula mistake as likely as float16 rounding
             return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest magnitude: "
                     f"a {name} intermediate, or an approximation that small (e.g. eps added after a square root).")
-    return None
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
@@ -519,7 +493,6 @@ def _rows_diagnosis(got, want, wrong) -> str | None:
             return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {name}: {', '.join(map(str, bad[:8]))}"
                     f"{', ...' if len(bad) > 8 else ''}; the others are right. Look for what is special there (an "
                     "edge, the last batch, a wrong index or slice).")
-    return None
 
 
 _SHAPES = r"\(([0-9, ]*)\)"
@@ -606,21 +579,10 @@ def describe(what: str, result: Comparison) -> str:
     """The failure message for a comparison, a few plain lines."""
     if result.shape_problem is not None:
         return f"{what} is wrong. {result.diagnosis}"
-    lines = [f"{what} is wrong (relative error {result.relative_error:.3g})."]
-    if result.diagnosis:
-        lines.append(result.diagnosis)
+    lines = [f"{what} is wrong (relative error {result.relative_error:.3g}).", result.diagnosis]
     if result.first_index is not None:
         got, expected = format_pair(result.got_at_first, result.expected_at_first)
-        if result.first_index == ():
-            lines.append(f"Got {got}, expected {expected}.")
-        else:
-            lines.append(f"First difference at index {result.first_index[0] if len(result.first_index) == 1 else result.first_index}: got {got}, expected {expected} "
-                         f"({result.n_wrong} of {result.size} entries differ).")
-    return "\n".join(lines)
-
-
-def check_close(what: str, actual, expected, **options) -> None:
-    """Raise AssertionError with a diagnosis unless `actual` matches `expected`; see `compare`."""
-    __tracebackhide__ = True
-    if not (result := compare(actual, expected, **options)).ok:
-        raise AssertionError(describe(what, result))
+        index = result.first_index[0] if len(result.first_index) == 1 else result.first_index
+        lines.append(f"Got {got}, expected {expected}." if index == () else f"First difference at index {index}: got "
+                     f"{got}, expected {expected} ({result.n_wrong} of {result.size} entries differ).")
+    return "\n".join(filter(None, lines))
