@@ -23,6 +23,8 @@ the judge (and in local mode). Anything that needs PyTorch or `ref` must be insi
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -203,9 +205,6 @@ def _ledger(what: str, kind: str, yours, expected, message: str | None, raised: 
 
     The ledger holds numbers and sentences only: the learner's value, the expected value and the
     diagnosis, the same one `make check` prints, so the two commands can never disagree."""
-    import json
-    import os
-
     path = os.environ.get(LEDGER_VAR)
     if not path:
         return
@@ -260,14 +259,12 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
 
 def _plain(value):
     """A value as comparable plain data (tuples and lists alike, arrays as nested lists)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
     return value
 
 

@@ -41,8 +41,7 @@ def relative_error(actual, expected) -> float:
     if largest == 0.0 or not np.isfinite(largest):
         return 0.0 if largest == 0.0 else float("inf")
     actual, expected = actual / largest, expected / largest
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
-    return float(np.linalg.norm(actual - expected) / scale)
+    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(actual), np.linalg.norm(expected)))
 
 
 def relative_difference(actual, expected, floor=None) -> np.ndarray:
@@ -52,8 +51,8 @@ def relative_difference(actual, expected, floor=None) -> np.ndarray:
     is measured against the array's scale. Shapes must broadcast."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if floor is None:
-        finite = np.concatenate([np.abs(actual[np.isfinite(actual)]), np.abs(expected[np.isfinite(expected)])])
-        floor = 1e-6 * float(np.max(finite, initial=0.0))
+        floor = 1e-6 * float(np.max(np.concatenate([np.abs(actual[np.isfinite(actual)]),
+                                                    np.abs(expected[np.isfinite(expected)])]), initial=0.0))
     with np.errstate(all="ignore"):
         result = np.abs(actual - expected) / np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
     same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
@@ -177,10 +176,9 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         problem = f"It has shape {got.shape}, expected {want.shape}. " + (
             _layout_diagnosis(got, want) or _shape_diagnosis(got.shape, want.shape, batch_size))
         return Comparison(False, float("inf"), problem, shape_problem=problem, size=want.size)
-
     wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
-    rel = relative_error(got, want) if np.all(np.isfinite(got)) else float("inf")
-    result = Comparison(not wrong.any(), rel, None, n_wrong=int(wrong.sum()), size=int(want.size))
+    result = Comparison(not wrong.any(), relative_error(got, want) if np.all(np.isfinite(got)) else float("inf"), None,
+                        n_wrong=int(wrong.sum()), size=int(want.size))
     if result.ok:
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
@@ -220,8 +218,6 @@ def _layout_diagnosis(got, want) -> str | None:
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
                 return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
-            if axes == (1, 0):
-                return "It is the transpose of the expected value: check the order of a matrix product or a missing .T."
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
         elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
@@ -281,13 +277,11 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         return text
     if _close(got, -want, loose_rtol, atol):
         return "It has the right size but the opposite sign: a minus sign is flipped."
-    denominator = float(np.sum(want * want))
-    if denominator > 0:
-        k = float(np.sum(got * want) / denominator)
-        # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
-        if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
-            return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"]) or _equals_earlier(
-                got, want, scenario)
+    k = float(np.sum(got * want) / denominator) if (denominator := float(np.sum(want * want))) > 0 else 0.0
+    # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
+    if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
+        return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"]) or _equals_earlier(
+            got, want, scenario)
     with np.errstate(all="ignore"):
         c = got * want
     if got.size > 1 and np.ptp(want) > 0 and np.all(c != 0) and np.allclose(c, c.flat[0], rtol=1e-6, atol=0):
@@ -297,7 +291,7 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
          "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
     rows = _rows_diagnosis(got, want, wrong)
-    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
+    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want, scenario["given"]),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
                       _shifted_diagnosis(got, want), _partial_diagnosis(got, want, wrong, rows),
@@ -355,14 +349,25 @@ def _small_error_diagnosis(got, want) -> str | None:
                 "small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
 
 
-def _offset_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b (1 - p for p, say), or yours - expected the same all along an axis (a term per row)."""
+def _offset_diagnosis(got, want, given) -> str | None:
+    """Yours = a * expected + b (1 - p for p, say) + c * y for inputs y the call was given, not already a multiple of the
+    expected value, when there are enough entries; or yours - expected the same all along an axis (a term per row)."""
     if got.size < 3:
         return None
     scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
-    design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
-    (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
-    if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
+    base = np.stack([want.ravel(), np.ones(want.size)], axis=1)
+    names = [name for name, y in given.items() if got.size >= 4 * (len(given) + 2) and np.linalg.norm(
+        y.ravel() - base @ np.linalg.lstsq(base, y.ravel(), rcond=None)[0]) > 1e-3 * np.linalg.norm(y)]
+    design = np.column_stack([base] + [given[name].ravel() for name in names])
+    (a, b, *c), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
+    terms = "".join(f" {'-' if k < 0 else '+'} {abs(k):.4g} times {name}" for k, name in zip(c, names)
+                    if abs(k) * np.abs(given[name]).max() > 1e-3 * scale)
+    fits = abs(a) > 1e-3 and np.allclose(got.ravel(), design @ [a, b, *c], rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale
+    if fits and terms:
+        return (f"It equals {'' if np.isclose(a, 1) else f'{a:.4g} times '}the expected value{terms}" + f" {'-' if b < 0 else '+'} {abs(b):.4g}" * bool(
+            abs(b) > 1e-3 * scale) + ": a term in that input is added, left out, or has the wrong factor or sign (the "
+                "upstream gradient of the chain rule, an identity path, a decay term), or a constant stands in its place.")
+    if abs(b) > 1e-3 * scale and fits:
         if np.isclose(a, -1.0, rtol=1e-6):
             return (f"It equals {b:.4g} minus the expected value: the complement (1 - p for p, or the two "
                     "branches of a formula swapped).")
@@ -395,7 +400,6 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
 def _equals_earlier(got, want, scenario) -> str | None:
     """Another value of the test: an earlier quantity's (stale, copied), yours of a later one (swapped), an input the
     call was given; or the expected value times a simple function of one of them, y (a factor of y missing or extra)."""
-
     def equal(a, b, rtol=1e-6):  # b varies (or is a number other than 0 and 1): no coincidence of constants
         return a.shape == b.shape and (np.ptp(b) > 0 if b.size > 1 else abs(b) not in (0, 1)) and np.allclose(
             a, b, rtol=rtol, atol=rtol * 1e-6 * _magnitude(got, want))
@@ -408,8 +412,8 @@ def _equals_earlier(got, want, scenario) -> str | None:
     for pair in others + [((v, f"the input {name}, given to the call"),) for name, v in scenario["given"].items()]:
         for value, whose in pair:
             if not _close(value, want, 1e-4, 0.0) and equal(got, value, 1e-6 if got.size > 1 else 1e-12):
-                return (f"It equals {whose}: a value not recomputed (stale), an array reused or returned twice, or "
-                        "two results swapped.")
+                return (f"It equals {whose}: a value not recomputed (stale), an input or array returned unchanged or "
+                        "twice, or two results swapped.")
         y, whose = pair[-1]
         with np.errstate(all="ignore"):
             for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
@@ -536,8 +540,7 @@ def explain_error(message: str) -> str | None:
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
         return f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not.{advice}"
-    found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
-    if found:
+    if found := re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message):
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")

@@ -27,7 +27,7 @@ def zeros_where_positive(e):
     (lambda p: 1 - p, P, "1 minus the expected value"),
     (lambda e: e - e.max(axis=1, keepdims=True), E, "same all along axis 1"),
     (lambda e: np.broadcast_to(e.mean(axis=0), e.shape), E, "same all along axis 0"),
-    (lambda e: e.T.copy(), E, "transpose of the expected value"),
+    (lambda e: e.T.copy(), E, "yours = expected.transpose(1, 0)"),
     (lambda e: np.ascontiguousarray(e.T).reshape(4, 6), E, "right numbers in the wrong order"),
     (zeros_where_positive, E, "wrong only where yours is 0"),
     (only_rows, E, "only the last 1 of 4 rows"),
@@ -209,3 +209,11 @@ def test_all_zeros_is_said_beside_an_alternative_it_matches():
 ])
 def test_a_shape_error_is_explained_by_its_shapes(message, phrase):
     assert phrase in diagnose.explain_error(message)
+
+
+def test_a_term_in_an_input_the_call_was_given_is_named_and_collinear_inputs_are_left_out():
+    rng = np.random.default_rng(9)
+    g, block = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    given = {"grad_out": g, "twice the expected value": 2 * (g + block)}
+    text = diagnose.compare(1 + block, g + block, given=given).diagnosis  # a 1 where the identity path needs grad_out
+    assert text.startswith("It equals the expected value - 1 times grad_out + 1") and "twice the expected" not in text
