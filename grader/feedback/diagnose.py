@@ -170,7 +170,6 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         return Comparison(False, float("inf"), f"It is a {type(actual).__name__}, not an array of numbers.",
                           shape_problem=type(actual).__name__)
     want = np.asarray(expected, dtype=np.float64)
-    precision = _precision(actual, expected)
     earlier = _remember(what, got, want)
     if got.shape != want.shape:
         problem = f"It has shape {got.shape}, expected {want.shape}. " + (
@@ -189,7 +188,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     regions = list(regions) + [(mask, f"the input {name} is {text}", f"that branch or case of the formula is wrong.")
                                for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
                                if not mask.all() and (wrong & mask).sum() >= max(2, mask.sum() / 2)]  # no coincidence
-    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
+    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, _precision(actual, expected), scenario)
     return result
 
 
@@ -412,8 +411,9 @@ def _equals_earlier(got, want, scenario) -> str | None:
     for pair in others + [((v, f"the input {name}, given to the call"),) for name, v in scenario["given"].items()]:
         for value, whose in pair:
             if not _close(value, want, 1e-4, 0.0) and equal(got, value, 1e-6 if got.size > 1 else 1e-12):
-                return (f"It equals {whose}: a value not recomputed (stale), an input or array returned unchanged or "
-                        "twice, or two results swapped.")
+                return f"It equals {whose}: " + ("what must act on it (a mask, a factor, a derivative) is missing, or "
+                        "it is returned in place of the result." if "given" in whose else "a value not recomputed (stale), "
+                        "an array reused or returned twice, or two results swapped.")
         y, whose = pair[-1]
         with np.errstate(all="ignore"):
             for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
