@@ -558,7 +558,7 @@ _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the like
      "input has another layout."),
     ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
      "axis {1} (length {2}): an off-by-one, an index into the wrong axis, a loop bound taken from another axis "
-     "(kh for kw: equal only for square shapes), or a list shorter than expected."),
+     "(the same length only for square shapes), or a list shorter than expected."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
