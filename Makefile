@@ -44,6 +44,7 @@ setup: $(STAMP)
 # where pip took 13-17 s, so pip stays. The import check below writes the bytecode of what every grading
 # process imports (about 1,000 modules, 14 s), even where PYTHONDONTWRITEBYTECODE is set: without it each
 # process compiled NumPy and pytest again (0.9 s against 0.35 s) and PyTorch's imported part (4.2 s against 2.6).
+# verify() checks MNIST and keeps its decompressed bytes (grader/data/mnist.py), for every grading run.
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "This kata needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
@@ -55,6 +56,7 @@ $(STAMP): requirements.txt
 		grep -v "is ignored: it is neither"; \
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -c 'import numpy, pytest, pytest_timeout, tabulate, matplotlib.pyplot, torch' || \
 		{ echo "Installing the requirements failed; see the messages above."; exit 1; }; \
+	$(PY) -c 'from grader.data import mnist; mnist.verify()' 2>/dev/null; \
 	echo "Set up $(VENV) in $$(( $$(date +%s) - start )) s."
 	@if ! command -v bwrap >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \

@@ -22,7 +22,7 @@ from grader.core.manifest import ROOT
 
 RECORD = Path("grader") / "integrity.json"
 TREES = ("tests", "grader")
-CACHES = {"__pycache__", ".pytest_cache", ".grade", ".kata"}
+CACHES = {"__pycache__", ".pytest_cache", ".grade", ".kata", ".decoded"}
 
 
 def is_cache(relative: Path) -> bool:

@@ -20,7 +20,7 @@ from grader.core import sandbox, seeds
 from grader.core.judge import TIMEOUT_ADVICE, ended_abruptly, timeout_message
 from grader.core.manifest import ROOT, Exercise, exercise_of_test
 from grader.core.report import read_lines
-from grader.core.mode import WARM_VAR
+from grader.core.mode import PLUGINS_OFF, WARM_VAR
 
 # The whole child may take this long beyond the per-test limits before it is killed (imports, fixtures).
 CHILD_MARGIN_SECONDS = 60
@@ -89,16 +89,19 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
         results_path = Path(scratch) / "results.jsonl"
         command = [sys.executable, "-m", "pytest", *[str(path) for ex in exercises for path in ex.test_files], "-q",
-                   "-p", "grader.core.pytest_plugin", "--no-header", "-p", "no:cacheprovider", "--tb=native"]
+                   "-p", "grader.core.pytest_plugin", "--no-header", "--tb=line", *PLUGINS_OFF]
         for target in targets:
             command += ["--target", str(target)]
         limit = child_seconds or min(MAX_CHILD_SECONDS * len(exercises),
                                      sum(CHILD_MARGIN_SECONDS + 20 * ex.time_limit for ex in exercises))
-        # No __pycache__ in a learner's folder; BLAS threads pinned alike in every command (a loaded machine
-        # collapses otherwise); no KATA_TARGET, as the child gets --target explicitly.
-        env = {name: value for name, value in os.environ.items() if name != "KATA_TARGET"}
-        env.update(KATA_RESULTS=str(results_path), KATA_MODE=mode, PYTHONDONTWRITEBYTECODE="1",
-                   **{seeds.ENV_VAR: str(seed)}, **sandbox.THREADS)
+        # No __pycache__ in a learner's folder: a split run imports the targets; a judge imports only the kata's
+        # own modules, whose cached bytecode (the tests' with their asserts rewritten) it and its workers reuse.
+        # BLAS threads pinned alike in every command (a loaded machine collapses otherwise); no KATA_TARGET, as
+        # the child gets --target explicitly.
+        env = {name: value for name, value in os.environ.items()
+               if name != "KATA_TARGET" and not (name == "PYTHONDONTWRITEBYTECODE" and mode == "judge")}
+        env.update(KATA_RESULTS=str(results_path), KATA_MODE=mode, **sandbox.THREADS, **{seeds.ENV_VAR: str(seed)},
+                   **({} if mode == "judge" else {"PYTHONDONTWRITEBYTECODE": "1"}))
         env.update(extra_env or {})
         output, returncode, child_problem = _run_child(
             command, env, limit, lambda: on_progress(read_lines(results_path)) if on_progress else None, gate)

@@ -194,10 +194,10 @@ def bubblewrap_command(command: list[str], *, target: Path, reference: Path | No
         if (ROOT / hidden).exists():
             arguments += ["--tmpfs", str(ROOT / hidden)]
     arguments += ["--ro-bind", str(reference), str(SOLUTIONS_DIR)] if reference else ["--dir", str(SOLUTIONS_DIR)]
-    for name in MNIST_VISIBLE:
-        path = DATA_DIR / "mnist" / name
-        if path.exists():
-            arguments += ["--ro-bind", str(path), str(path)]
+    for name in MNIST_VISIBLE:  # with their decompressed bytes (grader/data/mnist.py), when kept
+        for path in [DATA_DIR / "mnist" / name, *(DATA_DIR / "mnist" / ".decoded").glob(f"{name}.*")]:
+            if path.exists():
+                arguments += ["--ro-bind", str(path), str(path)]
     arguments += ["--ro-bind", str(target), "/submission"]
     for key, value in env.items():
         arguments += ["--setenv", key, value]

@@ -20,13 +20,9 @@ import pytest
 
 from grader.core import target as targets
 from grader.core import wire
-from grader.core.mode import error_of
+from grader.core.mode import PLUGINS_OFF, error_of
 
 _CHANNEL = None
-# pytest's plugins the exercise tests never use: not importing them saves a tenth of every worker's start.
-UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "setuponly", "setupplan",
-                  "unittest", "unraisableexception", "threadexception", "subtests")
-
 
 def _send(frame: bytes) -> None:
     # A write to a pipe that a signal interrupts may write only part of a large frame (a debugger's or a
@@ -104,8 +100,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--task"]:
         return plugin.run_task(argv[1], argv[2])
     os.environ["KATA_MODE"] = "observe"
-    unused = [arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]
-    code = pytest.main([*argv, "-q", "--no-header", *unused], plugins=[plugin])
+    code = pytest.main([*argv, "-q", "--no-header", *PLUGINS_OFF], plugins=[plugin])
     plugin._send(wire.pack_message({"type": "finish", "status": int(code)}, []))  # pytest ended before its session
     return 0
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from grader.core import sandbox, worker
 from grader.core.judge import TARGET_MARK, Output
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
+from grader.core.mode import PLUGINS_OFF
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 1, 32, 4096, 16384, 1 << 18, 2
@@ -68,7 +69,7 @@ def _preload() -> None:
     (not pytest plugins, which pytest must import itself to rewrite their asserts)."""
     from _pytest.config import default_plugins
 
-    plugins = [f"_pytest.{name}" for name in default_plugins if name not in worker.UNUSED_PLUGINS]
+    plugins = [f"_pytest.{name}" for name in default_plugins if f"no:{name}" not in PLUGINS_OFF]
     for name in ["numpy", "pytest", *plugins, "grader.core.manifest", "grader.core.target", "grader.core.seeds",
                  "grader.feedback.checks", "grader.feedback.diagnose", "grader.feedback.oracle"]:
         importlib.import_module(name)

@@ -110,6 +110,9 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                     continue
                 pending[pool.submit(grade_one, source.name, copy, limits, milestones=milestones, quick=quick,
                                     only=only, seed=seed, say=say)] = digest
+            # Similarity reads only the copies: it runs beside the rows' judges, in this process's idle time.
+            similar = ThreadPoolExecutor(max_workers=1).submit(
+                similarity.compare_submissions, {s.name: submission_files(Path(private) / s.name) for s in submissions})
             for future in as_completed(pending):
                 row = future.result()
                 row.files_hash, row.options, row.kata_version = pending[future], options, version
@@ -118,7 +121,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                 reports.write(asdict(row), out / "rows" / f"{row.name}.json")
         finally:
             pool.shutdown(cancel_futures=True)  # an interrupted batch starts no further row
-        found = similarity.compare_submissions({name: submission_files(Path(private) / name) for name in rows})
+        found = similar.result()
     reports.write(found, out / "similarity.json")
     for row in rows.values():
         row.similar = similarity.summary_for(found, row.name)

@@ -36,7 +36,7 @@ def raw_labels(path):
 def data_copy(tmp_path):
     """A private copy of data/mnist/ to damage."""
     copy = tmp_path / "mnist"
-    shutil.copytree(mnist.DATA_DIR, copy)
+    shutil.copytree(mnist.DATA_DIR, copy, ignore=shutil.ignore_patterns(".decoded"))
     return copy
 
 
@@ -147,3 +147,18 @@ def test_mnist_data_the_training_split_loads_without_the_test_files(data_copy):
         (data_copy / name).unlink()
     X, y = mnist.load("train", data_copy)
     assert X.shape == (60000, 784) and y.shape == (60000,)
+
+
+def test_a_second_process_reads_the_decoded_bytes_instead_of_decompressing(data_copy, monkeypatch):
+    monkeypatch.setattr(mnist, "DATA_DIR", data_copy)
+    monkeypatch.setattr(mnist, "DECODED", data_copy / ".decoded")
+    monkeypatch.setattr(mnist, "_CACHE", {})
+    first = mnist.load("test", data_copy)
+    # The images only: the labels are small, and the test set's must stay as unreadable as their .gz.
+    assert [p.name.split(".gz.")[0] for p in (data_copy / ".decoded").iterdir()] == ["t10k-images-idx3-ubyte"]
+    monkeypatch.setattr(mnist, "_CACHE", {})  # a new process: only the files on disk remain
+    decompress = mnist.gzip.decompress
+    monkeypatch.setattr(mnist.gzip, "decompress", lambda raw: pytest.fail("decompressed again") if len(raw) > 10**6
+                        else decompress(raw))
+    second = mnist.load("test", data_copy)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))

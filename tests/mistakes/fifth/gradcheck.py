@@ -1,0 +1,37 @@
+"""Fifth fresh bank for gradcheck, written blind in round six (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("relative_error_zero_when_a_is_zero", "returns 0.0 as soon as a is zero, whatever b is",
+           "    if scale == 0.0:\n        return 0.0\n",
+           "    if np.linalg.norm(a) == 0.0:\n        return 0.0\n",
+           diagnosis="only a|one of the norms|one of the two|b is not zero|nonzero b|either norm|both are zero"),
+    Mutant("relative_error_difference_of_norms", "compares the norms, |norm(a) - norm(b)|, instead of the norm of the difference",
+           "return float(np.linalg.norm(a - b) / scale)",
+           "return float(abs(np.linalg.norm(a) - np.linalg.norm(b)) / scale)",
+           diagnosis="difference of the norms|norm of the difference|direction|norms only|same norm"),
+    Mutant("relative_error_over_the_norm_of_the_sum", "divides by norm(a + b) instead of the larger norm",
+           "    scale = max(np.linalg.norm(a), np.linalg.norm(b))\n",
+           "    scale = np.linalg.norm(a + b)\n",
+           diagnosis="norm of the sum|a + b|larger of the two|larger norm|max("),
+    Mutant("float32_converted_not_rejected", "converts a non-float64 x to float64 instead of raising",
+           "        raise ValueError(\"check gradients in float64: in float32 a step of 1e-6 is lost in rounding\")\n",
+           "        x = np.asarray(x, dtype=np.float64)\n",
+           diagnosis="valueerror|instead of raising|silently conver|must raise|should raise|not rejected|reject"),
+    Mutant("parameters_differentiated_against_x", "perturbs x instead of the parameter for each parameter's numerical gradient",
+           "errors[name] = relative_error(analytic, numerical_gradient(loss, p.data))",
+           "errors[name] = relative_error(analytic, numerical_gradient(loss, x))",
+           diagnosis="with respect to x|instead of the parameter|perturbs x|p.data|the input instead"),
+    Mutant("half_steps_over_two_eps", "steps by eps / 2 each way but still divides by 2 eps",
+           "        x[index] = original + eps\n        f_plus = f()\n        x[index] = original - eps\n",
+           "        x[index] = original + eps / 2\n        f_plus = f()\n        x[index] = original - eps / 2\n",
+           diagnosis="half the|factor 2|factor of 2|factor 0.5|eps / 2|eps/2|half-step|half step"),
+    Mutant("numerical_gradient_skips_the_last_entry", "loops over every index but the last (an off-by-one in the loop)",
+           "    for index in np.ndindex(x.shape):\n", "    for index in list(np.ndindex(x.shape))[:-1]:\n",
+           diagnosis="last entry|last element|last index|off by one|off-by-one"),
+    Mutant("upstream_redrawn_in_the_loss", "draws a new random upstream gradient at every evaluation of the scalar loss",
+           "        return float(np.sum(layer.forward(x) * upstream))\n",
+           "        return float(np.sum(layer.forward(x) * rng.standard_normal(upstream.shape)))\n",
+           diagnosis="new upstream|fresh|redrawn|drawn again|same upstream|each call|every call|every evaluation"),
+]

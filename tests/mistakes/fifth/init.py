@@ -1,0 +1,35 @@
+"""Fifth fresh bank for init, written blind in round six (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("xavier_uniform_fans_subtracted", "types fan_in - fan_out for fan_in + fan_out in the limit",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = np.sqrt(6.0 / (fan_in - fan_out))",
+           diagnosis="minus|difference|subtract|fan_in - fan_out"),
+    Mutant("xavier_uniform_without_size", "forgets size=, so rng.uniform returns one number",
+           "    limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))\n",
+           "    limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit)\n",
+           diagnosis="scalar|size argument|size=|single number|one number|a float"),
+    Mutant("xavier_normal_standard_normal_unscaled", "draws standard normal values and forgets to scale them by the std",
+           "    std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std, size=(fan_in, fan_out))\n",
+           "    std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.standard_normal(size=(fan_in, fan_out))\n",
+           diagnosis="unscaled|not scaled|forgets the std|forgot the std|variance 1|variance of 1|standard normal"),
+    Mutant("he_normal_variance_inverted_half", "takes Var = 1 / (2 fan_in) for 2 / fan_in",
+           "std = np.sqrt(2.0 / fan_in)", "std = np.sqrt(1.0 / (2.0 * fan_in))",
+           diagnosis="1 / (2|1/(2|factor 4|factor of 4|upside down|inverted|2 in the denominator"),
+    Mutant("he_normal_gain_twice", "multiplies the He std by the ReLU gain sqrt(2) once more",
+           "std = np.sqrt(2.0 / fan_in)", "std = np.sqrt(2.0) * np.sqrt(2.0 / fan_in)",
+           diagnosis="gain|factor 2|factor of 2|sqrt(2) too many|sqrt(2)"),
+    Mutant("he_normal_lognormal", "draws from rng.lognormal (autocompleted) instead of rng.normal",
+           "    std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std, size=(fan_in, fan_out))\n",
+           "    std = np.sqrt(2.0 / fan_in)\n    return rng.lognormal(0.0, std, size=(fan_in, fan_out))\n",
+           diagnosis="lognormal|log-normal|all positive|only positive|never negative"),
+    Mutant("he_normal_swapped_shape", "draws He normal weights of shape (fan_out, fan_in)",
+           "    std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std, size=(fan_in, fan_out))\n",
+           "    std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std, size=(fan_out, fan_in))\n",
+           diagnosis="(fan_out, fan_in)|transposed|swapped"),
+    Mutant("he_uniform_draws_integers", "draws with rng.integers instead of rng.uniform",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.integers(-limit, limit, size=(fan_in, fan_out))",
+           diagnosis="integer|whole number|rng.integers"),
+]

@@ -1,0 +1,40 @@
+"""Fifth fresh bank for layers, written blind in round six (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("parameter_keeps_booleans", "converts only integer data to float64, so boolean data stays bool",
+           "if not np.issubdtype(data.dtype, np.floating):", "if np.issubdtype(data.dtype, np.integer):",
+           diagnosis="bool"),
+    Mutant("zero_grad_first_parameter_only", "zero_grad clears the first parameter's gradient and no other",
+           "        for p in self.parameters():\n            p.grad[...] = 0\n",
+           "        self.parameters()[0].grad[...] = 0\n",
+           diagnosis="first parameter|only the first|every parameter|each parameter|other parameters"),
+    Mutant("parameters_not_recursive", "named_parameters lists the layer's own parameters but never visits its sub-layers",
+           "            for name, child in children:\n                if isinstance(child, Layer):\n"
+           "                    visit(child, prefix + name + \".\")\n",
+           "",
+           diagnosis="sub-layer|sublayer|nested|recurs|inner layer|children"),
+    Mutant("init_string_ignored", "always uses He initialisation whatever init string is given",
+           "initializer = INITIALIZERS[init] if isinstance(init, str) else init",
+           "initializer = INITIALIZERS[\"he\"] if isinstance(init, str) else init",
+           diagnosis="ignores init|init argument|init=|always he|xavier"),
+    Mutant("init_fans_swapped", "calls the initialiser with (out_features, in_features), so W has the transposed shape",
+           "initializer(in_features, out_features, rng)", "initializer(out_features, in_features, rng)",
+           diagnosis="(out_features, in_features)|swapped|transposed|fan_in and fan_out|the other way"),
+    Mutant("weights_always_float32", "creates W in float32 whatever dtype is given (biases follow dtype)",
+           "self.W = Parameter(np.asarray(initializer(in_features, out_features, rng), dtype=dtype))",
+           "self.W = Parameter(np.asarray(initializer(in_features, out_features, rng), dtype=np.float32))",
+           diagnosis="float32|dtype argument|ignores dtype|ignores the dtype"),
+    Mutant("input_gradient_flag_inverted", "returns None when input_gradient is True and dL/dx when it is False",
+           "        if not self.input_gradient:\n            return None\n        return grad_out @ self.W.data.T",
+           "        if self.input_gradient:\n            return None\n        return grad_out @ self.W.data.T",
+           diagnosis="inverted|input_gradient is true|input_gradient=true|when input_gradient|opposite"),
+    Mutant("weight_grad_outer_of_sums", "computes dL/dW as the outer product of the summed inputs and the summed upstream gradient",
+           "self.W.grad += self._x.T @ grad_out",
+           "self.W.grad += np.outer(self._x.sum(axis=0), grad_out.sum(axis=0))",
+           diagnosis="outer|cross terms|per example|sum of the inputs|each example"),
+    Mutant("input_grad_elementwise", "multiplies grad_out by W^T element-wise instead of a matrix product",
+           "return grad_out @ self.W.data.T", "return grad_out * self.W.data.T",
+           diagnosis="element-wise|elementwise|matrix product|matmul|np.dot"),
+]
