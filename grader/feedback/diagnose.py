@@ -139,9 +139,9 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
         return "It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 missing?"
-    # k itself, else k squared or its root: a square root taken where none belongs, or left out
+    # k itself, else (not for one number: ratios of counts would match by chance) k squared or its root
     name = next((("minus " if k < 0 else "") + how.format(text) for power, how in ((1, "{}"), (2, "sqrt({})"),
-                 (0.5, "({})^2")) for value, text in _expressions(batch_size, shape, factors)
+                 (0.5, "({})^2"))[:1 if rtol < 1e-3 else 3] for value, text in _expressions(batch_size, shape, factors)
                  if np.isclose(abs(k) ** power, value, rtol=rtol, atol=0.0)), None)
     if name is not None:
         return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many or its inverse "

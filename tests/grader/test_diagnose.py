@@ -217,3 +217,8 @@ def test_a_term_in_an_input_the_call_was_given_is_named_and_collinear_inputs_are
     given = {"grad_out": g, "twice the expected value": 2 * (g + block)}
     text = diagnose.compare(1 + block, g + block, given=given).diagnosis  # a 1 where the identity path needs grad_out
     assert text.startswith("It equals the expected value - 1 times grad_out + 1") and "twice the expected" not in text
+
+
+def test_a_square_root_is_named_in_an_array_but_not_in_one_number():
+    assert "that is sqrt(1e-3)" in diagnose.compare(E * np.sqrt(1e-3), E).diagnosis
+    assert "^2" not in (diagnose.compare(4 / 9, 1.0).diagnosis or "")  # a ratio of counts, (2/3)^2 by chance
