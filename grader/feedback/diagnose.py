@@ -187,7 +187,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier, given=given, later=later)
     regions = list(regions) + [(mask, f"the input {name} is {text}", f"that branch or case of the formula is wrong.")
                                for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
-                               if not mask.all() and (wrong & mask).sum() >= max(2, mask.sum() / 2)]  # no coincidence
+                               if not mask.all() and (wrong & mask).sum() >= max(4, 0.75 * mask.sum())]  # no coincidence
     result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, _precision(actual, expected), scenario)
     return result
 
