@@ -23,6 +23,8 @@ the judge (and in local mode). Anything that needs PyTorch or `ref` must be insi
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -138,8 +140,7 @@ def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
 
 def _raise_worker_error(run: Run) -> None:
     __tracebackhide__ = True
-    if run.error is not None:
-        error = run.error
+    if (error := run.error) is not None:
         where = f" ({error['where']})" if error.get("where") else ""
         explanation = diagnose.explain_error(error.get("message", ""))
         raise WorkerFailure(error.get("kind", "Exception"), error.get("message", "") + where
@@ -192,9 +193,8 @@ LEDGER_MAX_ENTRIES = 4096  # arrays larger than this are summarised, not listed
 def _listed(value):
     """A JSON-able view of a checked value for the ledger: small arrays in full, large ones summarised."""
     if isinstance(value, np.ndarray):
-        if value.size <= LEDGER_MAX_ENTRIES and value.dtype.kind in "biuf":
-            return {"array": value.tolist(), "shape": list(value.shape), "dtype": value.dtype.name}
-        return {"shape": list(value.shape), "dtype": value.dtype.name}
+        listed = {"array": value.tolist()} if value.size <= LEDGER_MAX_ENTRIES and value.dtype.kind in "biuf" else {}
+        return listed | {"shape": list(value.shape), "dtype": value.dtype.name}
     if isinstance(value, (list, tuple, dict, str, int, float, bool)) or value is None:
         return _plain(value) if not isinstance(value, float) or np.isfinite(value) else repr(value)
     return repr(value)
@@ -205,9 +205,6 @@ def _ledger(what: str, kind: str, yours, expected, message: str | None, raised: 
 
     The ledger holds numbers and sentences only: the learner's value, the expected value and the
     diagnosis, the same one `make check` prints, so the two commands can never disagree."""
-    import json
-    import os
-
     path = os.environ.get(LEDGER_VAR)
     if not path:
         return
@@ -233,7 +230,7 @@ def _reference_must_pass(what: str, ok: bool, detail: str) -> None:
 
 
 def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=diagnose.DEFAULT_ATOL,
-                batch_size=None, alternatives=(), regions=(), factors=None) -> None:
+                batch_size=None, alternatives=(), regions=(), factors=None, given=None) -> None:
     """`got` must match `expected` entry by entry; on failure, say by how much and the likely mistake."""
     __tracebackhide__ = True
     reference_value = got
@@ -247,7 +244,10 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
         _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
-    result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, **options)
+    later = lambda: [(o.what, wire.decode_value(o.value)) for o in _current.observations[_current.position:]  # noqa: E731
+                     if o.kind == "close"]
+    result = diagnose.compare(observed, expected, what=what, alternatives=alternatives, regions=regions, given=given,
+                              later=later, **options)
     message = None if result.ok else diagnose.describe(what, result)
     mine, yours = (getattr(value, "dtype", None) if getattr(value, "size", 0) > 1 else None
                    for value in (reference_value, observed))  # the values may agree within rtol, the dtypes must too
@@ -259,21 +259,17 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
 
 def _plain(value):
     """A value as comparable plain data (tuples and lists alike, arrays as nested lists)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
     return value
 
 
 def _message(message, default: str, got) -> str:
-    if message is None:
-        return default
-    return message(got) if callable(message) else message
+    return default if message is None else message(got) if callable(message) else message
 
 
 def check_equal(what: str, got, expected, message=None) -> None:

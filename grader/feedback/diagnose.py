@@ -2,15 +2,15 @@
 
 Used by every test (through `check_close`) and by `make compare`; it never reads the learner's source. It
 recognises: a known-wrong *alternative* the test computed (all said, none claimed, when the numbers cannot
-tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2,
-sqrt(2), an axis length, a number of the scenario: lr, 1 - p...); an offset, a complement or a term per row;
-a transpose, permuted axes, the right numbers reshaped in the wrong order, or moved by one index (one step
-early or late); all zeros; the same all along an axis; NaN or inf; a value equal to one compared earlier in
-the test (stale, copied, swapped); only some entries wrong, which ones and what yours holds there (a cap, the
-other sign, the complement, zeros after the first ones); a wrong shape and its likely reason; rounding (no
-mistake named), float32 or float16 rounding, or a small unpatterned difference (an approximation); an error
-raised in the learner's code, from the shapes in its message (`explain_error`). Printed values carry the
-digits it takes to tell them apart (`format_pair`); `relative_difference` stays finite where a value is 0.
+tell them apart); the opposite sign; a factor, named when recognisable (the batch size, n or 1/n, 1/2, an axis
+length, a number of the scenario: lr, 1 - p..., a power of 10, the square root or square of one); a reciprocal;
+an offset, a complement or a term per row; a transpose, permuted axes, the right numbers reshaped in the wrong
+order, or moved by one index; all zeros; the same all along an axis; NaN or inf; a value equal to one compared
+earlier, to your later value of another, or to an input the call was given, or a factor of one missing (stale,
+swapped, the upstream gradient left out); only some entries wrong, which ones (where an input is negative?) and
+what yours holds there; a wrong shape; rounding (no mistake named), float32 or float16 rounding, or a small
+unpatterned difference (an approximation); an error raised in the learner's code, from the shapes in its
+message (`explain_error`). Printed values carry the digits it takes to tell them apart (`format_pair`).
 """
 
 from __future__ import annotations
@@ -38,13 +38,10 @@ def relative_error(actual, expected) -> float:
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     # Divide by the largest magnitude first: norms of values near the float64 maximum would overflow.
     largest = max(np.max(np.abs(actual), initial=0.0), np.max(np.abs(expected), initial=0.0))
-    if largest == 0.0:
-        return 0.0
-    if not np.isfinite(largest):
-        return float("inf")
+    if largest == 0.0 or not np.isfinite(largest):
+        return 0.0 if largest == 0.0 else float("inf")
     actual, expected = actual / largest, expected / largest
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
-    return float(np.linalg.norm(actual - expected) / scale)
+    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(actual), np.linalg.norm(expected)))
 
 
 def relative_difference(actual, expected, floor=None) -> np.ndarray:
@@ -52,23 +49,19 @@ def relative_difference(actual, expected, floor=None) -> np.ndarray:
     entries (0 where both are equal, zero included; 2 for opposite values), inf where a NaN or inf differs.
     `floor` defaults to 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0
     is measured against the array's scale. Shapes must broadcast."""
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if floor is None:
-        finite = np.concatenate([np.abs(actual[np.isfinite(actual)]), np.abs(expected[np.isfinite(expected)])])
-        floor = 1e-6 * float(np.max(finite, initial=0.0))
+        floor = 1e-6 * float(np.max(np.concatenate([np.abs(actual[np.isfinite(actual)]),
+                                                    np.abs(expected[np.isfinite(expected)])]), initial=0.0))
     with np.errstate(all="ignore"):
-        difference = np.abs(actual - expected)
-        scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
-        result = difference / scale
+        result = np.abs(actual - expected) / np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
     same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
     return np.where(same, 0.0, np.where(np.isfinite(result), result, np.inf))
 
 
 def max_relative_difference(actual, expected, floor=None) -> float:
     """The largest entry of `relative_difference` (0.0 for empty arrays): the "max rel diff" of compare."""
-    differences = relative_difference(actual, expected, floor)
-    return float(np.max(differences)) if differences.size else 0.0
+    return float(np.max(relative_difference(actual, expected, floor), initial=0.0))
 
 
 def format_pair(got: float, expected: float, digits: int = 6) -> tuple[str, str]:
@@ -106,8 +99,6 @@ def _close(a, b, rtol, atol) -> bool:
 
 
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
-    if len(got) == 2 and got == want[::-1]:
-        return "It has the expected shape transposed: check the order of a matrix product or a missing .T."
     for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
         return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
     for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
@@ -126,21 +117,20 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
     """(value, how to say it) of the numbers a factor is recognised as, most specific first: the scenario's
-    numbers (lr, 1 - p...) and inverses, the batch size, small fractions and roots, axis lengths, n or 1/n <= 64."""
+    numbers (lr, 1 - p...) and inverses, the batch size, small fractions, axis lengths, n or 1/n <= 64, powers of 10."""
     found = []
     for name, value in (factors or {}).items():
         if value and np.isfinite(value) and value != 1:
             found += [(float(value), f"{name} (= {value:.4g})"), (1.0 / value, f"1/{name} (= 1/{value:.4g})")]
     if batch_size and batch_size > 1:
         found += [(float(batch_size), f"{batch_size}, the batch size"), (1.0 / batch_size, f"1/{batch_size}, one over the batch size")]
-    for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1), (1, 4), (3, 4)):
-        found.append((p / q, str(p) if q == 1 else f"{p}/{q}"))
-    for n in (2, 3, 6):
-        found += [(np.sqrt(n), f"sqrt({n})"), (1 / np.sqrt(n), f"1/sqrt({n})")]
+    found += [(p / q, str(p) if q == 1 else f"{p}/{q}") for p, q in ((2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2), (4, 1),
+                                                                    (1, 4), (3, 4))]
     for axis, n in enumerate(shape):
         if n > 4:
             found += [(float(n), f"{n}, the length of axis {axis}"), (1.0 / n, f"1/{n}, 1 over the length of axis {axis}")]
-    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))]
+    return found + [(v, t) for n in range(5, 65) for v, t in ((float(n), str(n)), (1.0 / n, f"1/{n}"))] + [
+        (10.0 ** m, f"1e{m}") for m in range(-8, 9) if m]
 
 
 def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=None) -> str | None:
@@ -149,16 +139,19 @@ def _scale_diagnosis(k: float, batch_size: int | None, shape: tuple, factors=Non
     rtol = 1e-3 if int(np.prod(shape)) > 1 else 1e-6
     if np.isclose(k, 2.0, rtol=rtol):
         return "It is exactly twice the expected value: is a contribution counted twice, or a factor 1/2 missing?"
-    name = next((("minus " if k < 0 else "") + text for value, text in _expressions(batch_size, shape, factors)
-                 if np.isclose(abs(k), value, rtol=rtol, atol=0.0)), None)
+    # k itself, else (not for one number: ratios of counts would match by chance) k squared or its root
+    name = next((("minus " if k < 0 else "") + how.format(text) for power, how in ((1, "{}"), (2, "sqrt({})"),
+                 (0.5, "({})^2"))[:1 if rtol < 1e-3 else 3] for value, text in _expressions(batch_size, shape, factors)
+                 if np.isclose(abs(k) ** power, value, rtol=rtol, atol=0.0)), None)
     if name is not None:
         return (f"It equals the expected value times {k:.4g}, that is {name}: a factor too many or its inverse "
-                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant).")
+                "left out (a mean where a sum is needed or the reverse, a count divided twice, a wrong constant"
+                + (", a square root in the wrong place)." if "sqrt" in name or "^2" in name else ")."))
     return None if int(np.prod(shape)) < 2 else f"It is the expected value times {k:.4g}: a constant factor is wrong."
 
 
 def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_size=None,
-            alternatives=(), regions=(), factors=None, what=None) -> Comparison:
+            alternatives=(), regions=(), factors=None, what=None, given=None, later=()) -> Comparison:
     """Compare and diagnose.
 
     alternatives: (array, explanation) pairs of known-wrong answers the caller computed, named ("It equals
@@ -166,7 +159,8 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         the expected value. regions: (bool mask, description, advice) triples, named when every wrong entry
         lies in one mask. Either may be a callable, called only to explain a failure. factors: {name: value}
         of the scenario's numbers (lr, p...). what: the quantity's name; given, the value is remembered for
-        the rest of the test, so a later value equal to it (stale, or copied) is named."""
+        the rest of the test, so a later value equal to it (stale, or copied) is named. given: {name: array}, the
+        call's inputs (upstream gradient, x); later: (what, yours) of the checks after this one (swapped results)."""
     if actual is None:
         return Comparison(False, float("inf"), "It is None: did you forget to `return` the result?",
                           shape_problem="None")
@@ -176,29 +170,30 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
         return Comparison(False, float("inf"), f"It is a {type(actual).__name__}, not an array of numbers.",
                           shape_problem=type(actual).__name__)
     want = np.asarray(expected, dtype=np.float64)
-    precision = _precision(actual, expected)
     earlier = _remember(what, got, want)
     if got.shape != want.shape:
         problem = f"It has shape {got.shape}, expected {want.shape}. " + (
             _layout_diagnosis(got, want) or _shape_diagnosis(got.shape, want.shape, batch_size))
         return Comparison(False, float("inf"), problem, shape_problem=problem, size=want.size)
-
     wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
-    rel = relative_error(got, want) if np.all(np.isfinite(got)) else float("inf")
-    result = Comparison(not wrong.any(), rel, None, n_wrong=int(wrong.sum()), size=int(want.size))
+    result = Comparison(not wrong.any(), relative_error(got, want) if np.all(np.isfinite(got)) else float("inf"), None,
+                        n_wrong=int(wrong.sum()), size=int(want.size))
     if result.ok:
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
-    scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier)
-    alternatives, regions = (value() if callable(value) else value for value in (alternatives, regions))
-    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario)
+    alternatives, regions, given, later = (v() if callable(v) else v for v in (alternatives, regions, given or {}, later))
+    given = {name: v for name, v in ((n, np.asarray(v, dtype=np.float64)) for n, v in given.items()) if v.shape == want.shape}
+    scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier, given=given, later=later)
+    regions = list(regions) + [(mask, f"the input {name} is {text}", f"that branch or case of the formula is wrong.")
+                               for name, v in given.items() for mask, text in ((v < 0, "negative"), (v > 0, "positive"))
+                               if not mask.all() and (wrong & mask).sum() >= max(4, 0.75 * mask.sum())]  # no coincidence
+    result.diagnosis = _diagnose(got, want, wrong, rtol, atol, alternatives, regions, _precision(actual, expected), scenario)
     return result
 
 
 # The quantities compared so far in the current test (its id, then (what, yours, expected)): stale or copied values.
 _SEEN: dict = {"test": None, "values": []}
-_SEEN_MAX = 64
 
 
 def _remember(what, got, want) -> list:
@@ -206,7 +201,7 @@ def _remember(what, got, want) -> list:
     if _SEEN["test"] != (test := os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]):
         _SEEN.update(test=test, values=[])
     earlier = list(_SEEN["values"])
-    if what is not None and got.size <= 1 << 16 and len(earlier) < _SEEN_MAX:
+    if what is not None and got.size <= 1 << 16 and len(earlier) < 64:
         _SEEN["values"].append((what, got, want))
     return earlier
 
@@ -222,14 +217,11 @@ def _layout_diagnosis(got, want) -> str | None:
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
                 return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
-            if axes == (1, 0):
-                return "It is the transpose of the expected value: check the order of a matrix product or a missing .T."
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
         elif np.allclose(got.ravel(), np.ascontiguousarray(moved).ravel(), **tolerance):
             return (f"It holds the right numbers in the wrong order: those of expected.transpose{axes}, reshaped. A "
                     "reshape keeps the order of the entries; where axes must change places, transpose them first.")
-    return None
 
 
 def _magnitude(got, want) -> float:
@@ -242,12 +234,11 @@ def _rounding_diagnosis(got, want, wrong, precision) -> str | None:
     eps, dtype = precision
     scale = _magnitude(got, want)
     worst = float(np.max(np.abs(got - want)[wrong])) / (eps * scale) if scale else np.inf
-    if worst > ROUNDING_EPS:
-        return None
-    return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
-            f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks like "
-            "that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z - "
-            "logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
+    if worst <= ROUNDING_EPS:
+        return (f"Every difference is within rounding: at most {worst:.2g} eps times the largest magnitude in the array "
+                f"({scale:.3g}), where eps = {eps:.3g} is the relative precision of {dtype}. No formula mistake looks "
+                "like that; rounding is amplified when two nearly equal numbers are subtracted (a cancellation, e.g. z "
+                "- logsumexp(z) for large z): compute small quantities directly, not as the difference of large ones.")
 
 
 def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, scenario) -> str | None:
@@ -258,6 +249,10 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
         got, alternative := np.asarray(value, dtype=np.float64), loose_rtol, atol) and np.linalg.norm(got - alternative)
         < 0.1 * np.linalg.norm(got - want) and np.abs(got - alternative).max(initial=0) <= loose_rtol * _magnitude(
             got, alternative)))
+    zeros = "It is all zeros: was it never computed, never returned, or overwritten with zeros?" * bool(
+        not got.any() and want.any())
+    if matches and zeros:
+        return f"{zeros} It also equals " + " It also equals ".join(matches)
     if len(matches) == 1:
         return f"It equals {matches[0]}"
     if matches:  # the numbers here cannot tell these apart: say each, claim none
@@ -277,24 +272,25 @@ def _diagnose(got, want, wrong, rtol, atol, alternatives, regions, precision, sc
                     "number or a division by zero.")
         return (f"It contains {kinds} where the expected value is finite (and is right elsewhere): something "
                 "overflowed (exp of a large number?) or divided by zero.")
-    rounding = _rounding_diagnosis(got, want, wrong, precision)
-    if rounding is not None:
-        return rounding
-    if not got.any() and want.any():
-        return "It is all zeros: was it never computed, never returned, or overwritten with zeros?"
+    if text := _rounding_diagnosis(got, want, wrong, precision) or zeros:
+        return text
     if _close(got, -want, loose_rtol, atol):
         return "It has the right size but the opposite sign: a minus sign is flipped."
-    denominator = float(np.sum(want * want))
-    if denominator > 0:
-        k = float(np.sum(got * want) / denominator)
-        # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
-        if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
-            return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"])
+    k = float(np.sum(got * want) / denominator) if (denominator := float(np.sum(want * want))) > 0 else 0.0
+    # k close to 1 is a small error spread over the array, not a wrong constant ("times 1").
+    if k != 0 and not np.isclose(k, 1.0, rtol=loose_rtol, atol=0.0) and _close(got, k * want, loose_rtol, atol):
+        return _scale_diagnosis(k, scenario["batch_size"], got.shape, scenario["factors"]) or _equals_earlier(
+            got, want, scenario)
+    with np.errstate(all="ignore"):
+        c = got * want
+    if got.size > 1 and np.ptp(want) > 0 and np.all(c != 0) and np.allclose(c, c.flat[0], rtol=1e-6, atol=0):
+        return (f"It equals {c.flat[0]:.4g} divided by the expected value: a quotient upside down (the two operands of a "
+                "division swapped, or an inverse taken where none belongs).")
     zeros = [] if wrong.all() else [  # only some entries wrong, all where yours or the expected value is 0
         (got == 0, "yours is 0 and the expected value is not", "a contribution is missing there, or a mask drops "
          "entries it should keep."), (want == 0, "the expected value is exactly 0", "a mask (or zero-fill) is missing.")]
     rows = _rows_diagnosis(got, want, wrong)
-    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want),
+    for diagnosis in (_layout_diagnosis(got, want) if got.ndim > 1 else None, _offset_diagnosis(got, want, scenario["given"]),
                       _equals_earlier(got, want, scenario),
                       _region_diagnosis(got, wrong, regions), _constant_axis_diagnosis(got, want),
                       _shifted_diagnosis(got, want), _partial_diagnosis(got, want, wrong, rows),
@@ -324,9 +320,9 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     if wrong.all() or got.size < 3 or np.abs(got - want)[wrong].min() < INDEX_ERROR_FRACTION * scale:
         return None
     g, w, n, tight, first = got[wrong], want[wrong], int(wrong.sum()), 1e-6 * scale, int(np.argmax(wrong.ravel()))
-    if wrong.ravel()[first:].all() and not g.any():
+    if first and not got.ravel()[first:].any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
-                f"{first} on, yours is 0: a loop that stopped early (a return or break inside the loop, a range too "
+                f"{first} on, yours is 0 everywhere: a loop that stopped early (a return or break inside the loop, a range too "
                 "short) or entries never written.")
     c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
     side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
@@ -335,9 +331,9 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
          "limit where none belongs" if side else f"yours is the same value {c:.4g}: a fill or default"),
         (np.allclose(g, -w, rtol=1e-6, atol=tight), "yours has the opposite sign: one branch or one case of the "
          "formula has its sign flipped"),
-        (n > 1 and np.ptp(g + w) <= tight, f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
+        (n > 1 and np.ptp(g + w) <= tight < np.ptp(w), f"yours equals {(g + w)[0]:.4g} minus the expected value: the complement there, one "
          "branch or case of the formula (e.g. for negative inputs) computes the other side"),
-        (n > 1 and np.ptp(g - w) <= tight, f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
+        (n > 1 and np.ptp(g - w) <= tight < np.ptp(w), f"yours is off by the same amount {(g - w)[0]:.4g}: a term added or left out in "
          "those entries only"),
         (n > 1 and np.all(g * w != 0) and np.ptp(ratio) <= 1e-6 * np.abs(ratio).max(), f"yours is {ratio[0]:.4g} times the "
          "expected value: a factor applied to those entries only")) if fits), None)
@@ -346,22 +342,31 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
 
 def _small_error_diagnosis(got, want) -> str | None:
     """A small difference (relative 1e-7 to 1e-4) that no pattern above explains: an approximation."""
-    error = relative_error(got, want)
-    if not 1e-7 < error < 1e-4:
-        return None
-    return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula mistake "
-            "(a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too small "
-            "(rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
+    if 1e-7 < (error := relative_error(got, want)) < 1e-4:
+        return (f"The difference is small (relative error {error:.2g}) and has none of the patterns of a formula "
+                "mistake (a factor, a sign, an offset, a region): an approximation, e.g. a finite-difference step too "
+                "small (rounding dominates) or too large, a float32 intermediate, or a tiny constant in the wrong place.")
 
 
-def _offset_diagnosis(got, want) -> str | None:
-    """Yours = a * expected + b (1 - p for p, say), or yours - expected the same all along an axis (a term per row)."""
+def _offset_diagnosis(got, want, given) -> str | None:
+    """Yours = a * expected + b (1 - p for p, say) + c * y for inputs y the call was given, not already a multiple of the
+    expected value, when there are enough entries; or yours - expected the same all along an axis (a term per row)."""
     if got.size < 3:
         return None
     scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
-    design = np.stack([want.ravel(), np.ones(want.size)], axis=1)
-    (a, b), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
-    if abs(b) > 1e-3 * scale and abs(a) > 1e-3 and np.allclose(got, a * want + b, rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale:
+    base = np.stack([want.ravel(), np.ones(want.size)], axis=1)
+    names = [name for name, y in given.items() if got.size >= 4 * (len(given) + 2) and np.linalg.norm(
+        y.ravel() - base @ np.linalg.lstsq(base, y.ravel(), rcond=None)[0]) > 1e-3 * np.linalg.norm(y)]
+    design = np.column_stack([base] + [given[name].ravel() for name in names])
+    (a, b, *c), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
+    terms = "".join(f" {'-' if k < 0 else '+'} {abs(k):.4g} times {name}" for k, name in zip(c, names)
+                    if abs(k) * np.abs(given[name]).max() > 1e-3 * scale)
+    fits = abs(a) > 1e-3 and np.allclose(got.ravel(), design @ [a, b, *c], rtol=1e-6, atol=tight) and np.ptp(want) > 1e-3 * scale
+    if fits and terms:
+        return (f"It equals {'' if np.isclose(a, 1) else f'{a:.4g} times '}the expected value{terms}" + f" {'-' if b < 0 else '+'} {abs(b):.4g}" * bool(
+            abs(b) > 1e-3 * scale) + ": a term in that input is added, left out, or has the wrong factor or sign (the "
+                "upstream gradient of the chain rule, an identity path, a decay term), or a constant stands in its place.")
+    if abs(b) > 1e-3 * scale and fits:
         if np.isclose(a, -1.0, rtol=1e-6):
             return (f"It equals {b:.4g} minus the expected value: the complement (1 - p for p, or the two "
                     "branches of a formula swapped).")
@@ -389,27 +394,34 @@ def _separable_diagnosis(got, want, difference, tight) -> str | None:
                 return (f"It {how} that does not depend on axis {p} {'plus' if d is difference else 'times'} one that "
                         f"does not depend on axis {q}: a statistic (a maximum, a sum, a log-sum, a norm) taken over "
                         "the wrong axis, or a term per row or per column broadcast along the wrong axis.")
-    return None
 
 
 def _equals_earlier(got, want, scenario) -> str | None:
-    """An earlier quantity's value (yours or the expected one): stale or copied; or the expected value times a simple
-    function of an earlier expected value y (a factor of y missing or extra)."""
-    tolerance = dict(rtol=1e-6, atol=1e-12 * _magnitude(got, want))
-    for what, yours, y in reversed(scenario["earlier"]):
-        for value, whose in ((yours, "your value of"), (y, "the expected value of")):
-            if value.shape == got.shape and got.size > 1 and np.ptp(got) > 0 and not _close(value, want, 1e-4, 0.0) \
-                    and np.allclose(got, value, **tolerance):
-                return (f"It equals {whose} {what!r}, checked before: a value not recomputed (stale), an array "
-                        "reused or returned twice, or two results swapped.")
+    """Another value of the test: an earlier quantity's (stale, copied), yours of a later one (swapped), an input the
+    call was given; or the expected value times a simple function of one of them, y (a factor of y missing or extra)."""
+    def equal(a, b, rtol=1e-6):  # b varies (or is a number other than 0 and 1): no coincidence of constants
+        return a.shape == b.shape and (np.ptp(b) > 0 if b.size > 1 else abs(b) not in (0, 1)) and np.allclose(
+            a, b, rtol=rtol, atol=rtol * 1e-6 * _magnitude(got, want))
+    for what, yours in scenario["later"]:  # exactly (1e-12): not a float32 twin of this value
+        if isinstance(yours, (np.ndarray, float)) and np.asarray(yours).dtype.kind == "f" and equal(np.asarray(yours), want, 1e-12):
+            return (f"Your value of {what!r}, checked after this one, is the expected value here: two results swapped "
+                    "(returned, assigned or stored in the wrong order), or each value one step late.")
+    others = [((yours, f"your value of {what!r}, checked before"), (y, f"the expected value of {what!r}, checked before"))
+              for what, yours, y in reversed(scenario["earlier"])]
+    for pair in others + [((v, f"the input {name}, given to the call"),) for name, v in scenario["given"].items()]:
+        for value, whose in pair:
+            if not _close(value, want, 1e-4, 0.0) and equal(got, value, 1e-6 if got.size > 1 else 1e-12):
+                return f"It equals {whose}: " + ("what must act on it (a mask, a factor, a derivative) is missing, or "
+                        "it is returned in place of the result." if "given" in whose else "a value not recomputed (stale), "
+                        "an array reused or returned twice, or two results swapped.")
+        y, whose = pair[-1]
         with np.errstate(all="ignore"):
             for text, k in ((" times y", y), (" divided by y", 1 / y), (" times (1 - y)", 1 - y),
                             (" divided by (1 - y)", 1 / (1 - y)), (" divided by (1 + y)", 1 / (1 + y))):
                 if k.shape == got.shape and got.size > 1 and np.isfinite(k).all() and np.abs(k - 1).max() > 1e-3 \
-                        and np.ptp(k) > 0 and np.allclose(got, want * k, **tolerance):
-                    return (f"It equals the expected value{text}, with y the expected value of {what!r}, checked "
-                            "before: a factor of y is missing or extra (as s(1 - s), 1 - y^2 or exp in a derivative).")
-    return None
+                        and np.ptp(k) > 0 and equal(got, want * k):
+                    return (f"It equals the expected value{text}, with y {whose}: a factor of y is missing or extra "
+                            "(as the upstream gradient of the chain rule, s(1 - s), 1 - y^2 or exp in a derivative).")
 
 
 def _slice_scale_diagnosis(got, want) -> str | None:
@@ -428,7 +440,6 @@ def _slice_scale_diagnosis(got, want) -> str | None:
                 f"index of the other axes ({a.min():.3g} to {a.max():.3g}): a scale per row, column or channel is "
                 "wrong, e.g. a normalisation by the wrong statistic (a maximum or a mean for a sum, a std for a "
                 "variance or the reverse) or axes.")
-    return None
 
 
 def _reordered_diagnosis(got, want) -> str | None:
@@ -454,7 +465,6 @@ def _constant_axis_diagnosis(got, want) -> str | None:
         if got.shape[axis] > 1 and np.ptp(got, axis=axis).max() <= scale < 1e-6 * np.ptp(want, axis=axis).max():
             return (f"It is the same all along axis {axis} (length {got.shape[axis]}), where the expected value varies: "
                     f"one value shared by every index of axis {axis}, or a sum or mean over the wrong axes broadcast back.")
-    return None
 
 
 def _dtype_diagnosis(got, want, wrong) -> str | None:
@@ -472,7 +482,6 @@ def _dtype_diagnosis(got, want, wrong) -> str | None:
                 return None  # a few per cent: a formula mistake as likely as float16 rounding
             return (f"The differences are at most {worst / eps:.2g} eps of {name} (eps {eps:.2g}) of the largest magnitude: "
                     f"a {name} intermediate, or an approximation that small (e.g. eps added after a square root).")
-    return None
 
 
 def _rows_diagnosis(got, want, wrong) -> str | None:
@@ -488,7 +497,6 @@ def _rows_diagnosis(got, want, wrong) -> str | None:
             return (f"It is wrong in {where} {len(bad)} of {wrong.shape[axis]} {name}: {', '.join(map(str, bad[:8]))}"
                     f"{', ...' if len(bad) > 8 else ''}; the others are right. Look for what is special there (an "
                     "edge, the last batch, a wrong index or slice).")
-    return None
 
 
 _SHAPES = r"\(([0-9, ]*)\)"
@@ -509,6 +517,9 @@ def explain_error(message: str) -> str | None:
         (a, b), advice = (_shape_tuple(found.group(k)) for k in (1, 2)), ""
         if len(a) == len(b) == 2 and a == b[::-1]:
             advice = " One is the other transposed: a missing or extra .T."
+        elif sorted(a) == sorted(b):
+            advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
+                      "wrong order, or a reshape where a transpose was needed.")
         elif "output operand" in message and len(a) < len(b):
             advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
@@ -523,11 +534,13 @@ def explain_error(message: str) -> str | None:
             advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
                       "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
                       "batch or call, or what forward saved for backward (the input, not the output?).")
+        elif not {n for n in a if n > 1} & {n for n in b if n > 1}:
+            advice = (" They share no length: arrays of different things were combined, e.g. another parameter's, "
+                      "layer's or call's array (an index that does not advance, one buffer shared by all).")
         elif len(a) == len(b):
             advice = " An array summed or sliced over the wrong axis, or two results swapped?"
         return f"NumPy lines shapes up from the last axis and each pair must be equal or 1; {a} and {b} do not.{advice}"
-    found = re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message)
-    if found:
+    if found := re.search(r"cannot reshape array of size (\d+) into shape " + _SHAPES, message):
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")
@@ -536,14 +549,16 @@ def explain_error(message: str) -> str | None:
 
 
 _MATMUL = ("In a matrix product A @ B the last axis of A must have the length of B's first axis ({0} and {1} here): "
-           "an operand needs a transpose (.T), or the two are in the wrong order.")
+           "an operand needs a transpose (.T), the two are in the wrong order, or one is the wrong array (the input where "
+           "the weights belong, a gradient where the values belong).")
 _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the likely mistake with its groups)
     ("matmul.*size ([0-9]+) is different from ([0-9]+)", _MATMUL), ("not aligned: ([0-9]+) .dim .. != ([0-9]+)", _MATMUL),
     (r"expects input of shape \(N, ([0-9]+)[^)]*\), got \([0-9]+, (?!\1\b)([0-9]+)", "A layer built for {0} features (or "
      "channels) received an input with {1}: the layers ran in the wrong order, one was skipped or ran twice, or the "
      "input has another layout."),
     ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
-     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, or a list shorter than expected."),
+     "axis {1} (length {2}): an off-by-one, an index into the wrong axis, a loop bound taken from another axis "
+     "(the same length only for square shapes), or a list shorter than expected."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
@@ -567,21 +582,10 @@ def describe(what: str, result: Comparison) -> str:
     """The failure message for a comparison, a few plain lines."""
     if result.shape_problem is not None:
         return f"{what} is wrong. {result.diagnosis}"
-    lines = [f"{what} is wrong (relative error {result.relative_error:.3g})."]
-    if result.diagnosis:
-        lines.append(result.diagnosis)
+    lines = [f"{what} is wrong (relative error {result.relative_error:.3g}).", result.diagnosis]
     if result.first_index is not None:
         got, expected = format_pair(result.got_at_first, result.expected_at_first)
-        if result.first_index == ():
-            lines.append(f"Got {got}, expected {expected}.")
-        else:
-            lines.append(f"First difference at index {result.first_index[0] if len(result.first_index) == 1 else result.first_index}: got {got}, expected {expected} "
-                         f"({result.n_wrong} of {result.size} entries differ).")
-    return "\n".join(lines)
-
-
-def check_close(what: str, actual, expected, **options) -> None:
-    """Raise AssertionError with a diagnosis unless `actual` matches `expected`; see `compare`."""
-    __tracebackhide__ = True
-    if not (result := compare(actual, expected, **options)).ok:
-        raise AssertionError(describe(what, result))
+        index = result.first_index[0] if len(result.first_index) == 1 else result.first_index
+        lines.append(f"Got {got}, expected {expected}." if index == () else f"First difference at index {index}: got "
+                     f"{got}, expected {expected} ({result.n_wrong} of {result.size} entries differ).")
+    return "\n".join(filter(None, lines))

@@ -128,13 +128,15 @@ def check_layer_backward(ref, layer, x, grad_out, *, layer_name, batch_size=None
     expected = once(lambda: finite_difference_gradients(ref, layer, x, grad_out))
     alternatives = alternatives or {}
     regions = regions or {}
+    given = {"grad_out (the upstream gradient)": grad_out, "x (forward's input)": x}
     check_close(f"{layer_name}.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"],
                 batch_size=batch_size, alternatives=alternatives.get("x", ()), regions=regions.get("x", ()),
-                rtol=rtol, atol=atol)
+                rtol=rtol, atol=atol, given=given)
     for index, (name, grad) in enumerate(grads.items()):
         check_close(f"{layer_name}.backward: dL/d{name} (in {name}.grad)", grad,
                     lambda name=name: expected()[name], batch_size=batch_size,
-                    alternatives=alternatives.get(name, ()), regions=regions.get(name, ()), rtol=rtol, atol=atol)
+                    alternatives=alternatives.get(name, ()), regions=regions.get(name, ()), rtol=rtol, atol=atol,
+                    given=given)
 
 
 assert_unchanged = check_unchanged  # inputs belong to the caller: a layer never modifies them in place

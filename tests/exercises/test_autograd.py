@@ -102,7 +102,7 @@ def check_operation(ex, ref, rng, name, fn, torch_fn, arrays, alternatives=None,
         what = f"{name}: dL/d(input {i}) after backward(G)"
         check_input_gradient(what, grad, arrays[i].shape, out_shape)
         options = dict(batch_size=batch_size, alternatives=lambda i=i: alternatives(arrays, upstream).get(i, ()),
-                       regions=lambda i=i: regions(arrays).get(i, ()))
+                       regions=lambda i=i: regions(arrays).get(i, ()), given={"G (the upstream gradient)": upstream})
         check_close(what + " (against finite differences)", grad, lambda i=i: numeric()[i], **options)
         check_close_ref(what + " (against PyTorch)", grad, lambda i=i: expected()[1][i], **options)
     for a, b in zip(before, arrays):

@@ -27,7 +27,7 @@ def zeros_where_positive(e):
     (lambda p: 1 - p, P, "1 minus the expected value"),
     (lambda e: e - e.max(axis=1, keepdims=True), E, "same all along axis 1"),
     (lambda e: np.broadcast_to(e.mean(axis=0), e.shape), E, "same all along axis 0"),
-    (lambda e: e.T.copy(), E, "transpose of the expected value"),
+    (lambda e: e.T.copy(), E, "yours = expected.transpose(1, 0)"),
     (lambda e: np.ascontiguousarray(e.T).reshape(4, 6), E, "right numbers in the wrong order"),
     (zeros_where_positive, E, "wrong only where yours is 0"),
     (only_rows, E, "only the last 1 of 4 rows"),
@@ -171,3 +171,54 @@ def test_the_judge_names_a_dtype_other_than_the_references_even_when_the_values_
 def test_an_alternative_is_matched_at_the_scale_of_the_numbers_not_of_atol():
     result = diagnose.compare(E * 1e-12, E, alternatives=[(np.zeros_like(E), "zeros: f never saw the step.")])
     assert "zeros" not in result.diagnosis and "1e-12" in result.diagnosis, result.diagnosis
+
+
+def test_a_factor_of_an_input_the_call_was_given_missing_is_named():
+    g = np.random.default_rng(6).standard_normal(E.shape)
+    given = {"grad_out (the upstream gradient)": g}
+    assert "divided by y, with y the input grad_out" in diagnose.compare(E, E * g, given=given).diagnosis
+    noise = E * g + 0.3 * np.random.default_rng(7).standard_normal(E.shape)  # no pattern: nothing about grad_out
+    assert "grad_out" not in (diagnose.compare(noise, E * g, given=given).diagnosis or "")
+
+
+def test_entries_wrong_where_an_input_is_negative_are_named_only_when_most_of_them_are():
+    x = np.random.default_rng(8).standard_normal(E.shape)
+    wrong = np.where(x < 0, E + 1, E)
+    assert "the input x is negative" in diagnose.compare(wrong, E, given={"x": x}).diagnosis
+    one = E.copy()
+    one[0, 0] += 1  # a single wrong entry lies where x has some sign by chance
+    assert "negative" not in (diagnose.compare(one, E, given={"x": x}).diagnosis or "")
+
+
+def test_a_later_value_of_yours_that_is_the_expected_value_here_is_named_swapped():
+    result = diagnose.compare(0.427, 8.0125, later=[("the accuracy", 8.0125)])
+    assert "'the accuracy', checked after this one, is the expected value here" in result.diagnosis
+    assert diagnose.compare(0.427, 8.0125, later=[("the accuracy", 8.0125 * (1 + 1e-7))]).diagnosis is None
+    assert "flag" not in (diagnose.compare(0.3, 1.0, later=[("a flag", 1.0)]).diagnosis or "")  # 0, 1: too common
+
+
+def test_all_zeros_is_said_beside_an_alternative_it_matches():
+    result = diagnose.compare(np.zeros_like(E), E, alternatives=[(np.zeros_like(E), "the late velocity.")])
+    assert "all zeros" in result.diagnosis and "the late velocity" in result.diagnosis
+
+
+@pytest.mark.parametrize("message, phrase", [
+    ("could not broadcast input array from shape (20,3,4,4) into shape (3,20,4,4)", "axes permuted"),
+    ("operands could not be broadcast together with shapes (3,4) (5,)", "another parameter's"),
+    ("shape mismatch: indexing arrays could not be broadcast together with shapes (8,) (5,)", "pair up"),
+])
+def test_a_shape_error_is_explained_by_its_shapes(message, phrase):
+    assert phrase in diagnose.explain_error(message)
+
+
+def test_a_term_in_an_input_the_call_was_given_is_named_and_collinear_inputs_are_left_out():
+    rng = np.random.default_rng(9)
+    g, block = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    given = {"grad_out": g, "twice the expected value": 2 * (g + block)}
+    text = diagnose.compare(1 + block, g + block, given=given).diagnosis  # a 1 where the identity path needs grad_out
+    assert text.startswith("It equals the expected value - 1 times grad_out + 1") and "twice the expected" not in text
+
+
+def test_a_square_root_is_named_in_an_array_but_not_in_one_number():
+    assert "that is sqrt(1e-3)" in diagnose.compare(E * np.sqrt(1e-3), E).diagnosis
+    assert "^2" not in (diagnose.compare(4 / 9, 1.0).diagnosis or "")  # a ratio of counts, (2/3)^2 by chance

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.feedback import diagnose
+from grader.feedback import checks, diagnose
 
 
 # --- diagnoses -----------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def test_a_known_wrong_alternative_and_an_error_region_are_named(expected):
 def test_a_correct_value_passes_and_check_close_raises_with_the_description(expected):
     assert diagnose.compare(expected + 1e-12, expected).ok
     with pytest.raises(AssertionError, match=r"dL/db is wrong \(relative error"):
-        diagnose.check_close("dL/db", expected * 1.5, expected)
+        checks.check_close("dL/db", expected * 1.5, expected)
 
 
 def test_relative_error_is_zero_for_two_zeros_and_two_for_opposite_values():

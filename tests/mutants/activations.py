@@ -37,4 +37,7 @@ MUTANTS = [
     Mutant("tanh_backward_upcasts_float32", "builds 1 - y^2 with a float64 array of ones, so float32 becomes float64",
            "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (np.ones(self._y.shape) - self._y ** 2)",
            diagnosis="silently upcasts"),
+    Mutant("tanh_backward_without_grad_out", "returns 1 - y^2, leaving out the upstream gradient (issue 19: general)",
+           "return grad_out * (1.0 - self._y ** 2)", "return 1.0 - self._y ** 2",
+           diagnosis="divided by y, with y the input grad_out (the upstream gradient)"),
 ]

@@ -95,4 +95,7 @@ MUTANTS = [
     Mutant("residual_backward_without_identity", "backpropagates through the block path only",
            "return grad_out + self.block.backward(grad_out)", "return self.block.backward(grad_out)",
            diagnosis="identity path is missing"),
+    Mutant("residual_backward_one_for_grad_out", "adds 1 for the identity path instead of grad_out (issue 19: general)",
+           "return grad_out + self.block.backward(grad_out)", "return 1 + self.block.backward(grad_out)",
+           diagnosis="the expected value - 1 times grad_out (the upstream gradient) + 1"),
 ]

@@ -53,4 +53,7 @@ MUTANTS += [
            "        if epoch == at_epoch - 1:\n", diagnosis="one epoch early"),
     Mutant("step_decay_every_epoch_after_the_mark", "decays after at_epoch and after every later epoch",
            "        if epoch == at_epoch:\n", "        if epoch >= at_epoch:\n", diagnosis="after every later epoch"),
+    Mutant("evaluate_returns_accuracy_first", "returns (accuracy, loss) instead of (loss, accuracy) (issue 19: general)",
+           "    return total_loss / len(X), correct / len(X)", "    return correct / len(X), total_loss / len(X)",
+           diagnosis="checked after this one, is the expected value here"),
 ]
