@@ -21,7 +21,7 @@ from grader.core import report as reports, runner
 from grader.core.manifest import ROOT
 
 PACKAGE = "grader.maintainer.benchmarks"
-SECTIONS = ["training", "reverse_mode", "optimizers"]  # modules of PACKAGE, run in this order
+SECTIONS = ["training", "reverse_mode"]  # modules of PACKAGE, run in this order
 BENCH_JSON = ROOT / ".grade" / "bench.json"
 
 
