@@ -216,10 +216,12 @@ def test_relu_and_tanh_stay_finite_at_the_largest_finite_inputs(ex, name, dtype)
                lambda pair: f"{name} returned NaN or inf for finite inputs (forward: {pair[0]}, backward: "
                             f"{pair[1]}).")
     if name == "ReLU":
-        # Exact comparison: the norms inside check_close would overflow at float64's max.
-        # PyTorch's, in the judge: a closed form here could be evaluated by the learner's process.
-        check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, torch_forward("ReLU", x)),
-                   lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {torch_forward('ReLU', x)}.")
+        # Exact comparison: the norms inside check_close would overflow at float64's max. The judge's value is
+        # the reference's (checked against PyTorch's by the maintainer's suite): a closed form here could be
+        # evaluated by the learner's process.
+        relu = oracle.expected(lambda: y, lambda: torch_forward("ReLU", x), rtol=0, atol=0)
+        check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, relu()),
+                   lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {relu()}.")
     else:
         check_close_ref(f"{name}.forward at extreme inputs", y, lambda: torch_forward(name, x))
     check_close_ref(f"{name}.backward at extreme inputs", grad_x, lambda: torch_backward(name, x, np.ones(x.shape)))

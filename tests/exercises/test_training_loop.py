@@ -11,7 +11,7 @@ import pytest
 
 from grader.data import mnist
 from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import F, check_close_ref, torch
+from grader.feedback.oracle import F, check_close_ref, expected, torch
 from helpers import once, own_rng
 from test_training import (accuracy_of, blobs, diverging_model, linear, mlp, mode_layer, predictions, raised_message,
                            torch_loss_and_accuracy, torch_network)
@@ -118,20 +118,25 @@ def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
                lambda losses: f"five epochs on well separated clusters gave mean losses "
                               f"{np.round(np.asarray(losses, dtype=float), 4).tolist()}: the loss should at least "
                               "halve. Check the order zero_grad, forward, loss, backward, step.")
-    # The same property computed by the judge (PyTorch's loss): the loss of the trained model's logits against its
-    # untrained copy's, and against uniform predictions (zero logits, ln 3), which any model can give untrained.
-    start = once(lambda: min(torch_loss_and_accuracy(untrained, X, y)[0], np.log(3)))
+    # The same property computed by the judge: the loss of the trained model's logits against its untrained
+    # copy's, and against uniform predictions (zero logits, ln 3), which any model can give untrained.
+    start = once(lambda: min(mean_cross_entropy(pkg, predictions(untrained, X), y), np.log(3)))
     check_that("the trained model's logits on its 200 training examples", predictions(model, X),
-               lambda logits: mean_cross_entropy(logits, y) < 0.5 * start(),
+               lambda logits: mean_cross_entropy(pkg, logits, y) < 0.5 * start(),
                lambda logits: f"after five epochs the loss of the model's own logits is "
-                              f"{mean_cross_entropy(logits, y):.4g}, from {start():.4g} before training (or for "
-                              "uniform predictions, if lower): it should at least halve.")
+                              f"{mean_cross_entropy(pkg, logits, y):.4g}, from {start():.4g} before training (or "
+                              "for uniform predictions, if lower): it should at least halve.")
 
 
-def mean_cross_entropy(logits, y):
-    """The judge's mean loss of raw logits, by PyTorch (nan for anything but (N, classes) logits)."""
+def mean_cross_entropy(pkg, logits, y):
+    """The judge's mean loss of raw logits (nan for anything but (N, classes) logits): the reference loss's, which
+    the maintainer's suite checks against PyTorch's."""
     try:
-        return F.cross_entropy(torch.tensor(np.asarray(logits, dtype=np.float64)), torch.tensor(y)).item()
+        logits = np.asarray(logits, dtype=np.float64)
+        if logits.shape != (len(y), logits.shape[-1]) or not np.all(np.isfinite(logits)):
+            return float("nan")
+        return expected(lambda: pkg.losses.SoftmaxCrossEntropy().forward(logits, y),
+                        lambda: F.cross_entropy(torch.tensor(logits), torch.tensor(y)).item())()
     except (TypeError, ValueError, IndexError, RuntimeError):
         return float("nan")
 
