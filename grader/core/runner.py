@@ -201,7 +201,7 @@ def _collect(exercise, targets, records, output, returncode, child_problem) -> d
 
 
 # The marks a check leaves (judge.mark), in order: each row of the table is the time between two of them.
-# PyTorch's import runs beside them, in a thread of the judge; the worker's marks are its frames' arrival.
+# PyTorch's import is marked when a test needs it (a student release); the worker's marks are its frames' arrival.
 MARKS = ("start", "judge launched", "judge started", "collected", "worker ready", "tests done", "judge ended", "end")
 
 

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
 import io
 import os
 import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +39,7 @@ from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
-from grader.feedback import checks, diagnose, oracle
+from grader.feedback import checks, diagnose
 
 
 def kata_mode() -> str:
@@ -306,11 +304,6 @@ def pytest_collection_modifyitems(session, config, items):
 
     config.kata_observations = observations
     if order and not config.option.collectonly:
-        # PyTorch (seconds to import) loads beside the first worker, while the judge would only wait: the
-        # first expected value that needs it then finds it ready.
-        if oracle.needs_pytorch():
-            threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
-                                             mark("torch imported")), daemon=True).start()
         if _mode.WARM_VAR in os.environ and os.read(int(os.environ[_mode.WARM_VAR]), 8) != b"go":
             os._exit(0)  # a judge started ahead of a save that did not come (make watch); no worker started
         sessions[order[0]].start()

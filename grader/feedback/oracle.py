@@ -29,8 +29,9 @@ class _Lazy:
         if self._module is None:
             from grader.core.judge import mark
 
-            mark(f"{self._name} imported by a test")  # none should be where the reference computes (bench --phases)
+            mark(f"{self._name} import begins")  # never where the reference computes (bench --phases)
             self._module = importlib.import_module(self._name)
+            mark(f"{self._name} imported")
         return getattr(self._module, attribute)
 
     def __repr__(self) -> str:
@@ -84,13 +85,6 @@ def _agree(ours, theirs, rtol, atol) -> bool:
         return len(ours) == len(theirs) and all(_agree(a, b, rtol, atol) for a, b in zip(ours, theirs))
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     return ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=rtol, atol=atol)
-
-
-def needs_pytorch() -> bool:
-    """Whether the judge's expected values will need PyTorch: when their oracle computes them (a student
-    release, the maintainer's suite). Otherwise the reference computes them, and the few that PyTorch alone
-    can give import it when first evaluated: a test module that names `torch` or `F` is no sign of it."""
-    return _choice(in_a_test=False) != REFERENCE
 
 
 def check_close_ref(what: str, got, oracle, **options) -> None:
