@@ -222,23 +222,3 @@ def _save(fig, path, title: str | None = None) -> Path:
     plt.close(fig)
     return path
 
-
-def loss_curves(curves: dict[str, list[float]], path, *, title: str = "Loss", xlabel: str = "step",
-                ylabel: str = "training loss", smooth: int = 1) -> Path:
-    """One line per named curve (e.g. one per optimiser), on a log scale; smooth: the width of a trailing
-    moving average (1 = raw), which makes noisy mini-batch losses comparable by eye."""
-    fig, ax = plt.subplots(figsize=(8, 4.8))
-    for name, values in curves.items():
-        values = _finite([float(v) for v in values])
-        if smooth > 1:
-            averaged, window = [], []
-            for v in values:
-                if v is not None:
-                    window = (window + [v])[-smooth:]
-                averaged.append(sum(window) / len(window) if window else None)
-            values = averaged
-        ax.plot(range(1, len(values) + 1), values, label=name, linewidth=1.4)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, yscale="log")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return _save(fig, path)
