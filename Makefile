@@ -9,7 +9,7 @@ TARGET ?= $(or $(KATA_TARGET),exercises)
 GRADER := $(PY) -m grader
 
 .DEFAULT_GOAL := help
-.PHONY: help setup grade check test test-nightly test-fast doctor new generate stubs mutants bench hint watch compare progress reset grade-all integrity readme clean release gradescope
+.PHONY: help setup grade check test test-nightly test-fast doctor new generate stubs mutants bench hint watch compare progress reset grade-all readme clean release gradescope
 
 help:
 	@echo "Learner:"
@@ -25,7 +25,6 @@ help:
 	@echo "  make grade-all DIR=submissions/ [OUT=dir] [MILESTONES=1] [JOBS=N]   grade every sub-folder (N at once; default: the cores), write a gradebook"
 	@echo "  make release OUT=dir [REPLACE=1]   the student's kata: the learner's commands only, advisory grading"
 	@echo "  make gradescope [MILESTONES=off|quick|full]   dist/gradescope-autograder.zip for Gradescope"
-	@echo "  make integrity          write grader/integrity.json (for a student release; otherwise derived from git)"
 	@echo "  make readme             regenerate the exercise map in README.md from the manifest"
 	@echo "  make test               the repository's own test suite (the longest end-to-end runs: make test-nightly)"
 	@echo "  make test-nightly       the longest end-to-end runs (CI runs both)"
@@ -121,9 +120,6 @@ reset: setup
 
 grade-all: setup
 	@$(GRADER) grade-all $(DIR) $(if $(OUT),--out "$(OUT)") $(if $(filter 1 y yes true,$(MILESTONES)),--milestones) $(if $(ONLY),--only "$(ONLY)") $(if $(filter 1 y yes true,$(FRESH)),--fresh) $(if $(JOBS),--jobs $(JOBS))
-
-integrity: setup
-	@$(PY) -m grader.core.integrity --update
 
 readme: setup
 	@$(PY) -m grader.maintainer.readme

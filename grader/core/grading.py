@@ -140,8 +140,7 @@ def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
     return result is not None and (result.parts.get(part, {}).get("done", False) if part else result.done)
 
 
-def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say,
-                  seed: int | None = None) -> dict:
+def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say, seed: int) -> dict:
     """One milestone in a child process (`python -m grader milestone`), or its cached result when the
     learner files it uses and the kata are unchanged since it last passed (grader/core/milestone_cache.py).
     seed: the grading run's seed, for the milestones that draw their inputs from it (the speed ones)."""
@@ -154,9 +153,8 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         result_file = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "grader", "milestone", milestone.name, "--target", str(target_dir),
                    "--out", str(out_dir), "--result", str(result_file)] + (["--quick"] if quick else [])
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", **sandbox.THREADS)
-        if seed is not None:
-            env[seeds.ENV_VAR] = str(seed)
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", **sandbox.THREADS,
+                   **{seeds.ENV_VAR: str(seed)})
         started = time.perf_counter()
         try:
             completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL,
@@ -175,7 +173,7 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
     return result
 
 
-def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say, seed=None) -> list[dict]:
+def grade_milestones(kata, target_dir, results, out_dir, *, enabled, quick, say, seed) -> list[dict]:
     by_name = {r.exercise.name: r for r in results}
     reports = []
     for milestone in kata.milestones:

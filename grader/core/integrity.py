@@ -5,16 +5,14 @@ own local grade (the authoritative grade is the instructor's, judged from a pris
 report should say so. The record is never committed by hand:
 - in a git checkout, the files are compared with the committed versions (`git status` of tests/ and
   grader/), so nothing needs regenerating after an edit that is committed;
-- a student release (`make release`) carries grader/integrity.json, written by `write()` as the release
-  is built (`make integrity` writes one by hand), and `check()` compares with it.
+- a student release (`make release`) and the Gradescope zip carry grader/integrity.json, written by
+  `write()` or `record()` as they are built, and `check()` compares with it.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from grader.core import report as reports
@@ -119,28 +117,12 @@ def check(root: Path = ROOT) -> list[str]:
     return [f"missing: {RECORD.as_posix()} (no record of the test and grader files, and no git history)"]
 
 
+def record(root: Path = ROOT, shipped: set[str] | None = None) -> dict:
+    """What grader/integrity.json holds: the hashes of the checked files (of those `shipped` only, if given)."""
+    files = {path: digest for path, digest in hashes(root).items() if shipped is None or path in shipped}
+    return {"algorithm": "sha256", "files": files, "trees": list(TREES)}
+
+
 def write(root: Path = ROOT) -> Path:
-    reports.write({"algorithm": "sha256", "files": hashes(root), "trees": list(TREES)}, root / RECORD)
+    reports.write(record(root), root / RECORD)
     return root / RECORD
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--update", action="store_true", help="record the current files (maintainers)")
-    args = parser.parse_args(argv)
-    if args.update:
-        path = write()
-        print(f"recorded {len(recorded()):d} files in {path.relative_to(ROOT)}")
-        return 0
-    problems = check()
-    if not problems:
-        print("tests/ and grader/ match the record (the release record, or the last commit).")
-        return 0
-    print("tests/ or grader/ differ from the record (the release record, or the last commit):")
-    for problem in problems:
-        print("  " + problem)
-    return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

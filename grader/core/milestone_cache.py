@@ -79,13 +79,13 @@ def key(milestone: str, target_dir, *, quick: bool = False) -> str:
     return digest.hexdigest()
 
 
-def _path(milestone: str, target_dir, quick: bool, cache_dir) -> Path:
-    return Path(cache_dir or CACHE_DIR) / f"{milestone}-{key(milestone, target_dir, quick=quick)[:32]}.json"
+def _path(milestone: str, target_dir, quick: bool) -> Path:
+    return CACHE_DIR / f"{milestone}-{key(milestone, target_dir, quick=quick)[:32]}.json"
 
 
-def cached(milestone: str, target_dir, *, quick: bool = False, cache_dir=None) -> dict | None:
+def cached(milestone: str, target_dir, *, quick: bool = False) -> dict | None:
     """The stored result of this milestone for these files and this kata version, or None."""
-    result = reports.read(_path(milestone, target_dir, quick, cache_dir))
+    result = reports.read(_path(milestone, target_dir, quick))
     return {**result, "cached": True} if isinstance(result, dict) and cacheable(result) else None
 
 
@@ -94,9 +94,9 @@ def cacheable(result: dict) -> bool:
     return status == "passed" or (status == "failed" and not result.get("too_slow"))
 
 
-def store(milestone: str, target_dir, result: dict, *, quick: bool = False, cache_dir=None) -> bool:
+def store(milestone: str, target_dir, result: dict, *, quick: bool = False) -> bool:
     """Remember `result` for these files and this kata version; False when it is not worth keeping."""
     if not cacheable(result):
         return False
-    reports.write({k: v for k, v in result.items() if k != "cached"}, _path(milestone, target_dir, quick, cache_dir))
+    reports.write({k: v for k, v in result.items() if k != "cached"}, _path(milestone, target_dir, quick))
     return True

@@ -4,8 +4,8 @@
 that loads the learner's package, calls learn_task(modules, inputs, send) and sends back what it
 returns. The judge sends the inputs (arrays and numbers: test images, settings; never what the learner
 must not see, such as the test labels). Each `send(kind, value)` of the worker is an event the judge
-answers (`on_message` returns the reply), timestamped on arrival, so the judge times the learner's
-training from outside the worker; `deadline()` says within how many seconds the next event must come.
+answers (`on_message` returns the reply) and may time on arrival, from outside the worker; `deadline()`
+says within how many seconds the next event must come.
 Everything crosses as wire frames, validated on arrival.
 """
 
@@ -29,10 +29,10 @@ class TaskFailed(Exception):
 
 
 def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_message=None, deadline=None,
-             on_start=None) -> tuple[object, list]:
-    """(the learner side's result, [(seconds since start, kind, value) for every message]).
+             on_start=None) -> object:
+    """The learner side's result.
 
-    on_message(seconds, kind, value) answers each event (its return value is the reply); deadline(), if
+    on_message(kind, value) answers each event (its return value is the reply); deadline(), if
     given, is re-read after each event: seconds within which the next must arrive, else the worker is
     stopped and TaskFailed says so (as for any other end without a result). on_start(pid), if given, is
     called with the worker's process id as soon as it starts (to read its CPU time: ProcessTreeClock)."""
@@ -72,7 +72,7 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
     started = time.monotonic()
     state = {"next": started + (deadline() if deadline else timeout), "late": False}
     threading.Thread(target=_watch, args=(process, started + timeout, state), daemon=True).start()
-    messages, failure, received = [], None, 0
+    failure, received = None, 0
     try:
         with os.fdopen(channel_read, "rb") as stream:
             while (message := wire.read_message(stream, wire.TASK_STREAM)) is not None:
@@ -82,14 +82,12 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
                     raise wire.WireError(f"its events brought more than {wire.TASK_TOTAL_BYTES >> 20} MiB in all")
                 kind = header.get("type")
                 value = wire.decode_value(wire.Packed(header.get("value"), arrays))
-                seconds = time.monotonic() - started
                 if kind == "result":
-                    return value, messages  # the worker is stopped all the same (finally, below)
+                    return value  # the worker is stopped all the same (finally, below)
                 if kind == "error":
                     failure = value if isinstance(value, dict) else {"message": str(value)}
                     break
-                messages.append((seconds, kind, value))
-                answer = on_message(seconds, kind, value) if on_message is not None else None
+                answer = on_message(kind, value) if on_message is not None else None
                 if deadline is not None:
                     state["next"] = time.monotonic() + deadline()
                 _reply(replies, answer)

@@ -308,7 +308,7 @@ def pytest_collection_modifyitems(session, config, items):
     if order and not config.option.collectonly:
         # PyTorch (seconds to import) loads beside the first worker, while the judge would only wait: the
         # first expected value that needs it then finds it ready.
-        if oracle.needs_pytorch({item.module for item in items if getattr(item, "module", None)}):
+        if oracle.needs_pytorch():
             threading.Thread(target=lambda: (mark("torch import begins"), importlib.import_module("torch"),
                                              mark("torch imported")), daemon=True).start()
         if _mode.WARM_VAR in os.environ and os.read(int(os.environ[_mode.WARM_VAR]), 8) != b"go":

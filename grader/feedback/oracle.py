@@ -27,6 +27,9 @@ class _Lazy:
                 f"kata bug: the test used {self._name}.{attribute} while running the learner's code; an "
                 "expected value that needs PyTorch must be a callable (lambda: ...) evaluated by the judge.")
         if self._module is None:
+            from grader.core.judge import mark
+
+            mark(f"{self._name} imported by a test")  # none should be where the reference computes (bench --phases)
             self._module = importlib.import_module(self._name)
         return getattr(self._module, attribute)
 
@@ -45,10 +48,10 @@ ORACLE_VAR = "KATA_ORACLE"  # `both` in the maintainer's suite (the Makefile's t
 
 def expected(reference, oracle, rtol=1e-7, atol=1e-10):
     """One expected value, two ways: `reference()` reads what the reference solution computed, `oracle()`
-    computes it independently (PyTorch, or a closed form). The judge runs each scenario on the reference,
-    so `reference` is usually the scenario's own value (`lambda: y`) and needs no PyTorch, whose import
-    alone takes one to five seconds, most of a `make check`. A student release (no reference) and local
-    mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
+    computes it independently with PyTorch (the worker holds the test: it could evaluate a closed form). The
+    judge runs each scenario on the reference, so `reference` is usually the scenario's own value (`lambda: y`),
+    without PyTorch's import (one to five seconds, most of a `make check`). A student release (no reference)
+    and local mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
     evaluates both and fails when they disagree, so the reference is checked at every `make test`."""
     def value():
         choice = _choice()
@@ -83,11 +86,11 @@ def _agree(ours, theirs, rtol, atol) -> bool:
     return ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=rtol, atol=atol)
 
 
-def needs_pytorch(test_modules) -> bool:
-    """Whether these test modules will import PyTorch: they hold `torch` or `F` from here at module level,
-    or `expected` values are computed by their oracle (a student release, the maintainer's suite)."""
-    return _choice(in_a_test=False) != REFERENCE or any(isinstance(value, _Lazy) for module in test_modules
-                                         for value in vars(module).values())
+def needs_pytorch() -> bool:
+    """Whether the judge's expected values will need PyTorch: when their oracle computes them (a student
+    release, the maintainer's suite). Otherwise the reference computes them, and the few that PyTorch alone
+    can give import it when first evaluated: a test module that names `torch` or `F` is no sign of it."""
+    return _choice(in_a_test=False) != REFERENCE
 
 
 def check_close_ref(what: str, got, oracle, **options) -> None:

@@ -19,7 +19,7 @@ from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import ROOT
 from grader.core.report import ExerciseStatus, MilestoneStatus, exercise_done
-from grader.core.stubs import STATE_ENV_VAR, state_dir  # noqa: F401  (STATE_ENV_VAR: for the tests)
+from grader.core.stubs import state_dir
 
 HISTORY_FILE = "progress.jsonl"
 LAST_REPORT = ROOT / ".grade" / "report.json"

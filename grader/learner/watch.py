@@ -201,7 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default=None)
     parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between looks")
     parser.add_argument("--once", action="store_true", help="run the tests once and stop")
-    parser.add_argument("--max-cycles", type=int, default=None, help="stop after this many looks")
     parser.add_argument("--no-clear", action="store_true", help="do not clear the screen")
     args = parser.parse_args(argv)
     try:
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     warm = WarmJudge(target_dir) if not args.once else run_exercise
     try:
-        watch(name, target_dir, interval=args.interval, max_cycles=1 if args.once else args.max_cycles,
+        watch(name, target_dir, interval=args.interval, max_cycles=1 if args.once else None,
               clear=not args.no_clear and sys.stdout.isatty(), run=warm, follow=not args.once,
               out=lambda *a, **k: print(*a, **k, flush=True), passing=progress.last_done(shown) or set())
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ from grader.core import report as reports, runner
 from grader.core.manifest import ROOT
 
 PACKAGE = "grader.maintainer.benchmarks"
-SECTIONS = ["training", "reverse_mode", "optimizers"]  # modules of PACKAGE, run in this order
+SECTIONS = ["training", "reverse_mode"]  # modules of PACKAGE, run in this order
 BENCH_JSON = ROOT / ".grade" / "bench.json"
 
 
@@ -49,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help="one section: " + ", ".join(SECTIONS))
     parser.add_argument("--quick", action="store_true", help="small runs, to check the benchmarks work")
-    parser.add_argument("--json", default=None, help="write the results to this JSON file")
     parser.add_argument("--ratios", default=str(BENCH_JSON), help="where to write the time ratios (default: "
                         ".grade/bench.json)")
     parser.add_argument("--phases", nargs="+", metavar="EX", help="time each phase of `check EX` instead")
@@ -69,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     if ratios:
         reports.write(ratios, Path(args.ratios))
         print(f"\ntime ratios to PyTorch written to {args.ratios}: {json.dumps(ratios)}")
-    if args.json:
-        reports.write(results, Path(args.json))
     crashed = [name for name, r in results.items() if r.get("status") == "crashed"]
     if crashed:
         print(f"\nbench: section(s) crashed: {', '.join(crashed)}", file=sys.stderr)

@@ -1,15 +1,14 @@
 """Generate the README's exercise map and milestone list from grader/manifest.toml.
 
 The tables live in README.md between marker comments; everything else in the README is written by hand.
-`make readme` (python -m grader.maintainer.readme) rewrites them; `--check` only says whether they are in sync
-(tests/grader/test_readme.py runs it, so a manifest change without `make readme` fails the suite).
+`make readme` (python -m grader.maintainer.readme, part of `make generate`) rewrites them; `make doctor` and
+tests/grader/test_readme.py say when they are out of date.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from grader.core import manifest
 from grader.core.manifest import ROOT
@@ -67,22 +66,15 @@ def update(text: str, kata: manifest.Manifest | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date")
-    parser.add_argument("--path", type=Path, default=README)
-    args = parser.parse_args(argv)
-    text = args.path.read_text()
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    text = README.read_text()
     try:
         fresh = update(text)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    if args.check:
-        print("README.md's exercise map is out of date: run `make readme`." if fresh != text
-              else "README.md is in sync with grader/manifest.toml.")
-        return int(fresh != text)
     if fresh != text:
-        args.path.write_text(fresh)
+        README.write_text(fresh)
         print("updated the generated parts of README.md")
     return 0
 

@@ -1,5 +1,5 @@
 """`make stubs`: regenerate the learner's stubs in exercises/ from the reference in solutions/ (the
-generator is grader/core/stubs.py). Changed files are backed up first; --check only names the stale ones.
+generator is grader/core/stubs.py). Changed files are backed up first; `make doctor` names the stale ones.
 """
 
 from __future__ import annotations
@@ -15,24 +15,17 @@ from grader.core.target import display_name
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stubs that differ; exit 1 if any")
     parser.add_argument("names", nargs="*", help="exercises (default: all)")
     args = parser.parse_args(argv)
     names = args.names or [n for n in manifest.load().names if (SOLUTIONS_DIR / f"{n}.py").exists()]
-    stale = []
     for name, text in expected_stubs(names).items():
         path = EXERCISES_DIR / f"{name}.py"
         if path.exists() and path.read_text() == text:
             continue
-        stale.append(name)
-        if not args.check:
-            if path.exists():
-                print(f"kept your old exercises/{name}.py as {display_name(backup(path))}")
-            path.write_text(text)
-            print(f"wrote exercises/{name}.py")
-    if args.check and stale:
-        print("stubs out of date (run `make stubs`): " + ", ".join(stale))
-        return 1
+        if path.exists():
+            print(f"kept your old exercises/{name}.py as {display_name(backup(path))}")
+        path.write_text(text)
+        print(f"wrote exercises/{name}.py")
     return 0
 
 

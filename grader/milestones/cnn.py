@@ -28,7 +28,7 @@ import contextlib
 import numpy as np
 
 from grader.milestones.mnist import named_parameters
-from grader.milestones.skeleton import SEED, Enough, Spec, Stop, WatchedLoss, WatchedOptimizer
+from grader.milestones.skeleton import SEED, Enough, Spec, Stop, Watched
 
 BATCH_SIZE = 128
 LR_SCHEDULE = (0.05, 0.02)  # one learning rate per epoch, one SGD throughout
@@ -67,12 +67,12 @@ def train(session) -> dict:
     model = m.conv.build_mnist_cnn(np.random.default_rng(SEED))
     params = named_parameters(model)
     session.watch(model)
-    loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
+    loss_fn = Watched(m.losses.SoftmaxCrossEntropy(), "forward", session.check_loss)
     rng = np.random.default_rng(SEED)
     session.start({"epochs": epochs, **SPEC.settings}, params)
     initial = first_filters(params)
-    optimizer = WatchedOptimizer(m.optim.SGD(model.parameters(), lr=LR_SCHEDULE[0], momentum=MOMENTUM),
-                                 lambda: session.step(loss_fn.last, optimizer.lr))
+    optimizer = Watched(m.optim.SGD(model.parameters(), lr=LR_SCHEDULE[0], momentum=MOMENTUM), "step",
+                        lambda _: session.step(loss_fn.last, optimizer.lr))
     with contextlib.suppress(Enough):  # the judge's test accuracy cleared the bar: training ends here
         for epoch in range(1, epochs + 1):
             optimizer.lr = LR_SCHEDULE[epoch - 1]

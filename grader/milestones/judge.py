@@ -405,9 +405,8 @@ def run_judged(milestone, target_dir: Path, out_dir: Path, *, quick: bool = Fals
 
     with pinned_threads(THREADS, judge.torch):
         try:
-            final, _ = task.run_task("grader.milestones.skeleton:learn_task", {"job": judge.job()}, target_dir,
-                                     timeout=limit, deadline=deadline,
-                                     on_message=lambda seconds, kind, data: judge.on_event(kind, data))
+            final = task.run_task("grader.milestones.skeleton:learn_task", {"job": judge.job()}, target_dir,
+                                  timeout=limit, deadline=deadline, on_message=judge.on_event)
         except task.TaskFailed as error:
             if judge.deadline() is not None and judge.deadline() <= 0:
                 return judge.interrupted(out_dir)

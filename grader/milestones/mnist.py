@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.milestones.skeleton import (LN10, SEED, Spec, Stop, WatchedLoss, WatchedOptimizer, accuracy_of, diverged,
+from grader.milestones.skeleton import (LN10, SEED, Spec, Stop, Watched, accuracy_of, diverged,
                                         float64_note, loss_value, plain)
 
 OVERFIT_EXAMPLES = 50
@@ -54,20 +54,12 @@ def make_optimizer(m, model, settings):
 
 
 def learning_rate_schedule(m, optimizer, settings):
-    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as a fit callback, or None:
-    the target's training.step_decay, else the same rule (after epoch lr_drop_epoch, lr *= lr_drop_factor)."""
+    """The step decay of MNIST_SETTINGS ("lr_drop_epoch", "lr_drop_factor") as the target's
+    training.step_decay callback for fit, or None when the settings have none."""
     at_epoch, factor = settings.get("lr_drop_epoch"), settings.get("lr_drop_factor")
     if at_epoch is None or factor is None:
         return None
-    if hasattr(m.training, "step_decay"):
-        return m.training.step_decay(optimizer, at_epoch=at_epoch, factor=factor)
-
-    def decay(epoch, history):
-        if epoch == at_epoch:
-            optimizer.lr *= factor
-        return False
-
-    return decay
+    return m.training.step_decay(optimizer, at_epoch=at_epoch, factor=factor)
 
 
 def named_parameters(model) -> list:
@@ -114,7 +106,7 @@ def check_memorising(m, X, y, settings) -> dict:
     optimizer = make_optimizer(m, model, settings)
     small_X, small_y = X[:OVERFIT_EXAMPLES], y[:OVERFIT_EXAMPLES]
     rng, accuracy = np.random.default_rng(SEED + 2), 0.0
-    watched = WatchedLoss(m.losses.SoftmaxCrossEntropy())
+    watched = Watched(m.losses.SoftmaxCrossEntropy(), "forward")
     for steps in range(1, OVERFIT_MAX_STEPS + 1):
         m.training.train_epoch(model, watched, optimizer, small_X, small_y, batch_size=OVERFIT_EXAMPLES,
                                rng=rng)
@@ -141,7 +133,7 @@ def check_loss_decreases(m, X, y, settings, *, quick: bool) -> dict:
     batch_size = settings["batch_size"]
     model = m.training.build_mnist_model(np.random.default_rng(SEED + 3))
     losses = []
-    watched = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=lambda value: losses.append(loss_value(value)))
+    watched = Watched(m.losses.SoftmaxCrossEntropy(), "forward", lambda value: losses.append(loss_value(value)))
     m.training.train_epoch(model, watched, make_optimizer(m, model, settings), X[:n_steps * batch_size],
                            y[:n_steps * batch_size], batch_size=batch_size, rng=np.random.default_rng(SEED + 4))
     if not losses:
@@ -172,7 +164,7 @@ def train(session) -> dict:
         session.record["float64_note"] = float64_note("the weights of build_mnist_model")
         print(session.record["float64_note"])
     session.watch(model)
-    loss_fn = WatchedLoss(m.losses.SoftmaxCrossEntropy(), on_value=session.check_loss)
+    loss_fn = Watched(m.losses.SoftmaxCrossEntropy(), "forward", session.check_loss)
 
     def close_epoch(history):
         learner = {name: history[key][-1] for key, name in (("loss", "loss"), ("train_accuracy", "train_accuracy"),
@@ -185,12 +177,12 @@ def train(session) -> dict:
             text = "(fit did not call callback(epoch, history))"
         session.end_epoch(learner=learner, text=text)
 
-    def on_step():
+    def on_step(_):
         if session.progress.step_in_epoch >= session.steps_per_epoch:
             close_epoch(None)  # fit did not call callback(epoch, history) at the end of the last epoch
         session.step(loss_fn.last, getattr(optimizer, "lr", None))
 
-    optimizer = WatchedOptimizer(make_optimizer(m, model, settings), on_step)
+    optimizer = Watched(make_optimizer(m, model, settings), "step", on_step)
     decay = learning_rate_schedule(m, optimizer, settings)
 
     def end_of_epoch(epoch, history):

@@ -24,14 +24,6 @@ def _finite(values):
     return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
-def _is_bias(name: str, shape) -> bool:
-    """A bias (one value per unit) rather than a weight matrix or kernel."""
-    if shape is not None:
-        return len(shape) <= 1
-    last = name.rsplit(".", 1)[-1].lower()
-    return last in ("b", "bias") or (last.startswith("b") and last[1:].isdigit())
-
-
 def _lr_changes(history: list[dict]) -> list[tuple[float, float, float]]:
     """[(x between the two epochs, old lr, new lr)] wherever the learning rate changed between epochs
     (or inside an epoch: then at that epoch's middle)."""
@@ -129,16 +121,16 @@ def _layer_of(name: str) -> str:
 def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") -> Path:
     """For each layer in forward order, the RMS gradient per entry of its weights (solid) and biases
     (dashed), ||dL/dp|| / sqrt(size), median over an epoch's steps; one line per epoch (dark = first), and
-    the last epoch's range. Healthy: similar heights across layers; vanishing gradients fall towards the
-    input side, exploding ones grow. Without "grad_shapes" ({name: shape}) the norms are drawn as they are.
+    the last epoch's range (a bias: one dimension; "grad_shapes" gives {name: shape}). Healthy: similar
+    heights across layers; vanishing gradients fall towards the input side, exploding ones grow.
     """
     fig, ax = plt.subplots(figsize=(9, 4.8))
     shapes = (history[-1].get("grad_shapes") or {}) if history else {}
     names = list(history[-1]["grad_norms"]) if history else []
     layers = list(dict.fromkeys(_layer_of(n) for n in names))
-    scale = {n: 1.0 / math.sqrt(max(1, math.prod(shapes[n]))) if n in shapes else 1.0 for n in names}
-    kinds = {"weights": [n for n in names if not _is_bias(n, shapes.get(n))],
-             "biases": [n for n in names if _is_bias(n, shapes.get(n))]}
+    scale = {n: 1.0 / math.sqrt(max(1, math.prod(shapes.get(n, ())))) for n in names}
+    kinds = {"weights": [n for n in names if len(shapes.get(n, ())) > 1],
+             "biases": [n for n in names if len(shapes.get(n, ())) <= 1]}
     colours = plt.get_cmap("viridis")
     for index, entry in enumerate(history):
         colour = colours(index / max(1, len(history) - 1) * 0.9)
@@ -161,7 +153,7 @@ def gradient_flow(history: list[dict], path, *, title: str = "Gradient flow") ->
     ax.set_xlabel("layer, input side -> output side (weights solid, biases dashed; bars: the last epoch's "
                   "smallest..largest step)", fontsize=9)
     ax.set_ylabel("RMS gradient per entry, ||dL/dp|| / sqrt(size)\n(the curve's panel shows ||dL/dp||: a big "
-                  "layer\nhas a big norm, yet may have a small RMS)" if shapes else "||dL/dp||", fontsize=8)
+                  "layer\nhas a big norm, yet may have a small RMS)", fontsize=8)
     if names:
         ax.set_yscale("log")
         ax.legend(fontsize=8, loc="best")

@@ -175,49 +175,27 @@ def float64_note(what: str) -> str:
             "failure.")
 
 
-class WatchedLoss:
-    """The learner's loss, watched from outside its training loop: each forward's value goes to on_value;
-    every other attribute is the loss's own."""
+class Watched:
+    """The learner's object, watched from outside its training loop: each call of its method `method`
+    (forward of a loss, step of an optimiser) is kept as .last and handed to after(result); calling the
+    object calls that method (loss(logits, labels)); every other attribute is the object's own."""
 
-    def __init__(self, loss_fn, on_value=None):
-        object.__setattr__(self, "_loss_fn", loss_fn)
-        object.__setattr__(self, "_on_value", on_value)
-        object.__setattr__(self, "last", None)
+    def __init__(self, inner, method: str, after=None):
+        for name, value in (("_inner", inner), ("_method", method), ("_after", after), ("last", None)):
+            object.__setattr__(self, name, value)
 
-    def forward(self, logits, labels):
-        value = self._loss_fn.forward(logits, labels)
-        object.__setattr__(self, "last", value)
-        if self._on_value is not None:
-            self._on_value(value)
-        return value
-
-    def __call__(self, logits, labels):
-        return self.forward(logits, labels)
-
-    def __getattr__(self, name):
-        return getattr(self._loss_fn, name)
-
-    def __setattr__(self, name, value):
-        setattr(self._loss_fn, name, value)
-
-
-class WatchedOptimizer:
-    """The learner's optimiser, watched: on_step() after each step(); every other attribute is its own."""
-
-    def __init__(self, optimizer, on_step):
-        object.__setattr__(self, "_optimizer", optimizer)
-        object.__setattr__(self, "_on_step", on_step)
-
-    def step(self, *args, **kwargs):
-        result = self._optimizer.step(*args, **kwargs)
-        self._on_step()
+    def __call__(self, *args, **kwargs):
+        result = getattr(self._inner, self._method)(*args, **kwargs)
+        object.__setattr__(self, "last", result)
+        if self._after is not None:
+            self._after(result)
         return result
 
     def __getattr__(self, name):
-        return getattr(self._optimizer, name)
+        return self.__call__ if name == self._method else getattr(self._inner, name)
 
     def __setattr__(self, name, value):
-        setattr(self._optimizer, name, value)
+        setattr(self._inner, name, value)
 
 
 class Progress:
@@ -400,7 +378,7 @@ class Session:
         self.segment_started = self.progress.epoch_started = time.perf_counter()
 
     def check_loss(self, loss) -> None:
-        """Stop at a NaN or infinite loss, naming the epoch and the step (WatchedLoss's on_value)."""
+        """Stop at a NaN or infinite loss, naming the epoch and the step (a Watched loss's `after`)."""
         value = loss_value(loss)
         if not np.isfinite(value):
             raise Stop(diverged(f"during epoch {self.epochs_done + 1} (after {self.steps} steps)", value))

@@ -39,8 +39,9 @@ To get closer: keep everything float32, avoid needless copies (.copy(), astype),
 update in place (w -= lr * v), and compute softmax and cross-entropy together (p - onehot)."""
 
 
-def print_profile(profile: dict) -> dict:
-    """Print the profile as a table plus totals; return the totals (milliseconds)."""
+def print_profile(profile: dict, out=print) -> dict:
+    """Print the profile ({(part, pass, work): seconds}) as a table plus totals, line by line through
+    `out`; return the totals (milliseconds)."""
     from tabulate import tabulate
 
     rows, by_phase, by_kind = [], {}, {}
@@ -51,17 +52,17 @@ def print_profile(profile: dict) -> dict:
         by_phase[phase_key] = by_phase.get(phase_key, 0.0) + seconds
         by_kind[kind] = by_kind.get(kind, 0.0) + seconds
     total = sum(profile.values())
-    print("Profile of your training step, CPU time inside your process (mean per part over the middle half of the "
-          "profiled steps, milliseconds):")
-    print(tabulate(rows, headers=["part", "pass", "work", "ms"], tablefmt="simple", disable_numparse=True))
-    print(f"sum of parts {total * 1e3:.3f} ms")
-    print("  " + ", ".join(f"{phase} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
-                           for phase, seconds in by_phase.items()))
-    print("  " + ", ".join(f"{kind} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
-                           for kind, seconds in sorted(by_kind.items())))
+    out("Profile of your training step, CPU time inside your process (mean per part over the middle half of the "
+        "profiled steps, milliseconds):")
+    out(tabulate(rows, headers=["part", "pass", "work", "ms"], tablefmt="simple", disable_numparse=True))
+    out(f"sum of parts {total * 1e3:.3f} ms")
+    out("  " + ", ".join(f"{phase} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
+                         for phase, seconds in by_phase.items()))
+    out("  " + ", ".join(f"{kind} {seconds * 1e3:.3f} ms ({100 * seconds / total:.0f}%)"
+                         for kind, seconds in sorted(by_kind.items())))
     if REST in profile:
-        print("  (rest of the step: the Python between the parts, i.e. Sequential's loop and the calls, and "
-              "memory freed or allocated outside them)")
+        out("  (rest of the step: the Python between the parts, i.e. Sequential's loop and the calls, and "
+            "memory freed or allocated outside them)")
     return {"total_ms": total * 1e3,
             **{f"{phase}_ms": seconds * 1e3 for phase, seconds in by_phase.items()},
             **{f"{kind.replace('-', '_').replace(' ', '_')}_ms": seconds * 1e3 for kind, seconds in by_kind.items()}}

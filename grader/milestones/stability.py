@@ -238,7 +238,7 @@ def run(target_dir: Path, out_dir: Path, *, quick: bool = False) -> dict:
 
     magnitudes = QUICK_MAGNITUDES if quick else MAGNITUDES
     try:
-        found, _ = task.run_task("grader.milestones.stability:observe_task", {"magnitudes": list(magnitudes)},
+        found = task.run_task("grader.milestones.stability:observe_task", {"magnitudes": list(magnitudes)},
                                  target_dir, timeout=manifest.load().milestone("stability").time_limit)
     except task.TaskFailed as error:
         return {"status": "failed", "reason": f"the sweep stopped: {error}"}

@@ -173,7 +173,7 @@ class PartTimer:
 
     def wrap_step(self, step: TextbookStep) -> None:
         """Wrap every part of the textbook step, keyed (name, pass, kind) in execution order."""
-        layers = [(f"{i} {type(layer).__name__}", layer, "matmul" if isinstance(layer, step.m.layers.Linear)
+        layers = [(f"{i} {type(layer).__name__}", layer, "matmul" if type(layer).__name__ in ("Linear", "Conv2d")
                    else "element-wise") for i, layer in enumerate(getattr(step.model, "layers", []))]
         self.wrap(step.optimizer, "zero_grad", ("zero_grad", "", "element-wise"))
         for name, layer, kind in layers:

@@ -459,9 +459,8 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
               "labels": judge.y}
     with pinned_threads(THREADS, torch):
         try:
-            result, _ = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
-                                      on_message=lambda seconds, kind, value: judge.on_event(kind, value),
-                                      on_start=judge.on_start)
+            result = task.run_task("grader.milestones.steps:step_task", inputs, target_dir, timeout=time_limit,
+                                   on_message=judge.on_event, on_start=judge.on_start)
         except task.TaskFailed as error:
             raise Ended("failed", f"your training step stopped: {error}") from None
     if isinstance(result, dict) and result.get("status") in ("locked", "failed"):
@@ -480,7 +479,7 @@ def measure_memory(judge: StepJudge, target_dir: Path, steps: int) -> dict[str, 
         inputs = {"workload": workload, "variant": variant, "model_seed": judge.model_seed, "rows": rows,
                   "images": judge.X, "labels": judge.y}
         try:
-            found, _ = task.run_task("grader.milestones.steps:memory_task", inputs, target_dir, timeout=300)
+            found = task.run_task("grader.milestones.steps:memory_task", inputs, target_dir, timeout=300)
             results[variant] = found if isinstance(found, dict) and "peak_extra_mib" in found else \
                 {"error": f"the {variant} memory process ended without a measurement"}
         except task.TaskFailed as error:

@@ -1,6 +1,6 @@
 """Scenarios and checks shared by the exercise tests. No expected value lives here: every one is computed
 by the judge at test time, by finite differences (the reference `numerical_gradient`, itself tested
-against closed forms in test_gradcheck.py), by PyTorch, or by the reference implementation.
+against PyTorch in test_gradcheck.py), by PyTorch, or by the reference implementation.
 
 Two rules make a test judgeable (see grader/feedback/checks.py): expected values that need `ref` or
 PyTorch are callables, and learner objects draw from generators of their own (`own_rng()`), never from

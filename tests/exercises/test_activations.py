@@ -1,7 +1,8 @@
 """Exercise 2 (activations): ReLU, Sigmoid and Tanh.
 
 Expected values come from the reference and from finite differences, computed by the judge at test time;
-`make test` checks the reference's against PyTorch (float64) and closed forms (grader/feedback/oracle.py).
+`make test` checks the reference's against PyTorch in float64 (grader/feedback/oracle.py), never against a
+closed form written here, which the learner's process could evaluate too.
 """
 
 import warnings
@@ -177,7 +178,7 @@ def test_relu_gradient_is_exactly_zero_at_zero(ex, rng):
 def test_relu_forward_clips_only_negative_values(ex, rng):
     x = with_exact_zeros(rng, (3, 8))
     y = ex.ReLU().forward(x)
-    check_close_ref("ReLU.forward", y, lambda: np.where(x > 0, x, 0.0),
+    check_close_ref("ReLU.forward", y, lambda: torch_forward("ReLU", x),
                     alternatives=lambda: [(np.abs(x), "|x|: negative inputs must become 0, not positive.")],
                     regions=lambda: [(x < 0, "x < 0", "negative inputs must become 0.")])
 
@@ -215,10 +216,12 @@ def test_relu_and_tanh_stay_finite_at_the_largest_finite_inputs(ex, name, dtype)
                lambda pair: f"{name} returned NaN or inf for finite inputs (forward: {pair[0]}, backward: "
                             f"{pair[1]}).")
     if name == "ReLU":
-        # Exact comparison: the norms inside check_close would overflow at float64's max.
-        expected = np.where(x > 0, x, 0.0)
-        check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, expected),
-                   lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {expected}.")
+        # Exact comparison: the norms inside check_close would overflow at float64's max. The judge's value is
+        # the reference's (checked against PyTorch's by the maintainer's suite): a closed form here could be
+        # evaluated by the learner's process.
+        relu = oracle.expected(lambda: y, lambda: torch_forward("ReLU", x), rtol=0, atol=0)
+        check_that("ReLU.forward at extreme inputs", y, lambda y: np.array_equal(y, relu()),
+                   lambda y: f"ReLU.forward at extreme inputs {x} gave {y}, expected {relu()}.")
     else:
         check_close_ref(f"{name}.forward at extreme inputs", y, lambda: torch_forward(name, x))
     check_close_ref(f"{name}.backward at extreme inputs", grad_x, lambda: torch_backward(name, x, np.ones(x.shape)))

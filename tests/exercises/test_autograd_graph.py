@@ -31,6 +31,13 @@ def test_a_tensor_used_twice_accumulates_both_contributions(ex, ref, rng):
                                    "overwritten.")])
 
 
+def pytorch_gradient(fn, x, g):
+    """PyTorch's dL/dx of fn(x) for the upstream g, float64 (judge only)."""
+    tx = torch_float64(x, requires_grad=True)
+    fn(tx).backward(oracle.torch.as_tensor(g))
+    return tx.grad.numpy()
+
+
 def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
     # p feeds both q = tanh(p) and the product p * q: p's gradient is complete only after q's node
     # has passed its share back, so p must come after q in the reverse order.
@@ -43,16 +50,15 @@ def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
     # The premise, checked first: a node that receives two gradients adds them. A wrong result below
     # then comes from the order in which the nodes are visited, and the message can say so.
     _, (twice,) = engine_gradients(ex, lambda t: t + t, [x], g)
-    check_close_ref("x + x: dL/dx (a tensor used twice, the premise of this test)", twice, lambda: 2 * g,
+    check_close_ref("x + x: dL/dx (a tensor used twice, the premise of this test)", twice,
+                    lambda: pytorch_gradient(lambda t: t + t, x, g),
                 alternatives=[(g, "the gradient of one use of x only: the second gradient that reached x replaced "
                                "the first. When a gradient arrives for a node that already has one, add it "
                                "(accumulate with +=), never assign it.")])
     _, (grad,) = engine_gradients(ex, fn, [x], g)
 
     def pytorch():
-        tx = torch_float64(x, requires_grad=True)
-        fn(tx).backward(oracle.torch.as_tensor(g))
-        return tx.grad.numpy()
+        return pytorch_gradient(fn, x, g)
 
     p, q = 3.0 * x, np.tanh(3.0 * x)
     check_close_ref("dL/dx through p = 3x, q = tanh(p), out = p * q (p feeds two nodes)", grad, pytorch,
@@ -67,28 +73,55 @@ def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
                          "you push it.")])
 
 
+def leaves(*arrays):
+    """float64 PyTorch leaves that require a gradient, and PyTorch's namespace (judge only)."""
+    torch = oracle.torch
+    return [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays], torch
+
+
+def pytorch_accumulated(x, upstreams, zeroed_after=None):
+    """PyTorch's x.grad after (2 x).backward(G) for each G in upstreams (x.grad zeroed after the first
+    `zeroed_after` of them), judge only."""
+    (leaf,), torch = leaves(x)
+    for index, upstream in enumerate(upstreams):
+        if index == zeroed_after:
+            leaf.grad.zero_()
+        (leaf * 2.0).backward(torch.tensor(upstream))
+    return leaf.grad.numpy()
+
+
 def test_gradients_accumulate_across_backward_calls(ex, rng):
     x = signed(rng, (3, 4))
     first, second = random_upstream(rng, (3, 4)), random_upstream(rng, (3, 4))
     leaf = ex.Tensor(x.copy(), requires_grad=True)
     (leaf * 2.0).backward(first)
     (leaf * 2.0).backward(second)
-    check_close_ref("x.grad after two backward passes without zero_grad", leaf.grad, lambda: 2 * (first + second),
+    check_close_ref("x.grad after two backward passes without zero_grad", leaf.grad,
+                    lambda: pytorch_accumulated(x, [first, second]),
                 alternatives=[(2 * second, "the gradient of the last backward pass only: a leaf's .grad must "
                                            "be added to (+=), not assigned, across backward calls.")])
     leaf.zero_grad()
     (leaf * 2.0).backward(first)
-    check_close_ref("x.grad after zero_grad() and one more backward pass", leaf.grad, lambda: 2 * first)
+    check_close_ref("x.grad after zero_grad() and one more backward pass", leaf.grad,
+                    lambda: pytorch_accumulated(x, [first, second, first], zeroed_after=2))
 
 
 def test_leaf_gradients_are_private_arrays(ex, rng):
-    a = ex.Tensor(signed(rng, (3, 4)), requires_grad=True)
-    b = ex.Tensor(signed(rng, (3, 4)), requires_grad=True)
+    xa, xb = signed(rng, (3, 4)), signed(rng, (3, 4))
+    a = ex.Tensor(xa.copy(), requires_grad=True)
+    b = ex.Tensor(xb.copy(), requires_grad=True)
     g = random_upstream(rng, (3, 4))
     g_before = g.copy()
     (a + b).backward(g)
     a.grad[...] = 0  # an optimiser's zero_grad() does this
-    check_close_ref("b.grad after a.grad was zeroed in place", b.grad, lambda: g_before,
+
+    def pytorch():
+        (ta, tb), torch = leaves(xa, xb)
+        (ta + tb).backward(torch.tensor(g_before))
+        ta.grad.zero_()
+        return tb.grad.numpy()
+
+    check_close_ref("b.grad after a.grad was zeroed in place", b.grad, pytorch,
                 alternatives=[(np.zeros_like(g), "zeros: a.grad and b.grad are the same array (aliasing). "
                                "Copy the gradient when a leaf's .grad is first set.")])
     check_unchanged("backward(G)", g_before, g)
@@ -107,14 +140,22 @@ def test_a_chain_of_10000_operations_backpropagates_without_recursion(ex):
             "backward() on a chain of 10,000 operations hit Python's recursion limit "
             f"({limit}): build the topological order with an explicit stack (a list used as a stack), "
             "not with a recursive function.") from None
-    check_close_ref("dL/dx through 10,000 multiplications by 1.0001", x.grad, lambda: np.full(2, 1.0001 ** 10_000),
-                    rtol=1e-8)
+    def pytorch():
+        (leaf,), _ = leaves([1.0, -2.0])
+        y = leaf
+        for _ in range(10_000):
+            y = y * 1.0001
+        y.sum().backward()
+        return leaf.grad.numpy()
+
+    check_close_ref("dL/dx through 10,000 multiplications by 1.0001", x.grad, pytorch, rtol=1e-8)
 
 
 # ----- no_grad, detach, errors -----
 
 def test_no_grad_records_no_graph(ex, rng):
-    x = ex.Tensor(signed(rng, (3,)), requires_grad=True)
+    data = signed(rng, (3,))
+    x = ex.Tensor(data.copy(), requires_grad=True)
     with ex.no_grad():
         y = (x * 2.0).exp().sum()
         with ex.no_grad():
@@ -130,19 +171,32 @@ def test_no_grad_records_no_graph(ex, rng):
     check_equal("requires_grad of a result made after the no_grad block", w.requires_grad, True,
                 "after the no_grad block ends, operations must record the graph again.")
     w.backward()
-    check_close_ref("dL/dx of sum(2 x) after a no_grad block", x.grad, lambda: np.full(3, 2.0))
+    def pytorch():
+        (leaf,), torch = leaves(data)
+        with torch.no_grad():
+            (leaf * 2.0).exp().sum()
+        (leaf * 2.0).sum().backward()
+        return leaf.grad.numpy()
+
+    check_close_ref("dL/dx of sum(2 x) after a no_grad block", x.grad, pytorch)
 
 
 def test_detach_stops_the_gradient(ex, rng):
     x = signed(rng, (3,))
     t = ex.Tensor(x.copy(), requires_grad=True)
     (t.detach() * t).sum().backward()
-    check_close_ref("dL/dx of sum(detach(x) * x)", t.grad, lambda: x,
+    def pytorch():
+        (leaf,), _ = leaves(x)
+        (leaf.detach() * leaf).sum().backward()
+        return leaf.grad.numpy()
+
+    check_close_ref("dL/dx of sum(detach(x) * x)", t.grad, pytorch,
                 alternatives=[(2 * x, "2x: the gradient flowed through detach() too.")])
 
 
 def test_backward_checks_the_upstream_gradient(ex, rng):
-    t = ex.Tensor(signed(rng, (3,)), requires_grad=True)
+    data = signed(rng, (3,))
+    t = ex.Tensor(data.copy(), requires_grad=True)
     y = t * 2.0
     try:
         y.backward()  # three elements: dL/dy must be given
@@ -154,7 +208,7 @@ def test_backward_checks_the_upstream_gradient(ex, rng):
                lambda names: "backward() without a gradient on a tensor of 3 elements must raise ValueError: dL/dy "
                "can only default to 1 for a one-element output." + (f" It raised {names[0]}." if names else ""))
     y.backward(np.ones(3))
-    check_close_ref("dL/dx of 2x with upstream ones", t.grad, lambda: np.full(3, 2.0))
+    check_close_ref("dL/dx of 2x with upstream ones", t.grad, lambda: pytorch_accumulated(data, [np.ones(3)]))
 
 
 def test_float32_stays_float32(ex, rng):
@@ -170,7 +224,9 @@ def test_float32_stays_float32(ex, rng):
     check_that("x.grad and w.grad for float32 data", [x.grad, w.grad],
                lambda grads: all(grad.dtype == np.float32 for grad in grads), "gradients must keep the data's dtype.")
     check_close_ref("the value of sum(relu(0.5 x @ w + 1)) / 3 in float32", out.data,
-                    lambda: np.maximum(0.5 * (xs @ ws) + 1.0, 0.0).sum() / 3.0, rtol=1e-5)
+                    lambda: (((oracle.torch.tensor(xs, dtype=oracle.torch.float64)
+                               @ oracle.torch.tensor(ws, dtype=oracle.torch.float64)) * 0.5 + 1.0).relu().sum()
+                             / 3.0).item(), rtol=1e-5)
 
 
 # ----- an end-to-end run -----

@@ -2,8 +2,9 @@
 in test_gradcheck_layers.py.
 
 numerical_gradient is the oracle of every other exercise's tests. The judge compares the learner's values
-with the reference's on the same inputs (a closed form in the test could be evaluated by the learner's half
-too); `make test` checks the reference against the closed forms (grader/feedback/oracle.py).
+with the reference's on the same inputs; `make test` checks the reference against PyTorch (autograd, and
+central differences evaluated by PyTorch), never a closed form written here, which the learner's half could
+evaluate too (grader/feedback/oracle.py).
 check_layer_gradients is checked on correct reference layers and on deliberately broken layers
 (test_gradcheck_layers.py), each with a known bug in a known gradient.
 
@@ -16,7 +17,30 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_equal, check_that
-from grader.feedback.oracle import check_close_ref
+from grader.feedback.oracle import check_close_ref, torch
+
+
+# PyTorch's values (judge only; the closed forms written out here could be evaluated by the learner's half).
+
+def autograd(f, *arrays):
+    """PyTorch's gradient of the scalar f(*tensors) with respect to the first array (float64)."""
+    tensors = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=(i == 0)) for i, a in enumerate(arrays)]
+    return torch.autograd.grad(f(*tensors), tensors[0])[0].numpy()
+
+
+def central_differences(f, x, eps):
+    """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every entry i, by PyTorch: f maps a batch of
+    perturbed copies of x, shape (k,) + x.shape, to their k values."""
+    t = torch.tensor(np.asarray(x, dtype=np.float64))
+    steps = eps * torch.eye(t.numel(), dtype=torch.float64).reshape((t.numel(),) + tuple(t.shape))
+    return ((f(t + steps) - f(t - steps)) / (2 * eps)).reshape(t.shape).numpy()
+
+
+def torch_relative_error(a, b):
+    """||a - b|| / max(||a||, ||b||) by PyTorch, 0 when both are zero."""
+    a, b = (torch.tensor(np.asarray(v, dtype=np.float64)) for v in (a, b))
+    larger = torch.maximum(torch.linalg.norm(a.reshape(-1)), torch.linalg.norm(b.reshape(-1)))
+    return 0.0 if larger.item() == 0 else (torch.linalg.norm((a - b).reshape(-1)) / larger).item()
 
 
 def twice(expected):
@@ -57,7 +81,7 @@ def one_sided_alternatives(f, x, eps=1e-6):
 
 
 def separable(rng, shape):
-    """f(x) = sum(c x^2 + sin(d x)) with different c, d per entry, and its gradient 2 c x + d cos(d x).
+    """f(x) = sum(c x^2 + sin(d x)) with different c, d per entry: (f, x, c, d).
 
     Different coefficients per entry reveal a gradient written to the wrong index.
     """
@@ -68,16 +92,17 @@ def separable(rng, shape):
     def f():
         return float(np.sum(c * x ** 2 + np.sin(d * x)))
 
-    return f, x, 2 * c * x + d * np.cos(d * x)
+    return f, x, c, d
 
 
 @pytest.mark.parametrize("shape", [(1,), (7,), (3, 4), (2, 3, 4)], ids=["1", "7", "3x4", "2x3x4"])
 def test_numerical_gradient_matches_the_closed_form_for_every_shape(ex, rng, shape):
-    f, x, expected = separable(rng, shape)
+    f, x, c, d = separable(rng, shape)
     grad = ex.numerical_gradient(f, x)
-    check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, lambda: expected,
+    expected = lambda: autograd(lambda x, c, d: torch.sum(c * x ** 2 + torch.sin(d * x)), x, c, d)  # noqa: E731
+    check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, expected,
                     atol=1e-7,
-                alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), twice(expected)] + one_sided_alternatives(f, x))
+                alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
 
 
 def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
@@ -88,9 +113,9 @@ def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
     def f():
         return float(0.5 * np.sum((x @ a) ** 2))
 
-    expected = x @ a @ a.T
-    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), lambda: expected, atol=1e-7,
-                alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), twice(expected)] + one_sided_alternatives(f, x))
+    expected = lambda: autograd(lambda x, a: 0.5 * torch.sum((x @ a) ** 2), x, a)  # noqa: E731
+    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7,
+                alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
 
 
 def test_numerical_gradient_is_a_central_difference(ex, rng):
@@ -105,7 +130,8 @@ def test_numerical_gradient_is_a_central_difference(ex, rng):
         return float(np.sum(x ** 3))
 
     grad = ex.numerical_gradient(f, x, eps=eps)
-    check_close_ref("numerical_gradient of sum(x^3) with eps=1e-3", grad, lambda: 3 * x ** 2 + eps ** 2, atol=1e-7,
+    check_close_ref("numerical_gradient of sum(x^3) with eps=1e-3", grad,
+                    lambda: central_differences(lambda xs: torch.sum(xs ** 3, dim=(1, 2)), x, eps), atol=1e-7,
                     alternatives=[
         (3 * x ** 2 + 3 * x * eps + eps ** 2, FORWARD),
         (3 * x ** 2 - 3 * x * eps + eps ** 2, BACKWARD),
@@ -125,7 +151,8 @@ def test_numerical_gradient_uses_the_eps_it_is_given(ex, rng):
         return float(np.sum(np.sin(x)))
 
     check_close_ref("numerical_gradient of sum(sin x) with eps=0.5", ex.numerical_gradient(f, x, eps=eps),
-                    lambda: np.cos(x) * np.sin(eps) / eps, atol=1e-7, alternatives=lambda: [
+                    lambda: central_differences(lambda xs: torch.sum(torch.sin(xs), dim=1), x, eps), atol=1e-7,
+                    alternatives=lambda: [
                     (np.cos(x), "cos(x), the exact derivative: a difference with a tiny step instead of the "
                                 "eps=0.5 passed in. Use the eps argument."),
                     twice(np.cos(x) * np.sin(eps) / eps),
@@ -183,7 +210,7 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
                lambda g: isinstance(g, np.ndarray) and g.shape == x.shape, lambda g: (
                    f"numerical_gradient returned {type(g).__name__} with shape {getattr(g, 'shape', None)}; "
                    f"expected an array of x's shape {x.shape}."))
-    check_close_ref("numerical_gradient of sum(x)", grad, lambda: np.ones(x.shape), atol=1e-7)
+    check_close_ref("numerical_gradient of sum(x)", grad, lambda: autograd(torch.sum, x), atol=1e-7)
     aliased = isinstance(grad, np.ndarray) and (grad is x or np.shares_memory(grad, x))
     check_equal("numerical_gradient returns (a view of) x itself", aliased, False,
                 "numerical_gradient returned (a view of) x itself: build the gradient in a new array.")
@@ -199,27 +226,26 @@ def test_relative_error_of_two_zero_arrays_is_zero(ex, rng):
         f"relative_error(zeros, zeros) = {v}; two equal arrays have relative error 0.0 even when both "
         "are zero (0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
     b = rng.standard_normal(3)
-    check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b), lambda: 1.0,
-                    atol=1e-7)
+    check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b),
+                    lambda: torch_relative_error(np.zeros(3), b), atol=1e-7)
 
 
 def test_relative_error_matches_closed_forms(ex):
-    # ||a - b|| / max(||a||, ||b||) with Euclidean norms over all entries.
+    # ||a - b|| / max(||a||, ||b||) with Euclidean norms over all entries (PyTorch's, in the judge).
     pairs = [
-        ([1.0, 2.0, 2.0], [2.0, 4.0, 4.0], 3.0 / 6.0),
-        ([3.0, 0.0], [0.0, 4.0], 5.0 / 4.0),
-        ([4.0, 0.0], [0.0, 3.0], 5.0 / 4.0),
-        ([[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]], np.sqrt(2.0)),
-        ([1e-9, 1e-9, 1e-9, 1e-9], [2e-9, 2e-9, 2e-9, 2e-9], 0.5),
+        ([1.0, 2.0, 2.0], [2.0, 4.0, 4.0]),
+        ([3.0, 0.0], [0.0, 4.0]),
+        ([4.0, 0.0], [0.0, 3.0]),
+        ([[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]]),
+        ([1e-9, 1e-9, 1e-9, 1e-9], [2e-9, 2e-9, 2e-9, 2e-9]),
     ]
-    got = np.array([ex.relative_error(np.array(a), np.array(b)) for a, b, _ in pairs], dtype=float)
-    expected = np.array([value for _, _, value in pairs])
+    got = np.array([ex.relative_error(np.array(a), np.array(b)) for a, b in pairs], dtype=float)
 
     def each(formula):
-        return np.array([formula(np.array(a), np.array(b)) for a, b, _ in pairs])
+        return np.array([formula(np.array(a), np.array(b)) for a, b in pairs])
 
     norm = np.linalg.norm
-    check_close_ref("relative_error on pairs with known answers", got, lambda: expected, atol=1e-7,
+    check_close_ref("relative_error on pairs of small arrays", got, lambda: each(torch_relative_error), atol=1e-7,
                     alternatives=lambda: [
         (each(lambda a, b: norm(a - b) / norm(b)),
          "||a - b|| / ||b||: dividing by the norm of b only makes the error depend on the argument order; "
@@ -244,7 +270,7 @@ def test_relative_error_is_symmetric(ex, rng):
     a = rng.standard_normal(10)
     b = 3.0 * rng.standard_normal(10)
     norm = np.linalg.norm
-    closed = norm(a - b) / max(norm(a), norm(b))
+    closed = lambda: torch_relative_error(a, b)  # noqa: E731
     one_norm_only = [
         (norm(a - b) / norm(a), "||a - b|| / ||a||: it depends on the argument order, so it divides by the "
                                 "norm of one argument (here ||a||) only; divide by max(||a||, ||b||)."),
@@ -252,8 +278,8 @@ def test_relative_error_is_symmetric(ex, rng):
                                 "norm of one argument (here ||b||) only; divide by max(||a||, ||b||)."),
     ]
     ab, ba = ex.relative_error(a, b), ex.relative_error(b, a)
-    check_close_ref("relative_error(a, b)", ab, lambda: closed, atol=1e-7, alternatives=one_norm_only)
-    check_close_ref("relative_error(b, a)", ba, lambda: closed, atol=1e-7, alternatives=one_norm_only)
+    check_close_ref("relative_error(a, b)", ab, closed, atol=1e-7, alternatives=one_norm_only)
+    check_close_ref("relative_error(b, a)", ba, closed, atol=1e-7, alternatives=one_norm_only)
 
 
 @pytest.mark.parametrize("scale", [1e-8, 1e8])
@@ -261,9 +287,9 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
     a = rng.standard_normal((3, 4))
     b = a + 0.01 * rng.standard_normal((3, 4))
     norm = np.linalg.norm
-    closed = norm(a - b) / max(norm(a), norm(b))
     scaled = ex.relative_error(scale * a, scale * b)
-    check_close_ref(f"relative_error(k a, k b) with k = {scale:g}", scaled, lambda: closed, rtol=1e-9, atol=0.0,
+    check_close_ref(f"relative_error(k a, k b) with k = {scale:g}", scaled, lambda: torch_relative_error(a, b),
+                    rtol=1e-9, atol=0.0,
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
                                "max(||a||, ||b||).")])
@@ -279,4 +305,5 @@ def test_numerical_gradient_keeps_float64_precision(ex, rng):
         return float(np.sum(c * x))
 
     check_close_ref("numerical_gradient of sum(c x), c = 1 + about 1e-7 (to 1e-8 relative)",
-                    ex.numerical_gradient(f, x), lambda: c, rtol=1e-8, atol=0.0)
+                    ex.numerical_gradient(f, x), lambda: autograd(lambda x, c: torch.sum(c * x), x, c), rtol=1e-8,
+                    atol=0.0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_raises, check_that
-from grader.feedback.oracle import check_close_ref
+from grader.feedback.oracle import F, check_close_ref, torch
 from grader.feedback.diagnose import relative_error as closed_relative_error
 from helpers import own_rng
 
@@ -96,6 +96,24 @@ def doubled(layer):
     return layer
 
 
+def pytorch_doubled_errors(layer, kind, x, keys):
+    """PyTorch's relative errors between the gradients of sum(layer(x) * G) (G drawn from default_rng(0), as the
+    checker draws it) and twice those gradients, under sorted(keys): what a correct checker reports for a
+    doubled layer (judge only)."""
+    tx = torch.tensor(x, requires_grad=True)
+    params = {}
+    if kind == "Linear":
+        params = {name: torch.tensor(p.data, requires_grad=True) for name, p in (("W", layer.W), ("b", layer.b))}
+        y = F.linear(tx, params["W"].T, params["b"])
+    else:
+        y = {"Tanh": torch.tanh, "Sigmoid": torch.sigmoid, "ReLU": torch.relu}[kind](tx)
+    upstream = torch.tensor(np.random.default_rng(0).standard_normal(tuple(y.shape)))
+    (y * upstream).sum().backward()
+    grads = {"x": tx.grad, **{name: p.grad for name, p in params.items()}}
+    return np.array([(torch.linalg.norm(grads[k] - 2 * grads[k]) / torch.linalg.norm(2 * grads[k])).item()
+                     for k in sorted(keys)])
+
+
 def errors_of(errors, keys):
     """The errors under `keys` (sorted) as an array, nan where one is missing: a value the judge compares."""
     try:
@@ -174,8 +192,8 @@ def test_check_layer_gradients_finds_tiny_errors_for_correct_layers(ex, pkg, rng
                    + explain_large_errors_on_a_correct_layer(errors, layer, x)))
     twice = doubled(make_linear(pkg, rng) if kind == "Linear" else activation(pkg, kind))
     check_close_ref(f"check_layer_gradients({kind}) when backward doubles every gradient, under {sorted(keys)}",
-                    errors_of(ex.check_layer_gradients(twice, x), keys), lambda: np.full(len(keys), 0.5),
-                    atol=1e-7)
+                    errors_of(ex.check_layer_gradients(twice, x), keys),
+                    lambda: pytorch_doubled_errors(twice, kind, x, keys), atol=1e-7)
 
 
 def test_check_layer_gradients_names_the_wrong_gradient_of_a_broken_bias(ex, pkg, rng):
@@ -300,7 +318,7 @@ def test_check_layer_gradients_zeroes_stale_gradients_first(ex, pkg, rng):
         p.grad[...] = 7.0
     check_close_ref("check_layer_gradients with stale gradients, when backward doubles every gradient, under "
                     "['W', 'b', 'x']", errors_of(ex.check_layer_gradients(twice, x), "xWb"),
-                    lambda: np.full(3, 0.5), atol=1e-7)
+                    lambda: pytorch_doubled_errors(twice, "Linear", x, "xWb"), atol=1e-7)
 
 
 def changed_entries(after, before):

@@ -1,7 +1,8 @@
 """Exercise 1 (layers): Parameter, the Layer base class and Linear.
 
 Expected values come from the reference and from finite differences, computed by the judge at test time;
-`make test` checks the reference's against PyTorch and closed forms (grader/feedback/oracle.py).
+`make test` checks the reference's against PyTorch (grader/feedback/oracle.py), never against a closed form
+written here, which the learner's process could evaluate too.
 """
 
 import numpy as np
@@ -10,7 +11,17 @@ import pytest
 from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import check_layer_backward, own_rng, random_upstream
+from helpers import check_layer_backward, once, own_rng, random_upstream
+
+
+def pytorch_linear(x, W, b, grad_out):
+    """PyTorch's Y = X W + b and its gradients for the upstream grad_out, in float64 (judge only):
+    {"y", "x", "W", "b"}."""
+    torch = oracle.torch
+    tx, tw, tb = (torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in (x, W, b))
+    y = oracle.F.linear(tx, tw.T, tb)
+    y.backward(torch.tensor(np.asarray(grad_out, dtype=np.float64)))
+    return {"y": y.detach().numpy(), "x": tx.grad.numpy(), "W": tw.grad.numpy(), "b": tb.grad.numpy()}
 
 
 def check_dtype(what, array, dtype, advice):
@@ -70,7 +81,8 @@ def test_parameter_turns_integer_data_into_float64_and_keeps_float32(ex, rng):
                       "to float64, e.g. data.astype(np.float64) when not np.issubdtype(data.dtype, np.floating).")
     check_dtype("Parameter(integer array).data", p.data, np.float64, integer_advice)
     check_dtype("Parameter(integer array).grad", p.grad, np.float64, integer_advice)
-    check_close_ref("Parameter(integer array).data", p.data, lambda: integers.astype(np.float64))
+    check_close_ref("Parameter(integer array).data", p.data,
+                    lambda: oracle.torch.as_tensor(integers, dtype=oracle.torch.float64).numpy())
     p32 = ex.Parameter(rng.standard_normal((3, 2)).astype(np.float32))
     float32_advice = ("float32 data must stay float32 (convert only non-float data), or a float32 network "
                       "silently trains in float64, about 1.7 times slower.")
@@ -160,8 +172,12 @@ def test_linear_weight_is_in_by_out_and_bias_starts_at_zero(ex, rng):
     check_that("Linear(6, 4).b", layer.b.data, lambda b: not np.any(b), "The bias must start at zero.")
     check_that("Linear(6, 4).W", layer.W.data, lambda w: np.std(w) > 0,
                "The weights are all equal: draw them with the initialiser and rng.")
+    # PyTorch's He standard deviation (torch.nn.init's gain for ReLU over sqrt(fan_in)) times the standard normal
+    # draws of NumPy's generator, which has no PyTorch counterpart.
     check_close_ref("Linear(6, 4, rng=np.random.default_rng(0)).W, drawn by the default init 'he' from that rng",
-                    layer.W.data, lambda: np.sqrt(2.0 / 6) * np.random.default_rng(0).standard_normal((6, 4)))
+                    layer.W.data, lambda: (oracle.torch.nn.init.calculate_gain("relu") / np.sqrt(6)
+                                           * oracle.torch.from_numpy(np.random.default_rng(0).standard_normal((6, 4)))
+                                           ).numpy())
 
 
 def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):
@@ -171,7 +187,8 @@ def test_linear_uses_the_rng_and_the_initializer_it_is_given(ex, rng):
                "Two Linear(8, 3) layers built with np.random.default_rng(7) got different weights: draw them "
                "from the rng passed in (through init), never from np.random's global state.")
     ones = ex.Linear(3, 2, rng=own_rng(), init=lambda fan_in, fan_out, _rng: np.ones((fan_in, fan_out)))
-    check_close_ref("W of Linear(3, 2, init=<function returning ones>)", ones.W.data, lambda: np.ones((3, 2)))
+    check_close_ref("W of Linear(3, 2, init=<function returning ones>)", ones.W.data,
+                    lambda: oracle.torch.ones(3, 2, dtype=oracle.torch.float64).numpy())
 
 
 def test_linear_honours_its_dtype_in_parameters_forward_and_gradients(ex, rng):
@@ -197,11 +214,11 @@ def test_linear_honours_its_dtype_in_parameters_forward_and_gradients(ex, rng):
     check_dtype("Linear.backward's dL/dx for float32 inputs", grad_x, np.float32, advice)
     check_dtype("W.grad of a float32 Linear", layer.W.grad, np.float32, advice)
     check_dtype("b.grad of a float32 Linear", layer.b.grad, np.float32, advice)
-    x64, g64 = x.astype(np.float64), grad_out.astype(np.float64)
-    check_close_ref("Linear.forward in float32", y, lambda: x64 @ W + b, rtol=1e-4, atol=1e-5)
-    check_close_ref("Linear.backward's dL/dx in float32", grad_x, lambda: g64 @ W.T, rtol=1e-4, atol=1e-5)
-    check_close_ref("W.grad in float32", layer.W.grad, lambda: x64.T @ g64, rtol=1e-4, atol=1e-5)
-    check_close_ref("b.grad in float32", layer.b.grad, lambda: g64.sum(axis=0), rtol=1e-4, atol=1e-5, batch_size=6)
+    pytorch = once(lambda: pytorch_linear(x, W, b, grad_out))
+    check_close_ref("Linear.forward in float32", y, lambda: pytorch()["y"], rtol=1e-4, atol=1e-5)
+    check_close_ref("Linear.backward's dL/dx in float32", grad_x, lambda: pytorch()["x"], rtol=1e-4, atol=1e-5)
+    check_close_ref("W.grad in float32", layer.W.grad, lambda: pytorch()["W"], rtol=1e-4, atol=1e-5)
+    check_close_ref("b.grad in float32", layer.b.grad, lambda: pytorch()["b"], rtol=1e-4, atol=1e-5, batch_size=6)
 
 
 def test_linear_forward_matches_pytorch(ex, pkg, rng):
@@ -228,10 +245,7 @@ def test_linear_backward_matches_pytorch(ex, pkg, rng):
     W, b = layer.W.data.copy(), layer.b.data.copy()
 
     def pytorch(which):
-        torch = oracle.torch
-        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
-        (tx @ tw + tb).backward(torch.tensor(grad_out))
-        return {"x": tx, "W": tw, "b": tb}[which].grad.numpy()
+        return pytorch_linear(x, W, b, grad_out)[which]
 
     layer.zero_grad()
     layer.forward(x)
@@ -246,11 +260,13 @@ def test_linear_backward_adds_into_parameter_gradients(ex, pkg, rng):
     layer = make_linear(pkg, rng)
     x = rng.standard_normal((4, 5))
     first, second = random_upstream(rng, (4, 3)), random_upstream(rng, (4, 3))
+    W, b = layer.W.data.copy(), layer.b.data.copy()
     layer.zero_grad()
     layer.forward(x)
     layer.backward(first)
     layer.backward(second)
-    check_close_ref("W.grad after two backward calls without zero_grad", layer.W.grad, lambda: x.T @ (first + second),
+    check_close_ref("W.grad after two backward calls without zero_grad", layer.W.grad,
+                    lambda: pytorch_linear(x, W, b, first)["W"] + pytorch_linear(x, W, b, second)["W"],
                     alternatives=lambda: [(x.T @ second, "the gradient of the last backward call only: "
                                            "parameter gradients must be added (+=) into p.grad, not assigned (=), so "
                                            "that a layer used twice gets both contributions.")])
@@ -261,12 +277,13 @@ def test_linear_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
     x = rng.standard_normal((4, 5))
     grad_out = random_upstream(rng, (4, 3))
     x_before, grad_before = x.copy(), grad_out.copy()
-    W = layer.W.data.copy()
+    W, layer_b = layer.W.data.copy(), layer.b.data.copy()
     layer.forward(x)
     grad_x = layer.backward(grad_out)
     check_unchanged("Linear.forward", x_before, x)
     check_unchanged("Linear.backward", grad_before, grad_out)
-    check_close_ref("Linear.backward: dL/dx", grad_x, lambda: grad_before @ W.T)  # it ran, and left its inputs
+    check_close_ref("Linear.backward: dL/dx", grad_x,  # it ran, and left its inputs
+                    lambda: pytorch_linear(x_before, W, layer_b, grad_before)["x"])
 
 
 def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(ex, pkg, rng):
@@ -274,20 +291,22 @@ def test_linear_can_skip_the_input_gradient_and_still_fill_parameter_gradients(e
     x = rng.standard_normal((4, 5))
     grad_out = random_upstream(rng, (4, 3))
     layer.input_gradient = False
+    W, b = layer.W.data.copy(), layer.b.data.copy()
     layer.zero_grad()
     layer.forward(x)
     returned = layer.backward(grad_out)
     check_equal("Linear.backward's return value with input_gradient = False", returned, None,
                 "with layer.input_gradient = False, Linear.backward should return None: a first layer's dL/dx "
                 "is never used, and skipping it saves a third of its backward.")
-    check_close_ref("W.grad with input_gradient = False", layer.W.grad, lambda: x.T @ grad_out)
+    check_close_ref("W.grad with input_gradient = False", layer.W.grad, lambda: pytorch_linear(x, W, b, grad_out)["W"])
 
 
 def test_linear_calls_its_initializer_with_fan_in_then_fan_out(ex, rng):
     layer = ex.Linear(3, 2, rng=own_rng(), init=lambda fan_in, fan_out, _rng: np.arange(
         fan_in * fan_out, dtype=np.float64).reshape(fan_in, fan_out))
     check_close_ref("W of Linear(3, 2, init=<function returning arange(fan_in * fan_out) as (fan_in, fan_out)>)",
-                    layer.W.data, lambda: np.arange(6.0).reshape(3, 2), alternatives=lambda: [(
+                    layer.W.data, lambda: oracle.torch.arange(6, dtype=oracle.torch.float64).reshape(3, 2).numpy(),
+                    alternatives=lambda: [(
                     np.arange(6.0).reshape(2, 3).T, "init(out_features, in_features, rng) transposed: call "
                     "init(in_features, out_features, rng); the order of the fans matters (He and Xavier scale by "
                     "fan_in), and transposing after the draw does not restore it.")])

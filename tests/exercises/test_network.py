@@ -1,6 +1,7 @@
 """Exercise 5 (network): Sequential and Residual (layers used more than once: test_network_sharing.py).
 
-Expected values come from finite differences, PyTorch and closed forms, computed by the judge at test time.
+Expected values come from finite differences and PyTorch, computed by the judge at test time (a closed form
+written here could be evaluated by the learner's process too).
 The layers inside the networks are the reference ones (pkg.layers, pkg.activations), so only the way the
 network chains them is under test.
 """
@@ -49,6 +50,28 @@ def tensors(*arrays):
     return [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
 
 
+def pytorch_chain(x, functions, grad_out=None):
+    """PyTorch's value of the functions applied one after the other to x, or its dL/dx for grad_out (judge only)."""
+    tx = tensors(x)[0]
+    y = oracle.torch.nn.Sequential(*[Function(f) for f in functions])(tx)
+    if grad_out is None:
+        return y.detach().numpy()
+    return oracle.torch.autograd.grad(y, tx, oracle.torch.tensor(np.asarray(grad_out, dtype=np.float64)))[0].numpy()
+
+
+def Function(f):
+    """A torch.nn.Module applying f (judge only)."""
+    class Applies(oracle.torch.nn.Module):
+        def forward(self, t):
+            return f(t)
+
+    return Applies()
+
+
+def scales(*factors):
+    return [lambda t, k=k: k * t for k in factors]
+
+
 def check_names(net, description, expected, advice):
     """net.named_parameters() must give exactly the names `expected`, in order (`advice` says how)."""
     __tracebackhide__ = True
@@ -65,14 +88,16 @@ def test_sequential_forward_feeds_each_layer_into_the_next(ex, pkg, rng):
     log = []
     net = ex.Sequential(scale_layer(pkg, 2.0, log), scale_layer(pkg, 3.0, log), scale_layer(pkg, 5.0, log))
     x = rng.standard_normal((4, 3))
-    check_close_ref("Sequential(2x, 3x, 5x).forward", net.forward(x), lambda: 30.0 * x, alternatives=lambda: [
+    check_close_ref("Sequential(2x, 3x, 5x).forward", net.forward(x), lambda: pytorch_chain(x, scales(2.0, 3.0, 5.0)),
+                    alternatives=lambda: [
         (5.0 * x, "5 x, the last layer applied to the input alone: feed each layer's output into the "
                   "next layer (x = layer.forward(x)) and return the last output."),
         (2.0 * x, "2 x, the first layer applied to the input alone: feed each layer's output into the "
                   "next layer and return the last output."),
         (x, "the input unchanged: apply every layer, each to the previous layer's output."),
     ])
-    check_close_ref("Sequential(2x, 3x, 5x)(x), calling the network", net(x), lambda: 30.0 * x)
+    check_close_ref("Sequential(2x, 3x, 5x)(x), calling the network", net(x),
+                    lambda: pytorch_chain(x, scales(2.0, 3.0, 5.0)))
 
 
 def test_sequential_backward_visits_the_layers_in_reverse_and_chains_their_gradients(ex, pkg, rng):
@@ -88,7 +113,8 @@ def test_sequential_backward_visits_the_layers_in_reverse_and_chains_their_gradi
         f"Sequential.backward called the backward of the layers y = 2x, 3x, 5x in the order "
         f"{[int(k) for k in order]}; it must walk them in reverse order, last layer first ([5, 3, 2]): the "
         "last layer is the one that receives dL/dy."))
-    check_close_ref("Sequential(2x, 3x, 5x).backward (dL/dx)", grad_x, lambda: 30.0 * grad_out, alternatives=lambda: [
+    check_close_ref("Sequential(2x, 3x, 5x).backward (dL/dx)", grad_x,
+                    lambda: pytorch_chain(x, scales(2.0, 3.0, 5.0), grad_out), alternatives=lambda: [
         (2.0 * grad_out, "2 dL/dy, the first layer's backward of grad_out alone: each layer's backward must "
                          "receive the gradient returned by the layer after it (g = layer.backward(g))."),
         (5.0 * grad_out, "5 dL/dy, the last layer's backward alone: each layer's backward must receive the "
@@ -147,8 +173,8 @@ def test_an_empty_sequential_is_the_identity(ex, rng):
     net = ex.Sequential()
     x = rng.standard_normal((3, 2))
     grad_out = random_upstream(rng, (3, 2))
-    check_close_ref("Sequential().forward", net.forward(x), lambda: x)
-    check_close_ref("Sequential().backward", net.backward(grad_out), lambda: grad_out)
+    check_close_ref("Sequential().forward", net.forward(x), lambda: pytorch_chain(x, []))
+    check_close_ref("Sequential().backward", net.backward(grad_out), lambda: pytorch_chain(x, [], grad_out))
 
 
 def test_sequential_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng):
@@ -157,8 +183,10 @@ def test_sequential_does_not_modify_its_input_or_upstream_gradient(ex, pkg, rng)
     grad_out = random_upstream(rng, (4, 3))
     x_before, grad_before = x.copy(), grad_out.copy()
     first, second = net.layers[0], net.layers[2]
-    check_close_ref("Sequential(Linear, ReLU, Linear, Tanh).forward", net.forward(x), lambda: np.tanh(
-        np.maximum(x_before @ first.W.data + first.b.data, 0.0) @ second.W.data + second.b.data))
+    W1, b1, W2, b2 = (a.copy() for a in (first.W.data, first.b.data, second.W.data, second.b.data))
+    check_close_ref("Sequential(Linear, ReLU, Linear, Tanh).forward", net.forward(x), lambda: pytorch_chain(x_before, [
+        lambda t: oracle.F.linear(t, *tensors(W1.T, b1)), oracle.torch.relu,
+        lambda t: oracle.F.linear(t, *tensors(W2.T, b2)), oracle.torch.tanh]))
     net.backward(grad_out)
     check_unchanged("Sequential.forward", x_before, x)
     check_unchanged("Sequential.backward", grad_before, grad_out)
@@ -189,7 +217,8 @@ def test_residual_forward_adds_the_input_to_the_block_output(ex, pkg, rng):
     block = linear(pkg, rng, 4, 4)
     x = rng.standard_normal((5, 4))
     w, b = block.W.data.copy(), block.b.data.copy()
-    check_close_ref("Residual(Linear(4, 4)).forward", ex.Residual(block).forward(x), lambda: x + x @ w + b,
+    check_close_ref("Residual(Linear(4, 4)).forward", ex.Residual(block).forward(x),
+                    lambda: pytorch_chain(x, [lambda t: t + oracle.F.linear(t, *tensors(w.T, b))]),
                 alternatives=lambda: [(x @ w + b, "the block's output alone: the identity path is missing, "
                                                   "return x + block(x).")])
 

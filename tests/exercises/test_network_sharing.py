@@ -1,8 +1,8 @@
 """Exercise 5 (network), layers used more than once: twice in one container, across nested containers, and
 a container used twice (each use backpropagates with the memory of its own forward).
 
-As in test_network.py, expected values come from finite differences, PyTorch and closed forms, computed by
-the judge at test time, and the layers inside the networks are the reference ones.
+As in test_network.py, expected values come from finite differences and PyTorch, computed by the judge at
+test time (closed forms only describe known mistakes), and the layers inside the networks are the reference ones.
 """
 
 import numpy as np

@@ -6,7 +6,8 @@ layer fails about once in a million runs), and the exact facts that hold for eve
 the learner's own mask (survivors are x / (1 - p); backward is dL/dy * m / (1 - p) with the forward's m).
 Another dropout (the reference's, which `make test` checks against PyTorch's) draws other random numbers,
 so it is compared by statistics, not values. The L2 penalty is checked against the reference (which
-`make test` checks against its closed form) and finite differences.
+`make test` checks against PyTorch's autograd) and finite differences. No closed form is written here as an
+oracle: the learner's process could evaluate it.
 """
 
 import numpy as np
@@ -19,6 +20,24 @@ from grader.feedback.oracle import check_close_ref
 from helpers import numerical_gradient, own_rng, random_upstream
 
 P = 0.3  # not 0.5, so "keeps with probability p" and "keeps with probability 1 - p" differ
+
+
+def pytorch_dropout(x, p, training, grad_out=None):
+    """PyTorch's F.dropout of x, or its dL/dx for grad_out (judge only; deterministic where these tests call it:
+    eval mode, or p = 0)."""
+    tx = oracle.torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    y = oracle.F.dropout(tx, p=p, training=training)
+    if grad_out is None:
+        return y.detach().numpy()
+    y.backward(oracle.torch.tensor(np.asarray(grad_out, dtype=np.float64)))
+    return tx.grad.numpy()
+
+
+def pytorch_l2(arrays, lam):
+    """PyTorch's (lam / 2) sum ||W||^2 and its gradient with respect to each array (judge only)."""
+    tensors = [oracle.torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    penalty = 0.5 * lam * sum(oracle.torch.sum(t ** 2) for t in tensors)
+    return penalty.item(), [g.numpy() for g in oracle.torch.autograd.grad(penalty, tensors)]
 
 
 def five_standard_errors(p, n):
@@ -156,9 +175,10 @@ def test_dropout_in_eval_mode_is_the_identity(ex, rng):
     check_that("Dropout.forward in eval mode keeps every entry", y, lambda y: not np.any(y == 0),
                "Dropout.forward dropped entries after eval(): in eval mode (self.training is False) it must "
                "return x unchanged; dropping is for training only.")
-    check_close_ref("Dropout.forward in eval mode", y, lambda: x, alternatives=[
+    check_close_ref("Dropout.forward in eval mode", y, lambda: pytorch_dropout(x, P, False), alternatives=[
         (x * (1 - P), "x * (1 - p): with inverted dropout eval mode returns x unchanged.")])
-    check_close_ref("Dropout.backward in eval mode", layer.backward(grad_out), lambda: grad_out)
+    check_close_ref("Dropout.backward in eval mode", layer.backward(grad_out),
+                    lambda: pytorch_dropout(x, P, False, grad_out))
     layer.train()
     check_that("Dropout.forward after train()", layer.forward(x), lambda y: np.any(y == 0),
                "after train(), Dropout.forward dropped nothing: check self.training in forward.")
@@ -168,8 +188,8 @@ def test_dropout_with_p_zero_is_the_identity_in_training_mode(ex, rng):
     layer = ex.Dropout(0.0, rng=own_rng(5))
     x = rng.standard_normal((10, 10))
     grad_out = random_upstream(rng, x.shape)
-    check_close_ref("Dropout(p=0).forward", layer.forward(x), lambda: x)
-    check_close_ref("Dropout(p=0).backward", layer.backward(grad_out), lambda: grad_out)
+    check_close_ref("Dropout(p=0).forward", layer.forward(x), lambda: pytorch_dropout(x, 0.0, True))
+    check_close_ref("Dropout(p=0).backward", layer.backward(grad_out), lambda: pytorch_dropout(x, 0.0, True, grad_out))
 
 
 def test_dropout_backward_uses_the_mask_of_the_forward_pass(ex, rng):
@@ -296,7 +316,8 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
 
     check_that("the type of l2_penalty's result", value, is_one_float,
                lambda v: f"l2_penalty returned {kind(v)}; return one number (a float) to add to the loss.")
-    check_close_ref("l2_penalty", value, lambda: 0.5 * lam * sum(squares), alternatives=lambda: [
+    data = [p.data.copy() for p in params]
+    check_close_ref("l2_penalty", value, lambda: pytorch_l2(data, lam)[0], alternatives=lambda: [
         (lam * sum(squares), "lam * sum ||W||^2 without the 1/2: the penalty is (lam / 2) ||W||^2, so that "
                              "its gradient is lam * W."),
         (0.5 * lam * sum(np.sqrt(squares)), "(lam / 2) * sum ||W||: the norms must be squared."),
@@ -329,7 +350,8 @@ def test_l2_penalty_backward_adds_lambda_w_into_existing_gradients(ex, pkg, rng)
     ex.l2_penalty_backward(params, lam)
     for index, (p, g, w) in enumerate(zip(params, before, data_before)):
         check_unchanged("l2_penalty_backward (on p.data)", w, p.data)
-        check_close_ref(f"p.grad of parameter {index} after l2_penalty_backward", p.grad, lambda g=g, w=w: g + lam * w,
+        check_close_ref(f"p.grad of parameter {index} after l2_penalty_backward", p.grad,
+                        lambda g=g, w=w: g + pytorch_l2([w], lam)[1][0],
                         alternatives=lambda w=w: [(lam * w, "lam * W alone: add the penalty's gradient into p.grad "
                                                             "(+=); p.grad already holds the data loss's gradient.")])
     ex.l2_penalty(params, lam)
@@ -347,4 +369,4 @@ def test_dropout_in_eval_mode_after_training_returns_x_unchanged(ex, rng):
                lambda y: not np.any(y == 0),
                "Dropout.forward in eval mode dropped entries after a training call: in eval mode it must return x "
                "unchanged; the mask of the last training call is stale and must not be applied.")
-    check_close_ref("Dropout.forward in eval mode after a training call", y, lambda: x)
+    check_close_ref("Dropout.forward in eval mode after a training call", y, lambda: pytorch_dropout(x, P, False))

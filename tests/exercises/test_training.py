@@ -3,12 +3,12 @@ every training test shares (the loop, train_epoch to fit and the MNIST model, is
 
 Each test runs twice on the same data: the learner's half trains with the learner's code, the judge's half
 with the reference. What the docstrings fix exactly is judged exactly: the order of the batches drawn from a
-given generator, the parameters after an epoch on given batches (against a training loop written out in
-test_training_loop.py with the reference optimiser and loss), the history fit returns (against the
-reference's run). What is only a property (a loss that halves, 50 examples memorised, an accuracy on MNIST)
-is judged from the raw losses or predictions, the accuracy computed by the judge from the predictions and
-the labels. The learner's functions get generators of their own (`own_rng`) for everything random by design;
-the test's `rng` draws the data. Known-wrong alternatives (no zero_grad, unweighted means, no shuffling, the
+given generator, the parameters after an epoch on given batches and the history fit returns (against the
+reference's run, which `make test` checks against PyTorch's run of the same loop in test_training_loop.py).
+What is only a property (a loss that halves, 50 examples memorised, an accuracy on MNIST) is judged from the
+raw losses or predictions, the accuracy computed by the judge from the predictions and the labels. The
+learner's functions get generators of their own (`own_rng`) for everything random by design; the test's `rng`
+draws the data. Known-wrong alternatives (no zero_grad, unweighted means, no shuffling, the
 global generator...) are simulated by the judge.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import check_close_ref
+from grader.feedback.oracle import F, check_close_ref, torch
 from helpers import own_rng
 
 
@@ -125,6 +125,51 @@ def diverging_model(pkg, rng, after_steps):
     return pkg.network.Sequential(layer, blow_up_layer(pkg, optimizer, after_steps)), optimizer
 
 
+def torch_network(model):
+    """PyTorch's copy of a Sequential of Linear, ReLU/Sigmoid/Tanh and mode layers (judge only): (its parameters
+    by the names of model.named_parameters(), as float64 leaf tensors; forward(X, training) -> logits)."""
+    params = {name: torch.tensor(np.asarray(p.data, dtype=np.float64), requires_grad=True)
+              for name, p in model.named_parameters()}
+    steps = []
+    for index, layer in enumerate(model.layers):
+        kind = type(layer).__name__
+        if kind == "Linear":
+            steps.append(lambda h, training, i=index: F.linear(h, params[f"{i}.W"].T, params[f"{i}.b"]))
+        elif kind in ("ReLU", "Sigmoid", "Tanh"):
+            steps.append(lambda h, training, f=getattr(torch, kind.lower()): f(h))
+        elif kind == "HalvesWhileTraining":
+            steps.append(lambda h, training: 0.5 * h if training else h)
+        else:
+            raise RuntimeError(f"kata bug: torch_network has no PyTorch copy of a {kind} layer")
+
+    def forward(X, training=False):
+        h = torch.tensor(np.asarray(X, dtype=np.float64))
+        for step in steps:
+            h = step(h, training)
+        return h
+
+    return params, forward
+
+
+def torch_loss_and_accuracy(model, X, y):
+    """PyTorch's mean cross-entropy and accuracy of `model` on (X, y) in eval mode (judge only)."""
+    _, forward = torch_network(model)
+    with torch.no_grad():
+        logits = forward(X)
+        loss = F.cross_entropy(logits, torch.tensor(y)).item()
+    return loss, float((logits.argmax(dim=1).numpy() == y).mean())
+
+
+def pytorch_batches(X, y, batch_size, order=None):
+    """(inputs, labels) of the batches of PyTorch's DataLoader over (X, y), each concatenated, taking the rows in
+    `order` (None: the original order). The order itself is NumPy's rng.permutation(N), as the docstring says:
+    NumPy's generator has no PyTorch counterpart. Judge only."""
+    data = torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y))
+    sampler = None if order is None else [int(i) for i in order]
+    batches = list(torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler, shuffle=False))
+    return torch.cat([xb for xb, _ in batches]).numpy(), torch.cat([yb for _, yb in batches]).numpy()
+
+
 def ids_data(rng, n):
     """X whose first column is the example's index, y = the index too: batches show which rows they hold."""
     X = np.column_stack([np.arange(n, dtype=np.float64), rng.standard_normal((n, 2))])
@@ -199,7 +244,8 @@ def test_minibatches_follow_one_permutation_from_the_rng(ex, rng):
         np.random.set_state(saved)
     order = np.concatenate(ys)
     check_close_ref("the example order of minibatches(X, y, 8, rng=np.random.default_rng(7)) (expected: "
-                    "rng.permutation(40))", order, lambda: np.random.default_rng(7).permutation(n),
+                    "rng.permutation(40))", order,
+                    lambda: pytorch_batches(X, y, 8, np.random.default_rng(7).permutation(n))[1],
                     alternatives=lambda: [
                         (np.arange(n), "the original order although shuffle=True: shuffle the indices with "
                                        "rng.permutation(N)."),
@@ -220,7 +266,8 @@ def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
                lambda ys: [np.asarray(b).tolist() for b in ys] == expected,
                lambda ys: f"with shuffle=False the batches are {[np.asarray(b).tolist() for b in ys]}; expected "
                           "consecutive slices [0..3], [4..7], [8, 9] in the original order.")
-    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs), lambda: X)
+    check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs),
+                    lambda: pytorch_batches(X, y, 4)[0])
 
 
 def test_minibatches_leave_the_data_unchanged(ex, rng):
@@ -230,7 +277,8 @@ def test_minibatches_leave_the_data_unchanged(ex, rng):
     check_unchanged("minibatches (X)", X_before, X)
     check_unchanged("minibatches (y)", y_before, y)
     check_close_ref("the labels of the batches of minibatches(X, y, 7, rng=np.random.default_rng(0)), together",
-                    np.concatenate(ys), lambda: np.random.default_rng(0).permutation(30))
+                    np.concatenate(ys), lambda: pytorch_batches(X_before, y_before, 7,
+                                                                np.random.default_rng(0).permutation(30))[1])
 
 
 def test_minibatches_batch_larger_than_the_data_is_one_batch(ex, rng):
@@ -267,7 +315,7 @@ def test_gradient_norms_are_the_frobenius_norm_of_each_gradient(ex, pkg, rng):
         check_that(f"the type of gradient_norms()[{name!r}]", got[name], is_a_float,
                    lambda value: f"gradient_norms()[{name!r}] is {kind_of(value)}, not a float: convert it with "
                                  "float(...).")
-        check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: np.linalg.norm(g),
+        check_close_ref(f"gradient_norms()[{name!r}]", got[name], lambda g=g: torch.linalg.norm(torch.tensor(g)).item(),
                         alternatives=lambda g=g, p=p: [
                             (np.sum(g ** 2), "the squared norm: take the square root."),
                             (np.sqrt(np.mean(g ** 2)), "the root of the MEAN of the squares (the RMS): the norm is "
@@ -301,12 +349,16 @@ def backward_once(pkg, model, X, y):
 def check_flags(what, warnings, norms, vanishing=1e-6, exploding=1e3):
     """The judged quantity behind the sentences: per name of `norms`, 3 if the warnings call it not finite,
     1 vanishing, 2 exploding, 0 unflagged, against the reference's (make test: against the docstring's rule,
-    whose default thresholds are training.VANISHING and EXPLODING)."""
+    whose default thresholds are training.VANISHING and EXPLODING, applied by PyTorch in the judge)."""
     codes = np.array([3.0 if name in flagged(warnings, "not finite") else 1.0 if name in flagged(warnings, "vanishing")
                       else 2.0 if name in flagged(warnings, "exploding") else 0.0 for name in norms])
-    check_close_ref(f"{what}: per parameter 3 if not finite, 1 if vanishing, 2 if exploding, else 0", codes,
-                    lambda: np.array([3.0 if not np.isfinite(n) else 1.0 if n < vanishing else 2.0 if n > exploding
-                                      else 0.0 for n in norms.values()]))
+
+    def rule():
+        n = torch.tensor([float(value) for value in norms.values()], dtype=torch.float64)
+        flags = torch.where(n < vanishing, 1.0, torch.where(n > exploding, 2.0, 0.0).double())
+        return torch.where(torch.isfinite(n), flags.double(), 3.0).numpy()
+
+    check_close_ref(f"{what}: per parameter 3 if not finite, 1 if vanishing, 2 if exploding, else 0", codes, rule)
 
 
 def flagged(warnings, word):

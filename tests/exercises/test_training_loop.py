@@ -11,9 +11,10 @@ import pytest
 
 from grader.data import mnist
 from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
-from grader.feedback.oracle import check_close_ref
+from grader.feedback.oracle import F, check_close_ref, expected, torch
 from helpers import once, own_rng
-from test_training import accuracy_of, blobs, diverging_model, linear, mlp, mode_layer, predictions, raised_message
+from test_training import (accuracy_of, blobs, diverging_model, linear, mlp, mode_layer, predictions, raised_message,
+                           torch_loss_and_accuracy, torch_network)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -41,6 +42,38 @@ def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shu
     return model, float(np.dot(losses, sizes) / n), float(np.mean(losses))
 
 
+def pytorch_epoch(model, X, y, batch_size, seed, momentum=0.9):
+    """PyTorch's run of the same loop (torch.optim.SGD, F.cross_entropy) on a copy of `model`'s weights: returns
+    ({parameter name: values after the epoch}, weighted mean loss). Judge only."""
+    params = pytorch_fit(model, X, y, X, y, batch_size, np.random.default_rng(seed), 1, lr=0.1, momentum=momentum)
+    return params["params"], params["loss"][0]
+
+
+def pytorch_fit(model, X, y, X_test, y_test, batch_size, shuffling, epochs, *, lr, momentum):
+    """PyTorch's run of fit's loop on a copy of `model`'s weights (torch.optim.SGD, F.cross_entropy), each epoch's
+    order drawn as shuffling.permutation(N), as minibatches' docstring says (NumPy's generator has no PyTorch
+    counterpart): fit's history lists, and "params", {name: values after the last epoch}. Judge only."""
+    params, forward = torch_network(model)
+    optimizer = torch.optim.SGD(list(params.values()), lr=lr, momentum=momentum)
+    n = len(X)
+    history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "grad_norms": []}
+    for _ in range(epochs):
+        total = 0.0
+        order = shuffling.permutation(n)
+        for index in np.split(order, np.arange(batch_size, n, batch_size)):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(forward(X[index], training=True), torch.tensor(y[index]))
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        history["loss"].append(total / n)
+        history["grad_norms"].append([torch.linalg.norm(p.grad).item() for p in params.values()])
+        with torch.no_grad():
+            for key, inputs, labels in (("train_accuracy", X, y), ("test_accuracy", X_test, y_test)):
+                history[key].append(float((forward(inputs).argmax(dim=1).numpy() == labels).mean()))
+    return dict(history, params={name: p.detach().numpy() for name, p in params.items()})
+
+
 EPOCH_MISTAKES = {
     "zero_grad": (dict(zero_grad=False), "training without optimizer.zero_grad() before each batch: the "
                                          "layers add into p.grad, so gradients pile up from batch to batch."),
@@ -58,16 +91,16 @@ def test_train_epoch_runs_the_training_loop_of_the_docstring(ex, pkg, rng):
     optimizer = pkg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss = ex.train_epoch(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, batch_size=16,
                           rng=np.random.default_rng(3))
-    expected = once(lambda: written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 16, 3))
+    expected = once(lambda: pytorch_epoch(untrained, X, y, 16, 3))
     mistaken = once(lambda: {name: written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 16, 3, **options)[0]
                              for name, (options, _) in EPOCH_MISTAKES.items()})
     for name, p in model.named_parameters():
         check_close_ref(f"parameter {name} after one train_epoch (SGD, lr 0.1, momentum 0.9, batch 16, N = 50)",
-                        p.data, lambda name=name: dict(expected()[0].named_parameters())[name].data,
+                        p.data, lambda name=name: expected()[0][name],
                         alternatives=lambda name=name: [(dict(mistaken()[m].named_parameters())[name].data,
                                                          EPOCH_MISTAKES[m][1]) for m in EPOCH_MISTAKES])
     check_close_ref("the mean loss returned by train_epoch", loss, lambda: expected()[1],
-                    alternatives=lambda: [(expected()[2], (
+                    alternatives=lambda: [(written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 16, 3)[2], (
                         "the plain mean of the batch losses: weight each batch's mean by its size and divide by N, "
                         "so the short last batch (2 of 50 examples) does not count as much as a full one."))])
 
@@ -85,20 +118,26 @@ def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
                lambda losses: f"five epochs on well separated clusters gave mean losses "
                               f"{np.round(np.asarray(losses, dtype=float), 4).tolist()}: the loss should at least "
                               "halve. Check the order zero_grad, forward, loss, backward, step.")
-    # The same property computed by the judge: the loss of the trained model's logits against its own untrained copy's.
-    start = once(lambda: mean_cross_entropy(pkg, predictions(untrained, X), y))
+    # The same property computed by the judge: the loss of the trained model's logits against its untrained
+    # copy's, and against uniform predictions (zero logits, ln 3), which any model can give untrained.
+    start = once(lambda: min(mean_cross_entropy(pkg, predictions(untrained, X), y), np.log(3)))
     check_that("the trained model's logits on its 200 training examples", predictions(model, X),
                lambda logits: mean_cross_entropy(pkg, logits, y) < 0.5 * start(),
                lambda logits: f"after five epochs the loss of the model's own logits is "
-                              f"{mean_cross_entropy(pkg, logits, y):.4g}, from {start():.4g} before training: it "
-                              "should at least halve.")
+                              f"{mean_cross_entropy(pkg, logits, y):.4g}, from {start():.4g} before training (or "
+                              "for uniform predictions, if lower): it should at least halve.")
 
 
 def mean_cross_entropy(pkg, logits, y):
-    """The judge's mean loss of raw logits, by the reference loss (nan for anything but (N, classes) logits)."""
+    """The judge's mean loss of raw logits (nan for anything but (N, classes) logits): the reference loss's, which
+    the maintainer's suite checks against PyTorch's."""
     try:
-        return float(pkg.losses.SoftmaxCrossEntropy().forward(np.asarray(logits, dtype=np.float64), y))
-    except (TypeError, ValueError, IndexError):
+        logits = np.asarray(logits, dtype=np.float64)
+        if logits.shape != (len(y), logits.shape[-1]) or not np.all(np.isfinite(logits)):
+            return float("nan")
+        return expected(lambda: pkg.losses.SoftmaxCrossEntropy().forward(logits, y),
+                        lambda: F.cross_entropy(torch.tensor(logits), torch.tensor(y)).item())()
+    except (TypeError, ValueError, IndexError, RuntimeError):
         return float("nan")
 
 
@@ -132,7 +171,7 @@ def test_train_epoch_trains_in_training_mode(ex, pkg, rng):
                lambda modes: f"during train_epoch the layers saw training={modes}: call model.train() first (a "
                              "model may come from evaluate or from eval()).")
     check_close_ref("the mean loss train_epoch returned (SGD, lr 0.1, batch 10, N = 20)", loss,
-                    lambda: written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 10, 0, momentum=0.0)[1])
+                    lambda: pytorch_epoch(untrained, X, y, 10, 0, momentum=0.0)[1])
 
 
 @pytest.mark.fact  # an exception's class and words, and parameters that stay finite (zeros are)
@@ -162,7 +201,8 @@ def test_evaluate_returns_the_mean_loss_and_the_accuracy(ex, pkg, rng):
     n, batch_size = 103, 20
     X, y = blobs(rng, n=n, spread=3.0)  # overlapping clusters: an accuracy strictly between 0 and 1
     model = mlp(pkg, rng)
-    logits = once(lambda: predictions(copy.deepcopy(model), X))
+    model_before = copy.deepcopy(model)
+    logits = once(lambda: predictions(copy.deepcopy(model_before), X))
     loss, acc = ex.evaluate(model, pkg.losses.SoftmaxCrossEntropy(), X, y, batch_size=batch_size)
 
     def batch_losses():
@@ -170,13 +210,12 @@ def test_evaluate_returns_the_mean_loss_and_the_accuracy(ex, pkg, rng):
         return [reference_loss.forward(logits()[s:s + batch_size], y[s:s + batch_size])
                 for s in range(0, n, batch_size)]
 
-    check_close_ref("the loss returned by evaluate", loss,
-                    lambda: pkg.losses.SoftmaxCrossEntropy().forward(logits(), y),
+    check_close_ref("the loss returned by evaluate", loss, lambda: torch_loss_and_accuracy(model_before, X, y)[0],
                     alternatives=lambda: [(np.mean(batch_losses()), (
                         "the plain mean of the batch losses: weight each batch by its size (the last holds 3 of 103 "
                         "examples)."))])
     correct = lambda: np.argmax(logits(), axis=1) == y  # noqa: E731
-    check_close_ref("the accuracy returned by evaluate", acc, lambda: correct().mean(),
+    check_close_ref("the accuracy returned by evaluate", acc, lambda: torch_loss_and_accuracy(model_before, X, y)[1],
                     alternatives=lambda: [(correct().sum(), "the number of correct predictions: divide by N for a "
                                                             "fraction in [0, 1]."),
                                           (1 - correct().mean(), "the error rate, 1 - accuracy.")])
@@ -192,7 +231,7 @@ def test_evaluate_runs_in_eval_mode_and_restores_the_mode(ex, pkg, rng):
     loss, _ = ex.evaluate(model, pkg.losses.SoftmaxCrossEntropy(), X, y, batch_size=8)
     modes, training_after = list(probe.modes), model.training
     check_close_ref("the loss returned by evaluate", loss,
-                    lambda: pkg.losses.SoftmaxCrossEntropy().forward(X @ W + b, y),
+                    lambda: F.cross_entropy(F.linear(*map(torch.tensor, (X, W.T, b))), torch.tensor(y)).item(),
                     alternatives=lambda: [(pkg.losses.SoftmaxCrossEntropy().forward(0.5 * (X @ W + b), y), (
                         "the loss in training mode: call model.eval() before the forward passes (dropout and batch "
                         "norm behave differently)."))])
@@ -211,10 +250,9 @@ def test_evaluate_changes_neither_parameters_nor_gradients(ex, pkg, rng):
     for p in model.parameters():
         p.grad[...] = rng.standard_normal(p.grad.shape)
     before = [(p.data.copy(), p.grad.copy()) for p in model.parameters()]
-    logits = once(lambda: predictions(copy.deepcopy(model), X))
+    model_before = copy.deepcopy(model)
     loss, _ = ex.evaluate(model, pkg.losses.SoftmaxCrossEntropy(), X, y)
-    check_close_ref("the loss returned by evaluate", loss,
-                    lambda: pkg.losses.SoftmaxCrossEntropy().forward(logits(), y))
+    check_close_ref("the loss returned by evaluate", loss, lambda: torch_loss_and_accuracy(model_before, X, y)[0])
     for (name, p), (data, grad) in zip(model.named_parameters(), before):
         check_unchanged(f"evaluate ({name} values)", data, p.data)
         check_unchanged(f"evaluate ({name} gradient: no backward pass in evaluate)", grad, p.grad)
@@ -230,11 +268,13 @@ def test_fit_records_one_entry_per_epoch(ex, pkg, rng):
     X, y = blobs(rng, n=80)
     X_test, y_test = blobs(rng, n=40, spread=2.0)
     model = mlp(pkg, rng)
+    untrained = copy.deepcopy(model)
     optimizer = pkg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     history = ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, X_test, y_test,
                      epochs=3, batch_size=16, rng=own_rng(4))
-    # In the judge, `history` and `model` are the reference's run on the same data and the same
-    # generator: the learner's run must match it (the docstrings fix every step).
+    # The docstrings fix every step: the learner's run must match PyTorch's on the same data and order (in the
+    # judge, `history` and `model` are the reference's run, which `make test` checks against PyTorch's).
+    expected = once(lambda: pytorch_fit(untrained, X, y, X_test, y_test, 16, own_rng(4), 3, lr=0.05, momentum=0.9))
     keys = sorted(str(key) for key in history) if isinstance(history, dict) else None
     check_that("the keys of the history fit returns", keys, lambda keys: keys is not None and set(HISTORY_KEYS) <= set(keys),
                lambda keys: f"fit must return a dict with the lists {HISTORY_KEYS}; got "
@@ -250,20 +290,20 @@ def test_fit_records_one_entry_per_epoch(ex, pkg, rng):
                lambda entries: all(entry == sorted(names) for entry in entries),
                f"each grad_norms entry must be gradient_norms(model), a dict over {names}.")
     check_close_ref("history['loss'] (the mean training loss of each epoch)", np.array(history["loss"], dtype=float),
-                    lambda: np.array(history["loss"]))
+                    lambda: np.array(expected()["loss"]))
     check_close_ref("history['train_accuracy']", np.array(history["train_accuracy"], dtype=float),
-                    lambda: np.array(history["train_accuracy"]),
+                    lambda: np.array(expected()["train_accuracy"]),
                     alternatives=lambda: [(np.array(history["test_accuracy"]), (
                         "the test accuracy: train_accuracy is measured on the training data."))])
     check_close_ref("history['test_accuracy']", np.array(history["test_accuracy"], dtype=float),
-                    lambda: np.array(history["test_accuracy"]),
+                    lambda: np.array(expected()["test_accuracy"]),
                     alternatives=lambda: [(np.array(history["train_accuracy"]), (
                         "the training accuracy: test_accuracy is measured on (X_test, y_test)."))])
     norms = np.array([[entry[name] for name in names] for entry in history["grad_norms"]], dtype=float)
     check_close_ref("history['grad_norms'] (each entry's norms, in the order of named_parameters())", norms,
-                    lambda: np.array([[entry[name] for name in names] for entry in history["grad_norms"]]))
+                    lambda: np.array(expected()["grad_norms"]))
     for name, p in model.named_parameters():
-        check_close_ref(f"parameter {name} after fit (3 epochs)", p.data, lambda p=p: p.data)
+        check_close_ref(f"parameter {name} after fit (3 epochs)", p.data, lambda name=name: expected()["params"][name])
     check_that("history['loss']", np.array(history["loss"], dtype=float), lambda loss: loss[-1] < loss[0],
                lambda loss: f"the training loss did not decrease: {loss.tolist()}")
 
@@ -320,12 +360,25 @@ def test_fit_with_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch(ex
     ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, X, y, epochs=6, batch_size=20, rng=own_rng(),
            callback=callback)
     check_close_ref("optimizer.lr after each of epochs 1 to 6 with step_decay(at_epoch=3, factor=0.1), from lr = 0.5",
-                    np.array(rates), lambda: np.array([0.5, 0.5, 0.05, 0.05, 0.05, 0.05]), alternatives=[
+                    np.array(rates), pytorch_step_decay, alternatives=[
                     (np.array([0.5, 0.05, 0.05, 0.05, 0.05, 0.05]),
                      "the rate decayed one epoch early, after epoch 2: decay after epoch at_epoch itself."),
                     (np.array([0.5, 0.5, 0.05, 0.005, 0.0005, 0.00005]),
                      "the rate decayed after epoch 3 and again after every later epoch: multiply by the factor "
                      "once, when epoch == at_epoch (not epoch >= at_epoch).")])
+
+
+def pytorch_step_decay():
+    """The rates of torch.optim.lr_scheduler.MultiStepLR(milestones=[3], gamma=0.1) from lr 0.5, read after
+    each of 6 epochs (judge only)."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[3], gamma=0.1)
+    rates = []
+    for _ in range(6):
+        optimizer.step()
+        schedule.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    return np.array(rates)
 
 
 # ----------------------------------------------------------------------------------------------------

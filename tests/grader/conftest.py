@@ -2,6 +2,7 @@
 
 import pytest
 
+from grader.core import stubs
 from grader.learner import progress
 
 
@@ -11,7 +12,7 @@ def state(tmp_path, monkeypatch):
     report to read, and the learner's default target (`make test` sets KATA_TARGET=solutions for the exercise
     tests)."""
     folder = tmp_path / "state"
-    monkeypatch.setenv(progress.STATE_ENV_VAR, str(folder))
+    monkeypatch.setenv(stubs.STATE_ENV_VAR, str(folder))
     monkeypatch.delenv("KATA_TARGET", raising=False)
     monkeypatch.setattr(progress, "LAST_REPORT", tmp_path / "no-report.json")
     return folder

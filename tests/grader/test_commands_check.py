@@ -18,7 +18,7 @@ from grader.feedback import checks, diagnose
 from grader.learner import check, compare, hints, progress, reset, watch
 from grader.core.manifest import SOLUTIONS_DIR
 from grader.maintainer.mutation import build, load_mutants
-from grader.core.runner import TargetRun
+from grader.core.runner import TargetRun, run_exercises
 from grader.core.runner import TestResult as Outcome  # a name pytest does not try to collect
 from command_support import FIRST, KATA, SECOND, fake_run, report
 
@@ -228,3 +228,13 @@ def test_compare_runs_the_tests_as_check_does(monkeypatch):
     assert str(seen["seed"]) == environment[seeds.ENV_VAR] == str(seeds.DEFAULT_SEED)
     assert checks.LEDGER_VAR in seen["extra_env"]
     assert all(environment[name] == value for name, value in sandbox.THREADS.items())
+
+
+def test_the_judge_grades_the_reference_without_pytorch(tmp_path, monkeypatch):
+    """Where the reference computes the expected values (check, watch, grade, grade-all), no test needs PyTorch:
+    its import costs each judge seconds of CPU time. A PyTorch oracle belongs inside oracle.expected()."""
+    marks = tmp_path / "marks"
+    monkeypatch.setenv("KATA_ORACLE", "reference")
+    runs = run_exercises(KATA.exercises, [SOLUTIONS_DIR], mode="judge", extra_env={"KATA_PHASES": str(marks)})
+    assert all(run.passed == run.total > 0 for by_target in runs.values() for run in by_target.values())
+    assert "torch" not in marks.read_text(), marks.read_text()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader.core import manifest
-from grader.learner.grade import write_report
+from grader.core.report import write as write_report
 from grader.core.manifest import ROOT, SOLUTIONS_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

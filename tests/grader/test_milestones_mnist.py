@@ -79,7 +79,7 @@ def test_a_diverging_loss_stops_the_run_with_advice(tmp_path):
 
 def test_a_nan_loss_is_reported_not_crashed_on():
     losses = []
-    watched = mnist_milestone.WatchedLoss(_ConstantLoss(float("nan")), on_value=losses.append)
+    watched = mnist_milestone.Watched(_ConstantLoss(float("nan")), "forward", losses.append)
     assert str(watched.forward(None, None)) == "nan" and len(losses) == 1
     reason = mnist_milestone.diverged("during epoch 1", float("nan"))["reason"]
     assert "nan" in reason and "learning rate" in reason
@@ -185,26 +185,26 @@ def test_progress_writes_one_line_per_epoch_when_not_a_terminal():
 # the cache of milestone results
 
 
-def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_path):
+def test_a_cached_result_is_reused_until_a_file_the_milestone_uses_changes(tmp_path, monkeypatch):
     from grader.core import milestone_cache as cache
 
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    store_dir = tmp_path / "cache"
-    assert cache.cached("mnist", target, cache_dir=store_dir) is None
-    assert cache.store("mnist", target, {"status": "passed", "reason": "fine"}, cache_dir=store_dir)
-    assert cache.cached("mnist", target, cache_dir=store_dir) == {"status": "passed", "reason": "fine",
-                                                                  "cached": True}
-    assert cache.cached("mnist", target, quick=True, cache_dir=store_dir) is None, "quick is another key"
+    assert cache.cached("mnist", target) is None
+    assert cache.store("mnist", target, {"status": "passed", "reason": "fine"})
+    assert cache.cached("mnist", target) == {"status": "passed", "reason": "fine", "cached": True}
+    assert cache.cached("mnist", target, quick=True) is None, "quick is another key"
     (target / "batchnorm.py").write_text((target / "batchnorm.py").read_text() + "\n# an unrelated edit\n")
-    assert cache.cached("mnist", target, cache_dir=store_dir) is not None, "mnist does not use batchnorm"
+    assert cache.cached("mnist", target) is not None, "mnist does not use batchnorm"
     (target / "layers.py").write_text((target / "layers.py").read_text() + "\n# an edit\n")
-    assert cache.cached("mnist", target, cache_dir=store_dir) is None, "mnist uses layers.py"
+    assert cache.cached("mnist", target) is None, "mnist uses layers.py"
 
 
-def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdict(tmp_path):
+def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdict(tmp_path, monkeypatch):
     from grader.core import milestone_cache as cache
 
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
     target = tmp_path / "target"
     shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     (target / "helpers_of_mine.py").write_text("X = 1\n")
@@ -213,5 +213,5 @@ def test_the_cache_follows_relative_imports_and_keeps_no_machine_dependent_verdi
     assert target / "conv.py" not in cache.learner_files("autograd_mnist", target)
     for result in ({"status": "failed", "too_slow": True, "reason": "slow"}, {"status": "locked"},
                    {"status": "not-run"}):
-        assert not cache.store("mnist", target, result, cache_dir=tmp_path / "cache"), result
-    assert cache.store("mnist", target, {"status": "failed", "reason": "89% accuracy"}, cache_dir=tmp_path / "c")
+        assert not cache.store("mnist", target, result), result
+    assert cache.store("mnist", target, {"status": "failed", "reason": "89% accuracy"})

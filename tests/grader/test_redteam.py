@@ -36,9 +36,6 @@ pytestmark = [pytest.mark.nightly, pytest.mark.slow, pytest.mark.timeout(900)]
 REDTEAM = Path(__file__).parent / "redteam"
 ATTACKS = sorted(p.stem for p in REDTEAM.glob("*.py") if p.stem not in ("zeros", "stray_thread", "hangs_in_backward"))
 FORGERS = ("zeros", "echo", "lambdas", "oracles")  # the modes of forge_lambdas.py, graded over every exercise
-# Known gap (issue 16): the oracle of check_close_ref is a callable the worker holds; where it is a closed form
-# or uses the reference modules of the exercise's dependencies, a forger evaluates it (38.5 of 190 points).
-ORACLE_GAP = pytest.mark.xfail(strict=True, reason="closed-form oracles are evaluable in the worker")
 SANDBOXED = sandbox.isolation().tamper_proof
 LIMITS = gradebook.Limits(memory_gb=2.0, cpu_seconds=120, wall_seconds=300, processes=64)
 
@@ -239,8 +236,11 @@ def forged_everywhere(tmp_path_factory):
     return {row.name: row for row in rows}
 
 
-@pytest.mark.parametrize("mode", [pytest.param(m, marks=ORACLE_GAP) if m == "oracles" else m for m in FORGERS])
+@pytest.mark.parametrize("mode", FORGERS)
 def test_a_forger_earns_at_most_3_percent_over_every_exercise(forged_everywhere, mode):
+    """Mode "oracles" evaluates every expected value's oracle in the worker (KATA_ORACLE=oracle): they hold because
+    each oracle needs PyTorch, which only the judge has (grader/feedback/oracle.py), never a closed form or the
+    reference modules of the exercise's dependencies, which the worker holds."""
     row = forged_everywhere[mode]
     passed = [f"{e['name']}: {t['test']}" for e in row.report["exercises"] for t in e["tests"] if t["outcome"] == "passed"]
     assert row.max_score > 0 and row.score <= 0.03 * row.max_score, (row.score, row.points, passed)

@@ -19,7 +19,8 @@ on the same batches, one permutation of the 60,000 training images, and reports:
   - accuracy: on the 10,000 test images after the last step.
 ratio = a variant's median step / PyTorch's (CPU time); `make bench` writes them to .grade/bench.json as
 {"mlp": {"textbook": r, "performance": r}, "cnn": {...}, "autograd": {"textbook": r}}. Then the profiles
-of the textbook and performance CNN steps (Profilers whose parts add up to the step).
+of the textbook and performance CNN steps (the speed milestone's part timer, the reference's Profiler: their
+parts add up to the step).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ import numpy as np
 from grader.core.manifest import SOLUTIONS_DIR
 from grader.milestones import autograd_mnist
 from grader.milestones.skeleton import accuracy_of, initial_weights, learner_modules
-from grader.milestones.steps import FastStep, TextbookStep, own_profile, peak_kib, reset_peak, textbook_model
+from grader.milestones.speed import print_profile
+from grader.milestones.steps import (FastStep, TextbookStep, own_profile, part_profile, peak_kib, reset_peak,
+                                     textbook_model)
 from grader.milestones.stopwatch import TorchStep, run_fresh
 
 MODULE = "grader.maintainer.benchmarks.training"
@@ -93,10 +96,7 @@ def _variant_step(ref, variant: str, workload: str, params, lr: float):
         # The trained parameters through the plain textbook forward (evaluation needs no fast step).
         return fast, lambda x: _textbook(ref, workload, fast.parameters(), lr).model.forward(x)
     textbook = _textbook(ref, workload, params, lr)
-
-    def step(x, labels, profiler=None):
-        return textbook(x, labels) if profiler is None else _profiled_layers_step(textbook, x, labels, profiler)
-    return step, lambda x: np.asarray(textbook.model.forward(x))
+    return textbook, lambda x: np.asarray(textbook.model.forward(x))
 
 
 def _textbook(ref, workload: str, params, lr: float) -> TextbookStep:
@@ -105,26 +105,6 @@ def _textbook(ref, workload: str, params, lr: float) -> TextbookStep:
     for p, value in zip(model.parameters(), params):
         p.data[...] = value
     return TextbookStep(ref, model, lr=lr)
-
-
-def _profiled_layers_step(step: TextbookStep, x, labels, profiler) -> float:
-    """The textbook step, lapped after every layer's forward and backward: the parts add up to the step."""
-    layers = step.model.layers
-    step.optimizer.zero_grad()
-    profiler.lap("zero_grad")
-    h = x
-    for index, layer in enumerate(layers):
-        h = layer.forward(h)
-        profiler.lap(f"{index} {type(layer).__name__} forward")
-    loss = step.loss_fn.forward(h, labels)
-    g = step.loss_fn.backward()
-    profiler.lap("loss forward and backward")
-    for index in reversed(range(len(layers))):
-        g = layers[index].backward(g)
-        profiler.lap(f"{index} {type(layers[index]).__name__} backward")
-    step.optimizer.step()
-    profiler.lap("optimizer step")
-    return float(loss)
 
 
 def child(variant: str, workload: str, quick: bool) -> dict:
@@ -166,7 +146,13 @@ def child(variant: str, workload: str, quick: bool) -> dict:
     if variant in ("textbook", "performance") and workload == "cnn":
         batches = [(np.ascontiguousarray(X[rows]), y[rows]) for rows in
                    order[:BATCH_SIZE * (2 if quick else PROFILED_STEPS)].reshape(-1, BATCH_SIZE)]
-        profile = own_profile(ref, step, batches, f"Where a {variant} CNN step goes")["text"]
+        title = f"Where a {variant} CNN step goes"
+        if variant == "performance":
+            profile = own_profile(ref, step, batches, title)["text"]
+        else:  # the reference's layers timed part by part, as the speed milestone times the learner's
+            lines = [title]
+            print_profile({tuple(row[:3]): row[3] for row in part_profile(step, batches)}, out=lines.append)
+            profile = "\n".join(lines)
     return {"variant": variant, "workload": workload, "steps": total_steps, "timed_steps": len(cpu),
             "cpu_ms": 1e3 * statistics.median(cpu), "wall_ms": 1e3 * statistics.median(wall),
             "peak_extra_mib": max(0, peak - base) / 1024.0, "base_mib": base / 1024.0, "faults_per_step": faults,

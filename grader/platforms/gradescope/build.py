@@ -33,16 +33,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> 
     archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def integrity_record(files: list[Path]) -> bytes:
-    """grader/integrity.json for the files shipped (integrity.check() in the unpacked copy compares with it)."""
-    shipped = {p.as_posix() for p in files}
-    recorded = {path: digest for path, digest in integrity.hashes(ROOT).items() if path in shipped}
-    record = {"algorithm": "sha256", "trees": list(integrity.TREES), "files": recorded}
-    return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
-
-
-def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float = 0.7) -> Path:
-    options = ["--milestones", milestones, "--memory-gb", f"{memory_gb:g}"]
+def build(out: Path = DEFAULT_OUT, *, milestones: str = "off") -> Path:
+    options = ["--milestones", milestones]  # the memory per process: autograde.py's default, for 768 MB
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
@@ -53,7 +45,8 @@ def build(out: Path = DEFAULT_OUT, *, milestones: str = "off", memory_gb: float 
         for relative in files:
             path = ROOT / relative
             _add(archive, relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & 0o111))
-        _add(archive, integrity.RECORD.as_posix(), integrity_record(files), False)
+        record = integrity.record(ROOT, {p.as_posix() for p in files})  # what the unpacked copy checks against
+        _add(archive, integrity.RECORD.as_posix(), json.dumps(record, indent=1).encode(), False)
     temporary.replace(out)
     return out
 
@@ -72,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--milestones", choices=("off", "quick", "full"), default="off")
-    parser.add_argument("--memory-gb", type=float, default=0.7)
     args = parser.parse_args(argv)
-    out = build(Path(args.out).resolve(), milestones=args.milestones, memory_gb=args.memory_gb)
+    out = build(Path(args.out).resolve(), milestones=args.milestones)
     size = out.stat().st_size / 2**20
     print(f"Wrote {out} ({size:.1f} MB, milestones {args.milestones}). Upload it in Gradescope: the assignment's "
           "Configure Autograder page, Zip file upload (see README, Course platforms).")

@@ -3,7 +3,7 @@
 # gradescope/autograder-base:ubuntu-22.04 (Python 3.10, hence the deadsnakes branch below). Tested on: not
 # on that image (the kata's development machine has no Docker daemon and no access to download.pytorch.org);
 # the grading it prepares was tested on Debian 12 with Python 3.11 (tests/grader/test_platforms_gradescope.py and
-# grader/platforms/gradescope/measure.py, which simulate the container's root user, 768 MB and half a CPU).
+# tests/grader/gradescope_measure.py, which simulate the container's root user, 768 MB and half a CPU).
 # Try one submission on Gradescope before the course starts. It installs Python
 # 3.11 or newer, the kata's pinned requirements with a CPU-only torch into /autograder/source/.venv,
 # and bubblewrap (used when the container allows user namespaces; otherwise learner code runs as an

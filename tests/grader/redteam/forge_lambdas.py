@@ -13,8 +13,9 @@
 # runs through while nothing is computed), and each check is forged as the mode says: "zeros" reports
 # zeros everywhere (the zeros submission), "echo" what forge_checks.py does, "lambdas" all of the above,
 # "oracles" that too with KATA_ORACLE=oracle in the worker, so that an expected(reference, oracle) value
-# (check_close_ref) gives its oracle: a closed form, or the reference modules of the exercise's
-# dependencies, which the worker holds; only PyTorch's oracles (not in the worker) resist.
+# (check_close_ref) gives its oracle. Every oracle of the exercise tests is PyTorch's, which the worker does
+# not have, so it raises here; a closed form, or one composing the reference modules of the exercise's
+# dependencies (which the worker holds), would give the answer.
 import sys as _sys
 
 import numpy as _np
