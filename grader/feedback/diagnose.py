@@ -354,10 +354,10 @@ def _offset_diagnosis(got, want, given) -> str | None:
     if got.size < 3:
         return None
     scale, tight = _magnitude(got, want), 1e-6 * _magnitude(got, want)
-    base = np.stack([want.ravel(), np.ones(want.size)], axis=1)
-    names = [name for name, y in given.items() if got.size >= 4 * (len(given) + 2) and np.linalg.norm(
-        y.ravel() - base @ np.linalg.lstsq(base, y.ravel(), rcond=None)[0]) > 1e-3 * np.linalg.norm(y)]
-    design = np.column_stack([base] + [given[name].ravel() for name in names])
+    design, names = np.stack([want.ravel(), np.ones(want.size)], axis=1), []
+    for name, y in given.items() if got.size >= 3 * (len(given) + 2) else ():  # each in turn, if independent
+        if np.linalg.norm(y.ravel() - design @ np.linalg.lstsq(design, y.ravel(), rcond=None)[0]) > 1e-3 * np.linalg.norm(y):
+            design, names = np.column_stack([design, y.ravel()]), names + [name]
     (a, b, *c), *_ = np.linalg.lstsq(design, got.ravel(), rcond=None)
     terms = "".join(f" {'-' if k < 0 else '+'} {abs(k):.4g} times {name}" for k, name in zip(c, names)
                     if abs(k) * np.abs(given[name]).max() > 1e-3 * scale)

@@ -80,6 +80,7 @@ def check_step_for_step(name, optimizer_class, simulation, mistakes, params, gra
         for i, delta in enumerate(deltas):
             check_close_ref(f"{name}({settings_id(settings)}): the change of parameter {i} at step {step}", delta,
                             lambda step=step, i=i: expected()[step - 1][i],
+                            given={"w (before the step)": params[i].data - delta, "the gradient g": grads[step - 1][i]},
                             alternatives=lambda step=step, i=i: simulated_alternatives(
                                 simulation, mistakes, w0, grads, settings, step, i))
 
