@@ -99,7 +99,7 @@ def run_exercises(exercises: list[Exercise], targets: list[Path], *, mode: str |
         # BLAS threads pinned alike in every command (a loaded machine collapses otherwise); no KATA_TARGET, as
         # the child gets --target explicitly.
         env = {name: value for name, value in os.environ.items()
-               if name != "KATA_TARGET" and not (name == "PYTHONDONTWRITEBYTECODE" and mode == "judge")}
+               if name not in ("KATA_TARGET", "PYTHONDONTWRITEBYTECODE")}
         env.update(KATA_RESULTS=str(results_path), KATA_MODE=mode, **sandbox.THREADS, **{seeds.ENV_VAR: str(seed)},
                    **({} if mode == "judge" else {"PYTHONDONTWRITEBYTECODE": "1"}))
         env.update(extra_env or {})

@@ -95,6 +95,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
             "kata_version": version, "limits": asdict(limits)}
     rows: dict[str, Row] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))  # threads suffice: each row's work is in child processes
+    beside = ThreadPoolExecutor(max_workers=1)  # similarity reads only the copies: it runs beside the rows' judges
     with tempfile.TemporaryDirectory(prefix="kata-gradebook-") as private:
         try:
             pending = {}
@@ -110,9 +111,8 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                     continue
                 pending[pool.submit(grade_one, source.name, copy, limits, milestones=milestones, quick=quick,
                                     only=only, seed=seed, say=say)] = digest
-            # Similarity reads only the copies: it runs beside the rows' judges, in this process's idle time.
-            similar = ThreadPoolExecutor(max_workers=1).submit(
-                similarity.compare_submissions, {s.name: submission_files(Path(private) / s.name) for s in submissions})
+            similar = beside.submit(similarity.compare_submissions,
+                                    {s.name: submission_files(Path(private) / s.name) for s in submissions})
             for future in as_completed(pending):
                 row = future.result()
                 row.files_hash, row.options, row.kata_version = pending[future], options, version
@@ -121,6 +121,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                 reports.write(asdict(row), out / "rows" / f"{row.name}.json")
         finally:
             pool.shutdown(cancel_futures=True)  # an interrupted batch starts no further row
+            beside.shutdown(wait=False)
         found = similar.result()
     reports.write(found, out / "similarity.json")
     for row in rows.values():
