@@ -100,7 +100,8 @@ def _close(a, b, rtol, atol) -> bool:
 
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
-        return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
+        return (f"It lacks axis {axis} of the expected shape: a reduction (sum, mean, np.max) over an axis that should "
+                "stay? An element-wise maximum is np.maximum(x, 0); np.max(x, 0) reduces over axis 0.")
     for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
         if batch_size is not None and got[axis] == batch_size:
             return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
@@ -323,7 +324,7 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     if first and not got.ravel()[first:].any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
                 f"{first} on, yours is 0 everywhere: a loop that stopped early (a return or break inside the loop, a range too "
-                "short) or entries never written.")
+                "short" + (": only the last entry, an off-by-one" if first == got.size - 1 else "") + ") or entries never written.")
     c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
     side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
     text = next((text for fits, text in (
@@ -520,6 +521,9 @@ def explain_error(message: str) -> str | None:
         elif sorted(a) == sorted(b):
             advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
                       "wrong order, or a reshape where a transpose was needed.")
+        elif len(a) == len(b) == 2 and a[1] == b[0]:
+            advice = (f" They fit a matrix product: {a} @ {b}. An element-wise * where a matrix product (@, np.dot) was "
+                      "meant?")
         elif "output operand" in message and len(a) < len(b):
             advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
@@ -559,6 +563,12 @@ _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the like
     ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
      "axis {1} (length {2}): an off-by-one, an index into the wrong axis, a loop bound taken from another axis "
      "(the same length only for square shapes), or a list shorter than expected."),
+    ("axis to squeeze out which has size not equal to one", "np.squeeze(a, axis) needs that axis of length 1: the "
+     "reduction before it ran over another axis (the axis argument ignored, a fixed axis=0?) or without keepdims=True."),
+    ("high - low range exceeds valid bounds", "The bounds given to rng.uniform are NaN or inf: the square root of a "
+     "negative number (a difference where a sum belongs?) or a division by zero."),
+    ("high <= 0", "rng.integers(low, high) draws whole numbers and needs high > low; real-valued weights come from "
+     "rng.uniform or rng.normal."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "

@@ -53,3 +53,22 @@ MUTANTS += [
     Mutant("forward_saves_nothing", "forward never stores its input for backward",
            "        self._x = x\n", "", diagnosis="did forward save what backward needs"),
 ]
+
+# Issue 19, round three: behaviours the docstring states that no test held, and slips named by their numbers.
+MUTANTS += [
+    Mutant("parameter_keeps_booleans", "converts only integer data, so boolean data stays bool",
+           "if not np.issubdtype(data.dtype, np.floating):", "if np.issubdtype(data.dtype, np.integer):",
+           diagnosis="boolean data must become float64"),
+    Mutant("init_string_ignored", "draws He weights whatever init string it is given",
+           "initializer = INITIALIZERS[init] if isinstance(init, str) else init",
+           "initializer = INITIALIZERS[\"he\"] if isinstance(init, str) else init",
+           diagnosis="the init argument is ignored"),
+    Mutant("input_gradient_inverted", "returns None when input_gradient is True and dL/dx when it is False",
+           "        if not self.input_gradient:\n            return None\n",
+           "        if self.input_gradient:\n            return None\n",
+           diagnosis="the flag is inverted"),
+    Mutant("zero_grad_stops_after_the_first", "zero_grad resets the first parameter's gradient only",
+           "        for p in self.parameters():\n            p.grad[...] = 0\n",
+           "        for p in self.parameters():\n            p.grad[...] = 0\n            break\n",
+           diagnosis="reset EVERY parameter's gradient"),
+]
