@@ -108,6 +108,9 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return f"It has an extra axis {axis}: did you forget to sum over it?"
     if int(np.prod(got)) == int(np.prod(want)):
         return "It has the right number of entries in another layout: check a reshape or transpose."
+    if len(got) == len(want) and all(g == w or w == 1 for g, w in zip(got, want)):
+        return ("It keeps at full length an axis the result has of length 1: the reduction ran over another axis "
+                "(the axis argument ignored?).")
     off = [(k, g - w) for k, (g, w) in enumerate(zip(got, want)) if g != w] if len(got) == len(want) else []
     if len(off) == 1 and abs(off[0][1]) == 1:
         return (f"It has one index {'fewer' if off[0][1] < 0 else 'more'} along axis {off[0][0]}: an "
@@ -324,7 +327,7 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     if first and not got.ravel()[first:].any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
                 f"{first} on, yours is 0 everywhere: a loop that stopped early (a return or break inside the loop, a range too "
-                "short" + (": only the last entry, an off-by-one" if first == got.size - 1 else "") + ") or entries never written.")
+                "short" + (": only the last entry, a range off by one" if first == got.size - 1 else "") + ") or entries never written.")
     c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
     side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
     text = next((text for fits, text in (
@@ -548,6 +551,10 @@ def explain_error(message: str) -> str | None:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")
+    shapes = {_shape_tuple(text) for text in re.findall(_SHAPES, message)}
+    if pair := next(((a, b) for a, b in (s for s in shapes if len(s) == 2) if a != b and {(a,), (b,)} <= shapes), None):
+        return (f"Both lengths of {pair} appear alone, as {pair[:1]} and {pair[1:]}: one was taken from the other axis "
+                "(a shape unpacked in the other order, c, n = x.shape for n, c = x.shape?).")
     return next((sentence.format(*found.groups()) for pattern, sentence in _PLAIN_ERRORS
                  if (found := re.search(pattern, message))), None)
 

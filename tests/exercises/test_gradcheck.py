@@ -45,11 +45,13 @@ def torch_relative_error(a, b):
 
 def twice(expected):
     return (2 * expected, "twice the derivative: divide the central difference by 2 eps, the distance between "
-                          "x - eps and x + eps.")
+                          "x - eps and x + eps."), (expected / 2, "half the derivative: half steps (x - eps/2 and x + "
+                                                "eps/2) over 2 eps, or a division by 4 eps; step by eps each way.")
 
 
-FLAT_ZERO = ("zeros: f() never saw the perturbation. Perturb x itself in place (x[i] = old + eps), not a "
-             "copy of it: f reads the caller's array.")
+FLAT_ZERO = ("zeros: f() never saw the perturbation (perturb x itself in place, x[i] = old + eps, not a copy of "
+             "it: f reads the caller's array), or the loop never ran (a range off by one, range(x.size - 1), is "
+             "empty for a single entry).")
 
 FORWARD = ("the forward difference (f(x + eps) - f(x)) / eps instead of central: its error is O(eps), the "
            "central difference (f(x + eps) - f(x - eps)) / (2 eps) has error O(eps^2).")
@@ -102,7 +104,8 @@ def test_numerical_gradient_matches_the_closed_form_for_every_shape(ex, rng, sha
     expected = lambda: autograd(lambda x, c, d: torch.sum(c * x ** 2 + torch.sin(d * x)), x, c, d)  # noqa: E731
     check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, expected,
                     atol=1e-7,
-                alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
+                    alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), *twice(expected()),
+                                          *one_sided_alternatives(f, x)])
 
 
 def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
@@ -115,7 +118,8 @@ def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
 
     expected = lambda: autograd(lambda x, a: 0.5 * torch.sum((x @ a) ** 2), x, a)  # noqa: E731
     check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7,
-                alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
+                    alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), *twice(expected()),
+                                          *one_sided_alternatives(f, x)])
 
 
 def test_numerical_gradient_is_a_central_difference(ex, rng):
@@ -227,7 +231,17 @@ def test_relative_error_of_two_zero_arrays_is_zero(ex, rng):
         "are zero (0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
     b = rng.standard_normal(3)
     check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b),
-                    lambda: torch_relative_error(np.zeros(3), b), atol=1e-7)
+                    lambda: torch_relative_error(np.zeros(3), b), atol=1e-7,
+                    alternatives=[(0.0, "0, as for two zero arrays, though b is not zero: the error is 0 only when "
+                                   "both norms are 0 (test the larger one, not one of the two); here it is ||b|| / "
+                                   "||b||.")])
+
+
+SLIPS = [(lambda a, b: abs(np.linalg.norm(a) - np.linalg.norm(b)) / max(np.linalg.norm(a), np.linalg.norm(b)),
+          "the difference of the norms | ||a|| - ||b|| |, not the norm of the difference ||a - b||: it sees sizes "
+          "only, so two arrays of the same norm in different directions would agree."),
+         (lambda a, b: np.linalg.norm(a - b) / np.linalg.norm(a + b), "||a - b|| / ||a + b||: divided by the norm of "
+          "the sum, not by the larger norm max(||a||, ||b||).")]
 
 
 def test_relative_error_matches_closed_forms(ex):
@@ -263,7 +277,7 @@ def test_relative_error_matches_closed_forms(ex):
               else norm(a - b) / max(norm(a), norm(b))),
          "the matrix 2-norm for 2-D arrays: use the Euclidean norm over all entries (flatten, or "
          "np.linalg.norm without ord)."),
-    ])
+    ] + [(each(slip), text) for slip, text in SLIPS])
 
 
 def test_relative_error_is_symmetric(ex, rng):
@@ -276,7 +290,7 @@ def test_relative_error_is_symmetric(ex, rng):
                                 "norm of one argument (here ||a||) only; divide by max(||a||, ||b||)."),
         (norm(a - b) / norm(b), "||a - b|| / ||b||: it depends on the argument order, so it divides by the "
                                 "norm of one argument (here ||b||) only; divide by max(||a||, ||b||)."),
-    ]
+    ] + [(slip(a, b), text) for slip, text in SLIPS]
     ab, ba = ex.relative_error(a, b), ex.relative_error(b, a)
     check_close_ref("relative_error(a, b)", ab, closed, atol=1e-7, alternatives=one_norm_only)
     check_close_ref("relative_error(b, a)", ba, closed, atol=1e-7, alternatives=one_norm_only)
@@ -292,7 +306,7 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
                     rtol=1e-9, atol=0.0,
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
-                               "max(||a||, ||b||).")])
+                               "max(||a||, ||b||).")] + [(slip(a, b), text) for slip, text in SLIPS])
 
 
 def test_numerical_gradient_keeps_float64_precision(ex, rng):
