@@ -84,7 +84,9 @@ def shape_problem(name, w, fan_in=FAN_IN, fan_out=FAN_OUT):
                 "Linear computes x @ W with x of shape (N, fan_in), so W is (fan_in, fan_out).")
     if not isinstance(w, np.ndarray) or shape != (fan_in, fan_out):
         return (f"{name}({fan_in}, {fan_out}, rng) returned {type(w).__name__} of shape {shape}; expected an "
-                f"array of shape (fan_in, fan_out) = ({fan_in}, {fan_out}).")
+                f"array of shape (fan_in, fan_out) = ({fan_in}, {fan_out})." + (
+                    " A single number: the rng draws one value unless given size=(fan_in, fan_out)."
+                    if np.ndim(w) == 0 and isinstance(w, (float, np.floating)) else ""))
     if not np.all(np.isfinite(w)):
         return f"{name}({fan_in}, {fan_out}, rng) returned NaN or inf."
     return None
@@ -105,7 +107,9 @@ def test_initializer_returns_a_fan_in_by_fan_out_float64_array(ex, name):
         wrong_shape = shape_problem(name, w, 3, 5)
         if wrong_shape is not None:
             return wrong_shape
-        return None if w.dtype == np.float64 else f"{name} returned dtype {w.dtype}; expected float64."
+        return None if w.dtype == np.float64 else f"{name} returned dtype {w.dtype}; expected float64." + (
+            " Its values are whole numbers (rng.integers?): draw real numbers with rng.uniform or rng.normal."
+            if w.dtype.kind in "iub" else "")
 
     check_property(f"{name}(3, 5, rng)", getattr(ex, name)(3, 5, own_rng()), problem)
 
@@ -155,9 +159,12 @@ def moments_problem(name, w):
     if abs(mean) >= mean_tolerance:
         return (f"{name}({FAN_IN}, {FAN_OUT}): the mean of the weights is {mean:.3g}, too far from 0 "
                 f"({STANDARD_ERRORS:.0f} standard errors: {mean_tolerance:.2g}). The distribution must be "
-                "centred: uniform on [-a, a], normal with mean 0.")
+                "centred: uniform on [-a, a], normal with mean 0." + (
+                    " Every weight is positive: a distribution on positive numbers (lognormal, exponential, "
+                    "uniform on [0, a))?" if np.all(w > 0) else ""))
     if abs(second - var) > var_tolerance:
-        matches = [text for value, text in wrong_variances(name)
+        matches = [text for value, text in wrong_variances(name) + [(1.0, "Var = 1, the standard normal's (or a "
+                   "uniform's on [-sqrt(3), sqrt(3)]): the draws are not scaled by the standard deviation.")]
                    if abs(second - value) < relative_tolerance * value]
         guess = f" Your variance matches {matches[0]}" if matches else ""
         return (f"{name}({FAN_IN}, {FAN_OUT}): the variance of the weights is {second:.4g}, expected {var:.4g} "

@@ -61,7 +61,8 @@ STALE_CACHE = ("what the first use's backward gives with the input cached by the
                "remembers only its last forward, so the second use overwrote the first one's input. Remember "
                "each use's state right after its forward, as a copy (dict(vars(layer)), a new dictionary; not "
                "vars(layer) itself, which changes with the layer), and recall it right before that use's "
-               "backward.")
+               "backward, overwriting the layer's current attributes (setdefault, or a test for a missing name, "
+               "keeps the newer value).")
 
 
 @pytest.mark.fact
@@ -296,7 +297,7 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
 
     stale = ("what r's first use gives when it backpropagates with the memory of r's second use: the memory "
              "of a container lives in the layers inside it. remember(layer) must copy the state of the layer "
-             "and of every layer inside it (layers_within), and Sequential.forward must start a new "
+             "and of every layer within it (layers_within), and Sequential.forward must start a new "
              "self._states list on every call (an enclosing container still holds the old one; clearing it "
              "in place changes what was remembered).")
     stale_value = lambda which: lambda: [(shared_block_stale(x, grad_out, w1, b1, w2)[which], stale)]  # noqa: E731
