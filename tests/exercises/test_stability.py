@@ -5,8 +5,8 @@ Expected values come from the exact reference of grader/milestones/stability.py 
 against PyTorch in float64 (grader/feedback/oracle.py), computed by the judge. The stable versions must
 match the exact values over the whole range (|logits| up to 1e4) without NaN, inf or NumPy warnings
 (underflow to 0 excepted: where the exact value is below the smallest float, 0 is the right answer). The
-naive versions (test_stability_naive.py) are the learner's too: they must match for moderate inputs and break exactly where the
-textbook formula breaks, which the stability milestone then measures.
+naive versions (test_stability_naive.py) are the learner's too: they must match for moderate inputs and break
+exactly where the textbook formula breaks, which the stability milestone then measures.
 
 How close is close enough: a result computed from inputs of size |z| carries rounding of about eps |z| (the
 inputs themselves are only known to eps |z|), so every tolerance below grows with the magnitudes involved
