@@ -522,7 +522,7 @@ def explain_error(message: str) -> str | None:
         elif sorted(a) == sorted(b):
             advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
                       "wrong order, or a reshape where a transpose was needed.")
-        elif len(a) == len(b) == 2 and a[1] == b[0]:
+        elif len(a) == len(b) == 2 and a[1] == b[0] and a[0] != b[0] and a[1] != b[1]:
             advice = (f" They fit a matrix product: {a} @ {b}. An element-wise * where a matrix product (@, np.dot) was "
                       "meant?")
         elif "output operand" in message and len(a) < len(b):

@@ -106,17 +106,23 @@ def derivative_alternatives(name, x, grad_out):
     right = DERIVATIVES[name][0]
     found = []
     for formula, derivative in DERIVATIVES.values():
-        for where, v in (("the output y", y), ("the input x", x), ("the stored derivative (it was cached in "
-                                                                  "forward, then applied twice)", DERIVATIVES[name][1](y))):
+        for where, v in (("the output y", y), ("the input x (x instead of the output)", x),
+                         ("the stored derivative (cached in forward, then applied twice)", DERIVATIVES[name][1](y))):
             for how, value in (("times", lambda d: grad_out * d), ("divided by", lambda d: grad_out / d)):
                 with np.errstate(all="ignore"):
                     found.append((value(derivative(v)), f"grad_out {how} {formula}, evaluated at {where}: {name}'s "
                                   f"derivative is {right} of the output y, and grad_out is multiplied by it" +
                                   " (dividing inverts it)." * (how != "times") + "." * (how == "times")))
     own = {"Sigmoid": [(grad_out * y, "grad_out * s: the derivative of the sigmoid is s(1 - s), not s."),
-                       (grad_out * (1 - y), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s).")],
+                       (grad_out * (1 - y), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s)."),
+                       (grad_out * y - y ** 2, "grad_out * s - s^2: parentheses missing (precedence), so only "
+                                               "part of the derivative multiplies the upstream gradient."),
+                       (grad_out * (1 - 2 * y), "grad_out * (1 - 2s): s * 2 where s ** 2 belongs.")],
            "Tanh": [(grad_out * (1 - y), "grad_out * (1 - y): the derivative of tanh is 1 - y^2, with y squared."),
-                    (grad_out * y ** 2, "grad_out * y^2: the derivative of tanh is 1 - y^2.")]}[name]
+                    (grad_out * y ** 2, "grad_out * y^2: the derivative of tanh is 1 - y^2."),
+                    (grad_out - y ** 2, "grad_out * 1 - y^2: parentheses missing (precedence), so y^2 is subtracted "
+                                        "from the upstream gradient instead of multiplying it: grad_out * (1 - y^2)."),
+                    (grad_out * (1 - 2 * y), "grad_out * (1 - 2y): y * 2 where y ** 2 belongs (square y).")]}[name]
     return [(value, text) for value, text in found if np.all(np.isfinite(value))] + own
 
 
@@ -271,4 +277,5 @@ def test_backward_uses_the_latest_forward(ex, rng, name):
     _, grad_x = run(layer, name, second, grad_out)
     check_close_ref(f"{name}.backward after two forward calls", grad_x, lambda: torch_backward(name, second, grad_out),
                     alternatives=lambda: [(torch_backward(name, first, grad_out), "the gradient at the input of "
-                                           "the first forward call: forward must overwrite what it remembered.")])
+                                           "the first call of forward (stale): forward must overwrite what it "
+                                           "remembered.")])

@@ -112,7 +112,9 @@ def test_train_and_eval_switch_every_sublayer(ex, pkg, rng):
         "switch every sub-layer too (dropout and batch norm behave differently in eval mode)."))
     check_equal("eval() returns the layer itself", returned is block, True,
                 "eval() should return the layer itself, so `model = Net().eval()` works.")
-    block.train()
+    returned = block.train()
+    check_equal("train() returns the layer itself", returned is block, True,
+                "train() should return the layer itself (return self), as eval() does, so that calls chain.")
     modes = [block.training] + [layer.training for layer in block.layers]
     check_equal("training flags after train()", modes, [True, True, True],
                 lambda modes: f"after train(), training flags are {modes}; expected all True.")
@@ -133,6 +135,25 @@ def test_named_parameters_name_sublayers_by_their_index(ex, pkg, rng):
         a is b for a, b in zip(listed, expected)), True,
         "parameters() must return the Parameter objects themselves (not copies), in the order of "
         "named_parameters().")
+
+
+@pytest.mark.fact
+def test_named_parameters_list_a_layers_own_first_and_prefix_every_level(ex, pkg, rng):
+    class Outer(pkg.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = two_layer_block(pkg, rng)  # attribute order: the sub-layer before the own parameter
+            self.scale = ex.Parameter(np.ones(2))
+
+    names = [name for name, _ in Outer().named_parameters()]
+    expected = ["scale", "inner.0.W", "inner.0.b", "inner.1.W", "inner.1.b"]
+    check_equal("named_parameters() of a layer holding a Parameter and a block", names, expected, lambda names: (
+        f"named_parameters() gave {names}; expected {expected}: "
+        + ("the outer prefix is lost: a nested layer's names carry every level's prefix, joined with dots."
+           if len(names) == len(expected) and set(names) != set(expected) and all(
+               any(e == n or e.endswith("." + n) for e in expected) for n in names) else "the order differs: a "
+           "layer's own parameters come first, then each sub-layer's, in attribute order."
+           if sorted(names) == sorted(expected) else "")))
 
 
 def test_a_layer_used_twice_lists_its_parameters_once(ex, pkg, rng):
@@ -160,8 +181,10 @@ def test_zero_grad_clears_gradients_in_place(ex, pkg, rng):
                lambda grads: not any(np.any(grad) for grad in grads),
                lambda grads: f"after zero_grad(), the gradient of parameter "
                f"{(i := next(i for i, grad in enumerate(grads) if np.any(grad)))} is not all zeros" + (
-                   f": zero_grad must reset EVERY parameter's gradient; parameters 0 to {i - 1} were reset, {i} was "
-                   "not: a loop that stops early (a return inside it), or only the first parameter reset?" if i else "."))
+                   f": zero_grad must reset EVERY parameter's gradient; parameters 0 to {i - 1} were reset, {i} "
+                   "was not: a loop that stops early (a return inside it), or only the first parameter reset?"
+                   if i else ": every parameter of this block belongs to a sub-layer; reset each one parameters() "
+                   "lists (sub-layers included), not only the layer's own."))
     check_that("the arrays that were the parameters' grads before zero_grad()", held,
                lambda grads: not any(np.any(grad) for grad in grads),
                lambda grads: f"after zero_grad(), the array that was parameter "

@@ -72,3 +72,23 @@ MUTANTS += [
            "        for p in self.parameters():\n            p.grad[...] = 0\n            break\n",
            diagnosis="reset EVERY parameter's gradient"),
 ]
+MUTANTS += [
+    Mutant("train_returns_nothing", "train() switches the mode but does not return the layer",
+           "        self._set_mode(True)\n        return self", "        self._set_mode(True)",
+           diagnosis="return self"),
+    Mutant("names_without_the_outer_prefix", "names a nested layer's parameters without the outer prefix",
+           "visit(child, prefix + name + \".\")", "visit(child, name + \".\")",
+           diagnosis="the outer prefix is lost"),
+    Mutant("own_parameters_last", "lists the sub-layers' parameters before the layer's own",
+           "            for name, child in children:\n"
+           "                if isinstance(child, Parameter) and id(child) not in seen:\n"
+           "                    seen.add(id(child))\n                    found.append((prefix + name, child))\n"
+           "            for name, child in children:\n                if isinstance(child, Layer):\n"
+           "                    visit(child, prefix + name + \".\")",
+           "            for name, child in children:\n                if isinstance(child, Layer):\n"
+           "                    visit(child, prefix + name + \".\")\n"
+           "            for name, child in children:\n"
+           "                if isinstance(child, Parameter) and id(child) not in seen:\n"
+           "                    seen.add(id(child))\n                    found.append((prefix + name, child))",
+           diagnosis="own parameters come first"),
+]
