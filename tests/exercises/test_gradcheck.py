@@ -77,9 +77,30 @@ def one_sided(f, x, step):
     return grad.reshape(x.shape)
 
 
+def stencil(f, x, combine, eps, relative=False):
+    """combine(f(x + eps e_i), f(x - eps e_i), eps) for every entry i (steps of x_i eps when `relative`); x is
+    perturbed in place and restored, like numerical_gradient."""
+    flat, grad = x.reshape(-1), np.zeros(x.size)
+    for i in range(flat.size):
+        kept, values = flat[i], []
+        for sign in (1, -1):
+            flat[i] = kept * (1 + sign * eps) if relative else kept + sign * eps
+            values.append(f())
+        flat[i] = kept
+        grad[i] = combine(*values, eps)
+    return grad.reshape(x.shape)
+
+
 def one_sided_alternatives(f, x, eps=1e-6):
-    """The forward and backward differences of f at x, as known-wrong alternatives (for the judge)."""
-    return [(one_sided(f, x, eps), FORWARD), (one_sided(f, x, -eps), BACKWARD)]
+    """The slips of the difference quotient of f at x, as known-wrong alternatives (for the judge): the forward
+    and backward differences, the parentheses left out, a step relative to x."""
+    return [(one_sided(f, x, eps), FORWARD), (one_sided(f, x, -eps), BACKWARD),
+            (stencil(f, x, lambda plus, minus, h: plus - minus / (2 * h), eps), "f(x + eps) - f(x - eps) / (2 eps): "
+             "parentheses missing (precedence): the division applies to the difference, (f+ - f-) / (2 eps)."),
+            (stencil(f, x, lambda plus, minus, h: (plus - minus) / 2 * h, eps), "(f(x + eps) - f(x - eps)) / 2 * eps: "
+             "parentheses missing (precedence), a division by 2 then a product with eps: divide by (2 * eps)."),
+            (stencil(f, x, lambda plus, minus, h: (plus - minus) / (2 * h), eps, relative=True), "steps of x eps "
+             "(x (1 + eps), x (1 - eps)), proportional to x, over 2 eps: the step is eps itself, x + eps and x - eps.")]
 
 
 def separable(rng, shape):
@@ -142,7 +163,7 @@ def test_numerical_gradient_is_a_central_difference(ex, rng):
         (3 * x ** 2 + 1e-12,
          "the central difference with eps=1e-6, not the eps=1e-3 passed in: use the eps argument."),
         (np.zeros(x.shape), FLAT_ZERO),
-        twice(3 * x ** 2 + eps ** 2),
+        *twice(3 * x ** 2 + eps ** 2),
     ])
 
 
@@ -159,7 +180,7 @@ def test_numerical_gradient_uses_the_eps_it_is_given(ex, rng):
                     alternatives=lambda: [
                     (np.cos(x), "cos(x), the exact derivative: a difference with a tiny step instead of the "
                                 "eps=0.5 passed in. Use the eps argument."),
-                    twice(np.cos(x) * np.sin(eps) / eps),
+                    *twice(np.cos(x) * np.sin(eps) / eps),
                 ] + one_sided_alternatives(f, x, eps))
 
 
@@ -227,21 +248,25 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
 def test_relative_error_of_two_zero_arrays_is_zero(ex, rng):
     value = ex.relative_error(np.zeros(3), np.zeros(3))
     check_that("relative_error(zeros, zeros)", value, lambda v: v == 0.0, lambda v: (
-        f"relative_error(zeros, zeros) = {v}; two equal arrays have relative error 0.0 even when both "
-        "are zero (0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
+        f"relative_error(zeros, zeros) = {v}; two zero arrays, like any two equal arrays, have relative error 0.0 "
+        "(0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
     b = rng.standard_normal(3)
     check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b),
                     lambda: torch_relative_error(np.zeros(3), b), atol=1e-7,
                     alternatives=[(0.0, "0, as for two zero arrays, though b is not zero: the error is 0 only when "
                                    "both norms are 0 (test the larger one, not one of the two); here it is ||b|| / "
-                                   "||b||.")])
+                                   "||b||.")] + [(slip(np.zeros(3), b), text) for slip, text in SLIPS])
 
 
 SLIPS = [(lambda a, b: abs(np.linalg.norm(a) - np.linalg.norm(b)) / max(np.linalg.norm(a), np.linalg.norm(b)),
           "the difference of the norms | ||a|| - ||b|| |, not the norm of the difference ||a - b||: it sees sizes "
           "only, so two arrays of the same norm in different directions would agree."),
          (lambda a, b: np.linalg.norm(a - b) / np.linalg.norm(a + b), "||a - b|| / ||a + b||: divided by the norm of "
-          "the sum, not by the larger norm max(||a||, ||b||).")]
+          "the sum, not by the larger norm max(||a||, ||b||)."),
+         (lambda a, b: 2 * np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)), "divided by the mean of "
+          "the norms (||a|| + ||b||) / 2, not by the larger norm max(||a||, ||b||)."),
+         (lambda a, b: np.sum((a - b) ** 2) / max(np.sum(a ** 2), np.sum(b ** 2)), "squared norms (sums of squares): "
+          "the square root of each sum was left out.")]
 
 
 def test_relative_error_matches_closed_forms(ex):

@@ -62,7 +62,14 @@ def wrong_variances(name, fan_in=FAN_IN, fan_out=FAN_OUT):
             (3.0 * var, "3 Var: the uniform limit sqrt(3 Var) was used as the standard deviation; "
                         "the normal's standard deviation is sqrt(Var)."),
         ]
-    return formulas
+    for fan, text in ((fan_in, "fan_in"), (fan_out, "fan_out"), (fan_in + fan_out, "fan_in + fan_out")):
+        formulas += [(var / fan, f"Var / ({text}): a square root left out, the standard deviation divided by {text} "
+                                 f"where sqrt(...) of it belongs."),
+                     (var * fan ** 2, f"Var times ({text})^2: multiplied by {text} where dividing by it belongs.")]
+    return formulas + [(2.0 * var, "2 Var: a factor 2 too many (the fans averaged, (fan_in + fan_out) / 2, where "
+                                   "their sum belongs, or a gain applied twice)."),
+                       (var / 2.0, "Var / 2: a factor 2 missing (the 2 on top, or the fans summed where one belongs)."),
+                       (1.0, "Var = 1, the standard normal's: the draws are not scaled by the standard deviation.")]
 
 
 def generator(rng):
@@ -129,11 +136,17 @@ def test_initializer_draws_from_the_rng_it_is_given(ex, rng, name):
             return (f"{name} gave different weights for two generators with the same seed: draw from the rng "
                     "argument (rng.normal, rng.uniform), not from np.random's global state, so that runs are "
                     "reproducible.")
+        if not np.any(first):
+            return (f"{name} returned zeros only: a limit or standard deviation of 0 (an integer division such as "
+                    "6 // fan_in, or a factor that is 0).")
         if np.array_equal(one, two):
             return (f"Two calls of {name} with the same generator gave identical weights: draw from rng itself (do "
                     "not make a new generator from a fixed seed inside the function).")
         if not np.unique(first).size == first.size == 600:
-            return f"{name} returned repeated values: draw every entry."
+            largest = np.abs(first).max()
+            return f"{name} returned repeated values: draw every entry." + (
+                f" The repeated ones are the extremes +-{largest:.3g}: the draws were clipped (truncated tails)?"
+                if np.sum(np.abs(first) == largest) > 1 else "")
         return None
 
     check_property(f"{name}(20, 30, rng) for two generators of the same seed, then twice with one generator",
@@ -152,10 +165,10 @@ def moments_problem(name, w):
     n, var = w.size, target_variance(name)
     # Standard errors of the sample mean and of the sample second moment (the true mean is 0):
     # sd(mean) = sqrt(Var / n), sd(mean of w^2) = Var sqrt((kurtosis - 1) / n).
-    mean_tolerance = STANDARD_ERRORS * np.sqrt(var / n)
+    mean, second = float(np.mean(w)), float(np.mean(w ** 2))
+    mean_tolerance = STANDARD_ERRORS * np.sqrt(max(var, second) / n)  # a wrong variance is said below, not as a mean
     relative_tolerance = STANDARD_ERRORS * np.sqrt((KURTOSIS[family(name)] - 1.0) / n)
     var_tolerance = relative_tolerance * var
-    mean, second = float(np.mean(w)), float(np.mean(w ** 2))
     if abs(mean) >= mean_tolerance:
         return (f"{name}({FAN_IN}, {FAN_OUT}): the mean of the weights is {mean:.3g}, too far from 0 "
                 f"({STANDARD_ERRORS:.0f} standard errors: {mean_tolerance:.2g}). The distribution must be "
@@ -163,10 +176,8 @@ def moments_problem(name, w):
                     " Every weight is positive: a distribution on positive numbers (lognormal, exponential, "
                     "uniform on [0, a))?" if np.all(w > 0) else ""))
     if abs(second - var) > var_tolerance:
-        matches = [text for value, text in wrong_variances(name) + [(1.0, "Var = 1, the standard normal's (or a "
-                   "uniform's on [-sqrt(3), sqrt(3)]): the draws are not scaled by the standard deviation.")]
-                   if abs(second - value) < relative_tolerance * value]
-        guess = f" Your variance matches {matches[0]}" if matches else ""
+        matches = [text for value, text in wrong_variances(name) if abs(second - value) < relative_tolerance * value]
+        guess = f" Your variance matches {'; or '.join(matches)}" if matches else ""
         return (f"{name}({FAN_IN}, {FAN_OUT}): the variance of the weights is {second:.4g}, expected {var:.4g} "
                 f"(ratio {second / var:.3g}; tolerance {var_tolerance:.2g}, {STANDARD_ERRORS:.0f} standard "
                 f"errors).{guess}")
