@@ -62,6 +62,13 @@ def wrong_variances(name, fan_in=FAN_IN, fan_out=FAN_OUT):
             (3.0 * var, "3 Var: the uniform limit sqrt(3 Var) was used as the standard deviation; "
                         "the normal's standard deviation is sqrt(Var)."),
         ]
+    if name.startswith("xavier"):  # the parentheses around fan_in + fan_out left out (precedence)
+        top = 6.0 if family(name) == "uniform" else 2.0
+        spread = [np.sqrt(top / fan_in + fan_out), np.sqrt(top) / np.sqrt(fan_in) + np.sqrt(fan_out)]
+        formulas += [(value ** 2 / (3.0 if family(name) == "uniform" else 1.0), f"{how}: parentheses missing "
+                      f"(precedence), the fans must be summed first, sqrt({top:g} / (fan_in + fan_out)).")
+                     for value, how in zip(spread, (f"sqrt({top:g} / fan_in + fan_out)",
+                                                    f"sqrt({top:g}) / sqrt(fan_in) + sqrt(fan_out)"))]
     for fan, text in ((fan_in, "fan_in"), (fan_out, "fan_out"), (fan_in + fan_out, "fan_in + fan_out")):
         formulas += [(var / fan, f"Var / ({text}): a square root left out, the standard deviation divided by {text} "
                                  f"where sqrt(...) of it belongs."),

@@ -282,7 +282,9 @@ def test_linear_backward_matches_finite_differences(ex, pkg, ref, rng):
     x = rng.standard_normal((n, 5))
     grad_out = random_upstream(rng, (n, 3))
     check_layer_backward(ref, layer, x, grad_out, layer_name="Linear", batch_size=n,
-                         alternatives={"W": lambda: weight_gradient_slips(x, grad_out)})
+                         alternatives={"W": lambda: weight_gradient_slips(x, grad_out), "x": lambda: [(
+                             grad_out @ (x.T @ grad_out).T, "dL/dY (W.grad)^T: the weights' gradient where the weights "
+                                                            "W.data belong: dL/dX = dL/dY W^T.")]})
 
 
 def test_linear_backward_matches_pytorch(ex, pkg, rng):

@@ -199,6 +199,20 @@ def forward(loss, logits, labels):
     return value
 
 
+def forward_slips(log_probs, labels):
+    """Known-wrong cross-entropies from the log-probabilities (judge only): the wrong entries picked, or divided."""
+    n, c = log_probs.shape
+    return [(-np.mean(np.take(log_probs, labels)), "the mean of np.take(log_probs, labels), which indexes the "
+             "flattened array (the first row's entries): pick each row's own entry, log_probs[np.arange(N), labels] "
+             "(or np.take_along_axis)."),
+            (-np.mean(log_probs[np.arange(n), labels - 1]), "the log-probabilities at labels - 1: an off-by-one, each "
+             "row picks its neighbour class; labels are 0-based class indices."),
+            (-np.mean(log_probs.max(axis=1)), "the largest log-probability of each row, the predicted class's: take "
+             "the label's entry, log_probs[np.arange(N), labels], whatever the prediction."),
+            (-np.sum(log_probs[np.arange(n), labels]) / c, "divided by C, the number of classes, where the mean over "
+             "the N examples belongs.")]
+
+
 def test_cross_entropy_forward_matches_pytorch(ex, rng):
     n = 6
     logits, labels = batch(rng, n)
@@ -207,9 +221,7 @@ def test_cross_entropy_forward_matches_pytorch(ex, rng):
                     batch_size=n, alternatives=lambda: [
                         (oracle.F.cross_entropy(T(logits), oracle.torch.tensor(labels), reduction="none").numpy().sum(),
                          "the sum over the batch instead of the mean: divide by N, the batch size."),
-                        (-np.mean(np.take(oracle.torch.log_softmax(T(logits), dim=-1).numpy(), labels)), "the mean of "
-                         "np.take(log_probs, labels), which indexes the flattened array (the first row's entries): "
-                         "pick each row's own entry, log_probs[np.arange(N), labels] (or np.take_along_axis)."),
+                        *forward_slips(oracle.torch.log_softmax(T(logits), dim=-1).numpy(), labels),
                     ])
     check_that("the shape of SoftmaxCrossEntropy.forward's value", value, lambda v: np.ndim(v) == 0,
                lambda v: f"SoftmaxCrossEntropy.forward returned shape {np.shape(v)}: return one float.")

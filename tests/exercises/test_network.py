@@ -252,6 +252,8 @@ def test_residual_backward_sums_the_identity_and_the_block_paths(ex, pkg, ref, r
                               "dL/dx = grad_out + block.backward(grad_out)."),
                              (grad_out, "grad_out alone, the identity path: add the block path, "
                                         "block.backward(grad_out)."),
+                             (grad_out * (1 + grad_out @ w.T), "grad_out * (1 + block.backward(grad_out)): the two "
+                                        "paths multiplied; their gradients add, grad_out + block.backward(grad_out)."),
                          ]})
 
 

@@ -196,7 +196,10 @@ def test_stable_sigmoid_is_exact_over_the_whole_range_without_warnings(ex, dtype
     check_stable(ex, "stable_sigmoid", (x,), once(lambda: exact_sigmoid(x)), dtype, "probability", entry_scale(x),
                  "exp of a large number overflowed: only ever compute exp(-|x|).",
                  alternatives=lambda: [(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
-                                        "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
+                                        "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")],
+                 regions=[(x < 0, "the input is negative", "the branch for x < 0 is wrong: there sigmoid(x) = e / "
+                           "(1 + e), e = exp(x)."), (x >= 0, "the input is >= 0", "the branch for x >= 0 is wrong: "
+                           "there sigmoid(x) = 1 / (1 + e), e = exp(-x).")])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -209,11 +212,23 @@ def test_stable_bce_with_logits_is_exact_over_the_whole_range_without_warnings(e
                  np.mean(entry_scale(z)),
                  "sigmoid(z) rounded to 0 or 1 and its log is -inf (or 0 * inf = NaN). Work with the logits: "
                  "max(z, 0) - z t + log1p(exp(-|z|)).", batch_size=len(z),
-                 alternatives=lambda: [(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
+                 alternatives=lambda: [*bce_slips(z, t), (exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
                                         "the loss for targets 1 - t: the linear term is - z * t."),
                                        (exact_bce_with_logits(z, t) - np.mean(np.abs(z.astype(np.float64))),
                                         "min(z, 0) where max(z, 0) belongs (np.minimum for np.maximum): the "
                                         "loss is max(z, 0) - z t + log1p(exp(-|z|)).")])
+
+
+def bce_slips(z, t):
+    """Known-wrong binary cross-entropies with logits z and targets t (judge only): a term's sign flipped or left out."""
+    z, t = (np.asarray(v, dtype=np.float64) for v in (z, t))
+    first, second = t * np.logaddexp(0, -z), (1 - t) * np.logaddexp(0, z)  # -t log p and -(1 - t) log(1 - p)
+    return [(np.mean(first - second), "the (1 - t) log(1 - p) term subtracted: a sign flipped inside the sum (the two "
+             "log terms are added, then the sum negated)."),
+            (np.mean(second - first), "the t log p term with the wrong sign: the two log terms are added, then the sum "
+             "negated."),
+            (np.mean(np.maximum(z, 0) - z * t), "max(z, 0) - z t without the softplus term log1p(exp(-|z|)): a term "
+             "left out.")]
 
 
 # Logits of confident right answers (target 1): the loss is log(1 + exp(-z)), about exp(-z), far below eps.
