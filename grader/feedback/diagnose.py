@@ -106,15 +106,12 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return f"It has an extra axis {axis}: did you forget to sum over it?"
     if int(np.prod(got)) == int(np.prod(want)):
         return "It has the right number of entries in another layout: check a reshape or transpose."
-    if len(got) == len(want) and all(g == w or w == 1 for g, w in zip(got, want)):
-        return ("It keeps at full length an axis the result has of length 1: the reduction ran over another axis "
-                "(the axis argument ignored?).")
     off = [(k, g - w) for k, (g, w) in enumerate(zip(got, want)) if g != w] if len(got) == len(want) else []
     if len(off) == 1 and abs(off[0][1]) == 1:
         return (f"It has one index {'fewer' if off[0][1] < 0 else 'more'} along axis {off[0][0]}: an "
                 "off-by-one (a range or loop that stops one early or runs one further, an item dropped or repeated, "
                 "an output size formula off by one).")
-    return "Check which axes you multiply, sum and broadcast over."
+    return "Check which axes you multiply, sum and broadcast over (a reduction over another axis: the axis argument ignored?)."
 
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
@@ -523,8 +520,7 @@ def explain_error(message: str) -> str | None:
             advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
                       "wrong order, or a reshape where a transpose was needed.")
         elif len(a) == len(b) == 2 and a[1] == b[0] and a[0] != b[0] and a[1] != b[1]:
-            advice = (f" They fit a matrix product: {a} @ {b}. An element-wise * where a matrix product (@, np.dot) was "
-                      "meant?")
+            advice = f" They fit a matrix product: {a} @ {b}. An element-wise * where a matrix product (@) was meant?"
         elif "output operand" in message and len(a) < len(b):
             advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
@@ -572,8 +568,6 @@ _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the like
      "reduction before it ran over another axis (the axis argument ignored, a fixed axis=0?) or without keepdims=True."),
     ("high - low range exceeds valid bounds", "The bounds given to rng.uniform are NaN or inf: the square root of a "
      "negative number (a difference where a sum belongs?) or a division by zero."),
-    ("high <= 0", "rng.integers(low, high) draws whole numbers and needs high > low; real-valued weights come from "
-     "rng.uniform or rng.normal."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "
