@@ -266,7 +266,9 @@ SLIPS = [(lambda a, b: abs(np.linalg.norm(a) - np.linalg.norm(b)) / max(np.linal
          (lambda a, b: 2 * np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)), "divided by the mean of "
           "the norms (||a|| + ||b||) / 2, not by the larger norm max(||a||, ||b||)."),
          (lambda a, b: np.sum((a - b) ** 2) / max(np.sum(a ** 2), np.sum(b ** 2)), "squared norms (sums of squares): "
-          "the square root of each sum was left out.")]
+          "the square root of each sum was left out."),
+         (lambda a, b: np.linalg.norm(a - b) / max(np.sum(a ** 2), np.sum(b ** 2)), "divided by the larger sum of "
+          "squares: the square root of the denominator was left out, max(||a||, ||b||).")]
 
 
 def test_relative_error_matches_closed_forms(ex):

@@ -34,6 +34,10 @@ def checked(ex, layer, x, **options):
                                  "met one of a parameter's shape: each parameter's numerical gradient must perturb "
                                  "that parameter's own p.data, not the input x (a gradient taken with respect to x "
                                  "instead of the parameter?).") from error
+        if x.dtype == np.float64 and re.search("float|dtype", str(error)):
+            raise AssertionError(f"check_layer_gradients rejected a float64 x: {error}\nIts dtype test is wrong: "
+                                 "is it `x.dtype is not np.float64`, always True (a dtype is not the class "
+                                 "np.float64)? Compare with x.dtype != np.float64.") from error
         raise
 
 

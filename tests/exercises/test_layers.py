@@ -282,7 +282,11 @@ def test_linear_backward_matches_finite_differences(ex, pkg, ref, rng):
     x = rng.standard_normal((n, 5))
     grad_out = random_upstream(rng, (n, 3))
     check_layer_backward(ref, layer, x, grad_out, layer_name="Linear", batch_size=n,
-                         alternatives={"W": lambda: weight_gradient_slips(x, grad_out), "x": lambda: [(
+                         alternatives={"W": lambda: weight_gradient_slips(x, grad_out), "b": lambda: [
+                             (grad_out[0], "the first row of dL/dY, one example's: the bias gradient sums over the "
+                                           "batch, grad_out.sum(axis=0)."),
+                             (grad_out[-1], "the last row of dL/dY, one example's: the bias gradient sums over the "
+                                            "batch, grad_out.sum(axis=0).")], "x": lambda: [(
                              grad_out @ (x.T @ grad_out).T, "dL/dY (W.grad)^T: the weights' gradient where the weights "
                                                             "W.data belong: dL/dX = dL/dY W^T.")]})
 

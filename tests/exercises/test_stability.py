@@ -228,7 +228,9 @@ def bce_slips(z, t):
             (np.mean(second - first), "the t log p term with the wrong sign: the two log terms are added, then the sum "
              "negated."),
             (np.mean(np.maximum(z, 0) - z * t), "max(z, 0) - z t without the softplus term log1p(exp(-|z|)): a term "
-             "left out.")]
+             "left out."),
+            (np.mean(np.maximum(z, 0) + z * t + np.logaddexp(0, -np.abs(z))), "max(z, 0) + z t + ...: the linear term's "
+             "sign is flipped; it is - z t.")]
 
 
 # Logits of confident right answers (target 1): the loss is log(1 + exp(-z)), about exp(-z), far below eps.
