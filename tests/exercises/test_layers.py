@@ -129,6 +129,11 @@ def test_named_parameters_name_sublayers_by_their_index(ex, pkg, rng):
         "is named by its index, its parameters by their attribute names, joined with a dot."
         + (" None of the sub-layers' parameters is listed: visit each sub-layer (an attribute, list or tuple holding "
            "Layers) recursively, with its own named_parameters()." if not any("." in n for n in names) else "")))
+    block.layers = tuple(block.layers)
+    check_equal("named_parameters() of a block holding its layers in a tuple", [
+        name for name, _ in block.named_parameters()], ["0.W", "0.b", "1.W", "1.b"], lambda names: (
+        f"named_parameters() gave {names} for layers held in a tuple: a tuple of layers counts as a list (the "
+        "docstring: 'a list or tuple of layers counts too')."))
     listed = block.parameters()
     expected = [block.layers[0].W, block.layers[0].b, block.layers[1].W, block.layers[1].b]
     check_equal("parameters() are the Parameter objects", len(listed) == 4 and all(

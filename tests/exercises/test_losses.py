@@ -91,6 +91,12 @@ def test_logsumexp_matches_pytorch_on_every_axis(ex, rng, axis, keepdims):
                                            "the maximum alone: add log(sum(exp(z - max))).")])
 
 
+def test_logsumexp_drops_only_the_axis_it_reduces(ex, rng):
+    z = rng.standard_normal((3, 1, 5))
+    check_close_ref("logsumexp(z, axis=-1) for z of shape (3, 1, 5)", ex.logsumexp(z, axis=-1),
+                    lambda: oracle.torch.logsumexp(T(z), dim=-1).numpy())
+
+
 def test_logsumexp_by_default_reduces_the_last_axis(ex, rng):
     z = rng.standard_normal((6, 4))
     check_close_ref("logsumexp(z) for z of shape (6, 4)", ex.logsumexp(z),

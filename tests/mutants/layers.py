@@ -92,3 +92,8 @@ MUTANTS += [
            "                    seen.add(id(child))\n                    found.append((prefix + name, child))",
            diagnosis="own parameters come first"),
 ]
+MUTANTS += [
+    Mutant("children_in_lists_only", "finds the layers held in lists but not in tuples",
+           "elif isinstance(value, (list, tuple)):", "elif isinstance(value, list):",
+           diagnosis="a tuple of layers counts as a list"),
+]
