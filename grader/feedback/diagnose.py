@@ -98,9 +98,8 @@ def _close(a, b, rtol, atol) -> bool:
 
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
-        return (f"It lacks axis {axis} of the expected shape" + " (of length 1: np.squeeze without axis= drops every "
-                "such axis)" * (want[axis] == 1) + ": a reduction (sum, mean, np.max) over an axis that should stay? An "
-                "element-wise maximum is np.maximum(x, 0); np.max(x, 0) reduces over axis 0.")
+        return (f"It lacks axis {axis} of the expected shape: a reduction (sum, mean, np.max) over an axis that should "
+                "stay? An element-wise maximum is np.maximum(x, 0); np.max(x, 0) reduces over axis 0.")
     for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
         if batch_size is not None and got[axis] == batch_size:
             return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
@@ -215,7 +214,9 @@ def _layout_diagnosis(got, want) -> str | None:
         moved = want.transpose(axes)
         if axes == tuple(range(want.ndim)):
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
-                return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
+                return ("It holds the expected numbers in the expected order, in another layout: reshape (or index) to "
+                        "the expected shape." + " Every length-1 axis is gone: np.squeeze without axis= drops them all."
+                        * (got.shape == tuple(n for n in want.shape if n != 1)))
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
