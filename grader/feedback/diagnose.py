@@ -86,7 +86,9 @@ class Comparison:
     ok: bool
     relative_error: float
     diagnosis: str | None
-    first: tuple | None = None  # (the first wrong entry's index, yours there, the expected value there)
+    first_index: tuple | None = None
+    got_at_first: float | None = None
+    expected_at_first: float | None = None
     n_wrong: int = 0
     size: int = 0
     shape_problem: str | None = None
@@ -180,7 +182,7 @@ def compare(actual, expected, *, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, batch_siz
     if result.ok:
         return result
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
-    result.first = first, float(got[first]), float(want[first])
+    result.first_index, result.got_at_first, result.expected_at_first = first, float(got[first]), float(want[first])
     alternatives, regions, given, later = (v() if callable(v) else v for v in (alternatives, regions, given or {}, later))
     given = {name: v for name, v in ((n, np.asarray(v, dtype=np.float64)) for n, v in given.items()) if v.shape == want.shape}
     scenario = dict(batch_size=batch_size, factors=factors, earlier=earlier, given=given, later=later)
@@ -549,8 +551,7 @@ def explain_error(message: str) -> str | None:
                 "axis left out; an output size off by one), or the wrong array reshaped.")
     shapes = {_shape_tuple(text) for text in re.findall(_SHAPES, message)}
     if pair := next(((a, b) for a, b in (s for s in shapes if len(s) == 2) if a != b and {(a,), (b,)} <= shapes), None):
-        return (f"Both lengths of {pair} appear alone, as {pair[:1]} and {pair[1:]}: one was taken from the other axis, "
-                "the two lengths swapped (a shape unpacked as (C, N) for (N, C)?).")
+        return f"Both lengths of {pair} appear alone: the two were swapped (a shape unpacked as (C, N) for (N, C)?)."
     return next((sentence.format(*found.groups()) for pattern, sentence in _PLAIN_ERRORS
                  if (found := re.search(pattern, message))), None)
 
@@ -594,9 +595,9 @@ def describe(what: str, result: Comparison) -> str:
     if result.shape_problem is not None:
         return f"{what} is wrong. {result.diagnosis}"
     lines = [f"{what} is wrong (relative error {result.relative_error:.3g}).", result.diagnosis]
-    if result.first is not None:
-        index, got, expected = result.first[0], *format_pair(*result.first[1:])
-        index = index[0] if len(index) == 1 else index
+    if result.first_index is not None:
+        got, expected = format_pair(result.got_at_first, result.expected_at_first)
+        index = result.first_index[0] if len(result.first_index) == 1 else result.first_index
         lines.append(f"Got {got}, expected {expected}." if index == () else f"First difference at index {index}: got "
                      f"{got}, expected {expected} ({result.n_wrong} of {result.size} entries differ).")
     return "\n".join(filter(None, lines))

@@ -86,8 +86,8 @@ def run(layer, name, x, grad_out):
     return y, grad_x
 
 
-DERIVATIVES = {"Sigmoid": ("s(1 - s), the sigmoid's derivative", lambda v: v * (1 - v)),
-               "Tanh": ("1 - y^2, tanh's derivative", lambda v: 1 - v ** 2),
+DERIVATIVES = {"Sigmoid": ("s(1 - s) (the sigmoid's derivative)", lambda v: v * (1 - v)),
+               "Tanh": ("1 - y^2 (tanh's derivative)", lambda v: 1 - v ** 2),
                "sech": ("sech^2 = 1 / cosh^2", lambda v: 1 / np.cosh(v) ** 2)}
 
 
@@ -106,12 +106,12 @@ def derivative_alternatives(name, x, grad_out):
     right = DERIVATIVES[name][0]
     found = []
     for formula, derivative in DERIVATIVES.values():
-        for where, v in (("the output y", y), ("the input x (x instead of the output)", x),
+        for where, v in (("the output y", y), ("x, computed from the input instead of the output", x),
                          ("the stored derivative (cached in forward, then applied twice)", DERIVATIVES[name][1](y))):
             for how, value in (("times", lambda d: grad_out * d), ("divided by", lambda d: grad_out / d)):
                 with np.errstate(all="ignore"):
-                    found.append((value(derivative(v)), f"grad_out {how} {formula}, evaluated at {where}: {name}'s "
-                                  f"derivative is {right} of the output y, and grad_out is multiplied by it" +
+                    found.append((value(derivative(v)), f"grad_out {how} {formula}, evaluated at {where}: the "
+                                  f"derivative of {name} is {right.split(' (')[0]} of its output, times grad_out" +
                                   " (dividing inverts it)." * (how != "times") + "." * (how == "times")))
     own = {"Sigmoid": [(grad_out * y, "grad_out * s: the derivative of the sigmoid is s(1 - s), not s."),
                        (grad_out * (1 - y), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s)."),

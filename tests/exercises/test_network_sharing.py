@@ -297,7 +297,7 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
 
     stale = ("what r's first use gives when it backpropagates with the memory of r's second use: the memory "
              "of a container lives in the layers inside it. remember(layer) must copy the state of the layer "
-             "and of every layer within it (layers_within), and Sequential.forward must start a new "
+             "and of every layer inside it (the layers within it: layers_within), and Sequential.forward must start a new "
              "self._states list on every call (an enclosing container still holds the old one; clearing it "
              "in place changes what was remembered).")
     stale_value = lambda which: lambda: [(shared_block_stale(x, grad_out, w1, b1, w2)[which], stale)]  # noqa: E731

@@ -209,7 +209,7 @@ def test_all_zeros_is_said_beside_an_alternative_it_matches():
     ("operands could not be broadcast together with shapes (6,3) (3,5)", "element-wise * where a matrix product"),
     ("cannot select an axis to squeeze out which has size not equal to one", "the axis argument ignored"),
     ("high - low range exceeds valid bounds", "a difference where a sum belongs"),
-    ("labels must have shape (N,) = (4,) to match logits of shape (6, 4), got shape (6,)", "the two lengths swapped"),
+    ("labels must have shape (N,) = (4,) to match logits of shape (6, 4), got shape (6,)", "the two were swapped"),
 ])
 def test_a_shape_error_is_explained_by_its_shapes(message, phrase):
     assert phrase in diagnose.explain_error(message)
