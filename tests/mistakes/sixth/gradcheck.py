@@ -8,7 +8,7 @@ MUTANTS = [
            diagnosis="eps argument|ignores eps|hard-coded|1e-6|given eps|eps parameter"),
     Mutant("minus_step_copied_as_plus", "copies the + eps line for the second evaluation, so both points are x + eps",
            "        x[index] = original - eps\n", "        x[index] = original + eps\n",
-           diagnosis="same point|both evaluations|x + eps twice|minus step|all zeros|zero gradient|copy"),
+           diagnosis="same point|both evaluations|x + eps twice|minus step|all zeros|zero gradient|copied"),
     Mutant("relative_error_scale_of_largest_entry", "divides by the largest absolute entry instead of the larger Euclidean norm",
            "scale = max(np.linalg.norm(a), np.linalg.norm(b))",
            "scale = max(np.abs(a).max(), np.abs(b).max())",

@@ -31,7 +31,7 @@ MUTANTS = [
            diagnosis="last example|last row|last sample|one example|off by one|loop stops|stopped early"),
     Mutant("input_grad_adds_the_bias", "copies the forward formula into backward and adds b to dL/dX",
            "return grad_out @ self.W.data.T", "return grad_out @ self.W.data.T + self.b.data",
-           diagnosis="bias|+ b|constant term|does not depend on b|adds b"),
+           diagnosis="adds the bias|bias added|+ b|constant term|does not depend on b|adds b"),
     Mutant("bias_grad_from_the_input", "sums the layer's input x over the batch for dL/db instead of grad_out",
            "self.b.grad += grad_out.sum(axis=0)", "self.b.grad += self._x.sum(axis=0)",
            diagnosis="input x|the input|instead of grad_out|upstream gradient|of x"),

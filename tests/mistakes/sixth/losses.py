@@ -29,7 +29,7 @@ MUTANTS = [
            diagnosis="twice|1/n|n^2|n²|batch size|divided by n"),
     Mutant("backward_onehot_added", "adds 1 at the labels instead of subtracting it",
            "grad[np.arange(n), self._labels] -= 1", "grad[np.arange(n), self._labels] += 1",
-           diagnosis="adds 1|+ 1|plus one|one-hot|onehot|sign"),
+           diagnosis="adds 1|+ 1|plus one|one-hot|onehot|wrong sign|opposite sign"),
     Mutant("label_zero_rejected", "rejects label 0 with a <= where < belongs",
            "if n > 0 and labels.min() < 0:", "if n > 0 and labels.min() <= 0:",
            diagnosis="label 0|class 0|zero is a valid|0 is valid|rejects|off by one"),
