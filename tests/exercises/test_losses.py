@@ -14,7 +14,7 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback.diagnose import relative_error
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import numerical_gradient, softmax_slips
+from helpers import log_softmax_slips, numerical_gradient, softmax_slips
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 
@@ -116,9 +116,7 @@ def test_log_softmax_matches_pytorch_over_the_last_axis_by_default(ex, rng):
     check_close_ref("log_softmax(z) for logits of shape (6, 4)", ex.log_softmax(z),
                     lambda: oracle.torch.log_softmax(T(z), dim=-1).numpy(), batch_size=6,
                     alternatives=lambda: [(oracle.torch.log_softmax(T(z), dim=0).numpy(),
-                                           wrong_axis_note("log_softmax")),
-                                          (z - z.max(axis=-1, keepdims=True), "z - max(z) without subtracting "
-                                           "log(sum(exp(z - max(z)))).")])
+                                           wrong_axis_note("log_softmax")), *log_softmax_slips(z)])
 
 
 @pytest.mark.parametrize("axis", [0, 1])
@@ -246,6 +244,9 @@ def backward_alternatives(logits, labels, n, c):
         ((np.exp(np.minimum(logits, 700)) - onehot) / n, "(exp(logits) - onehot) / N: exp of the raw logits, not "
          "normalised (its rows do not sum to 1), where softmax belongs: keep the log-probabilities from forward."),
         ((onehot - p) / n, "(onehot - softmax) / N: the opposite sign; dL/dz = (softmax - onehot) / N."),
+        ((p - np.eye(c)[labels - 1]) / n, "the one-hot of labels - 1 subtracted: an off-by-one, each row's 1 is at "
+                                          "its neighbour class; labels are 0-based class indices."),
+        ((p - onehot) / c, "(softmax - onehot) / C: divided by the number of classes where the batch size N belongs."),
     ]
 
 
