@@ -155,10 +155,11 @@ def test_forward_matches_pytorch(ex, rng, name):
     layer = getattr(ex, name)()
     with shape_errors_explained(f"{name}.forward"):
         y = layer.forward(x)
-    alternatives = []
-    if name == "Sigmoid":
-        alternatives = [(1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is "
-                                              "flipped; sigmoid(x) = 1 / (1 + exp(-x)).")]
+    alternatives = lambda: [(torch_forward(other, x), f"{other}'s forward where {name}'s belongs.")  # noqa: E731
+                            for other in NAMES if other != name] + [
+        (1 - torch_forward(name, x), f"1 - {name}(x): the complement.")] + [
+        (1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is flipped; sigmoid(x) = "
+                              "1 / (1 + exp(-x)).")] * (name == "Sigmoid")
     check_close_ref(f"{name}.forward", y, lambda: torch_forward(name, x), alternatives=alternatives)
 
 
