@@ -284,3 +284,15 @@ def test_residual_refuses_a_block_whose_output_would_broadcast(ex, pkg, rng):
                  message="Residual(Linear(4, 1)).forward returned without error although the block maps (5, 4) to "
                          "(5, 1): x + block(x) would broadcast silently. Compare the whole shape (out.shape != "
                          "x.shape), not only the batch size.")
+
+    class Column(pkg.layers.Layer):
+        def forward(self, x):
+            return x.reshape(-1, 1)
+
+    column = ex.Residual(Column())
+    check_raises("Residual(a block mapping (1, 4) to (4, 1)).forward", ValueError,
+                 lambda: column.forward(np.ones((1, 4))),
+                 message=lambda outcome: "Residual.forward " + (f"raised {outcome['raised'][0]}" if outcome.get(
+                     "raised") else "returned without error") + " although the block maps (1, 4) to (4, 1), which x + "
+                 "block(x) broadcasts to (4, 4): the same size is not the same shape; compare the shapes (out.shape != "
+                 "x.shape) and raise ValueError.")

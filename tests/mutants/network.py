@@ -107,3 +107,8 @@ MUTANTS += [
            "            if k < len(self.layers) - 1:\n                recall(self._states[k])\n",
            diagnosis="the last layer's too"),
 ]
+MUTANTS += [
+    Mutant("residual_compares_sizes", "compares the sizes of x and block(x), not their shapes",
+           "        if out.shape != x.shape:", "        if out.size != x.size:",
+           diagnosis="the same size is not the same shape"),
+]
