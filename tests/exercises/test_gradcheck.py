@@ -333,7 +333,7 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
                     rtol=1e-9, atol=0.0,
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
-                               "max(||a||, ||b||).")] + [(slip(a, b), text) for slip, text in SLIPS])
+                               "max(||a||, ||b||).")] + [(slip(scale * a, scale * b), text) for slip, text in SLIPS])
 
 
 def test_numerical_gradient_keeps_float64_precision(ex, rng):
