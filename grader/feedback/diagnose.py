@@ -537,8 +537,8 @@ def explain_error(message: str) -> str | None:
         elif len(a) == len(b) and sum(m != n for m, n in zip(a, b)) == 1:
             axis = next(k for k, (m, n) in enumerate(zip(a, b)) if m != n)
             advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
-                      "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
-                      "batch or call, or what forward saved for backward (the input, not the output?).")
+                      "e.g. a sum over the other axis, an output size from the wrong stride, kernel or padding (off by "
+                      "one?), an array of another batch or call, or what forward saved (the input, not the output?).")
         elif not {n for n in a if n > 1} & {n for n in b if n > 1}:
             advice = (" They share no length: arrays of different things were combined, e.g. another parameter's, "
                       "layer's or call's array (an index that does not advance, one buffer shared by all).")

@@ -49,6 +49,7 @@ def twice(expected):
                                                 "eps/2) over 2 eps, or a division by 4 eps; step by eps each way.")
 
 
+STEP = {"eps": 1e-6, "eps^2": 1e-12, "2 eps": 2e-6}  # the default step, as a factor that a slip leaves in or out
 FLAT_ZERO = ("zeros: f() never saw the perturbation (perturb x itself in place, x[i] = old + eps, not a copy of "
              "it: f reads the caller's array), or the loop never ran (a range off by one, range(x.size - 1), is "
              "empty for a single entry).")
@@ -124,7 +125,7 @@ def test_numerical_gradient_matches_the_closed_form_for_every_shape(ex, rng, sha
     grad = ex.numerical_gradient(f, x)
     expected = lambda: autograd(lambda x, c, d: torch.sum(c * x ** 2 + torch.sin(d * x)), x, c, d)  # noqa: E731
     check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, expected,
-                    atol=1e-7,
+                    atol=1e-7, factors=STEP,
                     alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), *twice(expected()),
                                           *one_sided_alternatives(f, x)])
 
@@ -138,7 +139,7 @@ def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
         return float(0.5 * np.sum((x @ a) ** 2))
 
     expected = lambda: autograd(lambda x, a: 0.5 * torch.sum((x @ a) ** 2), x, a)  # noqa: E731
-    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7,
+    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7, factors=STEP,
                     alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), *twice(expected()),
                                           *one_sided_alternatives(f, x)])
 
@@ -235,7 +236,7 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
                lambda g: isinstance(g, np.ndarray) and g.shape == x.shape, lambda g: (
                    f"numerical_gradient returned {type(g).__name__} with shape {getattr(g, 'shape', None)}; "
                    f"expected an array of x's shape {x.shape}."))
-    check_close_ref("numerical_gradient of sum(x)", grad, lambda: autograd(torch.sum, x), atol=1e-7)
+    check_close_ref("numerical_gradient of sum(x)", grad, lambda: autograd(torch.sum, x), atol=1e-7, factors=STEP)
     aliased = isinstance(grad, np.ndarray) and (grad is x or np.shares_memory(grad, x))
     check_equal("numerical_gradient returns (a view of) x itself", aliased, False,
                 "numerical_gradient returned (a view of) x itself: build the gradient in a new array.")

@@ -222,7 +222,7 @@ def test_cross_entropy_forward_matches_pytorch(ex, rng):
     logits, labels = batch(rng, n)
     value = forward(ex.SoftmaxCrossEntropy(), logits, labels)
     check_close_ref("SoftmaxCrossEntropy.forward", value, lambda: torch_cross_entropy(logits, labels)[0],
-                    batch_size=n, alternatives=lambda: [
+                    batch_size=n, factors={"C, the number of classes": logits.shape[1]}, alternatives=lambda: [
                         (oracle.F.cross_entropy(T(logits), oracle.torch.tensor(labels), reduction="none").numpy().sum(),
                          "the sum over the batch instead of the mean: divide by N, the batch size."),
                         *forward_slips(oracle.torch.log_softmax(T(logits), dim=-1).numpy(), labels),
@@ -256,7 +256,7 @@ def test_cross_entropy_backward_matches_pytorch(ex, rng):
     loss = ex.SoftmaxCrossEntropy()
     forward(loss, logits, labels)
     check_close_ref("SoftmaxCrossEntropy.backward: dL/dlogits", loss.backward(),
-                    lambda: torch_cross_entropy(logits, labels)[1], batch_size=n,
+                    lambda: torch_cross_entropy(logits, labels)[1], batch_size=n, factors={"C, the number of classes": c},
                     alternatives=lambda: backward_alternatives(logits, labels, n, c))
 
 
