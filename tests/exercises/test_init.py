@@ -76,6 +76,9 @@ def wrong_variances(name, fan_in=FAN_IN, fan_out=FAN_OUT):
     return formulas + [(2.0 * var, "2 Var: a factor 2 too many (the fans averaged, (fan_in + fan_out) / 2, where "
                                    "their sum belongs, or a gain applied twice)."),
                        (var / 2.0, "Var / 2: a factor 2 missing (the 2 on top, or the fans summed where one belongs)."),
+                       (var / 4.0, "Var / 4: the 2 in the denominator where it belongs on top (1 / (2 fan) for "
+                                   "2 / fan, upside down)."),
+                       (4.0 * var, "4 Var: the standard deviation twice too large (a factor 2 on it, or a gain of 2)."),
                        (1.0, "Var = 1, the standard normal's: the draws are not scaled by the standard deviation.")]
 
 
