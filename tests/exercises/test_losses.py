@@ -1,4 +1,5 @@
-"""Exercise 3 (losses): logsumexp, softmax, log_softmax and the softmax cross-entropy loss.
+"""Exercise 3 (losses): logsumexp, softmax, log_softmax and the softmax cross-entropy loss (what it refuses:
+test_losses_inputs.py).
 
 Expected values come from the reference and from finite differences, computed by the judge at test time;
 `make test` checks the reference's against PyTorch (float64) (grader/feedback/oracle.py). The learner's
