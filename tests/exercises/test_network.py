@@ -170,6 +170,9 @@ def test_sequential_keeps_its_layers_and_names_parameters_by_position(ex, pkg, r
                 "self.layers (the training code and the parameter names rely on it).")
     check_names(net, "Sequential(Linear, ReLU, Linear)", ["0.W", "0.b", "2.W", "2.b"],
                 "keep the layers in a list attribute so that the base class names them by position.")
+    check_equal("a new Sequential's training flag", getattr(net, "training", None), True, lambda flag: (
+        f"a new Sequential has training = {flag}: Layer.__init__ sets it to True, so Sequential.__init__ must call "
+        "super().__init__() before anything else."))
 
 
 def test_an_empty_sequential_is_the_identity(ex, rng):

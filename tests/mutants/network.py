@@ -112,3 +112,8 @@ MUTANTS += [
            "        if out.shape != x.shape:", "        if out.size != x.size:",
            diagnosis="the same size is not the same shape"),
 ]
+MUTANTS += [
+    Mutant("sequential_skips_layer_init", "forgets super().__init__() in Sequential, so it has no training flag",
+           "        super().__init__()\n        self.layers = list(layers)", "        self.layers = list(layers)",
+           diagnosis="must call super().__init__()"),
+]
