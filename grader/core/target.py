@@ -13,6 +13,7 @@ every exercise built on top of it. Milestones use the target's own modules throu
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib
 import importlib.abc
@@ -46,6 +47,15 @@ def resolve(spec: str | os.PathLike | None = None) -> Path:
         raise TargetError(f"the target {spec!r} ({path}) holds none of the exercise files ({', '.join(known)}); "
                           "is it the right folder?")
     return path
+
+
+def argument(spec: str) -> Path:
+    """resolve() as the argparse type of a command's --target (default "": KATA_TARGET, else exercises): a
+    target that cannot be graded is a usage error, said in its sentence (exit status 2)."""
+    try:
+        return resolve(spec)
+    except TargetError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
 
 
 def display_name(path: Path) -> str:

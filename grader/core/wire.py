@@ -221,7 +221,7 @@ def read_message(stream, budgets: dict[str, int]) -> tuple[dict, list[bytes]] | 
     return header, arrays
 
 
-def pack_observations(nodeid: str, observations: list, error: dict | None, extra: dict | None = None) -> bytes:
+def pack_observations(nodeid: str, observations: list, error: dict | None) -> bytes:
     """The frame the worker sends at the end of one test: its observations in order, and its error."""
     arrays: list[bytes] = []
     items = []
@@ -231,9 +231,7 @@ def pack_observations(nodeid: str, observations: list, error: dict | None, extra
         arrays.extend(packed.arrays)
         items.append({"what": observation.what, "kind": observation.kind,
                       "tree": _shift(packed.tree, offset)})
-    header = {"type": "test", "nodeid": nodeid, "observations": items, "error": error}
-    header.update(extra or {})
-    return pack_message(header, arrays)
+    return pack_message({"type": "test", "nodeid": nodeid, "observations": items, "error": error}, arrays)
 
 
 def _shift(tree, offset: int):

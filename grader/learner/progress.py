@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -180,14 +179,10 @@ def render_latest(entry: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make progress", description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default=None, help="whose history (default: exercises)")
+    parser.add_argument("--target", type=targets.argument, default="", help="whose history (default: exercises)")
     parser.add_argument("--all", action="store_true", help="every recorded grade, of every target")
     args = parser.parse_args(argv)
-    try:
-        label = targets.display_name(targets.resolve(args.target))
-    except targets.TargetError as error:
-        print(f"make progress: {error.args[0]}", file=sys.stderr)
-        return 2
+    label = targets.display_name(args.target)
     entries = history(None if args.all else label)
     print(f"Grades of {'every target' if args.all else label} (history in {targets.display_name(history_path())}):")
     print(render_history(entries))

@@ -29,15 +29,15 @@ from grader.core import target as targets
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader milestone")
     parser.add_argument("name")
-    parser.add_argument("--target", default=None)
+    parser.add_argument("--target", type=targets.argument, default="")
     parser.add_argument("--out", default=".grade/milestones", help="where the PNGs go (make grade's place)")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
+    target_dir = args.target
     try:
         milestone = manifest.load().milestone(args.name)
-        target_dir = targets.resolve(args.target)
-    except (KeyError, targets.TargetError) as error:
+    except KeyError as error:
         print(f"milestone: {error.args[0]}", file=sys.stderr)
         return 2
     out_dir = Path(args.out)

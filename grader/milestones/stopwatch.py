@@ -43,7 +43,7 @@ import numpy as np
 
 from grader.core import task
 from grader.core.manifest import ROOT
-from grader.core.sandbox import ProcessTreeClock
+from grader.core.sandbox import THREADS as ONE_THREAD, ProcessTreeClock
 from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS, relus_between
@@ -54,7 +54,6 @@ FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorc
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # before NumPy loads
 WALL_CLOCK_NOTE = "this system does not show a process's CPU time to another (no /proc): your steps are timed " \
                   "by the wall clock"
 

@@ -39,7 +39,7 @@ def test_every_exercise_has_a_solution_a_stub_tests_mutants_and_hints():
         if len(ex.hints) < 3:
             problems.append(f"{ex.name}: fewer than three hints")
         bank = mutation.MUTANTS_DIR / ex.module_file
-        if bank.exists() and not mutation.load_mutants(ex.name):
+        if bank.exists() and not mutation.load_bank(ex.name):
             problems.append(f"{ex.name}: tests/mutants/{ex.module_file} has no mutants")
     assert not problems, "\n".join(problems)
 
