@@ -35,10 +35,8 @@ def pytest_runtest_makereport(item, call):
     if target is None and target_dirs:
         target = target_dirs[0]
     marker = item.get_closest_marker("part")
-    report.kata = {"test": item.name, "function": item.originalname, "target": str(target),
-                   "part": marker.args[0] if marker and marker.args else None,
-                   "fact": item.get_closest_marker("fact") is not None,
-                   "kinds": getattr(item, "kata_kinds", None)}
+    report.kata = {"test": item.name, "target": str(target), "part": marker.args[0] if marker and marker.args else None,
+                   "fact": item.get_closest_marker("fact") is not None, "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
         error = call.excinfo.value
         report.kata.update(error_of(error, target_dirs))
@@ -68,8 +66,7 @@ def pytest_runtest_logreport(report):
             outcome = "error"
         message = info.get("message", "") if not report.skipped else _skip_reason(report.longrepr)
         _write({"event": "result", "nodeid": report.nodeid, "test": info.get("test", report.nodeid.split("::")[-1]),
-                "function": info.get("function"), "target": info.get("target"), "outcome": outcome,
-                "duration": round(report.duration, 4), "message": message, "kind": info.get("kind", ""),
+                "target": info.get("target"), "outcome": outcome, "message": message, "kind": info.get("kind", ""),
                 "where": info.get("where"), "part": info.get("part"), "fact": info.get("fact", False),
                 "kinds": info.get("kinds")})
 

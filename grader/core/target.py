@@ -133,11 +133,6 @@ def module(package: types.ModuleType, name: str) -> types.ModuleType:
     return importlib.import_module(f"{package.__name__}.{name}")
 
 
-def load_module(target, name: str, own=None) -> types.ModuleType:
-    """Shorthand: the module `name` of the target, other modules from the reference unless own=None."""
-    return module(load_package(target, own), name)
-
-
 class Modules:
     """Attribute access to the modules of a package made by load_package: `m.layers` imports lazily."""
 
