@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(report["integrity_problems"][:5]))
     if shown == "exercises":
         progress.record(report)  # the learner's history (make progress)
-    # The bar without its own "Next:" line: the report's, more detailed, follows.
-    print("\n" + progress.render(report, upcoming_line=False) + "\n\n" + report["next"])
+    print("\n" + progress.render(report) + "\n\n" + report["next"])
     print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
           f"sha256 {report['snapshot_sha256'][:12]})")
     return 0

@@ -89,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.exercise:
             print(note, file=sys.stderr)
             return 2
-        entries = progress.history(target)  # the milestones of the last recorded grade
-        print(progress.milestones_line(progress.milestone_entries(entries[-1]) if entries else []))
+        entries = progress.history(target)
+        if entries and entries[-1].get("next"):
+            print(entries[-1]["next"])  # what the last recorded grade said to do next
         print("No hint needed (by your last `make grade`); `make hint EX=<name>` still shows an exercise's hints.")
         return 0
     if args.forget:
