@@ -48,12 +48,6 @@ def pytest_runtest_makereport(item, call):
         report.kata["setup_error"] = getattr(error, "phase", None) == "setup"
 
 
-def _skip_reason(longrepr) -> str:
-    """A skip's reason alone ('not checked here ...'), not pytest's (file, line, text) tuple."""
-    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
-    return text.removeprefix("Skipped: ")
-
-
 def pytest_runtest_logstart(nodeid, location):
     _write({"event": "start", "nodeid": nodeid})
 
@@ -64,7 +58,10 @@ def pytest_runtest_logreport(report):
         outcome = report.outcome
         if (report.when == "setup" and report.failed) or info.get("setup_error"):
             outcome = "error"
-        message = info.get("message", "") if not report.skipped else _skip_reason(report.longrepr)
+        message = info.get("message", "")
+        if report.skipped:  # the reason alone ('not checked here ...'), not pytest's (file, line, text) tuple
+            skip = report.longrepr
+            message = (skip[2] if isinstance(skip, tuple) and len(skip) == 3 else str(skip)).removeprefix("Skipped: ")
         _write({"event": "result", "nodeid": report.nodeid, "test": info.get("test", report.nodeid.split("::")[-1]),
                 "target": info.get("target"), "outcome": outcome, "message": message, "kind": info.get("kind", ""),
                 "where": info.get("where"), "part": info.get("part"), "fact": info.get("fact", False),

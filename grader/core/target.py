@@ -69,14 +69,6 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def from_cwd(path: Path) -> str:
-    """The path as typed from the working folder when it is inside it, else in full."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 class _MixedPackageFinder(importlib.abc.MetaPathFinder):
     """Serves the submodules of packages made by `load_package` from the right directory."""
 

@@ -59,6 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     if shown == "exercises":
         progress.record(report)  # the learner's history (make progress)
     print("\n" + progress.render(report) + "\n\n" + report["next"])
-    print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
+    print(f"\n(report: {targets.display_name(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
           f"sha256 {report['snapshot_sha256'][:12]})")
     return 0

@@ -210,10 +210,10 @@ def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 class StepJudge:
     """Answers the worker's events with requests on fresh rows, runs PyTorch's shadow of each block on the
-    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?"""
+    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?
+    The last variant is profiled at the end."""
 
-    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
-                 undecided=None):
+    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, undecided=None):
         self.torch, self.workload, self.variants, self.plan = torch, workload, variants, plan
         self.seed = secrets.randbits(62)  # chooses every row and the initial weights
         self.rng = np.random.default_rng(self.seed)
@@ -221,7 +221,7 @@ class StepJudge:
         X, y = training_pool(workload)
         chosen = np.sort(self.rng.choice(len(X), POOL, replace=False))
         self.X, self.y = X[chosen], y[chosen]
-        self.undecided, self.profile_variant = undecided, profile_variant
+        self.undecided = undecided
         self.actions = [("warmup", v, plan.warmup) for v in variants if plan.warmup]
         self.actions += rounds(variants, plan.rounds, plan.per_round)
         self.rounds, self.finished = plan.rounds, False
@@ -313,7 +313,7 @@ class StepJudge:
                 self.actions, self.rounds = rounds(self.variants, 2, self.plan.per_round), self.rounds + 2
             else:
                 self.actions = [("params", v, 0) for v in self.variants]
-                self.actions.append(("profile", self.profile_variant, self.plan.profiled))
+                self.actions.append(("profile", self.variants[-1], self.plan.profiled))
                 self.finished = True
         if not self.actions:
             self.pending = ("done", None, 0, None)
@@ -451,7 +451,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     Ended when they cannot count."""
     torch = import_torch("there is nothing to compare the speed with")
     try:
-        judge = StepJudge(torch, workload, variants, plan, variants[-1], lambda j: undecided(criteria(j)))
+        judge = StepJudge(torch, workload, variants, plan, lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,

@@ -133,7 +133,7 @@ def test_the_speed_judge_draws_each_blocks_images_afresh_from_a_seed_the_worker_
     names its own rows, drawn from a secret seed; the worker's inputs hold no seed."""
     from grader.milestones import stopwatch
 
-    judges = [stopwatch.StepJudge(None, "mlp", ("textbook",), stopwatch.Plan(1, 2, 3, 1), "textbook")
+    judges = [stopwatch.StepJudge(None, "mlp", ("textbook",), stopwatch.Plan(1, 2, 3, 1))
               for _ in range(2)]
     first, again = (judge.rows(3) for judge in judges)
     assert first.shape == (3, 128) and not np.array_equal(first, again)
