@@ -8,7 +8,6 @@ could not start (unknown target, bad arguments).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make grade", description="Grade a target.")
     parser.add_argument("--target", type=targets.argument, default="",
                         help="exercises (default), solutions, or a directory")
-    parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="where to write the JSON report")
+    parser.add_argument("--report", default=None, help="where to write the JSON report (make grade ... REPORT=)")
     parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
     parser.add_argument("--no-milestones", action="store_true", help="score the tests only")
     parser.add_argument("--quick", action="store_true", help="milestones in quick mode (for the test suite)")

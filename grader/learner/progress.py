@@ -29,18 +29,10 @@ def history_path() -> Path:
     return state_dir() / HISTORY_FILE
 
 
-def _target_label(report: dict) -> str:
-    label = str(report.get("target", ""))
-    try:
-        return targets.display_name(Path(label).resolve()) if label not in targets.NAMED_TARGETS else label
-    except (OSError, ValueError):
-        return label
-
-
 def summary(report: dict) -> dict:
     """The one line of history kept for a grade report."""
     exercises = report.get("exercises", [])
-    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": _target_label(report),
+    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": str(report.get("target", "")),
             "score": float(report.get("score", 0.0)), "max_score": float(report.get("max_score", 0.0)),
             "done": [e["name"] for e in exercises if exercise_done(e)],
             "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
@@ -79,7 +71,7 @@ def last_done(target: str = "exercises") -> set[str] | None:
     if entries:
         return set(entries[-1].get("done", []))
     report = reports.read(LAST_REPORT)  # a grade from before the history, or with another KATA_STATE_DIR
-    if isinstance(report, dict) and _target_label(report) == target:
+    if isinstance(report, dict) and report.get("target") == target:  # a display name (grading.grade_target)
         return {e.get("name") for e in report.get("exercises", []) if exercise_done(e)}
     return None
 

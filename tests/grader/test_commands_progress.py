@@ -106,12 +106,11 @@ def test_reset_answered_yes_restores_the_stub_and_keeps_a_backup(learner_copy, s
     assert "saved as" in capsys.readouterr().out
 
 
-def test_reset_with_yes_skips_the_question_and_twice_keeps_both_backups(learner_copy, state, monkeypatch):
+def test_reset_with_yes_skips_the_question_and_twice_keeps_both_backups(learner_copy, state):
     folder, path = learner_copy
-    monkeypatch.setenv("YES", "1")
-    assert reset.main(["layers", "--exercises-dir", str(folder)]) == 0
+    assert reset.main(["layers", "--yes", "--exercises-dir", str(folder)]) == 0
     path.write_text("# second attempt\n")
-    assert reset.main(["layers", "--exercises-dir", str(folder)]) == 0
+    assert reset.main(["layers", "-y", "--exercises-dir", str(folder)]) == 0
     kept = sorted(p.read_text() for p in (state / "backups").iterdir())
     assert kept == ["# my own work\n", "# second attempt\n"]
 
