@@ -67,10 +67,14 @@ def check_input_gradient(what, got, expected_shape, out_shape, other_shapes=()):
                     "operation return a Tensor whose _backward returns one gradient per parent? Does backward() "
                     "visit the nodes from the output to the leaves (reversed topological order), so that a "
                     "node's gradient is complete when it is passed on?")
-        if tuple(shape) == tuple(out_shape):
+        if tuple(shape) == tuple(out_shape) and np.prod(shape) != np.prod(expected_shape):
             return (f"{what} has shape {tuple(shape)}, the shape of the result, but the input has shape "
                     f"{expected_shape}: it was broadcast, so its gradient must be summed over the broadcast "
                     "axes (unbroadcast) to get back to the input's shape.")
+        if np.prod(shape) == np.prod(expected_shape):
+            return (f"{what} has shape {tuple(shape)}, expected {expected_shape}: as many entries in another layout. "
+                    "Give the gradient its input's shape: a reshape's gradient is g.reshape(input shape); a "
+                    "transpose by `axes` takes g back with the INVERSE permutation, np.argsort(axes) (not axes again).")
         if tuple(shape) in [tuple(other) for other in other_shapes]:
             return (f"{what} has shape {tuple(shape)}, the shape of the OTHER operand, expected {expected_shape}: "
                     "unbroadcast each operand's gradient to its own shape (a copy-paste of the other line?).")
@@ -155,6 +159,22 @@ def unary_slips(derivative_of_input, derivative_of_output, function, formula, ou
     return alternatives
 
 
+def mean_slips(axis):
+    """The usual slips of a mean's gradient g / count broadcast back: no division, or the wrong count."""
+    def alternatives(x, g):
+        a = x[0]
+        g = g if axis is None else np.expand_dims(g, axis)
+        count = a.size if axis is None else a.shape[axis]
+        return {0: [(np.broadcast_to(g, a.shape), f"g broadcast back without dividing by the number of averaged "
+                                                  f"entries ({count}): a mean's gradient is g / count."),
+                    (np.broadcast_to(g / a.size, a.shape), f"g divided by every entry of the input ({a.size}): the "
+                                                           f"count is the number averaged together, {count}, the "
+                                                           "length of the reduced axis.")]
+                if axis is not None else [(np.broadcast_to(g, a.shape), f"g broadcast back without dividing by the "
+                                                                        f"number of averaged entries ({count}).")]}
+    return alternatives
+
+
 def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
@@ -222,8 +242,8 @@ CASES = [
     ("sum over axis 1", lambda a: a.sum(axis=1), lambda a: a.sum(dim=1), _shapes((3, 4)), None),
     ("sum over axis 0 keeping it", lambda a: a.sum(axis=0, keepdims=True),
      lambda a: a.sum(dim=0, keepdim=True), _shapes((3, 4)), None),
-    ("mean over everything", lambda a: a.mean(), lambda a: a.mean(), _shapes((3, 4)), None),
-    ("mean over axis 0", lambda a: a.mean(axis=0), lambda a: a.mean(dim=0), _shapes((5, 4)), None),
+    ("mean over everything", lambda a: a.mean(), lambda a: a.mean(), _shapes((3, 4)), mean_slips(None)),
+    ("mean over axis 0", lambda a: a.mean(axis=0), lambda a: a.mean(dim=0), _shapes((5, 4)), mean_slips(0)),
     ("sum over axis 1 of a square matrix", lambda a: a.sum(axis=1), lambda a: a.sum(dim=1), _shapes((4, 4)),
      lambda x, g: {0: [(np.broadcast_to(g, x[0].shape), SQUEEZED)]}),
     ("mean over axis 1 of a square matrix", lambda a: a.mean(axis=1), lambda a: a.mean(dim=1), _shapes((4, 4)),

@@ -103,6 +103,17 @@ def forward_mistakes(x, gamma, beta, eps, momentum, running_mean, running_var):
          "batch's own mean and variance (the running averages are for eval mode)."),
         (normalise(x, mean, var, eps, np.ones_like(gamma), np.zeros_like(beta)),
          "x_hat without gamma and beta: return gamma * x_hat + beta."),
+        (normalise(x, mean, var, eps, beta, gamma), "beta * x_hat + gamma, gamma and beta swapped: y = gamma * x_hat "
+                                                    "+ beta (gamma scales, beta shifts)."),
+        (normalise(x, mean, (np.sqrt(var) + eps) ** 2 - eps, eps, gamma, beta),
+         "x - mean divided by sqrt(var) + eps, eps outside the square root: divide by sqrt(var + eps)."),
+        (normalise(x, mean, np.square(var + eps) - eps, eps, gamma, beta),
+         "x - mean divided by var + eps, the variance where its square root belongs: divide by sqrt(var + eps)."),
+        (normalise(x, np.zeros_like(mean), var, eps, gamma, beta),
+         "x divided by the standard deviation but not centred: subtract the batch mean first, x - mean."),
+        (normalise(x, np.full_like(mean, x.mean()), np.full_like(var, x.var()), eps, gamma, beta),
+         "x normalised with ONE mean and variance over the whole batch, every channel together: each channel has "
+         "its own statistics, over the axes of that channel's values."),
     ]
     if x.ndim == 4:
         n = x.shape[0]

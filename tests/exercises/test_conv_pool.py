@@ -10,7 +10,7 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
 from helpers import check_layer_backward, once, own_rng, random_upstream
-from test_conv import explain_sizes, make_conv, torch_conv
+from test_conv import check_output_shape, explain_sizes, make_conv, torch_conv
 
 
 # -------------------------------------------------------------------------------------------- MaxPool2d
@@ -56,6 +56,8 @@ def test_maxpool_forward_matches_pytorch(ex, rng, case):
                        rows_per_window=(c * kernel ** 2, c), channels_first=True):
         y = ex.MaxPool2d(kernel, stride).forward(x)
     check_unchanged("MaxPool2d.forward", before, x)
+    check_output_shape(f"MaxPool2d({kernel}, stride={stride}).forward", y, pooled_shape(x.shape, kernel, stride),
+                       x.shape, kernel, stride or kernel, 0)
     check_close_ref(f"MaxPool2d({kernel}, stride={stride}).forward", y,
                     lambda: torch_pool(x, kernel, stride or kernel)[0])
 

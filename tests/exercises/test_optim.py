@@ -149,7 +149,7 @@ def sgd_simulation(w0, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0
                 update = g
             if mistake == "decay_after_momentum":
                 update = update + weight_decay * w[i]
-            delta = (1.0 if mistake == "uphill" else -1.0) * lr * update
+            delta = (1.0 if mistake == "uphill" else -1.0) * (lr * lr if mistake == "lr_twice" else lr) * update
             w[i] = w[i] + delta
             step.append(delta)
         deltas.append(step)
@@ -193,6 +193,7 @@ SGD_MISTAKES = {
                        "forgets the first step. Start with v = g.copy().",
     "uphill": "the update with the opposite sign: the step was added to the weights (w += lr * update), "
               "which goes uphill; gradient descent subtracts it (w -= lr * update).",
+    "lr_twice": "the update multiplied by lr twice (lr^2): the rate applies once, w -= lr * update.",
 }
 
 

@@ -27,16 +27,18 @@ def adam_simulation(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.
         step = []
         for i, grad in enumerate(step_grads):
             # "counter_per_param": t += 1 inside the loop over parameters, so it counts parameters.
-            t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else step_count
+            t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else 1 if mistake == "t_stuck" \
+                else step_count
             decay = {"decoupled": 0.0, "decay_halved": weight_decay / 2, "decay_times_lr": lr * weight_decay,
                      "decay_sign": -weight_decay}.get(mistake, weight_decay)
             g = grad + decay * w[i]
             m[i] = (0.0 if mistake == "m_forgets" else b1) * m[i] + (1 - (b2 if mistake == "m_weight_b2" else b1)) * g
-            g2 = m[i] * m[i] if mistake == "v_from_m" else grad * grad if mistake == "v_without_decay" else g * g
+            g2 = {"v_from_m": m[i] * m[i], "v_without_decay": grad * grad, "v_of_abs": np.abs(g)}.get(mistake, g * g)
             v[i] = (0.0 if mistake == "v_forgets" else b2) * v[i] + (1.0 if mistake == "v_no_weight" else 1 - b2) * g2
             c1, c2 = {"no_correction": (1.0, 1.0), "correction_precedence": ((1 - b1) ** t, (1 - b2) ** t),
                       "m_correction_precedence": ((1 - b1) ** t, 1 - b2 ** t),
-                      "only_m_corrected": (1 - b1 ** t, 1.0)}.get(mistake, (1 - b1 ** t, 1 - b2 ** t))
+                      "only_m_corrected": (1 - b1 ** t, 1.0), "corrections_swapped": (1 - b2 ** t, 1 - b1 ** t)
+                      }.get(mistake, (1 - b1 ** t, 1 - b2 ** t))
             m_hat, v_hat = m[i] / c1, v[i] / c2
             if mistake == "corrected_m_stored":
                 m[i] = m_hat
@@ -96,6 +98,11 @@ ADAM_MISTAKES = {
                           "b1^t)): keep m as the running average and compute m_hat apart.",
     "uphill": "the update with the opposite sign: the step was added to the weights (w += ...), which goes "
               "uphill; gradient descent subtracts it (w -= lr * m_hat / ...).",
+    "t_stuck": "the update with t = 1 at every step (the step counter never incremented, or reset): t counts the "
+               "calls of step(), so the bias correction 1 - b^t fades away.",
+    "v_of_abs": "the update whose second moment averages |g| instead of g^2 (the square of the gradient).",
+    "corrections_swapped": "the update with m divided by 1 - b2^t and v by 1 - b1^t: each moment is corrected with "
+                           "its own beta, m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).",
 }
 
 

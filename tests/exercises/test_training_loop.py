@@ -22,7 +22,7 @@ from test_training import (accuracy_of, blobs, diverging_model, linear, mlp, mod
 def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shuffle=True, drop_last=False,
                       momentum=0.9):
     """The training loop of the docstring, step by step, with SGD(lr=0.1, momentum): returns (model, weighted
-    mean, unweighted mean, every batch weighted by batch_size)."""
+    mean, unweighted mean, every batch weighted by batch_size, the batch losses)."""
     optimizer = pkg.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
     loss_fn = pkg.losses.SoftmaxCrossEntropy()
     model.train()
@@ -38,7 +38,8 @@ def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shu
         model.backward(loss_fn.backward())
         optimizer.step()
         sizes.append(len(index))
-    return model, float(np.dot(losses, sizes) / n), float(np.mean(losses)), float(np.sum(losses) * batch_size / n)
+    return (model, float(np.dot(losses, sizes) / n), float(np.mean(losses)), float(np.sum(losses) * batch_size / n),
+            losses)
 
 
 def pytorch_epoch(model, X, y, batch_size, seed, momentum=0.9):
@@ -108,7 +109,12 @@ def test_train_epoch_runs_the_training_loop_of_the_docstring(ex, pkg, rng):
                         (means()[3], "the batch losses each weighted by batch_size, the short last batch too: weigh "
                                      "each by what it holds, len(X_batch) (2 of 50 examples in the last)."),
                         (means()[1] * 50 / 64, "the summed loss divided by n_batches * batch_size = 64: divide by N "
-                                               "= 50, the examples there are (the last batch is short).")])
+                                               "= 50, the examples there are (the last batch is short)."),
+                        (means()[4][-1], "the last batch's loss only: add every batch's loss (times its size) up "
+                                         "and divide by N once the epoch is over."),
+                        (means()[1] * 50, "the total over the examples, not divided by N = 50: return the mean."),
+                        (float(np.sum(means()[4])), "the sum of the batch losses: weight each by its size and "
+                                                    "divide by N.")])
 
 
 def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
@@ -263,7 +269,13 @@ def test_evaluate_returns_the_mean_loss_and_the_accuracy(ex, pkg, rng):
     check_close_ref("the loss returned by evaluate", loss, lambda: torch_loss_and_accuracy(model_before, X, y)[0],
                     alternatives=lambda: [(np.mean(batch_losses()), (
                         "the plain mean of the batch losses: weight each batch by its size (the last holds 3 of 103 "
-                        "examples)."))])
+                        "examples).")),
+                        (batch_losses()[-1], "the last batch's loss only: add every batch's loss (times its size) "
+                                             "up and divide by N."),
+                        (float(np.sum(batch_losses())), "the sum of the batch losses: weight each by its size and "
+                                                        "divide by N."),
+                        (float(np.dot(batch_losses(), [len(y[s:s + batch_size]) for s in range(0, n, batch_size)])),
+                         "the total over the examples, not divided by N: return the mean.")])
     correct = lambda: np.argmax(logits(), axis=1) == y  # noqa: E731
     check_close_ref("the accuracy returned by evaluate", acc, lambda: torch_loss_and_accuracy(model_before, X, y)[1],
                     alternatives=lambda: [(correct().sum(), "the number of correct predictions: divide by N for a "
