@@ -287,3 +287,15 @@ def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
                     folded, lambda: coverage(x_shape, 3, 1, 0),
                 alternatives=[(np.ones(x_shape), "1 everywhere: each window overwrote the previous one. "
                                "Overlapping windows must ADD (+=) into the image, not assign (=).")])
+
+
+def test_im2col_and_col2im_keep_float32(ex, rng):
+    x = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    cols = ex.im2col(x, 3, 1, 1)
+    upstream = rng.standard_normal(cols_shape(2, 3, 6, 5, 3, 1, 1)).astype(np.float32)
+    folded = ex.col2im(upstream, x.shape, 3, 1, 1)
+    # A float64 result is reported with its dtype by the check itself (the reference keeps float32).
+    check_close_ref("im2col of float32 x (kernel 3, stride 1, padding 1)", cols,
+                    lambda: torch_cols(x.astype(np.float64), 3, 1, 1), rtol=1e-6)
+    check_close_ref("col2im of float32 columns (kernel 3, stride 1, padding 1)", folded,
+                    lambda: torch_col2im(upstream.astype(np.float64), x.shape, 3, 1, 1), rtol=1e-5, atol=1e-5)

@@ -270,6 +270,12 @@ def test_dropout_draws_nothing_in_eval_mode_and_makes_its_own_generator(ex, rng)
                lambda k: (f"Dropout(p={P}) made without rng raised {k}: when rng is None, make a fresh generator "
                           "(np.random.default_rng()), as the docstring says." if isinstance(k, str) else
                           f"Dropout(p={P}) made without rng kept {k:.3f} of the entries; expected 1 - p."))
+    if isinstance(kept, float):
+        check_that("the masks of two Dropout layers made without rng", [ex.Dropout(P).forward(x) != 0
+                                                                         for _ in range(2)],
+                   lambda pair: not np.array_equal(pair[0], pair[1]),
+                   "two Dropout layers made without rng dropped the same entries: a fresh generator has no fixed "
+                   "seed (np.random.default_rng(), not default_rng(0)), or every model would drop alike.")
 
 
 def test_dropout_keeps_the_dtype_and_does_not_modify_its_arguments(ex, rng):

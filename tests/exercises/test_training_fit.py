@@ -200,6 +200,11 @@ def test_build_mnist_model_is_he_initialised(ex):
 
     check_that("the standard deviation of each weight matrix of the MNIST model", stds,
                lambda stds: len(stds) == len(weights) and all(he(std, w) for std, w in zip(stds, weights)), message)
+    again = [p.data for p in ex.build_mnist_model(own_rng()).parameters() if p.data.ndim == 2]
+    check_that("the weights of two MNIST models built with generators of the same seed", [weights, again],
+               lambda pair: len(pair[0]) == len(pair[1]) and all(np.array_equal(a, b) for a, b in zip(*pair)),
+               "two MNIST models built with generators of the same seed have different weights: pass rng to every "
+               "Linear (a layer made without rng draws from a fresh generator), so a seed reproduces the run.")
 
 
 def test_build_mnist_model_learns_a_2000_image_subset_of_mnist(ex, pkg, rng):

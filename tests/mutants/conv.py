@@ -84,3 +84,8 @@ MUTANTS += [
     Mutant("flatten_everything", "flattens the whole batch into one vector", "return x.reshape(x.shape[0], -1)",
            "return x.reshape(-1)", diagnosis="not one vector for the whole batch"),
 ]
+MUTANTS += [
+    Mutant("col2im_buffer_float64", "builds col2im's buffer without the columns' dtype",
+           "padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels), dtype=cols.dtype)",
+           "padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels))", diagnosis="dtype is float64"),
+]

@@ -77,3 +77,8 @@ MUTANTS += [
            "        if not self.training:\n            self._mask = None\n            return x",
            "        if not self.training:\n            return x", diagnosis="forget the stale mask"),
 ]
+MUTANTS += [
+    Mutant("dropout_default_generator_seeded", "uses np.random.default_rng(0) when no rng is given",
+           "self.rng = np.random.default_rng() if rng is None else rng",
+           "self.rng = np.random.default_rng(0) if rng is None else rng", diagnosis="a fresh generator has no fixed seed"),
+]

@@ -74,3 +74,8 @@ MUTANTS += [
            "    first = Linear(784, 256, rng=rng, dtype=np.float32)\n",
            "    first = Linear(784, 256, rng=rng, init=\"xavier\", dtype=np.float32)\n", diagnosis="Xavier (Glorot)"),
 ]
+MUTANTS += [
+    Mutant("mnist_second_layer_without_rng", "builds the second Linear without the rng",
+           "Linear(256, 128, rng=rng, dtype=np.float32)", "Linear(256, 128, dtype=np.float32)",
+           diagnosis="pass rng to every Linear"),
+]
