@@ -56,45 +56,102 @@ def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
     record = dict(profiler.records[-1])
     total = profiler.totals[-1]
     check_equal("the parts of a step lapped 'first', 'second', 'first', then stopped", list(record), [
-        "first", "second", "rest"], lambda names: (
-        f"the step's record has the parts {names}; expected ['first', 'second', 'rest']: one entry per part "
-        "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'."))
-    rest = record.get("rest") if isinstance(record.get("rest"), float) else 0.0
+        "first", "second", "rest"], names_message)
+    parts = [number(seconds) for seconds in record.values()]
+    times = [number(record.get("first")), number(record.get("second")), sum(parts), number(total),
+             number(record.get("rest", 0.0)), outside, min(parts, default=0.0), max(parts, default=0.0)]
+    check_that("the parts 'first' (2 ms and 1 ms of work) and 'second' (1 ms), their sum, the step's total and "
+               "the time measured around the step", times, lambda times: time_problem(times) is None, time_problem)
 
-    def first_problem(seconds):
-        if seconds >= 0.003:
-            return None
-        return f"'first' holds {seconds} s for two laps of at least 2 ms and 1 ms: " + (
-            "a part lapped twice in one step gets the SUM of its laps (+=), not the last one."
-            if seconds < 0.0025 else "a little less than the work in its laps: time between one reading "
-            "of the clock and the next mark is lost. Read the clock once per lap: now = clock(); add now - "
-            "mark; mark = now.")
 
-    def sum_problem(parts, total, rest):
-        if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
-            return None
-        return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: "
-                + ("the total is the parts without 'rest': it stops at the last lap. The step's total runs from "
-                   "start() to stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6
-                   else "the parts overlap: lap() must move the mark to now, so the next part starts where this "
-                   "one ended." if parts > total else "some time is in no part: every lap adds to its part, "
-                   "and stop() charges the time since the last mark to 'rest'."))
+def number(value):
+    return value if isinstance(value, (int, float)) else float("nan")
 
-    def problem(times):  # one observation: every property must hold of the same step's numbers
-        first, second, parts, total, rest, outside = (float(t) for t in times)
-        return first_problem(first) or sum_problem(parts, total, rest) or (
+
+def names_message(names):
+    if names == ["first", "second"]:
+        return ("the step's record has the parts ['first', 'second']: 'rest' is missing. stop() adds 'rest' (the time "
+                "since the last mark) to the step's parts BEFORE it keeps the record: a record appended, or copied, "
+                "before 'rest' is added has none.")
+    return (f"the step's record has the parts {names}; expected ['first', 'second', 'rest']: one entry per part "
+            "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'.")
+
+
+def time_problem(times):
+    """What is wrong with one step's numbers (seconds of this thread's CPU time), the likely mistakes first."""
+    first, second, parts, total, rest, outside, lowest, highest = (float(t) for t in times)
+    return clock_problem(lowest, highest, parts, total, outside) or first_problem(first, second) or \
+        sum_problem(parts, total, rest) or (
             None if 0.001 <= second < 0.5 else f"'second' holds {second} s for 1 ms of work: a lap is the time "
             "since the previous mark (start() or the previous lap).") or (
             None if 0.004 <= total <= outside else f"totals[-1] is {total} s for a step measured at {outside} s "
             "from outside: it must be stop() minus start() in CPU seconds of the thread (time.thread_time).")
 
-    def number(value):
-        return value if isinstance(value, (int, float)) else float("nan")
 
-    times = [number(record.get("first")), number(record.get("second")), sum(map(number, record.values())),
-             number(total), rest, outside]
-    check_that("the parts 'first' (2 ms and 1 ms of work) and 'second' (1 ms), their sum, the step's total and "
-               "the time measured around the step", times, lambda times: problem(times) is None, problem)
+def clock_problem(lowest, highest, parts, total, outside):
+    """A part or the total that no reading of one clock can give: negative, or longer than the whole step."""
+    if lowest < 0 or highest > outside + 0.05:  # no tick of a coarse clock: readings of two clocks subtracted
+        return (f"a part holds {lowest if lowest < 0 else highest:.6g} s, {'negative' if lowest < 0 else 'more than'}"
+                f"{'' if lowest < 0 else f' the whole step measured around it ({outside:.6g} s)'}: one difference "
+                "of two readings of ONE clock cannot be that. lap() reads another clock than start() and stop() "
+                "(time.perf_counter, time.time), or a mark taken on one clock is subtracted from another's; read "
+                "time.thread_time everywhere.")
+    if highest > outside:
+        return (f"a part holds {highest:.6g} s, more than the whole step measured around it on this thread's CPU "
+                f"clock ({outside:.6g} s): the profiler's clock counts time this thread did not spend, or advances "
+                "in ticks (time.process_time: every thread's CPU time, updated at each scheduler tick under a "
+                "CPU-time limit; the wall clock: the time others ran). Use time.thread_time.")
+    ratio = total / parts if parts > 0 and total > 0 else 1.0
+    unit = next((text for factor, text in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e-3, "milliseconds"))
+                 if abs(ratio / factor - 1) < 0.02), None)
+    if unit:
+        return (f"totals[-1] is {ratio:.4g} times the sum of its parts: the total and the parts are in different units "
+                f"(a factor {max(ratio, 1 / ratio):.0f}: {unit} and seconds). Keep every time in seconds, as the clock "
+                "gives them.")
+    if total > outside:
+        return (f"the step's total is {1e3 * total:.3f} ms, longer than the step measured around it on this thread's "
+                f"CPU clock ({1e3 * outside:.3f} ms): " + (
+                    "the profiler's clock counts time this thread did not spend (time.process_time adds every "
+                    "thread's, the wall clock the time others ran): use time.thread_time."
+                    if abs(parts - total) <= 1e-6 else
+                    f"it is read from another clock than the parts (which add up to {1e3 * parts:.3f} ms): the wall "
+                    "clock (time.perf_counter, time.time) counts the time other processes ran. One clock for the "
+                    "parts and the total: time.thread_time."))
+
+
+def first_problem(first, second):
+    if first >= 0.003:
+        return None
+    if first == second == 0.0:
+        return ("every lap holds 0 s: the mark moves to now BEFORE the time since it is charged, so a lap measures "
+                "nothing. Charge now - mark to the part first, then move the mark.")
+    return f"'first' holds {first} s for two laps of at least 2 ms and 1 ms: " + (
+        "a part lapped twice in one step gets the SUM of its laps (+=), not the last one."
+        if first < 0.0025 else "a little less than the work in its laps: time between one reading "
+        "of the clock and the next mark is lost. Read the clock once per lap: now = clock(); add now - "
+        "mark; mark = now.")
+
+
+def sum_problem(parts, total, rest):
+    if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
+        return None
+    return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: " + (
+        "the total is the parts without 'rest': it stops at the last lap. The step's total runs from start() to "
+        "stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6 else
+        "the total is 'rest' alone, the time since the last mark: the step's total is stop() minus start() (the "
+        "mark moves at every lap, the start does not)." if rest > 0 and abs(rest - total) <= 1e-6 else
+        "the parts overlap: lap() must move the mark to now, so the next part starts where this one ended."
+        if parts > total else "some time is in no part (every lap adds to its part, and stop() charges the time "
+        "since the last mark to 'rest'), or the total is read from another clock than the parts (one clock for "
+        "both: time.thread_time)."))
+
+
+def faults_message(count):
+    if isinstance(count, (int, float)) and count < 0:
+        return (f"faults[1] is {count}: a count of page faults is never negative. The subtraction is reversed (start() "
+                "minus stop()): a step's faults are ru_minflt at stop() MINUS ru_minflt at start().")
+    return (f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even with 4 MiB "
+            "pages): count ru_minflt of resource.getrusage at start() and at stop().")
 
 
 @pytest.mark.part("profiler")
@@ -114,9 +171,7 @@ def test_profiler_keeps_one_record_total_and_fault_count_per_step(ex, rng):
         f"after 3 profiled steps records, totals and faults have {got} entries; expected one per step: "
         "stop() appends the step's record, total and page-fault count (start() must not clear them)."))
     check_that("the page faults of a step that touches 64 MiB of fresh memory", profiler.faults[1],
-               lambda faults: faults >= 16, lambda faults: (
-                   f"faults[1] is {faults} for a step that touched 64 MiB of new memory (at least 16 faults even "
-                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
+               lambda faults: faults >= 16, faults_message)
 
 
 @pytest.mark.part("profiler")
@@ -142,9 +197,7 @@ def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
                f"around them had {pair[1]}: a step's count must be ru_minflt at stop() MINUS ru_minflt at start(), "
                "not the process's count since it started.")
     check_that("the page faults of the step that touched 64 MiB of fresh memory", faults[1] if faults[1:] else None,
-               lambda count: count >= 16, lambda count: (
-                   f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even "
-                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
+               lambda count: count >= 16, faults_message)
 
 
 @pytest.mark.fact  # names of parts and a count of dicts: the times and faults above are the judged quantities
@@ -163,6 +216,9 @@ def test_profiler_keeps_a_record_of_its_own_for_every_step(ex, rng):
         return (f"records hold the parts {parts} after steps that lapped 'first step', 'second step', 'third step'"
                 + ("; they are one dictionary object, reused: start() must begin a NEW dict for each step ({}), "
                    "since clearing the old one changes every record already kept." if distinct < len(parts) else
+                   ": 'rest' is missing from every record: stop() adds 'rest' BEFORE it keeps the record (a record "
+                   "appended, or copied, before 'rest' is added has none)." if all(
+                       isinstance(names, list) and "rest" not in names for names in parts) else
                    "; each record holds the parts of its own step only, ending with 'rest'."))
 
     check_equal("the parts of each step's record, and how many distinct dicts the records are", [parts, distinct],
