@@ -25,12 +25,16 @@ def busy(seconds):
 # Profiler
 
 
-def explain_profiled_sums(pairs):
-    """Why the parts of profiled steps disagree with the step timed around them (thread CPU seconds). The
-    check before it proved that step() laps its parts, so a sum far from the step is the clock's doing,
-    or a profiler restarted inside step()."""
-    shown = ", ".join(f"{1e3 * total:.3f} ms of {1e3 * outside:.3f}" for total, outside in pairs[:3])
-    if all(total > outside for total, outside in pairs):
+def explain_profiled_sums(steps):
+    """Why the parts of profiled steps disagree with the step timed around them (thread CPU seconds); steps:
+    (sum of the parts, the profiler's total, the time around the step). The check before it proved that step()
+    laps its parts, so a sum far from the step is the clock's doing, laps that overlap, or a profiler
+    restarted inside step()."""
+    shown = ", ".join(f"{1e3 * parts:.3f} ms of {1e3 * outside:.3f}" for parts, _, outside in steps[:3])
+    if all(parts > outside for parts, _, outside in steps):
+        if all(parts > total + 1e-6 for parts, total, _ in steps):
+            return (f"the parts of a profiled step add up to more than the step timed around it ({shown}) and "
+                    "more than the profiler's own total: the parts overlap: lap() must move the mark to now.")
         return (f"the parts of a profiled step add up to MORE than the step timed around it ({shown}): the "
                 "profiler's clock counts time this thread did not spend. time.thread_time counts this thread's "
                 "CPU time only; time.process_time adds every other thread's, time.perf_counter the time others "
@@ -81,7 +85,7 @@ def time_problem(times):
     """What is wrong with one step's numbers (seconds of this thread's CPU time), the likely mistakes first."""
     first, second, parts, total, rest, outside, lowest, highest = (float(t) for t in times)
     return clock_problem(lowest, highest, parts, total, outside) or first_problem(first, second) or \
-        sum_problem(parts, total, rest) or (
+        sum_problem(parts, total, rest, outside) or (
             None if 0.001 <= second < 0.5 else f"'second' holds {second} s for 1 ms of work: a lap is the time "
             "since the previous mark (start() or the previous lap).") or (
             None if 0.004 <= total <= outside else f"totals[-1] is {total} s for a step measured at {outside} s "
@@ -90,13 +94,14 @@ def time_problem(times):
 
 def clock_problem(lowest, highest, parts, total, outside):
     """A part or the total that no reading of one clock can give: negative, or longer than the whole step."""
-    if lowest < 0 or highest > outside + 0.05:  # no tick of a coarse clock: readings of two clocks subtracted
+    telescoped = abs(parts - total) <= 1e-6 + 1e-9 * abs(total)  # the laps tile the step (else: sum_problem)
+    if telescoped and (lowest < 0 or highest > outside + 0.05):  # no tick of a coarse clock: two clocks mixed
         return (f"a part holds {lowest if lowest < 0 else highest:.6g} s, {'negative' if lowest < 0 else 'more than'}"
                 f"{'' if lowest < 0 else f' the whole step measured around it ({outside:.6g} s)'}: one difference "
                 "of two readings of ONE clock cannot be that. lap() reads another clock than start() and stop() "
                 "(time.perf_counter, time.time), or a mark taken on one clock is subtracted from another's; read "
                 "time.thread_time everywhere.")
-    if highest > outside:
+    if telescoped and highest > outside:
         return (f"a part holds {highest:.6g} s, more than the whole step measured around it on this thread's CPU "
                 f"clock ({outside:.6g} s): the profiler's clock counts time this thread did not spend, or advances "
                 "in ticks (time.process_time: every thread's CPU time, updated at each scheduler tick under a "
@@ -113,7 +118,7 @@ def clock_problem(lowest, highest, parts, total, outside):
                 f"CPU clock ({1e3 * outside:.3f} ms): " + (
                     "the profiler's clock counts time this thread did not spend (time.process_time adds every "
                     "thread's, the wall clock the time others ran): use time.thread_time."
-                    if abs(parts - total) <= 1e-6 else
+                    if telescoped else
                     f"it is read from another clock than the parts (which add up to {1e3 * parts:.3f} ms): the wall "
                     "clock (time.perf_counter, time.time) counts the time other processes ran. One clock for the "
                     "parts and the total: time.thread_time."))
@@ -132,14 +137,15 @@ def first_problem(first, second):
         "mark; mark = now.")
 
 
-def sum_problem(parts, total, rest):
+def sum_problem(parts, total, rest, outside):
     if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
         return None
     return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: " + (
         "the total is the parts without 'rest': it stops at the last lap. The step's total runs from start() to "
         "stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6 else
         "the total is 'rest' alone, the time since the last mark: the step's total is stop() minus start() (the "
-        "mark moves at every lap, the start does not)." if rest > 0 and abs(rest - total) <= 1e-6 else
+        "mark moves at every lap, the start does not)." if rest > 0 and abs(rest - total) <= 1e-6 and
+        total < 0.5 * outside else
         "the parts overlap: lap() must move the mark to now, so the next part starts where this one ended."
         if parts > total else "some time is in no part (every lap adds to its part, and stop() charges the time "
         "since the last mark to 'rest'), or the total is read from another clock than the parts (one clock for "
@@ -223,3 +229,33 @@ def test_profiler_keeps_a_record_of_its_own_for_every_step(ex, rng):
 
     check_equal("the parts of each step's record, and how many distinct dicts the records are", [parts, distinct],
                 [[["first step", "rest"], ["second step", "rest"], ["third step", "rest"]], 3], message)
+
+
+@pytest.mark.part("profiler")
+def test_profiler_counts_the_time_of_its_own_thread_only(ex, rng):
+    import sys
+    import threading
+
+    other = threading.Thread(target=busy, args=(0.03,), daemon=True)  # CPU time of another thread, meanwhile
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # the two threads take turns often: the other one runs inside the step
+    try:
+        profiler = ex.Profiler()
+        started = time.thread_time()
+        other.start()
+        profiler.start()
+        busy(0.01)
+        profiler.lap("work")
+        profiler.stop()
+        outside = time.thread_time() - started
+    finally:
+        sys.setswitchinterval(switch)
+        other.join()
+    parts = [number(seconds) for seconds in profiler.records[-1].values()]
+    total = number(profiler.totals[-1])
+    check_that("the parts and total of a step while another thread works, and the step timed around it on this "
+               "thread's CPU clock", [sum(parts), total, min(parts, default=0.0), max(parts, default=0.0), outside],
+               lambda t: clock_problem(t[2], t[3], t[0], t[1], t[4]) is None and t[1] <= t[4],
+               lambda t: clock_problem(t[2], t[3], t[0], t[1], t[4]) or (
+                   f"the step's total is {t[1]} s, more than the {t[4]} s this thread spent in it: count this "
+                   "thread's CPU time only (time.thread_time)."))

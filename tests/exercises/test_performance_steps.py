@@ -14,8 +14,8 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback.diagnose import explain_error
 from helpers import once
 from test_performance import explain_profiled_sums
-from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, parameter_names, runs,
-                                       textbook_cnn, textbook_mlp)
+from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, loss_slips, mlp_slips, parameter_names,
+                                       runs, textbook_cnn, textbook_mlp)
 
 
 def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):
@@ -24,7 +24,8 @@ def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):
     check_close(f"{what}: the loss of its first step", np.asarray(loss, dtype=np.float64),
                 lambda: runs(ref, build, start, [batch], batch_size)[0][0], rtol=RTOL, atol=ATOL,
                 alternatives=lambda: [(run[0][0], text) for run, text in runs(ref, build, start, [batch], batch_size,
-                                                                               slips)])
+                                                                               slips)]
+                + [(run[0], text) for run, text in loss_slips(runs(ref, build, start, [batch], batch_size), [batch])])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -33,7 +34,7 @@ def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):
 
 def error_text(error):
     """An exception raised in the learner's step, with its line: 'ValueError: ... (performance.py line 12)'."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith("/performance.py")]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith("/performance.py")]
     where = f" (performance.py line {frames[-1].lineno})" if frames else ""
     return f"{type(error).__name__}: {error}{where}"
 
@@ -51,19 +52,21 @@ def step_failure(got, sizes, batch_size):
 
 
 def take_steps(fast, batches, profiler):
-    """(losses, [the parameters after each step], the error that stopped a later step or "")."""
-    losses, trajectory = [], []
+    """(losses, [copies of the parameters after each step], the error that stopped a later step or "", the arrays
+    parameters() returned after step 1)."""
+    losses, trajectory, returned = [], [], []
     for index, (x, labels) in enumerate(batches):
         try:
             losses.append(fast.step(x, labels, profiler))
-            trajectory.append([np.asarray(p, dtype=np.float64) for p in fast.parameters()])
+            returned = returned or list(fast.parameters())
+            trajectory.append([np.array(p, dtype=np.float64) for p in (returned if index == 0 else fast.parameters())])
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - which step raised, and how, is the observation
             if index == 0:
                 raise  # the first step: the error as it is, with the kata's sentence for it
-            return losses[:len(trajectory)], trajectory, error_text(error)
-    return losses, trajectory, ""
+            return losses[:len(trajectory)], trajectory, error_text(error), returned
+    return losses, trajectory, "", returned
 
 
 def built(what, make):
@@ -96,7 +99,7 @@ def check_steps(what, fast, start, batches, expected, slips, *, batch_size, prof
     runs that explain a difference. Step by step, parameter by parameter: a wrong gradient shows in its own
     parameter's row (in `make compare` too), and a slip that first shows in a later step (the velocity, a
     buffer never cleared, the short last batch) matches its slipped run from there on."""
-    losses, trajectory, failure = take_steps(fast, batches, profiler)
+    losses, trajectory, failure, returned = take_steps(fast, batches, profiler)
     sizes = [len(x) for x, _ in batches]
     check_equal(f"{what}: the steps that ran, and the error that stopped the others", [len(trajectory), failure],
                 [len(batches), ""], lambda got: step_failure(got, sizes, batch_size))
@@ -104,6 +107,11 @@ def check_steps(what, fast, start, batches, expected, slips, *, batch_size, prof
     check_equal(f"{what}: parameters() gives one array per parameter", len(trajectory[-1]), len(start),
                 lambda got: f"{what}: parameters() returned {got} arrays; expected {len(start)}, one per "
                             "parameter in the textbook order [W1, b1, W2, b2, ...].")
+    check_that(f"{what}: the arrays parameters() returned after step 1, read again after the last step",
+               [returned, trajectory[0]], lambda pair: all(np.array_equal(a, b) for a, b in zip(*pair)),
+               f"{what}: the arrays parameters() returned after step 1 changed during the later steps: they are the "
+               "model's own arrays (or views of them), which every step updates in place; parameters() returns "
+               "copies (a.copy()).")
     trajectory = [start] + trajectory
     factors = {"lr": LR, "momentum": MOMENTUM, "1 - momentum": 1 - MOMENTUM}
     passed = []  # the changes checked so far, all right: a slip that changes one of them did not happen
@@ -128,7 +136,8 @@ def check_steps(what, fast, start, batches, expected, slips, *, batch_size, prof
     ns = np.array(sizes, dtype=np.float64)
     check_close(f"{what}: the losses returned by {len(batches)} steps", np.array(losses, dtype=np.float64),
                 lambda: expected()[0], rtol=1e-4, atol=1e-5, alternatives=lambda: candidates(lambda run: run[0])() + [
-                    (expected()[0] * ns, "the SUM of the examples' losses: the step returns their MEAN over the batch.")])
+                    (expected()[0] * ns, "the SUM of the examples' losses: a step returns their MEAN over the batch.")]
+                + loss_slips(expected(), batches))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,8 +226,8 @@ def test_mlp_copies_its_parameters_and_leaves_the_batch_alone(ex, ref, rng):
     for name, before, after in zip(parameter_names(len(params)), given, params):
         check_unchanged(f"FastMLP (the float32 {name} it was given; copy it in __init__)", before, after)
     check_unchanged("FastMLP.step (its batch x)", x_before, x)
-    check_first_loss("FastMLP 9-7-4", loss, textbook_mlp, ref, [p.astype(np.float64) for p in given], (x_before, labels), 5,
-                     mlp_slips(2))
+    check_first_loss("FastMLP 9-7-4", loss, textbook_mlp, ref, [p.astype(np.float64) for p in given],
+                     (x_before, labels), 5, mlp_slips(2))
 
 
 @pytest.mark.part("mlp")
@@ -250,15 +259,16 @@ def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
         profiler.start()
         fast.step(x, labels, profiler)
         profiler.stop()
-        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), time.thread_time() - started))
-    check_that("the parts of a profiled FastMLP step", [count for count, _, _ in steps],
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastMLP step", [times[0] for times in steps],
                lambda counts: min(counts) >= 4, lambda counts: (
                    f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
                    "step (each layer's forward and backward, the loss, the update) so that the profile says "
                    "where the time goes."))
     check_that("the sum of a profiled FastMLP step's parts against the step measured around it",
-               [(total, outside) for _, total, outside in steps],
-               lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
                explain_profiled_sums)
 
 
@@ -336,12 +346,13 @@ def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
         profiler.start()
         fast.step(x, labels, profiler)
         profiler.stop()
-        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), time.thread_time() - started))
-    check_that("the parts of a profiled FastCNN step", [count for count, _, _ in steps],
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastCNN step", [times[0] for times in steps],
                lambda counts: min(counts) >= 6, lambda counts: (
                    f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
                    "step (each convolution's im2col and product, pooling, their backward, the update)."))
     check_that("the sum of a profiled FastCNN step's parts against the step measured around it",
-               [(total, outside) for _, total, outside in steps],
-               lambda pairs: any(0.5 * outside <= total <= outside for total, outside in pairs),
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
                explain_profiled_sums)

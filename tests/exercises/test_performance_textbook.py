@@ -186,11 +186,11 @@ class Update:
 def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, clear=True, last_divided=False,
                  columns=None, early_update=False):
     """Train the judge's layers on the batches as the fast step should (or with the slips named); (losses,
-    [the parameters before any step, after step 1, after step 2, ...])."""
+    [the parameters before any step, after step 1, after step 2, ...], [the logits of each step])."""
     optimizer = ref.optim.SGD(parameters, lr=LR, momentum=MOMENTUM) if update is None and not early_update \
         else Update(parameters, update or "sgd")
     loss_fn = ref.losses.SoftmaxCrossEntropy()
-    losses, trajectory = [], [[p.data.copy() for p in parameters]]
+    losses, trajectory, logits = [], [[p.data.copy() for p in parameters]], []
     for index, (x, labels) in enumerate(batches):
         x = np.asarray(x, dtype=np.float64)
         x = x if columns is None else np.where(columns(x), x, 0.0)
@@ -199,6 +199,7 @@ def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, c
         h = x
         for layer in layers:
             h = layer.forward(h)
+        logits.append(h)
         losses.append(loss_fn.forward(h, labels))
         grad = loss_fn.backward() * (len(x) / batch_size if last_divided and index == len(batches) - 1 else 1.0)
         for layer in reversed(layers):
@@ -210,7 +211,20 @@ def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, c
                 layer.W.grad[...], layer.b.grad[...] = kept
         optimizer.step()
         trajectory.append([p.data.copy() for p in parameters])
-    return np.array(losses), trajectory
+    return np.array(losses), trajectory, logits
+
+
+def loss_slips(run, batches):
+    """Slips of the fused loss, from the textbook's losses L and logits z: with s = z - (the row's maximum), the
+    label's entry read after exp overwrote z in place gives L + mean(s_y - exp(s_y)), and the label's logit taken
+    before the maximum was subtracted gives L - mean(max)."""
+    shifted = [(z - z.max(axis=1, keepdims=True))[np.arange(len(z)), labels] for z, (_, labels) in zip(run[2], batches)]
+    return [(run[0] + np.array([np.mean(s - np.exp(s)) for s in shifted]), "the loss with the label's entry read "
+             "AFTER exp overwrote z in place (exp(z_y) where z_y belongs): take what you need from a buffer before an "
+             "in-place operation overwrites it."),
+            (run[0] - np.array([np.mean(z.max(axis=1)) for z in run[2]]), "the loss with the label's logit taken "
+             "before the row's maximum was subtracted, while the log-sum-exp used the shifted logits: subtract the "
+             "maximum from both (it cancels).")]
 
 
 def textbook_mlp(ref, params):
@@ -257,7 +271,8 @@ UPDATE_SLIPS = [
     (SAME, dict(update="no momentum"), "what SGD WITHOUT momentum computes: the velocity was overwritten (=) where it "
      "must accumulate (u *= momentum, then u += g)."),
     (SAME, dict(update="momentum on the gradient"), "what SGD computes when momentum multiplies the gradient (v += "
-     "momentum * g) and the velocity never decays: v = momentum * v + g decays the old velocity, then adds the whole gradient."),
+     "momentum * g) and the velocity never decays: v = momentum * v + g decays the old velocity, then adds the "
+     "whole gradient."),
     (SAME, dict(update="old velocity"), "what SGD computes when each parameter moves by the velocity of the previous "
      "step (w -= lr v before v is updated, so step 1 moves nothing): update the velocity first, then step with it."),
     (SAME, dict(update="dampened"), "what SGD with dampening computes, v = momentum v + (1 - momentum) g: the "
