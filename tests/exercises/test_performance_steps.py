@@ -14,7 +14,7 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback.diagnose import explain_error
 from helpers import once
 from test_performance import explain_profiled_sums
-from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, loss_slips, mlp_slips, parameter_names,
+from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, parameter_names,
                                        runs, textbook_cnn, textbook_mlp)
 
 
@@ -23,8 +23,8 @@ def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):
     what the tests of copies and layouts judge beside the facts they check."""
     check_close(f"{what}: the loss of its first step", np.asarray(loss, dtype=np.float64),
                 lambda: runs(ref, build, start, [batch], batch_size)[0][0], rtol=RTOL, atol=ATOL,
-                alternatives=lambda: [(run[0][0], text) for run, text in runs(ref, build, start, [batch], batch_size,
-                                                                               slips)]
+                alternatives=lambda: [(run[0][0], text) for run, text, _ in runs(ref, build, start, [batch], batch_size,
+                                                                                  slips)]
                 + [(run[0], text) for run, text in loss_slips(runs(ref, build, start, [batch], batch_size), [batch])])
 
 
@@ -49,6 +49,19 @@ def step_failure(got, sizes, batch_size):
                        "the first n rows of every buffer made for batch_size rows (buf[:n]), in every product, mask "
                        "and sum of the step, and a batch of n for every count (the ones of 1^T G too).")
     return text + (f" {explanation}" if (explanation := explain_error(error)) else "")
+
+
+def loss_slips(run, batches):
+    """Slips of the fused loss, from the textbook's losses L and logits z: with s = z - (the row's maximum), the
+    label's entry read after exp overwrote z in place gives L + mean(s_y - exp(s_y)), and the label's logit taken
+    before the maximum was subtracted gives L - mean(max)."""
+    shifted = [(z - z.max(axis=1, keepdims=True))[np.arange(len(z)), labels] for z, (_, labels) in zip(run[2], batches)]
+    return [(run[0] + np.array([np.mean(s - np.exp(s)) for s in shifted]), "the loss with the label's entry read "
+             "AFTER exp overwrote z in place (exp(z_y) where z_y belongs): take what you need from a buffer before an "
+             "in-place operation overwrites it."),
+            (run[0] - np.array([np.mean(z.max(axis=1)) for z in run[2]]), "the loss with the label's logit taken "
+             "before the row's maximum was subtracted, while the log-sum-exp used the shifted logits: subtract the "
+             "maximum from both (it cancels).")]
 
 
 def take_steps(fast, batches, profiler):
@@ -114,11 +127,12 @@ def check_steps(what, fast, start, batches, expected, slips, *, batch_size, prof
                "copies (a.copy()).")
     trajectory = [start] + trajectory
     factors = {"lr": LR, "momentum": MOMENTUM, "1 - momentum": 1 - MOMENTUM}
-    passed = []  # the changes checked so far, all right: a slip that changes one of them did not happen
+    passed = []  # (step, change) checked so far, all right: a slip that changes one of them did not happen
 
-    def candidates(pick):
-        return lambda: [(pick(run), text) for run, text in slips() if all(
-            np.allclose(change(run), change(expected()), rtol=RTOL, atol=ATOL) for change in passed)]
+    def candidates(pick, now=None):  # a slip one parameter makes alone must agree with the earlier steps only
+        return lambda: [(pick(run), text) for run, text, own in slips() if all(
+            np.allclose(change(run), change(expected()), rtol=RTOL, atol=ATOL) for step, change in passed
+            if not own or step != now)]
 
     for step in range(1, len(trajectory)):
         for index, name in enumerate(names):
@@ -131,8 +145,8 @@ def check_steps(what, fast, start, batches, expected, slips, *, batch_size, prof
                 f" (-lr dL/d{name}: the velocity starts at zero)" if step == 1 else ""),
                 change((None, trajectory)), lambda change=change: change(expected()), rtol=RTOL, atol=ATOL,
                 batch_size=sizes[step - 1], factors=factors, given=given,
-                alternatives=candidates(change))
-            passed.append(change)
+                alternatives=candidates(change, step))
+            passed.append((step, change))
     ns = np.array(sizes, dtype=np.float64)
     check_close(f"{what}: the losses returned by {len(batches)} steps", np.array(losses, dtype=np.float64),
                 lambda: expected()[0], rtol=1e-4, atol=1e-5, alternatives=lambda: candidates(lambda run: run[0])() + [

@@ -102,8 +102,12 @@ class ChannelsLastFlatten:
         return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
 
-class PoolTiesToAll:
-    """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its maximum."""
+class PoolTies:
+    """2 x 2 max-pooling whose backward gives a tied window's gradient to EVERY position equal to its maximum
+    ("all"), or to the LAST one ("last") instead of the first."""
+
+    def __init__(self, kind):
+        self.kind = kind
 
     def forward(self, x):
         n, c, h, w = x.shape
@@ -112,7 +116,14 @@ class PoolTiesToAll:
 
     def backward(self, grad):
         up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
-        return up(grad) * (self.x == up(self.y))
+        tied = self.x == up(self.y)
+        if self.kind == "last":  # keep a position only if no later one (row-major within its window) is tied
+            n, c, h, w = tied.shape
+            windows = tied.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2,
+                                                                                                  w // 2, 4)
+            last = np.eye(4, dtype=bool)[3 - np.argmax(windows[..., ::-1], axis=-1)]
+            tied = last.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+        return up(grad) * tied
 
 
 class InputGradientSlip:
@@ -184,7 +195,7 @@ class Update:
 
 
 def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, clear=True, last_divided=False,
-                 columns=None, early_update=False):
+                 columns=None, early_update=False, loss_grad=None):
     """Train the judge's layers on the batches as the fast step should (or with the slips named); (losses,
     [the parameters before any step, after step 1, after step 2, ...], [the logits of each step])."""
     optimizer = ref.optim.SGD(parameters, lr=LR, momentum=MOMENTUM) if update is None and not early_update \
@@ -202,6 +213,8 @@ def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, c
         logits.append(h)
         losses.append(loss_fn.forward(h, labels))
         grad = loss_fn.backward() * (len(x) / batch_size if last_divided and index == len(batches) - 1 else 1.0)
+        if loss_grad is not None:  # a slip of the fused gradient, as dL/dlogits: onehot (n, classes)
+            grad = loss_grad(grad, np.eye(grad.shape[1])[labels], len(x))
         for layer in reversed(layers):
             grad_out, grad = grad, layer.backward(grad)
             if early_update and hasattr(layer, "W"):  # the weights updated before their dL/dx is computed
@@ -212,19 +225,6 @@ def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, c
         optimizer.step()
         trajectory.append([p.data.copy() for p in parameters])
     return np.array(losses), trajectory, logits
-
-
-def loss_slips(run, batches):
-    """Slips of the fused loss, from the textbook's losses L and logits z: with s = z - (the row's maximum), the
-    label's entry read after exp overwrote z in place gives L + mean(s_y - exp(s_y)), and the label's logit taken
-    before the maximum was subtracted gives L - mean(max)."""
-    shifted = [(z - z.max(axis=1, keepdims=True))[np.arange(len(z)), labels] for z, (_, labels) in zip(run[2], batches)]
-    return [(run[0] + np.array([np.mean(s - np.exp(s)) for s in shifted]), "the loss with the label's entry read "
-             "AFTER exp overwrote z in place (exp(z_y) where z_y belongs): take what you need from a buffer before an "
-             "in-place operation overwrites it."),
-            (run[0] - np.array([np.mean(z.max(axis=1)) for z in run[2]]), "the loss with the label's logit taken "
-             "before the row's maximum was subtracted, while the log-sum-exp used the shifted logits: subtract the "
-             "maximum from both (it cancels).")]
 
 
 def textbook_mlp(ref, params):
@@ -265,30 +265,37 @@ SAME = replaced(lambda index, layer: False, None)
 WEIGHTED = lambda index, layer: hasattr(layer, "W")  # noqa: E731
 RELU = lambda index, layer: type(layer).__name__ == "ReLU"  # noqa: E731
 
-UPDATE_SLIPS = [
-    (SAME, dict(clear=False), "what the textbook computes when the gradients of earlier steps are never cleared: a "
-     "reused gradient buffer was added to (+=) without being reset; write it with out= (or clear it) each step."),
-    (SAME, dict(update="no momentum"), "what SGD WITHOUT momentum computes: the velocity was overwritten (=) where it "
-     "must accumulate (u *= momentum, then u += g)."),
-    (SAME, dict(update="momentum on the gradient"), "what SGD computes when momentum multiplies the gradient (v += "
-     "momentum * g) and the velocity never decays: v = momentum * v + g decays the old velocity, then adds the "
-     "whole gradient."),
-    (SAME, dict(update="old velocity"), "what SGD computes when each parameter moves by the velocity of the previous "
-     "step (w -= lr v before v is updated, so step 1 moves nothing): update the velocity first, then step with it."),
-    (SAME, dict(update="dampened"), "what SGD with dampening computes, v = momentum v + (1 - momentum) g: the "
-     "docstring's rule adds the whole gradient, v = momentum v + g."),
-    (SAME, dict(update="lr twice"), "what the step computes with the learning rate applied twice (folded into the "
-     "loss's gradient as lr / n, and again as w -= lr * u at the update): apply lr once."),
-    (SAME, dict(update="no lr"), "what the step computes without the learning rate (w -= v): lr must scale the step "
-     "once, in the loss's gradient (lr / n) or in the update."),
+ONE = dict(per_parameter=True)  # a slip one parameter's update can make alone (the others right)
+UPDATE_SLIPS = [(SAME, {**ONE, **options}, text) for options, text in (
+    (dict(clear=False), "what the textbook computes when the gradients of earlier steps are never cleared: a reused "
+     "gradient buffer was added to (+=) without being reset; write it with out= (or clear it) each step."),
+    (dict(update="no momentum"), "what SGD WITHOUT momentum computes: the velocity was overwritten (=) where it must "
+     "accumulate (u *= momentum, then u += g)."),
+    (dict(update="momentum on the gradient"), "what SGD computes when momentum multiplies the gradient (v += momentum "
+     "* g) and the velocity never decays: v = momentum * v + g decays the old velocity, then adds the whole gradient."),
+    (dict(update="old velocity"), "what SGD computes when each parameter moves by the velocity of the previous step "
+     "(w -= lr v before v is updated, so step 1 moves nothing): update the velocity first, then step with it."),
+    (dict(update="dampened"), "what SGD with dampening computes, v = momentum v + (1 - momentum) g: the docstring's "
+     "rule adds the whole gradient, v = momentum v + g."),
+    (dict(update="lr twice"), "what the step computes with the learning rate applied twice (folded into the loss's "
+     "gradient as lr / n, and again as w -= lr * u at the update): apply lr once."),
+    (dict(update="no lr"), "what the step computes without the learning rate (w -= v): lr must scale the step once, "
+     "in the loss's gradient (lr / n) or in the update."))] + [
     (SAME, dict(last_divided=True), "what the textbook computes if the last, shorter batch is averaged over batch_size "
      "instead of its own n: divide by len(x)."),
-    (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "grad left out")), {}, "what the step computes when the bias "
+    (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "grad left out")), ONE, "what the step computes when the bias "
      "gradients are left out (each b keeps its value, or its gradient is never written): dL/db is the sum over "
      "the batch of dL/dy, 1^T G."),
-    (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "grad mean")), {}, "what the step computes when each bias "
+    (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "grad mean")), ONE, "what the step computes when each bias "
      "gradient is the MEAN over the batch (divided by n once more): the loss's gradient already carries 1/n, so "
      "dL/db is the SUM over the batch of dL/dy."),
+    (SAME, dict(loss_grad=lambda g, onehot, n: g + onehot / n - onehot / LR), "what the step computes when the "
+     "loss's gradient subtracts 1 at the labels where it must subtract the scale (lr / n, with lr folded in): "
+     "(softmax - onehot) is scaled as a whole."),
+    (SAME, dict(loss_grad=lambda g, onehot, n: g + onehot / n - onehot), "what the step computes when the loss's "
+     "gradient subtracts 1 at the labels, not 1/n: (softmax - onehot) / n is divided by n as a whole."),
+    (SAME, dict(loss_grad=lambda g, onehot, n: g + onehot / n), "what the step computes when the loss's gradient "
+     "is softmax alone, the one-hot labels never subtracted: (softmax - onehot) / n."),
     (replaced(RELU, lambda layer: ReLUSlip(layer, "gradient ReLU'd")), {}, "what the step computes when the ReLUs' "
      "backward keeps the POSITIVE entries of dL/dy (np.maximum(g, 0), a ReLU applied to the gradient): the mask comes "
      "from the forward's values (out > 0), not from the gradient's sign."),
@@ -355,9 +362,12 @@ def cnn_slips(image_shape):
         (replaced(lambda index, layer: type(layer).__name__ == "Flatten", lambda layer: ChannelsLastFlatten()), {},
          "what a model computes whose Linear layer reads channels-last (h, w, c) features with W3's rows still in "
          "Flatten's (c, h, w) order: permute W3's rows once, in __init__ (and back in parameters())."),
-        (replaced(lambda index, layer: type(layer).__name__ == "MaxPool2d", lambda layer: PoolTiesToAll()), {},
+        (replaced(lambda index, layer: type(layer).__name__ == "MaxPool2d", lambda layer: PoolTies("all")), {},
          "what max-pooling computes when a tied window gives its gradient to EVERY position equal to its maximum: "
          "only the first one (row-major within the window) may take it."),
+        (replaced(lambda index, layer: type(layer).__name__ == "MaxPool2d", lambda layer: PoolTies("last")), {},
+         "what max-pooling computes when a tied window gives its gradient to its LAST maximum: the first one "
+         "(row-major within the window) takes it, and a later tie gets nothing."),
         (nth(WEIGHTED, 1, lambda layer: InputGradientSlip(layer, "stale")), {}, "what the textbook computes if the "
          "buffer collecting the second convolution's dL/dx is never cleared between steps: a stale buffer adds the "
          "old steps' gradients; set it to zero at the start of each step."),
@@ -372,16 +382,18 @@ def cnn_slips(image_shape):
 
 
 def runs(ref, build, params, batches, batch_size, slips=None):
-    """The judge's textbook run (losses, trajectory) of the model `build` makes from params; with slips, the
-    list of (run, what it says) of every slip that runs on these shapes."""
+    """The judge's textbook run (losses, trajectory, logits) of the model `build` makes from params; with slips,
+    (run, what it says, whether one parameter can make it alone) of every slip that runs on these shapes."""
     if slips is None:
         return textbook_run(ref, *build(ref, params), batches, batch_size=batch_size)
     found = []
     for change, options, text in slips:
         layers, parameters = build(ref, params)
+        options = dict(options)
+        own = options.pop("per_parameter", False)  # a slip one parameter's update can make on its own
         try:
             found.append((textbook_run(ref, change(layers), parameters, batches, batch_size=batch_size, **options),
-                          text))
+                          text, own))
         except (ValueError, IndexError):  # a slip these shapes cannot take explains nothing here
             continue
     return found
