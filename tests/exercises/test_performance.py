@@ -31,10 +31,15 @@ def explain_profiled_sums(steps):
     laps its parts, so a sum far from the step is the clock's doing, laps that overlap, or a profiler
     restarted inside step()."""
     shown = ", ".join(f"{1e3 * parts:.3f} ms of {1e3 * outside:.3f}" for parts, _, outside in steps[:3])
+    ratios = [parts / total if parts > 0 and total > 0 else 1.0 for parts, total, _ in steps]
+    if all(units(ratio) for ratio in ratios):
+        return (f"the parts of a profiled step add up to {ratios[0]:.4g} times the profiler's own total: the parts and "
+                f"the total are in different units ({units(ratios[0])}). Keep every time in seconds.")
     if all(parts > outside for parts, _, outside in steps):
         if all(parts > total + 1e-6 for parts, total, _ in steps):
             return (f"the parts of a profiled step add up to more than the step timed around it ({shown}) and "
-                    "more than the profiler's own total: the parts overlap: lap() must move the mark to now.")
+                    "more than the profiler's own total: the parts overlap, some time is in two parts (lap() must "
+                    "move the mark to now; stop() charges 'rest' only the time since the last mark).")
         return (f"the parts of a profiled step add up to MORE than the step timed around it ({shown}): the "
                 "profiler's clock counts time this thread did not spend. time.thread_time counts this thread's "
                 "CPU time only; time.process_time adds every other thread's, time.perf_counter the time others "
@@ -85,7 +90,7 @@ def time_problem(times):
     """What is wrong with one step's numbers (seconds of this thread's CPU time), the likely mistakes first."""
     first, second, parts, total, rest, outside, lowest, highest = (float(t) for t in times)
     return clock_problem(lowest, highest, parts, total, outside) or first_problem(first, second) or \
-        sum_problem(parts, total, rest, outside) or (
+        sum_problem(parts, total, rest, outside, second) or (
             None if 0.001 <= second < 0.5 else f"'second' holds {second} s for 1 ms of work: a lap is the time "
             "since the previous mark (start() or the previous lap).") or (
             None if 0.004 <= total <= outside else f"totals[-1] is {total} s for a step measured at {outside} s "
@@ -107,12 +112,9 @@ def clock_problem(lowest, highest, parts, total, outside):
                 "in ticks (time.process_time: every thread's CPU time, updated at each scheduler tick under a "
                 "CPU-time limit; the wall clock: the time others ran). Use time.thread_time.")
     ratio = total / parts if parts > 0 and total > 0 else 1.0
-    unit = next((text for factor, text in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e-3, "milliseconds"))
-                 if abs(ratio / factor - 1) < 0.02), None)
-    if unit:
+    if unit := units(ratio):
         return (f"totals[-1] is {ratio:.4g} times the sum of its parts: the total and the parts are in different units "
-                f"(a factor {max(ratio, 1 / ratio):.0f}: {unit} and seconds). Keep every time in seconds, as the clock "
-                "gives them.")
+                f"({unit}). Keep every time in seconds, as the clock gives them.")
     if total > outside:
         return (f"the step's total is {1e3 * total:.3f} ms, longer than the step measured around it on this thread's "
                 f"CPU clock ({1e3 * outside:.3f} ms): " + (
@@ -122,6 +124,13 @@ def clock_problem(lowest, highest, parts, total, outside):
                     f"it is read from another clock than the parts (which add up to {1e3 * parts:.3f} ms): the wall "
                     "clock (time.perf_counter, time.time) counts the time other processes ran. One clock for the "
                     "parts and the total: time.thread_time."))
+
+
+def units(ratio):
+    """The units two times are in when one is `ratio` times the other (a factor 1000 or 1e6), or None."""
+    return next((f"a factor {factor:g}: {text} and seconds" for factor, text in (
+        (1e3, "milliseconds"), (1e6, "microseconds"), (1e-3, "milliseconds"), (1e-6, "microseconds"))
+        if abs(ratio / factor - 1) < 0.02), None)
 
 
 def first_problem(first, second):
@@ -137,12 +146,14 @@ def first_problem(first, second):
         "mark; mark = now.")
 
 
-def sum_problem(parts, total, rest, outside):
+def sum_problem(parts, total, rest, outside, second):
     if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
         return None
     return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: " + (
         "the total is the parts without 'rest': it stops at the last lap. The step's total runs from start() to "
         "stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6 else
+        "'rest' holds the whole step (the laps are right): stop() charges to 'rest' only the time since the LAST "
+        "mark, not since start()." if abs(rest - total) <= 1e-6 and 0.5 * outside <= total and second < 0.002 else
         "the total is 'rest' alone, the time since the last mark: the step's total is stop() minus start() (the "
         "mark moves at every lap, the start does not)." if rest > 0 and abs(rest - total) <= 1e-6 and
         total < 0.5 * outside else
@@ -201,7 +212,9 @@ def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
                [faults, during], lambda pair: sum(pair[0]) <= pair[1],
                lambda pair: f"the 3 steps report {pair[0]} page faults, {sum(pair[0])} in all, while the whole loop "
                f"around them had {pair[1]}: a step's count must be ru_minflt at stop() MINUS ru_minflt at start(), "
-               "not the process's count since it started.")
+               + ("not the process's count since it started." if max(pair[0], default=0) > pair[1] else
+                  "read afresh at EVERY start(): each step also counts the faults of the steps before it (the "
+                  "starting count read once, in __init__ or the first start())."))
     check_that("the page faults of the step that touched 64 MiB of fresh memory", faults[1] if faults[1:] else None,
                lambda count: count >= 16, faults_message)
 

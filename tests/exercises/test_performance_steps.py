@@ -14,8 +14,11 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback.diagnose import explain_error
 from helpers import once
 from test_performance import explain_profiled_sums
-from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, parameter_names,
-                                       runs, textbook_cnn, textbook_mlp)
+from test_performance_textbook import ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, runs, textbook_cnn, textbook_mlp
+
+
+def parameter_names(count):
+    return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
 
 
 def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):

@@ -13,15 +13,11 @@ a step differs, every earlier one agreed, so a slip that first shows in step t m
 import numpy as np
 
 
-# lr and 1 - momentum differ, so that a factor of either is told apart from the other.
-LR, MOMENTUM = 0.05, 0.9
-# float32 end to end against a float64 textbook: a step's change of a parameter agrees to about 1e-6 of
-# its size; a wrong step is off by far more.
+# lr, 1/lr and 1 - momentum differ from each other and from every batch size of the tests, so that a factor of
+# one is told apart from the others. float32 end to end against a float64 textbook: a step's change of a
+# parameter agrees to about 1e-6 of its size; a wrong step is off by more.
+LR, MOMENTUM = 0.04, 0.9
 RTOL, ATOL = 2e-3, 2e-6
-
-
-def parameter_names(count):
-    return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ class ChannelsLastFlatten:
 
 class PoolTies:
     """2 x 2 max-pooling whose backward gives a tied window's gradient to EVERY position equal to its maximum
-    ("all"), or to the LAST one ("last") instead of the first."""
+    ("all"), to the LAST one ("last") instead of the first, or to all four positions ("every")."""
 
     def __init__(self, kind):
         self.kind = kind
@@ -117,6 +113,8 @@ class PoolTies:
     def backward(self, grad):
         up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
         tied = self.x == up(self.y)
+        if self.kind == "every":
+            tied = np.ones_like(tied)
         if self.kind == "last":  # keep a position only if no later one (row-major within its window) is tied
             n, c, h, w = tied.shape
             windows = tied.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2,
@@ -368,6 +366,9 @@ def cnn_slips(image_shape):
         (replaced(lambda index, layer: type(layer).__name__ == "MaxPool2d", lambda layer: PoolTies("last")), {},
          "what max-pooling computes when a tied window gives its gradient to its LAST maximum: the first one "
          "(row-major within the window) takes it, and a later tie gets nothing."),
+        (replaced(lambda index, layer: type(layer).__name__ == "MaxPool2d", lambda layer: PoolTies("every")), {},
+         "what max-pooling computes when each window's gradient goes to ALL FOUR of its positions: only the "
+         "window's (first) maximum gets it, the others 0."),
         (nth(WEIGHTED, 1, lambda layer: InputGradientSlip(layer, "stale")), {}, "what the textbook computes if the "
          "buffer collecting the second convolution's dL/dx is never cleared between steps: a stale buffer adds the "
          "old steps' gradients; set it to zero at the start of each step."),
