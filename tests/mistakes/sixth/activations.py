@@ -1,0 +1,36 @@
+"""Sixth fresh bank for activations, written blind on 2026-12-07 in round seven (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("sigmoid_denominator_minus", "writes 1 / (1 - e) for the positive branch instead of 1 / (1 + e)",
+           "positive = 1.0 / (1.0 + e)", "positive = 1.0 / (1.0 - e)",
+           diagnosis="1 - e|minus|wrong sign|opposite sign|1 - exp|denominator"),
+    Mutant("sigmoid_negative_branch_one_minus", "computes the negative branch as 1 - sigmoid(|x|), losing the small values to cancellation",
+           "s = np.where(x >= 0, positive, e * positive)", "s = np.where(x >= 0, positive, 1.0 - positive)",
+           diagnosis="cancel|1 - s|1 - sigmoid|relative precision|precision|subtract"),
+    Mutant("sigmoid_backward_matrix_product", "multiplies grad_out by the derivative with a matrix product instead of element-wise",
+           "return grad_out * self._s * (1.0 - self._s)", "return grad_out @ (self._s * (1.0 - self._s)).T",
+           diagnosis="matrix product|element-wise|elementwise|matmul"),
+    Mutant("tanh_backward_of_the_upstream", "writes 1 - grad_out^2 instead of 1 - y^2 in Tanh.backward",
+           "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (1.0 - grad_out ** 2)",
+           diagnosis="grad_out instead|upstream gradient|of the output|uses grad_out|saved output"),
+    Mutant("tanh_caches_the_square", "keeps y^2 instead of y, so backward computes 1 - y^4",
+           "        self._y = y\n", "        self._y = y ** 2\n",
+           diagnosis="square|y ** 2|y^2|fourth power|caches|cached"),
+    Mutant("relu_backward_boolean_index", "indexes grad_out with the mask instead of multiplying by it, returning a flat array of the kept entries",
+           "return grad_out * self._mask", "return grad_out[self._mask]",
+           diagnosis="boolean index|fancy index|flattened|1-d|multiply by the mask|selects"),
+    Mutant("sigmoid_returns_sigmoid_of_abs", "returns sigmoid(|x|) (the positive branch for every x) while keeping the right s for backward",
+           "        self._s = s\n        return s\n", "        self._s = s\n        return positive\n",
+           diagnosis="absolute|abs(|negative inputs|negative x|positive branch|symmetric"),
+    Mutant("relu_forward_upcasts_float32", "computes ReLU against a float64 zero array, so float32 input gives float64 output",
+           "return np.maximum(x, 0)", "return np.maximum(x, np.zeros(x.shape))",
+           diagnosis="float64|float32|dtype|upcast"),
+    Mutant("tanh_backward_tan_formula", "uses 1 + y^2 (the derivative of tan) instead of 1 - y^2",
+           "return grad_out * (1.0 - self._y ** 2)", "return grad_out * (1.0 + self._y ** 2)",
+           diagnosis="1 + y|plus|wrong sign|opposite sign|tan(|tangent"),
+    Mutant("relu_backward_first_row_mask", "applies the mask of the first example to every example of the batch",
+           "return grad_out * self._mask", "return grad_out * self._mask[0]",
+           diagnosis="first row|first example|first sample|every row|same mask|broadcast"),
+]

@@ -1,0 +1,61 @@
+"""Sixth fresh bank for conv, written blind on 2026-12-07 in round seven (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("im2col_output_size_arguments_swapped", "calls output_size(size, kernel, padding, stride), the last two arguments swapped",
+           "    out_h = output_size(height, kh, stride, padding)\n    out_w = output_size(width, kw, stride, padding)\n"
+           "    # Channels last, (N, H, W, C)",
+           "    out_h = output_size(height, kh, padding, stride)\n    out_w = output_size(width, kw, padding, stride)\n"
+           "    # Channels last, (N, H, W, C)",
+           diagnosis="swapped|stride and padding|padding and stride|argument order|order of the arguments"),
+    Mutant("im2col_kernel_offsets_transposed", "orders each row's columns (j, i, c) instead of (i, j, c)",
+           "return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, kh * kw * channels)",
+           "return windows.transpose(0, 1, 2, 5, 4, 3).reshape(n * out_h * out_w, kh * kw * channels)",
+           diagnosis="(j, i|kernel offsets|i and j|transposed kernel|column order|layout"),
+    Mutant("col2im_blocks_out_h_out_w_swapped", "splits the rows of cols as (n, out_w, out_h) instead of (n, out_h, out_w)",
+           "blocks = cols.reshape(n, out_h, out_w, kh, kw, channels)",
+           "blocks = cols.reshape(n, out_w, out_h, kh, kw, channels)",
+           diagnosis="out_h and out_w|height and width|swapped|non-square|not square"),
+    Mutant("conv_init_square_kernel", "draws the weights as (out, in, kh, kh), assuming a square kernel",
+           "size=(out_channels, in_channels, kh, kw))", "size=(out_channels, in_channels, kh, kh))",
+           diagnosis="square|kernel width|kh, kh|non-square|kw"),
+    Mutant("backward_col2im_stride_and_padding_swapped", "passes padding and stride to col2im in the wrong order",
+           "col2im(grad_cols, self._x_shape, self.kernel_size, self.stride, self.padding)",
+           "col2im(grad_cols, self._x_shape, self.kernel_size, self.padding, self.stride)",
+           diagnosis="swapped|stride and padding|padding and stride|argument order|order of the arguments"),
+    Mutant("forward_remembers_the_output_size", "remembers (N, C_in, OH, OW), the output's spatial size, as the input shape for col2im",
+           "        self._x_shape = x.shape\n        self._cols = im2col(",
+           "        self._x_shape = (n, x.shape[1], out_h, out_w)\n        self._cols = im2col(",
+           diagnosis="output size|out_h|input shape|x's shape|output's shape|spatial size"),
+    Mutant("conv_no_input_gradient_skips_weights", "returns None before filling W.grad and b.grad when input_gradient is False",
+           "        self.W.grad += grad_w.reshape(out_channels, kh, kw, in_channels).transpose(0, 3, 1, 2)\n"
+           "        self.b.grad += grad.sum(axis=0)\n        if not self.input_gradient:\n            return None\n",
+           "        if not self.input_gradient:\n            return None\n"
+           "        self.W.grad += grad_w.reshape(out_channels, kh, kw, in_channels).transpose(0, 3, 1, 2)\n"
+           "        self.b.grad += grad.sum(axis=0)\n",
+           diagnosis="input_gradient|returns before|before the parameter|never filled|skips the weight|first layer"),
+    Mutant("maxpool_default_stride_tuple", "defaults the stride to the kernel_size tuple instead of its first entry",
+           "self.stride = self.kernel_size[0] if stride is None else stride",
+           "self.stride = self.kernel_size if stride is None else stride",
+           diagnosis="tuple|kernel_size[0]|an int|integer stride"),
+    Mutant("maxpool_mask_without_newaxis", "compares the offsets with the argmax without adding an axis, so they broadcast against the wrong axis",
+           "self._first_max = np.arange(kh * kw) == windows.argmax(axis=-1)[..., np.newaxis]",
+           "self._first_max = np.arange(kh * kw) == windows.argmax(axis=-1)",
+           diagnosis="newaxis|broadcast|keepdims|expand|trailing axis"),
+    Mutant("maxpool_backward_column_offset_typo", "slices the columns with i instead of j when routing the gradient back",
+           "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed[..., i, j]",
+           "grad_x[:, :, i:i + s * out_h:s, i:i + s * out_w:s] += routed[..., i, j]",
+           diagnosis="column offset|i instead of j|typo|row offset twice|diagonal|j offset"),
+    Mutant("maxpool_output_size_by_kernel", "computes the output size with the kernel size as the step instead of the stride",
+           "        out_h = (height - kh) // s + 1\n        out_w = (width - kw) // s + 1\n",
+           "        out_h = (height - kh) // kh + 1\n        out_w = (width - kw) // kw + 1\n",
+           diagnosis="kernel instead of stride|kernel size as the stride|overlapping|step"),
+    Mutant("flatten_remembers_shape_without_batch", "remembers x.shape[1:], so backward reshapes to (C, H, W) without the batch axis",
+           "        self._shape = x.shape\n", "        self._shape = x.shape[1:]\n",
+           diagnosis="batch axis|x.shape[1:]|without the batch|batch dimension|first axis"),
+    Mutant("backward_grad_height_width_swapped", "moves the channels last with (0, 3, 2, 1), swapping height and width in G",
+           "grad = grad_out.transpose(0, 2, 3, 1).reshape(-1, out_channels)",
+           "grad = grad_out.transpose(0, 3, 2, 1).reshape(-1, out_channels)",
+           diagnosis="height and width|swapped|(0, 2, 3, 1)|transposed|permuted axes"),
+]

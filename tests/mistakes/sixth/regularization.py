@@ -1,0 +1,38 @@
+"""Sixth fresh bank for regularization, written blind on 2026-12-07 in round seven (see tests/mistakes/README.md)."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("dropout_caches_the_output", "keeps the dropped output x * mask for backward instead of the mask",
+           "        self._mask = (keep / (1.0 - self.p)).astype(x.dtype)\n        return x * self._mask\n",
+           "        self._mask = x * (keep / (1.0 - self.p)).astype(x.dtype)\n        return self._mask\n",
+           diagnosis="caches the output|the dropped output|output instead|times x|instead of the mask"),
+    Mutant("dropout_one_draw_for_everything", "draws one random number for the whole array, so it keeps or drops everything together",
+           "keep = self.rng.random(x.shape) >= self.p", "keep = self.rng.random() >= self.p",
+           diagnosis="scalar|one draw|one number|whole array|all or nothing|every entry|independent"),
+    Mutant("dropout_scale_one_plus_p", "scales the survivors by 1 + p, a first-order guess at 1 / (1 - p)",
+           "self._mask = (keep / (1.0 - self.p)).astype(x.dtype)", "self._mask = (keep * (1.0 + self.p)).astype(x.dtype)",
+           diagnosis="1 + p|1/(1 - p)|1 / (1 - p)|approximat|inverted dropout"),
+    Mutant("dropout_p_truncated_to_int", "stores p with int(), so any p < 1 becomes 0 and nothing is dropped",
+           "self.p = float(p)", "self.p = int(p)",
+           diagnosis="int(|integer|truncat|rounded|p = 0|never drops|nothing is dropped"),
+    Mutant("penalty_backward_rebinds_grad", "writes p.grad = p.grad + lam * W, a new array instead of adding into the existing one",
+           "        p.grad += lam * p.data\n", "        p.grad = p.grad + lam * p.data\n",
+           diagnosis="in place|new array|rebind|same array|reference|+="),
+    Mutant("penalty_backward_l1_sign", "adds lam * sign(W), the L1 penalty's gradient, instead of lam * W",
+           "        p.grad += lam * p.data\n", "        p.grad += lam * np.sign(p.data)\n",
+           diagnosis="l1 penalty|l1 term|sign(|signs of|absolute"),
+    Mutant("penalty_halved_twice", "halves each parameter's square sum and then halves the total again",
+           "        total += float(np.sum(p.data ** 2))\n", "        total += float(np.sum(p.data ** 2)) / 2\n",
+           diagnosis="twice|1/4|quarter|0.25|half twice|factor 1/2"),
+    Mutant("dropout_forward_unscaled", "returns x * keep (unscaled) while backward uses the scaled mask",
+           "        return x * self._mask\n", "        return x * keep\n",
+           diagnosis="not scaled|unscaled|1/(1 - p)|1 / (1 - p)|inverted dropout|expected value"),
+    Mutant("dropout_uniform_low_is_the_shape", "calls rng.uniform(x.shape), which takes the shape as the low end instead of a size",
+           "keep = self.rng.random(x.shape) >= self.p", "keep = self.rng.uniform(x.shape) >= self.p",
+           diagnosis="uniform(|size=|low=|low end|first argument|positional"),
+    Mutant("penalty_backward_averaged_over_parameters", "divides each parameter's penalty gradient by the number of parameters",
+           "    for p in params:\n        p.grad += lam * p.data\n",
+           "    params = list(params)\n    for p in params:\n        p.grad += lam * p.data / len(params)\n",
+           diagnosis="number of parameters|len(params)|divided by|averag|1/k"),
+]
