@@ -14,11 +14,30 @@ from grader.feedback.checks import check_close, check_equal, check_that, check_u
 from grader.feedback.diagnose import explain_error
 from helpers import once
 from test_performance import explain_profiled_sums
-from test_performance_textbook import ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, runs, textbook_cnn, textbook_mlp
+from test_performance_textbook import (ATOL, LR, MOMENTUM, RTOL, cnn_slips, mlp_slips, textbook_cnn, textbook_mlp,
+                                       textbook_run)
 
 
 def parameter_names(count):
     return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
+
+
+def runs(ref, build, params, batches, batch_size, slips=None):
+    """The judge's textbook run (losses, trajectory, logits) of the model `build` makes from params; with slips,
+    (run, what it says, whether one parameter can make it alone) of every slip that runs on these shapes."""
+    if slips is None:
+        return textbook_run(ref, *build(ref, params), batches, batch_size=batch_size)
+    found = []
+    for change, options, text in slips:
+        layers, parameters = build(ref, params)
+        options = dict(options)
+        own = options.pop("per_parameter", False)  # a slip one parameter's update can make on its own
+        try:
+            found.append((textbook_run(ref, change(layers), parameters, batches, batch_size=batch_size, **options),
+                          text, own))
+        except (ValueError, IndexError):  # a slip these shapes cannot take explains nothing here
+            continue
+    return found
 
 
 def check_first_loss(what, loss, build, ref, start, batch, batch_size, slips):

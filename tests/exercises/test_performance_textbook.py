@@ -167,15 +167,16 @@ UPDATES = {
     "dampened": lambda v, g: (MOMENTUM * v + (1 - MOMENTUM) * g, -LR * (MOMENTUM * v + (1 - MOMENTUM) * g)),
     "lr twice": lambda v, g: (MOMENTUM * v + g, -LR * LR * (MOMENTUM * v + g)),
     "no lr": lambda v, g: (MOMENTUM * v + g, -(MOMENTUM * v + g)),
+    "no decay": lambda v, g: (v + g, -LR * (v + g)),
 }
 
 
 class Update:
     """SGD with momentum by one of UPDATES, able to update some parameters early (once per step)."""
 
-    def __init__(self, parameters, rule):
+    def __init__(self, parameters, rule, start=0.0):  # the velocity's first value (ones: 1 / lr with lr folded in)
         self.parameters, self.rule = parameters, UPDATES[rule]
-        self.velocity = {id(p): np.zeros_like(p.data) for p in parameters}
+        self.velocity = {id(p): np.full_like(p.data, start) for p in parameters}
         self.done = set()
 
     def zero_grad(self):
@@ -193,11 +194,11 @@ class Update:
 
 
 def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, clear=True, last_divided=False,
-                 columns=None, early_update=False, loss_grad=None):
+                 columns=None, early_update=False, loss_grad=None, start=0.0):
     """Train the judge's layers on the batches as the fast step should (or with the slips named); (losses,
     [the parameters before any step, after step 1, after step 2, ...], [the logits of each step])."""
     optimizer = ref.optim.SGD(parameters, lr=LR, momentum=MOMENTUM) if update is None and not early_update \
-        else Update(parameters, update or "sgd")
+        else Update(parameters, update or "sgd", start)
     loss_fn = ref.losses.SoftmaxCrossEntropy()
     losses, trajectory, logits = [], [[p.data.copy() for p in parameters]], []
     for index, (x, labels) in enumerate(batches):
@@ -278,7 +279,13 @@ UPDATE_SLIPS = [(SAME, {**ONE, **options}, text) for options, text in (
     (dict(update="lr twice"), "what the step computes with the learning rate applied twice (folded into the loss's "
      "gradient as lr / n, and again as w -= lr * u at the update): apply lr once."),
     (dict(update="no lr"), "what the step computes without the learning rate (w -= v): lr must scale the step once, "
-     "in the loss's gradient (lr / n) or in the update."))] + [
+     "in the loss's gradient (lr / n) or in the update."),
+    (dict(update="no decay"), "what SGD computes when the velocity never decays (v += g, no v *= momentum): v = "
+     "momentum * v + g."),
+    *((dict(update="sgd", start=start), "what SGD computes with the velocity starting at ones: it starts at zeros "
+       "(np.zeros_like), so that step 1 moves by lr * g alone.") for start in (1.0, 1 / LR)))] + [
+    (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "forward")), {}, "what the step computes when the biases are "
+     "left out of every layer's forward (y without + b) while their gradients are still computed."),
     (SAME, dict(last_divided=True), "what the textbook computes if the last, shorter batch is averaged over batch_size "
      "instead of its own n: divide by len(x)."),
     (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "grad left out")), ONE, "what the step computes when the bias "
@@ -330,6 +337,9 @@ def mlp_slips(count):
     """The slips of a FastMLP step with `count` Linear layers."""
     hidden = [f"layer {k + 1}" for k in range(count)]
     return UPDATE_SLIPS + bias_forward_slips(hidden) + [
+        (replaced(RELU, lambda layer: ReLUSlip(layer, "no forward")), {}, "what the step computes when the ReLUs are "
+         "left out of the forward (negative values pass on) while backward still masks where out > 0: ReLU in "
+         "place, np.maximum(out, 0, out=out), after each hidden layer."),
         (replaced(RELU, lambda layer: ReLUSlip(layer, "no mask")), {}, "what the step computes when the ReLUs' mask is "
          "left out of backward: dL/dx of a ReLU is dL/dy where its input was > 0 and 0 elsewhere (times out > 0)."),
         (lambda layers: layers + [type(layers[1])()], {},
@@ -380,21 +390,3 @@ def cnn_slips(image_shape):
                       "when kernel offset (i, j)'s block is added at (j, i), its offsets swapped: the block of offset "
                       "(i, j) goes to rows i:i + h and columns j:j + w of the padded buffer."))
     return slips
-
-
-def runs(ref, build, params, batches, batch_size, slips=None):
-    """The judge's textbook run (losses, trajectory, logits) of the model `build` makes from params; with slips,
-    (run, what it says, whether one parameter can make it alone) of every slip that runs on these shapes."""
-    if slips is None:
-        return textbook_run(ref, *build(ref, params), batches, batch_size=batch_size)
-    found = []
-    for change, options, text in slips:
-        layers, parameters = build(ref, params)
-        options = dict(options)
-        own = options.pop("per_parameter", False)  # a slip one parameter's update can make on its own
-        try:
-            found.append((textbook_run(ref, change(layers), parameters, batches, batch_size=batch_size, **options),
-                          text, own))
-        except (ValueError, IndexError):  # a slip these shapes cannot take explains nothing here
-            continue
-    return found
