@@ -272,8 +272,9 @@ UPDATE_SLIPS = [(SAME, {**ONE, **options}, text) for options, text in (
      "accumulate (u *= momentum, then u += g)."),
     (dict(update="momentum on the gradient"), "what SGD computes when momentum multiplies the gradient (v += momentum "
      "* g) and the velocity never decays: v = momentum * v + g decays the old velocity, then adds the whole gradient."),
-    (dict(update="old velocity", per_parameter=False), "what SGD computes when each parameter moves by the velocity of the previous step "
-     "(w -= lr v before v is updated, so step 1 moves nothing): update the velocity first, then step with it."),
+    (dict(update="old velocity", per_parameter=False), "what SGD computes when each parameter moves by the velocity "
+     "of the previous step (w -= lr v before v is updated, so step 1 moves nothing): update the velocity first, then "
+     "step with it."),
     (dict(update="dampened"), "what SGD with dampening computes, v = momentum v + (1 - momentum) g: the docstring's "
      "rule adds the whole gradient, v = momentum v + g."),
     (dict(update="lr twice"), "what the step computes with the learning rate applied twice (folded into the loss's "
