@@ -168,7 +168,9 @@ def faults_message(count):
         return (f"faults[1] is {count}: a count of page faults is never negative. The subtraction is reversed (start() "
                 "minus stop()): a step's faults are ru_minflt at stop() MINUS ru_minflt at start().")
     return (f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even with 4 MiB "
-            "pages): count ru_minflt of resource.getrusage at start() and at stop().")
+            "pages): count ru_minflt of resource.getrusage at start() and at stop()" + (
+                ", of this process (RUSAGE_SELF, not RUSAGE_CHILDREN) and its minor faults (ru_minflt, not the major "
+                "ones, ru_majflt, which need a disk)." if count == 0 else "."))
 
 
 @pytest.mark.part("profiler")

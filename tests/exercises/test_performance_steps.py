@@ -190,11 +190,13 @@ def mlp_params(rng, sizes):
 
 
 def mlp_batches(rng, n_in, classes, sizes):
-    """Batches whose first features are zero in every row (like MNIST's border pixels)."""
+    """Batches whose first features, and a few others that differ from batch to batch, are zero in every row
+    (like MNIST's border pixels and the pixels no digit of a batch touches)."""
     batches = []
     for n in sizes:
         x = rng.random((n, n_in)).astype(np.float32)
         x[:, :n_in // 4] = 0.0
+        x[:, rng.choice(np.arange(n_in // 4, n_in), n_in // 8, replace=False)] = 0.0
         x[x < 0.3] = 0.0
         batches.append((x, rng.integers(0, classes, n)))
     return batches

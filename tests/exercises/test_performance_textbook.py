@@ -168,6 +168,7 @@ UPDATES = {
     "lr twice": lambda v, g: (MOMENTUM * v + g, -LR * LR * (MOMENTUM * v + g)),
     "no lr": lambda v, g: (MOMENTUM * v + g, -(MOMENTUM * v + g)),
     "no decay": lambda v, g: (v + g, -LR * (v + g)),
+    "momentum twice": lambda v, g: (MOMENTUM ** 2 * v + g, -LR * (MOMENTUM ** 2 * v + g)),
 }
 
 
@@ -203,7 +204,7 @@ def textbook_run(ref, layers, parameters, batches, *, batch_size, update=None, c
     losses, trajectory, logits = [], [[p.data.copy() for p in parameters]], []
     for index, (x, labels) in enumerate(batches):
         x = np.asarray(x, dtype=np.float64)
-        x = x if columns is None else np.where(columns(x), x, 0.0)
+        x = x if columns is None else np.where(columns(x, np.asarray(batches[0][0])), x, 0.0)
         if clear:
             optimizer.zero_grad()
         h = x
@@ -283,6 +284,8 @@ UPDATE_SLIPS = [(SAME, {**ONE, **options}, text) for options, text in (
      "in the loss's gradient (lr / n) or in the update."),
     (dict(update="no decay"), "what SGD computes when the velocity never decays (v += g, no v *= momentum): v = "
      "momentum * v + g."),
+    (dict(update="momentum twice"), "what SGD computes when the velocity is multiplied by momentum twice per step "
+     "(momentum squared): v = momentum * v + g, once."),
     *((dict(update="sgd", start=start), "what SGD computes with the velocity starting at ones: it starts at zeros "
        "(np.zeros_like), so that step 1 moves by lr * g alone.") for start in (1.0, 1 / LR)))] + [
     (replaced(WEIGHTED, lambda layer: BiasSlip(layer, "forward")), {}, "what the step computes when the biases are "
@@ -323,14 +326,16 @@ def bias_forward_slips(layer_names):
              "every layer's forward.") for k, name in enumerate(layer_names)]
 
 
-COLUMNS = {  # x (n, in) -> the columns a slipped FastMLP keeps: the used ones are those nonzero in ANY image
+COLUMNS = {  # (x (n, in), the first batch's x) -> the columns a slipped FastMLP keeps (the right ones: x.any(axis=0))
     "only the columns nonzero in the FIRST image: a column may be skipped only when it is zero in every image of "
-    "the batch (x.any(axis=0) keeps the others).": lambda x: x[0] != 0,
+    "the batch (x.any(axis=0) keeps the others).": lambda x, first: x[0] != 0,
     "only the columns nonzero in EVERY image (all instead of any): a column is needed when any image of the batch "
-    "has a nonzero there (x.any(axis=0)).": lambda x: (x != 0).all(axis=0),
+    "has a nonzero there (x.any(axis=0)).": lambda x, first: (x != 0).all(axis=0),
     "the columns found along the wrong axis (x.any(axis=1) gives one flag per image, not one per column): a column "
     "is used when any image has a nonzero there, x.any(axis=0).":
-        lambda x: np.isin(np.arange(x.shape[1]), np.flatnonzero(x.any(axis=1))),
+        lambda x, first: np.isin(np.arange(x.shape[1]), np.flatnonzero(x.any(axis=1))),
+    "the used columns of the FIRST batch for every batch (found once, then stale): each batch has its own zero "
+    "columns; find them again in every step.": lambda x, first: first.any(axis=0),
 }
 
 
