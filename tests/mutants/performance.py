@@ -122,4 +122,12 @@ MUTANTS += [
     Mutant("mlp_first_layer_without_bias", "adds the bias in every layer but the first",
            "            out += self.b[k]\n", "            if k > 0:\n                out += self.b[k]\n",
            diagnosis="the bias of layer 1 is left out of its forward"),
+    Mutant("mlp_used_columns_kept_from_the_first_batch", "finds the used input columns once, on the first batch",
+           "        used = np.flatnonzero(x.any(axis=0))\n",
+           "        used = self.__dict__.setdefault('_used', np.flatnonzero(x.any(axis=0)))\n",
+           diagnosis="used columns of the FIRST batch"),
+    Mutant("mlp_momentum_applied_twice", "decays the velocity twice per step",
+           "                u *= self.momentum\n                u += grad\n",
+           "                u *= self.momentum\n                u *= self.momentum\n                u += grad\n",
+           diagnosis="multiplied by momentum twice"),
 ]
