@@ -1,5 +1,5 @@
-"""Stretch exercise (performance): a profiler whose parts add up to the step (the fast steps' tests are in
-test_performance_steps.py, the judge's textbook for them in test_performance_textbook.py).
+"""Stretch exercise (performance): a profiler whose parts add up to the step, also around the fast steps (their
+other tests are in test_performance_steps.py, the judge's textbook for them in test_performance_textbook.py).
 
 A profiler's numbers are times the test also measures around the calls, on the same clock (this thread's
 CPU time): each property is checked on one step's numbers, and a failure names the mistakes consistent
@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from grader.feedback.checks import check_equal, check_that
+from test_performance_steps import cnn_batches, cnn_params, mlp_batches, mlp_params
+from test_performance_textbook import LR, MOMENTUM
 
 
 def busy(seconds):
@@ -274,3 +276,56 @@ def test_profiler_counts_the_time_of_its_own_thread_only(ex, rng):
                lambda t: clock_problem(t[2], t[3], t[0], t[1], t[4]) or (
                    f"the step's total is {t[1]} s for 10 ms of this thread's work, and it spent {t[4]} s in the step: "
                    "totals[-1] is stop() minus start() in this thread's CPU time only (time.thread_time)."))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Profiled fast steps
+
+
+@pytest.mark.part("mlp")
+def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
+    sizes = (16, 12, 8, 4)
+    fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
+    batches = mlp_batches(rng, sizes[0], sizes[-1], (8,) * 5)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in batches:
+        started = time.thread_time()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastMLP step", [times[0] for times in steps],
+               lambda counts: min(counts) >= 4, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each layer's forward and backward, the loss, the update) so that the profile says "
+                   "where the time goes."))
+    check_that("the sum of a profiled FastMLP step's parts against the step measured around it",
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
+               explain_profiled_sums)
+
+
+@pytest.mark.part("cnn")
+def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
+    shape = (1, 8, 8)
+    fast = ex.FastCNN(cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5), lr=LR, momentum=MOMENTUM,
+                      batch_size=4, image_shape=shape)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in cnn_batches(rng, shape, 5, (4,) * 5):
+        started = time.thread_time()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastCNN step", [times[0] for times in steps],
+               lambda counts: min(counts) >= 6, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each convolution's im2col and product, pooling, their backward, the update)."))
+    check_that("the sum of a profiled FastCNN step's parts against the step measured around it",
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
+               explain_profiled_sums)
