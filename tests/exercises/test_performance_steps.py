@@ -69,9 +69,9 @@ class Laps:
 
 def error_text(error, laps=None):
     """An exception raised in the learner's step, with its line and the part it arose in: 'ValueError: ...
-    (performance.py line 12: y = x @ W), after the part 'layer 1 forward''."""
+    (performance.py line 12), in the part after 'layer 1 forward''."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith("/performance.py")]
-    where = f" (performance.py line {frames[-1].lineno}: {(frames[-1].line or '').strip()})" if frames else ""
+    where = f" (performance.py line {frames[-1].lineno})" if frames else ""
     after = "" if laps is None else f", in the part after {laps.names[-1]!r}" if laps.names else \
         ", before the step's first lap"
     return f"{type(error).__name__}: {error}{where}{after}"
