@@ -91,7 +91,9 @@ def names_message(names):
 def time_problem(times):
     """What is wrong with one step's numbers (seconds of this thread's CPU time), the likely mistakes first."""
     first, second, parts, total, rest, outside, lowest, highest = (float(t) for t in times)
-    return clock_problem(lowest, highest, parts, total, outside) or first_problem(first, second) or \
+    telescoped = abs(parts - total) <= 1e-6 + 1e-9 * abs(total)  # the laps tile the step (else: sum_problem)
+    return clock_problem(lowest, highest, parts, total, outside, mixed_only=True) or \
+        first_problem(first, second, telescoped) or clock_problem(lowest, highest, parts, total, outside) or \
         sum_problem(parts, total, rest, outside, second) or (
             None if 0.001 <= second < 0.5 else f"'second' holds {second} s for 1 ms of work: a lap is the time "
             "since the previous mark (start() or the previous lap).") or (
@@ -99,8 +101,9 @@ def time_problem(times):
             "from outside: it must be stop() minus start() in CPU seconds of the thread (time.thread_time).")
 
 
-def clock_problem(lowest, highest, parts, total, outside):
-    """A part or the total that no reading of one clock can give: negative, or longer than the whole step."""
+def clock_problem(lowest, highest, parts, total, outside, mixed_only=False):
+    """A part or the total that no reading of one clock can give: negative, or longer than the whole step (two
+    clocks mixed, only those with mixed_only), a coarse clock, other units."""
     telescoped = abs(parts - total) <= 1e-6 + 1e-9 * abs(total)  # the laps tile the step (else: sum_problem)
     if telescoped and (lowest < 0 or highest > outside + 0.05):  # no tick of a coarse clock: two clocks mixed
         return (f"a part holds {lowest if lowest < 0 else highest:.6g} s, {'negative' if lowest < 0 else 'more than'}"
@@ -108,6 +111,8 @@ def clock_problem(lowest, highest, parts, total, outside):
                 "of two readings of ONE clock cannot be that. lap() reads another clock than start() and stop() "
                 "(time.perf_counter, time.time), or a mark taken on one clock is subtracted from another's; read "
                 "time.thread_time everywhere.")
+    if mixed_only:
+        return None
     if telescoped and highest > outside:
         return (f"a part holds {highest:.6g} s, more than the whole step measured around it on this thread's CPU "
                 f"clock ({outside:.6g} s): the profiler's clock counts time this thread did not spend, or advances "
@@ -135,10 +140,10 @@ def units(ratio):
         if abs(ratio / factor - 1) < 0.02), None)
 
 
-def first_problem(first, second):
+def first_problem(first, second, telescoped):
     if first >= 0.003:
         return None
-    if first == second == 0.0:
+    if first == second == 0.0 and not telescoped:  # (a coarse clock's laps of 0 still add up to the total)
         return ("every lap holds 0 s: the mark moves to now BEFORE the time since it is charged, so a lap measures "
                 "nothing. Charge now - mark to the part first, then move the mark.")
     return f"'first' holds {first} s for two laps of at least 2 ms and 1 ms: " + (
