@@ -73,6 +73,25 @@ def test_a_shared_intermediate_is_visited_after_all_of_its_users(ex, rng):
                          "you push it.")])
 
 
+def test_every_node_appears_once_in_the_topological_order(ex, rng):
+    x = ex.Tensor(signed(rng, (3,)), requires_grad=True)
+    t = x
+    for _ in range(12):
+        t = (t + t) * 0.5  # t + t reaches t along two paths
+    order = t._topological_order()
+    nodes = 1 + 2 * 12
+
+    def message(n):
+        return (f"_topological_order() has {n} entries for a graph of {nodes} nodes (x, then twelve times t + t and "
+                "a product by 0.5): " + (
+                    "a node reached along two paths (t + t uses t twice) was expanded and appended more than once. "
+                    "When a node is popped, skip it if it was already visited: each node appears once."
+                    if n > nodes else "some nodes are missing; every tensor that requires a gradient and leads to "
+                    "the output is listed."))
+
+    check_that("the number of entries of _topological_order()", len(order), lambda n: n == nodes, message)
+
+
 def leaves(*arrays):
     """float64 PyTorch leaves that require a gradient, and PyTorch's namespace (judge only)."""
     torch = oracle.torch

@@ -1,4 +1,5 @@
-"""Stretch exercise (conv): im2col, col2im, Conv2d and the milestone's CNN (pooling: test_conv_pool.py).
+"""Stretch exercise (conv): im2col and col2im, and what the conv tests share (Conv2d: test_conv_layer.py; pooling,
+flattening and the milestone's CNN: test_conv_pool.py).
 
 Expected values come from the reference, which `make test` checks against PyTorch (unfold, fold, conv2d,
 max_pool2d, float64) (grader/feedback/oracle.py), from finite differences, and from the closed-form adjoint
@@ -7,13 +8,15 @@ from the test's generator after construction, so the learner's and the reference
 parameters.
 """
 
+import re
+
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
+from grader.feedback.checks import check_equal, check_unchanged
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import backward_gradients, check_layer_backward, once, own_rng, random_upstream
+from helpers import own_rng
 
 
 # (N, C, H, W, out_channels, kernel, stride, padding): square and non-square inputs and kernels,
@@ -83,6 +86,77 @@ def coverage(x_shape, kernel, stride, padding):
                         padding)
 
 
+def size_slips(x_shape, kernel, stride, padding):
+    """(leading dims (N', OH', OW'), what it means) of the usual slips in im2col's, col2im's and pooling's output-size
+    arithmetic, for an input of x_shape; the slips that give the right sizes here are left out."""
+    n, _, h, w = x_shape
+    kh, kw = as_pair(kernel)
+
+    def out(size, k, s=stride, p=padding):
+        return (size + 2 * p - k) // s + 1
+
+    right = (n, out(h, kh), out(w, kw))
+    slips = [((n, out(h, kh), out(w, kw, p=0)), "the width was not padded: pad both spatial axes, ((0, 0), (p, p), "
+              "(p, p), (0, 0)) channels last"),
+             ((n, out(h, kh, p=0), out(w, kw)), "the height was not padded: pad both spatial axes"),
+             ((n, out(h, kh, p=0), out(w, kw, p=0)), "no padding at all: was the padding argument passed on?"),
+             ((n, out(h, kh), out(h, kw)), "the output width computed from the height (a copy-paste): OW comes from W"),
+             ((n, out(w, kh), out(w, kw)), "the output height computed from the width: OH comes from H"),
+             ((n, out(h, kh), out(w, kw, s=1)), "the windows strided along the height only: step both spatial axes "
+                                               "by the stride ([:, :, ::s, ::s] past the batch and channel axes)"),
+             ((n, out(h, kh, s=1), out(w, kw)), "the windows strided along the width only: step both spatial axes"),
+             ((n, out(h, kh, s=1), out(w, kw, s=1)), "the stride was not applied"),
+             ((-(-n // stride), out(h, kh), out(w, kw, s=1)), "the stride applied to the batch axis and the height "
+              "([::s, ::s] from the first axis): skip the batch axis, stride the height and the width"),
+             ((n, -(-right[1] // stride), -(-right[2] // stride)), "each offset's slice ends at i + OH instead of i + "
+              "stride * OH (and j + OW for j + stride * OW), so it holds too few rows")]
+    return [(dims, text) for dims, text in slips if dims != right]
+
+
+class explain_sizes:
+    """Turn a size or shape error raised in the learner's conv code into the slip whose sizes it shows, if one does
+    (a reshape's size, a shape in the error starting with that slip's (N', OH', OW') (N', C, OH', OW' channels
+    first), or a 2-D shape with N' OH' OW' rows); else let it go."""
+
+    def __init__(self, what, x_shape, kernel, stride, padding, rows_per_window=(), channels_first=False):
+        self.what, self.slips, self.rows = what, size_slips(x_shape, kernel, stride, padding), rows_per_window
+        self.leading = (lambda shape: shape[:1] + shape[2:4]) if channels_first else (lambda shape: shape[:3])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        __tracebackhide__ = True
+        if kind is None or not issubclass(kind, ValueError):
+            return False
+        text = str(error)
+        sizes = {int(found) for found in re.findall(r"size (\d+)", text)}
+        shapes = {tuple(int(k) for k in found.split(",") if k.strip()) for found in re.findall(r"\(([\d, ]+)\)", text)}
+        found = [slip for dims, slip in self.slips
+                 if any(size % int(np.prod(dims)) == 0 and size // int(np.prod(dims)) in self.rows for size in sizes)
+                 or any(self.leading(shape) == dims or len(shape) == 2 and shape[0] == int(np.prod(dims))
+                        for shape in shapes)]
+        if found:
+            raise AssertionError(f"{self.what} raised ValueError: {text}\nIts sizes are those of "
+                                 + " or of ".join(found) + ".") from error
+        return False
+
+
+def check_output_shape(what, got, expected, x_shape, kernel, stride, padding, channels_first=True):
+    """The shape of a conv or pooling output (or of im2col's rows, 2-D), with the slip its sizes show, if one does."""
+    __tracebackhide__ = True
+
+    def message(shape):
+        shape = tuple(shape)
+        leading = shape[:1] + shape[2:4] if channels_first else (shape[0],)
+        found = [text for dims, text in size_slips(x_shape, kernel, stride, padding)
+                 if leading == (dims if channels_first else (int(np.prod(dims)),))]
+        return f"{what} has shape {shape}, expected {tuple(expected)}" + (
+            ": its sizes are those of " + " or of ".join(found) + "." if found else ".")
+
+    check_equal(f"the shape of {what}", np.shape(got), tuple(expected), message)
+
+
 OVERLAPS_ADD = ("a pixel covered by several windows must ADD all their contributions (+=). You overwrote "
                 "them, keeping only one window's value.")
 
@@ -95,7 +169,11 @@ def check_col2im_shape(folded, x_shape, padding):
     check_equal("col2im's output shape", np.shape(folded), x_shape, lambda shape: (
         f"col2im returned shape {tuple(shape)}, the PADDED input's: cut the padding off the edges "
         f"([p:p + H, p:p + W]) to get x's shape {x_shape}." if padding and tuple(shape) == padded else
-        f"col2im returned shape {tuple(shape)}; it must return x's shape {x_shape}."))
+        f"col2im returned shape {tuple(shape)}; it must return x's shape {x_shape}." + (
+            " It holds x's sizes with the axes in another order: from channels last (N, H, W, C) back to (N, C, H, "
+            "W) is transpose(0, 3, 1, 2), the inverse of the permutation (0, 2, 3, 1) that made it channels last."
+            if sorted(shape) == sorted(x_shape) else " An empty image: with padding 0, x[p:-p] is x[0:0]; crop with "
+            "[p:p + H, p:p + W] instead." if not padding and 0 in tuple(shape) else "")))
 
 
 def make_conv(ex, rng, c_in, c_out, kernel, stride=1, padding=0):
@@ -127,9 +205,13 @@ def test_im2col_puts_each_window_in_one_row_like_pytorch_unfold(ex, rng, case):
     n, c, h, w, _, kernel, stride, padding = case
     x = rng.standard_normal((n, c, h, w))
     before = x.copy()
-    cols = ex.im2col(x, kernel, stride, padding)
-    check_unchanged("im2col", before, x)
     kh, kw = as_pair(kernel)
+    with explain_sizes("im2col", x.shape, kernel, stride, padding, rows_per_window=(kh * kw * c, kh * kw, c)):
+        cols = ex.im2col(x, kernel, stride, padding)
+    check_unchanged("im2col", before, x)
+    check_output_shape(f"im2col(x of shape {x.shape}, kernel {kernel}, stride {stride}, padding {padding})", cols,
+                       cols_shape(n, c, h, w, kernel, stride, padding), x.shape, kernel, stride, padding,
+                       channels_first=False)
 
     def channel_first():
         unfolded = oracle.F.unfold(oracle.torch.tensor(x), (kh, kw), padding=padding, stride=stride)
@@ -139,7 +221,11 @@ def test_im2col_puts_each_window_in_one_row_like_pytorch_unfold(ex, rng, case):
                     lambda: torch_cols(x, kernel, stride, padding),
                     alternatives=lambda: [(channel_first(), "the columns in (c, i, j) order (channel slowest); this "
                                            "kata orders each row (i, j, c), channel fastest: "
-                                           "cols[r, (i*kw + j)*C + c].")])
+                                           "cols[r, (i*kw + j)*C + c].")] + [
+                        (torch_cols(np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), mode=mode),
+                                    kernel, stride, 0), f"the columns of x padded with mode='{mode}' (copies of its "
+                         "border): the padding is zeros, np.pad's default mode='constant'.")
+                        for mode in ("edge", "reflect") if padding])
 
 
 # ----------------------------------------------------------------------------------------------- col2im
@@ -152,7 +238,9 @@ def test_col2im_is_the_adjoint_of_im2col(ex, rng, case):
     x = rng.standard_normal(x_shape)
     upstream = rng.standard_normal(cols_shape(n, c, h, w, kernel, stride, padding))
     before = upstream.copy()
-    folded = ex.col2im(upstream, x_shape, kernel, stride, padding)
+    kh, kw = as_pair(kernel)
+    with explain_sizes("col2im", x_shape, kernel, stride, padding, rows_per_window=(kh * kw * c, kh * kw, c)):
+        folded = ex.col2im(upstream, x_shape, kernel, stride, padding)
     check_unchanged("col2im", before, upstream)
     check_col2im_shape(folded, x_shape, padding)
     # Every case has overlapping windows. The adjoint identity holds only if each pixel collects the SUM
@@ -178,7 +266,9 @@ def test_col2im_matches_pytorch_fold_and_adds_where_windows_overlap(ex, rng, cas
     n, c, h, w, _, kernel, stride, padding = case
     x_shape = (n, c, h, w)
     cols = rng.standard_normal(cols_shape(n, c, h, w, kernel, stride, padding))
-    folded = ex.col2im(cols, x_shape, kernel, stride, padding)
+    kh, kw = as_pair(kernel)
+    with explain_sizes("col2im", x_shape, kernel, stride, padding, rows_per_window=(kh * kw * c, kh * kw, c)):
+        folded = ex.col2im(cols, x_shape, kernel, stride, padding)
     check_col2im_shape(folded, x_shape, padding)
     check_close_ref(f"col2im(cols, kernel {kernel}, stride {stride}, padding {padding})", folded,
                     lambda: torch_col2im(cols, x_shape, kernel, stride, padding),
@@ -199,147 +289,13 @@ def test_col2im_of_ones_counts_the_windows_covering_each_pixel(ex):
                                "Overlapping windows must ADD (+=) into the image, not assign (=).")])
 
 
-# ----------------------------------------------------------------------------------------------- Conv2d
-
-
-def test_conv2d_weight_is_out_in_kh_kw_with_he_initialisation(ex):
-    conv = ex.Conv2d(32, 64, (3, 2), rng=own_rng())
-    check_equal("Conv2d(32, 64, (3, 2)).W's shape", conv.W.data.shape, (64, 32, 3, 2), lambda shape: (
-        f"Conv2d(32, 64, (3, 2)).W has shape {tuple(shape)}; expected (out, in, kh, kw) = (64, 32, 3, 2), "
-        "PyTorch's layout."))
-    check_equal("Conv2d(32, 64, ...).b's shape", conv.b.data.shape, (64,),
-                lambda shape: f"Conv2d(32, 64, ...).b has shape {tuple(shape)}; expected (64,).")
-    check_that("Conv2d(32, 64, ...).b", conv.b.data, lambda b: not np.any(b), "The bias must start at zero.")
-    fan_in = 32 * 3 * 2
-    he = np.sqrt(2.0 / fan_in)
-    # 12,288 normal draws: the sample standard deviation is within 5% of the true one with near certainty.
-    check_that("std of Conv2d(32, 64, (3, 2)).W", conv.W.data, lambda W: abs(np.std(W) / he - 1) < 0.05,
-               lambda W: f"std(W) = {np.std(W):.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} with "
-               "fan_in = in_channels x kh x kw = 192 (every input a single output sees).")
-    small = ex.Conv2d(2, 3, 3, rng=own_rng(), dtype=np.float32)
-    check_that("W and b of Conv2d(..., dtype=np.float32)", [small.W.data, small.b.data],
-               lambda arrays: all(array.dtype == np.float32 for array in arrays),
-               "Conv2d(..., dtype=np.float32) must store W and b as float32.")
-
-
-@pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
-def test_conv2d_forward_matches_pytorch(ex, rng, case):
-    n, c, h, w, out, kernel, stride, padding = case
-    conv = make_conv(ex, rng, c, out, kernel, stride, padding)
-    W, b = conv.W.data.copy(), conv.b.data.copy()
-    x = rng.standard_normal((n, c, h, w))
-    before = x.copy()
-    y = conv.forward(x)
-    check_unchanged("Conv2d.forward", before, x)
-    kh, kw = as_pair(kernel)
-
-    def alternatives():
-        expected = torch_conv(x, W, b, stride, padding)["y"]
-        flipped = torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding)["y"]
-        # W.reshape(out, -1) read as if its columns were in im2col's (i, j, c) order.
-        misread = W.reshape(out, kh, kw, c).transpose(0, 3, 1, 2)
-        wrong_order = torch_conv(x, misread, b, stride, padding)["y"]
-        return [(expected - b[:, None, None], "the convolution without the bias: add + b (one value per "
-                 "output channel)."),
-                (flipped, "a convolution with the kernel flipped: deep-learning 'convolution' is a "
-                 "cross-correlation, W[o, c, i, j] multiplies x[.., oh*s + i, ow*s + j]."),
-                (wrong_order, "W.reshape(out, -1) with im2col's (i, j, c) columns: W's columns are in (c, i, j) "
-                 "order. Move W's in axis last first: W.transpose(0, 2, 3, 1).reshape(out, -1).")]
-
-    check_close_ref(f"Conv2d.forward (kernel {kernel}, stride {stride}, padding {padding})", y,
-                    lambda: torch_conv(x, W, b, stride, padding)["y"], alternatives=alternatives)
-
-
-@pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
-def test_conv2d_backward_matches_pytorch(ex, rng, case):
-    n, c, h, w, out, kernel, stride, padding = case
-    kh, kw = as_pair(kernel)
-    conv = make_conv(ex, rng, c, out, kernel, stride, padding)
-    W, b = conv.W.data.copy(), conv.b.data.copy()
-    x = rng.standard_normal((n, c, h, w))
-    y_shape = output_shape(n, h, w, out, kernel, stride, padding)
-    grad_out = random_upstream(rng, y_shape)
-    before = grad_out.copy()
-    grad_x, grads = backward_gradients(conv, x, grad_out, "Conv2d")
-    check_unchanged("Conv2d.backward", before, grad_out)
-    pixels = y_shape[2] * y_shape[3]
-    expected = once(lambda: torch_conv(x, W, b, stride, padding, grad_out))
-    flipped = once(lambda: torch_conv(x, W[:, :, ::-1, ::-1], b, stride, padding, grad_out)["x"])
-    check_close_ref("Conv2d.backward: dL/dx (the returned gradient)", grad_x, lambda: expected()["x"], batch_size=n,
-                    alternatives=lambda: [(flipped(), "dL/dx of a convolution with the kernel flipped: each "
-                                           "window's gradient is G @ W[:, :, i, j] added back at offset (i, j), no "
-                                           "flip needed.")])
-    # dL/dW as the (out, kh*kw*in) matrix G^T cols, reshaped straight to (out, in, kh, kw).
-    check_close_ref("Conv2d.backward: dL/dW (in W.grad)", grads.get("W"), lambda: expected()["W"], batch_size=n,
-                    alternatives=lambda: [(expected()["W"].transpose(0, 2, 3, 1).reshape(out, c, kh, kw),
-                                           "G^T cols reshaped straight to (out, in, kh, kw): its columns are in "
-                                           "im2col's (i, j, c) order, so reshape to (out, kh, kw, in) and then "
-                                           "transpose(0, 3, 1, 2).")])
-    check_close_ref("Conv2d.backward: dL/db (in b.grad)", grads.get("b"), lambda: expected()["b"], batch_size=n,
-                    alternatives=lambda: [
-                        (expected()["b"] / (n * pixels), f"the mean of G over all N*OH*OW = {n * pixels} rows: the "
-                         "bias gets the SUM over every sample and every pixel."),
-                        (expected()["b"] / pixels, f"the mean over the OH*OW = {pixels} output pixels: sum over the "
-                         "pixels too, every pixel used the bias.")])
-
-
-@pytest.mark.parametrize("stride, padding", [(1, 1), (2, 0)], ids=["s1-p1", "s2-p0"])
-def test_conv2d_backward_matches_finite_differences(ex, ref, rng, stride, padding):
-    n = 2
-    conv = make_conv(ex, rng, 2, 3, 3, stride, padding)
-    x = rng.standard_normal((n, 2, 5, 4))
-    grad_out = random_upstream(rng, output_shape(n, 5, 4, 3, 3, stride, padding))
-    check_layer_backward(ref, conv, x, grad_out, layer_name="Conv2d", batch_size=n)
-
-
-def test_conv2d_backward_adds_into_parameter_gradients(ex, rng):
-    conv = make_conv(ex, rng, 2, 3, 3, 1, 1)
-    W, b = conv.W.data.copy(), conv.b.data.copy()
-    x = rng.standard_normal((2, 2, 4, 4))
-    first, second = random_upstream(rng, (2, 3, 4, 4)), random_upstream(rng, (2, 3, 4, 4))
-    conv.zero_grad()
-    conv.forward(x)
-    conv.backward(first)
-    conv.backward(second)
-    check_close_ref("W.grad after two backward calls without zero_grad", conv.W.grad,
-                    lambda: torch_conv(x, W, b, 1, 1, first)["W"] + torch_conv(x, W, b, 1, 1, second)["W"],
-                    alternatives=lambda: [(torch_conv(x, W, b, 1, 1, second)["W"], "the gradient of the last backward "
-                                           "call only: add (+=) into W.grad, do not assign (=).")])
-
-
-# --------------------------------------------------------------------------------- the milestone's CNN
-
-
-def test_the_mnist_cnn_maps_images_to_ten_logits_with_float32(ex, rng):
-    model = ex.build_mnist_cnn(own_rng())
-    x = rng.random((3, 1, 28, 28), dtype=np.float32)
-    logits = np.asarray(model.forward(x))
-    check_equal("the shape of build_mnist_cnn's logits", logits.shape, (3, 10),
-                lambda shape: f"build_mnist_cnn(rng) gave logits of shape {tuple(shape)}; expected (3, 10).")
-    check_that("the CNN's logits for float32 images", logits, lambda logits: logits.dtype == np.float32,
-               lambda logits: f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in "
-               "(check the dtype of W, b and of arrays you create with np.zeros).")
-    model.backward(np.ones_like(logits))
-    check_that("the first layer's W.grad after backward", model.parameters()[0].grad,
-               lambda grad: grad.dtype == np.float32 and np.any(grad),
-               "After backward, the first layer's weight gradient should be a non-zero float32 array: is every "
-               "layer's backward called, and are gradient buffers created with the gradient's dtype?")
-
-
-def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, rng):
-    conv = make_conv(ex, rng, 1, 2, 3, 1, 1)
-    W, b = conv.W.data.copy(), conv.b.data.copy()
-    conv.input_gradient = False
-    x = rng.standard_normal((2, 1, 4, 4))
-    grad_out = random_upstream(rng, (2, 2, 4, 4))
-    conv.zero_grad()
-    conv.forward(x)
-    returned = conv.backward(grad_out)
-    check_equal("Conv2d.backward's return value with input_gradient = False", returned is None, True,
-                "with conv.input_gradient = False, Conv2d.backward should return None: a first layer's dL/dx "
-                "is never used.")
-    expected = once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
-    check_close_ref("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
-                    batch_size=2)
-    check_close_ref("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],
-                    batch_size=2)
+def test_im2col_and_col2im_keep_float32(ex, rng):
+    x = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    cols = ex.im2col(x, 3, 1, 1)
+    upstream = rng.standard_normal(cols_shape(2, 3, 6, 5, 3, 1, 1)).astype(np.float32)
+    folded = ex.col2im(upstream, x.shape, 3, 1, 1)
+    # A float64 result is reported with its dtype by the check itself (the reference keeps float32).
+    check_close_ref("im2col of float32 x (kernel 3, stride 1, padding 1)", cols,
+                    lambda: torch_cols(x.astype(np.float64), 3, 1, 1), rtol=1e-6)
+    check_close_ref("col2im of float32 columns (kernel 3, stride 1, padding 1)", folded,
+                    lambda: torch_col2im(upstream.astype(np.float64), x.shape, 3, 1, 1), rtol=1e-5, atol=1e-5)

@@ -1,14 +1,16 @@
 """Stretch exercise (conv), pooling and flattening: MaxPool2d (ties, overlapping windows) and Flatten, against
-the reference (which `make test` checks against PyTorch) and finite differences computed by the judge.
+the reference (which `make test` checks against PyTorch) and finite differences computed by the judge; and the
+milestone's CNN.
 """
 
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal, check_unchanged
+from grader.feedback.checks import check_close, check_equal, check_that, check_unchanged
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import check_layer_backward, random_upstream
+from helpers import check_layer_backward, once, own_rng, random_upstream
+from test_conv import check_output_shape, explain_sizes, make_conv, torch_conv
 
 
 # -------------------------------------------------------------------------------------------- MaxPool2d
@@ -50,8 +52,12 @@ def test_maxpool_forward_matches_pytorch(ex, rng, case):
     n, c, h, w, kernel, stride = case
     x = rng.standard_normal((n, c, h, w))
     before = x.copy()
-    y = ex.MaxPool2d(kernel, stride).forward(x)
+    with explain_sizes("MaxPool2d.forward", x.shape, kernel, stride or kernel, 0,
+                       rows_per_window=(c * kernel ** 2, c), channels_first=True):
+        y = ex.MaxPool2d(kernel, stride).forward(x)
     check_unchanged("MaxPool2d.forward", before, x)
+    check_output_shape(f"MaxPool2d({kernel}, stride={stride}).forward", y, pooled_shape(x.shape, kernel, stride),
+                       x.shape, kernel, stride or kernel, 0)
     check_close_ref(f"MaxPool2d({kernel}, stride={stride}).forward", y,
                     lambda: torch_pool(x, kernel, stride or kernel)[0])
 
@@ -62,9 +68,11 @@ def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, r
     x = rng.standard_normal((n, c, h, w))
     grad_out = random_upstream(rng, pooled_shape(x.shape, kernel, stride))
     pool = ex.MaxPool2d(kernel, stride)
-    pool.forward(x)
     before = grad_out.copy()
-    grad_x = pool.backward(grad_out)
+    with explain_sizes("MaxPool2d.forward or backward", x.shape, kernel, stride or kernel, 0,
+                       rows_per_window=(c * kernel ** 2, c), channels_first=True):
+        pool.forward(x)
+        grad_x = pool.backward(grad_out)
     check_unchanged("MaxPool2d.backward", before, grad_out)
     check_close_ref(f"MaxPool2d({kernel}, stride={stride}).backward: dL/dx", grad_x,
                     lambda: torch_pool(x, kernel, stride or kernel, grad_out)[1],
@@ -101,6 +109,19 @@ def test_maxpool_ties_give_the_gradient_to_the_first_maximum_only(ex, rng):
                                            "(row-major order), as PyTorch does.")])
 
 
+def test_maxpool_keeps_float32(ex, rng):
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    grad_out = random_upstream(rng, (2, 3, 3, 3)).astype(np.float32)
+    pool = ex.MaxPool2d(2)
+    y = pool.forward(x)
+    grad_x = pool.backward(grad_out)
+    x64, g64 = x.astype(np.float64), grad_out.astype(np.float64)
+    # A float64 result is reported with its dtype by the check itself (the reference's is float32).
+    check_close_ref("MaxPool2d(2).forward of float32 x", y, lambda: torch_pool(x64, 2, 2)[0], rtol=1e-6)
+    check_close_ref("MaxPool2d(2).backward of float32 x: dL/dx", grad_x, lambda: torch_pool(x64, 2, 2, g64)[1],
+                    rtol=1e-6)
+
+
 def test_maxpool_backward_matches_finite_differences(ex, ref, rng):
     pool = ex.MaxPool2d(2)
     x = rng.standard_normal((2, 2, 4, 6))
@@ -116,9 +137,50 @@ def test_flatten_keeps_pytorch_order_and_backward_restores_the_shape(ex, rng):
     flatten = ex.Flatten()
     y = flatten.forward(x)
     check_unchanged("Flatten.forward", before, x)
+    check_equal("Flatten.forward's output shape", np.shape(y), (3, 40), lambda shape: (
+        f"Flatten.forward returned shape {tuple(shape)} for x of shape {x.shape}: keep the batch axis, (N, C*H*W) = "
+        "x.reshape(N, -1), one row per sample" + (", not one vector for the whole batch." if len(shape) == 1 else ".")))
     check_close_ref("Flatten.forward", y, lambda: oracle.torch.flatten(oracle.torch.tensor(x), 1).numpy())
     grad_out = random_upstream(rng, (3, 40))
     grad_x = flatten.backward(grad_out)
     check_equal("Flatten.backward's output shape", np.shape(grad_x), x.shape, lambda shape: (
         f"Flatten.backward returned shape {tuple(shape)}; it must give back the input's shape {x.shape}."))
     check_close("Flatten.backward", grad_x, grad_out.reshape(x.shape))
+
+
+# --------------------------------------------------------------------------------- the milestone's CNN
+
+
+def test_the_mnist_cnn_maps_images_to_ten_logits_with_float32(ex, rng):
+    model = ex.build_mnist_cnn(own_rng())
+    x = rng.random((3, 1, 28, 28), dtype=np.float32)
+    logits = np.asarray(model.forward(x))
+    check_equal("the shape of build_mnist_cnn's logits", logits.shape, (3, 10),
+                lambda shape: f"build_mnist_cnn(rng) gave logits of shape {tuple(shape)}; expected (3, 10).")
+    check_that("the CNN's logits for float32 images", logits, lambda logits: logits.dtype == np.float32,
+               lambda logits: f"The CNN's logits are {logits.dtype} for float32 input: a float64 array crept in "
+               "(check the dtype of W, b and of arrays you create with np.zeros).")
+    model.backward(np.ones_like(logits))
+    check_that("the first layer's W.grad after backward", model.parameters()[0].grad,
+               lambda grad: grad.dtype == np.float32 and np.any(grad),
+               "After backward, the first layer's weight gradient should be a non-zero float32 array: is every "
+               "layer's backward called, and are gradient buffers created with the gradient's dtype?")
+
+
+def test_conv2d_without_input_gradient_still_fills_the_parameter_gradients(ex, rng):
+    conv = make_conv(ex, rng, 1, 2, 3, 1, 1)
+    W, b = conv.W.data.copy(), conv.b.data.copy()
+    conv.input_gradient = False
+    x = rng.standard_normal((2, 1, 4, 4))
+    grad_out = random_upstream(rng, (2, 2, 4, 4))
+    conv.zero_grad()
+    conv.forward(x)
+    returned = conv.backward(grad_out)
+    check_equal("Conv2d.backward's return value with input_gradient = False", returned is None, True,
+                "with conv.input_gradient = False, Conv2d.backward should return None: a first layer's dL/dx "
+                "is never used.")
+    expected = once(lambda: torch_conv(x, W, b, 1, 1, grad_out))
+    check_close_ref("Conv2d.backward with input_gradient = False: dL/dW", conv.W.grad, lambda: expected()["W"],
+                    batch_size=2)
+    check_close_ref("Conv2d.backward with input_gradient = False: dL/db", conv.b.grad, lambda: expected()["b"],
+                    batch_size=2)

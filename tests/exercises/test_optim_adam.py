@@ -16,50 +16,93 @@ from test_optim import (check_rejects, check_step_for_step, float32_rounded, gra
 # Adam
 
 def adam_simulation(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, mistake=None):
-    """Deltas of Adam written from the formulas, optionally with one named mistake."""
-    b1, b2 = betas
+    """Deltas of Adam written from the formulas, optionally with one named mistake (a slip of one term: a
+    factor or a beta swapped, a state started at ones, a correction or a decay written another way)."""
+    b1, b2 = betas[::-1] if mistake == "betas_swapped" else betas
     w = [x.copy() for x in w0]
-    m = [np.zeros_like(x) for x in w0]
-    v = [np.zeros_like(x) for x in w0]
+    m = [np.full_like(x, mistake == "m_ones") for x in w0]
+    v = [np.full_like(x, mistake == "v_ones") for x in w0]
     deltas = []
     for step_count, step_grads in enumerate(grads, start=1):
         step = []
         for i, grad in enumerate(step_grads):
             # "counter_per_param": t += 1 inside the loop over parameters, so it counts parameters.
-            t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else step_count
-            decoupled = mistake == "decoupled"
-            g = grad if decoupled else grad + weight_decay * w[i]
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * g * g
-            if mistake == "no_correction":
-                m_hat, v_hat = m[i], v[i]
-            else:
-                m_hat, v_hat = m[i] / (1 - b1 ** t), v[i] / (1 - b2 ** t)
-            if mistake == "eps_inside":
-                delta = -lr * m_hat / np.sqrt(v_hat + eps)
-            elif mistake == "no_sqrt":
-                delta = -lr * m_hat / (v_hat + eps)
-            else:
-                delta = -lr * m_hat / (np.sqrt(v_hat) + eps)
-            if decoupled:
+            t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else 1 if mistake == "t_stuck" \
+                else step_count
+            decay = {"decoupled": 0.0, "decay_halved": weight_decay / 2, "decay_times_lr": lr * weight_decay,
+                     "decay_sign": -weight_decay}.get(mistake, weight_decay)
+            g = grad + decay * w[i]
+            m[i] = (0.0 if mistake == "m_forgets" else b1) * m[i] + (1 - (b2 if mistake == "m_weight_b2" else b1)) * g
+            g2 = {"v_from_m": m[i] * m[i], "v_without_decay": grad * grad, "v_of_abs": np.abs(g)}.get(mistake, g * g)
+            v[i] = (0.0 if mistake == "v_forgets" else b2) * v[i] + (1.0 if mistake == "v_no_weight" else 1 - b2) * g2
+            c1, c2 = {"no_correction": (1.0, 1.0), "correction_precedence": ((1 - b1) ** t, (1 - b2) ** t),
+                      "m_correction_precedence": ((1 - b1) ** t, 1 - b2 ** t),
+                      "only_m_corrected": (1 - b1 ** t, 1.0), "corrections_swapped": (1 - b2 ** t, 1 - b1 ** t)
+                      }.get(mistake, (1 - b1 ** t, 1 - b2 ** t))
+            m_hat, v_hat = m[i] / c1, v[i] / c2
+            if mistake == "corrected_m_stored":
+                m[i] = m_hat
+            denominator = {"eps_inside": lambda: np.sqrt(v_hat + eps), "no_sqrt": lambda: v_hat + eps,
+                           "sqrt_before_correction": lambda: np.sqrt(v[i]) / c2 + eps,
+                           "eps_precedence": lambda: np.sqrt(v_hat)}.get(mistake, lambda: np.sqrt(v_hat) + eps)()
+            delta = -lr * m_hat / denominator - (eps if mistake == "eps_precedence" else 0.0)
+            if mistake == "decoupled":
                 delta = delta - lr * weight_decay * w[i]
+            delta = -delta if mistake == "uphill" else delta
             w[i] = w[i] + delta
             step.append(delta)
         deltas.append(step)
     return deltas
 
 
+_CORRECTION_PRECEDENCE = ("the update with the bias correction written (1 - b)^t, where 1 - b^t belongs: ** binds "
+                          "before -, so write 1 - b1 ** t (parentheses around 1 - b1 raise the difference instead).")
 ADAM_MISTAKES = {
     "no_correction": "the update without bias correction: divide m by (1 - b1^t) and v by (1 - b2^t); "
                      "both start at zero, so early averages are too small.",
     "eps_inside": "lr * m_hat / sqrt(v_hat + eps): eps goes outside the square root, "
                   "lr * m_hat / (sqrt(v_hat) + eps).",
+    "eps_precedence": "lr * m_hat / sqrt(v_hat) + eps, eps added to the step (missing parentheses): the "
+                      "denominator is (sqrt(v_hat) + eps).",
     "no_sqrt": "lr * m_hat / (v_hat + eps), without the square root of v_hat.",
+    "sqrt_before_correction": "lr * m_hat / (sqrt(v) / (1 - b2^t) + eps): the bias correction of v goes under "
+                              "the square root, sqrt(v / (1 - b2^t)).",
     "decoupled": "AdamW's decoupled weight decay (w -= lr * wd * w apart from the moments): Adam's "
                  "weight_decay adds wd * w to the gradient before the moments are updated.",
+    "decay_halved": "the update with the decay halved, (wd / 2) * w added to the gradient: the decay term is "
+                    "weight_decay * w.",
+    "decay_times_lr": "the update with lr * wd * w added to the gradient: the decay term is weight_decay * w, "
+                      "the rate applies once, to the whole step.",
+    "decay_sign": "the update with the weight decay term subtracted from the gradient (g - wd * w).",
+    "v_without_decay": "the update whose second moment squares p.grad without the weight decay term: both "
+                       "moments take g = dL/dw + weight_decay * w.",
     "counter_per_param": "the update with a step counter t that grows once per parameter (t += 1 inside the "
                          "loop over parameters): t counts steps, so increment it once per call of step(), "
                          "before the loop.",
+    "correction_precedence": _CORRECTION_PRECEDENCE,
+    "m_correction_precedence": _CORRECTION_PRECEDENCE,
+    "only_m_corrected": "the update with m bias-corrected but v not: divide v by (1 - b2^t) too.",
+    "betas_swapped": "the update with b1 and b2 swapped (b2, b1 = betas): m averages with b1 = betas[0], v "
+                     "with b2 = betas[1].",
+    "m_weight_b2": "the update with m = b1 * m + (1 - b2) * g: the first moment's weight is 1 - b1.",
+    "m_forgets": "the update with m = (1 - b1) * g, the previous m forgotten: m is a running average, "
+                 "b1 * m + (1 - b1) * g.",
+    "v_forgets": "the update with v = (1 - b2) * g^2, the previous v forgotten: v is a running average, "
+                 "b2 * v + (1 - b2) * g^2.",
+    "v_no_weight": "the update with v = b2 * v + g^2: the new square is weighted by (1 - b2).",
+    "v_from_m": "the update whose second moment averages m * m (the first moment squared) instead of g * g.",
+    "m_ones": "the update with m started at ones (np.ones_like): both moments start at zeros.",
+    "v_ones": "the update with v started at ones (np.ones_like): both moments start at zeros, which the bias "
+              "correction assumes.",
+    "corrected_m_stored": "the update that stores the bias-corrected m_hat back into m (self.m[i] = m / (1 - "
+                          "b1^t)): keep m as the running average and compute m_hat apart.",
+    "uphill": "the update with the opposite sign: the step was added to the weights (w += ...), which goes "
+              "uphill; gradient descent subtracts it (w -= lr * m_hat / ...).",
+    "t_stuck": "the update with t = 1 at every step (the step counter never incremented, or reset): t counts the "
+               "calls of step(), so the bias correction 1 - b^t fades away.",
+    "v_of_abs": "the update whose second moment averages |g| instead of g^2 (the square of the gradient).",
+    "corrections_swapped": "the update with m divided by 1 - b2^t and v by 1 - b1^t: each moment is corrected with "
+                           "its own beta, m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).",
 }
 
 

@@ -1,4 +1,4 @@
-"""Stretch exercise (regularization): inverted dropout and the L2 weight penalty.
+"""Stretch exercise (regularization): inverted dropout (the L2 weight penalty: test_regularization_penalty.py).
 
 Dropout is random, so a layer draws its masks from a generator of its own and the judge decides from the
 raw outputs: statistics with tolerances derived from the sample size (five standard errors: a correct
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from grader.feedback import diagnose
-from grader.feedback.checks import check_close, check_equal, check_raises, check_that, check_unchanged
+from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
-from helpers import numerical_gradient, own_rng, random_upstream
+from helpers import own_rng, random_upstream
 
 P = 0.3  # not 0.5, so "keeps with probability p" and "keeps with probability 1 - p" differ
 
@@ -31,13 +31,6 @@ def pytorch_dropout(x, p, training, grad_out=None):
         return y.detach().numpy()
     y.backward(oracle.torch.tensor(np.asarray(grad_out, dtype=np.float64)))
     return tx.grad.numpy()
-
-
-def pytorch_l2(arrays, lam):
-    """PyTorch's (lam / 2) sum ||W||^2 and its gradient with respect to each array (judge only)."""
-    tensors = [oracle.torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    penalty = 0.5 * lam * sum(oracle.torch.sum(t ** 2) for t in tensors)
-    return penalty.item(), [g.numpy() for g in oracle.torch.autograd.grad(penalty, tensors)]
 
 
 def five_standard_errors(p, n):
@@ -112,9 +105,16 @@ def test_dropout_keeps_each_entry_with_probability_one_minus_p(ex):
         if abs(kept(y) - P) <= tolerance:
             return (f"Dropout(p={P}) kept {kept(y):.3f} of the entries, which is p: it keeps each entry with "
                     "probability p. p is the probability of DROPPING an entry; keep where rng.random(shape) >= p.")
+        kept_rows = np.asarray(y) != 0
+        half = (" That is 1/2 whatever p: is the threshold hard-coded (0.5 instead of p)?"
+                if abs(kept(y) - 0.5) <= five_standard_errors(0.5, x.size) else
+                " Whole rows (samples) are kept or dropped together: draw one number per ENTRY, "
+                "rng.random(x.shape), so that each entry is independent." if np.all(kept_rows == kept_rows[:, :1])
+                else " Whole columns are kept or dropped together, the same mask for every sample: draw one number "
+                "per ENTRY, rng.random(x.shape)." if np.all(kept_rows == kept_rows[:1]) else "")
         return (f"Dropout(p={P}) kept a fraction {kept(y):.4f} of {x.size} entries; expected 1 - p = {1 - P} "
                 f"(+- {tolerance:.4f}, five standard errors). Draw one uniform number per entry and keep it when "
-                "the number is >= p.")
+                f"the number is >= p.{half}")
 
     check_that(f"the fraction of entries Dropout(p={P}) keeps", layer.forward(x),
                lambda y: shape_of(y) == x.shape and abs(kept(y) - (1 - P)) <= tolerance, message)
@@ -139,6 +139,9 @@ def test_dropout_scales_the_survivors_by_one_over_one_minus_p(ex, rng):
                           (x[y != 0] * (1 - P), "x * (1 - p): that is the eval-time scaling of non-inverted "
                                                 "dropout; inverted dropout divides the survivors by 1 - p in "
                                                 "training mode."),
+                          (x[y != 0] / np.mean(y != 0), "x divided by the observed fraction of kept entries: divide "
+                                                        "by 1 - p, the keep probability, not by the empirical "
+                                                        "fraction of this draw."),
                       ])
 
 
@@ -176,9 +179,13 @@ def test_dropout_in_eval_mode_is_the_identity(ex, rng):
                "Dropout.forward dropped entries after eval(): in eval mode (self.training is False) it must "
                "return x unchanged; dropping is for training only.")
     check_close_ref("Dropout.forward in eval mode", y, lambda: pytorch_dropout(x, P, False), alternatives=[
-        (x * (1 - P), "x * (1 - p): with inverted dropout eval mode returns x unchanged.")])
+        (x * (1 - P), "x * (1 - p): with inverted dropout eval mode returns x unchanged."),
+        (x / (1 - P), "x / (1 - p): with inverted dropout eval mode returns x unchanged (the identity); the "
+                      "survivors are rescaled in training mode only.")])
     check_close_ref("Dropout.backward in eval mode", layer.backward(grad_out),
-                    lambda: pytorch_dropout(x, P, False, grad_out))
+                    lambda: pytorch_dropout(x, P, False, grad_out), alternatives=[
+                        (grad_out / (1 - P), "dL/dy / (1 - p): in eval mode dropout is the identity, so its "
+                                             "gradient is dL/dy unchanged (no rescaling).")])
     layer.train()
     check_that("Dropout.forward after train()", layer.forward(x), lambda y: np.any(y == 0),
                "after train(), Dropout.forward dropped nothing: check self.training in forward.")
@@ -225,13 +232,50 @@ def test_dropout_is_reproducible_from_its_rng(ex, rng):
     outputs = [ex.Dropout(P, rng=np.random.default_rng(seed)).forward(x) for seed in (7, 7, 8)]
     check_that("Dropout outputs from generators of seeds 7, 7 and 8", outputs,
                lambda o: np.array_equal(o[0], o[1]) and not np.array_equal(o[0], o[2]),
-               "Two Dropout layers built with rng=np.random.default_rng(7) gave different masks (or seeds 7 and 8 "
-               "gave the same): draw the mask from the rng the layer was given (self.rng.random(x.shape)), not "
-               "from np.random or a new Generator.")
+               lambda o: ("Layers built with generators of seeds 7 and 8 dropped the same entries: the mask ignores "
+                          "the layer's rng; a generator seeded anew with a fixed seed draws the same mask on every "
+                          "call. " if np.array_equal(o[0], o[2]) else
+                          "Two Dropout layers built with rng=np.random.default_rng(7) gave different masks: ")
+               + "Draw the mask from the rng the layer was given (self.rng.random(x.shape)), not from np.random or "
+                 "a new Generator.")
     layer = ex.Dropout(P, rng=own_rng(9))
     check_that("two forward calls of one Dropout layer", [layer.forward(x), layer.forward(x)],
                lambda pair: not np.array_equal(pair[0], pair[1]),
                "Two forward calls of one Dropout layer dropped the same entries: draw a new mask on every call.")
+
+
+def test_dropout_draws_nothing_in_eval_mode_and_makes_its_own_generator(ex, rng):
+    x = rng.standard_normal((20, 30)) + 4.0
+    interrupted, plain = ex.Dropout(P, rng=np.random.default_rng(12)), ex.Dropout(P, rng=np.random.default_rng(12))
+    interrupted.forward(x)
+    plain.forward(x)
+    interrupted.eval()
+    interrupted.forward(x)  # an evaluation between two training steps, as fit makes after every epoch
+    interrupted.train()
+    check_that("the masks of the second training call, with and without an eval-mode call in between",
+               [interrupted.forward(x) != 0, plain.forward(x) != 0], lambda pair: np.array_equal(pair[0], pair[1]),
+               "an eval-mode forward between two training calls changed the next training mask: eval mode must "
+               "return x without drawing from the generator (a draw made before checking self.training consumes "
+               "it), so that evaluating does not change the training run.")
+
+    def made(call):
+        try:
+            return float(np.mean(call() != 0))
+        except Exception as error:  # noqa: BLE001 - the exception is what the check reports
+            return f"{type(error).__name__}: {error}"[:300]
+
+    kept = made(lambda: ex.Dropout(P).forward(np.ones((100, 100))))
+    check_that(f"the fraction Dropout(p={P}) without rng keeps of 10000 entries", kept,
+               lambda k: isinstance(k, float) and abs(k - (1 - P)) <= five_standard_errors(P, 10_000),
+               lambda k: (f"Dropout(p={P}) made without rng raised {k}: when rng is None, make a fresh generator "
+                          "(np.random.default_rng()), as the docstring says." if isinstance(k, str) else
+                          f"Dropout(p={P}) made without rng kept {k:.3f} of the entries; expected 1 - p."))
+    if isinstance(kept, float):
+        check_that("the masks of two Dropout layers made without rng", [ex.Dropout(P).forward(x) != 0
+                                                                         for _ in range(2)],
+                   lambda pair: not np.array_equal(pair[0], pair[1]),
+                   "two Dropout layers made without rng dropped the same entries: a fresh generator has no fixed "
+                   "seed (np.random.default_rng(), not default_rng(0)), or every model would drop alike.")
 
 
 def test_dropout_keeps_the_dtype_and_does_not_modify_its_arguments(ex, rng):
@@ -291,80 +335,18 @@ def test_dropout_statistics_match_pytorch(ex):
                       lambda y: survivors())
 
 
-def make_params(pkg, rng):
-    """Two Parameters of different shapes, so a penalty that forgets one of them shows."""
-    return [pkg.layers.Parameter(rng.standard_normal((4, 3))), pkg.layers.Parameter(rng.standard_normal(5))]
-
-
-def penalty(params, lam):
-    """(lam / 2) * sum of the squared entries of every parameter: the docstring's R, the function whose
-    finite differences the gradient must match (the learner's own l2_penalty is not the judge's oracle)."""
-    return lam / 2 * sum(float(np.vdot(p.data, p.data)) for p in params)
-
-
-def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng):
-    params = make_params(pkg, rng)
-    lam = 0.37
-    squares = [float(np.sum(p.data ** 2)) for p in params]
-    value = ex.l2_penalty(params, lam)
-
-    def is_one_float(v):
-        return isinstance(v, float) or (isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind == "f")
-
-    def kind(v):
-        return f"an array of shape {v.shape}" if isinstance(v, np.ndarray) else type(v).__name__
-
-    check_that("the type of l2_penalty's result", value, is_one_float,
-               lambda v: f"l2_penalty returned {kind(v)}; return one number (a float) to add to the loss.")
-    data = [p.data.copy() for p in params]
-    check_close_ref("l2_penalty", value, lambda: pytorch_l2(data, lam)[0], alternatives=lambda: [
-        (lam * sum(squares), "lam * sum ||W||^2 without the 1/2: the penalty is (lam / 2) ||W||^2, so that "
-                             "its gradient is lam * W."),
-        (0.5 * lam * sum(np.sqrt(squares)), "(lam / 2) * sum ||W||: the norms must be squared."),
-        (0.5 * lam * squares[0], "the penalty of the first parameter only: sum over every parameter."),
-        (0.5 * lam * squares[-1], "the penalty of the last parameter only: add the parameters up (+=)."),
-    ])
-    check_close("l2_penalty with lam = 0", ex.l2_penalty(params, 0.0), 0.0)
-
-
-def test_l2_penalty_backward_matches_finite_differences(ex, pkg, ref, rng):
-    params = make_params(pkg, rng)
-    lam = 0.37
-    for p in params:
-        p.grad[...] = 0.0
-    ex.l2_penalty_backward(params, lam)
-    for index, p in enumerate(params):
-        check_close(f"l2_penalty_backward: gradient of parameter {index} (in p.grad)", p.grad,
-                    lambda p=p: numerical_gradient(ref, lambda: penalty(params, lam), p.data),
-                    alternatives=lambda p=p: [(lam * np.sign(p.data),
-                                               "lam * sign(W): that is the L1 penalty's gradient.")])
-
-
-def test_l2_penalty_backward_adds_lambda_w_into_existing_gradients(ex, pkg, rng):
-    params = make_params(pkg, rng)
-    lam = 0.37
-    before = [random_upstream(rng, p.shape) for p in params]
-    data_before = [p.data.copy() for p in params]
-    for p, g in zip(params, before):
-        p.grad[...] = g
-    ex.l2_penalty_backward(params, lam)
-    for index, (p, g, w) in enumerate(zip(params, before, data_before)):
-        check_unchanged("l2_penalty_backward (on p.data)", w, p.data)
-        check_close_ref(f"p.grad of parameter {index} after l2_penalty_backward", p.grad,
-                        lambda g=g, w=w: g + pytorch_l2([w], lam)[1][0],
-                        alternatives=lambda w=w: [(lam * w, "lam * W alone: add the penalty's gradient into p.grad "
-                                                            "(+=); p.grad already holds the data loss's gradient.")])
-    ex.l2_penalty(params, lam)
-    for w, p in zip(data_before, params):
-        check_unchanged("l2_penalty (on p.data)", w, p.data)
-
-
 def test_dropout_in_eval_mode_after_training_returns_x_unchanged(ex, rng):
     layer = ex.Dropout(P, rng=own_rng(6))
     x = rng.standard_normal((20, 30))
-    layer.forward(x)  # a training call leaves a mask behind
+    grad_out = random_upstream(rng, x.shape)
+    trained = layer.forward(x)  # a training call leaves a mask behind
     layer.eval()
     y = layer.forward(x)
+    check_close_given("Dropout.backward in eval mode after a training call", (trained, layer.backward(grad_out)),
+                      lambda pair: pair[1], lambda pair: grad_out, alternatives=lambda pair: [
+                          (grad_out * (pair[0] / x), "dL/dy times the mask of the last training call: in eval mode "
+                                                     "backward is the identity; forget the stale mask when forward "
+                                                     "runs in eval mode.")])
     check_that("Dropout.forward in eval mode after a training call keeps every entry", y,
                lambda y: not np.any(y == 0),
                "Dropout.forward in eval mode dropped entries after a training call: in eval mode it must return x "

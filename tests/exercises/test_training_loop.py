@@ -1,4 +1,4 @@
-"""Exercise 8 (training), the loop: train_epoch, evaluate, fit (with its callbacks and step_decay) and the MNIST model.
+"""Exercise 8 (training), the loop: train_epoch and evaluate (fit and the MNIST model: test_training_fit.py).
 
 Shared models and data come from test_training.py, whose docstring says how these tests are judged: the
 learner's half trains with the learner's code, the judge's half with the reference, on the same data.
@@ -9,7 +9,6 @@ import copy
 import numpy as np
 import pytest
 
-from grader.data import mnist
 from grader.feedback.checks import check_equal, check_raises, check_that, check_unchanged
 from grader.feedback.oracle import F, check_close_ref, expected, torch
 from helpers import once, own_rng
@@ -23,7 +22,7 @@ from test_training import (accuracy_of, blobs, diverging_model, linear, mlp, mod
 def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shuffle=True, drop_last=False,
                       momentum=0.9):
     """The training loop of the docstring, step by step, with SGD(lr=0.1, momentum): returns (model, weighted
-    mean, unweighted mean)."""
+    mean, unweighted mean, every batch weighted by batch_size, the batch losses)."""
     optimizer = pkg.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
     loss_fn = pkg.losses.SoftmaxCrossEntropy()
     model.train()
@@ -39,7 +38,8 @@ def written_out_epoch(pkg, model, X, y, batch_size, seed, *, zero_grad=True, shu
         model.backward(loss_fn.backward())
         optimizer.step()
         sizes.append(len(index))
-    return model, float(np.dot(losses, sizes) / n), float(np.mean(losses))
+    return (model, float(np.dot(losses, sizes) / n), float(np.mean(losses)), float(np.sum(losses) * batch_size / n),
+            losses)
 
 
 def pytorch_epoch(model, X, y, batch_size, seed, momentum=0.9):
@@ -52,11 +52,12 @@ def pytorch_epoch(model, X, y, batch_size, seed, momentum=0.9):
 def pytorch_fit(model, X, y, X_test, y_test, batch_size, shuffling, epochs, *, lr, momentum):
     """PyTorch's run of fit's loop on a copy of `model`'s weights (torch.optim.SGD, F.cross_entropy), each epoch's
     order drawn as shuffling.permutation(N), as minibatches' docstring says (NumPy's generator has no PyTorch
-    counterpart): fit's history lists, and "params", {name: values after the last epoch}. Judge only."""
+    counterpart): fit's history lists, "train_eval_loss" (evaluate's loss on the training data after each epoch)
+    and "params", {name: values after the last epoch}. Judge only."""
     params, forward = torch_network(model)
     optimizer = torch.optim.SGD(list(params.values()), lr=lr, momentum=momentum)
     n = len(X)
-    history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "grad_norms": []}
+    history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "grad_norms": [], "train_eval_loss": []}
     for _ in range(epochs):
         total = 0.0
         order = shuffling.permutation(n)
@@ -71,6 +72,7 @@ def pytorch_fit(model, X, y, X_test, y_test, batch_size, shuffling, epochs, *, l
         with torch.no_grad():
             for key, inputs, labels in (("train_accuracy", X, y), ("test_accuracy", X_test, y_test)):
                 history[key].append(float((forward(inputs).argmax(dim=1).numpy() == labels).mean()))
+            history["train_eval_loss"].append(F.cross_entropy(forward(X), torch.tensor(y)).item())
     return dict(history, params={name: p.detach().numpy() for name, p in params.items()})
 
 
@@ -99,10 +101,20 @@ def test_train_epoch_runs_the_training_loop_of_the_docstring(ex, pkg, rng):
                         p.data, lambda name=name: expected()[0][name],
                         alternatives=lambda name=name: [(dict(mistaken()[m].named_parameters())[name].data,
                                                          EPOCH_MISTAKES[m][1]) for m in EPOCH_MISTAKES])
+    means = once(lambda: written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 16, 3))
     check_close_ref("the mean loss returned by train_epoch", loss, lambda: expected()[1],
-                    alternatives=lambda: [(written_out_epoch(pkg, copy.deepcopy(untrained), X, y, 16, 3)[2], (
+                    alternatives=lambda: [(means()[2], (
                         "the plain mean of the batch losses: weight each batch's mean by its size and divide by N, "
-                        "so the short last batch (2 of 50 examples) does not count as much as a full one."))])
+                        "so the short last batch (2 of 50 examples) does not count as much as a full one.")),
+                        (means()[3], "the batch losses each weighted by batch_size, the short last batch too: weigh "
+                                     "each by what it holds, len(X_batch) (2 of 50 examples in the last)."),
+                        (means()[1] * 50 / 64, "the summed loss divided by n_batches * batch_size = 64: divide by N "
+                                               "= 50, the examples there are (the last batch is short)."),
+                        (means()[4][-1], "the last batch's loss only: add every batch's loss (times its size) up "
+                                         "and divide by N once the epoch is over."),
+                        (means()[1] * 50, "the total over the examples, not divided by N = 50: return the mean."),
+                        (float(np.sum(means()[4])), "the sum of the batch losses: weight each by its size and "
+                                                    "divide by N.")])
 
 
 def test_train_epoch_lowers_the_loss_on_separable_data(ex, pkg, rng):
@@ -176,22 +188,66 @@ def test_train_epoch_trains_in_training_mode(ex, pkg, rng):
 
 @pytest.mark.fact  # an exception's class and words, and parameters that stay finite (zeros are)
 def test_train_epoch_names_the_epoch_and_batch_where_the_loss_becomes_nan(ex, pkg, rng):
-    X, y = blobs(rng, n=40)
+    X, y = blobs(rng, n=45)  # 5 batches of 10, the last holding 5
     model, optimizer = diverging_model(pkg, rng, after_steps=2)  # batch 3's loss is inf
     with np.errstate(all="ignore"):
         check_raises("train_epoch(..., epoch=4) on a model whose loss becomes inf in batch 3", FloatingPointError,
                      lambda: ex.train_epoch(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y,
                                             batch_size=10, rng=own_rng(), epoch=4),
-                     match=r"epoch 4\b(?s:.*)batch 3\b|batch 3\b(?s:.*)epoch 4\b",
+                     match=r"epoch 4\b(?s:.*)batch 3 of 5\b|batch 3 of 5\b(?s:.*)epoch 4\b",
                      message=raised_message(
                          "FloatingPointError",
                          "the loss became NaN in batch 3 and train_epoch went on: raise "
                          "TrainingDiverged(epoch, batch, n_batches, loss) when the loss is not finite.",
-                         lambda text: f"the divergence message {text!r} must name epoch 4 and batch 3 (numbered "
-                                      "from 1)."))
+                         lambda text: f"the divergence message {text!r} must name epoch 4 and batch 3 of 5 "
+                                      "(numbered from 1; N = 45 in batches of 10 makes ceil(45 / 10) = 5 batches, "
+                                      "the short last batch counted: round up, not N // batch_size)."))
     check_that("the parameters after the divergence", [p.data for p in model.parameters()],
                lambda arrays: all(np.all(np.isfinite(a)) for a in arrays),
-               "the parameters contain NaN: stop before backward and step of the batch whose loss is not finite.")
+               "the parameters contain NaN: the update of the batch whose loss is not finite was applied. Check the "
+               "loss as soon as it is computed, before the update (backward and step), and raise there.")
+
+
+def test_train_epoch_draws_a_new_order_from_its_rng_every_epoch(ex, pkg, rng):
+    X, y = blobs(rng, n=30)
+    X[:, 0] = np.arange(30)  # the first input is the example's index: a probe reads the order off it
+
+    class Probe(pkg.layers.Layer):
+        """The identity, recording the example indices of every training batch."""
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def forward(self, x):
+            if self.training:
+                self.seen.append(x[:, 0].copy())
+            return x
+
+        def backward(self, grad_out):
+            return grad_out
+
+    probe = Probe()
+    model = pkg.network.Sequential(probe, linear(pkg, rng))
+    optimizer = pkg.optim.SGD(model.parameters(), lr=0.001)
+    shuffling = np.random.default_rng(5)
+    orders = []
+    for epoch in (1, 2):
+        probe.seen = []
+        ex.train_epoch(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, batch_size=8, rng=shuffling,
+                       epoch=epoch)
+        orders.append(np.concatenate(probe.seen) if probe.seen else np.zeros(0))
+    check_that("the example orders of two epochs of train_epoch with one generator", orders,
+               lambda pair: len(pair[0]) == len(pair[1]) == 30 and not np.array_equal(pair[0], pair[1]),
+               lambda pair: "two epochs with the same generator saw the same order of examples: draw each epoch's "
+                            "order from the rng passed in (it advances from epoch to epoch), not from a generator "
+                            "seeded anew every epoch or a fixed seed." if np.array_equal(pair[0], pair[1]) else
+                            f"the epochs saw {len(pair[0])} and {len(pair[1])} examples of 30.")
+    permutations = once(lambda: [(g := np.random.default_rng(5)).permutation(30), g.permutation(30)])
+    for epoch, order in enumerate(orders, start=1):
+        check_close_ref(f"the example order of epoch {epoch} (rng=np.random.default_rng(5) passed to train_epoch)",
+                        order, lambda epoch=epoch: permutations()[epoch - 1].astype(float), alternatives=lambda: [
+                            (np.arange(30), "the original order: pass rng to minibatches so every epoch is "
+                                            "shuffled.")])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -213,12 +269,28 @@ def test_evaluate_returns_the_mean_loss_and_the_accuracy(ex, pkg, rng):
     check_close_ref("the loss returned by evaluate", loss, lambda: torch_loss_and_accuracy(model_before, X, y)[0],
                     alternatives=lambda: [(np.mean(batch_losses()), (
                         "the plain mean of the batch losses: weight each batch by its size (the last holds 3 of 103 "
-                        "examples)."))])
+                        "examples).")),
+                        (batch_losses()[-1], "the last batch's loss only: add every batch's loss (times its size) "
+                                             "up and divide by N."),
+                        (float(np.sum(batch_losses())), "the sum of the batch losses: weight each by its size and "
+                                                        "divide by N."),
+                        (float(np.dot(batch_losses(), [len(y[s:s + batch_size]) for s in range(0, n, batch_size)])),
+                         "the total over the examples, not divided by N: return the mean.")])
     correct = lambda: np.argmax(logits(), axis=1) == y  # noqa: E731
     check_close_ref("the accuracy returned by evaluate", acc, lambda: torch_loss_and_accuracy(model_before, X, y)[1],
                     alternatives=lambda: [(correct().sum(), "the number of correct predictions: divide by N for a "
                                                             "fraction in [0, 1]."),
-                                          (1 - correct().mean(), "the error rate, 1 - accuracy.")])
+                                          (1 - correct().mean(), "the error rate, 1 - accuracy."),
+                                          (correct().sum() // n, "the count divided with // (floor division), which "
+                                                                 "rounds the accuracy down to 0: divide with /."),
+                                          (np.mean(np.max(logits(), axis=1) == y), "the largest logit's VALUE "
+                                           "compared with the labels (max instead of argmax): compare its index, "
+                                           "np.argmax(logits, axis=1), with y."),
+                                          (np.mean(np.concatenate([
+                                              np.argmax(logits()[s:s + batch_size]) == y[s:s + batch_size]
+                                              for s in range(0, n, batch_size)])),
+                                           "np.argmax without axis=1, an index into the whole flattened batch: take "
+                                           "the argmax of each row, np.argmax(logits, axis=1).")])
 
 
 def test_evaluate_runs_in_eval_mode_and_restores_the_mode(ex, pkg, rng):
@@ -242,6 +314,11 @@ def test_evaluate_runs_in_eval_mode_and_restores_the_mode(ex, pkg, rng):
     check_equal("model.training after evaluate of a model in training mode", training_after, True,
                 "evaluate left the model in eval mode although it was training: restore the previous mode at "
                 "the end.")
+    model.eval()
+    ex.evaluate(model, pkg.losses.SoftmaxCrossEntropy(), X, y, batch_size=8)
+    check_equal("model.training after evaluate of a model in eval mode", model.training, False,
+                "evaluate put a model that was in eval mode into training mode: restore the mode it had "
+                "(model.train() only if it was training), not always training mode.")
 
 
 def test_evaluate_changes_neither_parameters_nor_gradients(ex, pkg, rng):
@@ -256,192 +333,6 @@ def test_evaluate_changes_neither_parameters_nor_gradients(ex, pkg, rng):
     for (name, p), (data, grad) in zip(model.named_parameters(), before):
         check_unchanged(f"evaluate ({name} values)", data, p.data)
         check_unchanged(f"evaluate ({name} gradient: no backward pass in evaluate)", grad, p.grad)
-
-
-# ----------------------------------------------------------------------------------------------------
-# fit
-
-HISTORY_KEYS = ["grad_norms", "loss", "test_accuracy", "train_accuracy"]
-
-
-def test_fit_records_one_entry_per_epoch(ex, pkg, rng):
-    X, y = blobs(rng, n=80)
-    X_test, y_test = blobs(rng, n=40, spread=2.0)
-    model = mlp(pkg, rng)
-    untrained = copy.deepcopy(model)
-    optimizer = pkg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    history = ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, X_test, y_test,
-                     epochs=3, batch_size=16, rng=own_rng(4))
-    # The docstrings fix every step: the learner's run must match PyTorch's on the same data and order (in the
-    # judge, `history` and `model` are the reference's run, which `make test` checks against PyTorch's).
-    expected = once(lambda: pytorch_fit(untrained, X, y, X_test, y_test, 16, own_rng(4), 3, lr=0.05, momentum=0.9))
-    keys = sorted(str(key) for key in history) if isinstance(history, dict) else None
-    check_that("the keys of the history fit returns", keys, lambda keys: keys is not None and set(HISTORY_KEYS) <= set(keys),
-               lambda keys: f"fit must return a dict with the lists {HISTORY_KEYS}; got "
-                            f"{keys if keys is not None else 'no dict'}.")
-    lengths = [len(history[key]) for key in HISTORY_KEYS]
-    check_that(f"the lengths of the lists {HISTORY_KEYS} after 3 epochs", lengths,
-               lambda lengths: list(lengths) == [3, 3, 3, 3],
-               lambda lengths: f"after 3 epochs the history lists {HISTORY_KEYS} have lengths {lengths}; "
-                               "expected 3 each.")
-    names = [name for name, _ in model.named_parameters()]
-    entries = [sorted(map(str, g)) if isinstance(g, dict) else None for g in history["grad_norms"]]
-    check_that("the names in each history['grad_norms'] entry", entries,
-               lambda entries: all(entry == sorted(names) for entry in entries),
-               f"each grad_norms entry must be gradient_norms(model), a dict over {names}.")
-    check_close_ref("history['loss'] (the mean training loss of each epoch)", np.array(history["loss"], dtype=float),
-                    lambda: np.array(expected()["loss"]))
-    check_close_ref("history['train_accuracy']", np.array(history["train_accuracy"], dtype=float),
-                    lambda: np.array(expected()["train_accuracy"]),
-                    alternatives=lambda: [(np.array(history["test_accuracy"]), (
-                        "the test accuracy: train_accuracy is measured on the training data."))])
-    check_close_ref("history['test_accuracy']", np.array(history["test_accuracy"], dtype=float),
-                    lambda: np.array(expected()["test_accuracy"]),
-                    alternatives=lambda: [(np.array(history["train_accuracy"]), (
-                        "the training accuracy: test_accuracy is measured on (X_test, y_test)."))])
-    norms = np.array([[entry[name] for name in names] for entry in history["grad_norms"]], dtype=float)
-    check_close_ref("history['grad_norms'] (each entry's norms, in the order of named_parameters())", norms,
-                    lambda: np.array(expected()["grad_norms"]))
-    for name, p in model.named_parameters():
-        check_close_ref(f"parameter {name} after fit (3 epochs)", p.data, lambda name=name: expected()["params"][name])
-    check_that("history['loss']", np.array(history["loss"], dtype=float), lambda loss: loss[-1] < loss[0],
-               lambda loss: f"the training loss did not decrease: {loss.tolist()}")
-
-
-def test_fit_calls_the_callback_after_each_epoch_and_stops_when_it_returns_true(ex, pkg, rng):
-    X, y = blobs(rng, n=40)
-    model = mlp(pkg, rng)
-    calls = []
-
-    def callback(epoch, history):
-        calls.append([int(epoch), len(history["loss"])])
-        return epoch == 2
-
-    history = ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), pkg.optim.SGD(model.parameters(), lr=0.05),
-                     X, y, X, y, epochs=5, batch_size=10, rng=own_rng(), callback=callback)
-    check_that("the callback's calls as (epoch, entries in history['loss'])", calls,
-               lambda calls: [list(call) for call in calls] == [[1, 1], [2, 2]],
-               lambda calls: f"callback was called as (epoch, entries in history) = {calls}; expected "
-                             "[(1, 1), (2, 2)]: call it after each epoch's entries are appended, epochs numbered "
-                             "from 1, and stop when it returns True.")
-    check_that("the number of epochs in the history", len(history["loss"]), lambda epochs: epochs == 2,
-               lambda epochs: f"training went on for {epochs} epochs after the callback said stop.")
-
-
-@pytest.mark.fact
-def test_fit_names_the_epoch_where_training_diverges(ex, pkg, rng):
-    X, y = blobs(rng, n=32)
-    model, optimizer = diverging_model(pkg, rng, after_steps=2)  # 2 batches per epoch: epoch 2, batch 1
-    with np.errstate(all="ignore"):
-        check_raises("fit on a model whose loss becomes inf in its third training batch", FloatingPointError,
-                     lambda: ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, X, y, epochs=3,
-                                    batch_size=16, rng=own_rng()),
-                     match=r"epoch 2\b(?s:.*)batch 1\b|batch 1\b(?s:.*)epoch 2\b",
-                     message=raised_message(
-                         "FloatingPointError",
-                         "the loss became inf in the first batch of epoch 2 and fit went on: train_epoch must "
-                         "raise TrainingDiverged, and fit must let it through.",
-                         lambda text: f"with 2 batches per epoch the third training batch is epoch 2, batch 1; the "
-                                      f"message was {text!r}. Pass the epoch number (from 1) to train_epoch."))
-
-
-def test_fit_with_step_decay_multiplies_lr_by_the_factor_once_after_its_epoch(ex, pkg, rng):
-    X, y = blobs(rng, n=40)
-    model = mlp(pkg, rng)
-    optimizer = pkg.optim.SGD(model.parameters(), lr=0.5)
-    decay = ex.step_decay(optimizer, at_epoch=3, factor=0.1)  # what the mnist milestone gives fit
-    rates = []
-
-    def callback(epoch, history):
-        stop = decay(epoch, history)
-        rates.append(float(optimizer.lr))
-        return stop
-
-    ex.fit(model, pkg.losses.SoftmaxCrossEntropy(), optimizer, X, y, X, y, epochs=6, batch_size=20, rng=own_rng(),
-           callback=callback)
-    check_close_ref("optimizer.lr after each of epochs 1 to 6 with step_decay(at_epoch=3, factor=0.1), from lr = 0.5",
-                    np.array(rates), pytorch_step_decay, alternatives=[
-                    (np.array([0.5, 0.05, 0.05, 0.05, 0.05, 0.05]),
-                     "the rate decayed one epoch early, after epoch 2: decay after epoch at_epoch itself."),
-                    (np.array([0.5, 0.5, 0.05, 0.005, 0.0005, 0.00005]),
-                     "the rate decayed after epoch 3 and again after every later epoch: multiply by the factor "
-                     "once, when epoch == at_epoch (not epoch >= at_epoch).")])
-
-
-def pytorch_step_decay():
-    """The rates of torch.optim.lr_scheduler.MultiStepLR(milestones=[3], gamma=0.1) from lr 0.5, read after
-    each of 6 epochs (judge only)."""
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
-    schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[3], gamma=0.1)
-    rates = []
-    for _ in range(6):
-        optimizer.step()
-        schedule.step()
-        rates.append(optimizer.param_groups[0]["lr"])
-    return np.array(rates)
-
-
-# ----------------------------------------------------------------------------------------------------
-# the MNIST model
-
-@pytest.mark.fact  # shapes, dtypes and a None, free in size: the accuracy below is the judged quantity
-def test_build_mnist_model_maps_784_pixels_to_10_float32_logits(ex, pkg, rng):
-    model = ex.build_mnist_model(own_rng())
-    x = rng.random((5, 784), dtype=np.float32)
-    out = model.forward(x)
-    check_that("the MNIST model's output for 5 images", out,
-               lambda out: out.shape == (5, 10) and out.dtype == np.float32,
-               lambda out: f"the MNIST model maps (5, 784) float32 pixels to {getattr(out, 'shape', out)} "
-                           f"{getattr(out, 'dtype', '')}; expected (5, 10) float32 logits: pass dtype=np.float32 "
-                           "to every Linear, float32 trains about twice as fast.")
-    params = [p.data for p in model.parameters()]
-    check_that("the shapes of the MNIST model's weight matrices", [list(a.shape) for a in params if a.ndim == 2],
-               lambda shapes: 2 <= len(shapes) <= 3,
-               lambda shapes: f"the MNIST model has {len(shapes)} weight matrices ({shapes}); build a 2-3 layer MLP.")
-    check_that("the MNIST model's parameters", params, lambda arrays: all(a.dtype == np.float32 for a in arrays),
-               lambda arrays: f"the MNIST model's parameters have dtypes {sorted({str(a.dtype) for a in arrays})}, "
-                              "not float32: pass dtype=np.float32 to Linear; float32 trains about twice as fast.")
-    model.zero_grad()
-    try:
-        returned = model.backward(rng.standard_normal((5, 10)).astype(np.float32))
-    except Exception as error:  # noqa: BLE001 - a None reaching a later layer: said below
-        returned = f"{type(error).__name__}: {error}"
-    check_that("what the MNIST model's backward returns (dL/d(pixels))", returned, lambda value: value is None,
-               lambda value: "the MNIST model's backward computes dL/d(pixels), which nothing uses: set "
-                             "input_gradient = False on its first Linear (a sixth of the backward pass)."
-               if value is not None and not isinstance(value, str) else
-               f"the MNIST model's backward raised {value}: set input_gradient = False on the first layer only "
-               "(a later layer needs the gradient of its input).")
-
-
-def test_build_mnist_model_learns_a_2000_image_subset_of_mnist(ex, pkg, rng):
-    settings = ex.MNIST_SETTINGS
-    needed = ["batch_size", "epochs", "lr", "momentum"]
-    keys = sorted(str(key) for key in settings) if isinstance(settings, dict) else None
-    check_that("the keys of MNIST_SETTINGS", keys, lambda keys: keys is not None and set(needed) <= set(keys),
-               lambda keys: f"MNIST_SETTINGS has the keys {keys}; it needs at least {needed}.")
-    # Training images only (the worker never needs the test set's labels): 2000 to train on, 1000 others to
-    # measure the accuracy on images the model never saw. The judge computes it from the raw logits.
-    images, labels = mnist.load("train")
-    chosen = rng.choice(len(images), size=3000, replace=False)
-    X, y = images[chosen[:2000]], labels[chosen[:2000]]
-    X_test, y_test = images[chosen[2000:]], labels[chosen[2000:]]
-    model = ex.build_mnist_model(own_rng())
-    optimizer = pkg.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings["momentum"])
-    loss_fn = pkg.losses.SoftmaxCrossEntropy()
-    shuffling = own_rng(1)
-    for epoch in range(1, 6):
-        ex.train_epoch(model, loss_fn, optimizer, X, y, batch_size=settings["batch_size"], rng=shuffling,
-                       epoch=epoch)
-    logits = predictions(model, X_test)
-    check_that("the trained MNIST model's logits on 1000 other images", logits,
-               lambda logits: accuracy_of(logits, y_test) > 0.85,
-               lambda logits: f"5 epochs on 2000 MNIST images gave a test accuracy of {accuracy_of(logits, y_test):.3f} "
-                              "on 1000 other images (a 784-256-128-10 MLP reaches 0.9 to 0.92): check the model and "
-                              "MNIST_SETTINGS.")
-    check_that("the dtype of those logits", logits, lambda logits: logits.dtype == np.float32,
-               lambda logits: f"the MNIST model trained in {logits.dtype} on float32 images: keep it float32 end to "
-                              "end (dtype=np.float32 in every Linear).")
 
 
 @pytest.mark.fact

@@ -99,3 +99,20 @@ MUTANTS += [
            "            return (np.broadcast_to(g, a.data.shape),)",
            "            return (np.broadcast_to(g, a.data.shape),)", diagnosis="expand_dims"),
 ]
+
+# Round seven: a broadcast FIRST operand of a product, a mean over the last axis of a square matrix, and a
+# node reached along two paths, none of which any test met before.
+MUTANTS += [
+    Mutant("mul_a_not_unbroadcast", "returns g * b for the first operand without summing over the broadcast axes",
+           "unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None",
+           "g * b.data if a.requires_grad else None", diagnosis="summed over the broadcast axes"),
+    Mutant("mean_without_expand_dims", "broadcasts the mean's gradient without restoring the reduced axis",
+           "            if axis is not None and not keepdims:\n                g = np.expand_dims(g, axis)\n"
+           "            return (np.broadcast_to(g / count, a.data.shape),)\n",
+           "            return (np.broadcast_to(g / count, a.data.shape),)\n", diagnosis="np.expand_dims(g, axis)"),
+    Mutant("topological_order_revisits_nodes", "drops the visited check when a node is popped",
+           "            if node in visited:\n                continue\n", "", diagnosis="expanded and appended more than once"),
+    Mutant("log_gradient_over_the_output", "divides g by log(a), the output, instead of by a",
+           "            return (g / a.data,)\n", "            return (g / np.log(a.data),)\n",
+           diagnosis="evaluated at the output instead of the input"),
+]

@@ -93,3 +93,16 @@ MUTANTS += [
            "return self.gamma.data * x_hat + self.beta.data", diagnosis="reshape it to (1, C, 1, 1)",
            misdiagnosis="Summing over axis 0 only leaves"),
 ]
+
+# Round seven: a float32 layer keeps float32 (gamma created without the dtype); the backward terms' slips.
+MUTANTS += [
+    Mutant("gamma_in_float64", "creates gamma without the dtype, so float32 layers give float64 outputs",
+           "self.gamma = Parameter(np.ones(num_features, dtype=dtype))", "self.gamma = Parameter(np.ones(num_features))",
+           diagnosis="create gamma with dtype=dtype"),
+    Mutant("backward_without_inv_std", "forgets the factor 1 / sqrt(var + eps) in dL/dx (training mode)",
+           "return inv_std / m * (m * g_hat - sum_g - x_hat * sum_gx)", "return 1.0 / m * (m * g_hat - sum_g - x_hat * sum_gx)",
+           diagnosis="without the factor s = 1 / sqrt(var + eps)"),
+    Mutant("eval_variance_from_the_batch", "normalises with the running mean but the batch's own variance in eval mode",
+           "            var = self.running_var.reshape(shape)\n", "            var = x.var(axis=axes, keepdims=True)\n",
+           diagnosis="the batch's own variance"),
+]

@@ -63,3 +63,29 @@ MUTANTS += [
            "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += routed[..., i, j]",
            "grad_x[:, :, i:i + s * out_h:s, j:j + s * out_w:s] = routed[..., i, j]", diagnosis="overlap"),
 ]
+
+# Round seven: sizes that show the slip (the output width from the height, the pooling windows strided along one
+# axis), the inverse permutation, a float64 pooling gradient, and a Flatten that loses the batch axis.
+MUTANTS += [
+    Mutant("im2col_out_w_from_height", "computes the output width from the height (copy-paste)",
+           "    out_w = output_size(width, kw, stride, padding)\n    # Channels last, (N, H, W, C)",
+           "    out_w = output_size(height, kw, stride, padding)\n    # Channels last, (N, H, W, C)",
+           diagnosis="the output width computed from the height"),
+    Mutant("maxpool_windows_strided_along_the_height_only", "steps the pooling windows by the stride along the height only",
+           "windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::s, ::s]",
+           "windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::s]",
+           diagnosis="the windows strided along the height only"),
+    Mutant("col2im_forward_permutation_back", "turns the channels-last image back with the forward permutation",
+           "padding:padding + width, :].transpose(0, 3, 1, 2)", "padding:padding + width, :].transpose(0, 2, 3, 1)",
+           diagnosis="the inverse of the permutation"),
+    Mutant("maxpool_grad_in_float64", "builds the input gradient with np.zeros(shape), float64 for float32 inputs",
+           "grad_x = np.zeros(self._x_shape, dtype=grad_out.dtype)", "grad_x = np.zeros(self._x_shape)",
+           diagnosis="its dtype is float64"),
+    Mutant("flatten_everything", "flattens the whole batch into one vector", "return x.reshape(x.shape[0], -1)",
+           "return x.reshape(-1)", diagnosis="not one vector for the whole batch"),
+]
+MUTANTS += [
+    Mutant("col2im_buffer_float64", "builds col2im's buffer without the columns' dtype",
+           "padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels), dtype=cols.dtype)",
+           "padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels))", diagnosis="dtype is float64"),
+]

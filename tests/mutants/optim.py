@@ -87,3 +87,13 @@ MUTANTS += [
                 update = self.lr * g + self.momentum * v if self.nesterov else v
             p.data -= update if self.momentum else self.lr * update""", diagnosis="rate folded into the velocity"),
 ]
+
+# Round seven: zero_grad must clear NaN and inf too; an empty parameter list must be refused.
+MUTANTS += [
+    Mutant("zero_grad_multiplies_by_zero", "clears with p.grad *= 0, which keeps NaN and inf",
+           "        for p in self.params:\n            p.grad[...] = 0", "        for p in self.params:\n            p.grad *= 0",
+           diagnosis="nan * 0 = nan"),
+    Mutant("sgd_accepts_no_parameters", "drops the check for an empty parameter list",
+           "        if not self.params:\n            raise ValueError(\"optimizer got an empty parameter list\")\n", "",
+           diagnosis="empty parameter list"),
+]

@@ -59,3 +59,26 @@ LEGITIMATE = [
            "        self._mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)\n        return x * self._mask",
            diagnosis=""),
 ]
+
+# Round seven: eval mode that still draws from the generator, and a Dropout made without rng.
+MUTANTS += [
+    Mutant("dropout_draws_in_eval_mode", "draws the random numbers before checking the mode",
+           "        if not self.training:\n            self._mask = None\n            return x\n"
+           "        keep = self.rng.random(x.shape) >= self.p\n",
+           "        keep = self.rng.random(x.shape) >= self.p\n"
+           "        if not self.training:\n            self._mask = None\n            return x\n",
+           diagnosis="consumes it"),
+    Mutant("dropout_without_a_default_generator", "stores rng as given, so a Dropout made without rng has None",
+           "self.rng = np.random.default_rng() if rng is None else rng", "self.rng = rng",
+           diagnosis="when rng is None, make a fresh generator"),
+]
+MUTANTS += [
+    Mutant("dropout_eval_keeps_the_old_mask", "leaves the last training mask in place in eval mode, so backward uses it",
+           "        if not self.training:\n            self._mask = None\n            return x",
+           "        if not self.training:\n            return x", diagnosis="forget the stale mask"),
+]
+MUTANTS += [
+    Mutant("dropout_default_generator_seeded", "uses np.random.default_rng(0) when no rng is given",
+           "self.rng = np.random.default_rng() if rng is None else rng",
+           "self.rng = np.random.default_rng(0) if rng is None else rng", diagnosis="a fresh generator has no fixed seed"),
+]

@@ -57,3 +57,25 @@ MUTANTS += [
            "    return total_loss / len(X), correct / len(X)", "    return correct / len(X), total_loss / len(X)",
            diagnosis="checked after this one, is the expected value here"),
 ]
+
+# Round seven: the batch count that forgets the short last batch, an epoch order from a generator seeded anew,
+# evaluate that always leaves training mode on, and Xavier where the docstring says He.
+MUTANTS += [
+    Mutant("train_epoch_batch_count_floored", "counts the batches as n // batch_size, missing the short last one",
+           "    n_batches = int(np.ceil(n / batch_size))\n", "    n_batches = n // batch_size\n",
+           diagnosis="round up, not N // batch_size"),
+    Mutant("train_epoch_same_order_every_epoch", "shuffles with a generator seeded anew at every epoch",
+           "enumerate(minibatches(X, y, batch_size, rng=rng), start=1)",
+           "enumerate(minibatches(X, y, batch_size, rng=np.random.default_rng(0)), start=1)",
+           diagnosis="seeded anew every epoch"),
+    Mutant("evaluate_always_back_to_training", "switches to training mode after evaluate whatever the mode was",
+           "    if was_training:\n        model.train()\n", "    model.train()\n", diagnosis="not always training mode"),
+    Mutant("build_mnist_model_xavier", "initialises the first layer of the ReLU network with Xavier instead of He",
+           "    first = Linear(784, 256, rng=rng, dtype=np.float32)\n",
+           "    first = Linear(784, 256, rng=rng, init=\"xavier\", dtype=np.float32)\n", diagnosis="Xavier (Glorot)"),
+]
+MUTANTS += [
+    Mutant("mnist_second_layer_without_rng", "builds the second Linear without the rng",
+           "Linear(256, 128, rng=rng, dtype=np.float32)", "Linear(256, 128, dtype=np.float32)",
+           diagnosis="pass rng to every Linear"),
+]
