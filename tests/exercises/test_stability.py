@@ -73,8 +73,16 @@ def check_accurate(what, got, exact, dtype, kind, scale, *, batch_size=None, alt
                                 batch_size=batch_size, alternatives=alternatives() if callable(alternatives)
                                 else alternatives, regions=regions)
 
-    check_that(what, got, lambda value: comparison(value).ok,
-               lambda value: diagnose.describe(what, comparison(value)))
+    def message(value):
+        result = comparison(value)
+        if kind == "probability" and (result.diagnosis or "").startswith("Every difference is within rounding"):
+            result.diagnosis = ("The differences are below the rounding of the largest value, but a probability is "
+                                "judged relative to itself, and small ones are wrong by more than that: small values "
+                                "were lost (a clip of the input, a floor, or 1 - (1 - p)?); exp(-|x|) keeps them to "
+                                "full relative precision.")
+        return diagnose.describe(what, result)
+
+    check_that(what, got, lambda value: comparison(value).ok, message)
 
 
 def call(f, *args):
