@@ -53,6 +53,10 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
         (0.5 * lam * sum(s / w.size for s, w in zip(squares, data)), "(lam / 2) times the MEAN of the squares: "
                                                                      "the penalty sums them, np.sum(W ** 2)."),
         (0.5 * lam * sum(np.sqrt(squares)), "(lam / 2) * sum ||W||: the norms must be squared."),
+        (0.5 * lam * sum(float(np.sum(np.abs(w))) for w in data), "(lam / 2) times the sum of |W|, the L1 penalty: "
+                                                                   "L2 sums the squares, np.sum(W ** 2)."),
+        (lam * sum(float(np.sum(np.abs(w))) for w in data), "lam times the sum of |W|, the L1 penalty: L2 is "
+                                                             "(lam / 2) times the sum of the squares."),
         (0.5 * lam * squares[0], "the penalty of the first parameter only: sum over every parameter."),
         (0.5 * lam * squares[-1], "the penalty of the last parameter only (each one overwrote the one before): "
                                   "add every parameter's penalty up (+=)."),
