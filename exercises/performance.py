@@ -253,7 +253,8 @@ class FastMLP:
         raise NotImplementedError('performance: FastMLP.step is not implemented yet. Run `make check EX=performance`.')
 
     def parameters(self):
-        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ...]."""
+        """The current parameters as new float32 arrays (copies, which later steps leave alone) in the textbook
+        order and layouts [W1, b1, ...]."""
         raise NotImplementedError('performance: FastMLP.parameters is not implemented yet. Run `make check EX=performance`.')
 
 
@@ -285,5 +286,6 @@ class FastCNN:
         raise NotImplementedError('performance: FastCNN.step is not implemented yet. Run `make check EX=performance`.')
 
     def parameters(self):
-        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ..., b3]."""
+        """The current parameters as new float32 arrays (copies, which later steps leave alone) in the textbook
+        order and layouts [W1, b1, ..., b3]."""
         raise NotImplementedError('performance: FastCNN.parameters is not implemented yet. Run `make check EX=performance`.')

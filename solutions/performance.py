@@ -376,7 +376,8 @@ class FastMLP:
         # </exercise>
 
     def parameters(self):
-        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ...]."""
+        """The current parameters as new float32 arrays (copies, which later steps leave alone) in the textbook
+        order and layouts [W1, b1, ...]."""
         # <exercise>
         return [a.copy() for pair in zip(self.W, self.b) for a in pair]
         # </exercise>
@@ -650,7 +651,8 @@ class FastCNN:
     # </exercise>
 
     def parameters(self):
-        """The current parameters as float32 arrays in the textbook order and layouts [W1, b1, ..., b3]."""
+        """The current parameters as new float32 arrays (copies, which later steps leave alone) in the textbook
+        order and layouts [W1, b1, ..., b3]."""
         # <exercise>
         c0, height, width, c1, c2, k = self.dims
         W1, b1, W2, b2, W3, b3 = self.params

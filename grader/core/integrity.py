@@ -47,14 +47,6 @@ def tree_files(root: Path, trees, files=(), *, leave_out=lambda relative: False)
     return found
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def hashes(root: Path = ROOT) -> dict[str, str]:
     """{path relative to root, with /: sha256} for every checked file under tests/ and grader/."""
     found = {}
@@ -64,7 +56,7 @@ def hashes(root: Path = ROOT) -> dict[str, str]:
             if path.is_symlink() and _included(relative):  # recorded as what it points to, never followed
                 found[relative.as_posix()] = "symlink:" + str(path.readlink())
             elif path.is_file() and _included(relative):
-                found[relative.as_posix()] = sha256(path)
+                found[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
 
@@ -78,15 +70,8 @@ def recorded(root: Path = ROOT) -> dict[str, str] | None:
 
 def differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
     """'modified: tests/exercises/test_layers.py', 'missing: ...', 'extra: ...', sorted by path."""
-    problems = []
-    for path in sorted(set(expected) | set(actual)):
-        if path not in actual:
-            problems.append(f"missing: {path}")
-        elif path not in expected:
-            problems.append(f"extra: {path}")
-        elif expected[path] != actual[path]:
-            problems.append(f"modified: {path}")
-    return problems
+    return [f"{'missing' if path not in actual else 'extra' if path not in expected else 'modified'}: {path}"
+            for path in sorted(set(expected) | set(actual)) if expected.get(path) != actual.get(path)]
 
 
 def _git_changes(root: Path) -> list[str] | None:

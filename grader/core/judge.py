@@ -196,8 +196,8 @@ class WorkerSession:
     def _run(self) -> None:
         try:
             # Staged when a worker is started rather than forked (zygote.py sends the references itself).
-            reference = functools.cache(lambda: sandbox.stage_reference(self.reference_modules,
-                                                                        self._scratch / "reference"))
+            reference = functools.cache(lambda: sandbox.write_reference(
+                sandbox.reference_sources(self.reference_modules), self._scratch / "reference"))
             submission = functools.cache(lambda: sandbox.copy_submission(self.target, self._scratch / "submission"))
             self._budget = HARD_MARGIN_SECONDS + EXERCISE_BUDGET_TESTS * self.exercise.time_limit
             self._deadline = time.monotonic() + (WALL_FACTOR if os.path.isdir("/proc") else 1) * self._budget
@@ -334,13 +334,17 @@ class WorkerSession:
         self._record(current, [], error)
 
     def _kill(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None:
-            # Without a cgroup, a process that left the worker's group is found by its ancestry.
-            for pid in sandbox.process_tree(process.pid) if not self.cgroup or not self.cgroup.active else ():
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                process.kill()
+        kill_worker(self._process, self.cgroup)
+
+
+def kill_worker(process, cgroup=None) -> None:
+    """Kill a started worker and every process of its group; without a cgroup, a process that left the
+    group is found by its ancestry."""
+    if process is not None and process.poll() is None:
+        for pid in sandbox.process_tree(process.pid) if not cgroup or not cgroup.active else ():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()

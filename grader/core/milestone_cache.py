@@ -67,8 +67,9 @@ def learner_files(milestone: str, target_dir) -> list[Path]:
     return sorted(files)
 
 
-def key(milestone: str, target_dir, *, quick: bool = False) -> str:
-    """The cache key: the milestone, its learner files' contents, the kata version, mode, versions."""
+def _path(milestone: str, target_dir, quick: bool) -> Path:
+    """Where the result is kept, named by the key: the milestone, its learner files' contents, the kata
+    version, the mode and the versions."""
     files = learner_files(milestone, target_dir)
     contents = [item for p in files for item in (p.name, p.read_bytes() if p.exists() else b"<missing>")]
     checksums = DATA_DIR / "mnist" / "SHA256SUMS"
@@ -76,11 +77,7 @@ def key(milestone: str, target_dir, *, quick: bool = False) -> str:
     for part in [milestone, "quick" if quick else "full", reports.kata_version(), *_environment(),
                  checksums.read_bytes() if checksums.exists() else b"<missing>", *contents]:
         digest.update((part if isinstance(part, bytes) else str(part).encode()) + b"\0")
-    return digest.hexdigest()
-
-
-def _path(milestone: str, target_dir, quick: bool) -> Path:
-    return CACHE_DIR / f"{milestone}-{key(milestone, target_dir, quick=quick)[:32]}.json"
+    return CACHE_DIR / f"{milestone}-{digest.hexdigest()[:32]}.json"
 
 
 def cached(milestone: str, target_dir, *, quick: bool = False) -> dict | None:

@@ -35,10 +35,8 @@ def pytest_runtest_makereport(item, call):
     if target is None and target_dirs:
         target = target_dirs[0]
     marker = item.get_closest_marker("part")
-    report.kata = {"test": item.name, "function": item.originalname, "target": str(target),
-                   "part": marker.args[0] if marker and marker.args else None,
-                   "fact": item.get_closest_marker("fact") is not None,
-                   "kinds": getattr(item, "kata_kinds", None)}
+    report.kata = {"test": item.name, "target": str(target), "part": marker.args[0] if marker and marker.args else None,
+                   "fact": item.get_closest_marker("fact") is not None, "kinds": getattr(item, "kata_kinds", None)}
     if call.excinfo is not None and report.failed:
         error = call.excinfo.value
         report.kata.update(error_of(error, target_dirs))
@@ -48,12 +46,6 @@ def pytest_runtest_makereport(item, call):
         report.kata["where"] = getattr(error, "where", None) or report.kata["where"]
         # The worker failed before the scenario ran (an import error): an error, as in a plain pytest run.
         report.kata["setup_error"] = getattr(error, "phase", None) == "setup"
-
-
-def _skip_reason(longrepr) -> str:
-    """A skip's reason alone ('not checked here ...'), not pytest's (file, line, text) tuple."""
-    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
-    return text.removeprefix("Skipped: ")
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -66,10 +58,12 @@ def pytest_runtest_logreport(report):
         outcome = report.outcome
         if (report.when == "setup" and report.failed) or info.get("setup_error"):
             outcome = "error"
-        message = info.get("message", "") if not report.skipped else _skip_reason(report.longrepr)
+        message = info.get("message", "")
+        if report.skipped:  # the reason alone ('not checked here ...'), not pytest's (file, line, text) tuple
+            skip = report.longrepr
+            message = (skip[2] if isinstance(skip, tuple) and len(skip) == 3 else str(skip)).removeprefix("Skipped: ")
         _write({"event": "result", "nodeid": report.nodeid, "test": info.get("test", report.nodeid.split("::")[-1]),
-                "function": info.get("function"), "target": info.get("target"), "outcome": outcome,
-                "duration": round(report.duration, 4), "message": message, "kind": info.get("kind", ""),
+                "target": info.get("target"), "outcome": outcome, "message": message, "kind": info.get("kind", ""),
                 "where": info.get("where"), "part": info.get("part"), "fact": info.get("fact", False),
                 "kinds": info.get("kinds")})
 

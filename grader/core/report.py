@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 
 from grader.core.manifest import ROOT
@@ -70,17 +70,13 @@ def write(report: dict, path: Path) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(handle, "w") as out:
-            json.dump(report, out, indent=2, default=_plain)
+            json.dump(report, out, indent=2, default=float)  # NumPy scalars; the statuses are str already
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _plain(value):
-    return value.value if isinstance(value, Enum) else float(value)
 
 
 def read_lines(path: Path) -> list:

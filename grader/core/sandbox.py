@@ -170,10 +170,6 @@ def write_reference(sources: dict[str, str], into: Path) -> Path:
     return into
 
 
-def stage_reference(modules: list[str], into: Path) -> Path:
-    return write_reference(reference_sources(modules), into)
-
-
 def copy_submission(target: Path, into: Path) -> Path:
     """The learner's top-level .py files (regular files only), copied where the worker reads them."""
     into.mkdir(parents=True, exist_ok=True)
@@ -215,10 +211,10 @@ def worker_environment(extra: dict) -> dict:
 LIMITS_VAR = "KATA_WORKER_LIMITS"
 
 
-def limits_environment(limits: Limits, cgroup: "CGroup | None", wall_seconds: float | None = None) -> dict:
+def limits_environment(limits: Limits, cgroup: "CGroup | None") -> dict:
     """What the judge process needs to start its workers within one submission's limits."""
     data = {"limits": asdict(limits), "cgroup": [str(p) for p in cgroup.paths] if cgroup else [],
-            "version": cgroup.version if cgroup else None, "wall_seconds": wall_seconds}
+            "version": cgroup.version if cgroup else None}
     return {LIMITS_VAR: json.dumps(data)}
 
 

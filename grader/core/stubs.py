@@ -95,10 +95,10 @@ def state_dir() -> Path:
     return Path(configured).expanduser().resolve() if configured else ROOT / ".kata"
 
 
-def backup(path: Path, folder: Path | None = None) -> Path:
-    """Copy a file the learner may have edited into .kata/backups/ (or `folder`) under a time-stamped
-    name before it is replaced: nothing the learner wrote is ever lost."""
-    folder = folder or state_dir() / "backups"
+def backup(path: Path) -> Path:
+    """Copy a file the learner may have edited into .kata/backups/ under a time-stamped name before it is
+    replaced: nothing the learner wrote is ever lost."""
+    folder = state_dir() / "backups"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     copy = folder / f"{path.stem}-{stamp}{path.suffix}"

@@ -100,7 +100,7 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
             row.report = grading.grade_target(
                 kata, target, names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
                 milestone_dir=Path(milestone_dir), seed=seed,
-                worker_env=sandbox.limits_environment(limits.for_workers(), cgroup, limits.wall_seconds),
+                worker_env=sandbox.limits_environment(limits.for_workers(), cgroup),
                 wall_seconds=limits.wall_seconds)
         row.report.pop("table", None)
         row.score, row.max_score = float(row.report["score"]), float(row.report["max_score"])

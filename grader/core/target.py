@@ -13,6 +13,7 @@ every exercise built on top of it. Milestones use the target's own modules throu
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib
 import importlib.abc
@@ -48,6 +49,15 @@ def resolve(spec: str | os.PathLike | None = None) -> Path:
     return path
 
 
+def argument(spec: str) -> Path:
+    """resolve() as the argparse type of a command's --target (default "": KATA_TARGET, else exercises): a
+    target that cannot be graded is a usage error, said in its sentence (exit status 2)."""
+    try:
+        return resolve(spec)
+    except TargetError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
+
+
 def display_name(path: Path) -> str:
     """`exercises`, `solutions`, or the path relative to the repository when it is inside it."""
     for name, named_path in NAMED_TARGETS.items():
@@ -55,14 +65,6 @@ def display_name(path: Path) -> str:
             return name
     try:
         return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
-def from_cwd(path: Path) -> str:
-    """The path as typed from the working folder when it is inside it, else in full."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -121,11 +123,6 @@ def load_package(target: str | os.PathLike | None = None, own=None) -> types.Mod
 def module(package: types.ModuleType, name: str) -> types.ModuleType:
     """Import (once) and return the submodule `name` of a package made by load_package."""
     return importlib.import_module(f"{package.__name__}.{name}")
-
-
-def load_module(target, name: str, own=None) -> types.ModuleType:
-    """Shorthand: the module `name` of the target, other modules from the reference unless own=None."""
-    return module(load_package(target, own), name)
 
 
 class Modules:

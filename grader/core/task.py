@@ -14,14 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from grader.core import sandbox, wire
-from grader.core.judge import TARGET_MARK, signal_meaning, start_worker
+from grader.core.judge import TARGET_MARK, kill_worker, signal_meaning, start_worker
 
 
 class TaskFailed(Exception):
@@ -40,7 +39,7 @@ def run_task(entry: str, inputs: dict, target: Path, *, timeout: float, on_messa
     scratch = Path(tempfile.mkdtemp(prefix="kata-task-"))
     try:
         submission = sandbox.copy_submission(Path(target), scratch / "submission")
-        reference = sandbox.stage_reference([], scratch / "reference")  # the learner's package builds on itself
+        reference = sandbox.write_reference({}, scratch / "reference")  # the learner's package builds on itself
         channel_read, channel_write = os.pipe()
         input_read, input_write = os.pipe()
         process = start_worker(["--task", entry, TARGET_MARK], submission=submission, reference=reference,
@@ -95,7 +94,7 @@ def _collect(process, channel_read: int, timeout: float, on_message, deadline, r
         failure = {"message": f"the learner side's messages were unreadable ({error})"}
     finally:
         state["done"] = True
-        _kill(process)
+        kill_worker(process)
         returncode = process.wait()
     if failure is not None:
         where = f" ({failure['where']})" if failure.get("where") else ""
@@ -112,14 +111,7 @@ def _watch(process, end: float, state: dict) -> None:
     while not state.get("done") and process.poll() is None:
         if time.monotonic() > min(end, state["next"]):
             state["late"] = True
-            _kill(process)
+            kill_worker(process)
             return
         time.sleep(0.1)
 
-
-def _kill(process) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            process.kill()

@@ -103,7 +103,10 @@ def _decode(tree, arrays: list, depth: int):
     if type(tree) is not dict or len(tree) not in (1, 3):
         raise WireError(f"unexpected value of type {type(tree).__name__}")
     if "__array__" in tree:
-        return _decode_array(tree, arrays)
+        size, index = _array_bytes(tree), tree["__array__"]
+        if index >= len(arrays) or len(arrays[index]) != size:
+            raise WireError(f"an array of shape {tuple(tree['shape'])} and dtype {tree['dtype']} lacks its bytes")
+        return np.frombuffer(arrays[index], dtype=tree["dtype"]).reshape(tree["shape"]).copy()
     (tag, inner), = tree.items()
     if tag == "__tuple__" and type(inner) is list:
         return tuple(_decode(v, arrays, depth + 1) for v in inner)
@@ -125,13 +128,6 @@ def _array_bytes(tree: dict) -> int:
             or any(type(n) is not int or not 0 <= n < 1 << 40 for n in shape):
         raise WireError(f"an array node is malformed (index, dtype {str(dtype)[:20]!r} or shape)")
     return math.prod(shape) * np.dtype(dtype).itemsize
-
-
-def _decode_array(tree: dict, arrays: list) -> np.ndarray:
-    size, index = _array_bytes(tree), tree["__array__"]
-    if index >= len(arrays) or len(arrays[index]) != size:
-        raise WireError(f"an array of shape {tuple(tree['shape'])} and dtype {tree['dtype']} lacks its bytes")
-    return np.frombuffer(arrays[index], dtype=tree["dtype"]).reshape(tree["shape"]).copy()
 
 
 def decode_value(packed: Packed):
@@ -221,7 +217,7 @@ def read_message(stream, budgets: dict[str, int]) -> tuple[dict, list[bytes]] | 
     return header, arrays
 
 
-def pack_observations(nodeid: str, observations: list, error: dict | None, extra: dict | None = None) -> bytes:
+def pack_observations(nodeid: str, observations: list, error: dict | None) -> bytes:
     """The frame the worker sends at the end of one test: its observations in order, and its error."""
     arrays: list[bytes] = []
     items = []
@@ -231,9 +227,7 @@ def pack_observations(nodeid: str, observations: list, error: dict | None, extra
         arrays.extend(packed.arrays)
         items.append({"what": observation.what, "kind": observation.kind,
                       "tree": _shift(packed.tree, offset)})
-    header = {"type": "test", "nodeid": nodeid, "observations": items, "error": error}
-    header.update(extra or {})
-    return pack_message(header, arrays)
+    return pack_message({"type": "test", "nodeid": nodeid, "observations": items, "error": error}, arrays)
 
 
 def _shift(tree, offset: int):

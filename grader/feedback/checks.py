@@ -123,14 +123,6 @@ def _zero_like(value):
     return type(value)(0) if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool) else value
 
 
-def _zeros_pass(expected, rtol, atol) -> bool:
-    """Whether zeros of the expected value's shape pass check_close (as diagnose.compare decides)."""
-    try:
-        return bool(np.all(np.isclose(0.0, np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol)))
-    except (TypeError, ValueError):
-        return False
-
-
 def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
     """Judge: the check just made is no judged quantity when the worker was handed its expected value (which a
     forged check echoes) or zeros pass it (as a stub's would). Such checks weigh as facts (test_contract.py)."""
@@ -242,7 +234,8 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
-        _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
+        _worker_computable("close", handed_over, _safely(  # zeros of its shape pass (as diagnose.compare decides)
+            lambda value: np.all(np.isclose(0.0, np.asarray(value, dtype=np.float64), rtol=rtol, atol=atol)), expected))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     later = lambda: [(o.what, wire.decode_value(o.value)) for o in _current.observations[_current.position:]  # noqa: E731
                      if o.kind == "close"]
@@ -324,14 +317,11 @@ def check_unchanged(what: str, before, after) -> None:
     observed = _observe(what, "unchanged", after)
     if _current.mode == OBSERVE:
         return
-    observed = np.asarray(observed) if observed is not None else None
-    message = None
-    if observed is None or observed.shape != np.shape(before) or \
-            not np.array_equal(observed, before, equal_nan=True):
-        changed = int(np.sum(observed != before)) if observed is not None and observed.shape == np.shape(before) \
-            else "some"
-        message = (f"{what} modified its input in place ({changed} entries changed). The caller still needs that "
-                   "array: compute into a new array (e.g. np.maximum(x, 0), not x[x < 0] = 0).")
+    observed = None if observed is None else np.asarray(observed)
+    same_shape = observed is not None and observed.shape == np.shape(before)
+    message = None if same_shape and np.array_equal(observed, before, equal_nan=True) else (
+        f"{what} modified its input in place ({int(np.sum(observed != before)) if same_shape else 'some'} entries "
+        "changed). The caller still needs that array: compute into a new array (e.g. np.maximum(x, 0), not x[x < 0] = 0).")
     _decide(what, "unchanged", observed, before, message)
 
 
@@ -339,8 +329,7 @@ def _outcome(call) -> dict:
     try:
         call()
     except Exception as error:  # noqa: BLE001 - the kind of exception is the observation
-        names = [klass.__name__ for klass in type(error).__mro__]
-        return {"raised": names, "message": str(error)[:2000]}
+        return {"raised": [klass.__name__ for klass in type(error).__mro__], "message": str(error)[:2000]}
     return {"raised": None, "message": ""}
 
 
@@ -355,8 +344,7 @@ def check_raises(what: str, exception: type[BaseException], call, match: str | N
     observed = _observe(what, "raises", outcome)
     if _current.mode == OBSERVE:
         return
-    raised = observed.get("raised") if isinstance(observed, dict) else None
-    text = str(observed.get("message", "")) if isinstance(observed, dict) else ""
+    raised, text = (observed.get("raised"), str(observed.get("message", ""))) if isinstance(observed, dict) else (None, "")
     failure = None
     if raised and raised[0] == "NotImplementedError" and exception.__name__ != "NotImplementedError":
         _ledger(what, "raises", observed, exception.__name__, f"NotImplementedError: {text}")

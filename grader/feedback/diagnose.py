@@ -100,7 +100,8 @@ def _close(a, b, rtol, atol) -> bool:
 
 def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
     for axis in (k for k in range(len(want)) if want[:k] + want[k + 1:] == got):
-        return f"It lacks axis {axis} of the expected shape: did you sum or average over an axis that should stay?"
+        return (f"It lacks axis {axis} of the expected shape: a reduction (sum, mean, np.max) over an axis that should "
+                "stay? An element-wise maximum is np.maximum(x, 0); np.max(x, 0) reduces over axis 0.")
     for axis in (k for k in range(len(got)) if got[:k] + got[k + 1:] == want):
         if batch_size is not None and got[axis] == batch_size:
             return "It still has the batch axis: did you forget to sum over the batch (axis 0)?"
@@ -112,7 +113,7 @@ def _shape_diagnosis(got: tuple, want: tuple, batch_size: int | None) -> str:
         return (f"It has one index {'fewer' if off[0][1] < 0 else 'more'} along axis {off[0][0]}: an "
                 "off-by-one (a range or loop that stops one early or runs one further, an item dropped or repeated, "
                 "an output size formula off by one).")
-    return "Check which axes you multiply, sum and broadcast over."
+    return "Check which axes you multiply, sum and broadcast over (a reduction over another axis: the axis argument ignored?)."
 
 
 def _expressions(batch_size, shape, factors) -> list[tuple[float, str]]:
@@ -215,7 +216,9 @@ def _layout_diagnosis(got, want) -> str | None:
         moved = want.transpose(axes)
         if axes == tuple(range(want.ndim)):
             if moved.shape != got.shape and np.allclose(got.ravel(), moved.ravel(), **tolerance):
-                return "It holds the expected numbers in the expected order, in another layout: reshape (or index) to the expected shape."
+                return ("It holds the expected numbers in the expected order, in another layout: reshape (or index) to "
+                        "the expected shape." + " Every length-1 axis is gone: np.squeeze without axis= drops them all."
+                        * (got.shape == tuple(n for n in want.shape if n != 1)))
         elif moved.shape == got.shape and np.allclose(got, moved, **tolerance):
             return (f"It is the expected value with its axes permuted: yours = expected.transpose{axes}. "
                     "Check the order of a matrix product, a missing .T or the axes of a transpose.")
@@ -323,7 +326,7 @@ def _partial_diagnosis(got, want, wrong, rows) -> str | None:
     if first and not got.ravel()[first:].any():
         return (f"Only the first {first} of its {got.size} entries (in row-major order) are right; from entry "
                 f"{first} on, yours is 0 everywhere: a loop that stopped early (a return or break inside the loop, a range too "
-                "short) or entries never written.")
+                "short" + (": only the last entry, a range off by one" if first == got.size - 1 else "") + ") or entries never written.")
     c, ratio = g[0], np.divide(g, w, out=np.zeros_like(g), where=w != 0)
     side = "exceeds" if (w > c).all() and c == got.max() else "is below" if (w < c).all() and c == got.min() else ""
     text = next((text for fits, text in (
@@ -520,6 +523,8 @@ def explain_error(message: str) -> str | None:
         elif sorted(a) == sorted(b):
             advice = (" They have the same lengths in another order: axes permuted, by a transpose with the axes in the "
                       "wrong order, or a reshape where a transpose was needed.")
+        elif len(a) == len(b) == 2 and a[1] == b[0] and a[0] != b[0] and a[1] != b[1]:
+            advice = f" They fit a matrix product: {a} @ {b}. An element-wise * where a matrix product (@) was meant?"
         elif "output operand" in message and len(a) < len(b):
             advice = f" The result has more axes than the array it goes into (+=, out=): sum them away (the batch?) to get {a}."
         elif len(a) != len(b) and (a and b) and (a[0] in b[:1] or b[0] in a[:1]):
@@ -532,8 +537,8 @@ def explain_error(message: str) -> str | None:
         elif len(a) == len(b) and sum(m != n for m, n in zip(a, b)) == 1:
             axis = next(k for k, (m, n) in enumerate(zip(a, b)) if m != n)
             advice = (f" They differ only along axis {axis} ({a[axis]} and {b[axis]}): two sizes that should agree, "
-                      "e.g. an output size from the wrong stride, kernel or padding (off by one?), an array of another "
-                      "batch or call, or what forward saved for backward (the input, not the output?).")
+                      "e.g. a sum over the other axis, an output size from the wrong stride, kernel or padding (off by "
+                      "one?), an array of another batch or call, or what forward saved (the input, not the output?).")
         elif not {n for n in a if n > 1} & {n for n in b if n > 1}:
             advice = (" They share no length: arrays of different things were combined, e.g. another parameter's, "
                       "layer's or call's array (an index that does not advance, one buffer shared by all).")
@@ -544,6 +549,9 @@ def explain_error(message: str) -> str | None:
         return (f"The array holds {found.group(1)} entries and the shape {_shape_tuple(found.group(2))} needs "
                 f"{int(np.prod(_shape_tuple(found.group(2))))}: a size computed wrongly (a stride, padding or "
                 "axis left out; an output size off by one), or the wrong array reshaped.")
+    shapes = {_shape_tuple(text) for text in re.findall(_SHAPES, message)}
+    if pair := next(((a, b) for a, b in (s for s in shapes if len(s) == 2) if a != b and {(a,), (b,)} <= shapes), None):
+        return f"Both lengths of {pair} appear alone: the two were swapped (a shape unpacked as (C, N) for (N, C)?)."
     return next((sentence.format(*found.groups()) for pattern, sentence in _PLAIN_ERRORS
                  if (found := re.search(pattern, message))), None)
 
@@ -559,6 +567,10 @@ _PLAIN_ERRORS = (  # (a regular expression found in an error's message, the like
     ("index (-?[0-9]+) is out of bounds for axis ([0-9]+) with size ([0-9]+)", "Index {0} runs past the end of "
      "axis {1} (length {2}): an off-by-one, an index into the wrong axis, a loop bound taken from another axis "
      "(the same length only for square shapes), or a list shorter than expected."),
+    ("axis to squeeze out which has size not equal to one", "np.squeeze(a, axis) needs that axis of length 1: the "
+     "reduction before it ran over another axis (the axis argument ignored, a fixed axis=0?) or without keepdims=True."),
+    ("high - low range exceeds valid bounds", "The bounds given to rng.uniform are NaN or inf: the square root of a "
+     "negative number (a difference where a sum belongs?) or a division by zero."),
     ("list index out of range", "An index ran past the end of a list: the list is shorter than the code expects. Was "
      "it filled before this use (one entry per layer, step or parameter), or emptied (cleared, reset) in between?"),
     ("NoneType", "A value your code uses is None: an attribute that was never set (did forward save what backward "

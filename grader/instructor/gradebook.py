@@ -23,7 +23,7 @@ from pathlib import Path
 from grader.core import integrity, manifest, sandbox, seeds
 from grader.core import report as reports
 from grader.core.manifest import ROOT
-from grader.core.target import from_cwd
+from grader.core.target import display_name
 from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,
                                     DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
                                     submission_files)
@@ -139,9 +139,9 @@ def _summary(rows: list[Row], found: dict, out: Path, say) -> None:
     if found["pairs"] or found["reference"] or found["dynamic"]:
         say(f"Similarity: {len(found['pairs'])} near-identical pair(s), {len(found['reference'])} submission(s) "
             f"near-identical to the reference, {len(found['dynamic'])} exercise(s) with dynamic code (shown beside "
-            f"the scores; see {from_cwd(out / 'similarity.json')}).")
-    say(f"Wrote {from_cwd(out / 'gradebook.csv')}, {from_cwd(out / 'gradebook.json')} and one report per submission "
-        f"in {from_cwd(out / 'reports')}.")
+            f"the scores; see {display_name(out / 'similarity.json')}).")
+    say(f"Wrote {display_name(out / 'gradebook.csv')}, {display_name(out / 'gradebook.json')} and one report per "
+        f"submission in {display_name(out / 'reports')}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -178,6 +178,6 @@ def main(argv: list[str] | None = None) -> int:
         grade_all(directory, out, limits, milestones=args.milestones, quick=args.quick, only=args.only,
                   fresh=args.fresh, jobs=args.jobs, say=lambda *a, **k: print(*a, **k, flush=True))
     except KeyboardInterrupt:
-        print(f"\nInterrupted: every finished row is in {from_cwd(out)}; run the same command again to resume.")
+        print(f"\nInterrupted: every finished row is in {display_name(out)}; run the same command again to resume.")
         return 130
     return 0

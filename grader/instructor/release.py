@@ -45,10 +45,6 @@ class ReleaseError(ValueError):
     """The release cannot be written; the message says why in a sentence."""
 
 
-def _left_out(relative: Path) -> bool:
-    return any(relative.is_relative_to(item) for item in LEFT_OUT)
-
-
 def prepare(out: Path, replace: bool) -> None:
     out = out.resolve()
     if out == ROOT or ROOT.is_relative_to(out) or out.is_relative_to(ROOT / "solutions"):
@@ -62,12 +58,6 @@ def prepare(out: Path, replace: bool) -> None:
         for child in out.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     out.mkdir(parents=True, exist_ok=True)
-
-
-def student_readme(text: str) -> str:
-    """The README without its kata-only passages, with its release-only ones shown."""
-    text = re.sub(r"<!-- kata-only -->.*?<!-- /kata-only -->\n?", "", text, flags=re.S)
-    return re.sub(r"<!-- release-only\n(.*?)-->\n?", r"\1", text, flags=re.S)
 
 
 def student_makefile(text: str) -> str:
@@ -87,11 +77,13 @@ def student_makefile(text: str) -> str:
 def build(out: Path, *, replace: bool = False) -> list[Path]:
     """Write the release into out; returns the files written (relative)."""
     prepare(out, replace)
-    files = integrity.tree_files(ROOT, TREES, FILES, leave_out=_left_out)  # copied as they are
+    files = integrity.tree_files(ROOT, TREES, FILES,  # copied as they are
+                                 leave_out=lambda relative: any(relative.is_relative_to(item) for item in LEFT_OUT))
     for relative, source in [(relative, ROOT / relative) for relative in files] + list(COPIED.items()):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, out / relative)
-    (out / "README.md").write_text(student_readme((ROOT / "README.md").read_text()))
+    readme = re.sub(r"<!-- kata-only -->.*?<!-- /kata-only -->\n?", "", (ROOT / "README.md").read_text(), flags=re.S)
+    (out / "README.md").write_text(re.sub(r"<!-- release-only\n(.*?)-->\n?", r"\1", readme, flags=re.S))
     (out / "Makefile").write_text(student_makefile((ROOT / "Makefile").read_text()))
     if (out / ".gitignore").is_file():  # the release's record is committed with it
         kept = [line for line in (out / ".gitignore").read_text().splitlines()

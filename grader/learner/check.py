@@ -59,16 +59,12 @@ def pick(name: str | None, command: str, target_dir: Path) -> tuple[Exercise | N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make check", description=__doc__.splitlines()[0])
     parser.add_argument("exercise", nargs="?", help="exercise name, e.g. layers (default: the one you are on)")
-    parser.add_argument("--target", default=None)
+    parser.add_argument("--target", type=targets.argument, default="")
     parser.add_argument("-k", dest="keyword", default=None,
                         help="only the tests whose names match, as pytest's -k (make check K=forward)")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     args = parser.parse_args(argv)
-    try:
-        target_dir = targets.resolve(args.target)
-    except targets.TargetError as error:
-        print(f"make check: {error.args[0]}", file=sys.stderr)
-        return 2
+    target_dir = args.target
     exercise, note = pick(args.exercise, "check", target_dir)
     if exercise is None:
         print(note, file=sys.stderr)

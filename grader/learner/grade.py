@@ -8,7 +8,6 @@ could not start (unknown target, bad arguments).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -24,8 +23,9 @@ DEFAULT_REPORT = ROOT / ".grade" / "report.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make grade", description="Grade a target.")
-    parser.add_argument("--target", default=None, help="exercises (default), solutions, or a directory")
-    parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="where to write the JSON report")
+    parser.add_argument("--target", type=targets.argument, default="",
+                        help="exercises (default), solutions, or a directory")
+    parser.add_argument("--report", default=None, help="where to write the JSON report (make grade ... REPORT=)")
     parser.add_argument("--only", default=None, help="comma-separated exercises to grade (default: all)")
     parser.add_argument("--no-milestones", action="store_true", help="score the tests only")
     parser.add_argument("--quick", action="store_true", help="milestones in quick mode (for the test suite)")
@@ -33,11 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kata = manifest.load()
     say = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
-    try:
-        target_dir = targets.resolve(args.target)
-    except targets.TargetError as error:
-        print(f"make grade: cannot grade: {error}", file=sys.stderr)
-        return 2
+    target_dir = args.target
     names = kata.names if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in kata.names]
     if unknown:
@@ -61,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(report["integrity_problems"][:5]))
     if shown == "exercises":
         progress.record(report)  # the learner's history (make progress)
-    # The bar without its own "Next:" line: the report's, more detailed, follows.
-    print("\n" + progress.render(report, upcoming_line=False) + "\n\n" + report["next"])
-    print(f"\n(report: {targets.from_cwd(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
+    print("\n" + progress.render(report) + "\n\n" + report["next"])
+    print(f"\n(report: {targets.display_name(report_path)}; {report['seconds']:g} s; graded a snapshot of your files, "
           f"sha256 {report['snapshot_sha256'][:12]})")
     return 0

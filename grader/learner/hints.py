@@ -17,7 +17,7 @@ from grader.learner import progress
 from grader.core import target as targets
 
 STATE_FILE = "hints.json"
-LEVELS = ("a nudge", "the formula", "nearly the code")
+LEVELS = ("a nudge", "the formula", "nearly the code")  # the first hint, those between, the last
 
 
 def _path():
@@ -31,11 +31,6 @@ def seen_counts() -> dict[str, int]:
 
 def _save(counts: dict[str, int]) -> None:
     reports.write(dict(sorted(counts.items())), _path())
-
-
-def _level(index: int, count: int) -> str:
-    """The first hint is a nudge, the last nearly the code, the ones between give the formula."""
-    return LEVELS[0] if index == 0 else LEVELS[2] if index == count - 1 else LEVELS[1]
 
 
 def _wrap(text: str, hanging: str = "  ") -> str:
@@ -61,7 +56,8 @@ def show(name: str) -> str:
     counts[name] = seen + 1
     _save(counts)
     left = total - seen - 1
-    lines = [header, f"Hint {seen + 1} of {total} ({_level(seen, total)}):", _wrap(exercise.hints[seen])]
+    level = LEVELS[0] if seen == 0 else LEVELS[2] if seen == total - 1 else LEVELS[1]
+    lines = [header, f"Hint {seen + 1} of {total} ({level}):", _wrap(exercise.hints[seen])]
     if left:
         lines.append(f"{left} more hint{'s' if left > 1 else ''}: run `make hint EX={name}` again.")
     elif not mode.is_release():
@@ -89,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.exercise:
             print(note, file=sys.stderr)
             return 2
-        entries = progress.history(target)  # the milestones of the last recorded grade
-        print(progress.milestones_line(progress.milestone_entries(entries[-1]) if entries else []))
+        entries = progress.history(target)
+        if entries and entries[-1].get("next"):
+            print(entries[-1]["next"])  # what the last recorded grade said to do next
         print("No hint needed (by your last `make grade`); `make hint EX=<name>` still shows an exercise's hints.")
         return 0
     if args.forget:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from grader.core import manifest
 from grader.core import report as reports
 from grader.core import target as targets
 from grader.core.manifest import ROOT
-from grader.core.report import ExerciseStatus, MilestoneStatus, exercise_done
+from grader.core.report import ExerciseStatus, exercise_done
 from grader.core.stubs import state_dir
 
 HISTORY_FILE = "progress.jsonl"
@@ -30,24 +29,15 @@ def history_path() -> Path:
     return state_dir() / HISTORY_FILE
 
 
-def _target_label(report: dict) -> str:
-    label = str(report.get("target", ""))
-    try:
-        return targets.display_name(Path(label).resolve()) if label not in targets.NAMED_TARGETS else label
-    except (OSError, ValueError):
-        return label
-
-
 def summary(report: dict) -> dict:
     """The one line of history kept for a grade report."""
-    exercises, milestones = report.get("exercises", []), report.get("milestones", [])
-    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": _target_label(report),
+    exercises = report.get("exercises", [])
+    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "target": str(report.get("target", "")),
             "score": float(report.get("score", 0.0)), "max_score": float(report.get("max_score", 0.0)),
             "done": [e["name"] for e in exercises if exercise_done(e)],
             "points": {e["name"]: float(e.get("points", 0.0)) for e in exercises},
-            "milestones": {m["name"]: m.get("status") for m in milestones},
-            "milestone_reasons": {m["name"]: m.get("reason", "") for m in milestones
-                                  if m.get("status") == MilestoneStatus.FAILED}}
+            "milestones": {m["name"]: m.get("status") for m in report.get("milestones", [])},
+            "next": str(report.get("next") or "")}  # what `make grade` said to do next (grading.next_step)
 
 
 def record(report: dict) -> None:
@@ -81,7 +71,7 @@ def last_done(target: str = "exercises") -> set[str] | None:
     if entries:
         return set(entries[-1].get("done", []))
     report = reports.read(LAST_REPORT)  # a grade from before the history, or with another KATA_STATE_DIR
-    if isinstance(report, dict) and _target_label(report) == target:
+    if isinstance(report, dict) and report.get("target") == target:  # a display name (grading.grade_target)
         return {e.get("name") for e in report.get("exercises", []) if exercise_done(e)}
     return None
 
@@ -107,44 +97,15 @@ def choose_exercise(name: str | None, command: str, target: str = "exercises") -
     return current.name, f"(the exercise you are on; `make {command} EX=<name>` picks another)"
 
 
-def render(report: dict, advice: bool = False, upcoming_line: bool = True) -> str:
-    """A few lines for the end of `make grade`: the bar with points, the exercises done, what is next
-    (with advice=True, also how to start on it; upcoming_line=False leaves "what next" to the caller)."""
+def render(report: dict) -> str:
+    """The bar with the points and the exercises done: `make grade` prints it before what to do next (the
+    report's "next", grading.next_step), `make progress` before the "next" it kept."""
     score = float(report.get("score", 0.0))
     maximum = float(report.get("max_score", 0.0)) or 1.0
     exercises = report.get("exercises", [])
     done = [e["name"] for e in exercises if exercise_done(e)]
-    lines = [f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)",
-             f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else "")]
-    upcoming = next_exercise(done)
-    if upcoming_line and upcoming is None:
-        lines.append(milestones_line(report.get("milestones", [])))
-    elif upcoming_line:
-        entry = next((e for e in exercises if e.get("name") == upcoming.name), {})
-        tests = f" ({entry.get('passed', 0)}/{entry.get('total', 0)} tests pass)" if entry.get("total") else ""
-        lines.append(f"Next: exercise {upcoming.number}, {upcoming.name} -- {upcoming.title}{tests}.")
-        if advice:
-            lines.append(f"      Read exercises/{upcoming.module_file}, then `make check EX={upcoming.name}`; "
-                         f"stuck? `make hint EX={upcoming.name}`.")
-    return "\n".join(lines)
-
-
-def milestones_line(milestones: list[dict]) -> str:
-    """What to do once every exercise passes: the milestones that failed or did not run, if any."""
-    failed, not_run, locked = ([m for m in milestones if m.get("status") == status]
-                               for status in (MilestoneStatus.FAILED, MilestoneStatus.NOT_RUN, MilestoneStatus.LOCKED))
-    if failed:
-        first = failed[0]
-        reason = f": {first['reason']}" if first.get("reason") else ""
-        others = f" (also failed: {', '.join(m['name'] for m in failed[1:])})" if len(failed) > 1 else ""
-        return (f"Every exercise passes, but the milestone `{first['name']}` failed{reason}{others}. "
-                "Fix it, then `make grade` runs it again.")
-    if not_run or locked:
-        waiting = ", ".join(m["name"] for m in not_run + locked)
-        return f"Every exercise passes; these milestones have not run yet: {waiting}. `make grade` runs them."
-    if milestones:
-        return "Every exercise and every milestone passes. Well done."
-    return "Every exercise passes. `make grade` runs the milestones."
+    return (f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)\n"
+            f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else ""))
 
 
 def render_history(entries: list[dict], limit: int = 20) -> str:
@@ -162,32 +123,20 @@ def render_history(entries: list[dict], limit: int = 20) -> str:
     return "\n".join(lines)
 
 
-def milestone_entries(entry: dict) -> list[dict]:
-    """The milestones of a history line, as report entries {"name", "status", "reason"}."""
-    reasons = entry.get("milestone_reasons", {})
-    return [{"name": name, "status": status, "reason": reasons.get(name, "")}
-            for name, status in entry.get("milestones", {}).items()]
-
-
 def render_latest(entry: dict) -> str:
-    """The bar for a history line (the same as `render` for the report it came from)."""
-    return render({"score": entry.get("score", 0.0), "max_score": entry.get("max_score", 0.0),
-                   "exercises": [{"name": name, "points": points, "status": ExerciseStatus.DONE
-                                  if name in entry.get("done", []) else ExerciseStatus.FAILING}
-                                 for name, points in entry.get("points", {}).items()],
-                   "milestones": milestone_entries(entry)}, advice=True)
+    """The bar and the next step of a history line, as `make grade` printed them."""
+    bar_lines = render({"score": entry.get("score", 0.0), "max_score": entry.get("max_score", 0.0),
+                        "exercises": [{"name": name, "status": ExerciseStatus.DONE if name in entry.get("done", [])
+                                       else ExerciseStatus.FAILING} for name in entry.get("points", {})]})
+    return "\n\n".join(filter(None, [bar_lines, entry.get("next")]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make progress", description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default=None, help="whose history (default: exercises)")
+    parser.add_argument("--target", type=targets.argument, default="", help="whose history (default: exercises)")
     parser.add_argument("--all", action="store_true", help="every recorded grade, of every target")
     args = parser.parse_args(argv)
-    try:
-        label = targets.display_name(targets.resolve(args.target))
-    except targets.TargetError as error:
-        print(f"make progress: {error.args[0]}", file=sys.stderr)
-        return 2
+    label = targets.display_name(args.target)
     entries = history(None if args.all else label)
     print(f"Grades of {'every target' if args.all else label} (history in {targets.display_name(history_path())}):")
     print(render_history(entries))

@@ -7,7 +7,6 @@ copied to .kata/backups/ before it is replaced, so nothing you wrote is ever los
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def reset(name: str, *, exercises_dir: Path = EXERCISES_DIR, yes: bool = False, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make reset", description=__doc__.splitlines()[0])
     parser.add_argument("exercise", nargs="?")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask (also: environment YES=1)")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask (make reset ... YES=1 passes it)")
     parser.add_argument("--exercises-dir", type=Path, default=EXERCISES_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     kata = manifest.load()
@@ -56,5 +55,4 @@ def main(argv: list[str] | None = None) -> int:
         print(progress.unknown_exercise(args.exercise, "reset") if args.exercise else
               f"Say which exercise. Usage: make reset EX=<name>, one of: {', '.join(kata.names)}", file=sys.stderr)
         return 2
-    yes = args.yes or os.environ.get("YES", "").strip().lower() in ("1", "y", "yes", "true")
-    return reset(args.exercise, exercises_dir=args.exercises_dir, yes=yes)
+    return reset(args.exercise, exercises_dir=args.exercises_dir, yes=args.yes)

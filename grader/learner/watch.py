@@ -23,7 +23,7 @@ from grader.core.runner import TargetRun, run_exercise
 from grader.learner import check, progress
 from grader.core.grading import ExerciseResult, classify
 
-DEFAULT_INTERVAL = 0.1  # a look at the file times of a dozen files: microseconds
+INTERVAL = 0.1  # seconds between looks; a look at the file times of a dozen files costs microseconds
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -158,9 +158,8 @@ class Watcher:
             self.out("Waiting for you to save...")
 
 
-def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTERVAL, max_cycles: int | None = None,
-          sleep=time.sleep, out=print, clear: bool = True, run=run_exercise, follow: bool = True,
-          passing: set[str] | None = None) -> int:
+def watch(name: str | None, target_dir: Path, *, max_cycles: int | None = None, sleep=time.sleep, out=print,
+          clear: bool = True, run=run_exercise, follow: bool = True, passing: set[str] | None = None) -> int:
     """Poll, run, report; one cycle is one look at the files, up to max_cycles (None: forever). Returns the
     number of test runs. name: the exercise to start with (None: wait for a save); passing: exercises that
     passed at the last grade (moving on skips them; a failure among them is a regression)."""
@@ -191,23 +190,18 @@ def watch(name: str | None, target_dir: Path, *, interval: float = DEFAULT_INTER
             run.prepare(watcher.current)  # the next save is most likely to this exercise's file
         if max_cycles is not None and cycle >= max_cycles:
             break
-        sleep(interval)
+        sleep(INTERVAL)
     return watcher.runs
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make watch", description=__doc__.splitlines()[0])
     parser.add_argument("exercise", nargs="?", help="exercise to start with (default: the one you are on)")
-    parser.add_argument("--target", default=None)
-    parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between looks")
+    parser.add_argument("--target", type=targets.argument, default="")
     parser.add_argument("--once", action="store_true", help="run the tests once and stop")
     parser.add_argument("--no-clear", action="store_true", help="do not clear the screen")
     args = parser.parse_args(argv)
-    try:
-        target_dir = targets.resolve(args.target)
-    except targets.TargetError as error:
-        print(f"make watch: {error.args[0]}", file=sys.stderr)
-        return 2
+    target_dir = args.target
     shown = targets.display_name(target_dir)
     name, note = progress.choose_exercise(args.exercise, "watch", shown)
     if name is None and args.exercise:
@@ -215,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     warm = WarmJudge(target_dir) if not args.once else run_exercise
     try:
-        watch(name, target_dir, interval=args.interval, max_cycles=1 if args.once else None,
+        watch(name, target_dir, max_cycles=1 if args.once else None,
               clear=not args.no_clear and sys.stdout.isatty(), run=warm, follow=not args.once,
               out=lambda *a, **k: print(*a, **k, flush=True), passing=progress.last_done(shown) or set())
     except KeyboardInterrupt:

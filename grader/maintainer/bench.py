@@ -2,9 +2,8 @@
 
 Runs each section listed in SECTIONS in turn (each module's docstring says what it measures). A section
 is a module with `run(quick=False) -> dict` that prints its own lines and returns its measurements; a
-section whose module does not exist yet is skipped with a note, and a section that crashes is reported
-without stopping the others. Writes the training section's time ratios to BENCH_JSON (.grade/bench.json;
-the shape: training.py).
+section that crashes is reported without stopping the others. Writes the training section's time ratios
+to BENCH_JSON (.grade/bench.json; the shape: training.py).
 """
 
 from __future__ import annotations
@@ -26,17 +25,10 @@ BENCH_JSON = ROOT / ".grade" / "bench.json"
 
 
 def run_section(module_name: str, *, quick: bool) -> dict:
-    """Import and run one section; {"status": "ran"|"skipped"|"crashed", ...}."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name == module_name:
-            print(f"(skipped: {module_name} does not exist yet)")
-            return {"status": "skipped", "reason": f"{module_name} does not exist yet"}
-        raise
+    """Import and run one section; {"status": "ran"|"crashed", ...}."""
     started = time.perf_counter()
     try:
-        result = dict(module.run(quick=quick) or {})
+        result = dict(importlib.import_module(module_name).run(quick=quick) or {})
     except Exception as error:  # one broken section must not hide the others' numbers
         traceback.print_exc()
         return {"status": "crashed", "reason": f"{type(error).__name__}: {error}"}

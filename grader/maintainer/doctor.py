@@ -60,7 +60,7 @@ def mutant_banks(kata) -> list[str]:
     for ex in kata.exercises:
         solution = SOLUTIONS_DIR / ex.module_file
         try:
-            variants = mutation.load_mutants(ex.name) + mutation.load_legitimate(ex.name)
+            variants = mutation.load_bank(ex.name) + mutation.load_bank(ex.name, "LEGITIMATE")
         except Exception as error:  # noqa: BLE001 - a bank that does not load is the finding
             problems.append(f"{ex.name}: tests/mutants/{ex.module_file} does not load: {type(error).__name__}: {error}")
             continue

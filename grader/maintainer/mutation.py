@@ -54,7 +54,8 @@ class Verdict:
         return not self.caught if self.legitimate else self.caught and self.diagnosed
 
 
-def _bank(exercise: str, name: str) -> list[Mutant]:
+def load_bank(exercise: str, name: str = "MUTANTS") -> list[Mutant]:
+    """The MUTANTS (or, by name, the LEGITIMATE variants) of an exercise's bank; [] without a bank."""
     path = MUTANTS_DIR / f"{exercise}.py"
     if not path.exists():
         return []
@@ -62,14 +63,6 @@ def _bank(exercise: str, name: str) -> list[Mutant]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return list(getattr(module, name, []))
-
-
-def load_mutants(exercise: str) -> list[Mutant]:
-    return _bank(exercise, "MUTANTS")
-
-
-def load_legitimate(exercise: str) -> list[Mutant]:
-    return _bank(exercise, "LEGITIMATE")
 
 
 def _diagnosed(mutant: Mutant, messages: list[str]) -> bool:
@@ -99,8 +92,8 @@ def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
 def check(exercise_name: str, known_wrong: bool = True) -> list[Verdict]:
     """The verdict on every mutant (known_wrong=False: none) and legitimate variant of one exercise (one run)."""
     exercise = manifest.load().exercise(exercise_name)
-    mutants = load_mutants(exercise_name) if known_wrong else []
-    legitimate = load_legitimate(exercise_name)
+    mutants = load_bank(exercise_name) if known_wrong else []
+    legitimate = load_bank(exercise_name, "LEGITIMATE")
     if not mutants and not legitimate:
         return []
     names = [m.name for m in mutants + legitimate]

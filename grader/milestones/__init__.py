@@ -28,18 +28,13 @@ from grader.core import target as targets
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader milestone")
-    parser.add_argument("name")
-    parser.add_argument("--target", default=None)
+    parser.add_argument("name", choices=[milestone.name for milestone in manifest.load().milestones])
+    parser.add_argument("--target", type=targets.argument, default="")
     parser.add_argument("--out", default=".grade/milestones", help="where the PNGs go (make grade's place)")
     parser.add_argument("--result", default=None, help="write the result as JSON to this file")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        milestone = manifest.load().milestone(args.name)
-        target_dir = targets.resolve(args.target)
-    except (KeyError, targets.TargetError) as error:
-        print(f"milestone: {error.args[0]}", file=sys.stderr)
-        return 2
+    target_dir, milestone = args.target, manifest.load().milestone(args.name)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:

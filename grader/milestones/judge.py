@@ -63,14 +63,13 @@ class Replay:
                 step.optimizer.state[parameter]["momentum_buffer"] = self.torch.from_numpy(
                     np.ascontiguousarray(velocity.T if velocity.ndim == 2 else velocity))
         losses, before_last = [], None
-        with pinned_threads(THREADS, self.torch):
-            for index, (rows, lr) in enumerate(zip(batches, lrs)):
-                if index == len(batches) - 1:
-                    before_last = textbook_parameters(step.net)
-                started = time.perf_counter()
-                step.optimizer.param_groups[0]["lr"] = float(lr)
-                losses.append(step(rows))
-                self.seconds += time.perf_counter() - started
+        for index, (rows, lr) in enumerate(zip(batches, lrs)):  # on THREADS threads: run_judged pins them
+            if index == len(batches) - 1:
+                before_last = textbook_parameters(step.net)
+            started = time.perf_counter()
+            step.optimizer.param_groups[0]["lr"] = float(lr)
+            losses.append(step(rows))
+            self.seconds += time.perf_counter() - started
         self.steps += len(batches)
         return textbook_parameters(step.net), before_last, np.array(losses)
 

@@ -88,28 +88,25 @@ def _openblas_function(action: str):
     return None
 
 
-def set_numpy_blas_threads(n: int) -> None:
-    """Ask OpenBLAS to use n threads from now on (where NumPy's BLAS can be told)."""
-    set_threads = _openblas_function("set")
-    if set_threads is not None:
-        set_threads(ctypes.c_int(n))
-
-
 @contextlib.contextmanager
 def pinned_threads(n: int, torch=None):
-    """NumPy's BLAS (and the given torch module's) on n threads inside the block, restored after it."""
-    get = _openblas_function("get")
+    """NumPy's BLAS (where OpenBLAS can be told) and the given torch module's on n threads inside the block,
+    restored after it."""
+    get, set_threads = _openblas_function("get"), _openblas_function("set")
     previous = int(get()) if get is not None else n  # (no get: no set either, nothing to restore)
     torch_previous = torch.get_num_threads() if torch is not None else None
-    set_numpy_blas_threads(n)
-    if torch is not None:
-        torch.set_num_threads(n)
+
+    def pin(blas: int, torch_threads) -> None:
+        if set_threads is not None:
+            set_threads(ctypes.c_int(blas))
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+
+    pin(n, n)
     try:
         yield
     finally:
-        set_numpy_blas_threads(previous)
-        if torch is not None:
-            torch.set_num_threads(torch_previous)
+        pin(previous, torch_previous)
 
 
 def learner_modules(target_dir) -> Modules:

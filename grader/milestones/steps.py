@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from grader.milestones.skeleton import EARLY_END, THREADS, ended_early, set_numpy_blas_threads
+from grader.milestones.skeleton import EARLY_END, THREADS, ended_early, pinned_threads
 
 BATCH_SIZE = 128
 SIZES = (784, 256, 128, 10)      # the MLP: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)
@@ -125,12 +125,12 @@ class LearnerSteps:
 
 def step_task(m, inputs: dict, send) -> dict:
     """The worker's entry: build, say "ready", then answer requests until the judge says done."""
-    set_numpy_blas_threads(THREADS)
     try:
-        steps = LearnerSteps(m, inputs)
-        request = send("ready", {"params": steps.initial, "dtype": steps.dtype})
-        while not request.get("done"):
-            request = send(*steps.answer(request))
+        with pinned_threads(THREADS):
+            steps = LearnerSteps(m, inputs)
+            request = send("ready", {"params": steps.initial, "dtype": steps.dtype})
+            while not request.get("done"):
+                request = send(*steps.answer(request))
     except EARLY_END as error:
         return ended_early(error)  # "locked" for unfinished code; anything else is a crash
     return {}
@@ -279,12 +279,12 @@ def peak_after(step, batches, base: int, method: str) -> dict:
 
 def memory_task(m, inputs: dict, send) -> dict:
     """The worker's entry for one variant's memory: build, reset the peak, train, measure."""
-    set_numpy_blas_threads(THREADS)
     try:
-        X, y = np.asarray(inputs["images"], dtype=np.float32), np.asarray(inputs["labels"])
-        batches = [(X[rows], y[rows]) for rows in np.asarray(inputs["rows"], dtype=np.int64)]
-        model = textbook_model(m, inputs["workload"], int(inputs["model_seed"]))
-        base, method = reset_peak()
-        return peak_after(variant_step(m, inputs["workload"], model, inputs["variant"]), batches, base, method)
+        with pinned_threads(THREADS):
+            X, y = np.asarray(inputs["images"], dtype=np.float32), np.asarray(inputs["labels"])
+            batches = [(X[rows], y[rows]) for rows in np.asarray(inputs["rows"], dtype=np.int64)]
+            model = textbook_model(m, inputs["workload"], int(inputs["model_seed"]))
+            base, method = reset_peak()
+            return peak_after(variant_step(m, inputs["workload"], model, inputs["variant"]), batches, base, method)
     except EARLY_END as error:
         return ended_early(error)

@@ -43,7 +43,7 @@ import numpy as np
 
 from grader.core import task
 from grader.core.manifest import ROOT
-from grader.core.sandbox import ProcessTreeClock
+from grader.core.sandbox import THREADS as ONE_THREAD, ProcessTreeClock
 from grader.data import mnist
 from grader.milestones.skeleton import pinned_threads
 from grader.milestones.steps import BATCH_SIZE, IMAGE_SHAPE, LEARNING_RATE, MOMENTUM, SIZES, THREADS, relus_between
@@ -54,7 +54,6 @@ FIRST_LOSS_TOLERANCE = 1e-3  # |first loss - PyTorch's| <= this x max(1, |PyTorc
 LOSS_TOLERANCE = (0.03, 2e-3)  # later: |loss - PyTorch's| <= 3% of |PyTorch's| + 2e-3
 DRIFT_TOLERANCE = 0.15       # |final weights - PyTorch's| <= this x |PyTorch's final - initial weights|
 TORCH = "torch"              # PyTorch's side, beside the learner's variants
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # before NumPy loads
 WALL_CLOCK_NOTE = "this system does not show a process's CPU time to another (no /proc): your steps are timed " \
                   "by the wall clock"
 
@@ -211,10 +210,10 @@ def mismatches(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 class StepJudge:
     """Answers the worker's events with requests on fresh rows, runs PyTorch's shadow of each block on the
-    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?"""
+    same rows while the worker waits, and times the worker from outside. `undecided(judge)`: more rounds?
+    The last variant is profiled at the end."""
 
-    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, profile_variant: str,
-                 undecided=None):
+    def __init__(self, torch, workload: str, variants: tuple[str, ...], plan: Plan, undecided=None):
         self.torch, self.workload, self.variants, self.plan = torch, workload, variants, plan
         self.seed = secrets.randbits(62)  # chooses every row and the initial weights
         self.rng = np.random.default_rng(self.seed)
@@ -222,7 +221,7 @@ class StepJudge:
         X, y = training_pool(workload)
         chosen = np.sort(self.rng.choice(len(X), POOL, replace=False))
         self.X, self.y = X[chosen], y[chosen]
-        self.undecided, self.profile_variant = undecided, profile_variant
+        self.undecided = undecided
         self.actions = [("warmup", v, plan.warmup) for v in variants if plan.warmup]
         self.actions += rounds(variants, plan.rounds, plan.per_round)
         self.rounds, self.finished = plan.rounds, False
@@ -314,7 +313,7 @@ class StepJudge:
                 self.actions, self.rounds = rounds(self.variants, 2, self.plan.per_round), self.rounds + 2
             else:
                 self.actions = [("params", v, 0) for v in self.variants]
-                self.actions.append(("profile", self.profile_variant, self.plan.profiled))
+                self.actions.append(("profile", self.variants[-1], self.plan.profiled))
                 self.finished = True
         if not self.actions:
             self.pending = ("done", None, 0, None)
@@ -452,7 +451,7 @@ def measure(workload: str, variants: tuple[str, ...], plan: Plan, target_dir: Pa
     Ended when they cannot count."""
     torch = import_torch("there is nothing to compare the speed with")
     try:
-        judge = StepJudge(torch, workload, variants, plan, variants[-1], lambda j: undecided(criteria(j)))
+        judge = StepJudge(torch, workload, variants, plan, lambda j: undecided(criteria(j)))
     except mnist.DataError as error:
         raise Ended("not-run", f"the MNIST data cannot be used: {error}") from None
     inputs = {"workload": workload, "variants": list(variants), "model_seed": judge.model_seed, "images": judge.X,

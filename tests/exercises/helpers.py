@@ -149,3 +149,27 @@ def torch_float64(array, requires_grad=False):
     from grader.feedback.oracle import torch
 
     return torch.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+def softmax_slips(z, axis=-1):
+    """Known-wrong softmax values of logits z along `axis`, each with the slip it shows (judge only)."""
+    z = np.asarray(z, dtype=np.float64)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    with np.errstate(all="ignore"):
+        return [(np.exp(-shifted) / np.exp(-shifted).sum(axis=axis, keepdims=True), "exp(max(z) - z): the shift is "
+                 "reversed (the sign flipped), which is the softmax of -z; subtract the max: exp(z - max(z))."),
+                (e / shifted.sum(axis=axis, keepdims=True), "exp(z - max) divided by the sum of the shifted logits z - "
+                 "max, not by the sum of the exponentials exp(z - max)."),
+                (np.exp(z), "exp(z) without dividing by the sum along the axis.")]
+
+
+def log_softmax_slips(z, axis=-1):
+    """Known-wrong log-softmax values of logits z along `axis`, each with the slip it shows (judge only)."""
+    z = np.asarray(z, dtype=np.float64)
+    m = z.max(axis=axis, keepdims=True)
+    log_sum = np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return [(z - m, "z - max(z) without subtracting log(sum(exp(z - max(z)))): the log of the normaliser is missing."),
+            (z - log_sum, "z - log(sum(exp(z - m))): the max m is subtracted inside the sum but not from z; "
+                          "log_softmax = (z - m) - log(sum(exp(z - m)))."),
+            (z - m + log_sum, "(z - m) + log(sum(exp(z - m))): the log of the normaliser is added, not subtracted.")]

@@ -86,29 +86,44 @@ def run(layer, name, x, grad_out):
     return y, grad_x
 
 
+DERIVATIVES = {"Sigmoid": ("s(1 - s) (the sigmoid's derivative)", lambda v: v * (1 - v)),
+               "Tanh": ("1 - y^2 (tanh's derivative)", lambda v: 1 - v ** 2),
+               "sech": ("sech^2 = 1 / cosh^2", lambda v: 1 / np.cosh(v) ** 2)}
+
+
 def derivative_alternatives(name, x, grad_out):
-    """Known-wrong gradients for each activation, with what each one means."""
-    if name == "Sigmoid":
-        s = torch_forward("Sigmoid", x)
+    """Known-wrong gradients for each activation: the slips of the formula, systematically (each derivative of
+    the family, its own or a sibling's, evaluated at the output, at the input or at the derivative itself, and
+    multiplied or divided), then a few of one activation's own."""
+    if name == "ReLU":
         return [
-            (grad_out * s, "grad_out * s: the derivative of the sigmoid is s(1 - s), not s."),
-            (grad_out * (1 - s), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s)."),
-            (grad_out * x * (1 - x), "grad_out * x(1 - x): s(1 - s) must be evaluated at the output "
-                                     "s = sigmoid(x), not at the input x."),
-            (grad_out * s * s, "grad_out * s^2: the derivative of the sigmoid is s(1 - s)."),
+            (grad_out * (x < 0), "grad_out * [x < 0]: the mask is inverted; the gradient passes where x > 0."),
+            (np.ones_like(x) * (x > 0), "the mask [x > 0] alone: multiply it by grad_out."),
+            (grad_out, "grad_out unchanged: the mask passes the gradient at every entry, also where x < 0 (a mask that "
+                       "is always true, e.g. output >= 0, which holds everywhere: build it as x > 0 from the input)."),
         ]
-    if name == "Tanh":
-        y = np.tanh(x)
-        return [
-            (grad_out * (1 - x ** 2), "grad_out * (1 - x^2), computed from the input x: tanh'(x) = "
-                                      "1 - tanh(x)^2 uses the output y = tanh(x); keep y in forward."),
-            (grad_out * (1 - y), "grad_out * (1 - y): the derivative of tanh is 1 - y^2, with y squared."),
-            (grad_out * y ** 2, "grad_out * y^2: the derivative of tanh is 1 - y^2."),
-        ]
-    return [
-        (grad_out * (x < 0), "grad_out * [x < 0]: the mask is inverted; the gradient passes where x > 0."),
-        (np.ones_like(x) * (x > 0), "the mask [x > 0] alone: multiply it by grad_out."),
-    ]
+    y = torch_forward(name, x)
+    right = DERIVATIVES[name][0]
+    found = []
+    for formula, derivative in DERIVATIVES.values():
+        for where, v in (("the output y", y), ("x, computed from the input instead of the output", x),
+                         ("the stored derivative (cached in forward, then applied twice)", DERIVATIVES[name][1](y))):
+            for how, value in (("times", lambda d: grad_out * d), ("divided by", lambda d: grad_out / d)):
+                with np.errstate(all="ignore"):
+                    found.append((value(derivative(v)), f"grad_out {how} {formula}, evaluated at {where}: the "
+                                  f"derivative of {name} is {right.split(' (')[0]} of its output, times grad_out" +
+                                  " (dividing inverts it)." * (how != "times") + "." * (how == "times")))
+    own = {"Sigmoid": [(grad_out * y, "grad_out * s: the derivative of the sigmoid is s(1 - s), not s."),
+                       (grad_out * (1 - y), "grad_out * (1 - s): the derivative of the sigmoid is s(1 - s)."),
+                       (grad_out * y - y ** 2, "grad_out * s - s^2: parentheses missing (precedence), so only "
+                                               "part of the derivative multiplies the upstream gradient."),
+                       (grad_out * (1 - 2 * y), "grad_out * (1 - 2s): s * 2 where s ** 2 belongs.")],
+           "Tanh": [(grad_out * (1 - y), "grad_out * (1 - y): the derivative of tanh is 1 - y^2, with y squared."),
+                    (grad_out * y ** 2, "grad_out * y^2: the derivative of tanh is 1 - y^2."),
+                    (grad_out - y ** 2, "grad_out * 1 - y^2: parentheses missing (precedence), so y^2 is subtracted "
+                                        "from the upstream gradient instead of multiplying it: grad_out * (1 - y^2)."),
+                    (grad_out * (1 - 2 * y), "grad_out * (1 - 2y): y * 2 where y ** 2 belongs (square y).")]}[name]
+    return [(value, text) for value, text in found if np.all(np.isfinite(value))] + own
 
 
 RELU_REGIONS = [
@@ -140,10 +155,11 @@ def test_forward_matches_pytorch(ex, rng, name):
     layer = getattr(ex, name)()
     with shape_errors_explained(f"{name}.forward"):
         y = layer.forward(x)
-    alternatives = []
-    if name == "Sigmoid":
-        alternatives = [(1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is "
-                                              "flipped; sigmoid(x) = 1 / (1 + exp(-x)).")]
+    alternatives = lambda: [(torch_forward(other, x), f"{other}'s forward where {name}'s belongs.")  # noqa: E731
+                            for other in NAMES if other != name] + [
+        (1 - torch_forward(name, x), f"1 - {name}(x): the complement.")] + [
+        (1 / (1 + np.exp(x)), "1 / (1 + exp(x)) = sigmoid(-x): the sign inside exp is flipped; sigmoid(x) = "
+                              "1 / (1 + exp(-x)).")] * (name == "Sigmoid")
     check_close_ref(f"{name}.forward", y, lambda: torch_forward(name, x), alternatives=alternatives)
 
 
@@ -262,4 +278,5 @@ def test_backward_uses_the_latest_forward(ex, rng, name):
     _, grad_x = run(layer, name, second, grad_out)
     check_close_ref(f"{name}.backward after two forward calls", grad_x, lambda: torch_backward(name, second, grad_out),
                     alternatives=lambda: [(torch_backward(name, first, grad_out), "the gradient at the input of "
-                                           "the first forward call: forward must overwrite what it remembered.")])
+                                           "the first call of forward (stale): forward must overwrite what it "
+                                           "remembered.")])

@@ -45,11 +45,14 @@ def torch_relative_error(a, b):
 
 def twice(expected):
     return (2 * expected, "twice the derivative: divide the central difference by 2 eps, the distance between "
-                          "x - eps and x + eps.")
+                          "x - eps and x + eps."), (expected / 2, "half the derivative: half steps (x - eps/2 and x + "
+                                                "eps/2) over 2 eps, or a division by 4 eps; step by eps each way.")
 
 
-FLAT_ZERO = ("zeros: f() never saw the perturbation. Perturb x itself in place (x[i] = old + eps), not a "
-             "copy of it: f reads the caller's array.")
+STEP = {"eps": 1e-6, "eps^2": 1e-12, "2 eps": 2e-6}  # the default step, as a factor that a slip leaves in or out
+FLAT_ZERO = ("zeros: f() never saw the perturbation (perturb x itself in place, x[i] = old + eps, not a copy of "
+             "it: f reads the caller's array), or the loop never ran (a range off by one, range(x.size - 1), is "
+             "empty for a single entry).")
 
 FORWARD = ("the forward difference (f(x + eps) - f(x)) / eps instead of central: its error is O(eps), the "
            "central difference (f(x + eps) - f(x - eps)) / (2 eps) has error O(eps^2).")
@@ -75,9 +78,30 @@ def one_sided(f, x, step):
     return grad.reshape(x.shape)
 
 
+def stencil(f, x, combine, eps, relative=False):
+    """combine(f(x + eps e_i), f(x - eps e_i), eps) for every entry i (steps of x_i eps when `relative`); x is
+    perturbed in place and restored, like numerical_gradient."""
+    flat, grad = x.reshape(-1), np.zeros(x.size)
+    for i in range(flat.size):
+        kept, values = flat[i], []
+        for sign in (1, -1):
+            flat[i] = kept * (1 + sign * eps) if relative else kept + sign * eps
+            values.append(f())
+        flat[i] = kept
+        grad[i] = combine(*values, eps)
+    return grad.reshape(x.shape)
+
+
 def one_sided_alternatives(f, x, eps=1e-6):
-    """The forward and backward differences of f at x, as known-wrong alternatives (for the judge)."""
-    return [(one_sided(f, x, eps), FORWARD), (one_sided(f, x, -eps), BACKWARD)]
+    """The slips of the difference quotient of f at x, as known-wrong alternatives (for the judge): the forward
+    and backward differences, the parentheses left out, a step relative to x."""
+    return [(one_sided(f, x, eps), FORWARD), (one_sided(f, x, -eps), BACKWARD),
+            (stencil(f, x, lambda plus, minus, h: plus - minus / (2 * h), eps), "f(x + eps) - f(x - eps) / (2 eps): "
+             "parentheses missing (precedence): the division applies to the difference, (f+ - f-) / (2 eps)."),
+            (stencil(f, x, lambda plus, minus, h: (plus - minus) / 2 * h, eps), "(f(x + eps) - f(x - eps)) / 2 * eps: "
+             "parentheses missing (precedence), a division by 2 then a product with eps: divide by (2 * eps)."),
+            (stencil(f, x, lambda plus, minus, h: (plus - minus) / (2 * h), eps, relative=True), "steps of x eps "
+             "(x (1 + eps), x (1 - eps)), proportional to x, over 2 eps: the step is eps itself, x + eps and x - eps.")]
 
 
 def separable(rng, shape):
@@ -101,8 +125,9 @@ def test_numerical_gradient_matches_the_closed_form_for_every_shape(ex, rng, sha
     grad = ex.numerical_gradient(f, x)
     expected = lambda: autograd(lambda x, c, d: torch.sum(c * x ** 2 + torch.sin(d * x)), x, c, d)  # noqa: E731
     check_close_ref(f"numerical_gradient of sum(c x^2 + sin(d x)) for x of shape {shape}", grad, expected,
-                    atol=1e-7,
-                alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
+                    atol=1e-7, factors=STEP,
+                    alternatives=lambda: [(np.zeros(shape), FLAT_ZERO), *twice(expected()),
+                                          *one_sided_alternatives(f, x)])
 
 
 def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
@@ -114,8 +139,9 @@ def test_numerical_gradient_of_a_coupled_function_of_a_matrix(ex, rng):
         return float(0.5 * np.sum((x @ a) ** 2))
 
     expected = lambda: autograd(lambda x, a: 0.5 * torch.sum((x @ a) ** 2), x, a)  # noqa: E731
-    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7,
-                alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), twice(expected())] + one_sided_alternatives(f, x))
+    check_close_ref("numerical_gradient of 0.5 ||X A||^2", ex.numerical_gradient(f, x), expected, atol=1e-7, factors=STEP,
+                    alternatives=lambda: [(np.zeros(x.shape), FLAT_ZERO), *twice(expected()),
+                                          *one_sided_alternatives(f, x)])
 
 
 def test_numerical_gradient_is_a_central_difference(ex, rng):
@@ -138,7 +164,7 @@ def test_numerical_gradient_is_a_central_difference(ex, rng):
         (3 * x ** 2 + 1e-12,
          "the central difference with eps=1e-6, not the eps=1e-3 passed in: use the eps argument."),
         (np.zeros(x.shape), FLAT_ZERO),
-        twice(3 * x ** 2 + eps ** 2),
+        *twice(3 * x ** 2 + eps ** 2),
     ])
 
 
@@ -155,7 +181,7 @@ def test_numerical_gradient_uses_the_eps_it_is_given(ex, rng):
                     alternatives=lambda: [
                     (np.cos(x), "cos(x), the exact derivative: a difference with a tiny step instead of the "
                                 "eps=0.5 passed in. Use the eps argument."),
-                    twice(np.cos(x) * np.sin(eps) / eps),
+                    *twice(np.cos(x) * np.sin(eps) / eps),
                 ] + one_sided_alternatives(f, x, eps))
 
 
@@ -210,7 +236,7 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
                lambda g: isinstance(g, np.ndarray) and g.shape == x.shape, lambda g: (
                    f"numerical_gradient returned {type(g).__name__} with shape {getattr(g, 'shape', None)}; "
                    f"expected an array of x's shape {x.shape}."))
-    check_close_ref("numerical_gradient of sum(x)", grad, lambda: autograd(torch.sum, x), atol=1e-7)
+    check_close_ref("numerical_gradient of sum(x)", grad, lambda: autograd(torch.sum, x), atol=1e-7, factors=STEP)
     aliased = isinstance(grad, np.ndarray) and (grad is x or np.shares_memory(grad, x))
     check_equal("numerical_gradient returns (a view of) x itself", aliased, False,
                 "numerical_gradient returned (a view of) x itself: build the gradient in a new array.")
@@ -223,11 +249,27 @@ def test_numerical_gradient_returns_an_array_of_x_shape_without_modifying_it(ex,
 def test_relative_error_of_two_zero_arrays_is_zero(ex, rng):
     value = ex.relative_error(np.zeros(3), np.zeros(3))
     check_that("relative_error(zeros, zeros)", value, lambda v: v == 0.0, lambda v: (
-        f"relative_error(zeros, zeros) = {v}; two equal arrays have relative error 0.0 even when both "
-        "are zero (0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
+        f"relative_error(zeros, zeros) = {v}; two zero arrays, like any two equal arrays, have relative error 0.0 "
+        "(0 / 0 must not become nan: return 0.0 when the larger norm is 0)."))
     b = rng.standard_normal(3)
     check_close_ref("relative_error(zeros, b) for a random b", ex.relative_error(np.zeros(3), b),
-                    lambda: torch_relative_error(np.zeros(3), b), atol=1e-7)
+                    lambda: torch_relative_error(np.zeros(3), b), atol=1e-7,
+                    alternatives=[(0.0, "0, as for two zero arrays, though b is not zero: the error is 0 only when "
+                                   "both norms are 0 (test the larger one, not one of the two); here it is ||b|| / "
+                                   "||b||.")] + [(slip(np.zeros(3), b), text) for slip, text in SLIPS])
+
+
+SLIPS = [(lambda a, b: abs(np.linalg.norm(a) - np.linalg.norm(b)) / max(np.linalg.norm(a), np.linalg.norm(b)),
+          "the difference of the norms | ||a|| - ||b|| |, not the norm of the difference ||a - b||: it sees sizes "
+          "only, so two arrays of the same norm in different directions would agree."),
+         (lambda a, b: np.linalg.norm(a - b) / np.linalg.norm(a + b), "||a - b|| / ||a + b||: divided by the norm of "
+          "the sum, not by the larger norm max(||a||, ||b||)."),
+         (lambda a, b: 2 * np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)), "divided by the mean of "
+          "the norms (||a|| + ||b||) / 2, not by the larger norm max(||a||, ||b||)."),
+         (lambda a, b: np.sum((a - b) ** 2) / max(np.sum(a ** 2), np.sum(b ** 2)), "squared norms (sums of squares): "
+          "the square root of each sum was left out."),
+         (lambda a, b: np.linalg.norm(a - b) / max(np.sum(a ** 2), np.sum(b ** 2)), "divided by the larger sum of "
+          "squares: the square root of the denominator was left out, max(||a||, ||b||).")]
 
 
 def test_relative_error_matches_closed_forms(ex):
@@ -263,7 +305,7 @@ def test_relative_error_matches_closed_forms(ex):
               else norm(a - b) / max(norm(a), norm(b))),
          "the matrix 2-norm for 2-D arrays: use the Euclidean norm over all entries (flatten, or "
          "np.linalg.norm without ord)."),
-    ])
+    ] + [(each(slip), text) for slip, text in SLIPS])
 
 
 def test_relative_error_is_symmetric(ex, rng):
@@ -276,7 +318,7 @@ def test_relative_error_is_symmetric(ex, rng):
                                 "norm of one argument (here ||a||) only; divide by max(||a||, ||b||)."),
         (norm(a - b) / norm(b), "||a - b|| / ||b||: it depends on the argument order, so it divides by the "
                                 "norm of one argument (here ||b||) only; divide by max(||a||, ||b||)."),
-    ]
+    ] + [(slip(a, b), text) for slip, text in SLIPS]
     ab, ba = ex.relative_error(a, b), ex.relative_error(b, a)
     check_close_ref("relative_error(a, b)", ab, closed, atol=1e-7, alternatives=one_norm_only)
     check_close_ref("relative_error(b, a)", ba, closed, atol=1e-7, alternatives=one_norm_only)
@@ -292,7 +334,7 @@ def test_relative_error_does_not_depend_on_the_scale(ex, rng, scale):
                     rtol=1e-9, atol=0.0,
                 alternatives=[(scale * norm(a - b), f"||k a - k b|| = k ||a - b|| with k = {scale:g}: without "
                                "dividing by a norm the error is absolute, not relative; divide by "
-                               "max(||a||, ||b||).")])
+                               "max(||a||, ||b||).")] + [(slip(scale * a, scale * b), text) for slip, text in SLIPS])
 
 
 def test_numerical_gradient_keeps_float64_precision(ex, rng):

@@ -6,6 +6,8 @@ test_gradcheck.py, the whole test body runs in the learner's half; the expected 
 alternatives and the verdicts are the judge's.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,26 @@ from helpers import own_rng
 
 # ----------------------------------------------------------------------------------------------------
 # check_layer_gradients, on correct layers and on layers with one known bug each
+
+
+def checked(ex, layer, x, **options):
+    """ex.check_layer_gradients(layer, x), with a shape error that pairs x's shape with a parameter's explained."""
+    __tracebackhide__ = True
+    try:
+        return ex.check_layer_gradients(layer, x, **options)
+    except ValueError as error:
+        shapes = {tuple(int(n) for n in found.split(",") if n.strip())
+                  for found in re.findall(r"\(([\d, ]+)\)", str(error))}
+        if x.shape in shapes and shapes & {p.data.shape for _, p in layer.named_parameters()} - {x.shape}:
+            raise AssertionError(f"check_layer_gradients raised ValueError: {error}\nAn array of x's shape {x.shape} "
+                                 "met one of a parameter's shape: each parameter's numerical gradient must perturb "
+                                 "that parameter's own p.data, not the input x (a gradient taken with respect to x "
+                                 "instead of the parameter?).") from error
+        if x.dtype == np.float64 and re.search("float|dtype", str(error)):
+            raise AssertionError(f"check_layer_gradients rejected a float64 x: {error}\nIts dtype test is wrong: "
+                                 "is it `x.dtype is not np.float64`, always True (a dtype is not the class "
+                                 "np.float64)? Compare with x.dtype != np.float64.") from error
+        raise
 
 
 def make_linear(pkg, rng, n_in=5, n_out=3):
@@ -149,8 +171,13 @@ def explain_large_errors_on_a_correct_layer(errors, layer, x, seed=0, correct=No
     names = set(errors) if correct is None else set(correct) & set(errors)
     values = np.array([float(errors[name]) for name in names], dtype=float)
     if values.size and np.allclose(values, 0.5, atol=1e-3):
-        return ("Every error is 0.5, the relative error between g and 2 g: the numerical gradients are twice "
-                "the analytic ones. Divide the central difference by 2 eps.")
+        return ("Every error is 0.5, the relative error between g and 2 g, or g and g / 2: the numerical gradients are "
+                "twice or half the analytic ones (a division by eps, or half steps of eps/2 each way). Step by eps "
+                "each way and divide the central difference by 2 eps.")
+    if values.size and np.allclose(values, 1.0, atol=0.05):
+        return ("Every error is about 1: the numerical gradients are zero or unrelated to the analytic ones, as when "
+                "f never sees the perturbation, or when the scalar changes between evaluations (an upstream G drawn "
+                "anew at each call of the loss: draw it once, before differentiating).")
     if "x" in names and abs(float(errors["x"]) - input_error_without_upstream(layer, x, seed)) < 1e-6:
         return ("The error on 'x' equals that between backward(G) and backward(ones): the scalar you "
                 "differentiate numerically must be sum(layer.forward(x) * G), with the same G passed to backward.")
@@ -181,7 +208,7 @@ def test_check_layer_gradients_finds_tiny_errors_for_correct_layers(ex, pkg, rng
         layer = activation(pkg, kind)
         keys = {"x"}
     x = rng.standard_normal((4, 5))
-    errors = ex.check_layer_gradients(layer, x)
+    errors = checked(ex, layer, x)
     check_that(f"the keys of check_layer_gradients({kind})", errors, has_keys(keys), lambda errors: (
         f"check_layer_gradients({kind}) returned {errors!r}; expected a dict with the keys {sorted(keys)}: "
         "'x' for the input and the names from layer.named_parameters()."))
@@ -192,14 +219,14 @@ def test_check_layer_gradients_finds_tiny_errors_for_correct_layers(ex, pkg, rng
                    + explain_large_errors_on_a_correct_layer(errors, layer, x)))
     twice = doubled(make_linear(pkg, rng) if kind == "Linear" else activation(pkg, kind))
     check_close_ref(f"check_layer_gradients({kind}) when backward doubles every gradient, under {sorted(keys)}",
-                    errors_of(ex.check_layer_gradients(twice, x), keys),
+                    errors_of(checked(ex, twice, x), keys),
                     lambda: pytorch_doubled_errors(twice, kind, x, keys), atol=1e-7)
 
 
 def test_check_layer_gradients_names_the_wrong_gradient_of_a_broken_bias(ex, pkg, rng):
     layer = broken_linear(pkg, rng, "bias_mean")
     x = rng.standard_normal((8, 5))
-    errors = ex.check_layer_gradients(layer, x)
+    errors = checked(ex, layer, x)
     check_that("the keys of check_layer_gradients(Linear)", errors, has_keys({"x", "W", "b"}),
                lambda errors: f"expected the keys ['W', 'b', 'x'], got {describe_errors(errors)}.")
     check_that("check_layer_gradients on a Linear whose dL/db is averaged", errors,
@@ -213,7 +240,7 @@ def test_check_layer_gradients_names_the_wrong_gradient_of_a_broken_bias(ex, pkg
 def test_check_layer_gradients_names_the_wrong_input_gradient(ex, pkg, rng):
     layer = broken_linear(pkg, rng, "input_no_t", n_in=4, n_out=4)
     x = rng.standard_normal((6, 4))
-    errors = ex.check_layer_gradients(layer, x)
+    errors = checked(ex, layer, x)
     check_that("check_layer_gradients on a Linear whose dL/dx is G W", errors,
                lambda e: e["x"] > 0.1 and e["W"] < 1e-6 and e["b"] < 1e-6, lambda errors: (
                    "For a Linear whose returned dL/dx is G W instead of G W^T (the parameter gradients are right) "
@@ -236,7 +263,7 @@ def test_check_layer_gradients_names_parameters_of_sublayers(ex, pkg, rng):
 
     block = Block()
     x = rng.standard_normal((8, 5))
-    errors = ex.check_layer_gradients(block, x)
+    errors = checked(ex, block, x)
     check_that("the keys of check_layer_gradients on a block of two Linear layers", errors,
                has_keys({"x", "0.W", "0.b", "1.W", "1.b"}), lambda errors: (
                    f"check_layer_gradients returned {describe_errors(errors)} for a block of two Linear layers; "
@@ -282,9 +309,9 @@ def explain_unrepeatable(pair):
 def test_check_layer_gradients_uses_a_random_upstream_gradient(ex, pkg, rng):
     x = rng.standard_normal((6, 5))
     layer = broken_linear(pkg, rng, "bias_ones")
-    errors = ex.check_layer_gradients(layer, x, seed=3)
-    again = ex.check_layer_gradients(layer, x, seed=3)
-    other = ex.check_layer_gradients(layer, x, seed=4)
+    errors = checked(ex, layer, x, seed=3)
+    again = checked(ex, layer, x, seed=3)
+    other = checked(ex, layer, x, seed=4)
     check_that("check_layer_gradients on a Linear whose dL/db counts the rows", errors,
                lambda errors: errors["b"] > 0.1, lambda errors: checker_advice(errors, layer, x, {"x", "W"}, 3) or (
                    f"check_layer_gradients reported {describe_errors(errors)} for a Linear whose dL/db counts the "
@@ -304,8 +331,8 @@ def test_check_layer_gradients_zeroes_stale_gradients_first(ex, pkg, rng):
     x = rng.standard_normal((4, 5))
     for p in layer.parameters():
         p.grad[...] = 7.0  # left over from an earlier backward pass
-    first = ex.check_layer_gradients(layer, x)
-    second = ex.check_layer_gradients(layer, x)  # the first call left its own gradients behind
+    first = checked(ex, layer, x)
+    second = checked(ex, layer, x)  # the first call left its own gradients behind
     for label, errors in (("with stale values in W.grad and b.grad", first), ("called a second time", second)):
         check_that(f"check_layer_gradients {label}", errors, lambda e: max(e["W"], e["b"]) < 1e-6,
                    lambda errors, label=label: (
@@ -317,7 +344,7 @@ def test_check_layer_gradients_zeroes_stale_gradients_first(ex, pkg, rng):
     for p in twice.parameters():
         p.grad[...] = 7.0
     check_close_ref("check_layer_gradients with stale gradients, when backward doubles every gradient, under "
-                    "['W', 'b', 'x']", errors_of(ex.check_layer_gradients(twice, x), "xWb"),
+                    "['W', 'b', 'x']", errors_of(checked(ex, twice, x), "xWb"),
                     lambda: pytorch_doubled_errors(twice, "Linear", x, "xWb"), atol=1e-7)
 
 
@@ -331,7 +358,7 @@ def test_check_layer_gradients_leaves_the_input_and_parameters_unchanged(ex, pkg
     x = rng.standard_normal((4, 5))
     x_before = x.copy()
     w_before, b_before = layer.W.data.copy(), layer.b.data.copy()
-    ex.check_layer_gradients(layer, x)
+    checked(ex, layer, x)
     for name, before, after in (("x", x_before, x), ("W.data", w_before, layer.W.data),
                                 ("b.data", b_before, layer.b.data)):
         check_that(f"{name} after check_layer_gradients", after, lambda after, before=before: np.array_equal(

@@ -62,7 +62,24 @@ def wrong_variances(name, fan_in=FAN_IN, fan_out=FAN_OUT):
             (3.0 * var, "3 Var: the uniform limit sqrt(3 Var) was used as the standard deviation; "
                         "the normal's standard deviation is sqrt(Var)."),
         ]
-    return formulas
+    if name.startswith("xavier"):  # the parentheses around fan_in + fan_out left out (precedence)
+        top = 6.0 if family(name) == "uniform" else 2.0
+        spread = [np.sqrt(top / fan_in + fan_out), np.sqrt(top) / np.sqrt(fan_in) + np.sqrt(fan_out)]
+        formulas += [(value ** 2 / (3.0 if family(name) == "uniform" else 1.0), f"{how}: parentheses missing "
+                      f"(precedence), the fans must be summed first, sqrt({top:g} / (fan_in + fan_out)).")
+                     for value, how in zip(spread, (f"sqrt({top:g} / fan_in + fan_out)",
+                                                    f"sqrt({top:g}) / sqrt(fan_in) + sqrt(fan_out)"))]
+    for fan, text in ((fan_in, "fan_in"), (fan_out, "fan_out"), (fan_in + fan_out, "fan_in + fan_out")):
+        formulas += [(var / fan, f"Var / ({text}): a square root left out, the standard deviation divided by {text} "
+                                 f"where sqrt(...) of it belongs."),
+                     (var * fan ** 2, f"Var times ({text})^2: multiplied by {text} where dividing by it belongs.")]
+    return formulas + [(2.0 * var, "2 Var: a factor 2 too many (the fans averaged, (fan_in + fan_out) / 2, where "
+                                   "their sum belongs, or a gain applied twice)."),
+                       (var / 2.0, "Var / 2: a factor 2 missing (the 2 on top, or the fans summed where one belongs)."),
+                       (var / 4.0, "Var / 4: the 2 in the denominator where it belongs on top (1 / (2 fan) for "
+                                   "2 / fan, upside down)."),
+                       (4.0 * var, "4 Var: the standard deviation twice too large (a factor 2 on it, or a gain of 2)."),
+                       (1.0, "Var = 1, the standard normal's: the draws are not scaled by the standard deviation.")]
 
 
 def generator(rng):
@@ -84,7 +101,9 @@ def shape_problem(name, w, fan_in=FAN_IN, fan_out=FAN_OUT):
                 "Linear computes x @ W with x of shape (N, fan_in), so W is (fan_in, fan_out).")
     if not isinstance(w, np.ndarray) or shape != (fan_in, fan_out):
         return (f"{name}({fan_in}, {fan_out}, rng) returned {type(w).__name__} of shape {shape}; expected an "
-                f"array of shape (fan_in, fan_out) = ({fan_in}, {fan_out}).")
+                f"array of shape (fan_in, fan_out) = ({fan_in}, {fan_out})." + (
+                    " A single number: the rng draws one value unless given size=(fan_in, fan_out)."
+                    if np.ndim(w) == 0 and isinstance(w, (float, np.floating)) else ""))
     if not np.all(np.isfinite(w)):
         return f"{name}({fan_in}, {fan_out}, rng) returned NaN or inf."
     return None
@@ -105,7 +124,9 @@ def test_initializer_returns_a_fan_in_by_fan_out_float64_array(ex, name):
         wrong_shape = shape_problem(name, w, 3, 5)
         if wrong_shape is not None:
             return wrong_shape
-        return None if w.dtype == np.float64 else f"{name} returned dtype {w.dtype}; expected float64."
+        return None if w.dtype == np.float64 else f"{name} returned dtype {w.dtype}; expected float64." + (
+            " Its values are whole numbers (rng.integers?): draw real numbers with rng.uniform or rng.normal."
+            if w.dtype.kind in "iub" else "")
 
     check_property(f"{name}(3, 5, rng)", getattr(ex, name)(3, 5, own_rng()), problem)
 
@@ -125,11 +146,17 @@ def test_initializer_draws_from_the_rng_it_is_given(ex, rng, name):
             return (f"{name} gave different weights for two generators with the same seed: draw from the rng "
                     "argument (rng.normal, rng.uniform), not from np.random's global state, so that runs are "
                     "reproducible.")
+        if not np.any(first):
+            return (f"{name} returned zeros only: a limit or standard deviation of 0 (an integer division such as "
+                    "6 // fan_in, or a factor that is 0).")
         if np.array_equal(one, two):
             return (f"Two calls of {name} with the same generator gave identical weights: draw from rng itself (do "
                     "not make a new generator from a fixed seed inside the function).")
         if not np.unique(first).size == first.size == 600:
-            return f"{name} returned repeated values: draw every entry."
+            largest = np.abs(first).max()
+            return f"{name} returned repeated values: draw every entry." + (
+                f" The repeated ones are the extremes +-{largest:.3g}: the draws were clipped (truncated tails)?"
+                if np.sum(np.abs(first) == largest) > 1 else "")
         return None
 
     check_property(f"{name}(20, 30, rng) for two generators of the same seed, then twice with one generator",
@@ -148,18 +175,19 @@ def moments_problem(name, w):
     n, var = w.size, target_variance(name)
     # Standard errors of the sample mean and of the sample second moment (the true mean is 0):
     # sd(mean) = sqrt(Var / n), sd(mean of w^2) = Var sqrt((kurtosis - 1) / n).
-    mean_tolerance = STANDARD_ERRORS * np.sqrt(var / n)
+    mean, second = float(np.mean(w)), float(np.mean(w ** 2))
+    mean_tolerance = STANDARD_ERRORS * np.sqrt(max(var, second) / n)  # a wrong variance is said below, not as a mean
     relative_tolerance = STANDARD_ERRORS * np.sqrt((KURTOSIS[family(name)] - 1.0) / n)
     var_tolerance = relative_tolerance * var
-    mean, second = float(np.mean(w)), float(np.mean(w ** 2))
     if abs(mean) >= mean_tolerance:
         return (f"{name}({FAN_IN}, {FAN_OUT}): the mean of the weights is {mean:.3g}, too far from 0 "
                 f"({STANDARD_ERRORS:.0f} standard errors: {mean_tolerance:.2g}). The distribution must be "
-                "centred: uniform on [-a, a], normal with mean 0.")
+                "centred: uniform on [-a, a], normal with mean 0." + (
+                    " Every weight is positive: a distribution on positive numbers (lognormal, exponential, "
+                    "uniform on [0, a))?" if np.all(w > 0) else ""))
     if abs(second - var) > var_tolerance:
-        matches = [text for value, text in wrong_variances(name)
-                   if abs(second - value) < relative_tolerance * value]
-        guess = f" Your variance matches {matches[0]}" if matches else ""
+        matches = [text for value, text in wrong_variances(name) if abs(second - value) < relative_tolerance * value]
+        guess = f" Your variance matches {'; or '.join(matches)}" if matches else ""
         return (f"{name}({FAN_IN}, {FAN_OUT}): the variance of the weights is {second:.4g}, expected {var:.4g} "
                 f"(ratio {second / var:.3g}; tolerance {var_tolerance:.2g}, {STANDARD_ERRORS:.0f} standard "
                 f"errors).{guess}")

@@ -112,7 +112,8 @@ def test_sequential_backward_visits_the_layers_in_reverse_and_chains_their_gradi
     check_equal("the order of the layers' backward calls", order, [5.0, 3.0, 2.0], lambda order: (
         f"Sequential.backward called the backward of the layers y = 2x, 3x, 5x in the order "
         f"{[int(k) for k in order]}; it must walk them in reverse order, last layer first ([5, 3, 2]): the "
-        "last layer is the one that receives dL/dy."))
+        "last layer is the one that receives dL/dy." + (" None was called: these layers have no parameters, and every "
+        "layer's backward must run, with or without parameters (an activation's too)." if not order else "")))
     check_close_ref("Sequential(2x, 3x, 5x).backward (dL/dx)", grad_x,
                     lambda: pytorch_chain(x, scales(2.0, 3.0, 5.0), grad_out), alternatives=lambda: [
         (2.0 * grad_out, "2 dL/dy, the first layer's backward of grad_out alone: each layer's backward must "
@@ -120,6 +121,8 @@ def test_sequential_backward_visits_the_layers_in_reverse_and_chains_their_gradi
         (5.0 * grad_out, "5 dL/dy, the last layer's backward alone: each layer's backward must receive the "
                          "gradient returned by the layer after it, and the first layer's result is returned."),
         (grad_out, "grad_out unchanged: pass it backward through every layer and return the result."),
+        (72.0 * grad_out, "each layer's gradient added to the one it received (g = g + layer.backward(g), or +=) "
+                          "instead of passing it on: g = layer.backward(g) replaces it."),
     ])
 
 
@@ -220,7 +223,9 @@ def test_residual_forward_adds_the_input_to_the_block_output(ex, pkg, rng):
     check_close_ref("Residual(Linear(4, 4)).forward", ex.Residual(block).forward(x),
                     lambda: pytorch_chain(x, [lambda t: t + oracle.F.linear(t, *tensors(w.T, b))]),
                 alternatives=lambda: [(x @ w + b, "the block's output alone: the identity path is missing, "
-                                                  "return x + block(x).")])
+                                                  "return x + block(x)."),
+                                      (2 * (x @ w + b), "the block's output twice (out + out): the identity path "
+                                                        "adds the input, x + block(x).")])
 
 
 @pytest.mark.fact
@@ -247,6 +252,8 @@ def test_residual_backward_sums_the_identity_and_the_block_paths(ex, pkg, ref, r
                               "dL/dx = grad_out + block.backward(grad_out)."),
                              (grad_out, "grad_out alone, the identity path: add the block path, "
                                         "block.backward(grad_out)."),
+                             (grad_out * (1 + grad_out @ w.T), "grad_out * (1 + block.backward(grad_out)): the two "
+                                        "paths multiplied; their gradients add, grad_out + block.backward(grad_out)."),
                          ]})
 
 
@@ -277,3 +284,15 @@ def test_residual_refuses_a_block_whose_output_would_broadcast(ex, pkg, rng):
                  message="Residual(Linear(4, 1)).forward returned without error although the block maps (5, 4) to "
                          "(5, 1): x + block(x) would broadcast silently. Compare the whole shape (out.shape != "
                          "x.shape), not only the batch size.")
+
+    class Column(pkg.layers.Layer):
+        def forward(self, x):
+            return x.reshape(-1, 1)
+
+    column = ex.Residual(Column())
+    check_raises("Residual(a block mapping (1, 4) to (4, 1)).forward", ValueError,
+                 lambda: column.forward(np.ones((1, 4))),
+                 message=lambda outcome: "Residual.forward " + (f"raised {outcome['raised'][0]}" if outcome.get(
+                     "raised") else "returned without error") + " although the block maps (1, 4) to (4, 1), which x + "
+                 "block(x) broadcasts to (4, 4): the same size is not the same shape; compare the shapes (out.shape != "
+                 "x.shape) and raise ValueError.")

@@ -59,9 +59,11 @@ def shared_linear_gradients(w, b, x, grad_out):
 
 STALE_CACHE = ("what the first use's backward gives with the input cached by the second forward: a layer "
                "remembers only its last forward, so the second use overwrote the first one's input. Remember "
-               "each use's state right after its forward, as a copy (dict(vars(layer)), a new dictionary; not "
-               "vars(layer) itself, which changes with the layer), and recall it right before that use's "
-               "backward.")
+               "each use's state right after its forward, as a copy made then (dict(vars(layer)), a new "
+               "dictionary; not vars(layer) itself, which changes with the layer, nor a generator read later: "
+               "stale), and recall it right before that use's "
+               "backward, overwriting the layer's current attributes (setdefault, or a test for a missing name, "
+               "keeps the newer value).")
 
 
 @pytest.mark.fact
@@ -81,8 +83,9 @@ def test_a_linear_used_twice_receives_both_contributions(ex, pkg, ref, rng):
     grad_out = random_upstream(rng, (n, 4))
     w, b = shared.W.data.copy(), shared.b.data.copy()
     first_only = ("only the contribution of the first use of the shared layer: the second use's gradient "
-                  "was lost (was p.grad zeroed or assigned between the two backward calls?). The gradient of "
-                  "a shared parameter is the sum over its uses.")
+                  "was lost (was p.grad zeroed or assigned between the two backward calls, or the Parameters "
+                  "replaced by copies, e.g. a deepcopy of the state put back by recall?). The gradient of a "
+                  "shared parameter is the sum over its uses.")
     second_only = ("only the contribution of the second use of the shared layer: call backward once per use, "
                    "so that both contributions are added into p.grad.")
 
@@ -95,6 +98,16 @@ def test_a_linear_used_twice_receives_both_contributions(ex, pkg, ref, rng):
 
     check_layer_backward(ref, net, x, grad_out, layer_name="Sequential(lin, Tanh(), lin)", batch_size=n,
                          alternatives={"0.W": lambda: alternatives("0.W"), "0.b": lambda: alternatives("0.b")})
+    net.zero_grad()
+    net.forward(x)
+    net.backward(grad_out)
+    net.backward(grad_out)  # a second call after one forward
+    parts = lambda: shared_linear_gradients(w, b, x, grad_out)  # noqa: E731
+    check_close_ref("W.grad of the shared layer after a second Sequential(lin, Tanh(), lin).backward", shared.W.grad,
+                    lambda: 2 * (parts()["first"][0] + parts()["second"][0]), batch_size=n, alternatives=lambda: [(
+                        2 * parts()["first"][0] + parts()["second"][0] + x.T @ grad_out, "the second call's last "
+                        "use backpropagated with the state of the first use: recall every use's state before its "
+                        "backward, the last layer's too (after one backward call it holds its first use's).")])
 
 
 def test_an_activation_used_twice_backpropagates_through_each_use(ex, pkg, ref, rng):
@@ -296,7 +309,7 @@ def test_a_container_used_twice_backpropagates_each_use_with_its_own_memory(ex, 
 
     stale = ("what r's first use gives when it backpropagates with the memory of r's second use: the memory "
              "of a container lives in the layers inside it. remember(layer) must copy the state of the layer "
-             "and of every layer inside it (layers_within), and Sequential.forward must start a new "
+             "and of every layer inside it (the layers within it: layers_within), and Sequential.forward must start a new "
              "self._states list on every call (an enclosing container still holds the old one; clearing it "
              "in place changes what was remembered).")
     stale_value = lambda which: lambda: [(shared_block_stale(x, grad_out, w1, b1, w2)[which], stale)]  # noqa: E731

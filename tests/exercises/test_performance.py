@@ -1,10 +1,9 @@
-"""Stretch exercise (performance): a profiler whose parts add up, and the judge's textbook and inputs for
-the fast MLP and CNN training steps (their tests: test_performance_steps.py).
+"""Stretch exercise (performance): a profiler whose parts add up to the step, also around the fast steps (their
+other tests are in test_performance_steps.py, the judge's textbook for them in test_performance_textbook.py).
 
-A fast step must compute what the textbook step computes: every expected value is the judge's own run
-of the reference textbook layers (Linear, ReLU, Conv2d, MaxPool2d, Flatten, SoftmaxCrossEntropy, SGD) in
-float64 on the same parameters and batches. Known mistakes are recognised by running the textbook with
-that mistake built in (gradients never cleared, momentum lost, ...) and comparing.
+A profiler's numbers are times the test also measures around the calls, on the same clock (this thread's
+CPU time): each property is checked on one step's numbers, and a failure names the mistakes consistent
+with them (another clock, another unit, a part lost or counted twice, a record shared between steps).
 """
 
 import time
@@ -12,13 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from grader.feedback.checks import check_close, check_equal, check_that
-
-
-LR, MOMENTUM = 0.1, 0.9
-# float32 end to end against a float64 textbook: the change of a parameter over a few steps agrees to
-# about 1e-6 of its size; a wrong step is off by far more.
-RTOL, ATOL = 2e-3, 2e-6
+from grader.feedback.checks import check_equal, check_that
+from test_performance_steps import cnn_batches, cnn_params, mlp_batches, mlp_params
+from test_performance_textbook import LR, MOMENTUM
 
 
 def busy(seconds):
@@ -28,274 +23,25 @@ def busy(seconds):
         pass
 
 
-def parameter_names(count):
-    return [f"{'Wb'[index % 2]}{index // 2 + 1}" for index in range(count)]
-
-
-# ---------------------------------------------------------------------------------------------------
-# The judge's textbook: reference layers in float64, with optional known mistakes built in
-
-
-def textbook_mlp(ref, params):
-    layers = []
-    for index in range(0, len(params), 2):
-        if index:
-            layers.append(ref.activations.ReLU())
-        n_in, n_out = params[index].shape
-        layers.append(ref.layers.Linear(n_in, n_out, rng=np.random.default_rng(0)))
-    return ref.network.Sequential(*layers)
-
-
-def mistake_layers(ref):
-    """Layers (on the reference's Layer base class) that build known mistakes into a textbook CNN:
-    (ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake). Each class is made by a function of the
-    base class because only the judge has the reference."""
-    Layer = ref.layers.Layer
-    return channels_last_flatten(Layer), pool_ties_to_all(Layer), input_gradient_mistake(Layer)
-
-
-def channels_last_flatten(Layer):
-    class ChannelsLastFlatten(Layer):
-        """A Flatten that reads (N, C, H, W) features in (h, w, c) order: the Linear layer's rows taken in
-        the wrong order (a fast CNN that forgot to permute them)."""
-
-        def forward(self, x):
-            self.shape = x.shape
-            return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(len(x), -1)
-
-        def backward(self, grad):
-            n, c, h, w = self.shape
-            return grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
-
-    return ChannelsLastFlatten
-
-
-def pool_ties_to_all(Layer):
-    class PoolTiesToAll(Layer):
-        """2 x 2 max-pooling whose backward gives each window's gradient to EVERY position equal to its
-        maximum."""
-
-        def forward(self, x):
-            n, c, h, w = x.shape
-            self.x = x
-            self.y = x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-            return self.y
-
-        def backward(self, grad):
-            up = lambda a: a.repeat(2, axis=2).repeat(2, axis=3)  # noqa: E731
-            return up(grad) * (self.x == up(self.y))
-
-    return PoolTiesToAll
-
-
-def input_gradient_mistake(Layer):
-    class InputGradientMistake(Layer):
-        """Wraps the second convolution: its dL/dx as a fast step with a known mistake would compute it.
-
-        "stale": the padded buffer is never cleared, so each step returns the sum of all steps' dL/dx so
-        far. "assigned": col2im writes each kernel offset's block with = instead of +=, so where windows
-        overlap only the last offset's contribution survives.
-        """
-
-        def __init__(self, conv, kind):
-            super().__init__()
-            self.conv, self.kind, self.total = conv, kind, [None]  # a list: the total outlives recall()
-
-        def forward(self, x):
-            self.x_shape = x.shape
-            return self.conv.forward(x)
-
-        def backward(self, grad):
-            dx = self.conv.backward(grad)
-            if self.kind == "stale":
-                if self.total[0] is None:
-                    self.total[0] = dx.copy()  # the first batch is a full one
-                else:
-                    self.total[0][:len(dx)] += dx  # a shorter batch uses the first rows of the buffer
-                return self.total[0][:len(dx)].copy()
-            W = self.conv.W.data
-            out_channels, in_channels, k, _ = W.shape
-            n, _, height, width = self.x_shape
-            pad = self.conv.padding
-            padded = np.zeros((n, in_channels, height + 2 * pad, width + 2 * pad))
-            for i in range(k):
-                for j in range(k):
-                    padded[:, :, i:i + height, j:j + width] = np.einsum("nohw,oc->nchw", grad, W[:, :, i, j])
-            return padded[:, :, pad:pad + height, pad:pad + width]
-
-    return InputGradientMistake
-
-
-def textbook_cnn(ref, params, *, flatten="textbook", pool="textbook", input_gradient="textbook"):
-    conv = ref.conv
-    (c1, c0, k, _), c2 = params[0].shape, params[2].shape[0]
-    first = conv.Conv2d(c0, c1, k, padding=k // 2, rng=np.random.default_rng(0))
-    second = conv.Conv2d(c1, c2, k, padding=k // 2, rng=np.random.default_rng(0))
-    last = ref.layers.Linear(*params[4].shape, rng=np.random.default_rng(0))
-    model = ref.network.Sequential(first, conv.MaxPool2d(2), ref.activations.ReLU(), second, conv.MaxPool2d(2),
-                                   ref.activations.ReLU(), conv.Flatten(), last)
-    for p, value in zip(model.parameters(), params):
-        p.data[...] = value
-    ChannelsLastFlatten, PoolTiesToAll, InputGradientMistake = mistake_layers(ref)
-    if pool == "ties to all":
-        model.layers[1], model.layers[4] = PoolTiesToAll(), PoolTiesToAll()
-    if flatten == "channels last":
-        model.layers[6] = ChannelsLastFlatten()
-    if input_gradient != "textbook":
-        model.layers[3] = InputGradientMistake(second, input_gradient)
-    return model, [first.W, first.b, second.W, second.b, last.W, last.b]
-
-
-def textbook_run(ref, model, parameters, batches, *, batch_size, momentum=MOMENTUM, clear=True,
-                 last_divided_by_batch_size=False):
-    """Train a textbook model on the batches as the fast step should; (losses, final parameters, parameters
-    after the first step)."""
-    optimizer = ref.optim.SGD(parameters, lr=LR, momentum=momentum)
-    loss_fn = ref.losses.SoftmaxCrossEntropy()
-    losses, first = [], None
-    for index, (x, labels) in enumerate(batches):
-        if clear:
-            optimizer.zero_grad()
-        losses.append(loss_fn.forward(model.forward(np.asarray(x, dtype=np.float64)), labels))
-        grad = loss_fn.backward()
-        if last_divided_by_batch_size and index == len(batches) - 1:
-            grad = grad * len(x) / batch_size
-        model.backward(grad)
-        optimizer.step()
-        first = first or [p.data.copy() for p in parameters]
-    return np.array(losses), [p.data.copy() for p in parameters], first
-
-
-def mlp_runs(ref, params, batches, batch_size):
-    """{variant: (losses, final parameters)} of the textbook and of its known-wrong variants."""
-    def run(**options):
-        model = textbook_mlp(ref, params)
-        parameters = model.parameters()
-        for p, value in zip(parameters, params):
-            p.data[...] = value
-        return textbook_run(ref, model, parameters, batches, batch_size=batch_size, **options)
-
-    return {"textbook": run(), "stale": run(clear=False), "no momentum": run(momentum=0.0),
-            "last divided": run(last_divided_by_batch_size=True)}
-
-
-def cnn_runs(ref, params, batches, batch_size):
-    def run(options=None, **model_options):
-        model, parameters = textbook_cnn(ref, params, **model_options)
-        return textbook_run(ref, model, parameters, batches, batch_size=batch_size, **(options or {}))
-
-    return {"textbook": run(), "stale": run({"clear": False}), "no momentum": run({"momentum": 0.0}),
-            "last divided": run({"last_divided_by_batch_size": True}),
-            "channels last": run(flatten="channels last"), "ties to all": run(pool="ties to all"),
-            "stale dx": run(input_gradient="stale"), "assigned dx": run(input_gradient="assigned")}
-
-
-MLP_MISTAKES = {
-    "stale": "what the textbook computes when the gradients of earlier steps are never cleared: a reused "
-             "gradient buffer was added to (+=) without being reset; write it with out= (or clear it) each step.",
-    "no momentum": "what SGD WITHOUT momentum computes: the velocity was overwritten (=) where it must "
-                   "accumulate (u *= momentum, then u += g).",
-    "last divided": "what the textbook computes if the last, shorter batch is averaged over batch_size "
-                    "instead of its own n: divide by len(x).",
-}
-CNN_MISTAKES = {
-    **MLP_MISTAKES,
-    "channels last": "what a model computes whose Linear layer reads channels-last (h, w, c) features with "
-                     "W3's rows still in Flatten's (c, h, w) order: permute W3's rows once, in __init__ (and "
-                     "back in parameters()).",
-    "ties to all": "what max-pooling computes when a tied window gives its gradient to EVERY position "
-                   "equal to its maximum: only the first one (row-major within the window) may take it.",
-    "stale dx": "what the textbook computes if the buffer collecting the second convolution's dL/dx is "
-                "never cleared between steps: a stale buffer adds the old steps' gradients; set it to zero "
-                "at the start of each step.",
-    "assigned dx": "what col2im computes with = instead of +=: where windows overlap, only the last kernel "
-                   "offset's contribution survives; add each offset's block into the buffer.",
-}
-
-
-def check_steps(what, fast, start, batches, runs, mistakes, *, profiler=None):
-    """Run the fast step on the batches; check each parameter's change, then the losses, against the judge's
-    textbook run (runs: a callable returning mlp_runs or cnn_runs). The parameters come first: a wrong
-    gradient shows in its own parameter's row (in `make compare` too) before it spoils every loss."""
-    losses = [fast.step(*batches[0], profiler)]
-    first = fast.parameters()
-    losses = np.array(losses + [fast.step(x, labels, profiler) for x, labels in batches[1:]], dtype=np.float64)
-
-    def alternatives(pick):
-        return lambda: [(pick(result), mistakes[name]) for name, result in runs().items() if name in mistakes]
-
-    final = fast.parameters()
-    check_equal(f"{what}: parameters() gives one array per parameter", len(final), len(start),
-                lambda got: f"{what}: parameters() returned {got} arrays; expected {len(start)}, one per "
-                            "parameter in the textbook order [W1, b1, W2, b2, ...].")
-    for steps, values, at in ((1, first, 2), (len(batches), final, 1)):
-        for index, name in enumerate(parameter_names(len(start))):
-            changed = np.asarray(values[index], dtype=np.float64) - start[index]
-            check_close(f"{what}: how {name} changed over {steps} step{'s' * (steps > 1)} (its value from "
-                        "parameters() minus the value it was given)", changed,
-                        lambda index=index, at=at: runs()["textbook"][at][index] - start[index], rtol=RTOL, atol=ATOL,
-                        alternatives=alternatives(lambda result, index=index, at=at: result[at][index] - start[index]))
-    check_close(f"{what}: the losses returned by {len(batches)} steps", losses, lambda: runs()["textbook"][0],
-                rtol=1e-4, atol=1e-5, alternatives=alternatives(lambda result: result[0]))
-
-
-# ---------------------------------------------------------------------------------------------------
-# Inputs
-
-
-def mlp_params(rng, sizes):
-    """float32 parameters [W1, b1, ...] of an MLP of these sizes, non-zero biases."""
-    params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        params.append((rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32))
-        params.append((0.1 * rng.standard_normal(n_out)).astype(np.float32))
-    return params
-
-
-def mlp_batches(rng, n_in, classes, sizes):
-    """Batches whose first features are zero in every row (like MNIST's border pixels)."""
-    batches = []
-    for n in sizes:
-        x = rng.random((n, n_in)).astype(np.float32)
-        x[:, :n_in // 4] = 0.0
-        x[x < 0.3] = 0.0
-        batches.append((x, rng.integers(0, classes, n)))
-    return batches
-
-
-def cnn_params(rng, c0, c1, c2, k, height, width, classes):
-    """float32 parameters in build_mnist_cnn's layouts; the first biases positive, so that flat regions of
-    an image give tied maxima that survive the ReLU."""
-    features = c2 * (height // 4) * (width // 4)
-    return [(rng.standard_normal((c1, c0, k, k)) * np.sqrt(2.0 / (c0 * k * k))).astype(np.float32),
-            rng.uniform(0.1, 0.5, c1).astype(np.float32),
-            (rng.standard_normal((c2, c1, k, k)) * np.sqrt(2.0 / (c1 * k * k))).astype(np.float32),
-            (0.1 * rng.standard_normal(c2)).astype(np.float32),
-            (rng.standard_normal((features, classes)) * np.sqrt(1.0 / features)).astype(np.float32),
-            (0.1 * rng.standard_normal(classes)).astype(np.float32)]
-
-
-def cnn_batches(rng, shape, classes, sizes):
-    """Images with a flat zero region (like MNIST's background): max-pooling windows there are tied."""
-    c0, height, width = shape
-    batches = []
-    for n in sizes:
-        x = rng.random((n, c0, height, width)).astype(np.float32)
-        x[:, :, : height // 2, : width // 2] = 0.0
-        batches.append((x, rng.integers(0, classes, n)))
-    return batches
-
-
 # ---------------------------------------------------------------------------------------------------
 # Profiler
 
 
-def explain_profiled_sums(pairs):
-    """Why the parts of profiled steps disagree with the step timed around them (thread CPU seconds). The
-    check before it proved that step() laps its parts, so a sum far from the step is the clock's doing,
-    or a profiler restarted inside step()."""
-    shown = ", ".join(f"{1e3 * total:.3f} ms of {1e3 * outside:.3f}" for total, outside in pairs[:3])
-    if all(total > outside for total, outside in pairs):
+def explain_profiled_sums(steps):
+    """Why the parts of profiled steps disagree with the step timed around them (thread CPU seconds); steps:
+    (sum of the parts, the profiler's total, the time around the step). The check before it proved that step()
+    laps its parts, so a sum far from the step is the clock's doing, laps that overlap, or a profiler
+    restarted inside step()."""
+    shown = ", ".join(f"{1e3 * parts:.3f} ms of {1e3 * outside:.3f}" for parts, _, outside in steps[:3])
+    ratios = [parts / total if parts > 0 and total > 0 else 1.0 for parts, total, _ in steps]
+    if all(units(ratio) for ratio in ratios):
+        return (f"the parts of a profiled step add up to {ratios[0]:.4g} times the profiler's own total: the parts and "
+                f"the total are in different units ({units(ratios[0])}). Keep every time in seconds.")
+    if all(parts > outside for parts, _, outside in steps):
+        if all(parts > total + 1e-6 for parts, total, _ in steps):
+            return (f"the parts of a profiled step add up to more than the step timed around it ({shown}) and "
+                    "more than the profiler's own total: the parts overlap, some time is in two parts (lap() must "
+                    "move the mark to now; stop() charges 'rest' only the time since the last mark).")
         return (f"the parts of a profiled step add up to MORE than the step timed around it ({shown}): the "
                 "profiler's clock counts time this thread did not spend. time.thread_time counts this thread's "
                 "CPU time only; time.process_time adds every other thread's, time.perf_counter the time others "
@@ -321,45 +67,117 @@ def test_profiler_parts_tile_the_step_and_add_up_to_it(ex, rng):
     record = dict(profiler.records[-1])
     total = profiler.totals[-1]
     check_equal("the parts of a step lapped 'first', 'second', 'first', then stopped", list(record), [
-        "first", "second", "rest"], lambda names: (
-        f"the step's record has the parts {names}; expected ['first', 'second', 'rest']: one entry per part "
-        "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'."))
-    rest = record.get("rest") if isinstance(record.get("rest"), float) else 0.0
+        "first", "second", "rest"], names_message)
+    parts = [number(seconds) for seconds in record.values()]
+    times = [number(record.get("first")), number(record.get("second")), sum(parts), number(total),
+             number(record.get("rest", 0.0)), outside, min(parts, default=0.0), max(parts, default=0.0)]
+    check_that("the parts 'first' (2 ms and 1 ms of work) and 'second' (1 ms), their sum, the step's total and "
+               "the time measured around the step", times, lambda times: time_problem(times) is None, time_problem)
 
-    def first_problem(seconds):
-        if seconds >= 0.003:
-            return None
-        return f"'first' holds {seconds} s for two laps of at least 2 ms and 1 ms: " + (
-            "a part lapped twice in one step gets the SUM of its laps (+=), not the last one."
-            if seconds < 0.0025 else "a little less than the work in its laps: time between one reading "
-            "of the clock and the next mark is lost. Read the clock once per lap: now = clock(); add now - "
-            "mark; mark = now.")
 
-    def sum_problem(parts, total, rest):
-        if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
-            return None
-        return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: "
-                + ("the total is the parts without 'rest': it stops at the last lap. The step's total runs from "
-                   "start() to stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6
-                   else "the parts overlap: lap() must move the mark to now, so the next part starts where this "
-                   "one ended." if parts > total else "some time is in no part: every lap adds to its part, "
-                   "and stop() charges the time since the last mark to 'rest'."))
+def number(value):
+    return value if isinstance(value, (int, float)) else float("nan")
 
-    def problem(times):  # one observation: every property must hold of the same step's numbers
-        first, second, parts, total, rest, outside = (float(t) for t in times)
-        return first_problem(first) or sum_problem(parts, total, rest) or (
+
+def names_message(names):
+    if names == ["first", "second"]:
+        return ("the step's record has the parts ['first', 'second']: 'rest' is missing. stop() adds 'rest' (the time "
+                "since the last mark) to the step's parts BEFORE it keeps the record: a record appended, or copied, "
+                "before 'rest' is added has none.")
+    return (f"the step's record has the parts {names}; expected ['first', 'second', 'rest']: one entry per part "
+            "name in the order first lapped (a part lapped twice keeps its place), and stop() adds 'rest'.")
+
+
+def time_problem(times):
+    """What is wrong with one step's numbers (seconds of this thread's CPU time), the likely mistakes first."""
+    first, second, parts, total, rest, outside, lowest, highest = (float(t) for t in times)
+    telescoped = abs(parts - total) <= 1e-6 + 1e-9 * abs(total)  # the laps tile the step (else: sum_problem)
+    return clock_problem(lowest, highest, parts, total, outside, mixed_only=True) or \
+        first_problem(first, second, telescoped) or clock_problem(lowest, highest, parts, total, outside) or \
+        sum_problem(parts, total, rest, outside, second) or (
             None if 0.001 <= second < 0.5 else f"'second' holds {second} s for 1 ms of work: a lap is the time "
             "since the previous mark (start() or the previous lap).") or (
             None if 0.004 <= total <= outside else f"totals[-1] is {total} s for a step measured at {outside} s "
             "from outside: it must be stop() minus start() in CPU seconds of the thread (time.thread_time).")
 
-    def number(value):
-        return value if isinstance(value, (int, float)) else float("nan")
 
-    times = [number(record.get("first")), number(record.get("second")), sum(map(number, record.values())),
-             number(total), rest, outside]
-    check_that("the parts 'first' (2 ms and 1 ms of work) and 'second' (1 ms), their sum, the step's total and "
-               "the time measured around the step", times, lambda times: problem(times) is None, problem)
+def clock_problem(lowest, highest, parts, total, outside, mixed_only=False):
+    """A part or the total that no reading of one clock can give: negative, or longer than the whole step (two
+    clocks mixed, only those with mixed_only), a coarse clock, other units."""
+    telescoped = abs(parts - total) <= 1e-6 + 1e-9 * abs(total)  # the laps tile the step (else: sum_problem)
+    if telescoped and (lowest < 0 or highest > outside + 0.05):  # no tick of a coarse clock: two clocks mixed
+        return (f"a part holds {lowest if lowest < 0 else highest:.6g} s, {'negative' if lowest < 0 else 'more than'}"
+                f"{'' if lowest < 0 else f' the whole step measured around it ({outside:.6g} s)'}: one difference "
+                "of two readings of ONE clock cannot be that. lap() reads another clock than start() and stop() "
+                "(time.perf_counter, time.time), or a mark taken on one clock is subtracted from another's; read "
+                "time.thread_time everywhere.")
+    if mixed_only:
+        return None
+    if telescoped and highest > outside:
+        return (f"a part holds {highest:.6g} s, more than the whole step measured around it on this thread's CPU "
+                f"clock ({outside:.6g} s): the profiler's clock counts time this thread did not spend, or advances "
+                "in ticks (time.process_time: every thread's CPU time, updated at each scheduler tick under a "
+                "CPU-time limit; the wall clock: the time others ran). Use time.thread_time.")
+    ratio = total / parts if parts > 0 and total > 0 else 1.0
+    if unit := units(ratio):
+        return (f"totals[-1] is {ratio:.4g} times the sum of its parts: the total and the parts are in different units "
+                f"({unit}). Keep every time in seconds, as the clock gives them.")
+    if total > outside:
+        return (f"the step's total is {1e3 * total:.3f} ms, longer than the step measured around it on this thread's "
+                f"CPU clock ({1e3 * outside:.3f} ms): " + (
+                    "the profiler's clock counts time this thread did not spend (time.process_time adds every "
+                    "thread's, the wall clock the time others ran): use time.thread_time."
+                    if telescoped else
+                    f"it is read from another clock than the parts (which add up to {1e3 * parts:.3f} ms): the wall "
+                    "clock (time.perf_counter, time.time) counts the time other processes ran. One clock for the "
+                    "parts and the total: time.thread_time."))
+
+
+def units(ratio):
+    """The units two times are in when one is `ratio` times the other (a factor 1000 or 1e6), or None."""
+    return next((f"a factor {factor:g}: {text} and seconds" for factor, text in (
+        (1e3, "milliseconds"), (1e6, "microseconds"), (1e-3, "milliseconds"), (1e-6, "microseconds"))
+        if abs(ratio / factor - 1) < 0.02), None)
+
+
+def first_problem(first, second, telescoped):
+    if first >= 0.003:
+        return None
+    if first == second == 0.0 and not telescoped:  # (a coarse clock's laps of 0 still add up to the total)
+        return ("every lap holds 0 s: the mark moves to now BEFORE the time since it is charged, so a lap measures "
+                "nothing. Charge now - mark to the part first, then move the mark.")
+    return f"'first' holds {first} s for two laps of at least 2 ms and 1 ms: " + (
+        "a part lapped twice in one step gets the SUM of its laps (+=), not the last one."
+        if first < 0.0025 else "a little less than the work in its laps: time between one reading "
+        "of the clock and the next mark is lost. Read the clock once per lap: now = clock(); add now - "
+        "mark; mark = now.")
+
+
+def sum_problem(parts, total, rest, outside, second):
+    if abs(parts - total) <= 1e-6 + 1e-9 * abs(total):
+        return None
+    return (f"the parts add up to {1e3 * parts:.3f} ms but the step took {1e3 * total:.3f} ms: " + (
+        "the total is the parts without 'rest': it stops at the last lap. The step's total runs from start() to "
+        "stop(), 'rest' included." if rest > 0 and abs(parts - rest - total) <= 1e-6 else
+        "'rest' holds the whole step (the laps are right): stop() charges to 'rest' only the time since the LAST "
+        "mark, not since start()." if abs(rest - total) <= 1e-6 and 0.5 * outside <= total and second < 0.002 else
+        "the total is 'rest' alone, the time since the last mark: the step's total is stop() minus start() (the "
+        "mark moves at every lap, the start does not)." if rest > 0 and abs(rest - total) <= 1e-6 and
+        total < 0.5 * outside else
+        "the parts overlap: lap() must move the mark to now, so the next part starts where this one ended."
+        if parts > total else "some time is in no part (every lap adds to its part, and stop() charges the time "
+        "since the last mark to 'rest'), or the total is read from another clock than the parts (one clock for "
+        "both: time.thread_time)."))
+
+
+def faults_message(count):
+    if isinstance(count, (int, float)) and count < 0:
+        return (f"faults[1] is {count}: a count of page faults is never negative. The subtraction is reversed (start() "
+                "minus stop()): a step's faults are ru_minflt at stop() MINUS ru_minflt at start().")
+    return (f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even with 4 MiB "
+            "pages): count ru_minflt of resource.getrusage at start() and at stop()" + (
+                ", of this process (RUSAGE_SELF, not RUSAGE_CHILDREN) and its minor faults (ru_minflt, not the major "
+                "ones, ru_majflt, which need a disk)." if count == 0 else "."))
 
 
 @pytest.mark.part("profiler")
@@ -379,9 +197,7 @@ def test_profiler_keeps_one_record_total_and_fault_count_per_step(ex, rng):
         f"after 3 profiled steps records, totals and faults have {got} entries; expected one per step: "
         "stop() appends the step's record, total and page-fault count (start() must not clear them)."))
     check_that("the page faults of a step that touches 64 MiB of fresh memory", profiler.faults[1],
-               lambda faults: faults >= 16, lambda faults: (
-                   f"faults[1] is {faults} for a step that touched 64 MiB of new memory (at least 16 faults even "
-                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
+               lambda faults: faults >= 16, faults_message)
 
 
 @pytest.mark.part("profiler")
@@ -405,11 +221,11 @@ def test_profiler_counts_the_page_faults_of_each_step_only(ex, rng):
                [faults, during], lambda pair: sum(pair[0]) <= pair[1],
                lambda pair: f"the 3 steps report {pair[0]} page faults, {sum(pair[0])} in all, while the whole loop "
                f"around them had {pair[1]}: a step's count must be ru_minflt at stop() MINUS ru_minflt at start(), "
-               "not the process's count since it started.")
+               + ("not the process's count since it started." if max(pair[0], default=0) > pair[1] else
+                  "read afresh at EVERY start(): each step also counts the faults of the steps before it (the "
+                  "starting count read once, in __init__ or the first start())."))
     check_that("the page faults of the step that touched 64 MiB of fresh memory", faults[1] if faults[1:] else None,
-               lambda count: count >= 16, lambda count: (
-                   f"faults[1] is {count} for a step that touched 64 MiB of new memory (at least 16 faults even "
-                   "with 4 MiB pages): count ru_minflt of resource.getrusage at start() and at stop()."))
+               lambda count: count >= 16, faults_message)
 
 
 @pytest.mark.fact  # names of parts and a count of dicts: the times and faults above are the judged quantities
@@ -428,7 +244,93 @@ def test_profiler_keeps_a_record_of_its_own_for_every_step(ex, rng):
         return (f"records hold the parts {parts} after steps that lapped 'first step', 'second step', 'third step'"
                 + ("; they are one dictionary object, reused: start() must begin a NEW dict for each step ({}), "
                    "since clearing the old one changes every record already kept." if distinct < len(parts) else
+                   ": 'rest' is missing from every record: stop() adds 'rest' BEFORE it keeps the record (a record "
+                   "appended, or copied, before 'rest' is added has none)." if all(
+                       isinstance(names, list) and "rest" not in names for names in parts) else
                    "; each record holds the parts of its own step only, ending with 'rest'."))
 
     check_equal("the parts of each step's record, and how many distinct dicts the records are", [parts, distinct],
                 [[["first step", "rest"], ["second step", "rest"], ["third step", "rest"]], 3], message)
+
+
+@pytest.mark.part("profiler")
+def test_profiler_counts_the_time_of_its_own_thread_only(ex, rng):
+    import sys
+    import threading
+
+    other = threading.Thread(target=busy, args=(0.03,), daemon=True)  # CPU time of another thread, meanwhile
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # the two threads take turns often: the other one runs inside the step
+    try:
+        profiler = ex.Profiler()
+        started = time.thread_time()
+        other.start()
+        profiler.start()
+        busy(0.01)
+        profiler.lap("work")
+        profiler.stop()
+        outside = time.thread_time() - started
+    finally:
+        sys.setswitchinterval(switch)
+        other.join()
+    parts = [number(seconds) for seconds in profiler.records[-1].values()]
+    total = number(profiler.totals[-1])
+    check_that("the parts and total of a step while another thread works, and the step timed around it on this "
+               "thread's CPU clock", [sum(parts), total, min(parts, default=0.0), max(parts, default=0.0), outside],
+               lambda t: clock_problem(t[2], t[3], t[0], t[1], t[4]) is None and 0.01 <= t[1] <= t[4],
+               lambda t: clock_problem(t[2], t[3], t[0], t[1], t[4]) or (
+                   f"the step's total is {t[1]} s for 10 ms of this thread's work, and it spent {t[4]} s in the step: "
+                   "totals[-1] is stop() minus start() in this thread's CPU time only (time.thread_time)."))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Profiled fast steps
+
+
+@pytest.mark.part("mlp")
+def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
+    sizes = (16, 12, 8, 4)
+    fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
+    batches = mlp_batches(rng, sizes[0], sizes[-1], (8,) * 5)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in batches:
+        started = time.thread_time()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastMLP step", [times[0] for times in steps],
+               lambda counts: min(counts) >= 4, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each layer's forward and backward, the loss, the update) so that the profile says "
+                   "where the time goes."))
+    check_that("the sum of a profiled FastMLP step's parts against the step measured around it",
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
+               explain_profiled_sums)
+
+
+@pytest.mark.part("cnn")
+def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
+    shape = (1, 8, 8)
+    fast = ex.FastCNN(cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5), lr=LR, momentum=MOMENTUM,
+                      batch_size=4, image_shape=shape)
+    profiler = ex.Profiler()
+    steps = []
+    for x, labels in cnn_batches(rng, shape, 5, (4,) * 5):
+        started = time.thread_time()
+        profiler.start()
+        fast.step(x, labels, profiler)
+        profiler.stop()
+        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
+                      time.thread_time() - started))
+    check_that("the parts of a profiled FastCNN step", [times[0] for times in steps],
+               lambda counts: min(counts) >= 6, lambda counts: (
+                   f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
+                   "step (each convolution's im2col and product, pooling, their backward, the update)."))
+    check_that("the sum of a profiled FastCNN step's parts against the step measured around it",
+               [times[1:] for times in steps],
+               lambda steps: any(0.5 * outside <= parts <= outside for parts, _, outside in steps),
+               explain_profiled_sums)

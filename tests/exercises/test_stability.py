@@ -5,8 +5,8 @@ Expected values come from the exact reference of grader/milestones/stability.py 
 against PyTorch in float64 (grader/feedback/oracle.py), computed by the judge. The stable versions must
 match the exact values over the whole range (|logits| up to 1e4) without NaN, inf or NumPy warnings
 (underflow to 0 excepted: where the exact value is below the smallest float, 0 is the right answer). The
-naive versions are the learner's too: they must match for moderate inputs and break exactly where the
-textbook formula breaks, which the stability milestone then measures.
+naive versions (test_stability_naive.py) are the learner's too: they must match for moderate inputs and break
+exactly where the textbook formula breaks, which the stability milestone then measures.
 
 How close is close enough: a result computed from inputs of size |z| carries rounding of about eps |z| (the
 inputs themselves are only known to eps |z|), so every tolerance below grows with the magnitudes involved
@@ -20,7 +20,7 @@ import pytest
 
 from grader.feedback import diagnose
 from grader.feedback.checks import check_equal, check_that, check_unchanged
-from helpers import once
+from helpers import log_softmax_slips, once, softmax_slips
 from grader.feedback import oracle
 from grader.feedback.oracle import check_close_ref
 from grader.milestones.stability import (call_recording_warnings, exact_bce_with_logits,
@@ -102,8 +102,10 @@ def check_finite_where_exact_is(name, got, exact, advice):
 
     def message(value):
         bad = tuple(int(i) for i in bad_entries(value)[0])
-        return (f"{name} gave {np.asarray(value, dtype=np.float64)[bad]} at index {bad} where the exact value is "
-                f"{np.asarray(exact())[bad]:.6g}: {advice}")
+        got = np.asarray(value, dtype=np.float64)[bad]
+        return (f"{name} gave {got} at index {bad} where the exact value is {np.asarray(exact())[bad]:.6g}: {advice}"
+                + " NaN (not inf) comes from the log of a negative number (a sum without exp, e.g. log(sum(z - m))?), "
+                "inf - inf or 0 * inf." * bool(np.isnan(got)))
 
     check_that(f"{name} is finite where the exact value is", got, lambda value: len(bad_entries(value)) == 0,
                message)
@@ -127,15 +129,6 @@ def check_stable(ex, name, args, exact, dtype, kind, scale, advice, **check):
     check_dtype(name, got, dtype)
 
 
-def check_moderate(ex, name, args, exact, dtype, kind, scale, inputs="logits", **check):
-    """A naive_ function is right where its formula is safe: within tolerance of `exact()` on the moderate
-    `inputs` `args` (`check`: further check_accurate arguments), in the input's dtype."""
-    __tracebackhide__ = True
-    got, _ = call(getattr(ex, name), *args)
-    check_accurate(f"{name} of moderate {inputs} ({np.dtype(dtype).name})", got, exact, dtype, kind, scale, **check)
-    check_dtype(name, got, dtype)
-
-
 def softmax_logits(dtype):
     """Rows spread over +-M and rows of large negative logits only, for every magnitude M."""
     rows = [m * np.array([1.0, 0.5, 0.0, -0.5, -1.0]) for m in MAGNITUDES]
@@ -149,10 +142,6 @@ def sigmoid_inputs(dtype):
     return np.array(sorted({s * m for m in magnitudes for s in (-1.0, 1.0)})).astype(dtype)
 
 
-def moderate(rng, dtype, shape):
-    return (3.0 * rng.standard_normal(shape)).astype(dtype)
-
-
 # --- stable versions -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -160,7 +149,7 @@ def test_stable_softmax_is_exact_over_the_whole_range_without_warnings(ex, dtype
     z = softmax_logits(dtype)
     check_stable(ex, "stable_softmax", (z,), once(lambda: exact_softmax(z)), dtype, "probability", row_scale(z),
                  "subtract each row's max before exp, so no exponent is positive and the largest term is "
-                 "exactly 1 (never inf / inf or 0 / 0).")
+                 "exactly 1 (never inf / inf or 0 / 0).", alternatives=lambda: softmax_slips(z))
 
 
 def test_stable_softmax_normalises_each_row_with_its_own_max(ex):
@@ -176,7 +165,7 @@ def test_stable_softmax_normalises_each_row_with_its_own_max(ex):
     check_accurate("stable_softmax of a batch whose rows have very different scales", got,
                    once(lambda: exact_softmax(z)), np.float64, "probability", row_scale(z),
                    alternatives=lambda: [(shifted_by_the_batch_max(), "the softmax shifted by the batch's max: "
-                                          + advice)],
+                                          + advice), *softmax_slips(z)],
                    regions=[(np.array([[False] * 3, [True] * 3]), "the row whose max (0) is far below the batch's "
                              "max (700)", advice)])
 
@@ -186,7 +175,7 @@ def test_stable_log_softmax_is_exact_over_the_whole_range_without_warnings(ex, d
     z = softmax_logits(dtype)
     check_stable(ex, "stable_log_softmax", (z,), once(lambda: exact_log_softmax(z)), dtype, "log", row_scale(z),
                  "a probability underflowed to 0 and its log is -inf (or exp overflowed). Do not take the log "
-                 "of softmax: compute (z - m) - log(sum(exp(z - m))).")
+                 "of softmax: compute (z - m) - log(sum(exp(z - m))).", alternatives=lambda: log_softmax_slips(z))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -196,8 +185,9 @@ def test_stable_cross_entropy_is_exact_over_the_whole_range_without_warnings(ex,
     labels = np.array([2, 2, 1, 3, 2, 0])
     check_stable(ex, "stable_cross_entropy", (logits, labels), once(lambda: exact_cross_entropy(logits, labels)),
                  dtype, "log", np.mean(row_scale(logits)[:, 0]),
-                 "the probability of a true class underflowed to 0 (log 0 = -inf): take the entries of "
-                 "stable_log_softmax, never the log of softmax.", batch_size=len(labels))
+                 "the probability of a true class underflowed to 0 (log 0 = -inf), or exp overflowed: take the entries "
+                 "of stable_log_softmax, never the log of softmax nor the naive version (naive_log_softmax).",
+                 batch_size=len(labels))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -206,7 +196,10 @@ def test_stable_sigmoid_is_exact_over_the_whole_range_without_warnings(ex, dtype
     check_stable(ex, "stable_sigmoid", (x,), once(lambda: exact_sigmoid(x)), dtype, "probability", entry_scale(x),
                  "exp of a large number overflowed: only ever compute exp(-|x|).",
                  alternatives=lambda: [(exact_sigmoid(-np.asarray(x, dtype=np.float64)),
-                                        "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")])
+                                        "sigmoid(-x): the two branches are swapped (1 / (1 + e) is for x >= 0).")],
+                 regions=[(x < 0, "the input is negative", "the branch for x < 0 is wrong: there sigmoid(x) = e / "
+                           "(1 + e), e = exp(x)."), (x >= 0, "the input is >= 0", "the branch for x >= 0 is wrong: "
+                           "there sigmoid(x) = 1 / (1 + e), e = exp(-x).")])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
@@ -219,8 +212,25 @@ def test_stable_bce_with_logits_is_exact_over_the_whole_range_without_warnings(e
                  np.mean(entry_scale(z)),
                  "sigmoid(z) rounded to 0 or 1 and its log is -inf (or 0 * inf = NaN). Work with the logits: "
                  "max(z, 0) - z t + log1p(exp(-|z|)).", batch_size=len(z),
-                 alternatives=lambda: [(exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
-                                        "the loss for targets 1 - t: the linear term is - z * t.")])
+                 alternatives=lambda: [*bce_slips(z, t), (exact_bce_with_logits(z, 1.0 - t.astype(np.float64)),
+                                        "the loss for targets 1 - t: the linear term is - z * t."),
+                                       (exact_bce_with_logits(z, t) - np.mean(np.abs(z.astype(np.float64))),
+                                        "min(z, 0) where max(z, 0) belongs (np.minimum for np.maximum): the "
+                                        "loss is max(z, 0) - z t + log1p(exp(-|z|)).")])
+
+
+def bce_slips(z, t):
+    """Known-wrong binary cross-entropies with logits z and targets t (judge only): a term's sign flipped or left out."""
+    z, t = (np.asarray(v, dtype=np.float64) for v in (z, t))
+    first, second = t * np.logaddexp(0, -z), (1 - t) * np.logaddexp(0, z)  # -t log p and -(1 - t) log(1 - p)
+    return [(np.mean(first - second), "the (1 - t) log(1 - p) term subtracted: a sign flipped inside the sum (the two "
+             "log terms are added, then the sum negated)."),
+            (np.mean(second - first), "the t log p term with the wrong sign: the two log terms are added, then the sum "
+             "negated."),
+            (np.mean(np.maximum(z, 0) - z * t), "max(z, 0) - z t without the softplus term log1p(exp(-|z|)): a term "
+             "left out."),
+            (np.mean(np.maximum(z, 0) + z * t + np.logaddexp(0, -np.abs(z))), "max(z, 0) + z t + ...: the linear term's "
+             "sign is flipped; it is - z t.")]
 
 
 # Logits of confident right answers (target 1): the loss is log(1 + exp(-z)), about exp(-z), far below eps.
@@ -320,86 +330,3 @@ def test_stable_functions_agree_with_pytorch_in_float64(ex, rng):
                     ex.stable_bce_with_logits(x, t),
                     lambda: torch.nn.functional.binary_cross_entropy_with_logits(*tensors()[1:]).item(), rtol=1e-10,
                     batch_size=9)
-
-
-# --- naive versions: right for moderate inputs, broken where the textbook formula must break ----------
-
-NOT_NAIVE = ("The naive version must be the textbook formula written literally (no max shift, no "
-             "branches, no log1p), so that you can see, and the stability milestone can measure, where it "
-             "breaks; the rearranged formula belongs in the stable_ version.")
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
-def test_naive_softmax_is_right_for_moderate_logits_and_breaks_at_large_ones(ex, rng, dtype):
-    z = moderate(rng, dtype, (4, 6))
-    check_moderate(ex, "naive_softmax", (z,), once(lambda: exact_softmax(z)), dtype, "probability", row_scale(z))
-    big = 1000.0 if dtype == np.float64 else 100.0
-    overflow, _ = call(ex.naive_softmax, np.array([[big, 0.0]], dtype=dtype))
-    check_that(f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name}", overflow,
-               lambda value: np.isnan(value).any(), lambda value: (
-                   f"naive_softmax([[{big:g}, 0]]) in {np.dtype(dtype).name} gave {value}, but exp({big:g}) "
-                   f"overflows to inf and inf / inf is NaN. {NOT_NAIVE}"))
-    tiny, _ = call(ex.naive_softmax, np.array([[-big * 1.1, -big * 1.2]], dtype=dtype))
-    check_that(f"naive_softmax([[{-big * 1.1:g}, {-big * 1.2:g}]]) in {np.dtype(dtype).name}", tiny,
-               lambda value: np.isnan(value).all(), lambda value: (
-                   f"naive_softmax of logits [{-big * 1.1:g}, {-big * 1.2:g}] in {np.dtype(dtype).name} gave "
-                   f"{value}, but both exponentials underflow to 0 and 0 / 0 is NaN. {NOT_NAIVE}"))
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
-def test_naive_log_softmax_is_right_for_moderate_logits_and_gives_minus_inf_for_tiny_probabilities(ex, rng,
-                                                                                                   dtype):
-    z = moderate(rng, dtype, (4, 6))
-    check_moderate(ex, "naive_log_softmax", (z,), once(lambda: exact_log_softmax(z)), dtype, "log", row_scale(z))
-    gap = 1000.0 if dtype == np.float64 else 120.0
-    under, _ = call(ex.naive_log_softmax, np.array([[0.0, -gap]], dtype=dtype))
-    check_that(f"naive_log_softmax([[0, {-gap:g}]]) in {np.dtype(dtype).name}", under,
-               lambda value: np.isneginf(np.asarray(value)[0, 1]), lambda value: (
-                   f"naive_log_softmax([[0, {-gap:g}]]) in {np.dtype(dtype).name} gave {value}: the probability "
-                   f"exp({-gap:g}) underflows to 0, and log(0) = -inf (the exact value is {-gap:g}). {NOT_NAIVE}"))
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
-def test_naive_cross_entropy_is_right_for_moderate_logits_and_infinite_when_a_probability_underflows(ex, rng,
-                                                                                                    dtype):
-    logits = moderate(rng, dtype, (5, 4))
-    labels = np.array([0, 3, 1, 2, 1])
-    check_moderate(ex, "naive_cross_entropy", (logits, labels), once(lambda: exact_cross_entropy(logits, labels)),
-                   dtype, "log", np.mean(row_scale(logits)[:, 0]), batch_size=5)
-    gap = 1000.0 if dtype == np.float64 else 120.0
-    broken, _ = call(ex.naive_cross_entropy, np.array([[0.0, -gap]], dtype=dtype), np.array([1]))
-    check_that(f"naive_cross_entropy(logits [[0, {-gap:g}]], label 1) in {np.dtype(dtype).name}", broken,
-               lambda value: np.isposinf(value), lambda value: (
-                   f"naive_cross_entropy(logits [[0, {-gap:g}]], label 1) in {np.dtype(dtype).name} gave {value}: "
-                   f"the true class's probability exp({-gap:g}) underflows to 0 and -log(0) = inf (the exact loss "
-                   f"is {gap:g}). {NOT_NAIVE}"))
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
-def test_naive_sigmoid_is_right_for_moderate_inputs_and_overflows_for_large_negative_ones(ex, rng, dtype):
-    x = moderate(rng, dtype, 12)
-    check_moderate(ex, "naive_sigmoid", (x,), once(lambda: exact_sigmoid(x)), dtype, "probability", entry_scale(x),
-                   inputs="inputs")
-    big = 1000.0 if dtype == np.float64 else 100.0
-    _, caught = call(ex.naive_sigmoid, np.array([-big], dtype=dtype))
-    check_that(f"NumPy's warnings during naive_sigmoid({-big:g}) in {np.dtype(dtype).name}", list(caught),
-               lambda caught: any("overflow" in message for message in caught),
-               f"naive_sigmoid({-big:g}) in {np.dtype(dtype).name} did not overflow, but 1 / (1 + exp(-x)) computes "
-               f"exp({big:g}) = inf (NumPy warns 'overflow encountered in exp'). {NOT_NAIVE}")
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
-def test_naive_bce_is_right_for_moderate_logits_and_breaks_once_sigmoid_rounds_to_one(ex, rng, dtype):
-    z = moderate(rng, dtype, 10)
-    t = rng.choice([0.0, 1.0], size=10).astype(dtype)
-    check_moderate(ex, "naive_bce_with_logits", (z, t), once(lambda: exact_bce_with_logits(z, t)), dtype, "log",
-                   np.mean(entry_scale(z)), batch_size=10)
-    big = 50.0 if dtype == np.float64 else 20.0
-    wrong, _ = call(ex.naive_bce_with_logits, np.array([big], dtype=dtype), np.array([0.0], dtype=dtype))
-    right, _ = call(ex.naive_bce_with_logits, np.array([big], dtype=dtype), np.array([1.0], dtype=dtype))
-    check_that(f"naive_bce_with_logits at logit {big:g} for targets 0 and 1 in {np.dtype(dtype).name}",
-               [wrong, right], lambda pair: np.isposinf(pair[0]) and np.isnan(pair[1]), lambda pair: (
-                   f"naive_bce_with_logits at logit {big:g} in {np.dtype(dtype).name} gave {pair[0]} for target 0 "
-                   f"and {pair[1]} for target 1; the textbook formula gives inf and NaN: sigmoid({big:g}) rounds to "
-                   "exactly 1, log(1 - p) = -inf, and for target 1 the term (1 - t) log(1 - p) is 0 * (-inf) = NaN. "
-                   f"{NOT_NAIVE}"))

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from grader.core.manifest import ROOT  # noqa: E402
 from grader.core import target as targets  # noqa: E402
 from grader.platforms.gradescope import build  # noqa: E402
+from platform_support import unpack  # noqa: E402  (beside this file)
 
 CGROUP = Path("/sys/fs/cgroup")
 MEMORY_BYTES = 768 * 2**20
@@ -70,7 +71,7 @@ def measure(submission: Path, sandbox: str, venv: Path = ROOT / ".venv") -> dict
     folder.chmod(0o755)
     memory, cpu = make_cgroup()
     try:
-        build.unpack(build.build(folder / "autograder.zip"), folder / "source")
+        unpack(build.build(folder / "autograder.zip"), folder / "source")
         (folder / "source" / ".venv").symlink_to(venv)
         (folder / "submission").mkdir()
         (folder / "results").mkdir()

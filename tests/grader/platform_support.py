@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from pathlib import Path
 
 from grader.core import manifest
 from grader.core import report as reports
 
 KATA = manifest.load()
+
+
+def unpack(archive_path: Path, into: Path) -> None:
+    """Unpack a built autograder zip keeping the executable bits (as Gradescope does), for the offline
+    simulation."""
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, into)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                (into / info.filename).chmod(mode)
 
 
 def assert_valid(results: dict, names: list[str] | None = None) -> None:

@@ -13,12 +13,12 @@ import subprocess
 
 import pytest
 
-from grader.core import manifest
+from grader.core import grading, manifest
 from grader.learner import progress, reset
 from grader.core import stubs as stubgen
 from grader.core.manifest import EXERCISES_DIR
 from grader.core.report import MilestoneStatus
-from command_support import FIRST, KATA, SECOND, report
+from command_support import FIRST, KATA, SECOND, Outcome, TargetRun, report
 
 # The `state` fixture (tests/grader/conftest.py): each test's own KATA_STATE_DIR, no last report.
 pytestmark = pytest.mark.usefixtures("state")
@@ -26,33 +26,25 @@ pytestmark = pytest.mark.usefixtures("state")
 
 # --- progress ------------------------------------------------------------------------------------------
 
-def test_render_shows_points_done_exercises_and_the_next_one():
+def test_render_shows_points_and_done_exercises():
     graded = report(done={FIRST.name}, failing={SECOND.name})
     text = progress.render(graded)
     assert "Progress [" in text and f"{graded['score']:g} / {graded['max_score']:g} points" in text
     assert f"Exercises done: 1 of {len(KATA.exercises)} ({FIRST.name})" in text
-    assert f"Next: exercise {SECOND.number}, {SECOND.name}" in text and "(2/5 tests pass)" in text
+    assert "100%" in progress.render(report(done=set(KATA.names)))
 
 
-def test_render_when_everything_is_done():
-    text = progress.render(report(done=set(KATA.names)))
-    assert "100%" in text and "Every exercise passes" in text
+def test_the_next_step_names_a_failed_milestone_once_every_exercise_passes(capsys):
+    results = [grading.ExerciseResult(ex, TargetRun("t", [Outcome("test_a", "passed")])) for ex in KATA.exercises]
+    failed = [{"name": "mnist", "title": "MNIST MLP", "status": MilestoneStatus.FAILED,
+               "reason": "test accuracy 85% < 90%"}]
+    assert grading.next_step(results, failed) == "Next: the milestone `mnist` (MNIST MLP): test accuracy 85% < 90%"
+    assert "Every exercise and milestone passes" in grading.next_step(results, [])
 
 
-def test_a_failed_milestone_is_named_when_every_exercise_passes(capsys):
-    graded = report(done=set(KATA.names))
-    graded["milestones"] = [{"name": "mnist", "status": MilestoneStatus.FAILED, "reason": "test accuracy 85% < 90%"}]
-    expected = "the milestone `mnist` failed: test accuracy 85% < 90%"
-    assert expected in progress.render(graded)
-    progress.record(graded)
-    assert progress.main([]) == 0
-    out = capsys.readouterr().out
-    assert expected in out and "Every exercise passes." not in out
-
-
-def test_record_keeps_a_history_that_progress_shows(state, capsys):
+def test_record_keeps_a_history_that_progress_shows_with_its_next_step(state, capsys):
     progress.record(report())
-    progress.record(report(done={FIRST.name}))
+    progress.record(dict(report(done={FIRST.name}), next=f"Next: exercise {SECOND.number}, `{SECOND.name}`."))
     lines = (state / "progress.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["done"] == [FIRST.name]
     assert progress.main([]) == 0
@@ -114,12 +106,11 @@ def test_reset_answered_yes_restores_the_stub_and_keeps_a_backup(learner_copy, s
     assert "saved as" in capsys.readouterr().out
 
 
-def test_reset_with_yes_skips_the_question_and_twice_keeps_both_backups(learner_copy, state, monkeypatch):
+def test_reset_with_yes_skips_the_question_and_twice_keeps_both_backups(learner_copy, state):
     folder, path = learner_copy
-    monkeypatch.setenv("YES", "1")
-    assert reset.main(["layers", "--exercises-dir", str(folder)]) == 0
+    assert reset.main(["layers", "--yes", "--exercises-dir", str(folder)]) == 0
     path.write_text("# second attempt\n")
-    assert reset.main(["layers", "--exercises-dir", str(folder)]) == 0
+    assert reset.main(["layers", "-y", "--exercises-dir", str(folder)]) == 0
     kept = sorted(p.read_text() for p in (state / "backups").iterdir())
     assert kept == ["# my own work\n", "# second attempt\n"]
 

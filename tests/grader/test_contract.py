@@ -39,7 +39,7 @@ def test_every_exercise_has_a_solution_a_stub_tests_mutants_and_hints():
         if len(ex.hints) < 3:
             problems.append(f"{ex.name}: fewer than three hints")
         bank = mutation.MUTANTS_DIR / ex.module_file
-        if bank.exists() and not mutation.load_mutants(ex.name):
+        if bank.exists() and not mutation.load_bank(ex.name):
             problems.append(f"{ex.name}: tests/mutants/{ex.module_file} has no mutants")
     assert not problems, "\n".join(problems)
 
@@ -68,8 +68,8 @@ def _public_api(module) -> dict[str, str]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_stub_and_solution_define_the_same_public_names_and_signatures(name):
-    stub = targets.load_module(EXERCISES_DIR, name)
-    solution = targets.load_module(SOLUTIONS_DIR, name)
+    stub = targets.module(targets.load_package(EXERCISES_DIR), name)
+    solution = targets.module(targets.load_package(SOLUTIONS_DIR), name)
     stub_api, solution_api = _public_api(stub), _public_api(solution)
     missing = sorted(set(solution_api) - set(stub_api))
     extra = sorted(set(stub_api) - set(solution_api))

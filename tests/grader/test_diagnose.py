@@ -206,9 +206,24 @@ def test_all_zeros_is_said_beside_an_alternative_it_matches():
     ("could not broadcast input array from shape (20,3,4,4) into shape (3,20,4,4)", "axes permuted"),
     ("operands could not be broadcast together with shapes (3,4) (5,)", "another parameter's"),
     ("shape mismatch: indexing arrays could not be broadcast together with shapes (8,) (5,)", "pair up"),
+    ("operands could not be broadcast together with shapes (6,3) (3,5)", "element-wise * where a matrix product"),
+    ("cannot select an axis to squeeze out which has size not equal to one", "the axis argument ignored"),
+    ("high - low range exceeds valid bounds", "a difference where a sum belongs"),
+    ("labels must have shape (N,) = (4,) to match logits of shape (6, 4), got shape (6,)", "the two were swapped"),
 ])
 def test_a_shape_error_is_explained_by_its_shapes(message, phrase):
     assert phrase in diagnose.explain_error(message)
+
+
+def test_a_shape_error_that_only_looks_like_a_product_is_not_called_element_wise():
+    text = diagnose.explain_error("operands could not be broadcast together with shapes (5,3) (3,3) (5,3)")
+    assert "element-wise" not in text and "only along axis 0" in text
+
+
+def test_a_missing_length_1_axis_and_a_missing_last_entry_are_named():
+    assert "np.squeeze without axis=" in diagnose.compare(np.ones((3, 5)), np.ones((3, 1, 5))).diagnosis
+    flat = E.ravel()
+    assert "only the last entry, a range off by one" in diagnose.compare(np.r_[flat[:-1], 0.0], flat).diagnosis
 
 
 def test_a_term_in_an_input_the_call_was_given_is_named_and_collinear_inputs_are_left_out():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.core.manifest import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
-from platform_support import KATA, assert_valid
+from platform_support import KATA, assert_valid, unpack
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -44,10 +44,8 @@ def _readable_temporary_folder() -> Path:
 
 @pytest.fixture(scope="module")
 def source(autograder_zip):
-    from grader.platforms.gradescope import build
-
     folder = _readable_temporary_folder()
-    build.unpack(autograder_zip, folder / "source")
+    unpack(autograder_zip, folder / "source")
     (folder / "source" / ".venv").symlink_to(ROOT / ".venv")
     yield folder / "source"
     shutil.rmtree(folder, ignore_errors=True)
@@ -231,8 +229,6 @@ def _venv_for_nobody(folder: Path) -> Path | None:
 def uid_source(autograder_zip):
     import os as _os
 
-    from grader.platforms.gradescope import build
-
     if _os.geteuid() != 0:
         pytest.skip("needs root: Gradescope runs the autograder as root (the per-user fallback is tested above)")
     folder = _readable_temporary_folder()
@@ -240,7 +236,7 @@ def uid_source(autograder_zip):
     if venv is None:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip("no Python here that the unprivileged user can run")
-    build.unpack(autograder_zip, folder / "source")
+    unpack(autograder_zip, folder / "source")
     (folder / "source" / ".venv").symlink_to(venv)
     yield folder / "source"
     shutil.rmtree(folder, ignore_errors=True)

@@ -20,25 +20,30 @@ def test_the_target_comes_from_the_argument_then_the_environment_then_defaults_t
     assert targets.resolve("exercises") == EXERCISES_DIR.resolve()
 
 
+def _load(target, name: str, own=None):
+    """The module `name` of the target, other modules from the reference unless own=None."""
+    return targets.module(targets.load_package(target, own), name)
+
+
 def test_a_directory_target_is_a_package_whose_modules_import_each_other(tmp_path):
     (tmp_path / "layers.py").write_text("MARK = 'mine'\n")
     (tmp_path / "activations.py").write_text("from .layers import MARK\n")
-    own_everything = targets.load_module(tmp_path, "activations")
+    own_everything = _load(tmp_path, "activations")
     assert own_everything.MARK == "mine"
 
 
 def test_a_mixed_package_takes_only_the_named_exercise_from_the_target(tmp_path):
     (tmp_path / "layers.py").write_text("MARK = 'mine'\n")
     (tmp_path / "activations.py").write_text("from .layers import Linear\n")
-    mixed = targets.load_module(tmp_path, "activations", own={"activations"})
+    mixed = _load(tmp_path, "activations", own={"activations"})
     assert mixed.Linear.__module__.endswith(".layers"), "Linear should come from the reference layers"
-    assert not hasattr(targets.load_module(tmp_path, "layers", own={"activations"}), "MARK")
+    assert not hasattr(_load(tmp_path, "layers", own={"activations"}), "MARK")
 
 
 def test_a_missing_module_in_the_target_gives_a_sentence(tmp_path):
     (tmp_path / "layers.py").write_text("\n")
     with pytest.raises(ImportError, match="has no init.py"):
-        targets.load_module(tmp_path, "init", own={"init"})
+        _load(tmp_path, "init", own={"init"})
 
 
 def test_bad_targets_are_refused_with_a_reason(tmp_path):

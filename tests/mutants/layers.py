@@ -53,3 +53,47 @@ MUTANTS += [
     Mutant("forward_saves_nothing", "forward never stores its input for backward",
            "        self._x = x\n", "", diagnosis="did forward save what backward needs"),
 ]
+
+# Issue 19, round three: behaviours the docstring states that no test held, and slips named by their numbers.
+MUTANTS += [
+    Mutant("parameter_keeps_booleans", "converts only integer data, so boolean data stays bool",
+           "if not np.issubdtype(data.dtype, np.floating):", "if np.issubdtype(data.dtype, np.integer):",
+           diagnosis="boolean data must become float64"),
+    Mutant("init_string_ignored", "draws He weights whatever init string it is given",
+           "initializer = INITIALIZERS[init] if isinstance(init, str) else init",
+           "initializer = INITIALIZERS[\"he\"] if isinstance(init, str) else init",
+           diagnosis="the init argument is ignored"),
+    Mutant("input_gradient_inverted", "returns None when input_gradient is True and dL/dx when it is False",
+           "        if not self.input_gradient:\n            return None\n",
+           "        if self.input_gradient:\n            return None\n",
+           diagnosis="the flag is inverted"),
+    Mutant("zero_grad_stops_after_the_first", "zero_grad resets the first parameter's gradient only",
+           "        for p in self.parameters():\n            p.grad[...] = 0\n",
+           "        for p in self.parameters():\n            p.grad[...] = 0\n            break\n",
+           diagnosis="reset EVERY parameter's gradient"),
+]
+MUTANTS += [
+    Mutant("train_returns_nothing", "train() switches the mode but does not return the layer",
+           "        self._set_mode(True)\n        return self", "        self._set_mode(True)",
+           diagnosis="return self"),
+    Mutant("names_without_the_outer_prefix", "names a nested layer's parameters without the outer prefix",
+           "visit(child, prefix + name + \".\")", "visit(child, name + \".\")",
+           diagnosis="the outer prefix is lost"),
+    Mutant("own_parameters_last", "lists the sub-layers' parameters before the layer's own",
+           "            for name, child in children:\n"
+           "                if isinstance(child, Parameter) and id(child) not in seen:\n"
+           "                    seen.add(id(child))\n                    found.append((prefix + name, child))\n"
+           "            for name, child in children:\n                if isinstance(child, Layer):\n"
+           "                    visit(child, prefix + name + \".\")",
+           "            for name, child in children:\n                if isinstance(child, Layer):\n"
+           "                    visit(child, prefix + name + \".\")\n"
+           "            for name, child in children:\n"
+           "                if isinstance(child, Parameter) and id(child) not in seen:\n"
+           "                    seen.add(id(child))\n                    found.append((prefix + name, child))",
+           diagnosis="own parameters come first"),
+]
+MUTANTS += [
+    Mutant("children_in_lists_only", "finds the layers held in lists but not in tuples",
+           "elif isinstance(value, (list, tuple)):", "elif isinstance(value, list):",
+           diagnosis="a tuple of layers counts as a list"),
+]

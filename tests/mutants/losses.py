@@ -62,3 +62,10 @@ MUTANTS = [
            "if n > 0 and labels.min() < 0:", "if False:",
            diagnosis="negative"),
 ]
+
+# Issue 19, round three: the docstring's shape rule (only `axis` is dropped) held by a test.
+MUTANTS += [
+    Mutant("logsumexp_squeezes_every_length_1_axis", "squeezes every length-1 axis, not only `axis`",
+           "out = np.squeeze(out, axis=axis)", "out = np.squeeze(out)",
+           diagnosis="np.squeeze without axis="),
+]

@@ -99,3 +99,16 @@ MUTANTS = [
            "return grad_out + self.block.backward(grad_out)", "return 1 + self.block.backward(grad_out)",
            diagnosis="the expected value - 1 times grad_out (the upstream gradient) + 1"),
 ]
+
+# Issue 19, round three: a second backward call through a layer used first and last.
+MUTANTS += [
+    Mutant("last_layer_not_recalled", "skips recall for the last layer, which 'still has' its state",
+           "            recall(self._states[k])\n",
+           "            if k < len(self.layers) - 1:\n                recall(self._states[k])\n",
+           diagnosis="the last layer's too"),
+]
+MUTANTS += [
+    Mutant("residual_compares_sizes", "compares the sizes of x and block(x), not their shapes",
+           "        if out.shape != x.shape:", "        if out.size != x.size:",
+           diagnosis="the same size is not the same shape"),
+]

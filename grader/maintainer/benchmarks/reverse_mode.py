@@ -18,7 +18,6 @@ The exercise `performance` quotes this table (measured on the machine the kata w
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -151,6 +150,3 @@ def run(quick: bool = False) -> dict:
           "backpropagation needs about three, so their cost over reverse mode's grows like n (k about 1).")
     return {"rows": rows, "growth": growth}
 
-
-if __name__ == "__main__":
-    run(quick="--quick" in sys.argv)

@@ -207,16 +207,14 @@ def child_process(variant: str, workload: str, quick: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """child_process's child: one variant's measurements, as JSON in --out (`make bench` runs the rest)."""
     parser = argparse.ArgumentParser(prog=f"python -m {MODULE}")
-    parser.add_argument("--child", choices=("textbook", "performance", "torch"), default=None)
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="mlp")
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--child", choices=("textbook", "performance", "torch"), required=True)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
+    parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    if args.child:
-        Path(args.out).write_text(json.dumps(child(args.child, args.workload, args.quick)))
-        return 0
-    print(json.dumps(run(quick=args.quick)["ratios"]))
+    Path(args.out).write_text(json.dumps(child(args.child, args.workload, args.quick)))
     return 0
 
 

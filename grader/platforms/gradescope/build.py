@@ -51,16 +51,6 @@ def build(out: Path = DEFAULT_OUT, *, milestones: str = "off") -> Path:
     return out
 
 
-def unpack(archive_path: Path, into: Path) -> None:
-    """Unpack a built zip keeping the executable bits (as Gradescope does), for the offline simulation."""
-    with zipfile.ZipFile(archive_path) as archive:
-        for info in archive.infolist():
-            archive.extract(info, into)
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                (into / info.filename).chmod(mode)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT))
