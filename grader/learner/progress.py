@@ -60,11 +60,6 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def next_exercise(done: set[str] | list[str]):
-    """The first exercise of the manifest that is not done, or None when all are."""
-    return next((exercise for exercise in manifest.load().exercises if exercise.name not in done), None)
-
-
 def last_done(target: str = "exercises") -> set[str] | None:
     """The exercises done at the last grade of `target` (a display name), or None if it was never graded."""
     entries = history(target)
@@ -90,7 +85,8 @@ def choose_exercise(name: str | None, command: str, target: str = "exercises") -
     the learner is on; (None, sentence) when EX is unknown or every exercise already passes."""
     if name:
         return (name, "") if name in manifest.load().names else (None, unknown_exercise(name, command))
-    current = next_exercise(last_done(target) or ())  # never graded: the first exercise
+    done = last_done(target) or set()  # never graded: the first exercise
+    current = next((exercise for exercise in manifest.load().exercises if exercise.name not in done), None)
     if current is None:
         return None, (f"Every exercise passed at your last `make grade` of {target}. Name one to {command} it "
                       f"again: make {command} EX=<name>, one of: {', '.join(manifest.load().names)}.")
