@@ -152,6 +152,7 @@ def running_mistakes(batches, momentum, channels):
     last_mean, last_var = batches[-1].mean(axis=axes_of(batches[-1])), batches[-1].var(axis=axes_of(batches[-1]))
     m_last = batches[-1].size // channels
     batch_size_var, inverted_var, std_var = np.ones(channels), np.ones(channels), np.ones(channels)
+    unweighted_mean, unweighted_var = np.zeros(channels), np.ones(channels)
     for x in batches:
         axes = axes_of(x)
         m, n = x.size // channels, x.shape[0]
@@ -161,13 +162,16 @@ def running_mistakes(batches, momentum, channels):
         reversed_var = momentum * reversed_var + (1 - momentum) * v * m / (m - 1)
         batch_size_var = (1 - momentum) * batch_size_var + momentum * v * n / (n - 1)
         inverted_var = (1 - momentum) * inverted_var + momentum * v * (m - 1) / m
+        unweighted_mean, unweighted_var = unweighted_mean + momentum * mu, unweighted_var + momentum * v * m / (m - 1)
         std_var = (1 - momentum) * std_var + momentum * np.sqrt(v) * m / (m - 1)
     mistakes = {
         "mean": [(reversed_mean, "the running mean with the weights swapped: new = (1 - momentum) * running "
                                  "+ momentum * batch (momentum = 0.1 is the weight of the NEW batch)."),
                  (last_mean, "the last batch's mean: the running mean was overwritten instead of averaged, new = "
                              "(1 - momentum) * running + momentum * batch."),
-                 (np.zeros(channels), "its initial value: the running mean was never updated in training mode.")],
+                 (np.zeros(channels), "its initial value: the running mean was never updated in training mode."),
+                 (unweighted_mean, "running + momentum * batch, the old value not weighted by (1 - momentum): a "
+                                   "moving average is (1 - momentum) * running + momentum * batch.")],
         "var": [(biased_var, "the running variance updated with the biased variance: the running estimate "
                              "uses the unbiased var * m / (m - 1), like PyTorch."),
                 (inverted_var, "the running variance scaled by (m - 1) / m: the unbiased estimate is var * m / (m - "
@@ -175,6 +179,8 @@ def running_mistakes(batches, momentum, channels):
                 (last_var * m_last / (m_last - 1), "the last batch's (unbiased) variance: the running variance was "
                                                    "overwritten instead of averaged, new = (1 - momentum) * running "
                                                    "+ momentum * batch."),
+                (unweighted_var, "running + momentum * batch, the old value not weighted by (1 - momentum): a "
+                                 "moving average is (1 - momentum) * running + momentum * batch."),
                 (std_var, "the running variance updated with the batch's standard deviation sqrt(var): it averages "
                           "the (unbiased) variance itself."),
                 (reversed_var, "the running variance with the weights swapped: new = (1 - momentum) * running "
