@@ -67,7 +67,7 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
 def not_added(w):
     """The explanation of a p.grad the penalty never reached."""
     return ("p.grad unchanged: the penalty's gradient never reached it. Add lam * W into every parameter's p.grad in "
-            "place (p.grad += lam * p.data; a local g = g + ... only rebinds a name)"
+            "place, with += on the parameter's own grad array (a local g = g + ... only rebinds a name)"
             + (", the 1-D ones (biases) too." if np.ndim(w) == 1 else "."))
 
 
