@@ -155,12 +155,12 @@ def softmax_slips(z, axis=-1):
     """Known-wrong softmax values of logits z along `axis`, each with the slip it shows (judge only)."""
     z = np.asarray(z, dtype=np.float64)
     shifted = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    exps = np.exp(shifted)
     with np.errstate(all="ignore"):
         return [(np.exp(-shifted) / np.exp(-shifted).sum(axis=axis, keepdims=True), "exp(max(z) - z): the shift is "
                  "reversed (the sign flipped), which is the softmax of -z; subtract the max: exp(z - max(z))."),
-                (e / shifted.sum(axis=axis, keepdims=True), "exp(z - max) divided by the sum of the shifted logits z - "
-                 "max, not by the sum of the exponentials exp(z - max)."),
+                (exps / shifted.sum(axis=axis, keepdims=True), "exp(z - max) divided by the sum of the shifted "
+                 "logits z - max, not by the sum of the exponentials exp(z - max)."),
                 (np.exp(z), "exp(z) without dividing by the sum along the axis.")]
 
 

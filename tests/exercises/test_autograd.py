@@ -71,6 +71,10 @@ def check_input_gradient(what, got, expected_shape, out_shape, other_shapes=()):
             return (f"{what} has shape {tuple(shape)}, the shape of the result, but the input has shape "
                     f"{expected_shape}: it was broadcast, so its gradient must be summed over the broadcast "
                     "axes (unbroadcast) to get back to the input's shape.")
+        if tuple(shape) == tuple(out_shape) and np.prod(shape) < np.prod(expected_shape):
+            return (f"{what} has shape {tuple(shape)}, the shape of the result, but the input has shape "
+                    f"{expected_shape}: a reduction's gradient goes back to every entry it reduced; broadcast g to "
+                    "the input's shape (np.broadcast_to, after np.expand_dims(g, axis) when the axis was dropped).")
         if np.prod(shape) == np.prod(expected_shape):
             return (f"{what} has shape {tuple(shape)}, expected {expected_shape}: as many entries in another layout. "
                     "Give the gradient its input's shape: a reshape's gradient is g.reshape(input shape); a "

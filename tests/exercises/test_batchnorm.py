@@ -109,6 +109,8 @@ def forward_mistakes(x, gamma, beta, eps, momentum, running_mean, running_var):
          "x - mean divided by sqrt(var) + eps, eps outside the square root: divide by sqrt(var + eps)."),
         (normalise(x, mean, np.square(var + eps) - eps, eps, gamma, beta),
          "x - mean divided by var + eps, the variance where its square root belongs: divide by sqrt(var + eps)."),
+        (per_channel(gamma, x) * (x - per_channel(mean, x)) * np.sqrt(per_channel(var, x) + eps) + per_channel(beta, x),
+         "x - mean MULTIPLIED by the standard deviation sqrt(var + eps): divide by it (or multiply by its inverse)."),
         (normalise(x, np.zeros_like(mean), var, eps, gamma, beta),
          "x divided by the standard deviation but not centred: subtract the batch mean first, x - mean."),
         (normalise(x, np.full_like(mean, x.mean()), np.full_like(var, x.var()), eps, gamma, beta),
@@ -147,7 +149,10 @@ def eval_mistakes(x, running_mean, running_var, eps, gamma, beta):
 def running_mistakes(batches, momentum, channels):
     """Running statistics after several batches for the usual update mistakes."""
     biased_var, reversed_mean, reversed_var = np.ones(channels), np.zeros(channels), np.ones(channels)
+    last_mean, last_var = batches[-1].mean(axis=axes_of(batches[-1])), batches[-1].var(axis=axes_of(batches[-1]))
+    m_last = batches[-1].size // channels
     batch_size_var, inverted_var, std_var = np.ones(channels), np.ones(channels), np.ones(channels)
+    unweighted_mean, unweighted_var = np.zeros(channels), np.ones(channels)
     for x in batches:
         axes = axes_of(x)
         m, n = x.size // channels, x.shape[0]
@@ -157,14 +162,25 @@ def running_mistakes(batches, momentum, channels):
         reversed_var = momentum * reversed_var + (1 - momentum) * v * m / (m - 1)
         batch_size_var = (1 - momentum) * batch_size_var + momentum * v * n / (n - 1)
         inverted_var = (1 - momentum) * inverted_var + momentum * v * (m - 1) / m
+        unweighted_mean, unweighted_var = unweighted_mean + momentum * mu, unweighted_var + momentum * v * m / (m - 1)
         std_var = (1 - momentum) * std_var + momentum * np.sqrt(v) * m / (m - 1)
     mistakes = {
         "mean": [(reversed_mean, "the running mean with the weights swapped: new = (1 - momentum) * running "
-                                 "+ momentum * batch (momentum = 0.1 is the weight of the NEW batch).")],
+                                 "+ momentum * batch (momentum = 0.1 is the weight of the NEW batch)."),
+                 (last_mean, "the last batch's mean: the running mean was overwritten instead of averaged, new = "
+                             "(1 - momentum) * running + momentum * batch."),
+                 (np.zeros(channels), "its initial value: the running mean was never updated in training mode."),
+                 (unweighted_mean, "running + momentum * batch, the old value not weighted by (1 - momentum): a "
+                                   "moving average is (1 - momentum) * running + momentum * batch.")],
         "var": [(biased_var, "the running variance updated with the biased variance: the running estimate "
                              "uses the unbiased var * m / (m - 1), like PyTorch."),
                 (inverted_var, "the running variance scaled by (m - 1) / m: the unbiased estimate is var * m / (m - "
                                "1), Bessel's correction, larger than the biased var."),
+                (last_var * m_last / (m_last - 1), "the last batch's (unbiased) variance: the running variance was "
+                                                   "overwritten instead of averaged, new = (1 - momentum) * running "
+                                                   "+ momentum * batch."),
+                (unweighted_var, "running + momentum * batch, the old value not weighted by (1 - momentum): a "
+                                 "moving average is (1 - momentum) * running + momentum * batch."),
                 (std_var, "the running variance updated with the batch's standard deviation sqrt(var): it averages "
                           "the (unbiased) variance itself."),
                 (reversed_var, "the running variance with the weights swapped: new = (1 - momentum) * running "

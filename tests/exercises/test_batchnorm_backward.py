@@ -64,6 +64,10 @@ def gradient_mistakes(x, grad_out, gamma, beta, eps):
         (formula(normalised=x - mean), "the gradient with x - mean where x_hat = (x - mean) s belongs (the factor s "
                                        f"missing in x_hat): {the_formula}."),
     ]
+    for count in (m - 1, m + 1):
+        mistakes.append((formula(count=count), f"the training-mode formula with m = {count} where m = {m}, the number "
+                                               "of values of one channel, belongs (an off-by-one, or the unbiased "
+                                               "count m - 1: the forward normalises with the biased variance)."))
     if x.size != m:
         mistakes.append((formula(count=x.size), f"the training-mode formula with m = {x.size}, every entry of x: m "
                                                 "counts the values of ONE channel, x.size // C (here "

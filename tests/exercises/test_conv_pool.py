@@ -59,7 +59,11 @@ def test_maxpool_forward_matches_pytorch(ex, rng, case):
     check_output_shape(f"MaxPool2d({kernel}, stride={stride}).forward", y, pooled_shape(x.shape, kernel, stride),
                        x.shape, kernel, stride or kernel, 0)
     check_close_ref(f"MaxPool2d({kernel}, stride={stride}).forward", y,
-                    lambda: torch_pool(x, kernel, stride or kernel)[0])
+                    lambda: torch_pool(x, kernel, stride or kernel)[0], alternatives=lambda: [
+                        (-torch_pool(-x, kernel, stride or kernel)[0], "each window's MINIMUM: max pooling keeps the "
+                                                                       "largest value (max, argmax)."),
+                        (oracle.F.avg_pool2d(oracle.torch.tensor(x), kernel, stride or kernel).numpy(),
+                         "each window's average: max pooling keeps the largest value.")])
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
@@ -82,7 +86,9 @@ def test_maxpool_backward_routes_each_gradient_to_the_maximum_like_pytorch(ex, r
                          "gradient."),
                         (spread_to_every_position(x.shape, grad_out, kernel, stride, 1.0 / kernel ** 2), "the "
                          "gradient of AVERAGE pooling (shared equally by the window): max pooling gives it all to "
-                         "the maximum and 0 to the others.")],
+                         "the maximum and 0 to the others."),
+                        (-torch_pool(-x, kernel, stride or kernel, -grad_out)[1], "the gradient routed to each "
+                         "window's MINIMUM (argmin): it goes to the position of the maximum (argmax).")],
                     regions=lambda: [(spread_to_every_position(x.shape, np.ones_like(grad_out), kernel, stride) > 1.5,
                                       "several windows overlap (stride < kernel)", "a pixel that is the maximum of "
                                       "several windows must ADD their gradients (+=), not keep the last one (=).")])

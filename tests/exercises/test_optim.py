@@ -9,6 +9,8 @@ alternatives are simulated in this file, by the judge, from the textbook formula
 them.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -62,11 +64,42 @@ def simulated_alternatives(simulation, mistakes, w0, grads, settings, step, para
     mistake that happens to give the same change cannot be what went wrong, so it is not offered."""
     expected = simulation(w0, grads, **settings)
     alternatives = []
-    for mistake, explanation in mistakes.items():
-        wrong = simulation(w0, grads, mistake=mistake, **settings)
-        if not np.allclose(wrong[step - 1][param], expected[step - 1][param], rtol=1e-4, atol=1e-7):
-            alternatives.append((wrong[step - 1][param], explanation))
+    candidates = [(simulation(w0, grads, mistake=mistake, **settings), explanation, True)
+                  for mistake, explanation in mistakes.items()]
+    candidates += [(simulation(w0, grads, **changed), explanation, False)
+                   for changed, explanation in hyperparameter_slips(simulation, settings)]
+    named_values = []
+    for wrong, explanation, named in candidates:
+        value = wrong[step - 1][param]
+        # A slipped number that gives a named mistake's change says nothing more: the named mistake stands.
+        if not np.allclose(value, expected[step - 1][param], rtol=1e-4, atol=1e-7) and (named or not any(
+                np.allclose(value, known, rtol=1e-6, atol=1e-9) for known in named_values)):
+            alternatives.append((value, explanation))
+            named_values += [value] if named else []
     return alternatives
+
+
+def hyperparameter_slips(simulation, settings):
+    """(settings with one hyperparameter slipped, what it says): each number of the rule (lr, momentum, weight decay,
+    each beta, eps; the defaults too) left out, squared, square-rooted or, for a number in (0, 1), its complement."""
+    defaults = {name: p.default for name, p in inspect.signature(simulation).parameters.items()
+                if p.default is not inspect.Parameter.empty and name != "mistake"}
+    full = {**defaults, **settings}
+    numbers = [(name, (name,), value) for name, value in full.items()
+               if isinstance(value, float) and not isinstance(value, bool) and value]
+    numbers += [(f"b{k + 1} (betas[{k}])", ("betas", k), b) for k, b in enumerate(full.get("betas", ())) if b]
+    for name, where, value in numbers:
+        for how, new in (("0 (left out)", 0.0), (f"{name}^2", value ** 2), (f"sqrt({name})", value ** 0.5)) + (
+                ((f"1 - {name}", 1 - value),) if 0 < value < 1 else ()):
+            changed = dict(full)
+            if where[0] == "betas":
+                betas = list(full["betas"])
+                betas[where[1]] = new
+                changed["betas"] = tuple(betas)
+            else:
+                changed[name] = new
+            yield changed, (f"the update with {name} replaced by {how} = {new:.4g} where {name} = {value:g} belongs: "
+                            f"check each place {name} enters the formula.")
 
 
 def check_step_for_step(name, optimizer_class, simulation, mistakes, params, grads, settings):
@@ -120,7 +153,9 @@ def sgd_simulation(w0, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0
         for i, grad in enumerate(step_grads):
             decay = {"decay_sign": -weight_decay, "decay_after_momentum": 0.0, "no_decay": 0.0,
                      "decay_halved": weight_decay / 2, "decay_times_lr": lr * weight_decay}.get(mistake, weight_decay)
-            g = grad + (weight_decay * grad if mistake == "decay_of_gradient" else decay * w[i])
+            g = grad + {"decay_of_gradient": lambda: weight_decay * grad,
+                        "decay_squared": lambda: weight_decay * w[i] ** 2,
+                        "decay_l1": lambda: weight_decay * np.sign(w[i])}.get(mistake, lambda: decay * w[i])()
             if momentum and mistake != "no_momentum":
                 if shares_grad[i]:
                     # backward wrote this step's gradient into the array the velocity is.
@@ -143,8 +178,9 @@ def sgd_simulation(w0, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0
                     used = v[i]
                 update = used
                 if nesterov and mistake != "no_nesterov":
-                    update = {"nesterov_without_g": momentum * used,
-                              "nesterov_without_mu": g + used}.get(mistake, g + momentum * used)
+                    update = {"nesterov_without_g": momentum * used, "nesterov_without_mu": g + used,
+                              "nesterov_g_for_v": g + momentum * g, "nesterov_v_for_g": used + momentum * used
+                              }.get(mistake, g + momentum * used)
             else:
                 update = g
             if mistake == "decay_after_momentum":
@@ -194,6 +230,11 @@ SGD_MISTAKES = {
     "uphill": "the update with the opposite sign: the step was added to the weights (w += lr * update), "
               "which goes uphill; gradient descent subtracts it (w -= lr * update).",
     "lr_twice": "the update multiplied by lr twice (lr^2): the rate applies once, w -= lr * update.",
+    "nesterov_g_for_v": "g + mu * g although nesterov=True: the look-ahead term is the velocity, g + mu * v.",
+    "nesterov_v_for_g": "v + mu * v although nesterov=True: the first term is this step's gradient, g + mu * v.",
+    "decay_squared": "the update with weight_decay * w^2 added to the gradient: the gradient of (wd / 2) w^2 is "
+                     "wd * w, not squared.",
+    "decay_l1": "the update with weight_decay * sign(w) added to the gradient: that is L1 decay; L2 adds wd * w.",
 }
 
 

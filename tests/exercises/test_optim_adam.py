@@ -28,7 +28,7 @@ def adam_simulation(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.
         for i, grad in enumerate(step_grads):
             # "counter_per_param": t += 1 inside the loop over parameters, so it counts parameters.
             t = (step_count - 1) * len(w0) + i + 1 if mistake == "counter_per_param" else 1 if mistake == "t_stuck" \
-                else step_count
+                else step_count + 1 if mistake == "t_plus_one" else step_count
             decay = {"decoupled": 0.0, "decay_halved": weight_decay / 2, "decay_times_lr": lr * weight_decay,
                      "decay_sign": -weight_decay}.get(mistake, weight_decay)
             g = grad + decay * w[i]
@@ -98,6 +98,8 @@ ADAM_MISTAKES = {
                           "b1^t)): keep m as the running average and compute m_hat apart.",
     "uphill": "the update with the opposite sign: the step was added to the weights (w += ...), which goes "
               "uphill; gradient descent subtracts it (w -= lr * m_hat / ...).",
+    "t_plus_one": "the update with the bias correction one step ahead (1 - b^(t + 1)): t counts the steps made, "
+                  "1 at the first step (an off-by-one of the step counter).",
     "t_stuck": "the update with t = 1 at every step (the step counter never incremented, or reset): t counts the "
                "calls of step(), so the bias correction 1 - b^t fades away.",
     "v_of_abs": "the update whose second moment averages |g| instead of g^2 (the square of the gradient).",

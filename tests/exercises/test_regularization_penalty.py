@@ -43,7 +43,7 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
     check_that("the type of l2_penalty's result", value, is_one_float,
                lambda v: f"l2_penalty returned {kind(v)}; return one number (a float) to add to the loss.")
     data = [p.data.copy() for p in params]
-    check_close_ref("l2_penalty", value, lambda: pytorch_l2(data, lam)[0], alternatives=lambda: [
+    check_close_ref("l2_penalty", value, lambda: pytorch_l2(data, lam)[0], factors={"lam": lam}, alternatives=lambda: [
         (lam * sum(squares), "lam * sum ||W||^2 without the 1/2: the penalty is (lam / 2) ||W||^2, so that "
                              "its gradient is lam * W."),
         (0.5 * lam * sum(float(np.sum(w.T @ w)) for w in data), "(lam / 2) times the sum of every entry of W^T W, "
@@ -53,6 +53,10 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
         (0.5 * lam * sum(s / w.size for s, w in zip(squares, data)), "(lam / 2) times the MEAN of the squares: "
                                                                      "the penalty sums them, np.sum(W ** 2)."),
         (0.5 * lam * sum(np.sqrt(squares)), "(lam / 2) * sum ||W||: the norms must be squared."),
+        (0.5 * lam * sum(float(np.sum(np.abs(w))) for w in data), "(lam / 2) times the sum of |W|, the L1 penalty: "
+                                                                   "L2 sums the squares, np.sum(W ** 2)."),
+        (lam * sum(float(np.sum(np.abs(w))) for w in data), "lam times the sum of |W|, the L1 penalty: L2 is "
+                                                             "(lam / 2) times the sum of the squares."),
         (0.5 * lam * squares[0], "the penalty of the first parameter only: sum over every parameter."),
         (0.5 * lam * squares[-1], "the penalty of the last parameter only (each one overwrote the one before): "
                                   "add every parameter's penalty up (+=)."),
@@ -63,7 +67,7 @@ def test_l2_penalty_is_half_lambda_times_the_sum_of_squared_weights(ex, pkg, rng
 def not_added(w):
     """The explanation of a p.grad the penalty never reached."""
     return ("p.grad unchanged: the penalty's gradient never reached it. Add lam * W into every parameter's p.grad in "
-            "place (p.grad += lam * p.data; a local g = g + ... only rebinds a name)"
+            "place, with += on the parameter's own grad array (a local g = g + ... only rebinds a name)"
             + (", the 1-D ones (biases) too." if np.ndim(w) == 1 else "."))
 
 
@@ -75,7 +79,7 @@ def test_l2_penalty_backward_matches_finite_differences(ex, pkg, ref, rng):
     ex.l2_penalty_backward(params, lam)
     for index, p in enumerate(params):
         check_close(f"l2_penalty_backward: gradient of parameter {index} (in p.grad)", p.grad,
-                    lambda p=p: numerical_gradient(ref, lambda: penalty(params, lam), p.data),
+                    lambda p=p: numerical_gradient(ref, lambda: penalty(params, lam), p.data), factors={"lam": lam},
                     alternatives=lambda p=p: [(lam * np.sign(p.data),
                                                "lam * sign(W): that is the L1 penalty's gradient."),
                                               (lam * p.data / p.data.size, f"lam * W divided by the number of "

@@ -286,7 +286,10 @@ def test_minibatches_without_shuffle_keep_the_original_order(ex, rng):
                               " The ordered batches come first, then shuffled ones follow: return after yielding the "
                               "ordered batches (a missing return falls through to the shuffled branch, so every "
                               "example comes twice)." if [np.asarray(b).tolist() for b in ys][:3] == expected
-                              and len(ys) > 3 else batch_sizes_cause([len(b) for b in ys], 10, 4)))
+                              and len(ys) > 3 else " They hold every example once, in a shuffled order: with "
+                              "shuffle=False take the indices in order (np.arange(N)); check the flag." if sorted(
+                                  np.concatenate([np.asarray(b) for b in ys]).tolist()) == list(range(10)) else
+                              batch_sizes_cause([len(b) for b in ys], 10, 4)))
     check_close_ref("the inputs of the batches without shuffling, together", np.concatenate(xs),
                     lambda: pytorch_batches(X, y, 4)[0])
 

@@ -52,12 +52,13 @@ def pytorch_epoch(model, X, y, batch_size, seed, momentum=0.9):
 def pytorch_fit(model, X, y, X_test, y_test, batch_size, shuffling, epochs, *, lr, momentum):
     """PyTorch's run of fit's loop on a copy of `model`'s weights (torch.optim.SGD, F.cross_entropy), each epoch's
     order drawn as shuffling.permutation(N), as minibatches' docstring says (NumPy's generator has no PyTorch
-    counterpart): fit's history lists, "train_eval_loss" (evaluate's loss on the training data after each epoch)
-    and "params", {name: values after the last epoch}. Judge only."""
+    counterpart): fit's history lists, "train_eval_loss" (evaluate's loss on the training data after each epoch),
+    "param_norms" (of the values, for diagnoses) and "params", {name: values after the last epoch}. Judge only."""
     params, forward = torch_network(model)
     optimizer = torch.optim.SGD(list(params.values()), lr=lr, momentum=momentum)
     n = len(X)
-    history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "grad_norms": [], "train_eval_loss": []}
+    history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "grad_norms": [], "train_eval_loss": [],
+               "param_norms": []}
     for _ in range(epochs):
         total = 0.0
         order = shuffling.permutation(n)
@@ -69,6 +70,7 @@ def pytorch_fit(model, X, y, X_test, y_test, batch_size, shuffling, epochs, *, l
             total += loss.item() * len(index)
         history["loss"].append(total / n)
         history["grad_norms"].append([torch.linalg.norm(p.grad).item() for p in params.values()])
+        history["param_norms"].append([torch.linalg.norm(p).item() for p in params.values()])
         with torch.no_grad():
             for key, inputs, labels in (("train_accuracy", X, y), ("test_accuracy", X_test, y_test)):
                 history[key].append(float((forward(inputs).argmax(dim=1).numpy() == labels).mean()))
