@@ -287,12 +287,9 @@ def test_profiler_counts_the_time_of_its_own_thread_only(ex, rng):
 # Profiled fast steps
 
 
-@pytest.mark.part("mlp")
-def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
-    sizes = (16, 12, 8, 4)
-    fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
-    batches = mlp_batches(rng, sizes[0], sizes[-1], (8,) * 5)
-    profiler = ex.Profiler()
+def profiled_steps(profiler, fast, batches):
+    """For each batch, one profiled step: (number of parts, sum of the parts, the profiler's total, the step's
+    time on this thread's clock measured around it)."""
     steps = []
     for x, labels in batches:
         started = time.thread_time()
@@ -301,6 +298,15 @@ def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
         profiler.stop()
         steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
                       time.thread_time() - started))
+    return steps
+
+
+@pytest.mark.part("mlp")
+def test_mlp_profiled_step_adds_up_to_the_step(ex, rng):
+    sizes = (16, 12, 8, 4)
+    fast = ex.FastMLP(mlp_params(rng, sizes), lr=LR, momentum=MOMENTUM, batch_size=8)
+    batches = mlp_batches(rng, sizes[0], sizes[-1], (8,) * 5)
+    steps = profiled_steps(ex.Profiler(), fast, batches)
     check_that("the parts of a profiled FastMLP step", [times[0] for times in steps],
                lambda counts: min(counts) >= 4, lambda counts: (
                    f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
@@ -317,15 +323,7 @@ def test_cnn_profiled_step_adds_up_to_the_step(ex, rng):
     shape = (1, 8, 8)
     fast = ex.FastCNN(cnn_params(rng, shape[0], 3, 4, 3, shape[1], shape[2], 5), lr=LR, momentum=MOMENTUM,
                       batch_size=4, image_shape=shape)
-    profiler = ex.Profiler()
-    steps = []
-    for x, labels in cnn_batches(rng, shape, 5, (4,) * 5):
-        started = time.thread_time()
-        profiler.start()
-        fast.step(x, labels, profiler)
-        profiler.stop()
-        steps.append((len(profiler.records[-1]), sum(profiler.records[-1].values()), profiler.totals[-1],
-                      time.thread_time() - started))
+    steps = profiled_steps(ex.Profiler(), fast, cnn_batches(rng, shape, 5, (4,) * 5))
     check_that("the parts of a profiled FastCNN step", [times[0] for times in steps],
                lambda counts: min(counts) >= 6, lambda counts: (
                    f"a profiled step has {min(counts)} parts: call profiler.lap(name) after each part of the "
