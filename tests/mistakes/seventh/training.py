@@ -1,0 +1,41 @@
+"""Seventh fresh bank for training, written blind on 2026-12-07 in round seven AFTER round seven's diagnosis
+changes were merged (commit a774e56); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("shuffled_batches_one_short", "slices order[start:start + batch_size - 1], dropping one example per batch",
+           "index = order[start:start + batch_size]", "index = order[start:start + batch_size - 1]",
+           diagnosis="one short|off by one|missing|dropped|skipped|batch_size - 1|every example"),
+    Mutant("gradient_norms_square_root", "returns the square root of the norm",
+           "return {name: float(np.linalg.norm(p.grad)) for name, p in model.named_parameters()}",
+           "return {name: float(np.sqrt(np.linalg.norm(p.grad))) for name, p in model.named_parameters()}",
+           diagnosis="square root|sqrt|root of the norm"),
+    Mutant("health_warnings_sorted", "walks the norms in alphabetical order, not the model's order",
+           "for name, norm in norms.items():", "for name, norm in sorted(norms.items()):",
+           diagnosis="sorted|alphabetical|in the order"),
+    Mutant("backward_scaled_by_the_batch_size", "multiplies the loss gradient by the batch size (a sum, not a mean)",
+           "        model.backward(loss_fn.backward())\n        optimizer.step()",
+           "        model.backward(loss_fn.backward() * len(X_batch))\n        optimizer.step()",
+           diagnosis="batch size|factor|sum instead of|times n|len(x_batch)|scaled"),
+    Mutant("divergence_only_on_inf", "checks np.isinf, so a NaN loss is not caught",
+           "if not np.isfinite(loss):", "if np.isinf(loss):",
+           diagnosis="nan|isinf|not finite|isfinite"),
+    Mutant("evaluate_restores_the_mode_inverted", "calls model.train() when the model was NOT training",
+           "    if was_training:\n        model.train()\n", "    if not was_training:\n        model.train()\n",
+           diagnosis="restore|inverted|was_training|left in|eval mode|training mode"),
+    Mutant("evaluate_argmin", "counts argmin of the logits as the prediction",
+           "np.argmax(logits, axis=1) == y_batch", "np.argmin(logits, axis=1) == y_batch",
+           diagnosis="argmin|smallest|lowest|argmax"),
+    Mutant("fit_callback_epoch_minus_one", "passes epoch - 1 to the callback",
+           "if callback is not None and callback(epoch, history):",
+           "if callback is not None and callback(epoch - 1, history):",
+           diagnosis="epoch - 1|off by one|from 0|from zero|epoch number|one behind"),
+    Mutant("fit_without_rng", "does not pass rng to train_epoch, so the shuffling is not reproducible",
+           "batch_size=batch_size, rng=rng,\n                           epoch=epoch)",
+           "batch_size=batch_size,\n                           epoch=epoch)",
+           diagnosis="rng|generator|seed|reproducib"),
+    Mutant("mnist_model_without_second_relu", "leaves out the ReLU between the second and third Linear",
+           "Linear(256, 128, rng=rng, dtype=np.float32), ReLU(),", "Linear(256, 128, rng=rng, dtype=np.float32),",
+           diagnosis="relu|nonlinear|activation|two linear"),
+]
