@@ -123,6 +123,12 @@ def _zero_like(value):
     return type(value)(0) if isinstance(value, (int, float, np.generic)) and not isinstance(value, bool) else value
 
 
+def _zeros_pass(expected, rtol, atol) -> bool:
+    """Whether zeros of the expected value's shape pass check_close (as diagnose.compare decides)."""
+    return _safely(lambda value: np.all(np.isclose(0.0, np.asarray(value, dtype=np.float64), rtol=rtol, atol=atol)),
+                   expected)
+
+
 def _worker_computable(kind: str, handed_over: bool, zeros_pass: bool) -> None:
     """Judge: the check just made is no judged quantity when the worker was handed its expected value (which a
     forged check echoes) or zeros pass it (as a stub's would). Such checks weigh as facts (test_contract.py)."""
@@ -234,8 +240,7 @@ def check_close(what: str, got, expected, *, rtol=diagnose.DEFAULT_RTOL, atol=di
     if _current.mode == JUDGE:
         mine = diagnose.compare(reference_value, expected, **options)
         _reference_must_pass(what, mine.ok, diagnose.describe(what, mine))
-        _worker_computable("close", handed_over, _safely(  # zeros of its shape pass (as diagnose.compare decides)
-            lambda value: np.all(np.isclose(0.0, np.asarray(value, dtype=np.float64), rtol=rtol, atol=atol)), expected))
+        _worker_computable("close", handed_over, _zeros_pass(expected, rtol, atol))
     # One comparison (a second would find this value remembered: "stale"); known mistakes only explain a failure.
     later = lambda: [(o.what, wire.decode_value(o.value)) for o in _current.observations[_current.position:]  # noqa: E731
                      if o.kind == "close"]
