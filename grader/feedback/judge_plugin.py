@@ -24,10 +24,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
+import itertools
 import os
+import select
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +43,7 @@ from grader.core import mode as _mode
 # SPLIT, ADVISORY and is_release are read from here by tests/conftest.py and the exercise tests' helpers.
 from grader.core.mode import (ADVISORY, JUDGE, LOCAL, OBSERVE, ONE_WORKER_VAR, SPLIT, error_of,  # noqa: F401
                               is_release, where_in_target)
-from grader.feedback import checks, diagnose
+from grader.feedback import checks, diagnose, edits
 
 
 def kata_mode() -> str:
@@ -85,13 +89,126 @@ def judge(item, observations: list, error: dict | None) -> None:
         arguments["ex"] = getattr(reference, exercise)
     run = checks.begin(checks.JUDGE, observations, error)
     try:
-        _call(item, **arguments)
-        checks.end()
-    finally:
-        item.kata_kinds = list(run.kinds)  # recorded with the verdict: the contract counts judged quantities
-        checks.begin(checks.LOCAL)
+        try:
+            _call(item, **arguments)
+            checks.end()
+        finally:
+            item.kata_kinds = list(run.kinds)  # recorded with the verdict: the contract counts judged quantities
+            checks.begin(checks.LOCAL)
+    except AssertionError as failure:
+        note = _reproduced(item, observations, error, exercise, reference) if exercise else None
+        if note:
+            failure.args = (f"{failure}\n{note}",)
+        raise
     if not run.kinds:
         raise RuntimeError("kata bug: this test judges nothing (it makes no check_* call).")
+
+
+# ---- which edit of the reference reproduces a failure (feedback/edits.py) -------------------------------
+
+PROBE_WALL_SECONDS = 60  # a backstop only: the search is bounded by edits.MAX_EDITS
+PROBES_PER_TARGET = 2  # failing tests of one exercise searched, the first ones (a learner reads those first)
+_probed: dict = {}
+
+
+def _reproduced(item, observations: list, error: dict | None, exercise: str, reference) -> str | None:
+    """The sentence naming every one-edit copy of the reference that reproduces the learner's run, searched in
+    a forked child: an edited reference may hang or change shared state, and the judge must not."""
+    target = (str(item.funcargs.get("target_dir")), exercise)
+    _probed[target] = _probed.get(target, 0) + 1
+    if ((error or {}).get("kind") in ("NotImplementedError", "timeout") or not hasattr(os, "fork")
+            or _probed[target] > PROBES_PER_TARGET):
+        return None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: search, write the sentence, and end without running the parent's exit handlers
+        try:
+            os.close(read)
+            os.write(write, (_search(item, observations, error, exercise, reference) or "").encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], PROBE_WALL_SECONDS)
+        chunks = [] if not ready else iter(lambda: os.read(read, 65536), b"")
+        return b"".join(chunks).decode() or None
+    finally:
+        os.close(read)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+class _Stop(Exception):
+    """An edited reference that runs far longer than the reference did (a loop that never ends)."""
+
+
+def _search(item, observations, error, exercise: str, reference) -> str | None:
+    """In the forked child: replay the scenario on the reference (noting which of the exercise's functions ran
+    before the learner's first wrong value), then on each edit of those functions, the latest called first; a
+    replay stops at its first value that is not the learner's."""
+    module = getattr(reference, exercise)
+    yours = [wire.Observation(o.what, o.kind, wire.decode_value(o.value)) for o in observations]
+    replayed, watching = [], [False]
+    observe = checks._observe
+
+    def watched(what, kind, got):
+        observe(what, kind, got)
+        replayed.append(wire.Observation(what, kind, wire.decode_value(checks._current.observations[-1].value)))
+        if watching[0] and not edits.agree(yours, replayed, mine, len(replayed) - 1):
+            raise _Stop()
+
+    def replay(edited):
+        replayed.clear()
+        checks.begin(checks.OBSERVE)
+        try:
+            _call(item, rng=np.random.default_rng(seeds.current()), ref=Unavailable(), ex=edited,
+                  pkg=_Edited(reference, exercise, edited))
+        except _Stop:
+            return None
+        except (Exception, pytest.fail.Exception) as exception:  # noqa: BLE001 - the error is the observation
+            return error_of(exception, [])["message"]
+        finally:
+            checks.end()
+        return ""
+
+    checks._observe, calls, mine = watched, [], replayed
+    started = time.process_time()
+    sys.settrace(lambda frame, event, _: calls.append((frame.f_code.co_qualname, len(replayed)))
+                 if frame.f_code.co_filename == module.__file__ else None)
+    try:
+        replay(module)
+    finally:
+        sys.settrace(None)
+    mine, allowed = list(replayed), 0.25 + 10 * (time.process_time() - started)
+    wrong_at = edits.first_difference(yours, error, mine)
+    latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
+    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1])
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
+    found, watching[0] = [], True
+    for edit, apply in itertools.islice(candidates, edits.MAX_EDITS):
+        try:
+            edited = edits.build(tree, apply, module)
+        except Exception:  # noqa: BLE001 - an edit Python refuses (a name it cannot bind): no candidate
+            continue
+        signal.setitimer(signal.ITIMER_REAL, allowed)
+        try:
+            raised = replay(edited)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if raised is not None and len(replayed) == len(yours) and (raised or None) == (error or {}).get("message"):
+            found.append(edit)
+    return edits.sentence(found)
+
+
+class _Edited:
+    """`pkg` for a replay: the edited module stands for the exercise, the reference for the rest."""
+
+    def __init__(self, reference, exercise: str, edited):
+        self._reference, self._exercise, self._edited = reference, exercise, edited
+
+    def __getattr__(self, name):
+        return self._edited if name == self._exercise else getattr(self._reference, name)
 
 
 # ---- advisory mode: a student release, no reference ----------------------------------------------------

@@ -1,0 +1,425 @@
+"""Which one small edit of the reference reproduces the learner's numbers: a diagnosis for unlisted mistakes.
+
+When a test fails, the judge runs its scenario again on copies of the reference, each edited once inside
+its `# <exercise>` markers and only in the functions the scenario called: an operator, the order of two
+operands or arguments, an axis, a keyword, a constant, an index, a name, a call, a transpose or a sign
+changed; a term, a factor, a call or a statement left out; `+=` and `=` exchanged; two statements swapped.
+An edit whose run observes every value the learner's run observed (to rounding), or raises the same error at
+the same point, reproduces the mistake: the message names where and what. All the edits that reproduce it
+are said, since the numbers cannot tell them apart; a near match is never said, so the sentence is true of
+the numbers however the learner's code is written. It reads the reference's source, never the learner's.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_EDITS = 400  # edits tried per failing test, in source order (a deterministic bound, not a time budget)
+SHOWN = 3  # at most this many reproducing edits are said; more say nothing
+OPEN, CLOSE = "# <exercise>", "# </exercise>"
+
+VERBS = {ast.Add: "added", ast.Sub: "subtracted", ast.Mult: "multiplied", ast.Div: "divided",
+         ast.FloorDiv: "divided as integers", ast.MatMult: "a matrix product", ast.Pow: "raised to a power"}
+SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.MatMult: "@",
+           ast.Pow: "**", ast.Mod: "%", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+           ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+OPERATORS = {ast.Add: [ast.Sub, ast.Mult], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
+             ast.MatMult: [ast.Mult], ast.Pow: [ast.Mult], ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE],
+             ast.Gt: [ast.GtE, ast.Lt], ast.GtE: [ast.Gt, ast.LtE], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
+             ast.Is: [ast.IsNot], ast.IsNot: [ast.Is], ast.In: [ast.NotIn], ast.NotIn: [ast.In]}
+# Functions a learner confuses: each name may stand for any other of its group.
+SIBLINGS = [{"sum", "mean", "max", "prod"}, {"max", "min"}, {"maximum", "minimum"}, {"argmax", "argmin"},
+            {"zeros", "ones", "empty"}, {"zeros_like", "ones_like", "empty_like"}, {"exp", "log", "sqrt", "square", "log1p", "log10", "expm1"},
+            {"var", "std"}, {"tanh", "exp"}, {"perf_counter", "process_time", "thread_time", "monotonic", "time"},
+            {"standard_normal", "random", "uniform"}, {"normal", "uniform"}, {"reshape", "transpose"}]
+NAMED_AXES = (0, 1, -1, None)
+WORDS = {ast.Add: "term", ast.Sub: "term", ast.Mult: "factor", ast.Div: "divisor", ast.FloorDiv: "divisor"}
+
+
+@dataclass(frozen=True)
+class Edit:
+    where: str  # the function, and the quantity the edited expression computes
+    what: str   # the edit, in the learner's terms: the wrong version first
+
+    def __str__(self) -> str:
+        return f"in {self.where}: {self.what}"
+
+
+def _code(node, limit=48) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _regions(source: str) -> list[tuple[int, int]]:
+    """(first, last) line numbers of each exercise region."""
+    regions, start = [], None
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.strip() == OPEN:
+            start = number
+        elif line.strip() == CLOSE and start is not None:
+            regions.append((start, number))
+            start = None
+    return regions
+
+
+class _Sites(ast.NodeVisitor):
+    """Every (node, its slot, its function's qualified name, its statement) inside an exercise region."""
+
+    def __init__(self, regions, functions):
+        self.regions, self.functions, self.sites, self.scope, self.statement = regions, functions, [], [], None
+
+    def inside(self, node) -> bool:
+        line = getattr(node, "lineno", None)
+        return line is not None and any(a < line < b for a, b in self.regions)
+
+    def generic_visit(self, node):
+        for field, value in ast.iter_fields(node):
+            for index, child in (enumerate(value) if isinstance(value, list) else [(None, value)]):
+                if isinstance(child, ast.AST):
+                    self.visit_child(child, (node, field, index))
+
+    def visit_child(self, child, slot):
+        if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
+            self.scope.append(child)
+            self.generic_visit(child)
+            self.scope.pop()
+            return
+        qualname = _qualname(self.scope)
+        if isinstance(child, ast.stmt):
+            previous, self.statement = self.statement, child
+        if qualname in self.functions and self.inside(child) and not isinstance(child, ast.expr_context):
+            self.sites.append((child, slot, qualname, self.statement))
+        self.generic_visit(child)
+        if isinstance(child, ast.stmt):
+            self.statement = previous
+
+
+def _qualname(scope: list) -> str:
+    """The qualified name Python gives the innermost function of `scope`: Class.method, f.<locals>.g."""
+    parts = []
+    for node in scope:
+        parts += [node.name] + (["<locals>"] if isinstance(node, ast.FunctionDef) else [])
+    return ".".join(parts[:-1] if parts[-1:] == ["<locals>"] else parts)
+
+
+def _context(statement) -> str:
+    if isinstance(statement, (ast.Assign, ast.AugAssign)):
+        target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
+        return f" (where `{_code(target, 30)}` is computed)"
+    if isinstance(statement, ast.Return):
+        return " (its return value)"
+    return ""
+
+
+def _replacements(node, names: dict[str, set[str]]):
+    """(new node, words) for each single edit of an expression node; the words name the wrong version first."""
+    if isinstance(node, ast.BinOp):
+        symbol = SYMBOLS.get(type(node.op), "?")
+        for other in OPERATORS.get(type(node.op), []):
+            yield ast.BinOp(node.left, other(), node.right), f"`{SYMBOLS[other]}` in place of `{symbol}` " \
+                f"({VERBS[other]} instead of {VERBS[type(node.op)]}" + (
+                    ", element-wise)" if isinstance(node.op, ast.MatMult) else ")")
+        if not isinstance(node.op, (ast.Add, ast.Mult)):
+            yield ast.BinOp(node.right, node.op, node.left), f"the operands of `{symbol}` swapped (the wrong order)"
+        for left, right in ((node.right, node.right), (node.left, node.left)):
+            yield ast.BinOp(left, node.op, right), f"`{_code(left, 24)} {symbol} {_code(right, 24)}` in place of " \
+                f"`{_code(node, 40)}` (one operand twice)"
+        word = WORDS.get(type(node.op), "operand")
+        yield node.left, f"the {word} `{_code(node.right, 30)}` left out"
+        if isinstance(node.op, (ast.Add, ast.Mult, ast.MatMult)):
+            yield node.right, f"the {word} `{_code(node.left, 30)}` left out"
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        yield node.operand, ("the minus sign left out (the opposite sign)" if isinstance(node.op, ast.USub)
+                             else "`not` left out (the condition reversed)")
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        symbol = SYMBOLS.get(type(node.ops[0]), "?")
+        for other in OPERATORS.get(type(node.ops[0]), []):
+            yield ast.Compare(node.left, [other()], node.comparators), f"`{SYMBOLS[other]}` in place of `{symbol}`"
+        yield node.left, f"`{_code(node.left, 24)}` itself in place of the comparison `{_code(node, 40)}` (no mask)"
+    elif isinstance(node, ast.Call):
+        yield from _call_edits(node)
+    elif isinstance(node, ast.Attribute) and node.attr == "T":
+        yield node.value, "without the transpose `.T`"
+    elif isinstance(node, ast.Subscript):
+        yield from _subscript_edits(node)
+    elif isinstance(node, ast.Constant) and not isinstance(node.value, str):
+        yield from ((ast.Constant(v), f"`{v!r}` in place of `{node.value!r}`") for v in _constants(node.value))
+    if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+        own, root = _code(node), node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if own in names["names"] | names["attributes"]:
+            kind = "names" if own in names["names"] else "attributes"
+            for other in sorted(names[kind] - {own}) + ["0", "1"]:
+                yield ast.parse(other, mode="eval").body, f"`{other}` in place of `{own}`"
+        if isinstance(root, ast.Name) and (root.id == "self" or root.id in names["names"]) and own != "self":
+            yield from _wrapped(node, own)
+    elif isinstance(node, ast.Call):
+        yield from _wrapped(node, _code(node, 30), terms=False)
+    if isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
+        yield from ((type(node)(elements, node.ctx), words) for elements, words in _swaps(node.elts))
+
+
+# What a learner wraps a value in by mistake: (template, words); `_` is the value.
+WRAPS = [("-_", "the opposite sign"), ("_ ** 2", "squared"), ("np.abs(_)", "its absolute value"),
+         ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"), ("np.mean(_)", "its mean (one number)"),
+         ("sorted(_)", "sorted"), ("_.astype(np.float32)", "converted to float32"),
+         ("_.astype(np.float64)", "converted to float64"), ("_.copy()", "a copy")]
+TERM_WRAPS = [("_[0]", "only its first entry or row"), ("_ - 1", "one less (off by one)"), ("_ + 1", "one more (off by one)")]
+
+
+def _wrapped(node, own: str, terms=True):
+    for template, words in WRAPS + (TERM_WRAPS if terms else []):
+        tree = ast.parse(template, mode="eval")
+        for parent in ast.walk(tree):
+            for field, value in ast.iter_fields(parent):
+                if isinstance(value, ast.Name) and value.id == "_":
+                    setattr(parent, field, node)
+                elif isinstance(value, list):
+                    value[:] = [node if isinstance(v, ast.Name) and v.id == "_" else v for v in value]
+        yield tree.body, f"`{template.replace('_', own, 1)}` in place of `{own}` ({words})"
+
+
+def _swaps(elements: list):
+    """Each two elements of a tuple or an argument list exchanged."""
+    for i in range(len(elements)):
+        for j in range(i + 1, len(elements)):
+            swapped = list(elements)
+            swapped[i], swapped[j] = swapped[j], swapped[i]
+            yield swapped, f"`{_code(elements[i], 20)}` and `{_code(elements[j], 20)}` swapped (the wrong order)"
+
+
+def _constants(value) -> list:
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, (int, float)):
+        options = [0, 1, 2 * value, value / 2 if isinstance(value, float) else value - 1, -value, value + 1]
+        if isinstance(value, float) and 0 < value < 1:
+            options.append(1 - value)
+        return list(dict.fromkeys(v for v in options if v != value))
+    return [0] if value is None else []
+
+
+def _call_edits(node):
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    for group in SIBLINGS:
+        if name in group:
+            for other in sorted(group - {name}):
+                func = copy.copy(node.func)
+                if isinstance(func, ast.Attribute):
+                    func.attr = other
+                else:
+                    func.id = other
+                yield ast.Call(func, node.args, node.keywords), f"`{other}` in place of `{name}`"
+    if len(node.args) == 1 and not node.keywords:
+        yield node.args[0], f"without the call to `{_code(node.func, 30)}` (its argument as it is)"
+    if isinstance(node.func, ast.Attribute) and not node.args and not node.keywords:
+        yield node.func.value, f"without `.{node.func.attr}()`"
+    for index, keyword in enumerate(node.keywords):
+        if keyword.arg is None:
+            continue
+        others = node.keywords[:index] + node.keywords[index + 1:]
+        yield ast.Call(node.func, node.args, others), f"without `{keyword.arg}={_code(keyword.value, 20)}`"
+        if keyword.arg == "axis" or isinstance(getattr(keyword.value, "value", ""), bool):
+            old = keyword.value.value if isinstance(keyword.value, ast.Constant) else object()
+            for value in ([not old] if isinstance(old, bool) else [a for a in NAMED_AXES if a != old]):
+                changed = ast.keyword(keyword.arg, ast.Constant(value))
+                yield (ast.Call(node.func, node.args, others[:index] + [changed] + others[index:]),
+                       f"`{keyword.arg}={value!r}` in place of `{keyword.arg}={_code(keyword.value, 20)}`")
+    for args, words in _swaps(node.args):
+        yield ast.Call(node.func, args, node.keywords), f"the arguments of `{_code(node.func, 30)}`: {words}"
+    if name == "range":
+        for index, argument in enumerate(node.args):
+            for op, words in ((ast.Sub, "one fewer"), (ast.Add, "one more")):
+                args = list(node.args)
+                args[index] = ast.BinOp(argument, op(), ast.Constant(1))
+                yield ast.Call(node.func, args, []), f"a range off by one (`{_code(args[index], 24)}`: {words})"
+
+
+def _subscript_edits(node):
+    index = node.slice
+    if isinstance(index, ast.Tuple):
+        for elements, words in _swaps(index.elts):
+            yield ast.Subscript(node.value, ast.Tuple(elements, ast.Load()), node.ctx), f"the indices {words}"
+    if isinstance(index, ast.Constant) and isinstance(index.value, int):
+        for value in dict.fromkeys([index.value + 1, index.value - 1, 0, -1]):
+            if value != index.value:
+                yield (ast.Subscript(node.value, ast.Constant(value), node.ctx),
+                       f"`[{value}]` in place of `[{index.value}]` (another entry, or the size of another axis)")
+    if isinstance(index, ast.Constant) and not isinstance(index.value, int) or isinstance(index, ast.Slice):
+        yield ast.Subscript(node.value, ast.Constant(0), node.ctx), f"`[0]` in place of `[{_code(index, 20)}]` " \
+            "(only the first entry or row)"
+    if isinstance(node.ctx, ast.Load):
+        yield node.value, f"without the indexing `[{_code(index, 24)}]`"
+
+
+def _statement_edits(statement, slot):
+    """(replacement statements, words) for a statement: left out, = and += exchanged, an `if` reversed."""
+    parent, field, index = slot
+    if isinstance(statement, ast.AugAssign):
+        yield [ast.Assign([statement.target], statement.value)], f"`=` in place of `{SYMBOLS[type(statement.op)]}=` " \
+            "(overwritten instead of accumulated)"
+        for other in OPERATORS.get(type(statement.op), [])[:1]:
+            yield [ast.AugAssign(statement.target, other(), statement.value)], \
+                f"`{SYMBOLS[other]}=` in place of `{SYMBOLS[type(statement.op)]}=`"
+    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and not isinstance(
+            statement.targets[0], ast.Tuple):
+        yield [ast.AugAssign(statement.targets[0], ast.Add(), statement.value)], \
+            "`+=` in place of `=` (accumulated onto the old value instead of overwriting it)"
+    if isinstance(statement, ast.If):
+        yield [ast.If(ast.UnaryOp(ast.Not(), statement.test), statement.body, statement.orelse)], \
+            f"the condition `{_code(statement.test, 30)}` reversed"
+        yield statement.body, f"the test `if {_code(statement.test, 30)}` left out (its body always runs)"
+    if isinstance(statement, ast.Return):
+        if statement.value is not None:
+            yield [ast.Return(None)], "nothing returned (None)"
+    elif not isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+        yield [ast.Pass()], f"the statement `{_code(statement, 40).splitlines()[0]}` left out (missing)"
+    siblings = getattr(parent, field)
+    if isinstance(index, int) and index + 1 < len(siblings) and not isinstance(siblings[index + 1], ast.Return):
+        following = siblings[index + 1]
+        yield [following, statement], (f"the statements `{_code(statement, 30)}` and `{_code(following, 30)}` in the "
+                                       "wrong order (one uses the other's old or new value)")
+
+
+def _names(tree) -> dict[str, dict[str, set[str]]]:
+    """Per function, the local names read or written, and the `self.x` attributes of its class."""
+    found: dict[str, dict[str, set[str]]] = {}
+
+    def walk(node, scope, cls):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                walk(child, scope + [child], child)
+            elif isinstance(child, ast.FunctionDef):
+                qualname = _qualname(scope + [child])
+                args = {a.arg for a in child.args.args + child.args.kwonlyargs} - {"self"}
+                stored = {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                attributes = {ast.unparse(n) for n in ast.walk(cls or child) if isinstance(n, ast.Attribute)
+                              and isinstance(n.value, ast.Name) and n.value.id == "self"}
+                found[qualname] = {"names": args | stored, "attributes": attributes}
+                walk(child, scope + [child], cls)
+    walk(tree, [], None)
+    return found
+
+
+def candidates(source: str, functions: list[str]):
+    """The parsed tree, and (Edit, apply) for every single edit inside the exercise regions of `functions`, in
+    their order (then the source's); `apply()` makes the edit in the tree and returns a function undoing it."""
+    tree = ast.parse(source)
+    sites = _Sites(_regions(source), set(functions))
+    sites.visit_child(tree, None)
+    rank = {name: i for i, name in enumerate(functions)}
+    return tree, _edits(tree, sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree))
+
+
+def _edits(tree, sites, names):
+    for node, slot, qualname, statement in sites:
+        where = f"{qualname}{_context(statement)}"
+        if isinstance(node, ast.stmt):
+            edits = ((new, words, True) for new, words in _statement_edits(node, slot))
+        else:
+            empty = {"names": set(), "attributes": set()}
+            edits = ((new, words, False) for new, words in _replacements(node, names.get(qualname, empty)))
+        for new, words, is_statement in edits:
+            yield Edit(where, words), _applier(slot, node, new, is_statement)
+
+
+def _applier(slot, old, new, is_statement):
+    parent, field, index = slot
+
+    def apply():
+        siblings = getattr(parent, field)
+        if is_statement:
+            count = 2 if len(new) == 2 and new[1] is old else 1
+            before = siblings[index:index + count]
+            siblings[index:index + count] = new
+            return lambda: siblings.__setitem__(slice(index, index + len(new)), before)
+        if index is None:
+            setattr(parent, field, ast.copy_location(new, old))
+            return lambda: setattr(parent, field, old)
+        siblings[index] = ast.copy_location(new, old)
+        return lambda: siblings.__setitem__(index, old)
+
+    return apply
+
+
+def build(tree, apply, module: types.ModuleType) -> types.ModuleType:
+    """A fresh copy of `module` from the edited tree (the edit undone afterwards); its imports resolve as the
+    reference's do (same package), so the rest of the reference is shared."""
+    undo = apply()
+    try:
+        code = compile(ast.fix_missing_locations(tree), module.__file__, "exec")
+    finally:
+        undo()
+    edited = types.ModuleType(module.__name__, module.__doc__)
+    edited.__dict__.update(__file__=module.__file__, __package__=module.__package__, __spec__=module.__spec__)
+    exec(code, edited.__dict__)  # noqa: S102 - the judge's own reference, edited by the judge
+    return edited
+
+
+def same(yours, mine, reference) -> bool:
+    """Whether an edit's value `mine` reproduces the learner's `yours`: equal to rounding, and, where the learner's
+    differs from the reference's, far closer to it than the reference's is."""
+    if isinstance(yours, dict) and isinstance(mine, dict) and "raised" in yours:
+        return (yours.get("raised") or [None])[0] == (mine.get("raised") or [None])[0]
+    try:
+        a, b, r = (np.asarray(v) for v in (yours, mine, reference))
+        numeric = all(v.dtype.kind in "biuf" for v in (a, b))
+    except Exception:  # noqa: BLE001 - ragged or odd values: compared as plain data below
+        numeric = False
+    if not numeric:
+        return _plain(yours) == _plain(mine)
+    if a.shape != b.shape or (a.size > 1 and a.dtype != b.dtype and a.dtype.kind == b.dtype.kind == "f"):
+        return False
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    if not np.array_equal(np.isnan(a), np.isnan(b)) or not np.array_equal(a[np.isinf(a)], b[np.isinf(b)]):
+        return False
+    finite = np.isfinite(a)
+    scale = max(np.max(np.abs(a[finite]), initial=0.0), 1e-30)
+    gap = np.max(np.abs(a[finite] - b[finite]), initial=0.0) / scale
+    wrong = (r.shape == a.shape and r.dtype.kind in "biuf"
+             and np.max(np.abs(np.nan_to_num(r.astype(np.float64)) - np.nan_to_num(a)), initial=0.0) / scale)
+    return gap <= (min(1e-5, 0.01 * wrong) if wrong and wrong > 1e-5 else 1e-5)
+
+
+def _plain(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def agree(yours: list, mine: list, reference: list, index: int) -> bool:
+    """Whether observation `index` of an edit's run (`mine`) reproduces the learner's."""
+    if index >= len(yours) or yours[index].what != mine[index].what:
+        return False
+    theirs = reference[index] if index < len(reference) and reference[index].what == yours[index].what else None
+    return same(yours[index].value, mine[index].value, None if theirs is None else theirs.value)
+
+
+def first_difference(yours: list, your_error, reference: list) -> int:
+    """The index of the first observation where the learner's run leaves the reference's (its error's place)."""
+    for index in range(min(len(yours), len(reference))):
+        if not agree(yours, reference, reference, index):
+            return index
+    return min(len(yours), len(reference)) if your_error or len(yours) != len(reference) else len(yours)
+
+
+def sentence(found: list[Edit]) -> str | None:
+    """The message: every edit that reproduces the learner's numbers (they cannot be told apart)."""
+    if not found:
+        return None
+    unique = list(dict.fromkeys(found))
+    if len(unique) > SHOWN:  # many edits fit: the numbers do not point at one place
+        return None
+    if len(unique) == 1:
+        return f"Every value this test checks is exactly what the correct code gives with one change, {unique[0]}."
+    listed = "; ".join(str(edit) for edit in unique)
+    return ("Every value this test checks is exactly what the correct code gives with any one of these changes "
+            f"(the numbers cannot tell them apart): {listed}.")
