@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 import types
 from dataclasses import dataclass
 
@@ -28,14 +29,16 @@ VERBS = {ast.Add: "added", ast.Sub: "subtracted", ast.Mult: "multiplied", ast.Di
 SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.MatMult: "@",
            ast.Pow: "**", ast.Mod: "%", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
-OPERATORS = {ast.Add: [ast.Sub, ast.Mult], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
-             ast.MatMult: [ast.Mult], ast.Pow: [ast.Mult], ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE],
-             ast.Gt: [ast.GtE, ast.Lt], ast.GtE: [ast.Gt, ast.LtE], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
+OPERATORS = {ast.Add: [ast.Sub, ast.Mult], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add],
+             ast.Div: [ast.Mult, ast.FloorDiv], ast.MatMult: [ast.Mult], ast.Pow: [ast.Mult],
+             ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE], ast.Gt: [ast.GtE, ast.Lt],
+             ast.GtE: [ast.Gt, ast.LtE], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
              ast.Is: [ast.IsNot], ast.IsNot: [ast.Is], ast.In: [ast.NotIn], ast.NotIn: [ast.In]}
 # Functions a learner confuses: each name may stand for any other of its group.
 SIBLINGS = [{"sum", "mean", "max", "prod"}, {"max", "min"}, {"maximum", "minimum"}, {"argmax", "argmin"},
-            {"zeros", "ones", "empty"}, {"zeros_like", "ones_like", "empty_like"}, {"exp", "log", "sqrt", "square", "log1p", "log10", "expm1"},
-            {"var", "std"}, {"tanh", "exp"}, {"perf_counter", "process_time", "thread_time", "monotonic", "time"},
+            {"zeros", "ones", "empty"}, {"zeros_like", "ones_like", "empty_like"},
+            {"exp", "log", "sqrt", "square", "log1p", "log10", "expm1"}, {"var", "std"}, {"tanh", "exp"},
+            {"perf_counter", "process_time", "thread_time", "monotonic", "time"},
             {"standard_normal", "random", "uniform"}, {"normal", "uniform"}, {"reshape", "transpose"}]
 NAMED_AXES = (0, 1, -1, None)
 WORDS = {ast.Add: "term", ast.Sub: "term", ast.Mult: "factor", ast.Div: "divisor", ast.FloorDiv: "divisor"}
@@ -149,20 +152,28 @@ def _replacements(node, names: dict[str, set[str]]):
         yield from _subscript_edits(node)
     elif isinstance(node, ast.Constant) and not isinstance(node.value, str):
         yield from ((ast.Constant(v), f"`{v!r}` in place of `{node.value!r}`") for v in _constants(node.value))
+    if isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
+        yield from ((type(node)(elements, node.ctx), words) for elements, words in _swaps(node.elts))
+
+
+def _secondary(node, names: dict[str, set[str]]):
+    """The edits tried after every other edit of the same function: another value in place of a value, a
+    value wrapped in a function, another function of the module, another constant of the exercise."""
     if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
-        own, root = _code(node), node
-        while isinstance(root, ast.Attribute):
-            root = root.value
-        if own in names["names"] | names["attributes"]:
-            kind = "names" if own in names["names"] else "attributes"
-            for other in sorted(names[kind] - {own}) + ["0", "1"]:
+        own = _code(node)
+        if own in names["terms"]:
+            for other in sorted(names["terms"] - {own}) + ["0", "1"]:
                 yield ast.parse(other, mode="eval").body, f"`{other}` in place of `{own}`"
-        if isinstance(root, ast.Name) and (root.id == "self" or root.id in names["names"]) and own != "self":
             yield from _wrapped(node, own)
     elif isinstance(node, ast.Call):
         yield from _wrapped(node, _code(node, 30), terms=False)
-    if isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
-        yield from ((type(node)(elements, node.ctx), words) for elements, words in _swaps(node.elts))
+        if isinstance(node.func, ast.Name) and node.func.id in names["functions"]:
+            for other in sorted(names["functions"] - {node.func.id}):
+                yield (ast.Call(ast.Name(other, ast.Load()), node.args, node.keywords),
+                       f"`{other}` in place of `{node.func.id}` (the other function)")
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        for value in sorted(names["numbers"] - {node.value} - set(_constants(node.value)), key=str):
+            yield ast.Constant(value), f"`{value!r}` in place of `{node.value!r}`"
 
 
 # What a learner wraps a value in by mistake: (template, words); `_` is the value.
@@ -170,7 +181,9 @@ WRAPS = [("-_", "the opposite sign"), ("_ ** 2", "squared"), ("np.abs(_)", "its 
          ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"), ("np.mean(_)", "its mean (one number)"),
          ("sorted(_)", "sorted"), ("_.astype(np.float32)", "converted to float32"),
          ("_.astype(np.float64)", "converted to float64"), ("_.copy()", "a copy")]
-TERM_WRAPS = [("_[0]", "only its first entry or row"), ("_ - 1", "one less (off by one)"), ("_ + 1", "one more (off by one)")]
+TERM_WRAPS = [("_[0]", "only its first entry or row"), ("_[1:]", "without its first entry"),
+              ("_[:-1]", "without its last entry"), ("_ - 1", "one less (off by one)"),
+              ("_ + 1", "one more (off by one)")]
 
 
 def _wrapped(node, own: str, terms=True):
@@ -287,21 +300,27 @@ def _statement_edits(statement, slot):
                                        "wrong order (one uses the other's old or new value)")
 
 
-def _names(tree) -> dict[str, dict[str, set[str]]]:
-    """Per function, the local names read or written, and the `self.x` attributes of its class."""
+def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
+    """Per function, its terms (the local names, `x.attr` of a local name, and the `self.x` attributes of its
+    class); the module's functions, and the numbers written in its exercise regions."""
     found: dict[str, dict[str, set[str]]] = {}
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    numbers = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) in (int, float)
+               and any(a < n.lineno < b for a, b in regions)}
 
     def walk(node, scope, cls):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 walk(child, scope + [child], child)
             elif isinstance(child, ast.FunctionDef):
-                qualname = _qualname(scope + [child])
-                args = {a.arg for a in child.args.args + child.args.kwonlyargs} - {"self"}
-                stored = {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                local = {a.arg for a in child.args.args + child.args.kwonlyargs} - {"self"} | {
+                    n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                chains = {ast.unparse(n) for n in ast.walk(child) if isinstance(n, ast.Attribute)
+                          and isinstance(n.value, ast.Name) and n.value.id in local}
                 attributes = {ast.unparse(n) for n in ast.walk(cls or child) if isinstance(n, ast.Attribute)
                               and isinstance(n.value, ast.Name) and n.value.id == "self"}
-                found[qualname] = {"names": args | stored, "attributes": attributes}
+                found[_qualname(scope + [child])] = {"terms": local | chains | attributes, "functions": functions,
+                                                     "numbers": numbers}
                 walk(child, scope + [child], cls)
     walk(tree, [], None)
     return found
@@ -314,19 +333,24 @@ def candidates(source: str, functions: list[str]):
     sites = _Sites(_regions(source), set(functions))
     sites.visit_child(tree, None)
     rank = {name: i for i, name in enumerate(functions)}
-    return tree, _edits(tree, sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree))
+    return tree, _edits(sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree, _regions(source)))
 
 
-def _edits(tree, sites, names):
-    for node, slot, qualname, statement in sites:
-        where = f"{qualname}{_context(statement)}"
-        if isinstance(node, ast.stmt):
-            edits = ((new, words, True) for new, words in _statement_edits(node, slot))
-        else:
-            empty = {"names": set(), "attributes": set()}
-            edits = ((new, words, False) for new, words in _replacements(node, names.get(qualname, empty)))
-        for new, words, is_statement in edits:
-            yield Edit(where, words), _applier(slot, node, new, is_statement)
+def _edits(sites, names):
+    """Function by function: first the edits of its statements and expressions, then the secondary ones."""
+    empty = {"terms": set(), "functions": set(), "numbers": set()}
+    for _, group in itertools.groupby(sites, key=lambda site: site[2]):
+        group = list(group)
+        for secondary in (False, True):
+            for node, slot, qualname, statement in group:
+                own = names.get(qualname, empty)
+                if isinstance(node, ast.stmt):
+                    edits = [] if secondary else _statement_edits(node, slot)
+                else:
+                    edits = (_secondary if secondary else _replacements)(node, own)
+                where = f"{qualname}{_context(statement)}"
+                for new, words in edits:
+                    yield Edit(where, words), _applier(slot, node, new, isinstance(node, ast.stmt))
 
 
 def _applier(slot, old, new, is_statement):
