@@ -1,0 +1,34 @@
+"""Eighth fresh bank for gradcheck, written blind on 2026-12-07 in round eight AFTER round eight's diagnosis
+changes were merged (commit 3a1f4a2); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("relerr_no_scale", "returns the absolute error, never divided by the scale",
+           "return float(np.linalg.norm(a - b) / scale)", "return float(np.linalg.norm(a - b))",
+           diagnosis="scale|relative|absolute|divid|norm"),
+    Mutant("check_layer_grad_aliased", "keeps the parameter's grad array itself, not a copy",
+           "analytic = p.grad.copy()", "analytic = p.grad",
+           diagnosis="copy|alias|same array|overwritten|view"),
+    Mutant("numgrad_shifted_from_shifted", "steps -eps from the already shifted value, landing on the original",
+           "x[index] = original - eps", "x[index] = x[index] - eps",
+           diagnosis="original|shifted|already|forward difference|half"),
+    Mutant("numgrad_returns_last_only", "keeps one scalar instead of filling the gradient array",
+           "grad[index] = (f_plus - f_minus) / (2.0 * eps)", "grad[...] = (f_plus - f_minus) / (2.0 * eps)",
+           diagnosis="every entry|index|overwr|all entries|same value|each"),
+    Mutant("relerr_scale_by_first", "divides by the norm of a only",
+           "scale = max(np.linalg.norm(a), np.linalg.norm(b))", "scale = np.linalg.norm(a)",
+           diagnosis="max|only|first|symmetr|both|larger"),
+    Mutant("relerr_elementwise_max", "returns the largest entry-wise relative error",
+           "return float(np.linalg.norm(a - b) / scale)",
+           "return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-12)))",
+           diagnosis="entry|elementwise|element-wise|norm|max"),
+    Mutant("check_layer_grad_after_numeric", "copies the parameter gradient after the numerical pass",
+           "        analytic = p.grad.copy()\n        errors[name] = relative_error(analytic, numerical_gradient(loss, p.data))",
+           "        numeric = numerical_gradient(loss, p.data)\n        errors[name] = relative_error(p.grad.copy(), numeric)",
+           diagnosis="after|order|accumulat|forward calls|stale"),
+    Mutant("check_layer_x_error_swapped_args", "compares the input gradient with a parameter's numerical one",
+           "errors = {\"x\": relative_error(grad_x, numerical_gradient(loss, x))}",
+           "errors = {\"x\": relative_error(grad_x, numerical_gradient(loss, layer.parameters()[0].data))}",
+           diagnosis="input|x|wrong array|parameter|shape"),
+]

@@ -1,0 +1,42 @@
+"""Eighth fresh bank for init, written blind on 2026-12-07 in round eight AFTER round eight's diagnosis
+changes were merged (commit 3a1f4a2); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("xavier_uniform_zero_to_limit", "samples from [0, limit) instead of [-limit, limit)",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit,",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(0.0, limit,",
+           diagnosis="mean|symmetric|negative|centred|centered|-limit"),
+    Mutant("he_normal_1_over_fan", "uses 1 / fan_in (LeCun) instead of 2 / fan_in",
+           "std = np.sqrt(2.0 / fan_in)", "std = np.sqrt(1.0 / fan_in)",
+           diagnosis="2|factor|lecun|relu|variance"),
+    Mutant("xavier_normal_unit_std", "draws standard normals and then divides by the variance",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.standard_normal((fan_in, fan_out)) / std",
+           diagnosis="divid|multipl|std|too large|scale"),
+    Mutant("he_uniform_half_interval", "draws from [-limit/2, limit/2]",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.uniform(-limit, limit,",
+           "limit = np.sqrt(6.0 / fan_in)\n    return rng.uniform(-limit / 2, limit / 2,",
+           diagnosis="half|interval|width|variance|too small|limit"),
+    Mutant("he_normal_global_rng", "draws from np.random instead of the given rng",
+           "std = np.sqrt(2.0 / fan_in)\n    return rng.normal(0.0, std,",
+           "std = np.sqrt(2.0 / fan_in)\n    return np.random.normal(0.0, std,",
+           diagnosis="rng|seed|reproduc|generator|global"),
+    Mutant("xavier_normal_square_shape", "returns a (fan_in, fan_in) matrix",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std, size=(fan_in, fan_in))",
+           diagnosis="shape|fan_out|columns|size"),
+    Mutant("xavier_uniform_flat_size", "draws a flat vector of fan_in * fan_out weights",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))",
+           "limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=fan_in * fan_out)",
+           diagnosis="shape|flat|1-d|reshape|size"),
+    Mutant("xavier_normal_loc_scale_swapped", "passes the standard deviation as the mean and 0 as the scale",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std,",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(std, 0.0,",
+           diagnosis="argument|order|swapped|loc|constant|mean"),
+    Mutant("xavier_normal_scale_is_variance_squared", "passes std squared (the variance) as the scale",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std,",
+           "std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std ** 2,",
+           diagnosis="variance|std|square|too small|scale"),
+]
