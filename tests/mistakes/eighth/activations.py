@@ -25,7 +25,7 @@ MUTANTS = [
            diagnosis="in place|caller|input array|modif|overwr|copy"),
     Mutant("relu_backward_inverted_mask", "lets the gradient through where the input was negative",
            "return grad_out * self._mask", "return grad_out * ~self._mask",
-           diagnosis="inverted|negative|opposite|~|mask"),
+           diagnosis="inverted|negative|opposite|mask"),
     Mutant("sigmoid_float32_exp", "computes the exponential in float32",
            "e = np.exp(-np.abs(x))", "e = np.exp(-np.abs(x)).astype(np.float32)",
            diagnosis="float32|dtype|precision|rounding"),

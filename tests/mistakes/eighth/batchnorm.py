@@ -9,7 +9,7 @@ MUTANTS = [
            diagnosis="std|sqrt|variance|standard deviation"),
     Mutant("bn_m_per_batch_only", "counts m as the batch size, ignoring spatial positions",
            "            m = x.size // self.num_features\n", "            m = x.shape[0]\n",
-           diagnosis="spatial|per channel|h * w|count|batch size|m "),
+           diagnosis="spatial|per channel|h * w|count|batch size|per-channel count"),
     Mutant("bn_backward_eval_branch_inverted", "uses the batch-statistics formula after an eval forward and vice versa",
            "if not used_batch_statistics:", "if used_batch_statistics:",
            diagnosis="eval|branch|running|mode|inverted"),

@@ -6,7 +6,7 @@ from grader.maintainer.mutation import Mutant
 MUTANTS = [
     Mutant("logsumexp_keepdims_ignored", "always squeezes, ignoring keepdims=True",
            "if not keepdims:\n", "if True:\n",
-           diagnosis="keepdims|shape|squeez|dimension"),
+           diagnosis="keepdims|squeez|dimension"),
     Mutant("softmax_max_over_wrong_axis", "takes the maximum over axis 0 instead of the softmax axis",
            "e = np.exp(z - np.max(z, axis=axis, keepdims=True))", "e = np.exp(z - np.max(z, axis=0, keepdims=True))",
            diagnosis="axis|overflow|column|row|batch"),

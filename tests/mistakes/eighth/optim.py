@@ -28,7 +28,7 @@ MUTANTS = [
            diagnosis="multipl|divid|bias correction|instead of dividing"),
     Mutant("adam_first_moment_starts_at_grad", "starts the first moment at the current gradient",
            "self.m = [np.zeros_like(p.data) for p in self.params]", "self.m = [p.grad.copy() for p in self.params]",
-           diagnosis="zero|initial|start|first moment|grad"),
+           diagnosis="zero|initial|from the start|first moment|grad"),
     Mutant("sgd_velocity_forgotten_each_step", "resets the velocity every step, so momentum never builds up",
            "                if self.velocities[i] is None:", "                self.velocities[i] = None\n                if self.velocities[i] is None:",
            diagnosis="reset|every step|forgot|never build|state|velocit"),

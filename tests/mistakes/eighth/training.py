@@ -15,7 +15,7 @@ MUTANTS = [
     Mutant("minibatches_unshuffled_ignores_rng_order", "shuffles even when shuffle=False",
            "    if not shuffle:\n", "    if False:\n",
            diagnosis="shuffle=false|shuffle|order|flag"),
-    Mutant("diagnose_exploding_checked_first_with_ge", "uses >= for exploding and <= for vanishing",
+    Mutant("diagnose_vanishing_boundary_inclusive", "calls a norm equal to the threshold vanishing (<= instead of <)",
            "elif norm < vanishing:", "elif norm <= vanishing:",
            diagnosis="boundary|<=|strict|threshold|equal"),
     Mutant("evaluate_accuracy_by_batches", "divides the number correct by the number of batches",
