@@ -73,14 +73,14 @@ check: setup
 	@$(GRADER) check $(EX) --target "$(TARGET)" $(if $(K),-k "$(K)")
 
 test: setup
-	@KATA_TARGET=solutions KATA_ORACLE=both $(PY) -m pytest -q -m "not nightly"
+	@KATA_TARGET=solutions KATA_ORACLE=both KATA_EDIT_SEARCH=0 $(PY) -m pytest -q -m "not nightly"
 
 test-nightly: setup
-	@KATA_TARGET=solutions KATA_ORACLE=both $(PY) -m pytest -q -m nightly
+	@KATA_TARGET=solutions KATA_ORACLE=both KATA_EDIT_SEARCH=0 $(PY) -m pytest -q -m nightly
 
 test-fast: setup
 	@$(PY) -m grader.maintainer.doctor
-	@KATA_TARGET=solutions KATA_ORACLE=both $(PY) -m pytest -q tests/exercises tests/grader/test_contract.py -k "not known_wrong"
+	@KATA_TARGET=solutions KATA_ORACLE=both KATA_EDIT_SEARCH=0 $(PY) -m pytest -q tests/exercises tests/grader/test_contract.py -k "not known_wrong"
 
 doctor: setup
 	@$(PY) -m grader.maintainer.doctor
