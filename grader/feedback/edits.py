@@ -1,15 +1,17 @@
 """Which one small edit of the reference reproduces the learner's numbers: a diagnosis for unlisted mistakes.
 
 When a test fails, the judge runs its scenario again on copies of the reference, each edited once inside
-its `# <exercise>` markers and only in the functions the scenario called: an operator, the order of two
-operands or arguments, an axis, a keyword, a constant, an index, a name, a call, a transpose or a sign
-changed; a term, a factor, a call or a statement left out; `+=` and `=` exchanged; two statements swapped.
-An edit whose run observes every value the learner's run observed (to rounding), or raises the same error at
-the same point, reproduces the mistake: the message names where and what. All the edits that reproduce it
-are said, since the numbers cannot tell them apart; a near match is never said, so the sentence is true of
-the numbers however the learner's code is written. It reads the reference's source, never the learner's.
+its `# <exercise>` markers and only in the functions the scenario called before the learner's first wrong
+value, the latest called first. First: an operator, the order of two operands or arguments, an axis, a
+keyword, a constant, an index, a call or a sign changed; a term, a factor, a transpose, a call or a statement
+left out; `+=` and `=` exchanged; two statements swapped. Then: another value of the function in place of a
+value, a value wrapped in abs, sqrt, sign, mean, sorted, astype or a slice, another function of the module,
+another number of the exercise. An edit whose run observes every value the learner's run observed (to
+rounding), or raises the same error with the same message at the same point, reproduces the mistake. Up to
+SHOWN such edits are said, all of them, since the numbers cannot tell them apart; more say nothing, and a near
+match is never said, so the sentence is true of the numbers however the learner's code is written. It reads
+the reference's source, never the learner's.
 """
-
 from __future__ import annotations
 
 import ast
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_EDITS = 400  # edits tried per failing test, in source order (a deterministic bound, not a time budget)
+SEARCH_VAR = "KATA_EDIT_SEARCH"  # "0": no search (a class's grades, the maintainer's suite: seconds per failure)
 SHOWN = 3  # at most this many reproducing edits are said; more say nothing
 OPEN, CLOSE = "# <exercise>", "# </exercise>"
 
@@ -120,7 +123,8 @@ def _context(statement) -> str:
 
 
 def _replacements(node, names: dict[str, set[str]]):
-    """(new node, words) for each single edit of an expression node; the words name the wrong version first."""
+    """(new node, words) for each first edit of an expression node (`names`: see _secondary); the words name the
+    wrong version first."""
     if isinstance(node, ast.BinOp):
         symbol = SYMBOLS.get(type(node.op), "?")
         for other in OPERATORS.get(type(node.op), []):

@@ -108,7 +108,6 @@ def judge(item, observations: list, error: dict | None) -> None:
 
 PROBE_WALL_SECONDS = 60  # a backstop only: the search is bounded by edits.MAX_EDITS
 PROBES_PER_TARGET = 2  # failing tests of one exercise searched, the first ones (a learner reads those first)
-SEARCH_VAR = "KATA_EDIT_SEARCH"  # "0": no search (a class's grading, the maintainer's suite: seconds per failure)
 _probed: dict = {}
 
 
@@ -118,7 +117,7 @@ def _reproduced(item, observations: list, error: dict | None, exercise: str, ref
     target = (str(item.funcargs.get("target_dir")), exercise)
     _probed[target] = _probed.get(target, 0) + 1
     if ((error or {}).get("kind") in ("NotImplementedError", "timeout") or not hasattr(os, "fork")
-            or _probed[target] > PROBES_PER_TARGET or os.environ.get(SEARCH_VAR) == "0"):
+            or _probed[target] > PROBES_PER_TARGET or os.environ.get(edits.SEARCH_VAR) == "0"):
         return None
     read, write = os.pipe()
     pid = os.fork()

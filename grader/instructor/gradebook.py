@@ -24,6 +24,7 @@ from grader.core import integrity, manifest, sandbox, seeds
 from grader.core import report as reports
 from grader.core.manifest import ROOT
 from grader.core.target import display_name
+from grader.feedback import edits
 from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,
                                     DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
                                     submission_files)
@@ -90,6 +91,7 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.processes} processes, {limits.wall_seconds:g} s per submission). {isolation.sentence}")
     seed, version = seeds.fresh(), reports.kata_version()
+    os.environ.setdefault(edits.SEARCH_VAR, "0")  # a class's grades need no edit search (seconds per failing exercise)
     meta = {"directory": str(directory), "milestones": milestones, "integrity_problems": problems,
             "isolation": isolation.sentence, "tamper_proof": isolation.tamper_proof,
             "kata_version": version, "limits": asdict(limits)}

@@ -14,7 +14,6 @@ import pytest
 from grader.core import manifest, wire
 from grader.core.runner import run_exercise
 from grader.feedback import edits
-from grader.feedback.judge_plugin import SEARCH_VAR
 from grader.maintainer.mutation import Mutant, build
 
 SOURCE = '''import numpy as np
@@ -94,7 +93,7 @@ def test_a_failing_test_names_the_one_edit_that_reproduces_the_learners_numbers(
     with tempfile.TemporaryDirectory() as scratch:
         folder = build(mutant, "layers", Path(scratch))
         runs = run_exercise(manifest.load().exercise("layers"), [folder], child_seconds=900, mode="split",
-                            extra_env={SEARCH_VAR: "1"})  # the maintainer's suite turns the search off elsewhere
+                            extra_env={edits.SEARCH_VAR: "1"})  # the maintainer's suite turns the search off elsewhere
     run = runs[str(folder)]
     messages = [t.message for t in run.tests if not t.passed]
     named = "in Linear.forward (its return value): `-` in place of `+`"
