@@ -22,10 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.core.stubs import BEGIN, END
+from grader.feedback.checks import _plain
+
 MAX_EDITS = 400  # edits tried per failing test, in source order (a deterministic bound, not a time budget)
 SEARCH_VAR = "KATA_EDIT_SEARCH"  # "0": no search (a class's grades, the maintainer's suite: seconds per failure)
 SHOWN = 3  # at most this many reproducing edits are said; more say nothing
-OPEN, CLOSE = "# <exercise>", "# </exercise>"
 
 VERBS = {ast.Add: "added", ast.Sub: "subtracted", ast.Mult: "multiplied", ast.Div: "divided",
          ast.FloorDiv: "divided as integers", ast.MatMult: "a matrix product", ast.Pow: "raised to a power"}
@@ -61,13 +63,18 @@ def _code(node, limit=48) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _inside(regions, node) -> bool:
+    line = getattr(node, "lineno", None)
+    return line is not None and any(first < line < last for first, last in regions)
+
+
 def _regions(source: str) -> list[tuple[int, int]]:
     """(first, last) line numbers of each exercise region."""
     regions, start = [], None
     for number, line in enumerate(source.splitlines(), 1):
-        if line.strip() == OPEN:
+        if line.strip() == BEGIN:
             start = number
-        elif line.strip() == CLOSE and start is not None:
+        elif line.strip() == END and start is not None:
             regions.append((start, number))
             start = None
     return regions
@@ -78,10 +85,6 @@ class _Sites(ast.NodeVisitor):
 
     def __init__(self, regions, functions):
         self.regions, self.functions, self.sites, self.scope, self.statement = regions, functions, [], [], None
-
-    def inside(self, node) -> bool:
-        line = getattr(node, "lineno", None)
-        return line is not None and any(a < line < b for a, b in self.regions)
 
     def generic_visit(self, node):
         for field, value in ast.iter_fields(node):
@@ -98,7 +101,7 @@ class _Sites(ast.NodeVisitor):
         qualname = _qualname(self.scope)
         if isinstance(child, ast.stmt):
             previous, self.statement = self.statement, child
-        if qualname in self.functions and self.inside(child) and not isinstance(child, ast.expr_context):
+        if qualname in self.functions and _inside(self.regions, child) and not isinstance(child, ast.expr_context):
             self.sites.append((child, slot, qualname, self.statement))
         self.generic_visit(child)
         if isinstance(child, ast.stmt):
@@ -122,9 +125,8 @@ def _context(statement) -> str:
     return ""
 
 
-def _replacements(node, names: dict[str, set[str]]):
-    """(new node, words) for each first edit of an expression node (`names`: see _secondary); the words name the
-    wrong version first."""
+def _replacements(node):
+    """(new node, words) for each first edit of an expression node; the words name the wrong version first."""
     if isinstance(node, ast.BinOp):
         symbol = SYMBOLS.get(type(node.op), "?")
         for other in OPERATORS.get(type(node.op), []):
@@ -310,7 +312,7 @@ def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
     found: dict[str, dict[str, set[str]]] = {}
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     numbers = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) in (int, float)
-               and any(a < n.lineno < b for a, b in regions)}
+               and _inside(regions, n)}
 
     def walk(node, scope, cls):
         for child in ast.iter_child_nodes(node):
@@ -333,11 +335,11 @@ def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
 def candidates(source: str, functions: list[str]):
     """The parsed tree, and (Edit, apply) for every single edit inside the exercise regions of `functions`, in
     their order (then the source's); `apply()` makes the edit in the tree and returns a function undoing it."""
-    tree = ast.parse(source)
-    sites = _Sites(_regions(source), set(functions))
+    tree, regions = ast.parse(source), _regions(source)
+    sites = _Sites(regions, set(functions))
     sites.visit_child(tree, None)
     rank = {name: i for i, name in enumerate(functions)}
-    return tree, _edits(sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree, _regions(source)))
+    return tree, _edits(sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree, regions))
 
 
 def _edits(sites, names):
@@ -351,7 +353,7 @@ def _edits(sites, names):
                 if isinstance(node, ast.stmt):
                     edits = [] if secondary else _statement_edits(node, slot)
                 else:
-                    edits = (_secondary if secondary else _replacements)(node, own)
+                    edits = _secondary(node, own) if secondary else _replacements(node)
                 where = f"{qualname}{_context(statement)}"
                 for new, words in edits:
                     yield Edit(where, words), _applier(slot, node, new, isinstance(node, ast.stmt))
@@ -413,14 +415,6 @@ def same(yours, mine, reference) -> bool:
     wrong = (r.shape == a.shape and r.dtype.kind in "biuf"
              and np.max(np.abs(np.nan_to_num(r.astype(np.float64)) - np.nan_to_num(a)), initial=0.0) / scale)
     return gap <= (min(1e-5, 0.01 * wrong) if wrong and wrong > 1e-5 else 1e-5)
-
-
-def _plain(value):
-    if isinstance(value, (np.ndarray, np.generic)):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def agree(yours: list, mine: list, reference: list, index: int) -> bool:

@@ -24,10 +24,10 @@ from grader.core import integrity, manifest, sandbox, seeds
 from grader.core import report as reports
 from grader.core.manifest import ROOT
 from grader.core.target import display_name
-from grader.feedback import edits
 from grader.core.submission import (DEFAULT_MEMORY_GB, DEFAULT_MILESTONE_TIMEOUT, DEFAULT_PROCESSES,
                                     DEFAULT_TIMEOUT, Limits, Row, copy_sources, files_hash, grade_one,
                                     submission_files)
+from grader.feedback import edits
 from grader.instructor import similarity
 
 DEFAULT_OUT = ROOT / ".grade" / "gradebook"

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from grader.core import manifest  # noqa: E402
 from grader.core import runner  # noqa: E402
-from grader.feedback import checks  # noqa: E402
+from grader.feedback import checks, edits  # noqa: E402
 from grader.learner import check, compare  # noqa: E402
 from grader.maintainer import mutation  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-os.environ["KATA_EDIT_SEARCH"] = "1"  # what `make check` does, whatever the maintainer's suite sets
+os.environ[edits.SEARCH_VAR] = "1"  # what `make check` does, whatever the maintainer's suite sets
 
 
 def bank(folder: Path, exercise: str) -> list:
