@@ -229,7 +229,7 @@ class ReadyWorker:
     def __init__(self, target: Path, scratch: Path, limits: sandbox.Limits, cgroup=None):
         self.target, self.submission = target, scratch / "submission"
         self.submission.mkdir(parents=True)
-        self.copied, self.alive, self.process = False, False, None
+        self.copied, self.alive, self.ended, self.process = False, False, False, None
         self.replies: dict[int, dict] = {}
         self._lock, self._changed, self._number = threading.Lock(), threading.Condition(), 0
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -255,7 +255,7 @@ class ReadyWorker:
                 message = None
             with self._changed:
                 if message is None or "ready" in message:  # it has ended, or imported what it preloads
-                    self.alive = message is not None
+                    self.alive, self.ended = message is not None, message is None
                 else:
                     self.replies.setdefault(message["id"], {}).update(message)
                 self._changed.notify_all()
@@ -265,7 +265,9 @@ class ReadyWorker:
         if self.process is None:
             return False
         with self._changed:
-            self._changed.wait_for(lambda: self.alive or self.process.poll() is not None, timeout)
+            # `ended`, not poll(): the socket closes a moment before the process can be reaped, and no one
+            # would notify again (a refused ready process once cost a full minute here)
+            self._changed.wait_for(lambda: self.alive or self.ended, timeout)
         return self.alive
 
     def spawn(self, arguments: list[str], env: dict, references: list[str], channel: int,
