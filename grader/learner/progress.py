@@ -54,12 +54,6 @@ def history(target: str | None = None) -> list[dict]:
             if isinstance(entry, dict) and (target is None or entry.get("target") == target)]
 
 
-def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(round(fraction * width))
-    return "[" + "#" * filled + "-" * (width - filled) + "]"
-
-
 def last_done(target: str = "exercises") -> set[str] | None:
     """The exercises done at the last grade of `target` (a display name), or None if it was never graded."""
     entries = history(target)
@@ -100,7 +94,9 @@ def render(report: dict) -> str:
     maximum = float(report.get("max_score", 0.0)) or 1.0
     exercises = report.get("exercises", [])
     done = [e["name"] for e in exercises if exercise_done(e)]
-    return (f"Progress {bar(score / maximum)} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)\n"
+    filled = int(round(min(max(score / maximum, 0.0), 1.0) * BAR_WIDTH))
+    bar = "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "]"
+    return (f"Progress {bar} {score:g} / {maximum:g} points ({100 * score / maximum:.0f}%)\n"
             f"Exercises done: {len(done)} of {len(exercises)}" + (f" ({', '.join(done)})" if done else ""))
 
 

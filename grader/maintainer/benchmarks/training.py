@@ -40,13 +40,11 @@ from grader.core.manifest import SOLUTIONS_DIR
 from grader.milestones import autograd_mnist
 from grader.milestones.skeleton import accuracy_of, initial_weights, learner_modules
 from grader.milestones.speed import print_profile
-from grader.milestones.steps import (FastStep, TextbookStep, own_profile, part_profile, peak_kib, reset_peak,
-                                     textbook_model)
+from grader.milestones.steps import (BATCH_SIZE, MOMENTUM, FastStep, TextbookStep, own_profile, part_profile,
+                                     peak_kib, reset_peak, textbook_model)
 from grader.milestones.stopwatch import TorchStep, run_fresh
 
 MODULE = "grader.maintainer.benchmarks.training"
-BATCH_SIZE = 128
-MOMENTUM = 0.9
 SEED = 20261125
 WARMUP = 5
 CNN_STEPS = 200
@@ -77,7 +75,7 @@ def _variant_step(ref, variant: str, workload: str, params, lr: float):
     if variant == "torch":
         import torch
 
-        shadow = TorchStep(torch, "cnn" if workload == "cnn" else "mlp", params, lr=lr, momentum=MOMENTUM)
+        shadow = TorchStep(torch, "cnn" if workload == "cnn" else "mlp", params, lr=lr)
         return (lambda x, labels, profiler=None: shadow.train(x, labels)), shadow.predict
     if workload == "autograd":  # not profiled: its parts are the engine's, not layers
         ag = ref.autograd
