@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,7 @@ class Run:
     error: dict | None = None  # judge: the worker's exception after its last observation, if any
     position: int = 0
     kinds: list = field(default_factory=list)  # judge and local: the kind of every check made
+    listener: Callable[[Observation], None] | None = None  # observe: told of each observation as it is made
 
 
 _current = Run(LOCAL)
@@ -173,6 +175,8 @@ def _observe(what: str, kind: str, got):
     run = _current
     if run.mode == OBSERVE:
         run.observations.append(Observation(what, kind, wire.encode_value(got)))
+        if run.listener is not None:
+            run.listener(run.observations[-1])
         return None
     run.kinds.append(kind)
     if run.mode == JUDGE:

@@ -7,10 +7,11 @@ keyword, a constant, an index, a call or a sign changed; a term, a factor, a tra
 left out; `+=` and `=` exchanged; two statements swapped. Then: another value of the function in place of a
 value, a value wrapped in abs, sqrt, sign, mean, sorted, astype or a slice, another function of the module,
 another number of the exercise. An edit whose run observes every value the learner's run observed (to
-rounding), or raises the same error with the same message at the same point, reproduces the mistake. Up to
-SHOWN such edits are said, all of them, since the numbers cannot tell them apart; more say nothing, and a near
-match is never said, so the sentence is true of the numbers however the learner's code is written. It reads
-the reference's source, never the learner's.
+rounding), or raises the same error with the same message at the same point and in the same function,
+reproduces the mistake. Up to SHOWN such edits are said, all of them, since the numbers cannot tell them
+apart; more say nothing, and a near match is never said, so the sentence is true of the numbers however the
+learner's code is written. It reads the reference's source; of the learner's, only the syntax around the
+line an error was raised on (never run).
 """
 from __future__ import annotations
 
@@ -116,6 +117,22 @@ def _qualname(scope: list) -> str:
     return ".".join(parts[:-1] if parts[-1:] == ["<locals>"] else parts)
 
 
+def enclosing(source: str, line: int) -> str | None:
+    """The qualified name of the innermost function of `source` around `line` (None outside any, or unparsable):
+    where an error was raised, to match it with an edit's error raised in the same function."""
+    try:
+        node, scope = ast.parse(source), []
+    except SyntaxError:
+        return None
+    while inner := [c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.ClassDef, ast.FunctionDef))
+                    and c.lineno <= line <= c.end_lineno]:
+        node = inner[0]
+        scope.append(node)
+    while scope and not isinstance(scope[-1], ast.FunctionDef):
+        scope.pop()
+    return _qualname(scope) if scope else None
+
+
 def _context(statement) -> str:
     if isinstance(statement, (ast.Assign, ast.AugAssign)):
         target = statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
@@ -184,7 +201,7 @@ def _secondary(node, names: dict[str, set[str]]):
 
 # What a learner wraps a value in by mistake: (template, words); `_` is the value.
 WRAPS = [("-_", "the opposite sign"), ("_ ** 2", "squared"), ("np.abs(_)", "its absolute value"),
-         ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"), ("np.mean(_)", "its mean (one number)"),
+         ("2 * _", "doubled"), ("_ / 2", "halved"), ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"), ("np.mean(_)", "its mean (one number)"),
          ("sorted(_)", "sorted"), ("_.astype(np.float32)", "converted to float32"),
          ("_.astype(np.float64)", "converted to float64"), ("_.copy()", "a copy")]
 TERM_WRAPS = [("_[0]", "only its first entry or row"), ("_[1:]", "without its first entry"),

@@ -26,12 +26,14 @@ import contextlib
 import io
 import itertools
 import os
+import re
 import select
 import shutil
 import signal
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -149,30 +151,32 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
     replay stops at its first value that is not the learner's."""
     module = getattr(reference, exercise)
     yours = [wire.Observation(o.what, o.kind, wire.decode_value(o.value)) for o in observations]
-    replayed, watching = [], [False]
-    observe = checks._observe
+    replayed, watching, solutions = [], [False], str(Path(module.__file__).parent)
 
-    def watched(what, kind, got):
-        observe(what, kind, got)
-        replayed.append(wire.Observation(what, kind, wire.decode_value(checks._current.observations[-1].value)))
+    def listener(observation):
+        replayed.append(wire.Observation(observation.what, observation.kind, wire.decode_value(observation.value)))
         if watching[0] and not edits.agree(yours, replayed, mine, len(replayed) - 1):
             raise _Stop()
 
     def replay(edited):
+        """None if stopped; else the error's message and the function it was raised in, or "" for none."""
         replayed.clear()
-        checks.begin(checks.OBSERVE)
+        checks.begin(checks.OBSERVE).listener = listener
         try:
             _call(item, rng=np.random.default_rng(seeds.current()), ref=Unavailable(), ex=edited,
                   pkg=_Edited(reference, exercise, edited))
         except _Stop:
             return None
         except (Exception, pytest.fail.Exception) as exception:  # noqa: BLE001 - the error is the observation
-            return error_of(exception, [])["message"]
+            places = [(Path(frame.f_code.co_filename).name, frame.f_code.co_qualname)
+                      for frame, _ in traceback.walk_tb(exception.__traceback__)
+                      if frame.f_code.co_filename.startswith(solutions)]
+            return error_of(exception, [])["message"], (places or [None])[-1]
         finally:
             checks.end()
         return ""
 
-    checks._observe, calls, mine = watched, [], replayed
+    calls, mine = [], replayed
     started = time.process_time()
     sys.settrace(lambda frame, event, _: calls.append((frame.f_code.co_qualname, len(replayed)))
                  if frame.f_code.co_filename == module.__file__ else None)
@@ -184,6 +188,7 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
     wrong_at = edits.first_difference(yours, error, mine)
     latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
     tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1])
+    expected = (error["message"], _learner_place(item, error)) if error else ""
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
     found, watching[0] = [], True
     for edit, apply in itertools.islice(candidates, edits.MAX_EDITS):
@@ -196,9 +201,22 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
             raised = replay(edited)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        if raised is not None and len(replayed) == len(yours) and (raised or None) == (error or {}).get("message"):
+        if raised is not None and len(replayed) == len(yours) and raised == expected:
             found.append(edit)
     return edits.sentence(found)
+
+
+def _learner_place(item, error: dict) -> tuple[str, str | None] | None:
+    """(file, function) of the learner's line an error was raised on ('layers.py line 42'), read as syntax only;
+    None when the error was raised outside the learner's files."""
+    where = re.fullmatch(r"(\S+\.py) line (\d+)", error.get("where") or "")
+    if where is None:
+        return None
+    path = Path(item.funcargs.get("target_dir") or item.config.kata_targets[0]) / where.group(1)
+    try:
+        return where.group(1), edits.enclosing(path.read_text(), int(where.group(2)))
+    except (OSError, UnicodeDecodeError):
+        return where.group(1), None
 
 
 class _Edited:

@@ -111,7 +111,7 @@ ADAM_MISTAKES = {
 ADAM_SETTINGS = [
     dict(lr=0.01),
     dict(lr=0.01, weight_decay=0.1),
-    dict(lr=0.05, eps=0.1),
+    dict(lr=0.03, eps=0.1),
     dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.01),
 ]
 
