@@ -24,6 +24,11 @@ MODE = "judge"
 SEED = seeds.DEFAULT_SEED
 
 
+def environment() -> dict:
+    return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE=MODE, **{seeds.ENV_VAR: str(SEED)},
+                **sandbox.THREADS)
+
+
 def syntax_problem(exercise: Exercise, target_dir: Path) -> str | None:
     """One line naming the file and line of a syntax error in the learner's module, else None.
 
@@ -73,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [sys.executable, "-m", "pytest", *map(str, exercise.test_files), "--target", str(target_dir),
                "-q", "--no-header", "--tb=short", "-rN", *(["-k", args.keyword] if args.keyword else []),
                *args.pytest_args]
-    code = subprocess.call(command, cwd=ROOT, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", KATA_MODE=MODE,
-                                                        **{seeds.ENV_VAR: str(SEED)}, **sandbox.THREADS))
+    code = subprocess.call(command, cwd=ROOT, env=environment())
     if code == 0 and args.keyword:
         print(f"The tests of `{exercise.name}` that match K={args.keyword} pass; the others did not run "
               f"(`make check EX={exercise.name}` without K runs them all).")
