@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from grader.core import mode
 from grader.feedback import checks
 
 
@@ -55,7 +56,7 @@ def expected(reference, oracle, rtol=1e-7, atol=1e-10):
     and local mode (the scenario ran on the target) evaluate `oracle`; the maintainer's suite (KATA_ORACLE=both)
     evaluates both and fails when they disagree, so the reference is checked at every `make test`."""
     def value():
-        choice = _choice()
+        choice = ORACLE if mode.is_release() or checks.mode() == checks.LOCAL else os.environ.get(ORACLE_VAR, REFERENCE)
         if choice == ORACLE:
             return oracle()
         ours = reference()
@@ -67,14 +68,6 @@ def expected(reference, oracle, rtol=1e-7, atol=1e-10):
         return ours
 
     return value
-
-
-def _choice(in_a_test=True) -> str:
-    from grader.core.mode import is_release
-
-    if is_release() or (in_a_test and checks.mode() == checks.LOCAL):
-        return ORACLE
-    return os.environ.get(ORACLE_VAR, REFERENCE)
 
 
 def _agree(ours, theirs, rtol, atol) -> bool:
