@@ -38,14 +38,13 @@ import numpy as np
 
 from grader.core.manifest import SOLUTIONS_DIR
 from grader.milestones import autograd_mnist
-from grader.milestones.skeleton import accuracy_of, initial_weights, learner_modules
+from grader.milestones.skeleton import SEED, accuracy_of, initial_weights, learner_modules
 from grader.milestones.speed import print_profile
 from grader.milestones.steps import (BATCH_SIZE, MOMENTUM, FastStep, TextbookStep, own_profile, part_profile,
                                      peak_kib, reset_peak, textbook_model)
 from grader.milestones.stopwatch import TorchStep, run_fresh
 
 MODULE = "grader.maintainer.benchmarks.training"
-SEED = 20261125
 WARMUP = 5
 CNN_STEPS = 200
 PROFILED_STEPS = 10
