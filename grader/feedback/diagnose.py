@@ -44,24 +44,23 @@ def relative_error(actual, expected) -> float:
     return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(actual), np.linalg.norm(expected)))
 
 
-def relative_difference(actual, expected, floor=None) -> np.ndarray:
+def relative_difference(actual, expected) -> np.ndarray:
     """Entry-wise |actual - expected| / max(|actual|, |expected|, floor), as float64: in [0, 2] for finite
     entries (0 where both are equal, zero included; 2 for opposite values), inf where a NaN or inf differs.
-    `floor` defaults to 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0
-    is measured against the array's scale. Shapes must broadcast."""
+    The floor is 1e-6 times the largest finite magnitude, so rounding noise where the reference is 0 is
+    measured against the array's scale. Shapes must broadcast."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if floor is None:
-        floor = 1e-6 * float(np.max(np.concatenate([np.abs(actual[np.isfinite(actual)]),
-                                                    np.abs(expected[np.isfinite(expected)])]), initial=0.0))
+    floor = 1e-6 * float(np.max(np.concatenate([np.abs(actual[np.isfinite(actual)]),
+                                                np.abs(expected[np.isfinite(expected)])]), initial=0.0))
     with np.errstate(all="ignore"):
         result = np.abs(actual - expected) / np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
     same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
     return np.where(same, 0.0, np.where(np.isfinite(result), result, np.inf))
 
 
-def max_relative_difference(actual, expected, floor=None) -> float:
+def max_relative_difference(actual, expected) -> float:
     """The largest entry of `relative_difference` (0.0 for empty arrays): the "max rel diff" of compare."""
-    return float(np.max(relative_difference(actual, expected, floor), initial=0.0))
+    return float(np.max(relative_difference(actual, expected), initial=0.0))
 
 
 def format_pair(got: float, expected: float, digits: int = 6) -> tuple[str, str]:
