@@ -295,32 +295,62 @@ def _subscript_edits(node):
 
 
 def _statement_edits(statement, slot):
-    """(replacement statements, words) for a statement: left out, = and += exchanged, an `if` reversed."""
+    """(replacement statements, how many statements from this one they replace, words) for a statement: left
+    out, done twice, = and += exchanged, an `if` reversed, swapped with the next, moved across a loop's edge."""
     parent, field, index = slot
     if isinstance(statement, ast.AugAssign):
-        yield [ast.Assign([statement.target], statement.value)], f"`=` in place of `{SYMBOLS[type(statement.op)]}=` " \
-            "(overwritten instead of accumulated)"
+        yield [ast.Assign([statement.target], statement.value)], 1, f"`=` in place of " \
+            f"`{SYMBOLS[type(statement.op)]}=` (overwritten instead of accumulated)"
         for other in OPERATORS.get(type(statement.op), [])[:1]:
-            yield [ast.AugAssign(statement.target, other(), statement.value)], \
+            yield [ast.AugAssign(statement.target, other(), statement.value)], 1, \
                 f"`{SYMBOLS[other]}=` in place of `{SYMBOLS[type(statement.op)]}=`"
     elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and not isinstance(
             statement.targets[0], ast.Tuple):
-        yield [ast.AugAssign(statement.targets[0], ast.Add(), statement.value)], \
+        yield [ast.AugAssign(statement.targets[0], ast.Add(), statement.value)], 1, \
             "`+=` in place of `=` (accumulated onto the old value instead of overwriting it)"
     if isinstance(statement, ast.If):
-        yield [ast.If(ast.UnaryOp(ast.Not(), statement.test), statement.body, statement.orelse)], \
+        yield [ast.If(ast.UnaryOp(ast.Not(), statement.test), statement.body, statement.orelse)], 1, \
             f"the condition `{_code(statement.test, 30)}` reversed"
-        yield statement.body, f"the test `if {_code(statement.test, 30)}` left out (its body always runs)"
+        yield statement.body, 1, f"the test `if {_code(statement.test, 30)}` left out (its body always runs)"
+    text = f"`{_code(statement, 40).splitlines()[0]}`"
     if isinstance(statement, ast.Return):
         if statement.value is not None:
-            yield [ast.Return(None)], "nothing returned (None)"
+            yield [ast.Return(None)], 1, "nothing returned (None)"
     elif not isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
-        yield [ast.Pass()], f"the statement `{_code(statement, 40).splitlines()[0]}` left out (missing)"
+        yield [ast.Pass()], 1, f"the statement {text} left out (missing)"
+    if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr)):
+        yield [statement, copy.deepcopy(statement)], 1, f"the statement {text} done twice"
+    if isinstance(statement, (ast.For, ast.While)):
+        yield from _loop_edits(statement, getattr(parent, field), index)
     siblings = getattr(parent, field)
     if isinstance(index, int) and index + 1 < len(siblings) and not isinstance(siblings[index + 1], ast.Return):
         following = siblings[index + 1]
-        yield [following, statement], (f"the statements `{_code(statement, 30)}` and `{_code(following, 30)}` in the "
-                                       "wrong order (one uses the other's old or new value)")
+        yield [following, statement], 2, (f"the statements `{_code(statement, 30)}` and `{_code(following, 30)}` "
+                                          "in the wrong order (one uses the other's old or new value)")
+        if isinstance(following, (ast.For, ast.While)) and isinstance(statement, (ast.Assign, ast.AugAssign)):
+            yield [_with_body(following, [statement] + following.body)], 2, \
+                f"the statement {text} inside the loop that follows it (redone at every iteration)"
+
+
+def _with_body(loop, body):
+    changed = copy.copy(loop)
+    changed.body = body or [ast.Pass()]
+    return changed
+
+
+def _loop_edits(loop, siblings, index):
+    """A loop's first statement done once before it, its last after it, or the next statement inside it."""
+    first, last = loop.body[0], loop.body[-1]
+    if isinstance(first, (ast.Assign, ast.AugAssign)) and len(loop.body) > 1:
+        yield [first, _with_body(loop, loop.body[1:])], 1, \
+            f"the statement `{_code(first, 40)}` before the loop (done once, not at every iteration)"
+    if isinstance(last, (ast.Assign, ast.AugAssign, ast.Expr)) and len(loop.body) > 1:
+        yield [_with_body(loop, loop.body[:-1]), last], 1, \
+            f"the statement `{_code(last, 40)}` after the loop (done once, not at every iteration)"
+    following = siblings[index + 1] if isinstance(index, int) and index + 1 < len(siblings) else None
+    if isinstance(following, (ast.Assign, ast.AugAssign, ast.Expr)):
+        yield [_with_body(loop, loop.body + [following])], 2, \
+            f"the statement `{_code(following, 40)}` inside the loop before it (done at every iteration)"
 
 
 def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
@@ -360,29 +390,29 @@ def candidates(source: str, functions: list[str]):
 
 
 def _edits(sites, names):
-    """Function by function: first the edits of its statements and expressions, then the secondary ones."""
+    """The first edits of every function (its statements and expressions), then the secondary ones; within
+    each, function by function in the given order. A second edit is a wider guess: it waits for every first."""
     empty = {"terms": set(), "functions": set(), "numbers": set()}
-    for _, group in itertools.groupby(sites, key=lambda site: site[2]):
-        group = list(group)
-        for secondary in (False, True):
-            for node, slot, qualname, statement in group:
-                own = names.get(qualname, empty)
-                if isinstance(node, ast.stmt):
-                    edits = [] if secondary else _statement_edits(node, slot)
-                else:
-                    edits = _secondary(node, own) if secondary else _replacements(node)
-                where = f"{qualname}{_context(statement)}"
-                for new, words in edits:
-                    yield Edit(where, words), _applier(slot, node, new, isinstance(node, ast.stmt))
+    for secondary in (False, True):
+        for node, slot, qualname, statement in sites:
+            own = names.get(qualname, empty)
+            if isinstance(node, ast.stmt):
+                edits = [] if secondary else _statement_edits(node, slot)
+            else:
+                edits = ((new, None, words) for new, words in
+                         (_secondary(node, own) if secondary else _replacements(node)))
+            where = f"{qualname}{_context(statement)}"
+            for new, count, words in edits:
+                yield Edit(where, words), _applier(slot, node, new, count)
 
 
-def _applier(slot, old, new, is_statement):
+def _applier(slot, old, new, count):
+    """Apply: put `new` in `old`'s slot (an expression), or in place of `count` statements from `old` on."""
     parent, field, index = slot
 
     def apply():
         siblings = getattr(parent, field)
-        if is_statement:
-            count = 2 if len(new) == 2 and new[1] is old else 1
+        if count is not None:
             before = siblings[index:index + count]
             siblings[index:index + count] = new
             return lambda: siblings.__setitem__(slice(index, index + len(new)), before)
