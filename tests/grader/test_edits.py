@@ -59,6 +59,37 @@ def test_an_edited_copy_computes_the_edited_formula_and_the_source_tree_is_left_
     assert len(versions) > 20
 
 
+LOOP_SOURCE = '''
+def running_total(values):
+    # <exercise>
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+    # </exercise>
+'''
+
+
+def test_statements_are_done_twice_and_moved_across_a_loops_edge():
+    module = types.ModuleType("kata_edits_loop")
+    module.__file__ = "loop.py"
+    tree, candidates = edits.candidates(LOOP_SOURCE, ["running_total"])
+    versions = {str(edit): edits.build(tree, apply, module).running_total for edit, apply in candidates}
+    values = [1.0, 2.0, 4.0]
+    reset_inside = next(f for words, f in versions.items() if "inside the loop that follows it" in words)
+    assert reset_inside(values) == 4.0  # the total reset at every iteration: only the last value is left
+    twice = next(f for words, f in versions.items() if "`total += value` done twice" in words)
+    assert twice(values) == 14.0
+
+
+def test_an_error_is_placed_in_the_innermost_function_around_its_line():
+    source = "class A:\n    def f(self):\n        def g():\n            return 1\n        return g()\n\nx = 1\n"
+    assert edits.enclosing(source, 4) == "A.f.<locals>.g"
+    assert edits.enclosing(source, 5) == "A.f"
+    assert edits.enclosing(source, 7) is None
+    assert edits.enclosing("def broken(:\n", 1) is None
+
+
 def test_a_value_is_reproduced_only_to_rounding_and_only_when_it_is_far_closer_than_the_reference():
     reference = np.array([1.0, 2.0, 3.0])
     yours = np.array([1.0, 2.0, 3.3])
@@ -87,14 +118,19 @@ def test_the_sentence_names_one_edit_lists_a_few_and_says_nothing_when_many_fit(
 
 @pytest.mark.slow
 def test_a_failing_test_names_the_one_edit_that_reproduces_the_learners_numbers():
-    """End to end, as `make check` judges: Linear.forward subtracting its bias."""
-    mutant = Mutant("forward_subtracts_the_bias", "y = x W - b", "return x @ self.W.data + self.b.data",
-                    "return x @ self.W.data - self.b.data", diagnosis="")
+    """End to end, as `make check` judges: Linear.forward subtracting its bias is named; for a backward without
+    `.T`, whose error backward raises, only edits of backward that raise it there are named."""
+    subtracts = Mutant("forward_subtracts_the_bias", "y = x W - b", "return x @ self.W.data + self.b.data",
+                       "return x @ self.W.data - self.b.data", diagnosis="")
+    untransposed = Mutant("input_grad_untransposed", "dL/dx = G W", "return grad_out @ self.W.data.T",
+                          "return grad_out @ self.W.data", diagnosis="")
     with tempfile.TemporaryDirectory() as scratch:
-        folder = build(mutant, "layers", Path(scratch))
-        runs = run_exercise(manifest.load().exercise("layers"), [folder], child_seconds=900, mode="split",
+        folders = [build(mutant, "layers", Path(scratch)) for mutant in (subtracts, untransposed)]
+        runs = run_exercise(manifest.load().exercise("layers"), folders, child_seconds=900, mode="split",
                             extra_env={edits.SEARCH_VAR: "1"})  # the maintainer's suite turns the search off elsewhere
-    run = runs[str(folder)]
-    messages = [t.message for t in run.tests if not t.passed]
+    messages = [[t.message for t in runs[str(folder)].tests if not t.passed] for folder in folders]
     named = "in Linear.forward (its return value): `-` in place of `+`"
-    assert messages and any(named in m for m in messages), messages
+    assert messages[0] and any(named in m for m in messages[0]), messages[0]
+    named = "in Linear.backward (its return value): without the transpose `.T`"
+    assert any(named in m for m in messages[1]), messages[1]
+    assert not any("in Linear.forward" in m for m in messages[1]), messages[1]
