@@ -87,8 +87,9 @@ def report_problems(report: dict, limits: Limits) -> list[str]:
 
 
 def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quick: bool, only: str | None,
-              seed: int, say=print) -> Row:
-    """Grade one submission (a private copy); never raises for anything the submission does."""
+              seed: int, say=print, env: dict | None = None) -> Row:
+    """Grade one submission (a private copy); never raises for anything the submission does. `env`: more
+    variables for its judge (the gradebook turns the edit search off)."""
     kata = manifest.load()
     names = [n for n in kata.names if not only or n in only.split(",")]
     row = Row(name=name, max_score=float(sum(kata.exercise(n).points for n in names)))
@@ -100,7 +101,7 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
             row.report = grading.grade_target(
                 kata, target, names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
                 milestone_dir=Path(milestone_dir), seed=seed,
-                worker_env=sandbox.limits_environment(limits.for_workers(), cgroup),
+                worker_env=sandbox.limits_environment(limits.for_workers(), cgroup) | (env or {}),
                 wall_seconds=limits.wall_seconds)
         row.report.pop("table", None)
         row.score, row.max_score = float(row.report["score"]), float(row.report["max_score"])

@@ -91,7 +91,6 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
         f"({'with' if milestones else 'without'} milestones; limits: {limits.memory_gb:g} GB memory, "
         f"{limits.processes} processes, {limits.wall_seconds:g} s per submission). {isolation.sentence}")
     seed, version = seeds.fresh(), reports.kata_version()
-    os.environ.setdefault(edits.SEARCH_VAR, "0")  # a class's grades need no edit search (seconds per failing exercise)
     meta = {"directory": str(directory), "milestones": milestones, "integrity_problems": problems,
             "isolation": isolation.sentence, "tamper_proof": isolation.tamper_proof,
             "kata_version": version, "limits": asdict(limits)}
@@ -112,7 +111,8 @@ def grade_all(directory: Path, out: Path, limits: Limits, *, milestones: bool = 
                         "run)")
                     continue
                 pending[pool.submit(grade_one, source.name, copy, limits, milestones=milestones, quick=quick,
-                                    only=only, seed=seed, say=say)] = digest
+                                    only=only, seed=seed, say=say,
+                                    env={edits.SEARCH_VAR: "0"})] = digest  # seconds per failing exercise: none
             similar = beside.submit(similarity.compare_submissions,
                                     {s.name: submission_files(Path(private) / s.name) for s in submissions})
             for future in as_completed(pending):
