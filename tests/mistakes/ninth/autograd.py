@@ -1,0 +1,40 @@
+"""Ninth fresh bank for autograd, written blind on 2026-12-07 in round nine AFTER round nine's diagnosis changes
+were merged (commit eeff076); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("mul_grad_b_times_b", "multiplies g by b (not a) in b's gradient, a copy-paste of a's line",
+           "unbroadcast(g * a.data, b.data.shape)", "unbroadcast(g * b.data, b.data.shape)",
+           diagnosis="other operand|copy|a.data|swapped|wrong factor"),
+    Mutant("transpose_backward_plain_T", "returns g.T, right only when the axes were fully reversed",
+           "return (g.transpose(inverse),)", "return (g.T,)",
+           diagnosis="inverse|permutation|axes|argsort|reversed"),
+    Mutant("sum_backward_expands_without_axis", "expands g whenever keepdims is False, even for axis=None",
+           "if axis is not None and not keepdims:\n                g = np.expand_dims(g, axis)\n            return (np.broadcast_to(g, a.data.shape),)",
+           "if not keepdims:\n                g = np.expand_dims(g, axis)\n            return (np.broadcast_to(g, a.data.shape),)",
+           diagnosis="axis=none|axis none|expand_dims|whole|every axis"),
+    Mutant("mean_count_from_one_axis", "counts the averaged entries with a.data.shape[axis], which breaks for a tuple of axes",
+           "count = a.data.size // max(np.size(out), 1)", "count = a.data.shape[axis] if axis is not None else a.data.size",
+           diagnosis="tuple|several axes|count|axes|number of entries"),
+    Mutant("div_grad_a_reduced_to_b_shape", "reduces a's gradient to b's shape (copy-paste)",
+           "unbroadcast(g / b.data, a.data.shape)", "unbroadcast(g / b.data, b.data.shape)",
+           diagnosis="broadcast|a's shape|b's shape|reduce|unbroadcast"),
+    Mutant("pow_grad_parenthesised_product", "raises b * a to the power b - 1 instead of a alone",
+           "unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)",
+           "unbroadcast(g * (b.data * a.data) ** (b.data - 1), a.data.shape)",
+           diagnosis="parenthes|precedence|exponent|b * a|power"),
+    Mutant("cross_entropy_picks_unshifted_logits", "subtracts the unshifted logit from the log of the shifted sum",
+           "loss = np.mean(np.log(sum_exp[:, 0]) - shifted[rows, labels])",
+           "loss = np.mean(np.log(sum_exp[:, 0]) - z[rows, labels])",
+           diagnosis="shift|row maximum|unshifted|offset|constant"),
+    Mutant("unbroadcast_sums_every_non_one_axis", "sums every axis where grad is not 1, without checking the target shape is 1 there",
+           "if n == 1 and grad.shape[axis] != 1)", "if grad.shape[axis] != 1)",
+           diagnosis="stretched|broadcast|size 1|axes|summed"),
+    Mutant("unbroadcast_extra_plus_one", "sums one leading axis too many",
+           "grad = grad.sum(axis=tuple(range(extra)))", "grad = grad.sum(axis=tuple(range(extra + 1)))",
+           diagnosis="off by one|leading|extra|axis|broadcast"),
+    Mutant("add_parents_swapped", "records the parents as (b, a), so each gets the other's gradient",
+           "return _result(a.data + b.data, (a, b), backward)", "return _result(a.data + b.data, (b, a), backward)",
+           diagnosis="swapped|parents|wrong operand|other operand|reversed"),
+]

@@ -1,0 +1,42 @@
+"""Ninth fresh bank for conv, written blind on 2026-12-07 in round nine AFTER round nine's diagnosis changes
+were merged (commit eeff076); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("col2im_buffer_uninitialised", "allocates the padded gradient with np.empty before adding into it",
+           "padded = np.zeros((n, height + 2 * padding, width + 2 * padding, channels), dtype=cols.dtype)",
+           "padded = np.empty((n, height + 2 * padding, width + 2 * padding, channels), dtype=cols.dtype)",
+           diagnosis="np.empty|uninitiali|np.zeros|garbage|not cleared"),
+    Mutant("conv_bias_grad_channels_last_axes", "sums grad_out over axes (0, 1, 2) as if it were channels-last",
+           "self.b.grad += grad.sum(axis=0)", "self.b.grad += grad_out.sum(axis=(0, 1, 2))",
+           diagnosis="axis|axes|channel|channels-last|width"),
+    Mutant("conv_init_both_fans", "uses fan_in + fan_out (Glorot-style) in the He std",
+           "fan_in = in_channels * kh * kw\n        weights", "fan_in = (in_channels + out_channels) * kh * kw\n        weights",
+           diagnosis="fan_in|fan_out|out_channels|too small|std"),
+    Mutant("conv_backward_col2im_without_padding", "calls col2im with padding 0 in backward",
+           "return col2im(grad_cols, self._x_shape, self.kernel_size, self.stride, self.padding)",
+           "return col2im(grad_cols, self._x_shape, self.kernel_size, self.stride, 0)",
+           diagnosis="padding|col2im|border|pad|offset"),
+    Mutant("col2im_offset_scaled_by_stride", "starts kernel offset i at stride * i",
+           "padded[:, i:i + stride * out_h:stride, j:j + stride * out_w:stride, :]",
+           "padded[:, stride * i:stride * i + stride * out_h:stride, stride * j:stride * j + stride * out_w:stride, :]",
+           diagnosis="offset|stride|window|position|shifted"),
+    Mutant("flatten_shape_kept_from_the_first_call", "remembers the input shape of the first call only",
+           "self._shape = x.shape", "self._shape = x.shape if self._shape is None else self._shape",
+           diagnosis="stale|first call|previous|batch size|remember"),
+    Mutant("col2im_crop_height_width_swapped", "crops the padded gradient with width and height swapped",
+           "return padded[:, padding:padding + height, padding:padding + width, :]",
+           "return padded[:, padding:padding + width, padding:padding + height, :]",
+           diagnosis="height|width|swapped|crop|non-square"),
+    Mutant("conv_backward_grad_reshaped_channel_first", "reshapes the channels-last gradient as (out_channels, -1) and transposes",
+           "grad = grad_out.transpose(0, 2, 3, 1).reshape(-1, out_channels)",
+           "grad = grad_out.transpose(0, 2, 3, 1).reshape(out_channels, -1).T",
+           diagnosis="reshape|scrambled|channel|transpos|layout"),
+    Mutant("maxpool_default_stride_two", "defaults the stride to 2 instead of the kernel size",
+           "self.stride = self.kernel_size[0] if stride is None else stride", "self.stride = 2 if stride is None else stride",
+           diagnosis="stride|default|kernel size|overlap|window"),
+    Mutant("conv_always_same_padding", "ignores the padding argument and pads by kernel_size // 2",
+           "self.padding = padding", "self.padding = kh // 2",
+           diagnosis="padding|argument|ignored|same|kernel size"),
+]

@@ -1,0 +1,41 @@
+"""Ninth fresh bank for layers, written blind on 2026-12-07 in round nine AFTER round nine's diagnosis changes
+were merged (commit eeff076); see tests/mistakes/README.md."""
+
+from grader.maintainer.mutation import Mutant
+
+MUTANTS = [
+    Mutant("weight_grad_from_grad_out_squared", "multiplies the upstream gradient by itself instead of by the input",
+           "self.W.grad += self._x.T @ grad_out", "self.W.grad += grad_out.T @ grad_out",
+           diagnosis="saved input|saved x|self._x|activation|wrong operand"),
+    Mutant("bias_grad_scaled_by_batch", "multiplies the bias gradient by the batch size on top of the sum",
+           "self.b.grad += grad_out.sum(axis=0)", "self.b.grad += grad_out.sum(axis=0) * len(grad_out)",
+           diagnosis="batch size|factor|times n|scaled|n times"),
+    Mutant("forward_saves_x_transposed", "stores x transposed in forward, then uses it untransposed",
+           "self._x = x\n", "self._x = x.T\n",
+           diagnosis="transpos|saved|stored input|swapped axes|self._x"),
+    Mutant("zero_grad_only_weights", "zeroes only matrices, skipping every 1-D parameter (the biases)",
+           "for p in self.parameters():\n            p.grad[...] = 0",
+           "for p in self.parameters():\n            if p.grad.ndim > 1:\n                p.grad[...] = 0",
+           diagnosis="bias|1-d|stale|not reset|accumulat"),
+    Mutant("parameter_grad_shares_data", "makes the gradient an alias of the data array instead of a fresh zero array",
+           "self.grad = np.zeros_like(data)", "self.grad = data",
+           diagnosis="alias|same array|shares|data|not zero"),
+    Mutant("named_parameters_skips_nested_layers_after_first", "stops recursing after the first sub-layer",
+           "            for name, child in children:\n                if isinstance(child, Layer):\n                    visit(child, prefix + name + \".\")",
+           "            for name, child in children:\n                if isinstance(child, Layer):\n                    visit(child, prefix + name + \".\")\n                    break",
+           diagnosis="missing|sub-layer|first layer|only the first|nested"),
+    Mutant("input_grad_sum_over_batch", "returns the input gradient summed over the batch, one row for all",
+           "return grad_out @ self.W.data.T", "return (grad_out @ self.W.data.T).sum(axis=0, keepdims=True)",
+           diagnosis="summed|over the batch|all rows|every example|per example"),
+    Mutant("forward_bias_loop_skips_last_row", "adds the bias row by row in a loop that stops one row early",
+           "return x @ self.W.data + self.b.data",
+           "out = x @ self.W.data\n        for i in range(len(out) - 1):\n            out[i] += self.b.data\n        return out",
+           diagnosis="last row|off by one|loop|one example|missing bias"),
+    Mutant("weights_cast_to_integers", "casts the initial weights with the wrong dtype (int)",
+           "self.W = Parameter(np.asarray(initializer(in_features, out_features, rng), dtype=dtype))",
+           "self.W = Parameter(np.asarray(initializer(in_features, out_features, rng)).astype(int))",
+           diagnosis="dtype|integer|float weights|zero weights|cast"),
+    Mutant("eval_toggles_mode", "eval() flips the mode instead of setting it off",
+           "self._set_mode(False)", "self._set_mode(not self.training)",
+           diagnosis="toggle|flip|training flag|eval mode|twice"),
+]
