@@ -140,6 +140,11 @@ def need_met(need: str, results: dict[str, ExerciseResult]) -> bool:
     return result is not None and (result.parts.get(part, {}).get("done", False) if part else result.done)
 
 
+def quiet(*_, **__) -> None:
+    """`say` that prints nothing: a milestone's own output is then dropped too (make grade --quiet, a class's
+    grades, where parallel submissions would interleave their training logs)."""
+
+
 def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: bool, say, seed: int) -> dict:
     """One milestone in a child process (`python -m grader milestone`), or its cached result when the
     learner files it uses and the kata are unchanged since it last passed (grader/core/milestone_cache.py).
@@ -158,6 +163,8 @@ def run_milestone(milestone: Milestone, target_dir: Path, out_dir: Path, quick: 
         started = time.perf_counter()
         try:
             completed = subprocess.run(command, cwd=ROOT, env=env, timeout=limit, stdin=subprocess.DEVNULL,
+                                       stdout=(subprocess.DEVNULL if say is quiet else None),
+                                       stderr=(subprocess.DEVNULL if say is quiet else None),
                                        preexec_fn=sandbox.judge_preexec)
         except subprocess.TimeoutExpired:
             return {"status": MilestoneStatus.FAILED,

@@ -99,7 +99,7 @@ def grade_one(name: str, source: Path, limits: Limits, *, milestones: bool, quic
         target = targets.resolve(str(submission_files(source)))
         with tempfile.TemporaryDirectory(prefix="kata-milestones-") as milestone_dir:
             row.report = grading.grade_target(
-                kata, target, names, milestones=milestones, quick=quick, say=lambda *a, **k: None,
+                kata, target, names, milestones=milestones, quick=quick, say=grading.quiet,
                 milestone_dir=Path(milestone_dir), seed=seed,
                 worker_env=sandbox.limits_environment(limits.for_workers(), cgroup) | (env or {}),
                 wall_seconds=limits.wall_seconds)

@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.core import manifest
 from grader.core import report as reports
 from grader.core import target as targets
-from grader.core.grading import grade_target
+from grader.core.grading import grade_target, quiet
 from grader.core.manifest import ROOT
 from grader.learner import progress
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     args = parser.parse_args(argv)
     kata = manifest.load()
-    say = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
+    say = quiet if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
     target_dir = args.target
     names = kata.names if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in kata.names]

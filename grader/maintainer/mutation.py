@@ -89,11 +89,12 @@ def build(mutant: Mutant, exercise: str, parent: Path) -> Path:
     return folder
 
 
-def check(exercise_name: str, known_wrong: bool = True) -> list[Verdict]:
-    """The verdict on every mutant (known_wrong=False: none) and legitimate variant of one exercise (one run)."""
+def check(exercise_name: str, known_wrong: bool = True, only=None, env: dict | None = None) -> list[Verdict]:
+    """The verdict on every mutant (known_wrong=False: none) and legitimate variant of one exercise (one run);
+    `only`: just these mutants; `env`: more variables for the run (the edit search on)."""
     exercise = manifest.load().exercise(exercise_name)
-    mutants = load_bank(exercise_name) if known_wrong else []
-    legitimate = load_bank(exercise_name, "LEGITIMATE")
+    mutants = [m for m in load_bank(exercise_name) if only is None or m.name in only] if known_wrong else []
+    legitimate = load_bank(exercise_name, "LEGITIMATE") if only is None else []
     if not mutants and not legitimate:
         return []
     names = [m.name for m in mutants + legitimate]
@@ -102,7 +103,7 @@ def check(exercise_name: str, known_wrong: bool = True) -> list[Verdict]:
         raise ValueError(f"mutants of {exercise_name} share names: {sorted(duplicates)}")
     with tempfile.TemporaryDirectory(prefix=f"kata-mutants-{exercise_name}-") as scratch:
         folders = [build(m, exercise_name, Path(scratch)) for m in mutants + legitimate]
-        runs = run_exercise(exercise, folders, child_seconds=900, mode="split")
+        runs = run_exercise(exercise, folders, child_seconds=900, mode="split", extra_env=env)
         verdicts = []
         for index, (mutant, folder) in enumerate(zip(mutants + legitimate, folders)):
             run = runs[str(folder)]

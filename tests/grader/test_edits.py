@@ -14,7 +14,7 @@ import pytest
 from grader.core import manifest, wire
 from grader.core.runner import run_exercise
 from grader.feedback import edits
-from grader.maintainer.mutation import Mutant, build
+from grader.maintainer.mutation import Mutant, build, check, load_bank
 
 SOURCE = '''import numpy as np
 
@@ -134,3 +134,19 @@ def test_a_failing_test_names_the_one_edit_that_reproduces_the_learners_numbers(
     named = "in Linear.backward (its return value): without the transpose `.T`"
     assert any(named in m for m in messages[1]), messages[1]
     assert not any("in Linear.forward" in m for m in messages[1]), messages[1]
+
+
+MISDIAGNOSED = sorted({(exercise, m.name) for exercise in manifest.load().names for m in load_bank(exercise)
+                       if m.misdiagnosis})
+
+
+@pytest.mark.nightly
+@pytest.mark.parametrize("exercise", sorted({exercise for exercise, _ in MISDIAGNOSED}))
+def test_with_the_search_on_no_mutant_is_misdiagnosed(exercise):
+    """The contract runs with the search off (seconds per failure, for 254 mutants); here the mutants whose
+    wrong diagnosis is known are judged with it on: still named, and no sentence, the search's included, names
+    the wrong mistake. (All of them with the search on: `KATA_EDIT_SEARCH=1 python -m grader.maintainer.mutation`.)"""
+    names = {name for ex, name in MISDIAGNOSED if ex == exercise}
+    verdicts = check(exercise, only=names, env={edits.SEARCH_VAR: "1"})
+    assert {v.mutant.name for v in verdicts} == names
+    assert all(v.ok for v in verdicts), [(v.mutant.name, v.messages) for v in verdicts if not v.ok]

@@ -168,3 +168,17 @@ def test_exercises_and_milestones_grade_one_snapshot_whose_hash_the_report_names
     assert seen["exercises"][0] != target, "the graded copy is not the learner's live folder"
     (target / "layers.py").write_text(original)
     assert report["snapshot_sha256"] == grading.files_hash(target) and report["target_path"] == str(target)
+
+
+def test_a_quiet_grade_prints_nothing_of_a_milestones_own_output(tmp_path, monkeypatch, capfd):
+    """make grade --quiet, and a class's grades (whose parallel submissions would interleave their training
+    logs), drop what a milestone prints; its result is kept."""
+    from grader.core import grading, milestone_cache
+
+    monkeypatch.setattr(milestone_cache, "cached", lambda *_, **__: None)  # run it, not a stored result
+    monkeypatch.setattr(milestone_cache, "store", lambda *_, **__: None)
+    result = grading.run_milestone(manifest.load().milestone("speed"), SOLUTIONS_DIR, tmp_path, True,
+                                   grading.quiet, seed=1)
+    captured = capfd.readouterr()
+    assert result["status"] == "passed", result
+    assert captured.out == "" and captured.err == "", captured
