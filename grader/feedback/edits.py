@@ -35,13 +35,14 @@ VERBS = {ast.Add: "added", ast.Sub: "subtracted", ast.Mult: "multiplied", ast.Di
 SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.MatMult: "@",
            ast.Pow: "**", ast.Mod: "%", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
-OPERATORS = {ast.Add: [ast.Sub, ast.Mult], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add],
-             ast.Div: [ast.Mult, ast.FloorDiv], ast.MatMult: [ast.Mult], ast.Pow: [ast.Mult],
+OPERATORS = {ast.Add: [ast.Sub, ast.Mult], ast.Sub: [ast.Add, ast.Div], ast.Mult: [ast.Div, ast.Add],
+             ast.Div: [ast.Mult, ast.FloorDiv, ast.Sub], ast.MatMult: [ast.Mult], ast.Pow: [ast.Mult],
              ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE], ast.Gt: [ast.GtE, ast.Lt],
              ast.GtE: [ast.Gt, ast.LtE], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
              ast.Is: [ast.IsNot], ast.IsNot: [ast.Is], ast.In: [ast.NotIn], ast.NotIn: [ast.In]}
 # Functions a learner confuses: each name may stand for any other of its group.
-SIBLINGS = [{"sum", "mean", "max", "prod"}, {"max", "min"}, {"maximum", "minimum"}, {"argmax", "argmin"},
+SIBLINGS = [{"sum", "mean", "max", "prod"}, {"max", "min"}, {"maximum", "minimum"}, {"max", "maximum"},
+            {"min", "minimum"}, {"argmax", "argmin"},
             {"zeros", "ones", "empty"}, {"zeros_like", "ones_like", "empty_like"},
             {"exp", "log", "sqrt", "square", "log1p", "log10", "expm1"}, {"var", "std"}, {"tanh", "exp"},
             {"perf_counter", "process_time", "thread_time", "monotonic", "time"},
@@ -320,6 +321,8 @@ def _statement_edits(statement, slot):
         yield [ast.Pass()], 1, f"the statement {text} left out (missing)"
     if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr)):
         yield [statement, copy.deepcopy(statement)], 1, f"the statement {text} done twice"
+    if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and statement.value is not None:
+        yield from _exchanges(statement)
     if isinstance(statement, (ast.For, ast.While)):
         yield from _loop_edits(statement, getattr(parent, field), index)
     siblings = getattr(parent, field)
@@ -330,6 +333,30 @@ def _statement_edits(statement, slot):
         if isinstance(following, (ast.For, ast.While)) and isinstance(statement, (ast.Assign, ast.AugAssign)):
             yield [_with_body(following, [statement] + following.body)], 2, \
                 f"the statement {text} inside the loop that follows it (redone at every iteration)"
+
+
+class _Exchange(ast.NodeTransformer):
+    """A copy of an expression with two terms (names or attribute chains) exchanged wherever they occur."""
+
+    def __init__(self, first: str, second: str):
+        self.other = {first: second, second: first}
+
+    def visit(self, node):
+        if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in self.other:
+            return ast.copy_location(ast.parse(self.other[ast.unparse(node)], mode="eval").body, node)
+        return self.generic_visit(node)
+
+
+def _exchanges(statement, most=6):
+    """The statement with two of its terms exchanged: `y * (1 - g ** 2)` for `g * (1 - y ** 2)`."""
+    called = {id(n.func) for n in ast.walk(statement.value) if isinstance(n, ast.Call)}
+    chains = {id(n.value) for n in ast.walk(statement.value) if isinstance(n, ast.Attribute)}
+    terms = list(dict.fromkeys(ast.unparse(n) for n in ast.walk(statement.value) if isinstance(n, (
+        ast.Name, ast.Attribute)) and id(n) not in called and id(n) not in chains))[:most]  # no `np`, no `f` of f()
+    for first, second in itertools.combinations(terms, 2):
+        exchanged = copy.copy(statement)
+        exchanged.value = _Exchange(first, second).visit(copy.deepcopy(statement.value))
+        yield [exchanged], 1, f"`{first}` and `{second}` exchanged (each where the other belongs)"
 
 
 def _with_body(loop, body):

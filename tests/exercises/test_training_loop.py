@@ -283,6 +283,8 @@ def test_evaluate_returns_the_mean_loss_and_the_accuracy(ex, pkg, rng):
                     alternatives=lambda: [(correct().sum(), "the number of correct predictions: divide by N for a "
                                                             "fraction in [0, 1]."),
                                           (1 - correct().mean(), "the error rate, 1 - accuracy."),
+                                          (correct()[n - n % batch_size:].sum() / n, "the last batch's correct "
+                                           "predictions only, over N: add (+=) every batch's count, not assign (=)."),
                                           (correct().sum() // n, "the count divided with // (floor division), which "
                                                                  "rounds the accuracy down to 0: divide with /."),
                                           (np.mean(np.max(logits(), axis=1) == y), "the largest logit's VALUE "

@@ -82,6 +82,17 @@ def test_statements_are_done_twice_and_moved_across_a_loops_edge():
     assert twice(values) == 14.0
 
 
+def test_two_terms_of_a_line_are_exchanged_and_near_functions_confused():
+    versions = edited_versions()
+    x = np.arange(6.0).reshape(3, 2)
+    exchanged = next(f for words, f in versions.items() if "`x` and `shift` exchanged" in words)
+    np.testing.assert_allclose(exchanged(x[0], 1.0), np.sum(1.0 - x[0], axis=0))
+    divided = next(f for words, f in versions.items() if "`/` in place of `-`" in words)
+    np.testing.assert_allclose(divided(x + 1, 2.0), np.sum((x + 1) / 2.0, axis=0))
+    source = "import numpy as np\n\ndef relu(z):\n    # <exercise>\n    return np.maximum(z, 0)\n    # </exercise>\n"
+    assert any("`max` in place of `maximum`" in str(edit) for edit, _ in edits.candidates(source, ["relu"])[1])
+
+
 def test_an_error_is_placed_in_the_innermost_function_around_its_line():
     source = "class A:\n    def f(self):\n        def g():\n            return 1\n        return g()\n\nx = 1\n"
     assert edits.enclosing(source, 4) == "A.f.<locals>.g"
