@@ -406,31 +406,46 @@ def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
     return found
 
 
-def candidates(source: str, functions: list[str]):
+def candidates(source: str, functions: list[str], ran: set[int] | None = None):
     """The parsed tree, and (Edit, apply) for every single edit inside the exercise regions of `functions`, in
-    their order (then the source's); `apply()` makes the edit in the tree and returns a function undoing it."""
+    their order (then the source's); `apply()` makes the edit in the tree and returns a function undoing it.
+    `ran`: the lines the scenario ran; an edit in a statement that never ran cannot change what it computes."""
     tree, regions = ast.parse(source), _regions(source)
     sites = _Sites(regions, set(functions))
     sites.visit_child(tree, None)
     rank = {name: i for i, name in enumerate(functions)}
-    return tree, _edits(sorted(sites.sites, key=lambda site: rank[site[2]]), _names(tree, regions))
+    kept = [site for site in sites.sites if ran is None or site[3] is None or _ran(site[3], ran)]
+    return tree, _edits(sorted(kept, key=lambda site: rank[site[2]]), _names(tree, regions))
+
+
+def _ran(statement, ran: set[int]) -> bool:
+    """Whether any line of the statement ran (of a compound statement, its header: `for ...:`, `if ...:`)."""
+    body = getattr(statement, "body", None)
+    last = body[0].lineno - 1 if isinstance(body, list) and body else statement.end_lineno
+    return any(line in ran for line in range(statement.lineno, max(last, statement.lineno) + 1))
 
 
 def _edits(sites, names):
-    """The first edits of every function (its statements and expressions), then the secondary ones; within
-    each, function by function in the given order. A second edit is a wider guess: it waits for every first."""
-    empty = {"terms": set(), "functions": set(), "numbers": set()}
-    for secondary in (False, True):
-        for node, slot, qualname, statement in sites:
-            own = names.get(qualname, empty)
-            if isinstance(node, ast.stmt):
-                edits = [] if secondary else _statement_edits(node, slot)
-            else:
-                edits = ((new, None, words) for new, words in
-                         (_secondary(node, own) if secondary else _replacements(node)))
-            where = f"{qualname}{_context(statement)}"
-            for new, count, words in edits:
-                yield Edit(where, words), _applier(slot, node, new, count)
+    """The first edits of every function (its statements and expressions), function by function in the given
+    order; then the second edits, a wider guess, taken from the functions in turn (one each, round and round),
+    so that a function with many terms cannot use the whole budget before the next is tried."""
+    yield from itertools.chain.from_iterable(_edits_of(site, names, False) for site in sites)
+    groups = [list(group) for _, group in itertools.groupby(sites, key=lambda site: site[2])]
+    by_function = [itertools.chain.from_iterable(_edits_of(site, names, True) for site in group) for group in groups]
+    for turn in itertools.zip_longest(*by_function):
+        yield from (edit for edit in turn if edit is not None)
+
+
+def _edits_of(site, names, secondary: bool):
+    node, slot, qualname, statement = site
+    own = names.get(qualname, {"terms": set(), "functions": set(), "numbers": set()})
+    if isinstance(node, ast.stmt):
+        edits = [] if secondary else _statement_edits(node, slot)
+    else:
+        edits = ((new, None, words) for new, words in (_secondary(node, own) if secondary else _replacements(node)))
+    where = f"{qualname}{_context(statement)}"
+    for new, count, words in edits:
+        yield Edit(where, words), _applier(slot, node, new, count)
 
 
 def _applier(slot, old, new, count):

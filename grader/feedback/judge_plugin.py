@@ -176,10 +176,21 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
             checks.end()
         return ""
 
-    calls, mine = [], replayed
+    calls, lines, mine = [], {}, replayed  # lines: each line of the module, and how many values were seen when it first ran
+
+    def line(frame, event, _):
+        if event == "line":
+            lines.setdefault(frame.f_lineno, len(replayed))
+        return line
+
+    def call(frame, event, _):
+        if frame.f_code.co_filename != module.__file__:
+            return None
+        calls.append((frame.f_code.co_qualname, len(replayed)))
+        return line
+
     started = time.process_time()
-    sys.settrace(lambda frame, event, _: calls.append((frame.f_code.co_qualname, len(replayed)))
-                 if frame.f_code.co_filename == module.__file__ else None)
+    sys.settrace(call)
     try:
         replay(module)
     finally:
@@ -187,7 +198,8 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
     mine, allowed = list(replayed), 0.25 + 10 * (time.process_time() - started)
     wrong_at = edits.first_difference(yours, error, mine)
     latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
-    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1])
+    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1],
+                                        ran={number for number, seen in lines.items() if seen <= wrong_at})
     expected = (error["message"], _learner_place(item, error)) if error else ""
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
     found, watching[0] = [], True
