@@ -180,13 +180,25 @@ def _replacements(node):
         yield from ((type(node)(elements, node.ctx), words) for elements, words in _swaps(node.elts))
 
 
-def _secondary(node, names: dict[str, set[str]]):
-    """The edits tried after every other edit of the same function: another value in place of a value, a
-    value wrapped in a function, another function of the module, another constant of the exercise."""
+def _substitutions(node, names: dict[str, set[str]], kinds: dict | None = None):
+    """The second edits, tried after every first one: another value of the function in place of a value, of
+    the same kind where `kinds` says what each held when the line first ran (a variable mixed up with another)."""
+    own = _code(node)
+    if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and own in names["terms"]:
+        others = names["terms"] - {own}
+        if kinds and kinds.get(own) is not None:  # an array of another shape, a list for a number: no
+            others = {other for other in others if kinds.get(other) == kinds[own]}
+        for other in sorted(others):
+            yield ast.parse(other, mode="eval").body, f"`{other}` in place of `{own}`"
+
+
+def _secondary(node, names: dict[str, set[str]], kinds: dict | None = None):
+    """The third edits, the widest guess: 0 or 1 for a value, a value wrapped in a function, another function
+    of the module, another constant of the exercise."""
     if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
         own = _code(node)
         if own in names["terms"]:
-            for other in sorted(names["terms"] - {own}) + ["0", "1"]:
+            for other in ["0", "1"]:
                 yield ast.parse(other, mode="eval").body, f"`{other}` in place of `{own}`"
             yield from _wrapped(node, own)
     elif isinstance(node, ast.Call):
@@ -406,16 +418,35 @@ def _names(tree, regions) -> dict[str, dict[str, set[str]]]:
     return found
 
 
-def candidates(source: str, functions: list[str], ran: set[int] | None = None):
+def candidates(source: str, functions: list[str], ran: dict[int, dict] | None = None):
     """The parsed tree, and (Edit, apply) for every single edit inside the exercise regions of `functions`, in
     their order (then the source's); `apply()` makes the edit in the tree and returns a function undoing it.
-    `ran`: the lines the scenario ran; an edit in a statement that never ran cannot change what it computes."""
+    `ran`: the lines the scenario ran, each with the kinds of the values it could read (`kind`); an edit in a
+    statement that never ran cannot change what it computes."""
     tree, regions = ast.parse(source), _regions(source)
     sites = _Sites(regions, set(functions))
     sites.visit_child(tree, None)
     rank = {name: i for i, name in enumerate(functions)}
     kept = [site for site in sites.sites if ran is None or site[3] is None or _ran(site[3], ran)]
-    return tree, _edits(sorted(kept, key=lambda site: rank[site[2]]), _names(tree, regions))
+    return tree, _edits(sorted(kept, key=lambda site: rank[site[2]]), _names(tree, regions), ran or {})
+
+
+def kind(value):
+    """What a value is, for the substitutions: an array's shape and dtype kind, a number, or None (unknown)."""
+    if isinstance(value, np.ndarray):
+        return value.shape, value.dtype.kind
+    return "number" if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else None
+
+
+def kinds_of(local_values: dict, depth: int = 2) -> dict:
+    """The kinds of a frame's locals and of their attributes (`p.grad`, `self.W.data`): what its line could read."""
+    found = {}
+    for name, value in local_values.items():
+        found[name] = kind(value)
+        attributes = getattr(value, "__dict__", None)
+        if depth > 1 and isinstance(attributes, dict):
+            found.update(kinds_of({f"{name}.{a}": inner for a, inner in attributes.items()}, depth - 1))
+    return found
 
 
 def _ran(statement, ran: set[int]) -> bool:
@@ -425,24 +456,29 @@ def _ran(statement, ran: set[int]) -> bool:
     return any(line in ran for line in range(statement.lineno, max(last, statement.lineno) + 1))
 
 
-def _edits(sites, names):
+def _edits(sites, names, ran: dict):
     """The first edits of every function (its statements and expressions), function by function in the given
-    order; then the second edits, a wider guess, taken from the functions in turn (one each, round and round),
-    so that a function with many terms cannot use the whole budget before the next is tried."""
-    yield from itertools.chain.from_iterable(_edits_of(site, names, False) for site in sites)
+    order; then the second (another value of the same kind), then the third (wraps, functions, numbers), each
+    taken from the functions in turn (one each, round and round), so that a function with many terms cannot use
+    the whole budget before the next is tried."""
+    yield from itertools.chain.from_iterable(_edits_of(site, names, _replacements, ran) for site in sites)
     groups = [list(group) for _, group in itertools.groupby(sites, key=lambda site: site[2])]
-    by_function = [itertools.chain.from_iterable(_edits_of(site, names, True) for site in group) for group in groups]
-    for turn in itertools.zip_longest(*by_function):
-        yield from (edit for edit in turn if edit is not None)
+    for tier in (_substitutions, _secondary):
+        by_function = [itertools.chain.from_iterable(_edits_of(site, names, tier, ran) for site in group)
+                       for group in groups]
+        for turn in itertools.zip_longest(*by_function):
+            yield from (edit for edit in turn if edit is not None)
 
 
-def _edits_of(site, names, secondary: bool):
+def _edits_of(site, names, tier, ran: dict):
     node, slot, qualname, statement = site
     own = names.get(qualname, {"terms": set(), "functions": set(), "numbers": set()})
+    kinds = ran.get(node.lineno) or (ran.get(statement.lineno) if statement else None)
     if isinstance(node, ast.stmt):
-        edits = [] if secondary else _statement_edits(node, slot)
+        edits = _statement_edits(node, slot) if tier is _replacements else []
     else:
-        edits = ((new, None, words) for new, words in (_secondary(node, own) if secondary else _replacements(node)))
+        edits = ((new, None, words) for new, words in (_replacements(node) if tier is _replacements
+                                                       else tier(node, own, kinds)))
     where = f"{qualname}{_context(statement)}"
     for new, count, words in edits:
         yield Edit(where, words), _applier(slot, node, new, count)

@@ -176,17 +176,18 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
             checks.end()
         return ""
 
-    calls, lines, mine = [], {}, replayed  # lines: each line of the module, and how many values were seen when it first ran
+    calls, lines, kinds, mine = [], {}, {}, replayed  # lines: how many values were seen when each line first ran
 
     def line(frame, event, _):
-        if event == "line":
-            lines.setdefault(frame.f_lineno, len(replayed))
+        if event == "line" and frame.f_lineno not in lines:
+            lines[frame.f_lineno], kinds[frame.f_lineno] = len(replayed), edits.kinds_of(frame.f_locals)
         return line
 
     def call(frame, event, _):
         if frame.f_code.co_filename != module.__file__:
             return None
-        calls.append((frame.f_code.co_qualname, len(replayed)))
+        outer = frame.f_back is None or frame.f_back.f_code.co_filename != module.__file__
+        calls.append((frame.f_code.co_qualname, len(replayed), outer))
         return line
 
     started = time.process_time()
@@ -197,9 +198,13 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
         sys.settrace(None)
     mine, allowed = list(replayed), 0.25 + 10 * (time.process_time() - started)
     wrong_at = edits.first_difference(yours, error, mine)
-    latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
-    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1],
-                                        ran={number for number, seen in lines.items() if seen <= wrong_at})
+    # The functions the test called itself first (the ones its scenario is about, not their helpers), each
+    # group the latest called first: the wrong value is most often made by the last of them before it.
+    latest = {name: order for order, (name, seen, _) in enumerate(calls) if seen <= wrong_at}
+    called = {name for name, seen, outer in calls if outer and seen <= wrong_at}
+    order = sorted(latest, key=lambda name: (name in called, latest[name]))[::-1]
+    tree, candidates = edits.candidates(Path(module.__file__).read_text(), order,
+                                        ran={number: kinds[number] for number, seen in lines.items() if seen <= wrong_at})
     expected = (error["message"], _learner_place(item, error)) if error else ""
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
     found, watching[0] = [], True

@@ -74,8 +74,8 @@ def test_only_statements_that_ran_are_edited():
     """An edit of a line the scenario never ran cannot change what it computed: it is never tried."""
     lines = SOURCE.splitlines()
     total = next(number for number, text in enumerate(lines, start=1) if "total = np.sum" in text)
-    assert list(edits.candidates(SOURCE, ["shifted_sum"], ran=set())[1]) == []
-    kept = [str(edit) for edit, _ in edits.candidates(SOURCE, ["shifted_sum"], ran={total})[1]]
+    assert list(edits.candidates(SOURCE, ["shifted_sum"], ran={})[1]) == []
+    kept = [str(edit) for edit, _ in edits.candidates(SOURCE, ["shifted_sum"], ran={total: {}})[1]]
     assert kept and all("where `total` is computed" in words for words in kept), kept
 
 
