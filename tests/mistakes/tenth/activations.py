@@ -20,4 +20,13 @@ MUTANTS = [
     Mutant("sigmoid_saves_exponential", "saves exp(-|x|) instead of the output",
            "self._s = s", "self._s = e",
            diagnosis="saved|output|stored|exp|wrong array"),
+    Mutant("relu_backward_upcasts", "multiplies by a float64 copy of the mask, turning float32 gradients into float64",
+           "return grad_out * self._mask", "return grad_out * self._mask.astype(np.float64)",
+           diagnosis="float64|float32|dtype|upcast|precision"),
+    Mutant("tanh_via_naive_sigmoid", "computes tanh as 2 sigmoid(2x) - 1 with the naive sigmoid",
+           "y = np.tanh(x)", "y = 2.0 / (1.0 + np.exp(-2.0 * x)) - 1.0",
+           diagnosis="overflow|warning|exp|large|stable"),
+    Mutant("tanh_caches_float64", "saves the output as float64",
+           "self._y = y", "self._y = y.astype(np.float64)",
+           diagnosis="float64|float32|dtype|upcast|precision"),
 ]

@@ -29,4 +29,8 @@ MUTANTS = [
     Mutant("unbroadcast_sums_trailing_axes", "sums the trailing axes instead of the leading ones",
            "grad = grad.sum(axis=tuple(range(extra)))", "grad = grad.sum(axis=tuple(range(grad.ndim - extra, grad.ndim)))",
            diagnosis="leading|trailing|axes|prepended|left"),
+    Mutant("getitem_backward_ignores_index", "returns g broadcast to the whole input instead of scattering it at the index",
+           "            grad = np.zeros_like(a.data)\n            np.add.at(grad, index, g)\n            return (grad,)",
+           "            return (np.broadcast_to(g, a.data.shape),)",
+           diagnosis="index|scatter|selected|zero elsewhere|other entries"),
 ]

@@ -26,4 +26,10 @@ MUTANTS = [
     Mutant("ce_backward_subtracts_after_scaling", "scales by 1/n first, then subtracts a full 1 at the labels",
            "grad[np.arange(n), self._labels] -= 1\n        return grad / n", "grad = grad / n\n        grad[np.arange(n), self._labels] -= 1\n        return grad",
            diagnosis="1/n|order|scale|one-hot|after"),
+    Mutant("softmax_shift_after_exp", "divides exp(z) by exp(max) instead of shifting before the exp",
+           "e = np.exp(z - np.max(z, axis=axis, keepdims=True))", "e = np.exp(z) / np.exp(np.max(z, axis=axis, keepdims=True))",
+           diagnosis="overflow|inf|nan|before the exp|shift"),
+    Mutant("ce_forward_labels_not_saved", "never saves the labels for backward",
+           "        self._labels = labels\n", "",
+           diagnosis="labels|stale|stored|previous|saved"),
 ]

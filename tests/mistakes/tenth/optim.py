@@ -26,4 +26,12 @@ MUTANTS = [
     Mutant("adam_v_aliases_m", "makes v the same list as m",
            "self.v = [np.zeros_like(p.data) for p in self.params]", "self.v = self.m",
            diagnosis="alias|same list|shared|second moment|separate"),
+    Mutant("adam_moments_not_stored", "computes the new moments into locals and never stores them",
+           "            self.m[i] = b1 * self.m[i] + (1 - b1) * g\n            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g\n            m_hat = self.m[i] / (1 - b1 ** self.t)\n            v_hat = self.v[i] / (1 - b2 ** self.t)\n",
+           "            m = b1 * self.m[i] + (1 - b1) * g\n            v = b2 * self.v[i] + (1 - b2) * g * g\n            m_hat = m / (1 - b1 ** self.t)\n            v_hat = v / (1 - b2 ** self.t)\n",
+           diagnosis="stored|state|moments|not saved|reset"),
+    Mutant("sgd_velocity_not_stored", "updates a local v and never stores it, so every step starts from v = g",
+           "                if self.velocities[i] is None:\n                    # A copy: the next backward pass refills p.grad in place, which would also\n                    # overwrite a velocity that shared its memory.\n                    self.velocities[i] = g.copy()\n                else:\n                    self.velocities[i] = self.momentum * self.velocities[i] + g\n                v = self.velocities[i]\n",
+           "                v = self.velocities[i]\n                if v is None:\n                    v = g.copy()\n                else:\n                    v = self.momentum * v + g\n",
+           diagnosis="stored|state|velocity|not saved|reset"),
 ]
