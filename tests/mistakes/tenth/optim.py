@@ -6,7 +6,7 @@ from grader.maintainer.mutation import Mutant
 MUTANTS = [
     Mutant("optimizer_zero_grad_zeroes_weights", "zero_grad() zeroes the parameters' data instead of their gradients",
            "for p in self.params:\n            p.grad[...] = 0", "for p in self.params:\n            p.data[...] = 0",
-           diagnosis="data|weights|wrong array|instead of|erase"),
+           diagnosis="p.data|weights|wrong array|instead of|erase"),
     Mutant("adam_weight_decay_outside_moments", "applies weight decay AdamW-style, outside the moments",
            "                g = g + self.weight_decay * p.data\n            self.m[i] = b1 * self.m[i] + (1 - b1) * g\n",
            "                p.data -= self.lr * self.weight_decay * p.data\n            self.m[i] = b1 * self.m[i] + (1 - b1) * g\n",
