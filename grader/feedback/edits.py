@@ -104,7 +104,7 @@ class _Sites(ast.NodeVisitor):
         if isinstance(child, ast.stmt):
             previous, self.statement = self.statement, child
         if qualname in self.functions and _inside(self.regions, child) and not isinstance(child, ast.expr_context):
-            self.sites.append((child, slot, qualname, self.statement))
+            self.sites.append((child, slot, qualname, self.statement, self.scope[-1]))
         self.generic_visit(child)
         if isinstance(child, ast.stmt):
             self.statement = previous
@@ -471,7 +471,7 @@ def _edits(sites, names, ran: dict):
 
 
 def _edits_of(site, names, tier, ran: dict):
-    node, slot, qualname, statement = site
+    node, slot, qualname, statement, function = site
     own = names.get(qualname, {"terms": set(), "functions": set(), "numbers": set()})
     kinds = ran.get(node.lineno) or (ran.get(statement.lineno) if statement else None)
     if isinstance(node, ast.stmt):
@@ -481,7 +481,9 @@ def _edits_of(site, names, tier, ran: dict):
                                                        else tier(node, own, kinds)))
     where = f"{qualname}{_context(statement)}"
     for new, count, words in edits:
-        yield Edit(where, words), _applier(slot, node, new, count)
+        apply = _applier(slot, node, new, count)
+        apply.function = function  # whose code the edit changes: two edits that make the same code are one
+        yield Edit(where, words), apply
 
 
 def _applier(slot, old, new, count):
@@ -503,11 +505,17 @@ def _applier(slot, old, new, count):
     return apply
 
 
-def build(tree, apply, module: types.ModuleType) -> types.ModuleType:
+def build(tree, apply, module: types.ModuleType, seen: set | None = None) -> types.ModuleType | None:
     """A fresh copy of `module` from the edited tree (the edit undone afterwards); its imports resolve as the
-    reference's do (same package), so the rest of the reference is shared."""
+    reference's do (same package), so the rest of the reference is shared. `seen`: the code of the functions
+    edited so far; None when this edit makes code an earlier one made (the same mistake in other words)."""
     undo = apply()
     try:
+        if seen is not None:
+            made = ast.dump(apply.function)
+            if made in seen:
+                return None
+            seen.add(made)
         code = compile(ast.fix_missing_locations(tree), module.__file__, "exec")
     finally:
         undo()

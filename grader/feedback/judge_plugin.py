@@ -186,8 +186,7 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
     def call(frame, event, _):
         if frame.f_code.co_filename != module.__file__:
             return None
-        outer = frame.f_back is None or frame.f_back.f_code.co_filename != module.__file__
-        calls.append((frame.f_code.co_qualname, len(replayed), outer))
+        calls.append((frame.f_code.co_qualname, len(replayed)))
         return line
 
     started = time.process_time()
@@ -198,20 +197,19 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
         sys.settrace(None)
     mine, allowed = list(replayed), 0.25 + 10 * (time.process_time() - started)
     wrong_at = edits.first_difference(yours, error, mine)
-    # The functions the test called itself first (the ones its scenario is about, not their helpers), each
-    # group the latest called first: the wrong value is most often made by the last of them before it.
-    latest = {name: order for order, (name, seen, _) in enumerate(calls) if seen <= wrong_at}
-    called = {name for name, seen, outer in calls if outer and seen <= wrong_at}
-    order = sorted(latest, key=lambda name: (name in called, latest[name]))[::-1]
-    tree, candidates = edits.candidates(Path(module.__file__).read_text(), order,
+    # The latest called first: the wrong value is most often made by the last function that ran before it.
+    latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
+    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1],
                                         ran={number: kinds[number] for number, seen in lines.items() if seen <= wrong_at})
     expected = (error["message"], _learner_place(item, error)) if error else ""
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
-    found, watching[0] = [], True
+    found, made, watching[0] = [], set(), True
     for edit, apply in itertools.islice(candidates, edits.MAX_EDITS):
         try:
-            edited = edits.build(tree, apply, module)
+            edited = edits.build(tree, apply, module, made)
         except Exception:  # noqa: BLE001 - an edit Python refuses (a name it cannot bind): no candidate
+            continue
+        if edited is None:  # the code an earlier edit made: its words would only repeat the same mistake
             continue
         signal.setitimer(signal.ITIMER_REAL, allowed)
         try:
