@@ -137,6 +137,7 @@ def test_the_sentence_names_one_edit_lists_a_few_and_says_nothing_when_many_fit(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a split run of layers for two mutants, searched
 def test_a_failing_test_names_the_one_edit_that_reproduces_the_learners_numbers():
     """End to end, as `make check` judges: Linear.forward subtracting its bias is named; for a backward without
     `.T`, whose error backward raises, only edits of backward that raise it there are named."""
@@ -161,6 +162,7 @@ MISDIAGNOSED = sorted({(exercise, m.name) for exercise in manifest.load().names 
 
 
 @pytest.mark.nightly
+@pytest.mark.timeout(900)  # one split run of an exercise's mutants, searched: a minute on a loaded machine
 @pytest.mark.parametrize("exercise", sorted({exercise for exercise, _ in MISDIAGNOSED}))
 def test_with_the_search_on_no_mutant_is_misdiagnosed(exercise):
     """The contract runs with the search off (seconds per failure, for 254 mutants); here the mutants whose
