@@ -183,8 +183,10 @@ def _replacements(node):
 def _substitutions(node, names: dict[str, set[str]], kinds: dict | None = None):
     """The second edits, tried after every first one: another value of the function in place of a value, of
     the same kind where `kinds` says what each held when the line first ran (a variable mixed up with another)."""
+    if not (isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load)):
+        return  # unparsed only for names: this runs for every expression of every function searched
     own = _code(node)
-    if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and own in names["terms"]:
+    if own in names["terms"]:
         others = names["terms"] - {own}
         if kinds and kinds.get(own) is not None:  # an array of another shape, a list for a number: no
             others = {other for other in others if kinds.get(other) == kinds[own]}
@@ -214,7 +216,8 @@ def _secondary(node, names: dict[str, set[str]], kinds: dict | None = None):
 
 # What a learner wraps a value in by mistake: (template, words); `_` is the value.
 WRAPS = [("-_", "the opposite sign"), ("_ ** 2", "squared"), ("np.abs(_)", "its absolute value"),
-         ("2 * _", "doubled"), ("_ / 2", "halved"), ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"), ("np.mean(_)", "its mean (one number)"),
+         ("2 * _", "doubled"), ("_ / 2", "halved"), ("np.sqrt(_)", "its square root"), ("np.sign(_)", "its sign"),
+         ("np.mean(_)", "its mean (one number)"),
          ("sorted(_)", "sorted"), ("_.astype(np.float32)", "converted to float32"),
          ("_.astype(np.float64)", "converted to float64"), ("_.copy()", "a copy")]
 TERM_WRAPS = [("_[0]", "only its first entry or row"), ("_[1:]", "without its first entry"),
@@ -449,7 +452,7 @@ def kinds_of(local_values: dict, depth: int = 2) -> dict:
     return found
 
 
-def _ran(statement, ran: set[int]) -> bool:
+def _ran(statement, ran: dict[int, dict]) -> bool:
     """Whether any line of the statement ran (of a compound statement, its header: `for ...:`, `if ...:`)."""
     body = getattr(statement, "body", None)
     last = body[0].lineno - 1 if isinstance(body, list) and body else statement.end_lineno

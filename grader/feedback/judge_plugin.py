@@ -176,11 +176,13 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
             checks.end()
         return ""
 
-    calls, lines, kinds, mine = [], {}, {}, replayed  # lines: how many values were seen when each line first ran
+    # first_run: for each line of the module, how many values had been seen when it first ran, and the kinds
+    # of the values it could read then
+    calls, first_run, mine = [], {}, replayed
 
     def line(frame, event, _):
-        if event == "line" and frame.f_lineno not in lines:
-            lines[frame.f_lineno], kinds[frame.f_lineno] = len(replayed), edits.kinds_of(frame.f_locals)
+        if event == "line" and frame.f_lineno not in first_run:
+            first_run[frame.f_lineno] = len(replayed), edits.kinds_of(frame.f_locals)
         return line
 
     def call(frame, event, _):
@@ -199,8 +201,8 @@ def _search(item, observations, error, exercise: str, reference) -> str | None:
     wrong_at = edits.first_difference(yours, error, mine)
     # The latest called first: the wrong value is most often made by the last function that ran before it.
     latest = {name: order for order, (name, seen) in enumerate(calls) if seen <= wrong_at}
-    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1],
-                                        ran={number: kinds[number] for number, seen in lines.items() if seen <= wrong_at})
+    ran = {number: kinds for number, (seen, kinds) in first_run.items() if seen <= wrong_at}
+    tree, candidates = edits.candidates(Path(module.__file__).read_text(), sorted(latest, key=latest.get)[::-1], ran)
     expected = (error["message"], _learner_place(item, error)) if error else ""
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Stop()))
     found, made, watching[0] = [], set(), True
